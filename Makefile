@@ -1,0 +1,28 @@
+# One environment, built from nothing: `make test` and `make demo` both start here.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test demo lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/trade backtest
+
+lint: $(STAMP)
+	$(BIN)/ruff check framework strategies brokers analyzers tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/backtest_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis runs

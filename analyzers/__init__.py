@@ -1,0 +1,1 @@
+"""Reports computed from the journal: execution quality, tear sheets, divergence."""

@@ -1,0 +1,1 @@
+"""Adapters behind the Broker protocol: backtrader simulator, Alpaca, and the loopback sandbox."""

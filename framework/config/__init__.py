@@ -1,0 +1,35 @@
+"""Typed configuration, validated once at start (see ``config/*.yaml`` for every key)."""
+
+from framework.config.backtest import BacktestConfig, CommissionConfig, SlippageConfig
+from framework.config.base import ConfigModel
+from framework.config.data import DataConfig
+from framework.config.execution import (
+    OrdersConfig,
+    RiskConfig,
+    SignalsConfig,
+    SizingConfig,
+    StrategyConfig,
+)
+from framework.config.loader import default_config_dir, load_settings, read_yaml
+from framework.config.paper import AlpacaConfig, PaperConfig, SandboxConfig
+from framework.config.settings import Settings
+
+__all__ = [
+    "AlpacaConfig",
+    "BacktestConfig",
+    "CommissionConfig",
+    "ConfigModel",
+    "DataConfig",
+    "OrdersConfig",
+    "PaperConfig",
+    "RiskConfig",
+    "SandboxConfig",
+    "Settings",
+    "SignalsConfig",
+    "SizingConfig",
+    "SlippageConfig",
+    "StrategyConfig",
+    "default_config_dir",
+    "load_settings",
+    "read_yaml",
+]

@@ -1,0 +1,160 @@
+"""Load the shipped YAML defaults, overlay the user's files (later wins), validate once.
+
+Every error is one line naming the file, the key path and what was expected, raised as
+:class:`ConfigError` (the CLI prints it and exits 2). The origin of every key is tracked so an
+error points at the file that set the offending value, not at the merged result.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from framework.config.settings import Settings
+from framework.errors import ConfigError, InputError
+
+SHIPPED_FILES = ("execution.yaml", "data.yaml", "backtest.yaml", "paper.yaml")
+Origins = dict[tuple[str, ...], str]
+
+
+def default_config_dir() -> Path:
+    """``$TRADE_CONFIG_DIR``, else the checkout's ``config/``, else the installed copy."""
+    env = os.environ.get("TRADE_CONFIG_DIR")
+    candidates = [Path(env)] if env else []
+    candidates += [
+        Path(__file__).resolve().parents[2] / "config",
+        Path(sys.prefix) / "share" / "trade" / "config",
+    ]
+    for candidate in candidates:
+        if (candidate / "execution.yaml").is_file():
+            return candidate
+    raise ConfigError(f"cannot find the shipped config (looked in {', '.join(map(str, candidates))})")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problem = getattr(e, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top, got {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any], origin: str, origins: Origins,
+           prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value, origin, origins, path)
+        else:
+            out[key] = value
+            _mark(value, origin, origins, path)
+    return out
+
+
+def _mark(value: Any, origin: str, origins: Origins, path: tuple[str, ...]) -> None:
+    origins[path] = origin
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            _mark(inner, origin, origins, (*path, str(key)))
+
+
+def _origin_of(path: tuple[str, ...], origins: Origins) -> str:
+    for end in range(len(path), 0, -1):
+        if path[:end] in origins:
+            return origins[path[:end]]
+    return "config"
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    message = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] in ("literal_error", "enum"):
+        return message.replace("Input should be", "expected")
+    got = err.get("input")
+    if isinstance(got, dict | list) or got is None:
+        return message
+    return f"{message} (got {got!r})"
+
+
+def _format(error: ValidationError, origins: Origins, prefix: tuple[str, ...] = ()) -> str:
+    err = error.errors()[0]
+    path = (*prefix, *(str(p) for p in err["loc"]))
+    return f"{_origin_of(path, origins)}: {'.'.join(path) or '(top level)'}: {_describe(err)}"
+
+
+def _strategy_params(merged: dict[str, Any], config_dir: Path, origins: Origins) -> dict[str, Any]:
+    """The plugin's shipped params file, with the user's `strategy.params` over it."""
+    strategy = merged.get("strategy") or {}
+    name = strategy.get("name", "momentum") if isinstance(strategy, Mapping) else "momentum"
+    user_params = strategy.get("params") or {} if isinstance(strategy, Mapping) else {}
+    params_file = config_dir / "strategies" / f"{name}.yaml"
+    if isinstance(name, str) and params_file.is_file():
+        shipped = read_yaml(params_file)
+        local: Origins = {}
+        base = _merge({}, shipped, str(params_file), local, ("strategy", "params"))
+        for path, origin in local.items():
+            origins.setdefault(path, origin)
+        return _merge(base, user_params, "", {}, ())
+    return dict(user_params) if isinstance(user_params, Mapping) else user_params
+
+
+def load_settings(
+    files: Sequence[Path | str] = (),
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_dir: Path | None = None,
+    validate_strategy: bool = True,
+) -> Settings:
+    """Shipped defaults, then ``files`` in order, then command-line ``overrides``."""
+    config_dir = config_dir or default_config_dir()
+    origins: Origins = {}
+    merged: dict[str, Any] = {}
+    for name in SHIPPED_FILES:
+        path = config_dir / name
+        if path.is_file():
+            merged = _merge(merged, read_yaml(path), str(path), origins)
+    for file in files:
+        merged = _merge(merged, read_yaml(Path(file)), str(file), origins)
+    if overrides:
+        merged = _merge(merged, overrides, "command line", origins)
+    if isinstance(merged.get("strategy"), Mapping):
+        merged["strategy"] = {**merged["strategy"], "params": _strategy_params(merged, config_dir, origins)}
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as e:
+        raise ConfigError(_format(e, origins)) from None
+    if validate_strategy:
+        _validate_strategy(settings, origins)
+    return settings
+
+
+def _validate_strategy(settings: Settings, origins: Origins) -> None:
+    from framework.registry import get_strategy  # plugins import framework; import late
+
+    try:
+        plugin = get_strategy(settings.strategy.name)
+    except InputError as e:
+        raise ConfigError(f"{_origin_of(('strategy', 'name'), origins)}: strategy.name: {e}") from None
+    try:
+        plugin.Params.model_validate(settings.strategy.params)
+    except ValidationError as e:
+        raise ConfigError(_format(e, origins, ("strategy", "params"))) from None

@@ -1,0 +1,29 @@
+"""Config of paper trading against Alpaca and of the loopback sandbox."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from framework.config.base import ConfigModel
+
+
+class AlpacaConfig(ConfigModel):
+    trading_url: str = "https://paper-api.alpaca.markets"
+    data_url: str = "https://data.alpaca.markets"
+    stream_url: str = "wss://paper-api.alpaca.markets/stream"
+    allow_live: bool = False
+    feed: str = "iex"
+
+
+class PaperConfig(ConfigModel):
+    alpaca: AlpacaConfig = AlpacaConfig()
+    journal: str = "runs/paper/journal.sqlite"
+    history_bars: int = Field(300, ge=1)
+    ack_deadline_seconds: float = Field(30.0, gt=0)
+
+
+class SandboxConfig(ConfigModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+    state: str = "runs/sandbox/state.sqlite"
+    start: str | None = None

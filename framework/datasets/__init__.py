@@ -1,0 +1,1 @@
+"""Datasets shipped inside the package (see each folder's README.md)."""

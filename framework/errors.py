@@ -1,0 +1,137 @@
+"""The project's exception tree.
+
+Everything the project raises on purpose derives from :class:`TradeError`::
+
+    TradeError
+    ├── UserError                 a person must fix something; the CLI prints one line, exit 2
+    │   ├── ConfigError           bad YAML, unknown key, wrong type, out-of-range value
+    │   ├── DataError             unreadable or invalid price / sector file
+    │   ├── InputError            bad command-line input (symbol, dates, run folder, ...)
+    │   ├── InvalidOrder          an order that fails validation
+    │   ├── ArtifactError         a model artifact that is missing or does not match the code
+    │   └── LiveTradingRefused    a live endpoint without `allow_live: true`
+    ├── StrategyError             a strategy plugin raised or returned something invalid
+    ├── IllegalTransition         an order status step outside the transition table
+    ├── HaltedError               trading is halted; only risk-reducing orders may go out
+    ├── ReconciliationError       broker and journal disagree in a way we will not trade through
+    └── BrokerError               trouble talking to a broker (keeps HTTP status / vendor code)
+        ├── TransientBrokerError  worth a retry (after a look-up by client order id)
+        │   ├── RateLimited       HTTP 429; `retry_after` seconds when the broker said so
+        │   ├── BrokerUnavailable HTTP 5xx, connection refused/reset
+        │   └── BrokerTimeout     no answer in time: the request may or may not have landed
+        └── PermanentBrokerError  retrying will not help
+            ├── OrderRejected     the broker refused the order (buying power, validation, ...)
+            ├── OrderNotFound     unknown order id / client order id
+            ├── DuplicateClientOrderId
+            ├── NotCancelable
+            └── AuthenticationError
+
+Vendor errors are translated with ``raise ... from e`` in the adapter that saw them.
+"""
+
+from __future__ import annotations
+
+
+class TradeError(Exception):
+    """Root of every error the project raises on purpose."""
+
+
+class UserError(TradeError):
+    """Something a person must fix; reported as one line with exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A configuration file or value is invalid."""
+
+
+class DataError(UserError):
+    """A price or sector file is unreadable or fails validation."""
+
+
+class InputError(UserError):
+    """Command-line input is invalid (unknown symbol, empty date range, ...)."""
+
+
+class InvalidOrder(UserError, ValueError):
+    """An order failed validation on construction."""
+
+
+class ArtifactError(UserError):
+    """A model artifact is missing, unreadable or does not match the code."""
+
+
+class LiveTradingRefused(UserError):
+    """A live-trading endpoint was configured without an explicit `allow_live: true`."""
+
+
+class StrategyError(TradeError):
+    """A strategy plugin raised, or returned signals that break the contract."""
+
+
+class IllegalTransition(TradeError):
+    """An order status change that the transition table does not allow."""
+
+
+class HaltedError(TradeError):
+    """Trading is halted; clearing the halt is an explicit act (`trade resume`)."""
+
+
+class ReconciliationError(TradeError):
+    """Broker and journal disagree in a way the runner refuses to trade through."""
+
+
+class BrokerError(TradeError):
+    """A broker call failed. Keeps the HTTP status and the vendor's error code when known."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, code: int | str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+
+
+class TransientBrokerError(BrokerError):
+    """Worth retrying, but only after looking the order up by its client order id."""
+
+
+class RateLimited(TransientBrokerError):
+    """HTTP 429."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class BrokerUnavailable(TransientBrokerError):
+    """HTTP 5xx or a refused/reset connection."""
+
+
+class BrokerTimeout(TransientBrokerError):
+    """No answer in time: the request may or may not have reached the broker."""
+
+
+class PermanentBrokerError(BrokerError):
+    """Retrying will not help."""
+
+
+class OrderRejected(PermanentBrokerError):
+    """The broker refused the order."""
+
+
+class OrderNotFound(PermanentBrokerError):
+    """Unknown order id or client order id."""
+
+
+class DuplicateClientOrderId(PermanentBrokerError):
+    """The client order id was used before on this account."""
+
+
+class NotCancelable(PermanentBrokerError):
+    """The order can no longer be canceled (already filled, canceled, ...)."""
+
+
+class AuthenticationError(PermanentBrokerError):
+    """The broker refused the API keys."""

@@ -1,0 +1,261 @@
+"""Orders: validated on construction, immutable, moved only along the transition table."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Self
+
+from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from framework.errors import IllegalTransition, InvalidOrder
+from framework.serialization import from_dict, from_json, to_decimal, to_dict, to_json, to_utc
+
+S = OrderStatus
+
+#: Every legal status step. Anything not listed raises :class:`IllegalTransition`.
+#: Brokers may skip intermediate states (a polled order can jump from ``created`` straight to
+#: ``filled``), so the table allows skipping forward, never stepping back out of a fill or out
+#: of a terminal status.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.CREATED: frozenset({
+        S.PENDING_NEW, S.ACCEPTED, S.NEW, S.ACCEPTED_FOR_BIDDING, S.HELD,
+        S.PARTIALLY_FILLED, S.FILLED, S.REJECTED, S.CANCELED, S.EXPIRED,
+    }),
+    S.PENDING_NEW: frozenset({
+        S.ACCEPTED, S.NEW, S.ACCEPTED_FOR_BIDDING, S.HELD, S.SUSPENDED, S.PARTIALLY_FILLED,
+        S.FILLED, S.REJECTED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_REPLACE,
+    }),
+    S.ACCEPTED: frozenset({
+        S.PENDING_NEW, S.NEW, S.ACCEPTED_FOR_BIDDING, S.HELD, S.SUSPENDED, S.PARTIALLY_FILLED,
+        S.FILLED, S.REJECTED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_REPLACE,
+        S.REPLACED, S.DONE_FOR_DAY,
+    }),
+    S.NEW: frozenset({
+        S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.REJECTED, S.DONE_FOR_DAY,
+        S.PENDING_CANCEL, S.PENDING_REPLACE, S.REPLACED, S.STOPPED, S.SUSPENDED, S.HELD,
+        S.CALCULATED,
+    }),
+    S.ACCEPTED_FOR_BIDDING: frozenset({
+        S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.REJECTED,
+        S.PENDING_CANCEL,
+    }),
+    S.HELD: frozenset({
+        S.NEW, S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.REJECTED,
+        S.PENDING_CANCEL, S.PENDING_REPLACE, S.REPLACED,
+    }),
+    S.CALCULATED: frozenset({
+        S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.DONE_FOR_DAY,
+    }),
+    S.SUSPENDED: frozenset({
+        S.NEW, S.ACCEPTED, S.CANCELED, S.EXPIRED, S.REJECTED, S.PENDING_CANCEL,
+    }),
+    S.STOPPED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}),
+    S.PARTIALLY_FILLED: frozenset({
+        S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.DONE_FOR_DAY, S.PENDING_CANCEL,
+        S.PENDING_REPLACE, S.REPLACED, S.STOPPED, S.CALCULATED,
+    }),
+    S.DONE_FOR_DAY: frozenset({
+        S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL,
+    }),
+    S.PENDING_CANCEL: frozenset({
+        S.CANCELED, S.PARTIALLY_FILLED, S.FILLED, S.EXPIRED, S.NEW, S.HELD,
+    }),
+    S.PENDING_REPLACE: frozenset({
+        S.REPLACED, S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.HELD,
+    }),
+    S.FILLED: frozenset(),
+    S.CANCELED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.REPLACED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+
+#: Time-in-force values each order type accepts (Alpaca's rules).
+ALLOWED_TIF: dict[OrderType, frozenset[TimeInForce]] = {
+    OrderType.MARKET: frozenset(TimeInForce),
+    OrderType.LIMIT: frozenset(TimeInForce),
+    OrderType.STOP: frozenset({TimeInForce.DAY, TimeInForce.GTC}),
+    OrderType.STOP_LIMIT: frozenset({TimeInForce.DAY, TimeInForce.GTC}),
+    OrderType.TRAILING_STOP: frozenset({TimeInForce.DAY, TimeInForce.GTC}),
+}
+
+_NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
+_NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
+_SYMBOL = re.compile(r"^[A-Z][A-Z0-9.\-]{0,11}$")
+MAX_CLIENT_ORDER_ID = 48
+
+
+def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
+    return new in TRANSITIONS[current]
+
+
+def check_transition(current: OrderStatus, new: OrderStatus, *, order_id: str = "") -> None:
+    if not can_transition(current, new):
+        raise IllegalTransition(f"order {order_id}: {current.value} -> {new.value} is not allowed")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order as the project sees it. Prices and quantities are Decimals.
+
+    ``decision_price`` (close when the signal was made) and ``arrival_price`` (price when the
+    order reached the broker) are carried so slippage is measured identically everywhere.
+    """
+
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    type: OrderType = OrderType.MARKET
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+    status: OrderStatus = OrderStatus.CREATED
+    broker_order_id: str | None = None
+    filled_qty: Decimal = Decimal(0)
+    filled_avg_price: Decimal | None = None
+    created_at: datetime = field(default_factory=_now)
+    updated_at: datetime | None = None
+    decision_price: Decimal | None = None
+    arrival_price: Decimal | None = None
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            self._coerce()
+        except ValueError as e:
+            raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
+        reason = self._problem()
+        if reason:
+            raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
+
+    def _coerce(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "side", OrderSide(self.side))
+        set_(self, "type", OrderType(self.type))
+        set_(self, "time_in_force", TimeInForce(self.time_in_force))
+        set_(self, "status", OrderStatus(self.status))
+        for name in ("qty", "notional", "limit_price", "stop_price", "trail_price",
+                     "trail_percent", "filled_avg_price", "decision_price", "arrival_price"):
+            value = getattr(self, name)
+            if value is not None:
+                set_(self, name, to_decimal(value, field=name))
+        set_(self, "filled_qty", to_decimal(self.filled_qty, field="filled_qty"))
+        set_(self, "created_at", to_utc(self.created_at, field="created_at"))
+        if self.updated_at is not None:
+            set_(self, "updated_at", to_utc(self.updated_at, field="updated_at"))
+
+    def _problem(self) -> str | None:  # noqa: C901 - one flat list of rules reads best
+        if not 0 < len(self.client_order_id) <= MAX_CLIENT_ORDER_ID:
+            return f"client_order_id must be 1-{MAX_CLIENT_ORDER_ID} characters"
+        if not _SYMBOL.match(self.symbol or ""):
+            return f"symbol {self.symbol!r} is not a valid ticker"
+        if (self.qty is None) == (self.notional is None):
+            return "exactly one of qty and notional is required"
+        if self.qty is not None and self.qty <= 0:
+            return f"qty must be > 0, got {self.qty}"
+        if self.notional is not None:
+            if self.notional <= 0:
+                return f"notional must be > 0, got {self.notional}"
+            if self.type not in (OrderType.MARKET, OrderType.LIMIT):
+                return "notional orders must be market or limit"
+            if self.time_in_force is not TimeInForce.DAY:
+                return "notional orders must be time_in_force day"
+        for name, needed in (("limit_price", self.type in _NEEDS_LIMIT),
+                             ("stop_price", self.type in _NEEDS_STOP)):
+            value = getattr(self, name)
+            if needed and value is None:
+                return f"{self.type.value} orders need a {name}"
+            if not needed and value is not None:
+                return f"{self.type.value} orders take no {name}"
+            if value is not None and value <= 0:
+                return f"{name} must be > 0, got {value}"
+        trails = [v for v in (self.trail_price, self.trail_percent) if v is not None]
+        if self.type is OrderType.TRAILING_STOP:
+            if len(trails) != 1:
+                return "trailing_stop orders need exactly one of trail_price and trail_percent"
+            if trails[0] <= 0 or (self.trail_percent is not None and self.trail_percent >= 100):
+                return "trail must be > 0 (and trail_percent < 100)"
+        elif trails:
+            return f"{self.type.value} orders take no trail"
+        if self.time_in_force not in ALLOWED_TIF[self.type]:
+            return f"time_in_force {self.time_in_force.value} is not allowed for {self.type.value}"
+        if self.extended_hours and not (
+            self.type is OrderType.LIMIT and self.time_in_force is TimeInForce.DAY
+        ):
+            return "extended_hours needs a day limit order"
+        if self.filled_qty < 0 or (self.qty is not None and self.filled_qty > self.qty):
+            return f"filled_qty {self.filled_qty} outside [0, qty]"
+        return None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def remaining_qty(self) -> Decimal | None:
+        return None if self.qty is None else self.qty - self.filled_qty
+
+    @property
+    def signed_qty(self) -> Decimal:
+        return self.side.sign * (self.qty or Decimal(0))
+
+    def transition(self, status: OrderStatus, **changes: Any) -> Order:
+        """The order after a status step; raises :class:`IllegalTransition` off the table."""
+        check_transition(self.status, status, order_id=self.client_order_id)
+        return dataclasses.replace(self, status=status, **changes)
+
+    def evolve(self, **changes: Any) -> Order:
+        """A copy with non-status fields changed (broker id, arrival price, ...)."""
+        if "status" in changes:
+            raise ValueError("use transition() to change status")
+        return dataclasses.replace(self, **changes)
+
+    # -- serialization ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return from_dict(cls, data)
+
+    def to_json(self) -> str:
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        return from_json(cls, text)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", text)
+
+
+def make_client_order_id(
+    strategy: str, run_id: str, bar_time: datetime, symbol: str, sequence: int
+) -> str:
+    """Deterministic id: the same decision always gets the same id, so a retry or a restart
+    resubmits nothing new — the broker refuses a duplicate id, and we look it up first.
+
+    Readable prefix for people, hash of every component for uniqueness; ≤ 48 characters.
+    """
+    when = to_utc(bar_time)
+    key = f"{strategy}|{run_id}|{when.isoformat()}|{symbol}|{sequence}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    stem = f"{_slug(strategy)[:8]}-{when:%Y%m%d}-{_slug(symbol)[:6]}-{sequence}"
+    return f"{stem[: MAX_CLIENT_ORDER_ID - 13]}-{digest}"
