@@ -11,7 +11,8 @@ from framework.config.execution import (
     StrategyConfig,
 )
 from framework.config.loader import default_config_dir, load_settings, read_yaml
-from framework.config.paper import AlpacaConfig, PaperConfig, SandboxConfig
+from framework.config.paper import AlpacaConfig, PaperConfig
+from framework.config.sandbox import SandboxConfig
 from framework.config.settings import Settings
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Config of paper trading against Alpaca and of the loopback sandbox."""
+"""Config of paper trading against Alpaca (or the loopback sandbox)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,3 @@ class PaperConfig(ConfigModel):
     journal: str = "runs/paper/journal.sqlite"
     history_bars: int = Field(300, ge=1)
     ack_deadline_seconds: float = Field(30.0, gt=0)
-
-
-class SandboxConfig(ConfigModel):
-    host: str = "127.0.0.1"
-    port: int = Field(8765, ge=0, le=65535)
-    state: str = "runs/sandbox/state.sqlite"
-    start: str | None = None

@@ -12,7 +12,8 @@ from framework.config.execution import (
     SizingConfig,
     StrategyConfig,
 )
-from framework.config.paper import PaperConfig, SandboxConfig
+from framework.config.paper import PaperConfig
+from framework.config.sandbox import SandboxConfig
 
 
 class Settings(ConfigModel):

@@ -1,0 +1,14 @@
+"""Config of `trade sandbox`, the loopback Alpaca-compatible paper server."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from framework.config.base import ConfigModel
+
+
+class SandboxConfig(ConfigModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+    state: str = "runs/sandbox/state.sqlite"
+    start: str | None = None
