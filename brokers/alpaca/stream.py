@@ -1,0 +1,139 @@
+"""Order updates: alpaca-py's TradingStream in a background thread, polling when it is down.
+
+Both sources feed one :class:`FillTracker` and one queue. Handlers run on the thread that
+calls :meth:`UpdateFeed.dispatch` (the runner's), so the engine and the journal stay
+single-threaded whatever the transport does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from alpaca.trading.models import TradeUpdate
+from alpaca.trading.stream import TradingStream
+
+from brokers.alpaca.parsing import update_from_alpaca
+from brokers.alpaca.tracking import FillTracker
+from framework.broker import OrderUpdate, OrderUpdateHandler
+from framework.errors import BrokerError
+from framework.orders import Order
+
+log = logging.getLogger(__name__)
+
+Poll = Callable[[set[str]], list[Order]]
+
+
+class UpdateFeed:
+    def __init__(self, tracker: FillTracker, poll: Poll, *, poll_interval: float = 2.0,
+                 stream: TradingStream | None = None) -> None:
+        self.tracker, self._poll, self._interval = tracker, poll, poll_interval
+        self._stream = stream
+        self._queue: queue.Queue[OrderUpdate] = queue.Queue()
+        self._handlers: list[OrderUpdateHandler] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.stream_updates = 0
+        self.polled_updates = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def subscribe(self, handler: OrderUpdateHandler) -> None:
+        self._handlers.append(handler)
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        if self._stream is not None:
+            self._stream.subscribe_trade_updates(self._on_stream)
+            self._threads.append(threading.Thread(target=self._stream.run, name="alpaca-stream",
+                                                  daemon=True))
+        self._threads.append(threading.Thread(target=self._poll_loop, name="alpaca-poll",
+                                              daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._stream is not None and getattr(self._stream, "_loop", None) is not None:
+            with contextlib.suppress(RuntimeError):  # loop already gone
+                self._stream.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+
+    @property
+    def stream_connected(self) -> bool:
+        """alpaca-py has no public health flag; ``_running`` is True while a socket is up."""
+        return self._stream is not None and bool(getattr(self._stream, "_running", False))
+
+    # -- sources --------------------------------------------------------------------------
+
+    async def _on_stream(self, raw: TradeUpdate) -> None:
+        try:
+            parsed = update_from_alpaca(raw)
+        except (ValueError, TypeError) as e:  # never let a bad message kill the stream
+            log.warning("unparsable trade update: %s", e)
+            return
+        if parsed is None or parsed.order.client_order_id not in self.tracker.tracked():
+            return
+        update = self.tracker.observe(parsed.order, parsed.timestamp, parsed.event, parsed.fill)
+        if update is not None:
+            self.stream_updates += 1
+            self._queue.put(update)
+
+    def poll_now(self) -> int:
+        """Ask the broker about every open tracked order; queue what changed."""
+        ids = self.tracker.open_ids()
+        if not ids:
+            return 0
+        now = datetime.now(UTC)
+        found = 0
+        for order in self._poll(ids):
+            update = self.tracker.observe(order, order.updated_at or now)
+            if update is not None:
+                found += 1
+                self._queue.put(update)
+        self.polled_updates += found
+        return found
+
+    def _poll_loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            if self.stream_connected:
+                continue
+            try:
+                self.poll_now()
+            except BrokerError as e:
+                log.warning("polling for order updates failed: %s", e)
+
+    # -- delivery -------------------------------------------------------------------------
+
+    def dispatch(self, timeout: float = 0.0) -> int:
+        """Run the handlers for queued updates on this thread; wait up to ``timeout`` for one."""
+        count = 0
+        try:
+            update = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return 0
+        while True:
+            for handler in self._handlers:
+                handler(update)
+            count += 1
+            try:
+                update = self._queue.get_nowait()
+            except queue.Empty:
+                return count
+
+
+def make_stream(key_id: str, secret: str, url: str, paper: bool) -> TradingStream:
+    stream = TradingStream(key_id, secret, paper=paper, url_override=url)
+    stream._reconnect_min_backoff = 0.2  # reconnect fast after a drop; polling covers the gap
+    stream._reconnect_max_backoff = 5.0
+    return stream
+
+
+__all__ = ["UpdateFeed", "make_stream"]
