@@ -1,0 +1,193 @@
+"""The Broker protocol on backtrader's BackBroker.
+
+Orders are created through the host strategy (backtrader's API for it); ``notify_order``
+callbacks come back here and leave as :class:`OrderUpdate` values with :class:`Fill` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+import backtrader as bt
+
+from brokers.backtrader.parsing import EXEC_TYPES, STATUS
+from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
+from framework.enums import OrderEvent, OrderStatus, OrderType, TimeInForce
+from framework.errors import InvalidOrder, NotCancelable, OrderNotFound
+from framework.fills import Fill
+from framework.orders import Order
+from framework.positions import Account, Position
+
+
+def _d(x: float) -> Decimal:
+    return Decimal(repr(round(float(x), 10)))
+
+
+class BacktraderBroker:
+    """Implements :class:`framework.broker.Broker` for one Cerebro run."""
+
+    def __init__(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase],
+                 now: Callable[[], datetime]) -> None:
+        self.host, self.feeds, self._now = host, feeds, now
+        self._orders: dict[str, Order] = {}           # client id -> our latest view
+        self._bt: dict[str, bt.Order] = {}            # client id -> backtrader order
+        self._by_ref: dict[int, str] = {}             # bt ref -> client id
+        self._handlers: list[OrderUpdateHandler] = []
+        self._expiring: set[str] = set()
+        self._exec_seq = 0
+
+    @property
+    def capabilities(self) -> BrokerCapabilities:
+        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True,
+                                  short_selling=True)
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def submit_order(self, order: Order) -> Order:
+        if order.client_order_id in self._orders:
+            from framework.errors import DuplicateClientOrderId
+
+            raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
+        data = self.feeds.get(order.symbol)
+        if data is None:
+            raise InvalidOrder(f"order {order.client_order_id}: unknown symbol {order.symbol}")
+        create = self.host.buy if order.side.value == "buy" else self.host.sell
+        kwargs: dict[str, object] = {
+            "data": data, "size": float(order.qty or 0), "exectype": EXEC_TYPES[order.type],
+            "coc": order.time_in_force is TimeInForce.CLS,
+        }
+        if order.type is OrderType.LIMIT:
+            kwargs["price"] = float(order.limit_price)  # type: ignore[arg-type]
+        elif order.type in (OrderType.STOP, OrderType.STOP_LIMIT):
+            kwargs["price"] = float(order.stop_price)  # type: ignore[arg-type]
+            if order.limit_price is not None:
+                kwargs["plimit"] = float(order.limit_price)
+        elif order.type is OrderType.TRAILING_STOP:
+            if order.trail_price is not None:
+                kwargs["trailamount"] = float(order.trail_price)
+            else:
+                kwargs["trailpercent"] = float(order.trail_percent) / 100  # type: ignore[arg-type]
+        bt_order = create(**kwargs)
+        acked = order.transition(OrderStatus.NEW, broker_order_id=str(bt_order.ref),
+                                 updated_at=self._now())
+        self._orders[order.client_order_id] = acked
+        self._bt[order.client_order_id] = bt_order
+        self._by_ref[bt_order.ref] = order.client_order_id
+        return acked
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        cid = self._by_ref.get(int(broker_order_id))
+        if cid is None:
+            raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
+        if not self._bt[cid].alive():
+            raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
+        self.host.cancel(self._bt[cid])
+
+    def replace_order(self, broker_order_id: str, *, qty: Decimal | None = None,
+                      limit_price: Decimal | None = None, stop_price: Decimal | None = None,
+                      trail: Decimal | None = None, time_in_force: TimeInForce | None = None,
+                      client_order_id: str | None = None) -> Order:
+        """Cancel and resubmit (backtrader has no native replace)."""
+        cid = self._by_ref.get(int(broker_order_id))
+        if cid is None:
+            raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
+        old = self._orders[cid]
+        self.cancel_order(broker_order_id)
+        changes = {k: v for k, v in {"qty": qty, "limit_price": limit_price,
+                   "stop_price": stop_price, "time_in_force": time_in_force}.items() if v is not None}
+        if trail is not None:
+            changes["trail_price" if old.trail_price is not None else "trail_percent"] = trail
+        new = Order.from_dict({**old.to_dict(), "status": "created", "broker_order_id": None,
+                               "filled_qty": "0", "filled_avg_price": None})
+        new = new.evolve(client_order_id=client_order_id or f"{cid[:40]}-r", **changes)
+        return self.submit_order(new)
+
+    def get_order(self, broker_order_id: str) -> Order:
+        cid = self._by_ref.get(int(broker_order_id))
+        if cid is None:
+            raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
+        return self._orders[cid]
+
+    def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        return self._orders.get(client_order_id)
+
+    def get_orders(self, status: OrderQuery = "open") -> list[Order]:
+        orders = list(self._orders.values())
+        if status == "open":
+            return [o for o in orders if o.is_open]
+        if status == "closed":
+            return [o for o in orders if not o.is_open]
+        return orders
+
+    def get_positions(self) -> list[Position]:
+        out = []
+        for symbol, data in sorted(self.feeds.items()):
+            pos = self.host.broker.getposition(data)
+            if pos.size:
+                out.append(Position(symbol, _d(pos.size), _d(pos.price), _d(data.close[0])))
+        return out
+
+    def get_account(self) -> Account:
+        b = self.host.broker
+        cash = _d(b.getcash())
+        return Account(cash=cash, equity=_d(b.getvalue()), buying_power=cash, timestamp=self._now())
+
+    def subscribe(self, handler: OrderUpdateHandler) -> None:
+        self._handlers.append(handler)
+
+    # -- session housekeeping ---------------------------------------------------------------
+
+    def expire_day_orders(self, before: datetime) -> None:
+        """DAY orders still open after the session they were meant for expire."""
+        for cid, order in self._orders.items():
+            if order.is_open and order.time_in_force is TimeInForce.DAY and order.created_at < before:
+                self._expiring.add(cid)
+                self.host.cancel(self._bt[cid])
+
+    # -- backtrader → core ------------------------------------------------------------------
+
+    def notify(self, bt_order: bt.Order) -> None:
+        cid = self._by_ref.get(bt_order.ref)
+        mapped = STATUS.get(bt_order.status)
+        if cid is None or mapped is None:
+            return
+        event, status = mapped
+        if status is OrderStatus.CANCELED and cid in self._expiring:
+            event, status = OrderEvent.EXPIRED, OrderStatus.EXPIRED
+        fills = [self._fill(cid, bit) for bit in bt_order.executed.iterpending()]
+        for i, fill in enumerate(fills):
+            last = i == len(fills) - 1
+            self._emit(cid, event if last else OrderEvent.PARTIAL_FILL,
+                       status if last else OrderStatus.PARTIALLY_FILLED, fill)
+        if not fills:
+            self._emit(cid, event, status, None)
+
+    def _fill(self, cid: str, bit: object) -> Fill:
+        self._exec_seq += 1
+        order = self._orders[cid]
+        return Fill(
+            execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}", client_order_id=cid,
+            symbol=order.symbol, side=order.side, qty=_d(abs(bit.size)), price=_d(bit.price),  # type: ignore[attr-defined]
+            timestamp=self._now(), commission=_d(bit.comm), broker_order_id=order.broker_order_id,  # type: ignore[attr-defined]
+        )
+
+    def _emit(self, cid: str, event: OrderEvent, status: OrderStatus, fill: Fill | None) -> None:
+        order = self._orders[cid]
+        if fill is not None:
+            total = order.filled_qty + fill.qty
+            avg = ((order.filled_avg_price or 0) * order.filled_qty + fill.price * fill.qty) / total
+            arrival = order.arrival_price or self._arrival(order)
+            order = order.evolve(filled_qty=total, filled_avg_price=avg, arrival_price=arrival)
+        if status is not order.status:
+            order = order.transition(status, updated_at=self._now())
+        self._orders[cid] = order
+        update = OrderUpdate(event=event, order=order, timestamp=self._now(), fill=fill)
+        for handler in self._handlers:
+            handler(update)
+
+    def _arrival(self, order: Order) -> Decimal:
+        """The price when the order reached the market: the open of the bar it filled on."""
+        data = self.feeds[order.symbol]
+        return _d(data.open[0])

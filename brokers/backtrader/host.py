@@ -1,0 +1,36 @@
+"""The thin backtrader strategy that hands each session to the execution core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import backtrader as bt
+import pandas as pd
+
+from framework.data import session_time
+
+
+@dataclass
+class HostHooks:
+    """What the host calls; built by the runner so the host holds no logic of its own."""
+
+    on_session: Callable[[pd.Timestamp], None]
+    on_notify: Callable[[bt.Order], None]
+
+
+class EngineHost(bt.Strategy):
+    params = (("hooks", None),)  # backtrader's parameter idiom, confined to this package
+
+    def notify_order(self, order: bt.Order) -> None:
+        self.p.hooks.on_notify(order)
+
+    def prenext(self) -> None:  # some symbols have not listed yet: trade the rest
+        self.next()
+
+    def next(self) -> None:
+        day = bt.num2date(self.datas[0].datetime[0])
+        self.p.hooks.on_session(pd.Timestamp(day.date()))
+
+
+__all__ = ["EngineHost", "HostHooks", "session_time"]

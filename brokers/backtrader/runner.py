@@ -1,0 +1,157 @@
+"""Run one backtest: Cerebro owns the clock; the execution core makes every decision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import backtrader as bt
+import pandas as pd
+
+from brokers.backtrader.broker import BacktraderBroker
+from brokers.backtrader.commission import configure_broker
+from brokers.backtrader.feeds import clock_feed, symbol_feed
+from brokers.backtrader.host import EngineHost, HostHooks
+from framework.config.settings import Settings
+from framework.data import MarketData, session_time
+from framework.engine import ExecutionEngine
+from framework.enums import OrderSide, OrderType, TimeInForce
+from framework.errors import InputError
+from framework.journal import Journal
+from framework.market import SnapshotBuilder
+from framework.orders import Order, make_client_order_id
+from framework.strategy import Strategy, compute_signals
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    run_id: str
+    journal_path: Path
+    start: pd.Timestamp
+    end: pd.Timestamp
+    sessions: int
+    delisted: tuple[str, ...]
+    initial_cash: float
+
+
+def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First session with a full warm-up (or the configured start) to the configured end."""
+    dates = market.dates
+    cfg = settings.backtest
+    warm = dates[min(strategy.warmup_bars, len(dates) - 1)]
+    start = max(pd.Timestamp(cfg.start), warm) if cfg.start else warm
+    end = pd.Timestamp(cfg.end) if cfg.end else dates[-1]
+    if cfg.start and cfg.end and pd.Timestamp(cfg.end) < pd.Timestamp(cfg.start):
+        raise InputError(f"backtest end {cfg.end} is before start {cfg.start}")
+    if len(dates[(dates >= start) & (dates <= end)]) < 2:
+        raise InputError(
+            f"no sessions to trade between {start.date()} and {end.date()} "
+            f"(data {dates[0].date()}..{dates[-1].date()}, warm-up {strategy.warmup_bars} bars)"
+        )
+    return start, end
+
+
+class _Session:
+    """The per-session glue between backtrader's callbacks and the engine."""
+
+    def __init__(self, market: MarketData, strategy: Strategy, settings: Settings,
+                 journal: Journal, run_id: str, end: pd.Timestamp,
+                 progress: Callable[[int], None] | None) -> None:
+        self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
+        self.strategy_name = strategy.name
+        self.signals = compute_signals(strategy, market)
+        self.snapshots = SnapshotBuilder(market, settings.sizing.volatility_lookback)
+        last = market.last_valid_dates()
+        self.delist_on = {s: d for s, d in last.items() if d is not None and d < end}
+        self.delisted: list[str] = []
+        self.progress = progress
+        self.now = session_time(market.dates[0])
+        self.engine: ExecutionEngine | None = None
+        self.adapter: BacktraderBroker | None = None
+
+    def attach(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase]) -> None:
+        self.adapter = BacktraderBroker(host, feeds, lambda: self.now)
+        self.engine = ExecutionEngine(
+            settings=self.settings, broker=self.adapter, journal=self.journal,
+            sectors=self.market.sectors, strategy_name=self.strategy_name, run_id=self.run_id,
+            clock=lambda: self.now, sleep=lambda _s: None,
+        )
+        self.engine.start(reconcile=False)
+
+    def on_notify(self, order: bt.Order) -> None:
+        assert self.adapter is not None
+        self.adapter.notify(order)
+
+    def on_session(self, date: pd.Timestamp) -> None:
+        assert self.engine is not None and self.adapter is not None
+        self.now = session_time(date)
+        self.adapter.expire_day_orders(before=self.now)
+        leaving = sorted(s for s, d in self.delist_on.items() if d == date)
+        self._close_out(date, leaving)
+        snapshot = self.snapshots.at(date)
+        keep = [s for s in snapshot.prices.index if s not in leaving]
+        snapshot = type(snapshot)(snapshot.time, snapshot.prices[keep], snapshot.volatility[keep])
+        self.engine.on_bar(date, snapshot, self.signals.loc[date])
+        if self.progress:
+            self.progress(1)
+
+    def _close_out(self, date: pd.Timestamp, symbols: list[str]) -> None:
+        """A delisting: close the position at the symbol's last close (market-on-close)."""
+        assert self.engine is not None
+        held = self.engine.portfolio.quantities()
+        for i, symbol in enumerate(symbols):
+            qty = held.get(symbol, 0.0)
+            if not qty:
+                continue
+            self.delisted.append(symbol)
+            price = float(self.market.close.at[date, symbol])
+            order = Order(
+                client_order_id=make_client_order_id(self.strategy_name, self.run_id, self.now,
+                                                     symbol, 9000 + i),
+                symbol=symbol, side=OrderSide.SELL if qty > 0 else OrderSide.BUY,
+                type=OrderType.MARKET, qty=Decimal(str(abs(qty))), time_in_force=TimeInForce.CLS,
+                created_at=self.now, decision_price=Decimal(str(round(price, 6))), tag="delisting",
+            )
+            self.engine.orders.submit(order)
+
+
+def _run_id(strategy: Strategy, market: MarketData, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    return f"bt-{strategy.name}-{market.fingerprint[:8]}-{start:%Y%m%d}-{end:%Y%m%d}"
+
+
+def run_backtest(market: MarketData, strategy: Strategy, settings: Settings, journal_path: Path,
+                 progress: Callable[[int], None] | None = None) -> BacktestResult:
+    """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``."""
+    start, end = trading_window(market, strategy, settings)
+    history = market.truncate(end)
+    run_id = _run_id(strategy, market, start, end)
+    journal = Journal(journal_path)
+    journal.start_run(run_id, kind="backtest", strategy=strategy.name,
+                      initial_cash=settings.backtest.cash, config=settings.model_dump(mode="json"),
+                      data_fingerprint=market.fingerprint, started_at=session_time(start))
+    session = _Session(history, strategy, settings, journal, run_id, end, progress)
+    traded = history.between(start, end)
+    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    configure_broker(cerebro.broker, settings.backtest)
+    cerebro.adddata(clock_feed(traded))
+    feeds = {}
+    for symbol in traded.symbols:
+        if traded.close[symbol].notna().any():
+            feeds[symbol] = symbol_feed(traded, symbol)
+            cerebro.adddata(feeds[symbol])
+
+    class _Host(EngineHost):
+        def start(self) -> None:
+            session.attach(self, feeds)
+
+    cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify))
+    cerebro.run()
+    journal.close()
+    return BacktestResult(run_id, journal_path, start, end, len(traded.dates),
+                          tuple(session.delisted), settings.backtest.cash)
+
+
+__all__ = ["BacktestResult", "datetime", "run_backtest", "trading_window"]

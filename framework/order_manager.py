@@ -1,0 +1,190 @@
+"""Order manager: owns order state, talks to the broker, and never sends an order twice.
+
+The rule that makes retries safe: an order's client id is deterministic, its intent is
+journaled before the first attempt, and after any *ambiguous* failure (timeout, 5xx, 429,
+lost answer) the order is looked up by client id before anything is resent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from framework.broker import Broker, OrderUpdate
+from framework.config.execution import OrdersConfig
+from framework.enums import OrderEvent, OrderStatus
+from framework.errors import (
+    BrokerError,
+    DuplicateClientOrderId,
+    IllegalTransition,
+    NotCancelable,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    TransientBrokerError,
+)
+from framework.journal import Journal
+from framework.orders import Order, can_transition
+from framework.rate_limit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    order: Order
+    attempts: int
+    looked_up: bool = False
+
+
+class OrderManager:
+    def __init__(self, broker: Broker, journal: Journal, config: OrdersConfig, run_id: str, *,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 seed: int = 0) -> None:
+        self.broker, self.journal, self.config, self.run_id = broker, journal, config, run_id
+        self._sleep, self._clock = sleep, clock
+        self._rng = random.Random(seed)
+        self.limiter = TokenBucket(config.rate_limit_per_minute, sleep=sleep)
+        self.orders: dict[str, Order] = {o.client_order_id: o for o in journal.orders()}
+        self.submissions = 0  # calls to broker.submit_order (observability, tests)
+
+    # -- submission -----------------------------------------------------------------------
+
+    def _backoff(self, attempt: int, error: BrokerError) -> float:
+        if isinstance(error, RateLimited) and error.retry_after:
+            return min(error.retry_after, self.config.backoff_max_seconds)
+        base = self.config.backoff_initial_seconds * (2 ** attempt)
+        return min(base, self.config.backoff_max_seconds) * (0.5 + self._rng.random() / 2)
+
+    def _call(self, fn: Callable[[], object]) -> object:
+        self.limiter.acquire()
+        return fn()
+
+    def lookup(self, client_order_id: str) -> Order | None:
+        """The broker's view of an order by client id, retrying transient failures."""
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                return self._call(lambda: self.broker.get_order_by_client_id(client_order_id))  # type: ignore[return-value]
+            except TransientBrokerError as e:
+                if attempt == self.config.max_retries:
+                    raise
+                self._sleep(self._backoff(attempt, e))
+        return None
+
+    def submit(self, order: Order) -> SubmitResult:
+        """Journal the intent, then send; on ambiguity look up before resending."""
+        if order.client_order_id not in self.orders:
+            self.journal.record_intent(self.run_id, order)
+        self.orders[order.client_order_id] = order
+        return self._send(order)
+
+    def _send(self, order: Order) -> SubmitResult:
+        for attempt in range(self.config.max_retries + 1):
+            try:
+                self.submissions += 1
+                acked = self._call(lambda: self.broker.submit_order(order))
+                return SubmitResult(self._adopt(acked), attempt + 1)  # type: ignore[arg-type]
+            except DuplicateClientOrderId:
+                found = self.lookup(order.client_order_id)
+                if found is not None:
+                    return SubmitResult(self._adopt(found), attempt + 1, looked_up=True)
+                raise
+            except OrderRejected as e:
+                rejected = order.transition(OrderStatus.REJECTED, updated_at=self._clock())
+                self._store(rejected, OrderEvent.REJECTED.value, str(e))
+                return SubmitResult(rejected, attempt + 1)
+            except TransientBrokerError as e:
+                self.journal.record_event(order.client_order_id, "submit_failed", order.status.value,
+                                          self._clock(), f"{type(e).__name__}: {e}")
+                if attempt == self.config.max_retries:
+                    raise
+                self._sleep(self._backoff(attempt, e))
+                found = self.lookup(order.client_order_id)
+                if found is not None:
+                    return SubmitResult(self._adopt(found), attempt + 1, looked_up=True)
+        raise AssertionError("unreachable")
+
+    def resolve_pending(self) -> list[Order]:
+        """After a restart: every journaled intent the broker may or may not have received."""
+        resolved = []
+        for order in list(self.orders.values()):
+            if order.status is not OrderStatus.CREATED:
+                continue
+            found = self.lookup(order.client_order_id)
+            resolved.append(self._adopt(found) if found else self._send(order).order)
+        return resolved
+
+    # -- state ----------------------------------------------------------------------------
+
+    def _store(self, order: Order, event: str, detail: str = "") -> Order:
+        self.orders[order.client_order_id] = order
+        self.journal.record_order(self.run_id, order)
+        self.journal.record_event(order.client_order_id, event, order.status.value,
+                                  order.updated_at or self._clock(), detail)
+        return order
+
+    def _adopt(self, broker_view: Order) -> Order:
+        """Merge the broker's view of an order into ours, along the transition table."""
+        ours = self.orders.get(broker_view.client_order_id)
+        if ours is None:
+            return self._store(broker_view, "adopted")
+        merged = ours.evolve(
+            broker_order_id=broker_view.broker_order_id or ours.broker_order_id,
+            filled_qty=max(ours.filled_qty, broker_view.filled_qty),
+            filled_avg_price=broker_view.filled_avg_price or ours.filled_avg_price,
+            arrival_price=broker_view.arrival_price or ours.arrival_price,
+            updated_at=broker_view.updated_at or self._clock(),
+        )
+        if broker_view.status != ours.status:
+            if can_transition(ours.status, broker_view.status):
+                merged = merged.transition(broker_view.status)
+            else:
+                log.warning("ignoring stale status %s -> %s for %s", ours.status,
+                            broker_view.status, ours.client_order_id)
+        return self._store(merged, "ack")
+
+    def on_update(self, update: OrderUpdate) -> Order:
+        """Apply one broker update; stale or out-of-order updates never move state back."""
+        self.journal.record_update(self.run_id, update)
+        try:
+            return self._adopt(update.order)
+        except IllegalTransition:  # pragma: no cover - _adopt checks first
+            return self.orders[update.order.client_order_id]
+
+    def open_orders(self) -> list[Order]:
+        return [o for o in self.orders.values() if o.is_open]
+
+    # -- cancel / replace -----------------------------------------------------------------
+
+    def cancel(self, order: Order) -> None:
+        if order.broker_order_id is None:
+            return
+        try:
+            self._call(lambda: self.broker.cancel_order(order.broker_order_id))  # type: ignore[arg-type]
+        except (NotCancelable, OrderNotFound) as e:
+            self.journal.record_event(order.client_order_id, "cancel_refused", order.status.value,
+                                      self._clock(), str(e))
+
+    def cancel_all(self) -> int:
+        opened = self.open_orders()
+        for order in opened:
+            self.cancel(order)
+        return len(opened)
+
+    def replace(self, order: Order, **changes: object) -> Order:
+        new = self._call(lambda: self.broker.replace_order(order.broker_order_id, **changes))  # type: ignore[arg-type]
+        return self._adopt(new)  # type: ignore[arg-type]
+
+    def cancel_stale(self, now: datetime) -> int:
+        minutes = self.config.cancel_stale_after_minutes
+        if minutes is None:
+            return 0
+        stale = [o for o in self.open_orders() if now - o.created_at > timedelta(minutes=minutes)]
+        for order in stale:
+            self.cancel(order)
+        return len(stale)

@@ -1,0 +1,162 @@
+"""Portfolio accounting: positions, cash, realised/unrealised P&L, exposures, reconciliation.
+
+Money is Decimal so ``cash + Σ qty × price == equity`` holds exactly after any sequence of
+fills; sizing and risk work on float views of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from framework.fills import Fill
+from framework.positions import Position
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Holding:
+    qty: Decimal = ZERO
+    avg_cost: Decimal = ZERO
+    high_water: Decimal = ZERO  # best price since entry (trailing stops)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One disagreement between our books and the broker's."""
+
+    symbol: str
+    field: str
+    ours: Decimal
+    broker: Decimal
+
+    def __str__(self) -> str:
+        return f"{self.symbol}: {self.field} ours={self.ours} broker={self.broker}"
+
+
+class Portfolio:
+    def __init__(self, cash: Decimal | float | int) -> None:
+        self.initial_cash = Decimal(str(cash))
+        self.cash = self.initial_cash
+        self.holdings: dict[str, Holding] = {}
+        self.prices: dict[str, Decimal] = {}
+        self.realised = ZERO
+        self.commissions = ZERO
+        self._seen: set[str] = set()
+
+    # -- fills ----------------------------------------------------------------------------
+
+    def apply_fill(self, fill: Fill) -> bool:
+        """Apply one fill; a fill seen before (same execution id) is ignored → False."""
+        if fill.execution_id in self._seen:
+            return False
+        self._seen.add(fill.execution_id)
+        h = self.holdings.setdefault(fill.symbol, Holding())
+        signed = fill.signed_qty
+        new_qty = h.qty + signed
+        if h.qty == 0 or (h.qty > 0) == (signed > 0):
+            h.avg_cost = (h.avg_cost * abs(h.qty) + fill.price * fill.qty) / abs(new_qty)
+        else:
+            closed = min(abs(signed), abs(h.qty))
+            direction = Decimal(1) if h.qty > 0 else Decimal(-1)
+            self.realised += closed * (fill.price - h.avg_cost) * direction
+            if abs(signed) > abs(h.qty):  # flipped through zero: the rest opens at fill price
+                h.avg_cost = fill.price
+        h.qty = new_qty
+        if h.qty == 0:
+            h.avg_cost = ZERO
+            h.high_water = ZERO
+        elif h.high_water == 0:
+            h.high_water = fill.price
+        self.cash -= signed * fill.price + fill.commission
+        self.commissions += fill.commission
+        self.prices.setdefault(fill.symbol, fill.price)
+        if h.qty == 0:
+            del self.holdings[fill.symbol]
+        return True
+
+    # -- marks and views ------------------------------------------------------------------
+
+    def mark(self, prices: Mapping[str, float | Decimal]) -> None:
+        for symbol, price in prices.items():
+            if price == price:  # not NaN
+                self.prices[symbol] = Decimal(str(price))
+        for symbol, h in self.holdings.items():
+            p = self.prices.get(symbol)
+            if p is not None:
+                h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
+
+    def market_value(self, symbol: str) -> Decimal:
+        h = self.holdings.get(symbol)
+        if h is None:
+            return ZERO
+        return h.qty * self.prices.get(symbol, h.avg_cost)
+
+    @property
+    def positions_value(self) -> Decimal:
+        return sum((self.market_value(s) for s in self.holdings), ZERO)
+
+    @property
+    def equity(self) -> Decimal:
+        return self.cash + self.positions_value
+
+    @property
+    def unrealised(self) -> Decimal:
+        return sum(
+            (h.qty * (self.prices.get(s, h.avg_cost) - h.avg_cost) for s, h in self.holdings.items()),
+            ZERO,
+        )
+
+    def quantities(self) -> pd.Series:
+        return pd.Series({s: float(h.qty) for s, h in sorted(self.holdings.items())}, dtype=float)
+
+    def avg_costs(self) -> pd.Series:
+        return pd.Series({s: float(h.avg_cost) for s, h in sorted(self.holdings.items())}, dtype=float)
+
+    def high_waters(self) -> pd.Series:
+        return pd.Series({s: float(h.high_water) for s, h in sorted(self.holdings.items())}, dtype=float)
+
+    def exposure_by_symbol(self) -> pd.Series:
+        eq = float(self.equity) or 1.0
+        return pd.Series({s: float(self.market_value(s)) / eq for s in sorted(self.holdings)}, dtype=float)
+
+    def exposure_by_sector(self, sectors: Mapping[str, str]) -> pd.Series:
+        by_symbol = self.exposure_by_symbol()
+        if by_symbol.empty:
+            return by_symbol
+        keys = [sectors.get(s, "Unknown") for s in by_symbol.index]
+        return by_symbol.abs().groupby(keys).sum()
+
+    def positions(self) -> list[Position]:
+        return [
+            Position(s, h.qty, h.avg_cost, self.prices.get(s)) for s, h in sorted(self.holdings.items())
+        ]
+
+    # -- reconciliation -------------------------------------------------------------------
+
+    def reconcile(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None,
+                  cash_tolerance: Decimal = Decimal("0.01")) -> list[Difference]:
+        """Every difference between our books and the broker's snapshot."""
+        theirs = {p.symbol: p for p in broker_positions if p.qty != 0}
+        diffs: list[Difference] = []
+        for symbol in sorted(set(theirs) | set(self.holdings)):
+            ours = self.holdings.get(symbol, Holding()).qty
+            broker = theirs[symbol].qty if symbol in theirs else ZERO
+            if ours != broker:
+                diffs.append(Difference(symbol, "qty", ours, broker))
+        if broker_cash is not None and abs(self.cash - broker_cash) > cash_tolerance:
+            diffs.append(Difference("*", "cash", self.cash, broker_cash))
+        return diffs
+
+    def adopt(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None) -> None:
+        """Make the broker's snapshot our truth (after a reported reconciliation)."""
+        self.holdings = {
+            p.symbol: Holding(p.qty, p.avg_entry_price, p.market_price or p.avg_entry_price)
+            for p in broker_positions if p.qty != 0
+        }
+        if broker_cash is not None:
+            self.cash = broker_cash
