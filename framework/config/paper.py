@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from framework.config.base import ConfigModel
@@ -12,7 +14,9 @@ class AlpacaConfig(ConfigModel):
     data_url: str = "https://data.alpaca.markets"
     stream_url: str = "wss://paper-api.alpaca.markets/stream"
     allow_live: bool = False
-    feed: str = "iex"
+    feed: Literal["iex", "sip"] = "iex"
+    adjustment: Literal["raw", "split", "dividend", "all"] = "all"
+    stream: bool = True
 
 
 class PaperConfig(ConfigModel):
@@ -20,3 +24,6 @@ class PaperConfig(ConfigModel):
     journal: str = "runs/paper/journal.sqlite"
     history_bars: int = Field(300, ge=1)
     ack_deadline_seconds: float = Field(30.0, gt=0)
+    poll_interval_seconds: float = Field(2.0, gt=0)
+    minutes_before_open: float = Field(30.0, ge=0)
+    account: str = "paper"

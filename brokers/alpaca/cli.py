@@ -1,0 +1,166 @@
+"""`trade paper`, `trade status`, `trade halt`, `trade resume`, `trade flatten`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import click
+
+from brokers.alpaca.connect import Connection, connect
+from brokers.alpaca.runner import CycleResult, PaperRunner
+from framework.cli.options import config_option
+from framework.config.loader import load_settings
+from framework.config.settings import Settings
+from framework.journal import Journal
+
+log = logging.getLogger(__name__)
+
+
+def _settings(config_files: tuple[str, ...]) -> Settings:
+    return load_settings(list(config_files))
+
+
+@contextmanager
+def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Connection]:
+    conn = connect(settings, stream=stream)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> None:
+    echo = click.echo
+    echo(f"strategy: {runner.strategy.name} ({runner.strategy.summary or 'no summary'})")
+    echo(f"session: {result.session}  signals of: {result.signal_date}")
+    for d in result.differences:
+        echo(f"reconcile: {d} (broker adopted)")
+    if result.skipped:
+        echo(f"skipped: {result.skipped}")
+    verb = "would send" if dry_run else "sent"
+    echo(f"orders {verb}: {len(result.orders)}")
+    for o in result.orders:
+        echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value}"
+             f"  {o.client_order_id}  {o.status.value}")
+    if result.unacked:
+        echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
+    echo(f"cycle took {result.seconds:.2f} s")
+
+
+@click.command()
+@config_option
+@click.option("--once", is_flag=True, help="Run one cycle for the next session and exit.")
+@click.option("--dry-run", is_flag=True, help="Print the orders it would send; send nothing.")
+def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
+    """Paper-trade the configured strategy on Alpaca (or the loopback sandbox)."""
+    settings = _settings(config_files)
+    with _connected(settings, stream=False if (once or dry_run) else None) as conn:
+        conn.broker.start()
+        runner = PaperRunner(settings, conn.broker, conn.bars, dry_run=dry_run)
+        try:
+            if once or dry_run:
+                _print_cycle(runner.cycle(), runner, dry_run)
+                return
+            _loop(runner)
+        finally:
+            runner.close()
+
+
+def _loop(runner: PaperRunner) -> None:
+    """One cycle per session, ``minutes_before_open`` before the open (broker's clock)."""
+    stop = threading.Event()
+    done: set[object] = set()
+    while not stop.is_set():
+        session, wait = runner.seconds_until_cycle()
+        if session in done:
+            stop.wait(min(max(wait, 1.0), 60.0) if wait else 60.0)
+            continue
+        if wait > 0:
+            click.echo(f"next cycle for session {session} in {wait / 60:.1f} min")
+            stop.wait(min(wait, 60.0))
+            continue
+        _print_cycle(runner.cycle(session), runner, False)
+        done.add(session)
+
+
+@click.command()
+@config_option
+def status(config_files: tuple[str, ...]) -> None:
+    """Account, positions, open orders, halt state, today's P&L against the loss limit."""
+    settings = _settings(config_files)
+    halt = _journal(settings).halt_state()
+    with _connected(settings, stream=False) as conn:
+        account = conn.broker.get_account()
+        positions = conn.broker.get_positions()
+        orders = conn.broker.get_orders("open")
+    echo = click.echo
+    blocked = "  TRADING BLOCKED" if account.trading_blocked else ""
+    echo(f"account: cash {account.cash}  equity {account.equity}  "
+         f"buying power {account.buying_power}{blocked}")
+    base = account.last_equity or account.equity
+    pnl = account.equity - base
+    limit = base * type(base)(str(settings.risk.daily_loss_limit))
+    flag = "  LIMIT BREACHED" if pnl < -limit else ""
+    echo(f"today's P&L: {pnl:+.2f}  (daily loss limit {limit:.2f}){flag}")
+    echo(f"halted: {'yes — ' + halt.reason + ' since ' + halt.since if halt.halted else 'no'}")
+    echo(f"positions: {len(positions)}")
+    for p in positions:
+        echo(f"  {p.symbol:6} {p.qty:>10}  avg {p.avg_entry_price}  last {p.market_price}")
+    echo(f"open orders: {len(orders)}")
+    for o in orders:
+        echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.status.value}"
+             f"  {o.client_order_id}")
+
+
+def _journal(settings: Settings) -> Journal:
+    return Journal(settings.paper.journal)
+
+
+@click.command()
+@config_option
+@click.option("--reason", default="manual halt", show_default=True, help="Recorded in the journal.")
+@click.option("--cancel/--no-cancel", default=True, show_default=True,
+              help="Also cancel the account's open orders.")
+def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
+    """Stop opening risk until `trade resume` (persisted in the journal)."""
+    settings = _settings(config_files)
+    journal = _journal(settings)
+    journal.set_halt(True, reason, datetime.now(UTC))
+    click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
+    if cancel:
+        with _connected(settings, stream=False) as conn:
+            click.echo(f"canceled open orders: {conn.broker.cancel_all_orders()}")
+
+
+@click.command()
+@config_option
+def resume(config_files: tuple[str, ...]) -> None:
+    """Clear a halt: the next cycle may open risk again."""
+    settings = _settings(config_files)
+    journal = _journal(settings)
+    was = journal.halt_state()
+    journal.set_halt(False, "resumed", datetime.now(UTC))
+    click.echo("resumed" if was.halted else "was not halted; nothing to resume")
+
+
+@click.command()
+@config_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def flatten(config_files: tuple[str, ...], yes: bool) -> None:
+    """Cancel every open order and close every position at the broker."""
+    settings = _settings(config_files)
+    with _connected(settings, stream=False) as conn:
+        positions = conn.broker.get_positions()
+        if not yes:
+            click.confirm(f"cancel all open orders and close {len(positions)} positions?",
+                          abort=True)
+        canceled = conn.broker.cancel_all_orders()
+        closing = conn.broker.close_all_positions()
+    journal = _journal(settings)
+    journal.record_event("*", "flatten", "requested", datetime.now(UTC),
+                         f"canceled {canceled} orders, closing {closing} positions")
+    click.echo(f"canceled {canceled} open orders; closing orders sent for {closing} positions")
