@@ -26,7 +26,7 @@ from framework.order_manager import OrderManager
 from framework.orders import Order, make_client_order_id
 from framework.portfolio import Difference, Portfolio
 from framework.risk import Action, HaltReason, Reason, RiskContext, RiskDecision, RiskManager, stop_exits
-from framework.signals import SignalProcessor
+from framework.signals import SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer, SizingInput
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ class ExecutionEngine:
         current = held.add(self._pending(), fill_value=0.0)
         if self.halted and self.settings.risk.flatten_on_halt:
             requested = pd.Series(0.0, index=current.index)
+        elif not is_rebalance_day(report.time, self.settings.signals.rebalance_every):
+            requested = current.copy()  # hold; stops and guards still apply below
         else:
             weights = self.signals.target_weights(signals.reindex(snap.prices.index))
             requested = self.sizer.target_quantities(

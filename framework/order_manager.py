@@ -51,6 +51,7 @@ class OrderManager:
         self._rng = random.Random(seed)
         self.limiter = TokenBucket(config.rate_limit_per_minute, sleep=sleep)
         self.orders: dict[str, Order] = {o.client_order_id: o for o in journal.orders()}
+        self._open: dict[str, Order] = {k: o for k, o in self.orders.items() if o.is_open}
         self.submissions = 0  # calls to broker.submit_order (observability, tests)
 
     # -- submission -----------------------------------------------------------------------
@@ -80,8 +81,9 @@ class OrderManager:
         """Journal the intent, then send; on ambiguity look up before resending."""
         if order.client_order_id not in self.orders:
             self.journal.record_intent(self.run_id, order)
-        self.orders[order.client_order_id] = order
-        return self._send(order)
+            self.orders[order.client_order_id] = order
+            self._open[order.client_order_id] = order
+        return self._send(self.orders[order.client_order_id])
 
     def _send(self, order: Order) -> SubmitResult:
         for attempt in range(self.config.max_retries + 1):
@@ -123,6 +125,10 @@ class OrderManager:
 
     def _store(self, order: Order, event: str, detail: str = "") -> Order:
         self.orders[order.client_order_id] = order
+        if order.is_open:
+            self._open[order.client_order_id] = order
+        else:
+            self._open.pop(order.client_order_id, None)
         self.journal.record_order(self.run_id, order)
         self.journal.record_event(order.client_order_id, event, order.status.value,
                                   order.updated_at or self._clock(), detail)
@@ -157,7 +163,7 @@ class OrderManager:
             return self.orders[update.order.client_order_id]
 
     def open_orders(self) -> list[Order]:
-        return [o for o in self.orders.values() if o.is_open]
+        return list(self._open.values())
 
     # -- cancel / replace -----------------------------------------------------------------
 

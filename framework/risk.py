@@ -90,134 +90,132 @@ class RiskManager:
     # -- pre-trade checks -----------------------------------------------------------------
 
     def check(self, requested: pd.Series, ctx: RiskContext) -> RiskResult:
+        """Approved targets and one decision per target a limit changed (numpy inside)."""
         symbols = requested.index.union(ctx.current.index[ctx.current != 0]).sort_values()
-        current = ctx.current.reindex(symbols).fillna(0.0).astype(float)
-        target = requested.reindex(symbols).astype(float).fillna(current)
-        price = ctx.prices.reindex(symbols).astype(float)
-        result = RiskResult(approved=target)
-        steps = (
-            self._no_price, self._halted, self._min_price, self._position_weight,
-            self._sector, self._gross, self._net, self._order_notional, self._buying_power,
-            self._max_orders,
-        )
-        for step in steps:
-            result.approved = step(result, current, price, ctx)
-        return result
+        cur = ctx.current.reindex(symbols).fillna(0.0).to_numpy(dtype=float)
+        req = requested.reindex(symbols).astype(float).to_numpy()
+        t = np.where(np.isnan(req), cur, req)
+        price = ctx.prices.reindex(symbols).astype(float).to_numpy()
+        sector = np.array([self.sectors.get(s, "Unknown") for s in symbols], dtype=object)
+        run = _Run(list(symbols), cur, price, sector, ctx, self.config, self.fractional)
+        for step in (run.no_price, run.halted, run.min_price, run.position_weight, run.sector,
+                     run.gross, run.net, run.order_notional, run.buying_power, run.max_orders):
+            t = step(t)
+        return RiskResult(approved=pd.Series(t, index=symbols), decisions=run.decisions)
 
-    def _record(self, result: RiskResult, before: pd.Series, after: pd.Series, reason: Reason,
-                current: pd.Series, detail: str = "") -> pd.Series:
-        changed = before.index[(before - after).abs() > 1e-9]
-        for symbol in changed:
-            requested, approved = float(before[symbol]), float(after[symbol])
-            action = Action.REJECT if abs(approved - current[symbol]) < 1e-9 else Action.REDUCE
-            result.decisions.append(RiskDecision(symbol, reason, action, requested, approved, detail))
+
+class _Run:
+    """One pass of the checks over aligned arrays (targets t, current c, prices p)."""
+
+    def __init__(self, symbols: list[str], cur: np.ndarray, price: np.ndarray, sector: np.ndarray,
+                 ctx: RiskContext, config: RiskConfig, fractional: bool) -> None:
+        self.symbols, self.c, self.p, self.sector_of = symbols, cur, price, sector
+        self.ctx, self.cfg, self.fractional = ctx, config, fractional
+        self.equity = max(ctx.equity, 0.0)
+        self.decisions: list[RiskDecision] = []
+
+    def _record(self, before: np.ndarray, after: np.ndarray, reason: Reason, detail: str = "") -> np.ndarray:
+        for i in np.flatnonzero(np.abs(before - after) > 1e-9):
+            action = Action.REJECT if abs(after[i] - self.c[i]) < 1e-9 else Action.REDUCE
+            self.decisions.append(RiskDecision(self.symbols[i], reason, action, float(before[i]),
+                                               float(after[i]), detail))
         return after
 
-    def _shrink(self, target: pd.Series, current: pd.Series, factor: pd.Series) -> pd.Series:
+    def _shrink(self, t: np.ndarray, factor: np.ndarray) -> np.ndarray:
         """Scale targets toward zero by ``factor`` (≤ 1), rounded toward zero."""
-        scaled = pd.Series(round_qty((target * factor).to_numpy(), self.fractional), index=target.index)
-        return scaled.where(factor < 1, target)
+        return np.where(factor < 1, round_qty(t * factor, self.fractional), t)
 
-    def _no_price(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        out = r.approved.where(price.notna(), cur)
-        return self._record(r, r.approved, out, Reason.NO_PRICE, cur, "no price at t: hold")
+    def no_price(self, t: np.ndarray) -> np.ndarray:
+        out = np.where(np.isnan(self.p), self.c, t)
+        return self._record(t, out, Reason.NO_PRICE, "no price at t: hold")
 
-    def _halted(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        if not ctx.halted:
-            return r.approved
-        t = r.approved
-        reducing = (np.sign(t) == np.sign(cur)) & (t.abs() <= cur.abs()) | (t == 0)
-        out = t.where(reducing, cur)
-        return self._record(r, t, out, Reason.HALTED, cur, "halted: only risk-reducing orders")
-
-    def _min_price(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        growing = (t.abs() > cur.abs()) | (np.sign(t) != np.sign(cur)) & (t != 0)
-        cheap = price < self.config.min_price
-        out = t.where(~(growing & cheap), cur.where(np.sign(cur) == np.sign(t), 0.0))
-        return self._record(r, t, out, Reason.MIN_PRICE, cur, f"price < {self.config.min_price}")
-
-    def _position_weight(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        cap = self.config.max_position_weight * max(ctx.equity, 0.0)
-        value = (t * price).abs()
-        factor = (cap / value).where(value > cap, 1.0).fillna(1.0)
-        return self._record(r, t, self._shrink(t, cur, factor), Reason.POSITION_WEIGHT, cur)
-
-    def _sector(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        if not self.sectors:
+    def halted(self, t: np.ndarray) -> np.ndarray:
+        if not self.ctx.halted:
             return t
-        cap = self.config.max_sector_exposure * max(ctx.equity, 0.0)
-        sector = pd.Series([self.sectors.get(s, "Unknown") for s in t.index], index=t.index)
-        value = (t * price).abs().fillna(0.0)
-        total = value.groupby(sector).transform("sum")
-        factor = (cap / total).where(total > cap, 1.0).fillna(1.0)
-        return self._record(r, t, self._shrink(t, cur, factor), Reason.SECTOR_EXPOSURE, cur)
+        c = self.c
+        reducing = ((np.sign(t) == np.sign(c)) & (np.abs(t) <= np.abs(c))) | (t == 0)
+        return self._record(t, np.where(reducing, t, c), Reason.HALTED, "halted: only risk-reducing orders")
 
-    def _gross(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        cap = self.config.max_gross_exposure * max(ctx.equity, 0.0)
-        total = float((t * price).abs().sum())
-        factor = pd.Series(cap / total if total > cap else 1.0, index=t.index)
-        return self._record(r, t, self._shrink(t, cur, factor), Reason.GROSS_EXPOSURE, cur)
+    def min_price(self, t: np.ndarray) -> np.ndarray:
+        c = self.c
+        growing = (np.abs(t) > np.abs(c)) | ((np.sign(t) != np.sign(c)) & (t != 0))
+        cheap = np.nan_to_num(self.p, nan=np.inf) < self.cfg.min_price
+        keep = np.where(np.sign(c) == np.sign(t), c, 0.0)
+        return self._record(t, np.where(growing & cheap, keep, t), Reason.MIN_PRICE,
+                            f"price < {self.cfg.min_price}")
 
-    def _net(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        cap = self.config.max_net_exposure * max(ctx.equity, 0.0)
-        value = (t * price).fillna(0.0)
-        net = float(value.sum())
+    def _cap_factor(self, value: np.ndarray, cap: float) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(value > cap, cap / value, 1.0)
+
+    def position_weight(self, t: np.ndarray) -> np.ndarray:
+        value = np.nan_to_num(np.abs(t * self.p))
+        factor = self._cap_factor(value, self.cfg.max_position_weight * self.equity)
+        return self._record(t, self._shrink(t, factor), Reason.POSITION_WEIGHT)
+
+    def sector(self, t: np.ndarray) -> np.ndarray:
+        if not len(t):
+            return t
+        value = np.nan_to_num(np.abs(t * self.p))
+        codes, inverse = np.unique(self.sector_of, return_inverse=True)
+        totals = np.bincount(inverse, weights=value, minlength=len(codes))[inverse]
+        factor = self._cap_factor(totals, self.cfg.max_sector_exposure * self.equity)
+        return self._record(t, self._shrink(t, factor), Reason.SECTOR_EXPOSURE)
+
+    def gross(self, t: np.ndarray) -> np.ndarray:
+        total = float(np.nan_to_num(np.abs(t * self.p)).sum())
+        cap = self.cfg.max_gross_exposure * self.equity
+        factor = np.full(len(t), cap / total if total > cap else 1.0)
+        return self._record(t, self._shrink(t, factor), Reason.GROSS_EXPOSURE)
+
+    def net(self, t: np.ndarray) -> np.ndarray:
+        value = np.nan_to_num(t * self.p)
+        net, cap = float(value.sum()), self.cfg.max_net_exposure * self.equity
         if abs(net) <= cap:
             return t
         side = value > 0 if net > 0 else value < 0
-        side_total = float(value[side].abs().sum())
-        other = side_total - (abs(net) - cap)
-        factor = pd.Series(1.0, index=t.index)
-        factor[side] = max(other, 0.0) / side_total
-        return self._record(r, t, self._shrink(t, cur, factor), Reason.NET_EXPOSURE, cur)
+        side_total = float(np.abs(value[side]).sum())
+        factor = np.ones(len(t))
+        factor[side] = max(side_total - (abs(net) - cap), 0.0) / side_total
+        return self._record(t, self._shrink(t, factor), Reason.NET_EXPOSURE)
 
-    def _order_notional(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        cap = self.config.max_order_notional
-        delta = t - cur
-        notional = (delta * price).abs()
-        allowed = pd.Series(round_qty((cap / price).to_numpy(), self.fractional), index=t.index)
-        clipped = cur + np.sign(delta) * np.minimum(delta.abs(), allowed)
-        out = t.where(~(notional > cap), clipped)
-        return self._record(r, t, out, Reason.ORDER_NOTIONAL, cur, f"order notional > {cap}")
+    def order_notional(self, t: np.ndarray) -> np.ndarray:
+        cap = self.cfg.max_order_notional
+        delta = t - self.c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            allowed = round_qty(np.nan_to_num(cap / self.p, posinf=0.0), self.fractional)
+        clipped = self.c + np.sign(delta) * np.minimum(np.abs(delta), allowed)
+        over = np.nan_to_num(np.abs(delta * self.p)) > cap
+        return self._record(t, np.where(over, clipped, t), Reason.ORDER_NOTIONAL,
+                            f"order notional > {cap}")
 
-    def _buying_power(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        """Buys (and new shorts) may use buying power plus what this cycle's sells free."""
-        t = r.approved
-        delta = (t - cur) * price
-        opening = ((t.abs() > cur.abs()) & (delta != 0)).fillna(False)
-        need = float(((t.abs() - cur.abs()) * price)[opening].sum())
-        closing_proceeds = float(((cur.abs() - t.abs()).clip(lower=0) * price).fillna(0).sum())
-        available = max(ctx.buying_power, 0.0) + closing_proceeds
+    def buying_power(self, t: np.ndarray) -> np.ndarray:
+        """Growing positions may use buying power plus what this cycle's reductions free."""
+        c, p = self.c, np.nan_to_num(self.p)
+        opening = np.abs(t) > np.abs(c)
+        need = float(((np.abs(t) - np.abs(c)) * p)[opening].sum())
+        freed = float((np.clip(np.abs(c) - np.abs(t), 0, None) * p).sum())
+        available = max(self.ctx.buying_power, 0.0) + freed
         if need <= available or need == 0:
             return t
-        factor = available / need
-        grown = cur + (t - cur) * factor
-        shrunk = pd.Series(round_qty(grown.to_numpy(), self.fractional), index=t.index)
-        shrunk = shrunk.where(np.sign(shrunk) == np.sign(t), cur)
-        out = t.where(~opening, shrunk.where(shrunk.abs() >= cur.abs(), cur))
-        return self._record(r, t, out, Reason.BUYING_POWER, cur, f"need {need:.2f} > {available:.2f}")
+        grown = round_qty(c + (t - c) * (available / need), self.fractional)
+        grown = np.where((np.sign(grown) == np.sign(t)) & (np.abs(grown) >= np.abs(c)), grown, c)
+        return self._record(t, np.where(opening, grown, t), Reason.BUYING_POWER,
+                            f"need {need:.2f} > {available:.2f}")
 
-    def _max_orders(self, r: RiskResult, cur: pd.Series, price: pd.Series, ctx: RiskContext) -> pd.Series:
-        t = r.approved
-        delta = t - cur
-        trading = delta.index[delta.abs() > 1e-12]
-        limit = self.config.max_orders_per_cycle
+    def max_orders(self, t: np.ndarray) -> np.ndarray:
+        delta = t - self.c
+        trading = np.flatnonzero(np.abs(delta) > 1e-12)
+        limit = self.cfg.max_orders_per_cycle
         if len(trading) <= limit:
             return t
-        # Risk-reducing orders first, then by size: the biggest moves are kept.
-        reducing = (t.abs() < cur.abs())[trading]
-        size = (delta.abs() * price.fillna(0.0))[trading]
-        order = pd.DataFrame({"r": ~reducing, "s": -size}).sort_values(["r", "s"], kind="stable").index
-        dropped = order[limit:]
+        # Risk-reducing orders first, then the biggest moves; the rest wait.
+        reducing = np.abs(t[trading]) < np.abs(self.c[trading])
+        size = np.nan_to_num(np.abs(delta[trading] * self.p[trading]))
+        ranked = trading[np.lexsort((-size, ~reducing))]
         out = t.copy()
-        out[dropped] = cur[dropped]
-        return self._record(r, t, out, Reason.MAX_ORDERS, cur, f"more than {limit} orders")
+        out[ranked[limit:]] = self.c[ranked[limit:]]
+        return self._record(t, out, Reason.MAX_ORDERS, f"more than {limit} orders")
 
 
 def stop_exits(

@@ -8,6 +8,16 @@ import pandas as pd
 from framework.config.execution import SignalsConfig
 
 
+EPOCH = np.datetime64("2000-01-03")  # a Monday: the anchor of the rebalancing calendar
+
+
+def is_rebalance_day(date: pd.Timestamp, every: int) -> bool:
+    """Every ``every``-th weekday since a fixed epoch: the same answer in backtest and paper,
+    wherever either starts."""
+    day = np.datetime64(pd.Timestamp(date).date(), "D")
+    return every == 1 or int(np.busday_count(EPOCH, day)) % every == 0
+
+
 class SignalProcessor:
     """Threshold, optional top-N / bottom-N selection, long-only or long-short, normalisation."""
 

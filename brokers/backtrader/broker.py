@@ -37,6 +37,7 @@ class BacktraderBroker:
         self._handlers: list[OrderUpdateHandler] = []
         self._expiring: set[str] = set()
         self._exec_seq = 0
+        self._open: set[str] = set()
 
     @property
     def capabilities(self) -> BrokerCapabilities:
@@ -75,6 +76,7 @@ class BacktraderBroker:
         self._orders[order.client_order_id] = acked
         self._bt[order.client_order_id] = bt_order
         self._by_ref[bt_order.ref] = order.client_order_id
+        self._open.add(order.client_order_id)
         return acked
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -141,8 +143,9 @@ class BacktraderBroker:
 
     def expire_day_orders(self, before: datetime) -> None:
         """DAY orders still open after the session they were meant for expire."""
-        for cid, order in self._orders.items():
-            if order.is_open and order.time_in_force is TimeInForce.DAY and order.created_at < before:
+        for cid in list(self._open):
+            order = self._orders[cid]
+            if order.time_in_force is TimeInForce.DAY and order.created_at < before:
                 self._expiring.add(cid)
                 self.host.cancel(self._bt[cid])
 
@@ -183,6 +186,8 @@ class BacktraderBroker:
         if status is not order.status:
             order = order.transition(status, updated_at=self._now())
         self._orders[cid] = order
+        if not order.is_open:
+            self._open.discard(cid)
         update = OrderUpdate(event=event, order=order, timestamp=self._now(), fill=fill)
         for handler in self._handlers:
             handler(update)

@@ -25,6 +25,7 @@ class SignalsConfig(ConfigModel):
     allow_short: bool = False
     gross_target: float = Field(1.0, gt=0, le=4)
     weighting: Literal["strength", "equal"] = "strength"
+    rebalance_every: int = Field(5, ge=1, le=252)
 
 
 class SizingConfig(ConfigModel):
@@ -35,7 +36,7 @@ class SizingConfig(ConfigModel):
     fractional: bool = False
     min_trade_shares: float = Field(1.0, ge=0)
     min_trade_notional: float = Field(100.0, ge=0)
-    rebalance_band: float = Field(0.005, ge=0, lt=1)
+    rebalance_band: float = Field(0.01, ge=0, lt=1)
 
 
 class RiskConfig(ConfigModel):
