@@ -92,7 +92,8 @@ def _loop(runner: PaperRunner) -> None:
 def status(config_files: tuple[str, ...]) -> None:
     """Account, positions, open orders, halt state, today's P&L against the loss limit."""
     settings = _settings(config_files)
-    halt = _journal(settings).halt_state()
+    with _journal(settings) as journal:
+        halt = journal.halt_state()
     with _connected(settings, stream=False) as conn:
         account = conn.broker.get_account()
         positions = conn.broker.get_positions()
@@ -116,8 +117,13 @@ def status(config_files: tuple[str, ...]) -> None:
              f"  {o.client_order_id}")
 
 
-def _journal(settings: Settings) -> Journal:
-    return Journal(settings.paper.journal)
+@contextmanager
+def _journal(settings: Settings) -> Iterator[Journal]:
+    journal = Journal(settings.paper.journal)
+    try:
+        yield journal
+    finally:
+        journal.close()
 
 
 @click.command()
@@ -128,8 +134,8 @@ def _journal(settings: Settings) -> Journal:
 def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     """Stop opening risk until `trade resume` (persisted in the journal)."""
     settings = _settings(config_files)
-    journal = _journal(settings)
-    journal.set_halt(True, reason, datetime.now(UTC))
+    with _journal(settings) as journal:
+        journal.set_halt(True, reason, datetime.now(UTC))
     click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
     if cancel:
         with _connected(settings, stream=False) as conn:
@@ -141,9 +147,9 @@ def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
 def resume(config_files: tuple[str, ...]) -> None:
     """Clear a halt: the next cycle may open risk again."""
     settings = _settings(config_files)
-    journal = _journal(settings)
-    was = journal.halt_state()
-    journal.set_halt(False, "resumed", datetime.now(UTC))
+    with _journal(settings) as journal:
+        was = journal.halt_state()
+        journal.set_halt(False, "resumed", datetime.now(UTC))
     click.echo("resumed" if was.halted else "was not halted; nothing to resume")
 
 
@@ -160,7 +166,7 @@ def flatten(config_files: tuple[str, ...], yes: bool) -> None:
                           abort=True)
         canceled = conn.broker.cancel_all_orders()
         closing = conn.broker.close_all_positions()
-    journal = _journal(settings)
-    journal.record_event("*", "flatten", "requested", datetime.now(UTC),
-                         f"canceled {canceled} orders, closing {closing} positions")
+    with _journal(settings) as journal:
+        journal.record_event("*", "flatten", "requested", datetime.now(UTC),
+                             f"canceled {canceled} orders, closing {closing} positions")
     click.echo(f"canceled {canceled} open orders; closing orders sent for {closing} positions")

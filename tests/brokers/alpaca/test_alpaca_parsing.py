@@ -10,8 +10,8 @@ from framework.orders import Order
 
 
 def test_order_from_alpaca_keeps_ids_quantities_and_status():
-    order = parsing.order_from_alpaca(am.Order(**order_json(filled_qty="4", filled_avg_price="101.25",
-                                                            status="partially_filled")))
+    raw = order_json(filled_qty="4", filled_avg_price="101.25", status="partially_filled")
+    order = parsing.order_from_alpaca(am.Order(**raw))
 
     assert order.broker_order_id == ORDER_ID
     assert order.client_order_id == "mom-20200110-AAPL-0-abc"
