@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from framework.config.data import DataConfig
 from framework.errors import DataError, InputError
 
 REQUIRED_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "volume")
@@ -247,3 +248,9 @@ def load_market_data(
         source=source,
         fingerprint=_fingerprint(long[list(REQUIRED_COLUMNS)], adjusted),
     )
+
+
+def load_configured(cfg: DataConfig) -> MarketData:
+    """The market data a :class:`~framework.config.DataConfig` names, symbols selected."""
+    market = load_market_data(cfg.prices, cfg.sectors, adjust=cfg.adjust)
+    return market.select(cfg.symbols) if cfg.symbols else market

@@ -126,7 +126,7 @@ class ExecutionEngine:
         start = self.session_start_equity if self.session_start_equity is not None else equity
         reason = self.risk.guard(equity, start, self.peak_equity)
         if reason is not None and not self.halted:
-            log.warning("halting: %s (equity %.2f, session start %.2f)", reason, equity, start)
+            log.info("halting: %s (equity %.2f, session start %.2f)", reason, equity, start)
             scope = "session" if reason is HaltReason.DAILY_LOSS else "persistent"
             self.halt(reason.value, scope=scope)
             report.halt_reason = reason.value
