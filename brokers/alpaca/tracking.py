@@ -38,6 +38,7 @@ class FillTracker:
 
     def seed(self, orders: Iterable[Order], fills: Iterable[Fill]) -> None:
         """Start from what the journal already holds (after a restart)."""
+        orders = list(orders)
         with self._lock:
             for order in orders:
                 self._seen.setdefault(order.client_order_id, _Seen()).status = order.status
@@ -45,6 +46,9 @@ class FillTracker:
                 seen = self._seen.setdefault(fill.client_order_id, _Seen())
                 seen.filled_qty += fill.qty
                 seen.notional += fill.qty * fill.price
+            for order in orders:
+                if order.filled_qty > self._seen[order.client_order_id].filled_qty:
+                    self._seen[order.client_order_id].status = None  # fills owed: poll it
 
     def track(self, client_order_id: str) -> None:
         with self._lock:

@@ -54,3 +54,12 @@ def test_status_only_change_has_no_fill():
     tracker.track("c1")
     update = tracker.observe(view("0", None, OrderStatus.CANCELED), T, OrderEvent.CANCELED)
     assert update is not None and update.fill is None and update.event is OrderEvent.CANCELED
+
+
+def test_order_known_filled_but_fills_missing_is_polled_again():
+    tracker = FillTracker()
+    tracker.seed([view("10", "100", OrderStatus.FILLED)], [])
+
+    assert tracker.open_ids() == {"c1"}
+    update = tracker.observe(view("10", "100", OrderStatus.FILLED), T)
+    assert update is not None and update.fill is not None and update.fill.qty == Decimal(10)
