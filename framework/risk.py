@@ -99,7 +99,8 @@ class RiskManager:
         sector = np.array([self.sectors.get(s, "Unknown") for s in symbols], dtype=object)
         run = _Run(list(symbols), cur, price, sector, ctx, self.config, self.fractional)
         for step in (run.no_price, run.halted, run.min_price, run.position_weight, run.sector,
-                     run.gross, run.net, run.order_notional, run.buying_power, run.max_orders):
+                     run.gross, run.net, run.order_notional, run.growth_recheck,
+                     run.buying_power, run.max_orders):
             t = step(t)
         return RiskResult(approved=pd.Series(t, index=symbols), decisions=run.decisions)
 
@@ -188,6 +189,37 @@ class _Run:
         over = np.nan_to_num(np.abs(delta * self.p)) > cap
         return self._record(t, np.where(over, clipped, t), Reason.ORDER_NOTIONAL,
                             f"order notional > {cap}")
+
+    def _breach(self, a: np.ndarray) -> Reason | None:
+        """The first exposure limit ``a`` breaches beyond what the current book already does."""
+        cfg, eq, c, p = self.cfg, self.equity, self.c, np.nan_to_num(self.p)
+        value, now = a * p, c * p
+        if np.abs(value).sum() > max(cfg.max_gross_exposure * eq, np.abs(now).sum()) + 1e-6:
+            return Reason.GROSS_EXPOSURE
+        if abs(value.sum()) > max(cfg.max_net_exposure * eq, abs(now.sum())) + 1e-6:
+            return Reason.NET_EXPOSURE
+        if len(a):
+            codes, inv = np.unique(self.sector_of, return_inverse=True)
+            after = np.bincount(inv, weights=np.abs(value), minlength=len(codes))
+            before = np.bincount(inv, weights=np.abs(now), minlength=len(codes))
+            if (after > np.maximum(cfg.max_sector_exposure * eq, before) + 1e-6).any():
+                return Reason.SECTOR_EXPOSURE
+        return None
+
+    def growth_recheck(self, t: np.ndarray) -> np.ndarray:
+        """Clipping some orders (notional cap) can leave others' growth over an exposure cap:
+        scale the growth of growing positions back until every cap holds again."""
+        reason = self._breach(t)
+        if reason is None:
+            return t
+        growing = np.abs(t) > np.abs(self.c)
+        lo, hi = 0.0, 1.0
+        for _ in range(30):  # bisection on the growth factor
+            mid = (lo + hi) / 2
+            trial = np.where(growing, round_qty(self.c + (t - self.c) * mid, self.fractional), t)
+            lo, hi = (mid, hi) if self._breach(trial) is None else (lo, mid)
+        out = np.where(growing, round_qty(self.c + (t - self.c) * lo, self.fractional), t)
+        return self._record(t, out, reason, "growth scaled back after order clipping")
 
     def buying_power(self, t: np.ndarray) -> np.ndarray:
         """Growing positions may use buying power plus what this cycle's reductions free."""
