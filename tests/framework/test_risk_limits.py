@@ -93,3 +93,18 @@ def test_halted_allows_only_risk_reducing_targets() -> None:
 def test_account_guards(equity: float, start: float, peak: float, expected: HaltReason | None) -> None:
     rm = RiskManager(RiskConfig(daily_loss_limit=0.03, max_drawdown=0.25), SECTORS)
     assert rm.guard(equity, start, peak) == expected
+
+
+def test_clipped_sale_does_not_let_buys_breach_gross() -> None:
+    # One big sale is clipped by the order-notional cap while two buys fit under it:
+    # without the growth re-check the book would end at 14k gross against a 10k cap.
+    cfg = RiskConfig(max_position_weight=1.0, max_gross_exposure=1.0, max_net_exposure=1.0,
+                     max_sector_exposure=1.0, max_order_notional=6_000.0, min_price=0.0)
+    rm = RiskManager(cfg, {"AAA": "Tech", "DDD": "Energy", "FFF": "Health"})
+    prices = pd.Series({"AAA": 10.0, "DDD": 10.0, "FFF": 10.0})
+    ctx = RiskContext(pd.Series({"AAA": 1000.0}), prices, equity=10_000.0, buying_power=1e6)
+    result = rm.check(pd.Series({"AAA": 0.0, "DDD": 500.0, "FFF": 500.0}), ctx)
+    a = result.approved
+    assert a["AAA"] == 400.0  # the sale is clipped to 6k
+    assert (a * prices).abs().sum() <= 10_000.0
+    assert any(d.reason is Reason.GROSS_EXPOSURE for d in result.decisions)
