@@ -18,11 +18,24 @@ from framework.positions import Position
 ZERO = Decimal(0)
 
 
+COST_STEP = Decimal("1e-10")
+
+
 @dataclass
 class Holding:
+    """Signed quantity and signed cost basis (qty × average price paid).
+
+    Keeping the cost basis, not the average, makes realised + unrealised P&L exact: the cost
+    taken out on a close plus the cost left always add up to what was paid.
+    """
+
     qty: Decimal = ZERO
-    avg_cost: Decimal = ZERO
+    cost: Decimal = ZERO
     high_water: Decimal = ZERO  # best price since entry (trailing stops)
+
+    @property
+    def avg_cost(self) -> Decimal:
+        return self.cost / self.qty if self.qty else ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +70,20 @@ class Portfolio:
         self._seen.add(fill.execution_id)
         h = self.holdings.setdefault(fill.symbol, Holding())
         signed = fill.signed_qty
-        new_qty = h.qty + signed
         if h.qty == 0 or (h.qty > 0) == (signed > 0):
-            h.avg_cost = (h.avg_cost * abs(h.qty) + fill.price * fill.qty) / abs(new_qty)
+            h.cost += signed * fill.price
+            h.qty += signed
         else:
             closed = min(abs(signed), abs(h.qty))
             direction = Decimal(1) if h.qty > 0 else Decimal(-1)
-            self.realised += closed * (fill.price - h.avg_cost) * direction
-            if abs(signed) > abs(h.qty):  # flipped through zero: the rest opens at fill price
-                h.avg_cost = fill.price
-        h.qty = new_qty
+            removed = (h.cost * closed / abs(h.qty)).quantize(COST_STEP)
+            self.realised += direction * closed * fill.price - removed
+            h.cost -= removed
+            h.qty += signed
+            if h.qty and (h.qty > 0) != (direction > 0):  # flipped: the rest opens at fill price
+                h.cost = h.qty * fill.price
         if h.qty == 0:
-            h.avg_cost = ZERO
+            h.cost = ZERO
             h.high_water = ZERO
         elif h.high_water == 0:
             h.high_water = fill.price
@@ -94,7 +109,8 @@ class Portfolio:
         h = self.holdings.get(symbol)
         if h is None:
             return ZERO
-        return h.qty * self.prices.get(symbol, h.avg_cost)
+        price = self.prices.get(symbol)
+        return h.cost if price is None else h.qty * price
 
     @property
     def positions_value(self) -> Decimal:
@@ -106,10 +122,7 @@ class Portfolio:
 
     @property
     def unrealised(self) -> Decimal:
-        return sum(
-            (h.qty * (self.prices.get(s, h.avg_cost) - h.avg_cost) for s, h in self.holdings.items()),
-            ZERO,
-        )
+        return sum((self.market_value(s) - h.cost for s, h in self.holdings.items()), ZERO)
 
     def quantities(self) -> pd.Series:
         return pd.Series({s: float(h.qty) for s, h in sorted(self.holdings.items())}, dtype=float)
@@ -155,7 +168,7 @@ class Portfolio:
     def adopt(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None) -> None:
         """Make the broker's snapshot our truth (after a reported reconciliation)."""
         self.holdings = {
-            p.symbol: Holding(p.qty, p.avg_entry_price, p.market_price or p.avg_entry_price)
+            p.symbol: Holding(p.qty, p.qty * p.avg_entry_price, p.market_price or p.avg_entry_price)
             for p in broker_positions if p.qty != 0
         }
         if broker_cash is not None:
