@@ -227,7 +227,7 @@ class Journal:
         return cur.rowcount == 1
 
     def orders(self, *, open_only: bool = False) -> list[Order]:
-        rows = self._db.execute("SELECT order_json FROM orders ORDER BY created_at, client_order_id")
+        rows = self._db.execute("SELECT order_json FROM orders ORDER BY rowid")
         found = [Order.from_json(r[0]) for r in rows]
         return [o for o in found if o.is_open] if open_only else found
 

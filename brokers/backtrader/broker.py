@@ -35,9 +35,10 @@ class BacktraderBroker:
         self._bt: dict[str, bt.Order] = {}            # client id -> backtrader order
         self._by_ref: dict[int, str] = {}             # bt ref -> client id
         self._handlers: list[OrderUpdateHandler] = []
-        self._expiring: set[str] = set()
         self._exec_seq = 0
         self._open: set[str] = set()
+        self._ref_seq = 0
+        self._by_id: dict[str, str] = {}              # our broker id -> client id
 
     @property
     def capabilities(self) -> BrokerCapabilities:
@@ -71,16 +72,18 @@ class BacktraderBroker:
             else:
                 kwargs["trailpercent"] = float(order.trail_percent) / 100  # type: ignore[arg-type]
         bt_order = create(**kwargs)
-        acked = order.transition(OrderStatus.NEW, broker_order_id=str(bt_order.ref),
+        self._ref_seq += 1  # our own ids: backtrader's refs are global across runs
+        acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._ref_seq),
                                  updated_at=self._now())
         self._orders[order.client_order_id] = acked
         self._bt[order.client_order_id] = bt_order
         self._by_ref[bt_order.ref] = order.client_order_id
+        self._by_id[acked.broker_order_id] = order.client_order_id  # type: ignore[index]
         self._open.add(order.client_order_id)
         return acked
 
     def cancel_order(self, broker_order_id: str) -> None:
-        cid = self._by_ref.get(int(broker_order_id))
+        cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
         if not self._bt[cid].alive():
@@ -92,7 +95,7 @@ class BacktraderBroker:
                       trail: Decimal | None = None, time_in_force: TimeInForce | None = None,
                       client_order_id: str | None = None) -> Order:
         """Cancel and resubmit (backtrader has no native replace)."""
-        cid = self._by_ref.get(int(broker_order_id))
+        cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
         old = self._orders[cid]
@@ -107,7 +110,7 @@ class BacktraderBroker:
         return self.submit_order(new)
 
     def get_order(self, broker_order_id: str) -> Order:
-        cid = self._by_ref.get(int(broker_order_id))
+        cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
         return self._orders[cid]
@@ -143,11 +146,12 @@ class BacktraderBroker:
 
     def expire_day_orders(self, before: datetime) -> None:
         """DAY orders still open after the session they were meant for expire."""
-        for cid in list(self._open):
+        for cid in sorted(self._open):
             order = self._orders[cid]
             if order.time_in_force is TimeInForce.DAY and order.created_at < before:
-                self._expiring.add(cid)
                 self.host.cancel(self._bt[cid])
+                # Report it now, before the next decision: backtrader's own notice comes later.
+                self._emit(cid, OrderEvent.EXPIRED, OrderStatus.EXPIRED, None)
 
     # -- backtrader → core ------------------------------------------------------------------
 
@@ -157,8 +161,8 @@ class BacktraderBroker:
         if cid is None or mapped is None:
             return
         event, status = mapped
-        if status is OrderStatus.CANCELED and cid in self._expiring:
-            event, status = OrderEvent.EXPIRED, OrderStatus.EXPIRED
+        if not self._orders[cid].is_open:
+            return  # already reported (expired by us)
         fills = [self._fill(cid, bit) for bit in bt_order.executed.iterpending()]
         for i, fill in enumerate(fills):
             last = i == len(fills) - 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +24,9 @@ from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.orders import Order, make_client_order_id
 from framework.strategy import Strategy, compute_signals
+
+
+OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,11 @@ class _Session:
         self.adapter: BacktraderBroker | None = None
 
     def attach(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase]) -> None:
-        self.adapter = BacktraderBroker(host, feeds, lambda: self.now)
+        def market_time() -> datetime:  # fills happen at the open of the bar being processed
+            day = bt.num2date(host.datas[0].datetime[0])
+            return session_time(pd.Timestamp(day.date())) + OPEN_AFTER_MIDNIGHT
+
+        self.adapter = BacktraderBroker(host, feeds, market_time)
         self.engine = ExecutionEngine(
             settings=self.settings, broker=self.adapter, journal=self.journal,
             sectors=self.market.sectors, strategy_name=self.strategy_name, run_id=self.run_id,
@@ -154,4 +161,4 @@ def run_backtest(market: MarketData, strategy: Strategy, settings: Settings, jou
                           tuple(session.delisted), settings.backtest.cash)
 
 
-__all__ = ["BacktestResult", "datetime", "run_backtest", "trading_window"]
+__all__ = ["BacktestResult", "run_backtest", "trading_window"]
