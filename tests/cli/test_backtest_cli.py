@@ -1,0 +1,63 @@
+"""`trade backtest` through the real console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN", "--start", "2016-01-04", "--end", "2016-06-30"]
+
+
+def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-c", "from framework.cli import main; main()", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_backtest_end_to_end_writes_a_consistent_run_folder(tmp_path) -> None:
+    out = tmp_path / "run1"
+    result = trade("backtest", *SLICE, "--out", str(out), "--no-report", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"run folder: {out}" in result.stdout
+    for name in ("summary.json", "orders.csv", "fills.csv", "positions.csv", "returns.csv", "journal.sqlite"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    returns = pd.read_csv(out / "returns.csv")
+    orders, fills = pd.read_csv(out / "orders.csv"), pd.read_csv(out / "fills.csv")
+    figures = summary["figures"]
+    assert figures["total_return"] == pytest.approx(np.prod(1 + returns["return"]) - 1, abs=1e-9)
+    assert figures["total_return"] == pytest.approx(returns["equity"].iloc[-1] / 100_000 - 1, abs=1e-9)
+    assert figures["orders"] == len(orders) > 0 and figures["fills"] == len(fills) > 0
+    assert summary["start"] >= "2016-01-04" and summary["end"] <= "2016-06-30"
+    assert summary["data"]["symbols"] == ["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN"]
+    # Determinism: the same inputs give a byte-identical summary.
+    again = trade("backtest", *SLICE, "--out", str(tmp_path / "run2"), "--no-report", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "run2" / "summary.json").read_bytes() == (out / "summary.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "nope"], "unknown strategy 'nope'"),
+        (["--symbols", "AAPL,ZZZZ"], "unknown symbol(s) ZZZZ"),
+        (["--start", "2030-01-01"], "no sessions to trade"),
+        (["--start", "2017-06-01", "--end", "2017-01-01"], "is before start"),
+        (["--data", "prices.csv"], "prices.csv: missing column(s): open"),
+        (["--data", "missing.csv"], "missing.csv: file not found"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_run_folder(tmp_path, args, message) -> None:
+    (tmp_path / "prices.csv").write_text("date,symbol,close\n2020-01-02,AAA,1\n")
+    out = tmp_path / "run"
+    result = trade("backtest", *args, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
