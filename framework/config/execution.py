@@ -14,7 +14,7 @@ from framework.enums import TimeInForce
 
 
 class StrategyConfig(ConfigModel):
-    name: str = "momentum"
+    name: str = "xgboost_signal"
     params: dict[str, Any] = Field(default_factory=dict)
 
 

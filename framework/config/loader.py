@@ -104,7 +104,7 @@ def _format(error: ValidationError, origins: Origins, prefix: tuple[str, ...] = 
 def _strategy_params(merged: dict[str, Any], config_dir: Path, origins: Origins) -> dict[str, Any]:
     """The plugin's shipped params file, with the user's `strategy.params` over it."""
     strategy = merged.get("strategy") or {}
-    name = strategy.get("name", "momentum") if isinstance(strategy, Mapping) else "momentum"
+    name = strategy.get("name", "xgboost_signal") if isinstance(strategy, Mapping) else "xgboost_signal"
     user_params = strategy.get("params") or {} if isinstance(strategy, Mapping) else {}
     params_file = config_dir / "strategies" / f"{name}.yaml"
     if isinstance(name, str) and params_file.is_file():

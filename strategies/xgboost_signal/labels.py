@@ -1,0 +1,23 @@
+"""Labels: forward return over ``horizon`` bars, against the cross-section of that date."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from framework.data import MarketData
+
+
+def forward_returns(history: MarketData, horizon: int) -> pd.DataFrame:
+    """Return from the close of t to the close of t + horizon (NaN where unknown)."""
+    close = history.close
+    return close.shift(-horizon) / close - 1.0
+
+
+def labels(history: MarketData, horizon: int, task: str) -> pd.Series:
+    """Long (date, symbol) labels: 1/0 beats-the-median, or excess return over the median."""
+    fwd = forward_returns(history, horizon)
+    excess = fwd.sub(fwd.median(axis=1), axis=0)
+    wide = (excess > 0).astype(float).where(excess.notna()) if task == "classification" else excess
+    long = wide.stack()
+    long.index.names = ["date", "symbol"]
+    return long

@@ -1,0 +1,78 @@
+"""The `xgboost_signal` plugin: walk-forward XGBoost predictions as signals in [-1, 1]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from framework.data import MarketData
+from framework.strategy import Strategy, StrategyParams
+from strategies.xgboost_signal.features import LOOKBACK, feature_matrix
+
+
+class XGBoostParams(StrategyParams):
+    mode: Literal["walk_forward", "artifact"] = Field(
+        "walk_forward", description="walk_forward: train as we go; artifact: load a `trade train` model")
+    artifact: str | None = Field(None, description="artifact folder (null: newest under artifacts_dir)")
+    artifacts_dir: str = Field("models/xgboost_signal", description="where `trade train` saves artifacts")
+    task: Literal["classification", "regression"] = Field(
+        "classification", description="beat the cross-sectional median, or predict excess return")
+    horizon: int = Field(5, ge=1, le=63, description="label: forward return over this many bars")
+    retrain_every: int = Field(21, ge=1, le=252, description="bars between retrains (calendar-anchored)")
+    train_window: int = Field(252, ge=40, le=2520, description="bars of training rows (trailing)")
+    expanding: bool = Field(False, description="expanding window instead of trailing (breaks paper parity)")
+    embargo: int = Field(0, ge=0, le=63, description="extra bars left out after the purge")
+    signal_map: Literal["zscore", "probability"] = Field(
+        "zscore", description="zscore: clipped cross-sectional z/2; probability: 2p - 1")
+    n_estimators: int = Field(150, ge=1, le=5000, description="boosting rounds")
+    max_depth: int = Field(3, ge=1, le=12, description="tree depth")
+    learning_rate: float = Field(0.05, gt=0, le=1, description="shrinkage")
+    subsample: float = Field(0.8, gt=0, le=1, description="row subsample per tree")
+    colsample_bytree: float = Field(0.8, gt=0, le=1, description="feature subsample per tree")
+    min_child_weight: float = Field(20.0, ge=0, description="minimum hessian weight in a leaf")
+    seed: int = Field(7, description="random seed (determinism)")
+    nthread: int = Field(2, ge=1, le=64, description="xgboost threads (results are deterministic)")
+
+    def xgb_params(self) -> dict[str, Any]:
+        return {"n_estimators": self.n_estimators, "max_depth": self.max_depth,
+                "eta": self.learning_rate, "subsample": self.subsample,
+                "colsample_bytree": self.colsample_bytree, "min_child_weight": self.min_child_weight,
+                "seed": self.seed, "nthread": self.nthread}
+
+
+class XGBoostSignal(Strategy):
+    name = "xgboost_signal"
+    summary = "Walk-forward XGBoost on causal OHLCV features; purged, deterministic."
+    Params = XGBoostParams
+
+    @property
+    def warmup_bars(self) -> int:
+        """Bars behind the last signal: features + training window + purge + one retrain gap.
+        Signals on the last ``warmup_bars + 1`` bars equal those on the whole history."""
+        p = self.params
+        return LOOKBACK + p.train_window + p.horizon + 1 + p.embargo + p.retrain_every
+
+    def signals(self, history: MarketData) -> pd.DataFrame:
+        from strategies.xgboost_signal import walk_forward
+
+        if self.params.mode == "artifact":
+            predictions = self._artifact_predictions(history)
+        else:
+            predictions = walk_forward.run(history, self.params).predictions
+        signal = walk_forward.to_signal(predictions, self.params.signal_map)
+        return signal.unstack("symbol").reindex(index=history.dates, columns=history.symbols)
+
+    def _artifact_predictions(self, history: MarketData) -> pd.Series:
+        """Predictions only after the model's training period ends (no in-sample signals)."""
+        from strategies.xgboost_signal import model
+
+        folder = Path(self.params.artifact) if self.params.artifact else model.newest_artifact(
+            Path(self.params.artifacts_dir))
+        booster, meta = model.load_artifact(folder)
+        x = feature_matrix(history)
+        dates = x.index.get_level_values("date")
+        x = x[dates > pd.Timestamp(meta.train_end)]
+        return pd.Series(model.predict(booster, x.to_numpy()), index=x.index)

@@ -1,0 +1,124 @@
+"""Walk-forward training with purging: every prediction comes from a model trained strictly
+before it, on rows whose label windows end before the first date it predicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from framework.data import MarketData
+from framework.signals import EPOCH
+from strategies.xgboost_signal import model
+from strategies.xgboost_signal.features import FEATURES, LOOKBACK, feature_matrix
+from strategies.xgboost_signal.labels import forward_returns, labels
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Train on dates[train_start:train_end] (half-open), predict dates[predict_start:predict_end]."""
+
+    train_start: int
+    train_end: int
+    predict_start: int
+    predict_end: int
+
+
+def retrain_positions(dates: pd.DatetimeIndex, every: int) -> np.ndarray:
+    """Retrain sessions: every ``every``-th weekday from a fixed epoch, wherever history starts."""
+    days = dates.values.astype("datetime64[D]")
+    count = np.busday_count(EPOCH, days)
+    return np.flatnonzero(count % every == 0)
+
+
+def folds(dates: pd.DatetimeIndex, *, retrain_every: int, train_window: int, horizon: int,
+          embargo: int, expanding: bool) -> Iterator[Fold]:
+    """Folds whose training rows' label windows [d, d + horizon] end before the fold's first
+    prediction date (purge), with ``embargo`` more bars left out."""
+    anchors = retrain_positions(dates, retrain_every)
+    gap = horizon + 1 + embargo
+    for k, start in enumerate(anchors):
+        end = anchors[k + 1] if k + 1 < len(anchors) else len(dates)
+        train_end = start - gap + 1
+        train_start = LOOKBACK if expanding else train_end - train_window
+        if train_start < LOOKBACK or train_end - train_start < max(train_window // 2, 20):
+            continue
+        yield Fold(int(train_start), int(train_end), int(start), int(end))
+
+
+def to_signal(pred: pd.Series, how: str) -> pd.Series:
+    """Predictions → [-1, 1]: 2p − 1, or a clipped cross-sectional z-score per date."""
+    if how == "probability":
+        return (2 * pred - 1).clip(-1, 1)
+    by_date = pred.groupby(level="date")
+    z = (pred - by_date.transform("mean")) / by_date.transform("std").replace(0, np.nan)
+    return (z / 2).clip(-1, 1).fillna(0.0)
+
+
+@dataclass
+class WalkForwardResult:
+    predictions: pd.Series            # long (date, symbol)
+    folds: list[Fold]
+    metrics: pd.DataFrame
+
+
+def run(history: MarketData, params: Any, *, with_metrics: bool = False) -> WalkForwardResult:
+    x_all = feature_matrix(history)
+    y_all = labels(history, params.horizon, params.task)
+    dates = history.dates
+    date_pos = pd.Series(np.arange(len(dates)), index=dates)
+    pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
+    xgb_params = params.xgb_params()
+    preds, done, rows = [], [], []
+    fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
+    for fold in folds(dates, retrain_every=params.retrain_every, train_window=params.train_window,
+                      horizon=params.horizon, embargo=params.embargo, expanding=params.expanding):
+        train = (pos >= fold.train_start) & (pos < fold.train_end)
+        test = (pos >= fold.predict_start) & (pos < fold.predict_end)
+        y = y_all.reindex(x_all.index[train])
+        keep = y.notna().to_numpy()
+        if keep.sum() < 100 or not test.any():
+            continue
+        booster = model.fit(x_all[train].to_numpy()[keep], y.to_numpy()[keep], xgb_params, params.task)
+        p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
+        preds.append(p)
+        done.append(fold)
+        if with_metrics:
+            rows.append(fold_metrics(history, fold, p, fwd, params))
+    predictions = pd.concat(preds) if preds else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["date", "symbol"]))
+    return WalkForwardResult(predictions, done, pd.DataFrame(rows))
+
+
+def fold_metrics(history: MarketData, fold: Fold, pred: pd.Series, fwd: pd.Series,
+                 params: Any) -> dict[str, Any]:
+    """Out-of-sample quality of one fold: AUC (classification), rank IC, hit rate."""
+    frame = pd.DataFrame({"pred": pred.to_numpy(), "fwd": fwd.reindex(pred.index).to_numpy()},
+                         index=pred.index).dropna()
+    dates = history.dates
+    row: dict[str, Any] = {
+        "train_start": str(dates[fold.train_start].date()), "train_end": str(dates[fold.train_end - 1].date()),
+        "test_start": str(dates[fold.predict_start].date()), "test_end": str(dates[fold.predict_end - 1].date()),
+        "n_test": len(frame), "auc": np.nan, "rank_ic": np.nan, "hit_rate": np.nan,
+    }
+    if len(frame) < 10:
+        return row
+    excess = frame["fwd"] - frame.groupby(level="date")["fwd"].transform("median")
+    ranks = frame.groupby(level="date").rank()
+    ics = ranks.groupby(level="date").corr().xs("pred", level=1)["fwd"]  # Spearman per date
+    row["rank_ic"] = float(ics.mean())
+    centre = 0.5 if params.task == "classification" else 0.0
+    row["hit_rate"] = float(((frame["pred"] > centre) == (excess > 0)).mean())
+    if params.task == "classification":
+        y = (excess > 0).to_numpy()
+        if 0 < y.sum() < len(y):
+            ranks = stats.rankdata(frame["pred"].to_numpy())
+            n_pos, n_neg = y.sum(), len(y) - y.sum()
+            row["auc"] = float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return row
+
+
+__all__ = ["FEATURES", "Fold", "WalkForwardResult", "folds", "run", "to_signal"]

@@ -1,0 +1,17 @@
+"""Small, fast XGBoost settings and data for the strategy tests."""
+
+from __future__ import annotations
+
+from framework.data import MarketData, load_market_data
+from strategies.xgboost_signal.strategy import XGBoostParams
+
+FAST = {"n_estimators": 8, "max_depth": 2, "train_window": 80, "retrain_every": 21, "nthread": 1}
+SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"]
+
+
+def fast_params(**extra: object) -> XGBoostParams:
+    return XGBoostParams(**{**FAST, **extra})
+
+
+def small_market() -> MarketData:
+    return load_market_data().select(SYMBOLS).between("2015-01-12", "2016-12-30")
