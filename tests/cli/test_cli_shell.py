@@ -1,0 +1,49 @@
+"""The `trade` group itself: help, version, commands, the one-line error path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import framework
+from framework.cli import COMMANDS, main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for name in COMMANDS:
+        assert name in result.stdout, name
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == "trade, version 0.1.0"
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = run("frobnicate")
+    assert result.returncode == 2 and "No such command 'frobnicate'" in result.stderr
+
+
+def test_user_error_is_one_line_on_stderr_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check-strategy", "nope"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "unknown strategy 'nope'" in err[0]
+
+
+def test_exported_members() -> None:
+    assert sorted(framework.__all__) == framework.__all__
+    for name in framework.__all__:
+        assert hasattr(framework, name), name
+    public = {n for n in dir(framework) if not n.startswith("_") and n[0].isupper()}
+    assert public <= set(framework.__all__) | {"framework"}

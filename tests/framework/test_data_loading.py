@@ -1,0 +1,104 @@
+"""Market data: the embedded set, user files in three formats, and every refusal."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from framework.data import load_market_data
+from framework.errors import DataError
+
+GOOD = (
+    "date,symbol,open,high,low,close,adj_close,volume\n"
+    "2020-01-02,AAA,10,11,9,10,5,100\n"
+    "2020-01-03,AAA,10,12,9,11,5.5,200\n"
+    "2020-01-03,BBB,20,21,19,20,20,300\n"
+    "2020-01-06,BBB,20,22,19,21,21,400\n"
+)
+
+
+def test_embedded_dataset_has_44_symbols_with_sectors() -> None:
+    market = load_market_data()
+    assert len(market.symbols) == 44 and len(market.dates) == 1259
+    assert market.sectors.notna().all() and set(market.sectors.index) == set(market.symbols)
+    assert market.sectors.nunique() == 11
+    assert market.fingerprint == load_market_data().fingerprint
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet"])
+def test_user_files_load_in_every_format(tmp_path, fmt) -> None:
+    frame = pd.read_csv(pd.io.common.StringIO(GOOD))
+    path = tmp_path / f"prices.{fmt}"
+    if fmt == "csv":
+        path.write_text(GOOD)
+    elif fmt == "csv.gz":
+        path.write_bytes(gzip.compress(GOOD.encode()))
+    else:
+        frame.to_parquet(path)
+    market = load_market_data(path)
+    assert market.symbols == ["AAA", "BBB"]
+    # Different date ranges: no rectangular panel assumed, NaN outside each symbol's life.
+    assert np.isnan(market.close.loc["2020-01-02", "BBB"]) and np.isnan(market.close.loc["2020-01-06", "AAA"])
+    assert market.last_valid_dates()["AAA"] == pd.Timestamp("2020-01-03")
+
+
+def test_adjustment_by_adj_close_is_default_and_optional(tmp_path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(GOOD)
+    adjusted, raw = load_market_data(path), load_market_data(path, adjust=False)
+    assert adjusted.close.loc["2020-01-02", "AAA"] == pytest.approx(5.0)
+    assert adjusted.high.loc["2020-01-02", "AAA"] == pytest.approx(5.5)
+    assert raw.close.loc["2020-01-02", "AAA"] == 10.0
+    assert adjusted.fingerprint != raw.fingerprint
+
+
+BAD = {
+    "missing_column": ("date,symbol,open,high,low,close\n2020-01-02,A,1,1,1,1\n", "missing column(s): volume"),
+    "bad_date": ("date,symbol,open,high,low,close,volume\nnot-a-date,A,1,1,1,1,1\n", "row 2: unparsable date 'not-a-date'"),
+    "duplicate": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,1\n2020-01-02,A,1,1,1,1,1\n",
+                  "row 3: duplicate row for A 2020-01-02"),
+    "non_positive": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,0,1\n", "row 2 (A 2020-01-02): close must be > 0"),
+    "high_below_low": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,2,1,1\n", "high 1.0 < low 2.0"),
+    "negative_volume": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,-5\n", "negative volume -5.0"),
+    "not_a_number": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,x,1,1,1\n", "row 2 (A): high is not a number: 'x'"),
+    "empty_symbol": ("date,symbol,open,high,low,close,volume\n2020-01-02,,1,1,1,1,1\n", "row 2: empty symbol"),
+    "header_only": ("date,symbol,open,high,low,close,volume\n", "no rows"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_malformed_price_files_are_refused_naming_file_row_and_problem(tmp_path, case) -> None:
+    text, message = BAD[case]
+    path = tmp_path / f"{case}.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        load_market_data(path)
+    line = str(err.value)
+    assert "\n" not in line and line.startswith(str(path)) and message in line
+
+
+def test_unsupported_unreadable_and_missing_files(tmp_path) -> None:
+    (tmp_path / "p.xlsx").write_text("x")
+    with pytest.raises(DataError, match="unsupported file type"):
+        load_market_data(tmp_path / "p.xlsx")
+    (tmp_path / "bad.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataError, match="cannot read"):
+        load_market_data(tmp_path / "bad.csv.gz")
+    with pytest.raises(DataError, match="file not found"):
+        load_market_data(tmp_path / "nope.csv")
+
+
+def test_sector_file_is_validated(tmp_path) -> None:
+    prices = tmp_path / "p.csv"
+    prices.write_text(GOOD)
+    (tmp_path / "s.csv").write_text("symbol,industry\nAAA,Tech\n")
+    with pytest.raises(DataError, match="missing column\\(s\\): sector"):
+        load_market_data(prices, tmp_path / "s.csv")
+    (tmp_path / "s2.csv").write_text("symbol,sector\nAAA,Tech\nAAA,Energy\n")
+    with pytest.raises(DataError, match="row 3: duplicate symbol AAA"):
+        load_market_data(prices, tmp_path / "s2.csv")
+    (tmp_path / "s3.csv").write_text("symbol,sector\naaa,Tech\n")
+    assert load_market_data(prices, tmp_path / "s3.csv").sectors.to_dict() == {"AAA": "Tech"}

@@ -1,0 +1,123 @@
+"""Orders: validation, lossless serialization, the transition table, deterministic ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from framework.errors import IllegalTransition, InvalidOrder
+from framework.fills import Fill
+from framework.orders import ALLOWED_TIF, TRANSITIONS, Order, make_client_order_id
+
+prices = st.decimals(min_value="0.01", max_value="100000", places=4, allow_nan=False, allow_infinity=False)
+quantities = st.decimals(min_value="0.0001", max_value="1000000", places=4)
+times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                     timezones=st.just(UTC))
+
+
+@st.composite
+def valid_orders(draw) -> Order:
+    kind = draw(st.sampled_from(list(OrderType)))
+    notional = kind in (OrderType.MARKET, OrderType.LIMIT) and draw(st.booleans())
+    tif = TimeInForce.DAY if notional else draw(st.sampled_from(sorted(ALLOWED_TIF[kind])))
+    kwargs = {}
+    if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        kwargs["limit_price"] = draw(prices)
+    if kind in (OrderType.STOP, OrderType.STOP_LIMIT):
+        kwargs["stop_price"] = draw(prices)
+    if kind is OrderType.TRAILING_STOP:
+        if draw(st.booleans()):
+            kwargs["trail_price"] = draw(prices)
+        else:
+            kwargs["trail_percent"] = draw(st.decimals("0.01", "99.99", places=2))
+    qty = None if notional else draw(quantities)
+    filled = Decimal(0) if qty is None else draw(st.decimals(0, 1, places=3)) * qty
+    created = draw(times)
+    return Order(
+        client_order_id=draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=48)),
+        symbol=draw(st.sampled_from(["AAPL", "BRK.B", "X", "GOOGL"])), side=draw(st.sampled_from(list(OrderSide))),
+        type=kind, qty=qty, notional=draw(prices) if notional else None, time_in_force=tif,
+        status=draw(st.sampled_from(list(OrderStatus))), filled_qty=filled,
+        filled_avg_price=draw(st.none() | prices), created_at=created,
+        updated_at=draw(st.none() | st.just(created + timedelta(seconds=1))),
+        decision_price=draw(st.none() | prices), arrival_price=draw(st.none() | prices),
+        broker_order_id=draw(st.none() | st.uuids().map(str)), tag=draw(st.sampled_from(["", "rebalance"])),
+        extended_hours=kind is OrderType.LIMIT and tif is TimeInForce.DAY and draw(st.booleans()),
+        **kwargs,
+    )
+
+
+@settings(max_examples=400)
+@given(valid_orders())
+def test_any_valid_order_round_trips_through_json_and_dict(order: Order) -> None:
+    assert Order.from_json(order.to_json()) == order
+    assert Order.from_dict(order.to_dict()) == order
+    assert Order.from_json(order.to_json()).to_json() == order.to_json()
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(list(OrderStatus)), min_size=1, max_size=12))
+def test_state_machine_never_takes_a_step_outside_the_table(path: list[OrderStatus]) -> None:
+    order = Order(client_order_id="c1", symbol="AAPL", side=OrderSide.BUY, qty=Decimal(1))
+    for status in path:
+        if status in TRANSITIONS[order.status]:
+            order = order.transition(status)
+            assert order.status is status
+        else:
+            with pytest.raises(IllegalTransition):
+                order.transition(status)
+
+
+def test_terminal_statuses_have_no_exits() -> None:
+    for status in OrderStatus:
+        assert (TRANSITIONS[status] == frozenset()) == status.is_terminal
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"qty": None}, "exactly one of qty and notional"),
+        ({"qty": Decimal(1), "notional": Decimal(100)}, "exactly one of qty and notional"),
+        ({"qty": Decimal(-5)}, "qty must be > 0"),
+        ({"type": OrderType.LIMIT}, "limit orders need a limit_price"),
+        ({"type": OrderType.STOP, "time_in_force": TimeInForce.DAY}, "stop orders need a stop_price"),
+        ({"type": OrderType.MARKET, "limit_price": Decimal(1)}, "market orders take no limit_price"),
+        ({"type": OrderType.TRAILING_STOP}, "exactly one of trail_price and trail_percent"),
+        ({"type": OrderType.STOP, "stop_price": Decimal(1), "time_in_force": TimeInForce.OPG},
+         "time_in_force opg is not allowed for stop"),
+        ({"symbol": "not a ticker"}, "is not a valid ticker"),
+        ({"client_order_id": "x" * 49}, "client_order_id must be 1-48 characters"),
+        ({"qty": None, "notional": Decimal(100), "time_in_force": TimeInForce.GTC}, "notional orders must be time_in_force day"),
+        ({"created_at": datetime(2020, 1, 1)}, "must be timezone-aware"),
+        ({"qty": "abc"}, "qty must be a number"),
+        ({"extended_hours": True}, "extended_hours needs a day limit order"),
+    ],
+)
+def test_invalid_orders_are_refused_with_a_reason(kwargs, reason) -> None:
+    base = {"client_order_id": "c1", "symbol": "AAPL", "side": OrderSide.BUY, "qty": Decimal(1)}
+    with pytest.raises(InvalidOrder, match=reason):
+        Order(**{**base, **kwargs})
+
+
+@given(st.text(min_size=1, max_size=80), st.text(min_size=1, max_size=80), times,
+       st.text(min_size=1, max_size=12), st.integers(0, 10**9))
+def test_client_order_ids_are_deterministic_and_short(strategy, run, when, symbol, seq) -> None:
+    cid = make_client_order_id(strategy, run, when, symbol, seq)
+    assert cid == make_client_order_id(strategy, run, when, symbol, seq)
+    assert 0 < len(cid) <= 48
+    assert cid != make_client_order_id(strategy, run, when, symbol, seq + 1)
+    assert cid != make_client_order_id(strategy, run + "x", when, symbol, seq)
+    assert cid != make_client_order_id(strategy, run, when + timedelta(days=1), symbol, seq)
+
+
+def test_fill_round_trips_and_rejects_nonsense() -> None:
+    fill = Fill("e1", "c1", "AAPL", OrderSide.SELL, Decimal("1.5"), Decimal("10.25"),
+                datetime(2020, 1, 2, tzinfo=UTC), Decimal("0.01"))
+    assert Fill.from_dict(fill.to_dict()) == fill and fill.signed_qty == Decimal("-1.5")
+    with pytest.raises(ValueError, match="must be > 0"):
+        Fill("e2", "c1", "AAPL", OrderSide.BUY, Decimal(0), Decimal(1), datetime(2020, 1, 2, tzinfo=UTC))
