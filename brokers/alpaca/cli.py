@@ -36,6 +36,9 @@ def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Co
 def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> None:
     echo = click.echo
     echo(f"strategy: {runner.strategy.name} ({runner.strategy.summary or 'no summary'})")
+    model = _model_source(runner)
+    if model:
+        echo(f"model: {model}")
     echo(f"session: {result.session}  signals of: {result.signal_date}")
     for d in result.differences:
         echo(f"reconcile: {d} (broker adopted)")
@@ -49,6 +52,18 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> Non
     if result.unacked:
         echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
     echo(f"cycle took {result.seconds:.2f} s")
+
+
+def _model_source(runner: PaperRunner) -> str:
+    """Which model a model-based strategy used: trained on this cycle's history, or an artifact."""
+    params = runner.strategy.params
+    mode = getattr(params, "mode", None)
+    if mode is None:
+        return ""
+    if mode == "artifact":
+        where = getattr(params, "artifact", None) or f"newest under {params.artifacts_dir}"
+        return f"loaded artifact ({where})"
+    return f"{mode}: trained on this cycle's {runner.history_bars} bars of history"
 
 
 @click.command()

@@ -137,7 +137,8 @@ class PaperRunner:
 
     # -- the cycle ------------------------------------------------------------------------
 
-    def _history_bars(self) -> int:
+    @property
+    def history_bars(self) -> int:
         return max(self.settings.paper.history_bars, self.strategy.warmup_bars + 1)
 
     def _already_ran(self, signal_date: date) -> bool:
@@ -161,7 +162,7 @@ class PaperRunner:
 
     def _decide(self, engine: ExecutionEngine, session: date, prev: date) -> list[Order]:
         symbols, sectors = universe(self.settings)
-        history = self.bars.history(symbols, sectors, pd.Timestamp(session), self._history_bars())
+        history = self.bars.history(symbols, sectors, pd.Timestamp(session), self.history_bars)
         last = history.dates[-1]
         if last.date() != prev:
             raise DataError(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
