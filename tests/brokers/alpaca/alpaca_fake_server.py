@@ -71,11 +71,20 @@ class FakeAlpaca:
                     if coid in fake.orders:
                         return self._send(200, fake.orders[coid])
                     return self._send(404, {"code": 40410000, "message": "order not found"})
+                if url.path in fake.routes:
+                    return self._send(200, fake.routes[url.path](parse_qs(url.query)))
                 return self._send(404, {"code": 40410000, "message": "not found"})
 
+        self.routes: dict[str, Any] = {"/v2/orders": self._list_orders}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _list_orders(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        status = query.get("status", ["open"])[0]
+        done = {"filled", "canceled", "expired", "replaced", "rejected"}
+        return [o for o in self.orders.values()
+                if status == "all" or (o["status"] in done) == (status == "closed")]
 
     @property
     def url(self) -> str:

@@ -1,0 +1,72 @@
+"""`trade paper --once` end to end over loopback (real alpaca-py, real SQLite journal) against
+the adapter's minimal fake: orders placed once, a second run for the same session sends none."""
+
+import json
+
+import pytest
+from alpaca_fake_market import install_market
+from alpaca_fake_server import FakeAlpaca
+
+from framework.cli import main
+from framework.journal import Journal
+
+KEY, SECRET = "AKRUNNERKEY00000001", "RUNNERSECRET0000001"
+SESSION = "2019-06-04"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    fake = FakeAlpaca()
+    install_market(fake, SESSION)
+    with fake:
+        monkeypatch.setenv("APCA_API_KEY_ID", KEY)
+        monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
+        for var in ("APCA_API_BASE_URL", "APCA_API_DATA_URL"):
+            monkeypatch.setenv(var, fake.url)
+        monkeypatch.setenv("APCA_API_STREAM_URL", "ws://127.0.0.1:9/stream")
+        cfg = tmp_path / "paper.yaml"
+        cfg.write_text(
+            "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
+            f"paper:\n  journal: {tmp_path / 'journal.sqlite'}\n  ack_deadline_seconds: 5\n"
+        )
+        yield fake, cfg, tmp_path
+
+
+def run(argv, capsys):
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_dry_run_prints_orders_and_sends_nothing(env, capsys):
+    fake, cfg, _ = env
+    code, out = run(["paper", "--once", "--dry-run", "--config", str(cfg)], capsys)
+
+    assert code == 0, out
+    assert "would send" in out and fake.posts() == 0
+    assert KEY not in out and SECRET not in out
+
+
+def test_once_places_orders_once_per_session(env, capsys):
+    fake, cfg, tmp = env
+    code, out = run(["paper", "--once", "--config", str(cfg)], capsys)
+    assert code == 0, out
+    placed = dict(fake.orders)
+    assert placed, out
+    assert f"session: {SESSION}" in out and "signals of: 2019-06-03" in out
+
+    journal = Journal(tmp / "journal.sqlite")
+    journaled = {o.client_order_id: o for o in journal.orders()}
+    assert set(journaled) == set(placed)
+    assert all(o.broker_order_id == placed[c]["id"] for c, o in journaled.items())
+    journal.close()
+
+    code, out = run(["paper", "--once", "--config", str(cfg)], capsys)
+    assert code == 0 and "already traded" in out
+    assert dict(fake.orders) == placed  # nothing new, nothing duplicated
+    assert KEY not in out and SECRET not in out
+    assert KEY not in json.dumps(Journal(tmp / "journal.sqlite").table("runs").to_dict())
