@@ -23,6 +23,7 @@ class FakeAlpaca:
         self.faults: deque[str] = deque()  # "429", "500", "lost" applied to the next POST
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.release = threading.Event()
+        self.lost_arrived = threading.Event()  # set when a "lost" answer is being held back
         self.lock = threading.Lock()
         fake = self
 
@@ -59,6 +60,7 @@ class FakeAlpaca:
                         side=body["side"], qty=str(body["qty"]), type=body["type"],
                         order_type=body["type"], time_in_force=body["time_in_force"])
                 if fault == "lost":
+                    fake.lost_arrived.set()
                     fake.release.wait(30)  # accepted, but the answer never arrives in time
                     return None
                 return self._send(200, fake.orders[coid])
