@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,7 +91,7 @@ def backtest(strategy: str | None, data: str | None, sectors: str | None, symbol
             "config": settings.model_dump(mode="json"),
         }
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
-        if not no_report and importlib.util.find_spec("analyzers.reports") is not None:
+        if not no_report:
             from analyzers.reports import build_reports
 
             build_reports(folder)

@@ -27,6 +27,7 @@ from framework.strategy import Strategy, compute_signals
 
 
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
+CLOSE_AFTER_MIDNIGHT = timedelta(hours=16)  # and its 16:00 close
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class _Session:
 
     def on_session(self, date: pd.Timestamp) -> None:
         assert self.engine is not None and self.adapter is not None
-        self.now = session_time(date)
+        self.now = session_time(date) + CLOSE_AFTER_MIDNIGHT  # decisions happen at the close
         self.adapter.expire_day_orders(before=self.now)
         leaving = sorted(s for s, d in self.delist_on.items() if d == date)
         self._close_out(date, leaving)

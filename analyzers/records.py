@@ -1,0 +1,75 @@
+"""A run's records as DataFrames, read from its journal (backtest and paper alike)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from framework.config import DataConfig
+from framework.data import MarketData, load_configured
+from framework.errors import InputError
+from framework.journal import Journal
+
+NEW_YORK = "America/New_York"
+
+
+@dataclass(frozen=True)
+class RunRecords:
+    folder: Path
+    orders: pd.DataFrame      # one row per order, prices as floats, decision date in `day`
+    fills: pd.DataFrame       # one row per execution
+    equity: pd.DataFrame      # time, cash, equity (one row per decision)
+    positions: pd.DataFrame   # time, symbol, qty, price
+    initial_cash: float
+    summary: dict[str, Any] | None
+
+    @property
+    def returns(self) -> pd.Series:
+        """Daily returns indexed by session date (tz-naive), the first against initial cash."""
+        eq = self.equity.set_index("day")["equity"]
+        return eq / eq.shift(1).fillna(self.initial_cash) - 1.0
+
+    def market(self) -> MarketData | None:
+        """The market data the run used, when its summary names it."""
+        if not self.summary or "config" not in self.summary:
+            return None
+        return load_configured(DataConfig(**self.summary["config"]["data"]))
+
+
+def _day(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times, utc=True).dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None)
+
+
+def load_run(folder: Path | str) -> RunRecords:
+    folder = Path(folder)
+    path = folder / "journal.sqlite"
+    if not path.is_file():
+        raise InputError(f"{folder}: not a run folder (no journal.sqlite)")
+    journal = Journal(path)
+    try:
+        run = journal.run()
+        orders = journal.table("orders").drop(columns=["order_json"])
+        fills = journal.table("fills")
+        equity = journal.table("equity")
+        positions = journal.table("positions")
+    finally:
+        journal.close()
+    for column in ("qty", "filled_qty", "filled_avg_price", "decision_price", "arrival_price", "limit_price"):
+        orders[column] = pd.to_numeric(orders[column])
+    for column in ("qty", "price", "commission"):
+        fills[column] = pd.to_numeric(fills[column])
+    for column in ("cash", "equity"):
+        equity[column] = pd.to_numeric(equity[column])
+    for column in ("qty", "price"):
+        positions[column] = pd.to_numeric(positions[column])
+    orders["day"] = _day(orders["created_at"])
+    equity["day"] = _day(equity["time"])
+    positions["day"] = _day(positions["time"])
+    summary_path = folder / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
+    initial = float(run.initial_cash) if run else float(equity["equity"].iloc[0]) if len(equity) else 0.0
+    return RunRecords(folder, orders, fills, equity, positions, initial, summary)

@@ -1,0 +1,112 @@
+"""Reports of a real backtest of the whole embedded universe; divergence of two real runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import empyrical
+import pandas as pd
+import pytest
+
+from analyzers.divergence import compare
+from analyzers.records import load_run
+from analyzers.reports import build_reports
+
+SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2016-09-30"]
+
+
+def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
+                          capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("full")
+    result = trade("backtest", "--strategy", "momentum", "--out", str(tmp / "run"), cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    return tmp / "run"
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_backtest_writes_tearsheet_and_execution_quality(full_run) -> None:
+    for name in ("tearsheet.html", "execution_quality.json", "execution_quality.csv"):
+        assert (full_run / name).is_file(), name
+    parser = _Collect()
+    parser.feed((full_run / "tearsheet.html").read_text())
+    images = [a for t, a in parser.tags if t == "img"]
+    assert len(images) >= 6 and all(a["src"].startswith("data:image/png;base64,") for a in images)
+    assert ("table", {"id": "stats"}) in parser.tags
+    quality = json.loads((full_run / "execution_quality.json").read_text())
+    assert quality["overall"]["orders"] == json.loads((full_run / "summary.json").read_text())["figures"]["orders"]
+
+
+def test_tearsheet_numbers_equal_empyrical_on_returns_csv(full_run, tmp_path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(full_run, copy)
+    summary = build_reports(copy)
+    returns = pd.read_csv(copy / "returns.csv")["return"]
+    assert summary.sharpe == pytest.approx(empyrical.sharpe_ratio(returns), rel=1e-9)
+    assert summary.max_drawdown == pytest.approx(empyrical.max_drawdown(returns), rel=1e-9)
+
+
+def test_divergence_attributes_a_slippage_change_to_slippage(tmp_path) -> None:
+    (tmp_path / "slip.yaml").write_text("backtest:\n  slippage:\n    value: 0.005\n")
+    base = trade("backtest", "--strategy", "momentum", *SLICE, "--out", str(tmp_path / "a"), "--no-report", cwd=tmp_path)
+    other = trade("backtest", "--strategy", "momentum", *SLICE, "--config", str(tmp_path / "slip.yaml"),
+                  "--out", str(tmp_path / "b"), "--no-report", cwd=tmp_path)
+    assert base.returncode == 0 and other.returncode == 0, base.stderr + other.stderr
+    result = compare(load_run(tmp_path / "a"), load_run(tmp_path / "b"))
+    assert result.equity_difference < 0
+    assert result.attribution["slippage"] < 0
+    assert max(result.shares, key=lambda k: abs(result.shares[k])) == "slippage"
+    assert result.shares["slippage"] > 0.7
+    cli = trade("report", str(tmp_path / "a"), "--compare", str(tmp_path / "b"), cwd=tmp_path)
+    assert cli.returncode == 0 and "slippage" in cli.stdout
+    assert json.loads((tmp_path / "b" / "divergence.json").read_text())["shares"]["slippage"] > 0.7
+
+
+def test_report_on_a_folder_that_is_not_a_run(tmp_path) -> None:
+    result = trade("report", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path}: not a run folder (no journal.sqlite)"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PROBE = """<script>window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  document.body.setAttribute('data-probe', JSON.stringify({
+    count: imgs.length, ok: imgs.every(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0),
+    sizes: imgs.map(i => [i.naturalWidth, i.naturalHeight]), tables: document.querySelectorAll('table').length}));
+});</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_tearsheet_renders_in_headless_chromium(full_run) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "page.html"
+        page.write_text((full_run / "tearsheet.html").read_text().replace("</body>", PROBE))
+        result = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp}/profile", "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    start = result.stdout.index("data-probe=\"") + len("data-probe=\"")
+    probe = json.loads(result.stdout[start:result.stdout.index("\"", start)].replace("&quot;", "\""))
+    assert probe["count"] >= 6 and probe["ok"] and probe["tables"] >= 2
+    assert all(w > 0 and h > 0 for w, h in probe["sizes"])
