@@ -37,7 +37,8 @@ class UpdateFeed:
         self._handlers: list[OrderUpdateHandler] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.stream_updates = 0
+        self.stream_updates = 0  # updates the stream delivered (observability, tests)
+        self.stream_messages = 0  # every trade update the stream handed us, new or not
         self.polled_updates = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -74,6 +75,12 @@ class UpdateFeed:
     # -- sources --------------------------------------------------------------------------
 
     async def _on_stream(self, raw: TradeUpdate) -> None:
+        try:
+            self._on_stream_message(raw)
+        finally:
+            self.stream_messages += 1
+
+    def _on_stream_message(self, raw: TradeUpdate) -> None:
         try:
             parsed = update_from_alpaca(raw)
         except (ValueError, TypeError) as e:  # never let a bad message kill the stream
