@@ -58,7 +58,6 @@ def install_market(fake: FakeAlpaca, session: str, cash: float = 100_000.0) -> N
     }
     fake.routes.update({
         "/v2/account": lambda q: account,
-        "/v2/positions": lambda q: [],
         "/v2/clock": lambda q: {"timestamp": _stamp(day, time(8)), "is_open": False,
                                 "next_open": _stamp(day, time(9, 30)),
                                 "next_close": _stamp(day, time(16))},

@@ -77,7 +77,18 @@ class FakeAlpaca:
                     return self._send(200, fake.routes[url.path](parse_qs(url.query)))
                 return self._send(404, {"code": 40410000, "message": "not found"})
 
-        self.routes: dict[str, Any] = {"/v2/orders": self._list_orders}
+            def do_DELETE(self) -> None:
+                fake.requests.append(("DELETE", self.path, dict(self.headers)))
+                url = urlparse(self.path)
+                if url.path == "/v2/orders":
+                    return self._send(207, fake.cancel_all())
+                if url.path == "/v2/positions":
+                    return self._send(207, fake.close_all())
+                return self._send(404, {"code": 40410000, "message": "not found"})
+
+        self.positions: list[dict[str, Any]] = []
+        self.routes: dict[str, Any] = {"/v2/orders": self._list_orders,
+                                       "/v2/positions": lambda q: self.positions}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -87,6 +98,24 @@ class FakeAlpaca:
         done = {"filled", "canceled", "expired", "replaced", "rejected"}
         return [o for o in self.orders.values()
                 if status == "all" or (o["status"] in done) == (status == "closed")]
+
+    def cancel_all(self) -> list[dict[str, Any]]:
+        out = []
+        for order in self._list_orders({"status": ["open"]}):
+            order["status"] = "canceled"
+            out.append({"id": order["id"], "status": 200})
+        return out
+
+    def close_all(self) -> list[dict[str, Any]]:
+        out = []
+        for p in self.positions:
+            side = "sell" if p["side"] == "long" else "buy"
+            closing = order_json(id=str(uuid.uuid4()), client_order_id=str(uuid.uuid4()),
+                                 symbol=p["symbol"], side=side, qty=p["qty"])
+            self.orders[closing["client_order_id"]] = closing
+            out.append({"symbol": p["symbol"], "status": 200, "body": closing})
+        self.positions = []
+        return out
 
     @property
     def url(self) -> str:

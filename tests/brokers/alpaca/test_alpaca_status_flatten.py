@@ -1,0 +1,79 @@
+"""`trade status` and `trade flatten` over loopback with the real alpaca-py client."""
+
+import io
+import sys
+
+import pytest
+from alpaca_fake_market import install_market
+from alpaca_fake_server import FakeAlpaca
+from alpaca_payloads import position_json
+
+from brokers.alpaca.broker import AlpacaBroker
+from brokers.alpaca.config import Credentials, Endpoints
+from brokers.alpaca.runner import PaperRunner
+from framework.cli import main
+from framework.config.loader import load_settings
+
+KEY, SECRET = "AKSTATUS0000000001", "STATUSSECRET000001"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    fake = FakeAlpaca()
+    install_market(fake, "2019-06-04")
+    fake.positions = [position_json(), position_json(symbol="MSFT", qty="3")]
+    with fake:
+        monkeypatch.setenv("APCA_API_KEY_ID", KEY)
+        monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
+        monkeypatch.setenv("APCA_API_BASE_URL", fake.url)
+        monkeypatch.setenv("APCA_API_DATA_URL", fake.url)
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f"strategy:\n  name: momentum\npaper:\n  journal: {tmp_path / 'j.sqlite'}\n")
+        yield fake, cfg
+
+
+def run(argv, capsys):
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_status_shows_account_positions_halt_and_loss_limit(env, capsys):
+    _, cfg = env
+    code, out = run(["status", "--config", str(cfg)], capsys)
+    assert code == 0, out
+    assert "cash 100000.0" in out and "positions: 2" in out and "halted: no" in out
+    assert "daily loss limit 3000.00" in out
+    assert KEY not in out and SECRET not in out
+
+
+def test_flatten_cancels_and_closes_with_yes(env, capsys):
+    fake, cfg = env
+    code, out = run(["flatten", "--yes", "--config", str(cfg)], capsys)
+    assert code == 0, out
+    assert "closing orders sent for 2 positions" in out and fake.positions == []
+
+
+def test_flatten_without_yes_asks_and_aborts_on_no(env, capsys, monkeypatch):
+    fake, cfg = env
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    code, _ = run(["flatten", "--config", str(cfg)], capsys)
+    assert code == 1 and len(fake.positions) == 2
+
+
+def test_loop_waits_until_minutes_before_the_open(env):
+    fake, cfg = env
+    settings = load_settings([cfg])
+    ends = Endpoints(fake.url, fake.url, "ws://127.0.0.1:9/stream", paper=True)
+    broker = AlpacaBroker(Credentials(KEY, SECRET), ends, stream=False)
+    runner = PaperRunner(settings, broker, bars=None, dry_run=True)  # type: ignore[arg-type]
+    try:
+        session, wait = runner.seconds_until_cycle()
+    finally:
+        runner.close()
+        broker.close()
+    assert str(session) == "2019-06-04" and wait == pytest.approx(3600.0)  # 08:00 → 09:00
