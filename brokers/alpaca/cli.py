@@ -15,6 +15,7 @@ from brokers.alpaca.runner import CycleResult, PaperRunner
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
+from framework.errors import ReconciliationError, TransientBrokerError
 from framework.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> Non
     verb = "would send" if dry_run else "sent"
     echo(f"orders {verb}: {len(result.orders)}")
     for o in result.orders:
+        state = "not sent" if dry_run else o.status.value
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value}"
-             f"  {o.client_order_id}  {o.status.value}")
+             f"  {o.client_order_id}  {state}")
     if result.unacked:
         echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
     echo(f"cycle took {result.seconds:.2f} s")
@@ -98,7 +100,12 @@ def _loop(runner: PaperRunner) -> None:
             click.echo(f"next cycle for session {session} in {wait / 60:.1f} min")
             stop.wait(min(wait, 60.0))
             continue
-        _print_cycle(runner.cycle(session), runner, False)
+        try:
+            _print_cycle(runner.cycle(session), runner, False)
+        except (TransientBrokerError, ReconciliationError) as e:
+            click.echo(f"cycle for {session} failed, retrying in a minute: {e}", err=True)
+            stop.wait(60.0)
+            continue
         done.add(session)
 
 
