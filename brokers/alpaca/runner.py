@@ -114,13 +114,39 @@ class PaperRunner:
             adopted += 1
         return adopted
 
-    def sync(self) -> tuple[ExecutionEngine, list[Difference]]:
+    def _drop_stale_intents(self, before: datetime) -> list[str]:
+        """Intents journaled before ``before`` that the broker never received are withdrawn:
+        a days-old decision must not be sent on a restart."""
+        dropped = []
+        for order in self.journal.orders():
+            if order.status is not OrderStatus.CREATED or order.created_at >= before:
+                continue
+            if self.live_broker.get_order_by_client_id(order.client_order_id) is None:
+                withdrawn = order.transition(OrderStatus.CANCELED, updated_at=datetime.now(UTC))
+                self.journal.record_order(self.run_id, withdrawn)
+                self.journal.record_event(order.client_order_id, "withdrawn", "canceled",
+                                          datetime.now(UTC), "stale intent never sent")
+                dropped.append(order.client_order_id)
+        return dropped
+
+    def _restore_guards(self, engine: ExecutionEngine) -> None:
+        """Equity at the last cycle and the peak, as the backtest's engine would hold them."""
+        curve = self.journal.equity_curve(self.run_id)
+        if not curve.empty:
+            engine.session_start_equity = float(curve["equity"].iloc[-1])
+            engine.peak_equity = float(curve["equity"].max())
+
+    def sync(self, stale_before: datetime | None = None,
+             ) -> tuple[ExecutionEngine, list[Difference]]:
         """Journal + broker → one consistent book, or :class:`ReconciliationError`."""
         broker = self.live_broker
-        broker.seed(self.journal.orders(), self.journal.fills())
         try:
+            if stale_before is not None and not self.dry_run:
+                self._drop_stale_intents(stale_before)
+            broker.seed(self.journal.orders(), self.journal.fills())
             engine = self._engine()
             engine.start(reconcile=False)
+            self._restore_guards(engine)
             self._adopt_unknown(engine)
             broker.poll()
             broker.dispatch()
@@ -148,9 +174,12 @@ class PaperRunner:
 
     def cycle(self, session: date | None = None) -> CycleResult:
         started = time.monotonic()
-        session = session or next_session(self.live_broker)
-        engine, diffs = self.sync()
-        prev = previous_session(self.live_broker, session)
+        try:
+            session = session or next_session(self.live_broker)
+            prev = previous_session(self.live_broker, session)
+        except BrokerError as e:
+            raise ReconciliationError(f"cannot read the broker's clock, not trading: {e}") from e
+        engine, diffs = self.sync(stale_before=session_time(pd.Timestamp(prev)))
         result = CycleResult(session=session, signal_date=prev, differences=diffs)
         if not self.dry_run and self._already_ran(prev):
             result.skipped = f"session {session} already traded (signals of {prev} journaled)"

@@ -70,3 +70,28 @@ def test_once_places_orders_once_per_session(env, capsys):
     assert dict(fake.orders) == placed  # nothing new, nothing duplicated
     assert KEY not in out and SECRET not in out
     assert KEY not in json.dumps(Journal(tmp / "journal.sqlite").table("runs").to_dict())
+
+
+def test_stale_unsent_intent_is_withdrawn_not_sent(env, capsys):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from framework.enums import OrderSide, OrderStatus
+    from framework.orders import Order
+
+    fake, cfg, tmp = env
+    journal = Journal(tmp / "journal.sqlite")
+    old = Order(client_order_id="momentum-20190520-ZZZ-0-old", symbol="AAPL", side=OrderSide.BUY,
+                qty=Decimal(1), created_at=datetime(2019, 5, 20, 12, tzinfo=UTC))
+    journal.record_intent("paper-momentum", old)
+    journal.close()
+
+    code, out = run(["paper", "--once", "--config", str(cfg)], capsys)
+
+    assert code == 0, out
+    assert old.client_order_id not in fake.orders
+    journal = Journal(tmp / "journal.sqlite")
+    try:
+        assert journal.order(old.client_order_id).status is OrderStatus.CANCELED
+    finally:
+        journal.close()
