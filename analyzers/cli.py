@@ -19,8 +19,12 @@ def _fmt(value: object) -> str:
 
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--compare", "paper_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Paper run folder to compare RUN_DIR (the backtest) with.")
+@click.option(
+    "--compare",
+    "paper_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Paper run folder to compare RUN_DIR (the backtest) with.",
+)
 def report(run_dir: Path, paper_dir: Path | None) -> None:
     """Rebuild tearsheet.html and execution-quality files of RUN_DIR, or --compare two runs."""
     if paper_dir is None:
@@ -37,11 +41,17 @@ def report(run_dir: Path, paper_dir: Path | None) -> None:
 
     result = compare(load_run(run_dir), load_run(paper_dir))
     result.matched.to_csv(paper_dir / "divergence.csv", index=False)
-    payload = {"period": result.period, "equity_difference": result.equity_difference,
-               "attribution_usd": result.attribution, "shares": result.shares}
+    payload = {
+        "period": result.period,
+        "equity_difference": result.equity_difference,
+        "attribution_usd": result.attribution,
+        "shares": result.shares,
+    }
     (paper_dir / "divergence.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    click.echo(f"divergence {result.period[0]} .. {result.period[1]}: paper - backtest equity = "
-               f"{result.equity_difference:,.2f}")
+    click.echo(
+        f"divergence {result.period[0]} .. {result.period[1]}: paper - backtest equity = "
+        f"{result.equity_difference:,.2f}"
+    )
     for cause, usd in result.attribution.items():
         click.echo(f"  {cause:<11} {usd:>12,.2f}  {result.shares[cause]:>8.1%}")
     click.echo(f"matched orders: {paper_dir / 'divergence.csv'}")

@@ -38,13 +38,19 @@ def _orders(records: RunRecords, start: pd.Timestamp, end: pd.Timestamp) -> pd.D
     table = execution_quality.per_order(records.orders, records.fills)
     table = table[(table["day"] >= start) & (table["day"] <= end)]
     sign = np.where(table["side"] == "buy", 1.0, -1.0)
-    table = table.assign(slippage_usd=(sign * (table["filled_avg_price"] - table["decision_price"])
-                                       * table["filled_qty"]).fillna(0.0))
+    table = table.assign(
+        slippage_usd=(sign * (table["filled_avg_price"] - table["decision_price"]) * table["filled_qty"]).fillna(0.0)
+    )
     return table.groupby(KEYS, as_index=False).agg(
-        qty=("qty", "sum"), filled_qty=("filled_qty", "sum"), decision_price=("decision_price", "mean"),
-        fill_price=("filled_avg_price", "mean"), slippage_bps=("slippage_decision_bps", "mean"),
-        slippage_usd=("slippage_usd", "sum"), commission=("commission", "sum"),
-        opportunity_usd=("opportunity_usd", "sum"), time_to_fill_s=("time_to_fill_s", "mean"),
+        qty=("qty", "sum"),
+        filled_qty=("filled_qty", "sum"),
+        decision_price=("decision_price", "mean"),
+        fill_price=("filled_avg_price", "mean"),
+        slippage_bps=("slippage_decision_bps", "mean"),
+        slippage_usd=("slippage_usd", "sum"),
+        commission=("commission", "sum"),
+        opportunity_usd=("opportunity_usd", "sum"),
+        time_to_fill_s=("time_to_fill_s", "mean"),
     )
 
 
@@ -70,5 +76,6 @@ def compare(backtest: RunRecords, paper: RunRecords) -> Divergence:
     attribution["other"] = difference - sum(attribution.values())
     total = difference if abs(difference) > 1e-9 else float("nan")
     shares = {k: v / total for k, v in attribution.items()}
-    return Divergence(matched.drop(columns="_merge"), attribution, shares, difference,
-                      (str(start.date()), str(end.date())))
+    return Divergence(
+        matched.drop(columns="_merge"), attribution, shares, difference, (str(start.date()), str(end.date()))
+    )

@@ -20,8 +20,7 @@ import pandas as pd
 CANCELED = {"canceled", "expired"}
 
 
-def per_order(orders: pd.DataFrame, fills: pd.DataFrame,
-              reference: pd.Series | None = None) -> pd.DataFrame:
+def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | None = None) -> pd.DataFrame:
     """One row per order; ``reference`` maps client_order_id → price for unfilled quantity."""
     o = orders.copy()
     by_order = fills.groupby("client_order_id")
@@ -41,10 +40,30 @@ def per_order(orders: pd.DataFrame, fills: pd.DataFrame,
     o["shortfall_usd"] = (sign * (fill_px - decision) * filled).fillna(0.0) + o["commission"] + o["opportunity_usd"]
     o["shortfall_bps"] = o["shortfall_usd"] / (decision * o["qty"]) * 1e4
     o["commission_bps"] = o["commission"] / (fill_px * filled) * 1e4
-    keep = ["client_order_id", "day", "symbol", "side", "type", "status", "tag", "qty", "filled_qty",
-            "fill_rate", "partial", "decision_price", "arrival_price", "filled_avg_price",
-            "slippage_decision_bps", "slippage_arrival_bps", "commission", "commission_bps",
-            "opportunity_usd", "shortfall_usd", "shortfall_bps", "time_to_fill_s"]
+    keep = [
+        "client_order_id",
+        "day",
+        "symbol",
+        "side",
+        "type",
+        "status",
+        "tag",
+        "qty",
+        "filled_qty",
+        "fill_rate",
+        "partial",
+        "decision_price",
+        "arrival_price",
+        "filled_avg_price",
+        "slippage_decision_bps",
+        "slippage_arrival_bps",
+        "commission",
+        "commission_bps",
+        "opportunity_usd",
+        "shortfall_usd",
+        "shortfall_bps",
+        "time_to_fill_s",
+    ]
     return o[keep]
 
 
@@ -57,7 +76,7 @@ def aggregate(orders: pd.DataFrame) -> dict[str, float]:
     notional = (orders["filled_avg_price"] * orders["filled_qty"]).fillna(0.0)
     decided = orders["decision_price"] * orders["qty"]
     return {
-        "orders": int(len(orders)),
+        "orders": len(orders),
         "fill_rate": float(orders["filled_qty"].sum() / orders["qty"].sum()) if len(orders) else float("nan"),
         "partial_fill_rate": float(orders["partial"].mean()) if len(orders) else float("nan"),
         "reject_rate": float((orders["status"] == "rejected").mean()) if len(orders) else float("nan"),
@@ -68,7 +87,9 @@ def aggregate(orders: pd.DataFrame) -> dict[str, float]:
         "shortfall_bps": float(orders["shortfall_usd"].sum() / decided.sum() * 1e4) if decided.sum() else float("nan"),
         "commission_usd": float(orders["commission"].sum()),
         "commission_bps": float(orders["commission"].sum() / notional.sum() * 1e4) if notional.sum() else float("nan"),
-        "median_time_to_fill_s": float(orders["time_to_fill_s"].median()) if orders["time_to_fill_s"].notna().any() else float("nan"),
+        "median_time_to_fill_s": float(orders["time_to_fill_s"].median())
+        if orders["time_to_fill_s"].notna().any()
+        else float("nan"),
     }
 
 
@@ -77,7 +98,8 @@ def grouped(orders: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for key in ("symbol", "side", "type", "day"):
         for value, group in orders.groupby(key, sort=True):
-            frames.append({"group": key, "value": str(getattr(value, "date", lambda: value)()), **aggregate(group)})
+            label = str(value.date()) if isinstance(value, pd.Timestamp) else str(value)
+            frames.append({"group": key, "value": label, **aggregate(group)})
     return pd.DataFrame(frames)
 
 

@@ -20,10 +20,10 @@ NEW_YORK = "America/New_York"
 @dataclass(frozen=True)
 class RunRecords:
     folder: Path
-    orders: pd.DataFrame      # one row per order, prices as floats, decision date in `day`
-    fills: pd.DataFrame       # one row per execution
-    equity: pd.DataFrame      # time, cash, equity (one row per decision)
-    positions: pd.DataFrame   # time, symbol, qty, price
+    orders: pd.DataFrame  # one row per order, prices as floats, decision date in `day`
+    fills: pd.DataFrame  # one row per execution
+    equity: pd.DataFrame  # time, cash, equity (one row per decision)
+    positions: pd.DataFrame  # time, symbol, qty, price
     initial_cash: float
     summary: dict[str, Any] | None
 

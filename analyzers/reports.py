@@ -45,13 +45,13 @@ def build_reports(run_dir: Path | str) -> ReportSummary:
     folder = records.folder
     quality = execution_quality.analyse(records.orders, records.fills, reference_prices(records))
     quality.orders.to_csv(folder / "execution_quality.csv", index=False)
-    payload = {"overall": _clean(quality.overall),
-               "groups": [_clean(r) for r in quality.groups.to_dict("records")]}
+    payload = {"overall": _clean(quality.overall), "groups": [_clean(r) for r in quality.groups.to_dict("records")]}
     (folder / "execution_quality.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     market = records.market()
     returns, _, _ = tearsheet.pyfolio_inputs(records)
     bench = tearsheet.equal_weight_benchmark(market, returns.index) if market is not None else None
     sheet = tearsheet.build(records, bench)
     (folder / "tearsheet.html").write_text(sheet.html)
-    return ReportSummary(folder, quality.overall, float(sheet.stats["Sharpe ratio"]),
-                         float(sheet.stats["Max drawdown"]))
+    return ReportSummary(
+        folder, quality.overall, float(sheet.stats["Sharpe ratio"]), float(sheet.stats["Max drawdown"])
+    )

@@ -18,11 +18,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display, no IPython: figures go to PNG bytes
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from analyzers.records import RunRecords  # noqa: E402
-from framework.data import MarketData  # noqa: E402
+from analyzers.records import RunRecords
+from framework.data import MarketData
 
 
 def pyfolio_inputs(records: RunRecords) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
@@ -37,8 +37,7 @@ def pyfolio_inputs(records: RunRecords) -> tuple[pd.Series, pd.DataFrame, pd.Dat
     positions.index = pd.DatetimeIndex(positions.index).tz_localize("UTC")
     fills = records.fills
     sign = fills["side"].map({"buy": 1.0, "sell": -1.0})
-    transactions = pd.DataFrame({"amount": fills["qty"] * sign, "price": fills["price"],
-                                 "symbol": fills["symbol"]})
+    transactions = pd.DataFrame({"amount": fills["qty"] * sign, "price": fills["price"], "symbol": fills["symbol"]})
     transactions.index = pd.DatetimeIndex(pd.to_datetime(fills["time"], utc=True))
     return returns, positions, transactions.sort_index()
 
@@ -71,7 +70,7 @@ def _png(draw: Callable[[plt.Axes], object], height: float = 3.2) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _pyfolio():  # noqa: ANN202 - the module
+def _pyfolio():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "zipline.assets not found": irrelevant to equities here
         import pyfolio
@@ -85,12 +84,14 @@ def build(records: RunRecords, benchmark: pd.Series | None) -> TearSheet:
     returns, positions, transactions = pyfolio_inputs(records)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pyfolio/pandas chatter, not our users' business
-        stats = pf.timeseries.perf_stats(returns, factor_returns=benchmark, positions=positions,
-                                         transactions=transactions)
+        stats = pf.timeseries.perf_stats(
+            returns, factor_returns=benchmark, positions=positions, transactions=transactions
+        )
         drawdowns = pf.timeseries.gen_drawdown_table(returns, top=5)
         figures = {
-            "Cumulative returns vs equal-weight universe":
-                _png(lambda ax: pf.plotting.plot_rolling_returns(returns, factor_returns=benchmark, ax=ax)),
+            "Cumulative returns vs equal-weight universe": _png(
+                lambda ax: pf.plotting.plot_rolling_returns(returns, factor_returns=benchmark, ax=ax)
+            ),
             "Underwater (drawdown)": _png(lambda ax: pf.plotting.plot_drawdown_underwater(returns, ax=ax)),
             "Rolling Sharpe (6 months)": _png(lambda ax: pf.plotting.plot_rolling_sharpe(returns, ax=ax)),
             "Monthly returns (%)": _png(lambda ax: pf.plotting.plot_monthly_returns_heatmap(returns, ax=ax), 4.0),
@@ -105,7 +106,8 @@ def render(records: RunRecords, stats: pd.Series, drawdowns: pd.DataFrame, figur
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{v:.4f}</td></tr>" for k, v in stats.items())
     images = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, data in figures.items()
+        f"<figcaption>{html.escape(name)}</figcaption></figure>"
+        for name, data in figures.items()
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

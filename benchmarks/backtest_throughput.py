@@ -34,7 +34,9 @@ from framework.strategy import compute_signals
 def targets_from_journal(path: Path) -> dict[pd.Timestamp, dict[str, float]]:
     """Signed target quantity per symbol after each decision date, from (a)'s orders."""
     orders = Journal(path).table("orders")
-    orders["date"] = pd.to_datetime(orders["created_at"]).dt.tz_convert("America/New_York").dt.normalize().dt.tz_localize(None)
+    orders["date"] = (
+        pd.to_datetime(orders["created_at"]).dt.tz_convert("America/New_York").dt.normalize().dt.tz_localize(None)
+    )
     orders["signed"] = orders["qty"].astype(float) * orders["side"].map({"buy": 1.0, "sell": -1.0})
     held: dict[str, float] = {}
     plan: dict[pd.Timestamp, dict[str, float]] = {}
@@ -54,7 +56,7 @@ class Replay(bt.Strategy):
             self.order_target_size(data=self.getdatabyname(symbol), target=target)
 
 
-def run_plain(market: MarketData, start: pd.Timestamp, plan: dict, settings, numpy_feed: bool = False) -> float:  # noqa: ANN001
+def run_plain(market: MarketData, start: pd.Timestamp, plan: dict, settings, numpy_feed: bool = False) -> float:
     """The bare replay; ``numpy_feed`` swaps PandasData for our feed (isolates the feed)."""
     t0 = time.perf_counter()
     cerebro = bt.Cerebro(stdstats=False)
@@ -64,7 +66,9 @@ def run_plain(market: MarketData, start: pd.Timestamp, plan: dict, settings, num
         if numpy_feed:
             cerebro.adddata(symbol_feed(traded, symbol), name=symbol)
             continue
-        frame = pd.DataFrame({f: getattr(traded, f)[symbol] for f in ("open", "high", "low", "close", "volume")}).dropna()
+        frame = pd.DataFrame(
+            {f: getattr(traded, f)[symbol] for f in ("open", "high", "low", "close", "volume")}
+        ).dropna()
         cerebro.adddata(bt.feeds.PandasData(dataname=frame), name=symbol)
     cerebro.addstrategy(Replay, plan=plan)
     cerebro.run()
@@ -99,10 +103,11 @@ def main() -> None:
     best_ours, best_plain = min(ours), min(plain)
     print(f"strategy {plugin.name}: {result.sessions} sessions x {len(market.symbols)} symbols = {bars} bars")
     print(f"signal computation (inside (a)):   {signal_seconds:6.2f} s")
-    print(f"(a) trade backtest engine + numpy feed: {best_ours:6.2f} s  {bars / best_ours:9.0f} bars/s  (best of {args.repeat})")
-    print(f"(b) plain backtrader + PandasData:      {best_plain:6.2f} s  {bars / best_plain:9.0f} bars/s  (best of {args.repeat})")
     best_feed = min(feed_only)
-    print(f"(c) plain backtrader + our numpy feed:  {best_feed:6.2f} s  {bars / best_feed:9.0f} bars/s  (best of {args.repeat})")
+    for label, seconds in (("(a) trade backtest engine + numpy feed", best_ours),
+                           ("(b) plain backtrader + PandasData", best_plain),
+                           ("(c) plain backtrader + our numpy feed", best_feed)):
+        print(f"{label:<39} {seconds:6.2f} s  {bars / seconds:9.0f} bars/s  (best of {args.repeat})")
     print(f"ratio (a)/(b) throughput: {best_plain / best_ours:.2f}x   (the whole execution core vs a bare replay)")
     print(f"ratio (c)/(b) throughput: {best_plain / best_feed:.2f}x   (numpy feed vs PandasData, same replay)")
     print(f"peak memory (max RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

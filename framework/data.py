@@ -53,7 +53,7 @@ class MarketData:
     def dates(self) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(self.close.index)
 
-    def _map(self, pick) -> MarketData:  # noqa: ANN001 - a frame -> frame function
+    def _map(self, pick) -> MarketData:
         frames = {f: pick(getattr(self, f)) for f in FIELDS}
         return replace(self, **frames)
 

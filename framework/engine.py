@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-
 import pandas as pd
 
 from framework.broker import Broker, OrderUpdate
@@ -43,11 +42,19 @@ class CycleReport:
 
 
 class ExecutionEngine:
-    def __init__(self, *, settings: Settings, broker: Broker, journal: Journal,
-                 sectors: Mapping[str, str] | pd.Series, strategy_name: str, run_id: str,
-                 initial_cash: float | Decimal | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        broker: Broker,
+        journal: Journal,
+        sectors: Mapping[str, str] | pd.Series,
+        strategy_name: str,
+        run_id: str,
+        initial_cash: float | Decimal | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.settings, self.broker, self.journal = settings, broker, journal
         self.strategy_name, self.run_id = strategy_name, run_id
         self.sectors = dict(sectors.items()) if isinstance(sectors, pd.Series) else dict(sectors)
@@ -139,8 +146,7 @@ class ExecutionEngine:
             pending[o.symbol] = pending.get(o.symbol, 0.0) + remaining
         return pd.Series(pending, dtype=float)
 
-    def _targets(self, signals: pd.Series, snap: MarketSnapshot, equity: float,
-                 report: CycleReport) -> pd.Series:
+    def _targets(self, signals: pd.Series, snap: MarketSnapshot, equity: float, report: CycleReport) -> pd.Series:
         held = self.portfolio.quantities()
         current = held.add(self._pending(), fill_value=0.0)
         if self.halted and self.settings.risk.flatten_on_halt:
@@ -160,19 +166,19 @@ class ExecutionEngine:
         self.journal.record_risk_decisions(self.run_id, report.time, report.decisions)
         return result.approved.sub(current.reindex(result.approved.index).fillna(0.0))
 
-    def _apply_stops(self, requested: pd.Series, held: pd.Series, snap: MarketSnapshot,
-                     report: CycleReport) -> pd.Series:
-        hits = stop_exits(held, self.portfolio.avg_costs(), self.portfolio.high_waters(),
-                          snap.prices, self.settings.risk)
+    def _apply_stops(
+        self, requested: pd.Series, held: pd.Series, snap: MarketSnapshot, report: CycleReport
+    ) -> pd.Series:
+        hits = stop_exits(
+            held, self.portfolio.avg_costs(), self.portfolio.high_waters(), snap.prices, self.settings.risk
+        )
         out = requested.copy()
         for symbol, reason in hits.items():
-            report.decisions.append(RiskDecision(symbol, reason, Action.EXIT,
-                                                 float(requested.get(symbol, 0.0)), 0.0))
+            report.decisions.append(RiskDecision(symbol, reason, Action.EXIT, float(requested.get(symbol, 0.0)), 0.0))
             out[symbol] = 0.0
         return out
 
-    def _rebalance(self, t: datetime, date: pd.Timestamp, deltas: pd.Series,
-                   snap: MarketSnapshot) -> list[Order]:
+    def _rebalance(self, t: datetime, date: pd.Timestamp, deltas: pd.Series, snap: MarketSnapshot) -> list[Order]:
         deltas = deltas[deltas.abs() > 1e-9]
         sells = sorted(s for s, d in deltas.items() if d < 0)
         buys = sorted(s for s, d in deltas.items() if d > 0)
@@ -192,16 +198,23 @@ class ExecutionEngine:
             limit = Decimal(str(round(price * (1 + offset), 2)))
         return Order(
             client_order_id=make_client_order_id(self.strategy_name, self.run_id, t, symbol, seq),
-            symbol=symbol, side=side, type=OrderType(cfg.type), qty=qty,
-            time_in_force=TimeInForce(cfg.time_in_force), limit_price=limit,
-            created_at=self._clock(), decision_price=Decimal(str(round(price, 6))), tag="rebalance",
+            symbol=symbol,
+            side=side,
+            type=OrderType(cfg.type),
+            qty=qty,
+            time_in_force=TimeInForce(cfg.time_in_force),
+            limit_price=limit,
+            created_at=self._clock(),
+            decision_price=Decimal(str(round(price, 6))),
+            tag="rebalance",
         )
 
     def _snapshot(self, t: datetime) -> None:
         p = self.portfolio
         self.journal.record_equity(self.run_id, t, p.cash, p.equity, p.positions_value)
         self.journal.record_positions(
-            self.run_id, t,
+            self.run_id,
+            t,
             [(s, h.qty, h.avg_cost, p.prices.get(s)) for s, h in sorted(p.holdings.items())],
         )
 
@@ -214,4 +227,3 @@ class ExecutionEngine:
 
 
 __all__ = ["CycleReport", "ExecutionEngine", "HaltReason", "Reason"]
-

@@ -143,12 +143,28 @@ class Journal:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, *, kind: str, strategy: str, initial_cash: Decimal | float,
-                  config: dict[str, Any], data_fingerprint: str, started_at: datetime) -> None:
+    def start_run(
+        self,
+        run_id: str,
+        *,
+        kind: str,
+        strategy: str,
+        initial_cash: Decimal | float,
+        config: dict[str, Any],
+        data_fingerprint: str,
+        started_at: datetime,
+    ) -> None:
         self._exec(
             "INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?,?)",
-            (run_id, kind, strategy, _iso(started_at), str(Decimal(str(initial_cash))),
-             json.dumps(config, sort_keys=True, default=str), data_fingerprint),
+            (
+                run_id,
+                kind,
+                strategy,
+                _iso(started_at),
+                str(Decimal(str(initial_cash))),
+                json.dumps(config, sort_keys=True, default=str),
+                data_fingerprint,
+            ),
         )
 
     def run(self, run_id: str | None = None) -> RunInfo | None:
@@ -173,8 +189,10 @@ class Journal:
     def record_risk_decisions(self, run_id: str, time: datetime, decisions: Iterable[Any]) -> None:
         self._db.executemany(
             "INSERT INTO risk_decisions VALUES (?,?,?,?,?,?,?,?)",
-            [(run_id, _iso(time), d.symbol, str(d.reason), str(d.action), d.requested, d.approved,
-              d.detail) for d in decisions],
+            [
+                (run_id, _iso(time), d.symbol, str(d.reason), str(d.action), d.requested, d.approved, d.detail)
+                for d in decisions
+            ],
         )
 
     # -- orders ---------------------------------------------------------------------------
@@ -194,24 +212,38 @@ class Journal:
             " filled_qty=excluded.filled_qty, filled_avg_price=excluded.filled_avg_price,"
             " status=excluded.status, arrival_price=excluded.arrival_price,"
             " updated_at=excluded.updated_at, order_json=excluded.order_json",
-            (order.client_order_id, run_id, order.broker_order_id, order.symbol, order.side.value,
-             order.type.value, _s(order.qty), _s(order.notional), _s(order.limit_price),
-             _s(order.stop_price), order.time_in_force.value, str(order.filled_qty),
-             _s(order.filled_avg_price), order.status.value, _s(order.decision_price),
-             _s(order.arrival_price), _iso(order.created_at),
-             _iso(order.updated_at) if order.updated_at else None, order.tag, order.to_json()),
+            (
+                order.client_order_id,
+                run_id,
+                order.broker_order_id,
+                order.symbol,
+                order.side.value,
+                order.type.value,
+                _s(order.qty),
+                _s(order.notional),
+                _s(order.limit_price),
+                _s(order.stop_price),
+                order.time_in_force.value,
+                str(order.filled_qty),
+                _s(order.filled_avg_price),
+                order.status.value,
+                _s(order.decision_price),
+                _s(order.arrival_price),
+                _iso(order.created_at),
+                _iso(order.updated_at) if order.updated_at else None,
+                order.tag,
+                order.to_json(),
+            ),
         )
 
-    def record_event(self, client_order_id: str, event: str, status: str, time: datetime,
-                     detail: str = "") -> None:
+    def record_event(self, client_order_id: str, event: str, status: str, time: datetime, detail: str = "") -> None:
         self._exec(
             "INSERT INTO order_events (client_order_id, event, status, time, detail) VALUES (?,?,?,?,?)",
             (client_order_id, event, status, _iso(time), detail),
         )
 
     def record_update(self, run_id: str, update: OrderUpdate) -> None:
-        self.record_event(update.order.client_order_id, update.event.value, update.order.status.value,
-                          update.timestamp)
+        self.record_event(update.order.client_order_id, update.event.value, update.order.status.value, update.timestamp)
         if update.fill is not None:
             self.record_fill(update.fill)
 
@@ -220,9 +252,18 @@ class Journal:
         seq = self._db.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
         cur = self._db.execute(
             "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (fill.execution_id, seq, fill.client_order_id, fill.broker_order_id, fill.symbol,
-             fill.side.value, str(fill.qty), str(fill.price), str(fill.commission),
-             _iso(fill.timestamp)),
+            (
+                fill.execution_id,
+                seq,
+                fill.client_order_id,
+                fill.broker_order_id,
+                fill.symbol,
+                fill.side.value,
+                str(fill.qty),
+                str(fill.price),
+                str(fill.commission),
+                _iso(fill.timestamp),
+            ),
         )
         return cur.rowcount == 1
 
@@ -232,9 +273,7 @@ class Journal:
         return [o for o in found if o.is_open] if open_only else found
 
     def order(self, client_order_id: str) -> Order | None:
-        row = self._db.execute(
-            "SELECT order_json FROM orders WHERE client_order_id=?", (client_order_id,)
-        ).fetchone()
+        row = self._db.execute("SELECT order_json FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
         return Order.from_json(row[0]) if row else None
 
     def fills(self) -> list[Fill]:
@@ -246,14 +285,17 @@ class Journal:
 
     # -- snapshots ------------------------------------------------------------------------
 
-    def record_equity(self, run_id: str, time: datetime, cash: Decimal, equity: Decimal,
-                      positions_value: Decimal) -> None:
+    def record_equity(
+        self, run_id: str, time: datetime, cash: Decimal, equity: Decimal, positions_value: Decimal
+    ) -> None:
         self._exec(
             "INSERT OR REPLACE INTO equity VALUES (?,?,?,?,?)",
             (run_id, _iso(time), str(cash), str(equity), str(positions_value)),
         )
 
-    def record_positions(self, run_id: str, time: datetime, rows: Iterable[tuple[str, Decimal, Decimal, Decimal | None]]) -> None:
+    def record_positions(
+        self, run_id: str, time: datetime, rows: Iterable[tuple[str, Decimal, Decimal, Decimal | None]]
+    ) -> None:
         self._db.executemany(
             "INSERT INTO positions VALUES (?,?,?,?,?,?)",
             [(run_id, _iso(time), s, str(q), str(c), _s(p)) for s, q, c, p in rows],
@@ -272,16 +314,25 @@ class Journal:
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole table as a DataFrame (for reports and run folders)."""
-        if name not in {"runs", "signals", "risk_decisions", "intents", "orders", "order_events",
-                        "fills", "positions", "equity", "halt"}:
+        if name not in {
+            "runs",
+            "signals",
+            "risk_decisions",
+            "intents",
+            "orders",
+            "order_events",
+            "fills",
+            "positions",
+            "equity",
+            "halt",
+        }:
             raise ValueError(f"unknown journal table {name!r}")
-        return pd.read_sql_query(f"SELECT * FROM {name}", self._db)  # noqa: S608 - name checked
+        return pd.read_sql_query(f"SELECT * FROM {name}", self._db)
 
     # -- halt -----------------------------------------------------------------------------
 
     def set_halt(self, halted: bool, reason: str, since: datetime, scope: str = "persistent") -> None:
-        self._exec("INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?)",
-                   (int(halted), reason, _iso(since), scope))
+        self._exec("INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?)", (int(halted), reason, _iso(since), scope))
         self.record_event("*", "halt" if halted else "resume", scope, since, reason)
 
     def halt_state(self) -> HaltState:

@@ -27,8 +27,10 @@ class Mismatch:
     cut: float
 
     def __str__(self) -> str:
-        return (f"{self.check}: {self.date.date()} {self.symbol}: full history gives {self.full:.6g}, "
-                f"history cut there gives {self.cut:.6g}")
+        return (
+            f"{self.check}: {self.date.date()} {self.symbol}: full history gives {self.full:.6g}, "
+            f"history cut there gives {self.cut:.6g}"
+        )
 
 
 @dataclass
@@ -67,7 +69,7 @@ def cut_dates(history: MarketData, warmup: int, points: int) -> list[pd.Timestam
 def check_lookahead(strategy: Strategy, history: MarketData, points: int = 10) -> LookaheadReport:
     full = compute_signals(strategy, history)
     report = LookaheadReport(strategy.name, cut_dates(history, strategy.warmup_bars, points))
-    after_warmup = full.iloc[strategy.warmup_bars:]
+    after_warmup = full.iloc[strategy.warmup_bars :]
     report.nan_share = float(after_warmup.isna().to_numpy().mean()) if after_warmup.size else 1.0
     for date in report.cut_dates:
         cut = compute_signals(strategy, history.truncate(date))

@@ -36,7 +36,9 @@ class SnapshotBuilder:
     def __init__(self, history: MarketData, volatility_lookback: int = 20) -> None:
         self._close = history.close
         returns = history.close.pct_change(fill_method=None)
-        self._vol = returns.rolling(volatility_lookback, min_periods=max(2, volatility_lookback // 2)).std() * np.sqrt(TRADING_DAYS)
+        self._vol = returns.rolling(volatility_lookback, min_periods=max(2, volatility_lookback // 2)).std() * np.sqrt(
+            TRADING_DAYS
+        )
         self._index = {ts: i for i, ts in enumerate(history.close.index)}
         self._symbols = history.close.columns
         self._close_values = history.close.to_numpy()

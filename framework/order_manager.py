@@ -42,10 +42,17 @@ class SubmitResult:
 
 
 class OrderManager:
-    def __init__(self, broker: Broker, journal: Journal, config: OrdersConfig, run_id: str, *,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        journal: Journal,
+        config: OrdersConfig,
+        run_id: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        seed: int = 0,
+    ) -> None:
         self.broker, self.journal, self.config, self.run_id = broker, journal, config, run_id
         self._sleep, self._clock = sleep, clock
         self._rng = random.Random(seed)
@@ -59,7 +66,7 @@ class OrderManager:
     def _backoff(self, attempt: int, error: BrokerError) -> float:
         if isinstance(error, RateLimited) and error.retry_after:
             return min(error.retry_after, self.config.backoff_max_seconds)
-        base = self.config.backoff_initial_seconds * (2 ** attempt)
+        base = self.config.backoff_initial_seconds * (2**attempt)
         return min(base, self.config.backoff_max_seconds) * (0.5 + self._rng.random() / 2)
 
     def _call(self, fn: Callable[[], object]) -> object:
@@ -101,8 +108,13 @@ class OrderManager:
                 self._store(rejected, OrderEvent.REJECTED.value, str(e))
                 return SubmitResult(rejected, attempt + 1)
             except TransientBrokerError as e:
-                self.journal.record_event(order.client_order_id, "submit_failed", order.status.value,
-                                          self._clock(), f"{type(e).__name__}: {e}")
+                self.journal.record_event(
+                    order.client_order_id,
+                    "submit_failed",
+                    order.status.value,
+                    self._clock(),
+                    f"{type(e).__name__}: {e}",
+                )
                 if attempt == self.config.max_retries:
                     raise
                 self._sleep(self._backoff(attempt, e))
@@ -130,8 +142,9 @@ class OrderManager:
         else:
             self._open.pop(order.client_order_id, None)
         self.journal.record_order(self.run_id, order)
-        self.journal.record_event(order.client_order_id, event, order.status.value,
-                                  order.updated_at or self._clock(), detail)
+        self.journal.record_event(
+            order.client_order_id, event, order.status.value, order.updated_at or self._clock(), detail
+        )
         return order
 
     def _adopt(self, broker_view: Order) -> Order:
@@ -150,8 +163,9 @@ class OrderManager:
             if can_transition(ours.status, broker_view.status):
                 merged = merged.transition(broker_view.status)
             else:
-                log.warning("ignoring stale status %s -> %s for %s", ours.status,
-                            broker_view.status, ours.client_order_id)
+                log.warning(
+                    "ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id
+                )
         return self._store(merged, "ack")
 
     def on_update(self, update: OrderUpdate) -> Order:
@@ -173,8 +187,9 @@ class OrderManager:
         try:
             self._call(lambda: self.broker.cancel_order(order.broker_order_id))  # type: ignore[arg-type]
         except (NotCancelable, OrderNotFound) as e:
-            self.journal.record_event(order.client_order_id, "cancel_refused", order.status.value,
-                                      self._clock(), str(e))
+            self.journal.record_event(
+                order.client_order_id, "cancel_refused", order.status.value, self._clock(), str(e)
+            )
 
     def cancel_all(self) -> int:
         opened = self.open_orders()

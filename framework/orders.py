@@ -157,7 +157,7 @@ class Order:
         if self.updated_at is not None:
             set_(self, "updated_at", to_utc(self.updated_at, field="updated_at"))
 
-    def _problem(self) -> str | None:  # noqa: C901 - one flat list of rules reads best
+    def _problem(self) -> str | None:
         if not 0 < len(self.client_order_id) <= MAX_CLIENT_ORDER_ID:
             return f"client_order_id must be 1-{MAX_CLIENT_ORDER_ID} characters"
         if not _SYMBOL.match(self.symbol or ""):

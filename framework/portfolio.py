@@ -145,14 +145,16 @@ class Portfolio:
         return by_symbol.abs().groupby(keys).sum()
 
     def positions(self) -> list[Position]:
-        return [
-            Position(s, h.qty, h.avg_cost, self.prices.get(s)) for s, h in sorted(self.holdings.items())
-        ]
+        return [Position(s, h.qty, h.avg_cost, self.prices.get(s)) for s, h in sorted(self.holdings.items())]
 
     # -- reconciliation -------------------------------------------------------------------
 
-    def reconcile(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None,
-                  cash_tolerance: Decimal = Decimal("0.01")) -> list[Difference]:
+    def reconcile(
+        self,
+        broker_positions: Iterable[Position],
+        broker_cash: Decimal | None = None,
+        cash_tolerance: Decimal = Decimal("0.01"),
+    ) -> list[Difference]:
         """Every difference between our books and the broker's snapshot."""
         theirs = {p.symbol: p for p in broker_positions if p.qty != 0}
         diffs: list[Difference] = []
@@ -169,7 +171,8 @@ class Portfolio:
         """Make the broker's snapshot our truth (after a reported reconciliation)."""
         self.holdings = {
             p.symbol: Holding(p.qty, p.qty * p.avg_entry_price, p.market_price or p.avg_entry_price)
-            for p in broker_positions if p.qty != 0
+            for p in broker_positions
+            if p.qty != 0
         }
         if broker_cash is not None:
             self.cash = broker_cash

@@ -40,7 +40,7 @@ def _from_entry_points() -> dict[str, type[Strategy]]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             obj = ep.load()
-        except Exception as e:  # noqa: BLE001 - a broken third-party plugin is named, not fatal
+        except Exception as e:
             raise StrategyError(f"plugin entry point {ep.name!r} ({ep.value}) failed to load: {e}") from e
         if not _is_plugin(obj):
             raise StrategyError(f"plugin entry point {ep.name!r} ({ep.value}) is not a Strategy subclass")

@@ -51,8 +51,8 @@ class RiskDecision:
 
 @dataclass(frozen=True)
 class RiskContext:
-    current: pd.Series      # signed quantities held (plus pending orders)
-    prices: pd.Series       # decision prices
+    current: pd.Series  # signed quantities held (plus pending orders)
+    prices: pd.Series  # decision prices
     equity: float
     buying_power: float
     halted: bool = False
@@ -98,9 +98,19 @@ class RiskManager:
         price = ctx.prices.reindex(symbols).astype(float).to_numpy()
         sector = np.array([self.sectors.get(s, "Unknown") for s in symbols], dtype=object)
         run = _Run(list(symbols), cur, price, sector, ctx, self.config, self.fractional)
-        for step in (run.no_price, run.halted, run.min_price, run.position_weight, run.sector,
-                     run.gross, run.net, run.order_notional, run.growth_recheck,
-                     run.buying_power, run.max_orders):
+        for step in (
+            run.no_price,
+            run.halted,
+            run.min_price,
+            run.position_weight,
+            run.sector,
+            run.gross,
+            run.net,
+            run.order_notional,
+            run.growth_recheck,
+            run.buying_power,
+            run.max_orders,
+        ):
             t = step(t)
         return RiskResult(approved=pd.Series(t, index=symbols), decisions=run.decisions)
 
@@ -108,8 +118,16 @@ class RiskManager:
 class _Run:
     """One pass of the checks over aligned arrays (targets t, current c, prices p)."""
 
-    def __init__(self, symbols: list[str], cur: np.ndarray, price: np.ndarray, sector: np.ndarray,
-                 ctx: RiskContext, config: RiskConfig, fractional: bool) -> None:
+    def __init__(
+        self,
+        symbols: list[str],
+        cur: np.ndarray,
+        price: np.ndarray,
+        sector: np.ndarray,
+        ctx: RiskContext,
+        config: RiskConfig,
+        fractional: bool,
+    ) -> None:
         self.symbols, self.c, self.p, self.sector_of = symbols, cur, price, sector
         self.ctx, self.cfg, self.fractional = ctx, config, fractional
         self.equity = max(ctx.equity, 0.0)
@@ -118,8 +136,9 @@ class _Run:
     def _record(self, before: np.ndarray, after: np.ndarray, reason: Reason, detail: str = "") -> np.ndarray:
         for i in np.flatnonzero(np.abs(before - after) > 1e-9):
             action = Action.REJECT if abs(after[i] - self.c[i]) < 1e-9 else Action.REDUCE
-            self.decisions.append(RiskDecision(self.symbols[i], reason, action, float(before[i]),
-                                               float(after[i]), detail))
+            self.decisions.append(
+                RiskDecision(self.symbols[i], reason, action, float(before[i]), float(after[i]), detail)
+            )
         return after
 
     def _shrink(self, t: np.ndarray, factor: np.ndarray) -> np.ndarray:
@@ -142,8 +161,7 @@ class _Run:
         growing = (np.abs(t) > np.abs(c)) | ((np.sign(t) != np.sign(c)) & (t != 0))
         cheap = np.nan_to_num(self.p, nan=np.inf) < self.cfg.min_price
         keep = np.where(np.sign(c) == np.sign(t), c, 0.0)
-        return self._record(t, np.where(growing & cheap, keep, t), Reason.MIN_PRICE,
-                            f"price < {self.cfg.min_price}")
+        return self._record(t, np.where(growing & cheap, keep, t), Reason.MIN_PRICE, f"price < {self.cfg.min_price}")
 
     def _cap_factor(self, value: np.ndarray, cap: float) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -187,8 +205,7 @@ class _Run:
             allowed = round_qty(np.nan_to_num(cap / self.p, posinf=0.0), self.fractional)
         clipped = self.c + np.sign(delta) * np.minimum(np.abs(delta), allowed)
         over = np.nan_to_num(np.abs(delta * self.p)) > cap
-        return self._record(t, np.where(over, clipped, t), Reason.ORDER_NOTIONAL,
-                            f"order notional > {cap}")
+        return self._record(t, np.where(over, clipped, t), Reason.ORDER_NOTIONAL, f"order notional > {cap}")
 
     def _breach(self, a: np.ndarray) -> Reason | None:
         """The first exposure limit ``a`` breaches beyond what the current book already does."""
@@ -232,8 +249,7 @@ class _Run:
             return t
         grown = round_qty(c + (t - c) * (available / need), self.fractional)
         grown = np.where((np.sign(grown) == np.sign(t)) & (np.abs(grown) >= np.abs(c)), grown, c)
-        return self._record(t, np.where(opening, grown, t), Reason.BUYING_POWER,
-                            f"need {need:.2f} > {available:.2f}")
+        return self._record(t, np.where(opening, grown, t), Reason.BUYING_POWER, f"need {need:.2f} > {available:.2f}")
 
     def max_orders(self, t: np.ndarray) -> np.ndarray:
         delta = t - self.c
@@ -251,7 +267,10 @@ class _Run:
 
 
 def stop_exits(
-    positions: pd.Series, avg_cost: pd.Series, high_water: pd.Series, prices: pd.Series,
+    positions: pd.Series,
+    avg_cost: pd.Series,
+    high_water: pd.Series,
+    prices: pd.Series,
     config: RiskConfig,
 ) -> dict[str, Reason]:
     """Positions whose stop loss or trailing stop is hit at the decision price (bar-checked)."""

@@ -7,7 +7,6 @@ import pandas as pd
 
 from framework.config.execution import SignalsConfig
 
-
 EPOCH = np.datetime64("2000-01-03")  # a Monday: the anchor of the rebalancing calendar
 
 

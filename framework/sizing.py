@@ -14,11 +14,11 @@ FRACTION_STEP = 1e-4  # smallest fractional share we trade
 
 @dataclass(frozen=True)
 class SizingInput:
-    weights: pd.Series        # signed target weights by symbol
-    equity: float             # cash + positions at the decision prices
-    prices: pd.Series         # decision prices (close of t) of tradable symbols
-    volatility: pd.Series     # trailing annualised volatility
-    current: pd.Series        # current signed quantities (positions + pending orders)
+    weights: pd.Series  # signed target weights by symbol
+    equity: float  # cash + positions at the decision prices
+    prices: pd.Series  # decision prices (close of t) of tradable symbols
+    volatility: pd.Series  # trailing annualised volatility
+    current: pd.Series  # current signed quantities (positions + pending orders)
 
 
 def round_qty(qty: np.ndarray, fractional: bool) -> np.ndarray:
@@ -65,17 +65,13 @@ class PositionSizer:
         target = target.where(price.notna(), current)
         return self._skip_small(target, current, price, inp.equity)
 
-    def _skip_small(
-        self, target: pd.Series, current: pd.Series, price: pd.Series, equity: float
-    ) -> pd.Series:
+    def _skip_small(self, target: pd.Series, current: pd.Series, price: pd.Series, equity: float) -> pd.Series:
         cfg = self.config
         delta = (target - current).abs()
         notional = delta * price.fillna(0.0)
         weight_change = notional / equity if equity > 0 else notional * np.inf
         small = (
-            (delta < cfg.min_trade_shares)
-            | (notional < cfg.min_trade_notional)
-            | (weight_change < cfg.rebalance_band)
+            (delta < cfg.min_trade_shares) | (notional < cfg.min_trade_notional) | (weight_change < cfg.rebalance_band)
         )
         full_exit = (target == 0) & (current != 0)
         return target.where(~small | full_exit, current)

@@ -80,7 +80,7 @@ def compute_signals(strategy: Strategy, history: MarketData) -> pd.DataFrame:
     """Call a plugin and hold it to the contract; its failures become a :class:`StrategyError`."""
     try:
         raw = strategy.signals(history)
-    except Exception as e:  # noqa: BLE001 - any plugin failure is reported with its name
+    except Exception as e:
         raise StrategyError(f"strategy {strategy.name!r} failed: {type(e).__name__}: {e}") from e
     if not isinstance(raw, pd.DataFrame):
         raise StrategyError(f"strategy {strategy.name!r} returned {type(raw).__name__}, not a DataFrame")

@@ -28,22 +28,20 @@ def _d(x: float) -> Decimal:
 class BacktraderBroker:
     """Implements :class:`framework.broker.Broker` for one Cerebro run."""
 
-    def __init__(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase],
-                 now: Callable[[], datetime]) -> None:
+    def __init__(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase], now: Callable[[], datetime]) -> None:
         self.host, self.feeds, self._now = host, feeds, now
-        self._orders: dict[str, Order] = {}           # client id -> our latest view
-        self._bt: dict[str, bt.Order] = {}            # client id -> backtrader order
-        self._by_ref: dict[int, str] = {}             # bt ref -> client id
+        self._orders: dict[str, Order] = {}  # client id -> our latest view
+        self._bt: dict[str, bt.Order] = {}  # client id -> backtrader order
+        self._by_ref: dict[int, str] = {}  # bt ref -> client id
         self._handlers: list[OrderUpdateHandler] = []
         self._exec_seq = 0
         self._open: set[str] = set()
         self._ref_seq = 0
-        self._by_id: dict[str, str] = {}              # our broker id -> client id
+        self._by_id: dict[str, str] = {}  # our broker id -> client id
 
     @property
     def capabilities(self) -> BrokerCapabilities:
-        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True,
-                                  short_selling=True)
+        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True)
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -57,7 +55,9 @@ class BacktraderBroker:
             raise InvalidOrder(f"order {order.client_order_id}: unknown symbol {order.symbol}")
         create = self.host.buy if order.side.value == "buy" else self.host.sell
         kwargs: dict[str, object] = {
-            "data": data, "size": float(order.qty or 0), "exectype": EXEC_TYPES[order.type],
+            "data": data,
+            "size": float(order.qty or 0),
+            "exectype": EXEC_TYPES[order.type],
             "coc": order.time_in_force is TimeInForce.CLS,
         }
         if order.type is OrderType.LIMIT:
@@ -73,8 +73,7 @@ class BacktraderBroker:
                 kwargs["trailpercent"] = float(order.trail_percent) / 100  # type: ignore[arg-type]
         bt_order = create(**kwargs)
         self._ref_seq += 1  # our own ids: backtrader's refs are global across runs
-        acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._ref_seq),
-                                 updated_at=self._now())
+        acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._ref_seq), updated_at=self._now())
         self._orders[order.client_order_id] = acked
         self._bt[order.client_order_id] = bt_order
         self._by_ref[bt_order.ref] = order.client_order_id
@@ -90,22 +89,38 @@ class BacktraderBroker:
             raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
         self.host.cancel(self._bt[cid])
 
-    def replace_order(self, broker_order_id: str, *, qty: Decimal | None = None,
-                      limit_price: Decimal | None = None, stop_price: Decimal | None = None,
-                      trail: Decimal | None = None, time_in_force: TimeInForce | None = None,
-                      client_order_id: str | None = None) -> Order:
+    def replace_order(
+        self,
+        broker_order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        trail: Decimal | None = None,
+        time_in_force: TimeInForce | None = None,
+        client_order_id: str | None = None,
+    ) -> Order:
         """Cancel and resubmit (backtrader has no native replace)."""
         cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
         old = self._orders[cid]
         self.cancel_order(broker_order_id)
-        changes = {k: v for k, v in {"qty": qty, "limit_price": limit_price,
-                   "stop_price": stop_price, "time_in_force": time_in_force}.items() if v is not None}
+        changes = {
+            k: v
+            for k, v in {
+                "qty": qty,
+                "limit_price": limit_price,
+                "stop_price": stop_price,
+                "time_in_force": time_in_force,
+            }.items()
+            if v is not None
+        }
         if trail is not None:
             changes["trail_price" if old.trail_price is not None else "trail_percent"] = trail
-        new = Order.from_dict({**old.to_dict(), "status": "created", "broker_order_id": None,
-                               "filled_qty": "0", "filled_avg_price": None})
+        new = Order.from_dict(
+            {**old.to_dict(), "status": "created", "broker_order_id": None, "filled_qty": "0", "filled_avg_price": None}
+        )
         new = new.evolve(client_order_id=client_order_id or f"{cid[:40]}-r", **changes)
         return self.submit_order(new)
 
@@ -166,8 +181,9 @@ class BacktraderBroker:
         fills = [self._fill(cid, bit) for bit in bt_order.executed.iterpending()]
         for i, fill in enumerate(fills):
             last = i == len(fills) - 1
-            self._emit(cid, event if last else OrderEvent.PARTIAL_FILL,
-                       status if last else OrderStatus.PARTIALLY_FILLED, fill)
+            self._emit(
+                cid, event if last else OrderEvent.PARTIAL_FILL, status if last else OrderStatus.PARTIALLY_FILLED, fill
+            )
         if not fills:
             self._emit(cid, event, status, None)
 
@@ -175,9 +191,15 @@ class BacktraderBroker:
         self._exec_seq += 1
         order = self._orders[cid]
         return Fill(
-            execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}", client_order_id=cid,
-            symbol=order.symbol, side=order.side, qty=_d(abs(bit.size)), price=_d(bit.price),  # type: ignore[attr-defined]
-            timestamp=self._now(), commission=_d(bit.comm), broker_order_id=order.broker_order_id,  # type: ignore[attr-defined]
+            execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}",
+            client_order_id=cid,
+            symbol=order.symbol,
+            side=order.side,
+            qty=_d(abs(bit.size)),
+            price=_d(bit.price),  # type: ignore[attr-defined]
+            timestamp=self._now(),
+            commission=_d(bit.comm),
+            broker_order_id=order.broker_order_id,  # type: ignore[attr-defined]
         )
 
     def _emit(self, cid: str, event: OrderEvent, status: OrderStatus, fill: Fill | None) -> None:

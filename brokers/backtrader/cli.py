@@ -15,8 +15,15 @@ from framework.data import load_configured
 from framework.registry import get_strategy
 
 
-def _overrides(strategy: str | None, data: str | None, sectors: str | None, symbols: str | None,
-               start: str | None, end: str | None, cash: float | None) -> dict[str, Any]:
+def _overrides(
+    strategy: str | None,
+    data: str | None,
+    sectors: str | None,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    cash: float | None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if strategy:
         out["strategy"] = {"name": strategy}
@@ -63,9 +70,18 @@ def _default_out(settings: Settings, strategy: str) -> Path:
 @config_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Run folder to create.")
 @click.option("--no-report", is_flag=True, help="Skip the tear sheet and execution-quality reports.")
-def backtest(strategy: str | None, data: str | None, sectors: str | None, symbols: str | None,
-             start: str | None, end: str | None, cash: float | None, config_files: tuple[str, ...],
-             out_dir: str | None, no_report: bool) -> None:
+def backtest(
+    strategy: str | None,
+    data: str | None,
+    sectors: str | None,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    cash: float | None,
+    config_files: tuple[str, ...],
+    out_dir: str | None,
+    no_report: bool,
+) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
     from brokers.backtrader.run_folder import atomic_folder, write_run_folder
     from brokers.backtrader.runner import run_backtest, trading_window
@@ -83,11 +99,14 @@ def backtest(strategy: str | None, data: str | None, sectors: str | None, symbol
         else:
             result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
         context = {
-            "strategy": plugin.name, "run_id": result.run_id, "start": str(result.start.date()),
-            "end": str(result.end.date()), "sessions": result.sessions,
-            "initial_cash": result.initial_cash, "delisted": list(result.delisted),
-            "data": {"source": market.source, "fingerprint": market.fingerprint,
-                     "symbols": market.symbols},
+            "strategy": plugin.name,
+            "run_id": result.run_id,
+            "start": str(result.start.date()),
+            "end": str(result.end.date()),
+            "sessions": result.sessions,
+            "initial_cash": result.initial_cash,
+            "delisted": list(result.delisted),
+            "data": {"source": market.source, "fingerprint": market.fingerprint, "symbols": market.symbols},
             "config": settings.model_dump(mode="json"),
         }
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
@@ -95,8 +114,7 @@ def backtest(strategy: str | None, data: str | None, sectors: str | None, symbol
             from analyzers.reports import build_reports
 
             build_reports(folder)
-    click.echo(f"backtest {plugin.name} {result.start.date()} .. {result.end.date()} "
-               f"({result.sessions} sessions)")
+    click.echo(f"backtest {plugin.name} {result.start.date()} .. {result.end.date()} ({result.sessions} sessions)")
     click.echo(_table(summary["figures"]))
     if result.delisted:
         click.echo(f"  delisted and closed out: {', '.join(result.delisted)}")

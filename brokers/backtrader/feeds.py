@@ -60,6 +60,12 @@ def clock_feed(market: MarketData) -> ArrayFeed:
     """Every session of the data, so the host runs each day whichever symbols traded."""
     n = len(market.dates)
     ones = [1.0] * n
-    arrays = {"datetime": _datenums(market.dates), "open": ones, "high": ones, "low": ones,
-              "close": ones, "volume": [0.0] * n}
+    arrays = {
+        "datetime": _datenums(market.dates),
+        "open": ones,
+        "high": ones,
+        "low": ones,
+        "close": ones,
+        "volume": [0.0] * n,
+    }
     return ArrayFeed(arrays=arrays, name="__clock__", timeframe=bt.TimeFrame.Days)

@@ -20,8 +20,18 @@ import pandas as pd
 
 from framework.journal import Journal
 
-SUMMARY_KEYS = ("total_return", "cagr", "sharpe", "max_drawdown", "turnover", "orders", "fills",
-                "rejects", "avg_slippage_bps", "halts")
+SUMMARY_KEYS = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "max_drawdown",
+    "turnover",
+    "orders",
+    "fills",
+    "rejects",
+    "avg_slippage_bps",
+    "halts",
+)
 
 
 @contextmanager
@@ -82,8 +92,8 @@ def summarise(journal: Journal, initial_cash: float) -> tuple[dict[str, Any], pd
         "sharpe": float(empyrical.sharpe_ratio(r)) if len(r) > 1 else 0.0,
         "max_drawdown": float(empyrical.max_drawdown(r)) if len(r) > 1 else 0.0,
         "turnover": traded / mean_equity / years,
-        "orders": int(len(orders)),
-        "fills": int(len(fills)),
+        "orders": len(orders),
+        "fills": len(fills),
         "rejects": int((orders["status"] == "rejected").sum()) if len(orders) else 0,
         "avg_slippage_bps": _slippage_bps(orders) if len(orders) else 0.0,
         "halts": int((events["event"] == "halt").sum()),
@@ -91,8 +101,7 @@ def summarise(journal: Journal, initial_cash: float) -> tuple[dict[str, Any], pd
     return {k: (_num(v) if isinstance(v, float) else v) for k, v in figures.items()}, returns
 
 
-def write_run_folder(folder: Path, journal_path: Path, initial_cash: float,
-                     context: dict[str, Any]) -> dict[str, Any]:
+def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, context: dict[str, Any]) -> dict[str, Any]:
     """CSV exports and summary.json next to the journal; returns the summary."""
     journal = Journal(journal_path)
     try:

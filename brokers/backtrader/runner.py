@@ -25,7 +25,6 @@ from framework.market import SnapshotBuilder
 from framework.orders import Order, make_client_order_id
 from framework.strategy import Strategy, compute_signals
 
-
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
 CLOSE_AFTER_MIDNIGHT = timedelta(hours=16)  # and its 16:00 close
 
@@ -61,9 +60,16 @@ def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -
 class _Session:
     """The per-session glue between backtrader's callbacks and the engine."""
 
-    def __init__(self, market: MarketData, strategy: Strategy, settings: Settings,
-                 journal: Journal, run_id: str, end: pd.Timestamp,
-                 progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        market: MarketData,
+        strategy: Strategy,
+        settings: Settings,
+        journal: Journal,
+        run_id: str,
+        end: pd.Timestamp,
+        progress: Callable[[int], None] | None,
+    ) -> None:
         self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
         self.strategy_name = strategy.name
         self.signals = compute_signals(strategy, market)
@@ -83,9 +89,14 @@ class _Session:
 
         self.adapter = BacktraderBroker(host, feeds, market_time)
         self.engine = ExecutionEngine(
-            settings=self.settings, broker=self.adapter, journal=self.journal,
-            sectors=self.market.sectors, strategy_name=self.strategy_name, run_id=self.run_id,
-            clock=lambda: self.now, sleep=lambda _s: None,
+            settings=self.settings,
+            broker=self.adapter,
+            journal=self.journal,
+            sectors=self.market.sectors,
+            strategy_name=self.strategy_name,
+            run_id=self.run_id,
+            clock=lambda: self.now,
+            sleep=lambda _s: None,
         )
         self.engine.start(reconcile=False)
 
@@ -117,11 +128,15 @@ class _Session:
             self.delisted.append(symbol)
             price = float(self.market.close.at[date, symbol])
             order = Order(
-                client_order_id=make_client_order_id(self.strategy_name, self.run_id, self.now,
-                                                     symbol, 9000 + i),
-                symbol=symbol, side=OrderSide.SELL if qty > 0 else OrderSide.BUY,
-                type=OrderType.MARKET, qty=Decimal(str(abs(qty))), time_in_force=TimeInForce.CLS,
-                created_at=self.now, decision_price=Decimal(str(round(price, 6))), tag="delisting",
+                client_order_id=make_client_order_id(self.strategy_name, self.run_id, self.now, symbol, 9000 + i),
+                symbol=symbol,
+                side=OrderSide.SELL if qty > 0 else OrderSide.BUY,
+                type=OrderType.MARKET,
+                qty=Decimal(str(abs(qty))),
+                time_in_force=TimeInForce.CLS,
+                created_at=self.now,
+                decision_price=Decimal(str(round(price, 6))),
+                tag="delisting",
             )
             self.engine.orders.submit(order)
 
@@ -130,16 +145,27 @@ def _run_id(strategy: Strategy, market: MarketData, start: pd.Timestamp, end: pd
     return f"bt-{strategy.name}-{market.fingerprint[:8]}-{start:%Y%m%d}-{end:%Y%m%d}"
 
 
-def run_backtest(market: MarketData, strategy: Strategy, settings: Settings, journal_path: Path,
-                 progress: Callable[[int], None] | None = None) -> BacktestResult:
+def run_backtest(
+    market: MarketData,
+    strategy: Strategy,
+    settings: Settings,
+    journal_path: Path,
+    progress: Callable[[int], None] | None = None,
+) -> BacktestResult:
     """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``."""
     start, end = trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
     journal = Journal(journal_path)
-    journal.start_run(run_id, kind="backtest", strategy=strategy.name,
-                      initial_cash=settings.backtest.cash, config=settings.model_dump(mode="json"),
-                      data_fingerprint=market.fingerprint, started_at=session_time(start))
+    journal.start_run(
+        run_id,
+        kind="backtest",
+        strategy=strategy.name,
+        initial_cash=settings.backtest.cash,
+        config=settings.model_dump(mode="json"),
+        data_fingerprint=market.fingerprint,
+        started_at=session_time(start),
+    )
     session = _Session(history, strategy, settings, journal, run_id, end, progress)
     traded = history.between(start, end)
     cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
@@ -158,8 +184,9 @@ def run_backtest(market: MarketData, strategy: Strategy, settings: Settings, jou
     cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify))
     cerebro.run()
     journal.close()
-    return BacktestResult(run_id, journal_path, start, end, len(traded.dates),
-                          tuple(session.delisted), settings.backtest.cash)
+    return BacktestResult(
+        run_id, journal_path, start, end, len(traded.dates), tuple(session.delisted), settings.backtest.cash
+    )
 
 
 __all__ = ["BacktestResult", "run_backtest", "trading_window"]

@@ -17,11 +17,13 @@ from framework.registry import get_strategy
 @click.argument("name")
 @click.option("--data", type=click.Path(dir_okay=False), help="Prices file (default: embedded).")
 @click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file.")
-@click.option("--points", type=click.IntRange(2, 100), default=10, show_default=True,
-              help="How many truncation dates to test.")
+@click.option(
+    "--points", type=click.IntRange(2, 100), default=10, show_default=True, help="How many truncation dates to test."
+)
 @config_option
-def check_strategy(name: str, data: str | None, sectors: str | None, points: int,
-                   config_files: tuple[str, ...]) -> None:
+def check_strategy(
+    name: str, data: str | None, sectors: str | None, points: int, config_files: tuple[str, ...]
+) -> None:
     """Compare signals on full vs truncated history; exit 1 on any difference."""
     overrides: dict = {"strategy": {"name": name}}
     if data or sectors:
@@ -30,8 +32,10 @@ def check_strategy(name: str, data: str | None, sectors: str | None, points: int
     market = load_configured(settings.data)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     report = check_lookahead(plugin, market, points)
-    click.echo(f"{plugin.name}: {len(report.cut_dates)} truncation dates "
-               f"{report.cut_dates[0].date()} .. {report.cut_dates[-1].date()} + trailing-window check")
+    click.echo(
+        f"{plugin.name}: {len(report.cut_dates)} truncation dates "
+        f"{report.cut_dates[0].date()} .. {report.cut_dates[-1].date()} + trailing-window check"
+    )
     click.echo(f"  no view (NaN) after warm-up: {report.nan_share:.1%}")
     if report.ok:
         click.echo("  OK: no lookahead found")

@@ -10,7 +10,7 @@ from framework.config import load_settings
 from framework.registry import available_strategies
 
 
-def _default(field) -> str:  # noqa: ANN001 - pydantic FieldInfo
+def _default(field) -> str:
     if field.default is PydanticUndefined:
         return "required"
     return repr(field.default)

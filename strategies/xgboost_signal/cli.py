@@ -19,8 +19,9 @@ def _table(metrics: pd.DataFrame) -> str:
     cols = ["test_start", "test_end", "n_test", "auc", "rank_ic", "hit_rate"]
     lines = [f"  {'fold':>4} {'test period':<23} {'rows':>6} {'AUC':>6} {'rank IC':>8} {'hit':>6}"]
     for i, r in enumerate(metrics[cols].itertuples(index=False), 1):
-        lines.append(f"  {i:>4} {r.test_start} {r.test_end} {r.n_test:>6} {r.auc:>6.3f} "
-                     f"{r.rank_ic:>8.3f} {r.hit_rate:>6.3f}")
+        lines.append(
+            f"  {i:>4} {r.test_start} {r.test_end} {r.n_test:>6} {r.auc:>6.3f} {r.rank_ic:>8.3f} {r.hit_rate:>6.3f}"
+        )
     mean = metrics[["auc", "rank_ic", "hit_rate"]].mean()
     lines.append(f"  mean{'':<31} {mean['auc']:>6.3f} {mean['rank_ic']:>8.3f} {mean['hit_rate']:>6.3f}")
     return "\n".join(lines)
@@ -31,11 +32,18 @@ def _table(metrics: pd.DataFrame) -> str:
 @click.option("--end", help="Last date of the training period (default: data end).")
 @click.option("--data", type=click.Path(dir_okay=False), help="Prices file (default: embedded).")
 @click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Artifact folder (default: <artifacts_dir>/<timestamp>).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), help="Artifact folder (default: <artifacts_dir>/<timestamp>)."
+)
 @config_option
-def train(start: str | None, end: str | None, data: str | None, sectors: str | None,
-          out_dir: str | None, config_files: tuple[str, ...]) -> None:
+def train(
+    start: str | None,
+    end: str | None,
+    data: str | None,
+    sectors: str | None,
+    out_dir: str | None,
+    config_files: tuple[str, ...],
+) -> None:
     """Walk-forward out-of-sample metrics per fold, then a final model saved as an artifact."""
     from strategies.xgboost_signal import model, walk_forward
     from strategies.xgboost_signal.features import FEATURES, feature_matrix
@@ -50,21 +58,28 @@ def train(start: str | None, end: str | None, data: str | None, sectors: str | N
     history = load_configured(settings.data).between(start, end)
     result = walk_forward.run(history, params, with_metrics=True)
     if result.metrics.empty:
-        raise InputError(f"training period too short: {len(history.dates)} sessions, "
-                         f"need more than {params.train_window + params.horizon + 64}")
+        raise InputError(
+            f"training period too short: {len(history.dates)} sessions, "
+            f"need more than {params.train_window + params.horizon + 64}"
+        )
     # Final model: the last train_window dates whose labels are fully known (purged).
     x, y = feature_matrix(history), labels(history, params.horizon, params.task)
     last = len(history.dates) - params.horizon - 1
-    keep_dates = history.dates[max(0, last - params.train_window):last]
+    keep_dates = history.dates[max(0, last - params.train_window) : last]
     rows = x.index.get_level_values("date").isin(keep_dates)
     target = y.reindex(x.index[rows])
     ok = target.notna().to_numpy()
     booster = model.fit(x[rows].to_numpy()[ok], target.to_numpy()[ok], params.xgb_params(), params.task)
     folder = Path(out_dir) if out_dir else Path(params.artifacts_dir) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     meta = model.ArtifactMeta(
-        version=model.ARTIFACT_VERSION, features=list(FEATURES), params=params.model_dump(),
-        task=params.task, horizon=params.horizon, train_start=str(keep_dates[0].date()),
-        train_end=str(history.dates[-1].date()), data_fingerprint=history.fingerprint,
+        version=model.ARTIFACT_VERSION,
+        features=list(FEATURES),
+        params=params.model_dump(),
+        task=params.task,
+        horizon=params.horizon,
+        train_start=str(keep_dates[0].date()),
+        train_end=str(history.dates[-1].date()),
+        data_fingerprint=history.fingerprint,
         metrics=result.metrics.replace({np.nan: None}).to_dict("records"),
     )
     model.save_artifact(folder, booster, meta, result.metrics)

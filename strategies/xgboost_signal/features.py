@@ -12,8 +12,20 @@ import pandas as pd
 from framework.data import MarketData
 
 FEATURES: tuple[str, ...] = (
-    "ret_1", "ret_5", "ret_21", "ret_63", "vol_21", "rsi_14", "dist_ma_20", "dist_ma_50",
-    "volume_z_21", "range_5", "rank_ret_5", "rank_ret_21", "rank_vol_21", "sector_rel_21",
+    "ret_1",
+    "ret_5",
+    "ret_21",
+    "ret_63",
+    "vol_21",
+    "rsi_14",
+    "dist_ma_20",
+    "dist_ma_50",
+    "volume_z_21",
+    "range_5",
+    "rank_ret_5",
+    "rank_ret_21",
+    "rank_vol_21",
+    "sector_rel_21",
 )
 LOOKBACK = 64  # bars the longest feature needs (ret_63 plus one)
 
@@ -42,7 +54,10 @@ def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
     vol21 = ret1.rolling(21).std() * np.sqrt(252)
     vmean, vstd = volume.rolling(21).mean(), volume.rolling(21).std()
     frames = {
-        "ret_1": ret[1], "ret_5": ret[5], "ret_21": ret[21], "ret_63": ret[63],
+        "ret_1": ret[1],
+        "ret_5": ret[5],
+        "ret_21": ret[21],
+        "ret_63": ret[63],
         "vol_21": vol21,
         "rsi_14": _rsi(close, 14),
         "dist_ma_20": close / close.rolling(20).mean() - 1,
@@ -64,7 +79,6 @@ def feature_matrix(history: MarketData) -> pd.DataFrame:
     stacked = np.stack([frames[f].to_numpy(dtype=float) for f in FEATURES], axis=-1)
     n_dates, n_symbols = len(history.dates), len(history.symbols)
     index = pd.MultiIndex.from_product([history.dates, history.symbols], names=["date", "symbol"])
-    long = pd.DataFrame(stacked.reshape(n_dates * n_symbols, len(FEATURES)), index=index,
-                        columns=list(FEATURES))
+    long = pd.DataFrame(stacked.reshape(n_dates * n_symbols, len(FEATURES)), index=index, columns=list(FEATURES))
     finite = np.isfinite(long.to_numpy()).all(axis=1)
     return long[finite]

@@ -24,8 +24,7 @@ def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any], task: str) -> Any:
     objective = "binary:logistic" if task == "classification" else "reg:squarederror"
     booster_params = {**params, "objective": objective, "tree_method": "hist", "verbosity": 0}
     rounds = int(booster_params.pop("n_estimators"))
-    return xgb.train(booster_params, xgb.DMatrix(x, label=y, feature_names=list(FEATURES)),
-                     num_boost_round=rounds)
+    return xgb.train(booster_params, xgb.DMatrix(x, label=y, feature_names=list(FEATURES)), num_boost_round=rounds)
 
 
 def predict(booster: Any, x: np.ndarray) -> np.ndarray:

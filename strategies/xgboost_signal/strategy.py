@@ -15,18 +15,21 @@ from strategies.xgboost_signal.features import LOOKBACK, feature_matrix
 
 class XGBoostParams(StrategyParams):
     mode: Literal["walk_forward", "artifact"] = Field(
-        "walk_forward", description="walk_forward: train as we go; artifact: load a `trade train` model")
+        "walk_forward", description="walk_forward: train as we go; artifact: load a `trade train` model"
+    )
     artifact: str | None = Field(None, description="artifact folder (null: newest under artifacts_dir)")
     artifacts_dir: str = Field("models/xgboost_signal", description="where `trade train` saves artifacts")
     task: Literal["classification", "regression"] = Field(
-        "classification", description="beat the cross-sectional median, or predict excess return")
+        "classification", description="beat the cross-sectional median, or predict excess return"
+    )
     horizon: int = Field(5, ge=1, le=63, description="label: forward return over this many bars")
     retrain_every: int = Field(21, ge=1, le=252, description="bars between retrains (calendar-anchored)")
     train_window: int = Field(252, ge=40, le=2520, description="bars of training rows (trailing)")
     expanding: bool = Field(False, description="expanding window instead of trailing (breaks paper parity)")
     embargo: int = Field(0, ge=0, le=63, description="extra bars left out after the purge")
     signal_map: Literal["zscore", "probability"] = Field(
-        "zscore", description="zscore: clipped cross-sectional z/2; probability: 2p - 1")
+        "zscore", description="zscore: clipped cross-sectional z/2; probability: 2p - 1"
+    )
     n_estimators: int = Field(150, ge=1, le=5000, description="boosting rounds")
     max_depth: int = Field(3, ge=1, le=12, description="tree depth")
     learning_rate: float = Field(0.05, gt=0, le=1, description="shrinkage")
@@ -37,10 +40,16 @@ class XGBoostParams(StrategyParams):
     nthread: int = Field(2, ge=1, le=64, description="xgboost threads (results are deterministic)")
 
     def xgb_params(self) -> dict[str, Any]:
-        return {"n_estimators": self.n_estimators, "max_depth": self.max_depth,
-                "eta": self.learning_rate, "subsample": self.subsample,
-                "colsample_bytree": self.colsample_bytree, "min_child_weight": self.min_child_weight,
-                "seed": self.seed, "nthread": self.nthread}
+        return {
+            "n_estimators": self.n_estimators,
+            "max_depth": self.max_depth,
+            "eta": self.learning_rate,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "seed": self.seed,
+            "nthread": self.nthread,
+        }
 
 
 class XGBoostSignal(Strategy):
@@ -69,8 +78,11 @@ class XGBoostSignal(Strategy):
         """Predictions only after the model's training period ends (no in-sample signals)."""
         from strategies.xgboost_signal import model
 
-        folder = Path(self.params.artifact) if self.params.artifact else model.newest_artifact(
-            Path(self.params.artifacts_dir))
+        folder = (
+            Path(self.params.artifact)
+            if self.params.artifact
+            else model.newest_artifact(Path(self.params.artifacts_dir))
+        )
         booster, meta = model.load_artifact(folder)
         x = feature_matrix(history)
         dates = x.index.get_level_values("date")

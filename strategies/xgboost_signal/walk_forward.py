@@ -35,8 +35,9 @@ def retrain_positions(dates: pd.DatetimeIndex, every: int) -> np.ndarray:
     return np.flatnonzero(count % every == 0)
 
 
-def folds(dates: pd.DatetimeIndex, *, retrain_every: int, train_window: int, horizon: int,
-          embargo: int, expanding: bool) -> Iterator[Fold]:
+def folds(
+    dates: pd.DatetimeIndex, *, retrain_every: int, train_window: int, horizon: int, embargo: int, expanding: bool
+) -> Iterator[Fold]:
     """Folds whose training rows' label windows [d, d + horizon] end before the fold's first
     prediction date (purge), with ``embargo`` more bars left out."""
     anchors = retrain_positions(dates, retrain_every)
@@ -61,7 +62,7 @@ def to_signal(pred: pd.Series, how: str) -> pd.Series:
 
 @dataclass
 class WalkForwardResult:
-    predictions: pd.Series            # long (date, symbol)
+    predictions: pd.Series  # long (date, symbol)
     folds: list[Fold]
     metrics: pd.DataFrame
 
@@ -75,8 +76,14 @@ def run(history: MarketData, params: Any, *, with_metrics: bool = False) -> Walk
     xgb_params = params.xgb_params()
     preds, done, rows = [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
-    for fold in folds(dates, retrain_every=params.retrain_every, train_window=params.train_window,
-                      horizon=params.horizon, embargo=params.embargo, expanding=params.expanding):
+    for fold in folds(
+        dates,
+        retrain_every=params.retrain_every,
+        train_window=params.train_window,
+        horizon=params.horizon,
+        embargo=params.embargo,
+        expanding=params.expanding,
+    ):
         train = (pos >= fold.train_start) & (pos < fold.train_end)
         test = (pos >= fold.predict_start) & (pos < fold.predict_end)
         y = y_all.reindex(x_all.index[train])
@@ -89,20 +96,29 @@ def run(history: MarketData, params: Any, *, with_metrics: bool = False) -> Walk
         done.append(fold)
         if with_metrics:
             rows.append(fold_metrics(history, fold, p, fwd, params))
-    predictions = pd.concat(preds) if preds else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["date", "symbol"]))
+    predictions = (
+        pd.concat(preds)
+        if preds
+        else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["date", "symbol"]))
+    )
     return WalkForwardResult(predictions, done, pd.DataFrame(rows))
 
 
-def fold_metrics(history: MarketData, fold: Fold, pred: pd.Series, fwd: pd.Series,
-                 params: Any) -> dict[str, Any]:
+def fold_metrics(history: MarketData, fold: Fold, pred: pd.Series, fwd: pd.Series, params: Any) -> dict[str, Any]:
     """Out-of-sample quality of one fold: AUC (classification), rank IC, hit rate."""
-    frame = pd.DataFrame({"pred": pred.to_numpy(), "fwd": fwd.reindex(pred.index).to_numpy()},
-                         index=pred.index).dropna()
+    frame = pd.DataFrame(
+        {"pred": pred.to_numpy(), "fwd": fwd.reindex(pred.index).to_numpy()}, index=pred.index
+    ).dropna()
     dates = history.dates
     row: dict[str, Any] = {
-        "train_start": str(dates[fold.train_start].date()), "train_end": str(dates[fold.train_end - 1].date()),
-        "test_start": str(dates[fold.predict_start].date()), "test_end": str(dates[fold.predict_end - 1].date()),
-        "n_test": len(frame), "auc": np.nan, "rank_ic": np.nan, "hit_rate": np.nan,
+        "train_start": str(dates[fold.train_start].date()),
+        "train_end": str(dates[fold.train_end - 1].date()),
+        "test_start": str(dates[fold.predict_start].date()),
+        "test_end": str(dates[fold.predict_end - 1].date()),
+        "n_test": len(frame),
+        "auc": np.nan,
+        "rank_ic": np.nan,
+        "hit_rate": np.nan,
     }
     if len(frame) < 10:
         return row

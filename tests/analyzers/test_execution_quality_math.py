@@ -21,21 +21,44 @@ T1 = datetime(2020, 1, 3, 14, 30, tzinfo=UTC)
 
 def scenario(folder) -> None:
     journal = Journal(folder / "journal.sqlite")
-    journal.start_run("r", kind="test", strategy="t", initial_cash=10_000, config={}, data_fingerprint="x",
-                      started_at=T0)
-    buy = Order(client_order_id="buy1", symbol="AAA", side=OrderSide.BUY, qty=100, created_at=T0,
-                decision_price=Decimal("10.00"))
-    sell = Order(client_order_id="sell1", symbol="BBB", side=OrderSide.SELL, qty=50, created_at=T0,
-                 decision_price=Decimal("20.00"))
+    journal.start_run(
+        "r", kind="test", strategy="t", initial_cash=10_000, config={}, data_fingerprint="x", started_at=T0
+    )
+    buy = Order(
+        client_order_id="buy1",
+        symbol="AAA",
+        side=OrderSide.BUY,
+        qty=100,
+        created_at=T0,
+        decision_price=Decimal("10.00"),
+    )
+    sell = Order(
+        client_order_id="sell1",
+        symbol="BBB",
+        side=OrderSide.SELL,
+        qty=50,
+        created_at=T0,
+        decision_price=Decimal("20.00"),
+    )
     for order in (buy, sell):
         journal.record_intent("r", order)
     # Buy: 60 of 100 fill at 10.05 (arrival 10.02), $1 commission; the remaining 40 are canceled.
-    buy = buy.transition(OrderStatus.PARTIALLY_FILLED, filled_qty=60, filled_avg_price=Decimal("10.05"),
-                         arrival_price=Decimal("10.02"), updated_at=T1).transition(OrderStatus.CANCELED)
+    buy = buy.transition(
+        OrderStatus.PARTIALLY_FILLED,
+        filled_qty=60,
+        filled_avg_price=Decimal("10.05"),
+        arrival_price=Decimal("10.02"),
+        updated_at=T1,
+    ).transition(OrderStatus.CANCELED)
     journal.record_fill(Fill("e1", "buy1", "AAA", OrderSide.BUY, 60, Decimal("10.05"), T1, Decimal("1.00")))
     # Sell: all 50 at 19.90 (arrival 19.95), $1 commission.
-    sell = sell.transition(OrderStatus.FILLED, filled_qty=50, filled_avg_price=Decimal("19.90"),
-                           arrival_price=Decimal("19.95"), updated_at=T1)
+    sell = sell.transition(
+        OrderStatus.FILLED,
+        filled_qty=50,
+        filled_avg_price=Decimal("19.90"),
+        arrival_price=Decimal("19.95"),
+        updated_at=T1,
+    )
     journal.record_fill(Fill("e2", "sell1", "BBB", OrderSide.SELL, 50, Decimal("19.90"), T1, Decimal("1.00")))
     for order in (buy, sell):
         journal.record_order("r", order)
@@ -50,16 +73,16 @@ def test_slippage_and_shortfall_match_hand_computation(tmp_path) -> None:
     quality = execution_quality.analyse(run.orders, run.fills, pd.Series({"buy1": 10.20, "sell1": 20.10}))
     rows = quality.orders.set_index("client_order_id")
     buy, sell = rows.loc["buy1"], rows.loc["sell1"]
-    assert buy["slippage_decision_bps"] == pytest.approx(50.0)                  # 0.05 / 10.00
-    assert buy["slippage_arrival_bps"] == pytest.approx(0.03 / 10.02 * 1e4)     # 29.94 bps
-    assert round(buy["opportunity_usd"], 2) == 8.00                             # 40 x (10.20 - 10.00)
-    assert round(buy["shortfall_usd"], 2) == 12.00                              # 3.00 + 1.00 + 8.00
-    assert sell["slippage_decision_bps"] == pytest.approx(50.0)                 # (20.00 - 19.90) / 20
+    assert buy["slippage_decision_bps"] == pytest.approx(50.0)  # 0.05 / 10.00
+    assert buy["slippage_arrival_bps"] == pytest.approx(0.03 / 10.02 * 1e4)  # 29.94 bps
+    assert round(buy["opportunity_usd"], 2) == 8.00  # 40 x (10.20 - 10.00)
+    assert round(buy["shortfall_usd"], 2) == 12.00  # 3.00 + 1.00 + 8.00
+    assert sell["slippage_decision_bps"] == pytest.approx(50.0)  # (20.00 - 19.90) / 20
     assert sell["slippage_arrival_bps"] == pytest.approx(0.05 / 19.95 * 1e4)
     assert round(sell["shortfall_usd"], 2) == 6.00 and sell["opportunity_usd"] == 0.0
     overall = quality.overall
     assert round(overall["shortfall_usd"], 2) == 18.00
-    assert overall["shortfall_bps"] == pytest.approx(18.0 / 2000.0 * 1e4)      # vs $2,000 decided
+    assert overall["shortfall_bps"] == pytest.approx(18.0 / 2000.0 * 1e4)  # vs $2,000 decided
     assert overall["fill_rate"] == pytest.approx(110 / 150)
     assert overall["partial_fill_rate"] == 0.5 and overall["cancel_rate"] == 0.5
     assert overall["commission_usd"] == 2.0

@@ -22,8 +22,13 @@ SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-0
 
 
 def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", "from framework.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,7 @@ class _Collect(HTMLParser):
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+    def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
 
 
@@ -66,9 +71,21 @@ def test_tearsheet_numbers_equal_empyrical_on_returns_csv(full_run, tmp_path) ->
 
 def test_divergence_attributes_a_slippage_change_to_slippage(tmp_path) -> None:
     (tmp_path / "slip.yaml").write_text("backtest:\n  slippage:\n    value: 0.005\n")
-    base = trade("backtest", "--strategy", "momentum", *SLICE, "--out", str(tmp_path / "a"), "--no-report", cwd=tmp_path)
-    other = trade("backtest", "--strategy", "momentum", *SLICE, "--config", str(tmp_path / "slip.yaml"),
-                  "--out", str(tmp_path / "b"), "--no-report", cwd=tmp_path)
+    base = trade(
+        "backtest", "--strategy", "momentum", *SLICE, "--out", str(tmp_path / "a"), "--no-report", cwd=tmp_path
+    )
+    other = trade(
+        "backtest",
+        "--strategy",
+        "momentum",
+        *SLICE,
+        "--config",
+        str(tmp_path / "slip.yaml"),
+        "--out",
+        str(tmp_path / "b"),
+        "--no-report",
+        cwd=tmp_path,
+    )
     assert base.returncode == 0 and other.returncode == 0, base.stderr + other.stderr
     result = compare(load_run(tmp_path / "a"), load_run(tmp_path / "b"))
     assert result.equity_difference < 0
@@ -101,12 +118,27 @@ def test_tearsheet_renders_in_headless_chromium(full_run) -> None:
         page = Path(tmp) / "page.html"
         page.write_text((full_run / "tearsheet.html").read_text().replace("</body>", PROBE))
         result = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp}/profile", "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=120)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp}/profile",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 0, result.stderr[-2000:]
-    start = result.stdout.index("data-probe=\"") + len("data-probe=\"")
-    probe = json.loads(result.stdout[start:result.stdout.index("\"", start)].replace("&quot;", "\""))
+    start = result.stdout.index('data-probe="') + len('data-probe="')
+    probe = json.loads(result.stdout[start : result.stdout.index('"', start)].replace("&quot;", '"'))
     assert probe["count"] >= 6 and probe["ok"] and probe["tables"] >= 2
     assert all(w > 0 and h > 0 for w, h in probe["sizes"])

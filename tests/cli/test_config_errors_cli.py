@@ -10,17 +10,32 @@ from framework.config import load_settings
 CASES = {
     "unknown_key": ("risk:\n  max_position_wieght: 0.1\n", "risk.max_position_wieght: unknown key"),
     "unknown_section": ("riks:\n  max_position_weight: 0.1\n", "riks: unknown key"),
-    "wrong_type": ("risk:\n  max_orders_per_cycle: lots\n", "risk.max_orders_per_cycle: Input should be a valid integer"),
+    "wrong_type": (
+        "risk:\n  max_orders_per_cycle: lots\n",
+        "risk.max_orders_per_cycle: Input should be a valid integer",
+    ),
     "negative_limit": ("risk:\n  max_order_notional: -5\n", "risk.max_order_notional: Input should be greater than 0"),
     "out_of_range": ("risk:\n  daily_loss_limit: 1.5\n", "risk.daily_loss_limit: Input should be less than 1"),
     "bad_enum": ("orders:\n  time_in_force: forever\n", "orders.time_in_force: expected 'day'"),
-    "bad_literal": ("sizing:\n  mode: yolo\n", "sizing.mode: expected 'weight', 'inverse_volatility' or 'volatility_target'"),
-    "nested_range": ("backtest:\n  slippage:\n    value: -1\n", "backtest.slippage.value: Input should be greater than or equal to 0"),
+    "bad_literal": (
+        "sizing:\n  mode: yolo\n",
+        "sizing.mode: expected 'weight', 'inverse_volatility' or 'volatility_target'",
+    ),
+    "nested_range": (
+        "backtest:\n  slippage:\n    value: -1\n",
+        "backtest.slippage.value: Input should be greater than or equal to 0",
+    ),
     "bad_yaml": ("risk: [unclosed\n", "invalid YAML (line"),
     "not_a_mapping": ("- just\n- a list\n", "expected a mapping of sections at the top, got list"),
     "unknown_strategy": ("strategy:\n  name: nope\n", "strategy.name: unknown strategy 'nope'"),
-    "bad_strategy_param": ("strategy:\n  name: momentum\n  params:\n    lookback: 1\n", "strategy.params.lookback: Input should be greater than or equal to 2"),
-    "unknown_strategy_param": ("strategy:\n  name: momentum\n  params:\n    lookbak: 10\n", "strategy.params.lookbak: unknown key"),
+    "bad_strategy_param": (
+        "strategy:\n  name: momentum\n  params:\n    lookback: 1\n",
+        "strategy.params.lookback: Input should be greater than or equal to 2",
+    ),
+    "unknown_strategy_param": (
+        "strategy:\n  name: momentum\n  params:\n    lookbak: 10\n",
+        "strategy.params.lookbak: unknown key",
+    ),
     "bad_date": ("backtest:\n  start: someday\n", "backtest.start: Input should be a valid date"),
 }
 

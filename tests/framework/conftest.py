@@ -7,10 +7,10 @@ import pytest
 from inmemory_broker import InMemoryBroker
 
 from framework.config import Settings
+from framework.data import session_time
 from framework.engine import ExecutionEngine
 from framework.journal import Journal
 from framework.market import MarketSnapshot
-from framework.data import session_time
 
 
 def snapshot(date: str, prices: dict[str, float], vol: float = 0.2) -> MarketSnapshot:
@@ -29,12 +29,24 @@ def make_engine(tmp_path):
         settings = settings or Settings.model_validate({"signals": {"rebalance_every": 1}})
         journal = Journal(path or tmp_path / "journal.sqlite")
         engine = ExecutionEngine(
-            settings=settings, broker=broker, journal=journal,
+            settings=settings,
+            broker=broker,
+            journal=journal,
             sectors={"AAA": "Tech", "BBB": "Tech", "CCC": "Energy", "DDD": "Health"},
-            strategy_name="test", run_id="run1", initial_cash=float(broker.cash),
+            strategy_name="test",
+            run_id="run1",
+            initial_cash=float(broker.cash),
             sleep=lambda _s: None,
         )
-        journal.start_run("run1", kind="test", strategy="test", initial_cash=broker.cash,
-                          config={}, data_fingerprint="x", started_at=session_time(pd.Timestamp("2020-01-01")))
+        journal.start_run(
+            "run1",
+            kind="test",
+            strategy="test",
+            initial_cash=broker.cash,
+            config={},
+            data_fingerprint="x",
+            started_at=session_time(pd.Timestamp("2020-01-01")),
+        )
         return engine
+
     return build

@@ -38,8 +38,8 @@ class InMemoryBroker:
         self.cash = Decimal(str(cash))
         self.positions: dict[str, Decimal] = {}
         self.avg: dict[str, Decimal] = {}
-        self.orders: dict[str, Order] = {}       # client id -> order
-        self.submit_calls: list[str] = []        # every client id that reached "the exchange"
+        self.orders: dict[str, Order] = {}  # client id -> order
+        self.submit_calls: list[str] = []  # every client id that reached "the exchange"
         self.faults: deque[str] = deque()
         self.lookup_faults: deque[str] = deque()
         self.handlers = []
@@ -98,7 +98,7 @@ class InMemoryBroker:
     def get_account(self) -> Account:
         return Account(cash=self.cash, equity=self.cash, buying_power=self.cash, timestamp=NOW)
 
-    def subscribe(self, handler) -> None:  # noqa: ANN001
+    def subscribe(self, handler) -> None:
         self.handlers.append(handler)
 
     # -- test controls --------------------------------------------------------------------
@@ -114,8 +114,17 @@ class InMemoryBroker:
             if qty <= 0:
                 continue
             price = Decimal(str(prices[o.symbol]))
-            fill = Fill(f"x{next(self._exec)}", cid, o.symbol, o.side, qty, price, NOW,
-                        Decimal(str(commission)), o.broker_order_id)
+            fill = Fill(
+                f"x{next(self._exec)}",
+                cid,
+                o.symbol,
+                o.side,
+                qty,
+                price,
+                NOW,
+                Decimal(str(commission)),
+                o.broker_order_id,
+            )
             total = o.filled_qty + qty
             status = OrderStatus.FILLED if total == o.qty else OrderStatus.PARTIALLY_FILLED
             o = o.evolve(filled_qty=total, filled_avg_price=price).transition(status, updated_at=NOW)

@@ -57,13 +57,24 @@ def test_adjustment_by_adj_close_is_default_and_optional(tmp_path) -> None:
 
 BAD = {
     "missing_column": ("date,symbol,open,high,low,close\n2020-01-02,A,1,1,1,1\n", "missing column(s): volume"),
-    "bad_date": ("date,symbol,open,high,low,close,volume\nnot-a-date,A,1,1,1,1,1\n", "row 2: unparsable date 'not-a-date'"),
-    "duplicate": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,1\n2020-01-02,A,1,1,1,1,1\n",
-                  "row 3: duplicate row for A 2020-01-02"),
-    "non_positive": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,0,1\n", "row 2 (A 2020-01-02): close must be > 0"),
+    "bad_date": (
+        "date,symbol,open,high,low,close,volume\nnot-a-date,A,1,1,1,1,1\n",
+        "row 2: unparsable date 'not-a-date'",
+    ),
+    "duplicate": (
+        "date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,1\n2020-01-02,A,1,1,1,1,1\n",
+        "row 3: duplicate row for A 2020-01-02",
+    ),
+    "non_positive": (
+        "date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,0,1\n",
+        "row 2 (A 2020-01-02): close must be > 0",
+    ),
     "high_below_low": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,2,1,1\n", "high 1.0 < low 2.0"),
     "negative_volume": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,-5\n", "negative volume -5.0"),
-    "not_a_number": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,x,1,1,1\n", "row 2 (A): high is not a number: 'x'"),
+    "not_a_number": (
+        "date,symbol,open,high,low,close,volume\n2020-01-02,A,1,x,1,1,1\n",
+        "row 2 (A): high is not a number: 'x'",
+    ),
     "empty_symbol": ("date,symbol,open,high,low,close,volume\n2020-01-02,,1,1,1,1,1\n", "row 2: empty symbol"),
     "header_only": ("date,symbol,open,high,low,close,volume\n", "no rows"),
 }

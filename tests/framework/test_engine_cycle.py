@@ -25,8 +25,11 @@ def test_cycle_sends_sells_before_buys_with_decision_prices(broker, make_engine)
     engine = make_engine(broker)
     engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), SIGNALS)
     broker.fill_open(PRICES)
-    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES),
-                           pd.Series({"AAA": 1.0, "BBB": 0.0, "CCC": 0.0, "DDD": 1.0}))
+    report = engine.on_bar(
+        pd.Timestamp("2020-01-03"),
+        snapshot("2020-01-03", PRICES),
+        pd.Series({"AAA": 1.0, "BBB": 0.0, "CCC": 0.0, "DDD": 1.0}),
+    )
     sides = [o.side for o in report.orders]
     assert sides == sorted(sides, key=lambda s: s is OrderSide.BUY)  # all sells first
     assert {o.symbol for o in report.orders if o.side is OrderSide.SELL} == {"BBB", "CCC"}
@@ -39,8 +42,11 @@ def test_daily_loss_halt_on_unrealised_loss_blocks_buys_allows_exits(broker, mak
     broker.fill_open(PRICES)
     assert engine.portfolio.realised == 0
     crashed = {s: p * 0.9 for s, p in PRICES.items()}  # no sale: the loss is unrealised only
-    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", crashed),
-                           pd.Series({"AAA": 1.0, "BBB": 1.0, "CCC": 0.0, "DDD": 1.0}))
+    report = engine.on_bar(
+        pd.Timestamp("2020-01-03"),
+        snapshot("2020-01-03", crashed),
+        pd.Series({"AAA": 1.0, "BBB": 1.0, "CCC": 0.0, "DDD": 1.0}),
+    )
     assert report.halt_reason == "daily_loss_limit" and engine.halted
     assert all(o.side is OrderSide.SELL for o in report.orders)
     assert any(o.symbol == "CCC" for o in report.orders)  # the exit still goes out
@@ -60,6 +66,7 @@ def test_halt_survives_restart_and_only_resume_clears_it(broker, make_engine, tm
 def test_crash_mid_cycle_then_restart_no_duplicate_no_lost_fill(tmp_path, crash_point) -> None:
     broker = InMemoryBroker()
     from conftest import make_engine as _unused  # noqa: F401 - fixture module import check
+
     settings_ = Settings.model_validate({"signals": {"rebalance_every": 1}})
     path = tmp_path / "journal.sqlite"
 
@@ -70,16 +77,30 @@ def test_crash_mid_cycle_then_restart_no_duplicate_no_lost_fill(tmp_path, crash_
         from framework.engine import ExecutionEngine
 
         journal = Journal(path)
-        journal.start_run("run1", kind="test", strategy="test", initial_cash=broker.cash, config={},
-                          data_fingerprint="x", started_at=pd.Timestamp("2020-01-01", tz="UTC").to_pydatetime())
-        return ExecutionEngine(settings=settings_, broker=broker, journal=journal, sectors={},
-                               strategy_name="test", run_id="run1", sleep=lambda s: None)
+        journal.start_run(
+            "run1",
+            kind="test",
+            strategy="test",
+            initial_cash=broker.cash,
+            config={},
+            data_fingerprint="x",
+            started_at=pd.Timestamp("2020-01-01", tz="UTC").to_pydatetime(),
+        )
+        return ExecutionEngine(
+            settings=settings_,
+            broker=broker,
+            journal=journal,
+            sectors={},
+            strategy_name="test",
+            run_id="run1",
+            sleep=lambda s: None,
+        )
 
     engine = build()
     real_submit = broker.submit_order
     calls = {"n": 0}
 
-    def crashing_submit(order):  # noqa: ANN001, ANN202
+    def crashing_submit(order):
         calls["n"] += 1
         if calls["n"] == 2:
             if crash_point == "after_accept":
@@ -105,9 +126,19 @@ def test_crash_mid_cycle_then_restart_no_duplicate_no_lost_fill(tmp_path, crash_
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["AAA", "BBB"]), st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
-                          st.integers(1, 200), st.decimals("1", "500", places=2),
-                          st.decimals("0", "5", places=2)), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["AAA", "BBB"]),
+            st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+            st.integers(1, 200),
+            st.decimals("1", "500", places=2),
+            st.decimals("0", "5", places=2),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_accounting_balances_and_journal_replay_reproduces_books(tmp_path_factory, trades) -> None:
     portfolio = Portfolio(Decimal("100000"))
     journal = Journal(tmp_path_factory.mktemp("j") / "j.sqlite")
@@ -122,10 +153,13 @@ def test_accounting_balances_and_journal_replay_reproduces_books(tmp_path_factor
     positions_value = sum((h.qty * marks[s] for s, h in portfolio.holdings.items()), Decimal(0))
     assert portfolio.cash + positions_value == portfolio.equity
     # Realised + unrealised P&L - commissions explain every dollar of equity change.
-    assert portfolio.equity - portfolio.initial_cash == portfolio.realised + portfolio.unrealised - portfolio.commissions
+    assert (
+        portfolio.equity - portfolio.initial_cash == portfolio.realised + portfolio.unrealised - portfolio.commissions
+    )
     replay = Portfolio(Decimal("100000"))
     for fill in journal.fills():
         replay.apply_fill(fill)
     assert replay.cash == portfolio.cash
     assert {s: (h.qty, h.avg_cost) for s, h in replay.holdings.items()} == {
-        s: (h.qty, h.avg_cost) for s, h in portfolio.holdings.items()}
+        s: (h.qty, h.avg_cost) for s, h in portfolio.holdings.items()
+    }

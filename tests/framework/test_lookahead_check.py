@@ -68,8 +68,14 @@ def test_momentum_passes() -> None:
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(HERE)}
-    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", "from framework.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_cli_exits_1_naming_the_first_offending_date_and_symbol(tmp_path) -> None:
@@ -80,10 +86,14 @@ def test_cli_exits_1_naming_the_first_offending_date_and_symbol(tmp_path) -> Non
 
 def test_cli_passes_the_xgboost_strategy(tmp_path) -> None:
     cfg = tmp_path / "fast.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "strategy": {"params": {"n_estimators": 5, "max_depth": 2, "train_window": 60, "nthread": 1}},
-        "data": {"symbols": ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]},
-    }))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "strategy": {"params": {"n_estimators": 5, "max_depth": 2, "train_window": 60, "nthread": 1}},
+                "data": {"symbols": ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]},
+            }
+        )
+    )
     result = _cli("check-strategy", "xgboost_signal", "--config", str(cfg), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "10 truncation dates" in result.stdout and "OK: no lookahead found" in result.stdout

@@ -22,14 +22,21 @@ T = datetime(2020, 1, 2, tzinfo=UTC)
 
 
 def order(symbol: str, seq: int) -> Order:
-    return Order(client_order_id=make_client_order_id("s", "r", T, symbol, seq), symbol=symbol,
-                 side=OrderSide.BUY, qty=Decimal(10), created_at=T)
+    return Order(
+        client_order_id=make_client_order_id("s", "r", T, symbol, seq),
+        symbol=symbol,
+        side=OrderSide.BUY,
+        qty=Decimal(10),
+        created_at=T,
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(faults=st.lists(st.sampled_from(sorted(FAULTS)), max_size=8),
-       lookup_faults=st.lists(st.sampled_from(["429", "503", "timeout_before"]), max_size=3),
-       n_orders=st.integers(1, 4))
+@given(
+    faults=st.lists(st.sampled_from(sorted(FAULTS)), max_size=8),
+    lookup_faults=st.lists(st.sampled_from(["429", "503", "timeout_before"]), max_size=3),
+    n_orders=st.integers(1, 4),
+)
 def test_no_client_id_is_ever_submitted_twice(tmp_path_factory, faults, lookup_faults, n_orders) -> None:
     broker = InMemoryBroker()
     broker.faults.extend(faults)
@@ -63,8 +70,13 @@ def test_retry_waits_with_backoff_and_respects_retry_budget(tmp_path) -> None:
     broker = InMemoryBroker()
     broker.faults.extend(["503"] * 3)
     slept: list[float] = []
-    om = OrderManager(broker, Journal(tmp_path / "j.sqlite"),
-                      OrdersConfig(max_retries=2, backoff_initial_seconds=1.0), "r", sleep=slept.append)
+    om = OrderManager(
+        broker,
+        Journal(tmp_path / "j.sqlite"),
+        OrdersConfig(max_retries=2, backoff_initial_seconds=1.0),
+        "r",
+        sleep=slept.append,
+    )
     with pytest.raises(TransientBrokerError):
         om.submit(order("AAA", 0))
     assert broker.submit_calls == []
@@ -78,8 +90,9 @@ def test_retry_waits_with_backoff_and_respects_retry_budget(tmp_path) -> None:
 def test_rate_limiter_spaces_requests(tmp_path) -> None:
     broker = InMemoryBroker()
     waited: list[float] = []
-    om = OrderManager(broker, Journal(tmp_path / "j.sqlite"), OrdersConfig(rate_limit_per_minute=2),
-                      "r", sleep=waited.append)
+    om = OrderManager(
+        broker, Journal(tmp_path / "j.sqlite"), OrdersConfig(rate_limit_per_minute=2), "r", sleep=waited.append
+    )
     for i in range(4):
         om.submit(order(f"S{i}", i))
     assert len(broker.submit_calls) == 4

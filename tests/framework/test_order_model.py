@@ -16,8 +16,7 @@ from framework.orders import ALLOWED_TIF, TRANSITIONS, Order, make_client_order_
 
 prices = st.decimals(min_value="0.01", max_value="100000", places=4, allow_nan=False, allow_infinity=False)
 quantities = st.decimals(min_value="0.0001", max_value="1000000", places=4)
-times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                     timezones=st.just(UTC))
+times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 @st.composite
@@ -40,13 +39,21 @@ def valid_orders(draw) -> Order:
     created = draw(times)
     return Order(
         client_order_id=draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=48)),
-        symbol=draw(st.sampled_from(["AAPL", "BRK.B", "X", "GOOGL"])), side=draw(st.sampled_from(list(OrderSide))),
-        type=kind, qty=qty, notional=draw(prices) if notional else None, time_in_force=tif,
-        status=draw(st.sampled_from(list(OrderStatus))), filled_qty=filled,
-        filled_avg_price=draw(st.none() | prices), created_at=created,
+        symbol=draw(st.sampled_from(["AAPL", "BRK.B", "X", "GOOGL"])),
+        side=draw(st.sampled_from(list(OrderSide))),
+        type=kind,
+        qty=qty,
+        notional=draw(prices) if notional else None,
+        time_in_force=tif,
+        status=draw(st.sampled_from(list(OrderStatus))),
+        filled_qty=filled,
+        filled_avg_price=draw(st.none() | prices),
+        created_at=created,
         updated_at=draw(st.none() | st.just(created + timedelta(seconds=1))),
-        decision_price=draw(st.none() | prices), arrival_price=draw(st.none() | prices),
-        broker_order_id=draw(st.none() | st.uuids().map(str)), tag=draw(st.sampled_from(["", "rebalance"])),
+        decision_price=draw(st.none() | prices),
+        arrival_price=draw(st.none() | prices),
+        broker_order_id=draw(st.none() | st.uuids().map(str)),
+        tag=draw(st.sampled_from(["", "rebalance"])),
         extended_hours=kind is OrderType.LIMIT and tif is TimeInForce.DAY and draw(st.booleans()),
         **kwargs,
     )
@@ -88,11 +95,16 @@ def test_terminal_statuses_have_no_exits() -> None:
         ({"type": OrderType.STOP, "time_in_force": TimeInForce.DAY}, "stop orders need a stop_price"),
         ({"type": OrderType.MARKET, "limit_price": Decimal(1)}, "market orders take no limit_price"),
         ({"type": OrderType.TRAILING_STOP}, "exactly one of trail_price and trail_percent"),
-        ({"type": OrderType.STOP, "stop_price": Decimal(1), "time_in_force": TimeInForce.OPG},
-         "time_in_force opg is not allowed for stop"),
+        (
+            {"type": OrderType.STOP, "stop_price": Decimal(1), "time_in_force": TimeInForce.OPG},
+            "time_in_force opg is not allowed for stop",
+        ),
         ({"symbol": "not a ticker"}, "is not a valid ticker"),
         ({"client_order_id": "x" * 49}, "client_order_id must be 1-48 characters"),
-        ({"qty": None, "notional": Decimal(100), "time_in_force": TimeInForce.GTC}, "notional orders must be time_in_force day"),
+        (
+            {"qty": None, "notional": Decimal(100), "time_in_force": TimeInForce.GTC},
+            "notional orders must be time_in_force day",
+        ),
         ({"created_at": datetime(2020, 1, 1)}, "must be timezone-aware"),
         ({"qty": "abc"}, "qty must be a number"),
         ({"extended_hours": True}, "extended_hours needs a day limit order"),
@@ -104,8 +116,13 @@ def test_invalid_orders_are_refused_with_a_reason(kwargs, reason) -> None:
         Order(**{**base, **kwargs})
 
 
-@given(st.text(min_size=1, max_size=80), st.text(min_size=1, max_size=80), times,
-       st.text(min_size=1, max_size=12), st.integers(0, 10**9))
+@given(
+    st.text(min_size=1, max_size=80),
+    st.text(min_size=1, max_size=80),
+    times,
+    st.text(min_size=1, max_size=12),
+    st.integers(0, 10**9),
+)
 def test_client_order_ids_are_deterministic_and_short(strategy, run, when, symbol, seq) -> None:
     cid = make_client_order_id(strategy, run, when, symbol, seq)
     assert cid == make_client_order_id(strategy, run, when, symbol, seq)
@@ -116,8 +133,16 @@ def test_client_order_ids_are_deterministic_and_short(strategy, run, when, symbo
 
 
 def test_fill_round_trips_and_rejects_nonsense() -> None:
-    fill = Fill("e1", "c1", "AAPL", OrderSide.SELL, Decimal("1.5"), Decimal("10.25"),
-                datetime(2020, 1, 2, tzinfo=UTC), Decimal("0.01"))
+    fill = Fill(
+        "e1",
+        "c1",
+        "AAPL",
+        OrderSide.SELL,
+        Decimal("1.5"),
+        Decimal("10.25"),
+        datetime(2020, 1, 2, tzinfo=UTC),
+        Decimal("0.01"),
+    )
     assert Fill.from_dict(fill.to_dict()) == fill and fill.signed_qty == Decimal("-1.5")
     with pytest.raises(ValueError, match="must be > 0"):
         Fill("e2", "c1", "AAPL", OrderSide.BUY, Decimal(0), Decimal(1), datetime(2020, 1, 2, tzinfo=UTC))

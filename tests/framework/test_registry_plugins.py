@@ -9,7 +9,7 @@ import pytest
 from framework.errors import InputError, StrategyError
 from framework.registry import available_strategies, get_strategy
 
-PLUGIN = '''
+PLUGIN = """
 import pandas as pd
 from framework.strategy import Strategy
 
@@ -19,7 +19,7 @@ class ThirdParty(Strategy):
 
     def signals(self, history):
         return history.close * 0.0
-'''
+"""
 
 
 def _dist(root, module: str, body: str, target: str) -> None:

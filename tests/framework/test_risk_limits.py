@@ -32,13 +32,21 @@ def scenarios(draw):
     # A compliant starting book: scale random holdings inside every cap.
     raw = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
     value = raw / max(raw.sum(), 1e-9) * equity * draw(st.floats(0.0, 1.0))
-    limit = min(cfg.max_position_weight, cfg.max_sector_exposure / 3, cfg.max_gross_exposure / n,
-                cfg.max_net_exposure / n) * equity
+    limit = (
+        min(cfg.max_position_weight, cfg.max_sector_exposure / 3, cfg.max_gross_exposure / n, cfg.max_net_exposure / n)
+        * equity
+    )
     value = np.minimum(value, limit)
     current = np.trunc(value / np.array(prices))
     wanted = np.array(draw(st.lists(st.floats(0.0, 5_000.0), min_size=n, max_size=n)))
-    return cfg, pd.Series(prices, index=SYMBOLS), equity, pd.Series(current, index=SYMBOLS), pd.Series(
-        np.trunc(wanted), index=SYMBOLS), draw(st.floats(0.0, 2_000_000.0))
+    return (
+        cfg,
+        pd.Series(prices, index=SYMBOLS),
+        equity,
+        pd.Series(current, index=SYMBOLS),
+        pd.Series(np.trunc(wanted), index=SYMBOLS),
+        draw(st.floats(0.0, 2_000_000.0)),
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,8 +85,13 @@ def test_min_price_blocks_new_buys_but_not_sells() -> None:
 
 def test_halted_allows_only_risk_reducing_targets() -> None:
     rm = RiskManager(RiskConfig(), SECTORS)
-    ctx = RiskContext(pd.Series({"AAA": 100.0, "BBB": 10.0}), pd.Series({"AAA": 10.0, "BBB": 10.0, "CCC": 10.0}),
-                      1e6, 1e6, halted=True)
+    ctx = RiskContext(
+        pd.Series({"AAA": 100.0, "BBB": 10.0}),
+        pd.Series({"AAA": 10.0, "BBB": 10.0, "CCC": 10.0}),
+        1e6,
+        1e6,
+        halted=True,
+    )
     result = rm.check(pd.Series({"AAA": 40.0, "BBB": 50.0, "CCC": 20.0}), ctx)
     assert result.approved.to_dict() == {"AAA": 40.0, "BBB": 10.0, "CCC": 0.0}
     assert {d.symbol for d in result.decisions if d.reason is Reason.HALTED} == {"BBB", "CCC"}
@@ -86,9 +99,11 @@ def test_halted_allows_only_risk_reducing_targets() -> None:
 
 @pytest.mark.parametrize(
     ("equity", "start", "peak", "expected"),
-    [(97_000.0, 100_000.0, 100_000.0, HaltReason.DAILY_LOSS),
-     (97_100.0, 100_000.0, 100_000.0, None),
-     (80_000.0, 80_100.0, 110_000.0, HaltReason.DRAWDOWN)],
+    [
+        (97_000.0, 100_000.0, 100_000.0, HaltReason.DAILY_LOSS),
+        (97_100.0, 100_000.0, 100_000.0, None),
+        (80_000.0, 80_100.0, 110_000.0, HaltReason.DRAWDOWN),
+    ],
 )
 def test_account_guards(equity: float, start: float, peak: float, expected: HaltReason | None) -> None:
     rm = RiskManager(RiskConfig(daily_loss_limit=0.03, max_drawdown=0.25), SECTORS)
@@ -98,8 +113,14 @@ def test_account_guards(equity: float, start: float, peak: float, expected: Halt
 def test_clipped_sale_does_not_let_buys_breach_gross() -> None:
     # One big sale is clipped by the order-notional cap while two buys fit under it:
     # without the growth re-check the book would end at 14k gross against a 10k cap.
-    cfg = RiskConfig(max_position_weight=1.0, max_gross_exposure=1.0, max_net_exposure=1.0,
-                     max_sector_exposure=1.0, max_order_notional=6_000.0, min_price=0.0)
+    cfg = RiskConfig(
+        max_position_weight=1.0,
+        max_gross_exposure=1.0,
+        max_net_exposure=1.0,
+        max_sector_exposure=1.0,
+        max_order_notional=6_000.0,
+        min_price=0.0,
+    )
     rm = RiskManager(cfg, {"AAA": "Tech", "DDD": "Energy", "FFF": "Health"})
     prices = pd.Series({"AAA": 10.0, "DDD": 10.0, "FFF": 10.0})
     ctx = RiskContext(pd.Series({"AAA": 1000.0}), prices, equity=10_000.0, buying_power=1e6)

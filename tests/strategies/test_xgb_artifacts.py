@@ -21,10 +21,23 @@ from strategies.xgboost_signal.strategy import XGBoostSignal
 
 def train_cli(tmp_path, out):
     cfg = tmp_path / "fast.yaml"
-    cfg.write_text(yaml.safe_dump({"strategy": {"name": "xgboost_signal", "params": FAST},
-                                   "data": {"symbols": SYMBOLS}}))
-    cmd = [sys.executable, "-c", "from framework.cli import main; main()", "train", "--config",
-           str(cfg), "--start", "2015-01-12", "--end", "2016-06-30", "--out", str(out)]
+    cfg.write_text(
+        yaml.safe_dump({"strategy": {"name": "xgboost_signal", "params": FAST}, "data": {"symbols": SYMBOLS}})
+    )
+    cmd = [
+        sys.executable,
+        "-c",
+        "from framework.cli import main; main()",
+        "train",
+        "--config",
+        str(cfg),
+        "--start",
+        "2015-01-12",
+        "--end",
+        "2016-06-30",
+        "--out",
+        str(out),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
 
 
@@ -70,7 +83,7 @@ def test_tampered_feature_list_is_refused(artifact, tmp_path) -> None:
     for name in (model.MODEL_FILE, model.METRICS_FILE):
         (copy / name).write_bytes((folder / name).read_bytes())
     meta = json.loads((folder / model.META_FILE).read_text())
-    meta["features"] = meta["features"][:-1] + ["future_close"]
+    meta["features"] = [*meta["features"][:-1], "future_close"]
     (copy / model.META_FILE).write_text(json.dumps(meta))
     with pytest.raises(ArtifactError, match="feature list does not match"):
         model.load_artifact(copy)

@@ -17,8 +17,9 @@ from strategies.xgboost_signal.strategy import XGBoostSignal
 @pytest.mark.parametrize(("horizon", "embargo"), [(5, 0), (10, 3), (1, 0)])
 def test_no_training_label_window_reaches_the_first_prediction_date(horizon, embargo) -> None:
     dates = load_market_data().dates
-    found = list(walk_forward.folds(dates, retrain_every=21, train_window=252, horizon=horizon,
-                                    embargo=embargo, expanding=False))
+    found = list(
+        walk_forward.folds(dates, retrain_every=21, train_window=252, horizon=horizon, embargo=embargo, expanding=False)
+    )
     assert len(found) > 30
     for fold in found:
         last_label_end = fold.train_end - 1 + horizon  # position of the close the label uses
@@ -65,8 +66,12 @@ def test_features_are_causal_row_by_row() -> None:
 def test_out_of_sample_metrics_on_the_embedded_data_run_every_fold() -> None:
     market = load_market_data()
     params = fast_params(n_estimators=20, train_window=252)
-    expected = [f for f in walk_forward.folds(market.dates, retrain_every=21, train_window=252,
-                                              horizon=5, embargo=0, expanding=False)]
+    expected = [
+        f
+        for f in walk_forward.folds(
+            market.dates, retrain_every=21, train_window=252, horizon=5, embargo=0, expanding=False
+        )
+    ]
     result = walk_forward.run(market, params, with_metrics=True)
     assert len(result.metrics) == len(result.folds) == len(expected)
     assert np.isfinite(result.metrics["rank_ic"]).all()

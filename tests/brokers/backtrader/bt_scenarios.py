@@ -12,8 +12,12 @@ from framework.data import MarketData
 from framework.strategy import Strategy
 
 
-def market(closes: dict[str, list[float]], opens: dict[str, list[float]] | None = None,
-           volume: float = 1e9, start: str = "2020-01-02") -> MarketData:
+def market(
+    closes: dict[str, list[float]],
+    opens: dict[str, list[float]] | None = None,
+    volume: float = 1e9,
+    start: str = "2020-01-02",
+) -> MarketData:
     n = max(len(v) for v in closes.values())
     dates = pd.bdate_range(start, periods=n)
     close = pd.DataFrame({s: v + [np.nan] * (n - len(v)) for s, v in closes.items()}, index=dates)
@@ -49,14 +53,22 @@ def fixed(table: pd.DataFrame) -> FixedSignals:
 def settings(**overrides: object) -> Settings:
     base = {
         "signals": {"threshold": 0.1, "weighting": "equal", "gross_target": 1.0, "rebalance_every": 1},
-        "sizing": {"cash_buffer": 0.01, "rebalance_band": 0.2, "min_trade_shares": 1,
-                   "min_trade_notional": 0},
-        "risk": {"max_position_weight": 1.0, "max_gross_exposure": 1.0, "max_net_exposure": 1.0,
-                 "max_sector_exposure": 4.0, "max_order_notional": 1e9, "min_price": 0.0,
-                 "daily_loss_limit": 0.5, "max_drawdown": 0.9},
-        "backtest": {"cash": 10_000.0, "slippage": {"mode": "percent", "value": 0.001},
-                     "commission": {"mode": "per_share", "per_share": 0.01, "minimum": 1.0,
-                                    "maximum_pct": 0.01}},
+        "sizing": {"cash_buffer": 0.01, "rebalance_band": 0.2, "min_trade_shares": 1, "min_trade_notional": 0},
+        "risk": {
+            "max_position_weight": 1.0,
+            "max_gross_exposure": 1.0,
+            "max_net_exposure": 1.0,
+            "max_sector_exposure": 4.0,
+            "max_order_notional": 1e9,
+            "min_price": 0.0,
+            "daily_loss_limit": 0.5,
+            "max_drawdown": 0.9,
+        },
+        "backtest": {
+            "cash": 10_000.0,
+            "slippage": {"mode": "percent", "value": 0.001},
+            "commission": {"mode": "per_share", "per_share": 0.01, "minimum": 1.0, "maximum_pct": 0.01},
+        },
     }
     for section, values in overrides.items():
         base.setdefault(section, {}).update(values)  # type: ignore[union-attr]

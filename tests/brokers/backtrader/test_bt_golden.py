@@ -47,8 +47,7 @@ def test_golden_two_symbols_ten_bars(tmp_path) -> None:
 def test_volume_cap_fills_partially_across_bars(tmp_path) -> None:
     mkt = market({"AAA": [100.0] * 5}, volume=1_000.0)
     sig = pd.DataFrame({"AAA": [1.0] * 5}, index=mkt.dates)
-    cfg = settings(backtest={"volume_cap": 0.02}, orders={"time_in_force": "gtc"},
-                   sizing={"rebalance_band": 0.9})
+    cfg = settings(backtest={"volume_cap": 0.02}, orders={"time_in_force": "gtc"}, sizing={"rebalance_band": 0.9})
     _, journal = run(tmp_path, mkt, sig, cfg)
     fills = journal.fills()
     assert [f.qty for f in fills] == [Decimal(20)] * 4  # 2% of 1,000 shares a bar
@@ -94,8 +93,9 @@ def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
 
 def test_same_inputs_same_orders_and_equity(tmp_path) -> None:
     mkt = market({"AAA": [100.0, 101, 99, 103, 104, 102, 105, 107], "BBB": [50.0, 49, 51, 52, 50, 53, 54, 52]})
-    sig = pd.DataFrame({"AAA": [1.0, 0.5, 1, 0.2, 1, 1, 0.3, 1], "BBB": [0.5, 1, 0.2, 1, 1, 0.4, 1, 1]},
-                       index=mkt.dates)
+    sig = pd.DataFrame(
+        {"AAA": [1.0, 0.5, 1, 0.2, 1, 1, 0.3, 1], "BBB": [0.5, 1, 0.2, 1, 1, 0.4, 1, 1]}, index=mkt.dates
+    )
     _, j1 = run(tmp_path, mkt, sig, settings(sizing={"rebalance_band": 0.0}), "a.sqlite")
     _, j2 = run(tmp_path, mkt, sig, settings(sizing={"rebalance_band": 0.0}), "b.sqlite")
     assert [o.to_dict() for o in j1.orders()] == [o.to_dict() for o in j2.orders()]
