@@ -62,6 +62,7 @@ class AlpacaBroker:
     def __init__(self, creds: Credentials, ends: Endpoints, *, timeout: float = 10.0,
                  poll_interval: float = 2.0, stream: bool = True) -> None:
         self.client = make_trading_client(creds, ends, timeout)
+        self._poller = make_trading_client(creds, ends, timeout)  # own session for the poll thread
         self.tracker = FillTracker()
         ws = None
         if stream:
@@ -81,6 +82,7 @@ class AlpacaBroker:
     def close(self) -> None:
         self.feed.close()
         self.client._session.close()
+        self._poller._session.close()
 
     def subscribe(self, handler: OrderUpdateHandler) -> None:
         self.feed.subscribe(handler)
@@ -124,9 +126,13 @@ class AlpacaBroker:
         return parsing.order_from_alpaca(raw)  # type: ignore[arg-type]
 
     def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        return self._lookup(self.client, client_order_id)
+
+    @staticmethod
+    def _lookup(client: TradingClient, client_order_id: str) -> Order | None:
         try:
             raw = call(f"look up {client_order_id}",
-                       lambda: self.client.get_order_by_client_id(client_order_id))
+                       lambda: client.get_order_by_client_id(client_order_id))
         except OrderNotFound:
             return None
         return parsing.order_from_alpaca(raw)  # type: ignore[arg-type]
@@ -134,12 +140,16 @@ class AlpacaBroker:
     def get_orders(self, status: OrderQuery = "open", *,
                    after: dt.datetime | None = None) -> list[Order]:
         """Every order in the query, newest first, paging past Alpaca's 500 per request."""
+        return self._list(self.client, status, after)
+
+    @staticmethod
+    def _list(client: TradingClient, status: OrderQuery, after: dt.datetime | None) -> list[Order]:
         found: dict[str, Order] = {}
         until: dt.datetime | None = None
         while True:
             request = GetOrdersRequest(status=QueryOrderStatus(status), limit=PAGE, after=after,
                                        until=until, direction=Sort.DESC)
-            page = call(f"list {status} orders", lambda r=request: self.client.get_orders(r))
+            page = call(f"list {status} orders", lambda r=request: client.get_orders(r))
             fresh = [parsing.order_from_alpaca(o) for o in page]  # type: ignore[union-attr]
             new = [o for o in fresh if o.broker_order_id not in found]
             found.update((o.broker_order_id, o) for o in new)  # type: ignore[misc]
@@ -148,10 +158,12 @@ class AlpacaBroker:
             until = min(o.created_at for o in fresh)
 
     def _poll_orders(self, client_ids: set[str]) -> list[Order]:
+        """Open tracked orders, on the poller's own client (requests sessions are not shared
+        across threads): one look-up each when few, else one paged listing."""
         if len(client_ids) <= 5:
-            found = (self.get_order_by_client_id(c) for c in sorted(client_ids))
+            found = (self._lookup(self._poller, c) for c in sorted(client_ids))
             return [o for o in found if o is not None]
-        return [o for o in self.get_orders("all") if o.client_order_id in client_ids]
+        return [o for o in self._list(self._poller, "all", None) if o.client_order_id in client_ids]
 
     # -- account --------------------------------------------------------------------------
 

@@ -53,8 +53,9 @@ class UpdateFeed:
             self._stream.subscribe_trade_updates(self._on_stream)
             self._threads.append(threading.Thread(target=self._stream.run, name="alpaca-stream",
                                                   daemon=True))
-        self._threads.append(threading.Thread(target=self._poll_loop, name="alpaca-poll",
-                                              daemon=True))
+            # polling covers the stream's gaps; without a stream the runner polls explicitly
+            self._threads.append(threading.Thread(target=self._poll_loop, name="alpaca-poll",
+                                                  daemon=True))
         for thread in self._threads:
             thread.start()
 
