@@ -8,6 +8,7 @@ client id, look-up after any ambiguous failure — is the only one.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,16 @@ from framework.orders import Order
 from framework.positions import Account, Position
 
 PAGE = 500
+log = logging.getLogger(__name__)
+
+
+def _parse_or_skip(raw: Any) -> Order | None:
+    """One odd order (a multi-leg option, say) must not hide all the others."""
+    try:
+        return parsing.order_from_alpaca(raw)
+    except ValueError as e:  # InvalidOrder is a ValueError too
+        log.warning("skipping an order the project cannot represent: %s", e)
+        return None
 
 
 class TimeoutSession(requests.Session):
@@ -150,7 +161,7 @@ class AlpacaBroker:
             request = GetOrdersRequest(status=QueryOrderStatus(status), limit=PAGE, after=after,
                                        until=until, direction=Sort.DESC)
             page = call(f"list {status} orders", lambda r=request: client.get_orders(r))
-            fresh = [parsing.order_from_alpaca(o) for o in page]  # type: ignore[union-attr]
+            fresh = [o for o in map(_parse_or_skip, page) if o is not None]  # type: ignore[arg-type]
             new = [o for o in fresh if o.broker_order_id not in found]
             found.update((o.broker_order_id, o) for o in new)  # type: ignore[misc]
             if len(fresh) < PAGE or not new:
