@@ -217,7 +217,9 @@ class PaperRunner:
 
     def _unacked(self, client_order_id: str) -> bool:
         order = self.journal.order(client_order_id)
-        return order is None or order.status is OrderStatus.CREATED or order.broker_order_id is None
+        if order is None or order.status is OrderStatus.CREATED:
+            return True
+        return order.broker_order_id is None and not order.status.is_terminal  # rejected is final
 
     # -- the loop -------------------------------------------------------------------------
 

@@ -59,9 +59,23 @@ def test_full_cycle_orders_fill_and_journal_equals_sandbox(tmp_path):
         journal.close()
 
 
-def test_parity_with_backtest_session_by_session(tmp_path):
-    sessions = 3
+HALF_GROSS = "  gross_target: 0.5\n"  # (under signals:) cash stays positive while sells are pending
+
+
+@pytest.mark.parametrize("sessions", [4])
+def test_parity_with_backtest_session_by_session(tmp_path, sessions):
     cfg = config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("rebalance_every: 1\n", "rebalance_every: 1\n" + HALF_GROSS))
+    check_parity(tmp_path, cfg, sessions)
+
+
+@pytest.mark.xfail(strict=True, reason="sandbox buying power (cash − pending buys) ignores pending "
+                   "sells, so fully invested rotations are rejected that backtrader fills")
+def test_parity_fully_invested(tmp_path):
+    check_parity(tmp_path, config(tmp_path), 3)
+
+
+def check_parity(tmp_path, cfg, sessions):
     with start_sandbox(tmp_path) as sb:
         env = environment(sb)
         for _ in range(sessions):
