@@ -12,3 +12,5 @@ class SandboxConfig(ConfigModel):
     port: int = Field(8765, ge=0, le=65535)
     state: str = "runs/sandbox/state.sqlite"
     start: str | None = None
+    cash: float = Field(100_000.0, gt=0)
+    seed: int = 0

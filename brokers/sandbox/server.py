@@ -1,0 +1,153 @@
+"""Run the sandbox: in the foreground (`trade sandbox`) or in a background thread (tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from brokers.sandbox.app import drop_streams, make_app
+from brokers.sandbox.exchange import Exchange, start_index
+from brokers.sandbox.faults import Fault, FaultBook, FaultKind
+from brokers.sandbox.state import StateStore
+from framework.config import Settings, load_settings
+from framework.data import MarketData, load_configured
+from framework.errors import InputError
+
+
+def build_exchange(
+    settings: Settings, market: MarketData, store: StateStore, *, start: str | None, cash: float, seed: int
+) -> Exchange:
+    exchange = Exchange(market, settings.backtest, start=start_index(market, start), cash=cash, faults=FaultBook(seed))
+    saved = store.load()
+    if saved is not None:
+        if saved.get("fingerprint") != market.fingerprint:
+            raise InputError(f"{store.path}: sandbox state was made with other data (use --reset)")
+        exchange.load_state(saved)
+    store.save(exchange.to_state())
+    return exchange
+
+
+class SandboxServer:
+    """``with SandboxServer(state=..., port=0) as sb:`` serves on ``sb.base_url``."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        market: MarketData | None = None,
+        *,
+        state: str | Path | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        start: str | None = None,
+        cash: float | None = None,
+        reset: bool = False,
+        seed: int = 0,
+    ) -> None:
+        self.settings = settings or load_settings(validate_strategy=False)
+        cfg = self.settings.sandbox
+        self.market = market or load_configured(self.settings.data)
+        self.store = StateStore(state or cfg.state, reset=reset)
+        self.exchange = build_exchange(
+            self.settings,
+            self.market,
+            self.store,
+            start=start or cfg.start,
+            cash=cash if cash is not None else cfg.cash,
+            seed=seed,
+        )
+        self.app = make_app(self.exchange, self.store)
+        self.host, self._port = host or cfg.host, cfg.port if port is None else port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def data_url(self) -> str:
+        return self.base_url
+
+    @property
+    def stream_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/stream"
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _stop(self) -> None:
+        await drop_streams(self.app)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def start(self) -> SandboxServer:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(self._start())  # type: ignore[union-attr]
+            ready.set()
+            self._loop.run_forever()  # type: ignore[union-attr]
+
+        self._thread = threading.Thread(target=run, name="sandbox", daemon=True)
+        self._thread.start()
+        if not ready.wait(30):
+            raise RuntimeError("sandbox did not start")
+        return self
+
+    def _call(self, coro: Any) -> Any:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        self._call(self._stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None
+        self._thread.join(timeout=30)
+        self._loop.close()
+        self._loop = None
+        self.store.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- control, from the test's (or the CLI's) thread -------------------------------------
+
+    def advance(self, to: str = "next_session", sessions: int = 1) -> dict[str, Any]:
+        async def step() -> dict[str, Any]:
+            for _ in range(sessions):
+                clock = self.exchange.advance(to)
+            self.store.save(self.exchange.to_state())
+            return clock
+
+        return self._call(step())
+
+    def set_faults(self, faults: list[dict[str, Any] | Fault]) -> None:
+        parsed = [f if isinstance(f, Fault) else Fault.parse(f) for f in faults]
+
+        async def arm() -> None:
+            self.exchange.faults.set([f for f in parsed if f.kind is not FaultKind.DROP_STREAM])
+            if any(f.kind is FaultKind.DROP_STREAM for f in parsed):
+                await drop_streams(self.app)
+
+        self._call(arm())
+
+    def serve_forever(self) -> None:
+        """Foreground: run until interrupted."""
+        web.run_app(self.app, host=self.host, port=self._port, print=None, access_log=None)
