@@ -33,7 +33,8 @@ async def alpaca_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return await handler(request)
     if not request.headers.get("APCA-API-KEY-ID") or not request.headers.get("APCA-API-SECRET-KEY"):
         return _error(SandboxError(401, 40110000, "access key verification failed"))
-    route = f"{request.method} {request.match_info.route.resource.canonical if request.match_info.route.resource else request.path}"
+    resource = request.match_info.route.resource
+    route = f"{request.method} {resource.canonical if resource else request.path}"
     exchange = request.app[EXCHANGE]
     fault = exchange.faults.take(REQUEST_FAULTS, route)
     if fault and fault.kind is FaultKind.RATE_LIMIT:
@@ -167,6 +168,12 @@ async def close_one(request: web.Request) -> web.Response:
 def _bar(day: pd.Timestamp, o: float, h: float, low: float, c: float, v: float) -> dict[str, Any]:
     stamp = pd.Timestamp(day).tz_localize("America/New_York").tz_convert("UTC")
     return {"t": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "o": o, "h": h, "l": low, "c": c, "v": v, "n": None, "vw": None}
+
+
+def _ny_day(stamp: str) -> pd.Timestamp:
+    ts = pd.Timestamp(stamp)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    return ts.tz_convert("America/New_York").tz_localize(None)
 
 
 async def bars(request: web.Request) -> web.Response:

@@ -179,6 +179,13 @@ class Exchange:
         reserved = sum(self._estimate(o) for o in self._working() if o["side"] == "buy")
         return max(self.cash - reserved, 0.0)
 
+    def _spendable(self) -> float:
+        """Cash a new buy may use: buying power plus what pending sells will bring at the open.
+        Orders queued before the open execute in order there (the engine sends sells first),
+        exactly as the backtest's broker executes them."""
+        pending_sells = sum(self._estimate(o) for o in self._working() if o["side"] == "sell")
+        return self.buying_power() + pending_sells
+
     def _estimate(self, order: dict[str, Any]) -> float:
         remaining = float(order["qty"] or 0) - float(order["filled_qty"])
         price = float(order["limit_price"] or self.last_close(order["symbol"]))
@@ -229,7 +236,7 @@ class Exchange:
             price = self.last_close(body["symbol"])
             body = {**body, "qty": round(float(body["notional"]) / price, 9), "notional": body["notional"]}
         order = new_order(body, self.now)
-        if order["side"] == "buy" and self._estimate(order) > self.buying_power() + 1e-9:
+        if order["side"] == "buy" and self._estimate(order) > self._spendable() + 1e-9:
             raise SandboxError(403, 40310000, "insufficient buying power")
         self.orders[order["id"]] = order
         self.by_client_id[order["client_order_id"]] = order["id"]
