@@ -204,6 +204,9 @@ class Journal:
             (order.client_order_id, run_id, _iso(order.created_at), order.to_json()),
         )
         self.record_order(run_id, order)
+        if self._batch_depth:  # durable before the broker hears of it, even inside a bar's batch
+            self._db.execute("COMMIT")
+            self._db.execute("BEGIN")
 
     def record_order(self, run_id: str, order: Order) -> None:
         self._exec(

@@ -168,9 +168,11 @@ class PaperRunner:
         return max(self.settings.paper.history_bars, self.strategy.warmup_bars + 1)
 
     def _already_ran(self, signal_date: date) -> bool:
-        signals = self.journal.table("signals")
-        stamp = session_time(pd.Timestamp(signal_date)).isoformat()
-        return bool(((signals["run_id"] == self.run_id) & (signals["time"] == stamp)).any())
+        """The bar's equity row is written last, in the bar's final commit: it exists only if
+        the whole decision (every intent) was journaled. A cycle cut short is run again; its
+        pending orders count as held, so only what is missing is sent."""
+        curve = self.journal.equity_curve(self.run_id)
+        return bool((curve["time"] == pd.Timestamp(session_time(pd.Timestamp(signal_date)))).any())
 
     def cycle(self, session: date | None = None) -> CycleResult:
         started = time.monotonic()
