@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import uuid
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -417,7 +418,7 @@ class Exchange:
             "event": event,
             "order": dict(order),
             "timestamp": order["updated_at"],
-            "execution_id": f"sbx-{next(self._exec)}" if "price" in extra else None,
+            "execution_id": str(uuid.uuid4()) if "price" in extra else None,
         }
         for key, value in extra.items():
             message[key] = money(value) if isinstance(value, float) else value

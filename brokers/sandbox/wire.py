@@ -37,7 +37,8 @@ def iso(t: datetime | None) -> str | None:
 
 
 def money(x: float) -> str:
-    return f"{x:.10g}" if abs(x) < 1e15 else str(x)
+    """Alpaca sends money as strings; the shortest repr keeps every digit we computed."""
+    return repr(float(x))
 
 
 def asset_json(symbol: str) -> dict[str, Any]:
