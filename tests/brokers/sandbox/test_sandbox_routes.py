@@ -62,16 +62,24 @@ def test_account_clock_calendar_asset_parse(sandbox) -> None:
 
 def test_market_order_fills_at_next_open_with_the_backtest_cost_model(sandbox) -> None:
     c = client(sandbox)
-    order = c.submit_order(MarketOrderRequest(symbol="AAPL", qty=10, side=OrderSide.BUY,
-                                              time_in_force=TimeInForce.DAY, client_order_id="m1"))
+    order = c.submit_order(
+        MarketOrderRequest(
+            symbol="AAPL", qty=10, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="m1"
+        )
+    )
     assert order.status == OrderStatus.NEW and order.client_order_id == "m1"
     assert c.get_all_positions() == []
     sandbox.advance("open")
     filled = c.get_order_by_client_id("m1")
     market, costs = load_market_data(), Settings().backtest
     day = pd.Timestamp(START)
-    expected = slipped_price(market.open.at[day, "AAPL"], Side.BUY, costs.slippage,
-                             low=market.low.at[day, "AAPL"], high=market.high.at[day, "AAPL"])
+    expected = slipped_price(
+        market.open.at[day, "AAPL"],
+        Side.BUY,
+        costs.slippage,
+        low=market.low.at[day, "AAPL"],
+        high=market.high.at[day, "AAPL"],
+    )
     assert filled.status == OrderStatus.FILLED
     assert float(filled.filled_avg_price) == pytest.approx(expected, rel=1e-9)
     fee = commission(10, expected, costs.commission)
@@ -85,34 +93,68 @@ def test_limit_and_stop_orders_fill_when_the_range_crosses(sandbox) -> None:
     market = load_market_data()
     day = pd.Timestamp(START)
     low, high = market.low.at[day, "MSFT"], market.high.at[day, "MSFT"]
-    c.submit_order(LimitOrderRequest(symbol="MSFT", qty=5, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
-                                     limit_price=round(low + 0.01, 2), client_order_id="lim"))
-    c.submit_order(LimitOrderRequest(symbol="MSFT", qty=5, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
-                                     limit_price=round(low * 0.9, 2), client_order_id="never"))
-    c.submit_order(StopOrderRequest(symbol="XOM", qty=3, side=OrderSide.BUY, time_in_force=TimeInForce.GTC,
-                                    stop_price=round(market.high.at[day, "XOM"] * 2, 2), client_order_id="stop"))
-    c.submit_order(TrailingStopOrderRequest(symbol="KO", qty=1, side=OrderSide.SELL, time_in_force=TimeInForce.GTC,
-                                            trail_percent=50, client_order_id="trail"))
+    c.submit_order(
+        LimitOrderRequest(
+            symbol="MSFT",
+            qty=5,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.DAY,
+            limit_price=round(low + 0.01, 2),
+            client_order_id="lim",
+        )
+    )
+    c.submit_order(
+        LimitOrderRequest(
+            symbol="MSFT",
+            qty=5,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.DAY,
+            limit_price=round(low * 0.9, 2),
+            client_order_id="never",
+        )
+    )
+    c.submit_order(
+        StopOrderRequest(
+            symbol="XOM",
+            qty=3,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.GTC,
+            stop_price=round(market.high.at[day, "XOM"] * 2, 2),
+            client_order_id="stop",
+        )
+    )
+    c.submit_order(
+        TrailingStopOrderRequest(
+            symbol="KO",
+            qty=1,
+            side=OrderSide.SELL,
+            time_in_force=TimeInForce.GTC,
+            trail_percent=50,
+            client_order_id="trail",
+        )
+    )
     sandbox.advance("next_session")
     assert c.get_order_by_client_id("lim").status == OrderStatus.FILLED
     assert float(c.get_order_by_client_id("lim").filled_avg_price) <= round(low + 0.01, 2)
     assert c.get_order_by_client_id("never").status == OrderStatus.EXPIRED  # day order
-    assert c.get_order_by_client_id("stop").status == OrderStatus.NEW       # gtc, not triggered
+    assert c.get_order_by_client_id("stop").status == OrderStatus.NEW  # gtc, not triggered
     assert c.get_order_by_client_id("trail").status == OrderStatus.NEW
     assert high > 0
 
 
 def test_errors_look_like_alpaca(sandbox) -> None:
     c = client(sandbox)
-    request = MarketOrderRequest(symbol="AAPL", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
-                                 client_order_id="dup")
+    request = MarketOrderRequest(
+        symbol="AAPL", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="dup"
+    )
     c.submit_order(request)
     with pytest.raises(APIError) as dup:
         c.submit_order(request)
     assert dup.value.status_code == 422 and "client_order_id must be unique" in str(dup.value)
     with pytest.raises(APIError) as poor:
-        c.submit_order(MarketOrderRequest(symbol="AAPL", qty=100_000, side=OrderSide.BUY,
-                                          time_in_force=TimeInForce.DAY))
+        c.submit_order(
+            MarketOrderRequest(symbol="AAPL", qty=100_000, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+        )
     assert poor.value.status_code == 403 and "insufficient buying power" in str(poor.value)
     with pytest.raises(APIError) as missing:
         c.get_order_by_client_id("nope")
@@ -123,10 +165,26 @@ def test_errors_look_like_alpaca(sandbox) -> None:
 
 def test_orders_listing_cancel_replace_and_close(sandbox) -> None:
     c = client(sandbox)
-    first = c.submit_order(LimitOrderRequest(symbol="AAPL", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.GTC,
-                                             limit_price=1.0, client_order_id="a"))
-    c.submit_order(LimitOrderRequest(symbol="MSFT", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.GTC,
-                                     limit_price=1.0, client_order_id="b"))
+    first = c.submit_order(
+        LimitOrderRequest(
+            symbol="AAPL",
+            qty=2,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.GTC,
+            limit_price=1.0,
+            client_order_id="a",
+        )
+    )
+    c.submit_order(
+        LimitOrderRequest(
+            symbol="MSFT",
+            qty=2,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.GTC,
+            limit_price=1.0,
+            client_order_id="b",
+        )
+    )
     assert {o.client_order_id for o in c.get_orders(GetOrdersRequest(status=QueryOrderStatus.OPEN))} == {"a", "b"}
     new = c.replace_order_by_id(first.id, ReplaceOrderRequest(qty=3, limit_price=2.0))
     assert float(new.qty) == 3 and c.get_order_by_id(first.id).status == OrderStatus.REPLACED
@@ -147,22 +205,28 @@ def test_orders_listing_cancel_replace_and_close(sandbox) -> None:
 
 def test_bars_are_only_those_of_closed_sessions_and_page(sandbox) -> None:
     data = StockHistoricalDataClient("key", "secret", url_override=sandbox.base_url)
-    request = StockBarsRequest(symbol_or_symbols=load_market_data().symbols, timeframe=TimeFrame.Day,
-                               start=pd.Timestamp("2015-01-01", tz="UTC"))
+    request = StockBarsRequest(
+        symbol_or_symbols=load_market_data().symbols,
+        timeframe=TimeFrame.Day,
+        start=pd.Timestamp("2015-01-01", tz="UTC"),
+    )
     frame = data.get_stock_bars(request).df  # 44 symbols x 400 sessions: several pages of 10,000
     assert len(frame) > 10_000
     last = frame.index.get_level_values("timestamp").max().tz_convert("America/New_York").date()
     assert last < pd.Timestamp(START).date()
     sandbox.advance("next_session")
     frame = data.get_stock_bars(request).df
-    assert frame.index.get_level_values("timestamp").max().tz_convert("America/New_York").date() == pd.Timestamp(START).date()
+    assert (
+        frame.index.get_level_values("timestamp").max().tz_convert("America/New_York").date()
+        == pd.Timestamp(START).date()
+    )
 
 
 def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
     events: queue.Queue[str] = queue.Queue()
     stream = TradingStream("key", "secret", paper=True, url_override=sandbox.stream_url)
 
-    async def on_update(update) -> None:  # noqa: ANN001
+    async def on_update(update) -> None:
         events.put(str(getattr(update.event, "value", update.event)))
 
     stream.subscribe_trade_updates(on_update)
@@ -173,8 +237,15 @@ def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
     try:
         # The stream may connect after the first order: send until "new" arrives.
         for attempt in range(10):
-            c.submit_order(MarketOrderRequest(symbol="AAPL", qty=1, side=OrderSide.BUY,
-                                              time_in_force=TimeInForce.DAY, client_order_id=f"s{attempt}"))
+            c.submit_order(
+                MarketOrderRequest(
+                    symbol="AAPL",
+                    qty=1,
+                    side=OrderSide.BUY,
+                    time_in_force=TimeInForce.DAY,
+                    client_order_id=f"s{attempt}",
+                )
+            )
             try:
                 if events.get(timeout=2) == "new":
                     break
@@ -194,8 +265,11 @@ def test_state_survives_a_server_restart(tmp_path) -> None:
     state = tmp_path / "state.sqlite"
     with SandboxServer(state=state, port=0, start=START) as server:
         c = client(server)
-        c.submit_order(MarketOrderRequest(symbol="PFE", qty=7, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
-                                          client_order_id="keep"))
+        c.submit_order(
+            MarketOrderRequest(
+                symbol="PFE", qty=7, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="keep"
+            )
+        )
         server.advance("next_session")
         cash = c.get_account().cash
     with SandboxServer(state=state, port=0) as again:
@@ -204,17 +278,23 @@ def test_state_survives_a_server_restart(tmp_path) -> None:
         assert float(c.get_all_positions()[0].qty) == 7
         assert c.get_clock().next_open.date() > pd.Timestamp(START).date()
         with pytest.raises(APIError):  # the client id stays used after a restart
-            c.submit_order(MarketOrderRequest(symbol="PFE", qty=1, side=OrderSide.BUY,
-                                              time_in_force=TimeInForce.DAY, client_order_id="keep"))
+            c.submit_order(
+                MarketOrderRequest(
+                    symbol="PFE", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="keep"
+                )
+            )
     with SandboxServer(state=state, port=0, reset=True, start=START) as fresh:
         assert float(client(fresh).get_account().cash) == 100_000.0
 
 
-@pytest.mark.parametrize(("fault", "status"), [
-    ({"kind": "rate_limit", "route": "GET /v2/account"}, 429),
-    ({"kind": "server_error", "status": 500}, 500),
-    ({"kind": "server_error", "status": 503}, 503),
-])
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [
+        ({"kind": "rate_limit", "route": "GET /v2/account"}, 429),
+        ({"kind": "server_error", "status": 500}, 500),
+        ({"kind": "server_error", "status": 503}, 503),
+    ],
+)
 def test_injected_http_faults_are_seen_by_the_client(sandbox, fault, status) -> None:
     c = client(sandbox)
     sandbox.set_faults([fault])
@@ -228,8 +308,11 @@ def test_lost_response_creates_the_order_but_answers_500(sandbox) -> None:
     c = client(sandbox)
     sandbox.set_faults([{"kind": "lost_response", "route": "POST /v2/orders"}])
     with pytest.raises(APIError) as err:
-        c.submit_order(MarketOrderRequest(symbol="AAPL", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
-                                          client_order_id="lost"))
+        c.submit_order(
+            MarketOrderRequest(
+                symbol="AAPL", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="lost"
+            )
+        )
     assert err.value.status_code == 500
     assert c.get_order_by_client_id("lost").status == OrderStatus.NEW
 
@@ -240,8 +323,11 @@ def test_reject_and_partial_faults(sandbox) -> None:
     with pytest.raises(APIError) as err:
         c.submit_order(MarketOrderRequest(symbol="AAPL", qty=10, side=OrderSide.BUY, time_in_force=TimeInForce.DAY))
     assert err.value.status_code == 403
-    c.submit_order(MarketOrderRequest(symbol="AAPL", qty=10, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
-                                      client_order_id="half"))
+    c.submit_order(
+        MarketOrderRequest(
+            symbol="AAPL", qty=10, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="half"
+        )
+    )
     sandbox.advance("open")
     half = c.get_order_by_client_id("half")
     assert half.status == OrderStatus.PARTIALLY_FILLED and float(half.filled_qty) == 5
