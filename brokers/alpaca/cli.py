@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
+import pandas as pd
 
 from brokers.alpaca.connect import Connection, connect
 from brokers.alpaca.runner import CycleResult, PaperRunner
@@ -17,6 +18,7 @@ from framework.config.loader import load_settings
 from framework.config.settings import Settings
 from framework.errors import ReconciliationError, TransientBrokerError
 from framework.journal import Journal
+from framework.signals import is_rebalance_day
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,10 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> Non
         echo(f"skipped: {result.skipped}")
     verb = "would send" if dry_run else "sent"
     echo(f"orders {verb}: {len(result.orders)}")
+    every = runner.settings.signals.rebalance_every
+    if not result.skipped and not is_rebalance_day(pd.Timestamp(result.signal_date), every):
+        echo(f"  ({result.signal_date} is not a rebalance session: signals.rebalance_every is {every}; "
+             "positions are held, stops and loss guards still apply)")
     for o in result.orders:
         state = "not sent" if dry_run else o.status.value
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value}"
@@ -122,8 +128,8 @@ def status(config_files: tuple[str, ...]) -> None:
         orders = conn.broker.get_orders("open")
     echo = click.echo
     blocked = "  TRADING BLOCKED" if account.trading_blocked else ""
-    echo(f"account: cash {account.cash}  equity {account.equity}  "
-         f"buying power {account.buying_power}{blocked}")
+    echo(f"account: cash {account.cash:,.2f}  equity {account.equity:,.2f}  "
+         f"buying power {account.buying_power:,.2f}{blocked}")
     base = account.last_equity or account.equity
     pnl = account.equity - base
     limit = base * type(base)(str(settings.risk.daily_loss_limit))
@@ -132,7 +138,8 @@ def status(config_files: tuple[str, ...]) -> None:
     echo(f"halted: {'yes — ' + halt.reason + ' since ' + halt.since if halt.halted else 'no'}")
     echo(f"positions: {len(positions)}")
     for p in positions:
-        echo(f"  {p.symbol:6} {p.qty:>10}  avg {p.avg_entry_price}  last {p.market_price}")
+        last = f"{p.market_price:,.2f}" if p.market_price is not None else "n/a"
+        echo(f"  {p.symbol:6} {p.qty:>10}  avg {p.avg_entry_price:,.2f}  last {last}")
     echo(f"open orders: {len(orders)}")
     for o in orders:
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.status.value}"
