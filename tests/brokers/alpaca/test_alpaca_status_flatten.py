@@ -46,7 +46,7 @@ def test_status_shows_account_positions_halt_and_loss_limit(env, capsys):
     _, cfg = env
     code, out = run(["status", "--config", str(cfg)], capsys)
     assert code == 0, out
-    assert "cash 100000.0" in out and "positions: 2" in out and "halted: no" in out
+    assert "cash 100,000.00" in out and "positions: 2" in out and "halted: no" in out
     assert "daily loss limit 3000.00" in out
     assert KEY not in out and SECRET not in out
 
