@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from framework.cli.options import config_option
+from framework.cli.options import config_option, data_overrides, nested
 from framework.config import Settings, load_settings
 from framework.data import load_configured
 from framework.registry import get_strategy
@@ -24,18 +24,11 @@ def _overrides(
     end: str | None,
     cash: float | None,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if strategy:
-        out["strategy"] = {"name": strategy}
-    data_cfg = {k: v for k, v in {"prices": data, "sectors": sectors}.items() if v}
-    if symbols:
-        data_cfg["symbols"] = [s.strip().upper() for s in symbols.split(",") if s.strip()]
-    if data_cfg:
-        out["data"] = data_cfg
-    bt_cfg = {k: v for k, v in {"start": start, "end": end, "cash": cash}.items() if v is not None}
-    if bt_cfg:
-        out["backtest"] = bt_cfg
-    return out
+    return {
+        **nested("strategy", name=strategy),
+        **data_overrides(data, sectors, symbols),
+        **nested("backtest", start=start, end=end, cash=cash),
+    }
 
 
 def _table(figures: dict[str, Any]) -> str:

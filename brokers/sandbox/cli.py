@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from framework.cli.options import config_option
+from framework.cli.options import config_option, data_overrides
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 
@@ -53,8 +53,7 @@ def sandbox(
     from brokers.sandbox.server import SandboxServer
     from framework.config import load_settings
 
-    overrides = {"data": {k: v for k, v in {"prices": data, "sectors": sectors}.items() if v}}
-    settings = load_settings(config_files, overrides if overrides["data"] else None, validate_strategy=False)
+    settings = load_settings(config_files, data_overrides(data, sectors), validate_strategy=False)
     server = SandboxServer(
         settings,
         state=state,

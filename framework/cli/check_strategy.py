@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from framework.cli.options import config_option
+from framework.cli.options import config_option, data_overrides
 from framework.config import load_settings
 from framework.data import load_configured
 from framework.lookahead import check_lookahead
@@ -25,9 +25,7 @@ def check_strategy(
     name: str, data: str | None, sectors: str | None, points: int, config_files: tuple[str, ...]
 ) -> None:
     """Compare signals on full vs truncated history; exit 1 on any difference."""
-    overrides: dict = {"strategy": {"name": name}}
-    if data or sectors:
-        overrides["data"] = {k: v for k, v in {"prices": data, "sectors": sectors}.items() if v}
+    overrides = {"strategy": {"name": name}, **data_overrides(data, sectors)}
     settings = load_settings(config_files, overrides)
     market = load_configured(settings.data)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)

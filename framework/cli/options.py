@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -22,8 +21,12 @@ def drop_none(**values: Any) -> dict[str, Any]:
 
 
 def nested(section: str, **values: Any) -> dict[str, Any]:
+    """``{section: {given options}}``, or nothing when no option of the section was given."""
     given = drop_none(**values)
     return {section: given} if given else {}
 
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+def data_overrides(prices: str | None, sectors: str | None, symbols: str | None = None) -> dict[str, Any]:
+    """The `data` section from --data, --sectors and a comma-separated --symbols."""
+    chosen = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
+    return nested("data", prices=prices or None, sectors=sectors or None, symbols=chosen)

@@ -9,7 +9,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from framework.cli.options import config_option
+from framework.cli.options import config_option, data_overrides
 from framework.config import load_settings
 from framework.data import load_configured
 from framework.errors import InputError
@@ -50,9 +50,7 @@ def train(
     from strategies.xgboost_signal.labels import labels
     from strategies.xgboost_signal.strategy import XGBoostParams
 
-    overrides: dict = {"strategy": {"name": "xgboost_signal"}}
-    if data or sectors:
-        overrides["data"] = {k: v for k, v in {"prices": data, "sectors": sectors}.items() if v}
+    overrides = {"strategy": {"name": "xgboost_signal"}, **data_overrides(data, sectors)}
     settings = load_settings(config_files, overrides)
     params = XGBoostParams.model_validate(settings.strategy.params)
     history = load_configured(settings.data).between(start, end)
