@@ -44,6 +44,15 @@ def _day(times: pd.Series) -> pd.Series:
     return pd.to_datetime(times, utc=True).dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None)
 
 
+def _decision_day(orders: pd.DataFrame) -> pd.Series:
+    """The session whose close the order was decided on. Our client order ids carry it
+    (``make_client_order_id``: strategy-YYYYMMDD-symbol-seq-hash); paper orders are created at
+    wall-clock time the next morning, so ``created_at`` alone would be a day late."""
+    encoded = orders["client_order_id"].str.extract(r"^[^-]*-(\d{8})-")[0]
+    parsed = pd.to_datetime(encoded, format="%Y%m%d", errors="coerce")
+    return parsed.fillna(_day(orders["created_at"]))
+
+
 def load_run(folder: Path | str) -> RunRecords:
     folder = Path(folder)
     path = folder / "journal.sqlite"
@@ -66,7 +75,7 @@ def load_run(folder: Path | str) -> RunRecords:
         equity[column] = pd.to_numeric(equity[column])
     for column in ("qty", "price"):
         positions[column] = pd.to_numeric(positions[column])
-    orders["day"] = _day(orders["created_at"])
+    orders["day"] = _decision_day(orders)
     equity["day"] = _day(equity["time"])
     positions["day"] = _day(positions["time"])
     summary_path = folder / "summary.json"
