@@ -1,0 +1,56 @@
+"""Trailing stops, flatten on halt and stale orders, end to end through the engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+from conftest import snapshot
+from inmemory_broker import NOW
+
+from framework.config import Settings
+from framework.enums import OrderSide, OrderStatus
+
+PRICES = {"AAA": 100.0, "BBB": 50.0}
+LONG = pd.Series({"AAA": 1.0, "BBB": 1.0})
+
+
+def _settings(**sections) -> Settings:
+    return Settings.model_validate({"signals": {"rebalance_every": 1}, **sections})
+
+
+def test_trailing_stop_exits_after_a_pullback_from_the_high(broker, make_engine) -> None:
+    engine = make_engine(broker, _settings(risk={"trailing_stop": 0.1, "daily_loss_limit": 0.5}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", {"AAA": 130.0, "BBB": 50.0}), LONG)
+    broker.fill_open({"AAA": 130.0, "BBB": 50.0})
+    report = engine.on_bar(pd.Timestamp("2020-01-06"), snapshot("2020-01-06", {"AAA": 115.0, "BBB": 50.0}), LONG)
+    exits = [d for d in report.decisions if d.reason.value == "trailing_stop"]
+    assert [d.symbol for d in exits] == ["AAA"]  # 115 < 130 x 0.9, though still above cost
+    assert any(o.symbol == "AAA" and o.side is OrderSide.SELL for o in report.orders)
+
+
+def test_flatten_on_halt_closes_everything(broker, make_engine) -> None:
+    engine = make_engine(broker, _settings(risk={"flatten_on_halt": True}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    engine.halt("manual")
+    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    assert {o.symbol for o in report.orders} == {"AAA", "BBB"}
+    assert all(o.side is OrderSide.SELL for o in report.orders)
+    held = engine.portfolio.quantities()
+    assert {o.symbol: float(o.qty) for o in report.orders} == held.to_dict()
+
+
+def test_stale_unfilled_orders_are_canceled(broker, make_engine) -> None:
+    clock = {"now": NOW}
+    engine = make_engine(broker, _settings(orders={"cancel_stale_after_minutes": 60}))
+    engine._clock = lambda: clock["now"]
+    engine.orders._clock = engine._clock
+    first = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    assert first.orders and all(o.is_open for o in engine.orders.open_orders())
+    clock["now"] = NOW + timedelta(minutes=61)
+    engine.orders.cancel_stale(clock["now"])
+    assert engine.orders.open_orders() == []
+    assert all(o.status is OrderStatus.CANCELED for o in broker.orders.values())
