@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -39,7 +41,7 @@ def test_gross_of_weights_equals_target_or_zero(values, gross, shorts) -> None:
 def test_rebalance_calendar_is_anchored_to_dates_not_to_history() -> None:
     days = pd.bdate_range("2019-01-01", periods=20)
     picks = [d for d in days if is_rebalance_day(d, 5)]
-    assert len(picks) == 4 and all((b - a).days == 7 for a, b in zip(picks, picks[1:], strict=False))
+    assert len(picks) == 4 and all((b - a).days == 7 for a, b in itertools.pairwise(picks))
     assert all(is_rebalance_day(d, 1) for d in days)
 
 
