@@ -169,6 +169,8 @@ class ExecutionEngine:
     def _apply_stops(
         self, requested: pd.Series, held: pd.Series, snap: MarketSnapshot, report: CycleReport
     ) -> pd.Series:
+        if self.settings.risk.stop_loss is None and self.settings.risk.trailing_stop is None:
+            return requested
         hits = stop_exits(
             held, self.portfolio.avg_costs(), self.portfolio.high_waters(), snap.prices, self.settings.risk
         )
