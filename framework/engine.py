@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from framework import protection
 from framework.broker import Broker, OrderUpdate
 from framework.config.settings import Settings
 from framework.data import session_time
@@ -122,6 +123,7 @@ class ExecutionEngine:
             self._guards(equity, report)
             targets = self._targets(signals, snapshot, equity, report)
             report.orders = self._rebalance(t, date, targets, snapshot)
+            report.orders += self._protect(t, {o.symbol for o in report.orders})
             self.orders.cancel_stale(self._clock())
             self._snapshot(t)
             report.halted = self.halted
@@ -142,6 +144,8 @@ class ExecutionEngine:
         """Signed quantity still to fill on open orders (counts as held for sizing)."""
         pending: dict[str, float] = {}
         for o in self.orders.open_orders():
+            if protection.is_protective(o):
+                continue  # contingent: it only fills if the stop is hit
             remaining = float(o.remaining_qty or 0) * o.side.sign
             pending[o.symbol] = pending.get(o.symbol, 0.0) + remaining
         return pd.Series(pending, dtype=float)
@@ -169,8 +173,11 @@ class ExecutionEngine:
     def _apply_stops(
         self, requested: pd.Series, held: pd.Series, snap: MarketSnapshot, report: CycleReport
     ) -> pd.Series:
-        if self.settings.risk.stop_loss is None and self.settings.risk.trailing_stop is None:
-            return requested
+        risk = self.settings.risk
+        if (risk.stop_loss is None and risk.trailing_stop is None) or protection.uses_native(
+            risk, self.broker.capabilities
+        ):
+            return requested  # no stops, or they rest at the broker
         hits = stop_exits(
             held, self.portfolio.avg_costs(), self.portfolio.high_waters(), snap.prices, self.settings.risk
         )
@@ -189,6 +196,21 @@ class ExecutionEngine:
             order = self._make_order(t, symbol, float(deltas[symbol]), float(snap.prices[symbol]), seq)
             sent.append(self.orders.submit(order).order)
         return sent
+
+    def _protect(self, t: datetime, traded: set[str]) -> list[Order]:
+        """Native protective stops where the broker has them (else stops are checked each bar)."""
+        if not protection.uses_native(self.settings.risk, self.broker.capabilities):
+            return []
+        return protection.refresh(
+            portfolio=self.portfolio,
+            orders=self.orders,
+            config=self.settings.risk,
+            traded=traded,
+            t=t,
+            strategy=self.strategy_name,
+            run_id=self.run_id,
+            now=self._clock,
+        )
 
     def _make_order(self, t: datetime, symbol: str, delta: float, price: float, seq: int) -> Order:
         cfg = self.settings.orders

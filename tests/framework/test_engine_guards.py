@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pandas as pd
 from conftest import snapshot
-from inmemory_broker import NOW
+from inmemory_broker import NOW, InMemoryBroker
 
+from framework.broker import BrokerCapabilities
 from framework.config import Settings
 from framework.enums import OrderSide, OrderStatus
 
@@ -54,3 +56,41 @@ def test_stale_unfilled_orders_are_canceled(broker, make_engine) -> None:
     engine.orders.cancel_stale(clock["now"])
     assert engine.orders.open_orders() == []
     assert all(o.status is OrderStatus.CANCELED for o in broker.orders.values())
+
+
+class NativeStopBroker(InMemoryBroker):
+    @property
+    def capabilities(self) -> BrokerCapabilities:
+        return BrokerCapabilities(native_stop=True, native_trailing_stop=True)
+
+
+def test_native_stops_rest_at_the_broker_and_never_count_as_holdings(make_engine) -> None:
+    broker = NativeStopBroker()
+    engine = make_engine(broker, _settings(risk={"stop_loss": 0.1}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    stops = {o.symbol: o for o in report.orders if o.tag == "protective"}
+    held = engine.portfolio.quantities()
+    assert set(stops) == {"AAA", "BBB"}
+    assert stops["AAA"].type.value == "stop" and stops["AAA"].stop_price == Decimal("90.00")
+    assert all(float(o.qty) == held[s] and o.side is OrderSide.SELL for s, o in stops.items())
+    # Next bar: nothing changed, so no new stop and no rebalance against the resting stops.
+    quiet = engine.on_bar(pd.Timestamp("2020-01-06"), snapshot("2020-01-06", PRICES), LONG)
+    assert quiet.orders == []
+    # BBB leaves the book (AAA is already at its 10% cap): BBB's stop is withdrawn with the exit,
+    # so the stop can never sell what the rebalance already sold; AAA's stop stays.
+    moved = engine.on_bar(pd.Timestamp("2020-01-07"), snapshot("2020-01-07", PRICES), pd.Series({"AAA": 1.0}))
+    assert {o.symbol for o in moved.orders if o.tag == "rebalance"} == {"BBB"}
+    assert broker.orders[stops["BBB"].client_order_id].status is OrderStatus.CANCELED
+    assert broker.orders[stops["AAA"].client_order_id].status is OrderStatus.NEW
+
+
+def test_trailing_stop_uses_a_native_trailing_order(make_engine) -> None:
+    broker = NativeStopBroker()
+    engine = make_engine(broker, _settings(risk={"trailing_stop": 0.08}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    [trail] = [o for o in report.orders if o.symbol == "AAA"]
+    assert trail.type.value == "trailing_stop" and trail.trail_percent == Decimal("8.0")

@@ -67,16 +67,24 @@ def test_limit_order_that_never_fills_expires(tmp_path) -> None:
     assert journal.fills() == []
 
 
-def test_stop_loss_triggers_an_exit(tmp_path) -> None:
+def test_stop_loss_rests_at_the_broker_and_triggers(tmp_path) -> None:
     closes = [100.0, 100.0, 100.0, 90.0, 90.0, 90.0]
     mkt = market({"AAA": closes, "BBB": [50.0] * 6})
     sig = pd.DataFrame({"AAA": [1.0] * 6, "BBB": [1.0] * 6}, index=mkt.dates)
     _, journal = run(tmp_path, mkt, sig, settings(risk={"stop_loss": 0.05}))
-    decisions = journal.table("risk_decisions")
-    stop = decisions[decisions["reason"] == "stop_loss"]
-    assert list(stop["symbol"].unique()) == ["AAA"]
+    stops = [o for o in journal.orders() if o.tag == "protective" and o.symbol == "AAA"]
+    # Bought 49 at 100.10: a GTC stop for all 49 at 100.10 x 0.95 = 95.10 rests at backtrader.
+    first = stops[0]
+    assert (first.type.value, first.qty, first.stop_price, first.time_in_force.value) == (
+        "stop",
+        49,
+        Decimal("95.10"),
+        "gtc",
+    )
+    # Bar 3 gaps down to 90: the stop fills at the open, less 10 bps.
+    assert first.status.value == "filled" and first.filled_avg_price == Decimal("89.91")
     sells = [f for f in journal.fills() if f.symbol == "AAA" and f.side.value == "sell"]
-    assert sells and sells[0].price == Decimal("89.91")  # next open 90, -10 bps
+    assert [f.client_order_id for f in sells] == [first.client_order_id]
 
 
 def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
