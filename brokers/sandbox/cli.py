@@ -32,6 +32,7 @@ def _control_url(url: str | None) -> str:
     help="Arm one fault of this kind at start (repeatable).",
 )
 @click.option("--seed", type=int, help="Seed of the fault injector.")
+@click.option("--wall-clock", type=click.FloatRange(min=0.1), help="Advance one session every N seconds of wall time.")
 @config_option
 @click.pass_context
 def sandbox(
@@ -45,6 +46,7 @@ def sandbox(
     reset: bool,
     faults: tuple[str, ...],
     seed: int | None,
+    wall_clock: float | None,
     config_files: tuple[str, ...],
 ) -> None:
     """Run an Alpaca-compatible paper server on 127.0.0.1 that replays market data."""
@@ -62,6 +64,7 @@ def sandbox(
         start=start,
         reset=reset,
         seed=seed if seed is not None else settings.sandbox.seed,
+        wall_clock=wall_clock,
     )
     server.start()
     if faults:

@@ -46,6 +46,7 @@ class SandboxServer:
         cash: float | None = None,
         reset: bool = False,
         seed: int = 0,
+        wall_clock: float | None = None,
     ) -> None:
         self.settings = settings or load_settings(validate_strategy=False)
         cfg = self.settings.sandbox
@@ -64,6 +65,8 @@ class SandboxServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.wall_clock = wall_clock  # seconds of wall time per simulated session (None: manual)
         self.port = 0
 
     @property
@@ -84,8 +87,22 @@ class SandboxServer:
         site = web.TCPSite(self._runner, self.host, self._port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.wall_clock:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick(self.wall_clock))
+
+    async def _tick(self, seconds: float) -> None:
+        """Optional wall-time clock: one simulated session every ``seconds``, open then close."""
+        while True:
+            await asyncio.sleep(seconds / 2)
+            try:
+                self.exchange.advance("open" if self.exchange.phase == "pre_open" else "close")
+            except Exception:
+                return
+            self.store.save(self.exchange.to_state())
 
     async def _stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
         await drop_streams(self.app)
         if self._runner is not None:
             await self._runner.cleanup()

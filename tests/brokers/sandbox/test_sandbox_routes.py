@@ -331,3 +331,15 @@ def test_reject_and_partial_faults(sandbox) -> None:
     sandbox.advance("open")
     half = c.get_order_by_client_id("half")
     assert half.status == OrderStatus.PARTIALLY_FILLED and float(half.filled_qty) == 5
+
+
+def test_wall_clock_moves_the_market_by_itself(tmp_path) -> None:
+    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=START, wall_clock=0.2) as server:
+        c = client(server)
+        first = c.get_clock().next_open
+        deadline = 100
+        for _ in range(deadline):  # poll (with a bound), not sleep-and-hope
+            if c.get_clock().next_open > first:
+                break
+            threading.Event().wait(0.05)
+        assert c.get_clock().next_open > first
