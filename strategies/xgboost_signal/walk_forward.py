@@ -29,10 +29,11 @@ class Fold:
 
 
 def retrain_positions(dates: pd.DatetimeIndex, every: int) -> np.ndarray:
-    """Retrain sessions: every ``every``-th weekday from a fixed epoch, wherever history starts."""
+    """Retrain on the first session of each block of ``every`` weekdays counted from a fixed
+    epoch: where history starts does not matter, and a holiday only moves a retrain a day."""
     days = dates.values.astype("datetime64[D]")
-    count = np.busday_count(EPOCH, days)
-    return np.flatnonzero(count % every == 0)
+    block = np.busday_count(EPOCH, days) // every
+    return np.flatnonzero(np.r_[True, block[1:] != block[:-1]])[1:]
 
 
 def folds(
