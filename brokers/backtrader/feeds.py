@@ -1,9 +1,12 @@
 """A backtrader feed read from numpy arrays.
 
-``bt.feeds.PandasData`` spends about a third of a run in per-row pandas ``iloc``; this feed
-hands backtrader plain Python floats from pre-extracted arrays. Each symbol's feed holds only
-the sessions it traded, so late listings and early delistings need no special casing: backtrader
-aligns feeds by timestamp, and a feed with no bar today simply does not advance.
+``bt.feeds.PandasData`` spends about a third of a run in per-row pandas ``iloc``. This feed
+preloads by extending backtrader's line buffers in bulk (one ``array.extend`` per line, no
+per-row ``_load``), and keeps no per-bar tick bookkeeping: the broker reads ``tick_*`` only as
+an override of the bar's own prices, and with no replay or resampling the bar *is* the tick.
+Each symbol's feed holds only the sessions it traded, so late listings and early delistings
+need no special casing: backtrader aligns feeds by timestamp, and a feed with no bar today
+simply does not advance.
 """
 
 from __future__ import annotations
@@ -16,56 +19,106 @@ import pandas as pd
 
 from framework.data import FIELDS, MarketData
 
+#: Line name → key in the feed's arrays (backtrader's line names, our field names).
+_LINES = (("datetime", "datetime"), *((f, f) for f in FIELDS))
+
 
 class ArrayFeed(bt.feed.DataBase):
     params = (("arrays", None),)  # backtrader's own parameter idiom, kept inside this package
 
+    # None: "use the bar's own line" (BackBroker._try_exec); never set on this feed.
+    tick_open = tick_high = tick_low = tick_close = tick_volume = tick_openinterest = tick_last = None
+
     def start(self) -> None:
         super().start()
-        arrays = self.p.arrays
-        self._rows = list(zip(arrays["datetime"], *(arrays[f] for f in FIELDS), strict=True))
         self._i = 0
+        self._bulk = False
+
+    # -- the per-bar path: backtrader's runonce loop calls these for every feed on every bar --
+
+    def advance_peek(self) -> float:
+        """The next bar's time (``inf`` past the end), read from the arrays once preloaded."""
+        if not self._bulk:
+            return super().advance_peek()
+        n = self._lines0.lencount
+        return self._dts[n] if n < self._n else float("inf")
+
+    def advance(self, size: int = 1, datamaster: bt.feed.DataBase | None = None, ticks: bool = True) -> None:
+        """``DataBase.advance`` with nothing to do for ticks: move every line's index on."""
+        if not self._bulk or datamaster is not None:
+            super().advance(size, datamaster, ticks)
+            return
+        for line in self._all_lines:
+            line._idx += size  # UnBounded buffers (checked when preloading): idx is plain
+            line.lencount += size
+
+    def _tick_nullify(self) -> None:
+        """Nothing to clear: the tick values are never set (see the module docstring)."""
+
+    def _tick_fill(self, force: bool = False) -> None:
+        """Nothing to fill: the broker falls back to the bar's lines."""
+
+    def _bulk_ok(self) -> bool:
+        """Per-row loading would change nothing: no filters, no time zone, no date bounds."""
+        return (
+            not self._filters
+            and not self._ffilters
+            and not self._tzinput
+            and self.p.fromdate is None
+            and self.p.todate is None
+            and all(line.mode == bt.LineBuffer.UnBounded for line in self.lines.lines)
+        )
+
+    def preload(self) -> None:
+        if not self._bulk_ok():
+            super().preload()
+            return
+        arrays = self.p.arrays
+        n = len(arrays["datetime"])
+        for name, key in _LINES:
+            getattr(self.lines, name).array.frombytes(np.ascontiguousarray(arrays[key], dtype=float).tobytes())
+        self.lines.openinterest.array.frombytes(np.zeros(n).tobytes())
+        self._i = n
+        self._last()
+        self.home()
+        self._all_lines = tuple(self.lines.lines)
+        self._lines0 = self.lines.lines[0]
+        self._dts, self._n, self._bulk = arrays["datetime"].tolist(), n, True
 
     def _load(self) -> bool:
-        if self._i >= len(self._rows):
+        """One row at a time: backtrader's path when preloading is off or not bulk-safe."""
+        arrays = self.p.arrays
+        i = self._i
+        if i >= len(arrays["datetime"]):
             return False
-        dt, o, h, low, c, v = self._rows[self._i]
         lines = self.lines
-        lines.datetime[0] = dt
-        lines.open[0] = o
-        lines.high[0] = h
-        lines.low[0] = low
-        lines.close[0] = c
-        lines.volume[0] = v
+        for name, key in _LINES:
+            getattr(lines, name)[0] = float(arrays[key][i])
         lines.openinterest[0] = 0.0
-        self._i += 1
+        self._i = i + 1
         return True
 
 
-def _datenums(index: pd.DatetimeIndex) -> list[float]:
-    return [bt.date2num(datetime(d.year, d.month, d.day)) for d in index]
+def datenums(index: pd.DatetimeIndex) -> np.ndarray:
+    """backtrader's float date numbers of sessions (midnight), one per date."""
+    return np.array([bt.date2num(datetime(d.year, d.month, d.day)) for d in index], dtype=float)
 
 
-def symbol_feed(market: MarketData, symbol: str) -> ArrayFeed:
+def symbol_feed(market: MarketData, symbol: str, dates: np.ndarray | None = None) -> ArrayFeed:
+    """``dates``: :func:`datenums` of ``market.dates``, when the caller builds many feeds."""
     close = market.close[symbol].to_numpy()
     traded = ~np.isnan(close)
-    index = market.dates[traded]
-    arrays = {"datetime": _datenums(index)}
+    dates = datenums(market.dates) if dates is None else dates
+    arrays = {"datetime": dates[traded]}
     for f in FIELDS:
-        arrays[f] = getattr(market, f)[symbol].to_numpy()[traded].tolist()
+        arrays[f] = np.ascontiguousarray(getattr(market, f)[symbol].to_numpy(dtype=float)[traded])
     return ArrayFeed(arrays=arrays, name=symbol, timeframe=bt.TimeFrame.Days)
 
 
-def clock_feed(market: MarketData) -> ArrayFeed:
+def clock_feed(market: MarketData, dates: np.ndarray | None = None) -> ArrayFeed:
     """Every session of the data, so the host runs each day whichever symbols traded."""
     n = len(market.dates)
-    ones = [1.0] * n
-    arrays = {
-        "datetime": _datenums(market.dates),
-        "open": ones,
-        "high": ones,
-        "low": ones,
-        "close": ones,
-        "volume": [0.0] * n,
-    }
+    ones = np.ones(n)
+    arrays = {"datetime": datenums(market.dates) if dates is None else dates, "volume": np.zeros(n)}
+    arrays.update({f: ones for f in ("open", "high", "low", "close")})
     return ArrayFeed(arrays=arrays, name="__clock__", timeframe=bt.TimeFrame.Days)
