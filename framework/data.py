@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,7 +30,12 @@ NEW_YORK = ZoneInfo("America/New_York")
 def session_time(date: pd.Timestamp | datetime) -> datetime:
     """The aware UTC timestamp of a daily bar: New York midnight, as Alpaca stamps it."""
     day = pd.Timestamp(date).date()
-    return datetime(day.year, day.month, day.day, tzinfo=NEW_YORK).astimezone(UTC)
+    return _midnight_new_york(day.year, day.month, day.day)
+
+
+@lru_cache(maxsize=16384)
+def _midnight_new_york(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=NEW_YORK).astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from framework import protection
@@ -28,8 +29,19 @@ from framework.portfolio import Difference, Portfolio
 from framework.risk import Action, HaltReason, Reason, RiskContext, RiskDecision, RiskManager, stop_exits
 from framework.signals import SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer, SizingInput
+from framework.universe import Universe
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class _Bar:
+    """One bar's inputs aligned to one universe."""
+
+    universe: Universe
+    prices: np.ndarray
+    volatility: np.ndarray
+    signals: np.ndarray
 
 
 @dataclass
@@ -70,6 +82,8 @@ class ExecutionEngine:
         self.portfolio = Portfolio(cash)
         self.session_start_equity: float | None = None
         self.peak_equity = 0.0
+        self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
+        self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -99,103 +113,129 @@ class ExecutionEngine:
     def halt(self, reason: str, *, scope: str = "persistent") -> None:
         """Stop opening risk: cancel open orders; only risk-reducing orders from now on."""
         self.journal.set_halt(True, reason, self._clock(), scope)
+        self._halt = self.journal.halt_state()
         self.orders.cancel_all()
 
     def _lift_session_halt(self, t: datetime) -> None:
         """A daily-loss halt covers the session it fired in; a new session lifts it."""
-        state = self.journal.halt_state()
+        state = self._halt
         if state.halted and state.scope == "session" and datetime.fromisoformat(state.since) < t:
             self.journal.set_halt(False, f"new session after {state.reason}", t, "session")
+            self._halt = self.journal.halt_state()
 
     def resume(self) -> None:
         self.journal.set_halt(False, "resumed", self._clock())
 
     # -- the bar --------------------------------------------------------------------------
 
-    def on_bar(self, date: pd.Timestamp, snapshot: MarketSnapshot, signals: pd.Series) -> CycleReport:
+    def on_bar(self, date: pd.Timestamp, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> CycleReport:
+        """One decision at the close of ``date``.
+
+        ``signals`` is aligned to ``snapshot.universe`` (an array, as the backtest passes it)
+        or labelled by symbol (a Series); NaN or a missing symbol is no view.
+        """
         t = session_time(date)
         with self.journal.batch():
-            self.portfolio.mark(snapshot.prices.to_dict())
+            self._halt = self.journal.halt_state()
+            bar = self._bar(snapshot, signals)
+            self.portfolio.mark_vector(bar.universe, bar.prices)
             equity = float(self.portfolio.equity)
             report = CycleReport(time=t, equity=equity)
-            self.journal.record_signals(self.run_id, t, signals)
+            self.journal.record_signals(self.run_id, t, bar.universe.symbols, bar.signals)
             self._lift_session_halt(t)
             self._guards(equity, report)
-            targets = self._targets(signals, snapshot, equity, report)
-            report.orders = self._rebalance(t, date, targets, snapshot)
+            deltas = self._targets(bar, equity, report)
+            report.orders = self._rebalance(t, bar, deltas)
             report.orders += self._protect(t, {o.symbol for o in report.orders})
             self.orders.cancel_stale(self._clock())
-            self._snapshot(t)
-            report.halted = self.halted
-        self.session_start_equity = float(self.portfolio.equity)
+            self.session_start_equity = self._snapshot(t)
+            report.halted = self._halt.halted
         return report
+
+    def _bar(self, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> _Bar:
+        """The snapshot's arrays, over a universe that also covers every symbol held or on
+        order (a position outside the traded universe is held: no price, no trade)."""
+        u = snapshot.universe
+        if isinstance(signals, pd.Series):
+            sig = u.vector(signals)
+        else:
+            sig = np.asarray(signals, dtype=float)
+            if sig.shape != (len(u),):
+                raise ValueError(f"signals have shape {sig.shape}, the snapshot's universe has {len(u)} symbols")
+        others = [s for s in self.portfolio.holdings if s not in u]
+        others += [o.symbol for o in self.orders.open_orders() if o.symbol not in u]
+        if not others:
+            return _Bar(u, snapshot.prices, snapshot.volatility, sig)
+        wide = u.extended(others)
+        return _Bar(wide, wide.take(snapshot.prices, u), wide.take(snapshot.volatility, u), wide.take(sig, u))
 
     def _guards(self, equity: float, report: CycleReport) -> None:
         self.peak_equity = max(self.peak_equity, equity)
         start = self.session_start_equity if self.session_start_equity is not None else equity
         reason = self.risk.guard(equity, start, self.peak_equity)
-        if reason is not None and not self.halted:
+        if reason is not None and not self._halt.halted:
             log.info("halting: %s (equity %.2f, session start %.2f)", reason, equity, start)
             scope = "session" if reason is HaltReason.DAILY_LOSS else "persistent"
             self.halt(reason.value, scope=scope)
             report.halt_reason = reason.value
 
-    def _pending(self) -> pd.Series:
+    def _pending(self, universe: Universe) -> np.ndarray:
         """Signed quantity still to fill on open orders (counts as held for sizing)."""
-        pending: dict[str, float] = {}
+        pending = np.zeros(len(universe))
         for o in self.orders.open_orders():
             if protection.is_protective(o):
                 continue  # contingent: it only fills if the stop is hit
-            remaining = float(o.remaining_qty or 0) * o.side.sign
-            pending[o.symbol] = pending.get(o.symbol, 0.0) + remaining
-        return pd.Series(pending, dtype=float)
+            pending[universe.position(o.symbol)] += float(o.remaining_qty or 0) * o.side.sign
+        return pending
 
-    def _targets(self, signals: pd.Series, snap: MarketSnapshot, equity: float, report: CycleReport) -> pd.Series:
-        held = self.portfolio.quantities()
-        current = held.add(self._pending(), fill_value=0.0)
-        if self.halted and self.settings.risk.flatten_on_halt:
-            requested = pd.Series(0.0, index=current.index)
+    def _targets(self, bar: _Bar, equity: float, report: CycleReport) -> np.ndarray:
+        """Approved target minus current quantity, per symbol of the bar's universe."""
+        u = bar.universe
+        held = self.portfolio.quantity_vector(u)
+        current = held + self._pending(u)
+        halted = self._halt.halted
+        if halted and self.settings.risk.flatten_on_halt:
+            requested = np.zeros(len(u))
         elif not is_rebalance_day(report.time, self.settings.signals.rebalance_every):
             requested = current.copy()  # hold; stops and guards still apply below
         else:
-            weights = self.signals.target_weights(signals.reindex(snap.prices.index))
+            weights = self.signals.target_weights(np.where(np.isnan(bar.prices), np.nan, bar.signals))
             requested = self.sizer.target_quantities(
-                SizingInput(weights, equity, snap.prices, snap.volatility, current)
+                SizingInput(weights, equity, bar.prices, bar.volatility, current)
             )
-        requested = self._apply_stops(requested, held, snap, report)
+        requested = self._apply_stops(requested, held, bar, report)
         account = self.broker.get_account()
-        ctx = RiskContext(current, snap.prices, equity, float(account.buying_power), self.halted)
+        ctx = RiskContext(u, current, bar.prices, equity, float(account.buying_power), halted)
         result = self.risk.check(requested, ctx)
         report.decisions += result.decisions
         self.journal.record_risk_decisions(self.run_id, report.time, report.decisions)
-        return result.approved.sub(current.reindex(result.approved.index).fillna(0.0))
+        return result.approved - current
 
-    def _apply_stops(
-        self, requested: pd.Series, held: pd.Series, snap: MarketSnapshot, report: CycleReport
-    ) -> pd.Series:
+    def _apply_stops(self, requested: np.ndarray, held: np.ndarray, bar: _Bar, report: CycleReport) -> np.ndarray:
         risk = self.settings.risk
         if (risk.stop_loss is None and risk.trailing_stop is None) or protection.uses_native(
             risk, self.broker.capabilities
         ):
             return requested  # no stops, or they rest at the broker
-        hits = stop_exits(
-            held, self.portfolio.avg_costs(), self.portfolio.high_waters(), snap.prices, self.settings.risk
-        )
+        _, avg_cost, high_water = self.portfolio.vectors(bar.universe)
+        hits = stop_exits(bar.universe, held, avg_cost, high_water, bar.prices, risk)
         out = requested.copy()
         for symbol, reason in hits.items():
-            report.decisions.append(RiskDecision(symbol, reason, Action.EXIT, float(requested.get(symbol, 0.0)), 0.0))
-            out[symbol] = 0.0
+            i = bar.universe.position(symbol)
+            report.decisions.append(RiskDecision(symbol, reason, Action.EXIT, float(requested[i]), 0.0))
+            out[i] = 0.0
         return out
 
-    def _rebalance(self, t: datetime, date: pd.Timestamp, deltas: pd.Series, snap: MarketSnapshot) -> list[Order]:
-        deltas = deltas[deltas.abs() > 1e-9]
-        sells = sorted(s for s, d in deltas.items() if d < 0)
-        buys = sorted(s for s, d in deltas.items() if d > 0)
-        sent = []
-        for seq, symbol in enumerate(sells + buys):
-            order = self._make_order(t, symbol, float(deltas[symbol]), float(snap.prices[symbol]), seq)
-            sent.append(self.orders.submit(order).order)
-        return sent
+    def _rebalance(self, t: datetime, bar: _Bar, deltas: np.ndarray) -> list[Order]:
+        """Orders for every non-zero delta, sells before buys (each side in symbol order)."""
+        symbols = bar.universe.symbols
+        sells = [i for i in np.flatnonzero(deltas < -1e-9)]
+        buys = [i for i in np.flatnonzero(deltas > 1e-9)]
+        orders = [
+            self._make_order(t, symbols[i], float(deltas[i]), float(bar.prices[i]), seq)
+            for seq, i in enumerate(sells + buys)
+        ]
+        return [r.order for r in self.orders.submit_many(orders)]
 
     def _protect(self, t: datetime, traded: set[str]) -> list[Order]:
         """Native protective stops where the broker has them (else stops are checked each bar)."""
@@ -214,6 +254,7 @@ class ExecutionEngine:
 
     def _make_order(self, t: datetime, symbol: str, delta: float, price: float, seq: int) -> Order:
         cfg = self.settings.orders
+        order_type, tif = self._order_style
         side = OrderSide.BUY if delta > 0 else OrderSide.SELL
         qty = Decimal(str(round(abs(delta), 6)))
         limit = None
@@ -224,23 +265,27 @@ class ExecutionEngine:
             client_order_id=make_client_order_id(self.strategy_name, self.run_id, t, symbol, seq),
             symbol=symbol,
             side=side,
-            type=OrderType(cfg.type),
+            type=order_type,
             qty=qty,
-            time_in_force=TimeInForce(cfg.time_in_force),
+            time_in_force=tif,
             limit_price=limit,
             created_at=self._clock(),
             decision_price=Decimal(str(round(price, 6))),
             tag="rebalance",
         )
 
-    def _snapshot(self, t: datetime) -> None:
+    def _snapshot(self, t: datetime) -> float:
+        """Journal the books at the close of the bar; returns the equity (next bar's start)."""
         p = self.portfolio
-        self.journal.record_equity(self.run_id, t, p.cash, p.equity, p.positions_value)
+        positions_value = p.positions_value
+        equity = p.cash + positions_value
+        self.journal.record_equity(self.run_id, t, p.cash, equity, positions_value)
         self.journal.record_positions(
             self.run_id,
             t,
             [(s, h.qty, h.avg_cost, p.prices.get(s)) for s, h in sorted(p.holdings.items())],
         )
+        return float(equity)
 
     # -- broker → core --------------------------------------------------------------------
 

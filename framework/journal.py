@@ -1,29 +1,36 @@
 """The journal: one SQLite file (WAL) holding every decision, intent, order, event and fill.
 
-Written *before* acting: the intent is stored before the broker is called, and every broker
-answer is stored before the engine acts on it, so a crash at any line loses nothing and a
-restart can rebuild the portfolio and the open orders exactly (:meth:`Journal.replay`).
+Written *before* acting: the intents of a decision are committed before the broker hears of
+any of them, and every broker answer is journaled before the engine acts on it, so a crash at
+any line loses nothing and a restart rebuilds the portfolio and the open orders exactly.
+
+Inside a transaction (:meth:`Journal.batch`) writes are queued and reach SQLite in bulk at the
+commit, or before any read; nothing inside a transaction was durable before its commit anyway,
+so queuing changes only the cost. An order row keeps the order's definition as first journaled
+(``order_json``) and its current state in columns; readers get both put together.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from framework.broker import OrderUpdate
 from framework.fills import Fill
 from framework.orders import Order
 
 SCHEMA_VERSION = 1
+MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,15 +70,82 @@ CREATE TABLE IF NOT EXISTS halt (
     since TEXT NOT NULL, scope TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
+CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
 """
 
+_UPSERT_ORDER = (
+    "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(client_order_id) DO UPDATE SET broker_order_id=excluded.broker_order_id,"
+    " filled_qty=excluded.filled_qty, filled_avg_price=excluded.filled_avg_price,"
+    " status=excluded.status, arrival_price=excluded.arrival_price, updated_at=excluded.updated_at"
+)
+_UPDATE_STATE = (
+    "UPDATE orders SET broker_order_id=?, filled_qty=?, filled_avg_price=?, status=?, arrival_price=?,"
+    " updated_at=? WHERE client_order_id=?"
+)
+_ORDER_COLUMNS = "order_json, status, broker_order_id, filled_qty, filled_avg_price, arrival_price, updated_at"
+_INSERT_EVENT = "INSERT INTO order_events (client_order_id, event, status, time, detail) VALUES (?,?,?,?,?)"
+_INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,IFNULL((SELECT MAX(seq) FROM fills), -1) + 1,?,?,?,?,?,?,?,?)"
 
+
+@lru_cache(maxsize=8192)
 def _iso(t: datetime) -> str:
+    """UTC ISO 8601 text (memoised: a bar's time is written with every row of the bar)."""
     return t.astimezone(UTC).isoformat()
 
 
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _order_row(run_id: str, order: Order, order_json: str) -> tuple[Any, ...]:
+    return (
+        order.client_order_id,
+        run_id,
+        order.broker_order_id,
+        order.symbol,
+        order.side.value,
+        order.type.value,
+        _s(order.qty),
+        _s(order.notional),
+        _s(order.limit_price),
+        _s(order.stop_price),
+        order.time_in_force.value,
+        str(order.filled_qty),
+        _s(order.filled_avg_price),
+        order.status.value,
+        _s(order.decision_price),
+        _s(order.arrival_price),
+        _iso(order.created_at),
+        _iso(order.updated_at) if order.updated_at else None,
+        order.tag,
+        order_json,
+    )
+
+
+def _state_row(order: Order) -> tuple[Any, ...]:
+    return (
+        order.broker_order_id,
+        str(order.filled_qty),
+        _s(order.filled_avg_price),
+        order.status.value,
+        _s(order.arrival_price),
+        _iso(order.updated_at) if order.updated_at else None,
+        order.client_order_id,
+    )
+
+
+def _restore(row: tuple[Any, ...]) -> Order:
+    """An order from its journaled definition and current state columns."""
+    text, status, broker_id, filled_qty, filled_avg, arrival, updated = row
+    return Order.from_json(text).restored(
+        status=status,
+        broker_order_id=broker_id,
+        filled_qty=filled_qty,
+        filled_avg_price=filled_avg,
+        arrival_price=arrival,
+        updated_at=updated,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +171,23 @@ class RunInfo:
 class Journal:
     """One journal per run (backtest) or per account (paper)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+        """``durable=False`` skips fsync (SQLite ``synchronous=OFF``): every commit still reaches
+        the operating system, so a killed process loses nothing, but a power cut may. For a
+        backtest, whose journal is rebuilt by running it again; an account's journal is durable."""
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
         self._db.executescript(SCHEMA)
         self._check_version()
         self._batch_depth = 0
+        self._queued: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in arrival order
+        self._queued_rows = 0
+        self._states: dict[str, tuple[Any, ...]] = {}  # client id -> latest state row (coalesced)
+        self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
 
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -118,28 +199,66 @@ class Journal:
             raise InputError(f"{self.path}: journal schema {row[0]}, this version reads {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        self._flush()
         self._db.close()
+
+    # -- transactions and the write queue ---------------------------------------------------
+
+    @property
+    def in_batch(self) -> bool:
+        return self._batch_depth > 0
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group writes of one bar in one transaction (durable at its end)."""
+        """Group writes in one transaction (durable at its end)."""
         self._batch_depth += 1
         if self._batch_depth == 1:
             self._db.execute("BEGIN")
         try:
             yield
-        except BaseException:
-            if self._batch_depth == 1:
-                self._db.execute("COMMIT")  # keep what was journaled before the failure
-            raise
-        else:
-            if self._batch_depth == 1:
-                self._db.execute("COMMIT")
         finally:
             self._batch_depth -= 1
+            if self._batch_depth == 0:  # on failure too: keep what was journaled before it
+                self._commit()
 
-    def _exec(self, sql: str, args: Iterable[Any] = ()) -> None:
-        self._db.execute(sql, tuple(args))
+    def _commit(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self._db.execute("COMMIT")
+
+    def _write(self, sql: str, row: tuple[Any, ...]) -> None:
+        if self._batch_depth:
+            self._queued.setdefault(sql, []).append(row)
+            self._queued_rows += 1
+            if self._queued_rows >= MAX_QUEUED_ROWS:
+                self._flush()
+        else:
+            self._db.execute(sql, row)
+
+    def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self._batch_depth:
+            self._queued.setdefault(sql, []).extend(rows)
+            self._queued_rows += len(rows)
+            if self._queued_rows >= MAX_QUEUED_ROWS:
+                self._flush()
+        else:
+            self._db.executemany(sql, rows)
+
+    def _flush(self) -> None:
+        """Queued rows into SQLite: inserts first (in order), then the orders' latest states."""
+        queued, states = self._queued, self._states
+        self._queued, self._states, self._queued_rows = {}, {}, 0
+        for sql, rows in queued.items():
+            self._db.executemany(sql, rows)
+        if states:
+            self._db.executemany(_UPDATE_STATE, list(states.values()))
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        self._flush()
+        return self._db.execute(sql, args)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -154,7 +273,7 @@ class Journal:
         data_fingerprint: str,
         started_at: datetime,
     ) -> None:
-        self._exec(
+        self._write(
             "INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?,?)",
             (
                 run_id,
@@ -169,7 +288,7 @@ class Journal:
 
     def run(self, run_id: str | None = None) -> RunInfo | None:
         sql = "SELECT run_id, kind, strategy, initial_cash, data_fingerprint FROM runs"
-        row = self._db.execute(
+        row = self._read(
             sql + (" WHERE run_id=?" if run_id else " ORDER BY started_at LIMIT 1"),
             (run_id,) if run_id else (),
         ).fetchone()
@@ -179,85 +298,67 @@ class Journal:
 
     # -- decisions ------------------------------------------------------------------------
 
-    def record_signals(self, run_id: str, time: datetime, signals: pd.Series) -> None:
-        clean = signals.dropna()
-        self._db.executemany(
+    def record_signals(self, run_id: str, time: datetime, symbols: Sequence[str], values: np.ndarray) -> None:
+        """One row per symbol with a view (NaN: none) at ``time``; ``values`` align to ``symbols``."""
+        when = _iso(time)
+        self._write_many(
             "INSERT INTO signals VALUES (?,?,?,?)",
-            [(run_id, _iso(time), str(s), float(v)) for s, v in clean.items()],
+            [(run_id, when, s, v) for s, v in zip(symbols, values.tolist(), strict=True) if v == v],
         )
 
     def record_risk_decisions(self, run_id: str, time: datetime, decisions: Iterable[Any]) -> None:
-        self._db.executemany(
+        when = _iso(time)
+        self._write_many(
             "INSERT INTO risk_decisions VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (run_id, _iso(time), d.symbol, str(d.reason), str(d.action), d.requested, d.approved, d.detail)
-                for d in decisions
-            ],
+            [(run_id, when, d.symbol, str(d.reason), str(d.action), d.requested, d.approved, d.detail)
+             for d in decisions],
         )
 
     # -- orders ---------------------------------------------------------------------------
 
     def record_intent(self, run_id: str, order: Order) -> None:
         """Before the broker hears of it: the order as we mean to send it."""
-        self._exec(
+        self.record_intents(run_id, [order])
+
+    def record_intents(self, run_id: str, orders: Sequence[Order]) -> None:
+        """Every order of a decision as we mean to send it, durable (committed) before the
+        broker hears of any, even inside a transaction. Rows still queued (other tables, other
+        orders' states) stay queued: only the intents must be durable before the send."""
+        if not orders:
+            return
+        encoded = [(order, order.to_json()) for order in orders]
+        self._db.executemany(
             "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
-            (order.client_order_id, run_id, _iso(order.created_at), order.to_json()),
+            [(o.client_order_id, run_id, _iso(o.created_at), text) for o, text in encoded],
         )
-        self.record_order(run_id, order)
-        if self._batch_depth:  # durable before the broker hears of it, even inside a bar's batch
+        self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, text) for o, text in encoded])
+        self._known.update(o.client_order_id for o in orders)
+        if self._batch_depth:
             self._db.execute("COMMIT")
             self._db.execute("BEGIN")
 
     def record_order(self, run_id: str, order: Order) -> None:
-        self._exec(
-            "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(client_order_id) DO UPDATE SET broker_order_id=excluded.broker_order_id,"
-            " filled_qty=excluded.filled_qty, filled_avg_price=excluded.filled_avg_price,"
-            " status=excluded.status, arrival_price=excluded.arrival_price,"
-            " updated_at=excluded.updated_at, order_json=excluded.order_json",
-            (
-                order.client_order_id,
-                run_id,
-                order.broker_order_id,
-                order.symbol,
-                order.side.value,
-                order.type.value,
-                _s(order.qty),
-                _s(order.notional),
-                _s(order.limit_price),
-                _s(order.stop_price),
-                order.time_in_force.value,
-                str(order.filled_qty),
-                _s(order.filled_avg_price),
-                order.status.value,
-                _s(order.decision_price),
-                _s(order.arrival_price),
-                _iso(order.created_at),
-                _iso(order.updated_at) if order.updated_at else None,
-                order.tag,
-                order.to_json(),
-            ),
-        )
+        """A new order (definition and state), or the new state of a journaled one."""
+        cid = order.client_order_id
+        if cid in self._known:
+            if self._batch_depth:
+                self._states[cid] = _state_row(order)
+            else:
+                self._db.execute(_UPDATE_STATE, _state_row(order))
+            return
+        self._states.pop(cid, None)
+        self._write(_UPSERT_ORDER, _order_row(run_id, order, order.to_json()))
+        self._known.add(cid)
 
     def record_event(self, client_order_id: str, event: str, status: str, time: datetime, detail: str = "") -> None:
-        self._exec(
-            "INSERT INTO order_events (client_order_id, event, status, time, detail) VALUES (?,?,?,?,?)",
-            (client_order_id, event, status, _iso(time), detail),
-        )
+        self._write(_INSERT_EVENT, (client_order_id, event, status, _iso(time), detail))
 
-    def record_update(self, run_id: str, update: OrderUpdate) -> None:
-        self.record_event(update.order.client_order_id, update.event.value, update.order.status.value, update.timestamp)
-        if update.fill is not None:
-            self.record_fill(update.fill)
-
-    def record_fill(self, fill: Fill) -> bool:
-        """False when the execution id is already journaled (a replayed update)."""
-        seq = self._db.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
-        cur = self._db.execute(
-            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",
+    def record_fill(self, fill: Fill) -> None:
+        """A fill already journaled (same execution id: a replayed update) is ignored."""
+        self._write(
+            _INSERT_FILL,
             (
                 fill.execution_id,
-                seq,
                 fill.client_order_id,
                 fill.broker_order_id,
                 fill.symbol,
@@ -268,19 +369,17 @@ class Journal:
                 _iso(fill.timestamp),
             ),
         )
-        return cur.rowcount == 1
 
     def orders(self, *, open_only: bool = False) -> list[Order]:
-        rows = self._db.execute("SELECT order_json FROM orders ORDER BY rowid")
-        found = [Order.from_json(r[0]) for r in rows]
+        found = [_restore(r) for r in self._read(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY rowid")]
         return [o for o in found if o.is_open] if open_only else found
 
     def order(self, client_order_id: str) -> Order | None:
-        row = self._db.execute("SELECT order_json FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
-        return Order.from_json(row[0]) if row else None
+        row = self._read(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
+        return _restore(row) if row else None
 
     def fills(self) -> list[Fill]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT execution_id, client_order_id, symbol, side, qty, price, time, commission,"
             " broker_order_id FROM fills ORDER BY seq"
         )
@@ -291,7 +390,7 @@ class Journal:
     def record_equity(
         self, run_id: str, time: datetime, cash: Decimal, equity: Decimal, positions_value: Decimal
     ) -> None:
-        self._exec(
+        self._write(
             "INSERT OR REPLACE INTO equity VALUES (?,?,?,?,?)",
             (run_id, _iso(time), str(cash), str(equity), str(positions_value)),
         )
@@ -299,9 +398,10 @@ class Journal:
     def record_positions(
         self, run_id: str, time: datetime, rows: Iterable[tuple[str, Decimal, Decimal, Decimal | None]]
     ) -> None:
-        self._db.executemany(
+        when = _iso(time)
+        self._write_many(
             "INSERT INTO positions VALUES (?,?,?,?,?,?)",
-            [(run_id, _iso(time), s, str(q), str(c), _s(p)) for s, q, c, p in rows],
+            [(run_id, when, s, str(q), str(c), _s(p)) for s, q, c, p in rows],
         )
 
     def equity_curve(self, run_id: str | None = None) -> pd.DataFrame:
@@ -309,6 +409,7 @@ class Journal:
         args: tuple[Any, ...] = ()
         if run_id:
             sql, args = sql + " WHERE run_id=?", (run_id,)
+        self._flush()
         frame = pd.read_sql_query(sql + " ORDER BY time", self._db, params=args)
         for column in ("cash", "equity", "positions_value"):
             frame[column] = frame[column].astype(float)
@@ -330,14 +431,15 @@ class Journal:
             "halt",
         }:
             raise ValueError(f"unknown journal table {name!r}")
+        self._flush()
         return pd.read_sql_query(f"SELECT * FROM {name}", self._db)
 
     # -- halt -----------------------------------------------------------------------------
 
     def set_halt(self, halted: bool, reason: str, since: datetime, scope: str = "persistent") -> None:
-        self._exec("INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?)", (int(halted), reason, _iso(since), scope))
+        self._write("INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?)", (int(halted), reason, _iso(since), scope))
         self.record_event("*", "halt" if halted else "resume", scope, since, reason)
 
     def halt_state(self) -> HaltState:
-        row = self._db.execute("SELECT halted, reason, since, scope FROM halt WHERE id=1").fetchone()
+        row = self._read("SELECT halted, reason, since, scope FROM halt WHERE id=1").fetchone()
         return HaltState(bool(row[0]), row[1], row[2], row[3]) if row else HaltState(False)

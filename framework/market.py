@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,48 +10,77 @@ import numpy as np
 import pandas as pd
 
 from framework.data import MarketData, session_time
+from framework.universe import Universe
 
 TRADING_DAYS = 252
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MarketSnapshot:
-    """Prices at the decision time t (close of t) and trailing annualised volatility.
+    """Prices at the decision time t (close of t) and trailing annualised volatility, aligned
+    to ``universe``.
 
-    ``prices`` holds only symbols that traded at t; a symbol missing from it cannot be bought
-    (delisted or not yet listed).
+    A NaN price means the symbol did not trade at t (delisted or not yet listed): it cannot be
+    traded this bar and any position in it is held.
     """
 
     time: datetime
-    prices: pd.Series
-    volatility: pd.Series
+    universe: Universe
+    prices: np.ndarray
+    volatility: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.universe)
+        if self.prices.shape != (n,) or self.volatility.shape != (n,):
+            raise ValueError(f"snapshot arrays must have shape ({n},) like the universe")
+
+    @classmethod
+    def of(
+        cls,
+        time: datetime,
+        prices: Mapping[str, float] | pd.Series,
+        volatility: Mapping[str, float] | pd.Series | None = None,
+    ) -> MarketSnapshot:
+        """A snapshot from labelled prices (and volatilities), for callers outside a run."""
+        universe = Universe.of(prices.keys())
+        vol = universe.vector(volatility, fill=np.nan) if volatility is not None else np.full(len(universe), np.nan)
+        return cls(time, universe, universe.vector(prices), vol)
+
+    @property
+    def tradable(self) -> np.ndarray:
+        return ~np.isnan(self.prices)
 
     @property
     def symbols(self) -> list[str]:
-        return list(self.prices.index)
+        """Symbols with a price at t."""
+        return [s for s, ok in zip(self.universe.symbols, self.tradable, strict=True) if ok]
+
+    def price_of(self, symbol: str) -> float:
+        return float(self.prices[self.universe.position(symbol)]) if symbol in self.universe else float("nan")
+
+    def without(self, symbols: list[str]) -> MarketSnapshot:
+        """The same snapshot with ``symbols`` untradable (a delisting closed out today)."""
+        if not symbols:
+            return self
+        prices = self.prices.copy()
+        for symbol in symbols:
+            if symbol in self.universe:
+                prices[self.universe.position(symbol)] = np.nan
+        return MarketSnapshot(self.time, self.universe, prices, self.volatility)
 
 
 class SnapshotBuilder:
     """Builds snapshots from history; the rolling maths is done once, vectorised, up front."""
 
     def __init__(self, history: MarketData, volatility_lookback: int = 20) -> None:
-        self._close = history.close
-        returns = history.close.pct_change(fill_method=None)
-        self._vol = returns.rolling(volatility_lookback, min_periods=max(2, volatility_lookback // 2)).std() * np.sqrt(
-            TRADING_DAYS
-        )
-        self._index = {ts: i for i, ts in enumerate(history.close.index)}
-        self._symbols = history.close.columns
-        self._close_values = history.close.to_numpy()
-        self._vol_values = self._vol.to_numpy()
+        close = history.close.reindex(columns=sorted(history.close.columns))
+        returns = close.pct_change(fill_method=None)
+        vol = returns.rolling(volatility_lookback, min_periods=max(2, volatility_lookback // 2)).std()
+        self.universe = Universe(tuple(close.columns))
+        self._index = {ts: i for i, ts in enumerate(close.index)}
+        self._close = np.ascontiguousarray(close.to_numpy(dtype=float))
+        self._vol = np.ascontiguousarray(vol.to_numpy(dtype=float) * np.sqrt(TRADING_DAYS))
 
     def at(self, date: pd.Timestamp) -> MarketSnapshot:
         i = self._index[pd.Timestamp(date)]
-        close = self._close_values[i]
-        traded = ~np.isnan(close)
-        symbols = self._symbols[traded]
-        return MarketSnapshot(
-            time=session_time(date),
-            prices=pd.Series(close[traded], index=symbols),
-            volatility=pd.Series(self._vol_values[i][traded], index=symbols),
-        )
+        return MarketSnapshot(session_time(date), self.universe, self._close[i], self._vol[i])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -86,11 +86,20 @@ class OrderManager:
 
     def submit(self, order: Order) -> SubmitResult:
         """Journal the intent, then send; on ambiguity look up before resending."""
-        if order.client_order_id not in self.orders:
-            self.journal.record_intent(self.run_id, order)
+        return self.submit_many([order])[0]
+
+    def submit_many(self, orders: Sequence[Order]) -> list[SubmitResult]:
+        """Journal every new intent in one durable commit, then send each in the given order.
+
+        A crash part-way leaves the unsent ones journaled as ``created``: a restart looks each
+        up by client id and sends only what the broker does not have (:meth:`resolve_pending`).
+        """
+        fresh = [o for o in orders if o.client_order_id not in self.orders]
+        self.journal.record_intents(self.run_id, fresh)
+        for order in fresh:
             self.orders[order.client_order_id] = order
             self._open[order.client_order_id] = order
-        return self._send(self.orders[order.client_order_id])
+        return [self._send(self.orders[o.client_order_id]) for o in orders]
 
     def _send(self, order: Order) -> SubmitResult:
         for attempt in range(self.config.max_retries + 1):
@@ -147,32 +156,51 @@ class OrderManager:
         )
         return order
 
-    def _adopt(self, broker_view: Order) -> Order:
-        """Merge the broker's view of an order into ours, along the transition table."""
+    def _adopt(self, broker_view: Order, event: str = "ack", when: datetime | None = None) -> Order:
+        """Merge the broker's view of an order into ours, along the transition table.
+
+        The event is always journaled; the order row only when something in it changed.
+        """
         ours = self.orders.get(broker_view.client_order_id)
         if ours is None:
-            return self._store(broker_view, "adopted")
-        merged = ours.evolve(
-            broker_order_id=broker_view.broker_order_id or ours.broker_order_id,
-            filled_qty=max(ours.filled_qty, broker_view.filled_qty),
-            filled_avg_price=broker_view.filled_avg_price or ours.filled_avg_price,
-            arrival_price=broker_view.arrival_price or ours.arrival_price,
-            updated_at=broker_view.updated_at or self._clock(),
-        )
+            return self._store(broker_view, "adopted" if event == "ack" else event)
+        status = ours.status
         if broker_view.status != ours.status:
             if can_transition(ours.status, broker_view.status):
-                merged = merged.transition(broker_view.status)
+                status = broker_view.status
             else:
                 log.warning(
                     "ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id
                 )
-        return self._store(merged, "ack")
+        broker_id = broker_view.broker_order_id or ours.broker_order_id
+        filled = max(ours.filled_qty, broker_view.filled_qty)
+        avg = broker_view.filled_avg_price or ours.filled_avg_price
+        arrival = broker_view.arrival_price or ours.arrival_price
+        if (status, broker_id, filled, avg, arrival) == (
+            ours.status, ours.broker_order_id, ours.filled_qty, ours.filled_avg_price, ours.arrival_price
+        ):
+            self.journal.record_event(ours.client_order_id, event, status.value, when or self._clock())
+            return ours
+        updated = broker_view.updated_at or self._clock()
+        changes = {"broker_order_id": broker_id, "filled_qty": filled, "filled_avg_price": avg,
+                   "arrival_price": arrival, "updated_at": updated}
+        if (status, broker_id, filled, avg, arrival, updated) == (
+            broker_view.status, broker_view.broker_order_id, broker_view.filled_qty, broker_view.filled_avg_price,
+            broker_view.arrival_price, broker_view.updated_at,
+        ):
+            merged = broker_view  # the broker's view already is the merge (the usual case)
+        elif status is not ours.status:
+            merged = ours.transition(status, **changes)
+        else:
+            merged = ours.evolve(**changes)
+        return self._store(merged, event)
 
     def on_update(self, update: OrderUpdate) -> Order:
         """Apply one broker update; stale or out-of-order updates never move state back."""
-        self.journal.record_update(self.run_id, update)
+        if update.fill is not None:
+            self.journal.record_fill(update.fill)
         try:
-            return self._adopt(update.order)
+            return self._adopt(update.order, update.event.value, update.timestamp)
         except IllegalTransition:  # pragma: no cover - _adopt checks first
             return self.orders[update.order.client_order_id]
 

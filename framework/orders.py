@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Self
 
 from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import IllegalTransition, InvalidOrder
-from framework.serialization import from_dict, from_json, to_decimal, to_dict, to_json, to_utc
+from framework.serialization import from_dict, from_json, to_decimal, to_dict, to_utc
 
 S = OrderStatus
 
@@ -141,23 +144,24 @@ class Order:
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
 
-    def _coerce(self) -> None:
+    def _coerce(self, names: Iterable[str] | None = None) -> None:
+        """Normalise field types (all typed fields, or just ``names`` after an evolve)."""
         set_ = object.__setattr__
-        set_(self, "side", OrderSide(self.side))
-        set_(self, "type", OrderType(self.type))
-        set_(self, "time_in_force", TimeInForce(self.time_in_force))
-        set_(self, "status", OrderStatus(self.status))
-        for name in ("qty", "notional", "limit_price", "stop_price", "trail_price",
-                     "trail_percent", "filled_avg_price", "decision_price", "arrival_price"):
+        for name, coerce, optional in _TYPED if names is None else _typed(names):
             value = getattr(self, name)
-            if value is not None:
-                set_(self, name, to_decimal(value, field=name))
-        set_(self, "filled_qty", to_decimal(self.filled_qty, field="filled_qty"))
-        set_(self, "created_at", to_utc(self.created_at, field="created_at"))
-        if self.updated_at is not None:
-            set_(self, "updated_at", to_utc(self.updated_at, field="updated_at"))
+            if value is not None or not optional:
+                set_(self, name, coerce(value, name))
 
     def _problem(self) -> str | None:
+        return self._definition_problem() or self._state_problem()
+
+    def _state_problem(self) -> str | None:
+        """The invariants a change of state (status, fills, broker id) can break."""
+        if self.filled_qty < 0 or (self.qty is not None and self.filled_qty > self.qty):
+            return f"filled_qty {self.filled_qty} outside [0, qty]"
+        return None
+
+    def _definition_problem(self) -> str | None:
         if not 0 < len(self.client_order_id) <= MAX_CLIENT_ORDER_ID:
             return f"client_order_id must be 1-{MAX_CLIENT_ORDER_ID} characters"
         if not _SYMBOL.match(self.symbol or ""):
@@ -196,8 +200,6 @@ class Order:
             self.type is OrderType.LIMIT and self.time_in_force is TimeInForce.DAY
         ):
             return "extended_hours needs a day limit order"
-        if self.filled_qty < 0 or (self.qty is not None and self.filled_qty > self.qty):
-            return f"filled_qty {self.filled_qty} outside [0, qty]"
         return None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -217,13 +219,34 @@ class Order:
     def transition(self, status: OrderStatus, **changes: Any) -> Order:
         """The order after a status step; raises :class:`IllegalTransition` off the table."""
         check_transition(self.status, status, order_id=self.client_order_id)
-        return dataclasses.replace(self, status=status, **changes)
+        return self._replaced({"status": status, **changes})
 
     def evolve(self, **changes: Any) -> Order:
         """A copy with non-status fields changed (broker id, arrival price, ...)."""
         if "status" in changes:
             raise ValueError("use transition() to change status")
-        return dataclasses.replace(self, **changes)
+        return self._replaced(changes)
+
+    def _replaced(self, changes: dict[str, Any]) -> Order:
+        """``dataclasses.replace`` that coerces only what changed (the rest was validated when
+        this order was built), then checks every invariant again."""
+        unknown = changes.keys() - _FIELD_SET
+        if unknown:
+            raise TypeError(f"Order has no field(s) {sorted(unknown)}")
+        new = object.__new__(Order)
+        set_ = object.__setattr__
+        for name in _FIELD_NAMES:
+            set_(new, name, changes[name] if name in changes else getattr(self, name))
+        try:
+            new._coerce(changes)
+        except ValueError as e:
+            raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
+        # The definition was checked when this order was built; a change of state alone can
+        # only break the state's invariants.
+        reason = new._state_problem() if changes.keys() <= _STATE_FIELDS else new._problem()
+        if reason:
+            raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
+        return new
 
     # -- serialization ---------------------------------------------------------------------
 
@@ -235,13 +258,87 @@ class Order:
         return from_dict(cls, data)
 
     def to_json(self) -> str:
-        return to_json(self)
+        """Same text as :func:`framework.serialization.to_json` (sorted keys, compact), built
+        without the generic walk: orders are journaled on every decision."""
+        row = {}
+        for name, kind in _JSON_FIELDS:
+            value = getattr(self, name)
+            if value is not None and kind:
+                value = value.isoformat() if kind == "time" else (value.value if kind == "enum" else str(value))
+            row[name] = value
+        return json.dumps(row, separators=(",", ":"))
+
+    def restored(self, **state: Any) -> Order:
+        """This order in a journaled state (status, fills, broker id): a restore from the
+        journal, not a step, so the transition table is not consulted; invariants still are."""
+        unknown = state.keys() - _STATE_FIELDS
+        if unknown:
+            raise ValueError(f"not order state: {sorted(unknown)}")
+        return self._replaced(state)
 
     @classmethod
     def from_json(cls, text: str) -> Self:
         return from_json(cls, text)
 
 
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Order))
+_FIELD_SET = frozenset(_FIELD_NAMES)
+#: The fields that change over an order's life; everything else is its definition.
+_STATE_FIELDS = frozenset(
+    {"status", "broker_order_id", "filled_qty", "filled_avg_price", "arrival_price", "updated_at"}
+)
+_OPTIONAL = frozenset(f.name for f in dataclasses.fields(Order) if f.default is None)  # `X | None = None`
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    return to_decimal(value, field=name)
+
+
+def _utc(value: object, name: str) -> datetime:
+    return to_utc(value, field=name)  # type: ignore[arg-type]
+
+
+def _enum(cls: type[Any]) -> Callable[[object, str], Any]:
+    return lambda value, _name: value if type(value) is cls else cls(value)
+
+
+#: How each typed field is normalised on construction (str and bool fields are taken as given).
+_COERCE: dict[str, Callable[[Any, str], Any]] = {
+    "side": _enum(OrderSide),
+    "type": _enum(OrderType),
+    "time_in_force": _enum(TimeInForce),
+    "status": _enum(OrderStatus),
+    **{name: _decimal for name in ("qty", "notional", "limit_price", "stop_price", "trail_price", "trail_percent",
+                                    "filled_qty", "filled_avg_price", "decision_price", "arrival_price")},
+    "created_at": _utc,
+    "updated_at": _utc,
+}
+
+
+#: (field, how to normalise it, may it be None) for every typed field, in declaration order.
+_TYPED: tuple[tuple[str, Callable[[Any, str], Any], bool], ...] = tuple(
+    (name, _COERCE[name], name in _OPTIONAL) for name in _FIELD_NAMES if name in _COERCE
+)
+_TYPED_BY_NAME = {entry[0]: entry for entry in _TYPED}
+
+
+def _typed(names: Iterable[str]) -> list[tuple[str, Callable[[Any, str], Any], bool]]:
+    return [_TYPED_BY_NAME[name] for name in names if name in _TYPED_BY_NAME]
+
+
+def _json_kind(name: str) -> str:
+    kind = _COERCE.get(name)
+    if kind is _decimal:
+        return "decimal"
+    if kind is _utc:
+        return "time"
+    return "enum" if kind is not None else ""
+
+
+_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((name, _json_kind(name)) for name in sorted(_FIELD_NAMES))
+
+
+@lru_cache(maxsize=4096)
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", text)
 
@@ -254,8 +351,14 @@ def make_client_order_id(
 
     Readable prefix for people, hash of every component for uniqueness; ≤ 48 characters.
     """
-    when = to_utc(bar_time)
-    key = f"{strategy}|{run_id}|{when.isoformat()}|{symbol}|{sequence}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    stem = f"{_slug(strategy)[:8]}-{when:%Y%m%d}-{_slug(symbol)[:6]}-{sequence}"
+    key_prefix, stem_prefix = _id_prefixes(strategy, run_id, bar_time)
+    digest = hashlib.sha256(f"{key_prefix}|{symbol}|{sequence}".encode()).hexdigest()[:12]
+    stem = f"{stem_prefix}-{_slug(symbol)[:6]}-{sequence}"
     return f"{stem[: MAX_CLIENT_ORDER_ID - 13]}-{digest}"
+
+
+@lru_cache(maxsize=256)
+def _id_prefixes(strategy: str, run_id: str, bar_time: datetime) -> tuple[str, str]:
+    """The parts of a client id shared by every order of one decision."""
+    when = to_utc(bar_time)
+    return f"{strategy}|{run_id}|{when.isoformat()}", f"{_slug(strategy)[:8]}-{when:%Y%m%d}"

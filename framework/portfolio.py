@@ -10,10 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from framework.fills import Fill
 from framework.positions import Position
+from framework.universe import Universe
 
 ZERO = Decimal(0)
 
@@ -100,6 +102,16 @@ class Portfolio:
         for symbol, price in prices.items():
             if price == price:  # not NaN
                 self.prices[symbol] = Decimal(str(price))
+        self._mark_high_waters()
+
+    def mark_vector(self, universe: Universe, prices: np.ndarray) -> None:
+        """:meth:`mark` from prices aligned to ``universe`` (NaN: no price, keep the last)."""
+        self.prices.update(
+            {s: Decimal(repr(p)) for s, p in zip(universe.symbols, prices.tolist(), strict=True) if p == p}
+        )
+        self._mark_high_waters()
+
+    def _mark_high_waters(self) -> None:
         for symbol, h in self.holdings.items():
             p = self.prices.get(symbol)
             if p is not None:
@@ -123,6 +135,21 @@ class Portfolio:
     @property
     def unrealised(self) -> Decimal:
         return sum((self.market_value(s) - h.cost for s, h in self.holdings.items()), ZERO)
+
+    def vectors(self, universe: Universe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Signed quantity, average cost and high-water mark of each symbol, aligned to
+        ``universe`` (0 where nothing is held)."""
+        qty, avg, high = (np.zeros(len(universe)) for _ in range(3))
+        for symbol, h in self.holdings.items():
+            i = universe.position(symbol)
+            qty[i], avg[i], high[i] = float(h.qty), float(h.avg_cost), float(h.high_water)
+        return qty, avg, high
+
+    def quantity_vector(self, universe: Universe) -> np.ndarray:
+        qty = np.zeros(len(universe))
+        for symbol, h in self.holdings.items():
+            qty[universe.position(symbol)] = float(h.qty)
+        return qty
 
     def quantities(self) -> pd.Series:
         return pd.Series({s: float(h.qty) for s, h in sorted(self.holdings.items())}, dtype=float)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-import pandas as pd
 
 from framework.config.execution import RiskConfig
 from framework.sizing import round_qty
+from framework.universe import Universe
 
 
 class Reason(StrEnum):
@@ -49,18 +49,21 @@ class RiskDecision:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RiskContext:
-    current: pd.Series  # signed quantities held (plus pending orders)
-    prices: pd.Series  # decision prices
+    """Arrays aligned to ``universe``."""
+
+    universe: Universe
+    current: np.ndarray  # signed quantities held (plus pending orders)
+    prices: np.ndarray  # decision prices; NaN: not tradable at t
     equity: float
     buying_power: float
     halted: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class RiskResult:
-    approved: pd.Series
+    approved: np.ndarray  # aligned to the context's universe
     decisions: list[RiskDecision] = field(default_factory=list)
 
 
@@ -75,6 +78,7 @@ class RiskManager:
         self.config = config
         self.sectors = dict(sectors)
         self.fractional = fractional
+        self._codes: dict[Universe, tuple[np.ndarray, int]] = {}
 
     # -- account guards -------------------------------------------------------------------
 
@@ -89,46 +93,51 @@ class RiskManager:
 
     # -- pre-trade checks -----------------------------------------------------------------
 
-    def check(self, requested: pd.Series, ctx: RiskContext) -> RiskResult:
-        """Approved targets and one decision per target a limit changed (numpy inside)."""
-        symbols = requested.index.union(ctx.current.index[ctx.current != 0]).sort_values()
-        cur = ctx.current.reindex(symbols).fillna(0.0).to_numpy(dtype=float)
-        req = requested.reindex(symbols).astype(float).to_numpy()
-        t = np.where(np.isnan(req), cur, req)
-        price = ctx.prices.reindex(symbols).astype(float).to_numpy()
-        sector = np.array([self.sectors.get(s, "Unknown") for s in symbols], dtype=object)
-        run = _Run(list(symbols), cur, price, sector, ctx, self.config, self.fractional)
-        for step in (
-            run.no_price,
-            run.halted,
-            run.min_price,
-            run.position_weight,
-            run.sector,
-            run.gross,
-            run.net,
-            run.order_notional,
-            run.growth_recheck,
-            run.buying_power,
-            run.max_orders,
-        ):
+    def _sector_codes(self, universe: Universe) -> tuple[np.ndarray, int]:
+        """Each symbol's sector as a small integer (computed once per universe)."""
+        cached = self._codes.get(universe)
+        if cached is None:
+            names = [self.sectors.get(s, "Unknown") for s in universe.symbols]
+            _, codes = np.unique(np.array(names, dtype=object), return_inverse=True)
+            cached = self._codes[universe] = (codes.astype(np.intp), int(codes.max(initial=-1)) + 1)
+        return cached
+
+    def check(self, requested: np.ndarray, ctx: RiskContext) -> RiskResult:
+        """Approved targets and one decision per target a limit changed."""
+        cur = np.asarray(ctx.current, dtype=float)
+        t = np.where(np.isnan(requested), cur, requested)
+        codes, n_sectors = self._sector_codes(ctx.universe)
+        run = _Run(ctx.universe.symbols, cur, np.asarray(ctx.prices, dtype=float), codes, n_sectors, ctx, self.config,
+                   self.fractional)
+        t = run.min_price(run.halted(run.no_price(t)))
+        if run.exposure_caps_bind(t):
+            t = run.net(run.gross(run.sector(run.position_weight(t))))
+        for step in (run.order_notional, run.growth_recheck, run.buying_power, run.max_orders):
             t = step(t)
-        return RiskResult(approved=pd.Series(t, index=symbols), decisions=run.decisions)
+        return RiskResult(approved=t, decisions=run.decisions)
 
 
 class _Run:
-    """One pass of the checks over aligned arrays (targets t, current c, prices p)."""
+    """One pass of the checks over aligned arrays (targets t, current c, prices p).
+
+    Each check returns its input unchanged (the same object) when its limit is not touched,
+    so a quiet bar costs a few reductions per check.
+    """
 
     def __init__(
         self,
-        symbols: list[str],
+        symbols: tuple[str, ...],
         cur: np.ndarray,
         price: np.ndarray,
-        sector: np.ndarray,
+        sector_codes: np.ndarray,
+        n_sectors: int,
         ctx: RiskContext,
         config: RiskConfig,
         fractional: bool,
     ) -> None:
-        self.symbols, self.c, self.p, self.sector_of = symbols, cur, price, sector
+        self.symbols, self.c, self.p = symbols, cur, price
+        self.p0 = np.where(np.isnan(price), 0.0, price)  # untradable: worth nothing to a limit
+        self.sector_of, self.n_sectors = sector_codes, n_sectors
         self.ctx, self.cfg, self.fractional = ctx, config, fractional
         self.equity = max(ctx.equity, 0.0)
         self.decisions: list[RiskDecision] = []
@@ -145,9 +154,14 @@ class _Run:
         """Scale targets toward zero by ``factor`` (≤ 1), rounded toward zero."""
         return np.where(factor < 1, round_qty(t * factor, self.fractional), t)
 
+    def _by_sector(self, value: np.ndarray) -> np.ndarray:
+        return np.bincount(self.sector_of, weights=value, minlength=self.n_sectors)
+
     def no_price(self, t: np.ndarray) -> np.ndarray:
-        out = np.where(np.isnan(self.p), self.c, t)
-        return self._record(t, out, Reason.NO_PRICE, "no price at t: hold")
+        untradable = np.isnan(self.p)
+        if not (untradable & (t != self.c)).any():
+            return t
+        return self._record(t, np.where(untradable, self.c, t), Reason.NO_PRICE, "no price at t: hold")
 
     def halted(self, t: np.ndarray) -> np.ndarray:
         if not self.ctx.halted:
@@ -158,37 +172,54 @@ class _Run:
 
     def min_price(self, t: np.ndarray) -> np.ndarray:
         c = self.c
-        growing = (np.abs(t) > np.abs(c)) | ((np.sign(t) != np.sign(c)) & (t != 0))
         cheap = np.nan_to_num(self.p, nan=np.inf) < self.cfg.min_price
+        if not cheap.any():
+            return t
+        growing = (np.abs(t) > np.abs(c)) | ((np.sign(t) != np.sign(c)) & (t != 0))
         keep = np.where(np.sign(c) == np.sign(t), c, 0.0)
         return self._record(t, np.where(growing & cheap, keep, t), Reason.MIN_PRICE, f"price < {self.cfg.min_price}")
 
-    def _cap_factor(self, value: np.ndarray, cap: float) -> np.ndarray:
+    def _cap(self, t: np.ndarray, value: np.ndarray, cap: float, reason: Reason) -> np.ndarray:
+        """Shrink every target whose ``value`` exceeds ``cap`` down to it."""
+        over = value > cap
+        if not over.any():
+            return t
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(value > cap, cap / value, 1.0)
+            factor = np.where(over, cap / value, 1.0)
+        return self._record(t, self._shrink(t, factor), reason)
+
+    def exposure_caps_bind(self, t: np.ndarray) -> bool:
+        """Whether any of the four exposure checks below would change ``t``: each changes its
+        input only when its own cap binds, so when none binds here none binds after another."""
+        cfg, eq = self.cfg, self.equity
+        signed = t * self.p0
+        value = np.abs(signed)
+        return bool(
+            (value > cfg.max_position_weight * eq).any()
+            or (len(t) and (self._by_sector(value) > cfg.max_sector_exposure * eq).any())
+            or float(value.sum()) > cfg.max_gross_exposure * eq
+            or abs(float(signed.sum())) > cfg.max_net_exposure * eq
+        )
 
     def position_weight(self, t: np.ndarray) -> np.ndarray:
-        value = np.nan_to_num(np.abs(t * self.p))
-        factor = self._cap_factor(value, self.cfg.max_position_weight * self.equity)
-        return self._record(t, self._shrink(t, factor), Reason.POSITION_WEIGHT)
+        value = np.abs(t * self.p0)
+        return self._cap(t, value, self.cfg.max_position_weight * self.equity, Reason.POSITION_WEIGHT)
 
     def sector(self, t: np.ndarray) -> np.ndarray:
         if not len(t):
             return t
-        value = np.nan_to_num(np.abs(t * self.p))
-        codes, inverse = np.unique(self.sector_of, return_inverse=True)
-        totals = np.bincount(inverse, weights=value, minlength=len(codes))[inverse]
-        factor = self._cap_factor(totals, self.cfg.max_sector_exposure * self.equity)
-        return self._record(t, self._shrink(t, factor), Reason.SECTOR_EXPOSURE)
+        totals = self._by_sector(np.abs(t * self.p0))[self.sector_of]
+        return self._cap(t, totals, self.cfg.max_sector_exposure * self.equity, Reason.SECTOR_EXPOSURE)
 
     def gross(self, t: np.ndarray) -> np.ndarray:
-        total = float(np.nan_to_num(np.abs(t * self.p)).sum())
+        total = float(np.abs(t * self.p0).sum())
         cap = self.cfg.max_gross_exposure * self.equity
-        factor = np.full(len(t), cap / total if total > cap else 1.0)
-        return self._record(t, self._shrink(t, factor), Reason.GROSS_EXPOSURE)
+        if total <= cap:
+            return t
+        return self._record(t, self._shrink(t, np.full(len(t), cap / total)), Reason.GROSS_EXPOSURE)
 
     def net(self, t: np.ndarray) -> np.ndarray:
-        value = np.nan_to_num(t * self.p)
+        value = t * self.p0
         net, cap = float(value.sum()), self.cfg.max_net_exposure * self.equity
         if abs(net) <= cap:
             return t
@@ -201,24 +232,24 @@ class _Run:
     def order_notional(self, t: np.ndarray) -> np.ndarray:
         cap = self.cfg.max_order_notional
         delta = t - self.c
+        over = np.abs(delta * self.p0) > cap
+        if not over.any():
+            return t
         with np.errstate(divide="ignore", invalid="ignore"):
             allowed = round_qty(np.nan_to_num(cap / self.p, posinf=0.0), self.fractional)
         clipped = self.c + np.sign(delta) * np.minimum(np.abs(delta), allowed)
-        over = np.nan_to_num(np.abs(delta * self.p)) > cap
         return self._record(t, np.where(over, clipped, t), Reason.ORDER_NOTIONAL, f"order notional > {cap}")
 
     def _breach(self, a: np.ndarray) -> Reason | None:
         """The first exposure limit ``a`` breaches beyond what the current book already does."""
-        cfg, eq, c, p = self.cfg, self.equity, self.c, np.nan_to_num(self.p)
-        value, now = a * p, c * p
+        cfg, eq = self.cfg, self.equity
+        value, now = a * self.p0, self.c * self.p0
         if np.abs(value).sum() > max(cfg.max_gross_exposure * eq, np.abs(now).sum()) + 1e-6:
             return Reason.GROSS_EXPOSURE
         if abs(value.sum()) > max(cfg.max_net_exposure * eq, abs(now.sum())) + 1e-6:
             return Reason.NET_EXPOSURE
         if len(a):
-            codes, inv = np.unique(self.sector_of, return_inverse=True)
-            after = np.bincount(inv, weights=np.abs(value), minlength=len(codes))
-            before = np.bincount(inv, weights=np.abs(now), minlength=len(codes))
+            after, before = self._by_sector(np.abs(value)), self._by_sector(np.abs(now))
             if (after > np.maximum(cfg.max_sector_exposure * eq, before) + 1e-6).any():
                 return Reason.SECTOR_EXPOSURE
         return None
@@ -226,6 +257,8 @@ class _Run:
     def growth_recheck(self, t: np.ndarray) -> np.ndarray:
         """Clipping some orders (notional cap) can leave others' growth over an exposure cap:
         scale the growth of growing positions back until every cap holds again."""
+        if not self.decisions:
+            return t  # nothing was clipped: the caps above hold as they left them
         reason = self._breach(t)
         if reason is None:
             return t
@@ -240,8 +273,10 @@ class _Run:
 
     def buying_power(self, t: np.ndarray) -> np.ndarray:
         """Growing positions may use buying power plus what this cycle's reductions free."""
-        c, p = self.c, np.nan_to_num(self.p)
+        c, p = self.c, self.p0
         opening = np.abs(t) > np.abs(c)
+        if not opening.any():
+            return t
         need = float(((np.abs(t) - np.abs(c)) * p)[opening].sum())
         freed = float((np.clip(np.abs(c) - np.abs(t), 0, None) * p).sum())
         available = max(self.ctx.buying_power, 0.0) + freed
@@ -267,26 +302,23 @@ class _Run:
 
 
 def stop_exits(
-    positions: pd.Series,
-    avg_cost: pd.Series,
-    high_water: pd.Series,
-    prices: pd.Series,
+    universe: Universe,
+    positions: np.ndarray,
+    avg_cost: np.ndarray,
+    high_water: np.ndarray,
+    prices: np.ndarray,
     config: RiskConfig,
 ) -> dict[str, Reason]:
-    """Positions whose stop loss or trailing stop is hit at the decision price (bar-checked)."""
-    hits: dict[str, Reason] = {}
-    for symbol, qty in positions[positions != 0].items():
-        price = prices.get(symbol)
-        if price is None or np.isnan(price):
-            continue
-        direction = 1.0 if qty > 0 else -1.0
-        if config.stop_loss is not None:
-            level = avg_cost[symbol] * (1 - direction * config.stop_loss)
-            if direction * (price - level) <= 0:
-                hits[symbol] = Reason.STOP_LOSS
-                continue
-        if config.trailing_stop is not None and symbol in high_water:
-            level = high_water[symbol] * (1 - direction * config.trailing_stop)
-            if direction * (price - level) <= 0:
-                hits[symbol] = Reason.TRAILING_STOP
-    return hits
+    """Positions whose stop loss or trailing stop is hit at the decision price (bar-checked),
+    in symbol order; arrays aligned to ``universe``."""
+    direction = np.sign(positions)
+    live = (direction != 0) & ~np.isnan(prices)
+    stop = np.zeros(len(positions), dtype=bool)
+    trail = np.zeros(len(positions), dtype=bool)
+    if config.stop_loss is not None:
+        stop = live & (direction * (prices - avg_cost * (1 - direction * config.stop_loss)) <= 0)
+    if config.trailing_stop is not None:
+        trail = live & ~stop & (direction * (prices - high_water * (1 - direction * config.trailing_stop)) <= 0)
+    hits = {universe.symbols[i]: Reason.STOP_LOSS for i in np.flatnonzero(stop)}
+    hits.update({universe.symbols[i]: Reason.TRAILING_STOP for i in np.flatnonzero(trail)})
+    return dict(sorted(hits.items()))

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 def to_decimal(value: object, *, field: str = "value") -> Decimal:
     """A Decimal from a Decimal, int, str or float (floats through their shortest repr)."""
+    if type(value) is Decimal and value.is_finite():
+        return value  # the common case, first
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
@@ -41,6 +43,8 @@ def to_decimal(value: object, *, field: str = "value") -> Decimal:
 
 def to_utc(value: datetime | str, *, field: str = "timestamp") -> datetime:
     """An aware UTC datetime; naive timestamps are refused rather than guessed."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, first
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if not isinstance(value, datetime):
@@ -50,7 +54,15 @@ def to_utc(value: datetime | str, *, field: str = "timestamp") -> datetime:
     return value.astimezone(UTC)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is Decimal:
+        return str(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -64,9 +76,14 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def to_dict(obj: Any) -> dict[str, Any]:
     """A JSON-safe dict of a domain dataclass."""
-    return {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return {name: _encode(getattr(obj, name)) for name in _field_names(type(obj))}
 
 
 @cache

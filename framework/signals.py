@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -10,11 +13,30 @@ from framework.config.execution import SignalsConfig
 EPOCH = np.datetime64("2000-01-03")  # a Monday: the anchor of the rebalancing calendar
 
 
-def is_rebalance_day(date: pd.Timestamp, every: int) -> bool:
+def is_rebalance_day(when: pd.Timestamp | datetime | date, every: int) -> bool:
     """Every ``every``-th weekday since a fixed epoch: the same answer in backtest and paper,
-    wherever either starts."""
-    day = np.datetime64(pd.Timestamp(date).date(), "D")
-    return every == 1 or int(np.busday_count(EPOCH, day)) % every == 0
+    wherever either starts. An aware time counts on its own calendar day (a session's time is
+    New York midnight, which is the same day in UTC)."""
+    if every == 1:
+        return True
+    day = when.date() if isinstance(when, datetime) else when
+    return _weekdays_since_epoch(day) % every == 0
+
+
+@lru_cache(maxsize=16384)
+def _weekdays_since_epoch(day: date) -> int:
+    return int(np.busday_count(EPOCH, np.datetime64(day, "D")))
+
+
+def _strongest(values: np.ndarray, candidates: np.ndarray, n: int | None, descending: bool) -> np.ndarray:
+    """Mask of the ``n`` strongest candidates; ties go to the earlier symbol (stable order)."""
+    if n is None:
+        return candidates
+    idx = np.flatnonzero(candidates)
+    keys = -values[idx] if descending else values[idx]
+    keep = np.zeros_like(candidates)
+    keep[idx[np.argsort(keys, kind="stable")[:n]]] = True
+    return keep
 
 
 class SignalProcessor:
@@ -23,20 +45,17 @@ class SignalProcessor:
     def __init__(self, config: SignalsConfig) -> None:
         self.config = config
 
-    def target_weights(self, signals: pd.Series) -> pd.Series:
+    def target_weights(self, signals: np.ndarray) -> np.ndarray:
+        """Weights aligned to ``signals`` (NaN = no view, e.g. untradable); 0 where none."""
         cfg = self.config
-        s = signals.dropna().astype(float)
-        s = s[s.abs() >= max(cfg.threshold, 1e-12)]
-        if not cfg.allow_short:
-            s = s[s > 0]
-        longs, shorts = s[s > 0], s[s < 0]
-        if cfg.top_n is not None:
-            longs = longs.sort_values(ascending=False, kind="stable").iloc[: cfg.top_n]
-        if cfg.bottom_n is not None:
-            shorts = shorts.sort_values(ascending=True, kind="stable").iloc[: cfg.bottom_n]
-        picked = pd.concat([longs, shorts]).sort_index()
-        raw = np.sign(picked) if cfg.weighting == "equal" else picked
-        gross = float(raw.abs().sum())
+        s = np.nan_to_num(np.asarray(signals, dtype=float), nan=0.0)
+        strong = np.abs(s) >= max(cfg.threshold, 1e-12)
+        longs = _strongest(s, strong & (s > 0), cfg.top_n, descending=True)
+        shorts = strong & (s < 0) if cfg.allow_short else np.zeros_like(strong)
+        shorts = _strongest(s, shorts, cfg.bottom_n, descending=False)
+        picked = longs | shorts
+        raw = np.where(picked, np.sign(s) if cfg.weighting == "equal" else s, 0.0)
+        gross = float(np.abs(raw).sum())
         if gross == 0:
-            return pd.Series(dtype=float)
-        return (raw * (cfg.gross_target / gross)).astype(float)
+            return np.zeros_like(raw)
+        return raw * (cfg.gross_target / gross)

@@ -1,24 +1,25 @@
-"""Position sizing: target weights → target share quantities, vectorised over symbols."""
+"""Position sizing: target weights → target share quantities, vectorised over the universe."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from framework.config.execution import SizingConfig
 
 FRACTION_STEP = 1e-4  # smallest fractional share we trade
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SizingInput:
-    weights: pd.Series  # signed target weights by symbol
+    """Arrays aligned to one universe."""
+
+    weights: np.ndarray  # signed target weights (0: none)
     equity: float  # cash + positions at the decision prices
-    prices: pd.Series  # decision prices (close of t) of tradable symbols
-    volatility: pd.Series  # trailing annualised volatility
-    current: pd.Series  # current signed quantities (positions + pending orders)
+    prices: np.ndarray  # decision prices (close of t); NaN: not tradable at t
+    volatility: np.ndarray  # trailing annualised volatility
+    current: np.ndarray  # current signed quantities (positions + pending orders)
 
 
 def round_qty(qty: np.ndarray, fractional: bool) -> np.ndarray:
@@ -32,46 +33,44 @@ class PositionSizer:
     def __init__(self, config: SizingConfig) -> None:
         self.config = config
 
-    def risk_adjusted(self, weights: pd.Series, volatility: pd.Series) -> pd.Series:
+    def risk_adjusted(self, weights: np.ndarray, volatility: np.ndarray) -> np.ndarray:
         """Inverse-volatility or volatility-target weights with the same or smaller gross."""
         cfg = self.config
-        if cfg.mode == "weight" or weights.empty:
+        picked = weights != 0
+        if cfg.mode == "weight" or not picked.any():
             return weights
-        vol = volatility.reindex(weights.index)
-        vol = vol.where(vol > 0).fillna(vol[vol > 0].median() if (vol > 0).any() else 1.0)
-        gross = float(weights.abs().sum())
-        scaled = weights / vol
-        scaled *= gross / float(scaled.abs().sum())
+        vol = np.where(picked, volatility, np.nan)
+        positive = vol[picked & (vol > 0)]
+        vol = np.where(vol > 0, vol, float(np.median(positive)) if len(positive) else 1.0)
+        gross = float(np.abs(weights).sum())
+        scaled = np.where(picked, weights / vol, 0.0)
+        scaled *= gross / float(np.abs(scaled).sum())
         if cfg.mode == "volatility_target":
             # Independence assumption: a cheap, documented estimate of portfolio volatility.
-            estimate = float(np.sqrt(((scaled * vol) ** 2).sum()))
+            estimate = float(np.sqrt((np.where(picked, scaled * vol, 0.0) ** 2).sum()))
             if estimate > 0:
                 scaled *= min(cfg.volatility_target / estimate, 1.0)
         return scaled
 
-    def target_quantities(self, inp: SizingInput) -> pd.Series:
-        """Signed target quantities for the union of held and wanted symbols."""
+    def target_quantities(self, inp: SizingInput) -> np.ndarray:
+        """Signed target quantities for every symbol of the universe."""
         cfg = self.config
-        weights = self.risk_adjusted(inp.weights, inp.volatility)
-        symbols = weights.index.union(inp.current.index[inp.current != 0]).sort_values()
-        price = inp.prices.reindex(symbols)
-        current = inp.current.reindex(symbols).fillna(0.0)
-        w = weights.reindex(symbols).fillna(0.0)
+        w = self.risk_adjusted(inp.weights, inp.volatility)
+        price, current = inp.prices, inp.current
         investable = inp.equity * (1.0 - cfg.cash_buffer)
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = np.where(price > 0, w * investable / price, 0.0)
-        target = pd.Series(round_qty(raw, cfg.fractional), index=symbols)
-        # Untradable (no price today): hold what we have.
-        target = target.where(price.notna(), current)
+        target = round_qty(raw, cfg.fractional)
+        target = np.where(np.isnan(price), current, target)  # untradable today: hold
         return self._skip_small(target, current, price, inp.equity)
 
-    def _skip_small(self, target: pd.Series, current: pd.Series, price: pd.Series, equity: float) -> pd.Series:
+    def _skip_small(self, target: np.ndarray, current: np.ndarray, price: np.ndarray, equity: float) -> np.ndarray:
         cfg = self.config
-        delta = (target - current).abs()
-        notional = delta * price.fillna(0.0)
+        delta = np.abs(target - current)
+        notional = delta * np.nan_to_num(price)
         weight_change = notional / equity if equity > 0 else notional * np.inf
         small = (
             (delta < cfg.min_trade_shares) | (notional < cfg.min_trade_notional) | (weight_change < cfg.rebalance_band)
         )
         full_exit = (target == 0) & (current != 0)
-        return target.where(~small | full_exit, current)
+        return np.where(~small | full_exit, target, current)

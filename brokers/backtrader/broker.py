@@ -176,18 +176,26 @@ class BacktraderBroker:
         if cid is None or mapped is None:
             return
         event, status = mapped
-        if not self._orders[cid].is_open:
+        order = self._orders[cid]
+        if not order.is_open:
             return  # already reported (expired by us)
-        fills = [self._fill(cid, bit) for bit in bt_order.executed.iterpending()]
+        now = self._now()
+        fills = [self._fill(cid, bit, now) for bit in bt_order.executed.iterpending()]
+        if not fills and status is order.status:
+            return  # nothing new: backtrader's "accepted" after our synchronous acknowledgement
         for i, fill in enumerate(fills):
             last = i == len(fills) - 1
             self._emit(
-                cid, event if last else OrderEvent.PARTIAL_FILL, status if last else OrderStatus.PARTIALLY_FILLED, fill
+                cid,
+                event if last else OrderEvent.PARTIAL_FILL,
+                status if last else OrderStatus.PARTIALLY_FILLED,
+                fill,
+                now,
             )
         if not fills:
-            self._emit(cid, event, status, None)
+            self._emit(cid, event, status, None, now)
 
-    def _fill(self, cid: str, bit: object) -> Fill:
+    def _fill(self, cid: str, bit: object, now: datetime) -> Fill:
         self._exec_seq += 1
         order = self._orders[cid]
         return Fill(
@@ -197,24 +205,33 @@ class BacktraderBroker:
             side=order.side,
             qty=_d(abs(bit.size)),
             price=_d(bit.price),  # type: ignore[attr-defined]
-            timestamp=self._now(),
+            timestamp=now,
             commission=_d(bit.comm),
             broker_order_id=order.broker_order_id,  # type: ignore[attr-defined]
         )
 
-    def _emit(self, cid: str, event: OrderEvent, status: OrderStatus, fill: Fill | None) -> None:
+    def _emit(
+        self, cid: str, event: OrderEvent, status: OrderStatus, fill: Fill | None, now: datetime | None = None
+    ) -> None:
+        now = now or self._now()
         order = self._orders[cid]
+        changes: dict[str, object] = {}
         if fill is not None:
             total = order.filled_qty + fill.qty
             avg = ((order.filled_avg_price or 0) * order.filled_qty + fill.price * fill.qty) / total
-            arrival = order.arrival_price or self._arrival(order)
-            order = order.evolve(filled_qty=total, filled_avg_price=avg, arrival_price=arrival)
+            changes = {
+                "filled_qty": total,
+                "filled_avg_price": avg,
+                "arrival_price": order.arrival_price or self._arrival(order),
+            }
         if status is not order.status:
-            order = order.transition(status, updated_at=self._now())
+            order = order.transition(status, updated_at=now, **changes)
+        elif changes:
+            order = order.evolve(**changes)
         self._orders[cid] = order
         if not order.is_open:
             self._open.discard(cid)
-        update = OrderUpdate(event=event, order=order, timestamp=self._now(), fill=fill)
+        update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
         for handler in self._handlers:
             handler(update)
 

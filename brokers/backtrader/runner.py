@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 
 from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import clock_feed, symbol_feed
+from brokers.backtrader.feeds import clock_feed, datenums, symbol_feed
 from brokers.backtrader.host import EngineHost, HostHooks
 from framework.config.settings import Settings
 from framework.data import MarketData, session_time
@@ -57,13 +59,30 @@ def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -
     return start, end
 
 
+class _BarClock:
+    """Times of the bar backtrader is on: fills at its open, decisions at its close.
+
+    Computed once per bar (the broker asks for the time on every order event).
+    """
+
+    def __init__(self) -> None:
+        self._key = float("nan")
+        self.open = self.close = session_time(pd.Timestamp("1970-01-01"))
+
+    def move(self, datenum: float) -> None:
+        if datenum != self._key:
+            day = session_time(pd.Timestamp(bt.num2date(datenum).date()))
+            self._key, self.open, self.close = datenum, day + OPEN_AFTER_MIDNIGHT, day + CLOSE_AFTER_MIDNIGHT
+
+
 class _Session:
     """The per-session glue between backtrader's callbacks and the engine."""
 
     def __init__(
         self,
         market: MarketData,
-        strategy: Strategy,
+        signals: pd.DataFrame,
+        strategy_name: str,
         settings: Settings,
         journal: Journal,
         run_id: str,
@@ -71,21 +90,33 @@ class _Session:
         progress: Callable[[int], None] | None,
     ) -> None:
         self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
-        self.strategy_name = strategy.name
-        self.signals = compute_signals(strategy, market)
+        self.strategy_name = strategy_name
         self.snapshots = SnapshotBuilder(market, settings.sizing.volatility_lookback)
+        universe = self.snapshots.universe
+        self.signals = np.ascontiguousarray(signals.reindex(columns=list(universe.symbols)).to_numpy(dtype=float))
+        self.signal_row = {ts: i for i, ts in enumerate(signals.index)}
         last = market.last_valid_dates()
-        self.delist_on = {s: d for s, d in last.items() if d is not None and d < end}
+        self.delist_on: dict[pd.Timestamp, list[str]] = {}
+        for symbol, day in sorted(last.items()):
+            if day is not None and day < end:
+                self.delist_on.setdefault(day, []).append(symbol)
         self.delisted: list[str] = []
         self.progress = progress
+        self.clock = _BarClock()
         self.now = session_time(market.dates[0])
         self.engine: ExecutionEngine | None = None
         self.adapter: BacktraderBroker | None = None
+        self._transaction = ExitStack()
+
+    def finish(self) -> None:
+        self._transaction.close()
 
     def attach(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase]) -> None:
+        clock = self.clock
+
         def market_time() -> datetime:  # fills happen at the open of the bar being processed
-            day = bt.num2date(host.datas[0].datetime[0])
-            return session_time(pd.Timestamp(day.date())) + OPEN_AFTER_MIDNIGHT
+            clock.move(host.datas[0].datetime[0])
+            return clock.open
 
         self.adapter = BacktraderBroker(host, feeds, market_time)
         self.engine = ExecutionEngine(
@@ -99,6 +130,10 @@ class _Session:
             sleep=lambda _s: None,
         )
         self.engine.start(reconcile=False)
+        # One journal transaction for the run: every decision's intents still commit before
+        # the first of them is sent (the journal does that), and the rest commits with them or
+        # at the end. A backtest's journal is published only when the run completes.
+        self._transaction.enter_context(self.journal.batch())
 
     def on_notify(self, order: bt.Order) -> None:
         assert self.adapter is not None
@@ -108,31 +143,29 @@ class _Session:
         assert self.engine is not None and self.adapter is not None
         self.now = session_time(date) + CLOSE_AFTER_MIDNIGHT  # decisions happen at the close
         self.adapter.expire_day_orders(before=self.now)
-        leaving = sorted(s for s, d in self.delist_on.items() if d == date)
+        leaving = self.delist_on.get(date, [])
         self._close_out(date, leaving)
-        snapshot = self.snapshots.at(date)
-        keep = [s for s in snapshot.prices.index if s not in leaving]
-        snapshot = type(snapshot)(snapshot.time, snapshot.prices[keep], snapshot.volatility[keep])
-        self.engine.on_bar(date, snapshot, self.signals.loc[date])
+        snapshot = self.snapshots.at(date).without(leaving)
+        self.engine.on_bar(date, snapshot, self.signals[self.signal_row[date]])
         if self.progress:
             self.progress(1)
 
     def _close_out(self, date: pd.Timestamp, symbols: list[str]) -> None:
         """A delisting: close the position at the symbol's last close (market-on-close)."""
         assert self.engine is not None
-        held = self.engine.portfolio.quantities()
+        holdings = self.engine.portfolio.holdings
         for i, symbol in enumerate(symbols):
-            qty = held.get(symbol, 0.0)
-            if not qty:
+            holding = holdings.get(symbol)
+            if holding is None or not holding.qty:
                 continue
             self.delisted.append(symbol)
             price = float(self.market.close.at[date, symbol])
             order = Order(
                 client_order_id=make_client_order_id(self.strategy_name, self.run_id, self.now, symbol, 9000 + i),
                 symbol=symbol,
-                side=OrderSide.SELL if qty > 0 else OrderSide.BUY,
+                side=OrderSide.SELL if holding.qty > 0 else OrderSide.BUY,
                 type=OrderType.MARKET,
-                qty=Decimal(str(abs(qty))),
+                qty=abs(holding.qty),
                 time_in_force=TimeInForce.CLS,
                 created_at=self.now,
                 decision_price=Decimal(str(round(price, 6))),
@@ -151,12 +184,17 @@ def run_backtest(
     settings: Settings,
     journal_path: Path,
     progress: Callable[[int], None] | None = None,
+    signals: pd.DataFrame | None = None,
 ) -> BacktestResult:
-    """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``."""
+    """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``.
+
+    ``signals``: the strategy's signals on this market, when already computed (the benchmark
+    times the execution path on its own); by default they are computed here.
+    """
     start, end = trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
-    journal = Journal(journal_path)
+    journal = Journal(journal_path, durable=False)  # a backtest is re-run, not recovered
     journal.start_run(
         run_id,
         kind="backtest",
@@ -166,15 +204,18 @@ def run_backtest(
         data_fingerprint=market.fingerprint,
         started_at=session_time(start),
     )
-    session = _Session(history, strategy, settings, journal, run_id, end, progress)
+    if signals is None:
+        signals = compute_signals(strategy, history)
+    session = _Session(history, signals, strategy.name, settings, journal, run_id, end, progress)
     traded = history.between(start, end)
-    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    cerebro = bt.Cerebro(stdstats=False)  # notifications reach the host before each next()
     configure_broker(cerebro.broker, settings.backtest)
-    cerebro.adddata(clock_feed(traded))
+    dates = datenums(traded.dates)
+    cerebro.adddata(clock_feed(traded, dates))
     feeds = {}
     for symbol in traded.symbols:
         if traded.close[symbol].notna().any():
-            feeds[symbol] = symbol_feed(traded, symbol)
+            feeds[symbol] = symbol_feed(traded, symbol, dates)
             cerebro.adddata(feeds[symbol])
 
     class _Host(EngineHost):
@@ -182,8 +223,11 @@ def run_backtest(
             session.attach(self, feeds)
 
     cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify))
-    cerebro.run()
-    journal.close()
+    try:
+        cerebro.run()
+    finally:
+        session.finish()
+        journal.close()
     return BacktestResult(
         run_id, journal_path, start, end, len(traded.dates), tuple(session.delisted), settings.backtest.cash
     )

@@ -14,8 +14,7 @@ from framework.market import MarketSnapshot
 
 
 def snapshot(date: str, prices: dict[str, float], vol: float = 0.2) -> MarketSnapshot:
-    p = pd.Series(prices, dtype=float)
-    return MarketSnapshot(session_time(pd.Timestamp(date)), p, pd.Series(vol, index=p.index))
+    return MarketSnapshot.of(session_time(pd.Timestamp(date)), prices, dict.fromkeys(prices, vol))
 
 
 @pytest.fixture

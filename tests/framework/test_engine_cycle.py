@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import snapshot
@@ -163,3 +164,27 @@ def test_accounting_balances_and_journal_replay_reproduces_books(tmp_path_factor
     assert {s: (h.qty, h.avg_cost) for s, h in replay.holdings.items()} == {
         s: (h.qty, h.avg_cost) for s, h in portfolio.holdings.items()
     }
+
+
+def test_a_position_outside_the_traded_universe_is_held_untouched(broker, make_engine) -> None:
+    """A paper account may hold a symbol the strategy does not trade: no price, no order."""
+    engine = make_engine(broker)
+    t = pd.Timestamp("2020-01-02", tz="UTC").to_pydatetime()
+    engine.portfolio.apply_fill(Fill("x1", "manual", "ZZZ", OrderSide.BUY, Decimal(7), Decimal("40"), t))
+    report = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), SIGNALS)
+    assert report.orders and all(o.symbol != "ZZZ" for o in report.orders)
+    assert engine.portfolio.holdings["ZZZ"].qty == Decimal(7)
+    held = engine.journal.table("positions")
+    assert held.loc[held["symbol"] == "ZZZ", "qty"].tolist() == ["7"]
+
+
+def test_signals_as_an_aligned_array_or_a_series_decide_alike(make_engine, tmp_path) -> None:
+    snap = snapshot("2020-01-02", PRICES)
+    by_label = make_engine(InMemoryBroker(), path=tmp_path / "a.sqlite")
+    aligned = make_engine(InMemoryBroker(), path=tmp_path / "b.sqlite")
+    day = pd.Timestamp("2020-01-02")
+    a = by_label.on_bar(day, snap, SIGNALS)
+    b = aligned.on_bar(day, snap, snap.universe.vector(SIGNALS))
+    assert [(o.symbol, o.side, o.qty) for o in a.orders] == [(o.symbol, o.side, o.qty) for o in b.orders]
+    with pytest.raises(ValueError, match="shape"):
+        aligned.on_bar(pd.Timestamp("2020-01-03"), snap, np.ones(3))

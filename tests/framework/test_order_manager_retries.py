@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -97,3 +98,24 @@ def test_rate_limiter_spaces_requests(tmp_path) -> None:
         om.submit(order(f"S{i}", i))
     assert len(broker.submit_calls) == 4
     assert sum(waited) >= 29.0  # two beyond the burst of 2 at 2/min: ~30 s of waiting
+
+
+def test_every_intent_of_a_decision_is_durable_before_the_first_send(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    seen_at_first_send: list[int] = []
+
+    class Watching(InMemoryBroker):
+        def submit_order(self, o: Order) -> Order:
+            if not seen_at_first_send:  # what a process opening the journal now would find
+                with sqlite3.connect(path) as other:
+                    seen_at_first_send.append(other.execute("SELECT COUNT(*) FROM intents").fetchone()[0])
+            return super().submit_order(o)
+
+    manager = OrderManager(Watching(), journal, OrdersConfig(), "r", sleep=lambda _s: None)
+    batch = [order(s, i) for i, s in enumerate(["AAA", "BBB", "CCC"])]
+    with journal.batch():  # as the engine sends them: inside the bar's transaction
+        results = manager.submit_many(batch)
+    assert seen_at_first_send == [3]
+    assert [r.order.status for r in results] == [OrderStatus.NEW] * 3
+    assert manager.submit_many(batch)[0].looked_up  # a resend is a look-up, not a second order

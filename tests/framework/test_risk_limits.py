@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from framework.config import RiskConfig
 from framework.risk import Action, HaltReason, Reason, RiskContext, RiskManager
+from framework.universe import Universe
 
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
 SECTORS = {"AAA": "Tech", "BBB": "Tech", "CCC": "Tech", "DDD": "Energy", "EEE": "Energy", "FFF": "Health"}
@@ -53,8 +54,10 @@ def scenarios(draw):
 @given(scenarios())
 def test_approved_targets_never_breach_a_limit(case) -> None:
     cfg, prices, equity, current, wanted, buying_power = case
-    result = RiskManager(cfg, SECTORS).check(wanted, RiskContext(current, prices, equity, buying_power))
-    a = result.approved.reindex(SYMBOLS).fillna(0.0)
+    u = Universe.of(SYMBOLS)
+    ctx = RiskContext(u, current.to_numpy(), prices.to_numpy(), equity, buying_power)
+    result = RiskManager(cfg, SECTORS).check(wanted.to_numpy(), ctx)
+    a = u.series(result.approved)
     value = a * prices
     tol = 1e-6 * equity + 1e-6
     assert (value.abs() <= cfg.max_position_weight * equity + tol).all()
@@ -73,28 +76,45 @@ def test_approved_targets_never_breach_a_limit(case) -> None:
         assert isinstance(d.reason, Reason) and d.action in (Action.REDUCE, Action.REJECT)
 
 
+def check(
+    rm: RiskManager,
+    wanted: dict[str, float],
+    current: dict[str, float],
+    prices: dict[str, float],
+    equity: float,
+    buying_power: float,
+    halted: bool = False,
+) -> tuple[pd.Series, list]:
+    """One check over labelled inputs: a symbol not in ``wanted`` keeps its current target."""
+    u = Universe.of([*wanted, *current, *prices])
+    ctx = RiskContext(u, u.vector(current, 0.0), u.vector(prices), equity, buying_power, halted)
+    result = rm.check(u.vector(wanted), ctx)
+    return u.series(result.approved), result.decisions
+
+
 def test_min_price_blocks_new_buys_but_not_sells() -> None:
     cfg = RiskConfig(min_price=5.0)
     rm = RiskManager(cfg, SECTORS)
-    ctx = RiskContext(pd.Series({"AAA": 100.0, "BBB": 0.0}), pd.Series({"AAA": 3.0, "BBB": 4.0}), 1e6, 1e6)
-    result = rm.check(pd.Series({"AAA": 50.0, "BBB": 100.0}), ctx)
-    assert result.approved["AAA"] == 50.0  # a sale of a cheap stock goes through
-    assert result.approved["BBB"] == 0.0
-    assert [(d.symbol, d.reason, d.action) for d in result.decisions] == [("BBB", Reason.MIN_PRICE, Action.REJECT)]
+    approved, decisions = check(rm, {"AAA": 50.0, "BBB": 100.0}, {"AAA": 100.0, "BBB": 0.0}, {"AAA": 3.0, "BBB": 4.0},
+                                1e6, 1e6)
+    assert approved["AAA"] == 50.0  # a sale of a cheap stock goes through
+    assert approved["BBB"] == 0.0
+    assert [(d.symbol, d.reason, d.action) for d in decisions] == [("BBB", Reason.MIN_PRICE, Action.REJECT)]
 
 
 def test_halted_allows_only_risk_reducing_targets() -> None:
     rm = RiskManager(RiskConfig(), SECTORS)
-    ctx = RiskContext(
-        pd.Series({"AAA": 100.0, "BBB": 10.0}),
-        pd.Series({"AAA": 10.0, "BBB": 10.0, "CCC": 10.0}),
+    approved, decisions = check(
+        rm,
+        {"AAA": 40.0, "BBB": 50.0, "CCC": 20.0},
+        {"AAA": 100.0, "BBB": 10.0},
+        {"AAA": 10.0, "BBB": 10.0, "CCC": 10.0},
         1e6,
         1e6,
         halted=True,
     )
-    result = rm.check(pd.Series({"AAA": 40.0, "BBB": 50.0, "CCC": 20.0}), ctx)
-    assert result.approved.to_dict() == {"AAA": 40.0, "BBB": 10.0, "CCC": 0.0}
-    assert {d.symbol for d in result.decisions if d.reason is Reason.HALTED} == {"BBB", "CCC"}
+    assert approved.to_dict() == {"AAA": 40.0, "BBB": 10.0, "CCC": 0.0}
+    assert {d.symbol for d in decisions if d.reason is Reason.HALTED} == {"BBB", "CCC"}
 
 
 @pytest.mark.parametrize(
@@ -122,10 +142,8 @@ def test_clipped_sale_does_not_let_buys_breach_gross() -> None:
         min_price=0.0,
     )
     rm = RiskManager(cfg, {"AAA": "Tech", "DDD": "Energy", "FFF": "Health"})
-    prices = pd.Series({"AAA": 10.0, "DDD": 10.0, "FFF": 10.0})
-    ctx = RiskContext(pd.Series({"AAA": 1000.0}), prices, equity=10_000.0, buying_power=1e6)
-    result = rm.check(pd.Series({"AAA": 0.0, "DDD": 500.0, "FFF": 500.0}), ctx)
-    a = result.approved
+    prices = {"AAA": 10.0, "DDD": 10.0, "FFF": 10.0}
+    a, decisions = check(rm, {"AAA": 0.0, "DDD": 500.0, "FFF": 500.0}, {"AAA": 1000.0}, prices, 10_000.0, 1e6)
     assert a["AAA"] == 400.0  # the sale is clipped to 6k
-    assert (a * prices).abs().sum() <= 10_000.0
-    assert any(d.reason is Reason.GROSS_EXPOSURE for d in result.decisions)
+    assert (a * pd.Series(prices)).abs().sum() <= 10_000.0
+    assert any(d.reason is Reason.GROSS_EXPOSURE for d in decisions)

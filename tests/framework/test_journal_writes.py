@@ -1,0 +1,91 @@
+"""The journal's write path: queued inside a transaction, durable intents, exact restores."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from test_order_model import valid_orders
+
+import framework.journal as journal_module
+from framework.enums import OrderSide, OrderStatus
+from framework.fills import Fill
+from framework.journal import Journal
+from framework.orders import Order
+
+T = datetime(2020, 1, 2, 21, 0, tzinfo=UTC)
+
+
+def _order(cid: str, symbol: str = "AAA") -> Order:
+    return Order(client_order_id=cid, symbol=symbol, side=OrderSide.BUY, qty=Decimal(10), created_at=T)
+
+
+def _count(path, table: str) -> int:
+    """Rows another process would see (committed only)."""
+    with sqlite3.connect(path) as other:
+        return other.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_reads_inside_a_transaction_see_queued_writes(tmp_path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    with journal.batch():
+        journal.record_order("r", _order("a"))
+        journal.record_event("a", "ack", "new", T)
+        journal.record_fill(Fill("e1", "a", "AAA", OrderSide.BUY, Decimal(10), Decimal("10.5"), T))
+        assert [o.client_order_id for o in journal.orders()] == ["a"]
+        assert [f.execution_id for f in journal.fills()] == ["e1"]
+        assert len(journal.table("order_events")) == 1
+
+
+def test_intents_are_durable_before_the_transaction_ends(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    with journal.batch():
+        journal.record_signals("r", T, ("AAA", "BBB"), np.array([0.5, np.nan]))
+        journal.record_intents("r", [_order("a"), _order("b", "BBB")])
+        assert _count(path, "intents") == 2 and _count(path, "orders") == 2  # before any send
+        journal.record_event("a", "ack", "new", T)
+        assert _count(path, "order_events") == 0  # the rest commits with the transaction
+    assert _count(path, "order_events") == 1 and _count(path, "signals") == 1
+
+
+def test_a_failure_inside_a_transaction_keeps_what_was_journaled(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    with pytest.raises(RuntimeError), journal.batch():
+        journal.record_event("a", "ack", "new", T)
+        raise RuntimeError("crash mid-bar")
+    assert _count(path, "order_events") == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(valid_orders())
+def test_definition_plus_state_restores_the_latest_order(order: Order) -> None:
+    journal = Journal(":memory:")  # a fresh journal per example
+    first = order.restored(
+        status=OrderStatus.CREATED,
+        filled_qty=Decimal(0),
+        filled_avg_price=None,
+        broker_order_id=None,
+        arrival_price=None,
+        updated_at=None,
+    )
+    with journal.batch():
+        journal.record_intent("r", first)
+        journal.record_order("r", order)  # a later state of the same order
+    assert journal.order(order.client_order_id) == order
+    journal.close()
+
+
+def test_a_long_transaction_never_queues_more_than_the_cap(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(journal_module, "MAX_QUEUED_ROWS", 50)
+    journal = Journal(tmp_path / "j.sqlite")
+    with journal.batch():
+        for i in range(30):
+            journal.record_signals("r", T, ("AAA", "BBB", "CCC"), np.array([0.1, 0.2, float(i)]))
+            assert journal._queued_rows < 50
+    assert len(journal.table("signals")) == 90
