@@ -172,7 +172,7 @@ class _Run:
 
     def min_price(self, t: np.ndarray) -> np.ndarray:
         c = self.c
-        cheap = np.nan_to_num(self.p, nan=np.inf) < self.cfg.min_price
+        cheap = self.p < self.cfg.min_price  # NaN (no price) is never cheap
         if not cheap.any():
             return t
         growing = (np.abs(t) > np.abs(c)) | ((np.sign(t) != np.sign(c)) & (t != 0))
