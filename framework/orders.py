@@ -229,7 +229,8 @@ class Order:
 
     def _replaced(self, changes: dict[str, Any]) -> Order:
         """``dataclasses.replace`` that coerces only what changed (the rest was validated when
-        this order was built), then checks every invariant again."""
+        this order was built), then checks the invariants the change can break: all of them
+        when the definition changes, the state's when only the state does."""
         unknown = changes.keys() - _FIELD_SET
         if unknown:
             raise TypeError(f"Order has no field(s) {sorted(unknown)}")

@@ -146,3 +146,13 @@ def test_fill_round_trips_and_rejects_nonsense() -> None:
     assert Fill.from_dict(fill.to_dict()) == fill and fill.signed_qty == Decimal("-1.5")
     with pytest.raises(ValueError, match="must be > 0"):
         Fill("e2", "c1", "AAPL", OrderSide.BUY, Decimal(0), Decimal(1), datetime(2020, 1, 2, tzinfo=UTC))
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_orders())
+def test_direct_json_encoder_writes_the_codecs_text(order: Order) -> None:
+    """The journal's fast encoder and the generic codec agree to the character."""
+    from framework.serialization import to_json
+
+    assert order.to_json() == to_json(order)
+    assert Order.from_json(order.to_json()) == order
