@@ -20,6 +20,11 @@ from framework.fills import Fill
 from framework.orders import Order
 from framework.positions import Account, Position
 
+#: Shares below this are float dust, not a trade: backtrader sums float sizes, so a position
+#: built and unwound in fractions may be left at ±1e-15 instead of 0, and an order crossing it
+#: executes that dust as a separate "closing" bit. Real quantities have 6 decimals at most.
+DUST_SHARES = 1e-9
+
 
 def _d(x: float) -> Decimal:
     return Decimal(repr(round(float(x), 10)))
@@ -145,7 +150,7 @@ class BacktraderBroker:
         out = []
         for symbol, data in sorted(self.feeds.items()):
             pos = self.host.broker.getposition(data)
-            if pos.size:
+            if abs(pos.size) >= DUST_SHARES:
                 out.append(Position(symbol, _d(pos.size), _d(pos.price), _d(data.close[0])))
         return out
 
@@ -180,19 +185,21 @@ class BacktraderBroker:
         if not order.is_open:
             return  # already reported (expired by us)
         now = self._now()
-        fills = [self._fill(cid, bit, now) for bit in bt_order.executed.iterpending()]
-        if not fills and status is order.status:
-            return  # nothing new: backtrader's "accepted" after our synchronous acknowledgement
+        bits = bt_order.executed.iterpending()
+        fills = [self._fill(cid, bit, now) for bit in bits if abs(bit.size) >= DUST_SHARES]
+        if not fills and status in (order.status, OrderStatus.PARTIALLY_FILLED):
+            return  # nothing new: the "accepted" after our acknowledgement, or only dust executed
+        if status is OrderStatus.REJECTED and (fills or order.filled_qty):
+            # backtrader refuses the rest for lack of cash after part of it executed: a partial
+            # fill whose remainder will never fill is, in the core's terms, canceled.
+            event, status = OrderEvent.CANCELED, OrderStatus.CANCELED
+        fill_ends_it = status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
         for i, fill in enumerate(fills):
-            last = i == len(fills) - 1
-            self._emit(
-                cid,
-                event if last else OrderEvent.PARTIAL_FILL,
-                status if last else OrderStatus.PARTIALLY_FILLED,
-                fill,
-                now,
-            )
-        if not fills:
+            if fill_ends_it and i == len(fills) - 1:
+                self._emit(cid, event, status, fill, now)
+            else:
+                self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, now)
+        if not fills or not fill_ends_it:
             self._emit(cid, event, status, None, now)
 
     def _fill(self, cid: str, bit: object, now: datetime) -> Fill:
