@@ -17,6 +17,7 @@ from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import clock_feed, datenums, symbol_feed
 from brokers.backtrader.host import EngineHost, HostHooks
+from brokers.backtrader.sim_broker import SimBroker
 from framework.config.settings import Settings
 from framework.data import MarketData, session_time
 from framework.engine import ExecutionEngine
@@ -209,6 +210,7 @@ def run_backtest(
     session = _Session(history, signals, strategy.name, settings, journal, run_id, end, progress)
     traded = history.between(start, end)
     cerebro = bt.Cerebro(stdstats=False)  # notifications reach the host before each next()
+    cerebro.broker = SimBroker()
     configure_broker(cerebro.broker, settings.backtest)
     dates = datenums(traded.dates)
     cerebro.adddata(clock_feed(traded, dates))

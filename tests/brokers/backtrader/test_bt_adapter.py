@@ -16,6 +16,7 @@ from bt_scenarios import market
 from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import clock_feed, symbol_feed
+from brokers.backtrader.sim_broker import SimBroker, snapshot
 from framework.broker import OrderUpdate
 from framework.config.backtest import BacktestConfig
 from framework.enums import OrderEvent, OrderSide, OrderStatus, TimeInForce
@@ -58,6 +59,7 @@ def _run(plan: dict[int, list[Order]], cash: float, gap_at: int) -> tuple[list[O
                 adapter[0].submit_order(order)
 
     cerebro = bt.Cerebro(stdstats=False)
+    cerebro.broker = SimBroker()  # as the runner has it
     configure_broker(cerebro.broker, cfg)
     cerebro.adddata(clock_feed(mkt))
     cerebro.adddata(feeds["AAA"])
@@ -103,3 +105,21 @@ def test_refused_remainder_after_a_partial_fill_is_canceled_with_the_fill_kept()
     final = adapter.get_order_by_client_id("flip")
     assert final is not None and final.filled_qty == Decimal(5) and final.status is OrderStatus.CANCELED
     assert adapter.get_positions() == []
+
+
+def test_snapshot_is_what_clone_gives() -> None:
+    """SimBroker's notification snapshot equals backtrader's ``order.clone()``, attribute by
+    attribute (the same objects), on orders that went through a whole run."""
+    plan = {1: [_order("a", OrderSide.BUY, "3")], 2: [_order("b", OrderSide.SELL, "1.5")]}
+    _, adapter = _run(plan, cash=1_000.0, gap_at=0)
+    for order in adapter._bt.values():
+        pending = order.executed.p1, order.executed.p2
+        cloned = order.clone()
+        order.executed.p1, order.executed.p2 = pending  # both mark the pending bits: same start
+        snap = snapshot(order)
+        assert type(snap) is type(cloned) and type(snap.executed) is type(cloned.executed)
+        assert vars(snap).keys() == vars(cloned).keys()
+        assert all(vars(snap)[k] is v for k, v in vars(cloned).items() if k != "executed")
+        assert vars(snap.executed).keys() == vars(cloned.executed).keys()
+        assert all(vars(snap.executed)[k] is v for k, v in vars(cloned.executed).items())
+        assert list(snap.executed.iterpending()) == list(cloned.executed.iterpending())
