@@ -141,7 +141,6 @@ class ExecutionEngine:
             self.portfolio.mark_vector(bar.universe, bar.prices)
             equity = float(self.portfolio.equity)
             report = CycleReport(time=t, equity=equity)
-            self.journal.record_signals(self.run_id, t, bar.universe.symbols, bar.signals)
             self._lift_session_halt(t)
             self._guards(equity, report)
             deltas = self._targets(bar, equity, report)
@@ -199,6 +198,8 @@ class ExecutionEngine:
         elif not is_rebalance_day(report.time, self.settings.signals.rebalance_every):
             requested = current.copy()  # hold; stops and guards still apply below
         else:
+            # Journaled where a decision uses them: on a hold day they move nothing.
+            self.journal.record_signals(self.run_id, report.time, u.symbols, bar.signals)
             weights = self.signals.target_weights(np.where(np.isnan(bar.prices), np.nan, bar.signals))
             requested = self.sizer.target_quantities(
                 SizingInput(weights, equity, bar.prices, bar.volatility, current)

@@ -184,8 +184,7 @@ class _Run:
         over = value > cap
         if not over.any():
             return t
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(over, cap / value, 1.0)
+        factor = np.where(over, cap / np.where(over, value, 1.0), 1.0)  # value > cap >= 0 where over
         return self._record(t, self._shrink(t, factor), reason)
 
     def exposure_caps_bind(self, t: np.ndarray) -> bool:
