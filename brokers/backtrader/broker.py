@@ -15,7 +15,7 @@ import backtrader as bt
 from brokers.backtrader.parsing import EXEC_TYPES, STATUS
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderStatus, OrderType, TimeInForce
-from framework.errors import InvalidOrder, NotCancelable, OrderNotFound
+from framework.errors import NotCancelable, OrderNotFound, OrderRejected
 from framework.fills import Fill
 from framework.orders import Order
 from framework.positions import Account, Position
@@ -57,7 +57,7 @@ class BacktraderBroker:
             raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
         data = self.feeds.get(order.symbol)
         if data is None:
-            raise InvalidOrder(f"order {order.client_order_id}: unknown symbol {order.symbol}")
+            raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
         create = self.host.buy if order.side.value == "buy" else self.host.sell
         kwargs: dict[str, object] = {
             "data": data,

@@ -212,8 +212,8 @@ class Exchange:
         for key in ("symbol", "side", "type", "time_in_force"):
             if not body.get(key):
                 raise invalid(f"{key} is required")
-        if body["symbol"] not in self._index:
-            raise not_found(f"asset {body['symbol']}")
+        if body["symbol"] not in self._index:  # Alpaca: 422, the order is invalid (404 is "no such order")
+            raise invalid(f"asset {body['symbol']} not found")
         if body["type"] not in TYPES or body["time_in_force"] not in TIFS or body["side"] not in ("buy", "sell"):
             raise invalid("invalid type, side or time_in_force")
         if (body.get("qty") in (None, "")) == (body.get("notional") in (None, "")):
