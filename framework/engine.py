@@ -230,8 +230,8 @@ class ExecutionEngine:
     def _rebalance(self, t: datetime, bar: _Bar, deltas: np.ndarray) -> list[Order]:
         """Orders for every non-zero delta, sells before buys (each side in symbol order)."""
         symbols = bar.universe.symbols
-        sells = [i for i in np.flatnonzero(deltas < -1e-9)]
-        buys = [i for i in np.flatnonzero(deltas > 1e-9)]
+        sells = np.flatnonzero(deltas < -1e-9).tolist()
+        buys = np.flatnonzero(deltas > 1e-9).tolist()
         orders = [
             self._make_order(t, symbols[i], float(deltas[i]), float(bar.prices[i]), seq)
             for seq, i in enumerate(sells + buys)

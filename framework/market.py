@@ -46,18 +46,6 @@ class MarketSnapshot:
         vol = universe.vector(volatility, fill=np.nan) if volatility is not None else np.full(len(universe), np.nan)
         return cls(time, universe, universe.vector(prices), vol)
 
-    @property
-    def tradable(self) -> np.ndarray:
-        return ~np.isnan(self.prices)
-
-    @property
-    def symbols(self) -> list[str]:
-        """Symbols with a price at t."""
-        return [s for s, ok in zip(self.universe.symbols, self.tradable, strict=True) if ok]
-
-    def price_of(self, symbol: str) -> float:
-        return float(self.prices[self.universe.position(symbol)]) if symbol in self.universe else float("nan")
-
     def without(self, symbols: list[str]) -> MarketSnapshot:
         """The same snapshot with ``symbols`` untradable (a delisting closed out today)."""
         if not symbols:

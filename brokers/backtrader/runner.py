@@ -15,9 +15,10 @@ import pandas as pd
 
 from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import clock_feed, datenums, symbol_feed
+from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feed
 from brokers.backtrader.host import EngineHost, HostHooks
 from brokers.backtrader.sim_broker import SimBroker
+from framework.config.backtest import BacktestConfig
 from framework.config.settings import Settings
 from framework.data import MarketData, session_time
 from framework.engine import ExecutionEngine
@@ -175,6 +176,23 @@ class _Session:
             self.engine.orders.submit(order)
 
 
+def simulator(traded: MarketData, costs: BacktestConfig) -> tuple[bt.Cerebro, dict[str, ArrayFeed]]:
+    """Cerebro as every backtest runs it: :class:`SimBroker` with the configured costs, the
+    clock feed first (``datas[0]``: every session), then a numpy feed per symbol that trades.
+    Add the strategy and run."""
+    cerebro = bt.Cerebro(stdstats=False)  # notifications reach the host before each next()
+    cerebro.broker = SimBroker()
+    configure_broker(cerebro.broker, costs)
+    dates = datenums(traded.dates)
+    cerebro.adddata(clock_feed(traded, dates))
+    feeds = {}
+    for symbol in traded.symbols:
+        if traded.close[symbol].notna().any():
+            feeds[symbol] = symbol_feed(traded, symbol, dates)
+            cerebro.adddata(feeds[symbol])
+    return cerebro, feeds
+
+
 def _run_id(strategy: Strategy, market: MarketData, start: pd.Timestamp, end: pd.Timestamp) -> str:
     return f"bt-{strategy.name}-{market.fingerprint[:8]}-{start:%Y%m%d}-{end:%Y%m%d}"
 
@@ -209,16 +227,7 @@ def run_backtest(
         signals = compute_signals(strategy, history)
     session = _Session(history, signals, strategy.name, settings, journal, run_id, end, progress)
     traded = history.between(start, end)
-    cerebro = bt.Cerebro(stdstats=False)  # notifications reach the host before each next()
-    cerebro.broker = SimBroker()
-    configure_broker(cerebro.broker, settings.backtest)
-    dates = datenums(traded.dates)
-    cerebro.adddata(clock_feed(traded, dates))
-    feeds = {}
-    for symbol in traded.symbols:
-        if traded.close[symbol].notna().any():
-            feeds[symbol] = symbol_feed(traded, symbol, dates)
-            cerebro.adddata(feeds[symbol])
+    cerebro, feeds = simulator(traded, settings.backtest)
 
     class _Host(EngineHost):
         def start(self) -> None:
@@ -235,4 +244,4 @@ def run_backtest(
     )
 
 
-__all__ = ["BacktestResult", "run_backtest", "trading_window"]
+__all__ = ["BacktestResult", "run_backtest", "simulator", "trading_window"]

@@ -6,8 +6,8 @@ session passes: market orders fill at its open, resting orders are checked again
 day orders expire at its close. Each step's return value is kept, so the last step can read the
 broker's state (the backtrader adapter only exists while Cerebro runs).
 
-- ``backtrader``: the simulator's adapter on a real Cerebro run (:class:`SimBroker`, the
-  numpy feeds, the runner's DAY-order expiry);
+- ``backtrader``: the simulator's adapter on a real Cerebro run, assembled as the runner does
+  (:func:`brokers.backtrader.runner.simulator`), with the runner's DAY-order expiry;
 - ``alpaca``: the Alpaca adapter (real alpaca-py, REST and the trade-updates stream) against the
   project's loopback sandbox on the same data, the clock advanced one session per step.
 """
@@ -25,9 +25,7 @@ import backtrader as bt
 import pandas as pd
 
 from brokers.backtrader.broker import BacktraderBroker
-from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import clock_feed, datenums, symbol_feed
-from brokers.backtrader.sim_broker import SimBroker
+from brokers.backtrader.runner import simulator
 from framework.broker import Broker, OrderUpdate
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_market_data, session_time
@@ -70,7 +68,7 @@ def play_backtrader(steps: list[Step], tmp_path: Path) -> Played:
     days = sessions(len(steps))
     data = market().between(days[0], days[-1])
     played = Played([])
-    feeds = {s: symbol_feed(data, s, datenums(data.dates)) for s in data.symbols}
+    cerebro, feeds = simulator(data, settings().backtest)
     holder: list[BacktraderBroker] = []
 
     class Script(bt.Strategy):
@@ -90,12 +88,6 @@ def play_backtrader(steps: list[Step], tmp_path: Path) -> Played:
             holder[0].expire_day_orders(before=close)  # as the runner does at each session
             played.returns.append(steps[len(self) - 1](holder[0], close))
 
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.broker = SimBroker()
-    configure_broker(cerebro.broker, settings().backtest)
-    cerebro.adddata(clock_feed(data))
-    for feed in feeds.values():
-        cerebro.adddata(feed)
     cerebro.addstrategy(Script)
     cerebro.run()
     return played

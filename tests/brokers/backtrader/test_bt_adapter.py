@@ -14,9 +14,8 @@ import backtrader as bt
 from bt_scenarios import market
 
 from brokers.backtrader.broker import BacktraderBroker
-from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import clock_feed, symbol_feed
-from brokers.backtrader.sim_broker import SimBroker, snapshot
+from brokers.backtrader.runner import simulator
+from brokers.backtrader.sim_broker import snapshot
 from framework.broker import OrderUpdate
 from framework.config.backtest import BacktestConfig
 from framework.enums import OrderEvent, OrderSide, OrderStatus, TimeInForce
@@ -44,7 +43,7 @@ def _run(plan: dict[int, list[Order]], cash: float, gap_at: int) -> tuple[list[O
     )
     updates: list[OrderUpdate] = []
     adapter: list[BacktraderBroker] = []
-    feeds = {"AAA": symbol_feed(mkt, "AAA")}
+    cerebro, feeds = simulator(mkt, cfg)  # as the runner has it
 
     class Script(bt.Strategy):
         def start(self) -> None:
@@ -58,11 +57,6 @@ def _run(plan: dict[int, list[Order]], cash: float, gap_at: int) -> tuple[list[O
             for order in plan.get(len(self), []):
                 adapter[0].submit_order(order)
 
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.broker = SimBroker()  # as the runner has it
-    configure_broker(cerebro.broker, cfg)
-    cerebro.adddata(clock_feed(mkt))
-    cerebro.adddata(feeds["AAA"])
     cerebro.addstrategy(Script)
     cerebro.run()
     return updates, adapter[0]
