@@ -228,13 +228,7 @@ class Journal:
             self._db.execute("COMMIT")
 
     def _write(self, sql: str, row: tuple[Any, ...]) -> None:
-        if self._batch_depth:
-            self._queued.setdefault(sql, []).append(row)
-            self._queued_rows += 1
-            if self._queued_rows >= MAX_QUEUED_ROWS:
-                self._flush()
-        else:
-            self._db.execute(sql, row)
+        self._write_many(sql, [row])
 
     def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
