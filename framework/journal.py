@@ -2,7 +2,9 @@
 
 Written *before* acting: the intents of a decision are committed before the broker hears of
 any of them, and every broker answer is journaled before the engine acts on it, so a crash at
-any line loses nothing and a restart rebuilds the portfolio and the open orders exactly.
+any line loses nothing and a restart rebuilds the portfolio and the open orders exactly. (A
+backtest, re-run rather than recovered, keeps its journal in memory and writes the file whole at
+the end: ``Journal(path, durable=False)``.)
 
 Inside a transaction (:meth:`Journal.batch`) writes are queued and reach SQLite in bulk at the
 commit, or before any read; nothing inside a transaction was durable before its commit anyway,
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -172,15 +174,25 @@ class Journal:
     """One journal per run (backtest) or per account (paper)."""
 
     def __init__(self, path: Path | str, *, durable: bool = True) -> None:
-        """``durable=False`` skips fsync (SQLite ``synchronous=OFF``): every commit still reaches
-        the operating system, so a killed process loses nothing, but a power cut may. For a
-        backtest, whose journal is rebuilt by running it again; an account's journal is durable."""
+        """``durable=False`` keeps the journal in memory and writes it to ``path`` whole when it
+        is closed (SQLite's online backup), starting from the file's content if there is one:
+        every commit and read keeps its meaning at no I/O cost, and the file always holds a
+        consistent journal, but a process killed before :meth:`close` leaves the file as it was.
+        For a backtest, whose journal is rebuilt by running it again; an account's journal is
+        durable: every commit reaches the disk (WAL, ``synchronous=NORMAL``)."""
         self.path = Path(path)
-        if str(path) != ":memory:":
+        memory = str(path) == ":memory:"
+        if not memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+        self._save_to: Path | None = None if durable or memory else self.path
+        self._db = sqlite3.connect(
+            ":memory:" if self._save_to else str(path), isolation_level=None, check_same_thread=False
+        )
+        if self._save_to and self._save_to.exists():
+            with closing(sqlite3.connect(self._save_to)) as saved:
+                saved.backup(self._db)
+        self._db.execute("PRAGMA journal_mode=WAL")  # an in-memory database keeps its own mode
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._check_version()
         self._batch_depth = 0
@@ -200,6 +212,10 @@ class Journal:
 
     def close(self) -> None:
         self._flush()
+        save_to, self._save_to = self._save_to, None  # closing twice writes once
+        if save_to:
+            with closing(sqlite3.connect(save_to)) as saved:
+                self._db.backup(saved)
         self._db.close()
 
     # -- transactions and the write queue ---------------------------------------------------

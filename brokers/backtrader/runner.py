@@ -213,7 +213,7 @@ def run_backtest(
     start, end = trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
-    journal = Journal(journal_path, durable=False)  # a backtest is re-run, not recovered
+    journal = Journal(journal_path, durable=False)  # re-run, not recovered: written whole at the end
     journal.start_run(
         run_id,
         kind="backtest",

@@ -62,6 +62,32 @@ def test_a_failure_inside_a_transaction_keeps_what_was_journaled(tmp_path) -> No
     assert _count(path, "order_events") == 1
 
 
+def test_a_non_durable_journal_reaches_its_file_whole_when_closed(tmp_path) -> None:
+    path = tmp_path / "run" / "j.sqlite"
+    journal = Journal(path, durable=False)
+    with journal.batch():
+        journal.record_intents("r", [_order("a")])
+        journal.record_event("a", "ack", "new", T)
+    assert not path.exists()  # a backtest's journal is published when the run is done
+    journal.close()
+    journal.close()  # idempotent: written once
+    again = Journal(path)
+    assert [o.client_order_id for o in again.orders()] == ["a"] and len(again.table("order_events")) == 1
+
+
+def test_a_non_durable_journal_continues_from_its_file(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    first = Journal(path)
+    first.record_intents("r", [_order("a")])
+    first.close()
+    journal = Journal(path, durable=False)
+    assert [o.client_order_id for o in journal.orders()] == ["a"]
+    journal.record_intents("r", [_order("b", "BBB")])
+    assert _count(path, "orders") == 1  # the file keeps the last closed state meanwhile
+    journal.close()
+    assert _count(path, "orders") == 2
+
+
 @settings(max_examples=150, deadline=None)
 @given(valid_orders())
 def test_definition_plus_state_restores_the_latest_order(order: Order) -> None:
