@@ -31,7 +31,7 @@ import backtrader as bt
 import pandas as pd
 
 from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import symbol_feed
+from brokers.backtrader.feeds import symbol_feeds
 from brokers.backtrader.runner import BacktestResult, run_backtest
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_market_data
@@ -72,12 +72,16 @@ def run_plain(market: MarketData, start: pd.Timestamp, plan: Plan, settings: Set
     cerebro = bt.Cerebro(stdstats=False)
     configure_broker(cerebro.broker, settings.backtest)
     traded = market.between(start, market.dates[-1])
-    for symbol in traded.symbols:
-        if numpy_feed:
-            cerebro.adddata(symbol_feed(traded, symbol), name=symbol)
-            continue
-        frame = pd.DataFrame({f: getattr(traded, f)[symbol] for f in ("open", "high", "low", "close", "volume")})
-        cerebro.adddata(bt.feeds.PandasData(dataname=frame.dropna()), name=symbol)
+    if numpy_feed:
+        feeds = symbol_feeds(traded)
+    else:
+        fields = ("open", "high", "low", "close", "volume")
+        feeds = {
+            symbol: bt.feeds.PandasData(dataname=pd.DataFrame({f: getattr(traded, f)[symbol] for f in fields}).dropna())
+            for symbol in traded.symbols
+        }
+    for symbol, feed in feeds.items():
+        cerebro.adddata(feed, name=symbol)
     cerebro.addstrategy(Replay, plan=plan)
     cerebro.run()
 
@@ -123,18 +127,24 @@ def main() -> None:
     bars = result.sessions * len(market.symbols)
     best = {k: min(v) for k, v in times.items()}
     median = {k: statistics.median(v) for k, v in times.items()}
-    print(f"strategy {plugin.name}: {result.sessions} sessions x {len(market.symbols)} symbols = {bars} bars, "
-          f"{len(plan)} decision days replayed")
+    print(
+        f"strategy {plugin.name}: {result.sessions} sessions x {len(market.symbols)} symbols = {bars} bars, "
+        f"{len(plan)} decision days replayed"
+    )
     labels = {
         "a": "(a) trade backtest engine + numpy feed",
         "b": "(b) plain backtrader + PandasData",
         "c": "(c) plain backtrader + our numpy feed",
     }
     for key, label in labels.items():
-        print(f"{label:<40} {best[key]:6.3f} s  {bars / best[key]:8.0f} bars/s   (best of {args.repeat}; "
-              f"median {median[key]:.3f} s)")
-    print(f"ratio (a)/(b) throughput: {best['b'] / best['a']:.2f}x best, {median['b'] / median['a']:.2f}x median"
-          "   (target >= 2x)")
+        print(
+            f"{label:<40} {best[key]:6.3f} s  {bars / best[key]:8.0f} bars/s   (best of {args.repeat}; "
+            f"median {median[key]:.3f} s)"
+        )
+    print(
+        f"ratio (a)/(b) throughput: {best['b'] / best['a']:.2f}x best, {median['b'] / median['a']:.2f}x median"
+        "   (target >= 2x)"
+    )
     print(f"ratio (c)/(b) throughput: {best['b'] / best['c']:.2f}x best   (numpy feed vs PandasData, same replay)")
     print(f"signal computation ({plugin.name}, whole sample): {signal_seconds:6.2f} s")
     print(f"whole sample backtest incl. signal computation: {whole:6.2f} s   (target: well under a minute)")

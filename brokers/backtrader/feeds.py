@@ -104,15 +104,22 @@ def datenums(index: pd.DatetimeIndex) -> np.ndarray:
     return np.array([bt.date2num(datetime(d.year, d.month, d.day)) for d in index], dtype=float)
 
 
-def symbol_feed(market: MarketData, symbol: str, dates: np.ndarray | None = None) -> ArrayFeed:
-    """``dates``: :func:`datenums` of ``market.dates``, when the caller builds many feeds."""
-    close = market.close[symbol].to_numpy()
-    traded = ~np.isnan(close)
+def symbol_feeds(market: MarketData, dates: np.ndarray | None = None) -> dict[str, ArrayFeed]:
+    """A feed per symbol that trades in ``market``, holding only its traded sessions.
+
+    ``dates``: :func:`datenums` of ``market.dates``, when the caller has them already.
+    """
     dates = datenums(market.dates) if dates is None else dates
-    arrays = {"datetime": dates[traded]}
-    for f in FIELDS:
-        arrays[f] = np.ascontiguousarray(getattr(market, f)[symbol].to_numpy(dtype=float)[traded])
-    return ArrayFeed(arrays=arrays, name=symbol, timeframe=bt.TimeFrame.Days)
+    symbols = market.symbols
+    fields = {f: getattr(market, f).reindex(columns=symbols).to_numpy(dtype=float) for f in FIELDS}
+    traded = ~np.isnan(fields["close"])
+    feeds = {}
+    for j, symbol in enumerate(symbols):
+        rows = traded[:, j]
+        if rows.any():
+            arrays = {"datetime": dates[rows], **{f: np.ascontiguousarray(v[rows, j]) for f, v in fields.items()}}
+            feeds[symbol] = ArrayFeed(arrays=arrays, name=symbol, timeframe=bt.TimeFrame.Days)
+    return feeds
 
 
 def clock_feed(market: MarketData, dates: np.ndarray | None = None) -> ArrayFeed:

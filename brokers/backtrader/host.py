@@ -25,6 +25,15 @@ class EngineHost(bt.Strategy):
     def notify_order(self, order: bt.Order) -> None:
         self.p.hooks.on_notify(order)
 
+    def _addnotification(self, order: bt.Order, quicknotify: bool = False) -> None:
+        """Queue the order notification, and nothing else: the execution core keeps the books,
+        so backtrader's own trade ledger (a ``Trade`` per position, updated and copied on every
+        execution, for ``notify_trade`` and observers this host does not have) is not kept."""
+        if not order.p.simulated:
+            self._orderspending.append(order)
+        if quicknotify:
+            self._notify(qorders=[order], qtrades=[])
+
     def prenext(self) -> None:  # some symbols have not listed yet: trade the rest
         self.next()
 

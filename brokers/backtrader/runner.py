@@ -15,7 +15,7 @@ import pandas as pd
 
 from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feed
+from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
 from brokers.backtrader.sim_broker import SimBroker
 from framework.config.backtest import BacktestConfig
@@ -185,11 +185,9 @@ def simulator(traded: MarketData, costs: BacktestConfig) -> tuple[bt.Cerebro, di
     configure_broker(cerebro.broker, costs)
     dates = datenums(traded.dates)
     cerebro.adddata(clock_feed(traded, dates))
-    feeds = {}
-    for symbol in traded.symbols:
-        if traded.close[symbol].notna().any():
-            feeds[symbol] = symbol_feed(traded, symbol, dates)
-            cerebro.adddata(feeds[symbol])
+    feeds = symbol_feeds(traded, dates)
+    for feed in feeds.values():
+        cerebro.adddata(feed)
     return cerebro, feeds
 
 

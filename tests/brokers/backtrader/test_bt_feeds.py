@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from bt_scenarios import market
 
-from brokers.backtrader.feeds import ArrayFeed, clock_feed, symbol_feed
+from brokers.backtrader.feeds import ArrayFeed, clock_feed, symbol_feeds
 
 LINES = ("datetime", "open", "high", "low", "close", "volume", "openinterest")
 
 
 def _late_and_early() -> object:
-    """CCC lists on the third session; BBB delists after the sixth."""
+    """BBB delists after the sixth session of eight."""
     return market({"AAA": [float(100 + i) for i in range(8)], "BBB": [50.0, 51, 52, 53, 54, 55]})
 
 
@@ -41,25 +41,35 @@ def _per_row(feed: ArrayFeed) -> ArrayFeed:
 @pytest.mark.parametrize("symbol", ["AAA", "BBB"])
 def test_bulk_preload_equals_per_row_loading(symbol: str) -> None:
     mkt = _late_and_early()
-    bulk = _preloaded(symbol_feed(mkt, symbol))
-    rows = _preloaded(_per_row(symbol_feed(mkt, symbol)))
+    bulk = _preloaded(symbol_feeds(mkt)[symbol])
+    rows = _preloaded(_per_row(symbol_feeds(mkt)[symbol]))
     assert bulk == rows
     assert bulk["buflen"] == [int(mkt.close[symbol].notna().sum())]
 
 
 def test_feed_holds_only_traded_sessions_and_clock_holds_all() -> None:
     mkt = _late_and_early()
-    feed, clock = symbol_feed(mkt, "BBB"), clock_feed(mkt)
+    feed, clock = symbol_feeds(mkt)["BBB"], clock_feed(mkt)
     got = _preloaded(feed)
     assert [bt.num2date(x).date() for x in got["datetime"]] == [d.date() for d in mkt.dates[:6]]
     assert got["close"] == [50.0, 51, 52, 53, 54, 55]
     assert len(_preloaded(clock)["datetime"]) == len(mkt.dates)
 
 
+def test_one_feed_per_traded_symbol_with_its_own_columns() -> None:
+    mkt = market({"AAA": [10.0, 11.0, 12.0], "BBB": [20.0, 21.0], "ZZZ": []}, opens={"AAA": [9.0, 10.5, 11.5]})
+    feeds = symbol_feeds(mkt)
+    assert list(feeds) == ["AAA", "BBB"]  # never traded: no feed
+    for symbol, feed in feeds.items():
+        traded = mkt.close[symbol].notna()
+        for field in ("open", "high", "low", "close", "volume"):
+            assert feed.p.arrays[field].tolist() == getattr(mkt, field)[symbol][traded].tolist()
+
+
 def test_filters_fall_back_to_per_row_loading() -> None:
     """A feed given date bounds is not bulk-safe: backtrader's own loading drops the rows."""
     mkt = _late_and_early()
-    feed = symbol_feed(mkt, "AAA")
+    feed = symbol_feeds(mkt)["AAA"]
     feed.p.todate = mkt.dates[3].to_pydatetime()
     assert feed.p.todate is not None
     got = _preloaded(feed)
@@ -79,7 +89,7 @@ def test_run_replays_the_bars_through_cerebro() -> None:
 
     for runonce in (True, False):
         cerebro = bt.Cerebro(stdstats=False, runonce=runonce)
-        cerebro.adddata(symbol_feed(mkt, "AAA"))
+        cerebro.adddata(symbol_feeds(mkt)["AAA"])
         Record.seen = []
         cerebro.addstrategy(Record)
         cerebro.run()
