@@ -267,7 +267,7 @@ class Order:
             if value is not None and kind:
                 value = value.isoformat() if kind == "time" else (value.value if kind == "enum" else str(value))
             row[name] = value
-        return json.dumps(row, separators=(",", ":"))
+        return _COMPACT_JSON.encode(row)
 
     def restored(self, **state: Any) -> Order:
         """This order in a journaled state (status, fills, broker id): a restore from the
@@ -337,6 +337,7 @@ def _json_kind(name: str) -> str:
 
 
 _JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((name, _json_kind(name)) for name in sorted(_FIELD_NAMES))
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # json.dumps' text, without an encoder per call
 
 
 @lru_cache(maxsize=4096)
