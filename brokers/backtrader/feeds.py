@@ -99,9 +99,14 @@ class ArrayFeed(bt.feed.DataBase):
         return True
 
 
+#: ``date.toordinal()`` of 1970-01-01: backtrader numbers a midnight by its proleptic ordinal.
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+
+
 def datenums(index: pd.DatetimeIndex) -> np.ndarray:
-    """backtrader's float date numbers of sessions (midnight), one per date."""
-    return np.array([bt.date2num(datetime(d.year, d.month, d.day)) for d in index], dtype=float)
+    """backtrader's float date numbers (``bt.date2num``) of sessions at midnight, one per date."""
+    days = index.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return (days + _EPOCH_ORDINAL).astype(float)
 
 
 def symbol_feeds(market: MarketData, dates: np.ndarray | None = None) -> dict[str, ArrayFeed]:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from bt_scenarios import market
 
-from brokers.backtrader.feeds import ArrayFeed, clock_feed, symbol_feeds
+from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 
 LINES = ("datetime", "open", "high", "low", "close", "volume", "openinterest")
 
@@ -64,6 +64,11 @@ def test_one_feed_per_traded_symbol_with_its_own_columns() -> None:
         traded = mkt.close[symbol].notna()
         for field in ("open", "high", "low", "close", "volume"):
             assert feed.p.arrays[field].tolist() == getattr(mkt, field)[symbol][traded].tolist()
+
+
+def test_date_numbers_are_backtraders() -> None:
+    dates = pd.DatetimeIndex(["1999-12-31", "2000-02-29", "2015-01-12", "2020-01-10", "2038-01-19 00:00"])
+    assert datenums(dates).tolist() == [bt.date2num(d.to_pydatetime()) for d in dates]
 
 
 def test_filters_fall_back_to_per_row_loading() -> None:
