@@ -91,24 +91,30 @@ class Portfolio:
             h.high_water = fill.price
         self.cash -= signed * fill.price + fill.commission
         self.commissions += fill.commission
-        self.prices.setdefault(fill.symbol, fill.price)
+        self.prices.setdefault(fill.symbol, fill.price)  # until the next mark
         if h.qty == 0:
             del self.holdings[fill.symbol]
+            del self.prices[fill.symbol]  # a mark is a holding's: none outlives it
         return True
 
     # -- marks and views ------------------------------------------------------------------
 
     def mark(self, prices: Mapping[str, float | Decimal]) -> None:
-        for symbol, price in prices.items():
-            if price == price:  # not NaN
+        """Mark the holdings at ``prices`` (missing or NaN: keep the last)."""
+        for symbol in self.holdings:
+            price = prices.get(symbol)
+            if price is not None and price == price:  # not NaN
                 self.prices[symbol] = Decimal(str(price))
         self._mark_high_waters()
 
     def mark_vector(self, universe: Universe, prices: np.ndarray) -> None:
-        """:meth:`mark` from prices aligned to ``universe`` (NaN: no price, keep the last)."""
-        self.prices.update(
-            {s: Decimal(repr(p)) for s, p in zip(universe.symbols, prices.tolist(), strict=True) if p == p}
-        )
+        """:meth:`mark` of the holdings from prices aligned to ``universe`` (NaN: no price, keep
+        the last). Only holdings are valued, so only they are converted to Decimal."""
+        for symbol in self.holdings:
+            if symbol in universe:
+                price = float(prices[universe.position(symbol)])
+                if price == price:
+                    self.prices[symbol] = Decimal(repr(price))
         self._mark_high_waters()
 
     def _mark_high_waters(self) -> None:
@@ -201,5 +207,6 @@ class Portfolio:
             for p in broker_positions
             if p.qty != 0
         }
+        self.prices = {s: p for s, p in self.prices.items() if s in self.holdings}
         if broker_cash is not None:
             self.cash = broker_cash

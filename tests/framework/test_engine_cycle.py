@@ -166,6 +166,18 @@ def test_accounting_balances_and_journal_replay_reproduces_books(tmp_path_factor
     }
 
 
+def test_marks_belong_to_holdings_and_a_reopened_position_is_valued_at_its_fill() -> None:
+    portfolio = Portfolio(Decimal("10000"))
+    t = pd.Timestamp("2020-01-02", tz="UTC").to_pydatetime()
+    portfolio.apply_fill(Fill("e1", "c1", "AAA", OrderSide.BUY, Decimal(10), Decimal("100"), t))
+    portfolio.mark({"AAA": 150.0, "BBB": 20.0})
+    assert portfolio.prices == {"AAA": Decimal("150.0")}  # BBB is not held: not marked
+    portfolio.apply_fill(Fill("e2", "c2", "AAA", OrderSide.SELL, Decimal(10), Decimal("150"), t))
+    assert portfolio.prices == {}
+    portfolio.apply_fill(Fill("e3", "c3", "AAA", OrderSide.BUY, Decimal(5), Decimal("90"), t))
+    assert portfolio.market_value("AAA") == Decimal(450)  # the fill's price, not the old mark
+
+
 def test_a_position_outside_the_traded_universe_is_held_untouched(broker, make_engine) -> None:
     """A paper account may hold a symbol the strategy does not trade: no price, no order."""
     engine = make_engine(broker)
