@@ -100,7 +100,8 @@ class Portfolio:
     # -- marks and views ------------------------------------------------------------------
 
     def mark(self, prices: Mapping[str, float | Decimal]) -> None:
-        """Mark the holdings at ``prices`` (missing or NaN: keep the last)."""
+        """Mark the holdings at ``prices`` (missing or NaN: keep the last). Only holdings are
+        valued, so only they are converted to Decimal."""
         for symbol in self.holdings:
             price = prices.get(symbol)
             if price is not None and price == price:  # not NaN
@@ -108,14 +109,8 @@ class Portfolio:
         self._mark_high_waters()
 
     def mark_vector(self, universe: Universe, prices: np.ndarray) -> None:
-        """:meth:`mark` of the holdings from prices aligned to ``universe`` (NaN: no price, keep
-        the last). Only holdings are valued, so only they are converted to Decimal."""
-        for symbol in self.holdings:
-            if symbol in universe:
-                price = float(prices[universe.position(symbol)])
-                if price == price:
-                    self.prices[symbol] = Decimal(repr(price))
-        self._mark_high_waters()
+        """:meth:`mark` from prices aligned to ``universe``."""
+        self.mark({s: float(prices[universe.position(s)]) for s in self.holdings if s in universe})
 
     def _mark_high_waters(self) -> None:
         for symbol, h in self.holdings.items():
