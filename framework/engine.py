@@ -1,47 +1,51 @@
 """The execution engine: one bar in, risk-checked orders out; broker updates in, books updated.
 
-Reads top to bottom as the flow of a bar (see ARCHITECTURE.md): signals → weights → sizes →
-stops and risk → rebalance (sells first) → order manager. Nothing here knows which broker it
-talks to; the backtest and paper trading run this same code.
+A bar reads top to bottom (see ARCHITECTURE.md): build the :class:`BarContext` (the one read of the
+broker and the books) → account guards → :class:`Planner` (pure: signals → weights → sizes → stop
+exits → risk → intents) → execute: protective orders withdrawn and confirmed before any sale, sells
+before buys, then protection armed for what is held. Nothing here knows which broker it talks to;
+the backtest and paper trading run this same code.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from framework import protection
+from framework.bar_context import BarContext
 from framework.broker import Broker, OrderUpdate
 from framework.config.settings import Settings
 from framework.data import session_time
 from framework.enums import OrderSide, OrderType, TimeInForce
-from framework.journal import Journal
+from framework.errors import InternalError
+from framework.journal import Adjustment, Journal
 from framework.market import MarketSnapshot
 from framework.order_manager import OrderManager
 from framework.orders import Order, make_client_order_id
+from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
-from framework.risk import Action, HaltReason, Reason, RiskContext, RiskDecision, RiskManager, stop_exits
+from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.signals import SignalProcessor, is_rebalance_day
-from framework.sizing import PositionSizer, SizingInput
+from framework.sizing import PositionSizer
+from framework.stops import Guarded, StopManager, is_protective
 from framework.universe import Universe
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, eq=False)
-class _Bar:
-    """One bar's inputs aligned to one universe."""
+def _round_price(price: float) -> Decimal:
+    """Nearest valid price increment: cents from $1, hundredths of a cent below (Alpaca's rule)."""
+    return Decimal(str(round(price, 2 if price >= 1 else 4)))
 
-    universe: Universe
-    prices: np.ndarray
-    volatility: np.ndarray
-    signals: np.ndarray
+
+def _is_fractional(qty: Decimal) -> bool:
+    return qty != qty.to_integral_value()
 
 
 @dataclass
@@ -52,6 +56,11 @@ class CycleReport:
     decisions: list[RiskDecision] = field(default_factory=list)
     halted: bool = False
     halt_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def deferred(self) -> list[RiskDecision]:
+        return [d for d in self.decisions if d.action is Action.DEFER]
 
 
 class ExecutionEngine:
@@ -68,63 +77,128 @@ class ExecutionEngine:
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
+        """``clock``: the venue's clock (the bar's session in a backtest, the broker's in paper);
+        every order time, staleness check and halt is stamped with it."""
         self.settings, self.broker, self.journal = settings, broker, journal
         self.strategy_name, self.run_id = strategy_name, run_id
         self.sectors = dict(sectors.items()) if isinstance(sectors, pd.Series) else dict(sectors)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.signals = SignalProcessor(settings.signals)
-        self.sizer = PositionSizer(settings.sizing)
-        self.risk = RiskManager(settings.risk, self.sectors, fractional=settings.sizing.fractional)
+        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors)
+        self.planner = Planner(
+            SignalProcessor(settings.signals), PositionSizer(settings.sizing), self.risk, settings.risk,
+            settings.risk.flatten_on_halt,
+        )
         kwargs = {"sleep": sleep} if sleep else {}
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
+        self.stops = StopManager(
+            self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=_round_price,
+            is_fractional=_is_fractional, native=broker.capabilities.native_stop, clock=self._clock,
+        )
         run = journal.run(run_id)
         cash = run.initial_cash if run else Decimal(str(initial_cash or 0))
         self.portfolio = Portfolio(cash)
         self.session_start_equity: float | None = None
         self.peak_equity = 0.0
+        self.deferred: dict[str, float] = {}
+        self._adopted: set[str] = set()  # positions taken from the broker, not from our fills
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self, *, reconcile: bool = True) -> list[Difference]:
+    def start(self, *, reconcile: bool = True, session: datetime | None = None) -> list[Difference]:
         """Rebuild the books from the journal, resolve unsent intents, reconcile with the broker.
 
         Returns the differences found; the broker's positions are adopted as the truth.
         """
-        for fill in self.journal.fills():
+        self.rebuild_books()
+        self.resolve_pending(session)
+        return self.reconcile() if reconcile else []
+
+    def rebuild_books(self) -> None:
+        """Fills and reconciliation adoptions, replayed in the order they happened."""
+        adjustments = self.journal.adjustments(self.run_id)
+        seqs = self.journal.fills_seq_order()
+        pending = list(adjustments)
+        for seq, fill in seqs:
+            while pending and pending[0].after_fill_seq < seq:
+                self._apply_adjustment(pending.pop(0))
             self.portfolio.apply_fill(fill)
-        self.orders.resolve_pending()
-        if not reconcile:
-            return []
+        for adjustment in pending:
+            self._apply_adjustment(adjustment)
+        self.deferred = self.journal.last_deferrals(self.run_id)
+
+    def _apply_adjustment(self, adjustment: Adjustment) -> None:
+        if adjustment.symbol == "*":
+            if adjustment.cash is not None:
+                self.portfolio.cash = adjustment.cash
+            return
+        self.portfolio.set_position(adjustment.symbol, adjustment.qty or Decimal(0), adjustment.avg_cost or Decimal(0))
+
+    def resolve_pending(self, session: datetime | None = None) -> list[Order]:
+        """Journaled intents the broker may not have: adopt, send, or withdraw (stale, or adding
+        risk while halted). ``session``: the decision session being traded now."""
+        halted = self.journal.halt_state().halted
+        return self.orders.resolve_pending(session=session, halted=halted, adds_risk=self.adds_risk)
+
+    def reconcile(self) -> list[Difference]:
+        """Our books against the broker's; each difference is journaled, adopted (the broker is the
+        truth) and recorded so a restart rebuilds the adopted book and does not report it again."""
         account = self.broker.get_account()
-        diffs = self.portfolio.reconcile(self.broker.get_positions(), account.cash)
-        if diffs:
-            for d in diffs:
-                self.journal.record_event("*", "reconcile", "difference", self._clock(), str(d))
-            self.portfolio.adopt(self.broker.get_positions(), account.cash)
+        positions = self.broker.get_positions()
+        diffs = self.portfolio.reconcile(positions, account.cash)
+        if not diffs:
+            return []
+        now = self._clock()
+        theirs = {p.symbol: p for p in positions}
+        for d in diffs:
+            self.journal.record_event("*", "reconcile", "difference", now, str(d))
+            if d.symbol == "*":
+                self.journal.record_adjustment(self.run_id, now, "*", cash=account.cash)
+                continue
+            p = theirs.get(d.symbol)
+            qty, avg = (p.qty, p.avg_entry_price) if p is not None else (Decimal(0), Decimal(0))
+            self.journal.record_adjustment(self.run_id, now, d.symbol, qty=qty, avg_cost=avg)
+            self._adopted.add(d.symbol)
+        self.portfolio.adopt(positions, account.cash)
         return diffs
 
     @property
     def halted(self) -> bool:
         return self.journal.halt_state().halted
 
-    def halt(self, reason: str, *, scope: str = "persistent") -> None:
-        """Stop opening risk: cancel open orders; only risk-reducing orders from now on."""
-        self.journal.set_halt(True, reason, self._clock(), scope)
+    def halt(self, reason: str, *, scope: str = "persistent", session: datetime | None = None) -> None:
+        """Stop opening risk: cancel the open orders that add risk; protective stops and
+        risk-reducing orders stay. Persisted in the journal (a restart is still halted)."""
+        self.journal.set_halt(True, reason, self._clock(), scope, session)
         self._halt = self.journal.halt_state()
-        self.orders.cancel_all()
-
-    def _lift_session_halt(self, t: datetime) -> None:
-        """A daily-loss halt covers the session it fired in; a new session lifts it."""
-        state = self._halt
-        if state.halted and state.scope == "session" and datetime.fromisoformat(state.since) < t:
-            self.journal.set_halt(False, f"new session after {state.reason}", t, "session")
-            self._halt = self.journal.halt_state()
+        self.orders.cancel_where(self.adds_risk)
 
     def resume(self) -> None:
         self.journal.set_halt(False, "resumed", self._clock())
+        self._halt = self.journal.halt_state()
+
+    def _lift_session_halt(self, session: datetime) -> None:
+        """A daily-loss halt covers the decision session it fired for; a later session lifts it.
+        Both sides of the comparison are session times (one clock)."""
+        state = self._halt
+        if not (state.halted and state.scope == "session"):
+            return
+        covered = state.session or state.since
+        if datetime.fromisoformat(covered) < session:
+            self.journal.set_halt(False, f"new session after {state.reason}", self._clock(), "session")
+            self._halt = self.journal.halt_state()
+
+    def adds_risk(self, order: Order) -> bool:
+        """Whether an order would grow a position (or open one) were it to fill."""
+        if is_protective(order):
+            return False
+        holding = self.portfolio.holdings.get(order.symbol)
+        held = holding.qty if holding is not None else Decimal(0)
+        remaining = order.remaining_qty if order.remaining_qty is not None else Decimal(0)
+        after = held + order.side.sign * remaining
+        return abs(after) > abs(held) or (after * held < 0)
 
     # -- the bar --------------------------------------------------------------------------
 
@@ -132,28 +206,56 @@ class ExecutionEngine:
         """One decision at the close of ``date``.
 
         ``signals`` is aligned to ``snapshot.universe`` (an array, as the backtest passes it)
-        or labelled by symbol (a Series); NaN or a missing symbol is no view.
+        or labelled by symbol (a Series); NaN or a missing symbol is no view (hold).
         """
         t = session_time(date)
         with self.journal.batch():
             self._halt = self.journal.halt_state()
-            bar = self._bar(snapshot, signals)
-            self.portfolio.mark_vector(bar.universe, bar.prices)
-            equity = float(self.portfolio.equity)
-            report = CycleReport(time=t, equity=equity)
             self._lift_session_halt(t)
-            self._guards(equity, report)
-            deltas = self._targets(bar, equity, report)
-            report.orders = self._rebalance(t, bar, deltas)
-            report.orders += self._protect(t, {o.symbol for o in report.orders})
-            self.orders.cancel_stale(self._clock())
+            ctx = self._context(t, snapshot, signals)
+            report = CycleReport(time=t, equity=ctx.equity)
+            ctx = self._guards(ctx, report)
+            plan = self.planner.plan(ctx, self.deferred)
+            if ctx.rebalance:  # journaled where a decision uses them: on a hold day they move nothing
+                self.journal.record_signals(self.run_id, t, ctx.universe.symbols, ctx.signals)
+            report.orders = self._execute(ctx, plan, report)
+            self.journal.record_risk_decisions(self.run_id, t, report.decisions)
+            self.deferred = {d.symbol: d.requested for d in report.deferred}
+            self.orders.cancel_stale(self._clock(), exempt=is_protective)
             self.session_start_equity = self._snapshot(t)
             report.halted = self._halt.halted
         return report
 
-    def _bar(self, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> _Bar:
-        """The snapshot's arrays, over a universe that also covers every symbol held or on
-        order (a position outside the traded universe is held: no price, no trade)."""
+    def _context(self, t: datetime, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> BarContext:
+        """The one read of the books and the broker for this bar."""
+        universe, prices, volatility, sig = self._aligned(snapshot, signals)
+        self.portfolio.mark_vector(universe, prices)
+        held, avg_cost, high_water = self.portfolio.vectors(universe)
+        marks = np.array([float(self.portfolio.prices.get(s, np.nan)) for s in universe.symbols])
+        account = self.broker.get_account()
+        return BarContext(
+            session=t,
+            now=self._clock(),
+            universe=universe,
+            prices=prices,
+            marks=marks,
+            volatility=volatility,
+            signals=sig,
+            held=held,
+            pending=self._pending(universe),
+            avg_cost=avg_cost,
+            high_water=high_water,
+            equity=float(self.portfolio.equity),
+            buying_power=float(account.buying_power),
+            halted=self._halt.halted,
+            rebalance=is_rebalance_day(t, self.settings.signals.rebalance_every),
+        )
+
+    def _aligned(
+        self, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series
+    ) -> tuple[Universe, np.ndarray, np.ndarray, np.ndarray]:
+        """The snapshot's arrays over a universe that also covers every symbol held or on order
+        (a position outside the traded universe is held: no price, no trade)."""
         u = snapshot.universe
         if isinstance(signals, pd.Series):
             sig = u.vector(signals)
@@ -164,116 +266,147 @@ class ExecutionEngine:
         others = [s for s in self.portfolio.holdings if s not in u]
         others += [o.symbol for o in self.orders.open_orders() if o.symbol not in u]
         if not others:
-            return _Bar(u, snapshot.prices, snapshot.volatility, sig)
+            return u, snapshot.prices, snapshot.volatility, sig
         wide = u.extended(others)
-        return _Bar(wide, wide.take(snapshot.prices, u), wide.take(snapshot.volatility, u), wide.take(sig, u))
-
-    def _guards(self, equity: float, report: CycleReport) -> None:
-        self.peak_equity = max(self.peak_equity, equity)
-        start = self.session_start_equity if self.session_start_equity is not None else equity
-        reason = self.risk.guard(equity, start, self.peak_equity)
-        if reason is not None and not self._halt.halted:
-            log.info("halting: %s (equity %.2f, session start %.2f)", reason, equity, start)
-            scope = "session" if reason is HaltReason.DAILY_LOSS else "persistent"
-            self.halt(reason.value, scope=scope)
-            report.halt_reason = reason.value
+        return wide, wide.take(snapshot.prices, u), wide.take(snapshot.volatility, u), wide.take(sig, u)
 
     def _pending(self, universe: Universe) -> np.ndarray:
         """Signed quantity still to fill on open orders (counts as held for sizing)."""
         pending = np.zeros(len(universe))
         for o in self.orders.open_orders():
-            if protection.is_protective(o):
+            if is_protective(o):
                 continue  # contingent: it only fills if the stop is hit
             pending[universe.position(o.symbol)] += float(o.remaining_qty or 0) * o.side.sign
         return pending
 
-    def _targets(self, bar: _Bar, equity: float, report: CycleReport) -> np.ndarray:
-        """Approved target minus current quantity, per symbol of the bar's universe."""
-        u = bar.universe
-        held = self.portfolio.quantity_vector(u)
-        current = held + self._pending(u)
-        halted = self._halt.halted
-        if halted and self.settings.risk.flatten_on_halt:
-            requested = np.zeros(len(u))
-        elif not is_rebalance_day(report.time, self.settings.signals.rebalance_every):
-            requested = current.copy()  # hold; stops and guards still apply below
-        else:
-            # Journaled where a decision uses them: on a hold day they move nothing.
-            self.journal.record_signals(self.run_id, report.time, u.symbols, bar.signals)
-            weights = self.signals.target_weights(np.where(np.isnan(bar.prices), np.nan, bar.signals))
-            requested = self.sizer.target_quantities(
-                SizingInput(weights, equity, bar.prices, bar.volatility, current)
-            )
-        requested = self._apply_stops(requested, held, bar, report)
-        account = self.broker.get_account()
-        ctx = RiskContext(u, current, bar.prices, equity, float(account.buying_power), halted)
-        result = self.risk.check(requested, ctx)
-        report.decisions += result.decisions
-        self.journal.record_risk_decisions(self.run_id, report.time, report.decisions)
-        return result.approved - current
+    def _guards(self, ctx: BarContext, report: CycleReport) -> BarContext:
+        """Daily loss and drawdown, both evaluated; the persistent halt wins over the session one."""
+        self.peak_equity = max(self.peak_equity, ctx.equity)
+        start = self.session_start_equity if self.session_start_equity is not None else ctx.equity
+        reasons = breached(self.settings.risk, ctx.equity, start, self.peak_equity)
+        if not reasons:
+            return ctx
+        reason = reasons[0]
+        scope, state = scope_of(reason), self._halt
+        if state.halted and not (scope == "persistent" and state.scope == "session"):
+            return ctx
+        log.info("halting: %s (equity %.2f, session start %.2f, peak %.2f)", reason, ctx.equity, start,
+                 self.peak_equity)
+        self.halt(reason.value, scope=scope, session=ctx.session)
+        report.halt_reason = reason.value
+        return replace(ctx, halted=True, pending=self._pending(ctx.universe))
 
-    def _apply_stops(self, requested: np.ndarray, held: np.ndarray, bar: _Bar, report: CycleReport) -> np.ndarray:
-        risk = self.settings.risk
-        if (risk.stop_loss is None and risk.trailing_stop is None) or protection.uses_native(
-            risk, self.broker.capabilities
-        ):
-            return requested  # no stops, or they rest at the broker
-        _, avg_cost, high_water = self.portfolio.vectors(bar.universe)
-        hits = stop_exits(bar.universe, held, avg_cost, high_water, bar.prices, risk)
-        out = requested.copy()
-        for symbol, reason in hits.items():
-            i = bar.universe.position(symbol)
-            report.decisions.append(RiskDecision(symbol, reason, Action.EXIT, float(requested[i]), 0.0))
-            out[i] = 0.0
+    # -- execution ------------------------------------------------------------------------
+
+    def _execute(self, ctx: BarContext, plan: Plan, report: CycleReport) -> list[Order]:
+        """Protection withdrawn (and confirmed) before every sale, sells before buys, then
+        protection armed for what is held."""
+        report.decisions += plan.decisions
+        clearance = self.stops.clear_for_sale(ctx.session, self._sales(ctx, plan.intents))
+        orders: list[Order] = []
+        for intent in plan.intents:
+            i = ctx.universe.position(intent.symbol)
+            qty = Decimal(str(round(abs(intent.delta), 6)))
+            if ctx.held[i] and np.sign(intent.delta) != np.sign(ctx.held[i]):  # toward zero
+                if intent.symbol in clearance.blocked:
+                    report.decisions.append(RiskDecision(
+                        intent.symbol, Reason.PROTECTION_NOT_CLEARED, Action.DEFER, float(plan.approved[i]),
+                        float(ctx.current[i]), clearance.blocked[intent.symbol]))
+                    continue
+                qty = clearance.sellable.get(intent.symbol, Decimal(0))
+            order = self._order(ctx, intent, qty)
+            if order is not None:
+                orders.append(order)
+        sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
+        armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), {o.symbol for o in sent})
+        for order in armed:
+            if order.symbol in self._adopted:
+                note = f"protection armed on {order.symbol}, a position adopted from the broker"
+                report.notes.append(note)
+                self.journal.record_event(order.client_order_id, "protect_adopted", order.status.value,
+                                          self._clock(), note)
+                self._adopted.discard(order.symbol)
+        return sent + armed
+
+    @staticmethod
+    def _sales(ctx: BarContext, intents: list[Intent]) -> dict[str, tuple[Decimal, Decimal]]:
+        """Intents that reduce a held position: (quantity toward zero, held), capped at the holding
+        (a sale never reaches into pending buys: that would need shares we do not have)."""
+        out = {}
+        for intent in intents:
+            i = ctx.universe.position(intent.symbol)
+            held = ctx.held[i]
+            if held and np.sign(intent.delta) != np.sign(held):
+                qty = min(abs(intent.delta), abs(held))
+                out[intent.symbol] = (Decimal(str(round(qty, 6))), Decimal(str(round(held, 6))))
         return out
 
-    def _rebalance(self, t: datetime, bar: _Bar, deltas: np.ndarray) -> list[Order]:
-        """Orders for every non-zero delta, sells before buys (each side in symbol order)."""
-        symbols = bar.universe.symbols
-        sells = np.flatnonzero(deltas < -1e-9).tolist()
-        buys = np.flatnonzero(deltas > 1e-9).tolist()
-        orders = [
-            self._make_order(t, symbols[i], float(deltas[i]), float(bar.prices[i]), seq)
-            for seq, i in enumerate(sells + buys)
-        ]
-        return [r.order for r in self.orders.submit_many(orders)]
+    def _guarded(self, ctx: BarContext, plan: Plan) -> list[Guarded]:
+        out = []
+        for symbol, holding in sorted(self.portfolio.holdings.items()):
+            if symbol not in ctx.universe:
+                continue
+            i = ctx.universe.position(symbol)
+            price = ctx.prices[i]
+            decision = Decimal(str(round(float(price), 6))) if np.isfinite(price) else None
+            out.append(Guarded(symbol, holding.qty, float(plan.levels[i]), decision))
+        return out
 
-    def _protect(self, t: datetime, traded: set[str]) -> list[Order]:
-        """Native protective stops where the broker has them (else stops are checked each bar)."""
-        if not protection.uses_native(self.settings.risk, self.broker.capabilities):
-            return []
-        return protection.refresh(
-            portfolio=self.portfolio,
-            orders=self.orders,
-            config=self.settings.risk,
-            traded=traded,
-            t=t,
-            strategy=self.strategy_name,
-            run_id=self.run_id,
-            now=self._clock,
-        )
-
-    def _make_order(self, t: datetime, symbol: str, delta: float, price: float, seq: int) -> Order:
-        cfg = self.settings.orders
+    def _order(self, ctx: BarContext, intent: Intent, qty: Decimal) -> Order | None:
+        if not np.isfinite(intent.price) or intent.price <= 0:
+            raise InternalError(
+                f"an order for {intent.symbol} on {ctx.session.date()} reached the order stage without a "
+                f"price ({intent.price}): the risk runner must keep untradable symbols as they are"
+            )
+        side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
         order_type, tif = self._order_style
-        side = OrderSide.BUY if delta > 0 else OrderSide.SELL
-        qty = Decimal(str(round(abs(delta), 6)))
+        if _is_fractional(qty):
+            if side is OrderSide.SELL and ctx.held[ctx.universe.position(intent.symbol)] <= 0:
+                qty = qty.to_integral_value(rounding="ROUND_DOWN")  # shorts are whole shares
+            tif = TimeInForce.DAY  # fractional orders must be DAY orders
+        if qty <= 0:
+            return None
         limit = None
-        if cfg.type == "limit":
-            offset = cfg.limit_offset_bps / 1e4 * side.sign
-            limit = Decimal(str(round(price * (1 + offset), 2)))
+        if order_type is OrderType.LIMIT:
+            offset = self.settings.orders.limit_offset_bps / 1e4 * side.sign
+            limit = _round_price(intent.price * (1 + offset))
         return Order(
-            client_order_id=make_client_order_id(self.strategy_name, self.run_id, t, symbol, seq),
-            symbol=symbol,
+            client_order_id=make_client_order_id(self.strategy_name, self.run_id, ctx.session, intent.symbol,
+                                                 intent.purpose.value),
+            symbol=intent.symbol,
             side=side,
             type=order_type,
             qty=qty,
             time_in_force=tif,
             limit_price=limit,
             created_at=self._clock(),
-            decision_price=Decimal(str(round(price, 6))),
-            tag="rebalance",
+            decision_price=Decimal(str(round(intent.price, 6))),
+            tag=intent.purpose.value,
         )
+
+    def close_position(self, date: pd.Timestamp, symbol: str, price: float, purpose: str) -> Order | None:
+        """Close one position outside a decision (a delisting's market-on-close): its protection is
+        withdrawn and confirmed first, like any sale."""
+        holding = self.portfolio.holdings.get(symbol)
+        if holding is None or not holding.qty:
+            return None
+        t = session_time(date)
+        clearance = self.stops.clear_for_sale(t, {symbol: (abs(holding.qty), holding.qty)})
+        qty = clearance.sellable.get(symbol, Decimal(0))
+        if qty <= 0:
+            return None
+        order = Order(
+            client_order_id=make_client_order_id(self.strategy_name, self.run_id, t, symbol, purpose),
+            symbol=symbol,
+            side=OrderSide.SELL if holding.qty > 0 else OrderSide.BUY,
+            type=OrderType.MARKET,
+            qty=qty,
+            time_in_force=TimeInForce.CLS,
+            created_at=self._clock(),
+            decision_price=Decimal(str(round(price, 6))),
+            tag=purpose,
+        )
+        return self.orders.submit(order, t).order
 
     def _snapshot(self, t: datetime) -> float:
         """Journal the books at the close of the bar; returns the equity (next bar's start)."""
@@ -296,4 +429,4 @@ class ExecutionEngine:
             self.portfolio.apply_fill(update.fill)
 
 
-__all__ = ["CycleReport", "ExecutionEngine", "HaltReason", "Reason"]
+__all__ = ["CycleReport", "ExecutionEngine", "HaltReason", "Purpose", "Reason"]

@@ -11,6 +11,7 @@ Everything the project raises on purpose derives from :class:`TradeError`::
     │   ├── ArtifactError         a model artifact that is missing or does not match the code
     │   └── LiveTradingRefused    a live endpoint without `allow_live: true`
     ├── StrategyError             a strategy plugin raised or returned something invalid
+    ├── InternalError             an invariant of the core broke: a bug to report (exit 1, with context)
     ├── IllegalTransition         an order status step outside the transition table
     ├── HaltedError               trading is halted; only risk-reducing orders may go out
     ├── ReconciliationError       broker and journal disagree in a way we will not trade through
@@ -68,6 +69,11 @@ class LiveTradingRefused(UserError):
 
 class StrategyError(TradeError):
     """A strategy plugin raised, or returned signals that break the contract."""
+
+
+class InternalError(TradeError):
+    """An invariant of the core broke (e.g. an order without a finite price reached the order
+    stage): a bug, never the user's mistake; the CLI exits 1 with the context."""
 
 
 class IllegalTransition(TradeError):

@@ -31,7 +31,7 @@ import pandas as pd
 from framework.fills import Fill
 from framework.orders import Order
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
 
 SCHEMA = """
@@ -69,7 +69,10 @@ CREATE TABLE IF NOT EXISTS equity (
     positions_value TEXT NOT NULL, PRIMARY KEY (run_id, time));
 CREATE TABLE IF NOT EXISTS halt (
     id INTEGER PRIMARY KEY CHECK (id = 1), halted INTEGER NOT NULL, reason TEXT NOT NULL,
-    since TEXT NOT NULL, scope TEXT NOT NULL);
+    since TEXT NOT NULL, scope TEXT NOT NULL, session TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS adjustments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, after_fill_seq INTEGER NOT NULL,
+    time TEXT NOT NULL, symbol TEXT NOT NULL, qty TEXT, avg_cost TEXT, cash TEXT);
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
@@ -152,13 +155,31 @@ def _restore(row: tuple[Any, ...]) -> Order:
 
 @dataclass(frozen=True, slots=True)
 class HaltState:
-    """``scope`` "session": lifts by itself at the next session (a *daily* loss limit);
-    "persistent": only an explicit resume lifts it (drawdown, manual halts)."""
+    """``scope`` "session": lifts by itself at the first decision of a later session (a *daily*
+    loss limit; ``session`` is the decision session it covers); "persistent": only an explicit
+    resume lifts it (drawdown, manual halts). ``since`` is the venue's time it began."""
 
     halted: bool
     reason: str = ""
     since: str = ""
     scope: str = "persistent"
+    session: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A reconciliation adoption: the broker's quantity/average (or cash, symbol "*") became ours
+    after the fill numbered ``after_fill_seq``."""
+
+    after_fill_seq: int
+    symbol: str
+    qty: Decimal | None
+    avg_cost: Decimal | None
+    cash: Decimal | None
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +227,20 @@ class Journal:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) == 1:
+            self._migrate_v1()
         elif int(row[0]) != SCHEMA_VERSION:
             from framework.errors import InputError
 
             raise InputError(f"{self.path}: journal schema {row[0]}, this version reads {SCHEMA_VERSION}")
+
+    def _migrate_v1(self) -> None:
+        """v1 → v2: the halt's session (one clock for lifting a daily-loss halt); the adjustments
+        table (`CREATE ... IF NOT EXISTS` above made it) for reconciliation adoptions."""
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(halt)")}
+        if "session" not in columns:
+            self._db.execute("ALTER TABLE halt ADD COLUMN session TEXT NOT NULL DEFAULT ''")
+        self._db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self._flush()
@@ -332,16 +363,18 @@ class Journal:
         """Before the broker hears of it: the order as we mean to send it."""
         self.record_intents(run_id, [order])
 
-    def record_intents(self, run_id: str, orders: Sequence[Order]) -> None:
+    def record_intents(self, run_id: str, orders: Sequence[Order], session: datetime | None = None) -> None:
         """Every order of a decision as we mean to send it, durable (committed) before the
         broker hears of any, even inside a transaction. Rows still queued (other tables, other
-        orders' states) stay queued: only the intents must be durable before the send."""
+        orders' states) stay queued: only the intents must be durable before the send.
+        ``session``: the decision session they belong to (a restart withdraws intents of an
+        earlier session instead of sending them late); default: each order's creation time."""
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
         self._db.executemany(
             "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
-            [(o.client_order_id, run_id, _iso(o.created_at), text) for o, text in encoded],
+            [(o.client_order_id, run_id, _iso(session or o.created_at), text) for o, text in encoded],
         )
         self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, text) for o, text in encoded])
         self._known.update(o.client_order_id for o in orders)
@@ -381,6 +414,11 @@ class Journal:
                 _iso(fill.timestamp),
             ),
         )
+
+    def intent_sessions(self) -> dict[str, datetime]:
+        """Each journaled intent's decision session."""
+        rows = self._read("SELECT client_order_id, time FROM intents")
+        return {cid: datetime.fromisoformat(when) for cid, when in rows}
 
     def orders(self, *, open_only: bool = False) -> list[Order]:
         found = [_restore(r) for r in self._read(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY rowid")]
@@ -441,6 +479,7 @@ class Journal:
             "positions",
             "equity",
             "halt",
+            "adjustments",
         }:
             raise ValueError(f"unknown journal table {name!r}")
         self._flush()
@@ -448,10 +487,57 @@ class Journal:
 
     # -- halt -----------------------------------------------------------------------------
 
-    def set_halt(self, halted: bool, reason: str, since: datetime, scope: str = "persistent") -> None:
-        self._write("INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?)", (int(halted), reason, _iso(since), scope))
+    def set_halt(
+        self, halted: bool, reason: str, since: datetime, scope: str = "persistent", session: datetime | None = None
+    ) -> None:
+        """``since``: the venue's clock when it happened; ``session``: the decision session it
+        covers (a daily-loss halt lifts at the first decision of a later session)."""
+        self._write(
+            "INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?, ?)",
+            (int(halted), reason, _iso(since), scope, _iso(session) if session else ""),
+        )
         self.record_event("*", "halt" if halted else "resume", scope, since, reason)
 
     def halt_state(self) -> HaltState:
-        row = self._read("SELECT halted, reason, since, scope FROM halt WHERE id=1").fetchone()
-        return HaltState(bool(row[0]), row[1], row[2], row[3]) if row else HaltState(False)
+        row = self._read("SELECT halted, reason, since, scope, session FROM halt WHERE id=1").fetchone()
+        return HaltState(bool(row[0]), row[1], row[2], row[3], row[4]) if row else HaltState(False)
+
+    # -- reconciliation -------------------------------------------------------------------
+
+    def record_adjustment(
+        self, run_id: str, time: datetime, symbol: str, *, qty: Decimal | None = None,
+        avg_cost: Decimal | None = None, cash: Decimal | None = None,
+    ) -> None:
+        """The broker's value adopted over ours (``symbol`` "*": cash), in order with the fills,
+        so a restart rebuilds the books with it and reports the difference no more."""
+        self._write(
+            "INSERT INTO adjustments (run_id, after_fill_seq, time, symbol, qty, avg_cost, cash)"
+            " VALUES (?, IFNULL((SELECT MAX(seq) FROM fills), -1), ?, ?, ?, ?, ?)",
+            (run_id, _iso(time), symbol, _s(qty), _s(avg_cost), _s(cash)),
+        )
+
+    def adjustments(self, run_id: str) -> list[Adjustment]:
+        rows = self._read(
+            "SELECT after_fill_seq, symbol, qty, avg_cost, cash FROM adjustments WHERE run_id=? ORDER BY seq",
+            (run_id,),
+        )
+        return [Adjustment(r[0], r[1], _dec(r[2]), _dec(r[3]), _dec(r[4])) for r in rows]
+
+    def fills_seq_order(self) -> list[tuple[int, Fill]]:
+        """Every fill with its position in arrival order (to replay adjustments between them)."""
+        rows = self._read(
+            "SELECT seq, execution_id, client_order_id, symbol, side, qty, price, time, commission,"
+            " broker_order_id FROM fills ORDER BY seq"
+        )
+        return [(r[0], Fill(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])) for r in rows]
+
+    def last_deferrals(self, run_id: str) -> dict[str, float]:
+        """Targets the last completed decision deferred (symbol -> requested quantity)."""
+        last = self._read("SELECT MAX(time) FROM equity WHERE run_id=?", (run_id,)).fetchone()[0]
+        if last is None:
+            return {}
+        rows = self._read(
+            "SELECT symbol, requested FROM risk_decisions WHERE run_id=? AND time=? AND action='defer'",
+            (run_id, last),
+        )
+        return {symbol: float(requested) for symbol, requested in rows}

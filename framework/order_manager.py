@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from framework.broker import Broker, OrderUpdate
 from framework.config.execution import OrdersConfig
@@ -84,18 +85,18 @@ class OrderManager:
                 self._sleep(self._backoff(attempt, e))
         return None
 
-    def submit(self, order: Order) -> SubmitResult:
+    def submit(self, order: Order, session: datetime | None = None) -> SubmitResult:
         """Journal the intent, then send; on ambiguity look up before resending."""
-        return self.submit_many([order])[0]
+        return self.submit_many([order], session)[0]
 
-    def submit_many(self, orders: Sequence[Order]) -> list[SubmitResult]:
+    def submit_many(self, orders: Sequence[Order], session: datetime | None = None) -> list[SubmitResult]:
         """Journal every new intent in one durable commit, then send each in the given order.
 
         A crash part-way leaves the unsent ones journaled as ``created``: a restart looks each
         up by client id and sends only what the broker does not have (:meth:`resolve_pending`).
         """
         fresh = [o for o in orders if o.client_order_id not in self.orders]
-        self.journal.record_intents(self.run_id, fresh)
+        self.journal.record_intents(self.run_id, fresh, session)
         for order in fresh:
             self.orders[order.client_order_id] = order
             self._open[order.client_order_id] = order
@@ -132,15 +133,40 @@ class OrderManager:
                     return SubmitResult(self._adopt(found), attempt + 1, looked_up=True)
         raise AssertionError("unreachable")
 
-    def resolve_pending(self) -> list[Order]:
-        """After a restart: every journaled intent the broker may or may not have received."""
+    def resolve_pending(
+        self,
+        *,
+        session: datetime | None = None,
+        halted: bool = False,
+        adds_risk: Callable[[Order], bool] = lambda _o: True,
+    ) -> list[Order]:
+        """After a restart: every journaled intent the broker may or may not have received.
+
+        Each is looked up by client id first; one the broker has is adopted. One it never got is
+        sent only if it still belongs: an intent decided for an earlier session than ``session``
+        is stale and withdrawn, and while ``halted`` an intent that adds risk is withdrawn
+        (journaled as such); a risk-reducing one goes.
+        """
         resolved = []
+        decided = self.journal.intent_sessions()
         for order in list(self.orders.values()):
             if order.status is not OrderStatus.CREATED:
                 continue
             found = self.lookup(order.client_order_id)
-            resolved.append(self._adopt(found) if found else self._send(order).order)
+            if found is not None:
+                resolved.append(self._adopt(found))
+            elif session is not None and decided.get(order.client_order_id, session) < session:
+                resolved.append(self.withdraw(order, "stale intent never sent: decided for an earlier session"))
+            elif halted and adds_risk(order):
+                resolved.append(self.withdraw(order, "halted: an intent that adds risk is not sent"))
+            else:
+                resolved.append(self._send(order).order)
         return resolved
+
+    def withdraw(self, order: Order, why: str) -> Order:
+        """An intent the broker never received, dropped: canceled locally, journaled with why."""
+        withdrawn = order.transition(OrderStatus.CANCELED, updated_at=self._clock())
+        return self._store(withdrawn, "withdrawn", why)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -209,15 +235,42 @@ class OrderManager:
 
     # -- cancel / replace -----------------------------------------------------------------
 
-    def cancel(self, order: Order) -> None:
+    def cancel(self, order: Order) -> Order:
+        """Ask the broker to cancel; returns our latest view. An order with no broker id yet is
+        looked up by client id first (a halt must be able to cancel an unacknowledged order); one
+        the broker never received is withdrawn."""
+        order = self.orders.get(order.client_order_id, order)
         if order.broker_order_id is None:
-            return
+            found = self.lookup(order.client_order_id)
+            if found is None:
+                return self.withdraw(order, "canceled before it reached the broker")
+            order = self._adopt(found)
+            if not order.is_open:
+                return order
         try:
             self._call(lambda: self.broker.cancel_order(order.broker_order_id))  # type: ignore[arg-type]
         except (NotCancelable, OrderNotFound) as e:
             self.journal.record_event(
                 order.client_order_id, "cancel_refused", order.status.value, self._clock(), str(e)
             )
+        return self.orders[order.client_order_id]
+
+    def cancel_and_confirm(self, order: Order) -> Order:
+        """Cancel, then read the order back until the venue says it is final (canceled, or filled
+        meanwhile) or the attempts run out. Returns the last view (still open: not confirmed)."""
+        view = self.cancel(order)
+        for attempt in range(self.config.max_retries + 1):
+            if not view.is_open or view.broker_order_id is None:
+                return view
+            try:
+                found = self._call(partial(self.broker.get_order, view.broker_order_id))
+            except TransientBrokerError as e:
+                self._sleep(self._backoff(attempt, e))
+                continue
+            view = self._adopt(found, "confirm")  # type: ignore[arg-type]
+            if view.is_open:
+                self._sleep(self._backoff(attempt, TransientBrokerError("not final yet")))
+        return view
 
     def cancel_all(self) -> int:
         opened = self.open_orders()
@@ -225,15 +278,23 @@ class OrderManager:
             self.cancel(order)
         return len(opened)
 
+    def cancel_where(self, predicate: Callable[[Order], bool]) -> list[Order]:
+        """Cancel every open order ``predicate`` picks (a halt: the ones that add risk)."""
+        picked = [o for o in self.open_orders() if predicate(o)]
+        return [self.cancel(o) for o in picked]
+
     def replace(self, order: Order, **changes: object) -> Order:
         new = self._call(lambda: self.broker.replace_order(order.broker_order_id, **changes))  # type: ignore[arg-type]
         return self._adopt(new)  # type: ignore[arg-type]
 
-    def cancel_stale(self, now: datetime) -> int:
+    def cancel_stale(self, now: datetime, *, exempt: Callable[[Order], bool] = lambda _o: False) -> int:
+        """Cancel unfilled orders older than ``orders.cancel_stale_after_minutes`` on the venue's
+        clock, except those ``exempt`` picks (protective stops rest for as long as they protect)."""
         minutes = self.config.cancel_stale_after_minutes
         if minutes is None:
             return 0
-        stale = [o for o in self.open_orders() if now - o.created_at > timedelta(minutes=minutes)]
+        limit = timedelta(minutes=minutes)
+        stale = [o for o in self.open_orders() if not exempt(o) and now - o.created_at > limit]
         for order in stale:
             self.cancel(order)
         return len(stale)

@@ -345,17 +345,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", text)
 
 
-def make_client_order_id(
-    strategy: str, run_id: str, bar_time: datetime, symbol: str, sequence: int
-) -> str:
-    """Deterministic id: the same decision always gets the same id, so a retry or a restart
-    resubmits nothing new — the broker refuses a duplicate id, and we look it up first.
+def make_client_order_id(strategy: str, run_id: str, bar_time: datetime, symbol: str, purpose: str) -> str:
+    """Deterministic id from meaning — (strategy, run, decision session, symbol, purpose) — so the
+    same decision always gets the same id whatever else it contains or in what order: a retry or
+    a restart resubmits nothing new (the broker refuses a duplicate id, and we look it up first).
 
     Readable prefix for people, hash of every component for uniqueness; ≤ 48 characters.
     """
     key_prefix, stem_prefix = _id_prefixes(strategy, run_id, bar_time)
-    digest = hashlib.sha256(f"{key_prefix}|{symbol}|{sequence}".encode()).hexdigest()[:12]
-    stem = f"{stem_prefix}-{_slug(symbol)[:6]}-{sequence}"
+    digest = hashlib.sha256(f"{key_prefix}|{symbol}|{purpose}".encode()).hexdigest()[:12]
+    stem = f"{stem_prefix}-{_slug(symbol)[:6]}-{_slug(purpose)[:8]}"
     return f"{stem[: MAX_CLIENT_ORDER_ID - 13]}-{digest}"
 
 

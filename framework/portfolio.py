@@ -197,11 +197,27 @@ class Portfolio:
 
     def adopt(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None) -> None:
         """Make the broker's snapshot our truth (after a reported reconciliation)."""
-        self.holdings = {
-            p.symbol: Holding(p.qty, p.qty * p.avg_entry_price, p.market_price or p.avg_entry_price)
-            for p in broker_positions
-            if p.qty != 0
-        }
-        self.prices = {s: p for s, p in self.prices.items() if s in self.holdings}
+        theirs = {p.symbol: p for p in broker_positions if p.qty != 0}
+        for symbol in sorted(set(self.holdings) | set(theirs)):
+            p = theirs.get(symbol)
+            if p is None:
+                self.set_position(symbol, ZERO, ZERO)
+            else:
+                self.set_position(symbol, p.qty, p.avg_entry_price, p.market_price)
         if broker_cash is not None:
             self.cash = broker_cash
+
+    def set_position(self, symbol: str, qty: Decimal, avg_cost: Decimal, mark: Decimal | None = None) -> None:
+        """One position as the broker reports it (a reconciliation adoption, or its replay)."""
+        if qty == 0:
+            self.holdings.pop(symbol, None)
+            self.prices.pop(symbol, None)
+            return
+        current = self.holdings.get(symbol)
+        keep_high = current is not None and (current.qty > 0) == (qty > 0) and current.high_water
+        high = current.high_water if keep_high and current is not None else (mark or avg_cost)
+        self.holdings[symbol] = Holding(qty, qty * avg_cost, high)
+        if mark is not None:
+            self.prices[symbol] = mark
+        else:
+            self.prices.setdefault(symbol, avg_cost)

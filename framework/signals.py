@@ -40,22 +40,37 @@ def _strongest(values: np.ndarray, candidates: np.ndarray, n: int | None, descen
 
 
 class SignalProcessor:
-    """Threshold, optional top-N / bottom-N selection, long-only or long-short, normalisation."""
+    """Threshold, optional top-N / bottom-N selection, long-only or long-short, normalisation.
+
+    What a signal means (the contract plugins are held to, README "Writing a strategy plugin"):
+    NaN is *no view*: the position is held as it is; a value whose magnitude is below
+    ``threshold`` (an explicit 0 included) is *flat*: no position; otherwise the sign is the side
+    and the magnitude the conviction. Negative values open shorts only with ``allow_short``;
+    without it they are flat.
+    """
 
     def __init__(self, config: SignalsConfig) -> None:
         self.config = config
 
-    def target_weights(self, signals: np.ndarray) -> np.ndarray:
-        """Weights aligned to ``signals`` (NaN = no view, e.g. untradable); 0 where none."""
+    def target_weights(self, signals: np.ndarray, held_weights: np.ndarray | None = None) -> np.ndarray:
+        """Signed weights aligned to ``signals``: NaN where there is no view (hold), 0 where flat.
+
+        ``held_weights``: |value| / equity of what is held; positions kept for lack of a view
+        take their share of ``gross_target`` first, so the total stays within it.
+        """
         cfg = self.config
-        s = np.nan_to_num(np.asarray(signals, dtype=float), nan=0.0)
-        strong = np.abs(s) >= max(cfg.threshold, 1e-12)
+        raw_signals = np.asarray(signals, dtype=float)
+        view = ~np.isnan(raw_signals)
+        s = np.where(view, raw_signals, 0.0)
+        strong = view & (np.abs(s) >= max(cfg.threshold, 1e-12))
         longs = _strongest(s, strong & (s > 0), cfg.top_n, descending=True)
         shorts = strong & (s < 0) if cfg.allow_short else np.zeros_like(strong)
         shorts = _strongest(s, shorts, cfg.bottom_n, descending=False)
         picked = longs | shorts
         raw = np.where(picked, np.sign(s) if cfg.weighting == "equal" else s, 0.0)
         gross = float(np.abs(raw).sum())
-        if gross == 0:
-            return np.zeros_like(raw)
-        return raw * (cfg.gross_target / gross)
+        budget = cfg.gross_target
+        if held_weights is not None:
+            budget = max(budget - float(np.abs(np.asarray(held_weights))[~view].sum()), 0.0)
+        weights = raw * (budget / gross) if gross > 0 else np.zeros_like(raw)
+        return np.where(view, weights, np.nan)

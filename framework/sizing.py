@@ -15,7 +15,7 @@ FRACTION_STEP = 1e-4  # smallest fractional share we trade
 class SizingInput:
     """Arrays aligned to one universe."""
 
-    weights: np.ndarray  # signed target weights (0: none)
+    weights: np.ndarray  # signed target weights (0: flat; NaN: no view, hold what is held)
     equity: float  # cash + positions at the decision prices
     prices: np.ndarray  # decision prices (close of t); NaN: not tradable at t
     volatility: np.ndarray  # trailing annualised volatility
@@ -55,13 +55,14 @@ class PositionSizer:
     def target_quantities(self, inp: SizingInput) -> np.ndarray:
         """Signed target quantities for every symbol of the universe."""
         cfg = self.config
-        w = self.risk_adjusted(inp.weights, inp.volatility)
+        view = ~np.isnan(inp.weights)
+        w = self.risk_adjusted(np.where(view, inp.weights, 0.0), inp.volatility)
         price, current = inp.prices, inp.current
         investable = inp.equity * (1.0 - cfg.cash_buffer)
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = np.where(price > 0, w * investable / price, 0.0)
         target = round_qty(raw, cfg.fractional)
-        target = np.where(np.isnan(price), current, target)  # untradable today: hold
+        target = np.where(view & ~np.isnan(price), target, current)  # no view, or untradable today: hold
         return self._skip_small(target, current, price, inp.equity)
 
     def _skip_small(self, target: np.ndarray, current: np.ndarray, price: np.ndarray, equity: float) -> np.ndarray:

@@ -93,6 +93,10 @@ class BacktraderBroker:
         if not self._bt[cid].alive():
             raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
         self.host.cancel(self._bt[cid])
+        if self._bt[cid].status == bt.Order.Canceled and self._orders[cid].is_open:
+            # BackBroker cancels at once: report it now, as a venue confirming the cancel would, so
+            # a sale waiting on this order's shares can go in the same decision.
+            self._emit(cid, OrderEvent.CANCELED, OrderStatus.CANCELED, None)
 
     def replace_order(
         self,

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import backtrader as bt
@@ -22,11 +21,9 @@ from framework.config.backtest import BacktestConfig
 from framework.config.settings import Settings
 from framework.data import MarketData, session_time
 from framework.engine import ExecutionEngine
-from framework.enums import OrderSide, OrderType, TimeInForce
 from framework.errors import InputError
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
-from framework.orders import Order, make_client_order_id
 from framework.strategy import Strategy, compute_signals
 
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
@@ -155,25 +152,10 @@ class _Session:
     def _close_out(self, date: pd.Timestamp, symbols: list[str]) -> None:
         """A delisting: close the position at the symbol's last close (market-on-close)."""
         assert self.engine is not None
-        holdings = self.engine.portfolio.holdings
-        for i, symbol in enumerate(symbols):
-            holding = holdings.get(symbol)
-            if holding is None or not holding.qty:
-                continue
-            self.delisted.append(symbol)
+        for symbol in symbols:
             price = float(self.market.close.at[date, symbol])
-            order = Order(
-                client_order_id=make_client_order_id(self.strategy_name, self.run_id, self.now, symbol, 9000 + i),
-                symbol=symbol,
-                side=OrderSide.SELL if holding.qty > 0 else OrderSide.BUY,
-                type=OrderType.MARKET,
-                qty=abs(holding.qty),
-                time_in_force=TimeInForce.CLS,
-                created_at=self.now,
-                decision_price=Decimal(str(round(price, 6))),
-                tag="delisting",
-            )
-            self.engine.orders.submit(order)
+            if self.engine.close_position(date, symbol, price, "delisting") is not None:
+                self.delisted.append(symbol)
 
 
 def simulator(traded: MarketData, costs: BacktestConfig) -> tuple[bt.Cerebro, dict[str, ArrayFeed]]:

@@ -80,17 +80,34 @@ def test_native_stops_rest_at_the_broker_and_never_count_as_holdings(make_engine
     assert quiet.orders == []
     # BBB leaves the book (AAA is already at its 10% cap): BBB's stop is withdrawn with the exit,
     # so the stop can never sell what the rebalance already sold; AAA's stop stays.
-    moved = engine.on_bar(pd.Timestamp("2020-01-07"), snapshot("2020-01-07", PRICES), pd.Series({"AAA": 1.0}))
-    assert {o.symbol for o in moved.orders if o.tag == "rebalance"} == {"BBB"}
+    moved = engine.on_bar(pd.Timestamp("2020-01-07"), snapshot("2020-01-07", PRICES), pd.Series({"AAA": 1.0, "BBB": 0.0}))
+    assert {o.symbol for o in moved.orders if o.tag == "exit"} == {"BBB"}
     assert broker.orders[stops["BBB"].client_order_id].status is OrderStatus.CANCELED
     assert broker.orders[stops["AAA"].client_order_id].status is OrderStatus.NEW
 
 
-def test_trailing_stop_uses_a_native_trailing_order(make_engine) -> None:
+def test_trailing_stop_rests_as_a_stop_at_its_level_and_is_raised_with_the_high(make_engine) -> None:
     broker = NativeStopBroker()
     engine = make_engine(broker, _settings(risk={"trailing_stop": 0.08}))
     engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
     broker.fill_open(PRICES)
     report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
     [trail] = [o for o in report.orders if o.symbol == "AAA"]
-    assert trail.type.value == "trailing_stop" and trail.trail_percent == Decimal("8.0")
+    assert trail.type.value == "stop" and trail.stop_price == Decimal("92.00")
+    higher = engine.on_bar(pd.Timestamp("2020-01-06"), snapshot("2020-01-06", {"AAA": 110.0, "BBB": 50.0}), LONG)
+    [raised] = [o for o in higher.orders if o.symbol == "AAA" and o.tag == "protective"]
+    assert raised.stop_price == Decimal("101.20")  # 110 x 0.92
+    assert broker.orders[trail.client_order_id].status is OrderStatus.CANCELED
+    assert len([o for o in engine.orders.open_orders() if o.symbol == "AAA" and o.tag == "protective"]) == 1
+
+
+def test_stop_loss_and_trailing_stop_together_arm_one_order_at_the_tighter_level(make_engine) -> None:
+    """Defect 14.5: with native stops, stop_loss was silently dropped when trailing_stop was set."""
+    broker = NativeStopBroker()
+    engine = make_engine(broker, _settings(risk={"stop_loss": 0.05, "trailing_stop": 0.10}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    stops = [o for o in report.orders if o.symbol == "AAA"]
+    assert len(stops) == 1  # one protective order per position, never two
+    assert stops[0].type.value == "stop" and stops[0].stop_price == Decimal("95.00")  # 5% under cost beats 10% trail

@@ -24,7 +24,7 @@ T = datetime(2020, 1, 2, tzinfo=UTC)
 
 def order(symbol: str, seq: int) -> Order:
     return Order(
-        client_order_id=make_client_order_id("s", "r", T, symbol, seq),
+        client_order_id=make_client_order_id("s", "r", T, symbol, f"p{seq}"),
         symbol=symbol,
         side=OrderSide.BUY,
         qty=Decimal(10),

@@ -121,15 +121,16 @@ def test_invalid_orders_are_refused_with_a_reason(kwargs, reason) -> None:
     st.text(min_size=1, max_size=80),
     times,
     st.text(min_size=1, max_size=12),
-    st.integers(0, 10**9),
+    st.sampled_from(["rebalance", "trim", "exit", "stop", "stop2", "deferred", "delisting"]),
 )
-def test_client_order_ids_are_deterministic_and_short(strategy, run, when, symbol, seq) -> None:
-    cid = make_client_order_id(strategy, run, when, symbol, seq)
-    assert cid == make_client_order_id(strategy, run, when, symbol, seq)
+def test_client_order_ids_are_deterministic_and_short(strategy, run, when, symbol, purpose) -> None:
+    """Ids from meaning (session, symbol, purpose), not from a position in a list."""
+    cid = make_client_order_id(strategy, run, when, symbol, purpose)
+    assert cid == make_client_order_id(strategy, run, when, symbol, purpose)
     assert 0 < len(cid) <= 48
-    assert cid != make_client_order_id(strategy, run, when, symbol, seq + 1)
-    assert cid != make_client_order_id(strategy, run + "x", when, symbol, seq)
-    assert cid != make_client_order_id(strategy, run, when + timedelta(days=1), symbol, seq)
+    assert cid != make_client_order_id(strategy, run, when, symbol, purpose + "x")
+    assert cid != make_client_order_id(strategy, run + "x", when, symbol, purpose)
+    assert cid != make_client_order_id(strategy, run, when + timedelta(days=1), symbol, purpose)
 
 
 def test_fill_round_trips_and_rejects_nonsense() -> None:

@@ -20,9 +20,30 @@ U = Universe.of(SIG.index)
 
 
 def weights(processor: SignalProcessor, signals: pd.Series = SIG) -> pd.Series:
-    """The processor's weights, labelled, without the symbols it gave none."""
+    """The processor's weights, labelled, without the symbols it gave none (flat or no view)."""
     u = Universe.of(signals.index)
-    return u.series(processor.target_weights(u.vector(signals)), drop=0.0)
+    w = u.series(processor.target_weights(u.vector(signals))).dropna()
+    return w[w != 0.0]
+
+
+def test_nan_is_no_view_and_holds_while_zero_is_flat() -> None:
+    """Defect 14.9: a NaN from a plugin meant "sell everything"; now NaN holds, an explicit 0 exits."""
+    u = Universe.of(["A", "B", "C"])
+    w = SignalProcessor(SignalsConfig(threshold=0.1)).target_weights(u.vector({"A": np.nan, "B": 0.0, "C": 1.0}))
+    assert np.isnan(w[0]) and w[1] == 0.0 and w[2] == pytest.approx(1.0)
+    inp = SizingInput(w, 100_000.0, u.vector({"A": 100.0, "B": 50.0, "C": 10.0}), np.full(3, 0.2),
+                      u.vector({"A": 369.0, "B": 200.0}, 0.0))
+    q = u.series(PositionSizer(SizingConfig()).target_quantities(inp))
+    assert q["A"] == 369.0  # no view: held as it is, band or not
+    assert q["B"] == 0.0  # an explicit 0: exit
+
+
+def test_positions_held_without_a_view_take_their_share_of_the_gross_target_first() -> None:
+    u = Universe.of(["A", "B", "C"])
+    held = np.array([0.3, 0.0, 0.0])  # A is 30% of equity and has no view today
+    w = SignalProcessor(SignalsConfig(gross_target=1.0)).target_weights(u.vector({"A": np.nan, "B": 1.0, "C": 1.0}),
+                                                                         held)
+    assert np.isnan(w[0]) and w[1] + w[2] == pytest.approx(0.7)
 
 
 def test_threshold_long_only_and_normalisation() -> None:

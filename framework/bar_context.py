@@ -1,0 +1,49 @@
+"""What one decision sees, built once per bar and handed to every pure stage.
+
+The engine reads the broker (account) and its own books once, here; signal processing, sizing,
+stop levels, risk and the rebalance plan then do arithmetic on these arrays and no I/O. Every array
+is aligned to ``universe``: the bar's symbols widened with anything held or on order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+
+from framework.universe import Universe
+
+
+@dataclass(frozen=True, eq=False)
+class BarContext:
+    session: datetime  # the decision bar's session time (its New York midnight, in UTC)
+    now: datetime  # the venue's clock at the decision
+    universe: Universe
+    prices: np.ndarray  # decision prices: the bar's close as traded; NaN = no price, not tradable
+    marks: np.ndarray  # last known price of what we hold (NaN where nothing is known)
+    volatility: np.ndarray  # trailing annualised volatility
+    signals: np.ndarray  # the strategy's view at the bar; NaN = no view
+    held: np.ndarray  # signed quantity held
+    pending: np.ndarray  # signed quantity still to fill on open orders (protective orders excluded)
+    avg_cost: np.ndarray  # average entry price of what is held (0 where flat)
+    high_water: np.ndarray  # best mark since entry (lowest for shorts; 0 where flat)
+    equity: float  # cash + positions at the decision prices (our books)
+    buying_power: float  # what the venue grants for a new buy now
+    halted: bool
+    rebalance: bool  # a rebalance decision (signals acted on) rather than a hold day
+
+    @cached_property
+    def tradable(self) -> np.ndarray:
+        return np.isfinite(self.prices)
+
+    @cached_property
+    def current(self) -> np.ndarray:
+        """What we will hold if every open order fills: the base every target is compared to."""
+        return self.held + self.pending
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """Price to value each symbol at: today's price, else its last mark, else 0 (nothing held)."""
+        return np.where(self.tradable, self.prices, np.nan_to_num(self.marks))

@@ -1,0 +1,147 @@
+"""One decision as pure arithmetic: from a :class:`BarContext` to approved targets and order intents.
+
+signals → weights → sizes (rebalance days) or hold → stop exits → risk checks → no flips in one
+order → intents, sells before buys, each tagged with why it exists. No I/O here: the engine builds
+the context before and sends the orders after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from framework.bar_context import BarContext
+from framework.config.execution import RiskConfig
+from framework.risk import Action, Reason, RiskDecision, RiskManager
+from framework.signals import SignalProcessor
+from framework.sizing import PositionSizer, SizingInput
+from framework.stops import stop_hits, stop_levels, stop_reason
+
+SAME = 1e-9
+
+
+class Purpose(StrEnum):
+    """Why an order exists: its tag, and the purpose in its client id."""
+
+    REBALANCE = "rebalance"  # the strategy's targets on a rebalance decision
+    TRIM = "trim"  # a risk limit reduced a position between rebalances
+    EXIT = "exit"  # the target is flat
+    STOP = "stop"  # a stop level was crossed at the decision price
+    DEFERRED = "deferred"  # what an earlier decision could not send (buying power, a flip, protection)
+    HALT = "halt"  # closing everything on a halt with flatten_on_halt
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    symbol: str
+    delta: float  # signed quantity to trade
+    price: float  # decision price
+    purpose: Purpose
+
+
+@dataclass(eq=False)
+class Plan:
+    requested: np.ndarray
+    approved: np.ndarray
+    levels: np.ndarray  # stop level of each position (NaN: none)
+    decisions: list[RiskDecision] = field(default_factory=list)
+    intents: list[Intent] = field(default_factory=list)
+
+    @property
+    def deferred(self) -> dict[str, float]:
+        """Targets this decision could not reach and will pursue at the next one."""
+        return {d.symbol: d.requested for d in self.decisions if d.action is Action.DEFER}
+
+
+@dataclass(frozen=True, eq=False)
+class Planner:
+    signals: SignalProcessor
+    sizer: PositionSizer
+    risk: RiskManager
+    stops: RiskConfig
+    flatten_on_halt: bool
+
+    def plan(self, ctx: BarContext, deferred: Mapping[str, float]) -> Plan:
+        requested, carried = self._requested(ctx, deferred)
+        levels = stop_levels(ctx.held, ctx.avg_cost, ctx.high_water, self.stops)
+        requested, stop_decisions, stopped = self._stop_exits(ctx, requested, levels)
+        result = self.risk.check(requested, ctx)
+        approved, flips = _no_flips(ctx, result.approved)
+        plan = Plan(requested, approved, levels, [*stop_decisions, *result.decisions, *flips])
+        plan.intents = _intents(ctx, approved, self._purposes(ctx, approved, carried, stopped))
+        return plan
+
+    def _requested(self, ctx: BarContext, deferred: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Targets before stops and risk, and which of them carry an earlier deferral."""
+        carried = np.zeros(len(ctx.universe), dtype=bool)
+        if ctx.halted and self.flatten_on_halt:
+            return np.zeros(len(ctx.universe)), carried
+        if ctx.rebalance:
+            held_weights = np.abs(ctx.current * ctx.values) / ctx.equity if ctx.equity > 0 else None
+            view = np.where(ctx.tradable, ctx.signals, np.nan)
+            weights = self.signals.target_weights(view, held_weights)
+            sized = SizingInput(weights, ctx.equity, ctx.prices, ctx.volatility, ctx.current)
+            return self.sizer.target_quantities(sized), carried
+        requested = ctx.current.copy()  # a hold day: stops, guards and deferrals still apply
+        for symbol, target in deferred.items():
+            if symbol in ctx.universe:
+                i = ctx.universe.position(symbol)
+                requested[i], carried[i] = target, True
+        return requested, carried
+
+    def _stop_exits(
+        self, ctx: BarContext, requested: np.ndarray, levels: np.ndarray
+    ) -> tuple[np.ndarray, list[RiskDecision], np.ndarray]:
+        hits = stop_hits(ctx.held, ctx.prices, levels)
+        if not hits.any():
+            return requested, [], hits
+        reasons = stop_reason(ctx.held, ctx.avg_cost, levels, self.stops)
+        decisions = [
+            RiskDecision(ctx.universe.symbols[i], reasons[i], Action.EXIT, float(requested[i]), 0.0,
+                         f"price {ctx.prices[i]:.4f} crossed the stop at {levels[i]:.4f}")
+            for i in np.flatnonzero(hits)
+        ]
+        return np.where(hits, 0.0, requested), decisions, hits
+
+    def _purposes(self, ctx: BarContext, approved: np.ndarray, carried: np.ndarray,
+                  stopped: np.ndarray) -> list[Purpose]:
+        if ctx.halted and self.flatten_on_halt:
+            return [Purpose.HALT] * len(approved)
+        out = []
+        for i in range(len(approved)):
+            if stopped[i]:
+                out.append(Purpose.STOP)
+            elif approved[i] == 0 and ctx.held[i] != 0:
+                out.append(Purpose.EXIT)
+            elif carried[i]:
+                out.append(Purpose.DEFERRED)
+            else:
+                out.append(Purpose.REBALANCE if ctx.rebalance else Purpose.TRIM)
+        return out
+
+
+def _no_flips(ctx: BarContext, approved: np.ndarray) -> tuple[np.ndarray, list[RiskDecision]]:
+    """One order cannot take a position from long to short (or back): sell to zero now, open the
+    other side at the next decision (deferred)."""
+    base = ctx.current
+    flip = (base * approved < 0) & ctx.tradable
+    if not flip.any():
+        return approved, []
+    decisions = [
+        RiskDecision(ctx.universe.symbols[i], Reason.FLIP, Action.DEFER, float(approved[i]), 0.0,
+                     "closing first; the opposite side opens at the next decision")
+        for i in np.flatnonzero(flip)
+    ]
+    return np.where(flip, 0.0, approved), decisions
+
+
+def _intents(ctx: BarContext, approved: np.ndarray, purposes: list[Purpose]) -> list[Intent]:
+    """Every non-zero change, sells before buys (each side in symbol order)."""
+    deltas = approved - ctx.current
+    symbols = ctx.universe.symbols
+    sells = np.flatnonzero(deltas < -SAME).tolist()
+    buys = np.flatnonzero(deltas > SAME).tolist()
+    return [Intent(symbols[i], float(deltas[i]), float(ctx.prices[i]), purposes[i]) for i in sells + buys]

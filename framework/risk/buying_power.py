@@ -1,0 +1,40 @@
+"""Buys must fit the buying power the venue grants at submission.
+
+Alpaca checks buying power when an order arrives, and a pending sell frees nothing until it fills.
+So growth is sized to the venue's buying power alone — never to the proceeds of this decision's
+sells — and what does not fit is *deferred*: reported, and pursued at the next decision, instead of
+being sent to be refused. Opening shorts are valued as Alpaca values them: 3% above the price.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from framework.risk.decisions import Action, Reason
+from framework.risk.runner import Adjusted, RiskInput
+from framework.sizing import round_qty
+
+SHORT_MARKUP = 1.03
+
+
+def growth_cost(t: np.ndarray, risk: RiskInput) -> np.ndarray:
+    """Dollars of buying power each target's growth takes (0 where a position shrinks)."""
+    c = risk.current
+    grow = np.clip(np.abs(t) - np.abs(c), 0.0, None)
+    price = np.nan_to_num(risk.prices) * np.where(t < 0, SHORT_MARKUP, 1.0)
+    return grow * price
+
+
+class BuyingPower:
+    def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
+        cost = growth_cost(t, risk)
+        need = float(cost.sum())
+        available = max(risk.buying_power, 0.0)
+        if need <= available + 1e-9:
+            return None
+        c = risk.current
+        grown = round_qty(c + (t - c) * (available / need), risk.fractional)
+        keep_side = (np.sign(grown) == np.sign(t)) & (np.abs(grown) >= np.abs(c))
+        out = np.where(cost > 0, np.where(keep_side, grown, c), t)
+        detail = f"deferred: buys need {need:,.2f} > buying power {available:,.2f} (pending sells free nothing)"
+        return Adjusted(out, Reason.BUYING_POWER, detail, Action.DEFER)

@@ -1,0 +1,23 @@
+"""While halted, only risk-reducing targets pass: toward zero on the same side, or zero."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from framework.risk.decisions import Reason
+from framework.risk.runner import Adjusted, RiskInput
+
+
+def reduces_risk(target: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Targets that only shrink a position (same side, no bigger) or close it."""
+    return ((np.sign(target) == np.sign(current)) & (np.abs(target) <= np.abs(current))) | (target == 0)
+
+
+class HaltedOnlyReduce:
+    def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
+        if not risk.halted:
+            return None
+        keep = reduces_risk(t, risk.current)
+        if keep.all():
+            return None
+        return Adjusted(np.where(keep, t, risk.current), Reason.HALTED, "halted: only risk-reducing orders")

@@ -1,0 +1,197 @@
+"""Risk as a list of checks under one runner: no approved target breaches a limit, no check moves a
+symbol without a price, trims obey the trade minimums, and both account guards are evaluated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from framework.config import RiskConfig
+from framework.config.execution import SizingConfig
+from framework.risk import Action, Adjusted, HaltReason, Reason, RiskInput, RiskRunner, breached, declared_checks
+from framework.universe import Universe
+
+SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
+SECTORS = {"AAA": "Tech", "BBB": "Tech", "CCC": "Tech", "DDD": "Energy", "EEE": "Energy", "FFF": "Health"}
+NO_MINIMUMS = SizingConfig(min_trade_shares=0, min_trade_notional=0, rebalance_band=0)
+
+
+def risk_input(
+    current: dict[str, float],
+    prices: dict[str, float],
+    equity: float,
+    buying_power: float,
+    *,
+    halted: bool = False,
+    marks: dict[str, float] | None = None,
+    symbols: list[str] | None = None,
+) -> RiskInput:
+    u = Universe.of(symbols or [*current, *prices])
+    names = [SECTORS.get(s, "Unknown") for s in u.symbols]
+    _, codes = np.unique(np.array(names, dtype=object), return_inverse=True)
+    price = u.vector(prices)
+    values = np.where(np.isfinite(price), price, u.vector(marks or {}, 0.0))
+    return RiskInput(u.symbols, u.vector(current, 0.0), price, values, equity, buying_power, halted,
+                     codes.astype(np.intp), int(codes.max(initial=-1)) + 1)
+
+
+def run(cfg: RiskConfig, requested: dict[str, float], risk: RiskInput, sizing: SizingConfig = NO_MINIMUMS):
+    u = Universe(risk.symbols)
+    result = RiskRunner(declared_checks(cfg, sizing)).run(u.vector(requested, np.nan), risk)
+    return u.series(result.approved), result.decisions
+
+
+@st.composite
+def scenarios(draw):
+    n = len(SYMBOLS)
+    prices = draw(st.lists(st.floats(1.0, 500.0), min_size=n, max_size=n))
+    equity = draw(st.floats(10_000.0, 1_000_000.0))
+    cfg = RiskConfig(
+        max_position_weight=draw(st.floats(0.02, 1.0)),
+        max_gross_exposure=draw(st.floats(0.1, 2.0)),
+        max_net_exposure=draw(st.floats(0.1, 2.0)),
+        max_sector_exposure=draw(st.floats(0.05, 1.5)),
+        max_order_notional=draw(st.floats(500.0, 500_000.0)),
+        min_price=draw(st.floats(0.0, 20.0)),
+        max_orders_per_cycle=draw(st.integers(1, 10)),
+    )
+    sizing = SizingConfig(
+        min_trade_shares=draw(st.sampled_from([0.0, 1.0, 5.0])),
+        min_trade_notional=draw(st.sampled_from([0.0, 100.0, 2_000.0])),
+        rebalance_band=draw(st.sampled_from([0.0, 0.01, 0.05])),
+    )
+    raw = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
+    value = raw / max(raw.sum(), 1e-9) * equity * draw(st.floats(0.0, 1.5))  # may start over the caps
+    current = np.trunc(value / np.array(prices))
+    wanted = np.trunc(np.array(draw(st.lists(st.floats(0.0, 5_000.0), min_size=n, max_size=n))))
+    return cfg, sizing, dict(zip(SYMBOLS, prices)), equity, dict(zip(SYMBOLS, current)), dict(zip(SYMBOLS, wanted)), \
+        draw(st.floats(0.0, 2_000_000.0))
+
+
+def _exposures(qty: pd.Series, prices: pd.Series) -> tuple[pd.Series, float, float, pd.Series]:
+    value = qty * prices
+    return value.abs(), float(value.abs().sum()), abs(float(value.sum())), value.abs().groupby(pd.Series(SECTORS)).sum()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_approved_targets_never_breach_a_limit(case) -> None:
+    cfg, sizing, prices, equity, current, wanted, buying_power = case
+    risk = risk_input(current, prices, equity, buying_power, symbols=SYMBOLS)
+    a, decisions = run(cfg, wanted, risk, sizing)
+    p, c = pd.Series(prices), pd.Series(current)
+    pos, gross, net, sector = _exposures(a, p)
+    pos0, gross0, net0, sector0 = _exposures(c, p)
+    tol = 1e-6 * equity + 1e-6
+    # Every cap holds, against the cap or the book's own exposure where that is already higher
+    # (a trim too small to send leaves a position where it is; nothing grows past a cap).
+    assert (pos <= np.maximum(cfg.max_position_weight * equity, pos0) + tol).all()
+    assert gross <= max(cfg.max_gross_exposure * equity, gross0) + tol
+    assert net <= max(cfg.max_net_exposure * equity, net0) + tol
+    assert (sector <= np.maximum(cfg.max_sector_exposure * equity, sector0) + tol).all()
+    delta = a - c
+    trading = delta.abs() > 1e-9
+    assert ((delta * p).abs()[trading] <= cfg.max_order_notional + tol).all()
+    assert int(trading.sum()) <= cfg.max_orders_per_cycle
+    growth = ((a.abs() - c.abs()).clip(lower=0) * p).sum()
+    assert growth <= buying_power + tol  # pending sells free nothing
+    closing = (a == 0) & (c != 0)
+    small = (delta.abs() < sizing.min_trade_shares) | ((delta * p).abs() < sizing.min_trade_notional) | (
+        (delta * p).abs() / equity < sizing.rebalance_band)
+    assert not (trading & ~closing & small).any()  # no sliver orders, trims included
+    assert (a == np.trunc(a)).all()  # whole shares
+    for d in decisions:  # every change is explained
+        assert isinstance(d.reason, Reason) and isinstance(d.action, Action)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.booleans(), min_size=6, max_size=6),
+    st.lists(st.floats(-1_000, 1_000), min_size=6, max_size=6),
+    st.lists(st.floats(-1_000, 1_000), min_size=6, max_size=6),
+)
+def test_no_check_can_move_a_symbol_without_a_price(priced, current, adversarial) -> None:
+    class Adversary:  # a check that tries to move every symbol somewhere else
+        def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted:
+            return Adjusted(np.array(adversarial), Reason.GROSS_EXPOSURE)
+
+    prices = {s: (10.0 if ok else np.nan) for s, ok in zip(SYMBOLS, priced)}
+    risk = risk_input(dict(zip(SYMBOLS, current)), prices, 1e6, 1e6, symbols=SYMBOLS)
+    result = RiskRunner([Adversary(), *declared_checks(RiskConfig(), NO_MINIMUMS)]).run(np.zeros(6), risk)
+    untradable = ~np.array(priced)
+    assert np.array_equal(result.approved[untradable], risk.current[untradable])
+
+
+def test_untradable_position_is_held_when_the_gross_cap_rescales_the_rest() -> None:
+    """Defect 14.8: a symbol with no bar is held by no_price, then rescaled by the sector and gross
+    caps; the order built from it had a NaN price and the backtest died."""
+    cfg = RiskConfig(max_gross_exposure=0.5, max_position_weight=1.0, max_sector_exposure=4.0)
+    risk = risk_input({"AAA": 100.0}, {"AAA": np.nan, "BBB": 10.0, "DDD": 10.0}, 10_000.0, 1e6,
+                      marks={"AAA": 30.0})
+    a, decisions = run(cfg, {"AAA": 0.0, "BBB": 300.0, "DDD": 300.0}, risk)
+    assert a["AAA"] == 100.0  # held as it is: no price, no order
+    assert {d.reason for d in decisions if d.symbol == "AAA"} == {Reason.NO_PRICE}
+    assert (a.drop("AAA") * 10.0).sum() + 100 * 30.0 <= 5_000.0 + 1e-6  # the held position still counts
+
+
+def test_a_trim_below_the_minimums_is_not_sent() -> None:
+    """Defect 14.10: positions at a cap got 1-2 share trims almost daily."""
+    cfg = RiskConfig(max_position_weight=0.10)
+    sizing = SizingConfig()  # shipped minimums: 1 share, $100, 1% of equity
+    risk = risk_input({"AAA": 102.0}, {"AAA": 100.0}, 100_000.0, 1e6)
+    a, decisions = run(cfg, {"AAA": 102.0}, risk, sizing)
+    assert a["AAA"] == 102.0  # 10.2% against a 10% cap: a 2-share trim is below the 1% band
+    assert [d.reason for d in decisions] == [Reason.POSITION_WEIGHT, Reason.MIN_TRADE]
+    risk = risk_input({"AAA": 130.0}, {"AAA": 100.0}, 100_000.0, 1e6)
+    a, _ = run(cfg, {"AAA": 130.0}, risk, sizing)
+    assert a["AAA"] == 100.0  # a real breach is trimmed
+
+
+def test_buying_power_counts_no_pending_sale_and_defers_what_does_not_fit() -> None:
+    risk = risk_input({"AAA": 100.0}, {"AAA": 10.0, "BBB": 10.0}, 10_000.0, 500.0)
+    a, decisions = run(RiskConfig(max_position_weight=1.0, max_sector_exposure=4.0),
+                       {"AAA": 0.0, "BBB": 100.0}, risk)
+    assert a["AAA"] == 0.0 and a["BBB"] == 50.0  # the sale's $1,000 is not spendable yet
+    [deferred] = [d for d in decisions if d.reason is Reason.BUYING_POWER]
+    assert deferred.action is Action.DEFER and deferred.requested == 100.0 and deferred.approved == 50.0
+
+
+def test_min_price_blocks_new_buys_but_not_sells() -> None:
+    risk = risk_input({"AAA": 100.0, "BBB": 0.0}, {"AAA": 3.0, "BBB": 4.0}, 1e6, 1e6)
+    a, decisions = run(RiskConfig(min_price=5.0), {"AAA": 50.0, "BBB": 100.0}, risk)
+    assert a["AAA"] == 50.0 and a["BBB"] == 0.0
+    assert [(d.symbol, d.reason, d.action) for d in decisions] == [("BBB", Reason.MIN_PRICE, Action.REJECT)]
+
+
+def test_halted_allows_only_risk_reducing_targets() -> None:
+    risk = risk_input({"AAA": 100.0, "BBB": 10.0}, {"AAA": 10.0, "BBB": 10.0, "CCC": 10.0}, 1e6, 1e6, halted=True)
+    a, decisions = run(RiskConfig(), {"AAA": 40.0, "BBB": 50.0, "CCC": 20.0}, risk)
+    assert a.to_dict() == {"AAA": 40.0, "BBB": 10.0, "CCC": 0.0}
+    assert {d.symbol for d in decisions if d.reason is Reason.HALTED} == {"BBB", "CCC"}
+
+
+def test_clipped_sale_does_not_let_buys_breach_gross() -> None:
+    cfg = RiskConfig(max_position_weight=1.0, max_gross_exposure=1.0, max_net_exposure=1.0, max_sector_exposure=1.0,
+                     max_order_notional=6_000.0, min_price=0.0)
+    risk = risk_input({"AAA": 1000.0}, {"AAA": 10.0, "DDD": 10.0, "FFF": 10.0}, 10_000.0, 1e6)
+    a, decisions = run(cfg, {"AAA": 0.0, "DDD": 500.0, "FFF": 500.0}, risk)
+    assert a["AAA"] == 400.0  # the sale is clipped to 6k
+    assert (a * 10.0).abs().sum() <= 10_000.0
+    assert any(d.reason is Reason.GROSS_EXPOSURE for d in decisions)
+
+
+@pytest.mark.parametrize(
+    ("equity", "start", "peak", "expected"),
+    [
+        (97_000.0, 100_000.0, 100_000.0, [HaltReason.DAILY_LOSS]),
+        (97_100.0, 100_000.0, 100_000.0, []),
+        (80_000.0, 80_100.0, 110_000.0, [HaltReason.DRAWDOWN]),
+        # Defect 14.6: a day breaching both used to record only the one-session halt.
+        (74_000.0, 77_000.0, 100_000.0, [HaltReason.DRAWDOWN, HaltReason.DAILY_LOSS]),
+    ],
+)
+def test_both_account_guards_are_evaluated_persistent_first(equity, start, peak, expected) -> None:
+    assert breached(RiskConfig(daily_loss_limit=0.03, max_drawdown=0.25), equity, start, peak) == expected
