@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 
 
 def _round_price(price: float) -> Decimal:
-    """Nearest valid price increment: cents from $1, hundredths of a cent below (Alpaca's rule)."""
-    return Decimal(str(round(price, 2 if price >= 1 else 4)))
+    """Nearest valid price increment: cents from $1, hundredths of a cent below (Alpaca's rule).
+    Float noise is cut first (100.10 x 0.95 is 95.0949999... in binary, 95.095 in decimal)."""
+    exact = Decimal(str(round(price, 8)))
+    return exact.quantize(Decimal("0.01") if exact >= 1 else Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _is_fractional(qty: Decimal) -> bool:
