@@ -223,6 +223,20 @@ class Journal:
         self._states: dict[str, tuple[Any, ...]] = {}  # client id -> latest state row (coalesced)
         self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
 
+    @classmethod
+    def scratch_copy(cls, path: Path | str) -> Journal:
+        """The journal at ``path`` copied into memory: every read sees its content, every write
+        stays in memory and is gone at close (a dry run). A missing file is an empty journal."""
+        journal = cls(":memory:")
+        source = Path(path)
+        if source.exists():
+            with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as saved:
+                saved.backup(journal._db)
+            journal._db.executescript(SCHEMA)
+            journal._check_version()
+            journal._known = {r[0] for r in journal._db.execute("SELECT client_order_id FROM orders")}
+        return journal
+
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:

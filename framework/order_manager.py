@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from framework.broker import Broker, OrderUpdate
@@ -61,6 +62,7 @@ class OrderManager:
         self.orders: dict[str, Order] = {o.client_order_id: o for o in journal.orders()}
         self._open: dict[str, Order] = {k: o for k, o in self.orders.items() if o.is_open}
         self.submissions = 0  # calls to broker.submit_order (observability, tests)
+        self.before_call: Callable[[], None] = lambda: None  # e.g. a cycle deadline check
 
     # -- submission -----------------------------------------------------------------------
 
@@ -71,6 +73,7 @@ class OrderManager:
         return min(base, self.config.backoff_max_seconds) * (0.5 + self._rng.random() / 2)
 
     def _call(self, fn: Callable[[], object]) -> object:
+        self.before_call()
         self.limiter.acquire()
         return fn()
 
@@ -229,6 +232,19 @@ class OrderManager:
             return self._adopt(update.order, update.event.value, update.timestamp)
         except IllegalTransition:  # pragma: no cover - _adopt checks first
             return self.orders[update.order.client_order_id]
+
+    def record_arrival(self, order: Order, price: Decimal) -> Order:
+        """The price when the order reached the market, learned after the fact (the open it was
+        queued for)."""
+        current = self.orders.get(order.client_order_id, order)
+        if current.arrival_price is not None:
+            return current
+        updated = current.evolve(arrival_price=price)
+        self.orders[updated.client_order_id] = updated
+        if updated.is_open:
+            self._open[updated.client_order_id] = updated
+        self.journal.record_order(self.run_id, updated)
+        return updated
 
     def open_orders(self) -> list[Order]:
         return list(self._open.values())

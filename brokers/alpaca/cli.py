@@ -45,6 +45,10 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> Non
     echo(f"session: {result.session}  signals of: {result.signal_date}")
     for d in result.differences:
         echo(f"reconcile: {d} (broker adopted)")
+    for o in result.withdrawn:
+        echo(f"withdrawn: {o.side.value} {o.qty} {o.symbol} ({o.client_order_id}): never sent")
+    if result.halted:
+        echo(f"halted: {result.halted}: only risk-reducing orders go out; `trade resume` clears it")
     if result.skipped:
         echo(f"skipped: {result.skipped}")
     verb = "would send" if dry_run else "sent"
@@ -55,8 +59,12 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> Non
              "positions are held, stops and loss guards still apply)")
     for o in result.orders:
         state = "not sent" if dry_run else o.status.value
-        echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value}"
+        echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value} [{o.tag}]"
              f"  {o.client_order_id}  {state}")
+    for d in result.deferred:
+        echo(f"  deferred: {d.symbol} {d.reason.value}: {d.detail or 'pursued at the next decision'}")
+    for note in result.notes:
+        echo(f"  note: {note}")
     if result.unacked:
         echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
     echo(f"cycle took {result.seconds:.2f} s")

@@ -1,8 +1,22 @@
 """`trade paper`: one cycle per session, before the open, on the same engine as the backtest.
 
-A cycle for session D: sync with the broker → reconcile (broker is the truth) → bars ≤ D−1 →
-signals (row D−1) → ``ExecutionEngine.on_bar`` → orders → wait for acks → journal. Equity for
-sizing is cash plus positions marked at D−1's close, exactly as in the backtest.
+A cycle for session D runs in named phases, each safe to repeat after a crash:
+
+1. **sync orders** — every order the journal knows is looked up at the broker, orders the broker
+   has and the journal does not (placed by a crashed run, or by `trade flatten`) are adopted, and
+   their fills delivered: nothing is lost, nothing counted twice.
+2. **resolve pending** — journaled intents the broker never received: an intent decided for an
+   earlier session is withdrawn (stale, in session terms on the venue's clock); while halted, one
+   that adds risk is withdrawn; the rest are sent. Each withdrawal is journaled.
+3. **reconcile** — the broker's positions and cash against our books; a difference is reported
+   once, adopted, and journaled so it is not reported again.
+4. **trade** — bars ≤ D−1 → signals (row D−1) → ``ExecutionEngine.on_bar`` → orders → wait for the
+   acknowledgements.
+
+One engine per process: a long-running `trade paper` builds it at its first cycle and keeps it, so
+order updates reach one set of books through one subscription. Every time recorded comes from the
+venue's clock (``/v2/clock``), never the local wall clock; a cycle has a deadline on the monotonic
+clock so a persistently slow broker cannot stretch it without bound.
 """
 
 from __future__ import annotations
@@ -11,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,20 +37,26 @@ from brokers.alpaca.dry_run import DryRunBroker
 from brokers.alpaca.feeds import AlpacaBars
 from framework.broker import OrderUpdate
 from framework.config.settings import Settings
-from framework.data import embedded_paths, load_sectors, session_time
-from framework.engine import ExecutionEngine
+from framework.data import MarketData, embedded_paths, load_sectors, session_time
+from framework.engine import CycleReport, ExecutionEngine
 from framework.enums import OrderEvent, OrderStatus
-from framework.errors import BrokerError, DataError, ReconciliationError
+from framework.errors import BrokerError, DataError, ReconciliationError, TransientBrokerError
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.orders import Order
 from framework.portfolio import Difference
 from framework.registry import get_strategy
+from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals
 
 log = logging.getLogger(__name__)
 NEW_YORK = ZoneInfo("America/New_York")
 Echo = Callable[[str], None]
+
+
+class CycleDeadlineExceeded(TransientBrokerError):
+    """The cycle ran past ``paper.cycle_deadline_seconds``: what was journaled stays journaled and
+    the next cycle resolves it (or withdraws it once its session has passed)."""
 
 
 @dataclass
@@ -45,9 +65,48 @@ class CycleResult:
     signal_date: date | None
     orders: list[Order] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
+    withdrawn: list[Order] = field(default_factory=list)
+    deferred: list[RiskDecision] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
+    halted: str = ""
     skipped: str = ""
     seconds: float = 0.0
+
+
+class VenueClock:
+    """The broker's clock (``/v2/clock``), carried forward between reads on the monotonic clock:
+    the one time source of a paper run (order times, halts, staleness, time to fill)."""
+
+    def __init__(self, read: Callable[[], datetime], monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._read, self._monotonic = read, monotonic
+        self._anchor: tuple[datetime, float] | None = None
+
+    def sync(self) -> datetime:
+        venue = self._read()
+        self._anchor = (venue, self._monotonic())
+        return venue
+
+    def now(self) -> datetime:
+        if self._anchor is None:
+            return self.sync()
+        venue, at = self._anchor
+        return venue + timedelta(seconds=self._monotonic() - at)
+
+
+class Deadline:
+    def __init__(self, seconds: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self.seconds = seconds
+        self.until = monotonic() + seconds
+
+    def check(self, what: str = "") -> None:
+        if self._monotonic() > self.until:
+            suffix = f" ({what})" if what else ""
+            raise CycleDeadlineExceeded(f"cycle deadline of {self.seconds:.0f} s exceeded{suffix}")
+
+    def remaining(self) -> float:
+        return max(self.until - self._monotonic(), 0.0)
 
 
 def universe(settings: Settings) -> tuple[list[str], pd.Series]:
@@ -80,86 +139,87 @@ class PaperRunner:
         self.dry_run, self.echo = dry_run, echo
         self.strategy: Strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
         self.run_id = f"{settings.paper.account}-{self.strategy.name}"
-        path = ":memory:" if dry_run else settings.paper.journal
-        self.journal = Journal(path)
+        # A dry run reads the real journal (halt, loss guards, open orders) from a private copy
+        # and writes nothing back.
+        path = settings.paper.journal
+        self.journal = Journal.scratch_copy(path) if dry_run else Journal(path)
         self.broker = DryRunBroker(broker) if dry_run else broker
+        self.clock = VenueClock(lambda: broker.get_clock().timestamp)
+        self.engine: ExecutionEngine | None = None
+        self._deadline: Deadline | None = None
 
     def close(self) -> None:
         self.journal.close()
 
-    # -- sync and reconcile ---------------------------------------------------------------
+    # -- the engine (one per process) ---------------------------------------------------
 
     def _engine(self) -> ExecutionEngine:
+        if self.engine is not None:
+            return self.engine
         if self.journal.run(self.run_id) is None:
             cash = self.live_broker.get_account().cash
             self.journal.start_run(self.run_id, kind="paper", strategy=self.strategy.name,
                                    initial_cash=cash, data_fingerprint="alpaca",
                                    config=self.settings.model_dump(mode="json"),
-                                   started_at=datetime.now(UTC))
+                                   started_at=self.clock.now())
         _, sectors = universe(self.settings)
-        return ExecutionEngine(settings=self.settings, broker=self.broker, journal=self.journal,
-                               sectors=sectors, strategy_name=self.strategy.name,
-                               run_id=self.run_id)
+        engine = ExecutionEngine(settings=self.settings, broker=self.broker, journal=self.journal,
+                                 sectors=sectors, strategy_name=self.strategy.name, run_id=self.run_id,
+                                 clock=self.clock.now, sleep=self._sleep)
+        engine.orders.before_call = self._check_deadline
+        self.live_broker.seed(self.journal.orders(), self.journal.fills())
+        engine.rebuild_books()
+        curve = self.journal.equity_curve(self.run_id)
+        if not curve.empty:  # the guards' memory, as the backtest's engine holds it
+            engine.session_start_equity = float(curve["equity"].iloc[-1])
+            engine.peak_equity = float(curve["equity"].max())
+        self.engine = engine
+        return engine
 
-    def _adopt_unknown(self, engine: ExecutionEngine) -> int:
-        """Broker orders the journal never heard of (a crash lost them): adopt, never resend."""
+    def _sleep(self, seconds: float) -> None:
+        self._check_deadline()
+        wait = min(seconds, self._deadline.remaining()) if self._deadline else seconds
+        time.sleep(wait)
+
+    def _check_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.check()
+
+    # -- phases -------------------------------------------------------------------------
+
+    def sync_orders(self, engine: ExecutionEngine) -> int:
+        """Phase 1: the broker's view of our orders, and its orders we never heard of, adopted;
+        their fills delivered to the books. Returns how many unknown orders were adopted."""
         known = {o.client_order_id for o in self.journal.orders()}
-        now = datetime.now(UTC)
+        now = self.clock.now()
         adopted = 0
-        for order in self.live_broker.get_orders("open"):
+        for order in self.live_broker.get_orders("all", after=self._since()):
             if order.client_order_id in known:
                 continue
             self.live_broker.tracker.track(order.client_order_id)
-            engine.on_order_update(OrderUpdate(OrderEvent.NEW, order, now))
+            update = self.live_broker.tracker.observe(order, order.updated_at or now)
+            engine.on_order_update(update or OrderUpdate(OrderEvent.NEW, order, now))
             adopted += 1
+        self.live_broker.poll()
+        self.live_broker.dispatch()
         return adopted
 
-    def _drop_stale_intents(self, before: datetime) -> list[str]:
-        """Intents journaled before ``before`` that the broker never received are withdrawn:
-        a days-old decision must not be sent on a restart."""
-        dropped = []
-        for order in self.journal.orders():
-            if order.status is not OrderStatus.CREATED or order.created_at >= before:
-                continue
-            if self.live_broker.get_order_by_client_id(order.client_order_id) is None:
-                withdrawn = order.transition(OrderStatus.CANCELED, updated_at=datetime.now(UTC))
-                self.journal.record_order(self.run_id, withdrawn)
-                self.journal.record_event(order.client_order_id, "withdrawn", "canceled",
-                                          datetime.now(UTC), "stale intent never sent")
-                dropped.append(order.client_order_id)
-        return dropped
-
-    def _restore_guards(self, engine: ExecutionEngine) -> None:
-        """Equity at the last cycle and the peak, as the backtest's engine would hold them."""
+    def _since(self) -> datetime | None:
+        """Orders placed since our last decision (a margin before it) are the ones we may not know."""
         curve = self.journal.equity_curve(self.run_id)
-        if not curve.empty:
-            engine.session_start_equity = float(curve["equity"].iloc[-1])
-            engine.peak_equity = float(curve["equity"].max())
+        if curve.empty:
+            return None
+        return curve["time"].iloc[-1].to_pydatetime() - timedelta(days=7)
 
-    def sync(self, stale_before: datetime | None = None,
-             ) -> tuple[ExecutionEngine, list[Difference]]:
-        """Journal + broker → one consistent book, or :class:`ReconciliationError`."""
-        broker = self.live_broker
-        try:
-            if stale_before is not None and not self.dry_run:
-                self._drop_stale_intents(stale_before)
-            broker.seed(self.journal.orders(), self.journal.fills())
-            engine = self._engine()
-            engine.start(reconcile=False)
-            self._restore_guards(engine)
-            self._adopt_unknown(engine)
-            broker.poll()
-            broker.dispatch()
-            account = broker.get_account()
-            positions = broker.get_positions()
-        except BrokerError as e:
-            raise ReconciliationError(f"cannot reconcile with the broker, not trading: {e}") from e
-        diffs = engine.portfolio.reconcile(positions, account.cash)
-        for d in diffs:
-            self.journal.record_event("*", "reconcile", "difference", datetime.now(UTC), str(d))
-        if diffs:
-            engine.portfolio.adopt(positions, account.cash)
-        return engine, diffs
+    def resolve_pending(self, engine: ExecutionEngine, signal_date: date) -> list[Order]:
+        """Phase 2: intents the broker never received — sent, or withdrawn (stale, or adding risk
+        while halted)."""
+        resolved = engine.resolve_pending(session_time(pd.Timestamp(signal_date)))
+        return [o for o in resolved if o.status is OrderStatus.CANCELED]
+
+    def reconcile(self, engine: ExecutionEngine) -> list[Difference]:
+        """Phase 3: the broker is the truth; each difference reported once, adopted, journaled."""
+        return engine.reconcile()
 
     # -- the cycle ------------------------------------------------------------------------
 
@@ -176,31 +236,49 @@ class PaperRunner:
 
     def cycle(self, session: date | None = None) -> CycleResult:
         started = time.monotonic()
+        self._deadline = Deadline(self.settings.paper.cycle_deadline_seconds)
         try:
+            self.clock.sync()
             session = session or next_session(self.live_broker)
             prev = previous_session(self.live_broker, session)
         except BrokerError as e:
             raise ReconciliationError(f"cannot read the broker's clock, not trading: {e}") from e
-        engine, diffs = self.sync(stale_before=session_time(pd.Timestamp(prev)))
-        result = CycleResult(session=session, signal_date=prev, differences=diffs)
+        result = CycleResult(session=session, signal_date=prev)
+        try:
+            engine = self._engine()
+            self.sync_orders(engine)
+            result.withdrawn = self.resolve_pending(engine, prev)
+            self._deadline.check("before reconciling")
+            result.differences = self.reconcile(engine)
+        except CycleDeadlineExceeded:
+            raise
+        except BrokerError as e:
+            raise ReconciliationError(f"cannot reconcile with the broker, not trading: {e}") from e
+        halt = self.journal.halt_state()
+        result.halted = halt.reason if halt.halted else ""
         if not self.dry_run and self._already_ran(prev):
             result.skipped = f"session {session} already traded (signals of {prev} journaled)"
         else:
-            result.orders = self._decide(engine, session, prev)
+            self._deadline.check("before deciding")
+            report = self._decide(engine, session, prev)
+            result.orders, result.deferred, result.notes = report.orders, report.deferred, report.notes
+            halt = self.journal.halt_state()
+            result.halted = halt.reason if halt.halted else ""
             result.unacked = self._wait_for_acks(result.orders)
         result.seconds = time.monotonic() - started
+        self._deadline = None
         return result
 
-    def _decide(self, engine: ExecutionEngine, session: date, prev: date) -> list[Order]:
+    def _decide(self, engine: ExecutionEngine, session: date, prev: date) -> CycleReport:
         symbols, sectors = universe(self.settings)
         history = self.bars.history(symbols, sectors, pd.Timestamp(session), self.history_bars)
         last = history.dates[-1]
         if last.date() != prev:
             raise DataError(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
+        backfill_arrival_prices(engine, history)
         signals = compute_signals(self.strategy, history)
         snapshot = SnapshotBuilder(history, self.settings.sizing.volatility_lookback).at(last)
-        report = engine.on_bar(last, snapshot, signals.loc[last])
-        return report.orders
+        return engine.on_bar(last, snapshot, signals.loc[last])
 
     def _wait_for_acks(self, orders: list[Order]) -> list[str]:
         """Until every order is acknowledged (or final), or the deadline passes."""
@@ -226,12 +304,35 @@ class PaperRunner:
     # -- the loop -------------------------------------------------------------------------
 
     def seconds_until_cycle(self) -> tuple[date, float]:
+        """The next session to trade and how long until its cycle (``minutes_before_open``
+        before the open, on the venue's clock). Started while a session is open, the runner
+        waits for the next session's cycle rather than trading mid-session."""
         clock = self.live_broker.get_clock()
-        if clock.is_open:
-            return clock.timestamp.astimezone(NEW_YORK).date(), 0.0
         start = clock.next_open - timedelta(minutes=self.settings.paper.minutes_before_open)
         wait = max(0.0, (start - clock.timestamp).total_seconds())
         return clock.next_open.astimezone(NEW_YORK).date(), wait
+
+
+def backfill_arrival_prices(engine: ExecutionEngine, history: MarketData) -> int:
+    """Orders queued before an open arrive at that open: once the session's bar is known, its
+    open is the order's arrival price (what the backtest records for its fills at the open).
+    Both sides of the comparison are venue times."""
+    opens = history.open
+    filled = 0
+    for order in list(engine.orders.orders.values()):
+        if order.arrival_price is not None or order.symbol not in opens.columns:
+            continue
+        local = order.created_at.astimezone(NEW_YORK)
+        day = pd.Timestamp(local.date()) if local.time() < datetime.min.time().replace(hour=9, minute=30) \
+            else pd.Timestamp(local.date()) + pd.Timedelta(days=1)
+        later = opens.index[opens.index >= day]
+        if not len(later):
+            continue
+        price = opens.at[later[0], order.symbol]
+        if pd.notna(price):
+            engine.orders.record_arrival(order, Decimal(str(round(float(price), 6))))
+            filled += 1
+    return filled
 
 
 def cash_equals(a: Decimal, b: Decimal, tolerance: Decimal = Decimal("0.01")) -> bool:

@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: a user's mistake is one line on stderr and exit code 2."""
     try:
         cli.main(args=argv, prog_name="trade", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as e:
+        if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):
+            fail("interrupted", 130)  # Ctrl-C, as a shell reports it
         fail("aborted", 1)
     except click.ClickException as e:
         e.show()

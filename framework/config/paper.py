@@ -26,4 +26,5 @@ class PaperConfig(ConfigModel):
     ack_deadline_seconds: float = Field(30.0, gt=0)
     poll_interval_seconds: float = Field(2.0, gt=0)
     minutes_before_open: float = Field(30.0, ge=0)
+    cycle_deadline_seconds: float = Field(600.0, gt=0)
     account: str = "paper"
