@@ -27,13 +27,13 @@ from framework.errors import InternalError
 from framework.journal import Adjustment, Journal
 from framework.market import MarketSnapshot
 from framework.order_manager import OrderManager
-from framework.orders import Order, make_client_order_id
+from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.signals import SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
-from framework.stops import Guarded, StopManager, is_protective
+from framework.stops import Guarded, StopManager
 from framework.universe import Universe
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class ExecutionEngine:
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.stops = StopManager(
             self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=_round_price,
-            is_fractional=_is_fractional, native=broker.capabilities.native_stop, clock=self._clock,
+            is_fractional=_is_fractional, native=broker.capabilities.native_stop, clock=lambda: self._clock(),
         )
         run = journal.run(run_id)
         cash = run.initial_cash if run else Decimal(str(initial_cash or 0))
@@ -223,7 +223,7 @@ class ExecutionEngine:
             report.orders = self._execute(ctx, plan, report)
             self.journal.record_risk_decisions(self.run_id, t, report.decisions)
             self.deferred = {d.symbol: d.requested for d in report.deferred}
-            self.orders.cancel_stale(self._clock(), exempt=is_protective)
+            self.orders.cancel_stale(self._clock())
             self.session_start_equity = self._snapshot(t)
             report.halted = self._halt.halted
         return report

@@ -30,7 +30,7 @@ from framework.errors import (
     TransientBrokerError,
 )
 from framework.journal import Journal
-from framework.orders import Order, can_transition
+from framework.orders import Order, can_transition, is_protective
 from framework.rate_limit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -303,14 +303,14 @@ class OrderManager:
         new = self._call(lambda: self.broker.replace_order(order.broker_order_id, **changes))  # type: ignore[arg-type]
         return self._adopt(new)  # type: ignore[arg-type]
 
-    def cancel_stale(self, now: datetime, *, exempt: Callable[[Order], bool] = lambda _o: False) -> int:
+    def cancel_stale(self, now: datetime) -> int:
         """Cancel unfilled orders older than ``orders.cancel_stale_after_minutes`` on the venue's
-        clock, except those ``exempt`` picks (protective stops rest for as long as they protect)."""
+        clock. Protective stops are exempt: they rest for as long as they protect."""
         minutes = self.config.cancel_stale_after_minutes
         if minutes is None:
             return 0
         limit = timedelta(minutes=minutes)
-        stale = [o for o in self.open_orders() if not exempt(o) and now - o.created_at > limit]
+        stale = [o for o in self.open_orders() if not is_protective(o) and now - o.created_at > limit]
         for order in stale:
             self.cancel(order)
         return len(stale)

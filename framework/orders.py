@@ -282,6 +282,16 @@ class Order:
         return from_json(cls, text)
 
 
+#: The tag of a protective order: a stop resting at the venue to guard a position. It only fills if
+#: the stop is hit, so it never counts as pending quantity, never counts as adding risk, and no
+#: sweep of old orders or halt cancels it.
+PROTECTIVE_TAG = "protective"
+
+
+def is_protective(order: Order) -> bool:
+    return order.tag == PROTECTIVE_TAG
+
+
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Order))
 _FIELD_SET = frozenset(_FIELD_NAMES)
 #: The fields that change over an order's life; everything else is its definition.

@@ -28,17 +28,13 @@ import numpy as np
 from framework.config.execution import RiskConfig
 from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.order_manager import OrderManager
-from framework.orders import Order, make_client_order_id
+from framework.orders import PROTECTIVE_TAG, Order, is_protective, make_client_order_id
 from framework.risk.decisions import Reason
 
 log = logging.getLogger(__name__)
 
-TAG = "protective"
+TAG = PROTECTIVE_TAG
 PURPOSE = "stop"
-
-
-def is_protective(order: Order) -> bool:
-    return order.tag == TAG
 
 
 # -- the level (pure) ---------------------------------------------------------------------------
