@@ -230,8 +230,8 @@ class ExecutionEngine:
 
     def _context(self, t: datetime, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> BarContext:
         """The one read of the books and the broker for this bar."""
-        universe, prices, volatility, sig = self._aligned(snapshot, signals)
-        self.portfolio.mark_vector(universe, prices)
+        universe, marks_now, prices, volatility, sig = self._aligned(snapshot, signals)
+        self.portfolio.mark_vector(universe, marks_now)
         held, avg_cost, high_water = self.portfolio.vectors(universe)
         marks = np.array([float(self.portfolio.prices.get(s, np.nan)) for s in universe.symbols])
         account = self.broker.get_account()
@@ -255,9 +255,10 @@ class ExecutionEngine:
 
     def _aligned(
         self, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series
-    ) -> tuple[Universe, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[Universe, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The snapshot's arrays over a universe that also covers every symbol held or on order
-        (a position outside the traded universe is held: no price, no trade)."""
+        (a position outside the traded universe is held: no price, no trade): universe, prices to
+        value holdings at, prices to trade at (NaN: untradable), volatility, signals."""
         u = snapshot.universe
         if isinstance(signals, pd.Series):
             sig = u.vector(signals)
@@ -267,10 +268,12 @@ class ExecutionEngine:
                 raise ValueError(f"signals have shape {sig.shape}, the snapshot's universe has {len(u)} symbols")
         others = [s for s in self.portfolio.holdings if s not in u]
         others += [o.symbol for o in self.orders.open_orders() if o.symbol not in u]
+        trade = snapshot.trade_prices
         if not others:
-            return u, snapshot.prices, snapshot.volatility, sig
+            return u, snapshot.prices, trade, snapshot.volatility, sig
         wide = u.extended(others)
-        return wide, wide.take(snapshot.prices, u), wide.take(snapshot.volatility, u), wide.take(sig, u)
+        return (wide, wide.take(snapshot.prices, u), wide.take(trade, u), wide.take(snapshot.volatility, u),
+                wide.take(sig, u))
 
     def _pending(self, universe: Universe) -> np.ndarray:
         """Signed quantity still to fill on open orders (counts as held for sizing)."""

@@ -21,18 +21,30 @@ class MarketSnapshot:
     to ``universe``.
 
     A NaN price means the symbol did not trade at t (delisted or not yet listed): it cannot be
-    traded this bar and any position in it is held.
+    traded this bar and any position in it is held. ``tradable`` can also bar a symbol that has a
+    price (its last session, closed out by the runner; a repaired bar): it is valued at its price
+    but not traded. ``None``: every priced symbol is tradable.
     """
 
     time: datetime
     universe: Universe
     prices: np.ndarray
     volatility: np.ndarray
+    tradable: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.universe)
         if self.prices.shape != (n,) or self.volatility.shape != (n,):
             raise ValueError(f"snapshot arrays must have shape ({n},) like the universe")
+        if self.tradable is not None and self.tradable.shape != (n,):
+            raise ValueError(f"the tradable mask must have shape ({n},) like the universe")
+
+    @property
+    def trade_prices(self) -> np.ndarray:
+        """Prices where the symbol can trade at t, NaN where it cannot."""
+        if self.tradable is None:
+            return self.prices
+        return np.where(self.tradable, self.prices, np.nan)
 
     @classmethod
     def of(
@@ -47,14 +59,15 @@ class MarketSnapshot:
         return cls(time, universe, universe.vector(prices), vol)
 
     def without(self, symbols: list[str]) -> MarketSnapshot:
-        """The same snapshot with ``symbols`` untradable (a delisting closed out today)."""
+        """The same snapshot with ``symbols`` untradable but still priced (a delisting closed out
+        today: the position is valued at its last close, and the decision leaves it alone)."""
         if not symbols:
             return self
-        prices = self.prices.copy()
+        tradable = np.isfinite(self.prices) if self.tradable is None else self.tradable.copy()
         for symbol in symbols:
             if symbol in self.universe:
-                prices[self.universe.position(symbol)] = np.nan
-        return MarketSnapshot(self.time, self.universe, prices, self.volatility)
+                tradable[self.universe.position(symbol)] = False
+        return MarketSnapshot(self.time, self.universe, self.prices, self.volatility, tradable)
 
 
 class SnapshotBuilder:

@@ -97,6 +97,11 @@ def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
     assert len(close_out) == 1 and close_out[0].price == Decimal("41.958")
     assert journal.order(close_out[0].client_order_id).tag == "delisting"
     assert "CCC" not in {p for p in journal.table("positions").query("time == time.max()")["symbol"]}
+    # Defect 14.16: on its last session the position is valued at that session's close, not the day before's.
+    positions = journal.table("positions")
+    last_day = positions[positions["symbol"] == "CCC"]["time"].max()
+    row = positions[(positions["symbol"] == "CCC") & (positions["time"] == last_day)]
+    assert float(row["price"].iloc[0]) == 42.0
 
 
 def test_same_inputs_same_orders_and_equity(tmp_path) -> None:
