@@ -307,7 +307,7 @@ class ExecutionEngine:
         """Protection withdrawn (and confirmed) before every sale, sells before buys, then
         protection armed for what is held."""
         report.decisions += plan.decisions
-        clearance = self.stops.clear_for_sale(ctx.session, self._sales(ctx, plan.intents))
+        clearance = self.stops.clear_for_sale(self._sales(ctx, plan.intents))
         orders: list[Order] = []
         for intent in plan.intents:
             i = ctx.universe.position(intent.symbol)
@@ -323,7 +323,12 @@ class ExecutionEngine:
             if order is not None:
                 orders.append(order)
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), {o.symbol for o in sent})
+        selling: dict[str, Decimal] = {}
+        for o in sent:
+            i = ctx.universe.position(o.symbol)
+            if o.is_open and o.qty is not None and ctx.held[i] and o.side.sign * ctx.held[i] < 0:
+                selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + o.qty
+        armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), selling, set(clearance.stopped))
         for order in armed:
             if order.symbol in self._adopted:
                 note = f"protection armed on {order.symbol}, a position adopted from the broker"
@@ -334,16 +339,14 @@ class ExecutionEngine:
         return sent + armed
 
     @staticmethod
-    def _sales(ctx: BarContext, intents: list[Intent]) -> dict[str, tuple[Decimal, Decimal]]:
-        """Intents that reduce a held position: (quantity toward zero, held), capped at the holding
+    def _sales(ctx: BarContext, intents: list[Intent]) -> dict[str, Decimal]:
+        """Intents that reduce a held position: the quantity toward zero, capped at the holding
         (a sale never reaches into pending buys: that would need shares we do not have)."""
         out = {}
         for intent in intents:
-            i = ctx.universe.position(intent.symbol)
-            held = ctx.held[i]
+            held = ctx.held[ctx.universe.position(intent.symbol)]
             if held and np.sign(intent.delta) != np.sign(held):
-                qty = min(abs(intent.delta), abs(held))
-                out[intent.symbol] = (Decimal(str(round(qty, 6))), Decimal(str(round(held, 6))))
+                out[intent.symbol] = Decimal(str(round(min(abs(intent.delta), abs(held)), 6)))
         return out
 
     def _guarded(self, ctx: BarContext, plan: Plan) -> list[Guarded]:
@@ -396,7 +399,7 @@ class ExecutionEngine:
         if holding is None or not holding.qty:
             return None
         t = session_time(date)
-        clearance = self.stops.clear_for_sale(t, {symbol: (abs(holding.qty), holding.qty)})
+        clearance = self.stops.clear_for_sale({symbol: abs(holding.qty)})
         qty = clearance.sellable.get(symbol, Decimal(0))
         if qty <= 0:
             return None

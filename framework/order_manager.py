@@ -43,6 +43,12 @@ class SubmitResult:
     looked_up: bool = False
 
 
+def _same_definition(a: Order, b: Order) -> bool:
+    """Whether two views carry our own definition (tag, decision price, creation time): a venue
+    such as Alpaca knows none of them, so its view only ever brings state."""
+    return a.tag == b.tag and a.decision_price == b.decision_price and a.created_at == b.created_at
+
+
 class OrderManager:
     def __init__(
         self,
@@ -216,8 +222,8 @@ class OrderManager:
         if (status, broker_id, filled, avg, arrival, updated) == (
             broker_view.status, broker_view.broker_order_id, broker_view.filled_qty, broker_view.filled_avg_price,
             broker_view.arrival_price, broker_view.updated_at,
-        ):
-            merged = broker_view  # the broker's view already is the merge (the usual case)
+        ) and _same_definition(broker_view, ours):
+            merged = broker_view  # the broker's view already is the merge (a simulator's, usually)
         elif status is not ours.status:
             merged = ours.transition(status, **changes)
         else:

@@ -154,50 +154,37 @@ class StopManager:
 
     # -- before a sale -------------------------------------------------------------------
 
-    def clear_for_sale(self, session: datetime, sales: dict[str, tuple[Decimal, Decimal]]) -> Clearance:
-        """``sales``: symbol -> (quantity to sell toward zero, quantity held). Each symbol's
-        protection is canceled (the sale closes the position) or replaced down to what the sale
-        leaves, and the venue must confirm it before the symbol is cleared."""
+    def clear_for_sale(self, sales: dict[str, Decimal]) -> Clearance:
+        """``sales``: symbol -> quantity to sell toward zero. Each symbol's protection is canceled
+        and the venue must confirm it (its shares are held for the stop until then) before the
+        symbol is cleared; a stop that fired meanwhile reduces what is left to sell. What the sale
+        leaves is protected again by :meth:`refresh`, once the sale is out."""
         out = Clearance()
         standing = self.standing()
-        for symbol, (qty, held) in sorted(sales.items()):
-            guards = standing.get(symbol, [])
-            if not guards:
-                out.sellable[symbol] = qty
-                continue
+        for symbol, qty in sorted(sales.items()):
             stopped = Decimal(0)
-            ok = True
-            for guard in guards:
+            confirmed = True
+            for guard in standing.get(symbol, []):
                 final = self.orders.cancel_and_confirm(guard)
                 stopped += final.filled_qty
-                ok = ok and not final.is_open
+                confirmed = confirmed and not final.is_open
             if stopped:
                 out.stopped[symbol] = stopped
-            if not ok:
+            if not confirmed:
                 out.blocked[symbol] = "the venue has not confirmed the protective order's cancel"
-                continue
-            remaining_sale = max(qty - stopped, Decimal(0))
-            if remaining_sale > 0:
-                out.sellable[symbol] = remaining_sale
-            left = abs(held) - stopped - remaining_sale
-            if left > 0 and self.native:
-                self._rearm_after_sale(session, symbol, held, left, guards[0])
+            elif qty - stopped > 0:
+                out.sellable[symbol] = qty - stopped
         return out
-
-    def _rearm_after_sale(self, session: datetime, symbol: str, held: Decimal, left: Decimal, old: Order) -> None:
-        """A trim keeps the rest of the position protected at the old level while the sale runs."""
-        sign = Decimal(1) if held > 0 else Decimal(-1)
-        level = float(old.stop_price) if old.stop_price is not None else float("nan")
-        if level != level:
-            return
-        rest = Guarded(symbol, sign * left, level, old.decision_price)
-        self.orders.submit(self._desired(session, rest), session)
 
     # -- after the decision's orders -----------------------------------------------------
 
-    def refresh(self, session: datetime, positions: list[Guarded], traded: set[str]) -> list[Order]:
-        """One protective order per held position not traded this bar, at its level; withdraw the
-        ones whose position is gone and any duplicate."""
+    def refresh(
+        self, session: datetime, positions: list[Guarded], selling: dict[str, Decimal], stopped: set[str]
+    ) -> list[Order]:
+        """One protective order per held position, at its level, for what is held less what is
+        being sold (a pending buy is protected from the next decision, once it is held); withdraw
+        the ones whose position is gone and any duplicate. ``stopped``: symbols whose stop fired
+        during this decision (the position is changing under us: the next decision re-arms)."""
         if not self.native:
             return []
         standing = self.standing()
@@ -207,10 +194,16 @@ class StopManager:
             guards = standing.get(position.symbol, [])
             for extra in guards[1:]:  # never two protective orders for one position
                 self.orders.cancel(extra)
-            if position.symbol in traded or position.level != position.level:
-                continue
-            want = self._desired(session, position)
             current = guards[0] if guards else None
+            protect = abs(position.qty) - selling.get(position.symbol, Decimal(0))
+            if position.symbol in stopped or position.level != position.level:
+                continue
+            if protect <= 0:
+                if current is not None:
+                    self.orders.cancel(current)
+                continue
+            sign = Decimal(1) if position.qty > 0 else Decimal(-1)
+            want = self._desired(session, Guarded(position.symbol, sign * protect, position.level, position.price))
             if current is not None and _same(current, want):
                 continue
             if current is not None:

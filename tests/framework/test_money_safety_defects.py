@@ -14,7 +14,7 @@ import pandas as pd
 from conftest import snapshot
 from inmemory_broker import NOW, InMemoryBroker
 
-from framework.broker import BrokerCapabilities
+from framework.broker import BrokerCapabilities, OrderUpdate
 from framework.config import Settings
 from framework.data import session_time
 from framework.enums import OrderSide, OrderStatus
@@ -196,3 +196,22 @@ def test_defect16_protection_armed_on_a_position_adopted_from_the_broker_is_repo
     report = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), pd.Series({"AAA": np.nan}))
     assert any(o.symbol == "AAA" and o.tag == "protective" for o in report.orders)
     assert any("adopted" in note and "AAA" in note for note in report.notes)
+
+
+def test_an_acknowledgement_that_knows_nothing_of_our_order_keeps_its_definition(make_engine) -> None:
+    """Found by the paper property test: Alpaca's view of an order has no tag and no decision price;
+    adopting it whole made a resting stop look like a pending sale, and a second stop was armed."""
+    broker = InMemoryBroker()
+    engine = make_engine(broker)
+    stop = Order(client_order_id="test-stop", symbol="AAA", side=OrderSide.SELL, type="stop", qty=Decimal(10),
+                 stop_price=Decimal(90), time_in_force="gtc", created_at=NOW, decision_price=Decimal(100),
+                 tag="protective")
+    engine.orders.submit(stop)
+    venue_view = Order(client_order_id="test-stop", symbol="AAA", side=OrderSide.SELL, type="stop",
+                       qty=Decimal(10), stop_price=Decimal(90), time_in_force="gtc", status="new",
+                       broker_order_id=broker.orders["test-stop"].broker_order_id, created_at=NOW + timedelta(hours=1),
+                       updated_at=NOW + timedelta(hours=1))
+    engine.orders.on_update(OrderUpdate("new", venue_view, NOW + timedelta(hours=1)))
+    mine = engine.orders.orders["test-stop"]
+    assert mine.tag == "protective" and mine.decision_price == Decimal(100)
+    assert engine.stops.standing() == {"AAA": [mine]}
