@@ -18,9 +18,12 @@ from framework.orders import Order
 
 pytest.importorskip("brokers.sandbox")
 
+# A generous timeout, and a slow answer held far beyond it (until the sandbox stops): the test
+# never races a timer on a loaded machine.
 CONFIG = ("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
-          "orders:\n  request_timeout_seconds: 1.0\n  backoff_initial_seconds: 0.05\n"
+          "orders:\n  request_timeout_seconds: 5.0\n  backoff_initial_seconds: 0.05\n"
           "  backoff_max_seconds: 0.2\n")
+HELD = 600.0  # seconds: answered only when the sandbox stops
 
 
 def test_rate_limit_errors_lost_and_slow_answers_never_duplicate(tmp_path):
@@ -32,7 +35,7 @@ def test_rate_limit_errors_lost_and_slow_answers_never_duplicate(tmp_path):
                        {"kind": "server_error", "route": route, "count": 1, "status": 500},
                        {"kind": "server_error", "route": route, "count": 1, "status": 503},
                        {"kind": "lost_response", "route": route, "count": 1},
-                       {"kind": "slow", "route": route, "count": 1, "delay": 2.5}])
+                       {"kind": "slow", "route": route, "count": 1, "delay": HELD}])
         paper_once(cfg, environment(sb))
         fired = {kind for kind, _ in sb.exchange.faults.fired}
         client = TradingClient(KEY, SECRET, paper=True, url_override=sb.base_url)

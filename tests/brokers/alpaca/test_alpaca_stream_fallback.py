@@ -28,7 +28,7 @@ def setup():
     with FakeAlpaca() as rest, FakeStream() as ws:
         ends = Endpoints(rest.url, rest.url, ws.url, paper=True)
         broker = AlpacaBroker(Credentials("AKSTREAM0000000001", "STREAMSECRET000001"), ends,
-                              timeout=2.0, poll_interval=0.05, stream=True)
+                              timeout=10.0, poll_interval=0.05, stream=True)
         received = []
         broker.subscribe(received.append)
         broker.start()
