@@ -6,8 +6,9 @@ it. It never lets a request go unless both agree:
 
 - **the venue's count**: each answer says how many requests are left until the budget refills
   (``X-Ratelimit-Remaining`` / ``X-Ratelimit-Reset``). Requests sent but not yet answered are
-  subtracted, so several threads cannot overdraw it; a stale answer never raises the count; a
-  refusal (HTTP 429) stops everything until the venue's reset.
+  subtracted, so several threads cannot overdraw it; a stale answer never raises the count;
+  until the first answer, and after a refusal (HTTP 429, which stops every sender for as long
+  as the venue asks), one request goes at a time until an answer gives the count again.
 - **a local sliding window**: at most ``limit`` requests in any ``window`` seconds, which holds
   before the first answer and with a venue that sends no counts.
 

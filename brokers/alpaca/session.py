@@ -86,8 +86,7 @@ class SharedBudget:
                     return
                 if stop.is_set():
                     raise requests.ConnectionError("the session was closed while waiting")
-                if wait > 1.0:
-                    log.info("%s API budget spent: waiting %.1f s", self.name, wait)
+                log.debug("%s budget: waiting up to %.2f s", self.name, wait)
                 self._cond.wait(wait)  # an answer or a close wakes us earlier
                 self.waited += self._clock() - now
 
