@@ -1,37 +1,46 @@
 """The :class:`~framework.broker.Broker` protocol on alpaca-py's TradingClient.
 
-alpaca-py's own retry is turned off (it would resend ``POST /v2/orders`` on 429/504 without
-looking first) and every request gets a timeout, so the order manager's policy — deterministic
-client id, look-up after any ambiguous failure — is the only one.
+Every request goes through a :class:`~brokers.alpaca.session.PacedSession`: paced by the
+account's one trading budget (shared with the poll thread and any other client of the
+process), reads retried on transient failures, writes never resent, a timeout on every call.
+alpaca-py's own retry is off (it would resend ``POST /v2/orders`` on 429/504 without looking
+first), so the order manager's policy — deterministic client id, look-up after any ambiguous
+failure — is the only one for orders.
+
+Listing pages on the venue's submission timestamps, inclusively, so orders that share a
+timestamp at a page boundary are all returned; polling asks for the open orders once and looks
+up individually only the tracked orders that left that list.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import requests
 from alpaca.common.enums import Sort
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import QueryOrderStatus
+from alpaca.trading.enums import OrderSide, QueryOrderStatus
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest
 
 from brokers.alpaca import parsing
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
+from brokers.alpaca.session import Api, RequestPolicy, install
 from brokers.alpaca.stream import UpdateFeed, make_stream
 from brokers.alpaca.tracking import FillTracker
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdateHandler
 from framework.enums import TimeInForce
-from framework.errors import OrderNotFound
+from framework.errors import OrderNotFound, OrderRejected, PermanentBrokerError
 from framework.fills import Fill
 from framework.orders import Order
 from framework.positions import Account, Position
 
-PAGE = 500
+PAGE = 500  # Alpaca's largest page of orders
+TICK = dt.timedelta(microseconds=1)  # the finest step of the venue's timestamps as parsed
 log = logging.getLogger(__name__)
 
 
@@ -44,24 +53,56 @@ def _parse_or_skip(raw: Any) -> Order | None:
         return None
 
 
-class TimeoutSession(requests.Session):
-    """A requests session whose every call has a timeout (alpaca-py sets none)."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, **kwargs)
-
-
-def make_trading_client(creds: Credentials, ends: Endpoints, timeout: float) -> TradingClient:
+def make_trading_client(creds: Credentials, ends: Endpoints, policy: RequestPolicy) -> TradingClient:
     client = TradingClient(creds.key_id, creds.secret_key, paper=ends.paper,
                            url_override=ends.trading_url)
-    client._retry = 0  # never let alpaca-py resend an order on its own
-    client._session = TimeoutSession(timeout)
-    return client
+    return install(client, Api.TRADING, ends.trading_url, creds.key_id, policy)
+
+
+class OrderPager:
+    """Every order of a query, paging newest first on the venue's ``submitted_at``.
+
+    Alpaca's ``until`` is exclusive, so the next page asks up to one tick past the oldest
+    timestamp seen: the orders at that instant come again (de-duplicated by id) instead of
+    being skipped. If a whole page is one instant, that instant is listed per side; more than
+    a page of one side at one instant cannot be listed and is an error, never a silent gap.
+    """
+
+    def __init__(self, client: TradingClient) -> None:
+        self.client = client
+        self.requests = 0  # observability, tests
+
+    def all(self, status: OrderQuery, after: dt.datetime | None = None) -> list[Any]:
+        found: dict[str, Any] = {}
+        until: dt.datetime | None = None
+        while True:
+            page = self._page(status, after, until)
+            found.update((str(o.id), o) for o in page)
+            if len(page) < PAGE:
+                return list(found.values())
+            oldest = min(o.submitted_at for o in page)
+            if all(o.submitted_at == oldest for o in page):
+                found.update((str(o.id), o) for o in self._instant(status, oldest))
+                until = oldest
+            else:
+                until = oldest + TICK
+
+    def _instant(self, status: OrderQuery, when: dt.datetime) -> Iterator[Any]:
+        for side in (OrderSide.BUY, OrderSide.SELL):
+            page = self._page(status, when - TICK, when + TICK, side)
+            if len(page) >= PAGE:
+                raise PermanentBrokerError(
+                    f"cannot list {status} orders: {PAGE} or more {side.value} orders were"
+                    f" submitted at the same instant {when.isoformat()}")
+            yield from page
+
+    def _page(self, status: OrderQuery, after: dt.datetime | None, until: dt.datetime | None,
+              side: OrderSide | None = None) -> list[Any]:
+        request = GetOrdersRequest(status=QueryOrderStatus(status), limit=PAGE, after=after,
+                                   until=until, direction=Sort.DESC, side=side)
+        self.requests += 1
+        return call(f"list {status} orders",  # type: ignore[return-value]
+                    lambda: self.client.get_orders(request))
 
 
 class AlpacaBroker:
@@ -70,10 +111,18 @@ class AlpacaBroker:
     capabilities = BrokerCapabilities(native_stop=True, native_trailing_stop=True,
                                       fractional=True, short_selling=True)
 
-    def __init__(self, creds: Credentials, ends: Endpoints, *, timeout: float = 10.0,
-                 poll_interval: float = 2.0, stream: bool = True) -> None:
-        self.client = make_trading_client(creds, ends, timeout)
-        self._poller = make_trading_client(creds, ends, timeout)  # own session for the poll thread
+    def __init__(self, creds: Credentials, ends: Endpoints, *, policy: RequestPolicy | None = None,
+                 timeout: float | None = None, poll_interval: float = 2.0,
+                 stream: bool = True) -> None:
+        policy = policy or RequestPolicy()
+        if timeout is not None:
+            policy = replace(policy, timeout=timeout)
+        self.policy = policy
+        self.client = make_trading_client(creds, ends, policy)
+        # the poll thread's own client (a requests session is not shared across threads); the
+        # budget behind both sessions is the same one
+        self._poller = make_trading_client(creds, ends, policy)
+        self.pager, self._poll_pager = OrderPager(self.client), OrderPager(self._poller)
         self.tracker = FillTracker()
         ws = None
         if stream:
@@ -91,9 +140,8 @@ class AlpacaBroker:
         self.feed.start()
 
     def close(self) -> None:
-        self.feed.close()
+        self.feed.close(interrupt=self._poller._session.close)  # wakes a poll waiting for budget
         self.client._session.close()
-        self._poller._session.close()
 
     def subscribe(self, handler: OrderUpdateHandler) -> None:
         self.feed.subscribe(handler)
@@ -110,7 +158,11 @@ class AlpacaBroker:
     def submit_order(self, order: Order) -> Order:
         self.tracker.track(order.client_order_id)
         request = parsing.order_request(order)
-        raw = call(f"submit {order.client_order_id}", lambda: self.client.submit_order(request))
+        try:
+            raw = call(f"submit {order.client_order_id}", lambda: self.client.submit_order(request))
+        except OrderRejected:
+            self.tracker.forget(order.client_order_id)  # never at the broker: nothing to poll
+            raise
         return parsing.order_from_alpaca(raw)  # type: ignore[arg-type]
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -150,31 +202,19 @@ class AlpacaBroker:
 
     def get_orders(self, status: OrderQuery = "open", *,
                    after: dt.datetime | None = None) -> list[Order]:
-        """Every order in the query, newest first, paging past Alpaca's 500 per request."""
-        return self._list(self.client, status, after)
-
-    @staticmethod
-    def _list(client: TradingClient, status: OrderQuery, after: dt.datetime | None) -> list[Order]:
-        found: dict[str, Order] = {}
-        until: dt.datetime | None = None
-        while True:
-            request = GetOrdersRequest(status=QueryOrderStatus(status), limit=PAGE, after=after,
-                                       until=until, direction=Sort.DESC)
-            page = call(f"list {status} orders", lambda r=request: client.get_orders(r))
-            fresh = [o for o in map(_parse_or_skip, page) if o is not None]  # type: ignore[arg-type]
-            new = [o for o in fresh if o.broker_order_id not in found]
-            found.update((o.broker_order_id, o) for o in new)  # type: ignore[misc]
-            if len(fresh) < PAGE or not new:
-                return list(found.values())
-            until = min(o.created_at for o in fresh)
+        """Every order in the query (submitted after ``after``, a venue timestamp, if given)."""
+        raw = self.pager.all(status, after)
+        return [o for o in map(_parse_or_skip, raw) if o is not None]
 
     def _poll_orders(self, client_ids: set[str]) -> list[Order]:
-        """Open tracked orders, on the poller's own client (requests sessions are not shared
-        across threads): one look-up each when few, else one paged listing."""
-        if len(client_ids) <= 5:
-            found = (self._lookup(self._poller, c) for c in sorted(client_ids))
-            return [o for o in found if o is not None]
-        return [o for o in self._list(self._poller, "all", None) if o.client_order_id in client_ids]
+        """The broker's view of these tracked orders, on the poller's own client: the open
+        orders in one listing, then a look-up for each tracked order no longer among them
+        (it filled, expired or was canceled since the last poll, or never arrived)."""
+        listed = (_parse_or_skip(o) for o in self._poll_pager.all("open"))
+        still_open = {o.client_order_id: o for o in listed if o is not None}
+        found = [still_open[c] for c in sorted(client_ids) if c in still_open]
+        gone = (self._lookup(self._poller, c) for c in sorted(client_ids - still_open.keys()))
+        return found + [o for o in gone if o is not None]
 
     # -- account --------------------------------------------------------------------------
 

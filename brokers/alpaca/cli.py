@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 import click
@@ -128,9 +128,9 @@ def _loop(runner: PaperRunner) -> None:
 def status(config_files: tuple[str, ...]) -> None:
     """Account, positions, open orders, halt state, today's P&L against the loss limit."""
     settings = _settings(config_files)
-    with _journal(settings) as journal:
-        halt = journal.halt_state()
-    with _connected(settings, stream=False) as conn:
+    with _connected(settings, stream=False) as conn:  # endpoints checked before the journal opens
+        with _journal(settings) as journal:
+            halt = journal.halt_state()
         account = conn.broker.get_account()
         positions = conn.broker.get_positions()
         orders = conn.broker.get_orders("open")
@@ -171,11 +171,12 @@ def _journal(settings: Settings) -> Iterator[Journal]:
 def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     """Stop opening risk until `trade resume` (persisted in the journal)."""
     settings = _settings(config_files)
-    with _journal(settings) as journal:
-        journal.set_halt(True, reason, datetime.now(UTC))
-    click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
-    if cancel:
-        with _connected(settings, stream=False) as conn:
+    # endpoints and keys are checked (a live endpoint refused) before anything is written
+    with _connected(settings, stream=False) if cancel else nullcontext() as conn:
+        with _journal(settings) as journal:
+            journal.set_halt(True, reason, datetime.now(UTC))
+        click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
+        if conn is not None:
             click.echo(f"canceled open orders: {conn.broker.cancel_all_orders()}")
 
 

@@ -9,7 +9,20 @@ from dataclasses import dataclass
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import credentials, resolve_endpoints
 from brokers.alpaca.feeds import AlpacaBars, make_data_client
+from brokers.alpaca.session import RequestPolicy
 from framework.config.settings import Settings
+from framework.retry import RetryPolicy
+
+
+def request_policy(settings: Settings) -> RequestPolicy:
+    """Timeout, budgets and read retry from ``orders.*`` and ``paper.alpaca.*``."""
+    orders, alpaca = settings.orders, settings.paper.alpaca
+    retry = RetryPolicy(attempts=orders.max_retries + 1, initial=orders.backoff_initial_seconds,
+                        maximum=max(orders.backoff_max_seconds, orders.backoff_initial_seconds),
+                        deadline=alpaca.read_deadline_seconds)
+    return RequestPolicy(timeout=orders.request_timeout_seconds,
+                         trading_per_minute=orders.rate_limit_per_minute,
+                         data_per_minute=alpaca.data_rate_limit_per_minute, retry=retry)
 
 
 @dataclass
@@ -29,10 +42,10 @@ def connect(settings: Settings, env: Mapping[str, str] | None = None,
     cfg = settings.paper
     ends = resolve_endpoints(cfg.alpaca, env)
     creds = credentials(env)
-    timeout = settings.orders.request_timeout_seconds
+    policy = request_policy(settings)
     use_stream = cfg.alpaca.stream if stream is None else stream
-    broker = AlpacaBroker(creds, ends, timeout=timeout, poll_interval=cfg.poll_interval_seconds,
+    broker = AlpacaBroker(creds, ends, policy=policy, poll_interval=cfg.poll_interval_seconds,
                           stream=use_stream)
-    bars = AlpacaBars(make_data_client(creds, ends, timeout), feed=cfg.alpaca.feed,
+    bars = AlpacaBars(make_data_client(creds, ends, policy), feed=cfg.alpaca.feed,
                       adjustment=cfg.alpaca.adjustment)
     return Connection(broker, bars)

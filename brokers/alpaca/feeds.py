@@ -15,9 +15,9 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 
-from brokers.alpaca.broker import TimeoutSession
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
+from brokers.alpaca.session import Api, RequestPolicy, install
 from framework.data import FIELDS, MarketData
 from framework.errors import DataError
 
@@ -25,11 +25,10 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def make_data_client(creds: Credentials, ends: Endpoints,
-                     timeout: float) -> StockHistoricalDataClient:
+                     policy: RequestPolicy) -> StockHistoricalDataClient:
+    """The data API has its own budget; its reads are retried by the session, not alpaca-py."""
     client = StockHistoricalDataClient(creds.key_id, creds.secret_key, url_override=ends.data_url)
-    client._retry, client._retry_wait = 2, 1  # reads are safe to retry; keep it short
-    client._session = TimeoutSession(timeout)
-    return client
+    return install(client, Api.DATA, ends.data_url, creds.key_id, policy)
 
 
 def _frames(records: list[dict], symbols: list[str]) -> dict[str, pd.DataFrame]:

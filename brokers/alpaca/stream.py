@@ -59,8 +59,12 @@ class UpdateFeed:
         for thread in self._threads:
             thread.start()
 
-    def close(self) -> None:
+    def close(self, interrupt: Callable[[], None] | None = None) -> None:
+        """Stop both threads; ``interrupt`` (called once the stop is signalled) wakes a poll
+        that is waiting, e.g. for the request budget."""
         self._stop.set()
+        if interrupt is not None:
+            interrupt()
         if self._stream is not None and getattr(self._stream, "_loop", None) is not None:
             with contextlib.suppress(RuntimeError):  # loop already gone
                 self._stream.stop()

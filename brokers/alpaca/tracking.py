@@ -54,6 +54,13 @@ class FillTracker:
         with self._lock:
             self._seen.setdefault(client_order_id, _Seen())
 
+    def forget(self, client_order_id: str) -> None:
+        """An order the broker refused outright: there is nothing to poll for."""
+        with self._lock:
+            seen = self._seen.get(client_order_id)
+            if seen is not None and seen.status is None and seen.filled_qty == 0:
+                del self._seen[client_order_id]
+
     def tracked(self) -> set[str]:
         with self._lock:
             return set(self._seen)

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from aiohttp import WSMsgType, web
 
+from brokers.sandbox.budget import RequestBudgets, Spend
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
 from brokers.sandbox.state import StateStore
@@ -19,7 +22,22 @@ from brokers.sandbox.wire import SandboxError, asset_json, invalid, not_found
 EXCHANGE = web.AppKey("exchange", Exchange)
 STORE = web.AppKey("store", StateStore)
 SOCKETS = web.AppKey("sockets", set)
+BUDGETS = web.AppKey("budgets", RequestBudgets)
+REQUESTS = web.AppKey("requests", list)
+CLOSING = web.AppKey("closing", asyncio.Event)
 REQUEST_FAULTS = {FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.SLOW, FaultKind.LOST_RESPONSE}
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """One /v2 request as the sandbox saw it (no headers: they hold the keys)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    api: str
+    at: float  # unix seconds, the sandbox's clock
+    refused: bool  # answered 429 for the budget
 
 
 def _error(e: SandboxError, headers: dict[str, str] | None = None) -> web.Response:
@@ -28,25 +46,38 @@ def _error(e: SandboxError, headers: dict[str, str] | None = None) -> web.Respon
 
 @web.middleware
 async def alpaca_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Keys, injected faults and Alpaca-shaped errors for every /v2 route."""
+    """Keys, the per-key request budget (``X-Ratelimit-*`` on every answer), injected faults
+    and Alpaca-shaped errors for every /v2 route."""
     if not request.path.startswith("/v2"):
         return await handler(request)
-    if not request.headers.get("APCA-API-KEY-ID") or not request.headers.get("APCA-API-SECRET-KEY"):
+    key = request.headers.get("APCA-API-KEY-ID")
+    if not key or not request.headers.get("APCA-API-SECRET-KEY"):
         return _error(SandboxError(401, 40110000, "access key verification failed"))
+    api = "data" if request.path.startswith("/v2/stocks") else "trading"
+    budgets = request.app[BUDGETS]
+    spend = budgets.spend(key, api)
+    logged = Logged(request.method, request.path, dict(request.query), api, time.time(), not spend.allowed)
+    request.app[REQUESTS].append(logged)
+    if not spend.allowed:
+        wait = {"Retry-After": str(budgets.retry_after(spend))}
+        return _error(SandboxError(429, 42910000, "rate limit exceeded"), spend.headers() | wait)
+    response = await _answer(request, handler, spend)
+    response.headers.update(spend.headers())
+    return response
+
+
+async def _answer(request: web.Request, handler: Any, spend: Spend) -> web.StreamResponse:
     resource = request.match_info.route.resource
     route = f"{request.method} {resource.canonical if resource else request.path}"
     exchange = request.app[EXCHANGE]
     fault = exchange.faults.take(REQUEST_FAULTS, route)
     if fault and fault.kind is FaultKind.RATE_LIMIT:
-        reset = str(int(time.time()) + 1)
-        return _error(
-            SandboxError(429, 42910000, "rate limit exceeded"),
-            {"X-Ratelimit-Limit": "200", "X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": reset, "Retry-After": "1"},
-        )
+        refused = Spend(False, spend.limit, 0, int(time.time()) + 1)
+        return _error(SandboxError(429, 42910000, "rate limit exceeded"), refused.headers() | {"Retry-After": "1"})
     if fault and fault.kind is FaultKind.SERVER_ERROR:
         return _error(SandboxError(fault.status, 50010000, "internal server error (sandbox fault)"))
-    if fault and fault.kind is FaultKind.SLOW:
-        await asyncio.sleep(fault.delay)
+    if fault and fault.kind is FaultKind.SLOW and await _stopped_during(request, fault.delay):
+        return _error(SandboxError(503, 50010000, "the sandbox is stopping"))
     try:
         response = await handler(request)
     except SandboxError as e:
@@ -55,6 +86,14 @@ async def alpaca_middleware(request: web.Request, handler: Any) -> web.StreamRes
     if fault and fault.kind is FaultKind.LOST_RESPONSE:
         return _error(SandboxError(500, 50010000, "connection lost (sandbox fault)"))
     return response
+
+
+async def _stopped_during(request: web.Request, delay: float) -> bool:
+    """Hold the answer for ``delay`` seconds; True if the server began stopping meanwhile."""
+    closing = request.app[CLOSING]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(closing.wait(), delay)
+    return closing.is_set()
 
 
 def _ex(request: web.Request) -> Exchange:
@@ -103,9 +142,8 @@ async def list_orders(request: web.Request) -> web.Response:
     q = request.query
     symbols = set(q["symbols"].split(",")) if q.get("symbols") else None
     limit = min(int(q.get("limit", 50)), 500)
-    orders = _ex(request).list(
-        q.get("status", "open"), limit, symbols, q.get("direction", "desc"), q.get("after"), q.get("until")
-    )
+    direction, after, until = q.get("direction", "desc"), q.get("after"), q.get("until")
+    orders = _ex(request).list(q.get("status", "open"), limit, symbols, direction, after, until, q.get("side"))
     return web.json_response(orders)
 
 
@@ -284,9 +322,12 @@ async def control_state(request: web.Request) -> web.Response:
     )
 
 
-def make_app(exchange: Exchange, store: StateStore) -> web.Application:
+def make_app(exchange: Exchange, store: StateStore, budgets: RequestBudgets | None = None) -> web.Application:
+    """``budgets``: the per-key request budget (default: Alpaca's 200 requests a minute)."""
     app = web.Application(middlewares=[alpaca_middleware])
     app[EXCHANGE], app[STORE], app[SOCKETS] = exchange, store, set()
+    app[BUDGETS] = budgets or RequestBudgets(200, 60.0)
+    app[REQUESTS], app[CLOSING] = [], asyncio.Event()
     exchange.listeners.append(broadcaster(app))
     r = app.router
     r.add_get("/v2/account", account)

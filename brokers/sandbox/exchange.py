@@ -257,13 +257,21 @@ class Exchange:
         return self.orders[self.by_client_id[client_order_id]]
 
     def list(
-        self, status: str, limit: int, symbols: set[str] | None, direction: str, after: str | None, until: str | None
+        self,
+        status: str,
+        limit: int,
+        symbols: set[str] | None,
+        direction: str,
+        after: str | None,
+        until: str | None,
+        side: str | None = None,
     ) -> list[dict[str, Any]]:
         chosen = [
             o
             for o in self.orders.values()
             if (status == "all" or (status == "open") == (o["status"] not in TERMINAL))
             and (not symbols or o["symbol"] in symbols)
+            and (not side or o["side"] == side)
             and (not after or o["submitted_at"] > after)
             and (not until or o["submitted_at"] < until)
         ]

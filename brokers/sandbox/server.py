@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from brokers.sandbox.app import drop_streams, make_app
+from brokers.sandbox.app import CLOSING, REQUESTS, Logged, drop_streams, make_app
+from brokers.sandbox.budget import RequestBudgets
 from brokers.sandbox.exchange import Exchange, start_index
 from brokers.sandbox.faults import Fault, FaultBook, FaultKind
 from brokers.sandbox.state import StateStore
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.errors import InputError
+
+T = TypeVar("T")
 
 
 def build_exchange(
@@ -47,6 +51,8 @@ class SandboxServer:
         reset: bool = False,
         seed: int = 0,
         wall_clock: float | None = None,
+        rate_limit: int | None = None,
+        rate_limit_window: float | None = None,
     ) -> None:
         self.settings = settings or load_settings(validate_strategy=False)
         cfg = self.settings.sandbox
@@ -60,7 +66,10 @@ class SandboxServer:
             cash=cash if cash is not None else cfg.cash,
             seed=seed,
         )
-        self.app = make_app(self.exchange, self.store)
+        self.budgets = RequestBudgets(
+            rate_limit or cfg.rate_limit, rate_limit_window or cfg.rate_limit_window_seconds
+        )
+        self.app = make_app(self.exchange, self.store, self.budgets)
         self.host, self._port = host or cfg.host, cfg.port if port is None else port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -76,6 +85,11 @@ class SandboxServer:
     @property
     def data_url(self) -> str:
         return self.base_url
+
+    @property
+    def requests(self) -> list[Logged]:
+        """Every /v2 request served so far, oldest first (method, path, query; never headers)."""
+        return list(self.app[REQUESTS])
 
     @property
     def stream_url(self) -> str:
@@ -101,6 +115,7 @@ class SandboxServer:
             self.store.save(self.exchange.to_state())
 
     async def _stop(self) -> None:
+        self.app[CLOSING].set()  # held (slow) answers end now
         if self._ticker is not None:
             self._ticker.cancel()
         await drop_streams(self.app)
@@ -152,6 +167,17 @@ class SandboxServer:
                 clock = self.exchange.advance(to)
             self.store.save(self.exchange.to_state())
             return clock
+
+        return self._call(step())
+
+    def run(self, work: Callable[[Exchange], T]) -> T:
+        """Run ``work`` on the server's own thread (the exchange is not thread-safe), then save:
+        set up many orders at once in tests without a request each."""
+
+        async def step() -> T:
+            result = work(self.exchange)
+            self.store.save(self.exchange.to_state())
+            return result
 
         return self._call(step())
 

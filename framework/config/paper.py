@@ -17,6 +17,8 @@ class AlpacaConfig(ConfigModel):
     feed: Literal["iex", "sip"] = "iex"
     adjustment: Literal["raw", "split", "dividend", "all"] = "all"
     stream: bool = True
+    data_rate_limit_per_minute: int = Field(200, ge=1)
+    read_deadline_seconds: float = Field(30.0, gt=0)
 
 
 class PaperConfig(ConfigModel):

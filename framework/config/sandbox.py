@@ -14,3 +14,5 @@ class SandboxConfig(ConfigModel):
     start: str | None = None
     cash: float = Field(100_000.0, gt=0)
     seed: int = 0
+    rate_limit: int = Field(200, ge=1)
+    rate_limit_window_seconds: float = Field(60.0, gt=0)

@@ -26,7 +26,8 @@ def fake():
 @pytest.fixture
 def broker(fake):
     ends = Endpoints(fake.url, fake.url, "ws://127.0.0.1:9/stream", paper=True)
-    adapter = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=0.5, stream=False)
+    # a generous timeout: only a "lost" answer (held until the fake stops) ever reaches it
+    adapter = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, stream=False)
     yield adapter
     adapter.close()
 

@@ -18,9 +18,12 @@ from framework.orders import Order
 
 pytest.importorskip("brokers.sandbox")
 
+# A generous timeout, and a slow answer held far beyond it (until the sandbox stops): the test
+# never races a timer on a loaded machine.
 CONFIG = ("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
-          "orders:\n  request_timeout_seconds: 1.0\n  backoff_initial_seconds: 0.05\n"
+          "orders:\n  request_timeout_seconds: 5.0\n  backoff_initial_seconds: 0.05\n"
           "  backoff_max_seconds: 0.2\n")
+HELD = 600.0  # seconds: answered only when the sandbox stops
 
 
 def test_rate_limit_errors_lost_and_slow_answers_never_duplicate(tmp_path):
@@ -32,7 +35,7 @@ def test_rate_limit_errors_lost_and_slow_answers_never_duplicate(tmp_path):
                        {"kind": "server_error", "route": route, "count": 1, "status": 500},
                        {"kind": "server_error", "route": route, "count": 1, "status": 503},
                        {"kind": "lost_response", "route": route, "count": 1},
-                       {"kind": "slow", "route": route, "count": 1, "delay": 2.5}])
+                       {"kind": "slow", "route": route, "count": 1, "delay": HELD}])
         paper_once(cfg, environment(sb))
         fired = {kind for kind, _ in sb.exchange.faults.fired}
         client = TradingClient(KEY, SECRET, paper=True, url_override=sb.base_url)
@@ -58,7 +61,7 @@ def test_dropped_stream_falls_back_to_polling_and_loses_no_fill(tmp_path):
         broker.subscribe(received.append)
         broker.start()
         try:
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # generous: milliseconds on an idle machine
             while not broker.feed.stream_connected and time.monotonic() < deadline:
                 broker.dispatch(timeout=0.05)
             assert broker.feed.stream_connected
@@ -67,7 +70,7 @@ def test_dropped_stream_falls_back_to_polling_and_loses_no_fill(tmp_path):
                                           side=OrderSide.BUY, qty=Decimal(5)))
             sb.set_faults([{"kind": "drop_stream"}])
             sb.advance()  # the open: both orders fill while the stream is down or reconnecting
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while time.monotonic() < deadline and sum(1 for u in received if u.fill) < 2:
                 broker.dispatch(timeout=0.1)
             polled = broker.feed.polled_updates

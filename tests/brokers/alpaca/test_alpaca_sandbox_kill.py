@@ -54,7 +54,8 @@ def test_killed_mid_submission_then_restarted(tmp_path):
 
     cfg = config(tmp_path / "b")
     with start_sandbox(tmp_path / "killed") as sb:
-        sb.set_faults([{"kind": "slow", "route": "POST /v2/orders", "count": 1, "delay": 3.0}])
+        # held far beyond the time the test needs to see it and kill the runner (until the sandbox stops)
+        sb.set_faults([{"kind": "slow", "route": "POST /v2/orders", "count": 1, "delay": 600.0}])
         proc = subprocess.Popen([TRADE, "paper", "--once", "--config", str(cfg)],
                                 env=dict(os.environ, **environment(sb)),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -28,18 +28,18 @@ def setup():
     with FakeAlpaca() as rest, FakeStream() as ws:
         ends = Endpoints(rest.url, rest.url, ws.url, paper=True)
         broker = AlpacaBroker(Credentials("AKSTREAM0000000001", "STREAMSECRET000001"), ends,
-                              timeout=2.0, poll_interval=0.05, stream=True)
+                              timeout=10.0, poll_interval=0.05, stream=True)
         received = []
         broker.subscribe(received.append)
         broker.start()
-        assert ws.listening.wait(10)
+        assert ws.listening.wait(60)
         try:
             yield rest, ws, broker, received
         finally:
             broker.close()
 
 
-def pump(broker, received, until, seconds: float = 15.0) -> None:
+def pump(broker, received, until, seconds: float = 60.0) -> None:
     """Dispatch updates on this thread until ``until(received)`` or the deadline."""
     deadline = time.monotonic() + seconds
     while not until(received) and time.monotonic() < deadline:
@@ -71,7 +71,7 @@ def test_dropped_stream_falls_back_to_polling_without_losing_or_doubling(setup):
     assert late and late[0].price == Decimal("104")  # (10×102.4 − 4×100) / 6
 
     ws.allow()  # reconnects; the server replays the fill; then a marker on another order
-    assert ws.listening.wait(15)
+    assert ws.listening.wait(60)
     seen = broker.feed.stream_messages
     ws.push(trade_update(a, "fill", "6", "104"))
     pump(broker, received, lambda r: broker.feed.stream_messages > seen)

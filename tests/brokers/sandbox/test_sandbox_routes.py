@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -26,12 +27,24 @@ from alpaca.trading.requests import (
 from alpaca.trading.stream import TradingStream
 
 from brokers.sandbox import SandboxServer
+from brokers.sandbox.app import SOCKETS
 from framework.config import Settings
 from framework.costs import commission, slipped_price
 from framework.data import load_market_data
 from framework.enums import OrderSide as Side
 
 START = "2016-08-12"
+GENEROUS = 60.0  # seconds: a bound for waits that take milliseconds on an idle machine
+
+
+def until(done, seconds: float = GENEROUS, every: float = 0.05) -> bool:
+    """Wait for ``done()`` (checked ``every`` seconds) at most ``seconds``; its last answer."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        threading.Event().wait(every)
+    return True
 
 
 @pytest.fixture
@@ -233,28 +246,17 @@ def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
     thread = threading.Thread(target=stream.run, daemon=True)
     thread.start()
     c = client(sandbox)
-    deadline = 20
     try:
-        # The stream may connect after the first order: send until "new" arrives.
-        for attempt in range(10):
-            c.submit_order(
-                MarketOrderRequest(
-                    symbol="AAPL",
-                    qty=1,
-                    side=OrderSide.BUY,
-                    time_in_force=TimeInForce.DAY,
-                    client_order_id=f"s{attempt}",
-                )
-            )
-            try:
-                if events.get(timeout=2) == "new":
-                    break
-            except queue.Empty:
-                continue
+        listening = until(lambda: bool(sandbox.app[SOCKETS]))  # the stream subscribed
+        assert listening, "the stream never subscribed"
+        c.submit_order(
+            MarketOrderRequest(symbol="AAPL", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="s")
+        )
+        assert events.get(timeout=GENEROUS) == "new"
         sandbox.advance("open")
         seen = set()
         while "fill" not in seen:
-            seen.add(events.get(timeout=deadline))
+            seen.add(events.get(timeout=GENEROUS))
         assert "fill" in seen
     finally:
         stream.stop()
@@ -337,9 +339,6 @@ def test_wall_clock_moves_the_market_by_itself(tmp_path) -> None:
     with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=START, wall_clock=0.2) as server:
         c = client(server)
         first = c.get_clock().next_open
-        deadline = 100
-        for _ in range(deadline):  # poll (with a bound), not sleep-and-hope
-            if c.get_clock().next_open > first:
-                break
-            threading.Event().wait(0.05)
+        # poll with a generous bound, never sleep-and-hope; slowly enough to stay in the request budget
+        until(lambda: c.get_clock().next_open > first, every=0.5)
         assert c.get_clock().next_open > first
