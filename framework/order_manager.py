@@ -31,7 +31,6 @@ from framework.errors import (
 )
 from framework.journal import Journal
 from framework.orders import Order, can_transition, is_protective
-from framework.rate_limit import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,6 @@ class OrderManager:
         self.broker, self.journal, self.config, self.run_id = broker, journal, config, run_id
         self._sleep, self._clock = sleep, clock
         self._rng = random.Random(seed)
-        self.limiter = TokenBucket(config.rate_limit_per_minute, sleep=sleep)
         self.orders: dict[str, Order] = {o.client_order_id: o for o in journal.orders()}
         self._open: dict[str, Order] = {k: o for k, o in self.orders.items() if o.is_open}
         self.submissions = 0  # calls to broker.submit_order (observability, tests)
@@ -79,8 +77,10 @@ class OrderManager:
         return min(base, self.config.backoff_max_seconds) * (0.5 + self._rng.random() / 2)
 
     def _call(self, fn: Callable[[], object]) -> object:
+        """Every broker call goes through here. Pacing is the adapter's (one budget per venue API
+        shared by every client and thread: brokers/alpaca/session.py); the order manager only
+        checks the cycle's deadline before spending time on the broker."""
         self.before_call()
-        self.limiter.acquire()
         return fn()
 
     def lookup(self, client_order_id: str) -> Order | None:

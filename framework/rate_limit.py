@@ -14,16 +14,11 @@ it. It never lets a request go unless both agree:
 
 Times are seconds on one monotonic clock of the caller's; the venue's reset arrives as a
 duration (the venue's reset minus the venue's own time), so the two clocks are never mixed.
-
-:class:`TokenBucket` is the order manager's older, count-only limiter.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 MIN_WAIT = 0.001  # a wait is never shorter: the clock always moves past the boundary
@@ -107,34 +102,3 @@ class RequestBudget:
             self._turned = True
             self._refill_at = now + self.window  # until an answer says when it really refills
         return 0.0 if self._known > 0 else self._refill_at - now
-
-
-class TokenBucket:
-    """At most N broker requests per minute, bursts up to N."""
-
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._tokens = self.capacity
-        self._clock, self._sleep = clock, sleep
-        self._last = clock()
-        self._lock = threading.Lock()
-        self.waited = 0.0  # total seconds spent waiting (observability, tests)
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-
-    def acquire(self) -> None:
-        """Take one token, waiting for it if the bucket is empty."""
-        with self._lock:
-            self._refill()
-            if self._tokens < 1:
-                wait = (1 - self._tokens) / self.rate
-                self.waited += wait
-                self._sleep(wait)
-                self._refill()
-                self._tokens = max(self._tokens, 1.0)
-            self._tokens -= 1

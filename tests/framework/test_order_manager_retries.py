@@ -88,18 +88,6 @@ def test_retry_waits_with_backoff_and_respects_retry_budget(tmp_path) -> None:
     assert resolved.status is OrderStatus.NEW and len(broker.submit_calls) == 1
 
 
-def test_rate_limiter_spaces_requests(tmp_path) -> None:
-    broker = InMemoryBroker()
-    waited: list[float] = []
-    om = OrderManager(
-        broker, Journal(tmp_path / "j.sqlite"), OrdersConfig(rate_limit_per_minute=2), "r", sleep=waited.append
-    )
-    for i in range(4):
-        om.submit(order(f"S{i}", i))
-    assert len(broker.submit_calls) == 4
-    assert sum(waited) >= 29.0  # two beyond the burst of 2 at 2/min: ~30 s of waiting
-
-
 def test_every_intent_of_a_decision_is_durable_before_the_first_send(tmp_path) -> None:
     path = tmp_path / "j.sqlite"
     journal = Journal(path)

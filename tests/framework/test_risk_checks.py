@@ -67,8 +67,9 @@ def scenarios(draw):
     value = raw / max(raw.sum(), 1e-9) * equity * draw(st.floats(0.0, 1.5))  # may start over the caps
     current = np.trunc(value / np.array(prices))
     wanted = np.trunc(np.array(draw(st.lists(st.floats(0.0, 5_000.0), min_size=n, max_size=n))))
-    return cfg, sizing, dict(zip(SYMBOLS, prices)), equity, dict(zip(SYMBOLS, current)), dict(zip(SYMBOLS, wanted)), \
-        draw(st.floats(0.0, 2_000_000.0))
+    book = dict(zip(SYMBOLS, current, strict=True))
+    return (cfg, sizing, dict(zip(SYMBOLS, prices, strict=True)), equity, book,
+            dict(zip(SYMBOLS, wanted, strict=True)), draw(st.floats(0.0, 2_000_000.0)))
 
 
 def _exposures(qty: pd.Series, prices: pd.Series) -> tuple[pd.Series, float, float, pd.Series]:
@@ -118,8 +119,8 @@ def test_no_check_can_move_a_symbol_without_a_price(priced, current, adversarial
         def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted:
             return Adjusted(np.array(adversarial), Reason.GROSS_EXPOSURE)
 
-    prices = {s: (10.0 if ok else np.nan) for s, ok in zip(SYMBOLS, priced)}
-    risk = risk_input(dict(zip(SYMBOLS, current)), prices, 1e6, 1e6, symbols=SYMBOLS)
+    prices = {s: (10.0 if ok else np.nan) for s, ok in zip(SYMBOLS, priced, strict=True)}
+    risk = risk_input(dict(zip(SYMBOLS, current, strict=True)), prices, 1e6, 1e6, symbols=SYMBOLS)
     result = RiskRunner([Adversary(), *declared_checks(RiskConfig(), NO_MINIMUMS)]).run(np.zeros(6), risk)
     untradable = ~np.array(priced)
     assert np.array_equal(result.approved[untradable], risk.current[untradable])
