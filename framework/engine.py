@@ -31,6 +31,7 @@ from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
+from framework.risk.halted import adds_risk
 from framework.signals import SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
@@ -199,8 +200,7 @@ class ExecutionEngine:
         holding = self.portfolio.holdings.get(order.symbol)
         held = holding.qty if holding is not None else Decimal(0)
         remaining = order.remaining_qty if order.remaining_qty is not None else Decimal(0)
-        after = held + order.side.sign * remaining
-        return abs(after) > abs(held) or (after * held < 0)
+        return adds_risk(order.side.sign * remaining, held)
 
     # -- the bar --------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import click
 import pandas as pd
@@ -18,6 +19,7 @@ from framework.config.loader import load_settings
 from framework.config.settings import Settings
 from framework.errors import ReconciliationError, TransientBrokerError
 from framework.journal import Journal
+from framework.risk.halted import adds_risk
 from framework.signals import is_rebalance_day
 
 log = logging.getLogger(__name__)
@@ -167,17 +169,40 @@ def _journal(settings: Settings) -> Iterator[Journal]:
 @config_option
 @click.option("--reason", default="manual halt", show_default=True, help="Recorded in the journal.")
 @click.option("--cancel/--no-cancel", default=True, show_default=True,
-              help="Also cancel the account's open orders.")
+              help="Also cancel the open orders that add risk (protective stops and sells of what is held stay).")
 def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     """Stop opening risk until `trade resume` (persisted in the journal)."""
     settings = _settings(config_files)
     # endpoints and keys are checked (a live endpoint refused) before anything is written
     with _connected(settings, stream=False) if cancel else nullcontext() as conn:
+        since = _venue_time(conn)
         with _journal(settings) as journal:
-            journal.set_halt(True, reason, datetime.now(UTC))
+            journal.set_halt(True, reason, since)
         click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
         if conn is not None:
-            click.echo(f"canceled open orders: {conn.broker.cancel_all_orders()}")
+            canceled = _cancel_risk_adding(conn)
+            click.echo(f"canceled {canceled} open order(s) that add risk; protective stops stay")
+
+
+def _venue_time(conn: Connection | None) -> datetime:
+    """The broker's clock when it answers (one clock per venue); the halt goes in regardless."""
+    if conn is not None:
+        try:
+            return conn.broker.get_clock().timestamp
+        except TransientBrokerError as e:
+            log.warning("broker clock unavailable, halt stamped with local time: %s", e)
+    return datetime.now(UTC)
+
+
+def _cancel_risk_adding(conn: Connection) -> int:
+    held = {p.symbol: p.qty for p in conn.broker.get_positions()}
+    canceled = 0
+    for order in conn.broker.get_orders("open"):
+        remaining = order.remaining_qty or Decimal(0)
+        if adds_risk(order.side.sign * remaining, held.get(order.symbol, Decimal(0))):
+            conn.broker.cancel_order(order.broker_order_id)  # type: ignore[arg-type]
+            canceled += 1
+    return canceled
 
 
 @click.command()

@@ -136,3 +136,21 @@ def test_defect16_a_cycle_has_a_deadline() -> None:
     now["t"] = 31.0
     with pytest.raises(Exception, match="deadline"):
         deadline.check()
+
+
+def test_defect03_trade_halt_cancels_what_adds_risk_and_keeps_the_stops(tmp_path, capsys) -> None:
+    cfg = config(tmp_path, "risk:\n  stop_loss: 0.05\n")
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()  # the buys fill at the open
+        paper_once(cfg, env)  # stops armed for what is held; the rebalance's orders queue for the open
+        client = TradingClient(KEY, SECRET, paper=True, url_override=sb.base_url)
+        before = client.get_orders()
+        stops = {o.id for o in before if o.type.value == "stop"}
+        assert stops
+        code, out = trade(["halt", "--config", str(cfg)], env, capsys)
+        assert code == 0, out
+        after = {o.id: o for o in client.get_orders()}
+    assert stops <= set(after)  # every stop still rests at the broker
+    assert not [o for o in after.values() if o.side.value == "buy"]  # buys (new risk) canceled
