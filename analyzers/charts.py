@@ -127,8 +127,8 @@ def underwater(returns: pd.Series, halts: Sequence[HaltEpisode]) -> Chart:
     days = _naive(returns.index)
     wealth = (1 + returns.to_numpy()).cumprod()
     under = wealth / np.maximum.accumulate(wealth) - 1
-    ax.fill_between(days, under, 0, color=SHORT, alpha=0.45, step="post" if len(days) <= MARKERS_UNTIL else None)
-    ax.plot(days, under, color=SHORT, lw=1.0)
+    ax.fill_between(days, under, 0, color=SHORT, alpha=0.45)
+    ax.plot(days, under, color=SHORT, lw=1.0, marker=_marker(len(days)), ms=3)
     _shade(ax, halts, days[-1])
     _percent(ax)
     _dates(ax)
@@ -266,8 +266,9 @@ def execution_daily(daily: pd.DataFrame) -> Chart:
     decision = daily["slippage_decision_bps"].to_numpy()
     ax.plot(days, decision, color=BENCHMARK, lw=0.6, marker=m or ".", ms=3, ls="-" if m else "none",
             label="vs decision (close of the signal day)")
-    ax.plot(days, daily["slippage_arrival_bps"].to_numpy(), color=STRATEGY, lw=1.2, marker=m, ms=4,
-            label="vs arrival (the open it filled at)")
+    arrival = daily["slippage_arrival_bps"].to_numpy()
+    if np.isfinite(arrival).any():
+        ax.plot(days, arrival, color=STRATEGY, lw=1.2, marker=m, ms=4, label="vs arrival (the open it filled at)")
     ax.axhline(0, color="#555555", lw=0.8)
     finite_values = decision[np.isfinite(decision)]
     if len(finite_values) > MARKERS_UNTIL:
@@ -285,6 +286,8 @@ def execution_daily(daily: pd.DataFrame) -> Chart:
     cost.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
     _dates(cost)
     caption = "notional-weighted slippage of each day's orders (positive = cost)"
+    if not np.isfinite(arrival).any():
+        caption += "; no arrival prices were recorded, so no slippage vs arrival"
     if len(finite_values) > MARKERS_UNTIL:
         caption += "; the slippage axis shows the 2nd to 98th percentile of days"
     return Chart("execution-daily", "Slippage by day and execution cost over the run", _png(fig), caption)

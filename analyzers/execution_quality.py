@@ -26,7 +26,10 @@ def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | 
     by_order = fills.groupby("client_order_id")
     o["commission"] = o["client_order_id"].map(by_order["commission"].sum()).fillna(0.0)
     first_fill = pd.to_datetime(o["client_order_id"].map(by_order["time"].min()), utc=True)
-    o["time_to_fill_s"] = (first_fill - pd.to_datetime(o["created_at"], utc=True)).dt.total_seconds()
+    waited = (first_fill - pd.to_datetime(o["created_at"], utc=True)).dt.total_seconds()
+    # A fill before its order was created means two clocks (a paper order stamped with the local
+    # wall clock, filled on a simulated venue's): no time to fill can be told then.
+    o["time_to_fill_s"] = waited.where(waited >= 0)
     sign = np.where(o["side"] == "buy", 1.0, -1.0)
     filled = o["filled_qty"].fillna(0.0)
     unfilled = (o["qty"] - filled).clip(lower=0).where(~o["status"].isin(["rejected"]), o["qty"])

@@ -68,8 +68,7 @@ def _venue(records: RunRecords) -> str:
     venue = (records.summary or {}).get("venue") or config.get("venue") or {}
     profile = venue.get("profile") if isinstance(venue, dict) else venue
     if records.kind == "paper":
-        where = ((config.get("paper") or {}).get("alpaca") or {}).get("trading_url", "")
-        text = f"Alpaca-compatible paper account {where}".strip() + ": fills and commission as the venue reports them"
+        text = "Alpaca paper account (or the sandbox): fills and commission as the venue reported them"
         return f"profile {profile}; {text}" if profile else text
     costs = _costs(config)
     return f"profile {profile}; {costs}" if profile else f"simulator (backtrader): {costs}"
@@ -82,6 +81,8 @@ def _data(records: RunRecords) -> str:
     source = data.get("source") or ((records.config.get("data") or {}).get("prices") or "embedded")
     symbols = data.get("symbols") or (records.config.get("data") or {}).get("symbols")
     count = f", {len(symbols)} symbols" if symbols else ""
+    if records.kind == "paper":
+        return f"daily bars from the venue's data API{count}; the benchmark uses {source}"
     return f"{source}{count}, fingerprint {fingerprint}"
 
 

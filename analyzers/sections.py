@@ -19,7 +19,7 @@ from analyzers.frames import Frames
 from analyzers.halts import HaltEpisode
 from analyzers.run_header import RunHeader
 from analyzers.sheet_model import Cell, Section, Table, label, num, signed
-from analyzers.units import Unit, pct, sessions, show, usd
+from analyzers.units import Unit, finite, pct, sessions, show, usd
 
 MIN_DISTRIBUTION_CHART = 5  # sessions: fewer daily returns make no distribution
 
@@ -65,11 +65,15 @@ def performance_section(inp: Inputs) -> Section:
     n = len(f.returns)
     note = "* annualised with 252 sessions a year, risk-free rate 0."
     if n < performance.MIN_ANNUALISED:
-        note = (f"* annualised figures need at least {performance.MIN_ANNUALISED} sessions; this run has {n}, "
-                "so they read n/a rather than a number that means nothing.")
+        note = (f"Annualised figures need at least {performance.MIN_ANNUALISED} sessions; this run has {n}: "
+                "a Sharpe ratio or CAGR from a few weeks is noise.")
     if n < performance.MIN_DISTRIBUTION:
         note += f" Value at risk, skew, beta and correlation need {performance.MIN_DISTRIBUTION} sessions."
-    table = Table("stats", ["", "Strategy", bench_header], [_stat_cells(s) for s in found], note=note)
+    shown = [s for s in found if finite(s.strategy) or (s.benchmark is not None and finite(s.benchmark))]
+    hidden = [s.label for s in found if s not in shown]
+    if hidden:
+        note += f" Not shown: {', '.join(hidden)}."
+    table = Table("stats", ["", "Strategy", bench_header], [_stat_cells(s) for s in shown], note=note)
     chart = charts.cumulative(f.returns, inp.benchmark, BENCHMARK_NAME, inp.episodes)
     blocks: list[Table | charts.Chart | str] = [table, chart]
     if inp.benchmark is None:
@@ -88,7 +92,7 @@ def drawdown_section(inp: Inputs) -> Section:
         for d in found
     ]
     table = Table("drawdowns", ["Depth", "Peak", "Valley", "Recovered", "Length"], rows,
-                  caption=f"The {len(found)} worst drawdowns")
+                  caption="The worst drawdown" if len(found) == 1 else f"The {len(found)} worst drawdowns")
     return Section("drawdowns", "Drawdowns", [charts.underwater(inp.frames.returns, inp.episodes), table])
 
 
@@ -152,7 +156,7 @@ def _top_table(inp: Inputs) -> Table | str:
     ]
     return Table("top-positions", ["Symbol", "Sector", "Average weight", "Largest weight", "Held", "P&L"],
                  rows, caption=f"Top {len(top)} positions by average weight over the run; P&L after commission, "
-                               "open positions at their last mark")
+                               "open positions at their last mark", text_columns=2)
 
 
 def _sector_blocks(inp: Inputs) -> list[Table | charts.Chart | str]:
@@ -203,7 +207,7 @@ def trading_section(inp: Inputs) -> Section:
     blocks.append(Table("round-trips", [], rows, caption="Round trips (FIFO, pyfolio)", note=found.note + "."))
     extremes = roundtrips.extremes(found.trips)
     blocks.append(Table("round-trip-extremes", ["Symbol", "Side", "Opened", "Closed", "P&L", "Return"],
-                        _trip_rows(extremes), caption="Best and worst round trips"))
+                        _trip_rows(extremes), caption="Best and worst round trips", text_columns=2))
     return Section("trading", "Trading", blocks)
 
 
@@ -224,7 +228,8 @@ def execution_section(inp: Inputs) -> Section:
     q = inp.quality
     if q.orders.empty:
         return Section("execution", "Execution quality", ["No orders."])
-    overall = [[label(lbl, help_), num(show(q.overall.get(key), unit))]
+    overall = [[label(lbl, help_), num(pct(q.overall.get(key), 1) if unit is Unit.PERCENT else
+                                       show(q.overall.get(key), unit))]
                for key, lbl, unit, help_ in execution_tables.OVERALL]
     blocks: list[Table | charts.Chart | str] = [
         Table("execution-overall", [], overall, caption="All orders"),

@@ -26,6 +26,7 @@ class Table:
     rows: list[list[Cell]]
     caption: str = ""
     note: str = ""
+    text_columns: int = 1  # leading columns of words (left-aligned headers)
 
 
 @dataclass(frozen=True)
