@@ -54,11 +54,11 @@ def ratio(value: object, digits: int = 2) -> str:
 
 
 def times(value: object, digits: int = 1) -> str:
-    return f"{value:,.{digits}f} ×" if finite(value) else NA
+    return _signed_zero(f"{value:,.{digits}f} ×") if finite(value) else NA
 
 
 def count(value: object) -> str:
-    return f"{int(value):,}" if finite(value) else NA  # type: ignore[arg-type]
+    return _signed_zero(f"{int(value):,}") if finite(value) else NA  # type: ignore[arg-type]
 
 
 def sessions(value: object) -> str:
@@ -69,12 +69,15 @@ def sessions(value: object) -> str:
 
 
 def days(value: object) -> str:
-    return f"{value:,.0f} day{'s' if round(value) != 1 else ''}" if finite(value) else NA  # type: ignore[arg-type]
+    if not finite(value):
+        return NA
+    return _signed_zero(f"{value:,.0f} day{'s' if round(value) != 1 else ''}")  # type: ignore[arg-type]
 
 
 def duration(seconds: object) -> str:
-    """``17 h 30 min``, ``2.5 s``, ``3 d 4 h``: the largest two units that matter."""
-    if not finite(seconds):
+    """``17 h 30 min``, ``2.5 s``, ``3 d 4 h``: the largest two units that matter (a negative
+    duration is not one: n/a)."""
+    if not finite(seconds) or seconds < 0:  # type: ignore[operator]
         return NA
     s = float(seconds)  # type: ignore[arg-type]
     if s < 60:
