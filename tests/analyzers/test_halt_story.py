@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pandas as pd
 import pytest
@@ -72,7 +73,7 @@ def test_episodes_never_overlap_nor_cover_more_sessions_than_the_run(steps) -> N
     rows = [("halt" if h else "resume", "persistent", DAYS[i], "x") for h, i in sorted(steps, key=lambda s: s[1])]
     found = episodes(events(*rows), DAYS) if rows else []
     assert sum(e.sessions for e in found) <= len(DAYS)
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in pairwise(found):
         assert a.end is not None and a.end <= b.start
     assert all(e.end is None or e.end >= e.start for e in found)
 
