@@ -58,9 +58,9 @@ def _write_quality(folder: Path, quality: execution_quality.ExecutionQuality) ->
 def build_reports(run_dir: Path | str, name: str | None = None, *, show_progress: bool = True) -> ReportSummary:
     """Execution quality (JSON, CSV) and the tear sheet of ``run_dir``; ``name`` titles the sheet
     (default: the folder's name, without the ``.partial`` a backtest builds in)."""
+    records = load_run(run_dir)  # a folder that is no run is one line of error, no progress first
     steps = 3 + len(sections.BUILDERS)
     with progress(steps, "report", unit="step", enabled=show_progress) as tracker:
-        records = load_run(run_dir)
         market = records.market()
         tracker.advance()
         quality = execution_quality.analyse(records.orders, records.fills, reference_prices(records, market))
