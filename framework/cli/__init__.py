@@ -59,7 +59,7 @@ def _version() -> str:
         return "0+unknown"
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(_version(), "--version", prog_name="trade")
 def cli() -> None:
     """trade: one execution core for backtests (backtrader) and paper trading (Alpaca)."""
