@@ -35,7 +35,8 @@ def _signed_zero(text: str) -> str:
 
 
 def pct(value: object, digits: int = 2) -> str:
-    return _signed_zero(f"{value * 100:,.{digits}f}%") if finite(value) else NA  # type: ignore[operator]
+    scaled = value * 100 if finite(value) else None  # type: ignore[operator]
+    return _signed_zero(f"{scaled:,.{digits}f}%") if finite(scaled) else NA  # a huge fraction overflows to inf
 
 
 def bps(value: object, digits: int = 1) -> str:
