@@ -11,8 +11,10 @@ import click
 
 from framework.cli.options import config_option, data_overrides, nested
 from framework.config import Settings, load_settings
-from framework.data import load_configured
+from framework.data import MarketData, load_configured
+from framework.data.coverage import coverage, describe
 from framework.registry import get_strategy
+from framework.strategy import compute_signals
 
 
 def _overrides(
@@ -52,6 +54,26 @@ def _default_out(settings: Settings, strategy: str) -> Path:
     return Path(settings.backtest.out_dir) / f"{stamp}-{strategy}"
 
 
+def _print_data_report(market: MarketData) -> None:
+    """Warnings and repairs are printed (errors refused the file already)."""
+    report = market.report
+    if report is not None and (report.problems or report.repairs):
+        for line in report.lines():
+            click.echo(line, err=True)
+
+
+def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calendar: str) -> dict[str, Any]:
+    report = market.report
+    return {
+        "source": market.source,
+        "fingerprint": market.fingerprint,
+        "symbols": market.symbols,
+        "description": describe(market),
+        "problems": report.to_json() if report is not None else None,
+        "coverage": coverage(market, signals, start, end, calendar),
+    }
+
+
 @click.command()
 @click.option("--strategy", help="Strategy plugin name (default: strategy.name from config).")
 @click.option("--data", type=click.Path(dir_okay=False), help="Prices file (CSV, CSV.GZ, Parquet).")
@@ -81,16 +103,18 @@ def backtest(
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
+    _print_data_report(market)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     first, last = trading_window(market, plugin, settings)
+    signals = compute_signals(plugin, market.truncate(last))
     target = Path(out_dir) if out_dir else _default_out(settings, plugin.name)
     sessions = int(((market.dates >= first) & (market.dates <= last)).sum())
     with atomic_folder(target) as folder:
         if sys.stderr.isatty():
             with click.progressbar(length=sessions, label="backtest", file=sys.stderr) as bar:
-                result = run_backtest(market, plugin, settings, folder / "journal.sqlite", bar.update)
+                result = run_backtest(market, plugin, settings, folder / "journal.sqlite", bar.update, signals)
         else:
-            result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
+            result = run_backtest(market, plugin, settings, folder / "journal.sqlite", signals=signals)
         context = {
             "strategy": plugin.name,
             "run_id": result.run_id,
@@ -99,7 +123,7 @@ def backtest(
             "sessions": result.sessions,
             "initial_cash": result.initial_cash,
             "delisted": list(result.delisted),
-            "data": {"source": market.source, "fingerprint": market.fingerprint, "symbols": market.symbols},
+            "data": _data_summary(market, signals, result.start, result.end, settings.data.calendar),
             "config": settings.model_dump(mode="json"),
         }
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)

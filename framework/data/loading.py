@@ -74,7 +74,8 @@ def examine(table: Table, cfg: DataConfig, policy: Policy) -> Examination:
     size = len(parsed.frame)
     dup_or_extra = row_errors([f for f in findings if f.kind in (ProblemKind.DUPLICATE, ProblemKind.EXTRA_SESSION)],
                               size)
-    findings += missing_finding(missing_cells(parsed.frame[parsed.ok & ~dup_or_extra], parsed.sessions))
+    placed = ~np.isnat(parsed.frame["date"].to_numpy()) & (parsed.frame["symbol"].to_numpy() != "")
+    findings += missing_finding(missing_cells(parsed.frame[placed & ~dup_or_extra], parsed.sessions))
     clean = clean_order(parsed, row_errors(findings, size))
     findings += check_spikes(parsed, clean, thresholds(cfg))
     findings += check_runs(parsed, clean, thresholds(cfg))

@@ -72,6 +72,7 @@ class Problem:
     kind: ProblemKind
     count: int
     examples: tuple[Example, ...]
+    more: int = 0  # examples not shown (rows, or symbols for missing sessions)
 
     @property
     def severity(self) -> Severity:
@@ -154,8 +155,8 @@ class DataReport:
         for p in self.problems:
             out += ["", f"{p.kind.value} ({p.severity.value}, {p.count}):"]
             out += [f"  {e}" for e in p.examples]
-            if p.count > len(p.examples):
-                out.append(f"  ... and {p.count - len(p.examples)} more")
+            if p.more > 0:
+                out.append(f"  ... and {p.more} more")
         return [*out, *self.notes]
 
 

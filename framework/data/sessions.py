@@ -68,7 +68,7 @@ def sessions(name: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeI
 
 def holidays_and_weekends(dates: pd.DatetimeIndex) -> list[str]:
     """A word for why each date is not a session: its weekday for a weekend, else holiday."""
-    return [f"a {d.day_name()}" if d.dayofweek >= 5 else "a holiday" for d in dates]
+    return [f"a {d.day_name()}" if d.day_of_week >= 5 else "a holiday" for d in dates]
 
 
 __all__ = ["NEW_YORK", "calendar_timezone", "holidays_and_weekends", "session_time", "sessions"]

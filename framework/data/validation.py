@@ -130,9 +130,10 @@ def check_values(parsed: Parsed) -> list[Finding]:
     if inverted.any():
         out.append(Finding(ProblemKind.HIGH_BELOW_LOW, np.flatnonzero(inverted),
                            lambda i: f"high {fmt(high[i])} < low {fmt(low[i])}"))
+    positive = np.logical_and.reduce([values[c] > 0 for c in prices])
     outside = np.zeros(len(f), bool)
     for column in ("open", "close"):
-        outside |= ok & ~inverted & ((values[column] > high) | (values[column] < low))
+        outside |= ok & positive & ~inverted & ((values[column] > high) | (values[column] < low))
     if outside.any():
         out.append(Finding(ProblemKind.OUTSIDE_RANGE, np.flatnonzero(outside), lambda i: _outside(values, i)))
     for column, rule in (("dividend", "dividend must be >= 0"), ("split_ratio", "split_ratio must be > 0")):
@@ -235,18 +236,18 @@ def check_runs(parsed: Parsed, order: np.ndarray, thresholds: Thresholds) -> lis
     volume = f["volume"].to_numpy()[order]
     starts, lengths = _runs(volume == 0, symbols, thresholds.zero_volume_sessions)
     if len(starts):
-        info = {int(order[s]): (n, dates[s + n - 1]) for s, n in zip(starts, lengths, strict=True)}
+        quiet = {int(order[s]): (n, dates[s + n - 1]) for s, n in zip(starts, lengths, strict=True)}
         out.append(Finding(ProblemKind.ZERO_VOLUME, order[starts], lambda i: (
-            f"volume 0 for {info[i][0]} sessions, to {pd.Timestamp(info[i][1]).date()}")))
+            f"volume 0 for {quiet[i][0]} sessions, to {pd.Timestamp(quiet[i][1]).date()}")))
     close = f["close"].to_numpy()[order]
     same = np.r_[False, close[1:] == close[:-1]] & ~_firsts(symbols)
     # a run of k unchanged closes after a bar: the close stood for k + 1 sessions
     starts, lengths = _runs(same, symbols, max(thresholds.stale_sessions - 1, 1))
     if len(starts):
-        info = {int(order[s - 1]): (n + 1, dates[s + n - 1]) for s, n in zip(starts, lengths, strict=True)}
+        stood = {int(order[s - 1]): (n + 1, dates[s + n - 1]) for s, n in zip(starts, lengths, strict=True)}
         out.append(Finding(ProblemKind.STALE_PRICE, order[starts - 1], lambda i: (
-            f"close unchanged at {fmt(f['close'].iloc[i])} for {info[i][0]} sessions, "
-            f"to {pd.Timestamp(info[i][1]).date()}")))
+            f"close unchanged at {fmt(f['close'].iloc[i])} for {stood[i][0]} sessions, "
+            f"to {pd.Timestamp(stood[i][1]).date()}")))
     return out
 
 
@@ -279,12 +280,16 @@ def problems(parsed: Parsed, findings: list[Finding]) -> tuple[Problem, ...]:
     order = list(ProblemKind)
     out = []
     for finding in sorted(findings, key=lambda x: order.index(x.kind)):
-        out.append(Problem(finding.kind, _count(finding), tuple(examples(parsed, finding))))
+        shown = tuple(examples(parsed, finding))
+        items = finding.cells["symbol"].nunique() if finding.cells is not None else _count(finding)
+        out.append(Problem(finding.kind, _count(finding), shown, items - len(shown)))
     merged: dict[ProblemKind, Problem] = {}
     for p in out:
         if p.kind in merged:
             m = merged[p.kind]
-            merged[p.kind] = Problem(p.kind, m.count + p.count, (m.examples + p.examples)[:EXAMPLES])
+            both = m.examples + p.examples
+            merged[p.kind] = Problem(p.kind, m.count + p.count, both[:EXAMPLES],
+                                     m.more + p.more + max(len(both) - EXAMPLES, 0))
         else:
             merged[p.kind] = p
     return tuple(merged.values())
