@@ -42,7 +42,8 @@ def universe_symbols(path: Path) -> list[str]:
 
 @click.command("fetch")
 @click.option("--symbols", help="Comma-separated symbols.")
-@click.option("--universe", type=click.Path(dir_okay=False), help="File of symbols (CSV with a symbol column, or one a line).")
+@click.option("--universe", type=click.Path(dir_okay=False),
+              help="File of symbols (CSV with a symbol column, or one a line).")
 @click.option("--start", required=True, help="First session, YYYY-MM-DD.")
 @click.option("--end", required=True, help="Last session, YYYY-MM-DD.")
 @click.option("--feed", type=click.Choice(["iex", "sip"]), help="Data feed (default: paper.alpaca.feed).")

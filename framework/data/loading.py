@@ -100,6 +100,8 @@ def _actions(parsed: Parsed, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         absorbed = ca.absorbed_splits(close, given_splits, first)
         restore = _suffix_product(np.where(absorbed, given_splits, 1.0), symbols)
         close = close * restore
+        if given_divs is not None:  # split-adjusted files (Yahoo) split-adjust dividends too
+            given_divs = given_divs * restore
     found: list[Finding] = []
     if "adj_close" not in f.columns:
         return _or(given_divs, none), _or(given_splits, none), restore, found
