@@ -61,14 +61,17 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
     Served as of the same now, ``split / raw`` is the product of ``1 / ratio`` of the splits after
     each bar, and ``full / split`` the product of the dividend factors ``1 - dividend / close
     before``: each changes from one bar to the next only on an ex-date. Changes within the
-    rounding of the served prices (a cent) are no action.
+    rounding of the served prices (a cent, when they are served in cents) are no action.
     """
     r, s, a = (f.reindex_like(raw).to_numpy(dtype=float) for f in (raw, split, full))
     split_f, div_f = s / r, a / s
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = split_f / _previous(split_f)
         e = _previous(div_f) / div_f
-        rounding = 0.011 / np.minimum(a, _previous(a))  # a cent on either adjusted close
+        finite = a[np.isfinite(a)]
+        in_cents = finite.size > 0 and np.allclose(finite * 100, np.round(finite * 100), rtol=0, atol=1e-6)
+        # prices served in cents: a cent on either adjusted close is rounding; else float noise
+        rounding = 0.011 / np.minimum(a, _previous(a)) if in_cents else np.full_like(a, 1e-7)
         is_split = np.abs(np.log(ratio)) > 1e-3
         is_div = (1.0 - e) > np.maximum(rounding, 1e-9)
     ratios = np.vectorize(lambda x: plain_ratio(x) or x, otypes=[float])(np.where(is_split, ratio, 1.0))
