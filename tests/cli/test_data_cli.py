@@ -9,9 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "framework"))  # the shared data builders
 
-from data_builders import ERRORS, WARNINGS, clean_long, ten_problems, write  # noqa: E402
+from data_builders import ERRORS, WARNINGS, clean_long, ten_problems, write
 
-from framework.data import embedded_paths  # noqa: E402
+from framework.data import embedded_paths
 
 
 def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
