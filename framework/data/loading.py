@@ -88,7 +88,7 @@ def examine(table: Table, cfg: DataConfig, policy: Policy) -> Examination:
 
 def _actions(parsed: Parsed, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Finding]]:
     f = parsed.frame
-    symbols = f["symbol"].to_numpy()[order]
+    symbols = f["code"].to_numpy()[order]
     first = np.ones(len(order), bool)
     first[1:] = symbols[1:] != symbols[:-1]
     close = f["close"].to_numpy()[order]

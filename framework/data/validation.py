@@ -69,7 +69,9 @@ def parse(table: Table, thresholds: Thresholds) -> tuple[Parsed, list[Finding]]:
         text = raw["date"]
         findings.append(Finding(ProblemKind.BAD_DATE, np.flatnonzero(bad_date),
                                 lambda i: f"date {str(text.iloc[i])!r} is not a date"))
-    frame = pd.DataFrame({"date": dates.to_numpy(dtype="datetime64[ns]"), "symbol": symbol.fillna("").to_numpy(str)})
+    names = symbol.fillna("")
+    frame = pd.DataFrame({"date": dates.to_numpy(dtype="datetime64[ns]"), "symbol": names,
+                          "code": pd.factorize(names)[0]})  # integer symbol: fast sorts and groups
     ok = ~(no_symbol | bad_date)
     for column in (*NUMERIC, *(c for c in OPTIONAL if c in raw.columns)):
         values, missing, junk = _numbers(raw[column])
@@ -178,7 +180,7 @@ def clean_order(parsed: Parsed, excluded: np.ndarray) -> np.ndarray:
     """Positions of usable rows, sorted by symbol then date."""
     usable = np.flatnonzero(parsed.ok & ~excluded)
     f = parsed.frame
-    order = np.lexsort((f["date"].to_numpy()[usable], f["symbol"].to_numpy()[usable]))
+    order = np.lexsort((f["date"].to_numpy()[usable], f["code"].to_numpy()[usable]))
     return usable[order]
 
 
@@ -191,7 +193,7 @@ def _firsts(symbols: np.ndarray) -> np.ndarray:
 def check_spikes(parsed: Parsed, order: np.ndarray, thresholds: Thresholds) -> list[Finding]:
     """A close that jumps beyond ``spike_threshold`` robust deviations and reverts the next bar."""
     f = parsed.frame
-    symbols = f["symbol"].to_numpy()[order]
+    symbols = f["code"].to_numpy()[order]
     close = f["close"].to_numpy()[order]
     first = _firsts(symbols)
     lr = np.full(len(close), np.nan)
@@ -230,7 +232,7 @@ def _runs(flag: np.ndarray, symbols: np.ndarray, minimum: int) -> tuple[np.ndarr
 def check_runs(parsed: Parsed, order: np.ndarray, thresholds: Thresholds) -> list[Finding]:
     """Zero-volume runs and stale closes (unchanged for many sessions)."""
     f = parsed.frame
-    symbols = f["symbol"].to_numpy()[order]
+    symbols = f["code"].to_numpy()[order]
     dates = f["date"].to_numpy()[order]
     out: list[Finding] = []
     volume = f["volume"].to_numpy()[order]
@@ -256,12 +258,14 @@ def missing_cells(frame: pd.DataFrame, calendar: pd.DatetimeIndex) -> pd.DataFra
     if frame.empty or calendar.empty:
         return pd.DataFrame({"symbol": [], "date": pd.DatetimeIndex([])})
     pos = calendar.searchsorted(frame["date"].to_numpy())
-    grouped = pd.DataFrame({"symbol": frame["symbol"].to_numpy(), "pos": pos}).groupby("symbol")["pos"]
+    codes, names = pd.factorize(frame["symbol"])
+    grouped = pd.DataFrame({"code": codes, "pos": pos}).groupby("code")["pos"]
     span = grouped.agg(["min", "max", "nunique"])
     gaps = span[span["max"] - span["min"] + 1 > span["nunique"]]
     cells = []
-    for symbol, (lo, hi, _) in gaps.iterrows():
-        have = np.unique(pos[frame["symbol"].to_numpy() == symbol])
+    for code, (lo, hi, _) in gaps.iterrows():
+        symbol = names[code]
+        have = np.unique(pos[codes == code])
         lacking = np.setdiff1d(np.arange(lo, hi + 1), have)
         cells.append(pd.DataFrame({"symbol": symbol, "date": calendar[lacking]}))
     if not cells:
