@@ -9,7 +9,7 @@ import click
 
 from framework.cli.options import config_option
 from framework.config import load_settings
-from framework.data import check_file, load_sectors
+from framework.data import check_file
 
 #: sub-command -> "module:attribute", loaded when used (fetch needs alpaca-py).
 SUBCOMMANDS = {"fetch": "brokers.alpaca.data_cli:fetch"}
@@ -37,15 +37,9 @@ def data() -> None:
 @config_option
 def check(prices: str, sectors: str | None, config_files: tuple[str, ...]) -> None:
     """Report every problem in PRICES: exit 0 clean, 1 problems found, 2 unreadable."""
-    from pathlib import Path
-
     settings = load_settings(list(config_files))
-    report = check_file(prices, settings.data)
-    lines = report.lines()
-    if sectors is not None:
-        known = load_sectors(Path(sectors).expanduser())
-        lines.append(f"sectors: {len(known)} symbols in {sectors}")
-    for line in lines:
+    report = check_file(prices, settings.data, sectors)
+    for line in report.lines():
         click.echo(line)
     if not report.clean:
         sys.exit(1)

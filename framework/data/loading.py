@@ -7,7 +7,7 @@ frames as traded, actions beside them, and the :class:`DataReport` of what was f
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from framework.config.data import DataConfig
 from framework.data import actions as ca
 from framework.data.formats import Table, read_table
 from framework.data.market_data import EMBEDDED, FIELDS, Adjustment, MarketData
-from framework.data.problems import DataReport, Policy, ProblemKind, Severity
+from framework.data.problems import DataReport, Example, Policy, ProblemKind, Repair
 from framework.data.repair import Decision, decide, row_errors
 from framework.data.validation import (
     Finding,
@@ -29,6 +29,7 @@ from framework.data.validation import (
     check_spikes,
     check_values,
     clean_order,
+    examples,
     fmt,
     missing_cells,
     missing_finding,
@@ -187,7 +188,7 @@ def build(table: Table, source: str, cfg: DataConfig, sectors: pd.Series) -> Mar
     if exam.order.size == 0:
         raise DataError(f"{source}: no usable rows")
     frames, filled, actions = _wide(exam, policy is Policy.REPAIR)
-    repairs = exam.decision.repairs + _fill_repairs(filled)
+    repairs = exam.decision.repairs + _ignored_rises(exam) + _fill_repairs(filled)
     report = report_of(exam, source, policy, repairs)
     sector_map = sectors.reindex([s for s in frames["close"].columns if s in sectors.index])
     view = Adjustment.ALL if cfg.adjust else Adjustment.RAW
@@ -230,9 +231,15 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
     return frames, filled, actions
 
 
-def _fill_repairs(filled: pd.DataFrame) -> tuple:
-    from framework.data.problems import Example, Repair
+def _ignored_rises(exam: Examination) -> tuple[Repair, ...]:
+    """A factor rise derives no action: under drop and repair the rows stay, the rise is ignored."""
+    kept = exam.decision.keep  # a negative dividend's row was dropped; a rise's rows stay
+    found = [f for f in exam.findings if f.kind is ProblemKind.BAD_ACTION and len(f.rows) and kept[f.rows].all()]
+    return tuple(Repair(f.kind, "ignored factor rise", len(f.rows), tuple(examples(exam.parsed, f)))
+                 for f in found)
 
+
+def _fill_repairs(filled: pd.DataFrame) -> tuple[Repair, ...]:
     count = int(filled.to_numpy().sum())
     if not count:
         return ()
@@ -307,12 +314,22 @@ def load_market_data(
     return build(table, source, cfg, sector_map)
 
 
-def check_file(prices: Path | str, cfg: DataConfig | None = None) -> DataReport:
-    """Every problem in a price file, nothing refused or changed (``trade data check``)."""
+def check_file(prices: Path | str, cfg: DataConfig | None = None, sectors: Path | str | None = None) -> DataReport:
+    """Every problem in a price file, nothing refused or changed (``trade data check``); with
+    ``sectors``, a note of the symbols it has no sector for."""
     cfg = cfg or DataConfig()
     path = Path(prices).expanduser()
     exam = examine(read_table(path), cfg, Policy.ERROR)
-    return report_of(exam, str(path), Policy.ERROR)
+    report = report_of(exam, str(path), Policy.ERROR)
+    if sectors is None:
+        return report
+    known = load_sectors(Path(sectors).expanduser())
+    symbols = sorted(set(exam.parsed.frame.loc[exam.parsed.ok, "symbol"]))
+    lacking = [s for s in symbols if s not in known.index]
+    note = (f"sectors: {len(lacking)} of {len(symbols)} symbols have no sector in {sectors}: "
+            f"{', '.join(lacking[:10])}{', ...' if len(lacking) > 10 else ''}" if lacking
+            else f"sectors: every symbol has a sector in {sectors}")
+    return replace(report, notes=(*report.notes, note))
 
 
 def load_configured(cfg: DataConfig) -> MarketData:
@@ -322,7 +339,6 @@ def load_configured(cfg: DataConfig) -> MarketData:
 
 
 __all__ = [
-    "Severity",
     "build",
     "check_file",
     "embedded_paths",

@@ -23,6 +23,7 @@ def test_check_exits_0_when_clean_1_with_problems_2_when_unreadable(tmp_path) ->
     clean = trade("data", "check", str(embedded_paths()[0]), "--sectors", str(embedded_paths()[1]), cwd=tmp_path)
     assert clean.returncode == 0, clean.stderr
     assert "no problems found" in clean.stdout
+    assert "sectors: every symbol has a sector in" in clean.stdout
     found = trade("data", "check", str(write(ten_problems(), tmp_path / "ten.csv")), cwd=tmp_path)
     assert found.returncode == 1, found.stderr
     table = found.stdout.split("\n\n")[1]

@@ -91,6 +91,20 @@ def test_columns_that_contradict_each_other_are_one_line_refusals(tmp_path) -> N
         load_market_data(path, config=DataConfig(on_problem="repair"))  # never repaired
 
 
+def test_an_adjustment_factor_that_rises_is_an_error_and_ignored_when_dropping(tmp_path) -> None:
+    frame = _one_symbol()
+    frame["adj_close"] = frame["close"]
+    frame.loc[:3, "adj_close"] = frame.loc[:3, "close"] * 1.05  # adjusted above raw before row 4
+    path = write(frame, tmp_path / "r.csv")
+    with pytest.raises(DataError, match=f"AAA {frame['date'][4]}: adj_close/close rises 5.00% from the previous row"):
+        load_market_data(path)
+    from framework.config import DataConfig
+
+    market = load_market_data(path, config=DataConfig(on_problem="drop"))
+    assert market.dividends.isna().all().all() and market.splits.isna().all().all()
+    assert [(r.action, r.count) for r in market.report.repairs] == [("ignored factor rise", 1)]
+
+
 def test_the_embedded_dataset_carries_its_two_splits_and_the_fingerprint_covers_actions() -> None:
     market = load_market_data()
     splits = {(str(d.date()), s): r for (d, s), r in market.splits.stack().dropna().items()}
