@@ -45,7 +45,7 @@ def pyfolio_inputs(records: RunRecords) -> tuple[pd.Series, pd.DataFrame, pd.Dat
 def equal_weight_benchmark(market: MarketData, index: pd.DatetimeIndex) -> pd.Series:
     """Buy-and-hold, equal weight, of the run's universe over the run's dates."""
     days = index.tz_localize(None) if index.tz is not None else index
-    close = market.close.reindex(days).ffill()
+    close = market.adjusted("all").close.reindex(days).ffill()  # total return: splits are no loss
     growth = close / close.bfill().iloc[0]
     curve = growth.mean(axis=1)
     bench = curve.pct_change().fillna(0.0)
