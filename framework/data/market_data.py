@@ -70,7 +70,10 @@ class MarketData:
     def __post_init__(self) -> None:
         for name in ACTION_FIELDS:
             object.__setattr__(self, name, self._aligned(getattr(self, name), np.nan))
-        object.__setattr__(self, "filled", self._aligned(self.filled, False).astype(bool))
+        filled = self._aligned(self.filled, False)
+        if not (filled.dtypes == bool).all():
+            filled = filled.astype(bool)
+        object.__setattr__(self, "filled", filled)
 
     def _aligned(self, frame: pd.DataFrame | None, fill: Any) -> pd.DataFrame:
         close = self.close
