@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from aiohttp import WSMsgType, web
 
@@ -168,9 +169,22 @@ async def close_one(request: web.Request) -> web.Response:
     return web.json_response(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct))
 
 
-def _bar(day: pd.Timestamp, o: float, h: float, low: float, c: float, v: float) -> dict[str, Any]:
-    stamp = pd.Timestamp(day).tz_localize("America/New_York").tz_convert("UTC")
-    return {"t": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "o": o, "h": h, "l": low, "c": c, "v": v, "n": None, "vw": None}
+def _rows(served: MarketData, traded: MarketData, symbols: list[str],
+          days: pd.DatetimeIndex) -> list[tuple[str, dict[str, Any]]]:
+    """(symbol, bar) for every bar that traded (a filled bar never did), symbol by symbol."""
+    if not symbols or days.empty:
+        return []
+    values = [getattr(served, f).reindex(index=days, columns=symbols).to_numpy(dtype=float)
+              for f in ("open", "high", "low", "close", "volume")]
+    present = traded.close.reindex(index=days, columns=symbols).notna().to_numpy()
+    stamps = (days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")).tolist()
+    o, h, low, c, v = (a.tolist() for a in values)
+    out = []
+    for j, symbol in enumerate(symbols):
+        for i in np.flatnonzero(present[:, j]).tolist():
+            out.append((symbol, {"t": stamps[i], "o": o[i][j], "h": h[i][j], "l": low[i][j], "c": c[i][j],
+                                 "v": v[i][j], "n": None, "vw": None}))
+    return out
 
 
 def _ny_day(stamp: str) -> pd.Timestamp:
@@ -220,14 +234,7 @@ async def bars(request: web.Request) -> web.Response:
         ]
     if q.get("end"):
         visible = visible[visible <= pd.Timestamp(q["end"]).tz_convert("America/New_York").tz_localize(None)]
-    rows: list[tuple[str, dict[str, Any]]] = []
-    for symbol in sorted(symbols):
-        if symbol not in m.close.columns:
-            continue
-        frame = pd.DataFrame({f: getattr(m, f)[symbol] for f in ("open", "high", "low", "close", "volume")})
-        frame = frame.reindex(visible)
-        frame = frame[ex.market.close[symbol].reindex(visible).notna()]  # a filled bar never traded
-        rows += [(symbol, _bar(d, *r)) for d, r in zip(frame.index, frame.itertuples(index=False), strict=True)]
+    rows = _rows(m, ex.market, sorted(s for s in symbols if s in m.close.columns), visible)
     offset = int(q.get("page_token") or 0)
     limit = min(int(q.get("limit") or 10000), 10000)
     page = rows[offset : offset + limit]
