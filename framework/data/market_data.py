@@ -71,7 +71,7 @@ class MarketData:
         for name in ACTION_FIELDS:
             object.__setattr__(self, name, self._aligned(getattr(self, name), np.nan))
         filled = self._aligned(self.filled, False)
-        if not (filled.dtypes == bool).all():
+        if not all(pd.api.types.is_bool_dtype(t) for t in filled.dtypes):
             filled = filled.astype(bool)
         object.__setattr__(self, "filled", filled)
 
