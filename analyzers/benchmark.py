@@ -18,7 +18,7 @@ def equal_weight(market: MarketData, days: pd.DatetimeIndex) -> pd.Series | None
     indexed like ``days`` (tz-naive session dates); None when the bars do not cover them."""
     if len(days) == 0 or days[0] < market.dates[0] or days[-1] > market.dates[-1]:
         return None
-    close = market.close.reindex(days).ffill()
+    close = market.adjusted("all").close.reindex(days).ffill()  # total return: a split is no loss
     start = close.iloc[0]
     held = start[start.notna() & (start > 0)].index
     if held.empty:

@@ -10,7 +10,8 @@ import click
 
 from framework.cli.options import config_option, data_overrides, nested
 from framework.config import Settings, load_settings
-from framework.data import load_configured
+from framework.data import MarketData, load_configured
+from framework.data.coverage import coverage, describe
 from framework.progress import progress, show_nested_progress
 from framework.registry import get_strategy
 from framework.strategy import compute_signals
@@ -35,6 +36,26 @@ def _overrides(
 def _default_out(settings: Settings, strategy: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Path(settings.backtest.out_dir) / f"{stamp}-{strategy}"
+
+
+def _print_data_report(market: MarketData) -> None:
+    """Warnings and repairs are printed (errors refused the file already)."""
+    report = market.report
+    if report is not None and (report.problems or report.repairs):
+        for line in report.lines():
+            click.echo(line, err=True)
+
+
+def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calendar: str) -> dict[str, Any]:
+    report = market.report
+    return {
+        "source": market.source,
+        "fingerprint": market.fingerprint,
+        "symbols": market.symbols,
+        "description": describe(market),
+        "problems": report.to_json() if report is not None else None,
+        "coverage": coverage(market, signals, start, end, calendar),
+    }
 
 
 @click.command()
@@ -67,6 +88,7 @@ def backtest(
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
+    _print_data_report(market)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     first, last = trading_window(market, plugin, settings)
     target = Path(out_dir) if out_dir else _default_out(settings, plugin.name)
@@ -84,7 +106,7 @@ def backtest(
             "sessions": result.sessions,
             "initial_cash": result.initial_cash,
             "delisted": list(result.delisted),
-            "data": {"source": market.source, "fingerprint": market.fingerprint, "symbols": market.symbols},
+            "data": _data_summary(market, signals, result.start, result.end, settings.data.calendar),
             "config": settings.model_dump(mode="json"),
         }
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)

@@ -20,6 +20,7 @@ from framework.errors import BrokerError, StrategyError, TradeError, UserError
 COMMANDS: dict[str, str] = {
     "strategies": "framework.cli.strategies:strategies",
     "check-strategy": "framework.cli.check_strategy:check_strategy",
+    "data": "framework.cli.data:data",
     "backtest": "brokers.backtrader.cli:backtest",
     "train": "strategies.xgboost_signal.cli:train",
     "sandbox": "brokers.sandbox.cli:sandbox",
