@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import click
 
 from analyzers.records import load_run
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return "n/a" if not math.isfinite(value) else f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    return str(value)
 
 
 @click.command()
@@ -23,19 +16,21 @@ def _fmt(value: object) -> str:
     "--compare",
     "paper_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Paper run folder to compare RUN_DIR (the backtest) with.",
+    help="Paper run folder to compare RUN_DIR (the backtest) with  [default: no comparison]",
 )
 def report(run_dir: Path, paper_dir: Path | None) -> None:
-    """Rebuild tearsheet.html and execution-quality files of RUN_DIR, or --compare two runs."""
+    """Rebuild tearsheet.html and execution-quality files of RUN_DIR, or --compare two runs.
+
+    RUN_DIR is a backtest's run folder, or the folder of a paper journal (paper.journal).
+    """
     if paper_dir is None:
+        from analyzers.console import print_renderable, report_summary
         from analyzers.reports import build_reports
 
         summary = build_reports(run_dir)
-        click.echo(f"execution quality ({summary.execution['orders']} orders):")
-        for key, value in summary.execution.items():
-            click.echo(f"  {key.replace('_', ' '):<24} {_fmt(value):>12}")
-        click.echo(f"  sharpe {summary.sharpe:.2f}, max drawdown {summary.max_drawdown:.2%}")
-        click.echo(f"reports: {run_dir / 'tearsheet.html'}, {run_dir / 'execution_quality.json'}")
+        print_renderable(report_summary(summary))
+        click.echo(f"tear sheet: {run_dir / 'tearsheet.html'}")
+        click.echo(f"execution quality: {run_dir / 'execution_quality.json'}, {run_dir / 'execution_quality.csv'}")
         return
     from analyzers.divergence import compare
 

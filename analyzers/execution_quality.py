@@ -26,7 +26,10 @@ def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | 
     by_order = fills.groupby("client_order_id")
     o["commission"] = o["client_order_id"].map(by_order["commission"].sum()).fillna(0.0)
     first_fill = pd.to_datetime(o["client_order_id"].map(by_order["time"].min()), utc=True)
-    o["time_to_fill_s"] = (first_fill - pd.to_datetime(o["created_at"], utc=True)).dt.total_seconds()
+    waited = (first_fill - pd.to_datetime(o["created_at"], utc=True)).dt.total_seconds()
+    # A fill before its order was created means two clocks (a paper order stamped with the local
+    # wall clock, filled on a simulated venue's): no time to fill can be told then.
+    o["time_to_fill_s"] = waited.where(waited >= 0)
     sign = np.where(o["side"] == "buy", 1.0, -1.0)
     filled = o["filled_qty"].fillna(0.0)
     unfilled = (o["qty"] - filled).clip(lower=0).where(~o["status"].isin(["rejected"]), o["qty"])
@@ -67,40 +70,73 @@ def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | 
     return o[keep]
 
 
-def _weighted(values: pd.Series, weights: pd.Series) -> float:
-    ok = values.notna() & (weights > 0)
-    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
+SLIPPAGE = ("slippage_decision_bps", "slippage_arrival_bps")
+
+
+def _ratio(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
+    return (num / den.where(den != 0)) * scale
+
+
+def aggregate_by(orders: pd.DataFrame, key: str | pd.Series) -> pd.DataFrame:
+    """:func:`aggregate` for each value of ``key`` (a column name or labels), one row each, in
+    one grouped pass: slippage weighted by filled notional, rates per order, sums of dollars."""
+    notional = (orders["filled_avg_price"] * orders["filled_qty"]).fillna(0.0)
+    parts = {
+        "qty": orders["qty"],
+        "filled": orders["filled_qty"],
+        "partial": orders["partial"].astype(float),
+        "rejected": (orders["status"] == "rejected").astype(float),
+        "canceled": orders["status"].isin(CANCELED).astype(float),
+        "shortfall": orders["shortfall_usd"],
+        "decided": orders["decision_price"] * orders["qty"],
+        "commission": orders["commission"],
+        "notional": notional,
+    }
+    for column in SLIPPAGE:
+        ok = orders[column].notna() & (notional > 0)
+        parts[f"{column}:vw"] = (orders[column] * notional).where(ok, 0.0)
+        parts[f"{column}:w"] = notional.where(ok, 0.0)
+    frame = pd.DataFrame(parts)
+    keys = orders[key] if isinstance(key, str) else key
+    groups = frame.groupby(keys, sort=True)
+    total, mean = groups.sum(), groups[["partial", "rejected", "canceled"]].mean()
+    out = pd.DataFrame(
+        {
+            "orders": groups.size(),
+            "fill_rate": _ratio(total["filled"], total["qty"]),
+            "partial_fill_rate": mean["partial"],
+            "reject_rate": mean["rejected"],
+            "cancel_rate": mean["canceled"],
+            **{c: _ratio(total[f"{c}:vw"], total[f"{c}:w"]) for c in SLIPPAGE},
+            "shortfall_usd": total["shortfall"],
+            "shortfall_bps": _ratio(total["shortfall"], total["decided"], 1e4),
+            "commission_usd": total["commission"],
+            "commission_bps": _ratio(total["commission"], total["notional"], 1e4),
+            "median_time_to_fill_s": orders["time_to_fill_s"].groupby(keys, sort=True).median(),
+        }
+    )
+    return out.astype({"orders": int})
 
 
 def aggregate(orders: pd.DataFrame) -> dict[str, float]:
-    notional = (orders["filled_avg_price"] * orders["filled_qty"]).fillna(0.0)
-    decided = orders["decision_price"] * orders["qty"]
-    return {
-        "orders": len(orders),
-        "fill_rate": float(orders["filled_qty"].sum() / orders["qty"].sum()) if len(orders) else float("nan"),
-        "partial_fill_rate": float(orders["partial"].mean()) if len(orders) else float("nan"),
-        "reject_rate": float((orders["status"] == "rejected").mean()) if len(orders) else float("nan"),
-        "cancel_rate": float(orders["status"].isin(CANCELED).mean()) if len(orders) else float("nan"),
-        "slippage_decision_bps": _weighted(orders["slippage_decision_bps"], notional),
-        "slippage_arrival_bps": _weighted(orders["slippage_arrival_bps"], notional),
-        "shortfall_usd": float(orders["shortfall_usd"].sum()),
-        "shortfall_bps": float(orders["shortfall_usd"].sum() / decided.sum() * 1e4) if decided.sum() else float("nan"),
-        "commission_usd": float(orders["commission"].sum()),
-        "commission_bps": float(orders["commission"].sum() / notional.sum() * 1e4) if notional.sum() else float("nan"),
-        "median_time_to_fill_s": float(orders["time_to_fill_s"].median())
-        if orders["time_to_fill_s"].notna().any()
-        else float("nan"),
-    }
+    if orders.empty:
+        nan = float("nan")
+        return {"orders": 0, **{k: nan for k in aggregate_by(orders, "symbol").columns if k != "orders"}}
+    row = aggregate_by(orders, pd.Series(0, index=orders.index)).iloc[0]
+    return {k: (int(v) if k == "orders" else float(v)) for k, v in row.items()}
 
 
 def grouped(orders: pd.DataFrame) -> pd.DataFrame:
     """The aggregate by symbol, side, order type and day, one block under the other."""
     frames = []
     for key in ("symbol", "side", "type", "day"):
-        for value, group in orders.groupby(key, sort=True):
-            label = str(value.date()) if isinstance(value, pd.Timestamp) else str(value)
-            frames.append({"group": key, "value": label, **aggregate(group)})
-    return pd.DataFrame(frames)
+        block = aggregate_by(orders, key)
+        labels = [str(v.date()) if isinstance(v, pd.Timestamp) else str(v) for v in block.index]
+        frames.append(block.reset_index(drop=True).assign(group=key, value=labels))
+    if not frames or all(f.empty for f in frames):
+        return pd.DataFrame(columns=["group", "value"])
+    table = pd.concat(frames, ignore_index=True)
+    return table[["group", "value", *[c for c in table.columns if c not in ("group", "value")]]]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from framework.config import DataConfig
 from framework.data import MarketData, load_configured
-from framework.errors import InputError
+from framework.errors import InputError, UserError
 from framework.journal import Journal
 
 NEW_YORK = "America/New_York"
@@ -26,6 +27,25 @@ class RunRecords:
     positions: pd.DataFrame  # time, symbol, qty, price
     initial_cash: float
     summary: dict[str, Any] | None
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)  # journal order_events (halts on "*")
+    run: dict[str, Any] = field(default_factory=dict)  # the journal's first `runs` row, config parsed
+
+    @property
+    def kind(self) -> str:
+        """"backtest" or "paper" (as the journal says)."""
+        return str(self.run.get("kind", "backtest"))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The settings the run used: summary.json's, else the journal's."""
+        if self.summary and "config" in self.summary:
+            return self.summary["config"]
+        return self.run.get("config", {})
+
+    @property
+    def days(self) -> list[date]:
+        """The run's sessions (venue dates), one per decision."""
+        return [d.date() for d in self.equity["day"]]
 
     @property
     def returns(self) -> pd.Series:
@@ -34,10 +54,15 @@ class RunRecords:
         return eq / eq.shift(1).fillna(self.initial_cash) - 1.0
 
     def market(self) -> MarketData | None:
-        """The market data the run used, when its summary names it."""
-        if not self.summary or "config" not in self.summary:
+        """The market data the run's config names (a paper run's sandbox replays the same data),
+        or None when the config names none or it cannot be read."""
+        data = self.config.get("data")
+        if not isinstance(data, dict):
             return None
-        return load_configured(DataConfig(**self.summary["config"]["data"]))
+        try:
+            return load_configured(DataConfig(**data))
+        except UserError:
+            return None  # a paper run's data file moved: the reports go on without a benchmark
 
 
 def _day(times: pd.Series) -> pd.Series:
@@ -65,6 +90,8 @@ def load_run(folder: Path | str) -> RunRecords:
         fills = journal.table("fills")
         equity = journal.table("equity")
         positions = journal.table("positions")
+        events = journal.table("order_events")
+        runs = journal.table("runs").sort_values("started_at")
     finally:
         journal.close()
     for column in ("qty", "filled_qty", "filled_avg_price", "decision_price", "arrival_price", "limit_price"):
@@ -81,4 +108,7 @@ def load_run(folder: Path | str) -> RunRecords:
     summary_path = folder / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
     initial = float(run.initial_cash) if run else float(equity["equity"].iloc[0]) if len(equity) else 0.0
-    return RunRecords(folder, orders, fills, equity, positions, initial, summary)
+    run_row = runs.iloc[0].to_dict() if len(runs) else {}
+    if run_row:
+        run_row["config"] = json.loads(run_row.pop("config_json") or "{}")
+    return RunRecords(folder, orders, fills, equity, positions, initial, summary, events, run_row)

@@ -75,7 +75,7 @@ class SnapshotBuilder:
 
     def __init__(self, history: MarketData, volatility_lookback: int = 20) -> None:
         close = history.close.reindex(columns=sorted(history.close.columns))
-        returns = close.pct_change(fill_method=None)
+        returns = history.returns().reindex(columns=close.columns)  # across splits and dividends
         vol = returns.rolling(volatility_lookback, min_periods=max(2, volatility_lookback // 2)).std()
         self.universe = Universe(tuple(close.columns))
         self._index = {ts: i for i, ts in enumerate(close.index)}

@@ -18,10 +18,29 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO, Protocol
 
 #: Plain mode prints a line at most this often (seconds) and at every further 10% of the work.
 PLAIN_EVERY_SECONDS = 10.0
+
+_NESTED_SHOWN: ContextVar[bool] = ContextVar("trade_nested_progress", default=False)
+
+
+@contextmanager
+def show_nested_progress() -> Iterator[None]:
+    """Show, inside this block, the progress that library code reports with ``nested=True``
+    (a plugin's training folds inside a backtest). Elsewhere it stays silent: the same code
+    called many times over (a lookahead check, a paper cycle, a test) prints nothing."""
+    token = _NESTED_SHOWN.set(True)
+    try:
+        yield
+    finally:
+        _NESTED_SHOWN.reset(token)
+
+
+def _count(n: int | None, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 class Tracker(Protocol):
@@ -60,7 +79,7 @@ class _Plain:
         print(f"{self.label}: {text}", file=self.stream, flush=True)
 
     def start(self) -> None:
-        of = f" of {self.total} {self.unit}s" if self.total else ""
+        of = f" of {_count(self.total, self.unit)}" if self.total else ""
         self._line(f"started{of}")
 
     def advance(self, n: int = 1) -> None:
@@ -74,16 +93,16 @@ class _Plain:
     def _status(self, now: float) -> str:
         elapsed = now - self._started
         if not self.total:
-            return f"{self.done} {self.unit}s, {elapsed:.0f} s"
+            return f"{_count(self.done, self.unit)}, {elapsed:.0f} s"
         share = self.done / self.total
         eta = f", about {elapsed / share - elapsed:.0f} s left" if 0 < share < 1 else ""
-        return f"{self.done}/{self.total} {self.unit}s ({share:.0%}){eta}"
+        return f"{self.done}/{_count(self.total, self.unit)} ({share:.0%}){eta}"
 
     def note(self, text: str) -> None:
         self._line(text)
 
     def finish(self) -> None:
-        self._line(f"done: {self.done} {self.unit}s in {time.monotonic() - self._started:.1f} s")
+        self._line(f"done: {_count(self.done, self.unit)} in {time.monotonic() - self._started:.1f} s")
 
 
 class _Bar:
@@ -127,13 +146,20 @@ class _Bar:
 
 @contextmanager
 def progress(
-    total: int | None, label: str, *, unit: str = "step", stream: IO[str] | None = None, enabled: bool = True
+    total: int | None,
+    label: str,
+    *,
+    unit: str = "step",
+    stream: IO[str] | None = None,
+    enabled: bool = True,
+    nested: bool = False,
 ) -> Iterator[Tracker]:
     """Report progress of ``total`` steps (None: unknown) on ``stream`` (default stderr).
 
-    ``enabled=False`` reports nothing (a caller's ``--quiet``, or work nested in a bigger job).
+    ``enabled=False`` reports nothing (a caller's ``--quiet``, or work nested in a bigger job);
+    ``nested=True`` reports only inside :func:`show_nested_progress`.
     """
-    if not enabled:
+    if not enabled or (nested and not _NESTED_SHOWN.get()):
         yield _Silent()
         return
     out = stream if stream is not None else sys.stderr
@@ -145,4 +171,4 @@ def progress(
         tracker.finish()
 
 
-__all__ = ["Tracker", "interactive", "progress"]
+__all__ = ["Tracker", "interactive", "progress", "show_nested_progress"]

@@ -3,6 +3,7 @@ entry-point group (third-party distributions), or an explicit ``"module:Class"``
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import pkgutil
@@ -71,5 +72,7 @@ def get_strategy(name: str) -> type[Strategy]:
         return _from_spec(name)
     plugins = available_strategies()
     if name not in plugins:
-        raise InputError(f"unknown strategy {name!r} (available: {', '.join(plugins) or 'none'})")
+        close = difflib.get_close_matches(name, list(plugins), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(f"unknown strategy {name!r} ({hint}available: {', '.join(plugins) or 'none'})")
     return plugins[name]

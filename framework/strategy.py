@@ -77,9 +77,14 @@ class Strategy(ABC):
 
 
 def compute_signals(strategy: Strategy, history: MarketData) -> pd.DataFrame:
-    """Call a plugin and hold it to the contract; its failures become a :class:`StrategyError`."""
+    """Call a plugin on ``history.adjusted()`` and hold it to the contract.
+
+    The plugin sees history adjusted as of its last date (``data.adjust``: Alpaca's
+    ``adjustment=all``, or as traded), exactly what the paper path receives from Alpaca; the
+    engine keeps sizing and filling on the raw prices. Failures become a :class:`StrategyError`.
+    """
     try:
-        raw = strategy.signals(history)
+        raw = strategy.signals(history.adjusted())
     except Exception as e:
         raise StrategyError(f"strategy {strategy.name!r} failed: {type(e).__name__}: {e}") from e
     if not isinstance(raw, pd.DataFrame):

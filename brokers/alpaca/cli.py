@@ -21,6 +21,7 @@ from framework.errors import ReconciliationError, TransientBrokerError
 from framework.journal import Journal
 from framework.risk.halted import adds_risk
 from framework.signals import is_rebalance_day
+from framework.venue_time import human
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def status(config_files: tuple[str, ...]) -> None:
     limit = base * type(base)(str(settings.risk.daily_loss_limit))
     flag = "  LIMIT BREACHED" if pnl < -limit else ""
     echo(f"today's P&L: {pnl:+.2f}  (daily loss limit {limit:.2f}){flag}")
-    echo(f"halted: {'yes — ' + halt.reason + ' since ' + halt.since if halt.halted else 'no'}")
+    echo(f"halted: {'yes — ' + halt.reason + ' since ' + human(halt.since) if halt.halted else 'no'}")
     echo(f"positions: {len(positions)}")
     for p in positions:
         last = f"{p.market_price:,.2f}" if p.market_price is not None else "n/a"
@@ -219,17 +220,25 @@ def resume(config_files: tuple[str, ...]) -> None:
 @click.command()
 @config_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def flatten(config_files: tuple[str, ...], yes: bool) -> None:
-    """Cancel every open order and close every position at the broker."""
+@click.option("--no-halt", is_flag=True, help="Do not halt afterwards (the next cycle may buy back in).")
+def flatten(config_files: tuple[str, ...], yes: bool, no_halt: bool) -> None:
+    """Cancel every open order, close every position, then halt (unless --no-halt)."""
     settings = _settings(config_files)
     with _connected(settings, stream=False) as conn:
         positions = conn.broker.get_positions()
-        if not yes:
-            click.confirm(f"cancel all open orders and close {len(positions)} positions?",
-                          abort=True)
+        if not yes and not click.confirm(f"cancel all open orders and close {len(positions)} positions?"):
+            click.echo("nothing done")
+            return
         canceled = conn.broker.cancel_all_orders()
         closing = conn.broker.close_all_positions()
+    now = datetime.now(UTC)
     with _journal(settings) as journal:
-        journal.record_event("*", "flatten", "requested", datetime.now(UTC),
+        journal.record_event("*", "flatten", "requested", now,
                              f"canceled {canceled} orders, closing {closing} positions")
+        if not no_halt:
+            journal.set_halt(True, "flatten", now)
     click.echo(f"canceled {canceled} open orders; closing orders sent for {closing} positions")
+    if no_halt:
+        click.echo("not halted (--no-halt): the next cycle may open positions again; `trade halt` stops that")
+    else:
+        click.echo("halted so the next cycle does not buy back in; `trade resume` clears it")

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
-from alpaca.data.enums import Adjustment, DataFeed
+from alpaca.data.enums import Adjustment as AlpacaAdjustment
+from alpaca.data.enums import DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
@@ -18,7 +20,8 @@ from alpaca.data.timeframe import TimeFrame
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
-from framework.data import FIELDS, MarketData
+from framework.data import FIELDS, Adjustment, MarketData
+from framework.data.actions import plain_ratio
 from framework.errors import DataError
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -43,22 +46,56 @@ def _frames(records: list[dict], symbols: list[str]) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def _previous(values: np.ndarray) -> np.ndarray:
+    """Each cell's value on the symbol's previous bar."""
+    filled = pd.DataFrame(values).ffill().to_numpy()
+    out = np.full_like(filled, np.nan)
+    out[1:] = filled[:-1]
+    return out
+
+
+def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Dividends and splits on their ex-dates from closes served raw, split- and all-adjusted.
+
+    Served as of the same now, ``split / raw`` is the product of ``1 / ratio`` of the splits after
+    each bar, and ``full / split`` the product of the dividend factors ``1 - dividend / close
+    before``: each changes from one bar to the next only on an ex-date. Changes within the
+    rounding of the served prices (a cent, when they are served in cents) are no action.
+    """
+    r, s, a = (f.reindex_like(raw).to_numpy(dtype=float) for f in (raw, split, full))
+    split_f, div_f = s / r, a / s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = split_f / _previous(split_f)
+        e = _previous(div_f) / div_f
+        finite = a[np.isfinite(a)]
+        in_cents = finite.size > 0 and np.allclose(finite * 100, np.round(finite * 100), rtol=0, atol=1e-6)
+        # prices served in cents: a cent on either adjusted close is rounding; else float noise
+        rounding = 0.011 / np.minimum(a, _previous(a)) if in_cents else np.full_like(a, 1e-7)
+        is_split = np.abs(np.log(ratio)) > 1e-3
+        is_div = (1.0 - e) > np.maximum(rounding, 1e-9)
+    ratios = np.vectorize(lambda x: plain_ratio(x) or x, otypes=[float])(np.where(is_split, ratio, 1.0))
+    splits = np.where(is_split, ratios, np.nan)
+    dividends = np.where(is_div, (1.0 - e) * _previous(r), np.nan)
+    like = {"index": raw.index, "columns": raw.columns}
+    return pd.DataFrame(dividends, **like), pd.DataFrame(splits, **like)
+
+
 class AlpacaBars:
+    """Daily bars as traded, with the corporate actions derived from Alpaca's adjusted bars.
+
+    ``adjustment`` is what strategies see (``MarketData.view``, ``paper.alpaca.adjustment``):
+    ``compute_signals`` adjusts the raw history as of its last bar, as the backtest does.
+    """
+
     def __init__(self, client: StockHistoricalDataClient, *, feed: str = "iex",
                  adjustment: str = "all") -> None:
         self.client, self.feed, self.adjustment = client, DataFeed(feed), Adjustment(adjustment)
 
-    def history(self, symbols: list[str], sectors: pd.Series, before: pd.Timestamp,
-                bars: int) -> MarketData:
-        """The last ``bars`` sessions strictly before the session ``before``."""
-        end_day = pd.Timestamp(before).date()
-        start_day = end_day - timedelta(days=int(bars * 7 / 5) + 15)
+    def _bars(self, symbols: list[str], start: datetime, end: datetime,
+              adjustment: Adjustment) -> dict[str, pd.DataFrame] | None:
         request = StockBarsRequest(
-            symbol_or_symbols=symbols, timeframe=TimeFrame.Day,
-            start=datetime(start_day.year, start_day.month, start_day.day, tzinfo=NEW_YORK),
-            end=datetime(end_day.year, end_day.month, end_day.day, tzinfo=NEW_YORK)
-            - timedelta(seconds=1),
-            adjustment=self.adjustment, feed=self.feed,
+            symbol_or_symbols=symbols, timeframe=TimeFrame.Day, start=start, end=end,
+            adjustment=AlpacaAdjustment(adjustment.value), feed=self.feed,
         )
         barset = call("get daily bars", lambda: self.client.get_stock_bars(request))
         records = [
@@ -66,11 +103,26 @@ class AlpacaBars:
              "high": b.high, "low": b.low, "close": b.close, "volume": b.volume}
             for symbol, rows in barset.data.items() for b in rows  # type: ignore[union-attr]
         ]
-        records = [r for r in records if r["date"] < end_day]
-        if not records:
+        last = end.astimezone(NEW_YORK).date()
+        records = [r for r in records if r["date"] <= last]
+        return _frames(records, symbols) if records else None
+
+    def history(self, symbols: list[str], sectors: pd.Series, before: pd.Timestamp,
+                bars: int) -> MarketData:
+        """The last ``bars`` sessions strictly before the session ``before``: prices as traded,
+        dividends and splits derived from the split- and all-adjusted bars of the same moment."""
+        end_day = pd.Timestamp(before).date()
+        start_day = end_day - timedelta(days=int(bars * 7 / 5) + 15)
+        start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=NEW_YORK)
+        end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=NEW_YORK) - timedelta(seconds=1)
+        raw = self._bars(symbols, start, end, Adjustment.RAW)
+        if raw is None:
             raise DataError(f"the data API returned no daily bars before {end_day}")
-        frames = _frames(records, symbols)
-        frames = {k: v.iloc[-bars:] for k, v in frames.items()}
+        split = self._bars(symbols, start, end, Adjustment.SPLIT) or raw
+        full = self._bars(symbols, start, end, Adjustment.ALL) or split
+        dividends, splits = derive_actions(raw["close"], split["close"], full["close"])
+        frames = {k: v.iloc[-bars:] for k, v in raw.items()}
         known = sectors.reindex([s for s in frames["close"].columns if s in sectors.index])
         return MarketData(**frames, sectors=known, source="alpaca",
-                          fingerprint=f"alpaca-{datetime.now(UTC):%Y%m%d}")
+                          fingerprint=f"alpaca-{datetime.now(UTC):%Y%m%d}",
+                          dividends=dividends.iloc[-bars:], splits=splits.iloc[-bars:], view=self.adjustment)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,11 @@ import click
 
 from framework.cli.options import config_option, data_overrides, nested
 from framework.config import Settings, load_settings
-from framework.data import load_configured
+from framework.data import MarketData, load_configured
+from framework.data.coverage import coverage, describe
+from framework.progress import progress, show_nested_progress
 from framework.registry import get_strategy
+from framework.strategy import compute_signals
 
 
 def _overrides(
@@ -31,37 +33,42 @@ def _overrides(
     }
 
 
-def _table(figures: dict[str, Any]) -> str:
-    pct = {"total_return", "cagr", "max_drawdown"}
-    rows = []
-    for key, value in figures.items():
-        if value is None:
-            shown = "n/a"
-        elif key in pct:
-            shown = f"{value:.2%}"
-        elif isinstance(value, float):
-            shown = f"{value:.2f}"
-        else:
-            shown = str(value)
-        rows.append(f"  {key.replace('_', ' '):<18} {shown:>12}")
-    return "\n".join(rows)
-
-
 def _default_out(settings: Settings, strategy: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Path(settings.backtest.out_dir) / f"{stamp}-{strategy}"
 
 
+def _print_data_report(market: MarketData) -> None:
+    """Warnings and repairs are printed (errors refused the file already)."""
+    report = market.report
+    if report is not None and (report.problems or report.repairs):
+        for line in report.lines():
+            click.echo(line, err=True)
+
+
+def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calendar: str) -> dict[str, Any]:
+    report = market.report
+    return {
+        "source": market.source,
+        "fingerprint": market.fingerprint,
+        "symbols": market.symbols,
+        "description": describe(market),
+        "problems": report.to_json() if report is not None else None,
+        "coverage": coverage(market, signals, start, end, calendar),
+    }
+
+
 @click.command()
-@click.option("--strategy", help="Strategy plugin name (default: strategy.name from config).")
-@click.option("--data", type=click.Path(dir_okay=False), help="Prices file (CSV, CSV.GZ, Parquet).")
+@click.option("--strategy", help="Strategy plugin name  [default: strategy.name from config]")
+@click.option("--data", type=click.Path(dir_okay=False), help="Prices file (CSV, CSV.GZ, Parquet)  [default: embedded]")
 @click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file symbol,sector.")
-@click.option("--symbols", help="Comma-separated symbols to trade (default: all).")
-@click.option("--start", help="First session to trade, YYYY-MM-DD.")
-@click.option("--end", help="Last session, YYYY-MM-DD.")
-@click.option("--cash", type=float, help="Starting cash.")
+@click.option("--symbols", help="Comma-separated symbols to trade  [default: all in the data]")
+@click.option("--start", help="First session to trade, YYYY-MM-DD  [default: first after the warm-up]")
+@click.option("--end", help="Last session, YYYY-MM-DD  [default: last in the data]")
+@click.option("--cash", type=float, help="Starting cash  [default: backtest.cash, 100000]")
 @config_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Run folder to create.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Run folder to create  [default: <backtest.out_dir>/<UTC time>-<strategy>]")
 @click.option("--no-report", is_flag=True, help="Skip the tear sheet and execution-quality reports.")
 def backtest(
     strategy: str | None,
@@ -81,16 +88,16 @@ def backtest(
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
+    _print_data_report(market)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     first, last = trading_window(market, plugin, settings)
     target = Path(out_dir) if out_dir else _default_out(settings, plugin.name)
     sessions = int(((market.dates >= first) & (market.dates <= last)).sum())
     with atomic_folder(target) as folder:
-        if sys.stderr.isatty():
-            with click.progressbar(length=sessions, label="backtest", file=sys.stderr) as bar:
-                result = run_backtest(market, plugin, settings, folder / "journal.sqlite", bar.update)
-        else:
-            result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
+        with show_nested_progress():  # a plugin's own long work (training folds) is shown here
+            signals = compute_signals(plugin, market.truncate(last))
+        with progress(sessions, "backtest", unit="session") as tracker:
+            result = run_backtest(market, plugin, settings, folder / "journal.sqlite", tracker.advance, signals)
         context = {
             "strategy": plugin.name,
             "run_id": result.run_id,
@@ -99,16 +106,36 @@ def backtest(
             "sessions": result.sessions,
             "initial_cash": result.initial_cash,
             "delisted": list(result.delisted),
-            "data": {"source": market.source, "fingerprint": market.fingerprint, "symbols": market.symbols},
+            "data": _data_summary(market, signals, result.start, result.end, settings.data.calendar),
             "config": settings.model_dump(mode="json"),
         }
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
-        if not no_report:
-            from analyzers.reports import build_reports
+        stories = _halt_stories(folder, settings, no_report, target.name)
+    _print(summary, stories, result.delisted, target, no_report)
 
-            build_reports(folder)
-    click.echo(f"backtest {plugin.name} {result.start.date()} .. {result.end.date()} ({result.sessions} sessions)")
-    click.echo(_table(summary["figures"]))
-    if result.delisted:
-        click.echo(f"  delisted and closed out: {', '.join(result.delisted)}")
+
+def _halt_stories(folder: Path, settings: Settings, no_report: bool, name: str) -> list[str]:
+    """Build the reports (unless --no-report) and tell the halts in words."""
+    from analyzers import halts
+    from analyzers.records import load_run
+
+    if not no_report:
+        from analyzers.reports import build_reports
+
+        return list(build_reports(folder, name).header.halts)
+    records = load_run(folder)
+    equity = records.equity.set_index("day")["equity"].set_axis(records.days)
+    found = halts.episodes(records.events, records.days, equity)
+    return halts.stories(found, settings.risk.model_dump(), paper=False)
+
+
+def _print(summary: dict[str, Any], stories: list[str], delisted: tuple[str, ...], target: Path,
+           no_report: bool) -> None:
+    from analyzers.console import backtest_summary, print_renderable
+
+    print_renderable(backtest_summary(summary, stories))
+    if delisted:
+        click.echo(f"  delisted and closed out: {', '.join(delisted)}")
     click.echo(f"run folder: {target}")
+    if not no_report:
+        click.echo(f"tear sheet: {target / 'tearsheet.html'}")

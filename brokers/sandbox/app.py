@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from aiohttp import WSMsgType, web
 
@@ -18,6 +19,7 @@ from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
 from brokers.sandbox.state import StateStore
 from brokers.sandbox.wire import SandboxError, asset_json, invalid, not_found
+from framework.data import Adjustment, MarketData
 
 EXCHANGE = web.AppKey("exchange", Exchange)
 STORE = web.AppKey("store", StateStore)
@@ -25,6 +27,8 @@ SOCKETS = web.AppKey("sockets", set)
 BUDGETS = web.AppKey("budgets", RequestBudgets)
 REQUESTS = web.AppKey("requests", list)
 CLOSING = web.AppKey("closing", asyncio.Event)
+ADJUSTED = web.AppKey("adjusted", dict)  # (session, adjustment) -> MarketData, the latest only
+BARS_REQUESTS = web.AppKey("bars_requests", list)  # query of every bars request, for tests and the state
 REQUEST_FAULTS = {FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.SLOW, FaultKind.LOST_RESPONSE}
 
 
@@ -203,9 +207,22 @@ async def close_one(request: web.Request) -> web.Response:
     return web.json_response(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct))
 
 
-def _bar(day: pd.Timestamp, o: float, h: float, low: float, c: float, v: float) -> dict[str, Any]:
-    stamp = pd.Timestamp(day).tz_localize("America/New_York").tz_convert("UTC")
-    return {"t": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "o": o, "h": h, "l": low, "c": c, "v": v, "n": None, "vw": None}
+def _rows(served: MarketData, traded: MarketData, symbols: list[str],
+          days: pd.DatetimeIndex) -> list[tuple[str, dict[str, Any]]]:
+    """(symbol, bar) for every bar that traded (a filled bar never did), symbol by symbol."""
+    if not symbols or days.empty:
+        return []
+    values = [getattr(served, f).reindex(index=days, columns=symbols).to_numpy(dtype=float)
+              for f in ("open", "high", "low", "close", "volume")]
+    present = traded.close.reindex(index=days, columns=symbols).notna().to_numpy()
+    stamps = (days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")).tolist()
+    o, h, low, c, v = (a.tolist() for a in values)
+    out = []
+    for j, symbol in enumerate(symbols):
+        for i in np.flatnonzero(present[:, j]).tolist():
+            out.append((symbol, {"t": stamps[i], "o": o[i][j], "h": h[i][j], "l": low[i][j], "c": c[i][j],
+                                 "v": v[i][j], "n": None, "vw": None}))
+    return out
 
 
 def _ny_day(stamp: str) -> pd.Timestamp:
@@ -214,12 +231,40 @@ def _ny_day(stamp: str) -> pd.Timestamp:
     return ts.tz_convert("America/New_York").tz_localize(None)
 
 
+def _adjustment(value: str | None) -> Adjustment:
+    """Alpaca's ``adjustment``: raw (default), split, dividend, all, or a comma list of them."""
+    parts = {p.strip() for p in (value or "raw").split(",") if p.strip()}
+    try:
+        kinds = {Adjustment(p) for p in parts}
+    except ValueError:
+        raise invalid(f"invalid adjustment {value!r}: use raw, split, dividend or all") from None
+    if Adjustment.ALL in kinds or {Adjustment.SPLIT, Adjustment.DIVIDEND} <= kinds:
+        return Adjustment.ALL
+    kinds.discard(Adjustment.RAW)
+    return kinds.pop() if kinds else Adjustment.RAW
+
+
+def _as_of_now(app: web.Application, kind: Adjustment) -> MarketData:
+    """History of the closed sessions, adjusted as of the latest one (latest bar = raw)."""
+    ex = app[EXCHANGE]
+    key = (ex.session, kind)
+    cache = app[ADJUSTED]
+    if key not in cache:
+        visible = ex.visible()
+        history = ex.market.truncate(visible[-1]) if len(visible) else ex.market.truncate(ex.dates[0])
+        cache.clear()
+        cache[key] = history.adjusted(kind)
+    return cache[key]
+
+
 async def bars(request: web.Request) -> web.Response:
-    """Daily bars of closed sessions only, paged across symbols like Alpaca's."""
+    """Daily bars of closed sessions only, adjusted as of the simulated now, paged like Alpaca's."""
     ex, q = _ex(request), request.query
+    request.app[BARS_REQUESTS].append(dict(q))
     symbols = [s for s in q.get("symbols", "").split(",") if s]
     if q.get("timeframe", "1Day") not in ("1Day", "1D"):
         raise invalid("the sandbox serves daily bars only (timeframe=1Day)")
+    m = _as_of_now(request.app, _adjustment(q.get("adjustment")))
     visible = ex.visible()
     if q.get("start"):
         visible = visible[
@@ -227,14 +272,7 @@ async def bars(request: web.Request) -> web.Response:
         ]
     if q.get("end"):
         visible = visible[visible <= pd.Timestamp(q["end"]).tz_convert("America/New_York").tz_localize(None)]
-    rows: list[tuple[str, dict[str, Any]]] = []
-    m = ex.market
-    for symbol in sorted(symbols):
-        if symbol not in m.close.columns:
-            continue
-        frame = pd.DataFrame({f: getattr(m, f)[symbol] for f in ("open", "high", "low", "close", "volume")})
-        frame = frame.reindex(visible).dropna()
-        rows += [(symbol, _bar(d, *r)) for d, r in zip(frame.index, frame.itertuples(index=False), strict=True)]
+    rows = _rows(m, ex.market, sorted(s for s in symbols if s in m.close.columns), visible)
     offset = int(q.get("page_token") or 0)
     limit = min(int(q.get("limit") or 10000), 10000)
     page = rows[offset : offset + limit]
@@ -318,7 +356,8 @@ async def control_faults(request: web.Request) -> web.Response:
 async def control_state(request: web.Request) -> web.Response:
     ex = request.app[EXCHANGE]
     return web.json_response(
-        {"session": str(ex.day.date()), "phase": ex.phase, "fired": ex.faults.fired, "orders": len(ex.orders)}
+        {"session": str(ex.day.date()), "phase": ex.phase, "fired": ex.faults.fired, "orders": len(ex.orders),
+         "bars_requests": len(request.app[BARS_REQUESTS])}
     )
 
 
@@ -328,6 +367,7 @@ def make_app(exchange: Exchange, store: StateStore, budgets: RequestBudgets | No
     app[EXCHANGE], app[STORE], app[SOCKETS] = exchange, store, set()
     app[BUDGETS] = budgets or RequestBudgets(200, 60.0)
     app[REQUESTS], app[CLOSING] = [], asyncio.Event()
+    app[ADJUSTED], app[BARS_REQUESTS] = {}, []
     exchange.listeners.append(broadcaster(app))
     r = app.router
     r.add_get("/v2/account", account)

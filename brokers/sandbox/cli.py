@@ -97,7 +97,8 @@ def sandbox(
     show_default=True,
     help="How far to move the simulated clock.",
 )
-@click.option("--sessions", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--sessions", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="How many times to move it (with --to next_session: sessions to skip ahead).")
 @click.option("--url", help=f"Sandbox URL (default: $APCA_API_BASE_URL or {DEFAULT_URL}).")
 def advance(to: str, sessions: int, url: str | None) -> None:
     """Move a running sandbox's simulated market clock."""
@@ -113,7 +114,7 @@ def advance(to: str, sessions: int, url: str | None) -> None:
     type=click.Choice(["rate_limit", "server_error", "slow", "lost_response", "drop_stream", "reject", "partial"]),
 )
 @click.option("--route", default="", help='Only this route, e.g. "POST /v2/orders".')
-@click.option("--count", type=int, default=1, show_default=True)
+@click.option("--count", type=int, default=1, show_default=True, help="How many requests the fault hits.")
 @click.option("--delay", type=float, default=0.0, help="Seconds, for slow.")
 @click.option("--status", type=int, default=503, show_default=True, help="HTTP status, for server_error.")
 @click.option("--url", help=f"Sandbox URL (default: $APCA_API_BASE_URL or {DEFAULT_URL}).")

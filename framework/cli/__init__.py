@@ -20,6 +20,7 @@ from framework.errors import BrokerError, StrategyError, TradeError, UserError
 COMMANDS: dict[str, str] = {
     "strategies": "framework.cli.strategies:strategies",
     "check-strategy": "framework.cli.check_strategy:check_strategy",
+    "data": "framework.cli.data:data",
     "backtest": "brokers.backtrader.cli:backtest",
     "train": "strategies.xgboost_signal.cli:train",
     "sandbox": "brokers.sandbox.cli:sandbox",
@@ -59,7 +60,7 @@ def _version() -> str:
         return "0+unknown"
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(_version(), "--version", prog_name="trade")
 def cli() -> None:
     """trade: one execution core for backtests (backtrader) and paper trading (Alpaca)."""

@@ -24,6 +24,10 @@ def strategies(config_files: tuple[str, ...]) -> None:
     for name, plugin in available_strategies().items():
         mark = "*" if name == configured else " "
         click.echo(f"{mark} {name}  {plugin.summary}")
-        for param, field in plugin.Params.model_fields.items():
-            description = f"  {field.description}" if field.description else ""
-            click.echo(f"      {param} = {_default(field)}{description}")
+        fields = plugin.Params.model_fields
+        rows = [(param, _default(field), field.description or "") for param, field in fields.items()]
+        wide_name = max((len(r[0]) for r in rows), default=0)
+        wide_default = max((len(r[1]) for r in rows), default=0)
+        for param, default, description in rows:
+            line = f"      {param:<{wide_name}}  {default:<{wide_default}}  {description}"
+            click.echo(line.rstrip())

@@ -7,14 +7,16 @@ error points at the file that set the offending value, not at the merged result.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from framework.config.settings import Settings
 from framework.errors import ConfigError, InputError
@@ -83,10 +85,38 @@ def _origin_of(path: tuple[str, ...], origins: Origins) -> str:
     return "config"
 
 
-def _describe(err: Mapping[str, Any]) -> str:
+def _fields_at(model: type[BaseModel], path: Sequence[str]) -> list[str]:
+    """The keys the config model accepts at ``path`` (empty when ``path`` leaves the models)."""
+    for key in path:
+        field = model.model_fields.get(key)
+        if field is None:
+            return []
+        inner = [t for t in (field.annotation, *typing.get_args(field.annotation)) if _is_model(t)]
+        if not inner:
+            return []
+        model = inner[0]
+    return list(model.model_fields)
+
+
+def _is_model(t: object) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
+
+
+def _unknown_key(key: str, allowed: Sequence[str]) -> str:
+    """"unknown key", with the closest allowed key, or the allowed keys when none is close."""
+    if not allowed:
+        return "unknown key"
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean {close[0]}?)"
+    return f"unknown key (allowed: {', '.join(allowed)})"
+
+
+def _describe(err: Mapping[str, Any], model: type[BaseModel] = Settings) -> str:
     message = str(err["msg"])
     if err["type"] == "extra_forbidden":
-        return "unknown key"
+        loc = [str(p) for p in err["loc"]]
+        return _unknown_key(loc[-1], _fields_at(model, loc[:-1]))
     if err["type"] in ("literal_error", "enum"):
         return message.replace("Input should be", "expected")
     got = err.get("input")
@@ -95,10 +125,12 @@ def _describe(err: Mapping[str, Any]) -> str:
     return f"{message} (got {got!r})"
 
 
-def _format(error: ValidationError, origins: Origins, prefix: tuple[str, ...] = ()) -> str:
+def _format(
+    error: ValidationError, origins: Origins, prefix: tuple[str, ...] = (), model: type[BaseModel] = Settings
+) -> str:
     err = error.errors()[0]
     path = (*prefix, *(str(p) for p in err["loc"]))
-    return f"{_origin_of(path, origins)}: {'.'.join(path) or '(top level)'}: {_describe(err)}"
+    return f"{_origin_of(path, origins)}: {'.'.join(path) or '(top level)'}: {_describe(err, model)}"
 
 
 def _strategy_params(merged: dict[str, Any], config_dir: Path, origins: Origins) -> dict[str, Any]:
@@ -157,4 +189,4 @@ def _validate_strategy(settings: Settings, origins: Origins) -> None:
     try:
         plugin.Params.model_validate(settings.strategy.params)
     except ValidationError as e:
-        raise ConfigError(_format(e, origins, ("strategy", "params"))) from None
+        raise ConfigError(_format(e, origins, ("strategy", "params"), plugin.Params)) from None

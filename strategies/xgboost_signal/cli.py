@@ -54,7 +54,7 @@ def train(
     settings = load_settings(config_files, overrides)
     params = XGBoostParams.model_validate(settings.strategy.params)
     history = load_configured(settings.data).between(start, end)
-    result = walk_forward.run(history, params, with_metrics=True)
+    result = walk_forward.run(history, params, with_metrics=True, nested_progress=False)
     if result.metrics.empty:
         raise InputError(
             f"training period too short: {len(history.dates)} sessions, "

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from framework.data import MarketData
+from framework.progress import progress
 from framework.signals import EPOCH
 from strategies.xgboost_signal import model
 from strategies.xgboost_signal.features import FEATURES, LOOKBACK, feature_matrix
@@ -68,7 +69,12 @@ class WalkForwardResult:
     metrics: pd.DataFrame
 
 
-def run(history: MarketData, params: Any, *, with_metrics: bool = False) -> WalkForwardResult:
+def run(
+    history: MarketData, params: Any, *, with_metrics: bool = False, nested_progress: bool = True
+) -> WalkForwardResult:
+    """Train and predict fold by fold. Progress is reported per fold: always when called by
+    `trade train` (``nested_progress=False``), and inside a backtest only (``True``: shown in a
+    :func:`framework.progress.show_nested_progress` block, silent in a lookahead check)."""
     x_all = feature_matrix(history)
     y_all = labels(history, params.horizon, params.task)
     dates = history.dates
@@ -77,26 +83,30 @@ def run(history: MarketData, params: Any, *, with_metrics: bool = False) -> Walk
     xgb_params = params.xgb_params()
     preds, done, rows = [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
-    for fold in folds(
-        dates,
-        retrain_every=params.retrain_every,
-        train_window=params.train_window,
-        horizon=params.horizon,
-        embargo=params.embargo,
-        expanding=params.expanding,
-    ):
-        train = (pos >= fold.train_start) & (pos < fold.train_end)
-        test = (pos >= fold.predict_start) & (pos < fold.predict_end)
-        y = y_all.reindex(x_all.index[train])
-        keep = y.notna().to_numpy()
-        if keep.sum() < 100 or not test.any():
-            continue
-        booster = model.fit(x_all[train].to_numpy()[keep], y.to_numpy()[keep], xgb_params, params.task)
-        p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
-        preds.append(p)
-        done.append(fold)
-        if with_metrics:
-            rows.append(fold_metrics(history, fold, p, fwd, params))
+    planned = list(
+        folds(
+            dates,
+            retrain_every=params.retrain_every,
+            train_window=params.train_window,
+            horizon=params.horizon,
+            embargo=params.embargo,
+            expanding=params.expanding,
+        )
+    )
+    with progress(len(planned), "walk-forward training", unit="fold", nested=nested_progress) as tracker:
+        for fold in planned:
+            train = (pos >= fold.train_start) & (pos < fold.train_end)
+            test = (pos >= fold.predict_start) & (pos < fold.predict_end)
+            y = y_all.reindex(x_all.index[train])
+            keep = y.notna().to_numpy()
+            if keep.sum() >= 100 and test.any():
+                booster = model.fit(x_all[train].to_numpy()[keep], y.to_numpy()[keep], xgb_params, params.task)
+                p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
+                preds.append(p)
+                done.append(fold)
+                if with_metrics:
+                    rows.append(fold_metrics(history, fold, p, fwd, params))
+            tracker.advance()
     predictions = (
         pd.concat(preds)
         if preds

@@ -90,3 +90,25 @@ def test_slippage_and_shortfall_match_hand_computation(tmp_path) -> None:
     assert buy["time_to_fill_s"] == (T1 - T0).total_seconds()
     by_side = quality.groups.query("group == 'side'").set_index("value")
     assert by_side.loc["buy", "orders"] == 1 and round(by_side.loc["sell", "shortfall_usd"], 2) == 6.00
+
+
+def test_a_fill_stamped_before_its_order_has_no_time_to_fill(tmp_path) -> None:
+    """A paper order stamped with the local wall clock and filled on the sandbox's simulated
+    clock: the report printed "median time to fill -324697734.2 s"; now it says n/a."""
+    scenario(tmp_path)
+    run = load_run(tmp_path)
+    fills = run.fills.assign(time="2010-01-04T14:30:00+00:00")  # a clock years behind the order's
+    quality = execution_quality.analyse(run.orders, fills)
+    assert quality.orders["time_to_fill_s"].isna().all()
+    assert quality.overall["median_time_to_fill_s"] != quality.overall["median_time_to_fill_s"]  # NaN
+
+
+def test_grouped_aggregates_equal_the_aggregate_of_each_group(tmp_path) -> None:
+    scenario(tmp_path)
+    run = load_run(tmp_path)
+    quality = execution_quality.analyse(run.orders, run.fills, pd.Series({"buy1": 10.20, "sell1": 20.10}))
+    for symbol, group in quality.orders.groupby("symbol"):
+        row = quality.groups[(quality.groups["group"] == "symbol") & (quality.groups["value"] == symbol)].iloc[0]
+        expected = execution_quality.aggregate(group)
+        for key, value in expected.items():
+            assert row[key] == pytest.approx(value, nan_ok=True), key

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -101,44 +100,3 @@ def test_report_on_a_folder_that_is_not_a_run(tmp_path) -> None:
     result = trade("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path}: not a run folder (no journal.sqlite)"
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PROBE = """<script>window.addEventListener('load', () => {
-  const imgs = [...document.images];
-  document.body.setAttribute('data-probe', JSON.stringify({
-    count: imgs.length, ok: imgs.every(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0),
-    sizes: imgs.map(i => [i.naturalWidth, i.naturalHeight]), tables: document.querySelectorAll('table').length}));
-});</script></body>"""
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_tearsheet_renders_in_headless_chromium(full_run) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        page = Path(tmp) / "page.html"
-        page.write_text((full_run / "tearsheet.html").read_text().replace("</body>", PROBE))
-        result = subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={tmp}/profile",
-                "--virtual-time-budget=10000",
-                "--dump-dom",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert result.returncode == 0, result.stderr[-2000:]
-    start = result.stdout.index('data-probe="') + len('data-probe="')
-    probe = json.loads(result.stdout[start : result.stdout.index('"', start)].replace("&quot;", '"'))
-    assert probe["count"] >= 6 and probe["ok"] and probe["tables"] >= 2
-    assert all(w > 0 and h > 0 for w, h in probe["sizes"])

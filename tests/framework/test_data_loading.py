@@ -45,37 +45,37 @@ def test_user_files_load_in_every_format(tmp_path, fmt) -> None:
     assert market.last_valid_dates()["AAA"] == pd.Timestamp("2020-01-03")
 
 
-def test_adjustment_by_adj_close_is_default_and_optional(tmp_path) -> None:
+def test_prices_stay_as_traded_and_strategies_see_them_adjusted_unless_adjust_is_off(tmp_path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(GOOD)
-    adjusted, raw = load_market_data(path), load_market_data(path, adjust=False)
-    assert adjusted.close.loc["2020-01-02", "AAA"] == pytest.approx(5.0)
-    assert adjusted.high.loc["2020-01-02", "AAA"] == pytest.approx(5.5)
-    assert raw.close.loc["2020-01-02", "AAA"] == 10.0
-    assert adjusted.fingerprint != raw.fingerprint
+    market, raw_view = load_market_data(path), load_market_data(path, adjust=False)
+    # AAA's factor adj_close/close: 0.5 on both days, so no action and nothing to adjust
+    assert market.close.loc["2020-01-02", "AAA"] == 10.0 and market.adjusted().close.loc["2020-01-02", "AAA"] == 10.0
+    assert raw_view.adjusted().close.loc["2020-01-02", "AAA"] == 10.0
+    assert market.fingerprint != raw_view.fingerprint  # what strategies see is part of the data
 
 
 BAD = {
     "missing_column": ("date,symbol,open,high,low,close\n2020-01-02,A,1,1,1,1\n", "missing column(s): volume"),
     "bad_date": (
         "date,symbol,open,high,low,close,volume\nnot-a-date,A,1,1,1,1,1\n",
-        "row 2: unparsable date 'not-a-date'",
+        "line 2, A: date 'not-a-date' is not a date",
     ),
     "duplicate": (
         "date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,1\n2020-01-02,A,1,1,1,1,1\n",
-        "row 3: duplicate row for A 2020-01-02",
+        "line 3, A 2020-01-02: duplicate of line 2",
     ),
     "non_positive": (
         "date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,0,1\n",
-        "row 2 (A 2020-01-02): close must be > 0",
+        "line 2, A 2020-01-02: close must be > 0, got 0",
     ),
-    "high_below_low": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,2,1,1\n", "high 1.0 < low 2.0"),
-    "negative_volume": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,-5\n", "negative volume -5.0"),
+    "high_below_low": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,2,1,1\n", "line 2, A 2020-01-02: high 1 < low 2"),
+    "negative_volume": ("date,symbol,open,high,low,close,volume\n2020-01-02,A,1,1,1,1,-5\n", "line 2, A 2020-01-02: negative volume -5"),
     "not_a_number": (
         "date,symbol,open,high,low,close,volume\n2020-01-02,A,1,x,1,1,1\n",
-        "row 2 (A): high is not a number: 'x'",
+        "line 2, A 2020-01-02: high is not a number: 'x'",
     ),
-    "empty_symbol": ("date,symbol,open,high,low,close,volume\n2020-01-02,,1,1,1,1,1\n", "row 2: empty symbol"),
+    "empty_symbol": ("date,symbol,open,high,low,close,volume\n2020-01-02,,1,1,1,1,1\n", "line 2, 2020-01-02: symbol is empty"),
     "header_only": ("date,symbol,open,high,low,close,volume\n", "no rows"),
 }
 
@@ -109,7 +109,7 @@ def test_sector_file_is_validated(tmp_path) -> None:
     with pytest.raises(DataError, match="missing column\\(s\\): sector"):
         load_market_data(prices, tmp_path / "s.csv")
     (tmp_path / "s2.csv").write_text("symbol,sector\nAAA,Tech\nAAA,Energy\n")
-    with pytest.raises(DataError, match="row 3: duplicate symbol AAA"):
+    with pytest.raises(DataError, match="line 3: duplicate symbol AAA"):
         load_market_data(prices, tmp_path / "s2.csv")
     (tmp_path / "s3.csv").write_text("symbol,sector\naaa,Tech\n")
     assert load_market_data(prices, tmp_path / "s3.csv").sectors.to_dict() == {"AAA": "Tech"}

@@ -24,7 +24,11 @@ def install_market(fake: FakeAlpaca, session: str, cash: float = 100_000.0) -> N
     day = pd.Timestamp(session)
     dates = market.dates
 
+    before = market.truncate(dates[dates < day][-1])
+
     def bars(query: dict[str, list[str]]) -> dict[str, Any]:
+        """As Alpaca serves them: adjusted (``adjustment``) as of the latest closed session."""
+        served = before.adjusted(query.get("adjustment", ["raw"])[0])
         symbols = query["symbols"][0].split(",")
         end = pd.Timestamp(query["end"][0]).tz_convert(NY).tz_localize(None)
         start = pd.Timestamp(query["start"][0]).tz_convert(NY).tz_localize(None)
@@ -33,12 +37,12 @@ def install_market(fake: FakeAlpaca, session: str, cash: float = 100_000.0) -> N
         for symbol in symbols:
             rows = []
             for d in keep:
-                c = market.close.at[d, symbol]
+                c = served.close.at[d, symbol]
                 if pd.isna(c):
                     continue
-                rows.append({"t": _stamp(d, time(0)), "o": market.open.at[d, symbol],
-                             "h": market.high.at[d, symbol], "l": market.low.at[d, symbol],
-                             "c": c, "v": market.volume.at[d, symbol], "n": None, "vw": None})
+                rows.append({"t": _stamp(d, time(0)), "o": served.open.at[d, symbol],
+                             "h": served.high.at[d, symbol], "l": served.low.at[d, symbol],
+                             "c": c, "v": served.volume.at[d, symbol], "n": None, "vw": None})
             out[symbol] = rows
         return {"bars": out, "next_page_token": None}
 

@@ -1,7 +1,10 @@
 """`trade status` and `trade flatten` over loopback with the real alpaca-py client."""
 
 import io
+import re
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from alpaca_fake_market import install_market
@@ -13,6 +16,7 @@ from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.runner import PaperRunner
 from framework.cli import main
 from framework.config.loader import load_settings
+from framework.journal import Journal
 
 KEY, SECRET = "AKSTATUS0000000001", "STATUSSECRET000001"
 
@@ -51,18 +55,43 @@ def test_status_shows_account_positions_halt_and_loss_limit(env, capsys):
     assert KEY not in out and SECRET not in out
 
 
-def test_flatten_cancels_and_closes_with_yes(env, capsys):
+def halt_state(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite")
+    try:
+        return journal.halt_state()
+    finally:
+        journal.close()
+
+
+def test_flatten_cancels_closes_and_halts_with_yes(env, capsys, tmp_path):
     fake, cfg = env
     code, out = run(["flatten", "--yes", "--config", str(cfg)], capsys)
     assert code == 0, out
     assert "closing orders sent for 2 positions" in out and fake.positions == []
+    assert "halted so the next cycle does not buy back in; `trade resume` clears it" in out
+    state = halt_state(tmp_path)
+    assert state.halted and state.reason == "flatten"
+    code, out = run(["status", "--config", str(cfg)], capsys)
+    since = re.search(r"halted: yes — flatten since (\d{4}-\d\d-\d\d \d\d:\d\d) (EST|EDT)$", out, re.M)
+    assert code == 0 and since, out  # a person's time, in the venue's zone, not raw UTC ISO text
+    stamp = datetime.fromisoformat(state.since).astimezone(ZoneInfo("America/New_York"))
+    assert since.group(1) == stamp.strftime("%Y-%m-%d %H:%M")
 
 
-def test_flatten_without_yes_asks_and_aborts_on_no(env, capsys, monkeypatch):
+def test_flatten_no_halt_leaves_trading_on_and_says_so(env, capsys, tmp_path):
+    fake, cfg = env
+    code, out = run(["flatten", "--yes", "--no-halt", "--config", str(cfg)], capsys)
+    assert code == 0 and fake.positions == [], out
+    assert "not halted (--no-halt)" in out and not halt_state(tmp_path).halted
+
+
+def test_flatten_answered_no_does_nothing_and_exits_0(env, capsys, monkeypatch, tmp_path):
     fake, cfg = env
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
-    code, _ = run(["flatten", "--config", str(cfg)], capsys)
-    assert code == 1 and len(fake.positions) == 2
+    code, out = run(["flatten", "--config", str(cfg)], capsys)
+    assert code == 0, out
+    assert out.rstrip().endswith("nothing done") and "error" not in out
+    assert len(fake.positions) == 2 and not halt_state(tmp_path).halted
 
 
 def test_loop_waits_until_minutes_before_the_open(env):

@@ -1,0 +1,87 @@
+"""Round trips: each position from open to close, matched FIFO by pyfolio, P&L per trade.
+
+Positions still open at the end are closed at their last mark (as pyfolio's round-trip sheet
+does), so a short run still shows what its trades made so far. pyfolio matches share by share,
+so fractional quantities are not matched (the sheet says so instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analyzers.frames import Frames, pyfolio
+from analyzers.units import Unit
+
+SESSION_CLOSE = pd.Timedelta(hours=21)  # after any fill of the day, UTC (16:00 New York + margin)
+
+
+@dataclass(frozen=True)
+class RoundTrips:
+    trips: pd.DataFrame  # pnl, open_dt, close_dt, long, rt_returns, symbol, duration, returns
+    note: str
+
+
+def _closing(f: Frames) -> pd.DataFrame:
+    """Transactions plus one that closes each open position at its last mark."""
+    txns = f.transactions[["amount", "price", "symbol"]]
+    last = f.positions.drop(columns="cash").iloc[-1]
+    held = txns.groupby("symbol")["amount"].sum()
+    when = max(txns.index.max(), f.positions.index[-1] + SESSION_CLOSE) + pd.Timedelta(seconds=1)
+    rows = [
+        {"amount": -qty, "price": float(last.get(s, 0.0)) / qty, "symbol": s}
+        for s, qty in held.items()
+        if abs(qty) > 1e-9 and float(last.get(s, 0.0)) != 0.0
+    ]
+    closing = pd.DataFrame(rows, index=pd.DatetimeIndex([when] * len(rows)))
+    return pd.concat([txns, closing]) if rows else txns
+
+
+def round_trips(f: Frames) -> RoundTrips:
+    extract_round_trips = pyfolio().round_trips.extract_round_trips
+    if f.transactions.empty:
+        return RoundTrips(pd.DataFrame(), "no trades")
+    if not np.allclose(f.transactions["amount"], f.transactions["amount"].round()):
+        return RoundTrips(pd.DataFrame(), "fractional quantities: round trips are matched in whole shares only")
+    value = f.equity.shift(1).fillna(f.equity.iloc[0])  # start-of-day equity, as pyfolio asks
+    trips = extract_round_trips(_closing(f), portfolio_value=value)
+    if trips.empty:
+        return RoundTrips(trips, "no position was opened and closed")
+    return RoundTrips(trips, "Positions open at the end count as closed at their last mark")
+
+
+@dataclass(frozen=True, slots=True)
+class TripStat:
+    label: str
+    unit: Unit
+    value: float
+
+
+def summary(trips: pd.DataFrame) -> list[TripStat]:
+    pnl = trips["pnl"]
+    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    days = trips["duration"].dt.total_seconds() / 86400
+    factor = float(wins.sum() / -losses.sum()) if len(losses) and losses.sum() < 0 else float("nan")
+    return [
+        TripStat("Round trips", Unit.COUNT, float(len(trips))),
+        TripStat("Winners", Unit.PERCENT, float((pnl > 0).mean())),
+        TripStat("Total P&L (before commission)", Unit.USD, float(pnl.sum())),
+        TripStat("Average winner", Unit.USD, float(wins.mean()) if len(wins) else float("nan")),
+        TripStat("Average loser", Unit.USD, float(losses.mean()) if len(losses) else float("nan")),
+        TripStat("Profit factor", Unit.RATIO, factor),
+        TripStat("Median holding", Unit.DAYS, float(days.median())),
+        TripStat("Longest holding", Unit.DAYS, float(days.max())),
+    ]
+
+
+def extremes(trips: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The ``n`` best and ``n`` worst round trips, best first."""
+    ordered = trips.sort_values("pnl", ascending=False)
+    if len(ordered) <= 2 * n:
+        return ordered
+    return pd.concat([ordered.head(n), ordered.tail(n)])
+
+
+__all__ = ["RoundTrips", "TripStat", "extremes", "round_trips", "summary"]

@@ -1,0 +1,55 @@
+"""What the tear sheet's template lays out: sections of tables, charts and notes, all text.
+
+Numbers are formatted before they get here (:mod:`analyzers.units`), so the template only
+arranges strings and cannot print a raw float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analyzers.charts import Chart
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    css: str = ""  # "num", "pos", "neg", "muted"
+    style: str = ""  # inline style (heatmap colour)
+    title: str = ""  # hover text (definitions)
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    headers: list[str]
+    rows: list[list[Cell]]
+    caption: str = ""
+    note: str = ""
+    text_columns: int = 1  # leading columns of words (left-aligned headers)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    blocks: list[Table | Chart | str] = field(default_factory=list)  # str: a note paragraph
+
+
+def signed(text: str, value: float | None) -> Cell:
+    """A numeric cell coloured by its sign."""
+    css = "num"
+    if value is not None and value == value:  # not NaN
+        css += " pos" if value > 0 else " neg" if value < 0 else ""
+    return Cell(text, css)
+
+
+def num(text: str, title: str = "") -> Cell:
+    return Cell(text, "num", title=title)
+
+
+def label(text: str, title: str = "") -> Cell:
+    return Cell(text, "label", title=title)
+
+
+__all__ = ["Cell", "Section", "Table", "label", "num", "signed"]

@@ -1,0 +1,159 @@
+"""The tear sheet as a person sees it: three kinds of run rendered in headless Chromium.
+
+A full backtest, a 9-session backtest and a paper run on the loopback sandbox, each built by
+the real commands, opened by Playwright driving Debian's Chromium (never a downloaded browser):
+the title names the run, every figure loaded and has data drawn in it, no text reads nan or
+inf, and the execution-quality table has one row per symbol the run ordered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from brokers.sandbox import SandboxServer
+from framework.cli import main
+from framework.config import load_settings
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+
+PAPER_SESSIONS = 5
+
+#: Per figure: loaded, its size, and how many pixels are clearly coloured (data is drawn in
+#: colour; axes, ticks and text are grey), counted on a canvas in the page.
+PROBE = """() => [...document.querySelectorAll('figure img')].map(img => {
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const px = g.getImageData(0, 0, c.width, c.height).data;
+  let coloured = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    const hi = Math.max(px[i], px[i + 1], px[i + 2]), lo = Math.min(px[i], px[i + 1], px[i + 2]);
+    if (hi - lo > 40) coloured++;
+  }
+  return {id: img.parentElement.id, ok: img.complete && img.naturalWidth > 0, coloured};
+})"""
+
+
+def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from framework.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("sheet-full")
+    result = trade("backtest", "--strategy", "momentum", "--out", str(tmp / "full-momentum"), cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    return tmp / "full-momentum"
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("sheet-short")
+    out = tmp / "nine-sessions"
+    result = trade("backtest", "--strategy", "momentum", "--start", "2019-03-01", "--end", "2019-03-13",
+                   "--out", str(out), cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "summary.json").read_text())["sessions"] == 9
+    return out
+
+
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("sheet-paper")
+    folder = tmp / "paper-account"
+    folder.mkdir()
+    cfg = tmp / "paper.yaml"
+    cfg.write_text("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
+                   f"paper:\n  journal: {folder / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
+    settings = load_settings([], {}, validate_strategy=False)
+    with SandboxServer(settings, state=tmp / "sandbox.sqlite", port=0) as sb, pytest.MonkeyPatch.context() as mp:
+        for key, value in {"APCA_API_KEY_ID": "k", "APCA_API_SECRET_KEY": "s", "APCA_API_BASE_URL": sb.base_url,
+                           "APCA_API_DATA_URL": sb.base_url, "APCA_API_STREAM_URL": sb.stream_url}.items():
+            mp.setenv(key, value)
+        for _ in range(PAPER_SESSIONS + 1):  # the last cycle syncs the fills of the one before
+            main(["paper", "--once", "--config", str(cfg)])
+            sb.advance()
+    result = trade("report", str(folder), cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _ordered_symbols(run: Path) -> set[str]:
+    orders = pd.read_csv(run / "execution_quality.csv")
+    return set(orders["symbol"])
+
+
+def _check_sheet(browser, run: Path, kind: str) -> dict[str, object]:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.goto((run / "tearsheet.html").as_uri())
+        page.wait_for_function("[...document.images].every(i => i.complete)", timeout=60_000)
+        title, heading = page.title(), page.inner_text("h1")
+        text = page.inner_text("body")
+        figures = page.evaluate(PROBE)
+        symbols = page.eval_on_selector_all(
+            "#execution-by-symbol tbody tr td:first-child", "cells => cells.map(c => c.innerText)"
+        )
+        links = page.eval_on_selector_all("link[href], script[src], img[src^='http']", "e => e.length")
+        stats = page.eval_on_selector_all("#stats tbody tr td:first-child", "cells => cells.map(c => c.innerText)")
+    finally:
+        page.close()
+    assert run.name in title and run.name in heading and kind in title, title
+    assert ".partial" not in title
+    assert figures, "no figure at all"
+    empty = [f["id"] for f in figures if not f["ok"] or f["coloured"] < 200]
+    assert not empty, f"figures without data drawn: {empty}"
+    bad = re.findall(r"\b(nan|NaN|inf|Infinity|-inf)\b", text)
+    assert not bad, f"not-a-number text on the page: {bad}"
+    assert sorted(symbols) == sorted(_ordered_symbols(run)) and len(symbols) == len(set(symbols))
+    assert links == 0, "the sheet fetches something: it must be self-contained"
+    return {"text": text, "figures": {f["id"] for f in figures}, "stats": stats}
+
+
+def test_full_backtest_sheet(browser, full_run) -> None:
+    seen = _check_sheet(browser, full_run, "backtest")
+    assert {"fig-cumulative", "fig-underwater", "fig-rolling", "fig-exposure", "fig-sectors",
+            "fig-execution-daily"} <= seen["figures"]
+    assert "Sharpe ratio *" in seen["stats"]  # a long run shows its annualised figures, marked
+
+
+def test_nine_session_backtest_sheet(browser, short_run) -> None:
+    seen = _check_sheet(browser, short_run, "backtest")
+    text = seen["text"]
+    assert "fig-rolling" not in seen["figures"]
+    assert "rolling figures need at least 126 sessions" in text.lower()
+    assert not [label for label in seen["stats"] if "Sharpe" in label or "CAGR" in label]  # not from 9 days...
+    assert "Total return" in seen["stats"]
+    assert "this run has 9" in text and "Not shown: CAGR" in text  # ...and the sheet says why
+
+
+def test_sandbox_paper_run_sheet(browser, paper_run) -> None:
+    seen = _check_sheet(browser, paper_run, "paper")
+    assert "equal-weight universe" in seen["text"]  # a benchmark from the same universe's bars
+    assert "Benchmark (none)" not in seen["text"]
