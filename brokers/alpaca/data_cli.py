@@ -9,6 +9,7 @@ import click
 import pandas as pd
 
 from brokers.alpaca.config import credentials, resolve_endpoints
+from brokers.alpaca.connect import request_policy
 from brokers.alpaca.feeds import AlpacaBars, make_data_client
 from brokers.alpaca.fetch import fetch as fetch_bars
 from framework.cli.options import config_option
@@ -58,7 +59,7 @@ def fetch(symbols: str | None, universe: str | None, start: str, end: str, feed:
               else universe_symbols(Path(universe).expanduser()))  # type: ignore[arg-type]
     settings = load_settings(list(config_files))
     ends = resolve_endpoints(settings.paper.alpaca)
-    client = make_data_client(credentials(), ends, settings.orders.request_timeout_seconds)
+    client = make_data_client(credentials(), ends, request_policy(settings))
     bars = AlpacaBars(client, feed=feed or settings.paper.alpaca.feed)
     try:
         fetch_bars(bars, Path(out).expanduser(), wanted, _day(start, "--start"), _day(end, "--end"), echo=click.echo)

@@ -24,7 +24,6 @@ from brokers.alpaca.feeds import NEW_YORK, AlpacaBars, derive_actions
 from framework.data import Adjustment
 from framework.errors import DataError, InputError
 from framework.progress import progress
-from framework.rate_limit import TokenBucket
 
 PAGE_BARS = 10_000  # Alpaca's largest page: one request per chunk of symbols
 META_KEY = b"trade.fetch"
@@ -90,14 +89,12 @@ def chunks(symbols: list[str], start: date, end: date) -> list[list[str]]:
     return [symbols[i : i + size] for i in range(0, len(symbols), size)]
 
 
-def _request(bars: AlpacaBars, limiter: TokenBucket, symbols: list[str], start: date, end: date,
-             ) -> pd.DataFrame | None:
+def _request(bars: AlpacaBars, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
     """Bars of ``symbols`` over [start, end] as traded, with the actions derived."""
     lo = datetime(start.year, start.month, start.day, tzinfo=NEW_YORK)
     hi = datetime(end.year, end.month, end.day, 23, 59, tzinfo=NEW_YORK)
     served = {}
-    for kind in (Adjustment.RAW, Adjustment.SPLIT, Adjustment.ALL):
-        limiter.acquire()
+    for kind in (Adjustment.RAW, Adjustment.SPLIT, Adjustment.ALL):  # paced by the data client's session
         served[kind] = bars._bars(symbols, lo, hi, kind)
     raw = served[Adjustment.RAW]
     if raw is None:
@@ -129,8 +126,10 @@ def _merge(cache: Cache, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def fetch(bars: AlpacaBars, path: Path, symbols: list[str], start: date, end: date, *,
-          per_minute: int = 200, echo: Callable[[str], None] = print) -> tuple[int, int]:
-    """Bring the cache at ``path`` up to [start, end] for ``symbols``. Returns (requests, rows added)."""
+          echo: Callable[[str], None] = print) -> tuple[int, int]:
+    """Bring the cache at ``path`` up to [start, end] for ``symbols``. Returns (requests, rows added).
+    Requests are paced by the data client's session (one budget for the data API, shared with every
+    other client of the process: brokers/alpaca/session.py)."""
     if end < start:
         raise InputError(f"--end {end} is before --start {start}")
     cache = read_cache(path, bars.feed.value)
@@ -139,11 +138,10 @@ def fetch(bars: AlpacaBars, path: Path, symbols: list[str], start: date, end: da
     if not work:
         echo(f"{path}: up to date for {len(symbols)} symbols, {start} .. {end}: nothing fetched")
         return 0, 0
-    limiter = TokenBucket(per_minute)
     pieces, requests = [], 0
     with progress(len(work), "fetch", unit="chunk") as tracker:
         for (lo, hi), group in work:
-            piece = _request(bars, limiter, group, lo, hi)
+            piece = _request(bars, group, lo, hi)
             requests += 3
             if piece is not None:
                 pieces.append(piece)
