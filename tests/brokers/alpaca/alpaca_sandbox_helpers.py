@@ -34,20 +34,28 @@ def environment(server: Any) -> dict[str, str]:
             "APCA_API_STREAM_URL": server.stream_url}
 
 
-def paper_once(config: Path, env: dict[str, str]) -> str:
-    """One `trade paper --once` in this process; returns its output, raises on failure."""
+def run_trade(argv: list[str], env: dict[str, str]) -> int:
+    """One `trade ...` in this process with ``env`` in the environment; returns its exit code."""
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        main(["paper", "--once", "--config", str(config)])
+        main(argv)
+        return 0
     except SystemExit as e:
-        raise AssertionError(f"trade paper --once exited {e.code}") from e
+        return int(e.code or 0)
     finally:
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def paper_once(config: Path, env: dict[str, str]) -> str:
+    """One `trade paper --once` in this process; raises on failure."""
+    code = run_trade(["paper", "--once", "--config", str(config)], env)
+    if code:
+        raise AssertionError(f"trade paper --once exited {code}")
     return ""
 
 

@@ -4,16 +4,14 @@ named after the defect; each failed on the code before the fix."""
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
 from alpaca.trading.client import TradingClient
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, start_sandbox
+from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
 
 from brokers.alpaca.connect import connect
 from brokers.alpaca.runner import Deadline, PaperRunner
-from framework.cli import main
 from framework.config.loader import load_settings
 from framework.journal import Journal
 
@@ -27,19 +25,7 @@ def config(tmp_path: Path, extra: str = "") -> Path:
 
 
 def trade(argv: list[str], env: dict[str, str], capsys) -> tuple[int, str]:
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    code = run_trade(argv, env)
     out = capsys.readouterr()
     return code, out.out + out.err
 
