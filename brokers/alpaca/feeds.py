@@ -21,7 +21,7 @@ from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
 from framework.data import FIELDS, Adjustment, MarketData
-from framework.data.actions import plain_ratio
+from framework.data.actions import plain_ratio, previous_close
 from framework.errors import DataError
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -46,14 +46,6 @@ def _frames(records: list[dict], symbols: list[str]) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _previous(values: np.ndarray) -> np.ndarray:
-    """Each cell's value on the symbol's previous bar."""
-    filled = pd.DataFrame(values).ffill().to_numpy()
-    out = np.full_like(filled, np.nan)
-    out[1:] = filled[:-1]
-    return out
-
-
 def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Dividends and splits on their ex-dates from closes served raw, split- and all-adjusted.
 
@@ -65,17 +57,17 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
     r, s, a = (f.reindex_like(raw).to_numpy(dtype=float) for f in (raw, split, full))
     split_f, div_f = s / r, a / s
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = split_f / _previous(split_f)
-        e = _previous(div_f) / div_f
+        ratio = split_f / previous_close(split_f)
+        e = previous_close(div_f) / div_f
         finite = a[np.isfinite(a)]
         in_cents = finite.size > 0 and np.allclose(finite * 100, np.round(finite * 100), rtol=0, atol=1e-6)
         # prices served in cents: a cent on either adjusted close is rounding; else float noise
-        rounding = 0.011 / np.minimum(a, _previous(a)) if in_cents else np.full_like(a, 1e-7)
+        rounding = 0.011 / np.minimum(a, previous_close(a)) if in_cents else np.full_like(a, 1e-7)
         is_split = np.abs(np.log(ratio)) > 1e-3
         is_div = (1.0 - e) > np.maximum(rounding, 1e-9)
     ratios = np.vectorize(lambda x: plain_ratio(x) or x, otypes=[float])(np.where(is_split, ratio, 1.0))
     splits = np.where(is_split, ratios, np.nan)
-    dividends = np.where(is_div, (1.0 - e) * _previous(r), np.nan)
+    dividends = np.where(is_div, (1.0 - e) * previous_close(r), np.nan)
     like = {"index": raw.index, "columns": raw.columns}
     return pd.DataFrame(dividends, **like), pd.DataFrame(splits, **like)
 
