@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import empyrical
 import pandas as pd
 import pytest
+from conftest import trade
 
 from analyzers.divergence import compare
 from analyzers.records import load_run
@@ -20,22 +18,8 @@ from analyzers.reports import build_reports
 SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2016-09-30"]
 
 
-def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from framework.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("full")
-    result = trade("backtest", "--strategy", "momentum", "--out", str(tmp / "run"), cwd=tmp)
-    assert result.returncode == 0, result.stderr
-    return tmp / "run"
 
 
 class _Collect(HTMLParser):

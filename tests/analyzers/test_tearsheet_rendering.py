@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import trade
 
 from brokers.sandbox import SandboxServer
 from framework.cli import main
@@ -44,22 +43,8 @@ PROBE = """() => [...document.querySelectorAll('figure img')].map(img => {
 })"""
 
 
-def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from framework.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=900,
-    )
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("sheet-full")
-    result = trade("backtest", "--strategy", "momentum", "--out", str(tmp / "full-momentum"), cwd=tmp)
-    assert result.returncode == 0, result.stderr
-    return tmp / "full-momentum"
 
 
 @pytest.fixture(scope="module")
