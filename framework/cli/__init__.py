@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "strategies": "framework.cli.strategies:strategies",
     "check-strategy": "framework.cli.check_strategy:check_strategy",
     "backtest": "brokers.backtrader.cli:backtest",
+    "sweep": "brokers.backtrader.sweep_cli:sweep",
     "train": "strategies.xgboost_signal.cli:train",
     "sandbox": "brokers.sandbox.cli:sandbox",
     "paper": "brokers.alpaca.cli:paper",
