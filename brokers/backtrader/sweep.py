@@ -223,11 +223,14 @@ def summarise_sweep(plan: SweepPlan, findings: SweepFindings) -> dict[str, Any]:
 def run_sweep(plan: SweepPlan) -> SweepResult:
     """Run (or resume) the sweep into ``plan.request.out`` and write its verdict."""
     request = plan.request
-    store = SweepStore(request.out).open()
-    write_json(request.out / "sweep.json", plan.manifest())
+    store = SweepStore(request.out)
     records: dict[str, dict[str, Any]] = {}
     jobs = [p.job(request.keep_journals) for p in plan.points]
     with Cluster(plan.market, request.workers, request.scheduler) as cluster:
+        if any(not store.finished(job.key) for job in jobs):
+            cluster.open()  # an unreachable scheduler is refused before anything is written
+        store.open()
+        write_json(request.out / "sweep.json", plan.manifest())
         results_file = request.out / "results.parquet"
         ran = _run(plan, store, cluster, jobs, records, "point",
                    then=lambda: write_parquet(results_file, results_frame(plan, records)))

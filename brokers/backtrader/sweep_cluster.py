@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 #: How long an existing cluster may take to have a worker (it may be starting up too).
 WORKER_WAIT_SECONDS = 60.0
-CONNECT_TIMEOUT = "30s"
+CONNECT_TIMEOUT = "10s"
 
 
 def _join(address: str) -> Client:
@@ -96,6 +96,11 @@ class Cluster:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+    def open(self) -> Cluster:
+        """Connect (or start the local cluster) now, and ship the market data to the workers."""
+        self._open()
+        return self
 
     def _open(self) -> tuple[Client, Future]:
         if self._client is None:

@@ -23,7 +23,7 @@ from brokers.backtrader.runner import trading_window
 from brokers.backtrader.sweep_task import Job
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
-from framework.errors import InputError
+from framework.errors import ConfigError, InputError
 from framework.registry import get_strategy
 from framework.research.folds import Fold, FoldScheme, walk_forward_folds
 from framework.research.grid import Grid, GridPoint, load_grid
@@ -115,10 +115,23 @@ def backtest_key(settings: Settings | Mapping[str, Any], fingerprint: str) -> st
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _with_strategy(request: SweepRequest, grid: Grid) -> dict[str, Any]:
+    return merge(request.overrides, {"strategy": {"name": grid.strategy}})
+
+
 def _resolve(request: SweepRequest, grid: Grid, point: GridPoint) -> Settings:
-    overrides = merge(merge(request.overrides, {"strategy": {"name": grid.strategy}}), point.overrides())
+    """The point's whole configuration. Everything else was validated before, so whatever
+    fails here is the point's doing: the error names the grid file and the point."""
     origin = f"{grid.source}: point {point.label()}"
-    return load_settings(request.config_files, overrides, overrides_origin=origin)
+    overrides = merge(_with_strategy(request, grid), point.overrides())
+    try:
+        return load_settings(request.config_files, overrides, overrides_origin=origin)
+    except ConfigError as e:
+        message = str(e)
+        if message.startswith(origin):
+            raise
+        # a rule across fields (e.g. skip < lookback) is reported where its section was first set
+        raise ConfigError(f"{origin}: {message.split(': ', 1)[-1]}") from None
 
 
 def _window(market: MarketData, resolved: list[Settings]) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -143,6 +156,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     """Validate the whole sweep (grid, every point, data, period, folds); run and write nothing."""
     grid = load_grid(request.grid_path)
     base = load_settings(request.config_files, request.overrides)  # the command line and --config on their own
+    load_settings(request.config_files, _with_strategy(request, grid), overrides_origin=grid.source)
     resolved = [_resolve(request, grid, point) for point in grid.points]
     market = load_configured(base.data)
     start, end = _window(market, resolved)
