@@ -136,3 +136,8 @@ def sweep(
         )
         sys.exit(130)
     _echo_result(result)
+    if result.summary["finished"] == 0:
+        failed = result.results[result.results["status"] == "failed"]
+        first = failed["error"].iloc[0] if len(failed) else "no point ran"
+        click.echo(f"error: every point failed; the first: {first}", err=True)
+        sys.exit(1)

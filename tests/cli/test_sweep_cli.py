@@ -60,8 +60,8 @@ grid:
 def fragile(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     tmp = tmp_path_factory.mktemp("fragile")
     (tmp / "grid.yaml").write_text(FRAGILE_GRID)
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", "--walk-forward", "3", *SMALL,
-                   cwd=tmp)
+    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", "--walk-forward", "3",
+                   "--keep-journals", *SMALL, cwd=tmp)
     return tmp, result
 
 
@@ -77,6 +77,22 @@ def test_failing_points_are_recorded_and_the_sweep_goes_on(fragile) -> None:
     summary = json.loads((tmp / "out" / "summary.json").read_text())
     assert (summary["finished"], summary["failed"]) == (3, 3)
     assert "failed 3" in result.stdout and "p02 failed: StrategyError" in result.stderr
+    kept = {p.stem for p in (tmp / "out" / "journals").iterdir()}  # --keep-journals: the finished ones
+    folds = pd.read_parquet(tmp / "out" / "walk_forward.parquet")
+    assert kept == set(results.loc[results["status"] == "ok", "key"]) | set(folds["key"])
+
+
+def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(tmp_path) -> None:
+    (tmp_path / "grid.yaml").write_text(
+        "strategy: sweep_plugins:Gated\ngrid:\n  strategy.params.fail: [true]\n  strategy.params.lookback: [10, 20]\n"
+    )
+    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SMALL, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: every point failed; the first: "
+        "StrategyError: strategy 'gated' failed: RuntimeError: this point fails on purpose"
+    )
+    assert set(pd.read_parquet(tmp_path / "out" / "results.parquet")["status"]) == {"failed"}
 
 
 def test_each_fold_trades_its_in_sample_best_out_of_sample(fragile) -> None:
