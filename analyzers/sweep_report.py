@@ -117,12 +117,19 @@ def _label(key: str, keys: tuple[str, ...]) -> str:
     return short_name(key, list(keys))
 
 
+def _value(value: Any) -> Any:
+    """A parameter's value as the grid gave it: a missing one (NaN in a numeric column) is None."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
 def _ordered(values: pd.Series) -> list[Any]:
-    """A parameter's distinct values, in numeric order when they are numbers."""
-    distinct = list(dict.fromkeys(values.tolist()))
+    """A parameter's distinct values, in numeric order when they are numbers (None last)."""
+    distinct = list(dict.fromkeys(_value(v) for v in values.tolist()))
     numeric = [v for v in distinct if isinstance(v, int | float) and not isinstance(v, bool)]
     if len(numeric) == len(distinct):
         return sorted(distinct)
+    if len(numeric) == len(distinct) - 1 and None in distinct:
+        return [*sorted(numeric), None]
     return sorted(distinct, key=lambda v: (v is None, str(v)))
 
 
@@ -139,18 +146,25 @@ def top_points(findings: SweepFindings) -> str:
     ok = _ok(findings)
     shown = ["point", *findings.keys, "sharpe", "cagr", "total_return", "max_drawdown", "turnover", "orders", "seconds"]
     frame = ok[shown].head(TOP_POINTS).rename(columns={k: _label(k, findings.keys) for k in findings.keys})
+    table = _table(frame, "top-points") if len(frame) else "<p>No point finished.</p>"
     failed = findings.results[findings.results["status"] == "failed"]
     note = ""
     if len(failed):
-        note = f"<h3>Failed points ({len(failed)})</h3>" + _table(failed[["point", *findings.keys, "error"]], "failed")
-    return _table(frame, "top-points") + note
+        shown_failed = failed[["point", *findings.keys, "error"]].rename(
+            columns={k: _label(k, findings.keys) for k in findings.keys}
+        )
+        note = f"<h3>Failed points ({len(failed)})</h3>" + _table(shown_failed, "failed")
+    return table + note
 
 
 def _heatmap(ok: pd.DataFrame, metric: str, x: str, y: str, keys: tuple[str, ...]) -> str:
     xs, ys = _ordered(ok[x]), _ordered(ok[y])
     grid = np.full((len(ys), len(xs)), np.nan)
-    for (xv, yv), group in ok.groupby([x, y], dropna=False, sort=False):
-        grid[ys.index(yv), xs.index(xv)] = group[metric].mean()
+    for i, yv in enumerate(ys):
+        for j, xv in enumerate(xs):
+            cell = _at(_at(ok, x, xv), y, yv)
+            if len(cell):
+                grid[i, j] = cell[metric].mean()
 
     def draw(fig: plt.Figure) -> None:
         ax = fig.add_subplot()
@@ -159,9 +173,12 @@ def _heatmap(ok: pd.DataFrame, metric: str, x: str, y: str, keys: tuple[str, ...
         ax.set_yticks(range(len(ys)), [fmt(v) for v in ys])
         ax.set_xlabel(_label(x, keys))
         ax.set_ylabel(_label(y, keys))
+        low, high = np.nanmin(grid), np.nanmax(grid)
         for (i, j), value in np.ndenumerate(grid):
             if np.isfinite(value):
-                ax.text(j, i, f"{value:.3g}", ha="center", va="center", color="white", fontsize=8)
+                bright = high > low and (value - low) / (high - low) > 0.6  # viridis turns yellow
+                ax.text(j, i, f"{value:.3g}", ha="center", va="center", color="black" if bright else "white",
+                        fontsize=8)
         fig.colorbar(image, ax=ax, label=metric)
 
     return _png(draw, (7.0, 4.2))
@@ -206,10 +223,10 @@ def heatmaps(findings: SweepFindings) -> str:
 
 def _profile(ok: pd.DataFrame, key: str, best: pd.Series, keys: tuple[str, ...], metric: str) -> tuple[list, list, str]:
     """The metric along ``key`` with every other parameter at the best point's value."""
-    others = [k for k in keys if k != key]
     same = ok
-    for k in others:
-        same = same[(same[k] == best[k]) | (same[k].isna() & pd.isna(best[k]))]
+    for k in keys:
+        if k != key:
+            same = _at(same, k, _value(best[k]))
     how = "others at the best point's values"
     if same[key].nunique(dropna=False) < 2:  # a random sample rarely holds the others fixed
         same, how = ok, "mean over the other parameters"
@@ -228,12 +245,12 @@ def stability(findings: SweepFindings) -> str:
     profiles = {k: _profile(ok, k, best, findings.keys, metric) for k in varying}
     rows = []
     for key, (xs, ys, how) in profiles.items():
-        at = xs.index(best[key]) if best[key] in xs else None
+        at = xs.index(_value(best[key])) if _value(best[key]) in xs else None
         near = [ys[i] for i in (at - 1, at + 1) if at is not None and 0 <= i < len(ys)]
         rows.append(
             {
                 "parameter": _label(key, findings.keys),
-                "best value": best[key],
+                "best value": _value(best[key]),
                 f"best {metric}": best[metric],
                 f"neighbours' mean {metric}": float(np.mean(near)) if near else None,
                 "change": (float(np.mean(near)) - best[metric]) if near else None,
@@ -245,8 +262,8 @@ def stability(findings: SweepFindings) -> str:
         for i, (key, (xs, ys, _)) in enumerate(profiles.items()):
             ax = fig.add_subplot(1, len(profiles), i + 1)
             ax.plot(range(len(xs)), ys, marker="o")
-            if best[key] in xs:
-                j = xs.index(best[key])
+            if _value(best[key]) in xs:
+                j = xs.index(_value(best[key]))
                 ax.plot([j], [ys[j]], marker="*", markersize=14, color="crimson", linestyle="none", label="best")
                 ax.legend(loc="best", fontsize=8)
             ax.set_xticks(range(len(xs)), [fmt(v) for v in xs], rotation=30)
@@ -354,7 +371,8 @@ def render(findings: SweepFindings) -> str:
     title = f"Sweep: {findings.strategy}, best by {findings.metric.value}"
     facts = (
         f"{len(findings.results)} points ({int(ok.sum())} finished, {int((~ok).sum())} failed), "
-        f"{findings.start} to {findings.end} ({findings.sessions} sessions); best point: {findings.best or 'none'}."
+        f"{findings.start} to {findings.end} ({findings.sessions} sessions); "
+        + (f"best point: {findings.best}." if findings.best else "no point finished.")
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>

@@ -41,12 +41,15 @@ class SweepResult:
     reused: int  # backtests it found finished in the folder
 
 
+def _kind(value: Any) -> str:
+    return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
+
+
 def _param_column(values: list[Any]) -> list[Any]:
-    """Parquet wants one type a column: numbers and strings mixed become strings."""
-    kinds = {type(v) for v in values if v is not None} - {int, float}
-    if kinds and (kinds != {str} or any(isinstance(v, int | float) for v in values)) and kinds != {bool}:
-        return [None if v is None else str(v) for v in values]
-    return values
+    """Parquet wants one type a column: a parameter whose values mix kinds is kept as text."""
+    if len({_kind(v) for v in values if v is not None}) <= 1:
+        return values
+    return [None if v is None else str(v) for v in values]
 
 
 def results_frame(plan: SweepPlan, records: dict[str, dict[str, Any]]) -> pd.DataFrame:
