@@ -22,7 +22,7 @@ from analyzers.sweep_report import SweepFindings, WalkForwardFindings, render
 from brokers.backtrader.run_folder import SUMMARY_KEYS
 from brokers.backtrader.sweep_cluster import Cluster
 from brokers.backtrader.sweep_plan import SweepPlan, backtest_key, finalise
-from brokers.backtrader.sweep_store import SweepStore, write_json, write_parquet
+from brokers.backtrader.sweep_store import SweepStore, atomic_write, write_json, write_parquet
 from brokers.backtrader.sweep_task import Job, Outcome
 from framework.progress import Tracker, progress
 from framework.research.metrics import Metric, measure_all
@@ -115,8 +115,13 @@ def _run(
     unique = {job.key: job for job in jobs}
     pending = [job for key, job in unique.items() if not store.finished(key)]
     for key in unique.keys() - {job.key for job in pending}:
-        records[key] = store.record(key)  # type: ignore[assignment]
+        record = store.record(key)
+        assert record is not None  # finished: its mark is there
+        records[key] = record
+    if then is not None:
+        then()  # the folder describes this sweep from the start, before anything arrives
     if pending:
+        store.forget_verdict()  # until every backtest is back, no earlier verdict stands
         label = "sweep" if unit == "point" else "walk-forward"
         with progress(len(pending), label, unit=unit, enabled=plan.request.show_progress) as tracker:
             cluster.run(pending, _Arrivals(store, records, tracker, then))
@@ -132,9 +137,13 @@ def returns_matrix(plan: SweepPlan, store: SweepStore, results: pd.DataFrame) ->
     return pd.DataFrame(series).dropna(how="any")
 
 
+Records = dict[str, dict[str, Any]]
+
+
 def _walk_forward(
-    plan: SweepPlan, store: SweepStore, cluster: Cluster, matrix: pd.DataFrame, records: dict, best_id: str
+    plan: SweepPlan, store: SweepStore, cluster: Cluster, matrix: pd.DataFrame, records: Records, best_id: str
 ) -> tuple[WalkForwardFindings, int]:
+    """Per fold, the in-sample best point traded out of sample (a fresh backtest); stitched."""
     metric = plan.grid.metric
     by_id = {p.id: p for p in plan.points}
     choices = [choose(fold, matrix, metric) for fold in plan.folds]
@@ -223,11 +232,17 @@ def summarise_sweep(plan: SweepPlan, findings: SweepFindings) -> dict[str, Any]:
     }
 
 
-def run_sweep(plan: SweepPlan) -> SweepResult:
-    """Run (or resume) the sweep into ``plan.request.out`` and write its verdict."""
+def _best(plan: SweepPlan, results: pd.DataFrame) -> str | None:
+    ok = results[results["status"] == "ok"]
+    return best(dict(zip(ok["point"], ok[plan.grid.metric.value], strict=True))) if len(ok) else None
+
+
+def _backtests(
+    plan: SweepPlan, store: SweepStore
+) -> tuple[pd.DataFrame, pd.DataFrame, WalkForwardFindings | None, int]:
+    """Every backtest the sweep needs, run or found: results, returns matrix, walk-forward, count run."""
     request = plan.request
-    store = SweepStore(request.out)
-    records: dict[str, dict[str, Any]] = {}
+    records: Records = {}
     jobs = [p.job(request.keep_journals) for p in plan.points]
     with Cluster(plan.market, request.workers, request.scheduler) as cluster:
         if any(not store.finished(job.key) for job in jobs):
@@ -238,14 +253,21 @@ def run_sweep(plan: SweepPlan) -> SweepResult:
         ran = _run(plan, store, cluster, jobs, records, "point",
                    then=lambda: write_parquet(results_file, results_frame(plan, records)))
         results = results_frame(plan, records)
-        write_parquet(results_file, results)
         matrix = returns_matrix(plan, store, results)
-        ok = results[results["status"] == "ok"]
-        best_id = best(dict(zip(ok["point"], ok[plan.grid.metric.value], strict=True))) if len(ok) else None
-        wf, wf_ran = (None, 0)
-        if plan.folds and best_id is not None:
-            wf, wf_ran = _walk_forward(plan, store, cluster, matrix, records, best_id)
+        best_id = _best(plan, results)
+        if not plan.folds or best_id is None:
+            return results, matrix, None, ran
+        wf, wf_ran = _walk_forward(plan, store, cluster, matrix, records, best_id)
+    return results, matrix, wf, ran + wf_ran
+
+
+def run_sweep(plan: SweepPlan) -> SweepResult:
+    """Run (or resume) the sweep into ``plan.request.out`` and write its verdict."""
+    request = plan.request
+    store = SweepStore(request.out)
+    results, matrix, wf, ran = _backtests(plan, store)
     write_parquet(request.out / "returns.parquet", matrix.rename_axis("date").reset_index())
+    best_id = _best(plan, results)
     dsr, pbo = _statistics(matrix, best_id, request.pbo_splits)
     findings = SweepFindings(
         strategy=plan.grid.strategy,
@@ -263,11 +285,10 @@ def run_sweep(plan: SweepPlan) -> SweepResult:
     summary = summarise_sweep(plan, findings)
     write_json(request.out / "summary.json", summary)
     if request.report:
-        text = render(findings)
-        (request.out / ".report.html.partial").write_text(text)
-        (request.out / ".report.html.partial").replace(request.out / "report.html")
-    total = len({p.key for p in plan.points}) + len(plan.folds)
-    return SweepResult(plan, results, findings, summary, ran + wf_ran, total - ran - wf_ran)
+        page = render(findings)
+        atomic_write(request.out / "report.html", lambda path: path.write_text(page))
+    total = len({p.key for p in plan.points}) + (len(plan.folds) if wf is not None else 0)
+    return SweepResult(plan, results, findings, summary, ran, total - ran)
 
 
 __all__ = ["FIGURES", "SweepResult", "results_frame", "returns_matrix", "run_sweep", "summarise_sweep"]

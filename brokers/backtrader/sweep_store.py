@@ -49,6 +49,10 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     atomic_write(path, lambda p: frame.to_parquet(p, index=False))
 
 
+#: Files written only once every backtest of the sweep is back.
+VERDICT = ("summary.json", "report.html", "returns.parquet", "walk_forward.parquet")
+
+
 class SweepStore:
     """The backtests finished so far in one sweep folder, by key."""
 
@@ -60,6 +64,11 @@ class SweepStore:
     def open(self) -> SweepStore:
         self.cache.mkdir(parents=True, exist_ok=True)
         return self
+
+    def forget_verdict(self) -> None:
+        """Remove a previous run's verdict: it does not hold for what is about to run."""
+        for name in VERDICT:
+            (self.folder / name).unlink(missing_ok=True)
 
     def _mark(self, key: str) -> Path:
         return self.cache / f"{key}.json"

@@ -48,3 +48,11 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_partial(tmp_path) -> No
         atomic_write(target, half_then_interrupt)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["results.parquet"]
+
+
+def test_a_previous_verdict_is_forgotten_before_new_work(tmp_path) -> None:
+    store = SweepStore(tmp_path).open()
+    for name in ("summary.json", "report.html", "returns.parquet", "walk_forward.parquet", "results.parquet"):
+        (tmp_path / name).write_text("from an earlier run")
+    store.forget_verdict()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "results.parquet"]
