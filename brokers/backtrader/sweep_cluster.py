@@ -38,7 +38,7 @@ def _join(address: str) -> Client:
         raise InputError(f"cannot reach the Dask scheduler at {address}: {e}") from None
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
-        client.submit(probe, pure=False).result()
+        client.submit(probe, pure=False).result(timeout=WORKER_WAIT_SECONDS)
     except TimeoutError:
         client.close()
         raise InputError(

@@ -7,8 +7,10 @@ import io
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import matplotlib.image
@@ -123,6 +125,24 @@ def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fra
     assert run.returncode == 0, run.stderr
     plain = json.loads((tmp / "bt" / "summary.json").read_text())["figures"]["sharpe"]
     assert fold["out_of_sample"] == pytest.approx(plain, rel=1e-9)
+
+
+def test_xgboost_points_train_on_one_thread_in_the_worker(tmp_path) -> None:
+    (tmp_path / "fast.yaml").write_text(
+        "strategy:\n  params: {n_estimators: 5, train_window: 60, retrain_every: 63, nthread: 2}\n"
+    )
+    (tmp_path / "grid.yaml").write_text("strategy: xgboost_signal\ngrid:\n  strategy.params.max_depth: [2, 3]\n")
+    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", "--config", "fast.yaml",
+                   "--keep-journals", "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01",
+                   "--end", "2016-12-30", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert set(results["status"]) == {"ok"} and len(results) == 2
+    for key in results["key"]:
+        with closing(sqlite3.connect(tmp_path / "out" / "journals" / f"{key}.sqlite")) as db:
+            (config,) = db.execute("SELECT config_json FROM runs").fetchone()
+        params = json.loads(config)["strategy"]["params"]
+        assert params["nthread"] == 1 and params["n_estimators"] == 5  # the config's 2 threads, held to 1
 
 
 @pytest.fixture(scope="module")
