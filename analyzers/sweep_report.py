@@ -65,7 +65,7 @@ class SweepFindings:
 
 def fmt(value: Any, name: str = "") -> str:
     """A number for people: percentages where they read best, "n/a" for anything undefined."""
-    if value is None or (isinstance(value, float | np.floating) and not math.isfinite(value)):
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and not math.isfinite(value)):
         return "n/a"
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
@@ -119,7 +119,9 @@ def _label(key: str, keys: tuple[str, ...]) -> str:
 
 def _value(value: Any) -> Any:
     """A parameter's value as the grid gave it: a missing one (NaN in a numeric column) is None."""
-    return None if isinstance(value, float) and math.isnan(value) else value
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value) if isinstance(value, np.integer) else value
 
 
 def _ordered(values: pd.Series) -> list[Any]:

@@ -45,25 +45,29 @@ def _kind(value: Any) -> str:
     return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
 
 
-def _param_column(values: list[Any]) -> list[Any]:
-    """Parquet wants one type a column: a parameter whose values mix kinds is kept as text."""
-    if len({_kind(v) for v in values if v is not None}) <= 1:
+def _param_column(values: list[Any]) -> Any:
+    """Parquet wants one type a column: a parameter whose values mix kinds is kept as text;
+    integers stay integers beside a missing value (``top_n: [null, 5]``)."""
+    given = [v for v in values if v is not None]
+    if given and all(isinstance(v, int) and not isinstance(v, bool) for v in given):
+        return pd.array(values, dtype="Int64")
+    if len({_kind(v) for v in given}) <= 1:
         return values
     return [None if v is None else str(v) for v in values]
 
 
 def results_frame(plan: SweepPlan, records: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per point that has a record: its parameters, status, figures, run time."""
-    rows = []
+    rows, params = [], []
     for p in plan.points:
         record = records.get(p.key)
         if record is None:
             continue
         figures = record.get("figures") or {}
+        params.append(p.point.as_dict())
         rows.append(
             {
                 "point": p.id,
-                **p.point.as_dict(),
                 "status": record["status"],
                 "error": record["error"],
                 **{k: figures.get(k) for k in FIGURES},
@@ -72,12 +76,11 @@ def results_frame(plan: SweepPlan, records: dict[str, dict[str, Any]]) -> pd.Dat
                 "key": p.key,
             }
         )
-    columns = ["point", *plan.grid.keys, "status", "error", *FIGURES, "seconds", "worker", "key"]
-    frame = pd.DataFrame(rows, columns=columns)
-    for key in plan.grid.keys:
-        frame[key] = _param_column(frame[key].tolist())
+    frame = pd.DataFrame(rows, columns=["point", "status", "error", *FIGURES, "seconds", "worker", "key"])
     for name in FIGURES:
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    for i, key in enumerate(plan.grid.keys):  # from the grid's own values, before pandas makes floats of them
+        frame.insert(1 + i, key, _param_column([row[key] for row in params]))
     return frame
 
 
@@ -196,6 +199,8 @@ def _statistics(
 
 
 def _clean(value: Any) -> Any:
+    if value is pd.NA:
+        return None
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):

@@ -92,7 +92,9 @@ def _read(html: str) -> _Page:
 
 def test_three_parameters_give_three_heatmaps_stability_cscv_and_the_walk_forward() -> None:
     grid = list(itertools.product([63, 126, 252], [0, 21], [None, 5]))
-    findings = _findings(_results(grid, failed=2), KEYS, walk_forward=True)
+    results = _results(grid, failed=2)
+    results["signals.top_n"] = pd.array(results["signals.top_n"].tolist(), dtype="Int64")  # as results.parquet has it
+    findings = _findings(results, KEYS, walk_forward=True)
     page = _read(render(findings))
     assert sum(c.startswith("sharpe over ") for c in page.captions) == 3
     assert "sharpe around the best point, one parameter at a time" in page.captions
