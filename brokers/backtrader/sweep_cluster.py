@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from brokers.backtrader.sweep_task import Job, Outcome, probe, run_job
+from brokers.backtrader.sweep_task import Job, Outcome, probe, run_job, warm_up
 from framework.data import MarketData
 from framework.errors import InputError
 
@@ -110,6 +110,7 @@ class Cluster:
                 self._cluster, self._client = _local(self.workers)
             # The market data goes to every worker once; each task refers to it by key.
             self._data = self._client.scatter(self.market, broadcast=True)
+            self._client.run(warm_up)
         assert self._data is not None
         return self._client, self._data
 

@@ -58,6 +58,15 @@ def probe() -> str:
     return worker_name()
 
 
+def warm_up() -> str:
+    """Import what a backtest needs once per worker, before the first point's clock starts."""
+    import brokers.backtrader.run_folder  # noqa: F401
+    import brokers.backtrader.runner  # noqa: F401
+    import framework.registry  # noqa: F401
+
+    return worker_name()
+
+
 def _figures(summary: dict[str, Any], returns: pd.Series) -> dict[str, float | int | None]:
     extra = {m.value: measure(m, returns) for m in (Metric.SORTINO, Metric.CALMAR)}
     out = {**summary, **{k: (v if v == v else None) for k, v in extra.items()}}  # NaN → None
@@ -98,4 +107,4 @@ def run_job(market: MarketData, job: Job) -> Outcome:
     return Outcome(job.key, figures, returns, time.perf_counter() - started, None, worker_name(), journal)
 
 
-__all__ = ["Job", "Outcome", "probe", "run_job", "worker_name"]
+__all__ = ["Job", "Outcome", "probe", "run_job", "warm_up", "worker_name"]
