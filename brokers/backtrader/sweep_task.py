@@ -60,7 +60,7 @@ def probe() -> str:
 
 def warm_up() -> str:
     """Import what a backtest needs once per worker, before the first point's clock starts."""
-    import brokers.backtrader.run_folder  # noqa: F401
+    import brokers.backtrader.run_folder
     import brokers.backtrader.runner  # noqa: F401
     import framework.registry  # noqa: F401
 
