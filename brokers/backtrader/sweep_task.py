@@ -9,6 +9,7 @@ point does not stop the sweep.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import tempfile
@@ -60,10 +61,8 @@ def probe() -> str:
 
 def warm_up() -> str:
     """Import what a backtest needs once per worker, before the first point's clock starts."""
-    import brokers.backtrader.run_folder
-    import brokers.backtrader.runner  # noqa: F401
-    import framework.registry  # noqa: F401
-
+    for module in ("brokers.backtrader.runner", "brokers.backtrader.run_folder", "framework.registry"):
+        importlib.import_module(module)
     return worker_name()
 
 
