@@ -78,7 +78,11 @@ def _local(workers: int) -> tuple[LocalCluster, Client]:
             dashboard_address=None,
             silence_logs=logging.CRITICAL,  # a failed point is reported as an outcome, not a log
         )
-    return cluster, Client(cluster, set_as_default=False)
+    try:
+        return cluster, Client(cluster, set_as_default=False)
+    except BaseException:
+        cluster.close()
+        raise
 
 
 class Cluster:
@@ -89,7 +93,6 @@ class Cluster:
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._data: Future | None = None
-        self.ran = 0
 
     def __enter__(self) -> Cluster:
         return self
@@ -131,7 +134,6 @@ class Cluster:
                 except Exception as e:  # the worker died or the task could not run there
                     outcome = Outcome(job.key, error=f"{type(e).__name__}: {e}")
                 future.release()
-                self.ran += 1
                 on_outcome(job, outcome)
         except BaseException:
             client.cancel(futures, force=True)
