@@ -152,8 +152,17 @@ def finalise(settings: Settings, start: pd.Timestamp, end: pd.Timestamp) -> Sett
     return Settings.model_validate(merge(settings.model_dump(mode="json"), changes))
 
 
+def _check_out(out: Path) -> None:
+    """A sweep writes into a new folder or resumes its own, never into something else's."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "sweep.json").is_file():
+        raise InputError(f"--out {out}: the folder holds something other than a sweep (no sweep.json); use another")
+
+
 def plan_sweep(request: SweepRequest) -> SweepPlan:
     """Validate the whole sweep (grid, every point, data, period, folds); run and write nothing."""
+    _check_out(request.out)
     grid = load_grid(request.grid_path)
     base = load_settings(request.config_files, request.overrides)  # the command line and --config on their own
     load_settings(request.config_files, _with_strategy(request, grid), overrides_origin=grid.source)

@@ -81,3 +81,12 @@ def test_the_resume_key_follows_the_settings_and_the_data(tmp_path) -> None:
     assert backtest_key(first.settings, plan.market.fingerprint) == first.key
     assert backtest_key(first.settings, "another-dataset") != first.key
     assert plan_sweep(_request(tmp_path, MOMENTUM)).points[0].key == first.key  # stable across runs
+
+
+def test_a_folder_that_is_not_a_sweep_is_refused_as_out(tmp_path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "journal.sqlite").write_text("a backtest's")
+    with pytest.raises(InputError, match=r"out: the folder holds something other than a sweep \(no sweep.json\)"):
+        plan_sweep(_request(tmp_path, MOMENTUM))
+    (tmp_path / "out" / "sweep.json").write_text("{}")  # a sweep's own folder resumes
+    assert len(plan_sweep(_request(tmp_path, MOMENTUM)).points) == 4
