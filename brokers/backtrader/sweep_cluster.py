@@ -56,7 +56,8 @@ def _join(address: str) -> Client:
 @contextmanager
 def _workers_ignore_ctrl_c() -> Iterator[None]:
     """Start worker processes with SIGINT ignored (they inherit it): Ctrl-C at a terminal reaches
-    the whole process group, and only this process should act on it, by cancelling and closing."""
+    the whole process group, and only this process should act on it, by cancelling and closing.
+    (A Ctrl-C in the second or two the workers take to start is ignored with them.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
