@@ -1,4 +1,4 @@
-"""``report.html`` of a sweep: self-contained (figures as embedded PNG, tables as HTML).
+"""``report.html`` of a sweep: self-contained (figures as embedded PNG, ``sweep_figures``; tables as HTML).
 
 Top points; the metric over every pair of swept parameters; how it falls off around the best
 point; in-sample against out-of-sample (CSCV splits, and the walk-forward's stitched curve
@@ -8,23 +8,16 @@ reading. Every number that is undefined shows as "n/a".
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import itertools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: figures go to PNG bytes
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from analyzers import sweep_figures as figures
 from analyzers.overfitting import DeflatedSharpe, OverfittingProbability
 from framework.research.grid import short_name
 from framework.research.metrics import Metric
@@ -89,16 +82,6 @@ def _table(frame: pd.DataFrame, table_id: str) -> str:
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _png(draw: Callable[[plt.Figure], None], size: tuple[float, float] = (9.0, 3.6)) -> str:
-    fig = plt.figure(figsize=size)
-    draw(fig)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def _figure(name: str, data: str) -> str:
     alt = html.escape(name)
     return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption>{alt}</figcaption></figure>'
@@ -161,44 +144,13 @@ def top_points(findings: SweepFindings) -> str:
 
 def _heatmap(ok: pd.DataFrame, metric: str, x: str, y: str, keys: tuple[str, ...]) -> str:
     xs, ys = _ordered(ok[x]), _ordered(ok[y])
-    grid = np.full((len(ys), len(xs)), np.nan)
+    cells = np.full((len(ys), len(xs)), np.nan)
     for i, yv in enumerate(ys):
         for j, xv in enumerate(xs):
             cell = _at(_at(ok, x, xv), y, yv)
             if len(cell):
-                grid[i, j] = cell[metric].mean()
-
-    def draw(fig: plt.Figure) -> None:
-        ax = fig.add_subplot()
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", aspect="auto", origin="lower")
-        ax.set_xticks(range(len(xs)), [fmt(v) for v in xs])
-        ax.set_yticks(range(len(ys)), [fmt(v) for v in ys])
-        ax.set_xlabel(_label(x, keys))
-        ax.set_ylabel(_label(y, keys))
-        low, high = np.nanmin(grid), np.nanmax(grid)
-        for (i, j), value in np.ndenumerate(grid):
-            if np.isfinite(value):
-                bright = high > low and (value - low) / (high - low) > 0.6  # viridis turns yellow
-                ax.text(j, i, f"{value:.3g}", ha="center", va="center", color="black" if bright else "white",
-                        fontsize=8)
-        fig.colorbar(image, ax=ax, label=metric)
-
-    return _png(draw, (7.0, 4.2))
-
-
-def _line(ok: pd.DataFrame, metric: str, key: str, keys: tuple[str, ...]) -> str:
-    xs = _ordered(ok[key])
-    means = [_at(ok, key, v)[metric].mean() for v in xs]
-
-    def draw(fig: plt.Figure) -> None:
-        ax = fig.add_subplot()
-        ax.plot(range(len(xs)), means, marker="o")
-        ax.set_xticks(range(len(xs)), [fmt(v) for v in xs])
-        ax.set_xlabel(_label(key, keys))
-        ax.set_ylabel(metric)
-        ax.grid(alpha=0.3)
-
-    return _png(draw)
+                cells[i, j] = cell[metric].mean()
+    return figures.heatmap(cells, [fmt(v) for v in xs], [fmt(v) for v in ys], _label(x, keys), _label(y, keys), metric)
 
 
 def heatmaps(findings: SweepFindings) -> str:
@@ -217,8 +169,11 @@ def heatmaps(findings: SweepFindings) -> str:
         )
     if len(varying) == 1:
         key = varying[0]
+        xs = _ordered(ok[key])
+        means = [_at(ok, key, v)[metric].mean() for v in xs]
+        line = figures.Profile(_label(key, findings.keys), [fmt(v) for v in xs], means)
         return "<p>Only one parameter varies: the metric along it.</p>" + _figure(
-            f"{metric} over {_label(key, findings.keys)}", _line(ok, metric, key, findings.keys)
+            f"{metric} over {_label(key, findings.keys)}", figures.profiles([line], metric)
         )
     return "<p>No parameter varies between the finished points: nothing to map.</p>"
 
@@ -244,11 +199,12 @@ def stability(findings: SweepFindings) -> str:
         return "<p>No parameter varies between the finished points: no neighbourhood to show.</p>"
     metric = findings.metric.value
     best = ok[ok["point"] == findings.best].iloc[0]
-    profiles = {k: _profile(ok, k, best, findings.keys, metric) for k in varying}
-    rows = []
-    for key, (xs, ys, how) in profiles.items():
+    rows, panels = [], []
+    for key in varying:
+        xs, ys, how = _profile(ok, key, best, findings.keys, metric)
         at = xs.index(_value(best[key])) if _value(best[key]) in xs else None
         near = [ys[i] for i in (at - 1, at + 1) if at is not None and 0 <= i < len(ys)]
+        panels.append(figures.Profile(_label(key, findings.keys), [fmt(v) for v in xs], ys, at))
         rows.append(
             {
                 "parameter": _label(key, findings.keys),
@@ -259,39 +215,13 @@ def stability(findings: SweepFindings) -> str:
                 "held": how,
             }
         )
-
-    def draw(fig: plt.Figure) -> None:
-        for i, (key, (xs, ys, _)) in enumerate(profiles.items()):
-            ax = fig.add_subplot(1, len(profiles), i + 1)
-            ax.plot(range(len(xs)), ys, marker="o")
-            if _value(best[key]) in xs:
-                j = xs.index(_value(best[key]))
-                ax.plot([j], [ys[j]], marker="*", markersize=14, color="crimson", linestyle="none", label="best")
-                ax.legend(loc="best", fontsize=8)
-            ax.set_xticks(range(len(xs)), [fmt(v) for v in xs], rotation=30)
-            ax.set_xlabel(_label(key, findings.keys))
-            ax.set_ylabel(metric)
-            ax.grid(alpha=0.3)
-
-    size = (3.4 * len(profiles) + 1, 3.4)
-    figure = _figure(f"{metric} around the best point, one parameter at a time", _png(draw, size))
+    figure = _figure(f"{metric} around the best point, one parameter at a time", figures.profiles(panels, metric))
     return _table(pd.DataFrame(rows), "stability") + figure
 
 
 def _cscv(pbo: OverfittingProbability) -> str:
-    def draw(fig: plt.Figure) -> None:
-        left = fig.add_subplot(1, 2, 1)
-        left.scatter(pbo.in_sample, pbo.out_of_sample, s=6, alpha=0.3)
-        left.axhline(0, color="grey", linewidth=0.8)
-        left.set_xlabel("in-sample Sharpe of the in-sample best (daily)")
-        left.set_ylabel("its out-of-sample Sharpe (daily)")
-        right = fig.add_subplot(1, 2, 2)
-        right.hist(pbo.logits, bins=30, color="tab:orange")
-        right.axvline(0, color="crimson", linewidth=1)
-        right.set_xlabel("logit of the out-of-sample rank (≤ 0: overfit)")
-        right.set_ylabel("splits")
-
-    return _figure("CSCV: in-sample against out-of-sample, and the rank logits", _png(draw, (10.0, 3.8)))
+    drawn = figures.cscv(pbo.in_sample, pbo.out_of_sample, pbo.logits)
+    return _figure("CSCV: in-sample against out-of-sample, and the rank logits", drawn)
 
 
 def _walk_forward(wf: WalkForwardFindings, metric: str) -> str:
@@ -302,20 +232,13 @@ def _walk_forward(wf: WalkForwardFindings, metric: str) -> str:
     if wf.stitched.empty:
         failed = wf.folds[wf.folds["status"] != "ok"]
         return intro + _table(folds, "folds") + f"<p>{len(failed)} out-of-sample run(s) failed: no stitched curve.</p>"
-
-    def draw(fig: plt.Figure) -> None:
-        ax = fig.add_subplot()
-        oos, hindsight = equity(wf.stitched), equity(wf.best_in_sample)
-        ax.plot(oos.index, oos.to_numpy(), label="walk-forward, out of sample (stitched)")
-        ax.plot(hindsight.index, hindsight.to_numpy(), label=f"best in sample over the whole period ({wf.best_point})")
-        for start in pd.to_datetime(wf.folds["oos_start"]):
-            ax.axvline(start, color="grey", linewidth=0.6, linestyle=":")
-        ax.set_ylabel("growth of 1")
-        ax.legend(loc="best", fontsize=8)
-        ax.grid(alpha=0.3)
-
-    curve = _figure("Stitched out-of-sample equity beside the best in-sample one", _png(draw))
-    return intro + _table(folds, "folds") + curve
+    curves = {
+        "walk-forward, out of sample (stitched)": equity(wf.stitched),
+        f"best in sample over the whole period ({wf.best_point})": equity(wf.best_in_sample),
+    }
+    drawn = figures.equity_curves(curves, list(pd.to_datetime(wf.folds["oos_start"])))
+    caption = "Stitched out-of-sample equity beside the best in-sample one"
+    return intro + _table(folds, "folds") + _figure(caption, drawn)
 
 
 def in_vs_out(findings: SweepFindings) -> str:
