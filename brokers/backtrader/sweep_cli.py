@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 def _echo_result(result: SweepResult) -> None:
     from analyzers.sweep_report import fmt
+    from framework.research.grid import short_name
 
     summary, plan = result.summary, result.plan
     period = summary["period"]
@@ -29,7 +30,8 @@ def _echo_result(result: SweepResult) -> None:
     best = summary["best"]
     metric = plan.grid.metric.value
     if best:
-        params = " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in best["params"].items())
+        keys = list(best["params"])
+        params = " ".join(f"{short_name(k, keys)}={v}" for k, v in best["params"].items())
         figures = best["figures"]
         shown = " ".join(f"{k} {fmt(figures[k], k)}" for k in ("sharpe", "cagr", "max_drawdown"))
         click.echo(f"best by {metric}: {best['point']} {params}  {shown}")
