@@ -105,11 +105,11 @@ def test_a_sweep_of_pure_noise_has_a_high_pbo_and_no_significant_dsr() -> None:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), edge=st.floats(0.002, 0.01))
+@given(seed=st.integers(0, 2**32 - 1), edge=st.floats(0.003, 0.01))
 def test_a_real_edge_is_found_out_of_sample_and_is_significant(seed, edge) -> None:
     rng = np.random.default_rng(seed)
     trials = rng.normal(0.0, 0.01, (1000, 30))
-    trials[:, 7] += edge  # one trial with a true daily Sharpe of 0.2 to 1
+    trials[:, 7] += edge  # one trial with a true daily Sharpe of 0.3 to 1 (at 0.2, noise sometimes wins a split)
     assert probability_of_overfitting(trials, 16).probability < 0.05
     assert deflated_sharpe(trials[:, 7], trials).significant
 
