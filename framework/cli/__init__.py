@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "check-strategy": "framework.cli.check_strategy:check_strategy",
     "data": "framework.cli.data:data",
     "backtest": "brokers.backtrader.cli:backtest",
+    "sweep": "brokers.backtrader.sweep_cli:sweep",
     "train": "strategies.xgboost_signal.cli:train",
     "sandbox": "brokers.sandbox.cli:sandbox",
     "paper": "brokers.alpaca.cli:paper",

@@ -155,8 +155,13 @@ def load_settings(
     *,
     config_dir: Path | None = None,
     validate_strategy: bool = True,
+    overrides_origin: str = "command line",
 ) -> Settings:
-    """Shipped defaults, then ``files`` in order, then command-line ``overrides``."""
+    """Shipped defaults, then ``files`` in order, then command-line ``overrides``.
+
+    ``overrides_origin`` names where the overrides came from in error messages (a sweep's
+    grid point says which file and point it is).
+    """
     config_dir = config_dir or default_config_dir()
     origins: Origins = {}
     merged: dict[str, Any] = {}
@@ -167,7 +172,7 @@ def load_settings(
     for file in files:
         merged = _merge(merged, read_yaml(Path(file)), str(file), origins)
     if overrides:
-        merged = _merge(merged, overrides, "command line", origins)
+        merged = _merge(merged, overrides, overrides_origin, origins)
     if isinstance(merged.get("strategy"), Mapping):
         merged["strategy"] = {**merged["strategy"], "params": _strategy_params(merged, config_dir, origins)}
     try:

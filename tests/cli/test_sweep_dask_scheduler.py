@@ -1,0 +1,100 @@
+"""A sweep on an existing Dask cluster: a real scheduler and two real workers, separate processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from distributed import Client
+from sweep_helpers import SMALL, environment, figures, trade
+
+DEADLINE_SECONDS = 300.0
+DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
+GRID = """strategy: momentum
+grid:
+  strategy.params.lookback: [42, 84]
+  strategy.params.skip: [0, 10]
+"""
+
+
+def _spawn(*args: str, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [DASK, *args], cwd=cwd, env=environment(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+
+
+@dataclass(frozen=True)
+class External:
+    address: str
+    worker_pids: frozenset[int]
+
+
+@pytest.fixture
+def cluster(tmp_path) -> Iterator[External]:
+    """`dask scheduler` and two `dask worker` processes on loopback, free ports."""
+    file = tmp_path / "scheduler.json"
+    processes = [_spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                        "--scheduler-file", str(file), cwd=tmp_path, log=tmp_path / "scheduler.log")]
+    try:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while not (file.is_file() and file.stat().st_size):
+            assert processes[0].poll() is None, (tmp_path / "scheduler.log").read_text()
+            assert time.monotonic() < deadline, "the scheduler never wrote its address"
+            time.sleep(0.1)
+        address = json.loads(file.read_text())["address"]
+        for i in range(2):
+            processes.append(_spawn("worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+                                    "--no-dashboard", "--name", f"w{i}", cwd=tmp_path, log=tmp_path / f"worker{i}.log"))
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=DEADLINE_SECONDS)
+            pids = frozenset(client.run(os.getpid).values())
+        yield External(address, pids)
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+def test_a_sweep_on_an_existing_scheduler_equals_the_local_cluster_run(cluster, tmp_path) -> None:
+    (tmp_path / "grid.yaml").write_text(GRID)
+    remote = trade("sweep", "--grid", "grid.yaml", "--out", "remote", "--scheduler", cluster.address, *SMALL,
+                   cwd=tmp_path)
+    assert remote.returncode == 0, remote.stderr
+    local = trade("sweep", "--grid", "grid.yaml", "--out", "local", "--workers", "2", *SMALL, cwd=tmp_path)
+    assert local.returncode == 0, local.stderr
+    assert len(figures(tmp_path / "remote")) == 4
+    pd.testing.assert_frame_equal(figures(tmp_path / "remote"), figures(tmp_path / "local"))
+    workers = pd.read_parquet(tmp_path / "remote" / "results.parquet")["worker"]
+    assert {int(w.rsplit(":", 1)[1]) for w in workers} <= cluster.worker_pids  # the external workers ran them
+    remote_summary = json.loads((tmp_path / "remote" / "summary.json").read_text())
+    local_summary = json.loads((tmp_path / "local" / "summary.json").read_text())
+    assert remote_summary == local_summary
+
+
+def test_the_scheduler_address_may_come_from_the_environment(cluster, tmp_path, monkeypatch) -> None:
+    (tmp_path / "grid.yaml").write_text("strategy: momentum\ngrid:\n  strategy.params.lookback: [42]\n")
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.address)
+    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", *SMALL, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    worker = pd.read_parquet(tmp_path / "out" / "results.parquet")["worker"].iloc[0]
+    assert int(worker.rsplit(":", 1)[1]) in cluster.worker_pids
