@@ -30,6 +30,7 @@ from framework.risk import Action, HaltReason, Reason, RiskContext, RiskDecision
 from framework.signals import SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer, SizingInput
 from framework.universe import Universe
+from framework.venue import CorporateAction
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ class ExecutionEngine:
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
+        subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
+        if subscribe_actions is not None:
+            subscribe_actions(self.on_corporate_action)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -294,6 +298,12 @@ class ExecutionEngine:
         self.orders.on_update(update)
         if update.fill is not None:
             self.portfolio.apply_fill(update.fill)
+
+    def on_corporate_action(self, action: CorporateAction) -> None:
+        """A split or dividend the broker applied at the open of its ex-date: same to our books."""
+        self.portfolio.apply_corporate_action(action)
+        detail = f"{action.symbol} {action.kind.value} {action.value} ex {action.ex_date}"
+        self.journal.record_event("*", "corporate_action", action.kind.value, self._clock(), detail)
 
 
 __all__ = ["CycleReport", "ExecutionEngine", "HaltReason", "Reason"]

@@ -1,11 +1,15 @@
-"""The Broker protocol on backtrader's BackBroker.
+"""The Broker protocol on backtrader's BackBroker, trading by the venue model.
 
 Orders are created through the host strategy (backtrader's API for it); ``notify_order``
 callbacks come back here and leave as :class:`OrderUpdate` values with :class:`Fill` records.
+Every order is first judged by the venue against a :class:`VenueBook` of backtrader's cash and
+positions and our open orders, and refused with the very error the Alpaca adapter raises for
+the sandbox's (or Alpaca's) answer. Cancels are confirmed at once (backtrader cancels at once).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -15,10 +19,13 @@ import backtrader as bt
 from brokers.backtrader.parsing import EXEC_TYPES, STATUS
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderStatus, OrderType, TimeInForce
-from framework.errors import NotCancelable, OrderNotFound, OrderRejected
+from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
 from framework.fills import Fill
 from framework.orders import Order
 from framework.positions import Account, Position
+from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
+
+CorporateActionHandler = Callable[[CorporateAction], None]
 
 #: Shares below this are float dust, not a trade: backtrader sums float sizes, so a position
 #: built and unwound in fractions may be left at ±1e-15 instead of 0, and an order crossing it
@@ -33,8 +40,11 @@ def _d(x: float) -> Decimal:
 class BacktraderBroker:
     """Implements :class:`framework.broker.Broker` for one Cerebro run."""
 
-    def __init__(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase], now: Callable[[], datetime]) -> None:
-        self.host, self.feeds, self._now = host, feeds, now
+    def __init__(
+        self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase], now: Callable[[], datetime], venue: Venue
+    ) -> None:
+        self.host, self.feeds, self._now, self.venue = host, feeds, now, venue
+        self._action_handlers: list[CorporateActionHandler] = []
         self._orders: dict[str, Order] = {}  # client id -> our latest view
         self._bt: dict[str, bt.Order] = {}  # client id -> backtrader order
         self._by_ref: dict[int, str] = {}  # bt ref -> client id
@@ -52,12 +62,13 @@ class BacktraderBroker:
 
     def submit_order(self, order: Order) -> Order:
         if order.client_order_id in self._orders:
-            from framework.errors import DuplicateClientOrderId
-
             raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
         data = self.feeds.get(order.symbol)
         if data is None:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
+        rejection = self.venue.check(order, self.book(order.symbol))
+        if rejection is not None:
+            raise rejection.error(f"submit {order.client_order_id}")
         create = self.host.buy if order.side.value == "buy" else self.host.sell
         kwargs: dict[str, object] = {
             "data": data,
@@ -90,9 +101,11 @@ class BacktraderBroker:
         cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
-        if not self._bt[cid].alive():
+        if not self._bt[cid].alive() or not self._orders[cid].is_open:
             raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
         self.host.cancel(self._bt[cid])
+        # Confirmed at once, as backtrader cancels at once (its own notice comes next bar).
+        self._emit(cid, OrderEvent.CANCELED, OrderStatus.CANCELED, None)
 
     def replace_order(
         self,
@@ -156,8 +169,57 @@ class BacktraderBroker:
 
     def get_account(self) -> Account:
         b = self.host.broker
-        cash = _d(b.getcash())
-        return Account(cash=cash, equity=_d(b.getvalue()), buying_power=cash, timestamp=self._now())
+        book = self.book()
+        granted = self.venue.buying_power(book)
+        return Account(cash=_d(b.getcash()), equity=_d(b.getvalue()), buying_power=granted, timestamp=self._now())
+
+    # -- the venue's view -------------------------------------------------------------------
+
+    def _last(self, data: bt.feed.DataBase) -> Decimal | None:
+        price = float(data.close[0])
+        return _d(price) if math.isfinite(price) and price > 0 else None
+
+    def book(self, symbol: str | None = None) -> VenueBook:
+        """The account as the venue sees it at this bar's close (the market is closed: orders
+        go out for the next open, so a market order is valued at the latest trade)."""
+        broker = self.host.broker
+        positions: dict[str, BookPosition] = {}
+        for data, pos in broker.positions.items():
+            if abs(pos.size) >= DUST_SHARES:
+                last = self._last(data)
+                positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+        orders = tuple(BookOrder.of(self._orders[cid]) for cid in sorted(self._open))
+        wanted = {o.symbol for o in orders} | ({symbol} if symbol else set())
+        prices = {s: p for s in wanted if s in self.feeds and (p := self._last(self.feeds[s])) is not None}
+        return VenueBook(cash=_d(broker.getcash()), positions=positions, open_orders=orders, prices=prices)
+
+    # -- corporate actions --------------------------------------------------------------------
+
+    def subscribe_corporate_actions(self, handler: CorporateActionHandler) -> None:
+        self._action_handlers.append(handler)
+
+    def apply_corporate_action(self, action: CorporateAction) -> None:
+        """At the open of the ex-date, before any fill. A split rescales the position (cost basis
+        unchanged) and cancels the symbol's open orders; a dividend moves cash when the venue
+        pays dividends (a short pays it). Subscribers hear of what changed a position's books."""
+        data = self.feeds.get(action.symbol)
+        if data is None:
+            return
+        position = self.host.broker.getposition(data)
+        held = abs(position.size) >= DUST_SHARES
+        if action.kind is ActionKind.SPLIT:
+            for cid in sorted(c for c in self._open if self._orders[c].symbol == action.symbol):
+                self.cancel_order(self._orders[cid].broker_order_id)  # type: ignore[arg-type]
+            if held:
+                position.size *= float(action.value)
+                position.price /= float(action.value)
+        elif held and self.venue.pays_dividends:
+            self.host.broker.cash += float(_d(position.size) * action.value)
+        else:
+            return
+        if held:
+            for handler in self._action_handlers:
+                handler(action)
 
     def subscribe(self, handler: OrderUpdateHandler) -> None:
         self._handlers.append(handler)

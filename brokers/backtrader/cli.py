@@ -98,6 +98,7 @@ def backtest(
             "end": str(result.end.date()),
             "sessions": result.sessions,
             "initial_cash": result.initial_cash,
+            "venue": {"profile": settings.venue.profile.value},
             "delisted": list(result.delisted),
             "data": {"source": market.source, "fingerprint": market.fingerprint, "symbols": market.symbols},
             "config": settings.model_dump(mode="json"),
@@ -107,7 +108,10 @@ def backtest(
             from analyzers.reports import build_reports
 
             build_reports(folder)
-    click.echo(f"backtest {plugin.name} {result.start.date()} .. {result.end.date()} ({result.sessions} sessions)")
+    click.echo(
+        f"backtest {plugin.name} {result.start.date()} .. {result.end.date()} ({result.sessions} sessions, "
+        f"venue {settings.venue.profile.value})"
+    )
     click.echo(_table(summary["figures"]))
     if result.delisted:
         click.echo(f"  delisted and closed out: {', '.join(result.delisted)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -34,6 +35,29 @@ def market(
     return MarketData(open_, high, low, close, vol.astype(float), sectors, source="test", fingerprint="golden")
 
 
+@dataclass(frozen=True)
+class ActionData(MarketData):
+    """Market data carrying corporate actions as the data loader delivers them: wide date ×
+    symbol frames of cash dividends and split ratios on their ex-dates (NaN: none)."""
+
+    dividends: pd.DataFrame | None = None
+    splits: pd.DataFrame | None = None
+
+
+def with_actions(data: MarketData, *, dividends: dict[tuple[int, str], float] | None = None,
+                 splits: dict[tuple[int, str], float] | None = None) -> ActionData:
+    """``data`` plus actions keyed by (bar index, symbol)."""
+
+    def frame(values: dict[tuple[int, str], float] | None) -> pd.DataFrame:
+        out = pd.DataFrame(np.nan, index=data.close.index, columns=data.close.columns)
+        for (i, symbol), value in (values or {}).items():
+            out.iloc[i, out.columns.get_loc(symbol)] = value
+        return out
+
+    base = {f.name: getattr(data, f.name) for f in fields(MarketData)}
+    return ActionData(**base, dividends=frame(dividends), splits=frame(splits))
+
+
 class FixedSignals(Strategy):
     """Signals given by the test, per date index."""
 
@@ -64,8 +88,9 @@ def settings(**overrides: object) -> Settings:
             "daily_loss_limit": 0.5,
             "max_drawdown": 0.9,
         },
-        "backtest": {
-            "cash": 10_000.0,
+        "backtest": {"cash": 10_000.0},
+        "venue": {
+            "profile": "per_share",
             "slippage": {"mode": "percent", "value": 0.001},
             "commission": {"mode": "per_share", "per_share": 0.01, "minimum": 1.0, "maximum_pct": 0.01},
         },

@@ -83,8 +83,21 @@ def test_stop_loss_rests_at_the_broker_and_triggers(tmp_path) -> None:
     )
     # Bar 3 gaps down to 90: the stop fills at the open, less 10 bps.
     assert first.status.value == "filled" and first.filled_avg_price == Decimal("89.91")
-    sells = [f for f in journal.fills() if f.symbol == "AAA" and f.side.value == "sell"]
-    assert [f.client_order_id for f in sells] == [first.client_order_id]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 part 3 (the engine plans within the venue's rules, lead's branch): after AAA's stop "
+    "fills, the rebalance trims BBB while BBB's protective stop still holds its shares, and the venue, as "
+    "Alpaca, refuses the sell (insufficient qty available); the engine must cancel the stop and see it "
+    "canceled first",
+)
+def test_a_trim_of_a_stop_protected_position_is_never_refused(tmp_path) -> None:
+    closes = [100.0, 100.0, 100.0, 90.0, 90.0, 90.0]
+    mkt = market({"AAA": closes, "BBB": [50.0] * 6})
+    sig = pd.DataFrame({"AAA": [1.0] * 6, "BBB": [1.0] * 6}, index=mkt.dates)
+    _, journal = run(tmp_path, mkt, sig, settings(risk={"stop_loss": 0.05}))
+    assert [o.client_order_id for o in journal.orders() if o.status.value == "rejected"] == []
 
 
 def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
