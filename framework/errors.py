@@ -20,14 +20,14 @@ Everything the project raises on purpose derives from :class:`TradeError`::
         │   ├── BrokerUnavailable HTTP 5xx, connection refused/reset
         │   └── BrokerTimeout     no answer in time: the request may or may not have landed
         └── PermanentBrokerError  retrying will not help
-            ├── OrderRejected     the broker refused the order (validation, ...); `rule`, `reason`
-            │   ├── InvalidPriceIncrement    a sub-penny limit/stop price      (Rule.PRICE_INCREMENT)
-            │   ├── FractionalNotAllowed     a fractional order the venue refuses (Rule.FRACTIONAL)
-            │   ├── NotShortable             a short the account/asset cannot open (Rule.SHORTABLE)
-            │   ├── InsufficientQtyAvailable shares held for orders, long→short (Rule.QTY_AVAILABLE,
-            │   │                            Rule.LONG_TO_SHORT)
-            │   ├── BelowMinimumOrder        a buy under $1 of cost basis     (Rule.MINIMUM_ORDER)
-            │   └── InsufficientBuyingPower  more than the venue grants        (Rule.BUYING_POWER)
+            ├── OrderRejected     the broker refused the order; `rule`, `reason` (its words), `details`
+            │   ├── InvalidPriceIncrement     sub-penny limit/stop price         Rule.PRICE_INCREMENT
+            │   ├── FractionalNotAllowed      a fractional order it refuses      Rule.FRACTIONAL
+            │   ├── NotShortable              a short it cannot open             Rule.SHORTABLE
+            │   ├── InsufficientQtyAvailable  shares held for orders; long→short Rule.QTY_AVAILABLE,
+            │   │                                                                Rule.LONG_TO_SHORT
+            │   ├── BelowMinimumOrder         a buy under $1 of cost basis       Rule.MINIMUM_ORDER
+            │   └── InsufficientBuyingPower   more than the buying power left    Rule.BUYING_POWER
             ├── OrderNotFound     unknown order id / client order id
             ├── DuplicateClientOrderId
             ├── NotCancelable

@@ -27,6 +27,10 @@ from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction
 
 CorporateActionHandler = Callable[[CorporateAction], None]
 
+#: The tag of the simulator's close-out of a delisted symbol: the venue closing a position, not an
+#: order the account sends, so the venue's order rules do not judge it.
+DELISTING = "delisting"
+
 #: Shares below this are float dust, not a trade: backtrader sums float sizes, so a position
 #: built and unwound in fractions may be left at ±1e-15 instead of 0, and an order crossing it
 #: executes that dust as a separate "closing" bit. Real quantities have 6 decimals at most.
@@ -52,6 +56,8 @@ class BacktraderBroker:
         self._exec_seq = 0
         self._open: set[str] = set()
         self._ref_seq = 0
+        self._changes = 0  # fills and corporate actions so far: the account's version
+        self._bar: tuple[tuple[float, int], Decimal, dict[str, BookPosition], dict[str, Decimal | None]] | None = None
         self._by_id: dict[str, str] = {}  # our broker id -> client id
 
     @property
@@ -66,7 +72,7 @@ class BacktraderBroker:
         data = self.feeds.get(order.symbol)
         if data is None:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
-        rejection = self.venue.check(order, self.book(order.symbol))
+        rejection = None if order.tag == DELISTING else self.venue.check(order, self.book(order.symbol))
         if rejection is not None:
             raise rejection.error(f"submit {order.client_order_id}")
         create = self.host.buy if order.side.value == "buy" else self.host.sell
@@ -179,19 +185,35 @@ class BacktraderBroker:
         price = float(data.close[0])
         return _d(price) if math.isfinite(price) and price > 0 else None
 
+    def _account_now(self) -> tuple[Decimal, dict[str, BookPosition], dict[str, Decimal | None]]:
+        """Cash, positions and a cache of latest trades, computed once per bar and account
+        version (within a bar's decision only our open orders change: fills and corporate
+        actions happen at the open)."""
+        key = (float(self.host.datas[0].datetime[0]), self._changes)
+        if self._bar is None or self._bar[0] != key:
+            broker = self.host.broker
+            positions: dict[str, BookPosition] = {}
+            for data, pos in broker.positions.items():
+                if abs(pos.size) >= DUST_SHARES:
+                    last = self._last(data)
+                    positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+            self._bar = (key, _d(broker.getcash()), positions, {})
+        return self._bar[1], self._bar[2], self._bar[3]
+
+    def _price(self, symbol: str, cache: dict[str, Decimal | None]) -> Decimal | None:
+        if symbol not in cache:
+            data = self.feeds.get(symbol)
+            cache[symbol] = None if data is None else self._last(data)
+        return cache[symbol]
+
     def book(self, symbol: str | None = None) -> VenueBook:
         """The account as the venue sees it at this bar's close (the market is closed: orders
         go out for the next open, so a market order is valued at the latest trade)."""
-        broker = self.host.broker
-        positions: dict[str, BookPosition] = {}
-        for data, pos in broker.positions.items():
-            if abs(pos.size) >= DUST_SHARES:
-                last = self._last(data)
-                positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+        cash, positions, cache = self._account_now()
         orders = tuple(BookOrder.of(self._orders[cid]) for cid in sorted(self._open))
         wanted = {o.symbol for o in orders} | ({symbol} if symbol else set())
-        prices = {s: p for s in wanted if s in self.feeds and (p := self._last(self.feeds[s])) is not None}
-        return VenueBook(cash=_d(broker.getcash()), positions=positions, open_orders=orders, prices=prices)
+        prices = {s: p for s in wanted if (p := self._price(s, cache)) is not None}
+        return VenueBook(cash=cash, positions=positions, open_orders=orders, prices=prices)
 
     # -- corporate actions --------------------------------------------------------------------
 
@@ -205,6 +227,7 @@ class BacktraderBroker:
         data = self.feeds.get(action.symbol)
         if data is None:
             return
+        self._changes += 1
         position = self.host.broker.getposition(data)
         held = abs(position.size) >= DUST_SHARES
         if action.kind is ActionKind.SPLIT:
@@ -266,6 +289,7 @@ class BacktraderBroker:
 
     def _fill(self, cid: str, bit: object, now: datetime) -> Fill:
         self._exec_seq += 1
+        self._changes += 1
         order = self._orders[cid]
         return Fill(
             execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}",

@@ -13,7 +13,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from brokers.backtrader.broker import BacktraderBroker
+from brokers.backtrader.broker import DELISTING, BacktraderBroker
 from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
@@ -181,7 +181,7 @@ class _Session:
                 time_in_force=TimeInForce.CLS,
                 created_at=self.now,
                 decision_price=Decimal(str(round(price, 6))),
-                tag="delisting",
+                tag=DELISTING,
             )
             self.engine.orders.submit(order)
 

@@ -81,6 +81,7 @@ class Exchange:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
         self._open = market.open.to_numpy()
+        self._last_close = market.close.ffill().to_numpy()  # row i: each symbol's last close up to i
         self._index = {s: j for j, s in enumerate(market.symbols)}
 
     # -- state ---------------------------------------------------------------------------
@@ -138,8 +139,10 @@ class Exchange:
         return self.dates[: self.session]
 
     def last_close(self, symbol: str) -> float:
-        closes = self.market.close[symbol].iloc[: self.session].dropna()
-        return float(closes.iloc[-1]) if len(closes) else float("nan")
+        """The symbol's last close before this session (NaN: none yet)."""
+        if self.session == 0 or symbol not in self._index:
+            return float("nan")
+        return float(self._last_close[min(self.session, len(self.dates)) - 1, self._index[symbol]])
 
     def advance(self, to: str = "next_session") -> dict[str, Any]:
         if (self.session >= len(self.dates) - 1 and self.phase == "open") or self.session >= len(self.dates):
@@ -246,17 +249,18 @@ class Exchange:
         prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
         return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open)
 
-    def position(self, symbol: str) -> dict[str, Any]:
+    def position(self, symbol: str, book: VenueBook | None = None) -> dict[str, Any]:
         pos = self.positions.get(symbol)
         if not pos or not pos["qty"]:
             raise not_found(f"position {symbol}")
         closes = self.market.close[symbol].iloc[: self.session].dropna()
         last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
-        available = float(self.venue.qty_available(self.book(), symbol))
+        available = float(self.venue.qty_available(book or self.book(), symbol))
         return position_json(symbol, pos["qty"], pos["cost"], self.last_close(symbol), last, available)
 
     def all_positions(self) -> list[dict[str, Any]]:
-        return [self.position(s) for s in sorted(self.positions) if self.positions[s]["qty"]]
+        book = self.book()
+        return [self.position(s, book) for s in sorted(self.positions) if self.positions[s]["qty"]]
 
     # -- orders ----------------------------------------------------------------------------
 

@@ -112,6 +112,18 @@ def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
     assert "CCC" not in {p for p in journal.table("positions").query("time == time.max()")["symbol"]}
 
 
+def test_a_fractional_position_is_closed_out_at_a_delisting(tmp_path) -> None:
+    # The close-out is the venue's own (market-on-close), not an order the venue's rules judge:
+    # a fractional position is closed although fractional orders must be DAY orders.
+    mkt = market({"AAA": [100.0] * 8, "CCC": [40.0, 40.0, 40.0, 42.0]})
+    sig = pd.DataFrame({"AAA": [1.0] * 8, "CCC": [1.0] * 8}, index=mkt.dates)
+    result, journal = run(tmp_path, mkt, sig, settings(sizing={"fractional": True}))
+    assert result.delisted == ("CCC",)
+    bought = sum(f.qty for f in journal.fills() if f.symbol == "CCC" and f.side.value == "buy")
+    close_out = [f for f in journal.fills() if f.symbol == "CCC" and f.side.value == "sell"]
+    assert bought != bought.to_integral_value() and [f.qty for f in close_out] == [bought]
+
+
 def test_same_inputs_same_orders_and_equity(tmp_path) -> None:
     mkt = market({"AAA": [100.0, 101, 99, 103, 104, 102, 105, 107], "BBB": [50.0, 49, 51, 52, 50, 53, 54, 52]})
     sig = pd.DataFrame(
