@@ -57,7 +57,8 @@ class BacktraderBroker:
         self._open: set[str] = set()
         self._ref_seq = 0
         self._changes = 0  # fills and corporate actions so far: the account's version
-        self._bar: tuple[tuple[float, int], Decimal, dict[str, BookPosition], dict[str, Decimal | None]] | None = None
+        self._book_orders: dict[str, BookOrder] = {}  # open orders as the venue sees them, kept as they change
+        self._bar: tuple[tuple[float, int], VenueBook, dict[str, Decimal], set[str]] | None = None
         self._by_id: dict[str, str] = {}  # our broker id -> client id
 
     @property
@@ -101,6 +102,7 @@ class BacktraderBroker:
         self._by_ref[bt_order.ref] = order.client_order_id
         self._by_id[acked.broker_order_id] = order.client_order_id  # type: ignore[index]
         self._open.add(order.client_order_id)
+        self._book_orders[order.client_order_id] = BookOrder.of(acked)
         return acked
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -185,10 +187,10 @@ class BacktraderBroker:
         price = float(data.close[0])
         return _d(price) if math.isfinite(price) and price > 0 else None
 
-    def _account_now(self) -> tuple[Decimal, dict[str, BookPosition], dict[str, Decimal | None]]:
-        """Cash, positions and a cache of latest trades, computed once per bar and account
-        version (within a bar's decision only our open orders change: fills and corporate
-        actions happen at the open)."""
+    def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
+        """This bar's book without open orders, its latest-trade cache and the symbols without
+        one: computed once per bar and account version (within a bar's decision only our open
+        orders change; fills and corporate actions happen at the open)."""
         key = (float(self.host.datas[0].datetime[0]), self._changes)
         if self._bar is None or self._bar[0] != key:
             broker = self.host.broker
@@ -197,23 +199,27 @@ class BacktraderBroker:
                 if abs(pos.size) >= DUST_SHARES:
                     last = self._last(data)
                     positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
-            self._bar = (key, _d(broker.getcash()), positions, {})
+            prices: dict[str, Decimal] = {}
+            base = VenueBook(cash=_d(broker.getcash()), positions=positions, prices=prices)
+            base.equity  # noqa: B018 - values the positions once; every book of this bar shares it
+            self._bar = (key, base, prices, set())
         return self._bar[1], self._bar[2], self._bar[3]
-
-    def _price(self, symbol: str, cache: dict[str, Decimal | None]) -> Decimal | None:
-        if symbol not in cache:
-            data = self.feeds.get(symbol)
-            cache[symbol] = None if data is None else self._last(data)
-        return cache[symbol]
 
     def book(self, symbol: str | None = None) -> VenueBook:
         """The account as the venue sees it at this bar's close (the market is closed: orders
         go out for the next open, so a market order is valued at the latest trade)."""
-        cash, positions, cache = self._account_now()
-        orders = tuple(BookOrder.of(self._orders[cid]) for cid in sorted(self._open))
-        wanted = {o.symbol for o in orders} | ({symbol} if symbol else set())
-        prices = {s: p for s in wanted if (p := self._price(s, cache)) is not None}
-        return VenueBook(cash=cash, positions=positions, open_orders=orders, prices=prices)
+        base, prices, unknown = self._account_now()
+        orders = tuple(self._book_orders.values())
+        for wanted in {o.symbol for o in orders} | ({symbol} if symbol else set()):
+            if wanted in prices or wanted in unknown or wanted in base.positions:
+                continue
+            data = self.feeds.get(wanted)
+            price = None if data is None else self._last(data)
+            if price is None:
+                unknown.add(wanted)
+            else:
+                prices[wanted] = price
+        return base.with_orders(orders)
 
     # -- corporate actions --------------------------------------------------------------------
 
@@ -324,6 +330,9 @@ class BacktraderBroker:
         self._orders[cid] = order
         if not order.is_open:
             self._open.discard(cid)
+            self._book_orders.pop(cid, None)
+        elif fill is not None:
+            self._book_orders[cid] = BookOrder.of(order)
         update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
         for handler in self._handlers:
             handler(update)

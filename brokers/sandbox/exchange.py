@@ -231,7 +231,7 @@ class Exchange:
         return self.venue.asset(VenueBook(cash=Decimal(0)), symbol)
 
     def _book_position(self, symbol: str, pos: dict[str, float]) -> BookPosition:
-        price = self.last_close(symbol)
+        price = self.latest_trade(symbol)
         last = price if math.isfinite(price) else pos["cost"] / pos["qty"]
         return BookPosition(to_decimal(float(pos["qty"])), to_decimal(last))
 
@@ -245,7 +245,7 @@ class Exchange:
         the one a replacement replaces)."""
         positions = {s: self._book_position(s, p) for s, p in self.positions.items() if p["qty"]}
         orders = tuple(self._book_order(o) for o in self._working() if o["id"] != excluding)
-        wanted = {o.symbol for o in orders} | set(positions) | ({symbol} if symbol else set())
+        wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
         prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
         return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open)
 

@@ -31,7 +31,7 @@ class AssetFlags:
 @dataclass(frozen=True, slots=True)
 class BookPosition:
     qty: Decimal  # signed: negative is short
-    last_price: Decimal
+    last_price: Decimal  # its latest trade: what it is marked at
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +62,8 @@ class BookOrder:
 
 @dataclass(frozen=True)
 class VenueBook:
-    """The account at one instant. ``prices`` holds the latest trade of any symbol the check
-    may need (held, on order, or being ordered); a held symbol without one is valued at its
-    position's last price."""
+    """The account at one instant. Positions are marked at their latest trade; ``prices`` holds
+    the latest trade of any other symbol a check may need (on order, or being ordered)."""
 
     cash: Decimal
     positions: Mapping[str, BookPosition] = field(default_factory=dict)
@@ -78,27 +77,26 @@ class VenueBook:
         return pos.qty if pos is not None else ZERO
 
     def price(self, symbol: str) -> Decimal | None:
-        """The latest trade (or the position's last price); None when nothing is known."""
-        price = self.prices.get(symbol)
-        if price is None and symbol in self.positions:
-            price = self.positions[symbol].last_price
-        return price
+        """The latest trade; None when nothing is known."""
+        pos = self.positions.get(symbol)
+        return pos.last_price if pos is not None else self.prices.get(symbol)
 
     def asset(self, symbol: str) -> AssetFlags:
         return self.assets.get(symbol) or AssetFlags()
 
-    def _value(self, symbol: str) -> Decimal:
-        pos = self.positions[symbol]
-        return pos.qty * (self.prices.get(symbol) or pos.last_price)
-
     @cached_property
+    def _values(self) -> tuple[Decimal, Decimal]:
+        values = [p.qty * p.last_price for p in self.positions.values()]
+        return sum((v for v in values if v > 0), ZERO), -sum((v for v in values if v < 0), ZERO)
+
+    @property
     def long_value(self) -> Decimal:
-        return sum((v for v in map(self._value, self.positions) if v > 0), ZERO)
+        return self._values[0]
 
-    @cached_property
+    @property
     def short_value(self) -> Decimal:
         """Market value of the shorts, as a positive number."""
-        return -sum((v for v in map(self._value, self.positions) if v < 0), ZERO)
+        return self._values[1]
 
     @property
     def equity(self) -> Decimal:
@@ -107,7 +105,14 @@ class VenueBook:
     def orders_for(self, symbol: str) -> list[BookOrder]:
         return [o for o in self.open_orders if o.symbol == symbol]
 
+    def with_orders(self, orders: tuple[BookOrder, ...]) -> VenueBook:
+        """This account with other open orders (the valuation of its positions is kept)."""
+        new = replace(self, open_orders=orders)
+        if "_values" in self.__dict__:
+            new.__dict__["_values"] = self.__dict__["_values"]
+        return new
+
     def without(self, order_id: str) -> VenueBook:
         """This book as if ``order_id`` were not open (a replacement is judged without the order
         it replaces)."""
-        return replace(self, open_orders=tuple(o for o in self.open_orders if o.order_id != order_id))
+        return self.with_orders(tuple(o for o in self.open_orders if o.order_id != order_id))

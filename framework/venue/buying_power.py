@@ -37,8 +37,8 @@ def maintenance_margin(book: VenueBook) -> Decimal:
     """Alpaca's overnight table: longs 30% (100% under $2.50); shorts the greater of 30% and
     $5/share (100% and $2.50/share under $5)."""
     total = ZERO
-    for symbol, pos in book.positions.items():
-        price = book.price(symbol) or pos.last_price
+    for pos in book.positions.values():
+        price = pos.last_price
         value, qty = abs(pos.qty) * price, abs(pos.qty)
         if pos.qty > 0:
             total += value if price < Decimal("2.5") else value * Decimal("0.3")
