@@ -213,10 +213,6 @@ class Exchange:
             "created_at": "2015-01-01T00:00:00Z",
         }
 
-    def buying_power(self) -> float:
-        """What the venue grants a new buy now (pending sells free nothing until they fill)."""
-        return float(self.venue.buying_power(self.book()))
-
     # -- the venue's view -------------------------------------------------------------------
 
     def latest_trade(self, symbol: str) -> float:
