@@ -184,8 +184,10 @@ class BacktraderBroker:
     # -- the venue's view -------------------------------------------------------------------
 
     def _last(self, data: bt.feed.DataBase) -> Decimal | None:
-        price = float(data.close[0])
-        return _d(price) if math.isfinite(price) and price > 0 else None
+        """The bar's close: the latest trade (read off the line's buffer, as ``close[0]`` does)."""
+        line = data.lines.close
+        price = float(line.array[line._idx])
+        return Decimal(repr(price)) if math.isfinite(price) and price > 0 else None
 
     def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
         """This bar's book without open orders, its latest-trade cache and the symbols without
