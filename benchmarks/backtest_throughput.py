@@ -38,6 +38,7 @@ from framework.data import MarketData, load_market_data
 from framework.journal import Journal
 from framework.registry import get_strategy
 from framework.strategy import compute_signals
+from framework.venue import venue_from_config
 
 Plan = dict[pd.Timestamp, dict[str, float]]
 
@@ -70,7 +71,8 @@ class Replay(bt.Strategy):
 def run_plain(market: MarketData, start: pd.Timestamp, plan: Plan, settings: Settings, numpy_feed: bool) -> None:
     """The bare replay; ``numpy_feed`` swaps PandasData for our feed (isolates the feed)."""
     cerebro = bt.Cerebro(stdstats=False)
-    configure_broker(cerebro.broker, settings.backtest)
+    cfg = settings.backtest
+    configure_broker(cerebro.broker, venue_from_config(settings.venue), cfg.cash, cfg.volume_cap)
     traded = market.between(start, market.dates[-1])
     if numpy_feed:
         feeds = symbol_feeds(traded)

@@ -15,7 +15,9 @@ Required of every adapter (backtrader simulator, Alpaca over alpaca-py):
 ``subscribe(handler)``      deliver :class:`OrderUpdate` values to ``handler``
 ==========================  ==============================================================
 
-Optional: ``close(self)`` to release connections. Adapters raise only
+Optional: ``close(self)`` to release connections; ``subscribe_corporate_actions(handler)`` to
+deliver the :class:`framework.venue.CorporateAction` values (splits, paid dividends) the broker
+applied at an ex-date's open (the engine subscribes when the adapter has it). Adapters raise only
 :mod:`framework.errors` broker errors; timeouts and lost answers are ``BrokerTimeout``, so
 the order manager knows to look the order up by client order id before any retry.
 """

@@ -10,10 +10,11 @@ the backtest and paper trading run this same code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from framework.bar_context import BarContext
 from framework.broker import Broker, OrderUpdate
 from framework.config.settings import Settings
 from framework.data import session_time
-from framework.enums import OrderSide, OrderType, TimeInForce
+from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import InternalError
 from framework.journal import Adjustment, Journal
 from framework.market import MarketSnapshot
@@ -36,19 +37,31 @@ from framework.signals import SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
 from framework.universe import Universe
+from framework.venue import BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 
 log = logging.getLogger(__name__)
 
 
-def _round_price(price: float) -> Decimal:
-    """Nearest valid price increment: cents from $1, hundredths of a cent below (Alpaca's rule).
-    Float noise is cut first (100.10 x 0.95 is 95.0949999... in binary, 95.095 in decimal)."""
-    exact = Decimal(str(round(price, 8)))
-    return exact.quantize(Decimal("0.01") if exact >= 1 else Decimal("0.0001"), rounding=ROUND_HALF_UP)
+class DecisionPrices(Mapping[str, Decimal]):
+    """The bar's tradable prices as Decimals, converted only for the symbols asked about (the
+    venue model asks about what is ordered and held, not the whole universe)."""
 
+    def __init__(self, universe: Universe, prices: np.ndarray) -> None:
+        self._universe, self._prices = universe, prices
 
-def _is_fractional(qty: Decimal) -> bool:
-    return qty != qty.to_integral_value()
+    def __getitem__(self, symbol: str) -> Decimal:
+        if symbol not in self._universe:
+            raise KeyError(symbol)
+        price = self._prices[self._universe.position(symbol)]
+        if not np.isfinite(price):
+            raise KeyError(symbol)
+        return Decimal(str(price))
+
+    def __iter__(self) -> Iterator[str]:
+        return (s for s, p in zip(self._universe.symbols, self._prices, strict=True) if np.isfinite(p))
+
+    def __len__(self) -> int:
+        return int(np.isfinite(self._prices).sum())
 
 
 @dataclass
@@ -92,10 +105,13 @@ class ExecutionEngine:
             settings.risk.flatten_on_halt,
         )
         kwargs = {"sleep": sleep} if sleep else {}
+        self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
+        self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
         self.stops = StopManager(
-            self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=_round_price,
-            is_fractional=_is_fractional, native=broker.capabilities.native_stop, clock=lambda: self._clock(),
+            self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=self._round_price,
+            is_fractional=self.venue.is_fractional, native=broker.capabilities.native_stop,
+            clock=lambda: self._clock(),
         )
         run = journal.run(run_id)
         cash = run.initial_cash if run else Decimal(str(initial_cash or 0))
@@ -104,9 +120,13 @@ class ExecutionEngine:
         self.peak_equity = 0.0
         self.deferred: dict[str, float] = {}
         self._adopted: set[str] = set()  # positions taken from the broker, not from our fills
+        self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
+        subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
+        if subscribe_actions is not None:
+            subscribe_actions(self.on_corporate_action)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -234,6 +254,7 @@ class ExecutionEngine:
         self.portfolio.mark_vector(universe, marks_now)
         held, avg_cost, high_water = self.portfolio.vectors(universe)
         marks = np.array([float(self.portfolio.prices.get(s, np.nan)) for s in universe.symbols])
+        self._decision_prices = DecisionPrices(universe, prices)
         account = self.broker.get_account()
         return BarContext(
             session=t,
@@ -368,7 +389,7 @@ class ExecutionEngine:
             )
         side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
         order_type, tif = self._order_style
-        if _is_fractional(qty):
+        if self.venue.is_fractional(qty):
             if side is OrderSide.SELL and ctx.held[ctx.universe.position(intent.symbol)] <= 0:
                 qty = qty.to_integral_value(rounding="ROUND_DOWN")  # shorts are whole shares
             tif = TimeInForce.DAY  # fractional orders must be DAY orders
@@ -377,7 +398,7 @@ class ExecutionEngine:
         limit = None
         if order_type is OrderType.LIMIT:
             offset = self.settings.orders.limit_offset_bps / 1e4 * side.sign
-            limit = _round_price(intent.price * (1 + offset))
+            limit = self._round_price(intent.price * (1 + offset))
         return Order(
             client_order_id=make_client_order_id(self.strategy_name, self.run_id, ctx.session, intent.symbol,
                                                  intent.purpose.value),
@@ -429,12 +450,41 @@ class ExecutionEngine:
         )
         return float(equity)
 
+    def _round_price(self, price: float) -> Decimal:
+        """The venue's nearest valid price, float noise cut first (100.10 × 0.95 is 95.0949999...
+        in binary, 95.095 in decimal)."""
+        return self.venue.round_price(Decimal(str(round(price, 8))))
+
+    def _venue_book(self) -> VenueBook:
+        """The account as our books hold it, for the venue model's pre-check of each order: cash,
+        positions at their marks, every order the venue has received and not finished (stops
+        included: they hold shares); intents not yet sent are not at the venue."""
+        p = self.portfolio
+        positions = {
+            s: BookPosition(h.qty, p.prices.get(s) or h.avg_cost) for s, h in p.holdings.items()
+        }
+        marks = {s: v for s, v in p.prices.items() if v == v}
+        return VenueBook(
+            cash=p.cash,
+            positions=positions,
+            open_orders=tuple(
+                BookOrder.of(o) for o in self.orders.open_orders() if o.status is not OrderStatus.CREATED
+            ),
+            prices=ChainMap(self._decision_prices, marks),  # type: ignore[arg-type]
+        )
+
     # -- broker → core --------------------------------------------------------------------
 
     def on_order_update(self, update: OrderUpdate) -> None:
         self.orders.on_update(update)
         if update.fill is not None:
             self.portfolio.apply_fill(update.fill)
+
+    def on_corporate_action(self, action: CorporateAction) -> None:
+        """A split or dividend the broker applied at the open of its ex-date: same to our books."""
+        self.portfolio.apply_corporate_action(action)
+        detail = f"{action.symbol} {action.kind.value} {action.value} ex {action.ex_date}"
+        self.journal.record_event("*", "corporate_action", action.kind.value, self._clock(), detail)
 
 
 __all__ = ["CycleReport", "ExecutionEngine", "HaltReason", "Purpose", "Reason"]

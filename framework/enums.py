@@ -1,4 +1,5 @@
-"""Closed sets of the order domain. Members are UPPER, wire values lowercase (as Alpaca's)."""
+"""Closed sets of the order domain and of the venue that judges orders. Members are UPPER, wire
+values lowercase (as Alpaca's)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,24 @@ class OrderEvent(StrEnum):
     HELD = "held"
     ORDER_REPLACE_REJECTED = "order_replace_rejected"
     ORDER_CANCEL_REJECTED = "order_cancel_rejected"
+
+
+class VenueProfile(StrEnum):
+    """Whose economics and order rules a run trades by (``venue.profile``, see framework.venue)."""
+
+    ALPACA_PAPER = "alpaca_paper"
+    ALPACA_LIVE = "alpaca_live"
+    PER_SHARE = "per_share"
+
+
+class Rule(StrEnum):
+    """A venue rule an order can break at submission (checked by framework.venue.rules, in this
+    order). Each maps to one :class:`framework.errors.OrderRejected` subclass."""
+
+    PRICE_INCREMENT = "price_increment"
+    FRACTIONAL = "fractional"
+    SHORTABLE = "shortable"
+    LONG_TO_SHORT = "long_to_short"
+    QTY_AVAILABLE = "qty_available"
+    MINIMUM_ORDER = "minimum_order"
+    BUYING_POWER = "buying_power"

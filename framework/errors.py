@@ -21,7 +21,14 @@ Everything the project raises on purpose derives from :class:`TradeError`::
         │   ├── BrokerUnavailable HTTP 5xx, connection refused/reset
         │   └── BrokerTimeout     no answer in time: the request may or may not have landed
         └── PermanentBrokerError  retrying will not help
-            ├── OrderRejected     the broker refused the order (buying power, validation, ...)
+            ├── OrderRejected     the broker refused the order; `rule`, `reason` (its words), `details`
+            │   ├── InvalidPriceIncrement     sub-penny limit/stop price         Rule.PRICE_INCREMENT
+            │   ├── FractionalNotAllowed      a fractional order it refuses      Rule.FRACTIONAL
+            │   ├── NotShortable              a short it cannot open             Rule.SHORTABLE
+            │   ├── InsufficientQtyAvailable  shares held for orders; long→short Rule.QTY_AVAILABLE,
+            │   │                                                                Rule.LONG_TO_SHORT
+            │   ├── BelowMinimumOrder         a buy under $1 of cost basis       Rule.MINIMUM_ORDER
+            │   └── InsufficientBuyingPower   more than the buying power left    Rule.BUYING_POWER
             ├── OrderNotFound     unknown order id / client order id
             ├── DuplicateClientOrderId
             ├── NotCancelable
@@ -31,6 +38,10 @@ Vendor errors are translated with ``raise ... from e`` in the adapter that saw t
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from framework.enums import Rule
 
 
 class TradeError(Exception):
@@ -123,8 +134,84 @@ class PermanentBrokerError(BrokerError):
     """Retrying will not help."""
 
 
+def describe_refusal(action: str, status: int | None, code: int | str | None, message: str) -> str:
+    """The one wording of a venue's refusal, so the simulator and the Alpaca adapter raise the
+    very same text for the same answer."""
+    return f"{action}: HTTP {status} (code {code}): {message}"
+
+
 class OrderRejected(PermanentBrokerError):
-    """The broker refused the order."""
+    """The broker refused the order.
+
+    ``rule``: the venue rule it broke, when known; ``reason``: the venue's own message;
+    ``details``: the extra fields of its answer (``held_for_orders``, ``buying_power``, ...).
+    """
+
+    rule: Rule | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: int | str | None = None,
+        rule: Rule | None = None,
+        reason: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, code=code)
+        if rule is not None:
+            self.rule = rule
+        self.reason = message if reason is None else reason
+        self.details = dict(details or {})
+
+
+class InvalidPriceIncrement(OrderRejected):
+    """A limit or stop price finer than the venue's increment (sub-penny)."""
+
+    rule = Rule.PRICE_INCREMENT
+
+
+class FractionalNotAllowed(OrderRejected):
+    """A fractional order outside what the venue accepts (DAY only, simple types, never short)."""
+
+    rule = Rule.FRACTIONAL
+
+
+class NotShortable(OrderRejected):
+    """A short the account (no margin, equity under $2,000) or the asset cannot open."""
+
+    rule = Rule.SHORTABLE
+
+
+class InsufficientQtyAvailable(OrderRejected):
+    """A sell beyond the shares not held for open orders, or one going from long to short."""
+
+    rule = Rule.QTY_AVAILABLE
+
+
+class BelowMinimumOrder(OrderRejected):
+    """A buy under the venue's minimum cost basis."""
+
+    rule = Rule.MINIMUM_ORDER
+
+
+class InsufficientBuyingPower(OrderRejected):
+    """More than the buying power the venue grants at submission."""
+
+    rule = Rule.BUYING_POWER
+
+
+#: The typed error each venue rule raises.
+RULE_ERRORS: dict[Rule, type[OrderRejected]] = {
+    Rule.PRICE_INCREMENT: InvalidPriceIncrement,
+    Rule.FRACTIONAL: FractionalNotAllowed,
+    Rule.SHORTABLE: NotShortable,
+    Rule.LONG_TO_SHORT: InsufficientQtyAvailable,
+    Rule.QTY_AVAILABLE: InsufficientQtyAvailable,
+    Rule.MINIMUM_ORDER: BelowMinimumOrder,
+    Rule.BUYING_POWER: InsufficientBuyingPower,
+}
 
 
 class OrderNotFound(PermanentBrokerError):

@@ -31,6 +31,7 @@ from framework.errors import (
 )
 from framework.journal import Journal
 from framework.orders import Order, can_transition, is_protective
+from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,10 @@ class OrderManager:
         self._open: dict[str, Order] = {k: o for k, o in self.orders.items() if o.is_open}
         self.submissions = 0  # calls to broker.submit_order (observability, tests)
         self.before_call: Callable[[], None] = lambda: None  # e.g. a cycle deadline check
+        # The venue model and the account as it stands (set by the engine): every order is judged
+        # by the venue's rules before it goes, exactly as the venue will judge it.
+        self.venue: Venue | None = None
+        self.venue_book: Callable[[], VenueBook] | None = None
 
     # -- submission -----------------------------------------------------------------------
 
@@ -109,7 +114,30 @@ class OrderManager:
         for order in fresh:
             self.orders[order.client_order_id] = order
             self._open[order.client_order_id] = order
-        return [self._send(self.orders[o.client_order_id]) for o in orders]
+        book = self.venue_book() if self.venue is not None and self.venue_book is not None and fresh else None
+        results = []
+        for o in orders:
+            order = self.orders[o.client_order_id]
+            rejection = self._venue_refusal(order, book) if order.status is OrderStatus.CREATED else None
+            if rejection is not None:
+                results.append(SubmitResult(self._refuse(order, rejection), 0))
+                continue
+            result = self._send(order)
+            if book is not None and result.order.is_open:
+                book = book.with_orders((*book.open_orders, BookOrder.of(result.order)))
+            results.append(result)
+        return results
+
+    def _venue_refusal(self, order: Order, book: VenueBook | None) -> Rejection | None:
+        """The venue model's verdict, before the venue's own: an order the venue would refuse is
+        never sent (a venue's own close-out of a delisting is not an order the rules judge)."""
+        if book is None or self.venue is None or order.tag == "delisting":
+            return None
+        return self.venue.check(order, book)
+
+    def _refuse(self, order: Order, rejection: Rejection) -> Order:
+        refused = order.transition(OrderStatus.REJECTED, updated_at=self._clock())
+        return self._store(refused, "venue_rule", f"not sent: the venue would refuse it: {rejection.message}")
 
     def _send(self, order: Order) -> SubmitResult:
         for attempt in range(self.config.max_retries + 1):

@@ -16,6 +16,7 @@ import pandas as pd
 from framework.fills import Fill
 from framework.positions import Position
 from framework.universe import Universe
+from framework.venue.corporate import ActionKind, CorporateAction, dividend_cash, split_price, split_quantity
 
 ZERO = Decimal(0)
 
@@ -96,6 +97,20 @@ class Portfolio:
             del self.holdings[fill.symbol]
             del self.prices[fill.symbol]  # a mark is a holding's: none outlives it
         return True
+
+    def apply_corporate_action(self, action: CorporateAction) -> None:
+        """A split rescales a holding's quantity, mark and high-water (its cost basis stays); a
+        dividend the venue paid moves cash (a short pays it). Nothing held: nothing changes."""
+        h = self.holdings.get(action.symbol)
+        if h is None:
+            return
+        if action.kind is ActionKind.SPLIT:
+            h.qty = split_quantity(h.qty, action.value)
+            h.high_water = split_price(h.high_water, action.value)
+            if action.symbol in self.prices:
+                self.prices[action.symbol] = split_price(self.prices[action.symbol], action.value)
+        else:
+            self.cash += dividend_cash(h.qty, action.value)
 
     # -- marks and views ------------------------------------------------------------------
 

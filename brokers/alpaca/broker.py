@@ -166,7 +166,7 @@ class AlpacaBroker:
         return parsing.order_from_alpaca(raw)  # type: ignore[arg-type]
 
     def cancel_order(self, broker_order_id: str) -> None:
-        call(f"cancel {broker_order_id}", lambda: self.client.cancel_order_by_id(broker_order_id))
+        call(f"cancel {broker_order_id}", lambda: self.client.cancel_order_by_id(broker_order_id), on_cancel=True)
 
     def replace_order(self, broker_order_id: str, *, qty: Decimal | None = None,
                       limit_price: Decimal | None = None, stop_price: Decimal | None = None,

@@ -3,19 +3,28 @@
 Which failures are *ambiguous* matters for money: a read timeout or a reset connection may
 hide an accepted order, so they become transient errors and the order manager looks the
 order up by client id before any resend.
+
+A refusal by one of the venue's order rules (sub-penny price, fractional order, short, shares
+held for orders, $1 minimum, buying power) becomes the typed :class:`OrderRejected` subclass
+of its :class:`~framework.enums.Rule`, worded exactly as the simulator words the same refusal.
+Code 42210000 means "not cancelable" only on a cancel: on a submit it is a rejection.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 import requests
 from alpaca.common.exceptions import APIError
 
+from framework.enums import Rule
 from framework.errors import (
+    RULE_ERRORS,
     AuthenticationError,
     BrokerError,
     BrokerTimeout,
@@ -26,23 +35,38 @@ from framework.errors import (
     OrderRejected,
     PermanentBrokerError,
     RateLimited,
+    describe_refusal,
 )
 
 T = TypeVar("T")
-CODE_NOT_CANCELABLE = 42210000
+
+#: Alpaca's refusals by the venue rule they enforce: a phrase of the message → the rule.
+REFUSALS: tuple[tuple[str, Rule], ...] = (
+    ("sub-penny increment", Rule.PRICE_INCREMENT),
+    ("fractional orders", Rule.FRACTIONAL),
+    ("is not fractionable", Rule.FRACTIONAL),
+    ("cannot be sold short", Rule.SHORTABLE),
+    ("not allowed to short", Rule.SHORTABLE),
+    ("insufficient qty available", Rule.QTY_AVAILABLE),
+    ("cost basis must be", Rule.MINIMUM_ORDER),
+    ("insufficient buying power", Rule.BUYING_POWER),
+)
+_REQUESTED = re.compile(r"requested: ([0-9.]+)")
 
 
-def _body(error: APIError) -> tuple[int | None, str]:
-    """(code, message) read defensively: alpaca-py's properties raise on non-JSON bodies."""
+def _body(error: APIError) -> tuple[int | None, str, dict[str, Any]]:
+    """(code, message, the other fields) read defensively: alpaca-py's properties raise on
+    non-JSON bodies."""
     text = str(error)
     try:
         data = json.loads(text)
     except ValueError:
-        return None, text[:200]
+        return None, text[:200], {}
     if not isinstance(data, dict):
-        return None, text[:200]
+        return None, text[:200], {}
     code = data.get("code")
-    return (code if isinstance(code, int) else None), str(data.get("message", text))[:200]
+    extra = {k: v for k, v in data.items() if k not in ("code", "message")}
+    return (code if isinstance(code, int) else None), str(data.get("message", text))[:200], extra
 
 
 def _retry_after(error: APIError) -> float | None:
@@ -54,7 +78,22 @@ def _retry_after(error: APIError) -> float | None:
         return None
 
 
-def _class_for(status: int | None, code: int | None, message: str) -> type[BrokerError]:
+def rule_of(message: str, extra: dict[str, Any]) -> Rule | None:
+    """The venue rule an Alpaca refusal names; a sell beyond the whole position is the
+    long-to-short rule (Alpaca answers it as "insufficient qty available")."""
+    text = message.lower()
+    rule = next((r for phrase, r in REFUSALS if phrase in text), None)
+    if rule is Rule.QTY_AVAILABLE:
+        requested = _REQUESTED.search(text)
+        try:
+            if requested and Decimal(requested.group(1)) > Decimal(str(extra.get("existing_qty"))):
+                return Rule.LONG_TO_SHORT
+        except InvalidOperation:
+            pass
+    return rule
+
+
+def _class_for(status: int | None, message: str, rule: Rule | None, on_cancel: bool) -> type[BrokerError]:
     text = message.lower()
     if status == 429:
         return RateLimited
@@ -66,20 +105,24 @@ def _class_for(status: int | None, code: int | None, message: str) -> type[Broke
         return OrderNotFound
     if status == 422 and "client_order_id" in text and "unique" in text:
         return DuplicateClientOrderId
-    if code == CODE_NOT_CANCELABLE or (status == 422 and "cancel" in text):
+    if status == 422 and (on_cancel or "not cancelable" in text):
         return NotCancelable
     if status in (400, 403, 422):
-        return OrderRejected
+        return RULE_ERRORS[rule] if rule is not None else OrderRejected
     return PermanentBrokerError
 
 
-def translate_api_error(error: APIError, action: str) -> BrokerError:
+def translate_api_error(error: APIError, action: str, *, on_cancel: bool = False) -> BrokerError:
+    """``on_cancel``: the call was a cancel, whose 422 means the order can no longer be canceled."""
     status = error.status_code
-    code, message = _body(error)
-    cls = _class_for(status, code, message)
-    text = f"{action}: HTTP {status} (code {code}): {message}"
+    code, message, extra = _body(error)
+    rule = rule_of(message, extra)
+    cls = _class_for(status, message, rule, on_cancel)
+    text = describe_refusal(action, status, code, message)
     if cls is RateLimited:
         return RateLimited(text, retry_after=_retry_after(error), status_code=status, code=code)
+    if issubclass(cls, OrderRejected):
+        return cls(text, status_code=status, code=code, rule=rule, reason=message, details=extra)
     return cls(text, status_code=status, code=code)
 
 
@@ -95,16 +138,16 @@ def translate_transport_error(error: requests.RequestException, action: str) -> 
 
 
 @contextmanager
-def translated(action: str) -> Iterator[None]:
+def translated(action: str, *, on_cancel: bool = False) -> Iterator[None]:
     """Run an alpaca-py call; re-raise its failures as the project's broker errors."""
     try:
         yield
     except APIError as e:
-        raise translate_api_error(e, action) from e
+        raise translate_api_error(e, action, on_cancel=on_cancel) from e
     except requests.RequestException as e:
         raise translate_transport_error(e, action) from e
 
 
-def call(action: str, fn: Callable[[], T]) -> T:
-    with translated(action):
+def call(action: str, fn: Callable[[], T], *, on_cancel: bool = False) -> T:
+    with translated(action, on_cancel=on_cancel):
         return fn()

@@ -1,11 +1,15 @@
-"""The Broker protocol on backtrader's BackBroker.
+"""The Broker protocol on backtrader's BackBroker, trading by the venue model.
 
 Orders are created through the host strategy (backtrader's API for it); ``notify_order``
 callbacks come back here and leave as :class:`OrderUpdate` values with :class:`Fill` records.
+Every order is first judged by the venue against a :class:`VenueBook` of backtrader's cash and
+positions and our open orders, and refused with the very error the Alpaca adapter raises for
+the sandbox's (or Alpaca's) answer. Cancels are confirmed at once (backtrader cancels at once).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -15,10 +19,17 @@ import backtrader as bt
 from brokers.backtrader.parsing import EXEC_TYPES, STATUS
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderStatus, OrderType, TimeInForce
-from framework.errors import NotCancelable, OrderNotFound, OrderRejected
+from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
 from framework.fills import Fill
 from framework.orders import Order
 from framework.positions import Account, Position
+from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
+
+CorporateActionHandler = Callable[[CorporateAction], None]
+
+#: The tag of the simulator's close-out of a delisted symbol: the venue closing a position, not an
+#: order the account sends, so the venue's order rules do not judge it.
+DELISTING = "delisting"
 
 #: Shares below this are float dust, not a trade: backtrader sums float sizes, so a position
 #: built and unwound in fractions may be left at ±1e-15 instead of 0, and an order crossing it
@@ -33,8 +44,11 @@ def _d(x: float) -> Decimal:
 class BacktraderBroker:
     """Implements :class:`framework.broker.Broker` for one Cerebro run."""
 
-    def __init__(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase], now: Callable[[], datetime]) -> None:
-        self.host, self.feeds, self._now = host, feeds, now
+    def __init__(
+        self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase], now: Callable[[], datetime], venue: Venue
+    ) -> None:
+        self.host, self.feeds, self._now, self.venue = host, feeds, now, venue
+        self._action_handlers: list[CorporateActionHandler] = []
         self._orders: dict[str, Order] = {}  # client id -> our latest view
         self._bt: dict[str, bt.Order] = {}  # client id -> backtrader order
         self._by_ref: dict[int, str] = {}  # bt ref -> client id
@@ -42,6 +56,9 @@ class BacktraderBroker:
         self._exec_seq = 0
         self._open: set[str] = set()
         self._ref_seq = 0
+        self._changes = 0  # fills and corporate actions so far: the account's version
+        self._book_orders: dict[str, BookOrder] = {}  # open orders as the venue sees them, kept as they change
+        self._bar: tuple[tuple[float, int], VenueBook, dict[str, Decimal], set[str]] | None = None
         self._by_id: dict[str, str] = {}  # our broker id -> client id
 
     @property
@@ -52,12 +69,13 @@ class BacktraderBroker:
 
     def submit_order(self, order: Order) -> Order:
         if order.client_order_id in self._orders:
-            from framework.errors import DuplicateClientOrderId
-
             raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
         data = self.feeds.get(order.symbol)
         if data is None:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
+        rejection = None if order.tag == DELISTING else self.venue.check(order, self.book(order.symbol))
+        if rejection is not None:
+            raise rejection.error(f"submit {order.client_order_id}")
         create = self.host.buy if order.side.value == "buy" else self.host.sell
         kwargs: dict[str, object] = {
             "data": data,
@@ -84,13 +102,14 @@ class BacktraderBroker:
         self._by_ref[bt_order.ref] = order.client_order_id
         self._by_id[acked.broker_order_id] = order.client_order_id  # type: ignore[index]
         self._open.add(order.client_order_id)
+        self._book_orders[order.client_order_id] = BookOrder.of(acked)
         return acked
 
     def cancel_order(self, broker_order_id: str) -> None:
         cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
-        if not self._bt[cid].alive():
+        if not self._bt[cid].alive() or not self._orders[cid].is_open:
             raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
         self.host.cancel(self._bt[cid])
         if self._bt[cid].status == bt.Order.Canceled and self._orders[cid].is_open:
@@ -160,8 +179,80 @@ class BacktraderBroker:
 
     def get_account(self) -> Account:
         b = self.host.broker
-        cash = _d(b.getcash())
-        return Account(cash=cash, equity=_d(b.getvalue()), buying_power=cash, timestamp=self._now())
+        book = self.book()
+        granted = self.venue.buying_power(book)
+        return Account(cash=_d(b.getcash()), equity=_d(b.getvalue()), buying_power=granted, timestamp=self._now())
+
+    # -- the venue's view -------------------------------------------------------------------
+
+    def _last(self, data: bt.feed.DataBase) -> Decimal | None:
+        """The bar's close: the latest trade (read off the line's buffer, as ``close[0]`` does)."""
+        line = data.lines.close
+        price = float(line.array[line._idx])
+        return Decimal(repr(price)) if math.isfinite(price) and price > 0 else None
+
+    def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
+        """This bar's book without open orders, its latest-trade cache and the symbols without
+        one: computed once per bar and account version (within a bar's decision only our open
+        orders change; fills and corporate actions happen at the open)."""
+        key = (float(self.host.datas[0].datetime[0]), self._changes)
+        if self._bar is None or self._bar[0] != key:
+            broker = self.host.broker
+            positions: dict[str, BookPosition] = {}
+            for data, pos in broker.positions.items():
+                if abs(pos.size) >= DUST_SHARES:
+                    last = self._last(data)
+                    positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+            prices: dict[str, Decimal] = {}
+            base = VenueBook(cash=_d(broker.getcash()), positions=positions, prices=prices)
+            base.equity  # noqa: B018 - values the positions once; every book of this bar shares it
+            self._bar = (key, base, prices, set())
+        return self._bar[1], self._bar[2], self._bar[3]
+
+    def book(self, symbol: str | None = None) -> VenueBook:
+        """The account as the venue sees it at this bar's close (the market is closed: orders
+        go out for the next open, so a market order is valued at the latest trade)."""
+        base, prices, unknown = self._account_now()
+        orders = tuple(self._book_orders.values())
+        for wanted in {o.symbol for o in orders} | ({symbol} if symbol else set()):
+            if wanted in prices or wanted in unknown or wanted in base.positions:
+                continue
+            data = self.feeds.get(wanted)
+            price = None if data is None else self._last(data)
+            if price is None:
+                unknown.add(wanted)
+            else:
+                prices[wanted] = price
+        return base.with_orders(orders)
+
+    # -- corporate actions --------------------------------------------------------------------
+
+    def subscribe_corporate_actions(self, handler: CorporateActionHandler) -> None:
+        self._action_handlers.append(handler)
+
+    def apply_corporate_action(self, action: CorporateAction) -> None:
+        """At the open of the ex-date, before any fill. A split rescales the position (cost basis
+        unchanged) and cancels the symbol's open orders; a dividend moves cash when the venue
+        pays dividends (a short pays it). Subscribers hear of what changed a position's books."""
+        data = self.feeds.get(action.symbol)
+        if data is None:
+            return
+        self._changes += 1
+        position = self.host.broker.getposition(data)
+        held = abs(position.size) >= DUST_SHARES
+        if action.kind is ActionKind.SPLIT:
+            for cid in sorted(c for c in self._open if self._orders[c].symbol == action.symbol):
+                self.cancel_order(self._orders[cid].broker_order_id)  # type: ignore[arg-type]
+            if held:
+                position.size *= float(action.value)
+                position.price /= float(action.value)
+        elif held and self.venue.pays_dividends:
+            self.host.broker.cash += float(_d(position.size) * action.value)
+        else:
+            return
+        if held:
+            for handler in self._action_handlers:
+                handler(action)
 
     def subscribe(self, handler: OrderUpdateHandler) -> None:
         self._handlers.append(handler)
@@ -208,6 +299,7 @@ class BacktraderBroker:
 
     def _fill(self, cid: str, bit: object, now: datetime) -> Fill:
         self._exec_seq += 1
+        self._changes += 1
         order = self._orders[cid]
         return Fill(
             execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}",
@@ -242,6 +334,9 @@ class BacktraderBroker:
         self._orders[cid] = order
         if not order.is_open:
             self._open.discard(cid)
+            self._book_orders.pop(cid, None)
+        elif fill is not None:
+            self._book_orders[cid] = BookOrder.of(order)
         update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
         for handler in self._handlers:
             handler(update)

@@ -105,6 +105,7 @@ def backtest(
             "end": str(result.end.date()),
             "sessions": result.sessions,
             "initial_cash": result.initial_cash,
+            "venue": {"profile": settings.venue.profile.value},
             "delisted": list(result.delisted),
             "data": _data_summary(market, signals, result.start, result.end, settings.data.calendar),
             "config": settings.model_dump(mode="json"),

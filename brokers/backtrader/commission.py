@@ -1,31 +1,59 @@
-"""Costs on backtrader: commission from the shared cost model, slippage through bt's settings."""
+"""Costs on backtrader: commission and fees from the venue model, slippage through bt's settings.
+
+backtrader splits an execution that flips a position into a closing and an opening bit and asks
+for each bit's commission; a venue charges an order execution once (the $1 minimum once, the
+TAF cap once), so :class:`VenueCommission` charges the bits of one execution their increments
+of the whole execution's cost.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import backtrader as bt
 
-from framework.config.backtest import BacktestConfig, CommissionConfig
-from framework.costs import commission
+from framework.enums import OrderSide
+from framework.venue import Venue
 
 
-class SharedCommission(bt.CommInfoBase):
-    """Stock-like commission computed by :func:`framework.costs.commission`."""
+class VenueCommission(bt.CommInfoBase):
+    """Stock-like, no interest: the venue's commission plus regulatory fees per execution."""
 
-    params = (("stocklike", True), ("commtype", bt.CommInfoBase.COMM_FIXED), ("config", None))
+    params = (("stocklike", True), ("commtype", bt.CommInfoBase.COMM_FIXED), ("venue", None))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._charged: float | None = None  # shares already charged in the execution under way
+
+    @contextmanager
+    def one_execution(self) -> Iterator[None]:
+        """Within this block the bits asked for belong to one execution and are charged once."""
+        self._charged = 0.0
+        try:
+            yield
+        finally:
+            self._charged = None
 
     def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
-        cfg: CommissionConfig = self.p.config
-        return commission(size, price, cfg)
+        venue: Venue = self.p.venue
+        side = OrderSide.BUY if size > 0 else OrderSide.SELL
+        if self._charged is None:
+            return venue.charges(size, price, side)
+        before = self._charged
+        self._charged = before + abs(size)
+        return venue.charges(self._charged, price, side) - venue.charges(before, price, side)
 
 
-def configure_broker(broker: bt.brokers.BackBroker, cfg: BacktestConfig) -> None:
-    broker.setcash(cfg.cash)
-    broker.addcommissioninfo(SharedCommission(config=cfg.commission))
+def configure_broker(broker: bt.brokers.BackBroker, venue: Venue, cash: float, volume_cap: float | None) -> None:
+    """Cash, the venue's costs, and the fill settings every backtest runs with."""
+    broker.setcash(cash)
+    broker.addcommissioninfo(VenueCommission(venue=venue))
     slip = {"slip_open": True, "slip_limit": True, "slip_match": True, "slip_out": False}
-    if cfg.slippage.mode == "percent":
-        broker.set_slippage_perc(cfg.slippage.value, **slip)
+    if venue.slippage.mode == "percent":
+        broker.set_slippage_perc(venue.slippage.value, **slip)
     else:
-        broker.set_slippage_fixed(cfg.slippage.value, **slip)
+        broker.set_slippage_fixed(venue.slippage.value, **slip)
     broker.set_coc(True)  # only orders that ask for it (time_in_force=cls) fill at the close
-    if cfg.volume_cap is not None:
-        broker.set_filler(bt.broker.fillers.FixedBarPerc(perc=cfg.volume_cap * 100))
+    if volume_cap is not None:
+        broker.set_filler(bt.broker.fillers.FixedBarPerc(perc=volume_cap * 100))

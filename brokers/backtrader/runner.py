@@ -12,11 +12,11 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from brokers.backtrader.broker import BacktraderBroker
+from brokers.backtrader.broker import DELISTING, BacktraderBroker
 from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
-from brokers.backtrader.sim_broker import SimBroker
+from brokers.backtrader.sim_broker import VenueBroker
 from framework.config.backtest import BacktestConfig
 from framework.config.settings import Settings
 from framework.data import MarketData, session_time
@@ -25,6 +25,7 @@ from framework.errors import InputError
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.strategy import Strategy, compute_signals
+from framework.venue import Venue, actions_on, venue_from_config
 
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
 CLOSE_AFTER_MIDNIGHT = timedelta(hours=16)  # and its 16:00 close
@@ -105,6 +106,7 @@ class _Session:
         self.now = session_time(market.dates[0])
         self.engine: ExecutionEngine | None = None
         self.adapter: BacktraderBroker | None = None
+        self.venue = venue_from_config(settings.venue)
         self._transaction = ExitStack()
 
     def finish(self) -> None:
@@ -117,7 +119,8 @@ class _Session:
             clock.move(host.datas[0].datetime[0])
             return clock.open
 
-        self.adapter = BacktraderBroker(host, feeds, market_time)
+        self.adapter = BacktraderBroker(host, feeds, market_time, self.venue)
+        host.broker.on_open = lambda: self.on_open(host)
         self.engine = ExecutionEngine(
             settings=self.settings,
             broker=self.adapter,
@@ -133,6 +136,13 @@ class _Session:
         # the first of them is sent (the journal does that), and the rest commits with them or
         # at the end. A backtest's journal is published only when the run completes.
         self._transaction.enter_context(self.journal.batch())
+
+    def on_open(self, host: bt.Strategy) -> None:
+        """The open of a bar, before any fill: its corporate actions (splits, dividends)."""
+        assert self.adapter is not None
+        day = pd.Timestamp(bt.num2date(host.datas[0].datetime[0]).date())
+        for action in actions_on(self.market, day):
+            self.adapter.apply_corporate_action(action)
 
     def on_notify(self, order: bt.Order) -> None:
         assert self.adapter is not None
@@ -154,17 +164,19 @@ class _Session:
         assert self.engine is not None
         for symbol in symbols:
             price = float(self.market.close.at[date, symbol])
-            if self.engine.close_position(date, symbol, price, "delisting") is not None:
+            if self.engine.close_position(date, symbol, price, DELISTING) is not None:
                 self.delisted.append(symbol)
 
 
-def simulator(traded: MarketData, costs: BacktestConfig) -> tuple[bt.Cerebro, dict[str, ArrayFeed]]:
-    """Cerebro as every backtest runs it: :class:`SimBroker` with the configured costs, the
+def simulator(traded: MarketData, backtest: BacktestConfig, venue: Venue) -> tuple[bt.Cerebro, dict[str, ArrayFeed]]:
+    """Cerebro as every backtest runs it: :class:`VenueBroker` with the venue's costs, the
     clock feed first (``datas[0]``: every session), then a numpy feed per symbol that trades.
     Add the strategy and run."""
     cerebro = bt.Cerebro(stdstats=False)  # notifications reach the host before each next()
-    cerebro.broker = SimBroker()
-    configure_broker(cerebro.broker, costs)
+    broker = VenueBroker(checksubmit=False)
+    broker.venue = venue
+    cerebro.broker = broker
+    configure_broker(broker, venue, backtest.cash, backtest.volume_cap)
     dates = datenums(traded.dates)
     cerebro.adddata(clock_feed(traded, dates))
     feeds = symbol_feeds(traded, dates)
@@ -207,7 +219,7 @@ def run_backtest(
         signals = compute_signals(strategy, history)
     session = _Session(history, signals, strategy.name, settings, journal, run_id, end, progress)
     traded = history.between(start, end)
-    cerebro, feeds = simulator(traded, settings.backtest)
+    cerebro, feeds = simulator(traded, settings.backtest, session.venue)
 
     class _Host(EngineHost):
         def start(self) -> None:

@@ -1,4 +1,5 @@
-"""backtrader's BackBroker with the per-bar and per-notification work equities never need.
+"""backtrader's BackBroker with the per-bar and per-notification work equities never need
+(:class:`SimBroker`), and that broker trading by the venue model (:class:`VenueBroker`).
 
 Fills, cash, commission, slippage and every rule stay BackBroker's own; three things change, each
 giving the very same state (tests hold SimBroker and BackBroker equal bar by bar):
@@ -17,7 +18,13 @@ giving the very same state (tests hold SimBroker and BackBroker equal bar by bar
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import backtrader as bt
+
+from framework.enums import OrderSide
+from framework.venue import Venue
 
 
 def snapshot(order: bt.Order) -> bt.Order:
@@ -78,3 +85,62 @@ class SimBroker(bt.brokers.BackBroker):
             if len(held) > 1:
                 return super()._get_value(datas=held, lever=lever)
         return super()._get_value(datas=datas, lever=lever)
+
+
+def _loan_for(shortfall: float) -> float:
+    """A power of two above ``shortfall``: lent for one execution, so the rounding it leaves in
+    the cash is a single last-bit error."""
+    return float(2 ** max(math.ceil(math.log2(max(shortfall, 1.0))) + 1, 0))
+
+
+class VenueBroker(SimBroker):
+    """SimBroker trading by the venue model (``VenueBroker(checksubmit=False)``, then set
+    ``venue`` before the run).
+
+    - The venue judges an order at submission (the adapter asks it), so backtrader's own cash
+      check at submission is off and its cash check at execution never refuses an accepted
+      order: a gap that makes a fill cost more than the cash, or a margin buy, fills as it does
+      at the venue (the cash goes negative, a margin loan).
+    - Slippage is the venue's; it stays inside the bar's range only with
+      ``venue.slippage.cap_at_bar_range`` (a limit never fills beyond its limit).
+    - One execution pays one commission, however backtrader splits it.
+    - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
+    """
+
+    venue: Venue | None = None
+    on_open: Callable[[], None] | None = None
+
+    def next(self) -> None:
+        if self.on_open is not None:
+            self.on_open()
+        super().next()
+
+    def _execute(self, order: bt.Order, ago: int | None = None, price: float | None = None, cash: float | None = None,
+                 position: bt.Position | None = None, dtcoc: object = None) -> float | None:
+        if ago is None or price is None:
+            return super()._execute(order, ago=ago, price=price, cash=cash, position=position, dtcoc=dtcoc)
+        info = self.getcommissioninfo(order.data)
+        needed = abs(order.executed.remsize) * price * 1.05 + 100.0
+        loan = _loan_for(needed - self.cash) if order.isbuy() and self.cash < needed else 0.0
+        before, executed = self.cash, order.executed.size
+        self.cash += loan
+        with info.one_execution():
+            super()._execute(order, ago=ago, price=price, cash=cash, position=position, dtcoc=dtcoc)
+        self.cash = before if order.executed.size == executed else self.cash - loan
+        return None
+
+    def _slip_up(self, pmax: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
+        if self.venue is None:
+            return super()._slip_up(pmax, price, doslip, lim)
+        if not doslip:
+            return price
+        slipped = self.venue.slipped_price(price, OrderSide.BUY)
+        return pmax if slipped > pmax and (lim or self.venue.slippage.cap_at_bar_range) else slipped
+
+    def _slip_down(self, pmin: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
+        if self.venue is None:
+            return super()._slip_down(pmin, price, doslip, lim)
+        if not doslip:
+            return price
+        slipped = self.venue.slipped_price(price, OrderSide.SELL)
+        return pmin if slipped < pmin and (lim or self.venue.slippage.cap_at_bar_range) else slipped

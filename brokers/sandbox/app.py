@@ -135,7 +135,7 @@ async def asset(request: web.Request) -> web.Response:
     symbol = request.match_info["symbol"].upper()
     if symbol not in _ex(request).market.symbols:
         raise not_found(f"asset {symbol}")
-    return web.json_response(asset_json(symbol))
+    return web.json_response(asset_json(symbol, _ex(request).asset_flags(symbol)))
 
 
 async def submit(request: web.Request) -> web.Response:

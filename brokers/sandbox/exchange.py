@@ -3,8 +3,13 @@
 Session i has two phases. ``pre_open``: bars of sessions before i are visible and the market
 is closed; orders queue. ``open``: queued market orders filled at session i's open. Advancing
 past the close checks resting limit/stop orders against session i's range, expires DAY orders,
-marks the account at the close and moves to ``pre_open`` of session i + 1. Fills use
-:mod:`framework.costs`, the same slippage and commission as the backtest.
+marks the account at the close and moves to ``pre_open`` of session i + 1.
+
+Every order is judged by the venue model (:mod:`framework.venue`) against a book of this
+account, and refused with Alpaca's status, code and body; fills cost what the venue charges
+(the same slippage, commission and fees as the backtest); at a session's open, before its
+fills, splits rescale positions (and cancel the symbol's open orders) and, where the venue pays
+them, dividends are credited.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +27,22 @@ import pandas as pd
 
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
-from framework.config.backtest import BacktestConfig
-from framework.costs import commission, slipped_price
 from framework.data import MarketData
-from framework.enums import OrderSide
+from framework.enums import OrderSide, OrderType
+from framework.errors import InvalidOrder
+from framework.orders import Order
+from framework.venue import (
+    ActionKind,
+    AssetFlags,
+    BookOrder,
+    BookPosition,
+    CorporateAction,
+    Venue,
+    VenueBook,
+    actions_on,
+    dividend_cash,
+)
+from framework.venue.increments import to_decimal
 
 NEW_YORK = ZoneInfo("America/New_York")
 OPEN, CLOSE = time(9, 30), time(16, 0)
@@ -37,11 +55,22 @@ def at(day: pd.Timestamp, when: time) -> datetime:
     return datetime.combine(day.date(), when, NEW_YORK)
 
 
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else to_decimal(float(value) if isinstance(value, int | float) else value)
+
+
 class Exchange:
     def __init__(
-        self, market: MarketData, costs: BacktestConfig, *, start: int, cash: float, faults: FaultBook | None = None
+        self,
+        market: MarketData,
+        venue: Venue,
+        *,
+        start: int,
+        cash: float,
+        volume_cap: float | None = None,
+        faults: FaultBook | None = None,
     ) -> None:
-        self.market, self.costs = market, costs
+        self.market, self.venue, self.volume_cap = market, venue, volume_cap
         self.dates = market.dates
         self.session, self.phase = start, "pre_open"
         self.cash, self.last_equity = float(cash), float(cash)
@@ -52,6 +81,7 @@ class Exchange:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
         self._open = market.open.to_numpy()
+        self._last_close = market.close.ffill().to_numpy()  # row i: each symbol's last close up to i
         self._index = {s: j for j, s in enumerate(market.symbols)}
 
     # -- state ---------------------------------------------------------------------------
@@ -109,8 +139,10 @@ class Exchange:
         return self.dates[: self.session]
 
     def last_close(self, symbol: str) -> float:
-        closes = self.market.close[symbol].iloc[: self.session].dropna()
-        return float(closes.iloc[-1]) if len(closes) else float("nan")
+        """The symbol's last close before this session (NaN: none yet)."""
+        if self.session == 0 or symbol not in self._index:
+            return float("nan")
+        return float(self._last_close[min(self.session, len(self.dates)) - 1, self._index[symbol]])
 
     def advance(self, to: str = "next_session") -> dict[str, Any]:
         if (self.session >= len(self.dates) - 1 and self.phase == "open") or self.session >= len(self.dates):
@@ -126,6 +158,8 @@ class Exchange:
 
     def _open_session(self) -> None:
         self.phase = "open"
+        for action in actions_on(self.market, self.day):
+            self._apply(action)
         for order in self._working():
             if order["type"] == "market":
                 self._fill_at_open(order)
@@ -154,13 +188,16 @@ class Exchange:
         long = sum(p["qty"] * self.last_close(s) for s, p in self.positions.items() if p["qty"] > 0)
         short = sum(p["qty"] * self.last_close(s) for s, p in self.positions.items() if p["qty"] < 0)
         equity = self.equity()
+        margin = self.venue.margin(self.book())
         return {
             "id": "9c8f7c6e-5a4b-4c3d-8e2f-1a0b9c8d7e6f",
             "account_number": "SANDBOX001",
             "status": "ACTIVE",
             "currency": "USD",
             "cash": money(self.cash),
-            "buying_power": money(self.buying_power()),
+            "buying_power": money(float(margin.buying_power)),
+            "regt_buying_power": money(float(margin.regt_buying_power)),
+            "non_marginable_buying_power": money(float(margin.non_marginable_buying_power)),
             "equity": money(equity),
             "last_equity": money(self.last_equity),
             "portfolio_value": money(equity),
@@ -169,39 +206,57 @@ class Exchange:
             "trading_blocked": False,
             "transfers_blocked": False,
             "account_blocked": False,
-            "shorting_enabled": True,
-            "multiplier": "1",
-            "initial_margin": "0",
-            "maintenance_margin": "0",
+            "shorting_enabled": margin.multiplier > 1,
+            "multiplier": str(margin.multiplier),
+            "initial_margin": money(float(margin.initial_margin)),
+            "maintenance_margin": money(float(margin.maintenance_margin)),
             "created_at": "2015-01-01T00:00:00Z",
         }
 
-    def buying_power(self) -> float:
-        reserved = sum(self._estimate(o) for o in self._working() if o["side"] == "buy")
-        return max(self.cash - reserved, 0.0)
+    # -- the venue's view -------------------------------------------------------------------
 
-    def _spendable(self) -> float:
-        """Cash a new buy may use: buying power plus what pending sells will bring at the open.
-        Orders queued before the open execute in order there (the engine sends sells first),
-        exactly as the backtest's broker executes them."""
-        pending_sells = sum(self._estimate(o) for o in self._working() if o["side"] == "sell")
-        return self.buying_power() + pending_sells
+    def latest_trade(self, symbol: str) -> float:
+        """Today's open once the session has opened, else the last close."""
+        if self.is_open and symbol in self._index:
+            today = float(self._open[self.session, self._index[symbol]])
+            if math.isfinite(today):
+                return today
+        return self.last_close(symbol)
 
-    def _estimate(self, order: dict[str, Any]) -> float:
-        remaining = float(order["qty"] or 0) - float(order["filled_qty"])
-        price = float(order["limit_price"] or self.last_close(order["symbol"]))
-        return remaining * price if math.isfinite(price) else 0.0
+    def asset_flags(self, symbol: str) -> AssetFlags:
+        return self.venue.asset(VenueBook(cash=Decimal(0)), symbol)
 
-    def position(self, symbol: str) -> dict[str, Any]:
+    def _book_position(self, symbol: str, pos: dict[str, float]) -> BookPosition:
+        price = self.latest_trade(symbol)
+        last = price if math.isfinite(price) else pos["cost"] / pos["qty"]
+        return BookPosition(to_decimal(float(pos["qty"])), to_decimal(last))
+
+    def _book_order(self, o: dict[str, Any]) -> BookOrder:
+        remaining = float(o["qty"] or 0) - float(o["filled_qty"])
+        return BookOrder(o["id"], o["symbol"], OrderSide(o["side"]), OrderType(o["type"]), to_decimal(remaining),
+                         _dec(o["limit_price"]), _dec(o["stop_price"]))
+
+    def book(self, symbol: str | None = None, *, excluding: str | None = None) -> VenueBook:
+        """This account as the venue judges an order for ``symbol`` (without order ``excluding``,
+        the one a replacement replaces)."""
+        positions = {s: self._book_position(s, p) for s, p in self.positions.items() if p["qty"]}
+        orders = tuple(self._book_order(o) for o in self._working() if o["id"] != excluding)
+        wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
+        prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
+        return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open)
+
+    def position(self, symbol: str, book: VenueBook | None = None) -> dict[str, Any]:
         pos = self.positions.get(symbol)
         if not pos or not pos["qty"]:
             raise not_found(f"position {symbol}")
         closes = self.market.close[symbol].iloc[: self.session].dropna()
         last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
-        return position_json(symbol, pos["qty"], pos["cost"], self.last_close(symbol), last)
+        available = float(self.venue.qty_available(book or self.book(), symbol))
+        return position_json(symbol, pos["qty"], pos["cost"], self.last_close(symbol), last, available)
 
     def all_positions(self) -> list[dict[str, Any]]:
-        return [self.position(s) for s in sorted(self.positions) if self.positions[s]["qty"]]
+        book = self.book()
+        return [self.position(s, book) for s in sorted(self.positions) if self.positions[s]["qty"]]
 
     # -- orders ----------------------------------------------------------------------------
 
@@ -228,17 +283,39 @@ class Exchange:
         if cid in self.by_client_id:
             raise invalid("client_order_id must be unique")
 
-    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _as_order(self, body: dict[str, Any]) -> Order:
+        """The request as the project's Order, for the venue to judge."""
+        try:
+            return Order(
+                client_order_id=body["client_order_id"],
+                symbol=body["symbol"],
+                side=body["side"],
+                type=body["type"],
+                qty=_dec(body.get("qty")),
+                notional=_dec(body.get("notional")),
+                time_in_force=body["time_in_force"],
+                limit_price=_dec(body.get("limit_price")),
+                stop_price=_dec(body.get("stop_price")),
+                trail_price=_dec(body.get("trail_price")),
+                trail_percent=_dec(body.get("trail_percent")),
+                extended_hours=bool(body.get("extended_hours")),
+                created_at=self.now,
+            )
+        except (InvalidOrder, ValueError, ArithmeticError) as e:
+            raise invalid(str(e)) from None
+
+    def submit(self, body: dict[str, Any], *, replacing: str | None = None) -> dict[str, Any]:
         body = {**body, "client_order_id": body.get("client_order_id") or f"sandbox-{next(self._exec)}"}
         self._validate(body)
         if self.faults.take({FaultKind.REJECT}, "POST /v2/orders"):
             raise SandboxError(403, 40310000, "order rejected (sandbox fault)")
+        rejection = self.venue.check(self._as_order(body), self.book(body["symbol"], excluding=replacing))
+        if rejection is not None:
+            raise SandboxError.refusal(rejection)
         if body.get("notional") not in (None, ""):
             price = self.last_close(body["symbol"])
             body = {**body, "qty": round(float(body["notional"]) / price, 9), "notional": body["notional"]}
         order = new_order(body, self.now)
-        if order["side"] == "buy" and self._estimate(order) > self._spendable() + 1e-9:
-            raise SandboxError(403, 40310000, "insufficient buying power")
         self.orders[order["id"]] = order
         self.by_client_id[order["client_order_id"]] = order["id"]
         self._emit("new", order)
@@ -306,7 +383,7 @@ class Exchange:
         if "trail" in body and body["trail"] is not None:
             fields["trail_percent" if old["trail_percent"] else "trail_price"] = body["trail"]
         fields["client_order_id"] = body.get("client_order_id") or f"{old['client_order_id'][:40]}-r{next(self._exec)}"
-        new = self.submit(fields)
+        new = self.submit(fields, replacing=old["id"])
         new["replaces"] = old["id"]
         old.update(status="replaced", replaced_by=new["id"], replaced_at=iso(self.now), updated_at=iso(self.now))
         self._emit("replaced", old)
@@ -341,7 +418,7 @@ class Exchange:
         if not math.isfinite(o):
             return  # no trading in this symbol today: stays queued
         side = OrderSide(order["side"])
-        price = slipped_price(o, side, self.costs.slippage, low=low, high=h)
+        price = self.venue.slipped_price(o, side, low=low, high=h)
         self._fill(order, price, volume)
 
     def _check_resting(self, order: dict[str, Any], i: int) -> None:
@@ -366,24 +443,26 @@ class Exchange:
                 return
             if kind == "stop":
                 base = max(o, order_stop) if buy else min(o, order_stop)
-                self._fill(order, slipped_price(base, side, self.costs.slippage, low=low, high=h), volume)
+                self._fill(order, self.venue.slipped_price(base, side, low=low, high=h), volume)
                 return
         limit = float(order["limit_price"])
         if buy and low <= limit:
-            self._fill(order, min(o, limit), volume)
+            # at the open (slipped, never beyond the limit nor the bar's high), else at the limit
+            at_open = min(self.venue.slipped_price(o, side), h, limit)
+            self._fill(order, at_open if limit >= o else limit, volume)
         elif not buy and h >= limit:
-            self._fill(order, max(o, limit), volume)
+            self._fill(order, max(self.venue.slipped_price(o, side), limit) if limit <= o else limit, volume)
 
     def _fill(self, order: dict[str, Any], price: float, volume: float) -> None:
         remaining = float(order["qty"]) - float(order["filled_qty"])
         qty = remaining
-        if self.costs.volume_cap is not None:
-            qty = min(qty, math.floor(volume * self.costs.volume_cap))
+        if self.volume_cap is not None:
+            qty = min(qty, math.floor(volume * self.volume_cap))
         if self.faults.take({FaultKind.PARTIAL}, "fill") and remaining > 1:
             qty = math.floor(remaining / 2)
         if qty <= 0:
             return
-        fee = commission(qty, price, self.costs.commission)
+        fee = self.venue.charges(qty, price, OrderSide(order["side"]))
         sign = 1.0 if order["side"] == "buy" else -1.0
         self._book(order["symbol"], sign * qty, price)
         self.cash -= sign * qty * price + fee
@@ -416,6 +495,18 @@ class Exchange:
         pos["qty"] = qty + signed
         if abs(pos["qty"]) < 1e-12:
             del self.positions[symbol]
+
+    def _apply(self, action: CorporateAction) -> None:
+        """A corporate action at this session's open, before its fills."""
+        pos = self.positions.get(action.symbol)
+        if action.kind is ActionKind.SPLIT:
+            for order in self._working():
+                if order["symbol"] == action.symbol:
+                    self._finish(order, "canceled", "canceled_at")
+            if pos:
+                pos["qty"] = float(to_decimal(pos["qty"]) * action.value)  # the cost basis stays
+        elif pos and self.venue.pays_dividends:
+            self.cash += float(dividend_cash(to_decimal(pos["qty"]), action.value))
 
     def _finish(self, order: dict[str, Any], status: str, stamp_field: str) -> None:
         order.update(status=status, updated_at=iso(self.now), **{stamp_field: iso(self.now)})

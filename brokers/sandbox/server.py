@@ -18,6 +18,7 @@ from brokers.sandbox.state import StateStore
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.errors import InputError
+from framework.venue import venue_from_config
 
 T = TypeVar("T")
 
@@ -25,7 +26,14 @@ T = TypeVar("T")
 def build_exchange(
     settings: Settings, market: MarketData, store: StateStore, *, start: str | None, cash: float, seed: int
 ) -> Exchange:
-    exchange = Exchange(market, settings.backtest, start=start_index(market, start), cash=cash, faults=FaultBook(seed))
+    exchange = Exchange(
+        market,
+        venue_from_config(settings.venue),
+        start=start_index(market, start),
+        cash=cash,
+        volume_cap=settings.backtest.volume_cap,
+        faults=FaultBook(seed),
+    )
     saved = store.load()
     if saved is not None:
         if saved.get("fingerprint") != market.fingerprint:

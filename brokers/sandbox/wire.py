@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from framework.venue import AssetFlags, Rejection
 
 ASSET_NAMESPACE = uuid.UUID("6f0a3c55-0000-4000-8000-00000000a1ca")
 
 
 class SandboxError(Exception):
-    """An Alpaca error answer: HTTP status plus Alpaca's ``{"code", "message"}`` body."""
+    """An Alpaca error answer: HTTP status plus Alpaca's ``{"code", "message", ...}`` body (a
+    refusal by a venue rule carries the extra fields Alpaca sends, e.g. ``held_for_orders``)."""
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.details = dict(details or {})
+
+    @classmethod
+    def refusal(cls, rejection: Rejection) -> SandboxError:
+        return cls(rejection.status, rejection.code, rejection.message, rejection.details)
 
     def body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message}
+        return {**self.details, "code": self.code, "message": self.message}
 
 
 def not_found(what: str) -> SandboxError:
@@ -41,7 +51,8 @@ def money(x: float) -> str:
     return repr(float(x))
 
 
-def asset_json(symbol: str) -> dict[str, Any]:
+def asset_json(symbol: str, flags: AssetFlags | None = None) -> dict[str, Any]:
+    flags = flags or AssetFlags()
     return {
         "id": asset_id(symbol),
         "class": "us_equity",
@@ -49,11 +60,11 @@ def asset_json(symbol: str) -> dict[str, Any]:
         "symbol": symbol,
         "name": symbol,
         "status": "active",
-        "tradable": True,
-        "marginable": True,
-        "shortable": True,
-        "easy_to_borrow": True,
-        "fractionable": True,
+        "tradable": flags.tradable,
+        "marginable": flags.marginable,
+        "shortable": flags.shortable,
+        "easy_to_borrow": flags.easy_to_borrow,
+        "fractionable": flags.fractionable,
     }
 
 
@@ -101,7 +112,9 @@ def new_order(body: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def position_json(symbol: str, qty: float, cost: float, price: float, last: float) -> dict[str, Any]:
+def position_json(
+    symbol: str, qty: float, cost: float, price: float, last: float, available: float | None = None
+) -> dict[str, Any]:
     avg = cost / qty if qty else 0.0
     value = qty * price
     return {
@@ -111,7 +124,7 @@ def position_json(symbol: str, qty: float, cost: float, price: float, last: floa
         "asset_class": "us_equity",
         "avg_entry_price": money(avg),
         "qty": money(qty),
-        "qty_available": money(qty),
+        "qty_available": money(qty if available is None else math.copysign(available, qty)),
         "side": "long" if qty > 0 else "short",
         "market_value": money(value),
         "cost_basis": money(cost),

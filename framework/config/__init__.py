@@ -1,6 +1,6 @@
 """Typed configuration, validated once at start (see ``config/*.yaml`` for every key)."""
 
-from framework.config.backtest import BacktestConfig, CommissionConfig, SlippageConfig
+from framework.config.backtest import BacktestConfig
 from framework.config.base import ConfigModel
 from framework.config.data import DataConfig
 from framework.config.execution import (
@@ -14,6 +14,7 @@ from framework.config.loader import default_config_dir, load_settings, read_yaml
 from framework.config.paper import AlpacaConfig, PaperConfig
 from framework.config.sandbox import SandboxConfig
 from framework.config.settings import Settings
+from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig, VenueConfig
 
 __all__ = [
     "AlpacaConfig",
@@ -21,6 +22,7 @@ __all__ = [
     "CommissionConfig",
     "ConfigModel",
     "DataConfig",
+    "FeesConfig",
     "OrdersConfig",
     "PaperConfig",
     "RiskConfig",
@@ -30,6 +32,7 @@ __all__ = [
     "SizingConfig",
     "SlippageConfig",
     "StrategyConfig",
+    "VenueConfig",
     "default_config_dir",
     "load_settings",
     "read_yaml",

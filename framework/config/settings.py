@@ -14,6 +14,7 @@ from framework.config.execution import (
 )
 from framework.config.paper import PaperConfig
 from framework.config.sandbox import SandboxConfig
+from framework.config.venue import VenueConfig
 
 
 class Settings(ConfigModel):
@@ -26,3 +27,4 @@ class Settings(ConfigModel):
     backtest: BacktestConfig = BacktestConfig()
     paper: PaperConfig = PaperConfig()
     sandbox: SandboxConfig = SandboxConfig()
+    venue: VenueConfig = VenueConfig()

@@ -27,7 +27,7 @@ def test_paper_slippage_shows_up_as_slippage(tmp_path, monkeypatch, capsys) -> N
     bt_dir.mkdir()
     paper_cfg = tmp_path / "paper.yaml"
     paper_cfg.write_text(BASE + f"paper:\n  journal: {paper_dir / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
-    sandbox_settings = load_settings([], {"backtest": {"slippage": {"value": 0.005}}}, validate_strategy=False)
+    sandbox_settings = load_settings([], {"venue": {"slippage": {"value": 0.005}}}, validate_strategy=False)
     with SandboxServer(sandbox_settings, state=tmp_path / "sandbox.sqlite", port=0) as sb:
         for key, value in {
             "APCA_API_KEY_ID": "k",

@@ -53,7 +53,7 @@ def test_tearsheet_numbers_equal_empyrical_on_returns_csv(full_run, tmp_path) ->
 
 
 def test_divergence_attributes_a_slippage_change_to_slippage(tmp_path) -> None:
-    (tmp_path / "slip.yaml").write_text("backtest:\n  slippage:\n    value: 0.005\n")
+    (tmp_path / "slip.yaml").write_text("venue:\n  slippage:\n    value: 0.005\n")
     base = trade(
         "backtest", "--strategy", "momentum", *SLICE, "--out", str(tmp_path / "a"), "--no-report", cwd=tmp_path
     )

@@ -35,10 +35,33 @@ def test_backtest_end_to_end_writes_a_consistent_run_folder(tmp_path) -> None:
     assert figures["orders"] == len(orders) > 0 and figures["fills"] == len(fills) > 0
     assert summary["start"] >= "2016-01-04" and summary["end"] <= "2016-06-30"
     assert summary["data"]["symbols"] == ["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN"]
+    assert summary["venue"] == {"profile": "alpaca_paper"} and "venue alpaca_paper" in result.stdout
+    assert (fills["commission"] == 0).all()  # the default profile: Alpaca charges no commission
     # Determinism: the same inputs give a byte-identical summary.
     again = trade("backtest", *SLICE, "--out", str(tmp_path / "run2"), "--no-report", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "run2" / "summary.json").read_bytes() == (out / "summary.json").read_bytes()
+
+
+def test_the_venue_profile_is_chosen_by_config_and_named_in_the_summary(tmp_path) -> None:
+    (tmp_path / "ibkr.yaml").write_text("venue:\n  profile: per_share\n")
+    out = tmp_path / "run"
+    result = trade("backtest", *SLICE, "--config", str(tmp_path / "ibkr.yaml"), "--out", str(out), "--no-report",
+                   cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "summary.json").read_text())["venue"] == {"profile": "per_share"}
+    fills = pd.read_csv(out / "fills.csv")
+    assert (fills["commission"] > 0).all()  # the per-share schedule (the alpaca profiles charge none)
+
+
+def test_an_unknown_venue_profile_is_one_line_exit_2(tmp_path) -> None:
+    (tmp_path / "bad.yaml").write_text("venue:\n  profile: robinhood\n")
+    out = tmp_path / "run"
+    result = trade("backtest", *SLICE, "--config", str(tmp_path / "bad.yaml"), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "venue.profile: expected 'alpaca_paper', 'alpaca_live' or 'per_share'" in line
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,14 @@ CASES = {
         "sizing.mode: expected 'weight', 'inverse_volatility' or 'volatility_target'",
     ),
     "nested_range": (
-        "backtest:\n  slippage:\n    value: -1\n",
-        "backtest.slippage.value: Input should be greater than or equal to 0",
+        "venue:\n  slippage:\n    value: -1\n",
+        "venue.slippage.value: Input should be greater than or equal to 0",
     ),
+    "unknown_venue_profile": (
+        "venue:\n  profile: robinhood\n",
+        "venue.profile: expected 'alpaca_paper', 'alpaca_live' or 'per_share'",
+    ),
+    "moved_backtest_costs": ("backtest:\n  commission:\n    minimum: 1\n", "backtest.commission: unknown key"),
     "bad_yaml": ("risk: [unclosed\n", "invalid YAML (line"),
     "not_a_mapping": ("- just\n- a list\n", "expected a mapping of sections at the top, got list"),
     "unknown_strategy": ("strategy:\n  name: nope\n", "strategy.name: unknown strategy 'nope'"),

@@ -13,10 +13,11 @@ import pytest
 from venues import CASH, FIRST_FILL, REPORTS_COMMISSION, VENUES, Played, market, settings
 
 from framework.broker import Broker
-from framework.costs import commission, slipped_price
+from framework.config import Settings
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
 from framework.orders import Order
+from framework.venue import venue_from_config
 
 pytestmark = pytest.mark.parametrize("venue", sorted(VENUES))
 
@@ -45,24 +46,31 @@ def _raised(call: Callable[[], object]) -> type[Exception] | None:
     return None
 
 
-def _play(venue: str, steps: list, tmp_path) -> Played:
-    return VENUES[venue](steps, tmp_path)
+def _play(venue: str, steps: list, tmp_path, cfg: Settings | None = None, data=None) -> Played:
+    return VENUES[venue](steps, tmp_path, cfg, data)
 
 
-def test_market_buy_is_acked_then_filled_at_the_next_open_with_its_costs(venue, tmp_path) -> None:
+#: The default profile charges nothing; per_share keeps the cost contract meaningful.
+PROFILES = ["alpaca_paper", "per_share"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_market_buy_is_acked_then_filled_at_the_next_open_with_its_costs(venue, profile, tmp_path) -> None:
+    cfg = settings(profile=profile)
     played = _play(venue, [lambda b, now: b.submit_order(_order("buy-1", now)), lambda b, now: _state(b, "buy-1")],
-                   tmp_path)
+                   tmp_path, cfg)
     acked, (final, positions, account) = played.returns
     assert acked.client_order_id == "buy-1" and acked.broker_order_id
     assert acked.status in (OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PENDING_NEW)
 
-    fills = [u.fill for u in played.of("buy-1") if u.fill]
+    fills = [u.fill for u in played.updates if u.fill]
     assert len(fills) == 1 and played.of("buy-1")[-1].event is OrderEvent.FILL
-    cfg = settings().backtest
+    model = venue_from_config(cfg.venue)
     open_ = float(market().open["AAPL"].loc[FIRST_FILL])
-    price = slipped_price(open_, OrderSide.BUY, cfg.slippage)
+    price = model.slipped_price(open_, OrderSide.BUY)
     assert float(fills[0].qty) == 10 and float(fills[0].price) == pytest.approx(price, rel=1e-9)
-    fee = commission(10, price, cfg.commission)
+    fee = model.charges(10, price, OrderSide.BUY)
+    assert (fee > 0) is (profile == "per_share")
     assert float(fills[0].commission) == pytest.approx(fee if REPORTS_COMMISSION[venue] else 0.0, abs=1e-9)
 
     assert final.status is OrderStatus.FILLED and final.filled_qty == Decimal(10)
@@ -122,20 +130,23 @@ def test_an_unfilled_day_order_expires_at_the_close(venue, tmp_path) -> None:
     assert played.of("day")[-1].event is OrderEvent.EXPIRED and not any(u.fill for u in played.updates)
 
 
-def test_selling_what_was_bought_closes_the_position_and_books_both_fills(venue, tmp_path) -> None:
+@pytest.mark.parametrize("profile", [*PROFILES, "alpaca_live"])
+def test_selling_what_was_bought_closes_the_position_and_books_both_fills(venue, profile, tmp_path) -> None:
+    cfg = settings(profile=profile)
     steps = [lambda b, now: b.submit_order(_order("in", now, qty=7, symbol="MSFT")),
              lambda b, now: b.submit_order(_order("out", now, side=OrderSide.SELL, qty=7, symbol="MSFT")),
              lambda b, now: (b.get_positions(), b.get_account(), b.get_orders("closed"))]
-    played = _play(venue, steps, tmp_path)
+    played = _play(venue, steps, tmp_path, cfg)
     positions, account, closed = played.returns[2]
     fills = [u.fill for u in played.updates if u.fill]
     assert [(f.client_order_id, f.side, f.qty) for f in fills] == [
         ("in", OrderSide.BUY, Decimal(7)), ("out", OrderSide.SELL, Decimal(7))
     ]
     assert positions == []
-    cfg = settings().backtest.commission
-    cash_flow = sum(float(f.qty * f.price) * (-1 if f.side is OrderSide.BUY else 1) - commission(7, float(f.price), cfg)
-                    for f in fills)
+    model = venue_from_config(cfg.venue)
+    costs = [model.charges(7, float(f.price), f.side) for f in fills]
+    assert (costs[1] > 0) is (profile != "alpaca_paper")  # live: SEC + TAF on the sell; per_share: commission
+    cash_flow = sum(float(f.qty * f.price) * (-1 if f.side is OrderSide.BUY else 1) for f in fills) - sum(costs)
     assert float(account.cash) == pytest.approx(CASH + cash_flow, abs=1e-6)
     assert float(account.equity) == pytest.approx(float(account.cash), abs=1e-6)
     assert sorted(o.client_order_id for o in closed) == ["in", "out"]

@@ -10,13 +10,16 @@ broker's state (the backtrader adapter only exists while Cerebro runs).
   (:func:`brokers.backtrader.runner.simulator`), with the runner's DAY-order expiry;
 - ``alpaca``: the Alpaca adapter (real alpaca-py, REST and the trade-updates stream) against the
   project's loopback sandbox on the same data, the clock advanced one session per step.
+
+Both take the same settings (``venue`` section included: both venues trade by the one venue
+model) and, optionally, the same market data (e.g. with corporate actions).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from framework.broker import Broker, OrderUpdate
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_market_data, session_time
 from framework.enums import OrderStatus
+from framework.venue import actions_on, venue_from_config
 
 Step = Callable[[Broker, datetime], Any]
 
@@ -49,12 +53,28 @@ class Played:
         return [u for u in self.updates if u.order.client_order_id == cid]
 
 
-def settings() -> Settings:
-    return load_settings([], {"backtest": {"cash": CASH}}, validate_strategy=False)
+def settings(**venue: Any) -> Settings:
+    """The shipped defaults (profile alpaca_paper) with ``venue`` keys over them."""
+    return load_settings([], {"backtest": {"cash": CASH}, "venue": venue}, validate_strategy=False)
 
 
 def market() -> MarketData:
     return load_market_data().select(list(SYMBOLS))
+
+
+
+
+def with_actions(data: MarketData, dividends: dict[tuple[str, str], float] | None = None,
+                 splits: dict[tuple[str, str], float] | None = None) -> MarketData:
+    """``data`` plus the given actions, keyed by (date, symbol)."""
+
+    def frame(values: dict[tuple[str, str], float] | None) -> pd.DataFrame:
+        out = pd.DataFrame(float("nan"), index=data.close.index, columns=data.close.columns)
+        for (day, symbol), value in (values or {}).items():
+            out.loc[pd.Timestamp(day), symbol] = value
+        return out
+
+    return replace(data, dividends=frame(dividends), splits=frame(splits))
 
 
 def sessions(n: int) -> pd.DatetimeIndex:
@@ -64,11 +84,14 @@ def sessions(n: int) -> pd.DatetimeIndex:
     return dates[i - 1 : i - 1 + n]
 
 
-def play_backtrader(steps: list[Step], tmp_path: Path) -> Played:
+def play_backtrader(steps: list[Step], tmp_path: Path, cfg: Settings | None = None,
+                    data: MarketData | None = None) -> Played:
     days = sessions(len(steps))
-    data = market().between(days[0], days[-1])
+    cfg = cfg or settings()
+    venue = venue_from_config(cfg.venue)
+    traded = (data or market()).between(days[0], days[-1])
     played = Played([])
-    cerebro, feeds = simulator(data, settings().backtest)
+    cerebro, feeds = simulator(traded, cfg.backtest, venue)
     holder: list[BacktraderBroker] = []
 
     class Script(bt.Strategy):
@@ -76,9 +99,14 @@ def play_backtrader(steps: list[Step], tmp_path: Path) -> Played:
             return pd.Timestamp(bt.num2date(self.datas[0].datetime[0]).date())
 
         def start(self) -> None:
-            adapter = BacktraderBroker(self, feeds, lambda: session_time(self._today()) + OPEN)
+            adapter = BacktraderBroker(self, feeds, lambda: session_time(self._today()) + OPEN, venue)
             adapter.subscribe(played.updates.append)
             holder.append(adapter)
+            self.broker.on_open = self._at_open  # corporate actions at each open, as the runner has it
+
+        def _at_open(self) -> None:
+            for action in actions_on(traded, self._today()):
+                holder[0].apply_corporate_action(action)
 
         def notify_order(self, order: bt.Order) -> None:
             holder[0].notify(order)
@@ -93,14 +121,16 @@ def play_backtrader(steps: list[Step], tmp_path: Path) -> Played:
     return played
 
 
-def play_alpaca(steps: list[Step], tmp_path: Path) -> Played:
+def play_alpaca(steps: list[Step], tmp_path: Path, cfg: Settings | None = None,
+                data: MarketData | None = None) -> Played:
     from brokers.alpaca.broker import AlpacaBroker
     from brokers.alpaca.config import Credentials, Endpoints
     from brokers.sandbox import SandboxServer
 
     days = sessions(len(steps))
     played = Played([])
-    with SandboxServer(settings(), market(), state=tmp_path / "sandbox.sqlite", port=0, start=FIRST_FILL, cash=CASH) as sb:
+    cfg, data = cfg or settings(), data or market()
+    with SandboxServer(cfg, data, state=tmp_path / "sandbox.sqlite", port=0, start=FIRST_FILL, cash=CASH) as sb:
         ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
         broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, poll_interval=0.2)
         broker.subscribe(played.updates.append)
@@ -139,9 +169,10 @@ def _settle(broker: Any, played: Played) -> None:
     _until(broker, agreed, "order updates to match the broker's REST view")
 
 
-VENUES: dict[str, Callable[[list[Step], Path], Played]] = {"backtrader": play_backtrader, "alpaca": play_alpaca}
+VENUES: dict[str, Callable[..., Played]] = {"backtrader": play_backtrader, "alpaca": play_alpaca}
 
-#: Whether a fill reports its commission. Alpaca's trade updates have no commission field, while
-#: the sandbox charges the shared cost model to the cash (docs/paper-trading.md): the one place
-#: where the two venues differ, by what the wire can carry.
+#: Whether a fill reports what it cost (commission and fees). Alpaca's trade updates have no
+#: commission field, while the sandbox charges the venue's costs to the cash
+#: (docs/paper-trading.md): the one place where the two venues differ, by what the wire can
+#: carry. Under the default profile (alpaca_paper) there is nothing to report on either side.
 REPORTS_COMMISSION = {"backtrader": True, "alpaca": False}

@@ -200,3 +200,24 @@ def test_signals_as_an_aligned_array_or_a_series_decide_alike(make_engine, tmp_p
     assert [(o.symbol, o.side, o.qty) for o in a.orders] == [(o.symbol, o.side, o.qty) for o in b.orders]
     with pytest.raises(ValueError, match="shape"):
         aligned.on_bar(pd.Timestamp("2020-01-03"), snap, np.ones(3))
+
+
+def test_corporate_actions_reach_the_portfolio_split_and_dividend() -> None:
+    from datetime import date
+
+    from framework.venue import ActionKind, CorporateAction
+
+    t = pd.Timestamp("2020-08-28", tz="UTC").to_pydatetime()
+    p = Portfolio(Decimal(10_000))
+    p.apply_fill(Fill("e1", "c1", "AAA", OrderSide.BUY, Decimal(10), Decimal(300), t))
+    p.apply_fill(Fill("e2", "c2", "BBB", OrderSide.SELL, Decimal(20), Decimal(50), t))
+    p.mark({"AAA": 310.0, "BBB": 50.0})
+    cost = p.holdings["AAA"].cost
+    p.apply_corporate_action(CorporateAction("AAA", date(2020, 8, 31), ActionKind.SPLIT, Decimal(4)))
+    assert p.holdings["AAA"].qty == 40 and p.holdings["AAA"].cost == cost and p.prices["AAA"] == Decimal("77.5")
+    assert p.equity == Decimal(10_000) - 3000 + 1000 + 40 * Decimal("77.5") - 20 * 50
+    cash = p.cash
+    p.apply_corporate_action(CorporateAction("AAA", date(2020, 9, 1), ActionKind.DIVIDEND, Decimal("0.2")))
+    p.apply_corporate_action(CorporateAction("BBB", date(2020, 9, 1), ActionKind.DIVIDEND, Decimal("0.5")))
+    p.apply_corporate_action(CorporateAction("CCC", date(2020, 9, 1), ActionKind.DIVIDEND, Decimal("9")))
+    assert p.cash == cash + 40 * Decimal("0.2") - 20 * Decimal("0.5")  # the short pays; nothing held, nothing

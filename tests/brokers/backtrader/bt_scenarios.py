@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -34,6 +35,21 @@ def market(
     return MarketData(open_, high, low, close, vol.astype(float), sectors, source="test", fingerprint="golden")
 
 
+
+
+def with_actions(data: MarketData, *, dividends: dict[tuple[int, str], float] | None = None,
+                 splits: dict[tuple[int, str], float] | None = None) -> MarketData:
+    """``data`` plus actions keyed by (bar index, symbol)."""
+
+    def frame(values: dict[tuple[int, str], float] | None) -> pd.DataFrame:
+        out = pd.DataFrame(np.nan, index=data.close.index, columns=data.close.columns)
+        for (i, symbol), value in (values or {}).items():
+            out.iloc[i, out.columns.get_loc(symbol)] = value
+        return out
+
+    return replace(data, dividends=frame(dividends), splits=frame(splits))
+
+
 class FixedSignals(Strategy):
     """Signals given by the test, per date index."""
 
@@ -64,8 +80,9 @@ def settings(**overrides: object) -> Settings:
             "daily_loss_limit": 0.5,
             "max_drawdown": 0.9,
         },
-        "backtest": {
-            "cash": 10_000.0,
+        "backtest": {"cash": 10_000.0},
+        "venue": {
+            "profile": "per_share",
             "slippage": {"mode": "percent", "value": 0.001},
             "commission": {"mode": "per_share", "per_share": 0.01, "minimum": 1.0, "maximum_pct": 0.01},
         },

@@ -83,8 +83,14 @@ def test_stop_loss_rests_at_the_broker_and_triggers(tmp_path) -> None:
     )
     # Bar 3 gaps down to 90: the stop fills at the open, less 10 bps.
     assert first.status.value == "filled" and first.filled_avg_price == Decimal("89.91")
-    sells = [f for f in journal.fills() if f.symbol == "AAA" and f.side.value == "sell"]
-    assert [f.client_order_id for f in sells] == [first.client_order_id]
+
+
+def test_a_trim_of_a_stop_protected_position_is_never_refused(tmp_path) -> None:
+    closes = [100.0, 100.0, 100.0, 90.0, 90.0, 90.0]
+    mkt = market({"AAA": closes, "BBB": [50.0] * 6})
+    sig = pd.DataFrame({"AAA": [1.0] * 6, "BBB": [1.0] * 6}, index=mkt.dates)
+    _, journal = run(tmp_path, mkt, sig, settings(risk={"stop_loss": 0.05}))
+    assert [o.client_order_id for o in journal.orders() if o.status.value == "rejected"] == []
 
 
 def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
@@ -102,6 +108,18 @@ def test_delisted_symbol_is_closed_out_at_its_last_close(tmp_path) -> None:
     last_day = positions[positions["symbol"] == "CCC"]["time"].max()
     row = positions[(positions["symbol"] == "CCC") & (positions["time"] == last_day)]
     assert float(row["price"].iloc[0]) == 42.0
+
+
+def test_a_fractional_position_is_closed_out_at_a_delisting(tmp_path) -> None:
+    # The close-out is the venue's own (market-on-close), not an order the venue's rules judge:
+    # a fractional position is closed although fractional orders must be DAY orders.
+    mkt = market({"AAA": [100.0] * 8, "CCC": [40.0, 40.0, 40.0, 42.0]})
+    sig = pd.DataFrame({"AAA": [1.0] * 8, "CCC": [1.0] * 8}, index=mkt.dates)
+    result, journal = run(tmp_path, mkt, sig, settings(sizing={"fractional": True}))
+    assert result.delisted == ("CCC",)
+    bought = sum(f.qty for f in journal.fills() if f.symbol == "CCC" and f.side.value == "buy")
+    close_out = [f for f in journal.fills() if f.symbol == "CCC" and f.side.value == "sell"]
+    assert bought != bought.to_integral_value() and [f.qty for f in close_out] == [bought]
 
 
 def test_same_inputs_same_orders_and_equity(tmp_path) -> None:

@@ -17,16 +17,21 @@ from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.runner import simulator
 from brokers.backtrader.sim_broker import SimBroker
 from framework.config.backtest import BacktestConfig
+from framework.config.venue import VenueConfig
 from framework.data import MarketData
+from framework.venue import venue_from_config
 
 SYMBOLS = ("AAA", "BBB", "CCC")
 BARS = 12
-COSTS = BacktestConfig.model_validate(
-    {
-        "cash": 10_000.0,
-        "slippage": {"mode": "percent", "value": 0.001},
-        "commission": {"mode": "per_share", "per_share": 0.01, "minimum": 1.0, "maximum_pct": 0.01},
-    }
+COSTS = BacktestConfig.model_validate({"cash": 10_000.0})
+VENUE = venue_from_config(
+    VenueConfig.model_validate(
+        {
+            "profile": "per_share",
+            "slippage": {"mode": "percent", "value": 0.001},
+            "commission": {"mode": "per_share", "per_share": 0.01, "minimum": 1.0, "maximum_pct": 0.01},
+        }
+    )
 )
 
 Script = dict[int, list[tuple[str, int]]]  # bar -> (symbol, signed size) market orders at its close
@@ -34,9 +39,9 @@ Script = dict[int, list[tuple[str, int]]]  # bar -> (symbol, signed size) market
 
 def _trace(broker: bt.brokers.BackBroker, mkt: MarketData, script: Script, interest: float | None = None) -> list[Any]:
     """``interest``: None for the configured costs, else backtrader's percent scheme with it."""
-    cerebro, feeds = simulator(mkt, COSTS)
+    cerebro, feeds = simulator(mkt, COSTS, VENUE)
     cerebro.broker = broker
-    configure_broker(broker, COSTS)
+    configure_broker(broker, VENUE, COSTS.cash, COSTS.volume_cap)
     if interest is not None:
         broker.setcommission(commission=0.001, interest=interest)
     trace: list[Any] = []

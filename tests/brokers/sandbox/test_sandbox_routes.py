@@ -29,9 +29,9 @@ from alpaca.trading.stream import TradingStream
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.app import SOCKETS
 from framework.config import Settings
-from framework.costs import commission, slipped_price
 from framework.data import load_market_data
 from framework.enums import OrderSide as Side
+from framework.venue import venue_from_config
 
 START = "2016-08-12"
 GENEROUS = 60.0  # seconds: a bound for waits that take milliseconds on an idle machine
@@ -73,7 +73,7 @@ def test_account_clock_calendar_asset_parse(sandbox) -> None:
     assert err.value.status_code == 404
 
 
-def test_market_order_fills_at_next_open_with_the_backtest_cost_model(sandbox) -> None:
+def test_market_order_fills_at_next_open_with_the_venue_cost_model(sandbox) -> None:
     c = client(sandbox)
     order = c.submit_order(
         MarketOrderRequest(
@@ -84,18 +84,14 @@ def test_market_order_fills_at_next_open_with_the_backtest_cost_model(sandbox) -
     assert c.get_all_positions() == []
     sandbox.advance("open")
     filled = c.get_order_by_client_id("m1")
-    market, costs = load_market_data(), Settings().backtest
+    market, venue = load_market_data(), venue_from_config(Settings().venue)
     day = pd.Timestamp(START)
-    expected = slipped_price(
-        market.open.at[day, "AAPL"],
-        Side.BUY,
-        costs.slippage,
-        low=market.low.at[day, "AAPL"],
-        high=market.high.at[day, "AAPL"],
+    expected = venue.slipped_price(
+        market.open.at[day, "AAPL"], Side.BUY, low=market.low.at[day, "AAPL"], high=market.high.at[day, "AAPL"]
     )
     assert filled.status == OrderStatus.FILLED
     assert float(filled.filled_avg_price) == pytest.approx(expected, rel=1e-9)
-    fee = commission(10, expected, costs.commission)
+    fee = venue.charges(10, expected, Side.BUY)
     assert float(c.get_account().cash) == pytest.approx(100_000 - 10 * expected - fee, abs=1e-6)
     [position] = c.get_all_positions()
     assert position.symbol == "AAPL" and float(position.qty) == 10

@@ -1,0 +1,118 @@
+"""The snapshot a venue judges an order against: cash, positions, open orders, latest trades.
+
+Built by each adapter from its own state (backtrader's broker, the sandbox's account) right
+before a submission; the rules read nothing else, so both venues answer alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import cached_property
+
+from framework.enums import OrderSide, OrderType
+from framework.orders import Order
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFlags:
+    """What Alpaca's asset record says about a symbol (``GET /v2/assets/{symbol}``)."""
+
+    tradable: bool = True
+    marginable: bool = True
+    shortable: bool = True
+    easy_to_borrow: bool = True
+    fractionable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BookPosition:
+    qty: Decimal  # signed: negative is short
+    last_price: Decimal  # its latest trade: what it is marked at
+
+
+@dataclass(frozen=True, slots=True)
+class BookOrder:
+    """An open order as the rules see it: what is left of it, and at what price."""
+
+    order_id: str
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    remaining_qty: Decimal
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+
+    @classmethod
+    def of(cls, order: Order) -> BookOrder:
+        remaining = order.remaining_qty if order.remaining_qty is not None else ZERO
+        return cls(
+            order.broker_order_id or order.client_order_id,
+            order.symbol,
+            order.side,
+            order.type,
+            remaining,
+            order.limit_price,
+            order.stop_price,
+        )
+
+
+@dataclass(frozen=True)
+class VenueBook:
+    """The account at one instant. Positions are marked at their latest trade; ``prices`` holds
+    the latest trade of any other symbol a check may need (on order, or being ordered)."""
+
+    cash: Decimal
+    positions: Mapping[str, BookPosition] = field(default_factory=dict)
+    open_orders: tuple[BookOrder, ...] = ()
+    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    market_open: bool = False
+    assets: Mapping[str, AssetFlags] = field(default_factory=dict)
+
+    def position_qty(self, symbol: str) -> Decimal:
+        pos = self.positions.get(symbol)
+        return pos.qty if pos is not None else ZERO
+
+    def price(self, symbol: str) -> Decimal | None:
+        """The latest trade; None when nothing is known."""
+        pos = self.positions.get(symbol)
+        return pos.last_price if pos is not None else self.prices.get(symbol)
+
+    def asset(self, symbol: str) -> AssetFlags:
+        return self.assets.get(symbol) or AssetFlags()
+
+    @cached_property
+    def _values(self) -> tuple[Decimal, Decimal]:
+        values = [p.qty * p.last_price for p in self.positions.values()]
+        return sum((v for v in values if v > 0), ZERO), -sum((v for v in values if v < 0), ZERO)
+
+    @property
+    def long_value(self) -> Decimal:
+        return self._values[0]
+
+    @property
+    def short_value(self) -> Decimal:
+        """Market value of the shorts, as a positive number."""
+        return self._values[1]
+
+    @property
+    def equity(self) -> Decimal:
+        return self.cash + self.long_value - self.short_value
+
+    def orders_for(self, symbol: str) -> list[BookOrder]:
+        return [o for o in self.open_orders if o.symbol == symbol]
+
+    def with_orders(self, orders: tuple[BookOrder, ...]) -> VenueBook:
+        """This account with other open orders (the valuation of its positions is kept)."""
+        new = replace(self, open_orders=orders)
+        if "_values" in self.__dict__:
+            new.__dict__["_values"] = self.__dict__["_values"]
+        return new
+
+    def without(self, order_id: str) -> VenueBook:
+        """This book as if ``order_id`` were not open (a replacement is judged without the order
+        it replaces)."""
+        return self.with_orders(tuple(o for o in self.open_orders if o.order_id != order_id))

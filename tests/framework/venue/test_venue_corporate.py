@@ -1,0 +1,43 @@
+"""Corporate actions: splits change share counts, dividends move cash; read from market data."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from framework.venue import ActionKind, CorporateAction, actions_on, dividend_cash, split_quantity
+from framework.venue.corporate import split_price
+
+
+def test_split_keeps_the_cost_basis() -> None:
+    qty, avg = Decimal(10), Decimal(300)
+    new_qty, new_avg = split_quantity(qty, Decimal(4)), split_price(avg, Decimal(4))
+    assert (new_qty, new_avg) == (Decimal(40), Decimal(75)) and new_qty * new_avg == qty * avg
+
+
+def test_a_dividend_pays_longs_and_charges_shorts() -> None:
+    assert dividend_cash(Decimal(100), Decimal("0.77")) == Decimal("77.00")
+    assert dividend_cash(Decimal(-100), Decimal("0.77")) == Decimal("-77.00")
+
+
+def test_actions_are_read_from_the_data_frames() -> None:
+    days = pd.bdate_range("2020-08-27", periods=3)
+    splits = pd.DataFrame({"AAPL": [np.nan, 4.0, np.nan], "MSFT": [np.nan, 1.0, np.nan]}, index=days)
+    dividends = pd.DataFrame({"AAPL": [np.nan, np.nan, np.nan], "MSFT": [np.nan, 0.51, np.nan]}, index=days)
+    market = SimpleNamespace(splits=splits, dividends=dividends)
+    assert actions_on(market, days[1]) == [
+        CorporateAction("AAPL", date(2020, 8, 28), ActionKind.SPLIT, Decimal(4)),
+        CorporateAction("MSFT", date(2020, 8, 28), ActionKind.DIVIDEND, Decimal("0.51")),
+    ]
+    assert actions_on(market, days[0]) == []
+    assert actions_on(SimpleNamespace(), days[1]) == []  # data without actions has none
+
+
+def test_an_action_needs_a_positive_value() -> None:
+    with pytest.raises(ValueError, match="must be > 0"):
+        CorporateAction("AAPL", date(2020, 1, 2), "split", Decimal(0))
