@@ -59,10 +59,11 @@ def backtest_summary(summary: Mapping[str, Any], stories: list[str]) -> Renderab
     f = summary["figures"]
     n = int(summary.get("sessions") or 0)
     final = float(summary.get("initial_cash") or 0.0) * (1 + float(f.get("total_return") or 0.0))
+    venue = (summary.get("venue") or {}).get("profile")
     title = Text.assemble(
         ("backtest ", "bold"), (str(summary["strategy"]), "bold cyan"),
         f"  {summary['start']} → {summary['end']}  ({sessions(n)}, "
-        f"{usd(summary.get('initial_cash'))} → {usd(final)})",
+        f"{usd(summary.get('initial_cash'))} → {usd(final)})" + (f"  venue {venue}" if venue else ""),
     )
     cagr, cagr_note = _annualised(f.get("cagr"), n, pct)
     sharpe, sharpe_note = _annualised(f.get("sharpe"), n, ratio)
