@@ -10,7 +10,7 @@ from framework.config.execution import (
     SizingConfig,
     StrategyConfig,
 )
-from framework.config.loader import default_config_dir, load_settings, read_yaml
+from framework.config.loader import ResolvedSettings, default_config_dir, load_settings, read_yaml, resolve_settings
 from framework.config.paper import AlpacaConfig, PaperConfig
 from framework.config.sandbox import SandboxConfig
 from framework.config.settings import Settings
@@ -23,6 +23,7 @@ __all__ = [
     "DataConfig",
     "OrdersConfig",
     "PaperConfig",
+    "ResolvedSettings",
     "RiskConfig",
     "SandboxConfig",
     "Settings",
@@ -33,4 +34,5 @@ __all__ = [
     "default_config_dir",
     "load_settings",
     "read_yaml",
+    "resolve_settings",
 ]
