@@ -119,7 +119,7 @@ def _named(plugin: type[Strategy], name: str) -> type[Strategy]:
     return type(plugin.__name__, (plugin,), namespace)
 
 
-def _checked(plugin: type[Strategy], origin: str) -> str:
+def _checked(plugin: type[Strategy]) -> str:
     """What is wrong with a plugin's declarations ('' when nothing)."""
     try:
         plugin.declarations()
@@ -140,7 +140,7 @@ def _builtin(registry: Registry) -> None:
         for obj in vars(module).values():
             if _is_plugin(obj) and obj.__module__.startswith(info.name):
                 where = f"built-in {obj.__module__}:{obj.__qualname__}"
-                problem = _checked(obj, where)
+                problem = _checked(obj)
                 registry.add(PluginEntry(obj.name, where, None if problem else obj, problem))
 
 
@@ -159,7 +159,7 @@ def _from_entry_point(ep: EntryPoint) -> PluginEntry:
         return PluginEntry(ep.name, origin, error=_error(e))
     if not _is_plugin(obj):
         return PluginEntry(ep.name, origin, error=f"{ep.value} is not a Strategy subclass")
-    problem = _checked(obj, origin)
+    problem = _checked(obj)
     if problem:
         return PluginEntry(ep.name, origin, error=problem)
     aliases = (obj.name,) if obj.name != ep.name else ()
@@ -233,13 +233,16 @@ def load_spec(spec: str, cwd: Path | None = None) -> type[Strategy]:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise InputError(f"strategy {spec!r}: expected module:Class")
+    where = cwd or Path.cwd()
     try:
-        module = _import(module_name, cwd or Path.cwd())
+        module = _import(module_name, where)
     except InputError:
         raise
-    except ImportError as e:
-        raise InputError(f"cannot load strategy {spec!r}: {e} (looked in {cwd or Path.cwd()} and the "
-                         "installed packages)") from None
+    except ModuleNotFoundError as e:
+        if e.name and module_name.startswith(e.name):  # the module named, not one it imports
+            raise InputError(f"cannot load strategy {spec!r}: no module {e.name!r} in {where} nor among the "
+                             "installed packages") from None
+        raise StrategyError(f"strategy {spec!r} failed to load: {_error(e)}") from e
     except Exception as e:
         raise StrategyError(f"strategy {spec!r} failed to load: {_error(e)}") from e
     obj = getattr(module, attr, None)
@@ -247,7 +250,7 @@ def load_spec(spec: str, cwd: Path | None = None) -> type[Strategy]:
         raise InputError(f"cannot load strategy {spec!r}: module {module_name!r} has no {attr!r}")
     if not _is_plugin(obj):
         raise InputError(f"{spec!r} is not a Strategy subclass")
-    problem = _checked(obj, spec)
+    problem = _checked(obj)
     if problem:
         raise StrategyError(problem)
     return obj

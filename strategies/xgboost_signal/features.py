@@ -34,6 +34,16 @@ FEATURES: tuple[str, ...] = (
 )
 LOOKBACK = 64  # bars the longest feature needs (ret_63 plus one)
 GAP_BARS = 5  # a gap is bridged over at most this many missing sessions
+DECIMALS = 10  # features are rounded here: see `stable`
+
+
+def stable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame rounded to ``DECIMALS`` places. History adjusted as of one date is the history
+    adjusted as of another times a factor, so every ratio is the same up to the last bits of a
+    float; those bits would break ties (two symbols with the same 5-day return rank in either
+    order) and move XGBoost's histogram bins, and a model trained on history as of one day would
+    differ from the same model as of another. Rounded, they are the same number."""
+    return frame.round(DECIMALS)
 
 
 def _age(close: pd.DataFrame) -> pd.DataFrame:
@@ -78,8 +88,8 @@ def _sector_relative(ret: pd.DataFrame, sectors: pd.Series) -> pd.DataFrame:
 def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
     close, volume = history.close, history.volume
     age = _age(close)
-    ret = {h: _returns(close, h) for h in (1, 5, 21, 63)}
-    vol21 = _rolling(ret[1], 21, age, 22, "std") * np.sqrt(252)
+    ret = {h: stable(_returns(close, h)) for h in (1, 5, 21, 63)}
+    vol21 = stable(_rolling(ret[1], 21, age, 22, "std") * np.sqrt(252))
     vmean, vstd = _rolling(volume, 21, age, 21, "mean"), _rolling(volume, 21, age, 21, "std")
     frames = {
         "ret_1": ret[1],
@@ -104,7 +114,7 @@ def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
 def feature_matrix(history: MarketData) -> pd.DataFrame:
     """Long frame indexed by (date, symbol) with one column per feature; rows with gaps dropped."""
     frames = wide_features(history)
-    stacked = np.stack([frames[f].to_numpy(dtype=float) for f in FEATURES], axis=-1)
+    stacked = np.stack([stable(frames[f]).to_numpy(dtype=float) for f in FEATURES], axis=-1)
     n_dates, n_symbols = len(history.dates), len(history.symbols)
     index = pd.MultiIndex.from_product([history.dates, history.symbols], names=["date", "symbol"])
     long = pd.DataFrame(stacked.reshape(n_dates * n_symbols, len(FEATURES)), index=index, columns=list(FEATURES))

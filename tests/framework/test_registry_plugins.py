@@ -158,3 +158,15 @@ def test_module_class_from_the_current_directory_through_the_installed_command(t
                             cwd=tmp_path, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("reversal_here  a plugin in the current directory")
+
+
+def test_a_missing_module_is_your_input_a_missing_dependency_the_plugins(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="no module 'not_here' in .* nor among the installed packages"):
+        get_strategy("not_here:Plugin")
+    (tmp_path / "needs_more.py").write_text("import a_package_nobody_installed\n")
+    try:
+        with pytest.raises(StrategyError, match="'needs_more:Plugin' failed to load: ModuleNotFoundError"):
+            get_strategy("needs_more:Plugin")
+    finally:
+        sys.modules.pop("needs_more", None)

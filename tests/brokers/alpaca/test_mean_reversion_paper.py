@@ -58,3 +58,25 @@ def test_mean_reversion_trades_daily_exits_by_its_hook_and_matches_the_backtest(
     backtest = intents_by_session(tmp_path / "bt.sqlite")
     for day in (f"{d:%Y%m%d}" for d in signal_days):
         assert paper.get(day, []) == backtest.get(day, []), day
+
+
+def test_paper_says_once_per_process_what_the_configuration_drops(tmp_path) -> None:
+    from brokers.alpaca.connect import connect
+    from brokers.alpaca.runner import PaperRunner
+
+    cfg = tmp_path / "mom.yaml"
+    cfg.write_text(f"strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\ndata:\n  symbols: {SYMBOLS}\n"
+                   f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n")
+    with start_sandbox(tmp_path) as sandbox:
+        settings = load_settings([cfg])
+        conn = connect(settings, environment(sandbox), stream=False)
+        runner = PaperRunner(settings, conn.broker, conn.bars, echo=lambda _s: None)
+        try:
+            first = runner.cycle()
+            sandbox.advance()
+            second = runner.cycle()
+        finally:
+            runner.close()
+            conn.close()
+    assert any("signals.allow_short is false" in w for w in first.warnings)
+    assert second.warnings == []  # the same process does not say it again
