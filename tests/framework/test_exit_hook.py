@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import snapshot
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from framework.data.sessions import sessions
@@ -129,11 +129,16 @@ def test_position_info_pnl_for_longs_and_shorts() -> None:
     assert (long.pnl, long.pnl_pct, short.pnl, short.pnl_pct) == (100.0, 0.1, -100.0, -0.1)
 
 
+DAYS = sessions("XNYS", pd.Timestamp("2018-01-02"), pd.Timestamp("2020-12-31"))
+COUNTER = SessionCounter("XNYS")
+
+
+@settings(deadline=None)  # the first example loads the exchange calendar
 @given(st.integers(0, 400), st.integers(0, 60))
 def test_sessions_held_counts_exchange_sessions_inclusive(start, length) -> None:
-    days = sessions("XNYS", pd.Timestamp("2018-01-02"), pd.Timestamp("2020-12-31"))
+    days = DAYS
     entry, today = days[start], days[min(start + length, len(days) - 1)]
-    counted = SessionCounter("XNYS").held(np.array([entry], dtype="datetime64[D]"), today.date())
+    counted = COUNTER.held(np.array([entry], dtype="datetime64[D]"), today.date())
     assert counted[0] == days.get_loc(today) - days.get_loc(entry) + 1
 
 
