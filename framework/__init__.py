@@ -13,9 +13,11 @@ from framework.errors import (
     TradeError,
     UserError,
 )
+from framework.exits import PositionInfo, PositionsView
 from framework.fills import Fill
 from framework.orders import Order, make_client_order_id
 from framework.positions import Account, Position
+from framework.signals import NanMeans, SignalKind
 from framework.strategy import Strategy, StrategyParams, compute_signals
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "InputError",
     "InvalidOrder",
     "MarketData",
+    "NanMeans",
     "Order",
     "OrderEvent",
     "OrderSide",
@@ -36,6 +39,9 @@ __all__ = [
     "OrderType",
     "OrderUpdate",
     "Position",
+    "PositionInfo",
+    "PositionsView",
+    "SignalKind",
     "Strategy",
     "StrategyError",
     "StrategyParams",

@@ -33,6 +33,7 @@ class BarContext:
     buying_power: float  # what the venue grants for a new buy now
     halted: bool
     rebalance: bool  # a rebalance decision (signals acted on) rather than a hold day
+    opened: np.ndarray | None = None  # session each position was opened in (datetime64[D], NaT where flat)
 
     @cached_property
     def tradable(self) -> np.ndarray:

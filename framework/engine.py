@@ -25,6 +25,7 @@ from framework.config.settings import Settings
 from framework.data import session_time
 from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import InternalError
+from framework.exits import ExitHook, ExitRule, SessionCounter
 from framework.journal import Adjustment, Journal
 from framework.market import MarketSnapshot
 from framework.order_manager import OrderManager
@@ -33,7 +34,7 @@ from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.risk.halted import adds_risk
-from framework.signals import SignalProcessor, is_rebalance_day
+from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
 from framework.universe import Universe
@@ -92,18 +93,24 @@ class ExecutionEngine:
         initial_cash: float | Decimal | None = None,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
+        exit_rule: ExitRule | None = None,
+        signal_kind: SignalKind = SignalKind.SCORES,
     ) -> None:
         """``clock``: the venue's clock (the bar's session in a backtest, the broker's in paper);
-        every order time, staleness check and halt is stamped with it."""
+        every order time, staleness check and halt is stamped with it. ``exit_rule``: the
+        plugin's exits hook (:func:`framework.exits.plugin_exit_rule`), asked at every decision;
+        ``signal_kind``: what the plugin's signal values mean."""
         self.settings, self.broker, self.journal = settings, broker, journal
         self.strategy_name, self.run_id = strategy_name, run_id
         self.sectors = dict(sectors.items()) if isinstance(sectors, pd.Series) else dict(sectors)
         self._clock = clock or (lambda: datetime.now(UTC))
         self.risk = RiskManager(settings.risk, settings.sizing, self.sectors)
+        hook = ExitHook(exit_rule, SessionCounter(settings.data.calendar)) if exit_rule is not None else None
         self.planner = Planner(
-            SignalProcessor(settings.signals), PositionSizer(settings.sizing), self.risk, settings.risk,
-            settings.risk.flatten_on_halt,
+            SignalProcessor(settings.signals, signal_kind), PositionSizer(settings.sizing), self.risk,
+            settings.risk, settings.risk.flatten_on_halt, hook,
         )
+        self.discards = DiscardTally()  # signals the configuration dropped, for the once-only warnings
         kwargs = {"sleep": sleep} if sleep else {}
         self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
@@ -157,7 +164,8 @@ class ExecutionEngine:
             if adjustment.cash is not None:
                 self.portfolio.cash = adjustment.cash
             return
-        self.portfolio.set_position(adjustment.symbol, adjustment.qty or Decimal(0), adjustment.avg_cost or Decimal(0))
+        self.portfolio.set_position(adjustment.symbol, adjustment.qty or Decimal(0), adjustment.avg_cost or Decimal(0),
+                                    when=adjustment.time)
 
     def resolve_pending(self, session: datetime | None = None) -> list[Order]:
         """Journaled intents the broker may not have: adopt, send, or withdraw (stale, or adding
@@ -184,7 +192,7 @@ class ExecutionEngine:
             qty, avg = (p.qty, p.avg_entry_price) if p is not None else (Decimal(0), Decimal(0))
             self.journal.record_adjustment(self.run_id, now, d.symbol, qty=qty, avg_cost=avg)
             self._adopted.add(d.symbol)
-        self.portfolio.adopt(positions, account.cash)
+        self.portfolio.adopt(positions, account.cash, when=now)
         return diffs
 
     @property
@@ -240,6 +248,8 @@ class ExecutionEngine:
             plan = self.planner.plan(ctx, self.deferred)
             if ctx.rebalance:  # journaled where a decision uses them: on a hold day they move nothing
                 self.journal.record_signals(self.run_id, t, ctx.universe.symbols, ctx.signals)
+            if plan.discarded is not None:
+                self.discards.add(t, ctx.universe.symbols, plan.discarded)
             report.orders = self._execute(ctx, plan, report)
             self.journal.record_risk_decisions(self.run_id, t, report.decisions)
             self.deferred = {d.symbol: d.requested for d in report.deferred}
@@ -272,6 +282,7 @@ class ExecutionEngine:
             buying_power=float(account.buying_power),
             halted=self._halt.halted,
             rebalance=is_rebalance_day(t, self.settings.signals.rebalance_every),
+            opened=self.portfolio.entries(universe) if self.planner.exit_hook is not None else None,
         )
 
     def _aligned(

@@ -176,6 +176,7 @@ class Adjustment:
     qty: Decimal | None
     avg_cost: Decimal | None
     cash: Decimal | None
+    time: datetime | None = None  # when it was adopted (the venue's clock)
 
 
 def _dec(value: str | None) -> Decimal | None:
@@ -532,10 +533,11 @@ class Journal:
 
     def adjustments(self, run_id: str) -> list[Adjustment]:
         rows = self._read(
-            "SELECT after_fill_seq, symbol, qty, avg_cost, cash FROM adjustments WHERE run_id=? ORDER BY seq",
+            "SELECT after_fill_seq, symbol, qty, avg_cost, cash, time FROM adjustments WHERE run_id=? ORDER BY seq",
             (run_id,),
         )
-        return [Adjustment(r[0], r[1], _dec(r[2]), _dec(r[3]), _dec(r[4])) for r in rows]
+        return [Adjustment(r[0], r[1], _dec(r[2]), _dec(r[3]), _dec(r[4]),
+                           datetime.fromisoformat(r[5]) if r[5] else None) for r in rows]
 
     def fills_seq_order(self) -> list[tuple[int, Fill]]:
         """Every fill with its position in arrival order (to replay adjustments between them)."""

@@ -1,8 +1,9 @@
 """One decision as pure arithmetic: from a :class:`BarContext` to approved targets and order intents.
 
-signals → weights → sizes (rebalance days) or hold → stop exits → risk checks → no flips in one
-order → intents, sells before buys, each tagged with why it exists. No I/O here: the engine builds
-the context before and sends the orders after.
+signals → weights → sizes (rebalance days) or hold → stop exits → the plugin's exit rule → risk
+checks → no flips in one order → intents, sells before buys, each tagged with why it exists. No
+I/O here: the engine builds the context before and sends the orders after (the exit rule is the
+plugin's own code, handed a view of the bar's positions).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import numpy as np
 
 from framework.bar_context import BarContext
 from framework.config.execution import RiskConfig
+from framework.exits import ExitHook
 from framework.risk import Action, Reason, RiskDecision, RiskManager
-from framework.signals import SignalProcessor
+from framework.signals import Discarded, SignalProcessor
 from framework.sizing import PositionSizer, SizingInput
 from framework.stops import stop_hits, stop_levels, stop_reason
 
@@ -49,6 +51,7 @@ class Plan:
     levels: np.ndarray  # stop level of each position (NaN: none)
     decisions: list[RiskDecision] = field(default_factory=list)
     intents: list[Intent] = field(default_factory=list)
+    discarded: Discarded | None = None  # signals the configuration dropped (rebalance decisions)
 
     @property
     def deferred(self) -> dict[str, float]:
@@ -63,15 +66,19 @@ class Planner:
     risk: RiskManager
     stops: RiskConfig
     flatten_on_halt: bool
+    exit_hook: ExitHook | None = None
 
     def plan(self, ctx: BarContext, deferred: Mapping[str, float]) -> Plan:
         requested, carried = self._requested(ctx, deferred)
         levels = stop_levels(ctx.held, ctx.avg_cost, ctx.high_water, self.stops)
         requested, stop_decisions, stopped = self._stop_exits(ctx, requested, levels)
+        requested, rule_decisions = self._rule_exits(ctx, requested, stopped)
         result = self.risk.check(requested, ctx)
         approved, flips = _no_flips(ctx, result.approved)
-        plan = Plan(requested, approved, levels, [*stop_decisions, *result.decisions, *flips])
+        plan = Plan(requested, approved, levels, [*stop_decisions, *rule_decisions, *result.decisions, *flips])
         plan.intents = _intents(ctx, approved, self._purposes(ctx, approved, carried, stopped))
+        if ctx.rebalance:
+            plan.discarded = self.signals.discarded(np.where(ctx.tradable, ctx.signals, np.nan))
         return plan
 
     def _requested(self, ctx: BarContext, deferred: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +112,27 @@ class Planner:
             for i in np.flatnonzero(hits)
         ]
         return np.where(hits, 0.0, requested), decisions, hits
+
+    def _rule_exits(
+        self, ctx: BarContext, requested: np.ndarray, stopped: np.ndarray
+    ) -> tuple[np.ndarray, list[RiskDecision]]:
+        """The plugin's exit rule, asked about what is held: its answers become flat targets
+        (before risk, so a halt or a missing price still governs them)."""
+        if self.exit_hook is None or not ctx.held.any():
+            return requested, []
+        opened = ctx.opened if ctx.opened is not None else np.full(len(ctx.universe), np.datetime64("NaT", "D"))
+        view = self.exit_hook.view(ctx.session, ctx.universe.symbols, ctx.held, opened, ctx.avg_cost, ctx.values)
+        exits = self.exit_hook.exits(view, ctx.universe.symbols) & ~stopped & (ctx.held != 0)
+        if not exits.any():
+            return requested, []
+        symbols = ctx.universe.symbols
+        decisions = [
+            RiskDecision(symbols[i], Reason.EXIT_RULE, Action.EXIT, float(requested[i]), 0.0,
+                         f"the strategy's exit rule, after {view[symbols[i]].sessions_held} session(s) held, "
+                         f"P&L {view[symbols[i]].pnl_pct:+.2%}")
+            for i in np.flatnonzero(exits)
+        ]
+        return np.where(exits, 0.0, requested), decisions
 
     def _purposes(self, ctx: BarContext, approved: np.ndarray, carried: np.ndarray,
                   stopped: np.ndarray) -> list[Purpose]:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
+from framework.exits import session_date
 from framework.fills import Fill
 from framework.positions import Position
 from framework.universe import Universe
 from framework.venue.corporate import ActionKind, CorporateAction, dividend_cash, split_price, split_quantity
 
 ZERO = Decimal(0)
+NOT_OPEN = np.datetime64("NaT", "D")
 
 
 COST_STEP = Decimal("1e-10")
@@ -35,6 +38,7 @@ class Holding:
     qty: Decimal = ZERO
     cost: Decimal = ZERO
     high_water: Decimal = ZERO  # best price since entry (trailing stops)
+    opened: np.datetime64 = NOT_OPEN  # the session it was opened in from flat (the exits hook)
 
     @property
     def avg_cost(self) -> Decimal:
@@ -73,6 +77,8 @@ class Portfolio:
         self._seen.add(fill.execution_id)
         h = self.holdings.setdefault(fill.symbol, Holding())
         signed = fill.signed_qty
+        if h.qty == 0:
+            h.opened = session_date(fill.timestamp)
         if h.qty == 0 or (h.qty > 0) == (signed > 0):
             h.cost += signed * fill.price
             h.qty += signed
@@ -85,6 +91,7 @@ class Portfolio:
             h.qty += signed
             if h.qty and (h.qty > 0) != (direction > 0):  # flipped: the rest opens at fill price
                 h.cost = h.qty * fill.price
+                h.opened = session_date(fill.timestamp)
         if h.qty == 0:
             h.cost = ZERO
             h.high_water = ZERO
@@ -161,6 +168,13 @@ class Portfolio:
             qty[i], avg[i], high[i] = float(h.qty), float(h.avg_cost), float(h.high_water)
         return qty, avg, high
 
+    def entries(self, universe: Universe) -> np.ndarray:
+        """The session each position was opened in, aligned to ``universe`` (NaT where flat)."""
+        opened = np.full(len(universe), NOT_OPEN)
+        for symbol, h in self.holdings.items():
+            opened[universe.position(symbol)] = h.opened
+        return opened
+
     def quantity_vector(self, universe: Universe) -> np.ndarray:
         qty = np.zeros(len(universe))
         for symbol, h in self.holdings.items():
@@ -210,28 +224,37 @@ class Portfolio:
             diffs.append(Difference("*", "cash", self.cash, broker_cash))
         return diffs
 
-    def adopt(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None) -> None:
-        """Make the broker's snapshot our truth (after a reported reconciliation)."""
+    def adopt(self, broker_positions: Iterable[Position], broker_cash: Decimal | None = None,
+              when: datetime | None = None) -> None:
+        """Make the broker's snapshot our truth (after a reported reconciliation) at ``when``."""
         theirs = {p.symbol: p for p in broker_positions if p.qty != 0}
         for symbol in sorted(set(self.holdings) | set(theirs)):
             p = theirs.get(symbol)
             if p is None:
                 self.set_position(symbol, ZERO, ZERO)
             else:
-                self.set_position(symbol, p.qty, p.avg_entry_price, p.market_price)
+                self.set_position(symbol, p.qty, p.avg_entry_price, p.market_price, when=when)
         if broker_cash is not None:
             self.cash = broker_cash
 
-    def set_position(self, symbol: str, qty: Decimal, avg_cost: Decimal, mark: Decimal | None = None) -> None:
-        """One position as the broker reports it (a reconciliation adoption, or its replay)."""
+    def set_position(self, symbol: str, qty: Decimal, avg_cost: Decimal, mark: Decimal | None = None,
+                     when: datetime | None = None) -> None:
+        """One position as the broker reports it (a reconciliation adoption, or its replay).
+        A position on the same side keeps its entry session; one we did not hold (or held on the
+        other side) is counted from ``when``, the adoption (unknown without it)."""
         if qty == 0:
             self.holdings.pop(symbol, None)
             self.prices.pop(symbol, None)
             return
         current = self.holdings.get(symbol)
-        keep_high = current is not None and (current.qty > 0) == (qty > 0) and current.high_water
+        same_side = current is not None and (current.qty > 0) == (qty > 0)
+        keep_high = same_side and current is not None and current.high_water
         high = current.high_water if keep_high and current is not None else (mark or avg_cost)
-        self.holdings[symbol] = Holding(qty, qty * avg_cost, high)
+        if same_side and current is not None:
+            opened = current.opened
+        else:
+            opened = session_date(when) if when is not None else NOT_OPEN
+        self.holdings[symbol] = Holding(qty, qty * avg_cost, high, opened)
         if mark is not None:
             self.prices[symbol] = mark
         else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from functools import lru_cache
 
 import numpy as np
@@ -11,6 +13,21 @@ import pandas as pd
 from framework.config.execution import SignalsConfig
 
 EPOCH = np.datetime64("2000-01-03")  # a Monday: the anchor of the rebalancing calendar
+
+
+class SignalKind(StrEnum):
+    """What the size of a plugin's value means (its sign is always the side)."""
+
+    SCORES = "scores"  # conviction: weight ∝ |value| (or equal), normalised to signals.gross_target
+    WEIGHTS = "weights"  # the target fraction of equity itself; scaled down only past gross_target
+    RANKS = "ranks"  # only the order matters: the picks are weighted equally
+
+
+class NanMeans(StrEnum):
+    """What a NaN (or a symbol left out) from a plugin means."""
+
+    HOLD = "hold"  # no view: the position is kept as it is
+    EXIT = "exit"  # like 0: the position is closed
 
 
 def is_rebalance_day(when: pd.Timestamp | datetime | date, every: int) -> bool:
@@ -39,6 +56,14 @@ def _strongest(values: np.ndarray, candidates: np.ndarray, n: int | None, descen
     return keep
 
 
+@dataclass(frozen=True, eq=False)
+class Discarded:
+    """Signals a decision dropped because of the configuration, as masks over its universe."""
+
+    shorts: np.ndarray  # negative, strong enough, but signals.allow_short is false
+    below_threshold: np.ndarray  # non-zero, but |value| < signals.threshold
+
+
 class SignalProcessor:
     """Threshold, optional top-N / bottom-N selection, long-only or long-short, normalisation.
 
@@ -46,11 +71,17 @@ class SignalProcessor:
     NaN is *no view*: the position is held as it is; a value whose magnitude is below
     ``threshold`` (an explicit 0 included) is *flat*: no position; otherwise the sign is the side
     and the magnitude the conviction. Negative values open shorts only with ``allow_short``;
-    without it they are flat.
+    without it they are flat. ``kind`` (the plugin's ``signal_kind``) says what the magnitude is:
+    a score (the default, as above), a weight (the fraction of equity itself; the threshold does
+    not apply, only an explicit 0 is flat) or a rank (the picks are weighted equally).
     """
 
-    def __init__(self, config: SignalsConfig) -> None:
+    def __init__(self, config: SignalsConfig, kind: SignalKind = SignalKind.SCORES) -> None:
         self.config = config
+        self.kind = SignalKind(kind)
+
+    def _floor(self) -> float:
+        return 1e-12 if self.kind is SignalKind.WEIGHTS else max(self.config.threshold, 1e-12)
 
     def target_weights(self, signals: np.ndarray, held_weights: np.ndarray | None = None) -> np.ndarray:
         """Signed weights aligned to ``signals``: NaN where there is no view (hold), 0 where flat.
@@ -62,15 +93,76 @@ class SignalProcessor:
         raw_signals = np.asarray(signals, dtype=float)
         view = ~np.isnan(raw_signals)
         s = np.where(view, raw_signals, 0.0)
-        strong = view & (np.abs(s) >= max(cfg.threshold, 1e-12))
+        strong = view & (np.abs(s) >= self._floor())
         longs = _strongest(s, strong & (s > 0), cfg.top_n, descending=True)
         shorts = strong & (s < 0) if cfg.allow_short else np.zeros_like(strong)
         shorts = _strongest(s, shorts, cfg.bottom_n, descending=False)
         picked = longs | shorts
-        raw = np.where(picked, np.sign(s) if cfg.weighting == "equal" else s, 0.0)
+        equal = self.kind is SignalKind.RANKS or (self.kind is SignalKind.SCORES and cfg.weighting == "equal")
+        raw = np.where(picked, np.sign(s) if equal else s, 0.0)
         gross = float(np.abs(raw).sum())
         budget = cfg.gross_target
         if held_weights is not None:
             budget = max(budget - float(np.abs(np.asarray(held_weights))[~view].sum()), 0.0)
-        weights = raw * (budget / gross) if gross > 0 else np.zeros_like(raw)
-        return np.where(view, weights, np.nan)
+        if self.kind is SignalKind.WEIGHTS:
+            scale = min(1.0, budget / gross) if gross > 0 else 0.0  # weights as given, within the budget
+        else:
+            scale = budget / gross if gross > 0 else 0.0
+        return np.where(view, raw * scale, np.nan)
+
+    def discarded(self, signals: np.ndarray) -> Discarded:
+        """What the configuration dropped from these signals (for the once-only warnings)."""
+        s = np.asarray(signals, dtype=float)
+        with np.errstate(invalid="ignore"):
+            magnitude = np.abs(s)
+            floor = self._floor()
+            shorts = (s < 0) & (magnitude >= floor) if not self.config.allow_short else np.zeros(s.shape, bool)
+            below = (magnitude > 0) & (magnitude < floor)
+        return Discarded(shorts, below)
+
+
+@dataclass
+class DiscardTally:
+    """Signals dropped by the configuration over a run: counted per decision, reported once."""
+
+    shorts: int = 0
+    below_threshold: int = 0
+    short_symbols: set[str] = field(default_factory=set)
+    below_symbols: set[str] = field(default_factory=set)
+    first_short: str | None = None
+    first_below: str | None = None
+
+    def add(self, session: datetime, symbols: tuple[str, ...] | list[str], found: Discarded) -> None:
+        day = str(session.date())
+        n_short, n_below = int(found.shorts.sum()), int(found.below_threshold.sum())
+        if n_short:
+            self.shorts += n_short
+            self.short_symbols.update(symbols[i] for i in np.flatnonzero(found.shorts))
+            self.first_short = self.first_short or day
+        if n_below:
+            self.below_threshold += n_below
+            self.below_symbols.update(symbols[i] for i in np.flatnonzero(found.below_threshold))
+            self.first_below = self.first_below or day
+
+    def to_json(self) -> dict[str, dict[str, object]]:
+        return {
+            "shorts_without_allow_short": {"signals": self.shorts, "symbols": len(self.short_symbols),
+                                           "first": self.first_short},
+            "below_threshold": {"signals": self.below_threshold, "symbols": len(self.below_symbols),
+                                "first": self.first_below},
+        }
+
+    def warnings(self, config: SignalsConfig) -> dict[str, str]:
+        """One line per kind of discard, naming the setting that caused it."""
+        out = {}
+        if self.shorts:
+            out["shorts"] = (
+                f"{self.shorts:,} negative signal(s) on {len(self.short_symbols)} symbol(s) were treated as flat "
+                f"from {self.first_short}: signals.allow_short is false (set it true to short them)"
+            )
+        if self.below_threshold:
+            out["below_threshold"] = (
+                f"{self.below_threshold:,} signal(s) on {len(self.below_symbols)} symbol(s) were treated as flat "
+                f"from {self.first_below}: |value| below signals.threshold ({config.threshold:g})"
+            )
+        return out

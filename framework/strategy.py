@@ -1,10 +1,21 @@
 """The strategy plugin API.
 
 A plugin turns market history into signals: a DataFrame indexed by session date with one
-column per symbol, values in [-1, 1] (sign = direction, magnitude = conviction), NaN = no view.
-It must be *causal*: the row for date t depends only on bars up to and including t, because
-the backtest calls it once on the whole history and paper trading on a trailing window, and
-both must agree (``trade check-strategy`` verifies this).
+column per symbol, values in [-1, 1] (sign = direction), NaN = no view (hold). It must be
+*causal*: the row for date t depends only on bars up to and including t, because the backtest
+calls it once on the whole history and paper trading on a trailing window, and both must agree
+(``trade check-strategy`` verifies this).
+
+Optional declarations (class attributes), each with a default that changes nothing:
+
+- ``signal_kind``: what a value's size means — ``scores`` (conviction: weights ∝ |value|,
+  normalised to ``signals.gross_target``), ``weights`` (the target fraction of equity itself) or
+  ``ranks`` (only the order matters: the picks are weighted equally);
+- ``nan_means``: ``hold`` (no view: keep the position) or ``exit`` (NaN closes it, like 0);
+- ``trading_defaults``: how the plugin wants to be traded, in the shape of the YAML
+  (``{"signals": {"rebalance_every": 1}}``), over the shipped defaults and under the user's files;
+- ``exits(positions, session)``: the symbols to close now, from what is held (entry session and
+  price, P&L, sessions held) — holding-period, take-profit and time-stop rules.
 
 Minimal plugin::
 
@@ -27,8 +38,8 @@ Minimal plugin::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +47,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from framework.data import MarketData
 from framework.errors import ConfigError, StrategyError
+from framework.signals import NanMeans, SignalKind
+
+if TYPE_CHECKING:
+    from framework.exits import PositionsView
 
 
 class StrategyParams(BaseModel):
@@ -45,11 +60,15 @@ class StrategyParams(BaseModel):
 
 
 class Strategy(ABC):
-    """Base class of strategy plugins. Subclasses set ``name``, ``summary`` and ``Params``."""
+    """Base class of strategy plugins. Subclasses set ``name``, ``summary`` and ``Params``, and
+    may declare ``signal_kind``, ``nan_means``, ``trading_defaults`` and an ``exits`` hook."""
 
     name: ClassVar[str]
     summary: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    signal_kind: ClassVar[SignalKind | str] = SignalKind.SCORES
+    nan_means: ClassVar[NanMeans | str] = NanMeans.HOLD
+    trading_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     def __init__(self, params: StrategyParams | Mapping[str, Any] | None = None) -> None:
         if isinstance(params, StrategyParams):
@@ -75,14 +94,46 @@ class Strategy(ABC):
     def signals(self, history: MarketData) -> pd.DataFrame:
         """Causal signals for every date in ``history`` (see the module docstring)."""
 
+    def exits(self, positions: PositionsView, session: pd.Timestamp) -> Collection[str]:
+        """The held symbols to close at this decision (the others are kept). Called at every
+        decision, backtest and paper alike, only when a plugin overrides it."""
+        return frozenset()
+
+    @classmethod
+    def declarations(cls) -> tuple[SignalKind, NanMeans]:
+        """The plugin's signal kind and NaN meaning, checked (a typo is the plugin's bug)."""
+        try:
+            kind = SignalKind(cls.signal_kind)
+        except ValueError:
+            raise StrategyError(f"strategy {cls.name!r}: signal_kind {cls.signal_kind!r} is not one of "
+                                f"{', '.join(SignalKind)}") from None
+        try:
+            nan = NanMeans(cls.nan_means)
+        except ValueError:
+            raise StrategyError(f"strategy {cls.name!r}: nan_means {cls.nan_means!r} is not one of "
+                                f"{', '.join(NanMeans)}") from None
+        if not isinstance(cls.trading_defaults, Mapping):
+            raise StrategyError(f"strategy {cls.name!r}: trading_defaults must be a mapping like "
+                                "{'signals': {'rebalance_every': 1}}")
+        return kind, nan
+
+
+def warmup(strategy: Strategy, configured: int | None = None) -> int:
+    """Bars of history before the first decision: the plugin's own, or the longer
+    ``strategy.warmup_bars`` of the configuration (the loader refuses a shorter one)."""
+    return max(strategy.warmup_bars, configured or 0)
+
 
 def compute_signals(strategy: Strategy, history: MarketData) -> pd.DataFrame:
     """Call a plugin on ``history.adjusted()`` and hold it to the contract.
 
     The plugin sees history adjusted as of its last date (``data.adjust``: Alpaca's
     ``adjustment=all``, or as traded), exactly what the paper path receives from Alpaca; the
-    engine keeps sizing and filling on the raw prices. Failures become a :class:`StrategyError`.
+    engine keeps sizing and filling on the raw prices. Failures become a :class:`StrategyError`
+    naming the first offending date, symbol and value. A plugin declaring ``nan_means = "exit"``
+    has its NaN turned into 0 (flat) here, so every consumer sees the same signals.
     """
+    _, nan_means = strategy.declarations()
     try:
         raw = strategy.signals(history.adjusted())
     except Exception as e:
@@ -92,11 +143,26 @@ def compute_signals(strategy: Strategy, history: MarketData) -> pd.DataFrame:
     unknown = [c for c in raw.columns if c not in history.close.columns]
     if unknown:
         raise StrategyError(f"strategy {strategy.name!r} returned unknown symbols: {unknown[:5]}")
-    signals = raw.reindex(index=history.dates, columns=history.symbols).astype(float)
+    try:
+        signals = raw.reindex(index=history.dates, columns=history.symbols).astype(float)
+    except (TypeError, ValueError) as e:
+        raise StrategyError(f"strategy {strategy.name!r} returned values that are not numbers: {e}") from None
     values = signals.to_numpy()
-    finite = np.isfinite(values)
-    if np.isinf(values).any():
-        raise StrategyError(f"strategy {strategy.name!r} returned infinite signals")
-    if (np.abs(values[finite]) > 1 + 1e-12).any():
-        raise StrategyError(f"strategy {strategy.name!r} returned signals outside [-1, 1]")
+    _refuse(strategy.name, signals, np.isinf(values), "an infinite signal")
+    with np.errstate(invalid="ignore"):
+        _refuse(strategy.name, signals, np.abs(values) > 1 + 1e-12, "a signal outside [-1, 1]")
+    if nan_means is NanMeans.EXIT:
+        signals = signals.fillna(0.0)
     return signals.clip(-1.0, 1.0)
+
+
+def _refuse(name: str, signals: pd.DataFrame, bad: np.ndarray, what: str) -> None:
+    """A :class:`StrategyError` naming the first bad cell (date, symbol, value) and the count."""
+    if not bad.any():
+        return
+    row, col = np.argwhere(bad)[0]
+    value = float(signals.iat[row, col])
+    raise StrategyError(
+        f"strategy {name!r} returned {what}: {value!r} for {signals.columns[col]} on "
+        f"{signals.index[row].date()} ({int(bad.sum())} such value(s) in all)"
+    )

@@ -1,4 +1,9 @@
-"""Cross-sectional momentum: rank trailing returns across the universe each day."""
+"""Cross-sectional momentum: rank trailing returns across the universe each day.
+
+A missing bar costs nothing: each end of the return window takes the nearest bar inside the
+window when its own bar is missing (up to ``GAP_BARS`` sessions in), so one gap does not blank the
+two rows whose window ends on it, and the window never reaches outside ``warmup_bars``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from pydantic import Field, model_validator
 
 from framework.data import MarketData
 from framework.strategy import Strategy, StrategyParams
+
+GAP_BARS = 5  # a window end on a missing bar moves this many sessions inward at most
 
 
 class MomentumParams(StrategyParams):
@@ -32,8 +39,11 @@ class Momentum(Strategy):
     def signals(self, history: MarketData) -> pd.DataFrame:
         close = history.close
         window = self.params.lookback - self.params.skip
-        past = close.shift(self.params.skip)
-        momentum = past / past.shift(window) - 1.0
+        bridge = min(GAP_BARS, max(window - 1, 0))
+        recent = close.ffill(limit=bridge).shift(self.params.skip)  # the last bar at or before t - skip
+        listed = close.notna().cummax()  # never reach back before a symbol's first bar
+        older = close.bfill(limit=bridge).where(listed).shift(self.params.lookback)  # first bar at/after
+        momentum = recent / older - 1.0
         ranks = momentum.rank(axis=1)  # 1 = weakest
         count = momentum.notna().sum(axis=1)
         # Spread ranks evenly over [-1, 1]; with fewer than two names there is no cross-section.

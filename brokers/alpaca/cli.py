@@ -68,6 +68,8 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> Non
         echo(f"  deferred: {d.symbol} {d.reason.value}: {d.detail or 'pursued at the next decision'}")
     for note in result.notes:
         echo(f"  note: {note}")
+    for line in result.warnings:
+        echo(f"warning: {line}")
     if result.unacked:
         echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
     echo(f"cycle took {result.seconds:.2f} s")

@@ -41,13 +41,14 @@ from framework.data import MarketData, embedded_paths, load_sectors, session_tim
 from framework.engine import CycleReport, ExecutionEngine
 from framework.enums import OrderEvent, OrderStatus
 from framework.errors import BrokerError, DataError, ReconciliationError, TransientBrokerError
+from framework.exits import plugin_exit_rule
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.orders import Order
 from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
-from framework.strategy import Strategy, compute_signals
+from framework.strategy import Strategy, compute_signals, warmup
 
 log = logging.getLogger(__name__)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -69,6 +70,7 @@ class CycleResult:
     deferred: list[RiskDecision] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     halted: str = ""
     skipped: str = ""
     seconds: float = 0.0
@@ -147,6 +149,7 @@ class PaperRunner:
         self.clock = VenueClock(lambda: broker.get_clock().timestamp)
         self.engine: ExecutionEngine | None = None
         self._deadline: Deadline | None = None
+        self._warned: set[str] = set()  # signal-discard warnings already given by this process
 
     def close(self) -> None:
         self.journal.close()
@@ -165,7 +168,9 @@ class PaperRunner:
         _, sectors = universe(self.settings)
         engine = ExecutionEngine(settings=self.settings, broker=self.broker, journal=self.journal,
                                  sectors=sectors, strategy_name=self.strategy.name, run_id=self.run_id,
-                                 clock=self.clock.now, sleep=self._sleep)
+                                 clock=self.clock.now, sleep=self._sleep,
+                                 exit_rule=plugin_exit_rule(self.strategy),
+                                 signal_kind=self.strategy.declarations()[0])
         engine.orders.before_call = self._check_deadline
         self.live_broker.seed(self.journal.orders(), self.journal.fills())
         engine.rebuild_books()
@@ -225,7 +230,7 @@ class PaperRunner:
 
     @property
     def history_bars(self) -> int:
-        return max(self.settings.paper.history_bars, self.strategy.warmup_bars + 1)
+        return max(self.settings.paper.history_bars, warmup(self.strategy, self.settings.strategy.warmup_bars) + 1)
 
     def _already_ran(self, signal_date: date) -> bool:
         """The bar's equity row is written last, in the bar's final commit: it exists only if
@@ -262,6 +267,7 @@ class PaperRunner:
             self._deadline.check("before deciding")
             report = self._decide(engine, session, prev)
             result.orders, result.deferred, result.notes = report.orders, report.deferred, report.notes
+            result.warnings = self._new_warnings(engine)
             halt = self.journal.halt_state()
             result.halted = halt.reason if halt.halted else ""
             result.unacked = self._wait_for_acks(result.orders)
@@ -279,6 +285,15 @@ class PaperRunner:
         signals = compute_signals(self.strategy, history)
         snapshot = SnapshotBuilder(history, self.settings.sizing.volatility_lookback).at(last)
         return engine.on_bar(last, snapshot, signals.loc[last])
+
+    def _new_warnings(self, engine: ExecutionEngine) -> list[str]:
+        """Signal-discard warnings, each given once per process (like the backtest's summary)."""
+        fresh = []
+        for kind, line in engine.discards.warnings(self.settings.signals).items():
+            if kind not in self._warned:
+                self._warned.add(kind)
+                fresh.append(line)
+        return fresh
 
     def _wait_for_acks(self, orders: list[Order]) -> list[str]:
         """Until every order is acknowledged (or final), or the deadline passes."""

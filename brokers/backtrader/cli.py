@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from framework.check_cache import backtest_hint
 from framework.cli.options import config_option, data_overrides, nested
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
@@ -89,8 +90,12 @@ def backtest(
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
     _print_data_report(market)
-    plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
+    plugin_class = get_strategy(settings.strategy.name)
+    plugin = plugin_class(settings.strategy.params)
     first, last = trading_window(market, plugin, settings)
+    hint = backtest_hint(plugin_class, plugin.name)
+    if hint:
+        click.echo(hint, err=True)
     target = Path(out_dir) if out_dir else _default_out(settings, plugin.name)
     sessions = int(((market.dates >= first) & (market.dates <= last)).sum())
     with atomic_folder(target) as folder:
@@ -108,11 +113,27 @@ def backtest(
             "venue": {"profile": settings.venue.profile.value},
             "delisted": list(result.delisted),
             "data": _data_summary(market, signals, result.start, result.end, settings.data.calendar),
+            "signals": {"discarded": result.discards.to_json()},
             "config": settings.model_dump(mode="json"),
         }
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
         stories = _halt_stories(folder, settings, no_report, target.name)
     _print(summary, stories, result.delisted, target, no_report)
+    for line in _warnings(summary, result.discards.warnings(settings.signals)):
+        click.echo(f"warning: {line}", err=True)
+
+
+NO_VIEW_WARNING = 0.05  # share of symbol-sessions without a view above which the summary says so
+
+
+def _warnings(summary: dict[str, Any], discards: dict[str, str]) -> list[str]:
+    """Signals the configuration dropped, and a strategy that was blind much of the run: once each."""
+    lines = list(discards.values())
+    share = summary["data"]["coverage"].get("no_view_share", 0.0)
+    if share > NO_VIEW_WARNING:
+        lines.append(f"the strategy had no view (NaN: positions held as they were) on {share:.1%} of the "
+                     "symbol-sessions it could trade (data.coverage in summary.json)")
+    return lines
 
 
 def _halt_stories(folder: Path, settings: Settings, no_report: bool, name: str) -> list[str]:

@@ -22,9 +22,11 @@ from framework.config.settings import Settings
 from framework.data import MarketData, session_time
 from framework.engine import ExecutionEngine
 from framework.errors import InputError
+from framework.exits import ExitRule, plugin_exit_rule
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
-from framework.strategy import Strategy, compute_signals
+from framework.signals import DiscardTally, SignalKind
+from framework.strategy import Strategy, compute_signals, warmup
 from framework.venue import Venue, actions_on, venue_from_config
 
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
@@ -40,13 +42,15 @@ class BacktestResult:
     sessions: int
     delisted: tuple[str, ...]
     initial_cash: float
+    discards: DiscardTally
 
 
 def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First session with a full warm-up (or the configured start) to the configured end."""
     dates = market.dates
     cfg = settings.backtest
-    warm = dates[min(strategy.warmup_bars, len(dates) - 1)]
+    bars = warmup(strategy, settings.strategy.warmup_bars)
+    warm = dates[min(bars, len(dates) - 1)]
     start = max(pd.Timestamp(cfg.start), warm) if cfg.start else warm
     end = pd.Timestamp(cfg.end) if cfg.end else dates[-1]
     if cfg.start and cfg.end and pd.Timestamp(cfg.end) < pd.Timestamp(cfg.start):
@@ -54,7 +58,7 @@ def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -
     if len(dates[(dates >= start) & (dates <= end)]) < 2:
         raise InputError(
             f"no sessions to trade between {start.date()} and {end.date()} "
-            f"(data {dates[0].date()}..{dates[-1].date()}, warm-up {strategy.warmup_bars} bars)"
+            f"(data {dates[0].date()}..{dates[-1].date()}, warm-up {bars} bars)"
         )
     return start, end
 
@@ -82,7 +86,7 @@ class _Session:
         self,
         market: MarketData,
         signals: pd.DataFrame,
-        strategy_name: str,
+        strategy: Strategy,
         settings: Settings,
         journal: Journal,
         run_id: str,
@@ -90,7 +94,9 @@ class _Session:
         progress: Callable[[int], None] | None,
     ) -> None:
         self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
-        self.strategy_name = strategy_name
+        self.strategy_name = strategy.name
+        self.exit_rule: ExitRule | None = plugin_exit_rule(strategy)
+        self.signal_kind: SignalKind = strategy.declarations()[0]
         self.snapshots = SnapshotBuilder(market, settings.sizing.volatility_lookback)
         universe = self.snapshots.universe
         self.signals = np.ascontiguousarray(signals.reindex(columns=list(universe.symbols)).to_numpy(dtype=float))
@@ -130,6 +136,8 @@ class _Session:
             run_id=self.run_id,
             clock=lambda: self.now,
             sleep=lambda _s: None,
+            exit_rule=self.exit_rule,
+            signal_kind=self.signal_kind,
         )
         self.engine.start(reconcile=False)
         # One journal transaction for the run: every decision's intents still commit before
@@ -217,7 +225,7 @@ def run_backtest(
     )
     if signals is None:
         signals = compute_signals(strategy, history)
-    session = _Session(history, signals, strategy.name, settings, journal, run_id, end, progress)
+    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress)
     traded = history.between(start, end)
     cerebro, feeds = simulator(traded, settings.backtest, session.venue)
 
@@ -231,8 +239,10 @@ def run_backtest(
     finally:
         session.finish()
         journal.close()
+    assert session.engine is not None
     return BacktestResult(
-        run_id, journal_path, start, end, len(traded.dates), tuple(session.delisted), settings.backtest.cash
+        run_id, journal_path, start, end, len(traded.dates), tuple(session.delisted), settings.backtest.cash,
+        session.engine.discards,
     )
 
 

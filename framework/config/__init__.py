@@ -10,7 +10,7 @@ from framework.config.execution import (
     SizingConfig,
     StrategyConfig,
 )
-from framework.config.loader import default_config_dir, load_settings, read_yaml
+from framework.config.loader import ResolvedSettings, default_config_dir, load_settings, read_yaml, resolve_settings
 from framework.config.paper import AlpacaConfig, PaperConfig
 from framework.config.sandbox import SandboxConfig
 from framework.config.settings import Settings
@@ -25,6 +25,7 @@ __all__ = [
     "FeesConfig",
     "OrdersConfig",
     "PaperConfig",
+    "ResolvedSettings",
     "RiskConfig",
     "SandboxConfig",
     "Settings",
@@ -36,4 +37,5 @@ __all__ = [
     "default_config_dir",
     "load_settings",
     "read_yaml",
+    "resolve_settings",
 ]

@@ -16,6 +16,7 @@ from framework.enums import TimeInForce
 class StrategyConfig(ConfigModel):
     name: str = "xgboost_signal"
     params: dict[str, Any] = Field(default_factory=dict)
+    warmup_bars: int | None = Field(None, ge=0, le=10_000)
 
 
 class SignalsConfig(ConfigModel):

@@ -1,4 +1,5 @@
-"""Load the shipped YAML defaults, overlay the user's files (later wins), validate once.
+"""Load the shipped YAML defaults, the plugin's trading defaults, the user's files (later wins)
+and the command line, and validate once.
 
 Every error is one line naming the file, the key path and what was expected, raised as
 :class:`ConfigError` (the CLI prints it and exits 2). The origin of every key is tracked so an
@@ -12,6 +13,7 @@ import os
 import sys
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +151,132 @@ def _strategy_params(merged: dict[str, Any], config_dir: Path, origins: Origins)
     return dict(user_params) if isinstance(user_params, Mapping) else user_params
 
 
+#: what a plugin may set in its ``trading_defaults`` (how it is traded, never the safety limits)
+PLUGIN_KEYS: dict[str, tuple[str, ...]] = {
+    "signals": ("threshold", "top_n", "bottom_n", "allow_short", "gross_target", "weighting", "rebalance_every"),
+    "sizing": ("mode", "volatility_lookback", "volatility_target", "fractional"),
+    "risk": ("stop_loss", "trailing_stop", "min_price"),
+    "data": ("symbols",),
+}
+Layer = tuple[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ResolvedSettings:
+    """Validated settings, where each value came from, and the plugin they name."""
+
+    settings: Settings
+    origins: Origins
+    config_dir: Path
+    plugin: type | None = None
+
+    def origin(self, *path: str) -> str:
+        """Where the value at ``path`` was set, in words: ``shipped execution.yaml``,
+        ``plugin NAME``, a user file, ``command line``, or ``default`` (the model's own)."""
+        where = self.origins.get(tuple(path))
+        if where is None:
+            return "default"
+        shipped = Path(where)
+        try:
+            return f"shipped {shipped.relative_to(self.config_dir)}"
+        except ValueError:
+            return where
+
+
+def _layered(layers: Sequence[Layer]) -> tuple[dict[str, Any], Origins]:
+    merged: dict[str, Any] = {}
+    origins: Origins = {}
+    for origin, values in layers:
+        merged = _merge(merged, values, origin, origins)
+    return merged, origins
+
+
+def _plugin(merged: Mapping[str, Any], origins: Origins) -> type | None:
+    """The plugin ``strategy.name`` names (None when the name is not even a string: the model says why)."""
+    from framework.registry import get_strategy  # plugins import framework; import late
+
+    strategy = merged.get("strategy")
+    name = strategy.get("name", Settings().strategy.name) if isinstance(strategy, Mapping) else None
+    if strategy is None:
+        name = Settings().strategy.name
+    if not isinstance(name, str):
+        return None
+    try:
+        return get_strategy(name)
+    except InputError as e:
+        raise ConfigError(f"{_origin_of(('strategy', 'name'), origins)}: strategy.name: {e}") from None
+
+
+def plugin_defaults(plugin: type) -> dict[str, Any]:
+    """A plugin's ``trading_defaults``, held to :data:`PLUGIN_KEYS` (one line naming the plugin)."""
+    origin = f"plugin {plugin.name}: trading_defaults"
+    raw = getattr(plugin, "trading_defaults", None) or {}
+    out: dict[str, Any] = {}
+    for section, values in raw.items():
+        if section not in PLUGIN_KEYS:
+            raise ConfigError(f"{origin}: {section}: not a section a plugin may set "
+                              f"(allowed: {', '.join(PLUGIN_KEYS)})")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{origin}: {section}: expected a mapping of keys, got {type(values).__name__}")
+        for key in values:
+            if key not in PLUGIN_KEYS[section]:
+                known = key in _fields_at(Settings, [section])
+                why = "not a key a plugin may set" if known else _unknown_key(str(key), [])
+                raise ConfigError(f"{origin}: {section}.{key}: {why} (a plugin may set: "
+                                  f"{', '.join(PLUGIN_KEYS[section])})")
+        out[section] = dict(values)
+    return out
+
+
+def resolve_settings(
+    files: Sequence[Path | str] = (),
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_dir: Path | None = None,
+    validate_strategy: bool = True,
+    overrides_origin: str = "command line",
+) -> ResolvedSettings:
+    """Shipped defaults < the plugin's trading defaults < ``files`` in order < command-line
+    ``overrides``; every key's origin kept. Without ``validate_strategy`` the plugin is not
+    looked up (and its defaults not applied)."""
+    config_dir = config_dir or default_config_dir()
+    shipped: list[Layer] = [(str(config_dir / n), read_yaml(config_dir / n)) for n in SHIPPED_FILES
+                            if (config_dir / n).is_file()]
+    users: list[Layer] = [(str(f), read_yaml(Path(f))) for f in files]
+    if overrides:
+        users.append((overrides_origin, overrides))
+    merged, origins = _layered([*shipped, *users])
+    plugin = _plugin(merged, origins) if validate_strategy else None
+    defaults = plugin_defaults(plugin) if plugin is not None else {}
+    if defaults:
+        merged, origins = _layered([*shipped, (f"plugin {plugin.name}", defaults), *users])
+    if isinstance(merged.get("strategy"), Mapping):
+        merged["strategy"] = {**merged["strategy"], "params": _strategy_params(merged, config_dir, origins)}
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as e:
+        raise ConfigError(_format(e, origins)) from None
+    if plugin is not None:
+        try:
+            params = plugin.Params.model_validate(settings.strategy.params)
+        except ValidationError as e:
+            raise ConfigError(_format(e, origins, ("strategy", "params"), plugin.Params)) from None
+        _check_warmup(settings, plugin, params, origins)
+    return ResolvedSettings(settings, origins, config_dir, plugin)
+
+
+def _check_warmup(settings: Settings, plugin: type, params: Any, origins: Origins) -> None:
+    """A configured warm-up may lengthen the plugin's own, never shorten it: its signals on the
+    trailing window paper trading feeds it would then differ from the backtest's."""
+    configured = settings.strategy.warmup_bars
+    if configured is None:
+        return
+    own = plugin(params).warmup_bars
+    if configured < own:
+        raise ConfigError(f"{_origin_of(('strategy', 'warmup_bars'), origins)}: strategy.warmup_bars: {configured} "
+                          f"is shorter than {plugin.name}'s own warm-up ({own} bars); use null or at least {own}")
+
+
 def load_settings(
     files: Sequence[Path | str] = (),
     overrides: Mapping[str, Any] | None = None,
@@ -157,41 +285,8 @@ def load_settings(
     validate_strategy: bool = True,
     overrides_origin: str = "command line",
 ) -> Settings:
-    """Shipped defaults, then ``files`` in order, then command-line ``overrides``.
-
-    ``overrides_origin`` names where the overrides came from in error messages (a sweep's
-    grid point says which file and point it is).
-    """
-    config_dir = config_dir or default_config_dir()
-    origins: Origins = {}
-    merged: dict[str, Any] = {}
-    for name in SHIPPED_FILES:
-        path = config_dir / name
-        if path.is_file():
-            merged = _merge(merged, read_yaml(path), str(path), origins)
-    for file in files:
-        merged = _merge(merged, read_yaml(Path(file)), str(file), origins)
-    if overrides:
-        merged = _merge(merged, overrides, overrides_origin, origins)
-    if isinstance(merged.get("strategy"), Mapping):
-        merged["strategy"] = {**merged["strategy"], "params": _strategy_params(merged, config_dir, origins)}
-    try:
-        settings = Settings.model_validate(merged)
-    except ValidationError as e:
-        raise ConfigError(_format(e, origins)) from None
-    if validate_strategy:
-        _validate_strategy(settings, origins)
-    return settings
-
-
-def _validate_strategy(settings: Settings, origins: Origins) -> None:
-    from framework.registry import get_strategy  # plugins import framework; import late
-
-    try:
-        plugin = get_strategy(settings.strategy.name)
-    except InputError as e:
-        raise ConfigError(f"{_origin_of(('strategy', 'name'), origins)}: strategy.name: {e}") from None
-    try:
-        plugin.Params.model_validate(settings.strategy.params)
-    except ValidationError as e:
-        raise ConfigError(_format(e, origins, ("strategy", "params"), plugin.Params)) from None
+    """Shipped defaults, the plugin's trading defaults, then ``files`` in order, then
+    command-line ``overrides`` (see :func:`resolve_settings`). ``overrides_origin`` names where the
+    overrides came from in error messages (a sweep's grid point says which file and point it is)."""
+    return resolve_settings(files, overrides, config_dir=config_dir, validate_strategy=validate_strategy,
+                            overrides_origin=overrides_origin).settings

@@ -2,6 +2,11 @@
 
 Every window is finite (rolling, not exponential), so a feature at t depends on a bounded
 stretch of bars ≤ t: signals on a trailing window equal signals on the full history.
+
+A missing bar costs only its own session: a return across it runs from the last close before it
+(up to ``GAP_BARS`` sessions back), a return window whose far end falls on it starts at the first
+bar after it, and a rolling statistic needs 80% of its window, not all of it. On a symbol's first
+bars (and on data without gaps) every feature is exactly the full-window one.
 """
 
 from __future__ import annotations
@@ -28,15 +33,48 @@ FEATURES: tuple[str, ...] = (
     "sector_rel_21",
 )
 LOOKBACK = 64  # bars the longest feature needs (ret_63 plus one)
+GAP_BARS = 5  # a gap is bridged over at most this many missing sessions
+DECIMALS = 10  # features are rounded here: see `stable`
 
 
-def _rsi(close: pd.DataFrame, window: int) -> pd.DataFrame:
+def stable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame rounded to ``DECIMALS`` places. History adjusted as of one date is the history
+    adjusted as of another times a factor, so every ratio is the same up to the last bits of a
+    float; those bits would break ties (two symbols with the same 5-day return rank in either
+    order) and move XGBoost's histogram bins, and a model trained on history as of one day would
+    differ from the same model as of another. Rounded, they are the same number."""
+    return frame.round(DECIMALS)
+
+
+def _age(close: pd.DataFrame) -> pd.DataFrame:
+    """Sessions since each symbol's first bar (1 on it; 0 before it): a window is complete
+    when it lies inside the symbol's life, gaps or not."""
+    return close.notna().cummax().cumsum()
+
+
+def _rolling(frame: pd.DataFrame, window: int, age: pd.DataFrame, span: int, how: str) -> pd.DataFrame:
+    """``how`` ("mean" or "std") over ``window`` rows with at least 80% of them present, where the
+    ``span`` bars the window reaches back over lie in the symbol's life."""
+    rolled = getattr(frame.rolling(window, min_periods=window - window // 5), how)()
+    return rolled.where(age >= span)
+
+
+def _returns(close: pd.DataFrame, h: int) -> pd.DataFrame:
+    """Close-to-close return over ``h`` sessions, robust to a missing bar at either end: from the
+    last close before the far end (h = 1), or the first one after it (h > 1, inside the window)."""
+    if h == 1:
+        return close / close.ffill(limit=GAP_BARS).shift(1) - 1
+    listed = close.notna().cummax()
+    return close / close.bfill(limit=min(GAP_BARS, h - 1)).where(listed).shift(h) - 1
+
+
+def _rsi(close: pd.DataFrame, window: int, age: pd.DataFrame) -> pd.DataFrame:
     """Cutler's RSI (simple averages): finite memory, unlike Wilder's exponential one."""
-    change = close.diff()
-    gain = change.clip(lower=0).rolling(window).mean()
-    loss = (-change.clip(upper=0)).rolling(window).mean()
+    change = close - close.ffill(limit=GAP_BARS).shift(1)
+    gain = _rolling(change.clip(lower=0), window, age, window + 1, "mean")
+    loss = _rolling(-change.clip(upper=0), window, age, window + 1, "mean")
     total = gain + loss
-    return (gain / total.where(total > 0)).fillna(0.5) * 100 - 50
+    return (gain / total.where(total > 0)).fillna(0.5).where(gain.notna()) * 100 - 50
 
 
 def _sector_relative(ret: pd.DataFrame, sectors: pd.Series) -> pd.DataFrame:
@@ -49,21 +87,21 @@ def _sector_relative(ret: pd.DataFrame, sectors: pd.Series) -> pd.DataFrame:
 
 def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
     close, volume = history.close, history.volume
-    ret1 = close.pct_change(fill_method=None)
-    ret = {h: close.pct_change(h, fill_method=None) for h in (1, 5, 21, 63)}
-    vol21 = ret1.rolling(21).std() * np.sqrt(252)
-    vmean, vstd = volume.rolling(21).mean(), volume.rolling(21).std()
+    age = _age(close)
+    ret = {h: stable(_returns(close, h)) for h in (1, 5, 21, 63)}
+    vol21 = stable(_rolling(ret[1], 21, age, 22, "std") * np.sqrt(252))
+    vmean, vstd = _rolling(volume, 21, age, 21, "mean"), _rolling(volume, 21, age, 21, "std")
     frames = {
         "ret_1": ret[1],
         "ret_5": ret[5],
         "ret_21": ret[21],
         "ret_63": ret[63],
         "vol_21": vol21,
-        "rsi_14": _rsi(close, 14),
-        "dist_ma_20": close / close.rolling(20).mean() - 1,
-        "dist_ma_50": close / close.rolling(50).mean() - 1,
+        "rsi_14": _rsi(close, 14, age),
+        "dist_ma_20": close / _rolling(close, 20, age, 20, "mean") - 1,
+        "dist_ma_50": close / _rolling(close, 50, age, 50, "mean") - 1,
         "volume_z_21": (volume - vmean) / vstd.where(vstd > 0),
-        "range_5": ((history.high - history.low) / close).rolling(5).mean(),
+        "range_5": _rolling((history.high - history.low) / close, 5, age, 5, "mean"),
         "rank_ret_5": ret[5].rank(axis=1, pct=True),
         "rank_ret_21": ret[21].rank(axis=1, pct=True),
         "rank_vol_21": vol21.rank(axis=1, pct=True),
@@ -76,7 +114,7 @@ def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
 def feature_matrix(history: MarketData) -> pd.DataFrame:
     """Long frame indexed by (date, symbol) with one column per feature; rows with gaps dropped."""
     frames = wide_features(history)
-    stacked = np.stack([frames[f].to_numpy(dtype=float) for f in FEATURES], axis=-1)
+    stacked = np.stack([stable(frames[f]).to_numpy(dtype=float) for f in FEATURES], axis=-1)
     n_dates, n_symbols = len(history.dates), len(history.symbols)
     index = pd.MultiIndex.from_product([history.dates, history.symbols], names=["date", "symbol"])
     long = pd.DataFrame(stacked.reshape(n_dates * n_symbols, len(FEATURES)), index=index, columns=list(FEATURES))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from framework.data import MarketData
+from strategies.xgboost_signal.features import stable
 
 
 def forward_returns(history: MarketData, horizon: int) -> pd.DataFrame:
     """Return from the close of t to the close of t + horizon (NaN where unknown)."""
     close = history.close
-    return close.shift(-horizon) / close - 1.0
+    return stable(close.shift(-horizon) / close - 1.0)  # as of any date: the same labels, ties kept
 
 
 def labels(history: MarketData, horizon: int, task: str) -> pd.Series:

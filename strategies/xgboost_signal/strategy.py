@@ -37,7 +37,9 @@ class XGBoostParams(StrategyParams):
     colsample_bytree: float = Field(0.8, gt=0, le=1, description="feature subsample per tree")
     min_child_weight: float = Field(20.0, ge=0, description="minimum hessian weight in a leaf")
     seed: int = Field(7, description="random seed (determinism)")
-    nthread: int = Field(2, ge=1, le=64, description="xgboost threads (results are deterministic)")
+    nthread: int = Field(
+        1, ge=1, le=64, description="xgboost threads; more collapse on a busy machine (README: The XGBoost strategy)"
+    )
 
     def xgb_params(self) -> dict[str, Any]:
         return {

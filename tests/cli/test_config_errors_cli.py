@@ -82,5 +82,6 @@ def test_zero_flags_use_the_shipped_defaults(capsys) -> None:
     main(["strategies"])
     out = capsys.readouterr().out
     assert "* xgboost_signal" in out and "momentum" in out
-    lookback = next(line for line in out.splitlines() if line.strip().startswith("lookback "))
+    momentum = out[out.index("  momentum  "):]
+    lookback = next(line for line in momentum.splitlines() if line.strip().startswith("lookback "))
     assert lookback.split()[:2] == ["lookback", "126"]

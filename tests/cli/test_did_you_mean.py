@@ -18,7 +18,7 @@ CASES = {
                        "strategy.params.lookbak: unknown key (did you mean lookback?)"),
     "nothing_close": ("orders:\n  zzz: 1\n", "orders.zzz: unknown key (allowed: type, limit_offset_bps, "),
     "strategy_name": ("strategy:\n  name: momentun\n",
-                      "strategy.name: unknown strategy 'momentun' (did you mean 'momentum'? available: momentum"),
+                      "strategy.name: unknown strategy 'momentun' (did you mean 'momentum'? available: mean_reversion, momentum"),
 }
 
 
@@ -47,4 +47,4 @@ def test_strategy_name_typo_on_the_command_line(tmp_path, capsys) -> None:
 def test_a_name_like_nothing_lists_the_plugins_without_a_guess() -> None:
     with pytest.raises(InputError) as info:
         get_strategy("qqqqqq")
-    assert "did you mean" not in str(info.value) and "available: momentum, xgboost_signal" in str(info.value)
+    assert "did you mean" not in str(info.value) and "available: mean_reversion, momentum, xgboost_signal" in str(info.value)

@@ -103,8 +103,9 @@ class InMemoryBroker:
 
     # -- test controls --------------------------------------------------------------------
 
-    def fill_open(self, prices: dict[str, float], commission: float = 0.0, fraction: float = 1.0) -> list[Fill]:
-        """Fill every open order at ``prices`` (``fraction`` of the remainder)."""
+    def fill_open(self, prices: dict[str, float], commission: float = 0.0, fraction: float = 1.0,
+                  at: datetime = NOW) -> list[Fill]:
+        """Fill every open order at ``prices`` (``fraction`` of the remainder) at time ``at``."""
         fills = []
         for cid, o in list(self.orders.items()):
             if not o.is_open or o.symbol not in prices:
@@ -121,7 +122,7 @@ class InMemoryBroker:
                 o.side,
                 qty,
                 price,
-                NOW,
+                at,
                 Decimal(str(commission)),
                 o.broker_order_id,
             )

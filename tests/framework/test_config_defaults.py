@@ -6,6 +6,7 @@ import pytest
 
 from framework.config import Settings, default_config_dir, read_yaml
 from framework.config.loader import SHIPPED_FILES
+from strategies.mean_reversion import MeanReversionParams
 from strategies.momentum import MomentumParams
 from strategies.xgboost_signal.strategy import XGBoostParams
 
@@ -20,7 +21,8 @@ def test_shipped_yaml_equals_model_defaults(name) -> None:
         assert got == expected, section
 
 
-@pytest.mark.parametrize(("name", "model"), [("momentum", MomentumParams), ("xgboost_signal", XGBoostParams)])
+@pytest.mark.parametrize(("name", "model"), [("mean_reversion", MeanReversionParams), ("momentum", MomentumParams),
+                                             ("xgboost_signal", XGBoostParams)])
 def test_strategy_yaml_equals_params_defaults(name, model) -> None:
     shipped = read_yaml(default_config_dir() / "strategies" / f"{name}.yaml")
     assert shipped == model().model_dump(mode="json")

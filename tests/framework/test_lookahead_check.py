@@ -1,4 +1,6 @@
-"""The lookahead checker catches a leaky plugin and passes the shipped ones."""
+"""The lookahead check catches every leak kind of issue 18 (exit 1 from the CLI), tells a warm-up
+that is too short and a nondeterministic plugin apart from lookahead, covers the exits hook, and
+passes the shipped plugins."""
 
 from __future__ import annotations
 
@@ -7,63 +9,89 @@ import subprocess
 import sys
 from pathlib import Path
 
+import leaky_plugins as leaks
 import pandas as pd
+import pytest
 import yaml
 
-from framework.data import MarketData, load_market_data
-from framework.lookahead import check_lookahead
-from framework.strategy import Strategy
+from framework.data import load_market_data
+from framework.lookahead import CutKind, Problem, check_lookahead, plan_cuts
+from strategies.mean_reversion import MeanReversion
 from strategies.momentum import Momentum
 
 HERE = Path(__file__).parent
+SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]
 
 
-class Leaky(Strategy):
-    """Buys what rises tomorrow: uses the next close."""
-
-    name = "leaky"
-
-    @property
-    def warmup_bars(self) -> int:
-        return 2
-
-    def signals(self, history: MarketData) -> pd.DataFrame:
-        tomorrow = history.close.shift(-1) / history.close - 1
-        return tomorrow.rank(axis=1, pct=True) * 2 - 1
+@pytest.fixture(scope="module")
+def market():
+    return load_market_data().select(SYMBOLS).between("2015-01-12", "2016-12-30")
 
 
-class WindowDependent(Strategy):
-    """Causal but with infinite memory: differs on a trailing window."""
-
-    name = "window_dependent"
-
-    @property
-    def warmup_bars(self) -> int:
-        return 5
-
-    def signals(self, history: MarketData) -> pd.DataFrame:
-        drift = history.close / history.close.iloc[0] - 1
-        return drift.rank(axis=1, pct=True) * 2 - 1
+@pytest.mark.parametrize(
+    "plugin", [leaks.ShiftMinusOne, leaks.MonthEndOnly, leaks.FullSampleMean, leaks.CachedZScore],
+    ids=lambda p: p.name,
+)
+def test_each_leak_kind_is_flagged_as_lookahead(market, plugin) -> None:
+    report = check_lookahead(plugin, market)
+    assert not report.ok and report.of(Problem.LOOKAHEAD), report.mismatches
+    first = report.first(Problem.LOOKAHEAD)
+    assert first is not None and first.symbol in SYMBOLS and first.date <= first.cut
 
 
-def test_leaky_plugin_is_caught_with_date_and_symbol() -> None:
-    market = load_market_data().select(["AAPL", "MSFT", "XOM", "JPM"])
-    report = check_lookahead(Leaky(), market, points=10)
-    assert not report.ok and len(report.cut_dates) == 10
-    first = report.first
-    assert first.check == "truncation" and first.date == report.cut_dates[0]
-    assert first.symbol in market.symbols
+def test_the_month_end_leak_is_caught_at_30_spread_cuts_that_compare_only_the_cut_row(market) -> None:
+    # Issue 18: 30 spread cut dates missed it when only each cut date's row was compared. The
+    # plan now adds month-end sessions, and every row up to each cut is compared.
+    plan = plan_cuts(market.dates, 6, points=30, random=0)
+    report = check_lookahead(leaks.MonthEndOnly, market, plan)
+    assert report.of(Problem.LOOKAHEAD)
+    caught_on = {m.date for m in report.of(Problem.LOOKAHEAD)}
+    month_ends = {d for d, n in zip(market.dates[:-1], market.dates[1:], strict=True) if d.month != n.month}
+    assert caught_on <= month_ends
 
 
-def test_trailing_window_dependence_is_caught() -> None:
-    market = load_market_data().select(["AAPL", "MSFT", "XOM", "JPM"])
-    report = check_lookahead(WindowDependent(), market)
-    assert [m.check for m in report.mismatches] == ["trailing window"]
+def test_a_reused_instance_would_hide_the_cached_zscore_but_fresh_ones_do_not(market) -> None:
+    shared = leaks.CachedZScore()
+    fooled = check_lookahead(lambda: shared, market)
+    assert fooled.ok  # what check-strategy did before: one instance, full history first
+    assert not check_lookahead(leaks.CachedZScore, market).ok
 
 
-def test_momentum_passes() -> None:
-    report = check_lookahead(Momentum(), load_market_data(), points=12)
-    assert report.ok and len(report.cut_dates) == 12 and report.nan_share == 0.0
+def test_a_short_warm_up_is_reported_as_warm_up_not_lookahead(market) -> None:
+    report = check_lookahead(leaks.InfiniteMemory, market)
+    assert report.of(Problem.WARMUP) and not report.of(Problem.LOOKAHEAD)
+    assert report.verdict == "warm-up"
+
+
+def test_nondeterminism_is_named_first(market) -> None:
+    report = check_lookahead(leaks.Noisy, market)
+    assert report.of(Problem.NONDETERMINISTIC)
+
+
+def test_the_exits_hook_is_checked(market) -> None:
+    peeking = check_lookahead(leaks.PeekingExits, market)
+    assert peeking.exits_checked and peeking.of(Problem.EXITS) and not peeking.of(Problem.LOOKAHEAD)
+    honest = check_lookahead(leaks.HoldingPeriodExits, market)
+    assert honest.exits_checked and honest.ok, honest.mismatches
+
+
+def test_cut_plans_spread_random_calendar_and_every_date(market) -> None:
+    plan = plan_cuts(market.dates, 20, points=10, random=10, seed=3)
+    kinds = [plan.count(k) for k in (CutKind.SPREAD, CutKind.RANDOM, CutKind.CALENDAR)]
+    assert kinds[0] == 10 and 0 < kinds[1] <= 10 and kinds[2] >= 1 and len(plan.cuts) == sum(kinds)
+    assert plan.dates[0] >= market.dates[20] and plan.dates[-1] <= market.dates[-2]
+    assert plan == plan_cuts(market.dates, 20, points=10, random=10, seed=3)  # seeded
+    assert plan.cuts != plan_cuts(market.dates, 20, points=10, random=10, seed=4).cuts
+    every = plan_cuts(market.dates, 20, all_dates=True)
+    assert every.dates == list(market.dates[20:-1]) and every.windows[-1] == market.dates[-1]
+
+
+def test_shipped_plugins_pass(market) -> None:
+    assert check_lookahead(Momentum, load_market_data()).ok
+    every = plan_cuts(market.dates, MeanReversion().warmup_bars, all_dates=True)
+    report = check_lookahead(MeanReversion, market, every)
+    assert report.ok and report.exits_checked, report.mismatches
+    assert len(report.plan.cuts) == len(market.dates) - MeanReversion().warmup_bars - 1
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -74,26 +102,51 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=cwd,
         env=env,
-        timeout=300,
+        timeout=600,
     )
 
 
-def test_cli_exits_1_naming_the_first_offending_date_and_symbol(tmp_path) -> None:
-    result = _cli("check-strategy", "test_lookahead_check:Leaky", cwd=tmp_path)
+def _symbols_config(tmp_path: Path) -> str:
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text(yaml.safe_dump({"data": {"symbols": SYMBOLS}}))
+    return str(cfg)
+
+
+@pytest.mark.parametrize("plugin", ["ShiftMinusOne", "MonthEndOnly", "FullSampleMean", "CachedZScore"])
+def test_cli_exits_1_on_every_leak_kind(tmp_path, plugin) -> None:
+    result = _cli("check-strategy", f"leaky_plugins:{plugin}", "--config", _symbols_config(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "LOOKAHEAD: " in result.stdout and "first at 20" in result.stdout
+
+
+def test_cli_reports_a_short_warm_up_apart(tmp_path) -> None:
+    result = _cli("check-strategy", "leaky_plugins:InfiniteMemory", "--config", _symbols_config(tmp_path),
+                  cwd=tmp_path)
     assert result.returncode == 1
-    assert "LOOKAHEAD" in result.stdout and "first at 20" in result.stdout
+    assert "WARM-UP TOO SHORT" in result.stdout and "LOOKAHEAD" not in result.stdout
 
 
-def test_cli_passes_the_xgboost_strategy(tmp_path) -> None:
+def test_cli_passes_the_xgboost_strategy_and_shows_progress(tmp_path) -> None:
     cfg = tmp_path / "fast.yaml"
     cfg.write_text(
         yaml.safe_dump(
             {
                 "strategy": {"params": {"n_estimators": 5, "max_depth": 2, "train_window": 60, "nthread": 1}},
-                "data": {"symbols": ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]},
+                "data": {"symbols": SYMBOLS},
             }
         )
     )
-    result = _cli("check-strategy", "xgboost_signal", "--config", str(cfg), cwd=tmp_path)
+    result = _cli("check-strategy", "xgboost_signal", "--config", str(cfg), "--points", "4", "--random", "2",
+                  cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 truncation dates" in result.stdout and "OK: no lookahead found" in result.stdout
+    assert "4 spread, 2 random" in result.stdout and "OK: no lookahead found" in result.stdout
+    assert "check-strategy xgboost_signal: done" in result.stderr  # progress (plain lines off a terminal)
+
+
+def test_cli_all_dates_passes_mean_reversion(tmp_path) -> None:
+    result = _cli("check-strategy", "mean_reversion", "--all-dates", "--config", _symbols_config(tmp_path),
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every session" in result.stdout and "exits hook: checked at every cut" in result.stdout
+    dates = pd.DatetimeIndex(load_market_data().dates)
+    assert f"{len(dates) - MeanReversion().warmup_bars - 1} cut dates" in result.stdout
