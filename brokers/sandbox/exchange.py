@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from brokers.sandbox.faults import FaultBook, FaultKind
+from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
 from framework.config.backtest import BacktestConfig
 from framework.costs import commission, slipped_price
@@ -53,6 +54,7 @@ class Exchange:
         self._exec = itertools.count(1)
         self._open = market.open.to_numpy()
         self._index = {s: j for j, s in enumerate(market.symbols)}
+        self.intraday: IntradayPath | None = None  # prices moving inside a session (wall-clock mode)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -81,7 +83,15 @@ class Exchange:
 
     @property
     def now(self) -> datetime:
+        if self.is_open and self.intraday is not None and self.intraday.active:
+            return self.intraday.now(at(self.day, OPEN))
         return at(self.day, time(9, 0) if self.phase == "pre_open" else time(10, 0))
+
+    def mark(self, symbol: str) -> float:
+        """What a position is valued at: the last close, or its intraday price (``intraday``)."""
+        if self.is_open and self.intraday is not None and self.intraday.active:
+            return self.intraday.price(self, symbol)
+        return self.last_close(symbol)
 
     @property
     def is_open(self) -> bool:
@@ -146,13 +156,13 @@ class Exchange:
     def equity(self) -> float:
         value = 0.0
         for symbol, pos in self.positions.items():
-            price = self.last_close(symbol)
+            price = self.mark(symbol)
             value += pos["qty"] * (price if math.isfinite(price) else pos["cost"] / pos["qty"])
         return self.cash + value
 
     def account(self) -> dict[str, Any]:
-        long = sum(p["qty"] * self.last_close(s) for s, p in self.positions.items() if p["qty"] > 0)
-        short = sum(p["qty"] * self.last_close(s) for s, p in self.positions.items() if p["qty"] < 0)
+        long = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] > 0)
+        short = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] < 0)
         equity = self.equity()
         return {
             "id": "9c8f7c6e-5a4b-4c3d-8e2f-1a0b9c8d7e6f",
@@ -198,7 +208,7 @@ class Exchange:
             raise not_found(f"position {symbol}")
         closes = self.market.close[symbol].iloc[: self.session].dropna()
         last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
-        return position_json(symbol, pos["qty"], pos["cost"], self.last_close(symbol), last)
+        return position_json(symbol, pos["qty"], pos["cost"], self.mark(symbol), last)
 
     def all_positions(self) -> list[dict[str, Any]]:
         return [self.position(s) for s in sorted(self.positions) if self.positions[s]["qty"]]

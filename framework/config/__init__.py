@@ -11,16 +11,20 @@ from framework.config.execution import (
     StrategyConfig,
 )
 from framework.config.loader import default_config_dir, load_settings, read_yaml
+from framework.config.ops import AlertsConfig, DashboardConfig, LogsConfig, WebhookConfig
 from framework.config.paper import AlpacaConfig, PaperConfig
 from framework.config.sandbox import SandboxConfig
 from framework.config.settings import Settings
 
 __all__ = [
+    "AlertsConfig",
     "AlpacaConfig",
     "BacktestConfig",
     "CommissionConfig",
     "ConfigModel",
+    "DashboardConfig",
     "DataConfig",
+    "LogsConfig",
     "OrdersConfig",
     "PaperConfig",
     "RiskConfig",
@@ -30,6 +34,7 @@ __all__ = [
     "SizingConfig",
     "SlippageConfig",
     "StrategyConfig",
+    "WebhookConfig",
     "default_config_dir",
     "load_settings",
     "read_yaml",

@@ -12,6 +12,7 @@ from framework.config.execution import (
     SizingConfig,
     StrategyConfig,
 )
+from framework.config.ops import AlertsConfig, DashboardConfig, LogsConfig
 from framework.config.paper import PaperConfig
 from framework.config.sandbox import SandboxConfig
 
@@ -26,3 +27,6 @@ class Settings(ConfigModel):
     backtest: BacktestConfig = BacktestConfig()
     paper: PaperConfig = PaperConfig()
     sandbox: SandboxConfig = SandboxConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    logs: LogsConfig = LogsConfig()
+    dashboard: DashboardConfig = DashboardConfig()
