@@ -12,7 +12,7 @@ import pandas as pd
 
 from brokers.alpaca.actions import cancel_risk_adding
 from brokers.alpaca.connect import Connection, connect
-from brokers.alpaca.operations import CycleAlerts, Operations, run_once
+from brokers.alpaca.operations import CycleAlerts, Operations, run_once, service
 from brokers.alpaca.runner import CycleResult, Echo, PaperRunner
 from framework.alerts import Alerting
 from framework.cli.options import config_option
@@ -20,7 +20,6 @@ from framework.config.loader import load_settings
 from framework.config.settings import Settings
 from framework.errors import TransientBrokerError
 from framework.journal import Journal
-from framework.logs import log_file, service_logging
 from framework.signals import is_rebalance_day
 from framework.venue_time import human
 
@@ -98,31 +97,18 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
     Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C.
     """
     settings = _settings(config_files)
-    service = not (once or dry_run)
-    with (_connected(settings, stream=None if service else False) as conn,
-          _service(settings, dry_run, service) as alerting):
+    serve = not (once or dry_run)
+    with (_connected(settings, stream=None if serve else False) as conn,
+          service(settings, dry_run=dry_run, console=serve) as alerting):
         conn.broker.start()
         runner = PaperRunner(settings, conn.broker, conn.bars, dry_run=dry_run)
         try:
-            if not service:
+            if not serve:
                 _once(runner, alerting, dry_run)
                 return
             _loop(runner, alerting)
         finally:
             runner.close()
-
-
-@contextmanager
-def _service(settings: Settings, dry_run: bool, console: bool) -> Iterator[Alerting | None]:
-    """Logs (a dry run writes none) and alerts (a dry run raises none) around a command."""
-    path = None if dry_run else log_file(settings.logs, settings.paper.journal)
-    with service_logging(settings.logs, path, console=settings.logs.level if console else "WARNING"):
-        alerting = None if dry_run else Alerting(settings.alerts, settings.paper.account)
-        try:
-            yield alerting
-        finally:
-            if alerting is not None:
-                alerting.close()
 
 
 def _once(runner: PaperRunner, alerting: Alerting | None, dry_run: bool) -> None:

@@ -16,23 +16,59 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from brokers.alpaca import actions
 from brokers.alpaca.runner import CycleResult, PaperRunner, StaleData
 from brokers.alpaca.schedule import Plan, Step, VenueTimes, plan
 from brokers.alpaca.watch import LossWatch
 from framework.alerts import Alert, Alerting, AlertKind, Severity
+from framework.config.settings import Settings
 from framework.data import session_time
 from framework.errors import BrokerError, ReconciliationError, TransientBrokerError
+from framework.logs import log_file, service_logging
+from framework.risk.decisions import HaltReason
 from framework.venue_time import VENUE_ZONE, human
 
 log = logging.getLogger("trade.paper")
 Say = Callable[[str], None]
 BROKER_RETRY, STALE_RETRY = 60.0, 300.0
 WATCH_FAILURES_ALERTED = 3  # consecutive failed polls before the watch's trouble is alerted
+
+
+@contextmanager
+def service(settings: Settings, *, dry_run: bool, console: bool) -> Iterator[Alerting | None]:
+    """Logs (``logs.*``; a dry run writes none) and alerts (``alerts.*``; a dry run raises none)
+    around a command; ``console``: log lines on stderr at ``logs.level`` (else warnings only)."""
+    path = None if dry_run else log_file(settings.logs, settings.paper.journal)
+    with service_logging(settings.logs, path, console=settings.logs.level if console else "WARNING"):
+        alerting = None if dry_run else Alerting(settings.alerts, settings.paper.account)
+        try:
+            yield alerting
+        finally:
+            if alerting is not None:
+                alerting.close()
+
+
+@contextmanager
+def fresh_runner(settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[PaperRunner]:
+    """A runner on its own connection, its books rebuilt from the journal as it is now (`trade
+    watch`'s after-close step: cycles run in other processes, from cron)."""
+    from brokers.alpaca.connect import connect
+
+    conn = connect(settings, env, stream=False)
+    try:
+        runner = PaperRunner(settings, conn.broker, conn.bars)
+        try:
+            yield runner
+        finally:
+            runner.close()
+    finally:
+        conn.close()
 
 
 def record_cycle(runner: PaperRunner, outcome: str, detail: str) -> None:
@@ -100,15 +136,20 @@ class Operations:
     clock that jumps (the sandbox's) is seen within that many seconds."""
 
     def __init__(self, runner: PaperRunner, alerting: Alerting | None, *, cycles: bool = True,
+                 fresh: Callable[[], AbstractContextManager[PaperRunner]] | None = None,
                  report: Callable[[CycleResult], None] = lambda _r: None, say: Say = log.info,
                  stop: threading.Event | None = None, recheck: float = 60.0) -> None:
+        """``cycles``: trade (`trade paper`), or only watch (`trade watch`: the loss watch halts
+        through the journal and the broker, the after-close step syncs on a ``fresh`` runner,
+        since the cycles run in other processes and this one's books would be stale)."""
         self.runner, self.alerting, self.cycles = runner, alerting, cycles
+        self.fresh = fresh or (lambda: _same(runner))
         self.report, self.say, self.recheck = report, say, recheck
         self.stop = stop or threading.Event()
         self.settings = runner.settings
         self.alerts = CycleAlerts(alerting, self.settings.paper.account)
         self.watch = LossWatch(self.settings, runner.live_broker, runner.journal, runner.run_id,
-                               engine=runner.ensure_engine, now=runner.clock.now,
+                               halt=self._engine_halt if cycles else self._account_halt, now=runner.clock.now,
                                alert=alerting.emit if alerting else lambda _a: None)
         self.cycles_done: set[date] = set()
         self.closes_done: set[date] = set()
@@ -117,11 +158,13 @@ class Operations:
         self._watch_failures = 0
         self._announced: date | None = None
         self._calendar: dict[date, datetime | None] = {}
+        self.steps = 0  # observability, tests
 
     # -- the loop -------------------------------------------------------------------------
 
     def run(self) -> None:
-        self.runner.ensure_engine()  # books rebuilt, subscribed to order updates
+        if self.cycles:
+            self.runner.ensure_engine()  # books rebuilt, subscribed to order updates
         self._check_journal()
         while not self.stop.is_set():
             wait = self.step()
@@ -129,6 +172,7 @@ class Operations:
 
     def step(self) -> float:
         """Do what is due now; returns how long to wait before the next step."""
+        self.steps += 1
         try:
             times = self._times()
         except BrokerError as e:
@@ -145,7 +189,8 @@ class Operations:
             self._announce(p)
         if times.is_open and time.monotonic() >= self._next_watch:
             self._watch(times)
-        self.runner.live_broker.dispatch()
+        if self.cycles:
+            self.runner.live_broker.dispatch()
         self._check_journal()
         return self._wait(p, times)
 
@@ -197,15 +242,19 @@ class Operations:
 
     def _after_close(self, session: date) -> None:
         """The day's fills and the account's closing equity into the journal, the same evening."""
-        runner = self.runner
         try:
-            adopted = runner.sync_orders(runner.ensure_engine())
-            account = runner.live_broker.get_account()
+            with self.fresh() as runner:
+                self._close_books(runner, session)
         except BrokerError as e:
             self.say(f"after-close step for {session} failed, retrying in a minute: {e}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
-        now = runner.clock.now()
+        self.closes_done.add(session)
+
+    def _close_books(self, runner: PaperRunner, session: date) -> None:
+        adopted = runner.sync_orders(runner.ensure_engine())
+        account = runner.live_broker.get_account()
+        now = self.runner.clock.now()
         runner.journal.record_mark(runner.run_id, now, "close", session_time(pd.Timestamp(session)),
                                    equity=account.equity, cash=account.cash, baseline=account.last_equity)
         fills = [f for f in runner.journal.fills() if f.timestamp.astimezone(VENUE_ZONE).date() == session]
@@ -213,13 +262,23 @@ class Operations:
                   f"cash {account.cash:,.2f}" + (f", {adopted} order(s) adopted from the broker" if adopted else ""))
         runner.journal.record_event("*", "after_close", "ok", now, detail)
         self.say(f"after close: {detail}")
-        self.closes_done.add(session)
+
+    def _engine_halt(self, session: date) -> None:
+        """`trade paper`: through the process's engine (its order manager cancels what adds risk)."""
+        self.runner.ensure_engine().halt(HaltReason.LOSS_WATCH.value, scope="session",
+                                         session=session_time(pd.Timestamp(session)))
+
+    def _account_halt(self, session: date) -> None:
+        """`trade watch`: the journal's halt, then the broker's risk-adding orders canceled."""
+        self.runner.journal.set_halt(True, HaltReason.LOSS_WATCH.value, self.runner.clock.now(), "session",
+                                     session_time(pd.Timestamp(session)))
+        actions.cancel_risk_adding(self.runner.live_broker)
 
     def _watch(self, times: VenueTimes) -> None:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds
         session = times.next_close.astimezone(VENUE_ZONE).date()
         try:
-            if not self.runner.live_broker.feed.stream_connected:
+            if self.cycles and not self.runner.live_broker.feed.stream_connected:
                 self.runner.live_broker.poll()  # today's fills, without the stream
             reading = self.watch.tick(session)
         except BrokerError as e:
@@ -240,4 +299,9 @@ class Operations:
             self.alerting.check_journal(self.runner.journal)
 
 
-__all__ = ["CycleAlerts", "Operations", "record_cycle", "run_once", "summary"]
+@contextmanager
+def _same(runner: PaperRunner) -> Iterator[PaperRunner]:
+    yield runner
+
+
+__all__ = ["CycleAlerts", "Operations", "fresh_runner", "record_cycle", "run_once", "service", "summary"]

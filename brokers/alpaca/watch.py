@@ -25,9 +25,7 @@ from brokers.alpaca.broker import AlpacaBroker
 from framework.alerts import Alert, AlertKind, Severity
 from framework.config.settings import Settings
 from framework.data import session_time
-from framework.engine import ExecutionEngine
 from framework.journal import Journal
-from framework.risk.decisions import HaltReason
 from framework.risk.intraday import HeadroomAlarm, LossReading, marked_equity
 from framework.venue_time import human
 
@@ -45,10 +43,12 @@ class WatchReading:
 
 class LossWatch:
     def __init__(self, settings: Settings, broker: AlpacaBroker, journal: Journal, run_id: str, *,
-                 engine: Callable[[], ExecutionEngine], now: Callable[[], datetime],
+                 halt: Callable[[date], None], now: Callable[[], datetime],
                  alert: Callable[[Alert], None] = lambda _a: None) -> None:
+        """``halt(session)``: stop opening risk for the session (the engine's halt in `trade paper`;
+        the journal's halt and a cancel of risk-adding orders in `trade watch`)."""
         self.settings, self.broker, self.journal, self.run_id = settings, broker, journal, run_id
-        self._engine, self._now, self._alert = engine, now, alert
+        self._halt, self._now, self._alert = halt, now, alert
         self.alarm = HeadroomAlarm(settings.alerts.headroom_below)
         self._acted: set[date] = set()
         self.readings: list[WatchReading] = []  # this process's ticks, newest last (bounded)
@@ -90,7 +90,7 @@ class LossWatch:
         detail = (f"equity {loss.equity:,.2f} is {-loss.pnl_fraction:.2%} below the last close {loss.baseline:,.2f} "
                   f"(limit {self.settings.risk.daily_loss_limit:.2%}) at {human(now)}")
         self.journal.record_event("*", "loss_watch", "breach", now, detail)
-        self._engine().halt(HaltReason.LOSS_WATCH.value, scope="session", session=session_time(pd.Timestamp(session)))
+        self._halt(session)
         log.error("halted: %s", detail)
         if self.settings.risk.flatten_on_halt:
             result = actions.flatten(self.journal, self.broker, origin="loss watch", then_halt=False)

@@ -17,12 +17,16 @@ def alerts_from_events(events: Iterable[EventRow], account: str, journal: Journa
     """The alerts a batch of events calls for (a cycle's reconciliation differences: one alert)."""
     out: list[Alert] = []
     differences: list[EventRow] = []
+    measured = ""  # the loss watch's reading, journaled just before its halt
     for e in events:
         if e.event == "reconcile":
             differences.append(e)
+        elif e.event == "loss_watch":
+            measured = e.detail
         elif e.event == "halt":
-            out.append(Alert(AlertKind.HALT, Severity.CRITICAL, f"{e.detail} ({e.status})", e.time, account,
-                             {"reason": e.detail, "scope": e.status}))
+            details = {"reason": e.detail, "scope": e.status} | ({"measured": measured} if measured else {})
+            out.append(Alert(AlertKind.HALT, Severity.CRITICAL, f"{e.detail} ({e.status})", e.time, account, details))
+            measured = ""
         elif e.event == "resume":
             out.append(Alert(AlertKind.RESUME, Severity.INFO, e.detail, e.time, account, {"reason": e.detail}))
         elif e.event == "flatten":
@@ -31,7 +35,8 @@ def alerts_from_events(events: Iterable[EventRow], account: str, journal: Journa
             out.append(_rejection(e, account, journal))
     if differences:
         lines = [d.detail for d in differences]
-        out.append(Alert(AlertKind.RECONCILIATION, Severity.WARNING,
+        positions = any(not line.startswith("*:") for line in lines)  # "*: cash ..." is the cash line
+        out.append(Alert(AlertKind.RECONCILIATION, Severity.WARNING if positions else Severity.INFO,
                          f"{len(lines)} difference(s) between the broker and the journal; the broker's adopted",
                          differences[-1].time, account, {"differences": lines}))
     return out
