@@ -118,7 +118,7 @@ class Dashboard:
     def _snapshot(self) -> LiveSnapshot | None:
         if self.live is None:
             return None
-        snap = self.live.snapshot()
+        snap = self.live.snapshot() or self.live.refresh()  # the first page waits for the first read
         if snap is not None and snap is not self._last_snapshot:
             self._last_snapshot = snap
             if not snap.error:

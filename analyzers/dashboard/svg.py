@@ -46,6 +46,8 @@ def line_chart(chart_id: str, points: Sequence[tuple[str, float]], *, title: str
     def y(v: float) -> float:
         return top + (hi - v) / (hi - lo) * (height - top - bottom)
 
+    stamp = human if span < 3 * 86400 else (lambda t: human(t)[:10])  # daily points: dates
+
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(t):.1f},{y(v):.1f}" for i, (t, v) in enumerate(zip(times, values,
                                                                                                         strict=True)))
     desc = (f"{len(values)} points from {human(times[0])} to {human(times[-1])}; first {usd(values[0], 2)}, "
@@ -68,8 +70,8 @@ def line_chart(chart_id: str, points: Sequence[tuple[str, float]], *, title: str
         f'<circle cx="{x(times[-1]):.1f}" cy="{y(values[-1]):.1f}" r="3" class="last"/>',
         f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" class="tick">{escape(usd(hi - pad))}</text>',
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" class="tick">{escape(usd(lo + pad))}</text>',
-        f'<text x="{left}" y="{height - 6}" class="tick">{escape(human(times[0]))}</text>',
-        f'<text x="{width - right}" y="{height - 6}" text-anchor="end" class="tick">{escape(human(times[-1]))}</text>',
+        f'<text x="{left}" y="{height - 6}" class="tick">{escape(stamp(times[0]))}</text>',
+        f'<text x="{width - right}" y="{height - 6}" text-anchor="end" class="tick">{escape(stamp(times[-1]))}</text>',
         "</svg>",
     ]
     return "".join(parts)

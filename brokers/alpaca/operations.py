@@ -78,7 +78,7 @@ def record_cycle(runner: PaperRunner, outcome: str, detail: str) -> None:
 
 def summary(result: CycleResult) -> str:
     if result.skipped:
-        return f"session {result.session}: {result.skipped}"
+        return result.skipped
     text = f"session {result.session}: {len(result.orders)} order(s) sent in {result.seconds:.1f} s"
     if result.unacked:
         text += f", {len(result.unacked)} not acknowledged"
