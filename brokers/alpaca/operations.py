@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
@@ -71,9 +71,17 @@ def fresh_runner(settings: Settings, env: Mapping[str, str] | None = None) -> It
         conn.close()
 
 
+def venue_now(runner: PaperRunner) -> datetime:
+    """The venue's clock; the local one only when the venue cannot be read (a failure to report)."""
+    try:
+        return runner.clock.now()
+    except BrokerError:
+        return datetime.now(UTC)
+
+
 def record_cycle(runner: PaperRunner, outcome: str, detail: str) -> None:
     """The cycle's outcome in the journal (a dry run's journal is a private copy: nothing lands)."""
-    runner.journal.record_event("*", "cycle", outcome, runner.clock.now(), detail)
+    runner.journal.record_event("*", "cycle", outcome, venue_now(runner), detail)
 
 
 def summary(result: CycleResult) -> str:
@@ -122,7 +130,7 @@ def run_once(runner: PaperRunner, alerts: CycleAlerts, session: date | None = No
     try:
         result = runner.cycle(session)
     except Exception as e:
-        when = runner.clock.now()
+        when = venue_now(runner)
         record_cycle(runner, "failed", f"session {session or 'next'}: {type(e).__name__}: {e}")
         alerts.failure(e, session, when)
         raise

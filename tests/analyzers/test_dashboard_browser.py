@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import requests
 from alpaca.trading.client import TradingClient
 from dashboard_helpers import TOKEN, live_dashboard, paper_account
 
@@ -108,6 +109,16 @@ def test_the_live_dashboard_in_a_browser(browser, tmp_path) -> None:
             account.cycle()
             page.wait_for_function("() => document.querySelector('#fills-table tbody tr td').innerText"
                                    ".startsWith('2019-03-05 09:30')", timeout=WAIT_MS)
+            # the session moves on (the sandbox's intraday clock): the equity on the page follows the venue's
+            answer = requests.post(f"{account.sandbox.base_url}/_sandbox/clock/intraday", json={"progress": 0.55},
+                                   timeout=60)
+            assert answer.ok
+            equity = float(observer.get_account().equity)
+            page.wait_for_function("want => document.querySelector('#equity').innerText === want",
+                                   arg=f"${equity:,.2f}", timeout=WAIT_MS)
+            page.wait_for_function("() => document.querySelector('#as-of').innerText.startsWith('2019-03-05 13:')",
+                                   timeout=WAIT_MS)  # 09:30 + 55% of the session, on the venue's clock
+            page.screenshot(path=str(artifacts(tmp_path) / "dashboard-top.png"))  # the first screen (README)
 
             # Halt without the token: refused, nothing halted
             page.click("#halt-button")
@@ -131,7 +142,6 @@ def test_the_live_dashboard_in_a_browser(browser, tmp_path) -> None:
             assert page.evaluate(UNLABELLED) == []
             shot = artifacts(tmp_path) / "dashboard-live.png"
             page.screenshot(path=str(shot), full_page=True)
-            page.screenshot(path=str(artifacts(tmp_path) / "dashboard-top.png"))  # the first screen (README)
         finally:
             page.close()
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
