@@ -21,6 +21,8 @@ import pandas as pd
 from analyzers.dashboard.live import LiveSnapshot, VenueInfo
 from analyzers.dashboard.reader import JournalTables, venue_day
 from analyzers.execution_quality import aggregate, per_order
+from framework.config.execution import RiskConfig
+from framework.risk.intraday import LossReading
 
 STOP_TYPES = {"stop", "trailing_stop", "stop_limit"}
 OPEN_STATUSES = {"created", "new", "accepted", "pending_new", "partially_filled", "pending_cancel", "pending_replace",
@@ -111,11 +113,9 @@ def _loss(inp: StatusInputs, account: Mapping[str, Any]) -> dict[str, Any]:
     if equity is None or not base:
         return {"pnl": None, "pnl_fraction": None, "limit": limit, "allowance": None, "headroom": None,
                 "breached": None, "baseline": base}
-    pnl = equity - base
-    allowance = base * limit
-    return {"pnl": pnl, "pnl_fraction": pnl / base, "limit": limit, "allowance": allowance,
-            "headroom": max(allowance + pnl, 0.0) / allowance if allowance > 0 else None,
-            "breached": (base - equity) / base >= limit, "baseline": base}
+    r = LossReading(equity, base, limit)  # the loss watch's numbers, the engine's breach test
+    return {"pnl": r.pnl, "pnl_fraction": r.pnl_fraction, "limit": limit, "allowance": r.allowance,
+            "headroom": r.headroom, "breached": r.breached(RiskConfig(daily_loss_limit=limit)), "baseline": base}
 
 
 def _drawdown(inp: StatusInputs, account: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from brokers.alpaca.actions import cancel_risk_adding
 from brokers.alpaca.connect import Connection, connect
-from brokers.alpaca.operations import CycleAlerts, Operations, run_once, service
+from brokers.alpaca.operations import CycleAlerts, Operations, run_once, service, stop_on_signals
 from brokers.alpaca.runner import CycleResult, Echo, PaperRunner
 from framework.alerts import Alerting
 from framework.cli.options import config_option
@@ -133,6 +133,7 @@ def _loop(runner: PaperRunner, alerting: Alerting | None) -> None:
     """Until Ctrl-C: one cycle per session ``minutes_before_open`` before the open (the venue's
     clock; started mid-session it waits for the next one), the loss watch while the market is
     open, the after-close step, alerts (:class:`brokers.alpaca.operations.Operations`)."""
+    stop_on_signals()
     ops = Operations(runner, alerting, report=lambda r: _print_cycle(r, runner, False, ops_log.info), say=ops_log.info)
     ops_log.info("paper trading %s as a service (journal %s); Ctrl-C stops it", runner.strategy.name,
                  runner.settings.paper.journal)

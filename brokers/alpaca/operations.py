@@ -14,6 +14,7 @@ until its session opens; a bug or a user error is alerted and ends the process (
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +39,17 @@ log = logging.getLogger("trade.paper")
 Say = Callable[[str], None]
 BROKER_RETRY, STALE_RETRY = 60.0, 300.0
 WATCH_FAILURES_ALERTED = 3  # consecutive failed polls before the watch's trouble is alerted
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop a long-running command the same clean way (exit 130,
+    alerts flushed, the journal closed), even when it was started with SIGINT ignored (from a
+    script's background job, say). Main thread only."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @contextmanager
@@ -312,4 +324,5 @@ def _same(runner: PaperRunner) -> Iterator[PaperRunner]:
     yield runner
 
 
-__all__ = ["CycleAlerts", "Operations", "fresh_runner", "record_cycle", "run_once", "service", "summary"]
+__all__ = ["CycleAlerts", "Operations", "fresh_runner", "record_cycle", "run_once", "service", "stop_on_signals",
+           "summary"]

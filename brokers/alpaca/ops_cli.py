@@ -7,14 +7,24 @@ import os
 import secrets
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
-from brokers.alpaca.operations import Operations, fresh_runner, service
+from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
+from analyzers.dashboard.live import VenueInfo
+from analyzers.dashboard.reader import JournalReader
+from brokers.alpaca.config import resolve_endpoints
+from brokers.alpaca.connect import Connection, connect
+from brokers.alpaca.dashboard_source import AlpacaLive
+from brokers.alpaca.operations import Operations, fresh_runner, service, stop_on_signals
+from brokers.alpaca.runner import PaperRunner, universe
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
+from framework.data import embedded_paths, load_sectors
 from framework.errors import InputError, UserError
+from framework.journal import Journal
 from framework.logs import log_file, service_logging
 from framework.redaction import SECRETS
 
@@ -27,10 +37,8 @@ def watch(config_files: tuple[str, ...]) -> None:
     """Watch the paper account while the market is open: the intraday loss watch (halts on a
     breach of risk.daily_loss_limit, unrealised P&L included), the after-close step and alerts.
     For users who run `trade paper --once` from cron; `trade paper` without --once does this too."""
-    from brokers.alpaca.connect import connect
-    from brokers.alpaca.runner import PaperRunner
-
     settings = load_settings(list(config_files))
+    stop_on_signals()
     conn = connect(settings, stream=False)
     try:
         with service(settings, dry_run=False, console=True) as alerting:
@@ -60,9 +68,8 @@ def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | N
     """A local web page (and JSON API) over the paper account and its journal, refreshing live.
 
     Halt, Resume and Flatten need the token printed at start (or TRADE_DASHBOARD_TOKEN)."""
-    from analyzers.dashboard.app import DashboardServer
-
     settings = load_settings(list(config_files), validate_strategy=False)
+    stop_on_signals()
     cfg = settings.dashboard
     if run_dir is not None:
         board, conn, token, logs = _run_board(settings, _run_journal(run_dir)), None, None, None
@@ -94,15 +101,7 @@ def _announce(url: str, mode: str, token: str | None) -> None:
     click.echo("Ctrl-C stops it.")
 
 
-def _live_board(settings: Settings):
-    from analyzers.dashboard.app import Dashboard
-    from analyzers.dashboard.reader import JournalReader
-    from brokers.alpaca.config import resolve_endpoints
-    from brokers.alpaca.connect import connect
-    from brokers.alpaca.dashboard_source import AlpacaLive
-    from brokers.alpaca.runner import universe
-    from framework.journal import Journal
-
+def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
     conn = connect(settings, stream=False)  # endpoints checked (live refused) before the journal is touched
     ends = resolve_endpoints(settings.paper.alpaca, os.environ)
     path = Path(settings.paper.journal).expanduser()
@@ -116,9 +115,7 @@ def _live_board(settings: Settings):
     return board, conn, token
 
 
-def _board_settings(settings: Settings, risk: dict | None = None):
-    from analyzers.dashboard.app import DashboardSettings
-
+def _board_settings(settings: Settings, risk: dict[str, Any] | None = None) -> DashboardSettings:
     cfg, risk = settings.dashboard, risk or {}
     return DashboardSettings(
         refresh_seconds=cfg.refresh_seconds, broker_refresh_seconds=cfg.broker_refresh_seconds,
@@ -127,12 +124,7 @@ def _board_settings(settings: Settings, risk: dict | None = None):
         max_drawdown=float(risk.get("max_drawdown", settings.risk.max_drawdown)))
 
 
-def _run_board(settings: Settings, journal: Path):
-    from analyzers.dashboard.app import Dashboard
-    from analyzers.dashboard.live import VenueInfo
-    from analyzers.dashboard.reader import JournalReader
-    from framework.data import embedded_paths, load_sectors
-
+def _run_board(settings: Settings, journal: Path) -> Dashboard:
     reader = JournalReader(journal)
     run = reader.read().run
     config = run.get("config") or {}

@@ -44,6 +44,11 @@ def test_dashboard_on_a_busy_port_is_one_line_exit_2(tmp_path) -> None:
     assert result.stderr.startswith("error: dashboard cannot listen on 127.0.0.1:")
 
 
+def _ignoring_sigint() -> None:
+    """What a script's background job (`trade dashboard &`) starts with: SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _lines(stream, into: queue.Queue) -> None:
     for line in stream:
         into.put(line)
@@ -58,7 +63,7 @@ def test_live_dashboard_prints_the_token_once_and_never_logs_it(tmp_path) -> Non
         env.pop("TRADE_DASHBOARD_TOKEN", None)
         with subprocess.Popen([sys.executable, "-c", "from framework.cli import main; main()", "dashboard",
                                "--config", str(cfg), "--port", "0"], cwd=tmp_path, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_ignoring_sigint) as proc:
             out: queue.Queue[str] = queue.Queue()
             reader = threading.Thread(target=_lines, args=(proc.stdout, out), daemon=True)
             reader.start()
@@ -73,7 +78,11 @@ def test_live_dashboard_prints_the_token_once_and_never_logs_it(tmp_path) -> Non
                 status = requests.get(f"{url}/api/status", timeout=60).json()
             finally:
                 proc.send_signal(signal.SIGINT)
-                code = proc.wait(timeout=120)
+                try:
+                    code = proc.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    proc.kill()  # never leave the test (and the suite) waiting on it
+                    raise
                 reader.join(timeout=60)
                 err = proc.stderr.read() if proc.stderr else ""
             rest = "".join(out.queue)
