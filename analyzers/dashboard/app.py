@@ -108,6 +108,7 @@ class Dashboard:
         self.samples: deque[tuple[datetime, float]] = deque(maxlen=5000)
         self._cache: tuple[Any, dict[str, Any]] | None = None
         self._last_snapshot: LiveSnapshot | None = None
+        self._pages: dict[str, tuple[dict[str, Any], str]] = {}
         self._lock = threading.Lock()
         self.env = environment()
 
@@ -150,10 +151,16 @@ class Dashboard:
         return {"today": today, "since": since}
 
     def render(self, template: str) -> str:
+        """The page or its live part; rendered again only when the document changed."""
         s = self.status()
-        return self.env.get_template(template).render(
+        cached = self._pages.get(template)
+        if cached is not None and cached[0] is s:
+            return cached[1]
+        html = self.env.get_template(template).render(
             s=s, charts=self.charts(s), refresh_ms=int(self.settings.refresh_seconds * 1000),
             source_name=self.source)
+        self._pages[template] = (s, html)
+        return html
 
     def authorize(self, request: web.Request) -> web.Response | None:
         """None when the request may act; else the refusal (nothing has changed)."""

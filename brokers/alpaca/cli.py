@@ -114,7 +114,7 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
 def _once(runner: PaperRunner, alerting: Alerting | None, dry_run: bool) -> None:
     def echo(line: str) -> None:
         click.echo(line)
-        log.info(line)
+        ops_log.info(line)
 
     _check_journal(runner, alerting)  # what happened since the last run (a `trade halt`, say)
     try:

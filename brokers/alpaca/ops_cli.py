@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -44,6 +45,10 @@ def watch(config_files: tuple[str, ...]) -> None:
         with service(settings, dry_run=False, console=True) as alerting:
             runner = PaperRunner(settings, conn.broker, conn.bars)
             try:
+                logging.getLogger("trade.paper").info(
+                    "watching %s (journal %s): the loss watch every %g s while the market is open, the after-close "
+                    "step, alerts; Ctrl-C stops it", settings.paper.account, settings.paper.journal,
+                    settings.risk.watch_interval_seconds)
                 Operations(runner, alerting, cycles=False, fresh=lambda: fresh_runner(settings)).run()
             finally:
                 runner.close()
