@@ -184,7 +184,10 @@ class Operations:
 
     def run(self) -> None:
         if self.cycles:
-            self.runner.ensure_engine()  # books rebuilt, subscribed to order updates
+            try:
+                self.runner.ensure_engine()  # books rebuilt, subscribed to order updates
+            except BrokerError as e:  # the first cycle builds it then
+                log.warning("cannot read the broker yet: %s", e)
         self._check_journal()
         while not self.stop.is_set():
             wait = self.step()
@@ -215,9 +218,9 @@ class Operations:
         return self._wait(p, times)
 
     def _wait(self, p: Plan, times: VenueTimes) -> float:
-        waits = [p.wait if p.step is Step.WAIT else 0.0, self.recheck]
-        if p.step is not Step.WAIT:
-            waits.append(max(self._retry_at - time.monotonic(), 0.0))
+        """Until the next step: a due step just ran (plan again at once) or waits for its retry."""
+        due = p.wait if p.step is Step.WAIT else max(self._retry_at - time.monotonic(), 0.0)
+        waits = [due, self.recheck]
         if times.is_open:
             waits.append(max(self._next_watch - time.monotonic(), 0.0))
         return max(min(waits), 0.01)

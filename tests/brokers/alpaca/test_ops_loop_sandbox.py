@@ -82,3 +82,18 @@ def test_after_close_journals_the_days_fills_and_equity_that_evening(tmp_path) -
         assert len(after) == 1 and f"{fills_at_venue} fill(s) journaled" in after["detail"].iloc[0]
     finally:
         journal.close()
+
+
+def test_a_failing_cycle_is_retried_after_a_pause_not_in_a_busy_loop(tmp_path) -> None:
+    cfg = settings_file(tmp_path, "orders:\n  max_retries: 0\n")
+    settings = load(cfg)
+    failed = lambda: [c for c in cycle_events(cfg) if c[0] == "failed"]  # noqa: E731
+    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+        sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "count": 10_000, "status": 503}])
+        with running(settings, sb, cycles=True, recheck=0.5) as ops:  # the cycle is due at once (09:00)
+            assert until(lambda: len(failed()) >= 3)
+            steps = ops.steps
+        attempts = len(failed())
+    assert all("cannot reconcile with the broker" in detail for _, detail in failed())
+    assert steps <= 3 * attempts + 3, f"{steps} steps for {attempts} attempts: the loop spun while waiting to retry"
+
