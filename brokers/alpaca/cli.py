@@ -12,8 +12,10 @@ import pandas as pd
 
 from brokers.alpaca.actions import cancel_risk_adding
 from brokers.alpaca.connect import Connection, connect
-from brokers.alpaca.operations import CycleAlerts, Operations, run_once, service, stop_on_signals
+from brokers.alpaca.cycle_outcome import CycleAlerts, run_once
+from brokers.alpaca.operations import Operations
 from brokers.alpaca.runner import CycleResult, Echo, PaperRunner
+from brokers.alpaca.service import service, stop_on_signals
 from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings

@@ -5,33 +5,30 @@ single-threaded): it reads the venue's clock, asks :func:`brokers.alpaca.schedul
 due, does it, delivers queued order updates, raises the alerts the journal calls for, and waits.
 `trade paper` runs it with cycles; `trade watch` without (for cycles run from cron).
 
-Every cycle's outcome is journaled (event ``cycle`` on ``*``: ok, skipped or failed, with a
-summary) so the dashboard and a person reading the journal see when the last one ran and how.
-A failed cycle is alerted and retried (a minute later for broker trouble, five for stale data)
-until its session opens; a bug or a user error is alerted and ends the process (exit 1 or 2).
+Every cycle's outcome is journaled and alerted (:mod:`brokers.alpaca.cycle_outcome`). A failed
+cycle is retried (a minute later for broker trouble, five for stale data) until its session
+opens; a bug or a user error is alerted and ends the process (exit 1 or 2).
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 from brokers.alpaca import actions
+from brokers.alpaca.cycle_outcome import CycleAlerts, run_once
 from brokers.alpaca.runner import CycleResult, PaperRunner, StaleData
 from brokers.alpaca.schedule import Plan, Step, VenueTimes, plan
 from brokers.alpaca.watch import LossWatch
-from framework.alerts import Alert, Alerting, AlertKind, Severity
-from framework.config.settings import Settings
+from framework.alerts import Alerting, AlertKind, Severity
 from framework.data import session_time
 from framework.errors import BrokerError, ReconciliationError, TransientBrokerError
-from framework.logs import log_file, service_logging
 from framework.risk.decisions import HaltReason
 from framework.venue_time import VENUE_ZONE, human
 
@@ -39,116 +36,6 @@ log = logging.getLogger("trade.paper")
 Say = Callable[[str], None]
 BROKER_RETRY, STALE_RETRY = 60.0, 300.0
 WATCH_FAILURES_ALERTED = 3  # consecutive failed polls before the watch's trouble is alerted
-
-
-def stop_on_signals() -> None:
-    """Ctrl-C (SIGINT) and SIGTERM stop a long-running command the same clean way (exit 130,
-    alerts flushed, the journal closed), even when it was started with SIGINT ignored (from a
-    script's background job, say). Main thread only."""
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupt)
-
-
-@contextmanager
-def service(settings: Settings, *, dry_run: bool, console: bool) -> Iterator[Alerting | None]:
-    """Logs (``logs.*``; a dry run writes none) and alerts (``alerts.*``; a dry run raises none)
-    around a command; ``console``: log lines on stderr at ``logs.level`` (else warnings only)."""
-    path = None if dry_run else log_file(settings.logs, settings.paper.journal)
-    with service_logging(settings.logs, path, console=settings.logs.level if console else "WARNING"):
-        alerting = None if dry_run else Alerting(settings.alerts, settings.paper.account)
-        try:
-            yield alerting
-        finally:
-            if alerting is not None:
-                alerting.close()
-
-
-@contextmanager
-def fresh_runner(settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[PaperRunner]:
-    """A runner on its own connection, its books rebuilt from the journal as it is now (`trade
-    watch`'s after-close step: cycles run in other processes, from cron)."""
-    from brokers.alpaca.connect import connect
-
-    conn = connect(settings, env, stream=False)
-    try:
-        runner = PaperRunner(settings, conn.broker, conn.bars)
-        try:
-            yield runner
-        finally:
-            runner.close()
-    finally:
-        conn.close()
-
-
-def venue_now(runner: PaperRunner) -> datetime:
-    """The venue's clock; the local one only when the venue cannot be read (a failure to report)."""
-    try:
-        return runner.clock.now()
-    except BrokerError:
-        return datetime.now(UTC)
-
-
-def record_cycle(runner: PaperRunner, outcome: str, detail: str) -> None:
-    """The cycle's outcome in the journal (a dry run's journal is a private copy: nothing lands)."""
-    runner.journal.record_event("*", "cycle", outcome, venue_now(runner), detail)
-
-
-def summary(result: CycleResult) -> str:
-    if result.skipped:
-        return result.skipped
-    text = f"session {result.session}: {len(result.orders)} order(s) sent in {result.seconds:.1f} s"
-    if result.unacked:
-        text += f", {len(result.unacked)} not acknowledged"
-    if result.halted:
-        text += f", halted ({result.halted})"
-    return text
-
-
-class CycleAlerts:
-    """The alerts a cycle's outcome calls for, each at most once per (kind, session)."""
-
-    def __init__(self, alerting: Alerting | None, account: str) -> None:
-        self.alerting, self.account = alerting, account
-        self._sent: set[tuple[AlertKind, date | None]] = set()
-
-    def emit(self, kind: AlertKind, severity: Severity, summary: str, when: datetime, session: date | None,
-             **details: object) -> None:
-        if self.alerting is None or (kind, session) in self._sent:
-            return
-        self._sent.add((kind, session))
-        self.alerting.emit(Alert(kind, severity, summary, when, self.account,
-                                 {"session": str(session), **{k: v for k, v in details.items()}}))
-
-    def result(self, result: CycleResult, when: datetime) -> None:
-        if result.unacked:
-            self.emit(AlertKind.UNACKNOWLEDGED, Severity.WARNING,
-                      f"{len(result.unacked)} order(s) not acknowledged within the deadline for {result.session}",
-                      when, result.session, client_order_ids=result.unacked)
-
-    def failure(self, error: BaseException, session: date | None, when: datetime) -> None:
-        if isinstance(error, StaleData):
-            self.emit(AlertKind.STALE_DATA, Severity.CRITICAL, f"session {session} not traded yet: {error}", when,
-                      session, error=str(error))
-        else:
-            self.emit(AlertKind.CYCLE_FAILURE, Severity.CRITICAL, f"cycle for {session} failed: {error}", when,
-                      session, error=f"{type(error).__name__}: {error}")
-
-
-def run_once(runner: PaperRunner, alerts: CycleAlerts, session: date | None = None) -> CycleResult:
-    """One cycle, its outcome journaled and alerted (``trade paper --once``, and each loop cycle)."""
-    try:
-        result = runner.cycle(session)
-    except Exception as e:
-        when = venue_now(runner)
-        record_cycle(runner, "failed", f"session {session or 'next'}: {type(e).__name__}: {e}")
-        alerts.failure(e, session, when)
-        raise
-    record_cycle(runner, "skipped" if result.skipped else "ok", summary(result))
-    alerts.result(result, runner.clock.now())
-    return result
 
 
 class Operations:
@@ -327,5 +214,4 @@ def _same(runner: PaperRunner) -> Iterator[PaperRunner]:
     yield runner
 
 
-__all__ = ["CycleAlerts", "Operations", "fresh_runner", "record_cycle", "run_once", "service", "stop_on_signals",
-           "summary"]
+__all__ = ["Operations"]

@@ -18,8 +18,9 @@ from analyzers.dashboard.reader import JournalReader
 from brokers.alpaca.config import resolve_endpoints
 from brokers.alpaca.connect import Connection, connect
 from brokers.alpaca.dashboard_source import AlpacaLive
-from brokers.alpaca.operations import Operations, fresh_runner, service, stop_on_signals
+from brokers.alpaca.operations import Operations
 from brokers.alpaca.runner import PaperRunner, universe
+from brokers.alpaca.service import fresh_runner, service, stop_on_signals
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings

@@ -14,7 +14,7 @@ from analyzers.dashboard.app import Dashboard, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
 from brokers.alpaca.connect import connect
 from brokers.alpaca.dashboard_source import AlpacaLive
-from brokers.alpaca.operations import fresh_runner
+from brokers.alpaca.service import fresh_runner
 from brokers.sandbox import SandboxServer
 from framework.alerts import Alerting
 from framework.journal import Journal

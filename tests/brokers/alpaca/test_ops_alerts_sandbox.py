@@ -9,7 +9,7 @@ import pandas as pd
 from alpaca_sandbox_helpers import environment, paper_once
 from ops_helpers import CRASH_DAY, crash_market, load, settings_file
 
-from brokers.alpaca.operations import CycleAlerts
+from brokers.alpaca.cycle_outcome import CycleAlerts
 from brokers.alpaca.runner import CycleResult
 from brokers.sandbox import SandboxServer
 from framework.alerts import Alerting

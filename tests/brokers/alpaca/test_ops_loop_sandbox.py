@@ -9,8 +9,9 @@ from alpaca_sandbox_helpers import environment, paper_once
 from ops_helpers import env_of, load, running, settings_file, until
 
 from brokers.alpaca.connect import connect
-from brokers.alpaca.operations import Operations, fresh_runner
+from brokers.alpaca.operations import Operations
 from brokers.alpaca.runner import PaperRunner
+from brokers.alpaca.service import fresh_runner
 from brokers.sandbox import SandboxServer
 from framework.journal import Journal
 
