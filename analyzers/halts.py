@@ -22,6 +22,7 @@ NEW_YORK = "America/New_York"
 LIMITS = {
     "max_drawdown": ("max drawdown", "max_drawdown"),
     "daily_loss_limit": ("daily loss limit", "daily_loss_limit"),
+    "intraday_loss": ("daily loss limit, intraday (loss watch)", "daily_loss_limit"),
 }
 
 

@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS halt (
 CREATE TABLE IF NOT EXISTS adjustments (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, after_fill_seq INTEGER NOT NULL,
     time TEXT NOT NULL, symbol TEXT NOT NULL, qty TEXT, avg_cost TEXT, cash TEXT);
+CREATE TABLE IF NOT EXISTS marks (
+    run_id TEXT NOT NULL, time TEXT NOT NULL, source TEXT NOT NULL, session TEXT NOT NULL,
+    equity TEXT NOT NULL, cash TEXT NOT NULL, baseline TEXT);
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
@@ -181,6 +184,18 @@ class Adjustment:
 
 def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One ``order_events`` row (``client_order_id`` "*": an account event: halt, reconcile, ...)."""
+
+    seq: int
+    client_order_id: str
+    event: str
+    status: str
+    time: datetime
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,6 +510,7 @@ class Journal:
             "equity",
             "halt",
             "adjustments",
+            "marks",
         }:
             raise ValueError(f"unknown journal table {name!r}")
         self._flush()
@@ -512,6 +528,55 @@ class Journal:
             (int(halted), reason, _iso(since), scope, _iso(session) if session else ""),
         )
         self.record_event("*", "halt" if halted else "resume", scope, since, reason)
+
+    def claim_events(self, cursor: str) -> list[EventRow]:
+        """Events journaled since this ``cursor`` last claimed them, oldest first, claimed at
+        once for every process sharing the journal (one alert per event, whoever sends it). The
+        first claim of a cursor starts at the newest event: history is not claimed."""
+        if self._batch_depth:
+            raise RuntimeError("claim_events inside a transaction")
+        self._flush()
+        key = f"cursor:{cursor}"
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            newest = self._db.execute("SELECT IFNULL(MAX(seq), 0) FROM order_events").fetchone()[0]
+            after = newest if row is None else int(row[0])
+            rows = self._db.execute(
+                "SELECT seq, client_order_id, event, status, time, detail FROM order_events WHERE seq > ? ORDER BY seq",
+                (after,),
+            ).fetchall()
+            last = max([after, *(r[0] for r in rows)])
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(last)))
+        finally:
+            self._db.execute("COMMIT")
+        return [EventRow(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5]) for r in rows]
+
+    # -- marks (intraday and after-close equity, from the venue) ---------------------------
+
+    def record_mark(self, run_id: str, time: datetime, source: str, session: datetime, *, equity: Decimal,
+                    cash: Decimal, baseline: Decimal | None) -> None:
+        """The account's equity as the venue reported it at ``time`` (``source``: "watch" for an
+        intraday poll, "close" for the after-close step); ``baseline``: the equity the daily loss
+        is measured from. Marks are observations: the books and the decisions never read them."""
+        self._write(
+            "INSERT INTO marks VALUES (?,?,?,?,?,?,?)",
+            (run_id, _iso(time), source, _iso(session), str(equity), str(cash), _s(baseline)),
+        )
+
+    def marks(self, run_id: str | None = None, source: str | None = None) -> pd.DataFrame:
+        sql, args = "SELECT run_id, time, source, session, equity, cash, baseline FROM marks WHERE 1=1", []
+        if run_id:
+            sql, args = sql + " AND run_id=?", [*args, run_id]
+        if source:
+            sql, args = sql + " AND source=?", [*args, source]
+        self._flush()
+        frame = pd.read_sql_query(sql + " ORDER BY time", self._db, params=tuple(args))
+        for column in ("equity", "cash", "baseline"):
+            frame[column] = pd.to_numeric(frame[column])
+        for column in ("time", "session"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        return frame
 
     def halt_state(self) -> HaltState:
         row = self._read("SELECT halted, reason, since, scope, session FROM halt WHERE id=1").fetchone()

@@ -38,6 +38,16 @@ class BudgetReport:
     reset_in: float
 
 
+@dataclass(frozen=True, slots=True)
+class BudgetView:
+    """What a budget knows, for a person: the venue's limit, what the venue last said is left
+    (None until it has said), and the requests this process sent in the last window."""
+
+    limit: int
+    remaining: int | None
+    sent_in_window: int
+
+
 class RequestBudget:
     """One shared request budget. Not thread-safe: the caller holds a lock around it."""
 
@@ -88,6 +98,17 @@ class RequestBudget:
         request at a time until an answer says what the budget is."""
         self._held_until = max(self._held_until, now + max(seconds, 0.0))
         self._known, self._window, self._turned, self._answered = None, float("-inf"), False, False
+
+    def view(self, now: float) -> BudgetView:
+        """Read only: nothing in the budget changes."""
+        if self._known is None:
+            remaining = None
+        elif now >= self._refill_at:
+            remaining = self._venue_limit
+        else:
+            remaining = max(self._known, 0)
+        sent = sum(1 for t in self._sent if t + self.window > now)
+        return BudgetView(self._venue_limit, remaining, sent)
 
     def _local_wait(self, now: float) -> float:
         while self._sent and self._sent[0] + self.window <= now:

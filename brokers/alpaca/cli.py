@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import click
 import pandas as pd
 
+from brokers.alpaca.actions import cancel_risk_adding
 from brokers.alpaca.connect import Connection, connect
-from brokers.alpaca.runner import CycleResult, PaperRunner
+from brokers.alpaca.cycle_outcome import CycleAlerts, run_once
+from brokers.alpaca.operations import Operations
+from brokers.alpaca.runner import CycleResult, Echo, PaperRunner
+from brokers.alpaca.service import service, stop_on_signals
+from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
-from framework.errors import ReconciliationError, TransientBrokerError
+from framework.errors import TransientBrokerError
 from framework.journal import Journal
-from framework.risk.halted import adds_risk
 from framework.signals import is_rebalance_day
 from framework.venue_time import human
 
 log = logging.getLogger(__name__)
+ops_log = logging.getLogger("trade.paper")
 
 
 def _settings(config_files: tuple[str, ...]) -> Settings:
@@ -39,8 +42,7 @@ def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Co
         conn.close()
 
 
-def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool) -> None:
-    echo = click.echo
+def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: Echo = click.echo) -> None:
     echo(f"strategy: {runner.strategy.name} ({runner.strategy.summary or 'no summary'})")
     model = _model_source(runner)
     if model:
@@ -92,40 +94,54 @@ def _model_source(runner: PaperRunner) -> str:
 @click.option("--once", is_flag=True, help="Run one cycle for the next session and exit.")
 @click.option("--dry-run", is_flag=True, help="Print the orders it would send; send nothing.")
 def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
-    """Paper-trade the configured strategy on Alpaca (or the loopback sandbox)."""
+    """Paper-trade the configured strategy on Alpaca (or the loopback sandbox).
+
+    Without --once it runs as a service: each session's cycle before the open, the intraday
+    loss watch while the market is open, the after-close step, alerts; timestamped log lines.
+    Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C.
+    """
     settings = _settings(config_files)
-    with _connected(settings, stream=False if (once or dry_run) else None) as conn:
+    serve = not (once or dry_run)
+    with (_connected(settings, stream=None if serve else False) as conn,
+          service(settings, dry_run=dry_run, console=serve) as alerting):
         conn.broker.start()
         runner = PaperRunner(settings, conn.broker, conn.bars, dry_run=dry_run)
         try:
-            if once or dry_run:
-                _print_cycle(runner.cycle(), runner, dry_run)
+            if not serve:
+                _once(runner, alerting, dry_run)
                 return
-            _loop(runner)
+            _loop(runner, alerting)
         finally:
             runner.close()
 
 
-def _loop(runner: PaperRunner) -> None:
-    """One cycle per session, ``minutes_before_open`` before the open (broker's clock)."""
-    stop = threading.Event()
-    done: set[object] = set()
-    while not stop.is_set():
-        session, wait = runner.seconds_until_cycle()
-        if session in done:
-            stop.wait(min(max(wait, 1.0), 60.0) if wait else 60.0)
-            continue
-        if wait > 0:
-            click.echo(f"next cycle for session {session} in {wait / 60:.1f} min")
-            stop.wait(min(wait, 60.0))
-            continue
-        try:
-            _print_cycle(runner.cycle(session), runner, False)
-        except (TransientBrokerError, ReconciliationError) as e:
-            click.echo(f"cycle for {session} failed, retrying in a minute: {e}", err=True)
-            stop.wait(60.0)
-            continue
-        done.add(session)
+def _once(runner: PaperRunner, alerting: Alerting | None, dry_run: bool) -> None:
+    def echo(line: str) -> None:
+        click.echo(line)
+        ops_log.info(line)
+
+    _check_journal(runner, alerting)  # what happened since the last run (a `trade halt`, say)
+    try:
+        result = run_once(runner, CycleAlerts(alerting, runner.settings.paper.account))
+    finally:
+        _check_journal(runner, alerting)
+    _print_cycle(result, runner, dry_run, echo)
+
+
+def _check_journal(runner: PaperRunner, alerting: Alerting | None) -> None:
+    if alerting is not None and not runner.dry_run:
+        alerting.check_journal(runner.journal)
+
+
+def _loop(runner: PaperRunner, alerting: Alerting | None) -> None:
+    """Until Ctrl-C: one cycle per session ``minutes_before_open`` before the open (the venue's
+    clock; started mid-session it waits for the next one), the loss watch while the market is
+    open, the after-close step, alerts (:class:`brokers.alpaca.operations.Operations`)."""
+    stop_on_signals()
+    ops = Operations(runner, alerting, report=lambda r: _print_cycle(r, runner, False, ops_log.info), say=ops_log.info)
+    ops_log.info("paper trading %s as a service (journal %s); Ctrl-C stops it", runner.strategy.name,
+                 runner.settings.paper.journal)
+    ops.run()
 
 
 @click.command()
@@ -183,7 +199,7 @@ def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
             journal.set_halt(True, reason, since)
         click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
         if conn is not None:
-            canceled = _cancel_risk_adding(conn)
+            canceled = cancel_risk_adding(conn.broker)
             click.echo(f"canceled {canceled} open order(s) that add risk; protective stops stay")
 
 
@@ -195,17 +211,6 @@ def _venue_time(conn: Connection | None) -> datetime:
         except TransientBrokerError as e:
             log.warning("broker clock unavailable, halt stamped with local time: %s", e)
     return datetime.now(UTC)
-
-
-def _cancel_risk_adding(conn: Connection) -> int:
-    held = {p.symbol: p.qty for p in conn.broker.get_positions()}
-    canceled = 0
-    for order in conn.broker.get_orders("open"):
-        remaining = order.remaining_qty or Decimal(0)
-        if adds_risk(order.side.sign * remaining, held.get(order.symbol, Decimal(0))):
-            conn.broker.cancel_order(order.broker_order_id)  # type: ignore[arg-type]
-            canceled += 1
-    return canceled
 
 
 @click.command()

@@ -11,6 +11,7 @@ from brokers.alpaca.config import credentials, resolve_endpoints
 from brokers.alpaca.feeds import AlpacaBars, make_data_client
 from brokers.alpaca.session import RequestPolicy
 from framework.config.settings import Settings
+from framework.redaction import SECRETS
 from framework.retry import RetryPolicy
 
 
@@ -42,6 +43,8 @@ def connect(settings: Settings, env: Mapping[str, str] | None = None,
     cfg = settings.paper
     ends = resolve_endpoints(cfg.alpaca, env)
     creds = credentials(env)
+    SECRETS.add(creds.key_id)  # no log line of this process can carry them
+    SECRETS.add(creds.secret_key)
     policy = request_policy(settings)
     use_stream = cfg.alpaca.stream if stream is None else stream
     broker = AlpacaBroker(creds, ends, policy=policy, poll_interval=cfg.poll_interval_seconds,

@@ -60,6 +60,10 @@ class CycleDeadlineExceeded(TransientBrokerError):
     the next cycle resolves it (or withdraws it once its session has passed)."""
 
 
+class StaleData(DataError):
+    """The venue's latest daily bar is not the previous session's: nothing is decided on it."""
+
+
 @dataclass
 class CycleResult:
     session: date
@@ -85,7 +89,10 @@ class VenueClock:
         self._anchor: tuple[datetime, float] | None = None
 
     def sync(self) -> datetime:
-        venue = self._read()
+        return self.anchor(self._read())
+
+    def anchor(self, venue: datetime) -> datetime:
+        """A venue time just read elsewhere (a full ``/v2/clock`` answer) becomes the anchor."""
         self._anchor = (venue, self._monotonic())
         return venue
 
@@ -155,6 +162,11 @@ class PaperRunner:
         self.journal.close()
 
     # -- the engine (one per process) ---------------------------------------------------
+
+    def ensure_engine(self) -> ExecutionEngine:
+        """The process's engine, built now if no cycle built it yet (the loss watch and the
+        after-close step act through it: one set of books, one subscription to updates)."""
+        return self._engine()
 
     def _engine(self) -> ExecutionEngine:
         if self.engine is not None:
@@ -280,7 +292,7 @@ class PaperRunner:
         history = self.bars.history(symbols, sectors, pd.Timestamp(session), self.history_bars)
         last = history.dates[-1]
         if last.date() != prev:
-            raise DataError(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
+            raise StaleData(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
         backfill_arrival_prices(engine, history)
         signals = compute_signals(self.strategy, history)
         snapshot = SnapshotBuilder(history, self.settings.sizing.volatility_lookback).at(last)

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from framework.rate_limit import BudgetReport, RequestBudget
+from framework.rate_limit import BudgetReport, BudgetView, RequestBudget
 from framework.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,11 @@ class SharedBudget:
             self.refusals += 1
             self.budget.hold(self._clock(), seconds)
             self._cond.notify_all()
+
+    def view(self) -> BudgetView:
+        """The budget as it stands (the dashboard's rate-limit headroom)."""
+        with self._cond:
+            return self.budget.view(self._clock())
 
     def wake(self) -> None:
         with self._cond:

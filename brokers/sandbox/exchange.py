@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from brokers.sandbox.faults import FaultBook, FaultKind
+from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
 from framework.data import MarketData
 from framework.enums import OrderSide, OrderType
@@ -83,6 +84,7 @@ class Exchange:
         self._open = market.open.to_numpy()
         self._last_close = market.close.ffill().to_numpy()  # row i: each symbol's last close up to i
         self._index = {s: j for j, s in enumerate(market.symbols)}
+        self.intraday: IntradayPath | None = None  # prices moving inside a session (wall-clock mode)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -111,7 +113,15 @@ class Exchange:
 
     @property
     def now(self) -> datetime:
+        if self.is_open and self.intraday is not None and self.intraday.active:
+            return self.intraday.now(at(self.day, OPEN))
         return at(self.day, time(9, 0) if self.phase == "pre_open" else time(10, 0))
+
+    def mark(self, symbol: str) -> float:
+        """What a position is valued at: the last close, or its intraday price (``intraday``)."""
+        if self.is_open and self.intraday is not None and self.intraday.active:
+            return self.intraday.price(self, symbol)
+        return self.last_close(symbol)
 
     @property
     def is_open(self) -> bool:
@@ -180,13 +190,13 @@ class Exchange:
     def equity(self) -> float:
         value = 0.0
         for symbol, pos in self.positions.items():
-            price = self.last_close(symbol)
+            price = self.mark(symbol)
             value += pos["qty"] * (price if math.isfinite(price) else pos["cost"] / pos["qty"])
         return self.cash + value
 
     def account(self) -> dict[str, Any]:
-        long = sum(p["qty"] * self.last_close(s) for s, p in self.positions.items() if p["qty"] > 0)
-        short = sum(p["qty"] * self.last_close(s) for s, p in self.positions.items() if p["qty"] < 0)
+        long = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] > 0)
+        short = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] < 0)
         equity = self.equity()
         margin = self.venue.margin(self.book())
         return {
@@ -252,7 +262,7 @@ class Exchange:
         closes = self.market.close[symbol].iloc[: self.session].dropna()
         last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
         available = float(self.venue.qty_available(book or self.book(), symbol))
-        return position_json(symbol, pos["qty"], pos["cost"], self.last_close(symbol), last, available)
+        return position_json(symbol, pos["qty"], pos["cost"], self.mark(symbol), last, available)
 
     def all_positions(self) -> list[dict[str, Any]]:
         book = self.book()

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from brokers.sandbox import intraday
 from brokers.sandbox.app import CLOSING, REQUESTS, Logged, drop_streams, make_app
 from brokers.sandbox.budget import RequestBudgets
 from brokers.sandbox.exchange import Exchange, start_index
@@ -66,24 +67,31 @@ class SandboxServer:
         cfg = self.settings.sandbox
         self.market = market or load_configured(self.settings.data)
         self.store = StateStore(state or cfg.state, reset=reset)
-        self.exchange = build_exchange(
-            self.settings,
-            self.market,
-            self.store,
-            start=start or cfg.start,
-            cash=cash if cash is not None else cfg.cash,
-            seed=seed,
-        )
+        try:
+            self.exchange = build_exchange(
+                self.settings,
+                self.market,
+                self.store,
+                start=start or cfg.start,
+                cash=cash if cash is not None else cfg.cash,
+                seed=seed,
+            )
+        except BaseException:
+            self.store.close()  # the state file's lock goes with it
+            raise
         self.budgets = RequestBudgets(
             rate_limit or cfg.rate_limit, rate_limit_window or cfg.rate_limit_window_seconds
         )
         self.app = make_app(self.exchange, self.store, self.budgets)
+        intraday.install(self.app)
         self.host, self._port = host or cfg.host, cfg.port if port is None else port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.wall_clock = wall_clock  # seconds of wall time per simulated session (None: manual)
+        if wall_clock:  # the market moves by itself, inside each session too
+            self.exchange.intraday = intraday.IntradayPath()
         self.port = 0
 
     @property
@@ -107,7 +115,11 @@ class SandboxServer:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            raise
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if self.wall_clock:
             self._ticker = asyncio.get_running_loop().create_task(self._tick(self.wall_clock))
@@ -120,6 +132,8 @@ class SandboxServer:
                 self.exchange.advance("open" if self.exchange.phase == "pre_open" else "close")
             except Exception:
                 return
+            if self.exchange.is_open and self.exchange.intraday is not None:
+                self.exchange.intraday.opened(seconds / 2)
             self.store.save(self.exchange.to_state())
 
     async def _stop(self) -> None:
@@ -131,19 +145,34 @@ class SandboxServer:
             await self._runner.cleanup()
 
     def start(self) -> SandboxServer:
+        """Serve in a background thread. A port already taken is an :class:`InputError` (one
+        line, exit 2 from the CLI), never a hang."""
         ready = threading.Event()
+        failed: list[OSError] = []
         self._loop = asyncio.new_event_loop()
 
         def run() -> None:
             asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(self._start())  # type: ignore[union-attr]
-            ready.set()
+            try:
+                self._loop.run_until_complete(self._start())  # type: ignore[union-attr]
+            except OSError as e:
+                failed.append(e)
+                return
+            finally:
+                ready.set()
             self._loop.run_forever()  # type: ignore[union-attr]
 
         self._thread = threading.Thread(target=run, name="sandbox", daemon=True)
         self._thread.start()
-        if not ready.wait(30):
-            raise RuntimeError("sandbox did not start")
+        if not ready.wait(60):
+            raise RuntimeError("sandbox did not start within 60 s")
+        if failed:
+            self._thread.join(timeout=30)
+            self._loop.close()
+            self._loop = None
+            self.store.close()
+            raise InputError(f"sandbox cannot listen on {self.host}:{self._port}: "
+                             f"{failed[0].strerror or failed[0]} (another sandbox? --port 0 picks a free port)")
         return self
 
     def _call(self, coro: Any) -> Any:

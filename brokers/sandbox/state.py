@@ -1,17 +1,42 @@
-"""The sandbox's state in SQLite: a restart (of the client or the server) sees the same account."""
+"""The sandbox's state in SQLite: a restart (of the client or the server) sees the same account.
+
+One sandbox per state file: the store holds an exclusive lock (``flock`` on ``STATE.lock``)
+while it is open, so a second sandbox on the same file is refused instead of both writing the
+account. The lock is the operating system's: it goes when the process does, however it ends.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from framework.errors import InputError
+
+
+def _lock(path: Path) -> int:
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise InputError(f"{path}: another sandbox is using this state file (pid {holder}); "
+                         "stop it, or give this one its own --state") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
 
 
 class StateStore:
     def __init__(self, path: Path | str, *, reset: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock: int | None = _lock(self.path)
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL)")
@@ -27,3 +52,6 @@ class StateStore:
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+            self._lock = None

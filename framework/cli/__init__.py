@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "halt": "brokers.alpaca.cli:halt",
     "resume": "brokers.alpaca.cli:resume",
     "flatten": "brokers.alpaca.cli:flatten",
+    "watch": "brokers.alpaca.ops_cli:watch",
+    "dashboard": "brokers.alpaca.ops_cli:dashboard",
     "report": "analyzers.cli:report",
 }
 

@@ -11,18 +11,22 @@ from framework.config.execution import (
     StrategyConfig,
 )
 from framework.config.loader import ResolvedSettings, default_config_dir, load_settings, read_yaml, resolve_settings
+from framework.config.ops import AlertsConfig, DashboardConfig, LogsConfig, WebhookConfig
 from framework.config.paper import AlpacaConfig, PaperConfig
 from framework.config.sandbox import SandboxConfig
 from framework.config.settings import Settings
 from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig, VenueConfig
 
 __all__ = [
+    "AlertsConfig",
     "AlpacaConfig",
     "BacktestConfig",
     "CommissionConfig",
     "ConfigModel",
+    "DashboardConfig",
     "DataConfig",
     "FeesConfig",
+    "LogsConfig",
     "OrdersConfig",
     "PaperConfig",
     "ResolvedSettings",
@@ -34,6 +38,7 @@ __all__ = [
     "SlippageConfig",
     "StrategyConfig",
     "VenueConfig",
+    "WebhookConfig",
     "default_config_dir",
     "load_settings",
     "read_yaml",

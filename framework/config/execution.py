@@ -53,6 +53,7 @@ class RiskConfig(ConfigModel):
     flatten_on_halt: bool = False
     stop_loss: float | None = Field(None, gt=0, lt=1)
     trailing_stop: float | None = Field(None, gt=0, lt=1)
+    watch_interval_seconds: float = Field(30.0, ge=1)
 
 
 class OrdersConfig(ConfigModel):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from framework.config.settings import Settings
 from framework.errors import ConfigError, InputError
 
-SHIPPED_FILES = ("execution.yaml", "data.yaml", "backtest.yaml", "paper.yaml", "sandbox.yaml", "venue.yaml")
+SHIPPED_FILES = ("execution.yaml", "data.yaml", "backtest.yaml", "paper.yaml", "sandbox.yaml", "venue.yaml", "ops.yaml")
 Origins = dict[tuple[str, ...], str]
 
 

@@ -29,4 +29,5 @@ class PaperConfig(ConfigModel):
     poll_interval_seconds: float = Field(2.0, gt=0)
     minutes_before_open: float = Field(30.0, ge=0)
     cycle_deadline_seconds: float = Field(600.0, gt=0)
+    after_close_minutes: float = Field(15.0, ge=0)
     account: str = "paper"

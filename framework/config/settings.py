@@ -12,6 +12,7 @@ from framework.config.execution import (
     SizingConfig,
     StrategyConfig,
 )
+from framework.config.ops import AlertsConfig, DashboardConfig, LogsConfig
 from framework.config.paper import PaperConfig
 from framework.config.sandbox import SandboxConfig
 from framework.config.venue import VenueConfig
@@ -28,3 +29,6 @@ class Settings(ConfigModel):
     paper: PaperConfig = PaperConfig()
     sandbox: SandboxConfig = SandboxConfig()
     venue: VenueConfig = VenueConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    logs: LogsConfig = LogsConfig()
+    dashboard: DashboardConfig = DashboardConfig()

@@ -1,0 +1,97 @@
+"""A sandbox-backed paper account with a journal, and a live dashboard over it, for the tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
+from analyzers.dashboard.reader import JournalReader
+from brokers.alpaca.connect import connect
+from brokers.alpaca.dashboard_source import AlpacaLive
+from brokers.alpaca.runner import universe
+from brokers.sandbox import SandboxServer
+from framework.cli import main
+from framework.config import load_settings
+from framework.config.settings import Settings
+
+KEY, SECRET = "AKDASHBOARD0000001", "DASHBOARDSECRET001"
+TOKEN = "dashboard-test-token-7f3a9c"
+
+
+@dataclass
+class PaperAccount:
+    sandbox: SandboxServer
+    config: Path
+    settings: Settings
+    env: dict[str, str]
+
+    @property
+    def journal(self) -> Path:
+        return Path(self.settings.paper.journal)
+
+    def cycle(self) -> None:
+        """One `trade paper --once` in this process, with the account's environment."""
+        with environ(self.env):
+            try:
+                main(["paper", "--once", "--config", str(self.config)])
+            except SystemExit as e:
+                raise AssertionError(f"trade paper --once exited {e.code}") from e
+
+
+@contextlib.contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def paper_account(tmp: Path, sessions: int = 2, extra: str = "") -> Iterator[PaperAccount]:
+    """``sessions`` cycles with the sandbox moved on after each: positions held (with their
+    protective stops), orders queued for the next open, fills in the journal."""
+    cfg = tmp / "paper.yaml"
+    cfg.write_text("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\nrisk:\n  stop_loss: 0.05\n"
+                   f"paper:\n  journal: {tmp / 'paper' / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n"
+                   "dashboard:\n  refresh_seconds: 0.5\n  broker_refresh_seconds: 1.0\n" + extra)
+    settings = load_settings([cfg])
+    with SandboxServer(settings, state=tmp / "sandbox.sqlite", port=0, start="2019-03-01") as sb:
+        env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": sb.base_url,
+               "APCA_API_DATA_URL": sb.base_url, "APCA_API_STREAM_URL": sb.stream_url}
+        account = PaperAccount(sb, cfg, settings, env)
+        for _ in range(sessions):
+            account.cycle()
+            sb.advance()
+        account.cycle()  # fills of the last session synced; orders queued for the next open
+        yield account
+
+
+def board_settings(settings: Settings) -> DashboardSettings:
+    d = settings.dashboard
+    return DashboardSettings(refresh_seconds=d.refresh_seconds, broker_refresh_seconds=d.broker_refresh_seconds,
+                             daily_loss_limit=settings.risk.daily_loss_limit, max_drawdown=settings.risk.max_drawdown)
+
+
+@contextlib.contextmanager
+def live_dashboard(account: PaperAccount, token: str | None = TOKEN) -> Iterator[DashboardServer]:
+    conn = connect(account.settings, account.env, stream=False)
+    live = AlpacaLive(account.settings, conn, account.journal, trading_url=account.sandbox.base_url)
+    _, sectors = universe(account.settings)
+    board = Dashboard(JournalReader(account.journal), settings=board_settings(account.settings),
+                      sectors=sectors.to_dict(), venue=live.venue, live=live, token=token)
+    try:
+        with DashboardServer(board, port=0) as server:
+            yield server
+    finally:
+        board.reader.close()
+        conn.close()
