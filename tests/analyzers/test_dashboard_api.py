@@ -39,7 +39,12 @@ def test_status_matches_the_venue_and_the_journal(tmp_path) -> None:
     assert s["mode"] == "live" and s["run"]["run_id"] == "paper-momentum" and s["venue"]["name"] == "sandbox (loopback)"
     assert sorted((p["symbol"], f"{p['qty']:g}") for p in s["positions"]) == [(sym, f"{float(q):g}") for sym, q in positions]
     assert len(s["orders"]) == len(orders) and s["orders"][0]["tag"] != "protective"  # working orders listed first
-    assert all(p["stop"] is not None and p["stop"]["price"] < p["avg_cost"] for p in s["positions"])  # stop_loss 5%
+    # stop_loss 5%: every position has its stop under the cost, except one being sold in full at the
+    # next open (its stop is withdrawn before the sale: the venue holds a stop's shares)
+    closing = {o["symbol"] for o in s["orders"] if o["tag"] == "exit" and o["side"] == "sell"}
+    assert all((p["stop"] is not None and p["stop"]["price"] < p["avg_cost"]) or p["symbol"] in closing
+               for p in s["positions"])
+    assert any(p["stop"] is not None for p in s["positions"])
     assert all(p["sector"] != "unknown" for p in s["positions"])
     weights = sum(p["weight"] for p in s["positions"])
     assert weights == pytest.approx(sum(p["market_value"] for p in s["positions"]) / s["account"]["equity"])

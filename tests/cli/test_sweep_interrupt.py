@@ -32,7 +32,9 @@ def test_ctrl_c_cancels_cleanly_and_the_same_command_resumes(tmp_path) -> None:
         "  strategy.params.lookback: [10, 20]\n"
         f"  strategy.params.gate: [null, {str(gate)!r}]\n"  # gated points wait until the file exists
     )
-    args = ("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", *SMALL)
+    # Three workers: the two gated points can hold two of them, whatever order the scheduler picks,
+    # and the third still runs the ungated ones (with two, both could block and nothing finish).
+    args = ("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "3", *SMALL)
     cache = tmp_path / "out" / "cache"
     sweep = start(*args, cwd=tmp_path)
     try:
