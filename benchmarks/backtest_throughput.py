@@ -1,18 +1,24 @@
-"""Throughput of `trade backtest` against plain backtrader, in one run, on the embedded data.
+"""Throughput of `trade backtest` against plain backtrader making the very same trades.
 
+For each workload:
 (a) ours: the execution core on backtrader exactly as `trade backtest` runs it (numpy feed,
-    signal processing, sizing, risk, order manager, SQLite journal), given the strategy's
-    signals: like (b), it is handed the decisions' inputs and timed on executing them;
-(b) plain: a bare backtrader strategy fed by ``bt.feeds.PandasData`` that replays the very
-    target quantities (a) decided, with the same costs and no observers (``stdstats=False``);
-(c) the same bare replay on our numpy feed (isolates the feed).
-Then the whole sample backtest once, the strategy's own signal computation included.
+    signal processing, sizing, risk, the venue's rules, order manager, SQLite journal), given
+    the strategy's signals (the signal computation is timed apart);
+(b) plain backtrader + ``bt.feeds.PandasData`` replaying (a)'s filled orders
+    (``benchmarks/plain_replay.py``: next-open fills, the same costs, margin, splits);
+(c) the same replay on ``bt.feeds.PandasDirectData`` (stock backtrader at its fastest);
+(z) ours with no signals at all (no orders: the per-bar cost alone), so that
+    ((a) - (z)) / orders is what one order costs us all-in.
+Before any time is printed, (b) and (c) are checked to have made the same fills (day, symbol,
+quantity, price) and ended on the same value as (a), to 1e-6 relative: otherwise the script
+stops with the difference.
 
-Runs are interleaved (a, b, c, a, b, c, ...) so that a noisy machine slows all three alike; the
-best of ``--repeat`` is reported, with the median beside it. bars = sessions x symbols.
-Prints peak memory. A measurement, not a test: nothing here asserts a speed.
+Workloads: momentum and XGBoost on the embedded data (44 symbols); momentum with late listings
+and delistings; momentum on ~480 symbols (renamed copies with perturbed prices). Runs are
+interleaved (a, b, c, z, a, b, ...) so that a noisy machine slows all alike; best and median
+of ``--repeat``. bars = sessions x symbols. A measurement, not a test.
 
-    .venv/bin/python benchmarks/backtest_throughput.py [--strategy momentum] [--repeat 5]
+    .venv/bin/python benchmarks/backtest_throughput.py [--workload momentum ...] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -25,67 +31,35 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import backtrader as bt
+import numpy as np
 import pandas as pd
+from plain_replay import check_equal, fills_of, final_value, run_plain, trades_of
+from workloads import widened, with_listings
 
-from brokers.backtrader.commission import configure_broker
-from brokers.backtrader.feeds import symbol_feeds
-from brokers.backtrader.runner import BacktestResult, run_backtest
+from brokers.backtrader.runner import run_backtest, trading_window
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_market_data
-from framework.journal import Journal
 from framework.registry import get_strategy
-from framework.strategy import compute_signals
-from framework.venue import venue_from_config
-
-Plan = dict[pd.Timestamp, dict[str, float]]
+from framework.strategy import Strategy, compute_signals
 
 
-def targets_from_journal(path: Path) -> Plan:
-    """Signed target quantity per symbol after each decision date, from (a)'s orders."""
-    orders = Journal(path).table("orders")
-    orders["date"] = (
-        pd.to_datetime(orders["created_at"]).dt.tz_convert("America/New_York").dt.normalize().dt.tz_localize(None)
-    )
-    orders["signed"] = orders["qty"].astype(float) * orders["side"].map({"buy": 1.0, "sell": -1.0})
-    held: dict[str, float] = {}
-    plan: Plan = {}
-    for date, group in orders.groupby("date", sort=True):
-        for symbol, qty in group.groupby("symbol")["signed"].sum().items():
-            held[symbol] = held.get(symbol, 0.0) + qty
-        plan[date] = {s: held[s] for s in group["symbol"].unique()}
-    return plan
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    strategy: str
+    data: Callable[[MarketData], MarketData]
+    repeat_scale: float = 1.0  # the wide one runs fewer times
 
 
-class Replay(bt.Strategy):
-    params = (("plan", None),)
-
-    def next(self) -> None:
-        today = pd.Timestamp(bt.num2date(self.datas[0].datetime[0]).date())
-        for symbol, target in (self.p.plan.get(today) or {}).items():
-            self.order_target_size(data=self.getdatabyname(symbol), target=target)
-
-
-def run_plain(market: MarketData, start: pd.Timestamp, plan: Plan, settings: Settings, numpy_feed: bool) -> None:
-    """The bare replay; ``numpy_feed`` swaps PandasData for our feed (isolates the feed)."""
-    cerebro = bt.Cerebro(stdstats=False)
-    cfg = settings.backtest
-    configure_broker(cerebro.broker, venue_from_config(settings.venue), cfg.cash, cfg.volume_cap)
-    traded = market.between(start, market.dates[-1])
-    if numpy_feed:
-        feeds = symbol_feeds(traded)
-    else:
-        fields = ("open", "high", "low", "close", "volume")
-        feeds = {
-            symbol: bt.feeds.PandasData(dataname=pd.DataFrame({f: getattr(traded, f)[symbol] for f in fields}).dropna())
-            for symbol in traded.symbols
-        }
-    for symbol, feed in feeds.items():
-        cerebro.adddata(feed, name=symbol)
-    cerebro.addstrategy(Replay, plan=plan)
-    cerebro.run()
+WORKLOADS = {
+    "momentum": Workload("momentum", "momentum", lambda m: m),
+    "xgboost": Workload("xgboost", "xgboost_signal", lambda m: m),
+    "listings": Workload("listings", "momentum", with_listings),
+    "wide": Workload("wide", "momentum", widened, 0.6),
+}
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -95,62 +69,106 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--strategy", default=None, help="plugin (default: the configured one)")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    overrides = {"strategy": {"name": args.strategy}} if args.strategy else {}
-    settings = load_settings([], overrides)
-    market = load_market_data()
-    plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    strategy: str
+    sessions: int
+    symbols: int
+    orders: int
+    fills: int
+    best: dict[str, float]
+    median: dict[str, float]
+    runs: int
+    signal_seconds: float
 
+
+def measure(work: Workload, market: MarketData, repeat: int, tmp: Path) -> Outcome:
+    settings: Settings = load_settings([], {"strategy": {"name": work.strategy}})
+    plugin: Strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
     t0 = time.perf_counter()
     signals = compute_signals(plugin, market)
     signal_seconds = time.perf_counter() - t0
+    empty = pd.DataFrame(np.nan, index=signals.index, columns=signals.columns)
+    start, end = trading_window(market, plugin, settings)
+    traded = market.truncate(end).between(start, end)
+    cash, slippage = settings.backtest.cash, settings.venue.slippage
+    if slippage.mode != "percent" or settings.backtest.volume_cap is not None:
+        raise SystemExit("the replay reproduces percent slippage without a volume cap only")
+    n = 0
 
-    with tempfile.TemporaryDirectory() as tmp:
-        runs: list[BacktestResult] = []
+    def ours(sig: pd.DataFrame) -> Path:
+        nonlocal n
+        n += 1
+        return run_backtest(market, plugin, settings, tmp / f"{work.name}-{n}.sqlite", signals=sig).journal_path
 
-        def ours(i: int) -> None:
-            runs.append(run_backtest(market, plugin, settings, Path(tmp) / f"a{i}.sqlite", signals=signals))
-
-        ours(-1)  # warm-up, and the plan the plain replays follow
-        plan = targets_from_journal(runs[0].journal_path)
-        start = runs[0].start
-        times: dict[str, list[float]] = {"a": [], "b": [], "c": []}
-        for i in range(args.repeat):
-            times["a"].append(timed(lambda i=i: ours(i)))
-            times["b"].append(timed(lambda: run_plain(market, start, plan, settings, numpy_feed=False)))
-            times["c"].append(timed(lambda: run_plain(market, start, plan, settings, numpy_feed=True)))
-        whole = timed(lambda: run_backtest(market, plugin, settings, Path(tmp) / "whole.sqlite"))
-
-    result = runs[0]
-    bars = result.sessions * len(market.symbols)
-    best = {k: min(v) for k, v in times.items()}
-    median = {k: statistics.median(v) for k, v in times.items()}
+    first = ours(signals)  # warm-up, and the trades the replays make
+    trades = trades_of(first, traded.dates)
+    for direct, label in ((False, "PandasData"), (True, "PandasDirectData")):
+        cerebro = run_plain(traded, trades, cash, slippage.value, direct)
+        check_equal(trades, fills_of(cerebro), final_value(cerebro, cash), f"{work.name} / {label}")
     print(
-        f"strategy {plugin.name}: {result.sessions} sessions x {len(market.symbols)} symbols = {bars} bars, "
-        f"{len(plan)} decision days replayed"
+        f"{work.name}: plain backtrader + PandasData and + PandasDirectData made the same {len(trades.fills)} fills "
+        f"and ended on the same value as ours (${trades.final_value:,.2f}), to 1e-6",
+        flush=True,
+    )
+    runs = {
+        "a": lambda: ours(signals),
+        "b": lambda: run_plain(traded, trades, cash, slippage.value, direct=False),
+        "c": lambda: run_plain(traded, trades, cash, slippage.value, direct=True),
+        "z": lambda: ours(empty),
+    }
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(repeat):
+        for key, fn in runs.items():
+            times[key].append(timed(fn))
+    return Outcome(
+        work.name, plugin.name, len(traded.dates), len(market.symbols), trades.orders, len(trades.fills),
+        {k: min(v) for k, v in times.items()}, {k: statistics.median(v) for k, v in times.items()}, repeat,
+        signal_seconds,
+    )
+
+
+def report(o: Outcome) -> None:
+    bars = o.sessions * o.symbols
+    print(
+        f"\n== {o.name}: {o.strategy}, {o.sessions} sessions x {o.symbols} symbols = {bars} bars, "
+        f"{o.orders} orders, {o.fills} fills (best of {o.runs}; median beside)"
     )
     labels = {
-        "a": "(a) trade backtest engine + numpy feed",
+        "a": "(a) trade backtest engine",
         "b": "(b) plain backtrader + PandasData",
-        "c": "(c) plain backtrader + our numpy feed",
+        "c": "(c) plain backtrader + PandasDirectData",
+        "z": "(z) trade backtest engine, no orders",
     }
     for key, label in labels.items():
-        print(
-            f"{label:<40} {best[key]:6.3f} s  {bars / best[key]:8.0f} bars/s   (best of {args.repeat}; "
-            f"median {median[key]:.3f} s)"
-        )
-    print(
-        f"ratio (a)/(b) throughput: {best['b'] / best['a']:.2f}x best, {median['b'] / median['a']:.2f}x median"
-        "   (target >= 2x)"
-    )
-    print(f"ratio (c)/(b) throughput: {best['b'] / best['c']:.2f}x best   (numpy feed vs PandasData, same replay)")
-    print(f"signal computation ({plugin.name}, whole sample): {signal_seconds:6.2f} s")
-    print(f"whole sample backtest incl. signal computation: {whole:6.2f} s   (target: well under a minute)")
-    print(f"peak memory (max RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        print(f"  {label:<42} {o.best[key]:7.3f} s {bars / o.best[key]:9.0f} bars/s   (median {o.median[key]:.3f} s)")
+    for key, name, target in (("b", "PandasData", 3.0), ("c", "PandasDirectData", 2.0)):
+        ratio, med = o.best[key] / o.best["a"], o.median[key] / o.median["a"]
+        verdict = "met" if ratio >= target else "NOT met"
+        print(f"  ratio vs {name:<17} {ratio:5.2f}x best, {med:5.2f}x median   (target >= {target:g}x: {verdict})")
+    per_order = (o.best["a"] - o.best["z"]) / max(o.orders, 1) * 1e6
+    per_bar = o.best["z"] / o.sessions * 1e6
+    print(f"  ours per order, all-in: {per_order:5.0f} us   per session with no orders: {per_bar:6.0f} us")
+    print(f"  signal computation ({o.strategy}, whole sample, training included): {o.signal_seconds:6.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="default: all four")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    base = load_market_data()
+    outcomes = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.workload or list(WORKLOADS):
+            work = WORKLOADS[name]
+            repeat = max(2, round(args.repeat * work.repeat_scale))
+            outcomes.append(measure(work, work.data(base), repeat, Path(tmp)))
+    for outcome in outcomes:
+        report(outcome)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory (max RSS of this process): {peak:.0f} MiB")
     sys.stdout.flush()
 
 
