@@ -71,9 +71,11 @@ def trades_of(journal_path: Path, dates: pd.DatetimeIndex) -> Trades:
     day_index = {d: i for i, d in enumerate(dates)}
     out: list[Fill] = []
     for (_, fill), at in zip(fills.iterrows(), filled_at, strict=True):
-        day = pd.Timestamp(at.date())
         at_close = orders.at[fill["client_order_id"], "time_in_force"] == "cls"
-        decided = day if at_close else dates[day_index[day] - 1]
+        # Our simulator stamps every fill with the open of the bar backtrader executes it on;
+        # a market-on-close executes on the bar after its decision, at the decision bar's close.
+        decided = dates[day_index[pd.Timestamp(at.date())] - 1]
+        day = decided if at_close else pd.Timestamp(at.date())
         sign = 1.0 if fill["side"] == "buy" else -1.0
         qty = sign * float(fill["qty"])
         plan.setdefault(float(datenums(pd.DatetimeIndex([decided]))[0]), []).append((fill["symbol"], qty, at_close))

@@ -79,6 +79,16 @@ class _BarClock:
             self._key, self.open, self.close = datenum, day + OPEN_AFTER_MIDNIGHT, day + CLOSE_AFTER_MIDNIGHT
 
 
+def _action_days(market: MarketData) -> frozenset[float]:
+    """The sessions (as backtrader date numbers) on which the data has a split or a dividend:
+    on every other open there is nothing for :func:`actions_on` to find."""
+    rows = np.zeros(len(market.dates), dtype=bool)
+    for frame in (market.splits, market.dividends):
+        if frame is not None:
+            rows |= frame.notna().to_numpy().any(axis=1)
+    return frozenset(datenums(market.dates[rows]).tolist())
+
+
 class _Session:
     """The per-session glue between backtrader's callbacks and the engine."""
 
@@ -113,6 +123,7 @@ class _Session:
         self.engine: ExecutionEngine | None = None
         self.adapter: BacktraderBroker | None = None
         self.venue = venue_from_config(settings.venue)
+        self.action_days = _action_days(market)
         self._transaction = ExitStack()
 
     def finish(self) -> None:
@@ -148,7 +159,10 @@ class _Session:
     def on_open(self, host: bt.Strategy) -> None:
         """The open of a bar, before any fill: its corporate actions (splits, dividends)."""
         assert self.adapter is not None
-        day = pd.Timestamp(bt.num2date(host.datas[0].datetime[0]).date())
+        datenum = host.datas[0].datetime[0]
+        if datenum not in self.action_days:
+            return
+        day = pd.Timestamp(bt.num2date(datenum).date())
         for action in actions_on(self.market, day):
             self.adapter.apply_corporate_action(action)
 
