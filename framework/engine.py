@@ -360,7 +360,8 @@ class ExecutionEngine:
             i = ctx.universe.position(o.symbol)
             if o.is_open and o.qty is not None and ctx.held[i] and o.side.sign * ctx.held[i] < 0:
                 selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + o.qty
-        armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), selling, set(clearance.stopped))
+        guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
+        armed = self.stops.refresh(ctx.session, guarded, selling, set(clearance.stopped))
         for order in armed:
             if order.symbol in self._adopted:
                 note = f"protection armed on {order.symbol}, a position adopted from the broker"
