@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest_throughput.py
+	$(BIN)/python benchmarks/paper_cycle.py
 	$(BIN)/python benchmarks/data_loading.py
 
 clean:
