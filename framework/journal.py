@@ -223,6 +223,10 @@ class Journal:
         if not memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._save_to: Path | None = None if durable or memory else self.path
+        # In memory, no other process can write it: what it last read of the halt still holds
+        # until this journal writes the halt again (a shared file is read every time).
+        self._private = memory or self._save_to is not None
+        self._halt: HaltState | None = None
         self._db = sqlite3.connect(
             ":memory:" if self._save_to else str(path), isolation_level=None, check_same_thread=False
         )
@@ -527,6 +531,7 @@ class Journal:
             "INSERT OR REPLACE INTO halt VALUES (1, ?, ?, ?, ?, ?)",
             (int(halted), reason, _iso(since), scope, _iso(session) if session else ""),
         )
+        self._halt = None
         self.record_event("*", "halt" if halted else "resume", scope, since, reason)
 
     def claim_events(self, cursor: str) -> list[EventRow]:
@@ -579,8 +584,13 @@ class Journal:
         return frame
 
     def halt_state(self) -> HaltState:
+        if self._halt is not None:
+            return self._halt
         row = self._read("SELECT halted, reason, since, scope, session FROM halt WHERE id=1").fetchone()
-        return HaltState(bool(row[0]), row[1], row[2], row[3], row[4]) if row else HaltState(False)
+        state = HaltState(bool(row[0]), row[1], row[2], row[3], row[4]) if row else HaltState(False)
+        if self._private:
+            self._halt = state
+        return state
 
     # -- reconciliation -------------------------------------------------------------------
 

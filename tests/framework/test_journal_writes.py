@@ -115,3 +115,25 @@ def test_a_long_transaction_never_queues_more_than_the_cap(tmp_path, monkeypatch
             journal.record_signals("r", T, ("AAA", "BBB", "CCC"), np.array([0.1, 0.2, float(i)]))
             assert journal._queued_rows < 50
     assert len(journal.table("signals")) == 90
+
+
+def test_an_in_memory_journal_reads_the_halt_once_and_sees_its_own_changes(tmp_path) -> None:
+    journal = Journal(tmp_path / "bt.sqlite", durable=False)
+    assert not journal.halt_state().halted
+    with journal.batch():
+        journal.set_halt(True, "max drawdown", T)
+        assert journal.halt_state().halted and journal.halt_state().reason == "max drawdown"
+        journal.set_halt(False, "resumed", T)
+        assert not journal.halt_state().halted
+    journal.close()
+
+
+def test_a_shared_journal_sees_a_halt_another_process_wrote(tmp_path) -> None:
+    path = tmp_path / "paper.sqlite"
+    journal = Journal(path)
+    assert not journal.halt_state().halted
+    other = Journal(path)  # `trade halt` from another process
+    other.set_halt(True, "halted by hand", T)
+    other.close()
+    assert journal.halt_state().reason == "halted by hand"
+    journal.close()
