@@ -46,8 +46,10 @@ def configured(cfg: RiskConfig) -> bool:
 
 def stop_levels(held: np.ndarray, avg_cost: np.ndarray, high_water: np.ndarray, cfg: RiskConfig) -> np.ndarray:
     """Each position's stop level (NaN: flat, or no stop configured)."""
-    direction = np.sign(held)
     nan = np.full(len(held), np.nan)
+    if not configured(cfg):
+        return nan
+    direction = np.sign(held)
     fixed = avg_cost * (1 - direction * cfg.stop_loss) if cfg.stop_loss is not None else nan
     trail = high_water * (1 - direction * cfg.trailing_stop) if cfg.trailing_stop is not None else nan
     both = np.vstack([fixed, trail])

@@ -79,11 +79,12 @@ class _BarClock:
             self._key, self.open, self.close = datenum, day + OPEN_AFTER_MIDNIGHT, day + CLOSE_AFTER_MIDNIGHT
 
 
-def _action_days(market: MarketData) -> frozenset[float]:
-    """The sessions (as backtrader date numbers) on which the data has a split or a dividend:
-    on every other open there is nothing for :func:`actions_on` to find."""
+def _action_days(market: MarketData, dividends: bool) -> frozenset[float]:
+    """The sessions (as backtrader date numbers) on which the data has a split, or a dividend
+    the venue pays: on every other open the adapter would find nothing to apply (a dividend
+    the venue does not pay changes nothing)."""
     rows = np.zeros(len(market.dates), dtype=bool)
-    for frame in (market.splits, market.dividends):
+    for frame in (market.splits, market.dividends if dividends else None):
         if frame is not None:
             rows |= frame.notna().to_numpy().any(axis=1)
     return frozenset(datenums(market.dates[rows]).tolist())
@@ -123,7 +124,7 @@ class _Session:
         self.engine: ExecutionEngine | None = None
         self.adapter: BacktraderBroker | None = None
         self.venue = venue_from_config(settings.venue)
-        self.action_days = _action_days(market)
+        self.action_days = _action_days(market, dividends=self.venue.pays_dividends)
         self._transaction = ExitStack()
 
     def finish(self) -> None:
