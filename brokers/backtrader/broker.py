@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import backtrader as bt
 
@@ -38,7 +39,14 @@ DUST_SHARES = 1e-9
 
 
 def _d(x: float) -> Decimal:
-    return Decimal(repr(round(float(x), 10)))
+    x = float(x)
+    return _decimal(x) if x else Decimal(repr(round(x, 10)))  # ±0.0 are equal keys: not cached
+
+
+@lru_cache(maxsize=16384)
+def _decimal(x: float) -> Decimal:
+    """Sizes, average prices and closes recur bar after bar: each converted once."""
+    return Decimal(repr(round(x, 10)))
 
 
 class BacktraderBroker:

@@ -27,6 +27,8 @@ class MinimumTrade:
         c = risk.current
         delta = t - c
         trading = np.abs(delta) > SAME
+        if not trading.any():  # a hold: nothing to judge
+            return None
         closing = (t == 0) & (c != 0)
         small = trading & ~closing & too_small(delta, risk.prices, risk.equity, self.sizing)
         if not small.any():

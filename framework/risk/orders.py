@@ -18,6 +18,8 @@ class OrderNotional:
 
     def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
         delta = t - risk.current
+        if not delta.any():  # no order at all (the cap is > 0)
+            return None
         over = np.abs(delta * np.nan_to_num(risk.prices)) > self.cap
         if not over.any():
             return None
