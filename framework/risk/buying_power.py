@@ -27,6 +27,8 @@ def growth_cost(t: np.ndarray, risk: RiskInput) -> np.ndarray:
 
 class BuyingPower:
     def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
+        if not (np.abs(t) > np.abs(risk.current)).any():  # nothing grows: nothing needs buying power
+            return None
         cost = growth_cost(t, risk)
         need = float(cost.sum())
         available = max(risk.buying_power, 0.0)

@@ -38,6 +38,8 @@ class GrowthRecheck:
         self.caps = (gross, net, sector)
 
     def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
+        if np.array_equal(t, risk.current):  # the book as it is breaches nothing beyond itself
+            return None
         reason = breach(t, risk, *self.caps)
         if reason is None:
             return None
