@@ -24,7 +24,7 @@ from framework.journal import Journal
 from framework.registry import get_strategy
 from framework.strategy import compute_signals
 
-# (label, file suffix, function name, per): per "order" or "bar"
+# (label, file suffix, function name(s) separated by |, per): per "order" or "bar"
 STAGES = (
     ("whole run (per session)", "backtrader/cerebro.py", "_runonce", "bar"),
     ("  engine.on_bar: one decision", "framework/engine.py", "on_bar", "bar"),
@@ -38,7 +38,7 @@ STAGES = (
     ("  venue check in the order manager", "framework/order_manager.py", "_venue_refusal", "order"),
     ("  adapter submit_order", "brokers/backtrader/broker.py", "submit_order", "order"),
     ("    venue check in the adapter", "framework/venue/venue.py", "check", "order"),
-    ("    backtrader buy/sell (its Order, submit)", "backtrader/brokers/bbroker.py", "submit", "order"),
+    ("    backtrader buy/sell (its Order, submit)", "backtrader/strategy.py", "buy|sell", "order"),
     ("backtrader execution (_try_exec)", "backtrader/brokers/bbroker.py", "_try_exec", "order"),
     ("order updates: adapter -> engine -> portfolio, journal", "brokers/backtrader/broker.py", "notify", "order"),
     ("  Order copies (transition/evolve)", "framework/orders.py", "_replaced", "order"),
@@ -78,7 +78,8 @@ def main() -> None:
         f"profiled {profiled:.3f} s: figures x {scale:.2f}"
     )
     for label, suffix, name, per in STAGES:
-        cum = sum(v[3] for (f, _, n), v in stats.items() if n == name and f.endswith(suffix))
+        names = name.split("|")
+        cum = sum(v[3] for (f, _, n), v in stats.items() if n in names and f.endswith(suffix))
         count = orders if per == "order" else result.sessions
         print(f"  {label:<58} {cum * scale / count * 1e6:8.1f} us per {per}")
 
