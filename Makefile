@@ -22,8 +22,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check framework strategies brokers analyzers tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/backtest_throughput.py
-	$(BIN)/python benchmarks/paper_cycle.py
+	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
+	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/data_loading.py
 
 clean:

@@ -74,6 +74,7 @@ class RiskRunner:
         decisions: list[RiskDecision] = []
         targets = _record(held, np.where(tradable, held, current), Reason.NO_PRICE, "no price at t: hold", None,
                           risk, decisions)
+        targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
         for check in self.checks:
             out = check.apply(targets, risk)
             if out is None:
