@@ -105,11 +105,20 @@ class VenueBook:
     def orders_for(self, symbol: str) -> list[BookOrder]:
         return [o for o in self.open_orders if o.symbol == symbol]
 
+    @cached_property
+    def order_values(self) -> dict[BookOrder, Decimal]:
+        """Memo of each open order's buying-power value, filled by
+        :func:`framework.venue.buying_power.buying_power`: a value depends on the order, the
+        positions and the prices alone, which every book :meth:`with_orders` makes shares."""
+        return {}
+
     def with_orders(self, orders: tuple[BookOrder, ...]) -> VenueBook:
-        """This account with other open orders (the valuation of its positions is kept)."""
+        """This account with other open orders (the valuation of its positions, and the values
+        of the orders already valued, are kept)."""
         new = replace(self, open_orders=orders)
-        if "_values" in self.__dict__:
-            new.__dict__["_values"] = self.__dict__["_values"]
+        for shared in ("_values", "order_values"):
+            if shared in self.__dict__:
+                new.__dict__[shared] = self.__dict__[shared]
         return new
 
     def without(self, order_id: str) -> VenueBook:

@@ -89,7 +89,13 @@ def order_value(book: VenueBook, order: BookOrder) -> Decimal:
 
 def buying_power(book: VenueBook, multiplier: int) -> Decimal:
     """What the venue grants a new opening order: gross buying power less open orders' values."""
-    held = sum((order_value(book, o) for o in book.open_orders), ZERO)
+    memo = book.order_values  # a decision's books share it: each order is valued once
+    held = ZERO
+    for order in book.open_orders:
+        value = memo.get(order)
+        if value is None:
+            value = memo[order] = order_value(book, order)
+        held += value
     return max(gross_buying_power(book, multiplier) - held, ZERO)
 
 

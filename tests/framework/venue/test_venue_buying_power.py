@@ -76,3 +76,22 @@ def test_maintenance_margin_table() -> None:
     # LOW long under $2.50: 100% = 200; SHRT short under $5: max(400, 250) = 400;
     # BIG short over $5: max(30% of 1000, 10 × $5) = 300.
     assert maintenance_margin(b) == D(900)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([BUY, SELL]), st.integers(1, 300), st.sampled_from(["AAPL", "MSFT", "XOM"])),
+        max_size=8,
+    )
+)
+def test_books_grown_order_by_order_grant_what_a_fresh_book_grants(orders) -> None:
+    """The order manager grows one book per sent order (``with_orders``), sharing the values of
+    the orders already valued: each step grants what a book built from scratch grants."""
+    fields = {"cash": 60_000, "positions": {"AAPL": (200, 100), "XOM": (-50, 80)}, "prices": {"MSFT": 50}}
+    grown = book(**fields)
+    placed = []
+    for i, (side, qty, symbol) in enumerate(orders):
+        placed.append(resting(f"o{i}", side, qty, symbol))
+        grown = grown.with_orders(tuple(placed))
+        assert MARGIN.buying_power(grown) == MARGIN.buying_power(book(**fields, orders=placed))
+        assert CASH_ACCOUNT.buying_power(grown) == CASH_ACCOUNT.buying_power(book(**fields, orders=placed))
