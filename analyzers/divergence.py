@@ -8,7 +8,8 @@ dollars, the causes summing to the total:
 * start: the two runs began with different equity,
 * slippage: s × (fill − decision) × filled qty, the difference over orders of the same intent,
 * costs: commission and fees,
-* unfilled: unfilled quantity valued at the reference price (the last session's close),
+* unfilled: unfilled quantity valued at the reference price (the last session's close);
+  protective stops left unfilled are not missed trades and count nothing,
 * intents: quantities one run traded and the other did not, from their fill to that close,
 * other: the rest (the market path of holdings that already differed, rounding of the above).
 
@@ -30,6 +31,7 @@ from analyzers import execution_quality, units
 from analyzers.intent_parity import KEY, IntentParity, intent_parity
 from analyzers.records import NEW_YORK, RunRecords
 from framework.errors import InputError
+from framework.orders import PROTECTIVE_TAG
 
 CAUSES = ("start", "slippage", "costs", "unfilled", "intents", "other")
 NO_DIFFERENCE = 0.005  # dollars: below half a cent the runs ended level, and shares are n/a
@@ -85,6 +87,8 @@ def _orders(records: RunRecords, days: set[pd.Timestamp], reference: dict[str, f
     ref = records.orders.set_index("client_order_id")["symbol"].map(reference)
     table = execution_quality.per_order(records.orders, records.fills, ref)
     table = table[table["day"].isin(days)]
+    # a protective stop that expires unfilled did its job: it is no missed trade
+    table = table.assign(opportunity_usd=table["opportunity_usd"].where(table["tag"] != PROTECTIVE_TAG, 0.0))
     sign = np.where(table["side"] == "buy", 1.0, -1.0)
     table = table.assign(
         slippage_usd=(sign * (table["filled_avg_price"] - table["decision_price"]) * table["filled_qty"]).fillna(0.0),

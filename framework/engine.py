@@ -157,6 +157,7 @@ class ExecutionEngine:
             self.portfolio.apply_fill(fill)
         for adjustment in pending:
             self._apply_adjustment(adjustment)
+        self.portfolio.restore_high_waters(self.journal.position_marks(self.run_id))
         self.deferred = self.journal.last_deferrals(self.run_id)
 
     def _apply_adjustment(self, adjustment: Adjustment) -> None:

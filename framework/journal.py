@@ -604,6 +604,13 @@ class Journal:
         return [Adjustment(r[0], r[1], _dec(r[2]), _dec(r[3]), _dec(r[4]),
                            datetime.fromisoformat(r[5]) if r[5] else None) for r in rows]
 
+    def position_marks(self, run_id: str) -> list[tuple[datetime, str, Decimal]]:
+        """(decision session, symbol, mark) of every journaled position row with a price."""
+        rows = self._read(
+            "SELECT time, symbol, price FROM positions WHERE run_id=? AND price IS NOT NULL", (run_id,)
+        )
+        return [(datetime.fromisoformat(r[0]), r[1], Decimal(r[2])) for r in rows]
+
     def fills_seq_order(self) -> list[tuple[int, Fill]]:
         """Every fill with its position in arrival order (to replay adjustments between them)."""
         rows = self._read(
