@@ -57,6 +57,12 @@ def test_short_rehearsal_at_the_shipped_defaults_has_full_parity(tmp_path, capsy
     assert len(paper.fills) > 0 and len(paper.fills) == len(backtest.fills)  # the orders did trade
     assert paper.days == backtest.days and len(paper.days) == 6  # 5 sessions + the decision before them
 
+    # `trade report BT --compare PAPER` prints the same report, parity line first
+    code, again, err = run(["report", str(folder / "backtest"), "--compare", str(folder / "paper")], capsys)
+    assert code == 0, err
+    assert again.splitlines()[0] == matched[0]
+    assert (folder / "paper" / "intents.csv").is_file() and (folder / "paper" / "divergence.json").is_file()
+
 
 @pytest.mark.parametrize(
     ("args", "needle"),
