@@ -66,6 +66,9 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
         click.echo(line)
     click.echo(f"paper {result.paper_seconds:.1f} s, backtest {result.backtest_seconds:.1f} s; "
                f"report: {folder / 'divergence.json'}")
+    if divergence.parity.total == 0:
+        click.echo("warning: neither run meant to trade in these sessions: the parity is vacuous; "
+                   "rehearse a longer window, or one with rebalance sessions")
     ok = divergence.parity.complete and divergence.rejections == (0, 0)
     click.echo("rehearsal: PASS" if ok else "rehearsal: FAIL (intent parity below 100% or venue rejections)")
     if not ok:
