@@ -92,3 +92,26 @@ def test_a_folder_in_use_is_refused(tmp_path, capsys):
 
     assert code == 2 and "not empty" in err
     assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+
+
+def test_rehearsal_with_stops_fractional_shares_and_a_cash_account(tmp_path, capsys):
+    """The issue's hard case: protective stops (stop loss and trailing), fractional quantities (DAY
+    stops re-armed every session), margin multiplier 1 (pending sells free no buying power)."""
+    cfg = tmp_path / "hard.yaml"
+    cfg.write_text("risk:\n  stop_loss: 0.03\n  trailing_stop: 0.05\nsizing:\n  fractional: true\n"
+                   "venue:\n  margin_multiplier: 1\n")
+    folder = tmp_path / "rehearsal"
+    code, out, err = run(["rehearse", "--strategy", "momentum", "--start", START, "--sessions", "8",
+                          "--config", str(cfg), "--out", str(folder)], capsys)
+
+    assert code == 0, out + err
+    payload = json.loads((folder / "divergence.json").read_text())
+    assert payload["intents"]["matched"] == payload["intents"]["total"] > 0
+    assert payload["rejections"] == {"backtest": 0, "paper": 0}
+    on_time, decided = payload["sells_on_time"]["paper"]
+    assert on_time == decided > 0  # every exit on the open after its decision
+    paper = load_run(folder / "paper")
+    stops = paper.orders[paper.orders["tag"] == "protective"]
+    assert (stops["status"] == "filled").any()  # stops did fire: the case was exercised
+    assert (stops["time_in_force"] == "day").all()  # fractional: DAY stops, as the venue accepts
+    assert (paper.orders["qty"] % 1 != 0).any()  # fractional quantities were traded
