@@ -56,6 +56,8 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
         **base,
         "paper": {"journal": str(folder / "paper" / "journal.sqlite")},
         "backtest": {"start": str(window.decisions[0].date()), "end": str(window.decisions[-1].date())},
+        # paper trades the configured symbols, else its sectors file's: pin both runs to the data's
+        "data": {**base.get("data", {}), "symbols": list(market.symbols)},
     })
     click.echo(f"rehearsal of {settings.strategy.name}: {sessions} session(s) from {window.first.date()} "
                f"(venue profile {settings.venue.profile.value}), folder {folder}")

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import closing
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from analyzers.records import load_run
 from framework.cli import main
+from framework.data.sessions import sessions
+from framework.journal import Journal
 
 START = "2019-05-01"  # momentum rebalances on the close of 2019-05-06: orders fill at the open after it
 
@@ -115,3 +121,47 @@ def test_rehearsal_with_stops_fractional_shares_and_a_cash_account(tmp_path, cap
     assert (stops["status"] == "filled").any()  # stops did fire: the case was exercised
     assert (stops["time_in_force"] == "day").all()  # fractional: DAY stops, as the venue accepts
     assert (paper.orders["qty"] % 1 != 0).any()  # fractional quantities were traded
+
+
+def _split_market(path, ex_index: int) -> str:
+    """Three symbols over a quarter, AAA split 4-for-1 at session ``ex_index`` (prices as traded:
+    four times higher before it); returns the ex-date."""
+    days = sessions("XNYS", pd.Timestamp("2019-04-01"), pd.Timestamp("2019-06-28"))
+    rng = np.random.default_rng(1)
+    rows = []
+    for symbol, first in (("AAA", 100.0), ("BBB", 50.0), ("CCC", 80.0)):
+        closes = first * np.cumprod(1 + rng.normal(0.002, 0.01, len(days)))
+        for i, day in enumerate(days):
+            close = closes[i] * (4 if symbol == "AAA" and i < ex_index else 1)
+            rows.append({"date": day.date(), "symbol": symbol, "open": close * 0.999, "high": close * 1.01,
+                         "low": close * 0.99, "close": close, "volume": 1e6,
+                         "split_ratio": 4.0 if symbol == "AAA" and i == ex_index else 0.0})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(days[ex_index].date())
+
+
+def test_a_split_while_held_is_a_split_in_the_paper_books(tmp_path, capsys, monkeypatch):
+    """Paper learned of a split only by adopting the broker's quantity, its trailing high left in
+    old shares: on the ex-date the stop sat four times above the price and sold the position the
+    backtest kept (found by rehearsing across a split: 25/30 intents matched)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    data = tmp_path / "split.csv"
+    ex_date = _split_market(data, ex_index=40)
+    cfg = tmp_path / "trail.yaml"
+    cfg.write_text("strategy:\n  name: rehearse_split_plugin:HoldAll\nrisk:\n  trailing_stop: 0.05\n")
+    folder = tmp_path / "rehearsal"
+    code, out, err = run(["rehearse", "--data", str(data), "--start", "2019-05-20", "--sessions", "10",
+                          "--config", str(cfg), "--out", str(folder)], capsys)
+
+    assert code == 0, out + err
+    payload = json.loads((folder / "divergence.json").read_text())
+    assert payload["intents"]["matched"] == payload["intents"]["total"] > 0
+    with closing(Journal(folder / "paper" / "journal.sqlite")) as journal:
+        actions = journal.table("corporate_actions")
+        events = journal.table("order_events")
+    assert actions[["symbol", "kind", "ex_date"]].to_numpy().tolist() == [["AAA", "split", ex_date]]
+    assert float(actions["value"].iloc[0]) == 4.0
+    assert not (events["event"] == "reconcile").any()  # a split, not a difference adopted
+    paper = load_run(folder / "paper")
+    held = paper.orders[(paper.orders["symbol"] == "AAA") & (paper.orders["side"] == "sell")]
+    assert not (held["tag"] != "protective").any()  # AAA was never sold: only its stop rests
