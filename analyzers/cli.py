@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -32,21 +31,11 @@ def report(run_dir: Path, paper_dir: Path | None) -> None:
         click.echo(f"tear sheet: {run_dir / 'tearsheet.html'}")
         click.echo(f"execution quality: {run_dir / 'execution_quality.json'}, {run_dir / 'execution_quality.csv'}")
         return
-    from analyzers.divergence import compare
+    from analyzers.divergence import compare, render_lines, write_outputs
 
     result = compare(load_run(run_dir), load_run(paper_dir))
-    result.matched.to_csv(paper_dir / "divergence.csv", index=False)
-    payload = {
-        "period": result.period,
-        "equity_difference": result.equity_difference,
-        "attribution_usd": result.attribution,
-        "shares": result.shares,
-    }
-    (paper_dir / "divergence.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    click.echo(
-        f"divergence {result.period[0]} .. {result.period[1]}: paper - backtest equity = "
-        f"{result.equity_difference:,.2f}"
-    )
-    for cause, usd in result.attribution.items():
-        click.echo(f"  {cause:<11} {usd:>12,.2f}  {result.shares[cause]:>8.1%}")
-    click.echo(f"matched orders: {paper_dir / 'divergence.csv'}")
+    write_outputs(result, paper_dir)
+    for line in render_lines(result):
+        click.echo(line)
+    click.echo(f"report: {paper_dir / 'divergence.json'}; intents: {paper_dir / 'intents.csv'}; "
+               f"orders: {paper_dir / 'divergence.csv'}")

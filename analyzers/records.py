@@ -29,6 +29,9 @@ class RunRecords:
     summary: dict[str, Any] | None
     events: pd.DataFrame = field(default_factory=pd.DataFrame)  # journal order_events (halts on "*")
     run: dict[str, Any] = field(default_factory=dict)  # the journal's first `runs` row, config parsed
+    intents: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per intent, decision session in `day`
+    risk_decisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # what risk changed, and why (`day`)
+    adjustments: pd.DataFrame = field(default_factory=pd.DataFrame)  # adoptions of the broker's books
 
     @property
     def kind(self) -> str:
@@ -78,6 +81,20 @@ def _decision_day(orders: pd.DataFrame) -> pd.Series:
     return parsed.fillna(_day(orders["created_at"]))
 
 
+INTENT_FIELDS = ("symbol", "side", "qty", "type", "tag", "decision_price", "stop_price", "time_in_force")
+
+
+def _intents(table: pd.DataFrame) -> pd.DataFrame:
+    """The journal's intents as columns: what each decision meant to send, in its session."""
+    parsed = [json.loads(text) for text in table["order_json"]]
+    frame = pd.DataFrame([{k: row.get(k) for k in INTENT_FIELDS} for row in parsed], columns=list(INTENT_FIELDS))
+    for column in ("qty", "decision_price", "stop_price"):
+        frame[column] = pd.to_numeric(frame[column])
+    frame.insert(0, "client_order_id", table["client_order_id"].to_numpy())
+    frame.insert(1, "day", _day(table["time"]).to_numpy())
+    return frame
+
+
 def load_run(folder: Path | str) -> RunRecords:
     folder = Path(folder)
     path = folder / "journal.sqlite"
@@ -92,6 +109,9 @@ def load_run(folder: Path | str) -> RunRecords:
         positions = journal.table("positions")
         events = journal.table("order_events")
         runs = journal.table("runs").sort_values("started_at")
+        intents = _intents(journal.table("intents"))
+        decisions = journal.table("risk_decisions")
+        adjustments = journal.table("adjustments")
     finally:
         journal.close()
     for column in ("qty", "filled_qty", "filled_avg_price", "decision_price", "arrival_price", "limit_price"):
@@ -105,10 +125,13 @@ def load_run(folder: Path | str) -> RunRecords:
     orders["day"] = _decision_day(orders)
     equity["day"] = _day(equity["time"])
     positions["day"] = _day(positions["time"])
+    decisions["day"] = _day(decisions["time"])
     summary_path = folder / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
     initial = float(run.initial_cash) if run else float(equity["equity"].iloc[0]) if len(equity) else 0.0
     run_row = runs.iloc[0].to_dict() if len(runs) else {}
     if run_row:
         run_row["config"] = json.loads(run_row.pop("config_json") or "{}")
-    return RunRecords(folder, orders, fills, equity, positions, initial, summary, events, run_row)
+    return RunRecords(
+        folder, orders, fills, equity, positions, initial, summary, events, run_row, intents, decisions, adjustments
+    )

@@ -12,6 +12,8 @@ from typing import Any
 from analyzers import halts
 from analyzers.records import RunRecords
 from analyzers.units import bps, pct, usd
+from framework.config.venue import VenueConfig
+from framework.venue import venue_from_config
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,35 @@ def _parameters(config: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "defaults"
 
 
+def venue_costs(section: dict[str, Any]) -> str:
+    """What the venue model charged: slippage, commission, fees and dividends as the run's
+    profile and settings made them (the cost keys of other profiles do not apply)."""
+    venue = venue_from_config(VenueConfig.model_validate(section))
+    slip = venue.slippage
+    if slip.mode == "fixed":
+        slippage = f"slippage {usd(slip.value, 3)} a share"
+    else:
+        slippage = f"slippage {bps(slip.value * 1e4)}"
+    slippage += " (capped at the bar's range)" if slip.cap_at_bar_range else " (uncapped)"
+    com = venue.schedule
+    if com is None:
+        commission = "no commission"
+    elif com.mode == "percent":
+        commission = f"commission {pct(com.percent)} of the order"
+    else:
+        commission = (f"commission {usd(com.per_share, 3)}/share, min {usd(com.minimum, 2)}, "
+                      f"max {pct(com.maximum_pct)} of the order")
+    fees = venue.fee_rates
+    fee = (f"SEC {usd(fees.sec_rate_per_million, 2)}/M and TAF {usd(fees.taf_per_share, 6)}/share on sells"
+           if fees is not None else "no fees")
+    dividends = "dividends paid" if venue.pays_dividends else "no dividends"
+    return f"{slippage}, {commission}, {fee}, {dividends}"
+
+
 def _costs(config: dict[str, Any]) -> str:
-    bt = config.get("backtest") or {}
+    if config.get("venue"):
+        return venue_costs(config["venue"])
+    bt = config.get("backtest") or {}  # a run from before the venue model
     slip, com = bt.get("slippage") or {}, bt.get("commission") or {}
     if slip.get("mode") == "fixed":
         slippage = f"slippage {usd(slip.get('value'), 3)} a share"

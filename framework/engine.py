@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections import ChainMap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_reba
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
 from framework.universe import Universe
-from framework.venue import BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
+from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class ExecutionEngine:
         self.peak_equity = 0.0
         self.deferred: dict[str, float] = {}
         self._adopted: set[str] = set()  # positions taken from the broker, not from our fills
+        self._actions_applied: set[tuple[str, ActionKind, date]] = set()  # (symbol, kind, ex-date)
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
@@ -147,16 +149,28 @@ class ExecutionEngine:
         return self.reconcile() if reconcile else []
 
     def rebuild_books(self) -> None:
-        """Fills and reconciliation adoptions, replayed in the order they happened."""
-        adjustments = self.journal.adjustments(self.run_id)
-        seqs = self.journal.fills_seq_order()
-        pending = list(adjustments)
-        for seq, fill in seqs:
-            while pending and pending[0].after_fill_seq < seq:
-                self._apply_adjustment(pending.pop(0))
+        """Fills, corporate actions and reconciliation adoptions, replayed in the order they
+        happened (an action before an adoption made after the same fill: a cycle applies the
+        venue's actions before it reconciles)."""
+        actions = self.journal.corporate_actions(self.run_id)
+        events: list[tuple[int, datetime, int, Callable[[], None]]] = [
+            (after, when, 0, partial(self.portfolio.apply_corporate_action, action))
+            for after, when, action in actions
+        ]
+        events += [
+            (a.after_fill_seq, a.time or datetime.min.replace(tzinfo=UTC), 1, partial(self._apply_adjustment, a))
+            for a in self.journal.adjustments(self.run_id)
+        ]
+        pending = sorted(events, key=lambda e: e[:3])
+        for seq, fill in self.journal.fills_seq_order():
+            while pending and pending[0][0] < seq:
+                pending.pop(0)[3]()
             self.portfolio.apply_fill(fill)
-        for adjustment in pending:
-            self._apply_adjustment(adjustment)
+        for event in pending:
+            event[3]()
+        self._actions_applied = {(a.symbol, a.kind, a.ex_date) for _, _, a in actions}
+        splits = [a for _, _, a in actions if a.kind is ActionKind.SPLIT]
+        self.portfolio.restore_high_waters(self.journal.position_marks(self.run_id), splits)
         self.deferred = self.journal.last_deferrals(self.run_id)
 
     def _apply_adjustment(self, adjustment: Adjustment) -> None:
@@ -492,11 +506,35 @@ class ExecutionEngine:
         if update.fill is not None:
             self.portfolio.apply_fill(update.fill)
 
+    def catch_up_actions(self, actions: Iterable[CorporateAction]) -> list[CorporateAction]:
+        """The venue's splits and dividends (from the bars) it has applied to our holdings since
+        we last looked: those going ex after a holding was opened (it was held at that open),
+        dividends only where the venue pays them, each once. Applied before reconciling, so a
+        split is a split in our books (its high-water restated), not a difference adopted."""
+        applied = []
+        for action in actions:
+            h = self.portfolio.holdings.get(action.symbol)
+            if h is None or np.isnat(h.opened) or np.datetime64(action.ex_date, "D") <= h.opened:
+                continue
+            if action.kind is ActionKind.DIVIDEND and not self.venue.pays_dividends:
+                continue
+            if (action.symbol, action.kind, action.ex_date) not in self._actions_applied:
+                self.on_corporate_action(action)
+                applied.append(action)
+        return applied
+
     def on_corporate_action(self, action: CorporateAction) -> None:
-        """A split or dividend the broker applied at the open of its ex-date: same to our books."""
+        """A split or dividend the broker applied at the open of its ex-date: same to our books,
+        once (a restarted paper run learns of an action again from the bars)."""
+        key = (action.symbol, action.kind, action.ex_date)
+        if key in self._actions_applied:
+            return
+        self._actions_applied.add(key)
         self.portfolio.apply_corporate_action(action)
+        now = self._clock()
+        self.journal.record_corporate_action(self.run_id, now, action)
         detail = f"{action.symbol} {action.kind.value} {action.value} ex {action.ex_date}"
-        self.journal.record_event("*", "corporate_action", action.kind.value, self._clock(), detail)
+        self.journal.record_event("*", "corporate_action", action.kind.value, now, detail)
 
 
 __all__ = ["CycleReport", "ExecutionEngine", "HaltReason", "Purpose", "Reason"]

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +30,7 @@ import pandas as pd
 
 from framework.fills import Fill
 from framework.orders import Order
+from framework.venue.corporate import ActionKind, CorporateAction
 
 SCHEMA_VERSION = 2
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
@@ -73,6 +74,10 @@ CREATE TABLE IF NOT EXISTS halt (
 CREATE TABLE IF NOT EXISTS adjustments (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, after_fill_seq INTEGER NOT NULL,
     time TEXT NOT NULL, symbol TEXT NOT NULL, qty TEXT, avg_cost TEXT, cash TEXT);
+CREATE TABLE IF NOT EXISTS corporate_actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, after_fill_seq INTEGER NOT NULL,
+    time TEXT NOT NULL, symbol TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+    ex_date TEXT NOT NULL, UNIQUE (run_id, symbol, kind, ex_date));
 CREATE TABLE IF NOT EXISTS marks (
     run_id TEXT NOT NULL, time TEXT NOT NULL, source TEXT NOT NULL, session TEXT NOT NULL,
     equity TEXT NOT NULL, cash TEXT NOT NULL, baseline TEXT);
@@ -514,6 +519,7 @@ class Journal:
             "equity",
             "halt",
             "adjustments",
+            "corporate_actions",
             "marks",
         }:
             raise ValueError(f"unknown journal table {name!r}")
@@ -613,6 +619,32 @@ class Journal:
         )
         return [Adjustment(r[0], r[1], _dec(r[2]), _dec(r[3]), _dec(r[4]),
                            datetime.fromisoformat(r[5]) if r[5] else None) for r in rows]
+
+    def record_corporate_action(self, run_id: str, time: datetime, action: CorporateAction) -> None:
+        """A split or dividend applied to the books, in order with the fills (a restart replays
+        it), once per (symbol, kind, ex-date): applying one twice would rescale twice."""
+        self._write(
+            "INSERT OR IGNORE INTO corporate_actions (run_id, after_fill_seq, time, symbol, kind, value, ex_date)"
+            " VALUES (?, IFNULL((SELECT MAX(seq) FROM fills), -1), ?, ?, ?, ?, ?)",
+            (run_id, _iso(time), action.symbol, action.kind.value, str(action.value), action.ex_date.isoformat()),
+        )
+
+    def corporate_actions(self, run_id: str) -> list[tuple[int, datetime, CorporateAction]]:
+        """(after fill seq, when applied, action) of every action applied to ``run_id``'s books."""
+        rows = self._read(
+            "SELECT after_fill_seq, time, symbol, kind, value, ex_date FROM corporate_actions"
+            " WHERE run_id=? ORDER BY seq",
+            (run_id,),
+        )
+        return [(r[0], datetime.fromisoformat(r[1]),
+                 CorporateAction(r[2], date.fromisoformat(r[5]), ActionKind(r[3]), Decimal(r[4]))) for r in rows]
+
+    def position_marks(self, run_id: str) -> list[tuple[datetime, str, Decimal]]:
+        """(decision session, symbol, mark) of every journaled position row with a price."""
+        rows = self._read(
+            "SELECT time, symbol, price FROM positions WHERE run_id=? AND price IS NOT NULL", (run_id,)
+        )
+        return [(datetime.fromisoformat(r[0]), r[1], Decimal(r[2])) for r in rows]
 
     def fills_seq_order(self) -> list[tuple[int, Fill]]:
         """Every fill with its position in arrival order (to replay adjustments between them)."""

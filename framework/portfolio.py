@@ -134,6 +134,26 @@ class Portfolio:
         """:meth:`mark` from prices aligned to ``universe``."""
         self.mark({s: float(prices[universe.position(s)]) for s in self.holdings if s in universe})
 
+    def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
+                            splits: Iterable[CorporateAction] = ()) -> None:
+        """The best mark since entry, from the marks journaled at each decision: fills alone
+        know only the entry price, and a restarted process (each `trade paper --once`) must
+        trail its stops from the same high as one that never stopped. Marks from before the
+        session a holding was opened in belong to an earlier holding and are skipped; a mark
+        from before a split is restated in today's shares (a 4-for-1 divides it by 4)."""
+        by_symbol: dict[str, list[CorporateAction]] = {}
+        for split in splits:
+            by_symbol.setdefault(split.symbol, []).append(split)
+        for when, symbol, price in marks:
+            h = self.holdings.get(symbol)
+            day = session_date(when)
+            if h is None or np.isnat(h.opened) or day < h.opened:
+                continue
+            for split in by_symbol.get(symbol, ()):
+                if np.datetime64(split.ex_date, "D") > day:
+                    price = split_price(price, split.value)
+            h.high_water = max(h.high_water, price) if h.qty > 0 else min(h.high_water or price, price)
+
     def _mark_high_waters(self) -> None:
         for symbol, h in self.holdings.items():
             p = self.prices.get(symbol)

@@ -72,6 +72,30 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
     return pd.DataFrame(dividends, **like), pd.DataFrame(splits, **like)
 
 
+def splits_after_last_bar(raw: pd.DataFrame, split: pd.DataFrame) -> dict[str, float]:
+    """Symbol -> ratio of the splits the venue applied after each symbol's last bar (bars are
+    adjusted as of now: a split processed before today's open rescales yesterday's bar)."""
+    out: dict[str, float] = {}
+    for symbol in raw.columns.intersection(split.columns):
+        both = pd.concat([raw[symbol], split[symbol]], axis=1).dropna()
+        ratio = plain_ratio(float(both.iloc[-1, 0] / both.iloc[-1, 1])) if len(both) else None
+        if ratio is not None:
+            out[str(symbol)] = ratio
+    return out
+
+
+def restate_in_todays_shares(frame: pd.DataFrame, field: str, splits: dict[str, float]) -> pd.DataFrame:
+    """A field's bars with the splits applied since the last bar (prices ÷ ratio, volume ×
+    ratio): the books already hold the new share count, so the decision prices must be in it."""
+    if not splits:
+        return frame
+    out = frame.copy()
+    for symbol, ratio in splits.items():
+        if symbol in out.columns:
+            out[symbol] = out[symbol] * ratio if field == "volume" else out[symbol] / ratio
+    return out
+
+
 class AlpacaBars:
     """Daily bars as traded, with the corporate actions derived from Alpaca's adjusted bars.
 
@@ -82,6 +106,7 @@ class AlpacaBars:
     def __init__(self, client: StockHistoricalDataClient, *, feed: str = "iex",
                  adjustment: str = "all") -> None:
         self.client, self.feed, self.adjustment = client, DataFeed(feed), Adjustment(adjustment)
+        self.splits_since_last_bar: dict[str, float] = {}  # of the latest history() read
 
     def _bars(self, symbols: list[str], start: datetime, end: datetime,
               adjustment: Adjustment) -> dict[str, pd.DataFrame] | None:
@@ -113,7 +138,8 @@ class AlpacaBars:
         split = self._bars(symbols, start, end, Adjustment.SPLIT) or raw
         full = self._bars(symbols, start, end, Adjustment.ALL) or split
         dividends, splits = derive_actions(raw["close"], split["close"], full["close"])
-        frames = {k: v.iloc[-bars:] for k, v in raw.items()}
+        self.splits_since_last_bar = splits_after_last_bar(raw["close"], split["close"])
+        frames = {k: restate_in_todays_shares(v.iloc[-bars:], k, self.splits_since_last_bar) for k, v in raw.items()}
         known = sectors.reindex([s for s in frames["close"].columns if s in sectors.index])
         return MarketData(**frames, sectors=known, source="alpaca",
                           fingerprint=f"alpaca-{datetime.now(UTC):%Y%m%d}",

@@ -8,9 +8,12 @@ A cycle for session D runs in named phases, each safe to repeat after a crash:
 2. **resolve pending** — journaled intents the broker never received: an intent decided for an
    earlier session is withdrawn (stale, in session terms on the venue's clock); while halted, one
    that adds risk is withdrawn; the rest are sent. Each withdrawal is journaled.
-3. **reconcile** — the broker's positions and cash against our books; a difference is reported
+3. **corporate actions** — the splits (and paid dividends) the venue applied to our holdings
+   since the last cycle, read from the bars (split-adjusted against raw), applied to our books
+   once and journaled: a split rescales a holding and its trailing high as in the backtest.
+4. **reconcile** — the broker's positions and cash against our books; a difference is reported
    once, adopted, and journaled so it is not reported again.
-4. **trade** — bars ≤ D−1 → signals (row D−1) → ``ExecutionEngine.on_bar`` → orders → wait for the
+5. **trade** — bars ≤ D−1 → signals (row D−1) → ``ExecutionEngine.on_bar`` → orders → wait for the
    acknowledgements.
 
 One engine per process: a long-running `trade paper` builds it at its first cycle and keeps it, so
@@ -49,6 +52,7 @@ from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, warmup
+from framework.venue import ActionKind, CorporateAction, actions_on
 
 log = logging.getLogger(__name__)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -70,6 +74,7 @@ class CycleResult:
     signal_date: date | None
     orders: list[Order] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
+    actions: list[CorporateAction] = field(default_factory=list)
     withdrawn: list[Order] = field(default_factory=list)
     deferred: list[RiskDecision] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -234,8 +239,15 @@ class PaperRunner:
         resolved = engine.resolve_pending(session_time(pd.Timestamp(signal_date)))
         return [o for o in resolved if o.status is OrderStatus.CANCELED]
 
+    def corporate_actions(self, engine: ExecutionEngine, history: MarketData, session: date) -> list[CorporateAction]:
+        """Phase 3: the venue's actions on our holdings since we last looked, into our books."""
+        found = [a for day in history.dates for a in actions_on(history, day)]
+        found += [CorporateAction(symbol, session, ActionKind.SPLIT, Decimal(repr(ratio)))
+                  for symbol, ratio in sorted(self.bars.splits_since_last_bar.items())]
+        return engine.catch_up_actions(found)
+
     def reconcile(self, engine: ExecutionEngine) -> list[Difference]:
-        """Phase 3: the broker is the truth; each difference reported once, adopted, journaled."""
+        """Phase 4: the broker is the truth; each difference reported once, adopted, journaled."""
         return engine.reconcile()
 
     # -- the cycle ------------------------------------------------------------------------
@@ -265,6 +277,9 @@ class PaperRunner:
             engine = self._engine()
             self.sync_orders(engine)
             result.withdrawn = self.resolve_pending(engine, prev)
+            history = self._history(session) if engine.portfolio.holdings else None
+            if history is not None:
+                result.actions = self.corporate_actions(engine, history, session)
             self._deadline.check("before reconciling")
             result.differences = self.reconcile(engine)
         except CycleDeadlineExceeded:
@@ -277,7 +292,7 @@ class PaperRunner:
             result.skipped = f"session {session} already traded (signals of {prev} journaled)"
         else:
             self._deadline.check("before deciding")
-            report = self._decide(engine, session, prev)
+            report = self._decide(engine, session, prev, history)
             result.orders, result.deferred, result.notes = report.orders, report.deferred, report.notes
             result.warnings = self._new_warnings(engine)
             halt = self.journal.halt_state()
@@ -287,9 +302,13 @@ class PaperRunner:
         self._deadline = None
         return result
 
-    def _decide(self, engine: ExecutionEngine, session: date, prev: date) -> CycleReport:
+    def _history(self, session: date) -> MarketData:
+        """Bars strictly before ``session`` as traded, with the venue's actions derived."""
         symbols, sectors = universe(self.settings)
-        history = self.bars.history(symbols, sectors, pd.Timestamp(session), self.history_bars)
+        return self.bars.history(symbols, sectors, pd.Timestamp(session), self.history_bars)
+
+    def _decide(self, engine: ExecutionEngine, session: date, prev: date, history: MarketData | None) -> CycleReport:
+        history = history if history is not None else self._history(session)
         last = history.dates[-1]
         if last.date() != prev:
             raise StaleData(f"latest daily bar is {last.date()}, expected {prev}: data is stale")

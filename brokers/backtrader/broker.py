@@ -19,6 +19,7 @@ import backtrader as bt
 
 from brokers.backtrader.parsing import EXEC_TYPES, STATUS
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
+from framework.data.sessions import NEW_YORK
 from framework.enums import OrderEvent, OrderStatus, OrderType, TimeInForce
 from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
 from framework.fills import Fill
@@ -350,6 +351,12 @@ class BacktraderBroker:
             handler(update)
 
     def _arrival(self, order: Order) -> Decimal:
-        """The price when the order reached the market: the open of the bar it filled on."""
+        """The price when the order reached the market: the open of the first session after it
+        was sent (the bar it fills on for a market order; earlier for a stop that rested), as
+        the paper runner records it."""
         data = self.feeds[order.symbol]
-        return _d(data.open[0])
+        sent = order.created_at.astimezone(NEW_YORK).date()
+        back = 0
+        while back + 1 < len(data) and bt.num2date(data.datetime[-(back + 1)]).date() > sent:
+            back += 1
+        return _d(data.open[-back])

@@ -476,7 +476,7 @@ class Exchange:
         sign = 1.0 if order["side"] == "buy" else -1.0
         self._book(order["symbol"], sign * qty, price)
         self.cash -= sign * qty * price + fee
-        filled = float(order["filled_qty"]) + qty
+        filled = exact_sum(float(order["filled_qty"]), qty)
         avg = ((float(order["filled_avg_price"] or 0) * float(order["filled_qty"])) + price * qty) / filled
         done = filled >= float(order["qty"]) - 1e-9
         stamp = iso(at(self.day, OPEN)) if self.phase == "open" else iso(at(self.day, CLOSE))
@@ -502,8 +502,8 @@ class Exchange:
             pos["cost"] -= pos["cost"] * closed / abs(qty)
             if abs(signed) > abs(qty):
                 pos["cost"] = (qty + signed) * price
-        pos["qty"] = qty + signed
-        if abs(pos["qty"]) < 1e-12:
+        pos["qty"] = exact_sum(qty, signed)
+        if pos["qty"] == 0:
             del self.positions[symbol]
 
     def _apply(self, action: CorporateAction) -> None:
@@ -535,6 +535,15 @@ class Exchange:
             listener(message)
 
 
+QTY_PLACES = Decimal("1e-9")  # Alpaca's quantities: up to 9 decimals, kept exactly
+
+
+def exact_sum(a: float, b: float) -> float:
+    """``a + b`` as Alpaca books quantities: in decimal, to 9 places (225.0334 − 47.9721 is
+    177.0613, never the binary 177.06130000000002 that reconciliation would then adopt)."""
+    return float((to_decimal(a) + to_decimal(b)).quantize(QTY_PLACES))
+
+
 def start_index(market: MarketData, start: str | None, default_offset: int = 400) -> int:
     """Where the simulated clock starts: a date, or far enough in for the shipped warm-ups."""
     if start is None:
@@ -547,4 +556,4 @@ def start_index(market: MarketData, start: str | None, default_offset: int = 400
     return int(market.dates.get_loc(later[0]))
 
 
-__all__ = ["Exchange", "start_index", "timedelta"]
+__all__ = ["Exchange", "exact_sum", "start_index", "timedelta"]

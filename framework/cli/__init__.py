@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "watch": "brokers.alpaca.ops_cli:watch",
     "dashboard": "brokers.alpaca.ops_cli:dashboard",
     "report": "analyzers.cli:report",
+    "rehearse": "brokers.sandbox.rehearse_cli:rehearse",
 }
 
 

@@ -1,6 +1,8 @@
 """Divergence of a real sandbox paper run from a backtest of the same sessions.
 
-The sandbox charges 50 bps of slippage, the backtest 5 bps: the report must put the gap on slippage.
+The sandbox charges 50 bps of slippage, the backtest 5 bps: the report must put the gap on slippage,
+match the first decision's intents (same cash, same prices) and explain the later misses by the equity
+the extra slippage cost.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyzers.divergence import compare
+from analyzers.divergence import compare, render_lines
 from analyzers.records import load_run
 from brokers.backtrader.runner import run_backtest
 from brokers.sandbox import SandboxServer
@@ -65,3 +67,16 @@ def test_paper_slippage_shows_up_as_slippage(tmp_path, monkeypatch, capsys) -> N
     assert (matched["slippage_bps_paper"] > matched["slippage_bps_backtest"]).mean() > 0.9
     assert pd.Timestamp(result.period[0]) >= decisions[0]
     assert result.shares["slippage"] == pytest.approx(result.attribution["slippage"] / result.equity_difference)
+
+    parity = result.parity
+    first = parity.table[parity.table["day"] == parity.table["day"].min()]
+    assert len(first) > 5 and first["matched"].all()  # from the same cash, the same intents
+    missed = parity.table[~parity.table["matched"]]
+    assert 0 < parity.matched < parity.total and len(missed) > 0
+    assert all(reasons and "unexplained" not in reasons for reasons in missed["reasons"])
+    assert all(any(r.startswith(("equity", "holdings")) for r in reasons) for reasons in missed["reasons"])
+    assert "decision price" not in parity.causes()  # both traded the same bars
+    assert sum(result.attribution.values()) == pytest.approx(result.equity_difference)
+    lines = render_lines(result)
+    assert lines[0] == f"intents matched: {parity.matched}/{parity.total} ({parity.share:.1%})"
+    assert any(line.startswith("venue rejections: backtest 0, paper 0") for line in lines)

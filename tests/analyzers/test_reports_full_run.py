@@ -14,6 +14,7 @@ from conftest import trade
 from analyzers.divergence import compare
 from analyzers.records import load_run
 from analyzers.reports import build_reports
+from analyzers.run_header import header, venue_costs
 
 SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2016-09-30"]
 
@@ -84,3 +85,25 @@ def test_report_on_a_folder_that_is_not_a_run(tmp_path) -> None:
     result = trade("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path}: not a run folder (no journal.sqlite)"
+
+
+def test_the_header_states_the_costs_the_venue_model_charged(full_run) -> None:
+    """The header read the cost keys from before the venue model: a default run that paid 5 bps
+    of slippage and no commission said "slippage 0.0 bps, commission n/a/share"."""
+    records = load_run(full_run)
+    venue = header(records).venue
+    charged = records.fills.assign(commission=records.fills["commission"].astype(float))["commission"].sum()
+    assert charged == 0.0 and "no commission" in venue, venue
+    assert "slippage 5.0 bps (uncapped)" in venue and "no fees" in venue and "no dividends" in venue, venue
+    assert "n/a" not in venue, venue
+    assert venue in (full_run / "tearsheet.html").read_text()
+
+
+@pytest.mark.parametrize(("section", "needles"), [
+    ({"profile": "alpaca_live"}, ["no commission", "SEC $27.80/M", "dividends paid"]),
+    ({"profile": "per_share", "slippage": {"mode": "fixed", "value": 0.01, "cap_at_bar_range": True}},
+     ["slippage $0.010 a share (capped at the bar's range)", "commission $0.005/share, min $1.00", "no fees"]),
+])
+def test_each_profile_is_described_by_what_it_charges(section, needles) -> None:
+    text = venue_costs(section)
+    assert all(n in text for n in needles), text

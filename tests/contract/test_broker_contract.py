@@ -150,3 +150,18 @@ def test_selling_what_was_bought_closes_the_position_and_books_both_fills(venue,
     assert float(account.cash) == pytest.approx(CASH + cash_flow, abs=1e-6)
     assert float(account.equity) == pytest.approx(float(account.cash), abs=1e-6)
     assert sorted(o.client_order_id for o in closed) == ["in", "out"]
+
+
+def test_fractional_quantities_stay_exact_after_a_partial_sale(venue, tmp_path) -> None:
+    """Alpaca keeps quantities to 9 decimals exactly: 225.0334 − 47.9721 is 177.0613, not the
+    binary 177.06130000000002 that a float book reports (which `trade rehearse` saw adopted by
+    reconciliation, then sold down to a 2E-14 "position" that got a protective stop)."""
+    def fractional(cid: str, now: datetime, side: OrderSide, qty: str) -> Order:
+        return Order(client_order_id=cid, symbol="MSFT", side=side, qty=Decimal(qty), created_at=now)
+
+    steps = [lambda b, now: b.submit_order(fractional("in", now, OrderSide.BUY, "225.0334")),
+             lambda b, now: b.submit_order(fractional("part", now, OrderSide.SELL, "47.9721")),
+             lambda b, now: b.get_positions()]
+    played = _play(venue, steps, tmp_path)
+    (position,) = played.returns[2]
+    assert position.qty == Decimal("177.0613")

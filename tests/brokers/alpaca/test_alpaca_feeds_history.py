@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from alpaca.data.historical.stock import StockHistoricalDataClient
 
-from brokers.alpaca.feeds import AlpacaBars
+from brokers.alpaca.feeds import AlpacaBars, restate_in_todays_shares, splits_after_last_bar
 from brokers.sandbox import SandboxServer
 from framework.data import load_market_data
 from framework.market import SnapshotBuilder
@@ -46,3 +46,23 @@ def test_paper_history_gives_the_backtests_signals_and_raw_decision_prices(tmp_p
     prices = SnapshotBuilder(history).at(decision).prices
     assert prices == pytest.approx(market.close.loc[decision].sort_index().to_numpy(), nan_ok=True)
     assert np.isfinite(prices).all()
+
+
+def test_a_split_processed_before_the_open_is_read_from_yesterdays_bar() -> None:
+    """Alpaca applies a split on its ex-date before the open and adjusts the bars as of now: the
+    cycle before that open sees yesterday's split-adjusted close a quarter of the raw one. The
+    sandbox applies splits at the open, so only these frames can show it."""
+    days = pd.bdate_range("2020-01-06", periods=3)
+    raw = pd.DataFrame({"AAA": [400.0, 404.0, 408.0], "BBB": [50.0, 51.0, 52.0], "CCC": [9.0, 9.0, np.nan]},
+                       index=days)
+    split = raw.copy()
+    split["AAA"] = raw["AAA"] / 4  # 4-for-1 going ex today
+    split["CCC"] = raw["CCC"] * 1.000001  # float noise is no split
+
+    found = splits_after_last_bar(raw, split)
+    assert found == {"AAA": 4.0}
+    assert splits_after_last_bar(raw, raw) == {}
+    # the books hold the new shares: the decision prices are restated in them, volume the other way
+    assert restate_in_todays_shares(raw, "close", found)["AAA"].tolist() == [100.0, 101.0, 102.0]
+    assert restate_in_todays_shares(raw, "volume", found)["AAA"].tolist() == [1600.0, 1616.0, 1632.0]
+    assert restate_in_todays_shares(raw, "close", found)["BBB"].equals(raw["BBB"])
