@@ -8,6 +8,8 @@ behaviour-preserving when two dumps are byte-identical:
     .venv/bin/python benchmarks/regression_dump.py runs/dump-before          # before the change
     .venv/bin/python benchmarks/regression_dump.py runs/dump-after --compare runs/dump-before
 
+The environment passes through: ``PYTHONPATH=<another checkout>`` dumps that checkout's code.
+
 The configurations are the ones the per-order path is judged on (issue 20): XGBoost; momentum;
 momentum + stops + limit orders + fractional shares; momentum + volume cap + fixed slippage +
 GTC + shorts + daily rebalance.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import filecmp
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -66,7 +69,7 @@ def run(name: str, overrides: dict[str, Any], out: Path, trade: Path) -> None:
         folder = Path(tmp) / "run"
         subprocess.run(
             [str(trade), "backtest", "--config", str(config), "--no-report", "--out", str(folder)],
-            check=True, stdout=subprocess.DEVNULL, env={"TRADE_PROGRESS": "plain", "PATH": "/usr/bin:/bin"},
+            check=True, stdout=subprocess.DEVNULL, env={**os.environ, "TRADE_PROGRESS": "plain"},
         )
         target = out / name
         target.mkdir(parents=True)
