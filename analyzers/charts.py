@@ -63,6 +63,9 @@ def _percent(ax: plt.Axes, axis: str = "y") -> None:
 
 
 def _dates(ax: plt.Axes) -> None:
+    lo, hi = ax.dataLim.intervalx
+    if np.isfinite(lo) and hi - lo < 4:  # a day or two of data: a week around it, not years
+        ax.set_xlim(lo - 3, hi + 3)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,3 +41,17 @@ def test_no_unit_prints_nan_inf_or_minus_zero(value, unit) -> None:
 )
 def test_formats(got, want) -> None:
     assert got == want
+
+
+def test_a_chart_of_one_day_spans_a_week_not_years() -> None:
+    """A paper run with one traded day drew its slippage chart over 2018–2021."""
+    import matplotlib.pyplot as plt
+
+    from analyzers.charts import _dates
+
+    fig, ax = plt.subplots()
+    ax.plot(pd.to_datetime(["2019-05-06"]), [-52.0], marker="o")
+    _dates(ax)
+    lo, hi = ax.get_xlim()
+    plt.close(fig)
+    assert 4 <= hi - lo <= 8
