@@ -36,6 +36,7 @@ from analyzers.dashboard.reader import JournalReader
 from analyzers.dashboard.status import StatusInputs, build_status
 from analyzers.dashboard.svg import Reference, line_chart
 from framework.errors import InputError
+from framework.serving import BackgroundServer
 from framework.venue_time import human
 
 log = logging.getLogger("trade.dashboard")
@@ -326,64 +327,28 @@ class DashboardServer:
     def __init__(self, board: Dashboard, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.board, self.host, self._port = board, host, port
         self.app = make_app(board, host)
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundServer(self.app, host, port, "dashboard")
+
+    @property
+    def port(self) -> int:
+        """The port bound (0 before the start)."""
+        return self._server.port
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)  # no access log: nothing of a request is logged
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port)
-        try:
-            await site.start()
-        except OSError:
-            await self._runner.cleanup()
-            raise
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
     def start(self) -> DashboardServer:
-        ready, failed = threading.Event(), []
-        self._loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            try:
-                self._loop.run_until_complete(self._start())  # type: ignore[union-attr]
-            except OSError as e:
-                failed.append(e)
-                return
-            finally:
-                ready.set()
-            self._loop.run_forever()  # type: ignore[union-attr]
-
-        self._thread = threading.Thread(target=run, name="dashboard", daemon=True)
-        self._thread.start()
-        if not ready.wait(60):
-            raise RuntimeError("the dashboard did not start within 60 s")
-        if failed:
-            self._thread.join(timeout=30)
-            self._loop.close()
-            self._loop = None
+        try:
+            self._server.start()
+        except OSError as e:
             raise InputError(f"dashboard cannot listen on {self.host}:{self._port}: "
-                             f"{failed[0].strerror or failed[0]} (--port 0 picks a free port)")
+                             f"{e.strerror or e} (--port 0 picks a free port)") from None
         return self
 
     def stop(self) -> None:
-        if self._loop is None:
-            return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        assert self._thread is not None
-        self._thread.join(timeout=30)
-        self._loop.close()
-        self._loop = None
+        self._server.stop()
 
     def __enter__(self) -> DashboardServer:
         return self.start()

@@ -85,7 +85,7 @@ def backtest(
 ) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
     from brokers.backtrader.run_folder import atomic_folder, write_run_folder
-    from brokers.backtrader.runner import run_backtest, trading_window
+    from brokers.backtrader.runner import run_backtest, run_context, trading_window
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
@@ -103,19 +103,11 @@ def backtest(
             signals = compute_signals(plugin, market.truncate(last))
         with progress(sessions, "backtest", unit="session") as tracker:
             result = run_backtest(market, plugin, settings, folder / "journal.sqlite", tracker.advance, signals)
-        context = {
-            "strategy": plugin.name,
-            "run_id": result.run_id,
-            "start": str(result.start.date()),
-            "end": str(result.end.date()),
-            "sessions": result.sessions,
-            "initial_cash": result.initial_cash,
-            "venue": {"profile": settings.venue.profile.value},
-            "delisted": list(result.delisted),
-            "data": _data_summary(market, signals, result.start, result.end, settings.data.calendar),
-            "signals": {"discarded": result.discards.to_json()},
-            "config": settings.model_dump(mode="json"),
-        }
+        context = run_context(
+            plugin.name, result, settings, delisted=list(result.delisted),
+            data=_data_summary(market, signals, result.start, result.end, settings.data.calendar),
+            signals={"discarded": result.discards.to_json()},
+        )
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
         stories = _halt_stories(folder, settings, no_report, target.name)
     _print(summary, stories, result.delisted, target, no_report)

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import backtrader as bt
 import numpy as np
@@ -43,6 +44,21 @@ class BacktestResult:
     delisted: tuple[str, ...]
     initial_cash: float
     discards: DiscardTally
+
+
+def run_context(strategy: str, result: BacktestResult, settings: Settings, **extra: Any) -> dict[str, Any]:
+    """What a backtest's run folder says of the run (``summary.json``), ``extra`` beside it."""
+    return {
+        "strategy": strategy,
+        "run_id": result.run_id,
+        "start": str(result.start.date()),
+        "end": str(result.end.date()),
+        "sessions": result.sessions,
+        "initial_cash": result.initial_cash,
+        "venue": {"profile": settings.venue.profile.value},
+        **extra,
+        "config": settings.model_dump(mode="json"),
+    }
 
 
 def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:

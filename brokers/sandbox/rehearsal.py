@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -23,7 +22,7 @@ from brokers.alpaca.connect import connect
 from brokers.alpaca.cycle_outcome import CycleAlerts, run_once
 from brokers.alpaca.runner import CycleResult, PaperRunner
 from brokers.backtrader.run_folder import write_run_folder
-from brokers.backtrader.runner import run_backtest
+from brokers.backtrader.runner import run_backtest, run_context
 from brokers.sandbox.server import SandboxServer
 from framework.config import Settings
 from framework.data import MarketData
@@ -161,17 +160,7 @@ def backtest_run(settings: Settings, market: MarketData, window: Window, folder:
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     folder.mkdir(parents=True, exist_ok=True)
     result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
-    context: dict[str, Any] = {
-        "strategy": plugin.name,
-        "run_id": result.run_id,
-        "start": str(result.start.date()),
-        "end": str(result.end.date()),
-        "sessions": result.sessions,
-        "initial_cash": result.initial_cash,
-        "venue": {"profile": settings.venue.profile.value},
-        "config": settings.model_dump(mode="json"),
-    }
-    write_run_folder(folder, result.journal_path, result.initial_cash, context)
+    write_run_folder(folder, result.journal_path, result.initial_cash, run_context(plugin.name, result, settings))
 
 
 def rehearse(settings: Settings, market: MarketData, window: Window, folder: Path, say: Say) -> RehearsalRun:

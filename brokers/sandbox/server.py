@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from brokers.sandbox.state import StateStore
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.errors import InputError
+from framework.serving import BackgroundServer
 from framework.venue import venue_from_config
 
 T = TypeVar("T")
@@ -85,14 +85,16 @@ class SandboxServer:
         self.app = make_app(self.exchange, self.store, self.budgets)
         intraday.install(self.app)
         self.host, self._port = host or cfg.host, cfg.port if port is None else port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundServer(self.app, self.host, self._port, "sandbox")
         self._ticker: asyncio.Task[None] | None = None
         self.wall_clock = wall_clock  # seconds of wall time per simulated session (None: manual)
         if wall_clock:  # the market moves by itself, inside each session too
             self.exchange.intraday = intraday.IntradayPath()
-        self.port = 0
+
+    @property
+    def port(self) -> int:
+        """The port bound (0 before the start)."""
+        return self._server.port
 
     @property
     def base_url(self) -> str:
@@ -111,16 +113,7 @@ class SandboxServer:
     def stream_url(self) -> str:
         return f"ws://{self.host}:{self.port}/stream"
 
-    async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port)
-        try:
-            await site.start()
-        except OSError:
-            await self._runner.cleanup()
-            raise
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async def _started(self) -> None:
         if self.wall_clock:
             self._ticker = asyncio.get_running_loop().create_task(self._tick(self.wall_clock))
 
@@ -141,53 +134,25 @@ class SandboxServer:
         if self._ticker is not None:
             self._ticker.cancel()
         await drop_streams(self.app)
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def start(self) -> SandboxServer:
         """Serve in a background thread. A port already taken is an :class:`InputError` (one
         line, exit 2 from the CLI), never a hang."""
-        ready = threading.Event()
-        failed: list[OSError] = []
-        self._loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            try:
-                self._loop.run_until_complete(self._start())  # type: ignore[union-attr]
-            except OSError as e:
-                failed.append(e)
-                return
-            finally:
-                ready.set()
-            self._loop.run_forever()  # type: ignore[union-attr]
-
-        self._thread = threading.Thread(target=run, name="sandbox", daemon=True)
-        self._thread.start()
-        if not ready.wait(60):
-            raise RuntimeError("sandbox did not start within 60 s")
-        if failed:
-            self._thread.join(timeout=30)
-            self._loop.close()
-            self._loop = None
+        try:
+            self._server.start(self._started)
+        except OSError as e:
             self.store.close()
             raise InputError(f"sandbox cannot listen on {self.host}:{self._port}: "
-                             f"{failed[0].strerror or failed[0]} (another sandbox? --port 0 picks a free port)")
+                             f"{e.strerror or e} (another sandbox? --port 0 picks a free port)") from None
         return self
 
     def _call(self, coro: Any) -> Any:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
+        return self._server.call(coro)
 
     def stop(self) -> None:
-        if self._loop is None:
+        if not self._server.running:
             return
-        self._call(self._stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        assert self._thread is not None
-        self._thread.join(timeout=30)
-        self._loop.close()
-        self._loop = None
+        self._server.stop(self._stop)
         self.store.close()
 
     def __enter__(self) -> SandboxServer:
