@@ -9,7 +9,18 @@ from typing import Any
 import click
 
 from framework.check_cache import backtest_hint
-from framework.cli.options import config_option, data_overrides, nested
+from framework.cli.options import (
+    cash_option,
+    config_option,
+    data_overrides,
+    end_option,
+    nested,
+    prices_option,
+    sectors_option,
+    start_option,
+    strategy_option,
+    symbols_option,
+)
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.data.coverage import coverage, describe
@@ -60,13 +71,13 @@ def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calend
 
 
 @click.command()
-@click.option("--strategy", help="Strategy plugin name  [default: strategy.name from config]")
-@click.option("--data", type=click.Path(dir_okay=False), help="Prices file (CSV, CSV.GZ, Parquet)  [default: embedded]")
-@click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file symbol,sector.")
-@click.option("--symbols", help="Comma-separated symbols to trade  [default: all in the data]")
-@click.option("--start", help="First session to trade, YYYY-MM-DD  [default: first after the warm-up]")
-@click.option("--end", help="Last session, YYYY-MM-DD  [default: last in the data]")
-@click.option("--cash", type=float, help="Starting cash  [default: backtest.cash, 100000]")
+@strategy_option
+@prices_option
+@sectors_option
+@symbols_option
+@start_option
+@end_option
+@cash_option
 @config_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Run folder to create  [default: <backtest.out_dir>/<UTC time>-<strategy>]")

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from framework.cli.options import config_option, data_overrides, nested
+from framework.cli.options import (
+    cash_option,
+    config_option,
+    data_overrides,
+    end_option,
+    nested,
+    prices_option,
+    sectors_option,
+    start_option,
+    symbols_option,
+)
 from framework.research.folds import FoldScheme
 
 if TYPE_CHECKING:
@@ -78,12 +88,12 @@ def _echo_result(result: SweepResult) -> None:
               help="Sessions left out between each in-sample window and its out-of-sample one.")
 @click.option("--pbo-splits", type=click.IntRange(2, 16), default=16, show_default=True,
               help="CSCV blocks for the PBO (even; fewer when the period is short).")
-@click.option("--data", type=click.Path(dir_okay=False), help="Prices file (CSV, CSV.GZ, Parquet).")
-@click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file symbol,sector.")
-@click.option("--symbols", help="Comma-separated symbols to trade (default: all).")
-@click.option("--start", help="First session to trade, YYYY-MM-DD.")
-@click.option("--end", help="Last session, YYYY-MM-DD.")
-@click.option("--cash", type=float, help="Starting cash.")
+@prices_option
+@sectors_option
+@symbols_option
+@start_option
+@end_option
+@cash_option
 @config_option
 @click.option("--keep-journals", is_flag=True, help="Keep every backtest's journal under DIR/journals/.")
 @click.option("--no-report", is_flag=True, help="Skip report.html.")

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from framework.cli.options import config_option, data_overrides, nested
+from framework.cli.options import (
+    config_option,
+    data_overrides,
+    nested,
+    prices_option,
+    sectors_option,
+    strategy_option,
+)
 
 
 def _overrides(strategy: str | None, data: str | None, sectors: str | None) -> dict[str, Any]:
@@ -17,12 +24,12 @@ def _overrides(strategy: str | None, data: str | None, sectors: str | None) -> d
 
 
 @click.command()
-@click.option("--strategy", help="Strategy plugin name  [default: strategy.name from config]")
+@strategy_option
 @click.option("--start", required=True, help="First session the paper run trades, YYYY-MM-DD.")
 @click.option("--sessions", type=click.IntRange(1, 500), default=15, show_default=True,
               help="Sessions to trade on the sandbox (a paper cycle before each open, one more books the last fills).")
-@click.option("--data", type=click.Path(dir_okay=False), help="Prices file (CSV, CSV.GZ, Parquet)  [default: embedded]")
-@click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file symbol,sector.")
+@prices_option
+@sectors_option
 @config_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Rehearsal folder to create  [default: runs/rehearse/<UTC time>-<strategy>]")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from framework.check_cache import CheckRecord, remember, source_hash
-from framework.cli.options import config_option, data_overrides
+from framework.cli.options import config_option, data_overrides, prices_option, sectors_option
 from framework.config import resolve_settings
 from framework.data import load_configured
 from framework.lookahead import LookaheadReport, Problem, calls_needed, check_lookahead, plan_cuts
@@ -26,8 +26,8 @@ SHOWN = 5  # mismatches printed per problem
 
 @click.command("check-strategy")
 @click.argument("name")
-@click.option("--data", type=click.Path(dir_okay=False), help="Prices file (default: embedded).")
-@click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file.")
+@prices_option
+@sectors_option
 @click.option("--points", type=click.IntRange(0, 1000), default=10, show_default=True,
               help="Cut dates spread evenly after the warm-up.")
 @click.option("--random", "random_points", type=click.IntRange(0, 1000), default=10, show_default=True,

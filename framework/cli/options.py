@@ -1,4 +1,4 @@
-"""Options shared by every command."""
+"""Options shared by the commands: one definition (name, type, help) each."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ config_option = click.option(
     type=click.Path(dir_okay=False),
     help="YAML file over the shipped defaults (repeatable; later files win).",
 )
+
+strategy_option = click.option("--strategy", help="Strategy plugin name  [default: strategy.name from config]")
+prices_option = click.option("--data", type=click.Path(dir_okay=False),
+                             help="Prices file (CSV, CSV.GZ, Parquet)  [default: embedded]")
+sectors_option = click.option("--sectors", type=click.Path(dir_okay=False), help="Sectors file symbol,sector.")
+symbols_option = click.option("--symbols", help="Comma-separated symbols to trade  [default: all in the data]")
+start_option = click.option("--start", help="First session to trade, YYYY-MM-DD  [default: first after the warm-up]")
+end_option = click.option("--end", help="Last session, YYYY-MM-DD  [default: last in the data]")
+cash_option = click.option("--cash", type=float, help="Starting cash  [default: backtest.cash, 100000]")
 
 
 def drop_none(**values: Any) -> dict[str, Any]:

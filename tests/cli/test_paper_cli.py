@@ -1,21 +1,13 @@
 """`trade paper` / status / halt / resume / flatten: input errors never reach the network."""
 
 import pytest
+from cli_invoke import invoke as run
 
-from framework.cli import main
 from framework.journal import Journal
 
 KEY, SECRET = "AKTESTKEYVALUE0001", "SECRETVALUE0001xyz"
 
 
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.mark.parametrize("command", ["paper", "status", "flatten"])

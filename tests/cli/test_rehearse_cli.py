@@ -14,23 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_invoke import invoke as run
 
 from analyzers.records import load_run
-from framework.cli import main
 from framework.data.sessions import sessions
 from framework.journal import Journal
 
 START = "2019-05-01"  # momentum rebalances on the close of 2019-05-06: orders fill at the open after it
 
 
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_short_rehearsal_at_the_shipped_defaults_has_full_parity(tmp_path, capsys, monkeypatch):

@@ -6,8 +6,8 @@ import json
 import pytest
 from alpaca_fake_market import install_market
 from alpaca_fake_server import FakeAlpaca
+from cli_invoke import invoke
 
-from framework.cli import main
 from framework.journal import Journal
 
 KEY, SECRET = "AKRUNNERKEY00000001", "RUNNERSECRET0000001"
@@ -33,13 +33,8 @@ def env(tmp_path, monkeypatch):
 
 
 def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
+    code, out, err = invoke(argv, capsys)
+    return code, out + err
 
 
 def test_dry_run_prints_orders_and_sends_nothing(env, capsys):

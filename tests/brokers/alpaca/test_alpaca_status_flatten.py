@@ -10,11 +10,11 @@ import pytest
 from alpaca_fake_market import install_market
 from alpaca_fake_server import FakeAlpaca
 from alpaca_payloads import position_json
+from cli_invoke import invoke
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.runner import PaperRunner
-from framework.cli import main
 from framework.config.loader import load_settings
 from framework.journal import Journal
 
@@ -37,13 +37,8 @@ def env(tmp_path, monkeypatch):
 
 
 def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
+    code, out, err = invoke(argv, capsys)
+    return code, out + err
 
 
 def test_status_shows_account_positions_halt_and_loss_limit(env, capsys):
