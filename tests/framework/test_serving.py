@@ -21,6 +21,7 @@ from framework.serving import BackgroundServer
 ROUNDS = 10  # each race showed in about half the rounds before the fix
 CLIENTS = 2
 CONNECTIONS = 20  # open before the stop begins; more keep arriving during it
+WAIT_SECONDS = 120  # a bound for a broken server, not a speed requirement
 
 
 async def _hello(_request: web.Request) -> web.Response:
@@ -75,7 +76,7 @@ def test_a_server_stopped_while_connections_arrive_leaves_no_socket_open() -> No
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", ResourceWarning)
             with Clients(port) as clients:
-                clients.enough.wait()
+                assert clients.enough.wait(WAIT_SECONDS), "the clients could not connect"
                 server.stop()  # raises if the shutdown stalls past its bound
                 assert not server.running
             gc.collect()
