@@ -1,24 +1,30 @@
-"""Runs the report tests share: one full momentum backtest for the whole session (read-only:
-a test that changes a run copies it first)."""
+"""What the report tests share: one full momentum backtest for the whole session (read-only:
+a test that changes a run copies it first), and the headless browser."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
+from cli_invoke import trade
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`trade ...` in a child process, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-c", "from framework.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=900,
-    )
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser); the test is
+    skipped where either is missing (.ci/run installs chromium)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture(scope="session")

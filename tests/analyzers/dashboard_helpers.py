@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from cli_invoke import paper_once
 
 from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
@@ -14,7 +15,6 @@ from brokers.alpaca.connect import connect
 from brokers.alpaca.dashboard_source import AlpacaLive
 from brokers.alpaca.runner import universe
 from brokers.sandbox import SandboxServer
-from framework.cli import main
 from framework.config import load_settings
 from framework.config.settings import Settings
 
@@ -35,25 +35,7 @@ class PaperAccount:
 
     def cycle(self) -> None:
         """One `trade paper --once` in this process, with the account's environment."""
-        with environ(self.env):
-            try:
-                main(["paper", "--once", "--config", str(self.config)])
-            except SystemExit as e:
-                raise AssertionError(f"trade paper --once exited {e.code}") from e
-
-
-@contextlib.contextmanager
-def environ(env: dict[str, str]) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        paper_once(self.config, self.env)
 
 
 @contextlib.contextmanager

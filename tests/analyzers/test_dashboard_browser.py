@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
-import pytest
 import requests
 from alpaca.trading.client import TradingClient
 from dashboard_helpers import TOKEN, live_dashboard, paper_account
@@ -21,9 +19,6 @@ from analyzers.dashboard.app import DashboardServer
 from brokers.alpaca.ops_cli import _run_board
 from framework.journal import Journal
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 WAIT_MS = 90_000  # generous: the page refreshes every 0.5 s here, a busy machine may be slow
 
 #: Every text node holding a digit must be labelled: in a table cell under a header (or a row
@@ -50,16 +45,6 @@ UNLABELLED = """() => {
   }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def artifacts(tmp_path: Path) -> Path:

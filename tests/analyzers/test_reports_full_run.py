@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import empyrical
 import pandas as pd
 import pytest
-from conftest import trade
+from cli_invoke import trade
 
 from analyzers.divergence import compare
 from analyzers.records import load_run

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import trade
+from cli_invoke import trade
 
 from brokers.sandbox import SandboxServer
 from framework.cli import main
 from framework.config import load_settings
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 
 PAPER_SESSIONS = 5
 
@@ -77,16 +72,6 @@ def paper_run(tmp_path_factory) -> Path:
     result = trade("report", str(folder), cwd=tmp)
     assert result.returncode == 0, result.stderr
     return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _ordered_symbols(run: Path) -> set[str]:

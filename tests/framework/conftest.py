@@ -10,11 +10,6 @@ from framework.config import Settings
 from framework.data import session_time
 from framework.engine import ExecutionEngine
 from framework.journal import Journal
-from framework.market import MarketSnapshot
-
-
-def snapshot(date: str, prices: dict[str, float], vol: float = 0.2) -> MarketSnapshot:
-    return MarketSnapshot.of(session_time(pd.Timestamp(date)), prices, dict.fromkeys(prices, vol))
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pandas as pd
-from conftest import snapshot
 from inmemory_broker import InMemoryBroker
+from snapshots import snapshot
 
 from framework.config import Settings
 from framework.venue import ActionKind, CorporateAction

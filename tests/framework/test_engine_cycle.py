@@ -7,10 +7,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from inmemory_broker import InMemoryBroker
+from snapshots import snapshot
 
 from framework.config import Settings
 from framework.enums import OrderSide, OrderStatus
@@ -66,7 +66,6 @@ def test_halt_survives_restart_and_only_resume_clears_it(broker, make_engine, tm
 @pytest.mark.parametrize("crash_point", ["before_submit", "after_accept"])
 def test_crash_mid_cycle_then_restart_no_duplicate_no_lost_fill(tmp_path, crash_point) -> None:
     broker = InMemoryBroker()
-    from conftest import make_engine as _unused  # noqa: F401 - fixture module import check
 
     settings_ = Settings.model_validate({"signals": {"rebalance_every": 1}})
     path = tmp_path / "journal.sqlite"

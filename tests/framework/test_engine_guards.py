@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
-from conftest import snapshot
 from inmemory_broker import NOW, InMemoryBroker
+from snapshots import snapshot
 
 from framework.broker import BrokerCapabilities
 from framework.config import Settings

@@ -10,9 +10,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from snapshots import snapshot
 
 from framework.data.sessions import sessions
 from framework.enums import OrderSide

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from conftest import snapshot
 from inmemory_broker import NOW, InMemoryBroker
+from snapshots import snapshot
 
 from framework.broker import BrokerCapabilities, OrderUpdate
 from framework.config import Settings

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-from conftest import snapshot
 from inmemory_broker import InMemoryBroker
+from snapshots import snapshot
 
 from framework.config import Settings
 

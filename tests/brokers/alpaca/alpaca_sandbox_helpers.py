@@ -8,12 +8,12 @@ its constructor differs.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from framework.cli import main
+from cli_invoke import paper_once, run_trade  # noqa: F401 - re-exported to the paper tests
+
 from framework.journal import Journal
 
 KEY, SECRET = "AKSANDBOX000000001", "SANDBOXSECRET00001"
@@ -32,31 +32,6 @@ def environment(server: Any) -> dict[str, str]:
             "APCA_API_BASE_URL": server.base_url,
             "APCA_API_DATA_URL": getattr(server, "data_url", server.base_url),
             "APCA_API_STREAM_URL": server.stream_url}
-
-
-def run_trade(argv: list[str], env: dict[str, str]) -> int:
-    """One `trade ...` in this process with ``env`` in the environment; returns its exit code."""
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        main(argv)
-        return 0
-    except SystemExit as e:
-        return int(e.code or 0)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def paper_once(config: Path, env: dict[str, str]) -> str:
-    """One `trade paper --once` in this process; raises on failure."""
-    code = run_trade(["paper", "--once", "--config", str(config)], env)
-    if code:
-        raise AssertionError(f"trade paper --once exited {code}")
-    return ""
 
 
 def intents_by_session(journal_path: Path) -> dict[str, list[tuple[str, str, str, str]]]:

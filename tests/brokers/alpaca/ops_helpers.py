@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from waiting import GENEROUS, until  # noqa: F401 - re-exported to the ops tests
 
 from brokers.alpaca.connect import connect
 from brokers.alpaca.operations import Operations
@@ -24,16 +24,6 @@ from framework.data.sessions import sessions
 KEY, SECRET = "AKOPSTEST000000001", "OPSTESTSECRET00001"
 SYMBOLS = ("AAA", "BBB", "CCC", "DDD")
 CRASH_DAY = "2019-06-04"
-GENEROUS = 120.0
-
-
-def until(done: Callable[[], object], seconds: float = GENEROUS, every: float = 0.05) -> bool:
-    deadline = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        threading.Event().wait(every)
-    return True
 
 
 def crash_market(tmp: Path, crash: str = CRASH_DAY) -> MarketData:

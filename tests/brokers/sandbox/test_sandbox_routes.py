@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 
 import pandas as pd
 import pytest
@@ -25,6 +24,7 @@ from alpaca.trading.requests import (
     TrailingStopOrderRequest,
 )
 from alpaca.trading.stream import TradingStream
+from waiting import GENEROUS, until
 
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.app import SOCKETS
@@ -34,17 +34,6 @@ from framework.enums import OrderSide as Side
 from framework.venue import venue_from_config
 
 START = "2016-08-12"
-GENEROUS = 60.0  # seconds: a bound for waits that take milliseconds on an idle machine
-
-
-def until(done, seconds: float = GENEROUS, every: float = 0.05) -> bool:
-    """Wait for ``done()`` (checked ``every`` seconds) at most ``seconds``; its last answer."""
-    deadline = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        threading.Event().wait(every)
-    return True
 
 
 @pytest.fixture
