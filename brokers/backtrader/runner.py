@@ -240,7 +240,12 @@ def run_backtest(
 
     ``signals``: the strategy's signals on this market, when already computed (the benchmark
     times the execution path on its own); by default they are computed here.
+
+    ``journal_path`` must not exist: a backtest is re-run, never resumed, and in a journal that
+    holds its client ids the engine would take the old orders for its own (sending nothing).
     """
+    if journal_path.exists():
+        raise InputError(f"journal {journal_path} already exists: a backtest writes a new journal")
     start, end = trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)

@@ -9,6 +9,7 @@ import pytest
 from bt_scenarios import fixed, market, settings
 
 from brokers.backtrader.runner import run_backtest
+from framework.errors import InputError
 from framework.journal import Journal
 
 
@@ -132,3 +133,16 @@ def test_same_inputs_same_orders_and_equity(tmp_path) -> None:
     assert [o.to_dict() for o in j1.orders()] == [o.to_dict() for o in j2.orders()]
     assert j1.equity_curve().equals(j2.equity_curve())
     assert len(j1.fills()) > 4
+
+
+def test_a_backtest_refuses_a_journal_that_already_exists(tmp_path) -> None:
+    # A backtest is re-run, never resumed: run into an existing journal, the engine found its own
+    # client ids already there and either adopted the old orders (nothing sent, the old journal
+    # returned as if it were the new run) or failed on an illegal transition.
+    mkt = market({"AAA": [100.0] * 5 + [110.0] * 5})
+    sig = pd.DataFrame({"AAA": [1.0] * 10}, index=mkt.dates)
+    run(tmp_path, mkt, sig, settings())[1].close()
+    before = (tmp_path / "j.sqlite").read_bytes()
+    with pytest.raises(InputError, match=r"j\.sqlite.*already exists"):
+        run_backtest(mkt, fixed(sig), settings(), tmp_path / "j.sqlite")
+    assert (tmp_path / "j.sqlite").read_bytes() == before  # refused before anything was written
