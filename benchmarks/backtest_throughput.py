@@ -8,7 +8,13 @@ For each workload:
     (``benchmarks/plain_replay.py``: next-open fills, the same costs, margin, splits);
 (c) the same replay on ``bt.feeds.PandasDirectData`` (stock backtrader at its fastest);
 (z) ours with no signals at all (no orders: the per-bar cost alone), so that
-    ((a) - (z)) / orders is what one order costs us all-in.
+    ((a) - (z)) / orders is what one order costs us all-in;
+(d), (y) the (c) replay on the engine's own broker (``SimBroker``), with and without its orders:
+    ((d) - (y)) / orders is backtrader's own order handling (its ``Order``, submission, execution,
+    notifications, valuing what is held) as the engine pays it. With (z), it gives the floor each
+    target leaves for everything else per order (sizing, risk, the venue's rules, the order
+    manager, the journal); when that is below zero the target is out of reach on backtrader's
+    broker, whatever the engine does.
 Before any time is printed, (b) and (c) are checked to have made the same fills (day, symbol,
 quantity, price) and ended on the same value as (a), to 1e-6 relative: otherwise the script
 stops with the difference.
@@ -37,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from plain_replay import check_equal, fills_of, final_value, run_plain, trades_of
+from plain_replay import Trades, check_equal, fills_of, final_value, run_plain, trades_of
 from workloads import widened, with_listings
 
 from brokers.backtrader.runner import run_backtest, trading_window
@@ -54,6 +60,7 @@ class Workload:
     data: Callable[[MarketData], MarketData]
     repeat_scale: float = 1.0  # the wide one runs fewer times
     overrides: dict[str, object] = field(default_factory=dict)
+    floor: bool = True  # measure (d) and (y); the wide one meets its targets and skips them
 
 
 WORKLOADS = {
@@ -62,7 +69,7 @@ WORKLOADS = {
     "listings": Workload("listings", "momentum", with_listings),
     # 484 symbols: spread over all of them, every weight would sit under the rebalance band and
     # hardly any order would go out; the 40 strongest are held, as a wide universe is traded.
-    "wide": Workload("wide", "momentum", widened, 0.6, {"signals": {"top_n": 40}}),
+    "wide": Workload("wide", "momentum", widened, 0.6, {"signals": {"top_n": 40}}, floor=False),
 }
 
 
@@ -108,12 +115,16 @@ def measure(work: Workload, market: MarketData, repeat: int, tmp: Path) -> Outco
 
     first = ours(signals)  # warm-up, and the trades the replays make
     trades = trades_of(first, traded.dates)
-    for direct, label in ((False, "PandasData"), (True, "PandasDirectData")):
-        cerebro = run_plain(traded, trades, cash, slippage.value, direct)
+    nothing = Trades({}, [], cash, 0)
+    checks = [(False, False, "PandasData"), (True, False, "PandasDirectData")]
+    for direct, lean, label in checks + ([(True, True, "PandasDirectData on SimBroker")] if work.floor else []):
+        cerebro = run_plain(traded, trades, cash, slippage.value, direct, lean)
         check_equal(trades, fills_of(cerebro), final_value(cerebro, cash), f"{work.name} / {label}")
+    lean = " (also on SimBroker)" if work.floor else ""
     print(
-        f"{work.name}: plain backtrader + PandasData and + PandasDirectData made the same {len(trades.fills)} fills "
-        f"and ended on the same value as ours (${trades.final_value:,.2f}), to 1e-6",
+        f"{work.name}: plain backtrader + PandasData and + PandasDirectData{lean} "
+        f"made the same {len(trades.fills)} fills and ended on the same value as ours (${trades.final_value:,.2f}), "
+        "to 1e-6",
         flush=True,
     )
     runs = {
@@ -122,6 +133,9 @@ def measure(work: Workload, market: MarketData, repeat: int, tmp: Path) -> Outco
         "c": lambda: run_plain(traded, trades, cash, slippage.value, direct=True),
         "z": lambda: ours(empty),
     }
+    if work.floor:
+        runs["d"] = lambda: run_plain(traded, trades, cash, slippage.value, direct=True, lean=True)
+        runs["y"] = lambda: run_plain(traded, nothing, cash, slippage.value, direct=True, lean=True)
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(repeat):
         for key, fn in runs.items():
@@ -144,8 +158,10 @@ def report(o: Outcome) -> None:
         "b": "(b) plain backtrader + PandasData",
         "c": "(c) plain backtrader + PandasDirectData",
         "z": "(z) trade backtest engine, no orders",
+        "d": "(d) (c) on the engine's SimBroker",
+        "y": "(y) (d) with no orders",
     }
-    for key, label in labels.items():
+    for key, label in ((k, v) for k, v in labels.items() if k in o.best):
         print(f"  {label:<42} {o.best[key]:7.3f} s {bars / o.best[key]:9.0f} bars/s   (median {o.median[key]:.3f} s)")
     for key, name, target in (("b", "PandasData", 3.0), ("c", "PandasDirectData", 2.0)):
         ratio, med = o.best[key] / o.best["a"], o.median[key] / o.median["a"]
@@ -154,7 +170,22 @@ def report(o: Outcome) -> None:
     per_order = (o.best["a"] - o.best["z"]) / max(o.orders, 1) * 1e6
     per_bar = o.best["z"] / o.sessions * 1e6
     print(f"  ours per order, all-in: {per_order:5.0f} us   per session with no orders: {per_bar:6.0f} us")
+    if "d" in o.best:
+        floor(o)
     print(f"  signal computation ({o.strategy}, whole sample, training included): {o.signal_seconds:6.2f} s")
+
+
+def floor(o: Outcome) -> None:
+    """What each target leaves per order once backtrader's own order handling is paid."""
+    handling = (o.best["d"] - o.best["y"]) / max(o.orders, 1) * 1e6
+    print(f"  backtrader's own order handling on our broker, ((d) - (y)) / orders: {handling:5.0f} us per order")
+    for key, name, target in (("b", "PandasData", 3.0), ("c", "PandasDirectData", 2.0)):
+        allowed = o.best[key] / target
+        per_order = (allowed - o.best["z"]) / max(o.orders, 1) * 1e6
+        print(
+            f"  {target:g}x {name:<17} allows {allowed:6.3f} s = (z) + {per_order:4.0f} us per order: "
+            f"{per_order - handling:5.0f} us per order left beside backtrader's own"
+        )
 
 
 def main() -> None:

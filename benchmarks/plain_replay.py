@@ -13,6 +13,8 @@ Two feeds, as a user writes them: ``bt.feeds.PandasData`` (the documented one) a
 ``bt.feeds.PandasDirectData`` (stock backtrader's fastest). A clock feed over every session
 comes first and the strategy runs from ``prenext`` too, so late listings trade from their
 first bar and delisted symbols drop out. After a run, :func:`fills_of` lists what filled.
+``lean=True`` replays on the engine's own ``SimBroker`` instead: not a baseline, the measure of
+backtrader's order handling as the engine pays it (the benchmark's floor).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from brokers.backtrader.feeds import datenums
+from brokers.backtrader.sim_broker import SimBroker
 from framework.data import MarketData
 from framework.journal import Journal
 
@@ -125,6 +128,11 @@ class SplitBroker(bt.brokers.BackBroker):
         super().next()
 
 
+class LeanSplitBroker(SplitBroker, SimBroker):
+    """The same, on the engine's own :class:`SimBroker`: backtrader's order handling exactly as
+    the engine's runs pay it (the floor measurement, not a baseline a user would write)."""
+
+
 def _frame(traded: MarketData, symbol: str) -> pd.DataFrame:
     return pd.DataFrame({f: getattr(traded, f)[symbol] for f in ("open", "high", "low", "close", "volume")}).dropna()
 
@@ -139,10 +147,13 @@ def _direct(frame: pd.DataFrame) -> bt.feeds.PandasDirectData:
     return bt.feeds.PandasDirectData(dataname=frame)
 
 
-def run_plain(traded: MarketData, trades: Trades, cash: float, slippage: float, direct: bool) -> bt.Cerebro:
-    """The replay on stock backtrader; returns the Cerebro (its broker holds the orders)."""
+def run_plain(
+    traded: MarketData, trades: Trades, cash: float, slippage: float, direct: bool, lean: bool = False
+) -> bt.Cerebro:
+    """The replay on stock backtrader (``lean``: on the engine's SimBroker); returns the Cerebro
+    (its broker holds the orders)."""
     cerebro = bt.Cerebro(stdstats=False)
-    broker = SplitBroker()
+    broker = LeanSplitBroker() if lean else SplitBroker()
     cerebro.broker = broker
     broker.setcash(cash * (1 + CREDIT_PER_CASH))
     broker.setcommission(commission=0.0)
