@@ -9,18 +9,7 @@ from typing import Any
 import click
 
 from framework.check_cache import backtest_hint
-from framework.cli.options import (
-    cash_option,
-    config_option,
-    data_overrides,
-    end_option,
-    nested,
-    prices_option,
-    sectors_option,
-    start_option,
-    strategy_option,
-    symbols_option,
-)
+from framework.cli.options import data_overrides, history_options, nested, strategy_option
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.data.coverage import coverage, describe
@@ -72,13 +61,7 @@ def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calend
 
 @click.command()
 @strategy_option
-@prices_option
-@sectors_option
-@symbols_option
-@start_option
-@end_option
-@cash_option
-@config_option
+@history_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Run folder to create  [default: <backtest.out_dir>/<UTC time>-<strategy>]")
 @click.option("--no-report", is_flag=True, help="Skip the tear sheet and execution-quality reports.")

@@ -9,17 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from framework.cli.options import (
-    cash_option,
-    config_option,
-    data_overrides,
-    end_option,
-    nested,
-    prices_option,
-    sectors_option,
-    start_option,
-    symbols_option,
-)
+from framework.cli.options import data_overrides, history_options, nested
 from framework.research.folds import FoldScheme
 
 if TYPE_CHECKING:
@@ -88,13 +78,7 @@ def _echo_result(result: SweepResult) -> None:
               help="Sessions left out between each in-sample window and its out-of-sample one.")
 @click.option("--pbo-splits", type=click.IntRange(2, 16), default=16, show_default=True,
               help="CSCV blocks for the PBO (even; fewer when the period is short).")
-@prices_option
-@sectors_option
-@symbols_option
-@start_option
-@end_option
-@cash_option
-@config_option
+@history_options
 @click.option("--keep-journals", is_flag=True, help="Keep every backtest's journal under DIR/journals/.")
 @click.option("--no-report", is_flag=True, help="Skip report.html.")
 def sweep(

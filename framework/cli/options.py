@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -22,6 +23,17 @@ symbols_option = click.option("--symbols", help="Comma-separated symbols to trad
 start_option = click.option("--start", help="First session to trade, YYYY-MM-DD  [default: first after the warm-up]")
 end_option = click.option("--end", help="Last session, YYYY-MM-DD  [default: last in the data]")
 cash_option = click.option("--cash", type=float, help="Starting cash  [default: backtest.cash, 100000]")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def history_options(command: F) -> F:
+    """What a backtest runs on: --data --sectors --symbols --start --end --cash --config (in
+    this order in --help), shared by `trade backtest` and `trade sweep`."""
+    for option in reversed((prices_option, sectors_option, symbols_option, start_option, end_option,
+                            cash_option, config_option)):
+        command = option(command)
+    return command
 
 
 def drop_none(**values: Any) -> dict[str, Any]:
