@@ -1,0 +1,34 @@
+"""Issue 26's defects in the execution core and its pure policies, one regression test each, named
+after the defect; each failed on the code before its fix. The end-to-end ones (the sandbox through
+real alpaca-py) are in tests/brokers/alpaca/test_live_path_defects_sandbox.py."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+from inmemory_broker import NOW
+
+from framework.data import session_time
+from framework.enums import OrderSide, OrderStatus
+from framework.orders import Order
+
+SECRET = "s3cr3t-webhook-token-0123"
+
+
+def test_defect02_a_rerun_never_resends_a_refused_or_withdrawn_order(make_engine) -> None:
+    broker = RefusingBroker({"AAA"})
+    engine = make_engine(broker)
+    session = session_time(pd.Timestamp("2020-01-02"))
+    refused = Order(client_order_id="test-20200102-AAA-rebalance-x", symbol="AAA", side=OrderSide.BUY,
+                    qty=Decimal(10), created_at=NOW)
+    withdrawn = Order(client_order_id="test-20200102-BBB-rebalance-x", symbol="BBB", side=OrderSide.BUY,
+                      qty=Decimal(10), created_at=NOW)
+    assert engine.orders.submit_many([refused], session)[0].order.status is OrderStatus.REJECTED
+    engine.journal.record_intents("run1", [withdrawn], session)
+    engine.orders.orders[withdrawn.client_order_id] = withdrawn
+    engine.orders.withdraw(withdrawn, "halted: an intent that adds risk is not sent")
+    again = engine.orders.submit_many([refused, withdrawn], session)  # the same decision, run again
+    assert broker.attempts == [refused.client_order_id]  # not sent a second time
+    assert [r.order.status for r in again] == [OrderStatus.REJECTED, OrderStatus.CANCELED]  # the journaled state
+    assert [r.attempts for r in again] == [0, 0]
