@@ -221,11 +221,25 @@ class ExecutionEngine:
         self.orders.cancel_where(self.adds_risk)
 
     def resume(self) -> None:
-        self.journal.set_halt(False, "resumed", self._clock())
+        now = self._clock()
+        self.journal.set_halt(False, "resumed", now)
+        self.journal.reset_peaks(now)
         self._halt = self.journal.halt_state()
 
     def _lift_session_halt(self, session: datetime) -> None:
         """A daily-loss halt covers the decision session it fired for; a later session lifts it.
+        self.restore_guards()
+
+    def restore_guards(self) -> None:
+        """The loss guards' memory from the journal (a restart, or a resume by another process):
+        the session's starting equity is the last decision's, the peak is the journaled one
+        (:meth:`Journal.peak`: a resume starts the drawdown afresh)."""
+        curve = self.journal.equity_curve(self.run_id)
+        if curve.empty:
+            return
+        self.session_start_equity = float(curve["equity"].iloc[-1])
+        peak = self.journal.peak(self.run_id)
+        self.peak_equity = float(peak) if peak is not None else self.peak_equity
         Both sides of the comparison are session times (one clock)."""
         state = self._halt
         if not (state.halted and state.scope == "session"):
@@ -257,7 +271,10 @@ class ExecutionEngine:
             self._halt = self.journal.halt_state()
             self._lift_session_halt(t)
             ctx = self._context(t, snapshot, signals)
+            was = self._halt
             report = CycleReport(time=t, equity=ctx.equity)
+            if was.halted and not self._halt.halted:  # resumed since the last decision (another process)
+                self.peak_equity = self.journal.peak(self.run_id) or self.peak_equity
             ctx = self._guards(ctx, report)
             plan = self.planner.plan(ctx, self.deferred)
             if ctx.rebalance:  # journaled where a decision uses them: on a hold day they move nothing

@@ -34,6 +34,7 @@ from framework.venue.corporate import ActionKind, CorporateAction
 
 SCHEMA_VERSION = 2
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
+PEAK_MARK = "peak"  # the marks' source of a drawdown peak journaled by a resume
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -580,6 +581,33 @@ class Journal:
         if run_id:
             sql, args = sql + " AND run_id=?", [*args, run_id]
         if source:
+    def reset_peaks(self, time: datetime) -> None:
+        """An operator's resume: each run's drawdown is measured again from its latest equity (a
+        "peak" mark), so a max-drawdown halt, once resumed, does not fire again at the next
+        decision on the same loss."""
+        self._flush()
+        latest = self._db.execute(
+            "SELECT run_id, time, equity FROM equity e"
+            " WHERE time = (SELECT MAX(time) FROM equity WHERE run_id = e.run_id)"
+        ).fetchall()
+        for run_id, session, equity in latest:
+            self._write("INSERT INTO marks VALUES (?,?,?,?,?,?,?)",
+                        (run_id, _iso(time), PEAK_MARK, session, equity, equity, None))
+
+    def peak(self, run_id: str) -> float | None:
+        """The drawdown guard's peak as journaled: the highest equity since the last resume (its
+        "peak" mark included), or over the whole run when never resumed; None before any decision."""
+        self._flush()
+        reset = self._db.execute(
+            "SELECT time, equity FROM marks WHERE run_id=? AND source=? ORDER BY time DESC, rowid DESC LIMIT 1",
+            (run_id, PEAK_MARK)).fetchone()
+        if reset is None:
+            row = self._db.execute("SELECT MAX(CAST(equity AS REAL)) FROM equity WHERE run_id=?", (run_id,)).fetchone()
+            return row[0]
+        row = self._db.execute("SELECT MAX(CAST(equity AS REAL)) FROM equity WHERE run_id=? AND time > ?",
+                               (run_id, reset[0])).fetchone()
+        return max(float(reset[1]), row[0]) if row[0] is not None else float(reset[1])
+
             sql, args = sql + " AND source=?", [*args, source]
         self._flush()
         frame = pd.read_sql_query(sql + " ORDER BY time", self._db, params=tuple(args))

@@ -63,6 +63,7 @@ def resume(journal: Journal, broker: AlpacaBroker | None, *, origin: str) -> Act
     if not was.halted:
         return ActionResult("resume", origin, when, "was not halted; nothing to resume")
     journal.set_halt(False, f"resumed (by {origin})", when)
+    journal.reset_peaks(when)  # the drawdown is measured afresh: a resumed max-drawdown halt stays resumed
     return ActionResult("resume", origin, when, "resumed: the next cycle may open risk again")
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-from inmemory_broker import NOW
+from inmemory_broker import NOW, InMemoryBroker
+from snapshots import snapshot
 
+from brokers.alpaca import actions
 from framework.data import session_time
 from framework.enums import OrderSide, OrderStatus
 from framework.orders import Order
@@ -32,3 +34,29 @@ def test_defect02_a_rerun_never_resends_a_refused_or_withdrawn_order(make_engine
     assert broker.attempts == [refused.client_order_id]  # not sent a second time
     assert [r.order.status for r in again] == [OrderStatus.REJECTED, OrderStatus.CANCELED]  # the journaled state
     assert [r.attempts for r in again] == [0, 0]
+
+
+def test_defect06_a_max_drawdown_halt_can_be_resumed(make_engine, tmp_path) -> None:
+    settings = _settings(risk={"max_drawdown": 0.1, "daily_loss_limit": 0.5, "max_position_weight": 0.5,
+                               "max_sector_exposure": 1.0})
+    broker = InMemoryBroker()
+    path = tmp_path / "dd.sqlite"
+    engine = make_engine(broker, settings, path=path)
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    crashed = {"AAA": 80.0, "BBB": 40.0}
+    report = engine.on_bar(pd.Timestamp("2020-01-06"), snapshot("2020-01-06", crashed), LONG)
+    assert report.halt_reason == "max_drawdown"
+    actions.resume(engine.journal, None, origin="test")  # the operator's resume (another process)
+    report = engine.on_bar(pd.Timestamp("2020-01-07"), snapshot("2020-01-07", crashed), LONG)
+    assert not report.halted and report.halt_reason == ""  # the resume holds in this process
+    engine.journal.close()
+    restarted = make_engine(broker, settings, path=path)
+    restarted.rebuild_books()
+    restarted.restore_guards()
+    report = restarted.on_bar(pd.Timestamp("2020-01-08"), snapshot("2020-01-08", crashed), LONG)
+    assert not report.halted  # and across a restart: the peak is the one the resume journaled
+    worse = {"AAA": 70.0, "BBB": 35.0}  # a new 12.5% drawdown from the resumed peak halts again
+    report = restarted.on_bar(pd.Timestamp("2020-01-09"), snapshot("2020-01-09", worse), LONG)
+    assert report.halt_reason == "max_drawdown"
