@@ -4,6 +4,9 @@ real alpaca-py) are in tests/brokers/alpaca/test_live_path_defects_sandbox.py.""
 
 from __future__ import annotations
 
+import json
+import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -11,11 +14,56 @@ from inmemory_broker import NOW, InMemoryBroker
 from snapshots import snapshot
 
 from brokers.alpaca import actions
+from framework.alerts import Alert, AlertKind, Severity
+from framework.config import Settings
 from framework.data import session_time
 from framework.enums import OrderSide, OrderStatus
+from framework.errors import OrderRejected
+from framework.logs import JsonLinesFormatter
 from framework.orders import Order
+from framework.redaction import MASK, SecretFilter
 
 SECRET = "s3cr3t-webhook-token-0123"
+
+
+def test_defect08_secrets_in_structured_log_fields_and_alert_details_are_masked() -> None:
+    f = SecretFilter()
+    f.add(SECRET)
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "posting", None, None)
+    record.url = f"https://hooks.example.com/{SECRET}"  # an ``extra=`` field
+    record.detail = {"nested": [f"key {SECRET}"]}
+    assert f.filter(record)
+    line = JsonLinesFormatter().format(record)
+    assert SECRET not in line and MASK in line
+    alert = Alert(AlertKind.CYCLE_FAILURE, Severity.CRITICAL, f"failed: {SECRET}", datetime(2026, 1, 2, tzinfo=UTC),
+                  "acct", {"error": f"401 for key {SECRET}", "more": {"list": [SECRET]}})
+    sent = json.dumps(alert.to_json(secrets=f))
+    assert SECRET not in sent and MASK in sent
+
+
+# -- the engine on the in-memory broker ------------------------------------------------------
+
+
+PRICES = {"AAA": 100.0, "BBB": 50.0}
+LONG = pd.Series({"AAA": 1.0, "BBB": 1.0})
+
+
+def _settings(**sections) -> Settings:
+    return Settings.model_validate({"signals": {"rebalance_every": 1}, **sections})
+
+
+class RefusingBroker(InMemoryBroker):
+    """Refuses (403) every order for ``refused`` symbols; counts every attempt to submit."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__()
+        self.refused, self.attempts = refused, []
+
+    def submit_order(self, order: Order) -> Order:
+        self.attempts.append(order.client_order_id)
+        if order.symbol in self.refused:
+            raise OrderRejected("insufficient buying power", status_code=403)
+        return super().submit_order(order)
 
 
 def test_defect02_a_rerun_never_resends_a_refused_or_withdrawn_order(make_engine) -> None:
