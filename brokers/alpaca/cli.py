@@ -48,6 +48,8 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     echo(f"session: {result.session}  signals of: {result.signal_date}")
     for a in result.actions:
         echo(f"corporate action: {a.symbol} {a.kind.value} {a.value} ex {a.ex_date} (applied to our books)")
+    for line in result.foreign:
+        echo(line)
     for d in result.differences:
         echo(f"reconcile: {d} (broker adopted)")
     for o in result.withdrawn:

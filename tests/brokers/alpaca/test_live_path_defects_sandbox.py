@@ -4,11 +4,12 @@ on the code before its fix. The core's own are in tests/framework/test_live_path
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import QueryOrderStatus
-from alpaca.trading.requests import GetOrdersRequest
+from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest, StopOrderRequest
 from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
 
 from framework.journal import Journal
@@ -38,6 +39,78 @@ def all_orders(c: TradingClient):
 
 def journal_of(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "paper.sqlite")
+
+
+def test_defect01_a_foreign_order_is_reported_once_never_netted_never_cancelled(tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()  # our buys fill at the open
+        c = client(sb)
+        held = {p.symbol: Decimal(p.qty) for p in c.get_all_positions()}
+        symbol, qty = sorted(held.items())[0]
+        manual = c.submit_order(StopOrderRequest(symbol=symbol, qty=float(qty), side=OrderSide.SELL,
+                                                 time_in_force=TimeInForce.GTC, stop_price=1.0))  # by hand: rests
+        code, first = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, first
+        code, second = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, second
+        at_venue = {o.client_order_id: o for o in all_orders(c)}
+    assert first.count(manual.client_order_id) == 1 and "foreign order" in first  # reported, once
+    assert manual.client_order_id not in second
+    assert at_venue[manual.client_order_id].status.value == "new"  # never cancelled
+    journal = journal_of(tmp_path)
+    try:
+        assert journal.order(manual.client_order_id) is None  # never ours
+        assert [o.client_order_id for o in journal.foreign_orders()] == [manual.client_order_id]
+        buys = [o for o in journal.orders() if o.symbol == symbol and o.side.value == "buy"]
+    finally:
+        journal.close()
+    # not netted: the stop's 70 shares were counted as -70 pending, and the engine bought them again
+    assert sum((o.qty for o in buys), Decimal(0)) < Decimal("1.5") * qty, [(o.client_order_id, o.qty) for o in buys]
+
+
+def test_defect13_a_manual_buy_of_a_symbol_we_hold_is_reported_never_adopted_as_ours(tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()
+        c = client(sb)
+        ours = {p.symbol: Decimal(p.qty) for p in c.get_all_positions()}
+        symbol = sorted(ours)[0]
+        manual = c.submit_order(MarketOrderRequest(symbol=symbol, qty=10, side=OrderSide.BUY,
+                                                   time_in_force=TimeInForce.DAY))
+        sb.advance()  # the manual buy fills at the open
+        assert Decimal(c.get_open_position(symbol).qty) == ours[symbol] + 10
+        code, out = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, out
+        code, again = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, again
+    assert "foreign order at the venue, not ours (never counted or cancelled): buy 10" in out
+    assert manual.client_order_id in out and manual.client_order_id not in again  # printed once
+    assert f"reconcile: {symbol}" not in out  # the manual 10 shares never adopted as ours
+    journal = journal_of(tmp_path)
+    try:
+        events = journal.table("order_events")
+        reported = events[(events["client_order_id"] == manual.client_order_id) & (events["event"] == "foreign_order")]
+        sells = [o for o in journal.orders() if o.symbol == symbol and o.side.value == "sell" and o.tag != "protective"]
+        positions = journal.table("positions")
+    finally:
+        journal.close()
+    assert len(reported) == 1  # journaled once
+    assert all(o.qty <= ours[symbol] for o in sells)  # an exit sells what we bought, never the manual 10
+    latest = positions[positions["time"] == positions["time"].max()]
+    books = latest[latest["symbol"] == symbol]["qty"].map(Decimal).sum()
+    assert books <= ours[symbol]  # our books: our fills, not the venue's position with the manual buy
+
+
+STOPS = "risk:\n  stop_loss: 0.1\n"
+
+
+def _open_stops(c: TradingClient) -> set[str]:
+    return {o.client_order_id for o in c.get_orders() if o.type.value == "stop"}
 
 
 def test_defect03_flatten_halts_first_and_stays_halted_with_its_stops_when_closing_fails(tmp_path, capsys) -> None:
