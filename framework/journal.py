@@ -507,7 +507,7 @@ class Journal:
         frame = pd.read_sql_query(sql + " ORDER BY time", self._db, params=args)
         for column in ("cash", "equity", "positions_value"):
             frame[column] = frame[column].astype(float)
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
         return frame
 
     def table(self, name: str) -> pd.DataFrame:
@@ -619,7 +619,7 @@ class Journal:
         for column in ("equity", "cash", "baseline"):
             frame[column] = pd.to_numeric(frame[column])
         for column in ("time", "session"):
-            frame[column] = pd.to_datetime(frame[column], utc=True)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         return frame
 
     def halt_state(self) -> HaltState:

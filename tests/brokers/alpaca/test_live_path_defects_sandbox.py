@@ -137,3 +137,29 @@ def test_defect03_flatten_halts_first_and_stays_halted_with_its_stops_when_closi
         journal.close()
     assert state.halted and state.reason == "flatten (by cli)"
     assert "failed" in set(events[events["event"] == "flatten"]["status"])
+
+
+def test_defect09_every_operator_action_is_stamped_with_the_venue_clock_and_report_reads_them(tmp_path,
+                                                                                               capsys) -> None:
+    run = tmp_path / "run"
+    cfg = tmp_path / "paper.yaml"
+    cfg.write_text(CONFIG + f"paper:\n  journal: {run / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()
+        paper_once(cfg, env)
+        venue_year = client(sb).get_clock().timestamp.year
+        for argv in (["halt"], ["resume"], ["flatten", "--yes"], ["resume"]):
+            code, out = trade([*argv, "--config", str(cfg)], env, capsys)
+            assert code == 0, out
+    journal = Journal(run / "journal.sqlite")
+    try:
+        events = journal.table("order_events")
+    finally:
+        journal.close()
+    operator = events[events["event"].isin(["halt", "resume", "flatten"])]
+    assert len(operator) >= 5
+    assert {t[:4] for t in operator["time"]} == {str(venue_year)}, operator[["event", "time"]]
+    code, out = trade(["report", str(run)], {}, capsys)
+    assert code == 0, out
