@@ -1,6 +1,6 @@
 """Issue 26's defects in the execution core and its pure policies, one regression test each, named
 after the defect; each failed on the code before its fix. The end-to-end ones (the sandbox through
-real alpaca-py) are in tests/brokers/alpaca/test_live_path_defects_sandbox.py."""
+real alpaca-py) are in tests/framework/live/test_live_path_defects_sandbox.py."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import pandas as pd
 from inmemory_broker import NOW, InMemoryBroker
 from snapshots import snapshot
 
-from brokers.alpaca import actions
 from framework.alerts import Alert, AlertKind, Severity
 from framework.config import Settings
 from framework.data import session_time
 from framework.enums import OrderSide, OrderStatus
 from framework.errors import OrderRejected
+from framework.live import actions
 from framework.logs import JsonLinesFormatter
 from framework.orders import Order
 from framework.redaction import MASK, SecretFilter
