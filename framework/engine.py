@@ -29,6 +29,7 @@ from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import InternalError
 from framework.exits import ExitHook, ExitRule, SessionCounter
 from framework.journal import Adjustment, Journal
+from framework.live import actions
 from framework.market import MarketSnapshot
 from framework.order_manager import OrderManager
 from framework.orders import Order, is_protective, make_client_order_id
@@ -217,16 +218,16 @@ class ExecutionEngine:
         return self.journal.halt_state().halted
 
     def halt(self, reason: str, *, scope: str = "persistent", session: datetime | None = None) -> None:
-        """Stop opening risk: cancel the open orders that add risk; protective stops and
-        risk-reducing orders stay. Persisted in the journal (a restart is still halted)."""
-        self.journal.set_halt(True, reason, self._clock(), scope, session)
+        """Stop opening risk: the one halt (:func:`framework.live.actions.halt`: journaled first,
+        persisted across restarts), the open orders that add risk canceled through this engine's
+        order manager; protective stops and risk-reducing orders stay."""
+        actions.halt(self.journal, None, origin="", reason=reason, scope=scope, session=session, when=self._clock(),
+                     cancel=lambda: len(self.orders.cancel_where(self.adds_risk)))
         self._halt = self.journal.halt_state()
-        self.orders.cancel_where(self.adds_risk)
 
     def resume(self) -> None:
-        now = self._clock()
-        self.journal.set_halt(False, "resumed", now)
-        self.journal.reset_peaks(now)
+        """The one resume (:func:`framework.live.actions.resume`: a new drawdown peak journaled)."""
+        actions.resume(self.journal, None, origin="engine", when=self._clock())
         self._halt = self.journal.halt_state()
         self.restore_guards()
 
