@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import click
 import pandas as pd
@@ -17,6 +17,7 @@ from framework.config.settings import Settings
 from framework.journal import Journal
 from framework.live import actions
 from framework.live.cycle_outcome import CycleAlerts, run_once
+from framework.live.lock import account_lock
 from framework.live.operations import Operations
 from framework.live.runner import CycleResult, Echo, PaperRunner
 from framework.live.service import service, stop_on_signals
@@ -100,11 +101,14 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
 
     Without --once it runs as a service: each session's cycle before the open, the intraday
     loss watch while the market is open, the after-close step, alerts; timestamped log lines.
+    One paper process per account and journal: a second one stops at once (exit 2) naming the first.
     Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C.
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
-    with (_connected(settings, stream=None if serve else False) as conn,
+    # one paper process per account and journal (a dry run writes nothing: it needs no lock)
+    with (nullcontext() if dry_run else account_lock(settings.paper.journal),
+          _connected(settings, stream=None if serve else False) as conn,
           service(settings, dry_run=dry_run, console=serve) as alerting):
         conn.broker.start()
         runner = PaperRunner(settings, conn.broker, conn.bars, dry_run=dry_run)

@@ -4,6 +4,7 @@ on the code before its fix. The core's own are in tests/framework/test_live_path
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest, StopOr
 from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
 
 from framework.journal import Journal
+from framework.live.lock import account_lock
 
 CONFIG = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
 
@@ -163,3 +165,14 @@ def test_defect09_every_operator_action_is_stamped_with_the_venue_clock_and_repo
     assert {t[:4] for t in operator["time"]} == {str(venue_year)}, operator[["event", "time"]]
     code, out = trade(["report", str(run)], {}, capsys)
     assert code == 0, out
+
+
+def test_defect11_a_second_paper_process_on_the_same_journal_stops_with_one_line_naming_the_first(
+        tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with account_lock(tmp_path / "paper.sqlite", "trade paper --once (the first)"):
+        code, out = trade(["paper", "--once", "--config", str(cfg)], {}, capsys)
+    assert code == 2, out
+    [line] = [x for x in out.splitlines() if x.strip()]
+    assert f"pid {os.getpid()}: trade paper --once (the first)" in line and "another paper process" in line
+    assert not (tmp_path / "paper.sqlite").exists()  # nothing touched
