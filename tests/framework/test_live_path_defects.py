@@ -22,6 +22,7 @@ from framework.live import actions
 from framework.logs import JsonLinesFormatter
 from framework.orders import Order
 from framework.redaction import MASK, SecretFilter
+from framework.retry import RetryPolicy
 
 SECRET = "s3cr3t-webhook-token-0123"
 
@@ -108,3 +109,10 @@ def test_defect06_a_max_drawdown_halt_can_be_resumed(make_engine, tmp_path) -> N
     worse = {"AAA": 70.0, "BBB": 35.0}  # a new 12.5% drawdown from the resumed peak halts again
     report = restarted.on_bar(pd.Timestamp("2020-01-09"), snapshot("2020-01-09", worse), LONG)
     assert report.halt_reason == "max_drawdown"
+
+
+def test_defect12_the_wait_a_rate_limit_asks_for_is_honoured_past_the_read_deadline() -> None:
+    policy = RetryPolicy(attempts=6, initial=0.1, maximum=1.0, deadline=0.5)
+    assert policy.delay(1, 0.0, 0.5, floor=1.0) == 1.0  # the venue's 429 reset: waited out
+    assert policy.delay(6, 0.0, 0.5, floor=1.0) is None  # the attempts still bound it
+    assert policy.delay(3, 0.45, 0.99) is None  # a failure's backoff still stops at the deadline

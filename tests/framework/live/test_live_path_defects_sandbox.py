@@ -176,3 +176,17 @@ def test_defect11_a_second_paper_process_on_the_same_journal_stops_with_one_line
     [line] = [x for x in out.splitlines() if x.strip()]
     assert f"pid {os.getpid()}: trade paper --once (the first)" in line and "another paper process" in line
     assert not (tmp_path / "paper.sqlite").exists()  # nothing touched
+
+
+def test_defect12_a_429_on_the_bars_is_waited_out_not_a_failed_cycle(tmp_path, capsys) -> None:
+    # the venue asks for a 1 s wait; the read deadline (0.5 s) bounds retries of failures, not that
+    cfg = config(tmp_path, "")
+    cfg.write_text(cfg.read_text().replace("paper:\n", "paper:\n  alpaca:\n    read_deadline_seconds: 0.5\n"))
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        sb.set_faults([{"kind": "rate_limit", "route": "GET /v2/stocks/bars", "count": 1}])
+        code, out = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        fired = sb.exchange.faults.fired
+    assert fired == [("rate_limit", "GET /v2/stocks/bars")]
+    assert code == 0, out
+    assert "orders sent:" in out
