@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 import click
 import pandas as pd
 
-from brokers.alpaca.connect import Connection, connect
+from framework.adapters import Connection, connect
 from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
