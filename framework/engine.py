@@ -44,6 +44,7 @@ from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 
 log = logging.getLogger(__name__)
+FLAT = (Purpose.STOP, Purpose.EXIT, Purpose.HALT)  # intents whose target is flat: an exit
 
 
 class DecisionPrices(Mapping[str, Decimal]):
@@ -374,7 +375,9 @@ class ExecutionEngine:
         """Protection withdrawn (and confirmed) before every sale, sells before buys, then
         protection armed for what is held."""
         report.decisions += plan.decisions
-        clearance = self.stops.clear_for_sale(self._sales(ctx, plan.intents))
+        sales = self._sales(ctx, plan.intents)
+        self._withdraw_growing(ctx, {i.symbol for i in plan.intents if i.purpose in FLAT and i.symbol in sales}, report)
+        clearance = self.stops.clear_for_sale(sales)
         orders: list[Order] = []
         for intent in plan.intents:
             i = ctx.universe.position(intent.symbol)
@@ -405,6 +408,20 @@ class ExecutionEngine:
                                           self._clock(), note)
                 self._adopted.discard(order.symbol)
         return sent + armed
+
+    def _withdraw_growing(self, ctx: BarContext, exiting: set[str], report: CycleReport) -> None:
+        """Before an exit (a stop, a flat target, a halt's close), the symbol's working orders that
+        would grow the position again are canceled and the cancel confirmed: a GTC limit buy left
+        working would refill the position just stopped out."""
+        for order in self.orders.open_orders():
+            if order.symbol not in exiting or is_protective(order):
+                continue
+            if order.side.sign * ctx.held[ctx.universe.position(order.symbol)] <= 0:
+                continue
+            final = self.orders.cancel_and_confirm(order)
+            if final.is_open:
+                report.notes.append(f"{order.symbol}: the venue has not confirmed the cancel of "
+                                    f"{order.client_order_id} before the exit; it may still fill")
 
     @staticmethod
     def _sales(ctx: BarContext, intents: list[Intent]) -> dict[str, Decimal]:

@@ -14,10 +14,12 @@ from inmemory_broker import NOW, InMemoryBroker
 from snapshots import snapshot
 
 from framework.alerts import Alert, AlertKind, Severity
+from framework.broker import BrokerCapabilities
 from framework.config import Settings
 from framework.data import session_time
-from framework.enums import OrderSide, OrderStatus
+from framework.enums import OrderEvent, OrderSide, OrderStatus
 from framework.errors import OrderRejected
+from framework.fills import Fill
 from framework.live import actions
 from framework.logs import JsonLinesFormatter
 from framework.orders import Order
@@ -116,3 +118,38 @@ def test_defect12_the_wait_a_rate_limit_asks_for_is_honoured_past_the_read_deadl
     assert policy.delay(1, 0.0, 0.5, floor=1.0) == 1.0  # the venue's 429 reset: waited out
     assert policy.delay(6, 0.0, 0.5, floor=1.0) is None  # the attempts still bound it
     assert policy.delay(3, 0.45, 0.99) is None  # a failure's backoff still stops at the deadline
+
+
+class NativeStopBroker(InMemoryBroker):
+    @property
+    def capabilities(self) -> BrokerCapabilities:
+        return BrokerCapabilities(native_stop=True, native_trailing_stop=True)
+
+    def fill_one(self, cid: str, qty: Decimal, price: float) -> None:
+        """One execution of ``qty`` on one order (a partial fill of a stop, say)."""
+        o = self.orders[cid]
+        fill = Fill(f"x{cid}{qty}", cid, o.symbol, o.side, qty, Decimal(str(price)), NOW, Decimal(0), o.broker_order_id)
+        total = o.filled_qty + qty
+        status = OrderStatus.FILLED if total == o.qty else OrderStatus.PARTIALLY_FILLED
+        o = o.evolve(filled_qty=total, filled_avg_price=fill.price).transition(status, updated_at=NOW)
+        self.orders[cid] = o
+        self._book(fill)
+        self._emit(OrderEvent.FILL if status is OrderStatus.FILLED else OrderEvent.PARTIAL_FILL, o, fill)
+
+
+def _open(broker: InMemoryBroker, symbol: str, side: OrderSide) -> list[Order]:
+    return [o for o in broker.orders.values() if o.symbol == symbol and o.side is side and o.is_open]
+
+
+def test_defect05_a_stop_exit_first_cancels_the_unfilled_buy_of_its_symbol(make_engine) -> None:
+    broker = NativeStopBroker()
+    engine = make_engine(broker, _settings(orders={"type": "limit", "time_in_force": "gtc"},
+                                           risk={"stop_loss": 0.1, "max_position_weight": 0.5,
+                                                 "max_sector_exposure": 1.0, "daily_loss_limit": 0.5}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    [buy] = _open(broker, "AAA", OrderSide.BUY)
+    broker.fill_one(buy.client_order_id, Decimal(int(buy.qty / 2)), 100.0)  # half filled; the rest works on (GTC)
+    crashed = {"AAA": 85.0, "BBB": 50.0}  # below AAA's stop level (90): a stop exit
+    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", crashed), LONG)
+    assert any(o.symbol == "AAA" and o.side is OrderSide.SELL and o.tag == "stop" for o in report.orders)
+    assert _open(broker, "AAA", OrderSide.BUY) == []  # it would refill the position just stopped out
