@@ -153,3 +153,19 @@ def test_defect05_a_stop_exit_first_cancels_the_unfilled_buy_of_its_symbol(make_
     report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", crashed), LONG)
     assert any(o.symbol == "AAA" and o.side is OrderSide.SELL and o.tag == "stop" for o in report.orders)
     assert _open(broker, "AAA", OrderSide.BUY) == []  # it would refill the position just stopped out
+
+
+def test_suspicion_a_partly_filled_stop_has_its_old_fills_subtracted_once(make_engine) -> None:
+    broker = NativeStopBroker()
+    engine = make_engine(broker, _settings(risk={"stop_loss": 0.1, "max_position_weight": 0.5,
+                                                 "max_sector_exposure": 1.0, "daily_loss_limit": 0.5}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    [stop] = [o for o in broker.orders.values() if o.tag == "protective" and o.symbol == "AAA" and o.is_open]
+    broker.fill_one(stop.client_order_id, Decimal(100), 90.0)  # the stop fired in part overnight
+    held = engine.portfolio.holdings["AAA"].qty
+    report = engine.on_bar(pd.Timestamp("2020-01-06"), snapshot("2020-01-06", PRICES),
+                           pd.Series({"AAA": -1.0, "BBB": 1.0}))  # AAA's target is flat: an exit
+    [sale] = [o for o in report.orders if o.symbol == "AAA" and o.side is OrderSide.SELL and o.tag != "protective"]
+    assert sale.qty == held  # every share still held, not held less the stop's earlier 100
