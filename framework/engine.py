@@ -35,6 +35,7 @@ from framework.order_manager import OrderManager
 from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
+from framework.positions import Position
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.risk.halted import adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
@@ -42,9 +43,11 @@ from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
+from framework.venue_time import VENUE_ZONE
 
 log = logging.getLogger(__name__)
 FLAT = (Purpose.STOP, Purpose.EXIT, Purpose.HALT)  # intents whose target is flat: an exit
+SPLIT_COST_TOLERANCE = Decimal("0.001")  # a reconciliation difference keeping the cost basis this well is a split
 
 
 class DecisionPrices(Mapping[str, Decimal]):
@@ -197,6 +200,8 @@ class ExecutionEngine:
         account = self.broker.get_account()
         # what foreign orders' fills moved is not ours: never adopted (framework.foreign)
         positions, cash = foreign.ours(self.broker.get_positions(), account.cash, self.journal.foreign_orders())
+        for split in self._splits_in(positions):  # a split is a split in our books, not an adoption
+            self.on_corporate_action(split)
         diffs = self.portfolio.reconcile(positions, cash)
         if not diffs:
             return []
@@ -213,6 +218,22 @@ class ExecutionEngine:
             self._adopted.add(d.symbol)
         self.portfolio.adopt(positions, cash, when=now)
         return diffs
+
+    def _splits_in(self, positions: Iterable[Position]) -> list[CorporateAction]:
+        """Differences that are splits the bars did not show: the same side, another quantity, the
+        same cost basis (a split keeps what was paid; a fill changes it). Applied as splits, the
+        holding's trailing high is restated with its quantity (and journaled as an action, so a
+        restart restates the marks before it too)."""
+        today = self._clock().astimezone(VENUE_ZONE).date()
+        found = []
+        for p in positions:
+            h = self.portfolio.holdings.get(p.symbol)
+            if h is None or not h.qty or not p.qty or p.qty == h.qty or (p.qty > 0) != (h.qty > 0):
+                continue
+            if abs(p.qty * p.avg_entry_price - h.cost) <= abs(h.cost) * SPLIT_COST_TOLERANCE:
+                ratio = (p.qty / h.qty).quantize(Decimal("0.000001")).normalize()
+                found.append(CorporateAction(p.symbol, today, ActionKind.SPLIT, ratio))
+        return found
 
     @property
     def halted(self) -> bool:

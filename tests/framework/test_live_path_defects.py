@@ -169,3 +169,26 @@ def test_suspicion_a_partly_filled_stop_has_its_old_fills_subtracted_once(make_e
                            pd.Series({"AAA": -1.0, "BBB": 1.0}))  # AAA's target is flat: an exit
     [sale] = [o for o in report.orders if o.symbol == "AAA" and o.side is OrderSide.SELL and o.tag != "protective"]
     assert sale.qty == held  # every share still held, not held less the stop's earlier 100
+
+
+def test_suspicion_a_split_found_by_reconciliation_restates_the_trailing_high(make_engine, tmp_path) -> None:
+    settings = _settings(risk={"trailing_stop": 0.1, "max_position_weight": 0.5, "max_sector_exposure": 1.0,
+                               "daily_loss_limit": 0.5, "max_drawdown": 0.9})
+    broker = InMemoryBroker()
+    path = tmp_path / "split.sqlite"
+    engine = make_engine(broker, settings, path=path)
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    high = {"AAA": 120.0, "BBB": 50.0}
+    engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", high), LONG)
+    held = broker.positions["AAA"]
+    broker.positions["AAA"], broker.avg["AAA"] = held * 2, broker.avg["AAA"] / 2  # a 2-for-1 split at the venue
+    engine.reconcile()  # the bars showed no split: reconciliation is where it is found
+    assert engine.portfolio.holdings["AAA"].high_water == Decimal(60)  # restated, as a split
+    split = {"AAA": 60.0, "BBB": 50.0}  # the same value as 120 before the split: no trailing stop crossed
+    report = engine.on_bar(pd.Timestamp("2020-01-06"), snapshot("2020-01-06", split), LONG)
+    assert not [o for o in report.orders if o.symbol == "AAA" and o.tag == "stop"], report.orders
+    engine.journal.close()
+    restarted = make_engine(broker, settings, path=path)  # and after a restart, from the journal
+    restarted.rebuild_books()
+    assert restarted.portfolio.holdings["AAA"].high_water == Decimal(60)
