@@ -34,6 +34,7 @@ from framework.venue.corporate import ActionKind, CorporateAction
 
 SCHEMA_VERSION = 2
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's short write transaction
 PEAK_MARK = "peak"  # the marks' source of a drawdown peak journaled by a resume
 
 SCHEMA = """
@@ -238,7 +239,8 @@ class Journal:
         self._private = memory or self._save_to is not None
         self._halt: HaltState | None = None
         self._db = sqlite3.connect(
-            ":memory:" if self._save_to else str(path), isolation_level=None, check_same_thread=False
+            ":memory:" if self._save_to else str(path), isolation_level=None, check_same_thread=False,
+            timeout=BUSY_TIMEOUT,
         )
         if self._save_to and self._save_to.exists():
             with closing(sqlite3.connect(self._save_to)) as saved:
@@ -248,6 +250,7 @@ class Journal:
         self._db.executescript(SCHEMA)
         self._check_version()
         self._batch_depth = 0
+        self._in_transaction = False  # a private journal's batch holds one open transaction
         self._queued: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in arrival order
         self._queued_rows = 0
         self._states: dict[str, tuple[Any, ...]] = {}  # client id -> latest state row (coalesced)
@@ -303,10 +306,16 @@ class Journal:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group writes in one transaction (durable at its end)."""
+        """Group writes: queued, and written together at the end (or before a read that must see
+        them). A private journal (a backtest's) holds one transaction for the whole batch. A shared
+        one (an account's, which `trade halt`, `trade watch` and the dashboard write too) holds
+        none: each write of the queue is one short ``BEGIN IMMEDIATE`` transaction, so a batch that
+        spans broker I/O never holds a lock or a stale snapshot — another process writes at any
+        time, and every read sees what it wrote."""
         self._batch_depth += 1
-        if self._batch_depth == 1:
+        if self._batch_depth == 1 and self._private:
             self._db.execute("BEGIN")
+            self._in_transaction = True
         try:
             yield
         finally:
@@ -315,10 +324,29 @@ class Journal:
                 self._commit()
 
     def _commit(self) -> None:
+        if not self._private:
+            self._flush()
+            return
         try:
             self._flush()
         finally:
             self._db.execute("COMMIT")
+            self._in_transaction = False
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One short write transaction on a shared journal (inside a private one's batch, the
+        batch's own transaction)."""
+        if self._in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _write(self, sql: str, row: tuple[Any, ...]) -> None:
         self._write_many(sql, [row])
@@ -335,13 +363,17 @@ class Journal:
             self._db.executemany(sql, rows)
 
     def _flush(self) -> None:
-        """Queued rows into SQLite: inserts first (in order), then the orders' latest states."""
+        """Queued rows into SQLite: inserts first (in order), then the orders' latest states. A
+        write that fails (the journal busy past the timeout) keeps the queue for the next try."""
         queued, states = self._queued, self._states
+        if not queued and not states:
+            return
+        with self._immediate():
+            for sql, rows in queued.items():
+                self._db.executemany(sql, rows)
+            if states:
+                self._db.executemany(_UPDATE_STATE, list(states.values()))
         self._queued, self._states, self._queued_rows = {}, {}, 0
-        for sql, rows in queued.items():
-            self._db.executemany(sql, rows)
-        if states:
-            self._db.executemany(_UPDATE_STATE, list(states.values()))
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         self._flush()
@@ -416,13 +448,14 @@ class Journal:
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
-        self._db.executemany(
-            "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
-            [(o.client_order_id, run_id, _iso(session or o.created_at), text) for o, text in encoded],
-        )
-        self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, text) for o, text in encoded])
+        with self._immediate():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
+                [(o.client_order_id, run_id, _iso(session or o.created_at), text) for o, text in encoded],
+            )
+            self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, text) for o, text in encoded])
         self._known.update(o.client_order_id for o in orders)
-        if self._batch_depth:
+        if self._in_transaction:
             self._db.execute("COMMIT")
             self._db.execute("BEGIN")
 

@@ -20,6 +20,7 @@ from framework.data import session_time
 from framework.enums import OrderEvent, OrderSide, OrderStatus
 from framework.errors import OrderRejected
 from framework.fills import Fill
+from framework.journal import Journal
 from framework.live import actions
 from framework.logs import JsonLinesFormatter
 from framework.orders import Order
@@ -192,3 +193,21 @@ def test_suspicion_a_split_found_by_reconciliation_restates_the_trailing_high(ma
     restarted = make_engine(broker, settings, path=path)  # and after a restart, from the journal
     restarted.rebuild_books()
     assert restarted.portfolio.holdings["AAA"].high_water == Decimal(60)
+
+
+def test_defect04_another_process_writing_the_journal_mid_cycle_breaks_neither(make_engine, tmp_path) -> None:
+    path = tmp_path / "shared.sqlite"
+
+    class WatchedAccount(InMemoryBroker):
+        """`trade watch` (another process) journals a mark while the cycle reads the account."""
+
+        def get_account(self):
+            other = Journal(path)
+            other.record_event("*", "loss_watch", "tick", NOW, "another process writes")
+            other.close()
+            return super().get_account()
+
+    engine = make_engine(WatchedAccount(), path=path)
+    report = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    assert {o.symbol for o in report.orders} == {"AAA", "BBB"}  # the decision went out and was journaled
+    assert len(engine.journal.equity_curve("run1")) == 1
