@@ -122,6 +122,7 @@ class ExecutionEngine:
         self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
+        self.orders.adds_risk = self.adds_risk
         self.stops = StopManager(
             self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=self._round_price,
             is_fractional=self.venue.is_fractional, native=broker.capabilities.native_stop,

@@ -72,6 +72,9 @@ class OrderManager:
         # by the venue's rules before it goes, exactly as the venue will judge it.
         self.venue: Venue | None = None
         self.venue_book: Callable[[], VenueBook] | None = None
+        # Whether an order adds risk (set by the engine): before each send the journal's halt is
+        # read again, so a halt landing while a decision's orders go out stops the rest of them.
+        self.adds_risk: Callable[[Order], bool] | None = None
 
     # -- submission -----------------------------------------------------------------------
 
@@ -123,6 +126,10 @@ class OrderManager:
             order = self.orders[o.client_order_id]
             if order.status is not OrderStatus.CREATED:  # sent, refused or withdrawn before: as journaled
                 results.append(SubmitResult(order, 0))
+                continue
+            if self.adds_risk is not None and self.adds_risk(order) and self.journal.halt_state().halted:
+                results.append(SubmitResult(self.withdraw(order, "halted while the decision was sent: an order "
+                                                                 "that adds risk is not sent"), 0))
                 continue
             rejection = self._venue_refusal(order, book)
             if rejection is not None:

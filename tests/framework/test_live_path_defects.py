@@ -195,6 +195,29 @@ def test_suspicion_a_split_found_by_reconciliation_restates_the_trailing_high(ma
     assert restarted.portfolio.holdings["AAA"].high_water == Decimal(60)
 
 
+def test_suspicion_a_halt_landing_mid_cycle_stops_that_cycles_risk_adding_sends(make_engine, tmp_path) -> None:
+    path = tmp_path / "mid.sqlite"
+
+    class HaltedDuringTheSends(InMemoryBroker):
+        """`trade halt` from another process lands right after the decision's first send."""
+
+        def submit_order(self, order: Order) -> Order:
+            acked = super().submit_order(order)
+            if len(self.submit_calls) == 1:
+                other = Journal(path)
+                actions.halt(other, None, origin="cli")
+                other.close()
+            return acked
+
+    broker = HaltedDuringTheSends()
+    engine = make_engine(broker, _settings(risk={"max_position_weight": 0.3, "max_sector_exposure": 1.0}), path=path)
+    report = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", {**PRICES, "CCC": 20.0}),
+                           pd.Series({"AAA": 1.0, "BBB": 1.0, "CCC": 1.0}))
+    assert len(broker.submit_calls) == 1  # the buys decided before the halt were not sent after it
+    withdrawn = [o for o in report.orders if o.status is OrderStatus.CANCELED]
+    assert len(withdrawn) == 2 and engine.journal.halt_state().halted
+
+
 def test_defect04_another_process_writing_the_journal_mid_cycle_breaks_neither(make_engine, tmp_path) -> None:
     path = tmp_path / "shared.sqlite"
 
