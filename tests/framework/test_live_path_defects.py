@@ -17,7 +17,7 @@ from framework.alerts import Alert, AlertKind, Severity
 from framework.broker import BrokerCapabilities
 from framework.config import Settings
 from framework.data import session_time
-from framework.enums import OrderEvent, OrderSide, OrderStatus
+from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import OrderRejected
 from framework.fills import Fill
 from framework.journal import Journal
@@ -234,3 +234,21 @@ def test_defect04_another_process_writing_the_journal_mid_cycle_breaks_neither(m
     report = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
     assert {o.symbol for o in report.orders} == {"AAA", "BBB"}  # the decision went out and was journaled
     assert len(engine.journal.equity_curve("run1")) == 1
+
+
+def test_defect13_a_manual_stop_holding_the_shares_is_in_the_venue_book_our_exit_is_refused_not_skipped(
+        make_engine) -> None:
+    broker = InMemoryBroker()
+    engine = make_engine(broker, _settings(risk={"max_position_weight": 0.5, "max_sector_exposure": 1.0}))
+    engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), LONG)
+    broker.fill_open(PRICES)
+    held = engine.portfolio.holdings["AAA"].qty
+    manual = Order(client_order_id="by-hand-1", symbol="AAA", side=OrderSide.SELL, qty=held, created_at=NOW,
+                   type=OrderType.STOP, stop_price=Decimal(50), time_in_force=TimeInForce.GTC)
+    engine.foreign_open = (manual.transition(OrderStatus.NEW, broker_order_id="venue-1", updated_at=NOW),)
+    report = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), pd.Series({"AAA": -1.0,
+                                                                                                  "BBB": 1.0}))
+    [exit_] = [o for o in report.orders if o.symbol == "AAA"]
+    assert exit_.status is OrderStatus.REJECTED and exit_.client_order_id not in broker.submit_calls
+    events = engine.journal.table("order_events")
+    assert "venue_rule" in set(events[events["client_order_id"] == exit_.client_order_id]["event"])
