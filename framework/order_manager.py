@@ -30,7 +30,7 @@ from framework.errors import (
     TransientBrokerError,
 )
 from framework.journal import Journal
-from framework.orders import Order, can_transition, is_protective
+from framework.orders import Order, can_transition, is_delisting, is_protective
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class OrderManager:
     def _venue_refusal(self, order: Order, book: VenueBook | None) -> Rejection | None:
         """The venue model's verdict, before the venue's own: an order the venue would refuse is
         never sent (a venue's own close-out of a delisting is not an order the rules judge)."""
-        if book is None or self.venue is None or order.tag == "delisting":
+        if book is None or self.venue is None or is_delisting(order):
             return None
         return self.venue.check(order, book)
 

@@ -292,6 +292,15 @@ def is_protective(order: Order) -> bool:
     return order.tag == PROTECTIVE_TAG
 
 
+#: The tag of a delisting's close-out (market-on-close on its last session): the venue's own
+#: act, which the venue's order rules do not judge.
+DELISTING_TAG = "delisting"
+
+
+def is_delisting(order: Order) -> bool:
+    return order.tag == DELISTING_TAG
+
+
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Order))
 _FIELD_SET = frozenset(_FIELD_NAMES)
 #: The fields that change over an order's life; everything else is its definition.

@@ -12,7 +12,7 @@ from decimal import Decimal
 from framework.broker import Broker, LiveBroker
 from framework.errors import TransientBrokerError
 from framework.journal import Journal
-from framework.risk.halted import adds_risk
+from framework.risk.halted import order_adds_risk
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,7 @@ def cancel_risk_adding(broker: Broker) -> int:
     held = {p.symbol: p.qty for p in broker.get_positions()}
     canceled = 0
     for order in broker.get_orders("open"):
-        remaining = order.remaining_qty or Decimal(0)
-        if adds_risk(order.side.sign * remaining, held.get(order.symbol, Decimal(0))):
+        if order_adds_risk(order, held.get(order.symbol, Decimal(0))):
             broker.cancel_order(order.broker_order_id)  # type: ignore[arg-type]
             canceled += 1
     return canceled
