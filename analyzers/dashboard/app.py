@@ -8,7 +8,7 @@ parts; ``POST /api/halt``, ``/api/resume``, ``/api/flatten`` the operator's acti
 An action needs ``Authorization: Bearer TOKEN``: none is 401, a wrong one 403, a read-only run
 folder 403, a flatten without ``{"confirm": "flatten"}`` 400 — and each refusal changes nothing.
 The token is compared in constant time and never logged. Every request must address an allowed
-host name (loopback's, the bound interface's, ``dashboard.allowed_hosts``), wherever the server
+host name (loopback's, the bound interface's, `trade dashboard --allow-host`), wherever the server
 listens: a web page elsewhere cannot read the account through DNS rebinding. On loopback reads need
 no token; off loopback every request needs it (``Authorization: Bearer``, or the page opened once
 with ``?token=``, kept in an HttpOnly same-site cookie).
@@ -288,7 +288,7 @@ WILDCARDS = {"0.0.0.0", "::", ""}
 
 def host_allow_list(bound: str, extra: tuple[str, ...] | frozenset[str] = ()) -> frozenset[str]:
     """The names a request may address: loopback's, the bound interface's (unless a wildcard) and
-    ``dashboard.allowed_hosts``. Always checked: a DNS-rebinding page names its own host."""
+    ``trade dashboard --allow-host`` names. Always checked: a DNS-rebinding page names its own host."""
     names = set(LOOPBACK) | {h.strip("[]").lower() for h in extra}
     if bound not in WILDCARDS:
         names.add(bound.strip("[]").lower())
@@ -311,7 +311,7 @@ async def access(request: web.Request, handler: Any) -> web.StreamResponse:
     name = (request.url.host or "").strip("[]").lower()
     if name not in names:
         return _refuse(403, "this dashboard answers requests addressed to its allowed host names only "
-                            "(loopback, the bound interface, dashboard.allowed_hosts)")
+                            "(loopback, the bound interface, trade dashboard --allow-host)")
     if bound in LOOPBACK:
         return await handler(request)
     token, given = _board(request).token, _given_token(request)
