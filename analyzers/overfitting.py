@@ -11,7 +11,19 @@
   the T × N matrix of the trials' returns is cut into S blocks; for each of the C(S, S/2)
   ways to call half of them in-sample, the in-sample best trial's out-of-sample Sharpe rank
   ω among the N gives a logit λ = ln(ω / (1 - ω)); PBO is the share of λ ≤ 0 (the in-sample
-  best landed at or below the out-of-sample median).
+  best landed at or below the out-of-sample median). Trials are ranked by the sweep's own
+  metric (the paper's Sharpe ratio by default), so PBO judges the choice the sweep made.
+  Under pure noise the out-of-sample rank of the in-sample best is uniform on 1..N, so PBO's
+  **null baseline** is ⌊(N+1)/2⌋ / N: (N+1)/2N for odd N (0.67 at N = 3), 1/2 for even N; only
+  a PBO well below it says the choice carries over. Its **interval** comes from a moving-block
+  bootstrap of the rows (blocks as long as CSCV's), beside the range over which T mod S rows
+  are left out.
+- **They answer different questions.** The DSR asks whether the best point's own returns beat
+  what the luckiest of N independent tries would show; the PBO asks whether ranking the points
+  in one half of the period predicts their ranking in the other. A few, correlated points (one
+  grid around one idea) can give a DSR near 1 (a genuinely positive Sharpe ratio that nearby
+  points share) and a high PBO (which of those near-twins is best is luck): the strategy may earn,
+  the parameter choice is not to be trusted (:func:`reconcile` says so in words).
 
 Pure numbers in, numbers out; the sweep feeds them and the report reads them.
 """
@@ -26,11 +38,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from framework.research.metrics import Metric
+
 #: The 95% confidence the paper asks of a deflated Sharpe ratio.
 SIGNIFICANCE = 0.95
 #: CSCV's partition count in the paper; C(16, 8) = 12,870 in/out splits.
 DEFAULT_SPLITS = 16
 MAX_SPLITS = 16  # C(18, 9) = 48,620 splits × N trials no longer fits comfortably in memory
+#: Bootstrap draws for the PBO's interval, its level, and the splits each draw samples at most.
+INTERVAL_DRAWS, INTERVAL_LEVEL, INTERVAL_SPLITS = 200, 0.90, 1000
+PERIODS_A_YEAR = 252  # empyrical's daily annualisation, so the metrics agree with `trade backtest`
 
 
 def expected_max_sharpe(n_trials: int, variance: float, mean: float = 0.0) -> float:
@@ -119,11 +136,14 @@ def sharpe_per_period(returns: np.ndarray) -> float:
     return float(np.mean(r)) / sd if sd > 0 else math.nan
 
 
-def deflated_sharpe(chosen: np.ndarray | pd.Series, trials: np.ndarray | pd.DataFrame) -> DeflatedSharpe:
+def deflated_sharpe(
+    chosen: np.ndarray | pd.Series, trials: np.ndarray | pd.DataFrame, attempted: int | None = None
+) -> DeflatedSharpe:
     """DSR of ``chosen`` (daily returns of the selected trial) among ``trials`` (T × N returns).
 
     N counts every trial, an upper bound on the independent ones (nearby grid points are
-    correlated), so the deflation errs on the strict side.
+    correlated), so the deflation errs on the strict side. ``attempted``: every trial tried,
+    failed ones included (a failure is still a try; only the finished ones give a variance).
     """
     r = np.asarray(chosen, dtype=float)
     r = r[np.isfinite(r)]
@@ -134,7 +154,8 @@ def deflated_sharpe(chosen: np.ndarray | pd.Series, trials: np.ndarray | pd.Data
     flat = len(r) < 2 or not np.std(r) > 0
     skew = math.nan if flat else float(stats.skew(r))
     kurtosis = math.nan if flat else float(stats.kurtosis(r, fisher=False))
-    return deflate(sharpe_per_period(r), len(r), skew, kurtosis, max(len(sharpes), 1), variance)
+    n_trials = max(len(sharpes), attempted or 0, 1)
+    return deflate(sharpe_per_period(r), len(r), skew, kurtosis, n_trials, variance)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,6 +167,13 @@ class OverfittingProbability:
     n_splits: int  # S
     n_trials: int  # N
     n_obs: int  # T used (the oldest T mod S rows are left out, so blocks are equal)
+    metric: Metric = Metric.SHARPE  # what ranks the trials in and out of sample
+    interval: tuple[float, float] = (math.nan, math.nan)  # bootstrap, INTERVAL_LEVEL
+    trim_range: tuple[float, float] = (math.nan, math.nan)  # over which T mod S rows are left out
+
+    @property
+    def null_baseline(self) -> float:
+        return null_pbo(self.n_trials)
 
     @property
     def n_combinations(self) -> int:
@@ -153,25 +181,33 @@ class OverfittingProbability:
 
     @property
     def degradation_slope(self) -> float:
-        """Slope of out-of-sample on in-sample Sharpe across splits (negative: in-sample luck)."""
-        if len(self.in_sample) < 2 or not np.ptp(self.in_sample) > 0:
+        """Slope of out-of-sample on in-sample metric across splits (negative: in-sample luck)."""
+        both = np.isfinite(self.in_sample) & np.isfinite(self.out_of_sample)
+        x, y = self.in_sample[both], self.out_of_sample[both]
+        if len(x) < 2 or not np.ptp(x) > 0:
             return math.nan
-        return float(np.polyfit(self.in_sample, self.out_of_sample, 1)[0])
+        return float(np.polyfit(x, y, 1)[0])
 
     @property
     def probability_of_loss(self) -> float:
         return float(np.mean(self.out_of_sample < 0))
 
     def reading(self) -> str:
+        baseline = self.null_baseline
         if self.probability < 0.1:
             verdict = "the in-sample choice carries over out of sample"
-        elif self.probability < 0.5:
+        elif self.probability < baseline - 0.1:
             verdict = "part of the in-sample edge is selection luck"
-        else:
+        elif self.probability <= baseline + 0.1:
             verdict = "choosing the best point is no better than chance: likely overfit"
+        else:
+            verdict = "the in-sample best does worse out of sample than a random pick would: overfit"
+        low, high = self.interval
+        spread = f" ({INTERVAL_LEVEL:.0%} interval {low:.0%}–{high:.0%})" if math.isfinite(low) else ""
         return (
-            f"PBO {self.probability:.0%}: in {self.probability:.0%} of {self.n_combinations:,} splits the "
-            f"in-sample best of {self.n_trials} points fell to or below the out-of-sample median; {verdict}."
+            f"PBO {self.probability:.0%}{spread}, ranked by {self.metric.value}: in {self.probability:.0%} of "
+            f"{self.n_combinations:,} splits the in-sample best of {self.n_trials} points fell to or below the "
+            f"out-of-sample median, where pure noise gives {baseline:.0%}; {verdict}."
         )
 
     def as_dict(self) -> dict[str, float | int | None]:
@@ -183,7 +219,17 @@ class OverfittingProbability:
             "n_obs": self.n_obs,
             "degradation_slope": _finite(self.degradation_slope),
             "probability_of_loss": float(self.probability_of_loss),
+            "metric": self.metric.value,
+            "null_baseline": self.null_baseline,
+            "interval": [_finite(x) for x in self.interval],
+            "interval_level": INTERVAL_LEVEL,
+            "trim_range": [_finite(x) for x in self.trim_range],
         }
+
+
+def null_pbo(n_trials: int) -> float:
+    """PBO of pure noise: P(a uniform rank among N is at or below the median) = ⌊(N+1)/2⌋ / N."""
+    return (n_trials + 1) // 2 / n_trials if n_trials > 0 else math.nan
 
 
 def fit_splits(n_obs: int, requested: int = DEFAULT_SPLITS, min_block: int = 4) -> int:
@@ -203,10 +249,114 @@ def _sharpes(total: np.ndarray, squares: np.ndarray, n: int) -> np.ndarray:
         return np.where(sd > 0, mean / np.where(sd > 0, sd, 1.0), 0.0)  # no variance: no edge
 
 
+def _metric_of(metric: Metric, r: np.ndarray) -> np.ndarray:
+    """``metric`` over axis 1 of ``r`` (splits × rows × trials), as empyrical computes it."""
+    n = r.shape[1]
+    growth = np.prod(1.0 + r, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if metric is Metric.TOTAL_RETURN:
+            return growth - 1.0
+        cagr = growth ** (PERIODS_A_YEAR / n) - 1.0
+        if metric is Metric.CAGR:
+            return cagr
+        if metric is Metric.SORTINO:
+            downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2, axis=1)) * math.sqrt(PERIODS_A_YEAR)
+            return np.mean(r, axis=1) * PERIODS_A_YEAR / downside
+        wealth = np.concatenate([np.ones((r.shape[0], 1, r.shape[2])), np.cumprod(1.0 + r, axis=1)], axis=1)
+        drawdown = np.min(wealth / np.maximum.accumulate(wealth, axis=1) - 1.0, axis=1)
+        if metric is Metric.MAX_DRAWDOWN:
+            return drawdown
+        return np.where(drawdown < 0, cagr / np.abs(drawdown), np.nan)  # calmar
+
+
+def _scores_by_path(blocks: np.ndarray, combos: np.ndarray, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+    """The metric of each trial over each split's halves, the halves' rows in date order."""
+    n_splits, rows, n_trials = blocks.shape
+    everything = np.arange(n_splits)
+    others = np.array([np.setdiff1d(everything, c) for c in combos])
+    step = max(1, 4_000_000 // (rows * n_splits // 2 * n_trials))
+    ins, outs = [], []
+    for at in range(0, len(combos), step):
+        for picked, out in ((combos[at : at + step], ins), (others[at : at + step], outs)):
+            r = blocks[picked].reshape(len(picked), -1, n_trials)  # blocks stay in date order
+            out.append(_metric_of(metric, r))
+    return np.concatenate(ins), np.concatenate(outs)
+
+
+def _split_scores(
+    blocks: np.ndarray, combos: np.ndarray, metric: Metric
+) -> tuple[np.ndarray, np.ndarray]:
+    if metric is not Metric.SHARPE:
+        return _scores_by_path(blocks, combos, metric)
+    n_splits, rows, _ = blocks.shape
+    total, squares = blocks.sum(axis=1), (blocks**2).sum(axis=1)  # S × N
+    mask = np.zeros((len(combos), n_splits))
+    mask[np.arange(len(combos))[:, None], combos] = 1.0
+    n_half = rows * (n_splits // 2)
+    is_sum, is_sq = mask @ total, mask @ squares
+    return (
+        _sharpes(is_sum, is_sq, n_half),
+        _sharpes(total.sum(axis=0) - is_sum, squares.sum(axis=0) - is_sq, n_half),
+    )
+
+
+def _cscv(blocks: np.ndarray, combos: np.ndarray, metric: Metric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per split: the logit of the in-sample best's out-of-sample rank, and its two scores."""
+    is_score, oos_score = _split_scores(blocks, combos, metric)
+    is_ranked = np.where(np.isfinite(is_score), is_score, -np.inf)  # undefined: never the best
+    oos_ranked = np.where(np.isfinite(oos_score), oos_score, -np.inf)  # and last out of sample
+    chosen = np.argmax(is_ranked, axis=1)
+    picked = np.arange(len(combos))
+    rank = stats.rankdata(oos_ranked, axis=1)[picked, chosen]
+    omega = rank / (blocks.shape[2] + 1)
+    return np.log(omega / (1 - omega)), is_score[picked, chosen], oos_score[picked, chosen]
+
+
+def _combinations(n_splits: int) -> np.ndarray:
+    return np.array(list(itertools.combinations(range(n_splits), n_splits // 2)))
+
+
+def _blocks(matrix: np.ndarray, n_splits: int, skip: int) -> np.ndarray:
+    """S equal blocks of the rows after the first ``skip`` (the rest of T mod S left at the end)."""
+    rows = len(matrix) // n_splits
+    return matrix[skip : skip + rows * n_splits].reshape(n_splits, rows, matrix.shape[1])
+
+
+def pbo_interval(
+    matrix: np.ndarray, n_splits: int, metric: Metric = Metric.SHARPE, draws: int = INTERVAL_DRAWS, seed: int = 0
+) -> tuple[float, float]:
+    """A moving-block bootstrap interval of the PBO (blocks as long as CSCV's, so the returns'
+    own autocorrelation is kept); each draw scores a random subset of the splits."""
+    rng = np.random.default_rng(seed)
+    n_obs = len(matrix)
+    rows = n_obs // n_splits
+    used = rows * n_splits
+    combos = _combinations(n_splits)
+    values = []
+    for _ in range(draws):
+        starts = rng.integers(0, n_obs - rows + 1, size=n_splits)
+        sample = np.concatenate([matrix[s : s + rows] for s in starts])[:used]
+        subset = combos if len(combos) <= INTERVAL_SPLITS else combos[
+            rng.choice(len(combos), INTERVAL_SPLITS, replace=False)]
+        logits, _, _ = _cscv(_blocks(sample, n_splits, 0), subset, metric)
+        values.append(float(np.mean(logits <= 0)))
+    tail = (1 - INTERVAL_LEVEL) / 2
+    return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))
+
+
 def probability_of_overfitting(
-    returns: np.ndarray | pd.DataFrame, n_splits: int = DEFAULT_SPLITS
+    returns: np.ndarray | pd.DataFrame,
+    n_splits: int = DEFAULT_SPLITS,
+    metric: Metric | str = Metric.SHARPE,
+    *,
+    interval_draws: int = 0,
 ) -> OverfittingProbability:
-    """PBO by CSCV over ``returns`` (T observations × N trials), Sharpe ratio as the measure."""
+    """PBO by CSCV over ``returns`` (T observations × N trials), trials ranked by ``metric``.
+
+    ``interval_draws`` > 0 adds the bootstrap interval and the range over which T mod S rows are
+    left out (each a full recomputation: the sweep asks for them, the tests mostly not).
+    """
+    metric = Metric(metric)
     matrix = np.nan_to_num(np.asarray(returns, dtype=float), nan=0.0)
     n_obs, n_trials = matrix.shape
     if n_trials < 2:
@@ -216,29 +366,39 @@ def probability_of_overfitting(
     rows = n_obs // n_splits
     if rows < 2:
         raise ValueError(f"{n_obs} observations are too few for {n_splits} blocks")
-    blocks = matrix[n_obs - rows * n_splits :].reshape(n_splits, rows, n_trials)
-    total, squares = blocks.sum(axis=1), (blocks**2).sum(axis=1)  # S × N
-    combos = np.array(list(itertools.combinations(range(n_splits), n_splits // 2)))
-    mask = np.zeros((len(combos), n_splits))
-    mask[np.arange(len(combos))[:, None], combos] = 1.0
-    n_half = rows * (n_splits // 2)
-    is_sum, is_sq = mask @ total, mask @ squares
-    is_sharpe = _sharpes(is_sum, is_sq, n_half)
-    oos_sharpe = _sharpes(total.sum(axis=0) - is_sum, squares.sum(axis=0) - is_sq, n_half)
-    chosen = np.argmax(is_sharpe, axis=1)
-    picked = np.arange(len(combos))
-    rank = stats.rankdata(oos_sharpe, axis=1)[picked, chosen]
-    omega = rank / (n_trials + 1)
-    logits = np.log(omega / (1 - omega))
+    combos = _combinations(n_splits)
+    left_out = n_obs - rows * n_splits
+    logits, in_sample, out_of_sample = _cscv(_blocks(matrix, n_splits, left_out), combos, metric)
+    interval = trim = (math.nan, math.nan)
+    if interval_draws > 0:
+        interval = pbo_interval(matrix, n_splits, metric, interval_draws)
+        trimmed = [float(np.mean(_cscv(_blocks(matrix, n_splits, k), combos, metric)[0] <= 0))
+                   for k in range(left_out + 1)]
+        trim = (min(trimmed), max(trimmed))
     return OverfittingProbability(
-        float(np.mean(logits <= 0)),
-        logits,
-        is_sharpe[picked, chosen],
-        oos_sharpe[picked, chosen],
-        n_splits,
-        n_trials,
-        rows * n_splits,
+        float(np.mean(logits <= 0)), logits, in_sample, out_of_sample, n_splits, n_trials, rows * n_splits,
+        metric, interval, trim,
     )
+
+
+def reconcile(dsr: DeflatedSharpe | None, pbo: OverfittingProbability | None) -> str | None:
+    """What the two statistics say together, in words (the report and the command print it)."""
+    if dsr is None or pbo is None or not math.isfinite(dsr.probability):
+        return None
+    overfit = pbo.probability >= pbo.null_baseline - 0.1
+    what = ("The DSR asks whether the best point's own returns beat the luckiest of "
+            f"{dsr.n_trials} tries; the PBO whether ranking the points in one half of the period predicts "
+            "their ranking in the other.")
+    if dsr.significant and overfit:
+        return (f"{what} Here they disagree: the best point's Sharpe ratio is real, but which point is best is "
+                "luck. Typical of few, correlated points (one idea, nearby parameters): the strategy may earn, "
+                "the chosen parameters are not to be trusted over their neighbours; judge the walk-forward.")
+    if dsr.significant:
+        return f"{what} Both favour the best point: its edge is unlikely to be luck, and the choice carries over."
+    if overfit:
+        return f"{what} Both say luck: neither the best point's returns nor the choice of it stand out."
+    return (f"{what} The ranking carries over, but the best point's returns do not beat luck after deflating: "
+            "the points differ in a stable way, none of them by enough.")
 
 
 __all__ = [
@@ -250,7 +410,10 @@ __all__ = [
     "deflated_sharpe",
     "expected_max_sharpe",
     "fit_splits",
+    "null_pbo",
+    "pbo_interval",
     "probabilistic_sharpe",
     "probability_of_overfitting",
+    "reconcile",
     "sharpe_per_period",
 ]

@@ -91,10 +91,14 @@ def build(inp: sections.Inputs, advance: Callable[[], None] = lambda: None) -> T
     subtitle = f"{h.period} · {h.sessions} sessions · {h.venue}"
     footer = (f"Built by trade {_version()} from the run's journal. Slippage and shortfall: positive = cost. "
               "Turnover: value traded (buys + sells) a year / mean equity.")
-    page = _environment().get_template("tearsheet.html.j2").render(
-        title=h.title, subtitle=subtitle, sections=built, footer=footer
+    return TearSheet(h, built, render_page(h.title, subtitle, built, footer))
+
+
+def render_page(title: str, subtitle: str, built: list[Section], footer: str) -> str:
+    """Sections laid out as the tear sheet (the signal report uses it too)."""
+    return _environment().get_template("tearsheet.html.j2").render(
+        title=title, subtitle=subtitle, sections=built, footer=footer
     )
-    return TearSheet(h, built, page)
 
 
-__all__ = ["TearSheet", "build", "inputs"]
+__all__ = ["TearSheet", "build", "inputs", "render_page"]

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "data": "framework.cli.data:data",
     "backtest": "brokers.backtrader.cli:backtest",
     "sweep": "brokers.backtrader.sweep_cli:sweep",
+    "signals": "framework.cli.signals:signals",
     "train": "strategies.xgboost_signal.cli:train",
     "sandbox": "brokers.sandbox.cli:sandbox",
     "paper": "brokers.alpaca.cli:paper",

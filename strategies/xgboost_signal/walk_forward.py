@@ -67,6 +67,7 @@ class WalkForwardResult:
     predictions: pd.Series  # long (date, symbol)
     folds: list[Fold]
     metrics: pd.DataFrame
+    importance: pd.DataFrame  # fold × feature gain (with_metrics only)
 
 
 def run(
@@ -81,7 +82,7 @@ def run(
     date_pos = pd.Series(np.arange(len(dates)), index=dates)
     pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
     xgb_params = params.xgb_params()
-    preds, done, rows = [], [], []
+    preds, done, rows, gains = [], [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
         folds(
@@ -106,13 +107,15 @@ def run(
                 done.append(fold)
                 if with_metrics:
                     rows.append(fold_metrics(history, fold, p, fwd, params))
+                    gains.append(booster.get_score(importance_type="gain"))
             tracker.advance()
     predictions = (
         pd.concat(preds)
         if preds
         else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["date", "symbol"]))
     )
-    return WalkForwardResult(predictions, done, pd.DataFrame(rows))
+    importance = pd.DataFrame(gains, columns=list(FEATURES)).fillna(0.0)  # a feature never split on gains 0
+    return WalkForwardResult(predictions, done, pd.DataFrame(rows), importance)
 
 
 def fold_metrics(history: MarketData, fold: Fold, pred: pd.Series, fwd: pd.Series, params: Any) -> dict[str, Any]:
