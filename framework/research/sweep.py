@@ -22,7 +22,7 @@ from framework.research.metrics import Metric, measure_all
 from framework.research.overfitting import DeflatedSharpe, OverfittingProbability, deflated_sharpe, fit_splits
 from framework.research.overfitting import probability_of_overfitting as pbo_of
 from framework.research.sweep_cluster import Cluster
-from framework.research.sweep_plan import SweepPlan, backtest_key, finalise
+from framework.research.sweep_plan import SweepPlan, finalise
 from framework.research.sweep_store import SweepStore, atomic_write, write_json, write_parquet
 from framework.research.sweep_task import Job, Outcome
 from framework.research.walk_forward import best, choose, stitch
@@ -153,7 +153,7 @@ def _walk_forward(
     jobs = []
     for c in choices:
         settings = finalise(by_id[c.point].settings, c.fold.oos_start, c.fold.oos_end)
-        key = backtest_key(settings, plan.market.fingerprint)
+        key = plan.key(settings)
         jobs.append(Job(key, f"oos-{c.fold.number}", settings.model_dump(mode="json"), plan.request.keep_journals))
     ran = _run(plan, store, cluster, jobs, records, "fold")
     rows, pieces = [], []
@@ -249,7 +249,7 @@ def _backtests(
     request = plan.request
     records: Records = {}
     jobs = [p.job(request.keep_journals) for p in plan.points]
-    with Cluster(plan.market, request.workers, request.scheduler) as cluster:
+    with Cluster(plan.market, request.workers, request.scheduler, plan.grid.strategy) as cluster:
         if any(not store.finished(job.key) for job in jobs):
             cluster.open()  # an unreachable scheduler is refused before anything is written
         store.open()
