@@ -85,8 +85,8 @@ class MeanTest:
     n: int  # dates with a value
 
     def as_dict(self) -> dict[str, float | int | None]:
-        return {"mean": _finite(self.mean), "se": _finite(self.se), "t": _finite(self.t), "t_non_overlapping": _finite(self.t_non_overlapping),
-                "n": self.n}
+        return {"mean": _finite(self.mean), "se": _finite(self.se), "t": _finite(self.t),
+                "t_non_overlapping": _finite(self.t_non_overlapping), "n": self.n}
 
 
 def mean_test(series: pd.Series, horizon: int) -> MeanTest:

@@ -183,7 +183,8 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     points = []
     for i, (point, settings) in enumerate(zip(grid.points, resolved, strict=True)):
         final = finalise(settings, start, end)
-        points.append(PlannedPoint(f"p{i + 1:0{width}d}", point, final, backtest_key(final, market.fingerprint, source)))
+        key = backtest_key(final, market.fingerprint, source)
+        points.append(PlannedPoint(f"p{i + 1:0{width}d}", point, final, key))
     dates = market.dates
     sessions = dates[(dates >= start) & (dates <= end)]
     folds = walk_forward_folds(sessions, request.walk_forward, request.scheme, request.embargo) if (
