@@ -18,7 +18,7 @@ def ic_by_day(ic: pd.Series, horizon: int) -> Chart:
     def draw(fig) -> None:
         ax = fig.add_subplot()
         days = pd.DatetimeIndex(ic.index).tz_localize(None) if ic.index.tz is not None else ic.index
-        ax.bar(days, ic.to_numpy(), width=1.0, color="#b9cfe6", label="IC of the day")
+        ax.plot(days, ic.to_numpy(), lw=0.6, color="#9dbbdb", label="IC of the day")
         ax.plot(days, ic.rolling(ROLLING, min_periods=ROLLING // 2).mean().to_numpy(), color=STRATEGY, lw=1.6,
                 label=f"{ROLLING}-session mean")
         ax.axhline(0, color="#555555", lw=0.8)

@@ -65,7 +65,38 @@ def test_the_xgboost_report_holds_the_folds_importance_and_calibration(reports) 
     assert len(model["folds"]) >= 3 and {"auc", "rank_ic", "hit_rate"} <= set(model["folds"][0])
     assert 0.0 < model["pooled_auc"] < 1.0
     assert list(model["importance"]) == sorted(FEATURES, key=lambda f: -model["importance"][f])
-    assert list(model["importance"].values())[0] > 0
+    assert next(iter(model["importance"].values())) > 0
     assert len(model["calibration"]["bins"]) == 10
     predicted = [b["predicted"] for b in model["calibration"]["bins"]]
     assert predicted == sorted(predicted)
+
+
+TINY_XGB = "strategy:\n  params: {n_estimators: 5, train_window: 60, retrain_every: 63}\n"
+TINY = ("--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--end", "2016-06-30", "--config", "tiny.yaml")
+
+
+def test_an_xgboost_tear_sheet_says_how_to_make_its_signal_report_then_links_it(tmp_path, browser) -> None:
+    (tmp_path / "tiny.yaml").write_text(TINY_XGB)
+    run = trade("backtest", "--strategy", "xgboost_signal", "--out", "run", *TINY, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    sheet = (tmp_path / "run" / "tearsheet.html").read_text()
+    assert "No signal report: <code>trade signals xgboost_signal --out run/signals</code>" in sheet  # as the run was named
+    assert "<code>trade report run</code> links it here" in sheet
+    made = trade("signals", "xgboost_signal", "--out", "run/signals", *TINY, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    again = trade("report", "run", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    page = browser.new_page()
+    try:
+        page.goto((tmp_path / "run" / "tearsheet.html").as_uri())
+        link = page.locator("#signal-report a")
+        assert link.inner_text() == "its signal report"
+        link.click()
+        page.wait_for_load_state()
+        assert page.title() == "Signal report: xgboost_signal"
+    finally:
+        page.close()
+
+
+def test_a_momentum_tear_sheet_has_no_signal_report_line(full_run) -> None:
+    assert "signal report" not in (full_run / "tearsheet.html").read_text().lower()

@@ -67,7 +67,7 @@ def test_a_planted_signal_reproduces_its_figures_through_the_command(planted, ca
 
 def test_the_same_prices_without_the_plant_have_no_predictive_power(tmp_path, capsys) -> None:
     _planted_prices(tmp_path / "prices.csv", 0.0)
-    code, stdout, stderr = invoke(["signals", "planted_signal_plugin:Planted", "--data", str(tmp_path / "prices.csv"),
+    code, _stdout, stderr = invoke(["signals", "planted_signal_plugin:Planted", "--data", str(tmp_path / "prices.csv"),
                                    "--out", str(tmp_path / "report"), "--horizons", "1,5"], capsys)
     assert code == 0, stderr
     figures = json.loads((tmp_path / "report" / "signals.json").read_text())
@@ -86,5 +86,5 @@ def test_the_same_prices_without_the_plant_have_no_predictive_power(tmp_path, ca
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, message) -> None:
     code, stdout, stderr = invoke(["signals", "momentum", "--out", str(tmp_path / "out"), *args], capsys)
-    assert (code, stderr) == (2, message + "\n")
+    assert (code, stdout, stderr) == (2, "", message + "\n")
     assert not (tmp_path / "out").exists()
