@@ -263,7 +263,7 @@ def _facts(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def _failures(findings: SweepFindings) -> str:
     results = findings.results
     failed = int((results["status"] == "failed").sum())
-    if not failed:
+    if not failed or failed == len(results):  # all failed: there is no verdict to set them beside
         return ""
     return (
         f'<p class="reading" id="failed-trials">{failed} of {len(results)} points failed: every attempted point '

@@ -15,9 +15,9 @@
   metric (the paper's Sharpe ratio by default), so PBO judges the choice the sweep made.
   Under pure noise the out-of-sample rank of the in-sample best is uniform on 1..N, so PBO's
   **null baseline** is ⌊(N+1)/2⌋ / N: (N+1)/2N for odd N (0.67 at N = 3), 1/2 for even N; only
-  a PBO well below it says the choice carries over. Its **interval** comes from a moving-block
-  bootstrap of the rows (blocks as long as CSCV's), beside the range over which T mod S rows
-  are left out.
+  a PBO well below it says the choice carries over. Its **interval** comes from a bootstrap
+  of the days within each CSCV block (never across blocks: a day in both halves would flatter
+  the choice), beside the range over which T mod S rows are left out.
 - **They answer different questions.** The DSR asks whether the best point's own returns beat
   what the luckiest of N independent tries would show; the PBO asks whether ranking the points
   in one half of the period predicts their ranking in the other. A few, correlated points (one
@@ -30,6 +30,7 @@ Pure numbers in, numbers out; the sweep feeds them and the report reads them.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -249,71 +250,95 @@ def _sharpes(total: np.ndarray, squares: np.ndarray, n: int) -> np.ndarray:
         return np.where(sd > 0, mean / np.where(sd > 0, sd, 1.0), 0.0)  # no variance: no edge
 
 
-def _metric_of(metric: Metric, r: np.ndarray) -> np.ndarray:
-    """``metric`` over axis 1 of ``r`` (splits × rows × trials), as empyrical computes it."""
-    n = r.shape[1]
-    growth = np.prod(1.0 + r, axis=1)
+@dataclass(frozen=True, eq=False)
+class _BlockStats:
+    """What each metric needs of each block (S × N arrays), so a half of S/2 blocks is scored by
+    combining them, never by walking its rows: sums for the means and deviations; the growth,
+    the lowest and highest wealth and the worst drawdown inside the block (wealth 1 at its start)
+    for the compounded figures. The drawdown of blocks in a row composes exactly: at each day
+    ``wealth / max(peak before, peak inside) - 1 = min(W·w/P, w/m) - 1``."""
+
+    rows: int
+    total: np.ndarray
+    squares: np.ndarray
+    downside: np.ndarray  # sum of min(r, 0)²
+    growth: np.ndarray
+    trough: np.ndarray
+    peak: np.ndarray
+    drawdown: np.ndarray  # worst inside the block, from its own start
+
+    @classmethod
+    def of(cls, blocks: np.ndarray) -> _BlockStats:
+        wealth = np.cumprod(1.0 + blocks, axis=1)  # S × rows × N
+        high = np.maximum(np.maximum.accumulate(wealth, axis=1), 1.0)
+        downside = (np.minimum(blocks, 0.0) ** 2).sum(axis=1)
+        worst = np.minimum((wealth / high).min(axis=1) - 1.0, 0.0)
+        return cls(blocks.shape[1], blocks.sum(axis=1), (blocks**2).sum(axis=1), downside, wealth[:, -1],
+                   np.minimum(wealth.min(axis=1), 1.0), high[:, -1], worst)
+
+
+def _half(stats: _BlockStats, picked: np.ndarray, metric: Metric) -> np.ndarray:
+    """``metric`` of each trial over each row of ``picked`` (splits × S/2 block numbers, in date
+    order), as empyrical computes it on those rows joined."""
+    n = stats.rows * picked.shape[1]
+    if metric is Metric.SHARPE:
+        return _sharpes(stats.total[picked].sum(axis=1), stats.squares[picked].sum(axis=1), n)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if metric is Metric.SORTINO:
+            risk = np.sqrt(stats.downside[picked].sum(axis=1) / n) * math.sqrt(PERIODS_A_YEAR)
+            return stats.total[picked].sum(axis=1) / n * PERIODS_A_YEAR / risk
+        growth = np.prod(stats.growth[picked], axis=1)
         if metric is Metric.TOTAL_RETURN:
             return growth - 1.0
         cagr = growth ** (PERIODS_A_YEAR / n) - 1.0
         if metric is Metric.CAGR:
             return cagr
-        if metric is Metric.SORTINO:
-            downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2, axis=1)) * math.sqrt(PERIODS_A_YEAR)
-            return np.mean(r, axis=1) * PERIODS_A_YEAR / downside
-        wealth = np.concatenate([np.ones((r.shape[0], 1, r.shape[2])), np.cumprod(1.0 + r, axis=1)], axis=1)
-        drawdown = np.min(wealth / np.maximum.accumulate(wealth, axis=1) - 1.0, axis=1)
+        shape = (picked.shape[0], stats.total.shape[1])
+        wealth, peak, drawdown = np.ones(shape), np.ones(shape), np.zeros(shape)
+        for j in range(picked.shape[1]):
+            b = picked[:, j]
+            drawdown = np.minimum(drawdown, np.minimum(wealth * stats.trough[b] / peak, 1.0 + stats.drawdown[b]) - 1.0)
+            peak = np.maximum(peak, wealth * stats.peak[b])
+            wealth = wealth * stats.growth[b]
         if metric is Metric.MAX_DRAWDOWN:
             return drawdown
         return np.where(drawdown < 0, cagr / np.abs(drawdown), np.nan)  # calmar
 
 
-def _scores_by_path(blocks: np.ndarray, combos: np.ndarray, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
-    """The metric of each trial over each split's halves, the halves' rows in date order."""
-    n_splits, rows, n_trials = blocks.shape
-    everything = np.arange(n_splits)
-    others = np.array([np.setdiff1d(everything, c) for c in combos])
-    step = max(1, 4_000_000 // (rows * n_splits // 2 * n_trials))
-    ins, outs = [], []
-    for at in range(0, len(combos), step):
-        for picked, out in ((combos[at : at + step], ins), (others[at : at + step], outs)):
-            r = blocks[picked].reshape(len(picked), -1, n_trials)  # blocks stay in date order
-            out.append(_metric_of(metric, r))
-    return np.concatenate(ins), np.concatenate(outs)
+def _split_scores(blocks: np.ndarray, halves: _Halves, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+    """Each trial's metric over each split's in-sample and out-of-sample halves."""
+    stats = _BlockStats.of(blocks)
+    return _half(stats, halves.inside, metric), _half(stats, halves.outside, metric)
 
 
-def _split_scores(
-    blocks: np.ndarray, combos: np.ndarray, metric: Metric
-) -> tuple[np.ndarray, np.ndarray]:
-    if metric is not Metric.SHARPE:
-        return _scores_by_path(blocks, combos, metric)
-    n_splits, rows, _ = blocks.shape
-    total, squares = blocks.sum(axis=1), (blocks**2).sum(axis=1)  # S × N
-    mask = np.zeros((len(combos), n_splits))
-    mask[np.arange(len(combos))[:, None], combos] = 1.0
-    n_half = rows * (n_splits // 2)
-    is_sum, is_sq = mask @ total, mask @ squares
-    return (
-        _sharpes(is_sum, is_sq, n_half),
-        _sharpes(total.sum(axis=0) - is_sum, squares.sum(axis=0) - is_sq, n_half),
-    )
-
-
-def _cscv(blocks: np.ndarray, combos: np.ndarray, metric: Metric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cscv(blocks: np.ndarray, halves: _Halves, metric: Metric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per split: the logit of the in-sample best's out-of-sample rank, and its two scores."""
-    is_score, oos_score = _split_scores(blocks, combos, metric)
+    is_score, oos_score = _split_scores(blocks, halves, metric)
     is_ranked = np.where(np.isfinite(is_score), is_score, -np.inf)  # undefined: never the best
     oos_ranked = np.where(np.isfinite(oos_score), oos_score, -np.inf)  # and last out of sample
     chosen = np.argmax(is_ranked, axis=1)
-    picked = np.arange(len(combos))
+    picked = np.arange(len(halves.inside))
     rank = stats.rankdata(oos_ranked, axis=1)[picked, chosen]
     omega = rank / (blocks.shape[2] + 1)
     return np.log(omega / (1 - omega)), is_score[picked, chosen], oos_score[picked, chosen]
 
 
-def _combinations(n_splits: int) -> np.ndarray:
-    return np.array(list(itertools.combinations(range(n_splits), n_splits // 2)))
+@dataclass(frozen=True, eq=False)
+class _Halves:
+    """Per split, the in-sample block numbers and the out-of-sample ones, each in date order."""
+
+    inside: np.ndarray
+    outside: np.ndarray
+
+    def subset(self, rows: np.ndarray) -> _Halves:
+        return _Halves(self.inside[rows], self.outside[rows])
+
+
+@functools.cache
+def _combinations(n_splits: int) -> _Halves:
+    inside = np.array(list(itertools.combinations(range(n_splits), n_splits // 2)))
+    everything = np.arange(n_splits)
+    return _Halves(inside, np.array([np.setdiff1d(everything, c) for c in inside]))
 
 
 def _blocks(matrix: np.ndarray, n_splits: int, skip: int) -> np.ndarray:
@@ -325,20 +350,20 @@ def _blocks(matrix: np.ndarray, n_splits: int, skip: int) -> np.ndarray:
 def pbo_interval(
     matrix: np.ndarray, n_splits: int, metric: Metric = Metric.SHARPE, draws: int = INTERVAL_DRAWS, seed: int = 0
 ) -> tuple[float, float]:
-    """A moving-block bootstrap interval of the PBO (blocks as long as CSCV's, so the returns'
-    own autocorrelation is kept); each draw scores a random subset of the splits."""
+    """A bootstrap interval of the PBO: each draw resamples the days of every CSCV block from
+    that block alone (so in-sample and out-of-sample never share a day, which would flatter the
+    choice) and scores a random subset of the splits."""
     rng = np.random.default_rng(seed)
-    n_obs = len(matrix)
-    rows = n_obs // n_splits
-    used = rows * n_splits
+    rows = len(matrix) // n_splits
+    blocks = _blocks(matrix, n_splits, len(matrix) - rows * n_splits)
     combos = _combinations(n_splits)
     values = []
     for _ in range(draws):
-        starts = rng.integers(0, n_obs - rows + 1, size=n_splits)
-        sample = np.concatenate([matrix[s : s + rows] for s in starts])[:used]
-        subset = combos if len(combos) <= INTERVAL_SPLITS else combos[
-            rng.choice(len(combos), INTERVAL_SPLITS, replace=False)]
-        logits, _, _ = _cscv(_blocks(sample, n_splits, 0), subset, metric)
+        picks = rng.integers(0, rows, size=(n_splits, rows))
+        sample = np.take_along_axis(blocks, picks[:, :, None], axis=1)
+        subset = combos if len(combos.inside) <= INTERVAL_SPLITS else combos.subset(
+            rng.choice(len(combos.inside), INTERVAL_SPLITS, replace=False))
+        logits, _, _ = _cscv(sample, subset, metric)
         values.append(float(np.mean(logits <= 0)))
     tail = (1 - INTERVAL_LEVEL) / 2
     return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))
@@ -398,7 +423,7 @@ def reconcile(dsr: DeflatedSharpe | None, pbo: OverfittingProbability | None) ->
     if overfit:
         return f"{what} Both say luck: neither the best point's returns nor the choice of it stand out."
     return (f"{what} The ranking carries over, but the best point's returns do not beat luck after deflating: "
-            "the points differ in a stable way, none of them by enough.")
+            "the points differ in a stable way, but not one of them by enough.")
 
 
 __all__ = [
