@@ -15,7 +15,7 @@ from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
 from framework.config import load_settings
 from framework.config.settings import Settings
-from framework.live.dashboard_source import AlpacaLive
+from framework.live.dashboard_source import LiveAccount
 from framework.live.runner import universe
 
 KEY, SECRET = "AKDASHBOARD0000001", "DASHBOARDSECRET001"
@@ -59,15 +59,13 @@ def paper_account(tmp: Path, sessions: int = 2, extra: str = "") -> Iterator[Pap
 
 
 def board_settings(settings: Settings) -> DashboardSettings:
-    d = settings.dashboard
-    return DashboardSettings(refresh_seconds=d.refresh_seconds, broker_refresh_seconds=d.broker_refresh_seconds,
-                             daily_loss_limit=settings.risk.daily_loss_limit, max_drawdown=settings.risk.max_drawdown)
+    return DashboardSettings.of(settings)
 
 
 @contextlib.contextmanager
 def live_dashboard(account: PaperAccount, token: str | None = TOKEN) -> Iterator[DashboardServer]:
     conn = connect(account.settings, account.env, stream=False)
-    live = AlpacaLive(account.settings, conn, account.journal, trading_url=account.sandbox.base_url)
+    live = LiveAccount(account.settings, conn, account.journal)
     _, sectors = universe(account.settings)
     board = Dashboard(JournalReader(account.journal), settings=board_settings(account.settings),
                       sectors=sectors.to_dict(), venue=live.venue, live=live, token=token)
