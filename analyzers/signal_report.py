@@ -24,7 +24,7 @@ from analyzers import units
 from analyzers.sheet_model import Section, Table, label, num, signed
 from analyzers.tearsheet import render_page
 from framework.data import MarketData
-from framework.errors import InputError, StrategyError
+from framework.errors import InputError, StrategyError, UserError
 from framework.research.model_diagnostics import ModelDiagnostics
 from framework.research.signal_quality import (
     DEFAULT_HORIZONS,
@@ -58,7 +58,7 @@ def _signals(plugin: Strategy, history: MarketData) -> tuple[pd.DataFrame, Model
         return compute_signals(plugin, history), None
     try:
         raw, model = hook(history.adjusted())
-    except StrategyError:
+    except (StrategyError, UserError):
         raise
     except Exception as e:
         raise StrategyError(f"strategy {plugin.name!r} failed: {type(e).__name__}: {e}") from e

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from framework.cli.options import (
     config_option,
@@ -17,6 +18,15 @@ from framework.cli.options import (
 from framework.errors import InputError
 
 HORIZONS = "1,5,10,21"
+
+
+def parse_date(option: str, text: str | None) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r}: expected a date, YYYY-MM-DD") from None
 
 
 def parse_horizons(text: str) -> tuple[int, ...]:
@@ -55,12 +65,13 @@ def signals(name: str, out_dir: str, data: str | None, sectors: str | None, symb
     from framework.data import load_configured
 
     chosen = parse_horizons(horizons)
+    first, last = parse_date("--start", start), parse_date("--end", end)
     resolved = resolve_settings(config_files, {"strategy": {"name": name}, **data_overrides(data, sectors, symbols)})
     assert resolved.plugin is not None
     plugin = resolved.plugin(resolved.plugin.parse_params(resolved.settings.strategy.params))
     market = load_configured(resolved.settings.data)
-    history = market.between(None, end) if end else market
-    report = signal_report.build(plugin, history, chosen, primary, quantiles, start=start)
+    history = market.between(None, last) if last is not None else market
+    report = signal_report.build(plugin, history, chosen, primary, quantiles, start=first)
     out = Path(out_dir)
     signal_report.write(report, out)
     click.echo(report.verdict)

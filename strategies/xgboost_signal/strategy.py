@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from framework.data import MarketData
-from framework.errors import StrategyError
+from framework.errors import ConfigError
 from framework.strategy import Strategy, StrategyParams
 from strategies.xgboost_signal.features import LOOKBACK, feature_matrix
 
@@ -92,8 +92,8 @@ class XGBoostSignal(Strategy):
 
         p = self.params
         if p.mode == "artifact":
-            raise StrategyError("xgboost_signal: the signal report measures the walk-forward (mode: walk_forward); "
-                                "an artifact's model was judged by `trade train` when it was made")
+            raise ConfigError("strategy.params.mode: artifact: the signal report measures the walk-forward "
+                              "(mode: walk_forward); an artifact's model was judged by `trade train` when it was made")
         result = walk_forward.run(history, p, with_metrics=True)
         truth = labels(history, p.horizon, p.task).reindex(result.predictions.index)
         classification = p.task == "classification"

@@ -80,6 +80,8 @@ def test_the_same_prices_without_the_plant_have_no_predictive_power(tmp_path, ca
     [
         (["--horizons", "1,x"], "error: --horizons '1,x': expected session counts separated by commas, e.g. 1,5,10,21"),
         (["--horizons", "0,5"], "error: --horizons '0,5': each horizon must be between 1 and 252 sessions"),
+        (["--start", "nope"], "error: --start 'nope': expected a date, YYYY-MM-DD"),
+        (["--end", "2016-13-01"], "error: --end '2016-13-01': expected a date, YYYY-MM-DD"),
         (["--horizons", "200", "--end", "2016-06-30"], "error: 244 sessions after momentum's warm-up of 127 bars are too "
                                                        "few to measure a 200-session horizon; give more history"),
     ],
@@ -87,4 +89,13 @@ def test_the_same_prices_without_the_plant_have_no_predictive_power(tmp_path, ca
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, message) -> None:
     code, stdout, stderr = invoke(["signals", "momentum", "--out", str(tmp_path / "out"), *args], capsys)
     assert (code, stdout, stderr) == (2, "", message + "\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_xgboost_artifact_is_refused_with_the_setting_named(tmp_path, capsys) -> None:
+    (tmp_path / "artifact.yaml").write_text("strategy:\n  params: {mode: artifact}\n")
+    code, stdout, stderr = invoke(["signals", "xgboost_signal", "--out", str(tmp_path / "out"), "--config",
+                                   str(tmp_path / "artifact.yaml")], capsys)
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("error: strategy.params.mode: artifact: the signal report measures the walk-forward")
     assert not (tmp_path / "out").exists()
