@@ -13,6 +13,7 @@ from framework.broker import Broker, LiveBroker
 from framework.errors import TransientBrokerError
 from framework.journal import Journal
 from framework.risk.halted import order_adds_risk
+from framework.venue_time import venue_or_local
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,9 @@ class ActionResult:
 
 def venue_now(broker: LiveBroker | None) -> datetime:
     """The broker's clock when it answers (one clock per venue); the action goes in regardless."""
-    if broker is not None:
-        try:
-            return broker.get_clock().timestamp
-        except TransientBrokerError as e:
-            log.warning("broker clock unavailable, action stamped with local time: %s", e)
-    return datetime.now(UTC)
+    if broker is None:
+        return datetime.now(UTC)
+    return venue_or_local(lambda: broker.get_clock().timestamp, TransientBrokerError)
 
 
 def cancel_risk_adding(broker: Broker) -> int:
