@@ -18,7 +18,7 @@ from analyzers.execution_quality import ExecutionQuality
 from analyzers.frames import Frames
 from analyzers.halts import HaltEpisode
 from analyzers.run_header import RunHeader
-from analyzers.sheet_model import Cell, Section, Table, label, num, signed
+from analyzers.sheet_model import Cell, Link, Section, Table, label, num, signed
 from analyzers.units import Unit, finite, pct, sessions, show, usd
 
 MIN_DISTRIBUTION_CHART = 5  # sessions: fewer daily returns make no distribution
@@ -32,6 +32,7 @@ class Inputs:
     quality: ExecutionQuality
     header: RunHeader
     episodes: list[HaltEpisode]
+    signal_report: Link | str | None = None  # a model plugin's signal report, or how to make one
 
 
 def run_section(inp: Inputs) -> Section:
@@ -46,8 +47,10 @@ def run_section(inp: Inputs) -> Section:
         ("Halts", "none" if not h.halts else f"{len(inp.episodes)}, listed below"),
     ]
     table = Table("run-header", [], [[label(k), Cell(v)] for k, v in rows])
-    blocks: list[Table | charts.Chart | str] = [table]
+    blocks: list[Table | charts.Chart | Link | str] = [table]
     blocks += [f"⚠ {line}" for line in h.halts]
+    if inp.signal_report is not None:
+        blocks.append(inp.signal_report)
     return Section("run", "Run", blocks)
 
 

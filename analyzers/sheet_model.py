@@ -29,11 +29,22 @@ class Table:
     text_columns: int = 1  # leading columns of words (left-aligned headers)
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A note paragraph with one link in it (relative to the page)."""
+
+    id: str
+    before: str
+    text: str
+    href: str
+    after: str = ""
+
+
 @dataclass(frozen=True)
 class Section:
     id: str
     title: str
-    blocks: list[Table | Chart | str] = field(default_factory=list)  # str: a note paragraph
+    blocks: list[Table | Chart | Link | str] = field(default_factory=list)  # str: a note paragraph
 
 
 def signed(text: str, value: float | None) -> Cell:
@@ -52,4 +63,4 @@ def label(text: str, title: str = "") -> Cell:
     return Cell(text, "label", title=title)
 
 
-__all__ = ["Cell", "Section", "Table", "label", "num", "signed"]
+__all__ = ["Cell", "Link", "Section", "Table", "label", "num", "signed"]

@@ -19,7 +19,7 @@ import pandas as pd
 from analyzers import sweep_figures as figures
 from framework.research.findings import SweepFindings, WalkForwardFindings
 from framework.research.grid import short_name
-from framework.research.overfitting import OverfittingProbability
+from framework.research.overfitting import INTERVAL_LEVEL, OverfittingProbability, reconcile
 from framework.research.walk_forward import equity
 
 TOP_POINTS = 10
@@ -202,7 +202,13 @@ def _walk_forward(wf: WalkForwardFindings, metric: str) -> str:
     shown = ["fold", "is_start", "is_end", "oos_start", "oos_end", "point", "params", "in_sample", "out_of_sample"]
     folds = wf.folds[shown]
     folds = folds.rename(columns={"in_sample": f"in-sample {metric}", "out_of_sample": f"out-of-sample {metric}"})
-    intro = f"<p>{len(wf.folds)} folds, {html.escape(wf.scheme)}, embargo {wf.embargo} sessions.</p>"
+    intro = (
+        f"<p>{len(wf.folds)} folds, {html.escape(wf.scheme)}, embargo {wf.embargo} sessions.</p>"
+        '<p class="note" id="restart">Each fold\'s out-of-sample backtest starts from the configured cash with no '
+        "position: the stitched curve chains the folds' daily returns, not one account carried from fold to fold "
+        "(no position, cost or drawdown crosses a fold boundary). The stitched returns are in "
+        "<code>walk_forward_returns.parquet</code>.</p>"
+    )
     if wf.stitched.empty:
         failed = wf.folds[wf.folds["status"] != "ok"]
         return intro + _table(folds, "folds") + f"<p>{len(failed)} out-of-sample run(s) failed: no stitched curve.</p>"
@@ -228,8 +234,20 @@ def _facts(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object)  # an int stays an int beside floats
 
 
+def _failures(findings: SweepFindings) -> str:
+    results = findings.results
+    failed = int((results["status"] == "failed").sum())
+    if not failed or failed == len(results):  # all failed: there is no verdict to set them beside
+        return ""
+    return (
+        f'<p class="reading" id="failed-trials">{failed} of {len(results)} points failed: every attempted point '
+        f"counts as a trial in the DSR ({len(results)}), and the statistics rest on the "
+        f"{len(results) - failed} that finished. Fix the failures before trusting the verdict.</p>"
+    )
+
+
 def overfitting(findings: SweepFindings) -> str:
-    parts = []
+    parts = [_failures(findings)]
     if findings.dsr is not None:
         d = findings.dsr
         rows = _facts(
@@ -250,6 +268,10 @@ def overfitting(findings: SweepFindings) -> str:
         rows = _facts(
             [
                 {"": "probability of backtest overfitting (PBO)", "value": p.probability},
+                {"": f"{INTERVAL_LEVEL:.0%} interval (block bootstrap)", "value": _span(p.interval)},
+                {"": "range over which T mod S rows are left out", "value": _span(p.trim_range)},
+                {"": f"PBO of pure noise for {p.n_trials} points", "value": p.null_baseline},
+                {"": "trials ranked by", "value": p.metric.value},
                 {"": "CSCV blocks (S)", "value": p.n_splits},
                 {"": "splits C(S, S/2)", "value": p.n_combinations},
                 {"": "out-of-sample loss probability of the in-sample best", "value": p.probability_of_loss},
@@ -257,7 +279,15 @@ def overfitting(findings: SweepFindings) -> str:
             ]
         )
         parts.append(_table(rows, "pbo") + f'<p class="reading" id="pbo-reading">{html.escape(p.reading())}</p>')
+    both = reconcile(findings.dsr, findings.pbo)
+    if both:
+        parts.append(f'<h3>Reading them together</h3><p id="reconcile">{html.escape(both)}</p>')
     return "".join(parts) or "<p>No finished point: no statistics.</p>"
+
+
+def _span(pair: tuple[float, float]) -> str:
+    low, high = pair
+    return f"{low:.2f} – {high:.2f}" if math.isfinite(low) and math.isfinite(high) else "n/a"
 
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}

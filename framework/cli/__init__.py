@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "data": "framework.cli.data:data",
     "backtest": "framework.cli.backtest:backtest",
     "sweep": "framework.cli.sweep:sweep",
+    "signals": "framework.cli.signals:signals",
     "sandbox": "framework.cli.sandbox:sandbox",
     "paper": "framework.cli.paper:paper",
     "status": "framework.cli.paper:status",

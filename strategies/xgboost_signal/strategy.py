@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import Field
 
 from framework.data import MarketData
+from framework.errors import ConfigError
 from framework.strategy import Strategy, StrategyParams
 from strategies.xgboost_signal.features import LOOKBACK, feature_matrix
+
+if TYPE_CHECKING:
+    from framework.research.model_diagnostics import ModelDiagnostics
 
 
 class XGBoostParams(StrategyParams):
@@ -73,8 +77,38 @@ class XGBoostSignal(Strategy):
             predictions = self._artifact_predictions(history)
         else:
             predictions = walk_forward.run(history, self.params).predictions
-        signal = walk_forward.to_signal(predictions, self.params.signal_map)
+        return self._wide(walk_forward.to_signal(predictions, self.params.signal_map), history)
+
+    @staticmethod
+    def _wide(signal: pd.Series, history: MarketData) -> pd.DataFrame:
         return signal.unstack("symbol").reindex(index=history.dates, columns=history.symbols)
+
+    def signal_diagnostics(self, history: MarketData) -> tuple[pd.DataFrame, ModelDiagnostics]:
+        """The walk-forward's signals and, from the same training, its out-of-sample figures
+        for `trade signals` (per fold as `trade train` prints them, pooled AUC, gain, calibration)."""
+        from framework.research.model_diagnostics import ModelDiagnostics, auc, calibration
+        from strategies.xgboost_signal import walk_forward
+        from strategies.xgboost_signal.labels import labels
+
+        p = self.params
+        if p.mode == "artifact":
+            raise ConfigError("strategy.params.mode: artifact: the signal report measures the walk-forward "
+                              "(mode: walk_forward); an artifact's model was judged by `trade train` when it was made")
+        result = walk_forward.run(history, p, with_metrics=True)
+        truth = labels(history, p.horizon, p.task).reindex(result.predictions.index)
+        classification = p.task == "classification"
+        pooled = auc(result.predictions, truth == 1) if classification else float("nan")
+        diagnostics = ModelDiagnostics(
+            task=p.task,
+            horizon=p.horizon,
+            folds=result.metrics,
+            pooled_auc=pooled,
+            importance=result.importance.mean().sort_values(ascending=False),
+            calibration=calibration(result.predictions, truth),
+            realised_label=(f"share beating the cross-sectional median over {p.horizon} sessions" if classification
+                            else f"excess return over the cross-sectional median over {p.horizon} sessions"),
+        )
+        return self._wide(walk_forward.to_signal(result.predictions, p.signal_map), history), diagnostics
 
     def _artifact_predictions(self, history: MarketData) -> pd.Series:
         """Predictions only after the model's training period ends (no in-sample signals)."""

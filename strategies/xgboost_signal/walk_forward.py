@@ -71,6 +71,7 @@ class WalkForwardResult:
     predictions: pd.Series  # long (date, symbol)
     windows: list[RetrainWindow]
     metrics: pd.DataFrame
+    importance: pd.DataFrame  # retrain window × feature gain (with_metrics only)
 
 
 def run(
@@ -85,7 +86,7 @@ def run(
     date_pos = pd.Series(np.arange(len(dates)), index=dates)
     pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
     xgb_params = params.xgb_params()
-    preds, done, rows = [], [], []
+    preds, done, rows, gains = [], [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
         retrain_windows(
@@ -110,13 +111,15 @@ def run(
                 done.append(window)
                 if with_metrics:
                     rows.append(window_metrics(history, window, p, fwd, params))
+                    gains.append(booster.get_score(importance_type="gain"))
             tracker.advance()
     predictions = (
         pd.concat(preds)
         if preds
         else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["date", "symbol"]))
     )
-    return WalkForwardResult(predictions, done, pd.DataFrame(rows))
+    importance = pd.DataFrame(gains, columns=list(FEATURES)).fillna(0.0)  # a feature never split on gains 0
+    return WalkForwardResult(predictions, done, pd.DataFrame(rows), importance)
 
 
 def window_metrics(history: MarketData, window: RetrainWindow, pred: pd.Series, fwd: pd.Series,
