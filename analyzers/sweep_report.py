@@ -73,18 +73,27 @@ def _esc(value: Any, name: str = "") -> str:
     return html.escape(fmt(value, name))
 
 
+def _cell(value: Any, name: str) -> str:
+    """A cell styled as the tear sheet's: numbers right-aligned, words left."""
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+    return f'<td class="{"num" if numeric else "label"}">{_esc(value, name)}</td>'
+
+
 def _table(frame: pd.DataFrame, table_id: str) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f'<th class="left">{html.escape(str(c))}</th>' if frame[c].dtype == object else
+                   f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_esc(v, str(c))}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(_cell(v, str(c)) for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    box = "wide" if len(frame.columns) > 6 else "tablebox"
+    return f'<div class="{box}"><table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _figure(name: str, data: str) -> str:
     alt = html.escape(name)
-    return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption>{alt}</figcaption></figure>'
+    return (f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption><b>{alt}</b>'
+            "</figcaption></figure>")
 
 
 # -- the pieces ------------------------------------------------------------------------------
@@ -286,9 +295,20 @@ def overfitting(findings: SweepFindings) -> str:
     return "".join(parts) or "<p>No finished point: no statistics.</p>"
 
 
-STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}img{max-width:100%}.reading{font-weight:bold}figure{margin:1em 0}"""
+SECTIONS = (
+    ("top", "Top points"),
+    ("map", "The metric over the parameters"),
+    ("stability", "Parameter stability around the best point"),
+    ("in-vs-out", "In sample against out of sample"),
+    ("overfitting", "Overfitting"),
+)
+
+
+def _style() -> str:
+    """The tear sheet's stylesheet, so both pages read alike."""
+    from analyzers.tearsheet import stylesheet
+
+    return stylesheet()
 
 
 def render(findings: SweepFindings) -> str:
@@ -299,14 +319,17 @@ def render(findings: SweepFindings) -> str:
         f"{findings.start} to {findings.end} ({findings.sessions} sessions); "
         + (f"best point: {findings.best}." if findings.best else "no point finished.")
     )
+    parts = (top_points, heatmaps, stability, in_vs_out, overfitting)
+    body = "".join(
+        f'<section id="{sid}"><h2>{html.escape(name)}</h2><div class="blocks">{part(findings)}</div></section>'
+        for (sid, name), part in zip(SECTIONS, parts, strict=True)
+    )
+    nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in SECTIONS)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
-<body><h1>{html.escape(title)}</h1><p>{html.escape(facts)}</p>
-<h2>Top points</h2>{top_points(findings)}
-<h2>The metric over the parameters</h2>{heatmaps(findings)}
-<h2>Parameter stability around the best point</h2>{stability(findings)}
-<h2>In sample against out of sample</h2>{in_vs_out(findings)}
-<h2>Overfitting</h2>{overfitting(findings)}
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_style()}</style></head>
+<body><h1>{html.escape(title)}</h1><p class="subtitle">{html.escape(facts)}</p><nav>{nav}</nav>
+{body}
+<footer>Built by trade from the sweep's results.parquet. Undefined figures read n/a.</footer>
 </body></html>
 """
 

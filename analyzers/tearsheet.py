@@ -50,6 +50,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def stylesheet() -> str:
+    """The CSS the tear sheet and the sweep report share."""
+    return _environment().get_template("_style.css.j2").render()
+
+
 def _version() -> str:
     try:
         return version("trade")
@@ -78,6 +83,7 @@ def inputs(records: RunRecords, market: MarketData | None, quality: ExecutionQua
         quality=quality,
         header=header(records, name),
         episodes=found,
+        close=market.close if market is not None else None,
     )
 
 
@@ -97,4 +103,4 @@ def build(inp: sections.Inputs, advance: Callable[[], None] = lambda: None) -> T
     return TearSheet(h, built, page)
 
 
-__all__ = ["TearSheet", "build", "inputs"]
+__all__ = ["TearSheet", "build", "inputs", "stylesheet"]

@@ -19,6 +19,7 @@ from framework.errors import BrokerError, StrategyError, TradeError, UserError
 #: command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
     "strategies": "framework.cli.strategies:strategies",
+    "new-strategy": "framework.cli.new_strategy:new_strategy",
     "check-strategy": "framework.cli.check_strategy:check_strategy",
     "data": "framework.cli.data:data",
     "backtest": "brokers.backtrader.cli:backtest",
