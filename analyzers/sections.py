@@ -72,10 +72,13 @@ def _toned(stat: performance.Stat) -> Cell:
 
 
 def _active(inp: Inputs) -> tuple[list[bool], int]:
-    """Which sessions were traded (not halted), and how many were halted."""
+    """Which sessions count as active: all but those spent halted *and* flat (a book held through
+    a one-session halt is still at work; a run sitting out its last year in cash is not)."""
     f = inp.frames
     flags = halts.halted(inp.episodes, [d.date() for d in f.days])
-    return [not h for h in flags], sum(flags)
+    flat = (f.positions.drop(columns="cash").abs().sum(axis=1) == 0).to_numpy()
+    idle = [h and bool(x) for h, x in zip(flags, flat, strict=True)]
+    return [not i for i in idle], sum(idle)
 
 
 def _active_stats(inp: Inputs, mask: list[bool]) -> list[performance.Stat]:
@@ -111,8 +114,8 @@ def performance_section(inp: Inputs) -> Section:
     headers = ["", "Whole run", bench_header]
     if active is not None:
         headers.insert(2, f"Active ({n - n_halted} of {n} sessions)")
-        note += (f" The run spent {n_halted} of its {n} sessions halted (flat, opening nothing); "
-                 "“Active” is the same figure over the sessions it traded.")
+        note += (f" The run spent {n_halted} of its {n} sessions halted and flat (in cash, opening nothing); "
+                 "“Active” is the same figure over the other sessions.")
     rows = [_stat_cells(found[i], active[i] if active is not None else None) for i in keep]
     table = Table("stats", headers, rows, note=note)
     chart = charts.cumulative(f.returns, inp.benchmark, BENCHMARK_NAME, inp.episodes)
@@ -299,11 +302,11 @@ def _cost_blocks(inp: Inputs) -> list[Table | charts.Chart | str]:
     f = inp.frames
     if f.transactions.empty or len(f.equity) < 2:
         return []
-    curves = costs.sensitivity(f)
+    curves = costs.sensitivity(f, costs.own_costs(inp.quality.orders, f.equity.index))
     initial = inp.header.initial_cash
-    rows = [[label(str(name)), num(usd(float(curve.iloc[-1]))), num(pct(float(curve.iloc[-1]) / initial - 1, 1))]
-            for name, curve in curves.items()]
-    rows.append([label("as run"), num(usd(float(f.equity.iloc[-1]))), num(pct(float(f.equity.iloc[-1]) / initial - 1, 1))])
+    finals = {f"{name} a fill": float(curve.iloc[-1]) for name, curve in curves.items()}
+    finals["as run"] = float(f.equity.iloc[-1])
+    rows = [[label(name), num(usd(final)), num(pct(final / initial - 1, 1))] for name, final in finals.items()]
     table = Table("cost-sensitivity", ["Cost a fill", "Final equity", "Total return"], rows,
                   caption="What costs take: the same trades at other costs")
     return [trade_charts.cost_sensitivity(curves, f.equity), table]

@@ -87,7 +87,8 @@ def _table(frame: pd.DataFrame, table_id: str) -> str:
         for row in frame.itertuples(index=False)
     )
     box = "wide" if len(frame.columns) > 6 else "tablebox"
-    return f'<div class="{box}"><table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    table = f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<div class="{box}">{table}</div>'
 
 
 def _figure(name: str, data: str) -> str:

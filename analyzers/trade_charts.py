@@ -7,6 +7,8 @@ dividend adjustment of the data never draws a marker away from its line.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -25,18 +27,30 @@ def top_traded(transactions: pd.DataFrame, top: int = TOP_SYMBOLS) -> list[str]:
     return list(notional.sort_values(ascending=False, kind="stable").index[:top])
 
 
-def _marks(transactions: pd.DataFrame, symbol: str, close: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Buy and sell sessions of ``symbol``, valued at the session's close on the drawn line."""
-    t = transactions[transactions["symbol"] == symbol]
-    days = pd.DatetimeIndex(t.index).tz_convert(None).normalize() if t.index.tz is not None else t.index.normalize()
-    side = pd.Series(np.sign(t["amount"].to_numpy()), index=days)
-    buys = close.reindex(side[side > 0].index.unique()).dropna()
-    sells = close.reindex(side[side < 0].index.unique()).dropna()
-    return buys, sells
+@dataclass(frozen=True)
+class Marks:
+    entries: pd.Series  # session → close, where a position opened from flat
+    exits: pd.Series  # session → close, where a position went back to flat
+    resized: int  # fills that only changed the size (not marked)
+
+
+def marks(transactions: pd.DataFrame, symbol: str, close: pd.Series) -> Marks:
+    """Entries (flat → held) and exits (held → flat) of ``symbol``, at the session's close on
+    the drawn line; a fill that only re-sizes a held position is counted, not marked."""
+    t = transactions[transactions["symbol"] == symbol].sort_index()
+    held = t["amount"].cumsum().round(9).to_numpy()
+    before = np.concatenate([[0.0], held[:-1]])
+    idx = pd.DatetimeIndex(t.index)
+    days = (idx.tz_convert(None) if idx.tz is not None else idx).normalize()
+    opened, closed = (before == 0) & (held != 0), (before != 0) & (held == 0)
+    flipped = (before != 0) & (held != 0) & (np.sign(before) != np.sign(held))  # a reversal: both
+    entries = close.reindex(days[opened | flipped].unique()).dropna()
+    exits = close.reindex(days[closed | flipped].unique()).dropna()
+    return Marks(entries, exits, int((~(opened | closed | flipped)).sum()))
 
 
 def prices(close: pd.DataFrame, transactions: pd.DataFrame, symbols: list[str]) -> Chart:
-    """Small multiples: each symbol's close over the run, ▲ on sessions it bought, ▼ where it sold."""
+    """Small multiples: each symbol's close over the run, ▲ where a position opened, ▼ where it closed."""
     rows = -(-len(symbols) // PRICE_COLUMNS)
     fig, axes = plt.subplots(rows, PRICE_COLUMNS, figsize=(WIDTH, 2.4 * rows + 0.3), squeeze=False)
     for ax, symbol in zip(axes.flat, symbols, strict=False):
@@ -44,17 +58,19 @@ def prices(close: pd.DataFrame, transactions: pd.DataFrame, symbols: list[str]) 
         line = close[symbol].dropna()
         line.index = naive(line.index)
         ax.plot(line.index, line.to_numpy(), color=BENCHMARK, lw=1.0)
-        buys, sells = _marks(transactions, symbol, line)
-        ax.scatter(buys.index, buys.to_numpy(), marker="^", color=LONG, s=28, zorder=3, label=f"buy ({len(buys)})")
-        ax.scatter(sells.index, sells.to_numpy(), marker="v", color=SHORT, s=28, zorder=3, label=f"sell ({len(sells)})")
-        ax.set_title(symbol, fontsize=10, loc="left", fontweight="bold")
+        m = marks(transactions, symbol, line)
+        ax.scatter(m.entries.index, m.entries.to_numpy(), marker="^", color=LONG, s=30, zorder=3,
+                   label=f"entry ({len(m.entries)})")
+        ax.scatter(m.exits.index, m.exits.to_numpy(), marker="v", color=SHORT, s=30, zorder=3,
+                   label=f"exit ({len(m.exits)})")
+        ax.set_title(f"{symbol}   ({m.resized} re-sizing fills not marked)", fontsize=10, loc="left")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"${x:,.0f}"))
         ax.legend(loc="upper left", frameon=False, fontsize=8, ncol=2)
         dates(ax)
     for ax in axes.flat[len(symbols):]:
         ax.set_visible(False)
-    caption = (f"the {len(symbols)} most traded symbols by value; ▲ sessions with a buy fill, ▼ with a sell, "
-               "at that session's close")
+    caption = (f"the {len(symbols)} most traded symbols by value; ▲ a position opened from flat, ▼ it went back to "
+               "flat, at that session's close")
     return Chart("prices", "Prices with entries and exits", png(fig), caption)
 
 
@@ -72,8 +88,8 @@ def cost_sensitivity(curves: pd.DataFrame, actual: pd.Series) -> Chart:
     dates(ax)
     fig.set_dpi(DPI)
     return Chart("cost-sensitivity", "Cost sensitivity", png(fig),
-                 "equity had every fill cost 0, 5, 10 or 20 bps of its value instead of what the run paid: the same "
-                 "trades, only their cost re-priced")
+                 "equity had every fill cost 0, 5, 10 or 20 bps of its value instead of what the run paid "
+                 "(commission and slippage against the arrival price): the same trades, only their cost re-priced")
 
 
-__all__ = ["cost_sensitivity", "prices", "top_traded"]
+__all__ = ["Marks", "cost_sensitivity", "marks", "prices", "top_traded"]
