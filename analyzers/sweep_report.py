@@ -73,17 +73,21 @@ def _esc(value: Any, name: str = "") -> str:
     return html.escape(fmt(value, name))
 
 
-def _cell(value: Any, name: str) -> str:
-    """A cell styled as the tear sheet's: numbers right-aligned, words left."""
-    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
-    return f'<td class="{"num" if numeric else "label"}">{_esc(value, name)}</td>'
+def _numeric(column: pd.Series) -> bool:
+    """A column of numbers (right-aligned, as in the tear sheet), missing values allowed."""
+    values = column.dropna()
+    return pd.api.types.is_numeric_dtype(column) or (
+        len(values) > 0 and all(isinstance(v, int | float | np.integer | np.floating) for v in values)
+    )
 
 
 def _table(frame: pd.DataFrame, table_id: str) -> str:
-    head = "".join(f'<th class="left">{html.escape(str(c))}</th>' if frame[c].dtype == object else
-                   f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = {c: _numeric(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns}
+    head = "".join(f"<th>{html.escape(str(c))}</th>" if numeric[c] else f'<th class="left">{html.escape(str(c))}</th>'
+                   for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(_cell(v, str(c)) for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(f'<td class="{"num" if numeric[c] else "label"}">{_esc(v, str(c))}</td>'
+                         for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False)
     )
     box = "wide" if len(frame.columns) > 6 else "tablebox"
@@ -91,10 +95,10 @@ def _table(frame: pd.DataFrame, table_id: str) -> str:
     return f'<div class="{box}">{table}</div>'
 
 
-def _figure(name: str, data: str) -> str:
+def _figure(name: str, data: str, tile: bool = False) -> str:
     alt = html.escape(name)
-    return (f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption><b>{alt}</b>'
-            "</figcaption></figure>")
+    css = ' class="tile"' if tile else ""
+    return f'<figure{css}><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption>{alt}</figcaption></figure>'
 
 
 # -- the pieces ------------------------------------------------------------------------------
@@ -174,6 +178,7 @@ def heatmaps(findings: SweepFindings) -> str:
                 f"{metric} over {_label(x, findings.keys)} × {_label(y, findings.keys)} "
                 "(mean over the other parameters)",
                 _heatmap(ok, metric, x, y, findings.keys),
+                tile=True,
             )
             for x, y in pairs
         )
