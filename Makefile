@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 # The documentation site from docs/ (mkdocs, Material theme), offline, links checked (--strict).
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --clean
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean
 
 lint: $(STAMP)
 	$(BIN)/ruff check framework strategies brokers analyzers tests benchmarks
