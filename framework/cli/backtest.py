@@ -80,7 +80,7 @@ def backtest(
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
     from brokers.backtrader.runner import run_backtest, run_context
     from framework.run_folder import atomic_folder, write_run_folder
-    from framework.trading_window import trading_window
+    from framework.trading_window import trading_window, window_notes
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
@@ -88,6 +88,8 @@ def backtest(
     plugin_class = get_strategy(settings.strategy.name)
     plugin = plugin_class(settings.strategy.params)
     first, last = trading_window(market, plugin, settings)
+    for note in window_notes(market, plugin, settings, first, last):
+        click.echo(f"note: {note}", err=True)
     hint = backtest_hint(plugin_class, plugin.name)
     if hint:
         click.echo(hint, err=True)
