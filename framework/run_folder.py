@@ -60,6 +60,26 @@ def daily_returns(equity: pd.DataFrame, initial_cash: float) -> pd.DataFrame:
     return frame[["date", "cash", "equity", "return"]]
 
 
+QTY_DECIMALS = 9  # Alpaca's fractional-share increment
+PRICE_DECIMALS = 4  # a price below $1 moves in 0.0001; an average cost is shown to the same digit
+
+
+def positions_for_people(positions: pd.DataFrame) -> pd.DataFrame:
+    """The journal's positions as a person reads them: the session's date in New York (the
+    venue's zone; the journal's UTC stamps read 04:00/05:00), quantities to Alpaca's 1e-9 share,
+    average cost and mark to 4 decimals (the journal keeps exact decimals, like
+    ``108.1770873431734317343173432``)."""
+    out = positions.copy()
+    if out.empty:
+        return out.rename(columns={"time": "date"})
+    when = pd.to_datetime(out.pop("time"), utc=True, format="ISO8601")
+    out.insert(1, "date", when.dt.tz_convert("America/New_York").dt.date.astype(str))
+    out["qty"] = pd.to_numeric(out["qty"]).round(QTY_DECIMALS)
+    for column in ("avg_cost", "price"):
+        out[column] = pd.to_numeric(out[column]).round(PRICE_DECIMALS)
+    return out
+
+
 def _slippage_bps(orders: pd.DataFrame) -> float:
     filled = orders[orders["filled_qty"].astype(float) > 0].copy()
     filled = filled[filled["decision_price"].notna() & filled["filled_avg_price"].notna()]
@@ -109,7 +129,7 @@ def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, cont
         returns.to_csv(folder / "returns.csv", index=False)
         journal.table("orders").drop(columns=["order_json"]).to_csv(folder / "orders.csv", index=False)
         journal.table("fills").to_csv(folder / "fills.csv", index=False)
-        journal.table("positions").to_csv(folder / "positions.csv", index=False)
+        positions_for_people(journal.table("positions")).to_csv(folder / "positions.csv", index=False)
     finally:
         journal.close()
     summary = {"figures": figures, **context}
