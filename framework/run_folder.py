@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from framework.journal import Journal
+from framework.order_outcomes import outcomes
 
 SUMMARY_KEYS = (
     "total_return",
@@ -97,7 +98,8 @@ def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 10)
 
 
-def summarise(journal: Journal, initial_cash: float) -> tuple[dict[str, Any], pd.DataFrame]:
+def summarise(journal: Journal, initial_cash: float,
+              splits: pd.DataFrame | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
     returns = daily_returns(journal.equity_curve(), initial_cash)
     r = pd.Series(returns["return"].to_numpy(), index=pd.to_datetime(returns["date"]))
     orders = journal.table("orders")
@@ -117,15 +119,18 @@ def summarise(journal: Journal, initial_cash: float) -> tuple[dict[str, Any], pd
         "rejects": int((orders["status"] == "rejected").sum()) if len(orders) else 0,
         "avg_slippage_bps": _slippage_bps(orders) if len(orders) else 0.0,
         "halts": int((events["event"] == "halt").sum()),
+        "order_outcomes": outcomes(orders, events, splits),
     }
     return {k: (_num(v) if isinstance(v, float) else v) for k, v in figures.items()}, returns
 
 
-def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, context: dict[str, Any]) -> dict[str, Any]:
-    """CSV exports and summary.json next to the journal; returns the summary."""
+def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, context: dict[str, Any],
+                     splits: pd.DataFrame | None = None) -> dict[str, Any]:
+    """CSV exports and summary.json next to the journal; returns the summary. ``splits`` (the
+    data's, sessions × symbols) tells a cancellation by a split from others."""
     journal = Journal(journal_path)
     try:
-        figures, returns = summarise(journal, initial_cash)
+        figures, returns = summarise(journal, initial_cash, splits)
         returns.to_csv(folder / "returns.csv", index=False)
         journal.table("orders").drop(columns=["order_json"]).to_csv(folder / "orders.csv", index=False)
         journal.table("fills").to_csv(folder / "fills.csv", index=False)

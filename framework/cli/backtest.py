@@ -105,7 +105,7 @@ def backtest(
             data=_data_summary(market, signals, result.start, result.end, settings.data.calendar),
             signals={"discarded": result.discards.to_json()},
         )
-        summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
+        summary = write_run_folder(folder, result.journal_path, result.initial_cash, context, market.splits)
         stories = _halt_stories(folder, settings, no_report, target.name)
     _print(summary, stories, result.delisted, target, no_report)
     for line in _warnings(summary, result.discards.warnings(settings.signals)):

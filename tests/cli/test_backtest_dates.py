@@ -52,3 +52,5 @@ def test_an_end_on_a_sunday_ends_on_the_friday_and_closes_nothing_out(tmp_path) 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["end"] == "2019-03-29"
     assert summary["figures"]["orders"] == summary["figures"]["fills"]
+    ended = summary["figures"]["order_outcomes"]
+    assert sum(v for k, v in ended.items() if k != "canceled_at_split") == summary["figures"]["orders"]
