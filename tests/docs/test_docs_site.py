@@ -40,11 +40,11 @@ def test_every_plugin_declaration_is_listed_with_its_default() -> None:
     readme = (ROOT / "README.md").read_text()
     declared = [n for n in ("name", "summary", "signal_kind", "nan_means", "trading_defaults", "Params")
                 if hasattr(Strategy, n) or n in Strategy.__annotations__]
-    for name in [*declared, "warmup_bars", "exits"]:
+    for name in [*declared, "warmup_bars", "exits", "interface_version"]:
         row = next((line for line in readme.splitlines() if line.startswith(f"| `{name}")), None)
         assert row is not None, f"{name} is not in the README's declarations table"
     defaults = {"summary": '`""`', "signal_kind": '`"scores"`', "nan_means": '`"hold"`', "trading_defaults": "`{}`",
-                "warmup_bars": "`0`"}
+                "warmup_bars": "`0`", "interface_version": "`1`"}
     for name, shown in defaults.items():
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}"))
         assert shown in row, f"{name}'s default {shown} not in: {row}"
