@@ -15,7 +15,7 @@ from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
-from framework.errors import TransientBrokerError
+from framework.errors import ReconciliationError, TransientBrokerError
 from framework.journal import Journal
 from framework.live.actions import cancel_risk_adding
 from framework.live.cycle_outcome import CycleAlerts, run_once
@@ -35,9 +35,15 @@ def _settings(config_files: tuple[str, ...]) -> Settings:
 
 @contextmanager
 def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Connection]:
+    """The venue, named once on stderr (a paper command that retried Alpaca's paper host for 36 s
+    never said it was not calling the sandbox); a failure to reach it names it again."""
     conn = connect(settings, stream=stream)
+    line = conn.announce()
+    click.echo(line, err=True)
     try:
         yield conn
+    except ReconciliationError as e:  # the clock or the books could not be read: say from where
+        raise ReconciliationError(f"{e} [{line.removeprefix('venue: ')}]") from e
     finally:
         conn.close()
 
