@@ -79,6 +79,7 @@ def backtest(
 ) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
     from brokers.backtrader.runner import run_backtest, run_context
+    from framework.capacity import capacity_warning
     from framework.run_folder import atomic_folder, write_run_folder
     from framework.trading_window import trading_window, window_notes
 
@@ -90,6 +91,9 @@ def backtest(
     first, last = trading_window(market, plugin, settings)
     for note in window_notes(market, plugin, settings, first, last):
         click.echo(f"note: {note}", err=True)
+    capacity = capacity_warning(settings, market.symbols, market.sectors)
+    if capacity:
+        click.echo(f"warning: {capacity}", err=True)
     hint = backtest_hint(plugin_class, plugin.name)
     if hint:
         click.echo(hint, err=True)

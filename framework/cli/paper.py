@@ -13,6 +13,7 @@ import pandas as pd
 from framework.adapters import Connection, connect
 from framework.alerts import Alerting
 from framework.broker import VenueCalendar
+from framework.capacity import capacity_warning
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
@@ -21,7 +22,7 @@ from framework.journal import Journal
 from framework.live.actions import cancel_risk_adding
 from framework.live.cycle_outcome import CycleAlerts, run_once
 from framework.live.operations import Operations
-from framework.live.runner import CycleResult, Echo, PaperRunner, next_session, previous_session
+from framework.live.runner import CycleResult, Echo, PaperRunner, next_session, previous_session, universe
 from framework.live.service import service, stop_on_signals
 from framework.signals import is_rebalance_day, next_rebalance
 from framework.venue_time import human
@@ -123,6 +124,9 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
+    capacity = capacity_warning(settings, *universe(settings))
+    if capacity:
+        click.echo(f"warning: {capacity}", err=True)
     with (_connected(settings, stream=None if serve else False) as conn,
           service(settings, dry_run=dry_run, console=serve) as alerting):
         conn.broker.start()
