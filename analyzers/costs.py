@@ -25,7 +25,8 @@ def traded(f: Frames) -> pd.Series:
 
 
 def own_costs(orders: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.Series:
-    """What the run paid by decision session: commission + side × (fill − arrival) × filled.
+    """What the run paid, by the session it filled in (the one after its decision): commission
+    + side × (fill − arrival) × filled.
 
     An order without an arrival price (none recorded) counts its commission only."""
     if orders.empty:
@@ -35,7 +36,8 @@ def own_costs(orders: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.Series:
     cost = orders["commission"].fillna(0.0) + slip
     days = pd.DatetimeIndex(pd.to_datetime(orders["day"]))
     days = days.tz_localize(sessions.tz) if sessions.tz is not None and days.tz is None else days
-    return pd.Series(cost.to_numpy(), index=days).groupby(level=0).sum().reindex(sessions, fill_value=0.0)
+    filled_in = sessions[np.minimum(sessions.searchsorted(days, side="right"), len(sessions) - 1)]
+    return pd.Series(cost.to_numpy(), index=filled_in).groupby(level=0).sum().reindex(sessions, fill_value=0.0)
 
 
 def sensitivity(f: Frames, paid: pd.Series, levels: tuple[int, ...] = LEVELS_BPS) -> pd.DataFrame:

@@ -92,6 +92,9 @@ def test_cost_sensitivity_reprices_what_the_run_paid() -> None:
     traded = 100 * 10.0 + 100 * 12.0
     final = frames.equity.iloc[-1]
     assert curves["0 bps"].iloc[-1] == pytest.approx(final + 4.0)
+    # a cost is taken back from the session it was paid in (the fill after the decision), not before
+    assert curves["0 bps"].iloc[0] == pytest.approx(frames.equity.iloc[0])
+    assert paid.iloc[0] == 0 and paid.iloc[1] == pytest.approx(1.0 + 100 * 0.01)
     assert curves["20 bps"].iloc[-1] == pytest.approx(final + 4.0 - traded * 0.002)
 
 
