@@ -51,6 +51,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def stylesheet() -> str:
+    """The CSS the tear sheet and the sweep report share."""
+    return _environment().get_template("_style.css.j2").render()
+
+
 def _version() -> str:
     try:
         return version("trade")
@@ -104,6 +109,7 @@ def inputs(records: RunRecords, market: MarketData | None, quality: ExecutionQua
         header=head,
         episodes=found,
         signal_report=signal_report_note(records.folder.parent / head.name, head.strategy),
+        close=market.close if market is not None else None,
     )
 
 
@@ -127,4 +133,4 @@ def render_page(title: str, subtitle: str, built: list[Section], footer: str) ->
     )
 
 
-__all__ = ["TearSheet", "build", "inputs", "render_page"]
+__all__ = ["TearSheet", "build", "inputs", "render_page", "stylesheet"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -38,6 +40,17 @@ def is_rebalance_day(when: pd.Timestamp | datetime | date, every: int) -> bool:
         return True
     day = when.date() if isinstance(when, datetime) else when
     return _weekdays_since_epoch(day) % every == 0
+
+
+def next_rebalance(sessions: Sequence[date], after: date, every: int) -> tuple[date, date] | None:
+    """The first rebalance decision after ``after`` among ``sessions`` (the venue's, in order):
+    (the session whose close decides, the session whose open trades it), or None when the
+    sessions given hold none (a rebalance weekday that is a holiday has no decision at all)."""
+    later = sorted(d for d in sessions if d > after)
+    for decided, traded in itertools.pairwise(later):
+        if is_rebalance_day(decided, every):
+            return decided, traded
+    return None
 
 
 @lru_cache(maxsize=16384)

@@ -79,8 +79,9 @@ def backtest(
 ) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
     from brokers.backtrader.runner import run_backtest, run_context
+    from framework.capacity import capacity_warning
     from framework.run_folder import atomic_folder, write_run_folder
-    from framework.trading_window import trading_window
+    from framework.trading_window import trading_window, window_notes
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
@@ -88,6 +89,11 @@ def backtest(
     plugin_class = get_strategy(settings.strategy.name)
     plugin = plugin_class(settings.strategy.params)
     first, last = trading_window(market, plugin, settings)
+    for note in window_notes(market, plugin, settings, first, last):
+        click.echo(f"note: {note}", err=True)
+    capacity = capacity_warning(settings, market.symbols, market.sectors)
+    if capacity:
+        click.echo(f"warning: {capacity}", err=True)
     hint = backtest_hint(plugin_class, plugin.name)
     if hint:
         click.echo(hint, err=True)
@@ -103,7 +109,7 @@ def backtest(
             data=_data_summary(market, signals, result.start, result.end, settings.data.calendar),
             signals={"discarded": result.discards.to_json()},
         )
-        summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
+        summary = write_run_folder(folder, result.journal_path, result.initial_cash, context, market.splits)
         stories = _halt_stories(folder, settings, no_report, target.name)
     _print(summary, stories, result.delisted, target, no_report)
     for line in _warnings(summary, result.discards.warnings(settings.signals)):

@@ -41,6 +41,7 @@ def watch(config_files: tuple[str, ...]) -> None:
     settings = load_settings(list(config_files))
     stop_on_signals()
     conn = connect(settings, stream=False)
+    click.echo(conn.announce(), err=True)
     try:
         with service(settings, dry_run=False, console=True) as alerting:
             runner = PaperRunner(settings, conn.broker, conn.bars)
@@ -127,6 +128,7 @@ def _token() -> str:
 
 def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
     conn = connect(settings, stream=False)  # endpoints checked (live refused) before the journal is touched
+    click.echo(conn.announce(), err=True)
     path = Path(settings.paper.journal).expanduser()
     Journal(path).close()  # a fresh account's journal: the schema, nothing else
     token = _token()

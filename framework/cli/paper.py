@@ -5,24 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime, timedelta
 
 import click
 import pandas as pd
 
 from framework.adapters import Connection, connect
 from framework.alerts import Alerting
+from framework.broker import VenueCalendar
+from framework.capacity import capacity_warning
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
-from framework.errors import ConfigError
+from framework.errors import ConfigError, ReconciliationError
 from framework.journal import Journal
 from framework.live import actions
 from framework.live.cycle_outcome import CycleAlerts, run_once
 from framework.live.lock import account_lock
 from framework.live.operations import Operations
-from framework.live.runner import CycleResult, Echo, PaperRunner
+from framework.live.runner import CycleResult, Echo, PaperRunner, next_session, previous_session, universe
 from framework.live.service import service, stop_on_signals
-from framework.signals import is_rebalance_day
+from framework.signals import is_rebalance_day, next_rebalance
 from framework.venue_time import human
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,15 @@ def _settings(config_files: tuple[str, ...]) -> Settings:
 
 @contextmanager
 def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Connection]:
+    """The venue, named once on stderr (a paper command that retried Alpaca's paper host for 36 s
+    never said it was not calling the sandbox); a failure to reach it names it again."""
     conn = connect(settings, stream=stream)
+    line = conn.announce()
+    click.echo(line, err=True)
     try:
         yield conn
+    except ReconciliationError as e:  # the clock or the books could not be read: say from where
+        raise ReconciliationError(f"{e} [{line.removeprefix('venue: ')}]") from e
     finally:
         conn.close()
 
@@ -82,6 +91,7 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     if not result.skipped and not is_rebalance_day(pd.Timestamp(result.signal_date), every):
         echo(f"  ({result.signal_date} is not a rebalance session: signals.rebalance_every is {every}; "
              "positions are held, stops and loss guards still apply)")
+        echo(f"  {rebalance_line(runner.live_broker, result.signal_date, every)}")
     for o in result.orders:
         state = "not sent" if dry_run else o.status.value
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value} [{o.tag}]"
@@ -95,6 +105,17 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     if result.unacked:
         echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
     echo(f"cycle took {result.seconds:.2f} s")
+
+
+def rebalance_line(calendar: VenueCalendar, after: date, every: int) -> str:
+    """When the next rebalance is, by the venue's calendar: the close that decides it and the
+    open that trades it (the first cycles of a new account "did nothing" without saying until when)."""
+    days = [d.date for d in calendar.get_calendar(after, after + timedelta(days=2 * every + 14))]
+    found = next_rebalance(days, after, every)
+    if found is None:
+        return f"next rebalance: not within {2 * every + 14} days of {after} (signals.rebalance_every is {every})"
+    decided, traded = found
+    return f"next rebalance: on the close of {decided}, orders for the open of {traded}"
 
 
 def _model_source(runner: PaperRunner) -> str:
@@ -123,6 +144,9 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
+    capacity = capacity_warning(settings, *universe(settings))
+    if capacity:
+        click.echo(f"warning: {capacity}", err=True)
     # one paper process per account and journal (a dry run writes nothing: it needs no lock)
     with (nullcontext() if dry_run else account_lock(settings.paper.journal),
           _connected(settings, stream=None if serve else False) as conn,
@@ -188,6 +212,7 @@ def status(config_files: tuple[str, ...]) -> None:
     flag = "  LIMIT BREACHED" if pnl < -limit else ""
     echo(f"today's P&L: {pnl:+.2f}  (daily loss limit {limit:.2f}){flag}")
     echo(f"halted: {'yes — ' + halt.reason + ' since ' + human(halt.since) if halt.halted else 'no'}")
+    echo(rebalance_status(conn.broker, settings.signals.rebalance_every))
     echo(f"positions: {len(positions)}")
     for p in positions:
         last = f"{p.market_price:,.2f}" if p.market_price is not None else "n/a"
@@ -196,6 +221,15 @@ def status(config_files: tuple[str, ...]) -> None:
     for o in orders:
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.status.value}"
              f"  {o.client_order_id}")
+
+
+def rebalance_status(calendar: VenueCalendar, every: int) -> str:
+    """Whether the next cycle rebalances, and if not, when the next rebalance is."""
+    session = next_session(calendar)
+    signal = previous_session(calendar, session)
+    if is_rebalance_day(pd.Timestamp(signal), every):
+        return f"rebalance: the next cycle ({session}) rebalances on the close of {signal}"
+    return rebalance_line(calendar, signal, every)
 
 
 @contextmanager

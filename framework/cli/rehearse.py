@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from collections.abc import Iterator
@@ -49,6 +50,12 @@ def _environment(server: SandboxServer) -> dict[str, str]:
         "APCA_API_DATA_URL": server.data_url,
         "APCA_API_STREAM_URL": server.stream_url,
     }
+
+
+def folder_safe(strategy: str) -> str:
+    """A strategy named ``module:Class`` as a folder name (a colon is refused on Windows and
+    breaks scp and PATH-like lists): ``sma_cross-SmaCross``."""
+    return re.sub(r"[^\w.-]+", "-", strategy).strip("-") or "strategy"
 
 
 @contextmanager
@@ -117,7 +124,7 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
     market = load_configured(settings.data)
     window = plan_window(market, settings, start, sessions)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder = Path(out_dir) if out_dir else Path("runs/rehearse") / f"{stamp}-{settings.strategy.name}"
+    folder = Path(out_dir) if out_dir else Path("runs/rehearse") / f"{stamp}-{folder_safe(settings.strategy.name)}"
     if folder.exists() and any(folder.iterdir()):
         from framework.errors import InputError
 

@@ -89,6 +89,10 @@ def _local(workers: int) -> tuple[LocalCluster, Client]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # The scheduler serves HTTP (health routes) even without a dashboard, on 8787 by default:
+            # a second sweep (or any Dask) holding it made it warn "Port 8787 is already in use". We
+            # show no dashboard, so any free loopback port does, silently.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.CRITICAL,  # a failed point is reported as an outcome, not a log
         )
     try:
