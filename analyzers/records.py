@@ -10,10 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from analyzers.execution_quality import submissions
 from framework.config import DataConfig
 from framework.data import MarketData, load_configured
 from framework.errors import InputError, UserError
 from framework.journal import Journal
+from framework.styles import OrderStyle
 
 NEW_YORK = "America/New_York"
 
@@ -44,6 +46,12 @@ class RunRecords:
         if self.summary and "config" in self.summary:
             return self.summary["config"]
         return self.run.get("config", {})
+
+    @property
+    def style(self) -> OrderStyle | None:
+        """The run's ``orders.style`` (None: unset, or a run from before styles)."""
+        value = (self.config.get("orders") or {}).get("style")
+        return OrderStyle(value) if value in OrderStyle._value2member_map_ else None
 
     @property
     def days(self) -> list[date]:
@@ -123,6 +131,7 @@ def load_run(folder: Path | str) -> RunRecords:
     for column in ("qty", "price"):
         positions[column] = pd.to_numeric(positions[column])
     orders["day"] = _decision_day(orders)
+    orders["submitted_at"] = orders["client_order_id"].map(submissions(events))
     equity["day"] = _day(equity["time"])
     positions["day"] = _day(positions["time"])
     decisions["day"] = _day(decisions["time"])

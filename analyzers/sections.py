@@ -211,12 +211,15 @@ def trading_section(inp: Inputs) -> Section:
     return Section("trading", "Trading", blocks)
 
 
-def _grouped_table(table_id: str, key: str, frame: pd.DataFrame, caption: str, note: str = "") -> Table:
-    headers = [key.capitalize()] + [h for _, h, _ in execution_tables.COLUMNS]
+def _grouped_table(
+    table_id: str, key: str, frame: pd.DataFrame, caption: str, note: str = "",
+    columns: tuple[tuple[str, str, Unit], ...] = execution_tables.COLUMNS,
+) -> Table:
+    headers = [key.capitalize()] + [h for _, h, _ in columns]
     rows = []
     for record in frame.to_dict("records"):
         cells = [label(str(record[key]))]
-        for column, _, unit in execution_tables.COLUMNS:
+        for column, _, unit in columns:
             value = record.get(column)
             text = pct(value, 1) if unit is Unit.PERCENT else show(value, unit)
             cells.append(signed(text, -value) if unit is Unit.BPS and isinstance(value, float) else num(text))
@@ -243,6 +246,8 @@ def execution_section(inp: Inputs) -> Section:
     blocks.append(_grouped_table("execution-by-side", "side", execution_tables.by(q.orders, "side"), "By side"))
     blocks.append(_grouped_table("execution-by-tag", "tag", execution_tables.by(q.orders, "tag"),
                                  "By reason (the order's tag)"))
+    blocks.append(_grouped_table("execution-by-style", "style", execution_tables.by(q.orders, "style"),
+                                 "By execution style (orders.style)", columns=execution_tables.STYLE_COLUMNS))
     blocks.append("Positive slippage and shortfall are costs. Slippage vs decision = side × (fill − close the "
                   "signal was made on) / that close; vs arrival = against the price when the order reached the "
                   "market (the next open in a backtest). Implementation shortfall adds commission and the "

@@ -38,6 +38,7 @@ from framework.risk.halted import adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
+from framework.styles import terms
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 
@@ -131,7 +132,7 @@ class ExecutionEngine:
         self._actions_applied: set[tuple[str, ActionKind, date]] = set()  # (symbol, kind, ex-date)
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
-        self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
+        self.style = settings.orders.effective_style
         self.broker.subscribe(self.on_order_update)
         subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
         if subscribe_actions is not None:
@@ -414,17 +415,17 @@ class ExecutionEngine:
                 f"price ({intent.price}): the risk runner must keep untradable symbols as they are"
             )
         side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
-        order_type, tif = self._order_style
+        cfg = self.settings.orders
+        chosen = terms(self.style, side, intent.price, time_in_force=TimeInForce(cfg.time_in_force),
+                       limit_offset_bps=cfg.limit_offset_bps, collar_bps=cfg.collar_bps)
+        order_type, tif = chosen.type, chosen.time_in_force
         if self.venue.is_fractional(qty):
             if side is OrderSide.SELL and ctx.held[ctx.universe.position(intent.symbol)] <= 0:
                 qty = qty.to_integral_value(rounding="ROUND_DOWN")  # shorts are whole shares
             tif = TimeInForce.DAY  # fractional orders must be DAY orders
         if qty <= 0:
             return None
-        limit = None
-        if order_type is OrderType.LIMIT:
-            offset = self.settings.orders.limit_offset_bps / 1e4 * side.sign
-            limit = self._round_price(intent.price * (1 + offset))
+        limit = None if chosen.limit_price is None else self._round_price(chosen.limit_price)
         return Order(
             client_order_id=make_client_order_id(self.strategy_name, self.run_id, ctx.session, intent.symbol,
                                                  intent.purpose.value),

@@ -28,6 +28,7 @@ from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.signals import DiscardTally, SignalKind
 from framework.strategy import Strategy, compute_signals, warmup
+from framework.styles import require_daily_style
 from framework.venue import Venue, actions_on, venue_from_config
 
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
@@ -246,6 +247,7 @@ def run_backtest(
     """
     if journal_path.exists():
         raise InputError(f"journal {journal_path} already exists: a backtest writes a new journal")
+    require_daily_style(settings.orders.effective_style, "the backtest")
     start, end = trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)

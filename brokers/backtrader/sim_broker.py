@@ -115,6 +115,25 @@ class VenueBroker(SimBroker):
             self.on_open()
         super().next()
 
+    def _try_exec(self, order: bt.Order) -> None:
+        """An auction order (``auction`` in its info: "open" or "close") on the first bar after
+        it was sent: filled at that bar's official open or close, unslipped (an auction crosses
+        no spread), if it is a market order or the price is within its limit; whatever is left
+        is canceled, as Alpaca cancels an auction order the auction did not fill."""
+        auction = order.info.get("auction") if order.info else None
+        if auction is None:
+            super()._try_exec(order)
+            return
+        data = order.data
+        price = float(data.open[0] if auction == "open" else data.close[0])
+        limit = order.created.price if order.exectype == bt.Order.Limit else None
+        inside = limit is None or (price <= limit if order.isbuy() else price >= limit)
+        if math.isfinite(price) and inside:
+            self._execute(order, ago=0, price=price)
+        if order.alive():  # taken off the queue already: canceled here, not through cancel()
+            order.cancel()
+            self.notify(order)
+
     def _execute(self, order: bt.Order, ago: int | None = None, price: float | None = None, cash: float | None = None,
                  position: bt.Position | None = None, dtcoc: object = None) -> float | None:
         if ago is None or price is None:

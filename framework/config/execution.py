@@ -11,6 +11,7 @@ from pydantic import Field
 
 from framework.config.base import ConfigModel
 from framework.enums import TimeInForce
+from framework.styles import OrderStyle
 
 
 class StrategyConfig(ConfigModel):
@@ -53,12 +54,20 @@ class RiskConfig(ConfigModel):
     flatten_on_halt: bool = False
     stop_loss: float | None = Field(None, gt=0, lt=1)
     trailing_stop: float | None = Field(None, gt=0, lt=1)
+    stop_limit_offset_bps: float | None = Field(None, gt=0, le=2000)
     watch_interval_seconds: float = Field(30.0, ge=1)
 
 
 class OrdersConfig(ConfigModel):
     type: Literal["market", "limit"] = "market"
     limit_offset_bps: float = Field(10.0, ge=0, le=1000)
+    style: OrderStyle | None = None
+    collar_bps: float = Field(10.0, ge=0, le=1000)
+    reprice_after_minutes: float | None = Field(None, gt=0, le=390)
+    reprice_times: int = Field(1, ge=0, le=10)
+    twap_slices: int = Field(6, ge=2, le=390)
+    twap_window_minutes: int = Field(30, ge=2, le=390)
+    participation_cap: float = Field(0.1, gt=0, le=1)
     time_in_force: TimeInForce = TimeInForce.DAY
     rate_limit_per_minute: int = Field(200, ge=1)
     max_retries: int = Field(5, ge=0, le=20)
@@ -66,3 +75,9 @@ class OrdersConfig(ConfigModel):
     backoff_max_seconds: float = Field(30.0, gt=0)
     request_timeout_seconds: float = Field(10.0, gt=0)
     cancel_stale_after_minutes: float | None = Field(None, gt=0)
+
+    @property
+    def effective_style(self) -> OrderStyle:
+        """``style``, else the style ``type`` names (market | limit): the default sends exactly
+        what it sent before styles existed."""
+        return self.style if self.style is not None else OrderStyle(self.type)

@@ -52,6 +52,7 @@ from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, warmup
+from framework.styles import require_daily_style
 from framework.venue import ActionKind, CorporateAction, actions_on
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def previous_session(broker: AlpacaBroker, session: date) -> date:
 class PaperRunner:
     def __init__(self, settings: Settings, broker: AlpacaBroker, bars: AlpacaBars, *,
                  dry_run: bool = False, echo: Echo = print) -> None:
+        require_daily_style(settings.orders.effective_style, "the paper cycle")  # before the journal opens
         self.settings, self.live_broker, self.bars = settings, broker, bars
         self.dry_run, self.echo = dry_run, echo
         self.strategy: Strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
