@@ -144,14 +144,15 @@ class StopManager:
         offset = self.config.stop_limit_offset_bps
         # a stop-limit's limit sits beyond the stop (below it for a sale): it bounds the fill
         # price on a gap, at the cost of no fill when the price runs through the limit
-        limit = None if offset is None else self.round_price(position.level * (1 + offset / 1e4 * side.sign))
+        stop = self.round_price(position.level)
+        limit = None if offset is None else self.round_price(float(stop) * (1 + offset / 1e4 * side.sign))
         return Order(
             client_order_id=self._client_id(session, position.symbol),
             symbol=position.symbol,
             side=side,
             type=OrderType.STOP if limit is None else OrderType.STOP_LIMIT,
             qty=qty,
-            stop_price=self.round_price(position.level),
+            stop_price=stop,
             limit_price=limit,
             time_in_force=tif,
             created_at=self._clock(),
