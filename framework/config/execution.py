@@ -5,11 +5,11 @@ Each model's defaults equal ``config/execution.yaml`` (a test holds them togethe
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from framework.config.base import ConfigModel
+from framework.config.base import ConfigModel, QuietDefaultsModel
 from framework.enums import TimeInForce
 from framework.styles import OrderStyle
 
@@ -41,7 +41,8 @@ class SizingConfig(ConfigModel):
     rebalance_band: float = Field(0.01, ge=0, lt=1)
 
 
-class RiskConfig(ConfigModel):
+class RiskConfig(QuietDefaultsModel):
+    QUIET: ClassVar[tuple[str, ...]] = ("stop_limit_offset_bps",)
     max_position_weight: float = Field(0.10, gt=0, le=1)
     max_gross_exposure: float = Field(1.0, gt=0, le=4)
     max_net_exposure: float = Field(1.0, ge=0, le=4)
@@ -58,7 +59,11 @@ class RiskConfig(ConfigModel):
     watch_interval_seconds: float = Field(30.0, ge=1)
 
 
-class OrdersConfig(ConfigModel):
+class OrdersConfig(QuietDefaultsModel):
+    QUIET: ClassVar[tuple[str, ...]] = (
+        "style", "collar_bps", "reprice_after_minutes", "reprice_times", "twap_slices", "twap_window_minutes",
+        "participation_cap",
+    )
     type: Literal["market", "limit"] = "market"
     limit_offset_bps: float = Field(10.0, ge=0, le=1000)
     style: OrderStyle | None = None
