@@ -154,6 +154,26 @@ class AlpacaBars:
         long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
         return long[BAR_COLUMNS]
 
+    def minute_bars(self, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
+        """Minute bars of ``symbols`` over the sessions [start, end], as traded (``adjustment=raw``),
+        in the cache's long layout (:data:`framework.data.cache.MINUTE_COLUMNS`)."""
+        request = StockBarsRequest(
+            symbol_or_symbols=symbols, timeframe=TimeFrame.Minute, adjustment=AlpacaAdjustment.RAW, feed=self.feed,
+            start=datetime(start.year, start.month, start.day, tzinfo=NEW_YORK),
+            end=datetime(end.year, end.month, end.day, 23, 59, tzinfo=NEW_YORK),
+        )
+        barset = call("get minute bars", lambda: self.client.get_stock_bars(request))
+        records = [
+            {"time": b.timestamp.astimezone(UTC), "symbol": symbol, "open": b.open, "high": b.high, "low": b.low,
+             "close": b.close, "volume": b.volume}
+            for symbol, rows in barset.data.items() for b in rows  # type: ignore[union-attr]
+        ]
+        if not records:
+            return None
+        frame = pd.DataFrame.from_records(records)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        return frame
+
     def history(self, symbols: list[str], sectors: pd.Series, before: pd.Timestamp,
                 bars: int) -> MarketData:
         """The last ``bars`` sessions strictly before the session ``before``: prices as traded,

@@ -18,6 +18,7 @@ from brokers.sandbox.adjusting import ServedBars, served
 from brokers.sandbox.budget import RequestBudgets, Spend
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
+from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.state import StateStore
 from brokers.sandbox.wire import SandboxError, asset_json, invalid, not_found
 from framework.data import Adjustment, MarketData
@@ -226,6 +227,31 @@ def _rows(bars: ServedBars, traded: MarketData, symbols: list[str],
     return out
 
 
+def _minute_rows(traded: MarketData, symbols: list[str], days: pd.DatetimeIndex, start: str | None,
+                 end: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """(symbol, minute bar) of the closed sessions in [start, end], symbol by symbol
+    (:mod:`brokers.sandbox.minutes`: drawn to agree with each daily bar)."""
+    lo = pd.Timestamp(start) if start else None
+    hi = pd.Timestamp(end) if end else None
+    out = []
+    for symbol in symbols:
+        for day in days:
+            o, h, low, c, v = (float(getattr(traded, f).at[day, symbol]) for f in ("open", "high", "low", "close",
+                                                                                    "volume"))
+            if not np.isfinite(c):
+                continue
+            frame = session_minutes(symbol, day, o, h, low, c, v)
+            if lo is not None:
+                frame = frame[frame.index >= lo]
+            if hi is not None:
+                frame = frame[frame.index <= hi]
+            stamps = frame.index.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+            for t, row in zip(stamps, frame.itertuples(index=False), strict=True):
+                out.append((symbol, {"t": t, "o": row.open, "h": row.high, "l": row.low, "c": row.close,
+                                     "v": row.volume, "n": None, "vw": None}))
+    return out
+
+
 def _ny_day(stamp: str) -> pd.Timestamp:
     ts = pd.Timestamp(stamp)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
@@ -265,8 +291,9 @@ async def bars(request: web.Request) -> web.Response:
     ex, q = _ex(request), request.query
     request.app[BARS_REQUESTS].append(dict(q))
     symbols = [s for s in q.get("symbols", "").split(",") if s]
-    if q.get("timeframe", "1Day") not in ("1Day", "1D"):
-        raise invalid("the sandbox serves daily bars only (timeframe=1Day)")
+    timeframe = q.get("timeframe", "1Day")
+    if timeframe not in ("1Day", "1D", "1Min", "1T"):
+        raise invalid("the sandbox serves daily and minute bars only (timeframe=1Day or 1Min)")
     m = _as_of_now(request.app, _adjustment(q.get("adjustment")))
     visible = ex.visible()
     if q.get("start"):
@@ -275,7 +302,13 @@ async def bars(request: web.Request) -> web.Response:
         ]
     if q.get("end"):
         visible = visible[visible <= pd.Timestamp(q["end"]).tz_convert("America/New_York").tz_localize(None)]
-    rows = _rows(m, ex.market, sorted(s for s in symbols if s in m.close.columns), visible)
+    chosen = sorted(s for s in symbols if s in m.close.columns)
+    if timeframe in ("1Min", "1T"):
+        if _adjustment(q.get("adjustment")) is not Adjustment.RAW:
+            raise invalid("the sandbox serves minute bars as traded only (adjustment=raw)")
+        rows = _minute_rows(ex.market, chosen, visible, q.get("start"), q.get("end"))
+    else:
+        rows = _rows(m, ex.market, chosen, visible)
     offset = int(q.get("page_token") or 0)
     limit = min(int(q.get("limit") or 10000), 10000)
     page = rows[offset : offset + limit]

@@ -63,8 +63,8 @@ def test_an_unknown_adjustment_is_refused_and_requests_are_counted(after_split) 
     assert answer.status_code == 422 and "invalid adjustment" in answer.json()["message"]
     assert state()["bars_requests"] == seen + 1
     client = StockHistoricalDataClient("key", "secret", url_override=after_split.base_url)
-    with pytest.raises(APIError):  # daily bars only
-        client.get_stock_bars(StockBarsRequest(symbol_or_symbols=["SO"], timeframe=TimeFrame.Minute))
+    with pytest.raises(APIError):  # daily and minute bars only
+        client.get_stock_bars(StockBarsRequest(symbol_or_symbols=["SO"], timeframe=TimeFrame.Hour))
 
 
 def test_adjusted_prices_are_served_to_four_decimals_from_dividends_in_cents(after_split) -> None:
