@@ -33,7 +33,7 @@ def per_order(
     ``configured``: the run's ``orders.style`` (tells a marketable limit from a plain one).
 
     Time to fill runs from the order's submission (``submitted_at``: when the venue
-    acknowledged it, see :func:`submissions`), else from its creation."""
+    acknowledged it, see :func:`submissions`; its creation when that is later or unknown)."""
     o = orders.copy()
     by_order = fills.groupby("client_order_id")
     o["commission"] = o["client_order_id"].map(by_order["commission"].sum()).fillna(0.0)
@@ -44,7 +44,10 @@ def per_order(
     first_fill = pd.to_datetime(o["client_order_id"].map(by_order["time"].min()), utc=True)
     sent = pd.to_datetime(o["created_at"], utc=True)
     if "submitted_at" in o:
-        sent = pd.to_datetime(o["submitted_at"], utc=True).fillna(sent)
+        # an acknowledgement stamped before the order existed is another clock's (the simulator
+        # stamps it at the decision bar's open): the order went out when it was created
+        acked = pd.to_datetime(o["submitted_at"], utc=True)
+        sent = acked.where(acked > sent, sent)
     waited = (first_fill - sent).dt.total_seconds()
     # A fill before its order was created means two clocks (a paper order stamped with the local
     # wall clock, filled on a simulated venue's): no time to fill can be told then.
