@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS corporate_actions (
 CREATE TABLE IF NOT EXISTS marks (
     run_id TEXT NOT NULL, time TEXT NOT NULL, source TEXT NOT NULL, session TEXT NOT NULL,
     equity TEXT NOT NULL, cash TEXT NOT NULL, baseline TEXT);
+CREATE TABLE IF NOT EXISTS decision_inputs (
+    run_id TEXT NOT NULL, session TEXT NOT NULL, signal_date TEXT NOT NULL, digest TEXT NOT NULL,
+    PRIMARY KEY (run_id, session));
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
@@ -588,6 +591,25 @@ class Journal:
         for column in ("time", "session"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame
+
+    # -- decision inputs (what a paper cycle decided on, stored beside the journal) -----------
+
+    def record_decision_inputs(self, run_id: str, session: datetime, signal_date: datetime, digest: str) -> None:
+        """The content hash of the bars and actions the cycle for ``session`` decided on (its
+        signals are those of ``signal_date``); the blob itself is in ``decision_inputs.folder``.
+        A repeated cycle of the same session records the hash it decided on last."""
+        self._write(
+            "INSERT INTO decision_inputs VALUES (?,?,?,?) ON CONFLICT(run_id, session) DO UPDATE SET "
+            "signal_date=excluded.signal_date, digest=excluded.digest",
+            (run_id, _iso(session), _iso(signal_date), digest),
+        )
+
+    def decision_inputs(self, run_id: str) -> list[tuple[datetime, datetime, str]]:
+        """(session, signal date, digest) of every journaled decision of ``run_id``, in order."""
+        rows = self._read(
+            "SELECT session, signal_date, digest FROM decision_inputs WHERE run_id=? ORDER BY session", (run_id,)
+        ).fetchall()
+        return [(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in rows]
 
     def halt_state(self) -> HaltState:
         if self._halt is not None:
