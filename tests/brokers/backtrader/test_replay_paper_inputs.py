@@ -4,17 +4,40 @@ intents bit for bit, for every shipped strategy (paper against the loopback sand
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cli_invoke import invoke
 
 from brokers.backtrader.replay import replay, replay_parity
-from brokers.sandbox.rehearsal import paper_run, plan_window
+from brokers.sandbox import SandboxServer
 from framework import decision_inputs
 from framework.config import load_settings
 from framework.data import load_market_data
 from framework.errors import InputError
+from framework.live.rehearsal import paper_run, plan_window
+
+
+@dataclass(frozen=True)
+class _Sandbox:
+    server: SandboxServer
+    env: dict[str, str]
+
+    def advance(self) -> None:
+        self.server.advance()
+
+
+@contextmanager
+def _sandbox(settings, market, first, folder) -> Iterator[_Sandbox]:
+    server = SandboxServer(settings, market, state=folder / "sandbox.sqlite", host="127.0.0.1", port=0,
+                           start=str(first.date()), cash=settings.backtest.cash, reset=True, rate_limit=1_000_000)
+    with server:
+        yield _Sandbox(server, {"APCA_API_KEY_ID": "REPLAYKEY", "APCA_API_SECRET_KEY": "replay-secret",
+                                "APCA_API_BASE_URL": server.base_url, "APCA_API_DATA_URL": server.data_url,
+                                "APCA_API_STREAM_URL": server.stream_url})
 
 
 def _paper(tmp_path: Path, strategy: str, start: str, sessions: int) -> Path:
@@ -25,7 +48,7 @@ def _paper(tmp_path: Path, strategy: str, start: str, sessions: int) -> Path:
             "paper": {"journal": str(journal)}}
     window = plan_window(market, load_settings([], base), start, sessions)
     (folder / "paper").mkdir(parents=True)
-    paper_run(load_settings([], base), market, window, folder, lambda _line: None)
+    paper_run(load_settings([], base), market, window, folder, lambda _line: None, _sandbox)
     return journal
 
 
