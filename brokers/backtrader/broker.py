@@ -89,9 +89,9 @@ class BacktraderBroker:
             "data": data,
             "size": float(order.qty or 0),
             "exectype": EXEC_TYPES[order.type],
-            "coc": order.tag == DELISTING,  # the venue's close-out: at this bar's close
+            "coc": is_delisting(order),  # the venue's close-out: at this bar's close
         }
-        if order.tag != DELISTING and order.time_in_force in AUCTIONS:
+        if not is_delisting(order) and order.time_in_force in AUCTIONS:
             kwargs["auction"] = AUCTIONS[order.time_in_force]  # VenueBroker fills it in its auction
         if order.type is OrderType.LIMIT:
             kwargs["price"] = float(order.limit_price)  # type: ignore[arg-type]
