@@ -33,12 +33,13 @@ from framework.order_manager import OrderManager
 from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
+from framework.repricing import due
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
-from framework.styles import terms
+from framework.styles import OrderStyle, terms
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 
@@ -446,6 +447,39 @@ class ExecutionEngine:
             decision_price=Decimal(str(round(intent.price, 6))),
             tag=intent.purpose.value,
         )
+
+    @property
+    def reprices(self) -> bool:
+        """Marketable limits are re-priced (``orders.style: marketable_limit`` with
+        ``orders.reprice_after_minutes`` set)."""
+        return self.style is OrderStyle.MARKETABLE_LIMIT and self.settings.orders.reprice_after_minutes is not None
+
+    def repricing_symbols(self) -> list[str]:
+        """Symbols of the resting limits a re-pricing would look at (for their latest trades)."""
+        resting = self.orders.open_orders()
+        return sorted({o.symbol for o in resting if o.type is OrderType.LIMIT and not is_protective(o)})
+
+    def reprice_marketable(self, now: datetime, latest: Mapping[str, float]) -> list[Order]:
+        """Marketable limits resting past ``orders.reprice_after_minutes`` on the venue's clock:
+        each replaced at the latest trade ± the collar through the order manager's cancel/replace,
+        or canceled once re-priced ``orders.reprice_times`` times (:mod:`framework.repricing`)."""
+        cfg = self.settings.orders
+        if not self.reprices:
+            return []
+        plan = due(self.orders.open_orders(), now, after_minutes=cfg.reprice_after_minutes,  # type: ignore[arg-type]
+                   times=cfg.reprice_times, collar_bps=cfg.collar_bps, latest=latest, round_price=self._round_price)
+        out = []
+        for step in plan:
+            if step.client_order_id in self.orders.orders:
+                continue  # replaced already; the venue's "replaced" has not reached us yet
+            if step.limit_price is None or step.client_order_id is None:
+                note = f"not filled after {cfg.reprice_times} re-pricing(s): canceled"
+                self.journal.record_event(step.order.client_order_id, "reprice_cancel", step.order.status.value, now,
+                                          note)
+                out.append(self.orders.cancel(step.order))
+            else:
+                out.append(self.orders.reprice(step.order, step.limit_price, step.client_order_id))
+        return out
 
     def close_position(self, date: pd.Timestamp, symbol: str, price: float, purpose: str) -> Order | None:
         """Close one position outside a decision (a delisting's market-on-close): its protection is

@@ -14,7 +14,7 @@ import pandas as pd
 from alpaca.data.enums import Adjustment as AlpacaAdjustment
 from alpaca.data.enums import DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
-from alpaca.data.requests import StockBarsRequest
+from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 
 from brokers.alpaca.config import Credentials, Endpoints
@@ -153,6 +153,15 @@ class AlpacaBars:
         long = long.reset_index().dropna(subset=["close"])
         long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
         return long[BAR_COLUMNS]
+
+    def latest_trades(self, symbols: list[str]) -> dict[str, float]:
+        """symbol -> its latest trade's price (the arrival price a marketable limit is re-priced
+        around); symbols the data API does not know are left out."""
+        if not symbols:
+            return {}
+        request = StockLatestTradeRequest(symbol_or_symbols=symbols, feed=self.feed)
+        found = call("get latest trades", lambda: self.client.get_stock_latest_trade(request))
+        return {symbol: float(trade.price) for symbol, trade in found.items()}  # type: ignore[union-attr]
 
     def minute_bars(self, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
         """Minute bars of ``symbols`` over the sessions [start, end], as traded (``adjustment=raw``),

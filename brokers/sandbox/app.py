@@ -20,7 +20,7 @@ from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
 from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.state import StateStore
-from brokers.sandbox.wire import SandboxError, asset_json, invalid, not_found
+from brokers.sandbox.wire import SandboxError, asset_json, invalid, iso, not_found
 from framework.data import Adjustment, MarketData
 
 EXCHANGE = web.AppKey("exchange", Exchange)
@@ -319,6 +319,19 @@ async def bars(request: web.Request) -> web.Response:
     return web.json_response({"bars": out, "next_page_token": token})
 
 
+async def latest_trades(request: web.Request) -> web.Response:
+    """``GET /v2/stocks/trades/latest``: each symbol's latest trade on the simulated clock (the
+    intraday price while open, else the last close), in Alpaca's shape; unknown symbols left out."""
+    ex = _ex(request)
+    symbols = [s for s in request.query.get("symbols", "").split(",") if s]
+    out = {}
+    for n, symbol in enumerate(symbols, 1):
+        price = ex.mark(symbol) if symbol in ex.market.close.columns else float("nan")
+        if np.isfinite(price):
+            out[symbol] = {"t": iso(ex.now), "x": "V", "p": price, "s": 100, "c": ["@"], "i": n, "z": "C"}
+    return web.json_response({"trades": out})
+
+
 # -- trade updates --------------------------------------------------------------------------
 
 
@@ -422,6 +435,7 @@ def make_app(exchange: Exchange, store: StateStore, budgets: RequestBudgets | No
     r.add_get("/v2/positions/{symbol}", position)
     r.add_delete("/v2/positions/{symbol}", close_one)
     r.add_get("/v2/stocks/bars", bars)
+    r.add_get("/v2/stocks/trades/latest", latest_trades)
     r.add_get("/stream", stream)
     r.add_post("/_sandbox/clock/advance", control_advance)
     r.add_post("/_sandbox/faults", control_faults)

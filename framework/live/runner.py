@@ -173,6 +173,18 @@ class PaperRunner:
         after-close step act through it: one set of books, one subscription to updates)."""
         return self._engine()
 
+    def reprice(self) -> list[Order]:
+        """While the market is open: the engine's re-pricing of resting marketable limits, at the
+        data API's latest trades (nothing unless ``orders.reprice_after_minutes`` is set)."""
+        engine = self.engine
+        latest_trades = getattr(self.bars, "latest_trades", None)
+        if engine is None or not engine.reprices or latest_trades is None:
+            return []
+        symbols = engine.repricing_symbols()
+        if not symbols:
+            return []
+        return engine.reprice_marketable(self.clock.now(), latest_trades(symbols))
+
     def _engine(self) -> ExecutionEngine:
         if self.engine is not None:
             return self.engine

@@ -76,3 +76,45 @@ def test_ids_of_successive_replacements_are_derived_and_bounded() -> None:
     assert generation(one) == 1 and generation(two) == 2
     assert len(one) <= 48 and len(two) <= 48 and one[:31] == two[:31] == cid[:31]
     assert replacement_id(cid) == one  # deterministic: a restart derives the same id
+
+
+def test_the_engine_reprices_at_the_venues_latest_trade_then_cancels(venue, tmp_path) -> None:
+    """The paper path (PaperRunner.reprice → ExecutionEngine.reprice_marketable): the latest
+    trade from the data API (the sandbox's /v2/stocks/trades/latest), the delay on the venue's
+    clock, one re-pricing, then a cancel journaled as such; nothing without the setting."""
+    from brokers.alpaca.connect import request_policy
+    from brokers.alpaca.feeds import AlpacaBars, make_data_client
+    from framework.engine import ExecutionEngine
+
+    server, broker = venue
+    orders = {"style": "marketable_limit", "reprice_after_minutes": 5, "reprice_times": 1, "collar_bps": 10}
+    cfg = load_settings([], {"orders": orders}, validate_strategy=False)
+    journal = Journal(tmp_path / "engine.sqlite")
+    clock = lambda: broker.get_clock().timestamp  # noqa: E731
+    engine = ExecutionEngine(settings=cfg, broker=broker, journal=journal, sectors={}, strategy_name="t",
+                             run_id="r", clock=clock, sleep=lambda _s: None, initial_cash=100_000)
+    now = clock()
+    resting = engine.orders.submit(Order(
+        client_order_id="t-20190604-AAPL-rebalance-0123456789", symbol="AAPL", side=OrderSide.BUY,
+        type=OrderType.LIMIT, qty=Decimal(3), limit_price=Decimal("100.00"), created_at=now)).order
+    ends = Endpoints(server.base_url, server.base_url, server.stream_url, paper=True)
+    bars = AlpacaBars(make_data_client(Credentials(KEY, SECRET), ends, request_policy(cfg)))
+    assert engine.repricing_symbols() == ["AAPL"]
+    latest = bars.latest_trades(engine.repricing_symbols())
+    assert set(latest) == {"AAPL"} and latest["AAPL"] > 100
+
+    assert engine.reprice_marketable(now + timedelta(minutes=4), latest) == []  # not yet due
+    (moved,) = engine.reprice_marketable(now + timedelta(minutes=6), latest)
+    expected = engine.venue.round_price(Decimal(str(round(latest["AAPL"] * 1.001, 8))))
+    assert moved.limit_price == expected and moved.client_order_id == replacement_id(resting.client_order_id)
+    (gone,) = engine.reprice_marketable(moved.created_at + timedelta(minutes=6), latest)
+    assert gone.client_order_id == moved.client_order_id
+    assert broker.get_order(moved.broker_order_id).status is OrderStatus.CANCELED  # type: ignore[arg-type]
+    events = journal.table("order_events")
+    assert "reprice_cancel" in set(events[events["client_order_id"] == moved.client_order_id]["event"])
+
+    plain = ExecutionEngine(settings=load_settings([], {}, validate_strategy=False), broker=broker,
+                            journal=Journal(tmp_path / "plain.sqlite"), sectors={}, strategy_name="t", run_id="p",
+                            clock=clock, sleep=lambda _s: None)
+    assert not plain.reprices and plain.reprice_marketable(now + timedelta(hours=1), latest) == []
+    journal.close()
