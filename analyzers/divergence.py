@@ -177,7 +177,7 @@ def _settings_differ(backtest: RunRecords, paper: RunRecords) -> list[str]:
 
 def same_data(d: DecisionDiff) -> tuple[bool | None, str]:
     if not d.inputs_known:
-        return None, "unknown: a run did not store the bars it decided on"
+        return None, "a run did not store the bars it decided on"
     days = [day for day in d.days if d.day_gap(day) > INPUT_TOLERANCE]
     if not days:
         return True, f"the same bars at all {len(d.days)} decision(s)"
@@ -193,8 +193,8 @@ def same_code(backtest: RunRecords, paper: RunRecords, d: DecisionDiff) -> tuple
         return False, f"the decision settings differ ({', '.join(differ)})"
     alike = [day for day in d.days if d.inputs_known and d.day_gap(day) <= INPUT_TOLERANCE]
     if not alike:
-        return None, ("not proven: the same settings, but no decision with the same inputs (replay the paper "
-                      "run's inputs to prove it)")
+        return None, ("the same settings, but no decision with the same inputs: replay the paper run's inputs "
+                      "to prove it")
     changed = d.signals[d.signals["differs"] & d.signals["day"].isin(set(alike))]
     if len(changed):
         row = changed.iloc[0]
