@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -47,10 +47,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from framework.data import MarketData
 from framework.errors import ConfigError, StrategyError
+from framework.exits import ExitRule, PositionsView, checked_answer
 from framework.signals import NanMeans, SignalKind
-
-if TYPE_CHECKING:
-    from framework.exits import PositionsView
 
 
 class StrategyParams(BaseModel):
@@ -166,3 +164,28 @@ def _refuse(name: str, signals: pd.DataFrame, bad: np.ndarray, what: str) -> Non
         f"strategy {name!r} returned {what}: {value!r} for {signals.columns[col]} on "
         f"{signals.index[row].date()} ({int(bad.sum())} such value(s) in all)"
     )
+
+
+# -- the exits hook, held to its contract (framework/exits.py: what the hook sees) --------------
+
+
+def has_exit_rule(plugin: object) -> bool:
+    """Whether a plugin overrides the exits hook (the base class's answers nothing)."""
+    return isinstance(plugin, Strategy) and type(plugin).exits is not Strategy.exits
+
+
+def plugin_exit_rule(plugin: object) -> ExitRule | None:
+    """The plugin's exits hook held to its contract, or None when it declares none."""
+    if not has_exit_rule(plugin):
+        return None
+    name = getattr(plugin, "name", type(plugin).__name__)
+
+    def rule(positions: PositionsView, session: pd.Timestamp) -> Collection[str]:
+        try:
+            answer = plugin.exits(positions, session)  # type: ignore[attr-defined]
+        except Exception as e:
+            raise StrategyError(f"strategy {name!r} exits() failed on {session.date()}: "
+                                f"{type(e).__name__}: {e}") from e
+        return checked_answer(name, answer, positions, session)
+
+    return rule

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import click
 import pandas as pd
 
-from brokers.alpaca.connect import Connection, connect
+from framework.adapters import Connection, connect
 from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from brokers.alpaca.broker import AlpacaBroker
+from framework.broker import Broker, LiveBroker
 from framework.errors import TransientBrokerError
 from framework.journal import Journal
 from framework.risk.halted import adds_risk
@@ -27,7 +27,7 @@ class ActionResult:
     closing: int = 0
 
 
-def venue_now(broker: AlpacaBroker | None) -> datetime:
+def venue_now(broker: LiveBroker | None) -> datetime:
     """The broker's clock when it answers (one clock per venue); the action goes in regardless."""
     if broker is not None:
         try:
@@ -37,7 +37,7 @@ def venue_now(broker: AlpacaBroker | None) -> datetime:
     return datetime.now(UTC)
 
 
-def cancel_risk_adding(broker: AlpacaBroker) -> int:
+def cancel_risk_adding(broker: Broker) -> int:
     """Cancel the open orders that would grow a position; protective stops and sales stay."""
     held = {p.symbol: p.qty for p in broker.get_positions()}
     canceled = 0
@@ -49,7 +49,7 @@ def cancel_risk_adding(broker: AlpacaBroker) -> int:
     return canceled
 
 
-def halt(journal: Journal, broker: AlpacaBroker | None, *, origin: str, reason: str = "manual halt") -> ActionResult:
+def halt(journal: Journal, broker: LiveBroker | None, *, origin: str, reason: str = "manual halt") -> ActionResult:
     """Persisted first, then the risk-adding orders canceled (a failure there leaves it halted)."""
     when = venue_now(broker)
     journal.set_halt(True, f"{reason} (by {origin})", when)
@@ -57,7 +57,7 @@ def halt(journal: Journal, broker: AlpacaBroker | None, *, origin: str, reason: 
     return ActionResult("halt", origin, when, f"halted; canceled {canceled} open order(s) that add risk", canceled)
 
 
-def resume(journal: Journal, broker: AlpacaBroker | None, *, origin: str) -> ActionResult:
+def resume(journal: Journal, broker: LiveBroker | None, *, origin: str) -> ActionResult:
     when = venue_now(broker)
     was = journal.halt_state()
     if not was.halted:
@@ -66,7 +66,7 @@ def resume(journal: Journal, broker: AlpacaBroker | None, *, origin: str) -> Act
     return ActionResult("resume", origin, when, "resumed: the next cycle may open risk again")
 
 
-def flatten(journal: Journal, broker: AlpacaBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
+def flatten(journal: Journal, broker: LiveBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
     """Cancel every open order, close every position; halted first so no cycle buys back in."""
     when = venue_now(broker)
     if then_halt and not journal.halt_state().halted:

@@ -188,7 +188,7 @@ class Operations:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds
         session = times.next_close.astimezone(VENUE_ZONE).date()
         try:
-            if self.cycles and not self.runner.live_broker.feed.stream_connected:
+            if self.cycles and not self.runner.live_broker.stream_connected:
                 self.runner.live_broker.poll()  # today's fills, without the stream
             reading = self.watch.tick(session)
         except BrokerError as e:
