@@ -105,15 +105,16 @@ class ExecutionEngine:
         self.strategy_name, self.run_id = strategy_name, run_id
         self.sectors = dict(sectors.items()) if isinstance(sectors, pd.Series) else dict(sectors)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors)
+        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors, settings.orders)
         hook = ExitHook(exit_rule, SessionCounter(settings.data.calendar)) if exit_rule is not None else None
+        self.venue = venue_from_config(settings.venue)
         self.planner = Planner(
             SignalProcessor(settings.signals, signal_kind), PositionSizer(settings.sizing), self.risk,
             settings.risk, settings.risk.flatten_on_halt, hook,
+            shortable=lambda ctx: self.venue.can_short(ctx.universe.symbols, ctx.equity),
         )
         self.discards = DiscardTally()  # signals the configuration dropped, for the once-only warnings
         kwargs = {"sleep": sleep} if sleep else {}
-        self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
         self.stops = StopManager(

@@ -21,7 +21,7 @@ from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
 from framework.data import BAR_COLUMNS, FIELDS, Adjustment, MarketData
-from framework.data.actions import plain_ratio, previous_close
+from framework.data.actions import plain_ratio, previous_close, snap_dividends
 from framework.errors import DataError
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -51,8 +51,11 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
 
     Served as of the same now, ``split / raw`` is the product of ``1 / ratio`` of the splits after
     each bar, and ``full / split`` the product of the dividend factors ``1 - dividend / close
-    before``: each changes from one bar to the next only on an ex-date. Changes within the
-    rounding of the served prices (a cent, when they are served in cents) are no action.
+    before``: each changes from one bar to the next only on an ex-date. A change is snapped as a
+    real action is declared (``framework.data.actions``): a split to its plain ratio, a dividend
+    to the cent. What the rounding of the served prices moves (4 decimals: far below half a
+    cent of dividend; a cent on either close when prices are served in cents) is no action: a
+    float tolerance here found thousands of "dividends" in 4-decimal bars.
     """
     r, s, a = (f.reindex_like(raw).to_numpy(dtype=float) for f in (raw, split, full))
     split_f, div_f = s / r, a / s
@@ -61,13 +64,13 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
         e = previous_close(div_f) / div_f
         finite = a[np.isfinite(a)]
         in_cents = finite.size > 0 and np.allclose(finite * 100, np.round(finite * 100), rtol=0, atol=1e-6)
-        # prices served in cents: a cent on either adjusted close is rounding; else float noise
-        rounding = 0.011 / np.minimum(a, previous_close(a)) if in_cents else np.full_like(a, 1e-7)
+        # prices served in cents: a cent on either adjusted close is rounding
+        rounding = 0.011 / np.minimum(a, previous_close(a)) if in_cents else np.zeros_like(a)
         is_split = np.abs(np.log(ratio)) > 1e-3
-        is_div = (1.0 - e) > np.maximum(rounding, 1e-9)
+        amount = np.where((1.0 - e) > rounding, (1.0 - e) * previous_close(r), np.nan)
     ratios = np.vectorize(lambda x: plain_ratio(x) or x, otypes=[float])(np.where(is_split, ratio, 1.0))
     splits = np.where(is_split, ratios, np.nan)
-    dividends = np.where(is_div, (1.0 - e) * previous_close(r), np.nan)
+    dividends = snap_dividends(amount)
     like = {"index": raw.index, "columns": raw.columns}
     return pd.DataFrame(dividends, **like), pd.DataFrame(splits, **like)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from aiohttp import WSMsgType, web
 
+from brokers.sandbox.adjusting import ServedBars, served
 from brokers.sandbox.budget import RequestBudgets, Spend
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
@@ -27,7 +28,7 @@ SOCKETS = web.AppKey("sockets", set)
 BUDGETS = web.AppKey("budgets", RequestBudgets)
 REQUESTS = web.AppKey("requests", list)
 CLOSING = web.AppKey("closing", asyncio.Event)
-ADJUSTED = web.AppKey("adjusted", dict)  # (session, adjustment) -> MarketData, the latest only
+ADJUSTED = web.AppKey("adjusted", dict)  # (session, adjustment) -> ServedBars, the latest only
 BARS_REQUESTS = web.AppKey("bars_requests", list)  # query of every bars request, for tests and the state
 REQUEST_FAULTS = {FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.SLOW, FaultKind.LOST_RESPONSE}
 
@@ -207,12 +208,12 @@ async def close_one(request: web.Request) -> web.Response:
     return web.json_response(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct))
 
 
-def _rows(served: MarketData, traded: MarketData, symbols: list[str],
+def _rows(bars: ServedBars, traded: MarketData, symbols: list[str],
           days: pd.DatetimeIndex) -> list[tuple[str, dict[str, Any]]]:
     """(symbol, bar) for every bar that traded (a filled bar never did), symbol by symbol."""
     if not symbols or days.empty:
         return []
-    values = [getattr(served, f).reindex(index=days, columns=symbols).to_numpy(dtype=float)
+    values = [getattr(bars, f).reindex(index=days, columns=symbols).to_numpy(dtype=float)
               for f in ("open", "high", "low", "close", "volume")]
     present = traded.close.reindex(index=days, columns=symbols).notna().to_numpy()
     stamps = (days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")).tolist()
@@ -244,8 +245,9 @@ def _adjustment(value: str | None) -> Adjustment:
     return kinds.pop() if kinds else Adjustment.RAW
 
 
-def _as_of_now(app: web.Application, kind: Adjustment) -> MarketData:
-    """History of the closed sessions, adjusted as of the latest one (latest bar = raw)."""
+def _as_of_now(app: web.Application, kind: Adjustment) -> ServedBars:
+    """History of the closed sessions, adjusted as of the latest one (latest bar = raw) by the
+    sandbox's own arithmetic (``adjusting.served``: Alpaca's, never ``MarketData.adjusted``)."""
     ex = app[EXCHANGE]
     key = (ex.session, kind)
     cache = app[ADJUSTED]
@@ -253,7 +255,8 @@ def _as_of_now(app: web.Application, kind: Adjustment) -> MarketData:
         visible = ex.visible()
         history = ex.market.truncate(visible[-1]) if len(visible) else ex.market.truncate(ex.dates[0])
         cache.clear()
-        cache[key] = history.adjusted(kind)
+        raw = {name: getattr(history, name) for name in ("open", "high", "low", "close", "volume")}
+        cache[key] = served(raw, history.dividends, history.splits, kind.value)
     return cache[key]
 
 

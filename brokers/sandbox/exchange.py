@@ -452,16 +452,16 @@ class Exchange:
             if not triggered:
                 return
             if kind == "stop":
-                base = max(o, order_stop) if buy else min(o, order_stop)
-                self._fill(order, self.venue.slipped_price(base, side, low=low, high=h), volume)
+                # a triggered stop is a market order filled at the print that elected it:
+                # the open on a gap through the stop, else the stop price
+                self._fill(order, max(o, order_stop) if buy else min(o, order_stop), volume)
                 return
         limit = float(order["limit_price"])
+        # a limit fills at its limit or better: the open when the open is at or inside it
         if buy and low <= limit:
-            # at the open (slipped, never beyond the limit nor the bar's high), else at the limit
-            at_open = min(self.venue.slipped_price(o, side), h, limit)
-            self._fill(order, at_open if limit >= o else limit, volume)
+            self._fill(order, o if limit >= o else limit, volume)
         elif not buy and h >= limit:
-            self._fill(order, max(self.venue.slipped_price(o, side), limit) if limit <= o else limit, volume)
+            self._fill(order, o if limit <= o else limit, volume)
 
     def _fill(self, order: dict[str, Any], price: float, volume: float) -> None:
         remaining = float(order["qty"]) - float(order["filled_qty"])
