@@ -2,9 +2,11 @@
 
 An adapter is a *connect function* ``connect(settings, env=None, *, stream=None) -> Connection``:
 the built-ins below, then the ``trade.adapters`` entry-point group of installed distributions.
-``paper.adapter`` names the one the paper service, the loss watch and the dashboard use, so
+The paper service, the loss watch, the dashboard and the rehearsal connect through
+:func:`connect` (the adapter named :data:`DEFAULT`, Alpaca's, unless asked for another), so
 :mod:`framework.live` drives any venue whose broker is a :class:`framework.broker.LiveBroker`
-and imports no ``brokers`` module.
+and imports no ``brokers`` module. (A config key to choose the adapter, ``paper.adapter``, is the
+next step: it would change every run's config echo, which the regression dumps hold identical.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "trade.adapters"
 #: adapter name -> "module:attribute" of its connect function
 BUILTIN: dict[str, str] = {"alpaca": "brokers.alpaca.connect:connect"}
+DEFAULT = "alpaca"
 
 
 class Connection(Protocol):
@@ -60,19 +63,20 @@ def connector(name: str) -> Connect:
     spec = available().get(name)
     if spec is None:
         known = ", ".join(sorted(available()))
-        raise ConfigError(f"paper.adapter: no adapter named {name!r} (known: {known})")
+        raise ConfigError(f"no live adapter named {name!r} (known: {known})")
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
 
 
-def connect(settings: Settings, env: Mapping[str, str] | None = None, *, stream: bool | None = None) -> Connection:
-    """The configured adapter (``paper.adapter``), connected."""
-    conn = connector(settings.paper.adapter)(settings, env, stream=stream)
+def connect(settings: Settings, env: Mapping[str, str] | None = None, *, stream: bool | None = None,
+            adapter: str = DEFAULT) -> Connection:
+    """The adapter named ``adapter``, connected; refused unless its broker is a :class:`LiveBroker`."""
+    conn = connector(adapter)(settings, env, stream=stream)
     if not isinstance(conn.broker, LiveBroker):
         conn.close()
-        raise ConfigError(f"paper.adapter: {settings.paper.adapter!r} has no live broker "
+        raise ConfigError(f"adapter {adapter!r} has no live broker "
                           "(framework.broker.LiveBroker: seed, poll, dispatch, adopt, clock, calendar, ...)")
     return conn
 
 
-__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "Connection", "available", "connect", "connector"]
+__all__ = ["BUILTIN", "DEFAULT", "ENTRY_POINT_GROUP", "Connection", "available", "connect", "connector"]

@@ -50,6 +50,12 @@ from framework.errors import ConfigError, StrategyError
 from framework.exits import ExitRule, PositionsView, checked_answer
 from framework.signals import NanMeans, SignalKind
 
+#: The plugin interface this framework implements (freqtrade's ``INTERFACE_VERSION``). A plugin
+#: declares the one it was written for (``Strategy.interface_version``, this one by default); the
+#: registry refuses a plugin written for one it does not support, saying which.
+INTERFACE_VERSION = 1
+SUPPORTED_INTERFACE_VERSIONS = frozenset({1})
+
 
 class StrategyParams(BaseModel):
     """Base of every plugin's parameters: frozen, unknown keys refused."""
@@ -59,9 +65,11 @@ class StrategyParams(BaseModel):
 
 class Strategy(ABC):
     """Base class of strategy plugins. Subclasses set ``name``, ``summary`` and ``Params``, and
-    may declare ``signal_kind``, ``nan_means``, ``trading_defaults`` and an ``exits`` hook."""
+    may declare ``signal_kind``, ``nan_means``, ``trading_defaults``, an ``exits`` hook and the
+    ``interface_version`` they were written for."""
 
     name: ClassVar[str]
+    interface_version: ClassVar[int] = INTERFACE_VERSION
     summary: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     signal_kind: ClassVar[SignalKind | str] = SignalKind.SCORES
@@ -96,6 +104,20 @@ class Strategy(ABC):
         """The held symbols to close at this decision (the others are kept). Called at every
         decision, backtest and paper alike, only when a plugin overrides it."""
         return frozenset()
+
+    @classmethod
+    def check_interface(cls) -> None:
+        """A :class:`StrategyError` unless the plugin's ``interface_version`` is one this framework supports."""
+        version = cls.interface_version
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED_INTERFACE_VERSIONS))
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise StrategyError(f"strategy {cls.name!r}: interface_version {version!r} is not an integer "
+                                f"(this trade supports {supported})")
+        if version not in SUPPORTED_INTERFACE_VERSIONS:
+            newer = version > max(SUPPORTED_INTERFACE_VERSIONS)
+            advice = "upgrade trade" if newer else "update the plugin to the current interface"
+            raise StrategyError(f"strategy {cls.name!r} is written for plugin interface {version}; this trade "
+                                f"supports interface {supported}: {advice}")
 
     @classmethod
     def declarations(cls) -> tuple[SignalKind, NanMeans]:

@@ -124,8 +124,7 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
         raise InputError(f"--out {folder}: the folder exists and is not empty")
     settings = load_settings(config_files, {
         **base,
-        # the sandbox speaks Alpaca's API: the Alpaca adapter reaches it
-        "paper": {"adapter": "alpaca", "journal": str(folder / "paper" / "journal.sqlite")},
+        "paper": {"journal": str(folder / "paper" / "journal.sqlite")},
         "backtest": {"start": str(window.decisions[0].date()), "end": str(window.decisions[-1].date())},
         # paper trades the configured symbols, else its sectors file's: pin both runs to the data's
         "data": {**base.get("data", {}), "symbols": list(market.symbols)},

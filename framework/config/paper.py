@@ -22,7 +22,6 @@ class AlpacaConfig(ConfigModel):
 
 
 class PaperConfig(ConfigModel):
-    adapter: str = "alpaca"
     alpaca: AlpacaConfig = AlpacaConfig()
     journal: str = "runs/paper/journal.sqlite"
     history_bars: int = Field(300, ge=1)
