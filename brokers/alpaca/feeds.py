@@ -159,7 +159,8 @@ class AlpacaBars:
         """The last ``bars`` sessions strictly before the session ``before``: prices as traded,
         dividends and splits derived from the split- and all-adjusted bars of the same moment."""
         end_day = pd.Timestamp(before).date()
-        start_day = end_day - timedelta(days=int(bars * 7 / 5) + 15)
+        # enough calendar days for ``bars`` sessions whatever the holidays (252 sessions a year)
+        start_day = end_day - timedelta(days=int(bars * 1.6) + 20)
         start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=NEW_YORK)
         end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=NEW_YORK) - timedelta(seconds=1)
         raw = self._bars(symbols, start, end, Adjustment.RAW)

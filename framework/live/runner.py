@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from framework import decision_inputs
 from framework.broker import LiveBroker, OrderUpdate, VenueCalendar
 from framework.config.settings import Settings
 from framework.data import BarSource, MarketData, embedded_paths, load_sectors, session_time
@@ -309,9 +310,19 @@ class PaperRunner:
         if last.date() != prev:
             raise StaleData(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
         backfill_arrival_prices(engine, history)
+        self._keep_inputs(session, last, history)
         signals = compute_signals(self.strategy, history)
         snapshot = SnapshotBuilder(history, self.settings.sizing.volatility_lookback).at(last)
         return engine.on_bar(last, snapshot, signals.loc[last])
+
+    def _keep_inputs(self, session: date, last: pd.Timestamp, history: MarketData) -> None:
+        """Store what this decision is made on, before acting, so ``trade backtest --inputs-of``
+        can replay it exactly (a dry run writes nothing)."""
+        if self.dry_run:
+            return
+        digest = decision_inputs.store(history, decision_inputs.folder_of(self.settings.paper.journal))
+        self.journal.record_decision_inputs(self.run_id, session_time(pd.Timestamp(session)), session_time(last),
+                                            digest)
 
     def _new_warnings(self, engine: ExecutionEngine) -> list[str]:
         """Signal-discard warnings, each given once per process (like the backtest's summary)."""

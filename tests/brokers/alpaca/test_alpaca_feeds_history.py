@@ -49,6 +49,18 @@ def test_paper_history_gives_the_backtests_signals_and_raw_decision_prices(tmp_p
     assert np.isfinite(prices).all()
 
 
+def test_a_long_history_has_all_the_bars_asked_for(tmp_path) -> None:
+    """XGBoost's 344-bar warm-up: the calendar days requested must cover 344 sessions whatever
+    the holidays (7/5 of them plus 15 days gave 341, so paper decided on a short history)."""
+    market = load_market_data()
+    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2019-05-01") as server:
+        client = StockHistoricalDataClient("key", "secret", url_override=server.base_url)
+        history = AlpacaBars(client).history(market.symbols, market.sectors, pd.Timestamp("2019-05-01"), 344)
+        client._session.close()
+    assert len(history.dates) == 344
+    assert history.dates[-1] == pd.Timestamp("2019-04-30")
+
+
 def test_a_split_processed_before_the_open_is_read_from_yesterdays_bar() -> None:
     """Alpaca applies a split on its ex-date before the open and adjusts the bars as of now: the
     cycle before that open sees yesterday's split-adjusted close a quarter of the raw one. The
