@@ -1,10 +1,12 @@
 """Two runs' decisions compared where they start: the signals per (decision day, symbol) and the
 bars behind them (the largest relative difference in the history each side's plugin saw).
 
-A backtest's plugin saw its data file adjusted as of the file's end, cut at the decision day; a
-paper cycle saw the bars it stored beside its journal (``inputs/``, adjusted as of that day).
-A run that stored nothing (an older journal) leaves its side unknown, and the report says so
-instead of guessing. This is what lets the divergence report say whether "same data" held, and
+A backtest's plugin saw its data file cut at the decision day; a paper cycle saw the bars it
+stored beside its journal (``inputs/``). Both are compared adjusted as of the decision day, like
+with like: the backtest hands its plugin the file adjusted as of the file's end, which differs
+from as-of-the-day by each later action's factor, and that is not a difference of data (``trade
+check-strategy`` measures a plugin's sensitivity to it). A run that stored nothing (an older
+journal) leaves its side unknown, and the report says so instead of guessing. This is what lets the divergence report say whether "same data" held, and
 whether a changed signal came from changed inputs or from the code.
 """
 
@@ -121,26 +123,24 @@ def gaps(one: MarketData, other: MarketData) -> pd.Series:
 
 
 class _Views:
-    """The history one run's plugin saw at each decision day."""
+    """The history one run's plugin saw at each decision day, adjusted as of that day."""
 
     def __init__(self, records: RunRecords) -> None:
         self.records = records
         self._whole: MarketData | None = None
+        self._read = False
 
     def at(self, day: pd.Timestamp) -> MarketData | None:
         stored = stored_inputs(self.records, day)
         if stored is not None:
-            return stored.adjusted()
+            return stored.truncate(day).adjusted()
         if self.records.kind != "backtest":
             return None
-        if self._whole is None:
-            market = self.records.market()
-            if market is None:
-                return None
-            self._whole = market.adjusted()  # what compute_signals hands the plugin in a backtest
-        if day not in self._whole.close.index:
+        if not self._read:
+            self._whole, self._read = self.records.market(), True
+        if self._whole is None or day not in self._whole.close.index:
             return None
-        return self._whole.truncate(day)
+        return self._whole.truncate(day).adjusted()
 
 
 def _inputs(backtest: RunRecords, paper: RunRecords, days: list[pd.Timestamp]) -> pd.DataFrame | None:

@@ -35,7 +35,7 @@ class RunRecords:
     risk_decisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # what risk changed, and why (`day`)
     adjustments: pd.DataFrame = field(default_factory=pd.DataFrame)  # adoptions of the broker's books
     signals: pd.DataFrame = field(default_factory=pd.DataFrame)  # day, symbol, value (rebalance decisions)
-    inputs: dict[pd.Timestamp, str] = field(default_factory=dict)  # decision session → stored inputs' digest
+    inputs: dict[pd.Timestamp, str] = field(default_factory=dict)  # decision day → stored inputs' digest
 
     @property
     def kind(self) -> str:
@@ -146,7 +146,7 @@ def load_run(folder: Path | str) -> RunRecords:
 
 
 def _decision_inputs(journal: Journal) -> dict[pd.Timestamp, str]:
-    """Session → digest of the bars a paper cycle decided on (``decision_inputs``, where the
+    """Decision day → digest of the bars a paper cycle decided on (``decision_inputs``, where the
     journal keeps them; older journals and backtests have none)."""
     reader = getattr(journal, "decision_inputs", None)
     run = journal.run()
@@ -156,7 +156,8 @@ def _decision_inputs(journal: Journal) -> dict[pd.Timestamp, str]:
         rows = reader(run.run_id)
     except sqlite3.Error:  # a journal from before the table: no stored inputs
         return {}
-    return {pd.Timestamp(session.astimezone(ZoneInfo(NEW_YORK)).date()): digest for session, _, digest in rows}
+    # keyed by the decision day (the signals' session), as intents and equity are
+    return {pd.Timestamp(decided.astimezone(ZoneInfo(NEW_YORK)).date()): digest for _, decided, digest in rows}
 
 
 def stored_inputs(records: RunRecords, day: pd.Timestamp) -> MarketData | None:
