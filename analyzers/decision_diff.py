@@ -6,8 +6,9 @@ stored beside its journal (``inputs/``). Both are compared adjusted as of the de
 with like: the backtest hands its plugin the file adjusted as of the file's end, which differs
 from as-of-the-day by each later action's factor, and that is not a difference of data (``trade
 check-strategy`` measures a plugin's sensitivity to it). A run that stored nothing (an older
-journal) leaves its side unknown, and the report says so instead of guessing. This is what lets the divergence report say whether "same data" held, and
-whether a changed signal came from changed inputs or from the code.
+journal) leaves its side unknown, and the report says so instead of guessing. This is what lets
+the divergence report say whether "same data" held, and whether a changed signal came from
+changed inputs or from the code.
 """
 
 from __future__ import annotations
