@@ -26,7 +26,9 @@ SHOWN = 5  # mismatches printed per problem
 CONSEQUENCE = ("backtest and live will diverge: another venue's history (or yours next month) differs "
                "this much, and the orders with it")
 REMEDIES = ("remedies: compute on quantised inputs (ratios rounded, fixed bin edges), map scores to a "
-            "coarse grid or to cross-sectional ranks, and let sizing.rebalance_band absorb small weight changes")
+            "coarse grid or to cross-sectional ranks, let sizing.rebalance_band absorb small weight changes, "
+            "and a model fitted on the history: fit it once and trade that model in both (a model refitted on "
+            "other digits is another model)")
 
 
 @click.command("check-strategy")
