@@ -34,7 +34,7 @@ from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
-from framework.risk.halted import adds_risk
+from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
@@ -146,8 +146,18 @@ class ExecutionEngine:
         Returns the differences found; the broker's positions are adopted as the truth.
         """
         self.rebuild_books()
+        self.restore_guards()
         self.resolve_pending(session)
         return self.reconcile() if reconcile else []
+
+    def restore_guards(self) -> None:
+        """The loss guards' memory from the journal's equity curve, as an engine that made every
+        decision in this process holds it: the last decision's equity (the daily loss is measured
+        from it) and the peak (the drawdown's). A paper run is a new process each cycle."""
+        curve = self.journal.equity_curve(self.run_id)
+        if not curve.empty:
+            self.session_start_equity = float(curve["equity"].iloc[-1])
+            self.peak_equity = float(curve["equity"].max())
 
     def rebuild_books(self) -> None:
         """Fills, corporate actions and reconciliation adoptions, replayed in the order they
@@ -237,13 +247,9 @@ class ExecutionEngine:
             self._halt = self.journal.halt_state()
 
     def adds_risk(self, order: Order) -> bool:
-        """Whether an order would grow a position (or open one) were it to fill."""
-        if is_protective(order):
-            return False
+        """Whether an order would grow a position (or open one) were it to fill, on our books."""
         holding = self.portfolio.holdings.get(order.symbol)
-        held = holding.qty if holding is not None else Decimal(0)
-        remaining = order.remaining_qty if order.remaining_qty is not None else Decimal(0)
-        return adds_risk(order.side.sign * remaining, held)
+        return order_adds_risk(order, holding.qty if holding is not None else Decimal(0))
 
     # -- the bar --------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from analyzers import units
 from analyzers.dashboard.reader import JournalReader
 from analyzers.dashboard.status import StatusInputs, build_status
 from analyzers.dashboard.svg import Reference, line_chart
+from framework.config.settings import Settings
 from framework.errors import InputError
 from framework.live.snapshot import ActionOutcome, LiveSnapshot, LiveSource, VenueInfo
 from framework.serving import BackgroundServer
@@ -49,12 +50,25 @@ ACTIONS = ("halt", "resume", "flatten")
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    refresh_seconds: float = 2.0
-    broker_refresh_seconds: float = 15.0
-    rolling_sessions: int = 20
-    recent_fills: int = 20
-    daily_loss_limit: float = 0.03
-    max_drawdown: float = 0.25
+    """What the page needs of the settings; :meth:`of` reads them (``dashboard.*`` and the risk
+    limits have their one definition and default in the config models)."""
+
+    refresh_seconds: float
+    broker_refresh_seconds: float
+    rolling_sessions: int
+    recent_fills: int
+    daily_loss_limit: float
+    max_drawdown: float
+
+    @classmethod
+    def of(cls, settings: Settings, risk: Mapping[str, Any] | None = None) -> DashboardSettings:
+        """From ``settings``; ``risk``: a run's own recorded ``risk`` section, which wins (a run
+        folder is shown with the limits it ran under)."""
+        ran = {k: (risk or {})[k] for k in ("daily_loss_limit", "max_drawdown") if k in (risk or {})}
+        cfg, limits = settings.dashboard, settings.risk.model_copy(update=ran)
+        return cls(refresh_seconds=cfg.refresh_seconds, broker_refresh_seconds=cfg.broker_refresh_seconds,
+                   rolling_sessions=cfg.rolling_sessions, recent_fills=cfg.recent_fills,
+                   daily_loss_limit=float(limits.daily_loss_limit), max_drawdown=float(limits.max_drawdown))
 
 
 # -- formatting (the page's filters) -----------------------------------------------------------

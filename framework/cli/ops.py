@@ -120,12 +120,7 @@ def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
 
 
 def _board_settings(settings: Settings, risk: dict[str, Any] | None = None) -> DashboardSettings:
-    cfg, risk = settings.dashboard, risk or {}
-    return DashboardSettings(
-        refresh_seconds=cfg.refresh_seconds, broker_refresh_seconds=cfg.broker_refresh_seconds,
-        rolling_sessions=cfg.rolling_sessions, recent_fills=cfg.recent_fills,
-        daily_loss_limit=float(risk.get("daily_loss_limit", settings.risk.daily_loss_limit)),
-        max_drawdown=float(risk.get("max_drawdown", settings.risk.max_drawdown)))
+    return DashboardSettings.of(settings, risk)
 
 
 def _run_board(settings: Settings, journal: Path) -> Dashboard:

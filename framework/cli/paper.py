@@ -15,9 +15,8 @@ from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
-from framework.errors import TransientBrokerError
 from framework.journal import Journal
-from framework.live.actions import cancel_risk_adding
+from framework.live.actions import cancel_risk_adding, venue_now
 from framework.live.cycle_outcome import CycleAlerts, run_once
 from framework.live.operations import Operations
 from framework.live.runner import CycleResult, Echo, PaperRunner
@@ -196,23 +195,13 @@ def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     settings = _settings(config_files)
     # endpoints and keys are checked (a live endpoint refused) before anything is written
     with _connected(settings, stream=False) if cancel else nullcontext() as conn:
-        since = _venue_time(conn)
+        since = venue_now(conn.broker if conn is not None else None)
         with _journal(settings) as journal:
             journal.set_halt(True, reason, since)
         click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
         if conn is not None:
             canceled = cancel_risk_adding(conn.broker)
             click.echo(f"canceled {canceled} open order(s) that add risk; protective stops stay")
-
-
-def _venue_time(conn: Connection | None) -> datetime:
-    """The broker's clock when it answers (one clock per venue); the halt goes in regardless."""
-    if conn is not None:
-        try:
-            return conn.broker.get_clock().timestamp
-        except TransientBrokerError as e:
-            log.warning("broker clock unavailable, halt stamped with local time: %s", e)
-    return datetime.now(UTC)
 
 
 @click.command()

@@ -12,7 +12,8 @@ from decimal import Decimal
 from framework.broker import Broker, LiveBroker
 from framework.errors import TransientBrokerError
 from framework.journal import Journal
-from framework.risk.halted import adds_risk
+from framework.risk.halted import order_adds_risk
+from framework.venue_time import venue_or_local
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,9 @@ class ActionResult:
 
 def venue_now(broker: LiveBroker | None) -> datetime:
     """The broker's clock when it answers (one clock per venue); the action goes in regardless."""
-    if broker is not None:
-        try:
-            return broker.get_clock().timestamp
-        except TransientBrokerError as e:
-            log.warning("broker clock unavailable, action stamped with local time: %s", e)
-    return datetime.now(UTC)
+    if broker is None:
+        return datetime.now(UTC)
+    return venue_or_local(lambda: broker.get_clock().timestamp, TransientBrokerError)
 
 
 def cancel_risk_adding(broker: Broker) -> int:
@@ -42,8 +40,7 @@ def cancel_risk_adding(broker: Broker) -> int:
     held = {p.symbol: p.qty for p in broker.get_positions()}
     canceled = 0
     for order in broker.get_orders("open"):
-        remaining = order.remaining_qty or Decimal(0)
-        if adds_risk(order.side.sign * remaining, held.get(order.symbol, Decimal(0))):
+        if order_adds_risk(order, held.get(order.symbol, Decimal(0))):
             broker.cancel_order(order.broker_order_id)  # type: ignore[arg-type]
             canceled += 1
     return canceled

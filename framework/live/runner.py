@@ -189,10 +189,7 @@ class PaperRunner:
         engine.orders.before_call = self._check_deadline
         self.live_broker.seed(self.journal.orders(), self.journal.fills())
         engine.rebuild_books()
-        curve = self.journal.equity_curve(self.run_id)
-        if not curve.empty:  # the guards' memory, as the backtest's engine holds it
-            engine.session_start_equity = float(curve["equity"].iloc[-1])
-            engine.peak_equity = float(curve["equity"].max())
+        engine.restore_guards()
         self.engine = engine
         return engine
 
