@@ -58,7 +58,9 @@ def test_short_rehearsal_at_the_shipped_defaults_has_full_parity(tmp_path, capsy
     # `trade report BT --compare PAPER` prints the same report, parity line first
     code, again, err = run(["report", str(folder / "backtest"), "--compare", str(folder / "paper")], capsys)
     assert code == 0, err
-    assert again.splitlines()[0] == matched[0]
+    first = again.splitlines()[0]  # paper stored the bars it decided on: both questions answered
+    assert first.startswith("same code: yes (") and "; same data: yes (the same bars at all 6 decision(s))" in first
+    assert again.splitlines()[1] == matched[0]
     assert (folder / "paper" / "intents.csv").is_file() and (folder / "paper" / "divergence.json").is_file()
 
 
