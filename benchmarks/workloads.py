@@ -60,3 +60,38 @@ def widened(market: MarketData, copies: int = 11, seed: int = 20) -> MarketData:
         sectors.append(market.sectors.rename(index=rename))
     frames = {name: pd.concat(p, axis=1) for name, p in parts.items()}
     return _build(market, frames, pd.concat(sectors), f"wide{copies}")
+
+
+def market_scale(market: MarketData, symbols: int, seed: int = 31, turnover: float = 0.1) -> MarketData:
+    """A whole market of ``symbols`` symbols made from the embedded data (about 5,000 for the
+    scale benchmark): :func:`widened` copies, the first ``symbols`` kept, then a share
+    ``turnover`` of them listed part-way through and as many delisted early (both vectorised:
+    a wide frame is written once per field, not once per symbol). Deterministic for a seed."""
+    copies = -(-symbols // len(market.symbols))
+    wide = widened(market, copies=copies, seed=seed) if copies > 1 else market
+    wide = wide.select(wide.symbols[:symbols])
+    n_dates, n_symbols = len(wide.dates), len(wide.symbols)
+    rng = np.random.default_rng(seed)
+    moved = rng.permutation(n_symbols)
+    late, early = np.array_split(moved[: 2 * int(n_symbols * turnover)], 2)
+    keep = np.ones((n_dates, n_symbols), dtype=bool)
+    rows = np.arange(n_dates)[:, None]
+    first = rng.integers(int(n_dates * 0.1), int(n_dates * 0.9), size=len(late))
+    last = rng.integers(int(n_dates * 0.2), int(n_dates * 0.9), size=len(early))
+    keep[:, late] &= rows >= first
+    keep[:, early] &= rows <= last
+    frames = _frames(wide)
+    for name in (*FIELDS, "dividends", "splits"):
+        frames[name] = frames[name].where(keep)
+    return _build(wide, frames, wide.sectors, f"scale{symbols}")
+
+
+def to_long(market: MarketData) -> pd.DataFrame:
+    """The long table a user's file holds (``date, symbol, OHLCV, dividend, split_ratio``): one
+    row per traded bar, the actions on their ex-dates."""
+    long = market.to_long()
+    long = long[long["close"].notna()].reset_index(drop=True)  # stack keeps NaN on recent pandas
+    traded = long.set_index(["date", "symbol"]).index
+    for column, frame in (("dividend", market.dividends), ("split_ratio", market.splits)):
+        long[column] = frame.stack(future_stack=True).reindex(traded).to_numpy()
+    return long

@@ -199,9 +199,13 @@ def build(table: Table, source: str, cfg: DataConfig, sectors: pd.Series) -> Mar
 
 
 def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The kept rows as wide frames (dates × symbols, symbols sorted), one field at a time.
+
+    A whole market's file has millions of rows: no copy of the parsed table is made, symbols
+    are placed by their integer codes (never a string per row), and each field's long column
+    is dropped as soon as its frame is built."""
     f, order = exam.parsed.frame, exam.order
-    kept = f.iloc[order]
-    values = {c: kept[c].to_numpy(dtype=float) for c in FIELDS}
+    values = {c: f[c].to_numpy(dtype=float)[order] for c in FIELDS}
     for c in ("open", "high", "low", "close"):
         values[c] = values[c] * exam.restore
     values["volume"] = values["volume"] / exam.restore
@@ -210,19 +214,29 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
         ohlc = np.vstack([values[c] for c in ("open", "high", "low", "close")])
         values["high"] = np.where(widen, ohlc.max(axis=0), values["high"])
         values["low"] = np.where(widen, ohlc.min(axis=0), values["low"])
-    cells = missing_cells(kept[["symbol", "date"]], exam.parsed.sessions) if fill else None
-    dates = kept["date"].to_numpy()
+        del ohlc
+    codes, names = pd.factorize(f["symbol"])
+    codes = codes[order]
+    present = np.unique(codes)
+    labels = np.asarray(names, dtype=object)[present]
+    by_name = np.argsort(labels)  # the order np.unique gives the names themselves
+    position = np.full(len(names), -1)
+    position[present[by_name]] = np.arange(len(present))
+    symbols = pd.Index(labels[by_name])
+    si = position[codes]
+    dates = f["date"].to_numpy()[order]
+    cells = missing_cells(pd.DataFrame({"symbol": f["symbol"].iloc[order].reset_index(drop=True), "date": dates}),
+                          exam.parsed.sessions) if fill else None
     all_dates = pd.DatetimeIndex(np.unique(np.concatenate([dates, cells["date"].to_numpy()]) if cells is not None
                                            and len(cells) else dates), name="date")
-    symbols = pd.Index(np.unique(kept["symbol"].to_numpy()))
-    di, si = all_dates.get_indexer(dates), symbols.get_indexer(kept["symbol"].to_numpy())
+    di = all_dates.get_indexer(dates)
 
     def grid(column: np.ndarray) -> pd.DataFrame:
-        out = np.full((len(all_dates), len(symbols)), np.nan)
+        out = np.full((len(all_dates), len(symbols)), np.nan, order="F")  # pandas' own layout: not copied
         out[di, si] = column
-        return pd.DataFrame(out, index=all_dates, columns=list(symbols))
+        return pd.DataFrame(out, index=all_dates, columns=list(symbols), copy=False)
 
-    frames = {c: grid(values[c]) for c in FIELDS}
+    frames = {c: grid(values.pop(c)) for c in FIELDS}
     actions = {"dividends": grid(exam.dividends), "splits": grid(exam.splits)}
     mask = np.zeros((len(all_dates), len(symbols)), bool)
     if cells is not None and len(cells):

@@ -62,7 +62,7 @@ def fmt(value: float) -> str:
 def parse(table: Table, thresholds: Thresholds) -> tuple[Parsed, list[Finding]]:
     raw = table.frame
     findings: list[Finding] = []
-    symbol = raw["symbol"].astype("string").str.strip().str.upper()
+    symbol = _symbols(raw["symbol"])
     no_symbol = (symbol.isna() | (symbol == "")).to_numpy()
     if no_symbol.any():
         findings.append(Finding(ProblemKind.EMPTY_SYMBOL, np.flatnonzero(no_symbol), lambda i: "symbol is empty"))
@@ -90,6 +90,14 @@ def parse(table: Table, thresholds: Thresholds) -> tuple[Parsed, list[Finding]]:
                                     lambda i, c=column, s=source: f"{c} is not a number: {str(s.iloc[i])!r}"))
             ok &= ~junk
     return Parsed(table, frame, ok), findings
+
+
+def _symbols(column: pd.Series) -> pd.Series:
+    """Symbols stripped and upper-cased, each distinct one once: a whole market's file repeats
+    a few thousand symbols millions of times, and a string per row would cost ~60 bytes each."""
+    codes, uniques = pd.factorize(column.astype("string"), use_na_sentinel=True)
+    names = pd.Series(uniques, dtype="string").str.strip().str.upper().array
+    return pd.Series(names.take(codes, allow_fill=True), index=column.index, dtype="string")
 
 
 def _numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
