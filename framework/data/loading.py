@@ -205,16 +205,22 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
     are placed by their integer codes (never a string per row), and each field's long column
     is dropped as soon as its frame is built."""
     f, order = exam.parsed.frame, exam.order
-    values = {c: f[c].to_numpy(dtype=float)[order] for c in FIELDS}
-    for c in ("open", "high", "low", "close"):
-        values[c] = values[c] * exam.restore
-    values["volume"] = values["volume"] / exam.restore
+
+    def restored(c: str) -> np.ndarray:  # the split adjustment a file's prices carried, undone
+        values = f[c].to_numpy(dtype=float)[order]
+        return values / exam.restore if c == "volume" else values * exam.restore
+
     widen = exam.decision.widen[order]
+    widened: dict[str, np.ndarray] = {}
     if widen.any():
-        ohlc = np.vstack([values[c] for c in ("open", "high", "low", "close")])
-        values["high"] = np.where(widen, ohlc.max(axis=0), values["high"])
-        values["low"] = np.where(widen, ohlc.min(axis=0), values["low"])
+        ohlc = np.vstack([restored(c) for c in ("open", "high", "low", "close")])
+        widened = {"high": ohlc.max(axis=0), "low": ohlc.min(axis=0)}
         del ohlc
+
+    def value(c: str) -> np.ndarray:
+        values = restored(c)
+        return np.where(widen, widened[c], values) if c in widened else values
+
     codes, names = pd.factorize(f["symbol"])
     codes = codes[order]
     present = np.unique(codes)
@@ -236,7 +242,7 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
         out[di, si] = column
         return pd.DataFrame(out, index=all_dates, columns=list(symbols), copy=False)
 
-    frames = {c: grid(values.pop(c)) for c in FIELDS}
+    frames = {c: grid(value(c)) for c in FIELDS}
     actions = {"dividends": grid(exam.dividends), "splits": grid(exam.splits)}
     mask = np.zeros((len(all_dates), len(symbols)), bool)
     if cells is not None and len(cells):
