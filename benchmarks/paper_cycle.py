@@ -5,9 +5,11 @@ Each cycle connects, fetches the bars, computes the signals, syncs the orders an
 previous session, reconciles and trades; the sandbox then moves to the next session (its
 orders fill at the open). Momentum needs no training; XGBoost trains its walk-forward models on
 the cycle's history each cycle: the runner's signal computation is timed inside the cycle, so
-the cycle is reported with and without it. A measurement, not a test.
+the cycle is reported with and without it. ``--symbols 500``: a generated universe of that
+many symbols (``workloads.market_scale``: the 5,000-symbol benchmark's recipe) served by the
+sandbox, momentum holding its 40 strongest (XGBoost is not run there). A measurement, not a test.
 
-    .venv/bin/python benchmarks/paper_cycle.py [--cycles 4]
+    .venv/bin/python benchmarks/paper_cycle.py [--cycles 4] [--symbols 500]
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from workloads import market_scale
 
 import framework.live.runner as paper_runner
 from brokers.sandbox import SandboxServer
 from framework.cli import main as trade
-from framework.data import MarketData
+from framework.data import MarketData, load_market_data
 from framework.strategy import Strategy
 
 KEY, SECRET = "AKSANDBOX000000001", "SANDBOXSECRET00001"
@@ -45,13 +48,18 @@ def once(config: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
-def cycles(strategy: str, n: int, tmp: Path, timer: SignalTimer) -> list[float]:
+def cycles(strategy: str, n: int, tmp: Path, timer: SignalTimer, market: MarketData | None = None) -> list[float]:
     folder = tmp / strategy
     folder.mkdir()
     config = folder / "paper.yaml"
-    config.write_text(f"strategy:\n  name: {strategy}\npaper:\n  journal: {folder / 'paper.sqlite'}\n")
+    text = f"strategy:\n  name: {strategy}\npaper:\n  journal: {folder / 'paper.sqlite'}\n"
+    if market is not None:  # the universe is the sectors file's symbols; the sandbox serves their bars
+        sectors = folder / "sectors.csv"
+        market.sectors.rename_axis("symbol").reset_index().to_csv(sectors, index=False)
+        text += f"data:\n  sectors: {sectors}\nsignals:\n  top_n: 40\n"
+    config.write_text(text)
     times = []
-    with SandboxServer(state=str(folder / "sandbox.sqlite"), port=0) as server:
+    with SandboxServer(market=market, state=str(folder / "sandbox.sqlite"), port=0) as server:
         env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": server.base_url,
                "APCA_API_DATA_URL": getattr(server, "data_url", server.base_url),
                "APCA_API_STREAM_URL": server.stream_url, "TRADE_PROGRESS": "plain"}
@@ -79,22 +87,25 @@ class SignalTimer:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cycles", type=int, default=4)
+    parser.add_argument("--symbols", type=int, default=44, help="more than 44: a generated universe, momentum only")
     args = parser.parse_args()
+    market = market_scale(load_market_data(), args.symbols) if args.symbols > 44 else None
+    target = "5" if market is not None else "2"
     with tempfile.TemporaryDirectory() as tmp:
-        for strategy in ("momentum", "xgboost_signal"):
+        for strategy in ("momentum",) if market is not None else ("momentum", "xgboost_signal"):
             timer = SignalTimer()
             paper_runner.compute_signals = timer  # type: ignore[assignment]
             try:
-                times = cycles(strategy, args.cycles, Path(tmp), timer)
+                times = cycles(strategy, args.cycles, Path(tmp), timer, market)
             finally:
                 paper_runner.compute_signals = timer._inner
             rest = [t - s for t, s in zip(times, timer.seconds, strict=True)]
             print(
-                f"paper cycle, {strategy}, 44 symbols, sandbox: {min(times):.2f} s best, "
+                f"paper cycle, {strategy}, {args.symbols} symbols, sandbox: {min(times):.2f} s best, "
                 f"{statistics.median(times):.2f} s median (cycles: {', '.join(f'{t:.2f}' for t in times)}); "
                 f"without the signal computation (training): {min(rest):.2f} s best, "
                 f"{statistics.median(rest):.2f} s median; signals {statistics.median(timer.seconds):.2f} s median"
-                "   (target <= 2 s)",
+                f"   (target <= {target} s)",
                 flush=True,
             )
 

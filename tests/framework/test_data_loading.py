@@ -113,3 +113,26 @@ def test_sector_file_is_validated(tmp_path) -> None:
         load_market_data(prices, tmp_path / "s2.csv")
     (tmp_path / "s3.csv").write_text("symbol,sector\naaa,Tech\n")
     assert load_market_data(prices, tmp_path / "s3.csv").sectors.to_dict() == {"AAA": "Tech"}
+
+
+def test_symbols_are_normalised_sorted_and_placed_whatever_the_row_order(tmp_path) -> None:
+    """The wide frames place each bar by its symbol's integer code (issue 31: no string per
+    row): mixed case and spaces normalise to one symbol, columns sort as the names do, and
+    every bar lands in its own cell."""
+    rows = [
+        ("2020-01-03", " msft", 31.0), ("2020-01-02", "BRK.B", 20.0), ("2020-01-02", "aapl ", 10.0),
+        ("2020-01-03", "Aapl", 11.0), ("2020-01-02", "MSFT", 30.0), ("2020-01-03", "brk.b", 21.0),
+        ("2020-01-02", "A", 1.0), ("2020-01-03", "a ", 2.0),
+    ]
+    lines = ["date,symbol,open,high,low,close,volume"]
+    lines += [f"{d},{s},{c},{c},{c},{c},100" for d, s, c in rows]
+    path = tmp_path / "prices.csv"
+    path.write_text("\n".join(lines) + "\n")
+    market = load_market_data(path)
+    assert market.symbols == ["A", "AAPL", "BRK.B", "MSFT"]
+    expected = pd.DataFrame(
+        {"A": [1.0, 2.0], "AAPL": [10.0, 11.0], "BRK.B": [20.0, 21.0], "MSFT": [30.0, 31.0]},
+        index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"], name="date"),
+    )
+    pd.testing.assert_frame_equal(market.close, expected, check_column_type=False, check_index_type=False)
+    assert (market.volume.to_numpy() == 100).all()
