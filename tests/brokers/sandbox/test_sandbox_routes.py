@@ -220,6 +220,29 @@ def test_bars_are_only_those_of_closed_sessions_and_page(sandbox) -> None:
     )
 
 
+def test_small_pages_cut_inside_symbols_give_the_same_bars_as_one_page(sandbox) -> None:
+    """Each page builds only its own bars (issue 31: a 500-symbol history is ~40 pages): pages
+    of 7 bars, each cutting a symbol's run anywhere, join into exactly the one-page answer."""
+    headers = {"APCA-API-KEY-ID": "key", "APCA-API-SECRET-KEY": "secret"}
+    query = {"symbols": "MSFT,AAPL,XOM", "timeframe": "1Day", "start": "2016-06-01T00:00:00Z"}
+
+    def fetch(limit: int) -> list[tuple[str, str, float]]:
+        got, token = [], None
+        while True:
+            params = {**query, "limit": limit, **({"page_token": token} if token else {})}
+            answer = requests.get(f"{sandbox.base_url}/v2/stocks/bars", params=params, headers=headers, timeout=30)
+            answer.raise_for_status()
+            body = answer.json()
+            got += [(s, b["t"], b["c"]) for s, bars in body["bars"].items() for b in bars]
+            token = body["next_page_token"]
+            if token is None:
+                return got
+
+    whole = fetch(10_000)
+    assert len(whole) > 3 * 40 and len(whole) % 7 != 0
+    assert fetch(7) == whole
+
+
 def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
     events: queue.Queue[str] = queue.Queue()
     stream = TradingStream("key", "secret", paper=True, url_override=sandbox.stream_url)
