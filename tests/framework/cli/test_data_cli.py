@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "framework"))  # the shared data builders
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the shared data builders
 
 from data_builders import ERRORS, WARNINGS, clean_long, ten_problems, write
 
