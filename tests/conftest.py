@@ -4,15 +4,12 @@ see docs/DEVELOPMENT.md, "Tests under xdist")."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,25 +25,6 @@ settings.load_profile("trade")
 def _scratch_check_cache(tmp_path_factory):
     os.environ["TRADE_CACHE_DIR"] = str(tmp_path_factory.mktemp("trade-cache"))
 
-
-def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """A folder ``build(folder)`` fills once per test run, shared by every xdist worker (a lock
-    in the run's common scratch root; without xdist, once per session). For read-only fixtures:
-    a test that changes what is inside copies it first."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        folder = tmp_path_factory.mktemp(name)
-        build(folder)
-        return folder
-    root = tmp_path_factory.getbasetemp().parent  # the same for every worker of this run
-    folder, done = root / name, root / f"{name}.done"
-    with (root / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not done.exists():
-            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
-            folder.mkdir()
-            build(folder)
-            done.touch()
-    return folder
 
 
 @dataclass
