@@ -3,8 +3,8 @@
 The same venue (one check per order, at submission, against the same :class:`VenueBook` the
 backtrader adapter builds), the same order states, the same fills: an order is a value moved
 along its transitions (``Order.transition``), never a backtrader object copied per notice.
-Market orders only (DAY, GTC, and market-on-close for delistings); :func:`brokers.lean.runner.supports`
-keeps every other configuration on the backtrader path.
+Market orders (DAY, GTC, market-on-close for delistings) and the volume cap's partial fills;
+:func:`brokers.lean.runner.supports` keeps every other configuration on the backtrader path.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal
 import numpy as np
 
 from brokers.backtrader.broker import DUST_SHARES, _d
-from brokers.lean.fill import Account, execute, fill_price
+from brokers.lean.fill import Account, capped, execute, fill_price
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
@@ -37,7 +37,8 @@ class Bars:
     def __init__(self, symbols: list[str], dates: np.ndarray, fields: dict[str, np.ndarray]) -> None:
         self.symbols, self.dates = symbols, dates
         self.column = {s: j for j, s in enumerate(symbols)}
-        self.open, self.high, self.low, self.close = (fields[f] for f in ("open", "high", "low", "close"))
+        self.open, self.high, self.low, self.close, self.volume = (
+            fields[f] for f in ("open", "high", "low", "close", "volume"))
         traded = ~np.isnan(self.close)
         self.traded = traded
         rows = np.where(traded, np.arange(len(dates))[:, None], -1)
@@ -47,12 +48,14 @@ class Bars:
 class LeanBroker:
     """Implements :class:`framework.broker.Broker` for one lean run."""
 
-    def __init__(self, bars: Bars, cash: float, venue: Venue, now: Callable[[], datetime]) -> None:
-        self.bars, self.venue, self._now = bars, venue, now
+    def __init__(self, bars: Bars, cash: float, venue: Venue, now: Callable[[], datetime],
+                 volume_cap: float | None = None) -> None:
+        self.bars, self.venue, self._now, self.volume_cap = bars, venue, now, volume_cap
         self.account = Account(cash)
         self.row = 0  # the session being processed
         self._orders: dict[str, Order] = {}
         self._sent_row: dict[str, int] = {}  # client id -> the symbol's latest bar when sent
+        self._remaining: dict[str, float] = {}  # client id -> signed shares still to fill (floats)
         self._pending: list[str] = []  # open client ids, in submission order (the fill order)
         self._by_id: dict[str, str] = {}
         self._handlers: list[OrderUpdateHandler] = []
@@ -83,6 +86,7 @@ class LeanBroker:
         cid = order.client_order_id
         self._orders[cid] = acked
         self._sent_row[cid] = int(self.bars.latest[self.row, column])
+        self._remaining[cid] = float(order.qty or 0) * (1.0 if order.side is OrderSide.BUY else -1.0)
         self._by_id[str(self._seq)] = cid
         self._pending.append(cid)
         self._book_orders[cid] = BookOrder.of(acked)
@@ -227,16 +231,25 @@ class LeanBroker:
             else:
                 continue  # no new bar for this symbol yet
             price = fill_price(self.venue, side, reference, float(bars.low[at, j]), float(bars.high[at, j]))
-            size = float(order.qty or 0) * (1.0 if side is OrderSide.BUY else -1.0)
-            execution = execute(self.account, self.venue, order.symbol, size, price)
-            self._pending.remove(cid)
+            remaining = self._remaining[cid]
+            size = capped(remaining, float(bars.volume[at, j]), self.volume_cap)
+            execution = execute(self.account, self.venue, order.symbol, size, price, remaining)
+            if not execution.size:
+                continue  # nothing executed (a zero-volume bar under the cap): it waits
+            self._remaining[cid] = remaining = remaining - execution.size
+            if not remaining:
+                self._pending.remove(cid)
             self._changes += 1
-            done.append((cid, execution))
+            done.append((cid, execution, bool(remaining)))
         if done:
             now = self._now()
-            for cid, execution in done:
+            for cid, execution, partial in done:
                 fill = self._fill(cid, execution, now) if abs(execution.size) >= DUST_SHARES else None
-                self._emit(cid, OrderEvent.FILL, OrderStatus.FILLED, fill, now)
+                if partial:
+                    if fill is not None:
+                        self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, now)
+                else:
+                    self._emit(cid, OrderEvent.FILL, OrderStatus.FILLED, fill, now)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -272,6 +285,8 @@ class LeanBroker:
         self._orders[cid] = order
         if not order.is_open:
             self._book_orders.pop(cid, None)
+        elif fill is not None:
+            self._book_orders[cid] = BookOrder.of(order)
         update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
         for handler in self._handlers:
             handler(update)

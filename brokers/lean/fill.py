@@ -46,11 +46,22 @@ def fill_price(venue: Venue, side: OrderSide, price: float, low: float, high: fl
     return low if slipped < low and venue.slippage.cap_at_bar_range else slipped
 
 
-def execute(account: Account, venue: Venue, symbol: str, size: float, price: float) -> Execution:
-    """Book ``size`` signed shares at ``price``: cash, position, one commission for the execution."""
-    side = OrderSide.BUY if size > 0 else OrderSide.SELL
-    needed = abs(size) * price * 1.05 + 100.0
-    loan = _loan_for(needed - account.cash) if size > 0 and account.cash < needed else 0.0
+def capped(remaining: float, volume: float, volume_cap: float | None) -> float:
+    """What backtrader's ``FixedBarPerc(perc=volume_cap * 100)`` lets execute of ``remaining``
+    signed shares on a bar of ``volume`` (all of it without a cap)."""
+    if volume_cap is None:
+        return remaining
+    size = min((volume * (volume_cap * 100)) // 100, abs(remaining))
+    return size if remaining > 0 else -size
+
+
+def execute(account: Account, venue: Venue, symbol: str, size: float, price: float, remaining: float) -> Execution:
+    """Book ``size`` signed shares (of ``remaining`` still to fill) at ``price``: cash, position,
+    one commission for the execution."""
+    side = OrderSide.BUY if remaining > 0 else OrderSide.SELL
+    needed = abs(remaining) * price * 1.05 + 100.0
+    loan = _loan_for(needed - account.cash) if remaining > 0 and account.cash < needed else 0.0
+    before = account.cash
     account.cash += loan
     position = account.position(symbol)
     pprice_orig = position.price
@@ -76,6 +87,9 @@ def execute(account: Account, venue: Venue, symbol: str, size: float, price: flo
         cash -= openedcomm
         account.cash = cash
     execsize = closed + opened
+    if not execsize:
+        account.cash = before
+        return Execution(0.0, price, 0.0)
     position.update(execsize, price)
     account.cash = account.cash - loan
     return Execution(execsize, price, closedcomm + openedcomm)

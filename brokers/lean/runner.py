@@ -38,13 +38,11 @@ from framework.venue import actions_on, venue_from_config
 
 def supports(settings: Settings) -> str | None:
     """Why the lean path cannot run ``settings`` (None: it can). What it does not model stays
-    on the backtrader path: limit and stop orders, protective stops, the volume cap."""
+    on the backtrader path: limit and stop orders, protective stops."""
     if OrderType(settings.orders.type) is not OrderType.MARKET:
         return f"orders.type {settings.orders.type}"
     if settings.risk.stop_loss is not None or settings.risk.trailing_stop is not None:
         return "protective stops"
-    if settings.backtest.volume_cap is not None:
-        return "backtest.volume_cap"
     return None
 
 
@@ -82,7 +80,7 @@ def run_lean_backtest(
     venue = venue_from_config(settings.venue)
     bars = _bars(traded)
     clock = {"open": session_time(traded.dates[0]), "now": session_time(history.dates[0])}
-    broker = LeanBroker(bars, settings.backtest.cash, venue, lambda: clock["open"])
+    broker = LeanBroker(bars, settings.backtest.cash, venue, lambda: clock["open"], settings.backtest.volume_cap)
     snapshots = SnapshotBuilder(history, settings.sizing.volatility_lookback)
     universe = snapshots.universe
     aligned = np.ascontiguousarray(signals.reindex(columns=list(universe.symbols)).to_numpy(dtype=float))
