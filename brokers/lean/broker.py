@@ -17,7 +17,7 @@ from decimal import Decimal
 import numpy as np
 
 from brokers.backtrader.broker import DUST_SHARES, _d
-from brokers.lean.fill import Account, capped, execute, fill_price
+from brokers.lean.fill import Account, capped, execute
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
@@ -230,7 +230,9 @@ class LeanBroker:
                 reference = float(bars.open[at, j])
             else:
                 continue  # no new bar for this symbol yet
-            price = fill_price(self.venue, side, reference, float(bars.low[at, j]), float(bars.high[at, j]))
+            # the venue model's price, as VenueBroker's market orders get it (inside the bar only if
+            # the venue caps at the bar's range)
+            price = self.venue.slipped_price(reference, side, low=float(bars.low[at, j]), high=float(bars.high[at, j]))
             remaining = self._remaining[cid]
             size = capped(remaining, float(bars.volume[at, j]), self.volume_cap)
             execution = execute(self.account, self.venue, order.symbol, size, price, remaining)

@@ -38,14 +38,6 @@ class Account:
         return found
 
 
-def fill_price(venue: Venue, side: OrderSide, price: float, low: float, high: float) -> float:
-    """The venue's slipped price; the bar's range caps it only when the venue says so."""
-    slipped = venue.slipped_price(price, side)
-    if side is OrderSide.BUY:
-        return high if slipped > high and venue.slippage.cap_at_bar_range else slipped
-    return low if slipped < low and venue.slippage.cap_at_bar_range else slipped
-
-
 def capped(remaining: float, volume: float, volume_cap: float | None) -> float:
     """What backtrader's ``FixedBarPerc(perc=volume_cap * 100)`` lets execute of ``remaining``
     signed shares on a bar of ``volume`` (all of it without a cap)."""
