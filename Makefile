@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/data_loading.py
+	$(BIN)/python benchmarks/sweep_lean.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis runs
