@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from brokers.backtrader.runner import run_backtest
 from brokers.lean import run_lean_backtest, supports
@@ -23,7 +24,7 @@ from framework.registry import get_strategy
 from framework.strategy import compute_signals
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-from regression_dump import CONFIGURATIONS  # noqa: E402
+from regression_dump import CONFIGURATIONS
 
 SMALL = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "NEE"]
 
