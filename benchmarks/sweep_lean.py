@@ -7,7 +7,7 @@ interleaved point by point so a busy machine slows them alike. Every point's two
 compared first (same fills, final value to 1e-6: the run stops on a difference); only then are
 the ratios printed. With the optional ``bench`` extra installed (``pip install -e .[bench]``),
 the momentum grid also runs in vectorbt on the same signals (target-percent rebalancing; a
-different, vectorised model: timed for scale, not compared). A measurement, not a test.
+different, vectorised model: timed warm, signals included, for scale, not compared). A measurement, not a test.
 
     .venv/bin/python benchmarks/sweep_lean.py
 """
@@ -55,17 +55,23 @@ def _vectorbt(market: MarketData, grid: list[dict[str, Any]]) -> float | None:
         print("vectorbt: not installed (the optional `bench` extra: pip install -e .[bench]); skipped")
         return None
     close = market.close
-    started = time.perf_counter()
-    for point in grid:
+
+    def point_in_vectorbt(point: dict[str, Any]) -> None:
         settings = Settings.model_validate(point)
         plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
         signals = compute_signals(plugin, market).reindex(close.index)
         longs = signals.clip(lower=0).where(signals.abs() >= settings.signals.threshold, 0.0).fillna(0.0)
         weights = longs.div(longs.sum(axis=1).replace(0, np.nan), axis=0).clip(upper=settings.risk.max_position_weight)
-        weights = weights.where(np.arange(len(weights))[:, None] % settings.signals.rebalance_every == 0)
+        days = np.arange(len(weights)) % settings.signals.rebalance_every == 0
+        weights = weights.where(np.broadcast_to(days[:, None], weights.shape))
         vbt.Portfolio.from_orders(close, size=weights, size_type="targetpercent", group_by=True, cash_sharing=True,
                                   fees=0.0, slippage=settings.venue.slippage.value, init_cash=settings.backtest.cash,
                                   freq="1D").final_value()
+
+    point_in_vectorbt(grid[0])  # numba compiles on the first call: warm, as a sweep would be after one point
+    started = time.perf_counter()
+    for point in grid:
+        point_in_vectorbt(point)
     return (time.perf_counter() - started) / len(grid)
 
 
