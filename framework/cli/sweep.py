@@ -52,11 +52,14 @@ def _echo_result(result: SweepResult) -> None:
 
 def _check_lean(result: SweepResult) -> None:
     """The best point and each walk-forward choice re-run on the backtrader path: the same fills
-    and final value, or the sweep fails (exit 1) naming the first difference."""
+    and final value, or the sweep fails (exit 1) naming the first difference. A check already in
+    ``lean_check.json`` for the same settings and data (a resumed sweep) is not run again."""
+    import json
+
     import pandas as pd
 
     from brokers.lean.research import check_on_backtrader
-    from framework.research.sweep_plan import finalise
+    from framework.research.sweep_plan import backtest_key, finalise
     from framework.research.sweep_store import write_json
 
     plan, summary = result.plan, result.summary
@@ -69,20 +72,28 @@ def _check_lean(result: SweepResult) -> None:
             settings = by_id[fold["point"]].settings
             start, end = pd.Timestamp(fold["oos_start"]), pd.Timestamp(fold["oos_end"])
             chosen.append((f"oos-{fold['fold']} ({fold['point']})", finalise(settings, start, end)))
-    checks = [check_on_backtrader(plan.market, settings, name) for name, settings in chosen]
-    write_json(plan.request.out / "lean_check.json", {"checks": [
-        {"name": c.name, "path": c.path, "fills": c.fills, "final_value": c.final_value,
-         "equal": c.equal, "differences": list(c.differences)} for c in checks]})
-    wrong = [c for c in checks if not c.equal]
+    path = plan.request.out / "lean_check.json"
+    earlier = {c["key"]: c for c in json.loads(path.read_text())["checks"]} if path.is_file() else {}
+    records = []
+    for name, settings in chosen:
+        key = backtest_key(settings, plan.market.fingerprint)
+        if key in earlier and earlier[key]["equal"]:
+            records.append({**earlier[key], "name": name})
+            continue
+        c = check_on_backtrader(plan.market, settings, name)
+        records.append({"name": c.name, "key": key, "path": c.path, "fills": c.fills, "final_value": c.final_value,
+                        "equal": c.equal, "differences": list(c.differences)})
+    write_json(path, {"checks": records})
+    wrong = [c for c in records if not c["equal"]]
     if wrong:
         first = wrong[0]
-        click.echo(f"error: the lean path differs from backtrader on {first.name}: {'; '.join(first.differences)} "
-                   "(rerun with --simulator backtrader)", err=True)
+        click.echo(f"error: the lean path differs from backtrader on {first['name']}: "
+                   f"{'; '.join(first['differences'])} (rerun with --simulator backtrader)", err=True)
         sys.exit(1)
-    compared = [c for c in checks if c.path == "lean"]
+    compared = [c["name"] for c in records if c["path"] == "lean"]
     if compared:
-        names = ", ".join(c.name for c in compared)
-        click.echo(f"lean path checked on backtrader: {names}: same fills and final value (lean_check.json)")
+        click.echo(f"lean path checked on backtrader: {', '.join(compared)}: same fills and final value "
+                   "(lean_check.json)")
 
 
 @click.command()

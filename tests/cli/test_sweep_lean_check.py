@@ -27,6 +27,10 @@ def test_sweep_points_run_lean_and_the_chosen_ones_are_checked_on_backtrader(tmp
     assert len(checks) == 1 + len(summary["walk_forward"]["folds"])
     assert all(c["equal"] and c["path"] == "lean" and c["fills"] > 0 for c in checks)
     assert "lean path checked on backtrader" in lean.stdout
+    again = trade("sweep", "--grid", "grid.yaml", "--out", "lean", "--workers", "1", "--walk-forward", "2",
+                  "--no-report", *SMALL, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "lean" / "lean_check.json").read_text())["checks"] == checks  # the resumed sweep keeps its check
 
     backtrader = trade("sweep", "--grid", "grid.yaml", "--out", "bt", "--workers", "1", "--simulator", "backtrader",
                        "--no-report", *SMALL, cwd=tmp_path)
