@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo docs lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/trade backtest
 
+# The documentation site from docs/ (mkdocs, Material theme), offline, links checked (--strict).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean
+
 lint: $(STAMP)
 	$(BIN)/ruff check framework strategies brokers analyzers tests benchmarks
 
@@ -28,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sweep_lean.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis runs
+	rm -rf $(VENV) .pytest_cache .hypothesis runs site

@@ -31,6 +31,8 @@ BENCHMARK = "#8c8c8c"
 LONG, SHORT, NET = "#2e9e4f", "#d1493f", "#222222"
 HALT = "#f4b183"
 MARKERS_UNTIL = 40  # sessions: shorter series are drawn with a marker at each point
+WIDTH = 14  # inches at DPI: a figure as wide as a 1400 px window's content, scaled down in narrower ones
+DPI = 100
 IN_CASH_VOLATILITY = 0.005  # annualised: below it the rolling Sharpe is not drawn
 
 
@@ -42,12 +44,12 @@ class Chart:
     caption: str = ""
 
 
-def _naive(index: pd.Index) -> pd.DatetimeIndex:
+def naive(index: pd.Index) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(index)
     return idx.tz_localize(None) if idx.tz is not None else idx
 
 
-def _percent(ax: plt.Axes, axis: str = "y") -> None:
+def percent(ax: plt.Axes, axis: str = "y") -> None:
     """Percent ticks with the decimals the visible range needs; a zero reads ``0%``."""
     target = ax.yaxis if axis == "y" else ax.xaxis
 
@@ -62,7 +64,7 @@ def _percent(ax: plt.Axes, axis: str = "y") -> None:
     target.set_major_formatter(FuncFormatter(fmt))
 
 
-def _dates(ax: plt.Axes) -> None:
+def dates(ax: plt.Axes) -> None:
     lo, hi = ax.dataLim.intervalx
     if np.isfinite(lo) and hi - lo < 4:  # a day or two of data: a week around it, not years
         ax.set_xlim(lo - 3, hi + 3)
@@ -71,14 +73,14 @@ def _dates(ax: plt.Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def _style(ax: plt.Axes) -> None:
+def style(ax: plt.Axes) -> None:
     ax.grid(True, color="#e6e6e6", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
-def _marker(n: int) -> str | None:
+def marker(n: int) -> str | None:
     return "o" if n <= MARKERS_UNTIL else None
 
 
@@ -91,68 +93,75 @@ def _shade(ax: plt.Axes, halts: Sequence[HaltEpisode], last: pd.Timestamp) -> No
         ax.axvspan(start, end, color=HALT, alpha=0.35, linewidth=0, label="halted" if i == 0 else None)
 
 
-def _png(fig: plt.Figure) -> str:
+def png(fig: plt.Figure) -> str:
+    """The figure as base64 PNG (closed afterwards)."""
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
+    fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _figure(height: float = 3.2, rows: int = 1) -> tuple[plt.Figure, np.ndarray]:
-    fig, axes = plt.subplots(rows, 1, figsize=(10, height), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(rows, 1, figsize=(WIDTH, height), squeeze=False, sharex=True)
     for ax in axes[:, 0]:
-        _style(ax)
+        style(ax)
     return fig, axes[:, 0]
 
 
 def cumulative(returns: pd.Series, benchmark: pd.Series | None, bench_name: str,
                halts: Sequence[HaltEpisode]) -> Chart:
     fig, (ax,) = _figure(3.6)
-    days = _naive(returns.index)
-    m = _marker(len(days))
+    days = naive(returns.index)
+    m = marker(len(days))
     ax.plot(days, (1 + returns.to_numpy()).cumprod() - 1, color=STRATEGY, lw=1.6, marker=m, ms=4, label="strategy")
     if benchmark is not None:
         ax.plot(days, (1 + benchmark.to_numpy()).cumprod() - 1, color=BENCHMARK, lw=1.2, marker=m, ms=3,
                 label=bench_name)
     ax.axhline(0, color="#555555", lw=0.8)
     _shade(ax, halts, days[-1])
-    _percent(ax)
-    _dates(ax)
+    percent(ax)
+    dates(ax)
     ax.set_ylabel("cumulative return")
     ax.legend(loc="upper left", frameon=False)
     caption = "strategy vs " + bench_name if benchmark is not None else "no benchmark: no bars for the run's period"
-    return Chart("cumulative", "Cumulative return", _png(fig), caption)
+    return Chart("cumulative", "Cumulative return", png(fig), caption)
 
 
 def underwater(returns: pd.Series, halts: Sequence[HaltEpisode]) -> Chart:
     fig, (ax,) = _figure(2.6)
-    days = _naive(returns.index)
+    days = naive(returns.index)
     wealth = (1 + returns.to_numpy()).cumprod()
     under = wealth / np.maximum.accumulate(wealth) - 1
     ax.fill_between(days, under, 0, color=SHORT, alpha=0.45)
-    ax.plot(days, under, color=SHORT, lw=1.0, marker=_marker(len(days)), ms=3)
+    ax.plot(days, under, color=SHORT, lw=1.0, marker=marker(len(days)), ms=3)
     _shade(ax, halts, days[-1])
-    _percent(ax)
-    _dates(ax)
+    percent(ax)
+    dates(ax)
     ax.set_ylabel("below the peak")
-    return Chart("underwater", "Drawdown (underwater)", _png(fig), "fall from the running peak of equity")
+    return Chart("underwater", "Drawdown (underwater)", png(fig), "fall from the running peak of equity")
 
 
-def rolling(returns: pd.Series, benchmark: pd.Series | None, window: int, words: str) -> Chart:
+def rolling(returns: pd.Series, benchmark: pd.Series | None, window: int, words: str,
+            invested: pd.Series | None = None) -> Chart:
+    """``invested``: by session, whether the book held anything; the Sharpe line is not drawn
+    where it was flat (a window of cash has a Sharpe of noise)."""
     pts = pyfolio().timeseries
     rows = 3 if benchmark is not None else 2
     fig, axes = _figure(2.2 * rows, rows)
-    days = _naive(returns.index)
+    days = naive(returns.index)
     r = pd.Series(returns.to_numpy(), index=days)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vol = pts.rolling_volatility(r, window)
         sharpe = pts.rolling_sharpe(r, window)
     axes[0].plot(vol.index, vol, color=STRATEGY, lw=1.2)
-    _percent(axes[0])
+    percent(axes[0])
     axes[0].set_ylabel("volatility (ann.)")
-    sharpe = sharpe.where(vol > IN_CASH_VOLATILITY)  # a book (nearly) in cash has no meaningful Sharpe
+    flat = vol <= IN_CASH_VOLATILITY  # a book (nearly) in cash has no meaningful Sharpe
+    if invested is not None:
+        flat |= ~pd.Series(invested.to_numpy(), index=days)
+    sharpe = sharpe.where(~flat)
     axes[1].plot(sharpe.index, sharpe, color=STRATEGY, lw=1.2)
     axes[1].axhline(0, color="#555555", lw=0.8)
     axes[1].set_ylabel("Sharpe (ann.)")
@@ -162,11 +171,11 @@ def rolling(returns: pd.Series, benchmark: pd.Series | None, window: int, words:
         axes[2].plot(beta.index, beta, color=STRATEGY, lw=1.2)
         axes[2].axhline(1, color=BENCHMARK, lw=0.8, ls="--")
         axes[2].set_ylabel("beta")
-    _dates(axes[-1])
+    dates(axes[-1])
     caption = f"each point uses the {window} sessions up to it"
-    if (vol <= IN_CASH_VOLATILITY).any():
-        caption += "; no Sharpe where the book was (nearly) all cash"
-    return Chart("rolling", f"Rolling volatility, Sharpe and beta ({words})", _png(fig), caption)
+    if flat.any():
+        caption += "; no Sharpe line where the book was flat (all cash)"
+    return Chart("rolling", f"Rolling volatility, Sharpe and beta ({words})", png(fig), caption)
 
 
 def distribution(returns: pd.Series, benchmark: pd.Series | None, bench_name: str) -> Chart:
@@ -181,12 +190,12 @@ def distribution(returns: pd.Series, benchmark: pd.Series | None, bench_name: st
                                       label=bench_name)
         others = float(max(bench_heights))
     _clip_spike(ax, np.asarray(heights), bins, others)
-    _percent(ax, "x")
+    percent(ax, "x")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("sessions")
     ax.set_xlabel("daily return")
     ax.legend(loc="upper left", frameon=False)
-    return Chart("distribution", "Distribution of daily returns", _png(fig), f"{len(values)} sessions")
+    return Chart("distribution", "Distribution of daily returns", png(fig), f"{len(values)} sessions")
 
 
 def _clip_spike(ax: plt.Axes, heights: np.ndarray, bins: np.ndarray, others: float) -> None:
@@ -204,68 +213,72 @@ def _clip_spike(ax: plt.Axes, heights: np.ndarray, bins: np.ndarray, others: flo
 
 def exposure(frame: pd.DataFrame) -> Chart:
     fig, (ax,) = _figure(2.8)
-    days = _naive(frame.index)
+    days = naive(frame.index)
     step = "post" if len(days) <= MARKERS_UNTIL else None
     ax.fill_between(days, frame["long"], 0, color=LONG, alpha=0.5, label="long", step=step)
     if (frame["short"] < 0).any():
         ax.fill_between(days, frame["short"], 0, color=SHORT, alpha=0.5, label="short", step=step)
         ax.plot(days, frame["gross"], color=NET, lw=0.9, ls="--", label="gross")
     ax.plot(days, frame["net"], color=NET, lw=1.0, label="net", drawstyle="steps-post" if step else "default")
-    _percent(ax)
-    _dates(ax)
+    percent(ax)
+    dates(ax)
     ax.set_ylabel("of equity")
     ax.legend(loc="lower left", frameon=False, ncol=4)
-    return Chart("exposure", "Exposure", _png(fig), "positions' market value / equity at each close")
+    return Chart("exposure", "Exposure", png(fig), "positions' market value / equity at each close")
 
 
 def holdings(count: pd.Series) -> Chart:
     fig, (ax,) = _figure(2.4)
-    days = _naive(count.index)
-    ax.step(days, count.to_numpy(), where="post", color=STRATEGY, lw=1.3, marker=_marker(len(days)), ms=4)
+    days = naive(count.index)
+    ax.step(days, count.to_numpy(), where="post", color=STRATEGY, lw=1.3, marker=marker(len(days)), ms=4)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
-    _dates(ax)
+    dates(ax)
     ax.set_ylabel("positions")
-    return Chart("holdings", "Holdings count", _png(fig), f"average {count.mean():.1f}, most {int(count.max())}")
+    return Chart("holdings", "Holdings count", png(fig), f"average {count.mean():.1f}, most {int(count.max())}")
 
 
-def sectors(weights: pd.DataFrame) -> Chart:
-    fig, (ax,) = _figure(3.4)
-    days = _naive(weights.index)
+def sectors(weights: pd.DataFrame, columns: int = 4) -> Chart:
+    """Small multiples: one panel per sector on a shared scale (11 stacked colours cannot be read)."""
+    days = naive(weights.index)
     ordered = weights[weights.abs().mean().sort_values(ascending=False).index]
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(ordered.columns), 2)))
-    if (ordered >= -1e-12).all().all():
-        ax.stackplot(days, ordered.T.to_numpy(), labels=list(ordered.columns), colors=colours, alpha=0.85,
-                     step="post" if len(days) <= MARKERS_UNTIL else None)
-    else:
-        for column, colour in zip(ordered.columns, colours, strict=False):
-            ax.plot(days, ordered[column], color=colour, lw=1.1, label=column)
-    _percent(ax)
-    _dates(ax)
-    ax.set_ylabel("of equity")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
-    return Chart("sectors", "Sector exposure", _png(fig), "net market value by sector / equity")
+    rows = -(-len(ordered.columns) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(WIDTH, 1.7 * rows + 0.4), squeeze=False, sharex=True,
+                             sharey=True)
+    step = "post" if len(days) <= MARKERS_UNTIL else None
+    for ax, column in zip(axes.flat, ordered.columns, strict=False):
+        style(ax)
+        values = ordered[column].to_numpy()
+        ax.fill_between(days, values, 0, color=np.where(values.mean() >= 0, LONG, SHORT).item(), alpha=0.55, step=step)
+        ax.set_title(f"{column}  (avg {ordered[column].mean() * 100:.1f}%)", fontsize=9, loc="left")
+        percent(ax)
+    for ax in axes.flat[len(ordered.columns):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        dates(ax)
+    return Chart("sectors", "Sector exposure", png(fig),
+                 "net market value by sector / equity, one panel per sector on the same scale, largest first")
 
 
 def turnover(daily: pd.Series) -> Chart:
     fig, (ax,) = _figure(2.6)
-    days = _naive(daily.index)
+    days = naive(daily.index)
     ax.bar(days, daily.to_numpy(), width=1.0 if len(days) > MARKERS_UNTIL else 0.6, color=STRATEGY, alpha=0.6,
            label="daily")
     if len(days) >= 42:
         ax.plot(days, daily.rolling(21).mean(), color=NET, lw=1.1, label="21-session mean")
         ax.legend(loc="upper right", frameon=False)
-    _percent(ax)
-    _dates(ax)
+    percent(ax)
+    dates(ax)
     ax.set_ylabel("traded / equity")
-    return Chart("turnover", "Daily turnover", _png(fig), "value traded in the session / equity")
+    return Chart("turnover", "Daily turnover", png(fig), "value traded in the session / equity")
 
 
 def execution_daily(daily: pd.DataFrame) -> Chart:
     """Slippage by decision day (top) and what execution cost over the run (bottom)."""
     fig, (ax, cost) = _figure(4.6, 2)
-    days = _naive(daily.index)
-    m = _marker(len(days))
+    days = naive(daily.index)
+    m = marker(len(days))
     decision = daily["slippage_decision_bps"].to_numpy()
     ax.plot(days, decision, color=BENCHMARK, lw=0.6, marker=m or ".", ms=3, ls="-" if m else "none",
             label="vs decision (close of the signal day)")
@@ -287,13 +300,13 @@ def execution_daily(daily: pd.DataFrame) -> Chart:
     cost.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"))
     cost.set_ylabel("cumulative")
     cost.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
-    _dates(cost)
+    dates(cost)
     caption = "notional-weighted slippage of each day's orders (positive = cost)"
     if not np.isfinite(arrival).any():
         caption += "; no arrival prices were recorded, so no slippage vs arrival"
     if len(finite_values) > MARKERS_UNTIL:
         caption += "; the slippage axis shows the 2nd to 98th percentile of days"
-    return Chart("execution-daily", "Slippage by day and execution cost over the run", _png(fig), caption)
+    return Chart("execution-daily", "Slippage by day and execution cost over the run", png(fig), caption)
 
 
 __all__ = [

@@ -17,6 +17,7 @@ from rich.text import Text
 from analyzers.performance import MIN_ANNUALISED
 from analyzers.reports import ReportSummary
 from analyzers.units import bps, count, duration, pct, ratio, sessions, times, usd
+from framework.order_outcomes import in_words
 
 
 def console(stream: IO[str] | None = None) -> Console:
@@ -76,11 +77,19 @@ def backtest_summary(summary: Mapping[str, Any], stories: list[str]) -> Renderab
          "worst fall from a peak"),
         ("turnover", times(f.get("turnover")) if n >= MIN_ANNUALISED else "n/a",
          "", "value traded a year / mean equity" if n >= MIN_ANNUALISED else "too few sessions to annualise"),
-        ("orders", count(f.get("orders")), "", f"{count(f.get('fills'))} fills, {count(f.get('rejects'))} rejected"),
+        ("orders", count(f.get("orders")), "", _outcomes(f)),
         ("avg slippage", bps(f.get("avg_slippage_bps")), "", "vs the decision price (close of the signal day)"),
         ("halts", count(f.get("halts")), "yellow" if f.get("halts") else "", "" if f.get("halts") else "none"),
     ]
     return Group(title, _rows(rows), *_halts(stories))
+
+
+def _outcomes(f: Mapping[str, Any]) -> str:
+    """How the orders ended, adding up to the count (older summaries: fills and rejects)."""
+    counts = f.get("order_outcomes")
+    if not isinstance(counts, Mapping):
+        return f"{count(f.get('fills'))} fills, {count(f.get('rejects'))} rejected"
+    return in_words(dict(counts))
 
 
 def _quality_rows(e: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -96,7 +105,7 @@ def _quality_rows(e: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
          f"{bps(e.get('shortfall_bps'))} of the decided notional (slippage + costs + unfilled)"),
         ("commission & fees", usd(e.get("commission_usd")), "",
          f"{bps(e.get('commission_bps'))} of the traded notional"),
-        ("median time to fill", duration(e.get("median_time_to_fill_s")), "", "from decision to first fill"),
+        ("median time to fill", duration(e.get("median_time_to_fill_s")), "", "from submission to first fill"),
     ]
 
 

@@ -23,6 +23,7 @@ class Frames:
     positions: pd.DataFrame  # value by symbol, and `cash`
     transactions: pd.DataFrame  # amount (signed), price, symbol; by fill time
     equity: pd.Series  # by session
+    commission: pd.Series  # commission and fees charged, by session (0 where none)
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -56,10 +57,13 @@ def frames(records: RunRecords) -> Frames:
     fills = records.fills
     sign = fills["side"].map({"buy": 1.0, "sell": -1.0})
     transactions = pd.DataFrame({"amount": fills["qty"] * sign, "price": fills["price"], "symbol": fills["symbol"]})
-    transactions.index = pd.DatetimeIndex(pd.to_datetime(fills["time"], utc=True))
+    transactions.index = pd.DatetimeIndex(pd.to_datetime(fills["time"], utc=True, format="ISO8601"))
     equity = by_day["equity"].copy()
     equity.index = _utc_days(equity.index)
-    return Frames(returns, positions, transactions.sort_index(), equity)
+    fill_days = pd.DatetimeIndex(pd.to_datetime(fills["time"], utc=True)).normalize()
+    charged = pd.Series(fills["commission"].to_numpy(dtype=float), index=fill_days).groupby(level=0).sum()
+    commission = charged.reindex(equity.index, fill_value=0.0)
+    return Frames(returns, positions, transactions.sort_index(), equity, commission)
 
 
 __all__ = ["Frames", "frames", "pyfolio"]

@@ -42,7 +42,7 @@ class HaltEpisode:
 
 
 def _venue_date(times: pd.Series) -> pd.Series:
-    return pd.to_datetime(times, utc=True).dt.tz_convert(NEW_YORK).dt.date
+    return pd.to_datetime(times, utc=True, format="ISO8601").dt.tz_convert(NEW_YORK).dt.date
 
 
 def _move(reason: str, day: date, equity: pd.Series | None) -> float | None:
@@ -88,6 +88,11 @@ def _episode(
     return HaltEpisode(start, end, covered, reason, scope, _move(reason, start, equity))
 
 
+def halted(found: Sequence[HaltEpisode], days: Sequence[date]) -> list[bool]:
+    """For each session of ``days``: was it traded under a halt (after a halt's day, up to its end)?"""
+    return [any(d > e.start and (e.end is None or d <= e.end) for e in found) for d in days]
+
+
 def _why(episode: HaltEpisode, risk: Mapping[str, object]) -> str:
     words, key = LIMITS.get(episode.reason, (episode.reason, ""))
     limit = risk.get(key) if key else None
@@ -123,4 +128,4 @@ def stories(found: Sequence[HaltEpisode], risk: Mapping[str, object], *, paper: 
     return lines
 
 
-__all__ = ["HaltEpisode", "episodes", "stories", "story"]
+__all__ = ["HaltEpisode", "episodes", "halted", "stories", "story"]

@@ -29,7 +29,8 @@ class Stat:
     benchmark: float | None  # None: does not apply to a buy-and-hold benchmark
     annualised: bool = False
     help: str = ""
-    tone: bool = False  # coloured by sign (returns, risk-adjusted returns), not a size
+    tone: bool = False  # a return or risk-adjusted return (coloured against the benchmark), not a size
+    relative: bool = False  # already measured against the benchmark (alpha): coloured by sign
 
 
 def _longest_drawdown(returns: pd.Series) -> float:
@@ -91,7 +92,7 @@ def _relative_rows(r: pd.Series, b: pd.Series | None, short: bool) -> list[Stat]
     corr = float(np.corrcoef(r, b)[0, 1]) if enough and r.std() > 0 and b.std() > 0 else nan
     return [
         Stat("Beta", Unit.RATIO, beta, None, False, "sensitivity to the benchmark's daily returns"),
-        Stat("Alpha", Unit.PERCENT, alpha, None, True, "annualised return not explained by beta", True),
+        Stat("Alpha", Unit.PERCENT, alpha, None, True, "annualised return not explained by beta", True, True),
         Stat("Correlation", Unit.RATIO, corr, None, False, "of daily returns with the benchmark"),
     ]
 

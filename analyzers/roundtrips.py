@@ -7,6 +7,7 @@ so fractional quantities are not matched (the sheet says so instead).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,8 @@ import pandas as pd
 from analyzers.frames import Frames, pyfolio
 from analyzers.units import Unit
 
+#: pyfolio's words (stderr, mid-report) when it skips a transaction priced below zero: we say it in the sheet
+NEGATIVE_PRICE = "Negative price detected"
 SESSION_CLOSE = pd.Timedelta(hours=21)  # after any fill of the day, UTC (16:00 New York + margin)
 
 
@@ -46,10 +49,17 @@ def round_trips(f: Frames) -> RoundTrips:
     if not np.allclose(f.transactions["amount"], f.transactions["amount"].round()):
         return RoundTrips(pd.DataFrame(), "fractional quantities: round trips are matched in whole shares only")
     value = f.equity.shift(1).fillna(f.equity.iloc[0])  # start-of-day equity, as pyfolio asks
-    trips = extract_round_trips(_closing(f), portfolio_value=value)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trips = extract_round_trips(_closing(f), portfolio_value=value)
+    skipped = sum(NEGATIVE_PRICE in str(w.message) for w in caught)
+    for other in (w for w in caught if NEGATIVE_PRICE not in str(w.message)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    left_out = (f"; {skipped} closing mark{'s' if skipped != 1 else ''} below zero (a position whose fills and "
+                "last mark disagree) left out of the matching") if skipped else ""
     if trips.empty:
-        return RoundTrips(trips, "no position was opened and closed")
-    return RoundTrips(trips, "Positions open at the end count as closed at their last mark")
+        return RoundTrips(trips, "no position was opened and closed" + left_out)
+    return RoundTrips(trips, "Positions open at the end count as closed at their last mark" + left_out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analyzers import charts, execution_tables, holdings, performance, roundtrips
+from analyzers import charts, costs, execution_tables, halts, holdings, performance, roundtrips, trade_charts
 from analyzers.benchmark import NAME as BENCHMARK_NAME
 from analyzers.execution_quality import ExecutionQuality
 from analyzers.frames import Frames
 from analyzers.halts import HaltEpisode
 from analyzers.run_header import RunHeader
-from analyzers.sheet_model import Cell, Section, Table, label, num, signed
+from analyzers.sheet_model import Cell, Link, Section, Table, label, num, signed, versus
 from analyzers.units import Unit, finite, pct, sessions, show, usd
 
 MIN_DISTRIBUTION_CHART = 5  # sessions: fewer daily returns make no distribution
@@ -32,6 +32,8 @@ class Inputs:
     quality: ExecutionQuality
     header: RunHeader
     episodes: list[HaltEpisode]
+    signal_report: Link | str | None = None  # a model plugin's signal report, or how to make one
+    close: pd.DataFrame | None = None  # the data's closes (sessions × symbols), for the price charts
 
 
 def run_section(inp: Inputs) -> Section:
@@ -46,21 +48,58 @@ def run_section(inp: Inputs) -> Section:
         ("Halts", "none" if not h.halts else f"{len(inp.episodes)}, listed below"),
     ]
     table = Table("run-header", [], [[label(k), Cell(v)] for k, v in rows])
-    blocks: list[Table | charts.Chart | str] = [table]
+    blocks: list[Table | charts.Chart | Link | str] = [table]
     blocks += [f"⚠ {line}" for line in h.halts]
+    if inp.signal_report is not None:
+        blocks.append(inp.signal_report)
     return Section("run", "Run", blocks)
 
 
-def _stat_cells(stat: performance.Stat) -> list[Cell]:
+def _stat_cells(stat: performance.Stat, active: performance.Stat | None = None) -> list[Cell]:
     bench = "" if stat.benchmark is None else show(stat.benchmark, stat.unit)
-    value = stat.strategy if stat.tone else None
-    return [label(stat.label + (" *" if stat.annualised else ""), stat.help), signed(show(stat.strategy, stat.unit),
-            value), num(bench)]
+    cells = [label(stat.label + (" *" if stat.annualised else ""), stat.help), _toned(stat), num(bench)]
+    if active is not None:
+        cells.insert(2, _toned(active))
+    return cells
+
+
+def _toned(stat: performance.Stat) -> Cell:
+    """Coloured against the benchmark's figure where there is one (alpha: by sign, it is already
+    relative); a figure with no benchmark to compare, or not a return, stays neutral."""
+    text = show(stat.strategy, stat.unit)
+    if not stat.tone:
+        return num(text)
+    if stat.relative:
+        return signed(text, stat.strategy)
+    return versus(text, stat.strategy, stat.benchmark)
+
+
+def _active(inp: Inputs) -> tuple[list[bool], int]:
+    """Which sessions count as active: all but those spent halted *and* flat (a book held through
+    a one-session halt is still at work; a run sitting out its last year in cash is not)."""
+    f = inp.frames
+    flags = halts.halted(inp.episodes, [d.date() for d in f.days])
+    flat = (f.positions.drop(columns="cash").abs().sum(axis=1) == 0).to_numpy()
+    idle = [h and bool(x) for h, x in zip(flags, flat, strict=True)]
+    return [not i for i in idle], sum(idle)
+
+
+def _active_stats(inp: Inputs, mask: list[bool]) -> list[performance.Stat]:
+    f = inp.frames
+    bench = inp.benchmark[mask] if inp.benchmark is not None else None
+    return performance.stats(f.returns[mask], bench, f.positions[mask], _in_days(f.transactions, f.returns.index[mask]),
+                             f.equity[mask])
+
+
+def _in_days(transactions: pd.DataFrame, days: pd.Index) -> pd.DataFrame:
+    return transactions[transactions.index.normalize().isin(days)]
 
 
 def performance_section(inp: Inputs) -> Section:
     f = inp.frames
     found = performance.stats(f.returns, inp.benchmark, f.positions, f.transactions, f.equity)
+    mask, n_halted = _active(inp)
+    active = _active_stats(inp, mask) if n_halted and any(mask) else None
     bench_header = "Benchmark" if inp.benchmark is not None else "Benchmark (none)"
     n = len(f.returns)
     note = "* annualised with 252 sessions a year, risk-free rate 0."
@@ -69,11 +108,19 @@ def performance_section(inp: Inputs) -> Section:
                 "a Sharpe ratio or CAGR from a few weeks is noise.")
     if n < performance.MIN_DISTRIBUTION:
         note += f" Value at risk, skew, beta and correlation need {performance.MIN_DISTRIBUTION} sessions."
-    shown = [s for s in found if finite(s.strategy) or (s.benchmark is not None and finite(s.benchmark))]
-    hidden = [s.label for s in found if s not in shown]
+    note += (" Strategy figures are green where they beat the benchmark's, red where they fall short, "
+             "uncoloured where there is nothing to compare.")
+    keep = [i for i, s in enumerate(found) if finite(s.strategy) or (s.benchmark is not None and finite(s.benchmark))]
+    hidden = [s.label for i, s in enumerate(found) if i not in keep]
     if hidden:
         note += f" Not shown: {', '.join(hidden)}."
-    table = Table("stats", ["", "Strategy", bench_header], [_stat_cells(s) for s in shown], note=note)
+    headers = ["", "Whole run", bench_header]
+    if active is not None:
+        headers.insert(2, f"Active ({n - n_halted} of {n} sessions)")
+        note += (f" The run spent {n_halted} of its {n} sessions halted and flat (in cash, opening nothing); "
+                 "“Active” is the same figure over the other sessions.")
+    rows = [_stat_cells(found[i], active[i] if active is not None else None) for i in keep]
+    table = Table("stats", headers, rows, note=note)
     chart = charts.cumulative(f.returns, inp.benchmark, BENCHMARK_NAME, inp.episodes)
     blocks: list[Table | charts.Chart | str] = [table, chart]
     if inp.benchmark is None:
@@ -115,7 +162,7 @@ def _monthly_table(inp: Inputs) -> Table:
         for month in range(1, 13):
             v = row[month]
             cells.append(Cell("" if pd.isna(v) else pct(v, 1), "num", _heat(v, scale)))
-        cells.append(signed(pct(years[year], 1), years[year]))
+        cells.append(versus(pct(years[year], 1), years[year], bench.get(year) if bench is not None else None))
         cells.append(num(pct(bench[year], 1) if bench is not None else ""))
         rows.append(cells)
     headers = ["", *calendar.month_abbr[1:], "Year", "Benchmark"]
@@ -136,7 +183,8 @@ def rolling_section(inp: Inputs) -> Section:
     window = performance.rolling_window(len(inp.frames.returns))
     if window.window is None:
         return Section("rolling", "Rolling risk", [window.note.capitalize() + "."])
-    chart = charts.rolling(inp.frames.returns, inp.benchmark, window.window, window.note)
+    invested = holdings.exposure(inp.frames)["gross"].abs() > 0
+    chart = charts.rolling(inp.frames.returns, inp.benchmark, window.window, window.note, invested)
     return Section("rolling", "Rolling risk", [chart])
 
 
@@ -191,6 +239,17 @@ def _trip_rows(trips: pd.DataFrame) -> list[list[Cell]]:
     ]
 
 
+def _price_block(inp: Inputs) -> charts.Chart | str:
+    f = inp.frames
+    if inp.close is None:
+        return "No price chart: the market data the run names is not at hand."
+    symbols = [s for s in trade_charts.top_traded(f.transactions) if s in inp.close.columns]
+    if not symbols:
+        return "No price chart: the traded symbols are not in the market data."
+    first, last = f.days[0], f.days[-1]
+    return trade_charts.prices(inp.close.loc[first:last], f.transactions, symbols)
+
+
 def trading_section(inp: Inputs) -> Section:
     f = inp.frames
     if f.transactions.empty:
@@ -198,6 +257,7 @@ def trading_section(inp: Inputs) -> Section:
     traded = (f.transactions["amount"].abs() * f.transactions["price"]).groupby(f.transactions.index.normalize()).sum()
     daily = (traded.reindex(f.equity.index).fillna(0.0) / f.equity).rename("turnover")
     blocks: list[Table | charts.Chart | str] = [charts.turnover(daily)]
+    blocks.append(_price_block(inp))
     found = roundtrips.round_trips(f)
     if found.trips.empty:
         blocks.append(f"Round trips: {found.note[0].lower()}{found.note[1:]}.")
@@ -211,17 +271,51 @@ def trading_section(inp: Inputs) -> Section:
     return Section("trading", "Trading", blocks)
 
 
-def _grouped_table(table_id: str, key: str, frame: pd.DataFrame, caption: str, note: str = "") -> Table:
-    headers = [key.capitalize()] + [h for _, h, _ in execution_tables.COLUMNS]
+def _grouped_table(
+    table_id: str, key: str, frame: pd.DataFrame, caption: str, note: str = "",
+    columns: tuple[tuple[str, str, Unit], ...] = execution_tables.COLUMNS, collapse: bool = False,
+) -> Table:
+    """One row per value of ``key``; with ``collapse``, a column equal on every row (of several)
+    leaves the table and is said once in the note (44 rows of "100%" tell nothing)."""
+    offered = columns
+    columns = list(offered)
+    same: list[str] = []
+    if collapse and len(frame) > 1:
+        for column, header, unit in offered:
+            values = [_text(v, unit) for v in frame.get(column, pd.Series(dtype=float))]
+            if len(set(values)) == 1:
+                columns.remove((column, header, unit))
+                same.append(f"{header} {values[0]}")
+    headers = [key.capitalize()] + [h for _, h, _ in columns]
     rows = []
     for record in frame.to_dict("records"):
         cells = [label(str(record[key]))]
-        for column, _, unit in execution_tables.COLUMNS:
+        for column, _, unit in columns:
             value = record.get(column)
-            text = pct(value, 1) if unit is Unit.PERCENT else show(value, unit)
+            text = _text(value, unit)
             cells.append(signed(text, -value) if unit is Unit.BPS and isinstance(value, float) else num(text))
         rows.append(cells)
+    if same:
+        note = (note + " " if note else "") + f"The same for every {key}: {'; '.join(same)}."
     return Table(table_id, headers, rows, caption=caption, note=note)
+
+
+def _text(value: object, unit: Unit) -> str:
+    return pct(value, 1) if unit is Unit.PERCENT else show(value, unit)
+
+
+def _cost_blocks(inp: Inputs) -> list[Table | charts.Chart | str]:
+    f = inp.frames
+    if f.transactions.empty or len(f.equity) < 2:
+        return []
+    curves = costs.sensitivity(f, costs.own_costs(inp.quality.orders, f.equity.index))
+    initial = inp.header.initial_cash
+    finals = {f"{name} a fill": float(curve.iloc[-1]) for name, curve in curves.items()}
+    finals["as run"] = float(f.equity.iloc[-1])
+    rows = [[label(name), num(usd(final)), num(pct(final / initial - 1, 1))] for name, final in finals.items()]
+    table = Table("cost-sensitivity", ["Cost a fill", "Final equity", "Total return"], rows,
+                  caption="What costs take: the same trades at other costs")
+    return [trade_charts.cost_sensitivity(curves, f.equity), table]
 
 
 def execution_section(inp: Inputs) -> Section:
@@ -233,7 +327,8 @@ def execution_section(inp: Inputs) -> Section:
                for key, lbl, unit, help_ in execution_tables.OVERALL]
     blocks: list[Table | charts.Chart | str] = [
         Table("execution-overall", [], overall, caption="All orders"),
-        _grouped_table("execution-by-symbol", "symbol", execution_tables.by(q.orders, "symbol"), "By symbol"),
+        _grouped_table("execution-by-symbol", "symbol", execution_tables.by(q.orders, "symbol"), "By symbol",
+                       collapse=True),
     ]
     daily = execution_tables.daily_series(q.orders)
     if len(daily):
@@ -243,12 +338,14 @@ def execution_section(inp: Inputs) -> Section:
     blocks.append(_grouped_table("execution-by-side", "side", execution_tables.by(q.orders, "side"), "By side"))
     blocks.append(_grouped_table("execution-by-tag", "tag", execution_tables.by(q.orders, "tag"),
                                  "By reason (the order's tag)"))
+    blocks.append(_grouped_table("execution-by-style", "style", execution_tables.by(q.orders, "style"),
+                                 "By execution style (orders.style)", columns=execution_tables.STYLE_COLUMNS))
     blocks.append("Positive slippage and shortfall are costs. Slippage vs decision = side × (fill − close the "
                   "signal was made on) / that close; vs arrival = against the price when the order reached the "
                   "market (the next open in a backtest). Implementation shortfall adds commission and the "
                   "opportunity cost of what never filled. Commission and fees as charged by the venue or the "
                   "simulator.")
-    return Section("execution", "Execution quality", blocks)
+    return Section("execution", "Execution quality", blocks + _cost_blocks(inp))
 
 
 BUILDERS = (

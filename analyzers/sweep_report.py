@@ -19,7 +19,7 @@ import pandas as pd
 from analyzers import sweep_figures as figures
 from framework.research.findings import SweepFindings, WalkForwardFindings
 from framework.research.grid import short_name
-from framework.research.overfitting import OverfittingProbability
+from framework.research.overfitting import INTERVAL_LEVEL, OverfittingProbability, reconcile
 from framework.research.walk_forward import equity
 
 TOP_POINTS = 10
@@ -47,18 +47,32 @@ def _esc(value: Any, name: str = "") -> str:
     return html.escape(fmt(value, name))
 
 
+def _numeric(column: pd.Series) -> bool:
+    """A column of numbers (right-aligned, as in the tear sheet), missing values allowed."""
+    values = column.dropna()
+    return pd.api.types.is_numeric_dtype(column) or (
+        len(values) > 0 and all(isinstance(v, int | float | np.integer | np.floating) for v in values)
+    )
+
+
 def _table(frame: pd.DataFrame, table_id: str) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = {c: _numeric(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns}
+    head = "".join(f"<th>{html.escape(str(c))}</th>" if numeric[c] else f'<th class="left">{html.escape(str(c))}</th>'
+                   for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_esc(v, str(c))}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+        "<tr>" + "".join(f'<td class="{"num" if numeric[c] else "label"}">{_esc(v, str(c))}</td>'
+                         for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    box = "wide" if len(frame.columns) > 6 else "tablebox"
+    table = f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<div class="{box}">{table}</div>'
 
 
-def _figure(name: str, data: str) -> str:
+def _figure(name: str, data: str, tile: bool = False) -> str:
     alt = html.escape(name)
-    return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption>{alt}</figcaption></figure>'
+    css = ' class="tile"' if tile else ""
+    return f'<figure{css}><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption>{alt}</figcaption></figure>'
 
 
 # -- the pieces ------------------------------------------------------------------------------
@@ -138,6 +152,7 @@ def heatmaps(findings: SweepFindings) -> str:
                 f"{metric} over {_label(x, findings.keys)} × {_label(y, findings.keys)} "
                 "(mean over the other parameters)",
                 _heatmap(ok, metric, x, y, findings.keys),
+                tile=True,
             )
             for x, y in pairs
         )
@@ -202,7 +217,13 @@ def _walk_forward(wf: WalkForwardFindings, metric: str) -> str:
     shown = ["fold", "is_start", "is_end", "oos_start", "oos_end", "point", "params", "in_sample", "out_of_sample"]
     folds = wf.folds[shown]
     folds = folds.rename(columns={"in_sample": f"in-sample {metric}", "out_of_sample": f"out-of-sample {metric}"})
-    intro = f"<p>{len(wf.folds)} folds, {html.escape(wf.scheme)}, embargo {wf.embargo} sessions.</p>"
+    intro = (
+        f"<p>{len(wf.folds)} folds, {html.escape(wf.scheme)}, embargo {wf.embargo} sessions.</p>"
+        '<p class="note" id="restart">Each fold\'s out-of-sample backtest starts from the configured cash with no '
+        "position: the stitched curve chains the folds' daily returns, not one account carried from fold to fold "
+        "(no position, cost or drawdown crosses a fold boundary). The stitched returns are in "
+        "<code>walk_forward_returns.parquet</code>.</p>"
+    )
     if wf.stitched.empty:
         failed = wf.folds[wf.folds["status"] != "ok"]
         return intro + _table(folds, "folds") + f"<p>{len(failed)} out-of-sample run(s) failed: no stitched curve.</p>"
@@ -228,8 +249,20 @@ def _facts(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype=object)  # an int stays an int beside floats
 
 
+def _failures(findings: SweepFindings) -> str:
+    results = findings.results
+    failed = int((results["status"] == "failed").sum())
+    if not failed or failed == len(results):  # all failed: there is no verdict to set them beside
+        return ""
+    return (
+        f'<p class="reading" id="failed-trials">{failed} of {len(results)} points failed: every attempted point '
+        f"counts as a trial in the DSR ({len(results)}), and the statistics rest on the "
+        f"{len(results) - failed} that finished. Fix the failures before trusting the verdict.</p>"
+    )
+
+
 def overfitting(findings: SweepFindings) -> str:
-    parts = []
+    parts = [_failures(findings)]
     if findings.dsr is not None:
         d = findings.dsr
         rows = _facts(
@@ -250,6 +283,10 @@ def overfitting(findings: SweepFindings) -> str:
         rows = _facts(
             [
                 {"": "probability of backtest overfitting (PBO)", "value": p.probability},
+                {"": f"{INTERVAL_LEVEL:.0%} interval (block bootstrap)", "value": _span(p.interval)},
+                {"": "range over which T mod S rows are left out", "value": _span(p.trim_range)},
+                {"": f"PBO of pure noise for {p.n_trials} points", "value": p.null_baseline},
+                {"": "trials ranked by", "value": p.metric.value},
                 {"": "CSCV blocks (S)", "value": p.n_splits},
                 {"": "splits C(S, S/2)", "value": p.n_combinations},
                 {"": "out-of-sample loss probability of the in-sample best", "value": p.probability_of_loss},
@@ -257,12 +294,31 @@ def overfitting(findings: SweepFindings) -> str:
             ]
         )
         parts.append(_table(rows, "pbo") + f'<p class="reading" id="pbo-reading">{html.escape(p.reading())}</p>')
+    both = reconcile(findings.dsr, findings.pbo)
+    if both:
+        parts.append(f'<h3>Reading them together</h3><p id="reconcile">{html.escape(both)}</p>')
     return "".join(parts) or "<p>No finished point: no statistics.</p>"
 
 
-STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}img{max-width:100%}.reading{font-weight:bold}figure{margin:1em 0}"""
+def _span(pair: tuple[float, float]) -> str:
+    low, high = pair
+    return f"{low:.2f} – {high:.2f}" if math.isfinite(low) and math.isfinite(high) else "n/a"
+
+
+SECTIONS = (
+    ("top", "Top points"),
+    ("map", "The metric over the parameters"),
+    ("stability", "Parameter stability around the best point"),
+    ("in-vs-out", "In sample against out of sample"),
+    ("overfitting", "Overfitting"),
+)
+
+
+def _style() -> str:
+    """The tear sheet's stylesheet, so both pages read alike."""
+    from analyzers.tearsheet import stylesheet
+
+    return stylesheet()
 
 
 def render(findings: SweepFindings) -> str:
@@ -273,14 +329,17 @@ def render(findings: SweepFindings) -> str:
         f"{findings.start} to {findings.end} ({findings.sessions} sessions); "
         + (f"best point: {findings.best}." if findings.best else "no point finished.")
     )
+    parts = (top_points, heatmaps, stability, in_vs_out, overfitting)
+    body = "".join(
+        f'<section id="{sid}"><h2>{html.escape(name)}</h2><div class="blocks">{part(findings)}</div></section>'
+        for (sid, name), part in zip(SECTIONS, parts, strict=True)
+    )
+    nav = "".join(f'<a href="#{sid}">{html.escape(name)}</a>' for sid, name in SECTIONS)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
-<body><h1>{html.escape(title)}</h1><p>{html.escape(facts)}</p>
-<h2>Top points</h2>{top_points(findings)}
-<h2>The metric over the parameters</h2>{heatmaps(findings)}
-<h2>Parameter stability around the best point</h2>{stability(findings)}
-<h2>In sample against out of sample</h2>{in_vs_out(findings)}
-<h2>Overfitting</h2>{overfitting(findings)}
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_style()}</style></head>
+<body><h1>{html.escape(title)}</h1><p class="subtitle">{html.escape(facts)}</p><nav>{nav}</nav>
+{body}
+<footer>Built by trade from the sweep's results.parquet. Undefined figures read n/a.</footer>
 </body></html>
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import jinja2
 import markupsafe
@@ -22,7 +23,7 @@ from analyzers.execution_quality import ExecutionQuality
 from analyzers.frames import Frames, frames
 from analyzers.records import RunRecords
 from analyzers.run_header import RunHeader, header
-from analyzers.sheet_model import Section
+from analyzers.sheet_model import Link, Section
 from framework.data import MarketData
 
 
@@ -50,6 +51,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def stylesheet() -> str:
+    """The CSS the tear sheet and the sweep report share."""
+    return _environment().get_template("_style.css.j2").render()
+
+
 def _version() -> str:
     try:
         return version("trade")
@@ -66,18 +72,44 @@ def _benchmark(market: MarketData | None, f: Frames) -> pd.Series | None:
     return bench.set_axis(f.returns.index)
 
 
+SIGNAL_FOLDER = "signals"  # where a run keeps its signal report: RUN/signals/signals.html
+
+
+def signal_report_note(folder: Path, strategy: str) -> Link | str | None:
+    """For a model plugin's run (one offering ``signal_diagnostics``, like xgboost_signal): a link
+    to its signal report in the run folder, or the command that makes one."""
+    from framework.registry import get_strategy
+
+    try:
+        plugin = get_strategy(strategy)
+    except Exception:  # a plugin not installed here: the sheet is still built
+        return None
+    if not callable(getattr(plugin, "signal_diagnostics", None)):
+        return None
+    page = folder / SIGNAL_FOLDER / "signals.html"
+    if page.is_file():
+        return Link("signal-report", "Does the model predict anything? ", "its signal report",
+                    f"{SIGNAL_FOLDER}/signals.html", " (out-of-sample AUC, IC, quantile returns, calibration).")
+    return (f"No signal report: `trade signals {strategy} --out {folder / SIGNAL_FOLDER}` (with the backtest's "
+            f"--data, --symbols and --config) judges the model's predictions before any backtest; then "
+            f"`trade report {folder}` links it here.")
+
+
 def inputs(records: RunRecords, market: MarketData | None, quality: ExecutionQuality,
            name: str | None = None) -> sections.Inputs:
     f = frames(records)
     equity = records.equity.set_index("day")["equity"]
     found = halts.episodes(records.events, records.days, equity.set_axis(records.days) if len(equity) else None)
+    head = header(records, name)
     return sections.Inputs(
         frames=f,
         benchmark=_benchmark(market, f),
         sectors=market.sectors if market is not None else None,
         quality=quality,
-        header=header(records, name),
+        header=head,
         episodes=found,
+        signal_report=signal_report_note(records.folder.parent / head.name, head.strategy),
+        close=market.close if market is not None else None,
     )
 
 
@@ -91,10 +123,14 @@ def build(inp: sections.Inputs, advance: Callable[[], None] = lambda: None) -> T
     subtitle = f"{h.period} · {h.sessions} sessions · {h.venue}"
     footer = (f"Built by trade {_version()} from the run's journal. Slippage and shortfall: positive = cost. "
               "Turnover: value traded (buys + sells) a year / mean equity.")
-    page = _environment().get_template("tearsheet.html.j2").render(
-        title=h.title, subtitle=subtitle, sections=built, footer=footer
+    return TearSheet(h, built, render_page(h.title, subtitle, built, footer))
+
+
+def render_page(title: str, subtitle: str, built: list[Section], footer: str) -> str:
+    """Sections laid out as the tear sheet (the signal report uses it too)."""
+    return _environment().get_template("tearsheet.html.j2").render(
+        title=title, subtitle=subtitle, sections=built, footer=footer
     )
-    return TearSheet(h, built, page)
 
 
-__all__ = ["TearSheet", "build", "inputs"]
+__all__ = ["TearSheet", "build", "inputs", "render_page", "stylesheet"]

@@ -47,6 +47,11 @@ class Connection(Protocol):
         """What the venue is, in words ("Alpaca paper", "sandbox (loopback)"), and its trading URL."""
         ...
 
+    def announce(self) -> str:
+        """One line naming the venue, its host (redacted URL) and where its URL and keys came from
+        (never a key): printed once by every command that talks to the venue."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -173,7 +173,9 @@ class StreamHealth(Protocol):
 class Flattening(Protocol):
     def cancel_all_orders(self) -> int: ...
 
-    def close_all_positions(self) -> int: ...
+    def close_all_positions(self) -> list[Order]:
+        """Every open order canceled, every position closed: the closing orders the venue accepted."""
+        ...
 
 
 @runtime_checkable

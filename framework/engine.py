@@ -20,6 +20,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from framework import foreign
 from framework.bar_context import BarContext
 from framework.broker import Broker, OrderUpdate
 from framework.config.settings import Settings
@@ -28,20 +29,27 @@ from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import InternalError
 from framework.exits import ExitHook, ExitRule, SessionCounter
 from framework.journal import Adjustment, Journal
+from framework.live import actions
 from framework.market import MarketSnapshot
 from framework.order_manager import OrderManager
 from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
+from framework.positions import Position
+from framework.repricing import due
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
+from framework.styles import OrderStyle, terms
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
+from framework.venue_time import VENUE_ZONE
 
 log = logging.getLogger(__name__)
+FLAT = (Purpose.STOP, Purpose.EXIT, Purpose.HALT)  # intents whose target is flat: an exit
+SPLIT_COST_TOLERANCE = Decimal("0.001")  # a reconciliation difference keeping the cost basis this well is a split
 
 
 class DecisionPrices(Mapping[str, Decimal]):
@@ -105,17 +113,19 @@ class ExecutionEngine:
         self.strategy_name, self.run_id = strategy_name, run_id
         self.sectors = dict(sectors.items()) if isinstance(sectors, pd.Series) else dict(sectors)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors)
+        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors, settings.orders)
         hook = ExitHook(exit_rule, SessionCounter(settings.data.calendar)) if exit_rule is not None else None
+        self.venue = venue_from_config(settings.venue)
         self.planner = Planner(
             SignalProcessor(settings.signals, signal_kind), PositionSizer(settings.sizing), self.risk,
             settings.risk, settings.risk.flatten_on_halt, hook,
+            shortable=lambda ctx: self.venue.can_short(ctx.universe.symbols, ctx.equity),
         )
         self.discards = DiscardTally()  # signals the configuration dropped, for the once-only warnings
         kwargs = {"sleep": sleep} if sleep else {}
-        self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
+        self.orders.adds_risk = self.adds_risk
         self.stops = StopManager(
             self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=self._round_price,
             is_fractional=self.venue.is_fractional, native=broker.capabilities.native_stop,
@@ -131,7 +141,8 @@ class ExecutionEngine:
         self._actions_applied: set[tuple[str, ActionKind, date]] = set()  # (symbol, kind, ex-date)
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
-        self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
+        self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
+        self.style = settings.orders.effective_style
         self.broker.subscribe(self.on_order_update)
         subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
         if subscribe_actions is not None:
@@ -148,15 +159,6 @@ class ExecutionEngine:
         self.restore_guards()
         self.resolve_pending(session)
         return self.reconcile() if reconcile else []
-
-    def restore_guards(self) -> None:
-        """The loss guards' memory from the journal's equity curve, as an engine that made every
-        decision in this process holds it: the last decision's equity (the daily loss is measured
-        from it) and the peak (the drawdown's). A paper run is a new process each cycle."""
-        curve = self.journal.equity_curve(self.run_id)
-        if not curve.empty:
-            self.session_start_equity = float(curve["equity"].iloc[-1])
-            self.peak_equity = float(curve["equity"].max())
 
     def rebuild_books(self) -> None:
         """Fills, corporate actions and reconciliation adoptions, replayed in the order they
@@ -201,8 +203,11 @@ class ExecutionEngine:
         """Our books against the broker's; each difference is journaled, adopted (the broker is the
         truth) and recorded so a restart rebuilds the adopted book and does not report it again."""
         account = self.broker.get_account()
-        positions = self.broker.get_positions()
-        diffs = self.portfolio.reconcile(positions, account.cash)
+        # what foreign orders' fills moved is not ours: never adopted (framework.foreign)
+        positions, cash = foreign.ours(self.broker.get_positions(), account.cash, self.journal.foreign_orders())
+        for split in self._splits_in(positions):  # a split is a split in our books, not an adoption
+            self.on_corporate_action(split)
+        diffs = self.portfolio.reconcile(positions, cash)
         if not diffs:
             return []
         now = self._clock()
@@ -210,29 +215,60 @@ class ExecutionEngine:
         for d in diffs:
             self.journal.record_event("*", "reconcile", "difference", now, str(d))
             if d.symbol == "*":
-                self.journal.record_adjustment(self.run_id, now, "*", cash=account.cash)
+                self.journal.record_adjustment(self.run_id, now, "*", cash=cash)
                 continue
             p = theirs.get(d.symbol)
             qty, avg = (p.qty, p.avg_entry_price) if p is not None else (Decimal(0), Decimal(0))
             self.journal.record_adjustment(self.run_id, now, d.symbol, qty=qty, avg_cost=avg)
             self._adopted.add(d.symbol)
-        self.portfolio.adopt(positions, account.cash, when=now)
+        self.portfolio.adopt(positions, cash, when=now)
         return diffs
+
+    def _splits_in(self, positions: Iterable[Position]) -> list[CorporateAction]:
+        """Differences that are splits the bars did not show: the same side, another quantity, the
+        same cost basis (a split keeps what was paid; a fill changes it). Applied as splits, the
+        holding's trailing high is restated with its quantity (and journaled as an action, so a
+        restart restates the marks before it too)."""
+        today = self._clock().astimezone(VENUE_ZONE).date()
+        found = []
+        for p in positions:
+            h = self.portfolio.holdings.get(p.symbol)
+            if h is None or not h.qty or not p.qty or p.qty == h.qty or (p.qty > 0) != (h.qty > 0):
+                continue
+            if abs(p.qty * p.avg_entry_price - h.cost) <= abs(h.cost) * SPLIT_COST_TOLERANCE:
+                ratio = (p.qty / h.qty).quantize(Decimal("0.000001")).normalize()
+                found.append(CorporateAction(p.symbol, today, ActionKind.SPLIT, ratio))
+        return found
 
     @property
     def halted(self) -> bool:
         return self.journal.halt_state().halted
 
     def halt(self, reason: str, *, scope: str = "persistent", session: datetime | None = None) -> None:
-        """Stop opening risk: cancel the open orders that add risk; protective stops and
-        risk-reducing orders stay. Persisted in the journal (a restart is still halted)."""
-        self.journal.set_halt(True, reason, self._clock(), scope, session)
+        """Stop opening risk: the one halt (:func:`framework.live.actions.halt`: journaled first,
+        persisted across restarts), the open orders that add risk canceled through this engine's
+        order manager; protective stops and risk-reducing orders stay."""
+        actions.halt(self.journal, None, origin="", reason=reason, scope=scope, session=session, when=self._clock(),
+                     cancel=lambda: len(self.orders.cancel_where(self.adds_risk)))
         self._halt = self.journal.halt_state()
-        self.orders.cancel_where(self.adds_risk)
 
     def resume(self) -> None:
-        self.journal.set_halt(False, "resumed", self._clock())
+        """The one resume (:func:`framework.live.actions.resume`: a new drawdown peak journaled)."""
+        actions.resume(self.journal, None, origin="engine", when=self._clock())
         self._halt = self.journal.halt_state()
+        self.restore_guards()
+
+    def restore_guards(self) -> None:
+        """The loss guards' memory from the journal, as an engine that made every decision in this
+        process holds it (a paper run is a new process each cycle; a resume by another process):
+        the session's starting equity is the last decision's, the peak is the journaled one
+        (:meth:`Journal.peak`: a resume starts the drawdown afresh)."""
+        curve = self.journal.equity_curve(self.run_id)
+        if curve.empty:
+            return
+        self.session_start_equity = float(curve["equity"].iloc[-1])
+        peak = self.journal.peak(self.run_id)
+        self.peak_equity = float(peak) if peak is not None else self.peak_equity
 
     def _lift_session_halt(self, session: datetime) -> None:
         """A daily-loss halt covers the decision session it fired for; a later session lifts it.
@@ -260,7 +296,10 @@ class ExecutionEngine:
         """
         t = session_time(date)
         with self.journal.batch():
+            was = self._halt
             self._halt = self.journal.halt_state()
+            if was.halted and not self._halt.halted:  # resumed since the last decision (another process)
+                self.peak_equity = self.journal.peak(self.run_id) or self.peak_equity
             self._lift_session_halt(t)
             ctx = self._context(t, snapshot, signals)
             report = CycleReport(time=t, equity=ctx.equity)
@@ -359,7 +398,9 @@ class ExecutionEngine:
         """Protection withdrawn (and confirmed) before every sale, sells before buys, then
         protection armed for what is held."""
         report.decisions += plan.decisions
-        clearance = self.stops.clear_for_sale(self._sales(ctx, plan.intents))
+        sales = self._sales(ctx, plan.intents)
+        self._withdraw_growing(ctx, {i.symbol for i in plan.intents if i.purpose in FLAT and i.symbol in sales}, report)
+        clearance = self.stops.clear_for_sale(sales)
         orders: list[Order] = []
         for intent in plan.intents:
             i = ctx.universe.position(intent.symbol)
@@ -391,6 +432,20 @@ class ExecutionEngine:
                 self._adopted.discard(order.symbol)
         return sent + armed
 
+    def _withdraw_growing(self, ctx: BarContext, exiting: set[str], report: CycleReport) -> None:
+        """Before an exit (a stop, a flat target, a halt's close), the symbol's working orders that
+        would grow the position again are canceled and the cancel confirmed: a GTC limit buy left
+        working would refill the position just stopped out."""
+        for order in self.orders.open_orders():
+            if order.symbol not in exiting or is_protective(order):
+                continue
+            if order.side.sign * ctx.held[ctx.universe.position(order.symbol)] <= 0:
+                continue
+            final = self.orders.cancel_and_confirm(order)
+            if final.is_open:
+                report.notes.append(f"{order.symbol}: the venue has not confirmed the cancel of "
+                                    f"{order.client_order_id} before the exit; it may still fill")
+
     @staticmethod
     def _sales(ctx: BarContext, intents: list[Intent]) -> dict[str, Decimal]:
         """Intents that reduce a held position: the quantity toward zero, capped at the holding
@@ -420,17 +475,17 @@ class ExecutionEngine:
                 f"price ({intent.price}): the risk runner must keep untradable symbols as they are"
             )
         side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
-        order_type, tif = self._order_style
+        cfg = self.settings.orders
+        chosen = terms(self.style, side, intent.price, time_in_force=TimeInForce(cfg.time_in_force),
+                       limit_offset_bps=cfg.limit_offset_bps, collar_bps=cfg.collar_bps)
+        order_type, tif = chosen.type, chosen.time_in_force
         if self.venue.is_fractional(qty):
             if side is OrderSide.SELL and ctx.held[ctx.universe.position(intent.symbol)] <= 0:
                 qty = qty.to_integral_value(rounding="ROUND_DOWN")  # shorts are whole shares
             tif = TimeInForce.DAY  # fractional orders must be DAY orders
         if qty <= 0:
             return None
-        limit = None
-        if order_type is OrderType.LIMIT:
-            offset = self.settings.orders.limit_offset_bps / 1e4 * side.sign
-            limit = self._round_price(intent.price * (1 + offset))
+        limit = None if chosen.limit_price is None else self._round_price(chosen.limit_price)
         return Order(
             client_order_id=make_client_order_id(self.strategy_name, self.run_id, ctx.session, intent.symbol,
                                                  intent.purpose.value),
@@ -444,6 +499,39 @@ class ExecutionEngine:
             decision_price=Decimal(str(round(intent.price, 6))),
             tag=intent.purpose.value,
         )
+
+    @property
+    def reprices(self) -> bool:
+        """Marketable limits are re-priced (``orders.style: marketable_limit`` with
+        ``orders.reprice_after_minutes`` set)."""
+        return self.style is OrderStyle.MARKETABLE_LIMIT and self.settings.orders.reprice_after_minutes is not None
+
+    def repricing_symbols(self) -> list[str]:
+        """Symbols of the resting limits a re-pricing would look at (for their latest trades)."""
+        resting = self.orders.open_orders()
+        return sorted({o.symbol for o in resting if o.type is OrderType.LIMIT and not is_protective(o)})
+
+    def reprice_marketable(self, now: datetime, latest: Mapping[str, float]) -> list[Order]:
+        """Marketable limits resting past ``orders.reprice_after_minutes`` on the venue's clock:
+        each replaced at the latest trade ± the collar through the order manager's cancel/replace,
+        or canceled once re-priced ``orders.reprice_times`` times (:mod:`framework.repricing`)."""
+        cfg = self.settings.orders
+        if not self.reprices:
+            return []
+        plan = due(self.orders.open_orders(), now, after_minutes=cfg.reprice_after_minutes,  # type: ignore[arg-type]
+                   times=cfg.reprice_times, collar_bps=cfg.collar_bps, latest=latest, round_price=self._round_price)
+        out = []
+        for step in plan:
+            if step.client_order_id in self.orders.orders:
+                continue  # replaced already; the venue's "replaced" has not reached us yet
+            if step.limit_price is None or step.client_order_id is None:
+                note = f"not filled after {cfg.reprice_times} re-pricing(s): canceled"
+                self.journal.record_event(step.order.client_order_id, "reprice_cancel", step.order.status.value, now,
+                                          note)
+                out.append(self.orders.cancel(step.order))
+            else:
+                out.append(self.orders.reprice(step.order, step.limit_price, step.client_order_id))
+        return out
 
     def close_position(self, date: pd.Timestamp, symbol: str, price: float, purpose: str) -> Order | None:
         """Close one position outside a decision (a delisting's market-on-close): its protection is
@@ -501,7 +589,7 @@ class ExecutionEngine:
             positions=positions,
             open_orders=tuple(
                 BookOrder.of(o) for o in self.orders.open_orders() if o.status is not OrderStatus.CREATED
-            ),
+            ) + tuple(BookOrder.of(o) for o in self.foreign_open),  # a foreign stop holds shares too
             prices=ChainMap(self._decision_prices, marks),  # type: ignore[arg-type]
         )
 

@@ -66,6 +66,9 @@ class OrderManager:
         # by the venue's rules before it goes, exactly as the venue will judge it.
         self.venue: Venue | None = None
         self.venue_book: Callable[[], VenueBook] | None = None
+        # Whether an order adds risk (set by the engine): before each send the journal's halt is
+        # read again, so a halt landing while a decision's orders go out stops the rest of them.
+        self.adds_risk: Callable[[Order], bool] | None = None
 
     # -- submission -----------------------------------------------------------------------
 
@@ -100,8 +103,11 @@ class OrderManager:
     def submit_many(self, orders: Sequence[Order], session: datetime | None = None) -> list[SubmitResult]:
         """Journal every new intent in one durable commit, then send each in the given order.
 
-        A crash part-way leaves the unsent ones journaled as ``created``: a restart looks each
-        up by client id and sends only what the broker does not have (:meth:`resolve_pending`).
+        Only orders still ``created`` are sent: a client id already known (the same decision run
+        again after a failed cycle) returns its journaled state, so an order the venue refused, or
+        one withdrawn while halted, is never sent again. A crash part-way leaves the unsent ones
+        journaled as ``created``: a restart looks each up by client id and sends only what the
+        broker does not have (:meth:`resolve_pending`).
         """
         fresh = [o for o in orders if o.client_order_id not in self.orders]
         self.journal.record_intents(self.run_id, fresh, session)
@@ -112,7 +118,14 @@ class OrderManager:
         results = []
         for o in orders:
             order = self.orders[o.client_order_id]
-            rejection = self._venue_refusal(order, book) if order.status is OrderStatus.CREATED else None
+            if order.status is not OrderStatus.CREATED:  # sent, refused or withdrawn before: as journaled
+                results.append(SubmitResult(order, 0))
+                continue
+            if self.adds_risk is not None and self.adds_risk(order) and self.journal.halt_state().halted:
+                results.append(SubmitResult(self.withdraw(order, "halted while the decision was sent: an order "
+                                                                 "that adds risk is not sent"), 0))
+                continue
+            rejection = self._venue_refusal(order, book)
             if rejection is not None:
                 results.append(SubmitResult(self._refuse(order, rejection), 0))
                 continue
@@ -306,6 +319,39 @@ class OrderManager:
 
     def replace(self, order: Order, **changes: object) -> Order:
         new = self._call(lambda: self.broker.replace_order(order.broker_order_id, **changes))  # type: ignore[arg-type]
+        return self._adopt(new)  # type: ignore[arg-type]
+
+    def reprice(self, order: Order, limit_price: Decimal, client_order_id: str) -> Order:
+        """Cancel/replace a resting limit at ``limit_price`` (a marketable limit's re-pricing,
+        :mod:`framework.repricing`). The replacement is journaled as an intent under its
+        derived id before the venue hears of it; one already journaled (a restart) is looked up
+        instead of replaced again; a replace the venue refuses (the order filled or ended
+        meanwhile) or whose outcome cannot be found withdraws the intent, never resends it."""
+        if client_order_id in self.orders:
+            return self.orders[client_order_id]
+        remaining = order.remaining_qty
+        intent = Order.from_dict({
+            **order.to_dict(), "client_order_id": client_order_id, "status": OrderStatus.CREATED.value,
+            "broker_order_id": None, "filled_qty": "0", "filled_avg_price": None, "arrival_price": None,
+            "limit_price": str(limit_price), "qty": str(remaining), "created_at": self._clock().isoformat(),
+            "updated_at": None,
+        })
+        self.journal.record_intents(self.run_id, [intent])
+        self.orders[client_order_id] = self._open[client_order_id] = intent
+        partial_qty = remaining if order.filled_qty else None
+        detail = f"re-priced to {limit_price} as {client_order_id}"
+        try:
+            new = self._call(lambda: self.broker.replace_order(
+                order.broker_order_id, qty=partial_qty, limit_price=limit_price,  # type: ignore[arg-type]
+                client_order_id=client_order_id))
+        except (NotCancelable, OrderNotFound) as e:
+            return self.withdraw(intent, f"not re-priced: {e}")
+        except TransientBrokerError:
+            found = self.lookup(client_order_id)
+            if found is None:
+                return self.withdraw(intent, "not re-priced: the venue's answer was lost and it has no replacement")
+            new = found
+        self.journal.record_event(order.client_order_id, "repriced", order.status.value, self._clock(), detail)
         return self._adopt(new)  # type: ignore[arg-type]
 
     def cancel_stale(self, now: datetime) -> int:

@@ -43,6 +43,10 @@ def _count(n: int | None, unit: str) -> str:
     return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
+def _stopped_word(e: BaseException) -> str:
+    return "interrupted" if isinstance(e, KeyboardInterrupt) else "stopped by an error"
+
+
 class Tracker(Protocol):
     def advance(self, n: int = 1) -> None: ...
 
@@ -79,7 +83,7 @@ class _Plain:
         print(f"{self.label}: {text}", file=self.stream, flush=True)
 
     def start(self) -> None:
-        of = f" of {_count(self.total, self.unit)}" if self.total else ""
+        of = f": {_count(self.total, self.unit)}" if self.total else ""
         self._line(f"started{of}")
 
     def advance(self, n: int = 1) -> None:
@@ -101,8 +105,13 @@ class _Plain:
     def note(self, text: str) -> None:
         self._line(text)
 
-    def finish(self) -> None:
-        self._line(f"done: {_count(self.done, self.unit)} in {time.monotonic() - self._started:.1f} s")
+    def finish(self, stopped: BaseException | None = None) -> None:
+        took = f"{time.monotonic() - self._started:.1f} s"
+        if stopped is None:
+            self._line(f"done: {_count(self.done, self.unit)} in {took}")
+            return
+        of = f"{self.done}/{_count(self.total, self.unit)}" if self.total else _count(self.done, self.unit)
+        self._line(f"{_stopped_word(stopped)} after {of} in {took}")
 
 
 class _Bar:
@@ -129,6 +138,7 @@ class _Bar:
             console=Console(file=stream),
             transient=False,
         )
+        self._label = label
         self._task = self._progress.add_task(label, total=total)
 
     def start(self) -> None:
@@ -140,7 +150,9 @@ class _Bar:
     def note(self, text: str) -> None:
         self._progress.console.print(text)
 
-    def finish(self) -> None:
+    def finish(self, stopped: BaseException | None = None) -> None:
+        if stopped is not None:  # the bar stays where it stopped; say why it is not full
+            self._progress.update(self._task, description=f"{self._label} ({_stopped_word(stopped)})")
         self._progress.stop()
 
 
@@ -167,8 +179,10 @@ def progress(
     tracker.start()
     try:
         yield tracker
-    finally:
-        tracker.finish()
+    except BaseException as e:  # Ctrl-C or a failure: the work is not "done"
+        tracker.finish(e)
+        raise
+    tracker.finish()
 
 
 __all__ = ["Tracker", "interactive", "progress", "show_nested_progress"]

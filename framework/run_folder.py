@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from framework.journal import Journal
+from framework.order_outcomes import outcomes
 
 SUMMARY_KEYS = (
     "total_return",
@@ -60,6 +61,26 @@ def daily_returns(equity: pd.DataFrame, initial_cash: float) -> pd.DataFrame:
     return frame[["date", "cash", "equity", "return"]]
 
 
+QTY_DECIMALS = 9  # Alpaca's fractional-share increment
+PRICE_DECIMALS = 4  # a price below $1 moves in 0.0001; an average cost is shown to the same digit
+
+
+def positions_for_people(positions: pd.DataFrame) -> pd.DataFrame:
+    """The journal's positions as a person reads them: the session's date in New York (the
+    venue's zone; the journal's UTC stamps read 04:00/05:00), quantities to Alpaca's 1e-9 share,
+    average cost and mark to 4 decimals (the journal keeps exact decimals, like
+    ``108.1770873431734317343173432``)."""
+    out = positions.copy()
+    if out.empty:
+        return out.rename(columns={"time": "date"})
+    when = pd.to_datetime(out.pop("time"), utc=True, format="ISO8601")
+    out.insert(1, "date", when.dt.tz_convert("America/New_York").dt.date.astype(str))
+    out["qty"] = pd.to_numeric(out["qty"]).round(QTY_DECIMALS)
+    for column in ("avg_cost", "price"):
+        out[column] = pd.to_numeric(out[column]).round(PRICE_DECIMALS)
+    return out
+
+
 def _slippage_bps(orders: pd.DataFrame) -> float:
     filled = orders[orders["filled_qty"].astype(float) > 0].copy()
     filled = filled[filled["decision_price"].notna() & filled["filled_avg_price"].notna()]
@@ -77,7 +98,8 @@ def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 10)
 
 
-def summarise(journal: Journal, initial_cash: float) -> tuple[dict[str, Any], pd.DataFrame]:
+def summarise(journal: Journal, initial_cash: float,
+              splits: pd.DataFrame | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
     returns = daily_returns(journal.equity_curve(), initial_cash)
     r = pd.Series(returns["return"].to_numpy(), index=pd.to_datetime(returns["date"]))
     orders = journal.table("orders")
@@ -97,19 +119,22 @@ def summarise(journal: Journal, initial_cash: float) -> tuple[dict[str, Any], pd
         "rejects": int((orders["status"] == "rejected").sum()) if len(orders) else 0,
         "avg_slippage_bps": _slippage_bps(orders) if len(orders) else 0.0,
         "halts": int((events["event"] == "halt").sum()),
+        "order_outcomes": outcomes(orders, events, splits),
     }
     return {k: (_num(v) if isinstance(v, float) else v) for k, v in figures.items()}, returns
 
 
-def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, context: dict[str, Any]) -> dict[str, Any]:
-    """CSV exports and summary.json next to the journal; returns the summary."""
+def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, context: dict[str, Any],
+                     splits: pd.DataFrame | None = None) -> dict[str, Any]:
+    """CSV exports and summary.json next to the journal; returns the summary. ``splits`` (the
+    data's, sessions × symbols) tells a cancellation by a split from others."""
     journal = Journal(journal_path)
     try:
-        figures, returns = summarise(journal, initial_cash)
+        figures, returns = summarise(journal, initial_cash, splits)
         returns.to_csv(folder / "returns.csv", index=False)
         journal.table("orders").drop(columns=["order_json"]).to_csv(folder / "orders.csv", index=False)
         journal.table("fills").to_csv(folder / "fills.csv", index=False)
-        journal.table("positions").to_csv(folder / "positions.csv", index=False)
+        positions_for_people(journal.table("positions")).to_csv(folder / "positions.csv", index=False)
     finally:
         journal.close()
     summary = {"figures": figures, **context}

@@ -153,11 +153,16 @@ def compute_signals(strategy: Strategy, history: MarketData) -> pd.DataFrame:
     naming the first offending date, symbol and value. A plugin declaring ``nan_means = "exit"``
     has its NaN turned into 0 (flat) here, so every consumer sees the same signals.
     """
-    _, nan_means = strategy.declarations()
     try:
         raw = strategy.signals(history.adjusted())
     except Exception as e:
         raise StrategyError(f"strategy {strategy.name!r} failed: {type(e).__name__}: {e}") from e
+    return check_signals(strategy, raw, history)
+
+
+def check_signals(strategy: Strategy, raw: object, history: MarketData) -> pd.DataFrame:
+    """Hold what a plugin returned to the contract (see :func:`compute_signals`)."""
+    _, nan_means = strategy.declarations()
     if not isinstance(raw, pd.DataFrame):
         raise StrategyError(f"strategy {strategy.name!r} returned {type(raw).__name__}, not a DataFrame")
     unknown = [c for c in raw.columns if c not in history.close.columns]

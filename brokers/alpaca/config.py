@@ -61,6 +61,7 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
+
 def host_of(name: str, url: str) -> str:
     """The host ``url`` connects to, normalised: lower case, ASCII (IDNA), no trailing dot,
     without user info or port."""
@@ -90,6 +91,19 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
 def _rest_base(url: str) -> str:
     """alpaca-py appends /v2 itself: accept a URL with or without it."""
     return url[: -len("/v2")] if url.endswith("/v2") else url
+
+
+def shown_url(url: str) -> str:
+    """A URL fit for a person's screen: scheme, host and port (user info may hold a secret)."""
+    return _shown(url)
+
+
+def sources(cfg: AlpacaConfig, env: Mapping[str, str] | None = None) -> str:
+    """Where the trading URL and the keys came from, in words (never a value of a key)."""
+    env = os.environ if env is None else env
+    url = (f"{URL_ENV['trading_url']} in the environment" if env.get(URL_ENV["trading_url"])
+           else "paper.alpaca.trading_url in the config")
+    return f"URL from {url}; keys from the environment ({KEY_ENV}, {SECRET_ENV})"
 
 
 def resolve_endpoints(cfg: AlpacaConfig, env: Mapping[str, str] | None = None) -> Endpoints:

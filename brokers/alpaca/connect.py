@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from brokers.alpaca.broker import AlpacaBroker
-from brokers.alpaca.config import credentials, host_of, is_live_host, resolve_endpoints
+from brokers.alpaca.config import credentials, host_of, is_live_host, resolve_endpoints, shown_url, sources
 from brokers.alpaca.feeds import AlpacaBars, make_data_client
 from brokers.alpaca.session import RequestPolicy
 from framework.config.settings import Settings
@@ -37,6 +37,7 @@ class Connection:
     broker: AlpacaBroker
     bars: AlpacaBars
     trading_url: str = ""
+    origin: str = ""  # where the URL and the keys came from, in words (config.sources)
 
     def budgets(self) -> tuple[tuple[str, BudgetView], ...]:
         return tuple((api, client._session.budget.view())
@@ -46,6 +47,12 @@ class Connection:
         host = host_of("trading", self.trading_url)
         name = "sandbox (loopback)" if host in LOOPBACK else "Alpaca LIVE" if is_live_host(host) else "Alpaca paper"
         return name, self.trading_url
+
+    def announce(self) -> str:
+        """One line for an operator: which venue, at which host (no user info, no key), and
+        where the URL and the keys came from."""
+        name, url = self.venue()
+        return f"venue: {name} at {shown_url(url)} ({self.origin})"
 
     def close(self) -> None:
         self.broker.close()
@@ -67,4 +74,4 @@ def connect(settings: Settings, env: Mapping[str, str] | None = None,
                           stream=use_stream)
     bars = AlpacaBars(make_data_client(creds, ends, policy), feed=cfg.alpaca.feed,
                       adjustment=cfg.alpaca.adjustment)
-    return Connection(broker, bars, ends.trading_url)
+    return Connection(broker, bars, ends.trading_url, sources(cfg.alpaca, env))

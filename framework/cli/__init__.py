@@ -26,10 +26,12 @@ from framework.errors import BrokerError, InputError, StrategyError, TradeError,
 #: the framework's commands: name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
     "strategies": "framework.cli.strategies:strategies",
+    "new-strategy": "framework.cli.new_strategy:new_strategy",
     "check-strategy": "framework.cli.check_strategy:check_strategy",
     "data": "framework.cli.data:data",
     "backtest": "framework.cli.backtest:backtest",
     "sweep": "framework.cli.sweep:sweep",
+    "signals": "framework.cli.signals:signals",
     "sandbox": "framework.cli.sandbox:sandbox",
     "paper": "framework.cli.paper:paper",
     "status": "framework.cli.paper:status",

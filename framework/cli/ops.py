@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
+from analyzers.dashboard.app import LOOPBACK, Dashboard, DashboardServer, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
 from framework.adapters import Connection, connect
 from framework.cli.options import config_option
@@ -41,6 +41,7 @@ def watch(config_files: tuple[str, ...]) -> None:
     settings = load_settings(list(config_files))
     stop_on_signals()
     conn = connect(settings, stream=False)
+    click.echo(conn.announce(), err=True)
     try:
         with service(settings, dry_run=False, console=True) as alerting:
             runner = PaperRunner(settings, conn.broker, conn.bars)
@@ -69,23 +70,31 @@ def _run_journal(run: Path) -> Path:
               help="Show this run folder (backtest or paper), read-only: no broker, no actions.")
 @click.option("--host", help="Interface to bind (default dashboard.host, loopback).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default dashboard.port; 0: any free port).")
-def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | None, port: int | None) -> None:
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A host name requests may address besides loopback's and the bound interface's "
+                   "(repeatable; e.g. the machine's name when bound to 0.0.0.0).")
+def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | None, port: int | None,
+              allow_hosts: tuple[str, ...]) -> None:
     """A local web page (and JSON API) over the paper account and its journal, refreshing live.
 
     Halt, Resume and Flatten need the token printed at start (or TRADE_DASHBOARD_TOKEN)."""
     settings = load_settings(list(config_files), validate_strategy=False)
     stop_on_signals()
     cfg = settings.dashboard
+    bind = host or cfg.host
     if run_dir is not None:
         board, conn, token, logs = _run_board(settings, _run_journal(run_dir)), None, None, None
+        if bind not in LOOPBACK:  # off loopback even a run folder's reads need a token
+            board.token = token = _token()
     else:
         board, conn, token = _live_board(settings)
         logs = log_file(settings.logs, settings.paper.journal)
     try:
         with service_logging(settings.logs, logs, console="INFO"):
-            server = DashboardServer(board, host=host or cfg.host, port=cfg.port if port is None else port).start()
+            server = DashboardServer(board, host=bind, port=cfg.port if port is None else port,
+                                     allowed_hosts=allow_hosts).start()
             try:
-                _announce(server.url, board.mode, token)
+                _announce(server.url, board.mode, token, off_loopback=bind not in LOOPBACK)
                 threading.Event().wait()
             finally:
                 server.stop()
@@ -95,23 +104,34 @@ def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | N
             conn.close()
 
 
-def _announce(url: str, mode: str, token: str | None) -> None:
+def _announce(url: str, mode: str, token: str | None, *, off_loopback: bool = False) -> None:
     what = "live: the paper account and its journal" if mode == "live" else "read-only run folder"
     click.echo(f"dashboard: {url}  ({what})")
-    if mode == "live":
+    needs = "every request needs it: open the page once as /?token=TOKEN" if off_loopback \
+        else "Halt, Resume and Flatten need it"
+    if token is not None:
         if os.environ.get(TOKEN_ENV):
-            click.echo(f"token: from {TOKEN_ENV} (Halt, Resume and Flatten need it)")
+            click.echo(f"token: from {TOKEN_ENV} ({needs})")
         else:
-            click.echo(f"token (Halt, Resume and Flatten need it; shown this once): {token}")
+            click.echo(f"token ({needs}; shown this once): {token}")
+    if off_loopback:
+        click.echo("not on loopback: requests must address an allowed host name (--allow-host) "
+                   "and carry the token")
     click.echo("Ctrl-C stops it.")
+
+
+def _token() -> str:
+    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    SECRETS.add(token)
+    return token
 
 
 def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
     conn = connect(settings, stream=False)  # endpoints checked (live refused) before the journal is touched
+    click.echo(conn.announce(), err=True)
     path = Path(settings.paper.journal).expanduser()
     Journal(path).close()  # a fresh account's journal: the schema, nothing else
-    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
-    SECRETS.add(token)
+    token = _token()
     live = LiveAccount(settings, conn, path)
     _, sectors = universe(settings)
     board = Dashboard(JournalReader(path), settings=_board_settings(settings), sectors=sectors.to_dict(),

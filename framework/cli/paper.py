@@ -5,23 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import click
 import pandas as pd
 
 from framework.adapters import Connection, connect
 from framework.alerts import Alerting
+from framework.broker import VenueCalendar
+from framework.capacity import capacity_warning
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
+from framework.errors import ConfigError, ReconciliationError
 from framework.journal import Journal
-from framework.live.actions import cancel_risk_adding, venue_now
+from framework.live import actions
 from framework.live.cycle_outcome import CycleAlerts, run_once
+from framework.live.lock import account_lock
 from framework.live.operations import Operations
-from framework.live.runner import CycleResult, Echo, PaperRunner
+from framework.live.runner import CycleResult, Echo, PaperRunner, next_session, previous_session, universe
 from framework.live.service import service, stop_on_signals
-from framework.signals import is_rebalance_day
+from framework.signals import is_rebalance_day, next_rebalance
 from framework.venue_time import human
 
 log = logging.getLogger(__name__)
@@ -34,7 +38,29 @@ def _settings(config_files: tuple[str, ...]) -> Settings:
 
 @contextmanager
 def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Connection]:
+    """The venue, named once on stderr (a paper command that retried Alpaca's paper host for 36 s
+    never said it was not calling the sandbox); a failure to reach it names it again."""
     conn = connect(settings, stream=stream)
+    line = conn.announce()
+    click.echo(line, err=True)
+    try:
+        yield conn
+    except ReconciliationError as e:  # the clock or the books could not be read: say from where
+        raise ReconciliationError(f"{e} [{line.removeprefix('venue: ')}]") from e
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _reachable(settings: Settings) -> Iterator[Connection | None]:
+    """The venue when it is configured (its clock stamps the record), else None: a journal-only
+    action (a halt without cancel, a resume) needs no keys; it is stamped with the local clock."""
+    try:
+        conn = connect(settings, stream=False)
+    except ConfigError as e:
+        log.warning("no broker (%s): the record is stamped with the local clock", e)
+        yield None
+        return
     try:
         yield conn
     finally:
@@ -49,6 +75,8 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     echo(f"session: {result.session}  signals of: {result.signal_date}")
     for a in result.actions:
         echo(f"corporate action: {a.symbol} {a.kind.value} {a.value} ex {a.ex_date} (applied to our books)")
+    for line in result.foreign:
+        echo(line)
     for d in result.differences:
         echo(f"reconcile: {d} (broker adopted)")
     for o in result.withdrawn:
@@ -63,6 +91,7 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     if not result.skipped and not is_rebalance_day(pd.Timestamp(result.signal_date), every):
         echo(f"  ({result.signal_date} is not a rebalance session: signals.rebalance_every is {every}; "
              "positions are held, stops and loss guards still apply)")
+        echo(f"  {rebalance_line(runner.live_broker, result.signal_date, every)}")
     for o in result.orders:
         state = "not sent" if dry_run else o.status.value
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.time_in_force.value} [{o.tag}]"
@@ -76,6 +105,17 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     if result.unacked:
         echo(f"warning: not acknowledged within the deadline: {', '.join(result.unacked)}")
     echo(f"cycle took {result.seconds:.2f} s")
+
+
+def rebalance_line(calendar: VenueCalendar, after: date, every: int) -> str:
+    """When the next rebalance is, by the venue's calendar: the close that decides it and the
+    open that trades it (the first cycles of a new account "did nothing" without saying until when)."""
+    days = [d.date for d in calendar.get_calendar(after, after + timedelta(days=2 * every + 14))]
+    found = next_rebalance(days, after, every)
+    if found is None:
+        return f"next rebalance: not within {2 * every + 14} days of {after} (signals.rebalance_every is {every})"
+    decided, traded = found
+    return f"next rebalance: on the close of {decided}, orders for the open of {traded}"
 
 
 def _model_source(runner: PaperRunner) -> str:
@@ -99,11 +139,17 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
 
     Without --once it runs as a service: each session's cycle before the open, the intraday
     loss watch while the market is open, the after-close step, alerts; timestamped log lines.
+    One paper process per account and journal: a second one stops at once (exit 2) naming the first.
     Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C.
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
-    with (_connected(settings, stream=None if serve else False) as conn,
+    capacity = capacity_warning(settings, *universe(settings))
+    if capacity:
+        click.echo(f"warning: {capacity}", err=True)
+    # one paper process per account and journal (a dry run writes nothing: it needs no lock)
+    with (nullcontext() if dry_run else account_lock(settings.paper.journal),
+          _connected(settings, stream=None if serve else False) as conn,
           service(settings, dry_run=dry_run, console=serve) as alerting):
         conn.broker.start()
         runner = PaperRunner(settings, conn.broker, conn.bars, dry_run=dry_run)
@@ -166,6 +212,7 @@ def status(config_files: tuple[str, ...]) -> None:
     flag = "  LIMIT BREACHED" if pnl < -limit else ""
     echo(f"today's P&L: {pnl:+.2f}  (daily loss limit {limit:.2f}){flag}")
     echo(f"halted: {'yes — ' + halt.reason + ' since ' + human(halt.since) if halt.halted else 'no'}")
+    echo(rebalance_status(conn.broker, settings.signals.rebalance_every))
     echo(f"positions: {len(positions)}")
     for p in positions:
         last = f"{p.market_price:,.2f}" if p.market_price is not None else "n/a"
@@ -174,6 +221,15 @@ def status(config_files: tuple[str, ...]) -> None:
     for o in orders:
         echo(f"  {o.side.value:4} {o.qty} {o.symbol} {o.type.value} {o.status.value}"
              f"  {o.client_order_id}")
+
+
+def rebalance_status(calendar: VenueCalendar, every: int) -> str:
+    """Whether the next cycle rebalances, and if not, when the next rebalance is."""
+    session = next_session(calendar)
+    signal = previous_session(calendar, session)
+    if is_rebalance_day(pd.Timestamp(signal), every):
+        return f"rebalance: the next cycle ({session}) rebalances on the close of {signal}"
+    return rebalance_line(calendar, signal, every)
 
 
 @contextmanager
@@ -193,50 +249,49 @@ def _journal(settings: Settings) -> Iterator[Journal]:
 def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     """Stop opening risk until `trade resume` (persisted in the journal)."""
     settings = _settings(config_files)
-    # endpoints and keys are checked (a live endpoint refused) before anything is written
-    with _connected(settings, stream=False) if cancel else nullcontext() as conn:
-        since = venue_now(conn.broker if conn is not None else None)
-        with _journal(settings) as journal:
-            journal.set_halt(True, reason, since)
-        click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
-        if conn is not None:
-            canceled = cancel_risk_adding(conn.broker)
-            click.echo(f"canceled {canceled} open order(s) that add risk; protective stops stay")
+    # with --cancel, endpoints and keys are checked (a live endpoint refused) before anything is
+    # written; with --no-cancel the halt goes in whatever the broker's state (stamped with its
+    # clock when it can be reached)
+    with (_connected(settings, stream=False) if cancel else _reachable(settings)) as conn, \
+            _journal(settings) as journal:
+        result = actions.halt(journal, conn.broker if conn else None, origin="cli", reason=reason,
+                              cancel=None if cancel else (lambda: 0))
+    click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
+    if cancel:
+        click.echo(f"canceled {result.canceled} open order(s) that add risk; protective stops stay")
 
 
 @click.command()
 @config_option
 def resume(config_files: tuple[str, ...]) -> None:
-    """Clear a halt: the next cycle may open risk again."""
+    """Clear a halt: the next cycle may open risk again (a max-drawdown halt included: the
+    drawdown is measured afresh from the latest equity)."""
     settings = _settings(config_files)
-    with _journal(settings) as journal:
-        was = journal.halt_state()
-        journal.set_halt(False, "resumed", datetime.now(UTC))
-    click.echo("resumed" if was.halted else "was not halted; nothing to resume")
+    with _reachable(settings) as conn, _journal(settings) as journal:
+        result = actions.resume(journal, conn.broker if conn else None, origin="cli")
+    click.echo("resumed" if result.message.startswith("resumed") else result.message)
 
 
 @click.command()
 @config_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--no-halt", is_flag=True, help="Do not halt afterwards (the next cycle may buy back in).")
+@click.option("--no-halt", is_flag=True, help="Do not halt (the next cycle may buy back in).")
 def flatten(config_files: tuple[str, ...], yes: bool, no_halt: bool) -> None:
-    """Cancel every open order, close every position, then halt (unless --no-halt)."""
+    """Halt (unless --no-halt), cancel the open orders that add risk, then close every position
+    (the venue cancels every other open order with it). Halted even when closing fails."""
     settings = _settings(config_files)
     with _connected(settings, stream=False) as conn:
         positions = conn.broker.get_positions()
         if not yes and not click.confirm(f"cancel all open orders and close {len(positions)} positions?"):
             click.echo("nothing done")
             return
-        canceled = conn.broker.cancel_all_orders()
-        closing = conn.broker.close_all_positions()
-    now = datetime.now(UTC)
-    with _journal(settings) as journal:
-        journal.record_event("*", "flatten", "requested", now,
-                             f"canceled {canceled} orders, closing {closing} positions")
-        if not no_halt:
-            journal.set_halt(True, "flatten", now)
-    click.echo(f"canceled {canceled} open orders; closing orders sent for {closing} positions")
-    if no_halt:
+        with _journal(settings) as journal:
+            try:
+                result = actions.flatten(journal, conn.broker, origin="cli", then_halt=not no_halt)
+            finally:
+                halted = journal.halt_state().halted
+                if halted:
+                    click.echo("halted so the next cycle does not buy back in; `trade resume` clears it")
+    click.echo(result.message)
+    if no_halt and not halted:
         click.echo("not halted (--no-halt): the next cycle may open positions again; `trade halt` stops that")
-    else:
-        click.echo("halted so the next cycle does not buy back in; `trade resume` clears it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from collections.abc import Iterator
@@ -51,6 +52,12 @@ def _environment(server: SandboxServer) -> dict[str, str]:
     }
 
 
+def folder_safe(strategy: str) -> str:
+    """A strategy named ``module:Class`` as a folder name (a colon is refused on Windows and
+    breaks scp and PATH-like lists): ``sma_cross-SmaCross``."""
+    return re.sub(r"[^\w.-]+", "-", strategy).strip("-") or "strategy"
+
+
 @contextmanager
 def _sandbox(settings: Settings, market: MarketData, first: pd.Timestamp, folder: Path) -> Iterator[_Sandbox]:
     from brokers.sandbox.server import SandboxServer
@@ -79,7 +86,8 @@ def _backtest(settings: Settings, market: MarketData, folder: Path) -> None:
 
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
-    write_run_folder(folder, result.journal_path, result.initial_cash, run_context(plugin.name, result, settings))
+    context = run_context(plugin.name, result, settings, signals={"discarded": result.discards.to_json()})
+    write_run_folder(folder, result.journal_path, result.initial_cash, context)
 
 
 def _overrides(strategy: str | None, data: str | None, sectors: str | None) -> dict[str, Any]:
@@ -117,7 +125,7 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
     market = load_configured(settings.data)
     window = plan_window(market, settings, start, sessions)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder = Path(out_dir) if out_dir else Path("runs/rehearse") / f"{stamp}-{settings.strategy.name}"
+    folder = Path(out_dir) if out_dir else Path("runs/rehearse") / f"{stamp}-{folder_safe(settings.strategy.name)}"
     if folder.exists() and any(folder.iterdir()):
         from framework.errors import InputError
 

@@ -39,13 +39,21 @@ def _echo_result(result: SweepResult) -> None:
         click.echo(result.findings.dsr.reading())
     if result.findings.pbo is not None:
         click.echo(result.findings.pbo.reading())
+    trials = summary["trials"]
+    if trials["failed"] and summary["finished"]:
+        click.echo(
+            f"{trials['failed']} of {trials['attempted']} points failed: each counts as a trial above, and the "
+            f"verdict rests on the {summary['finished']} that finished (first error: {trials['first_error']})"
+        )
+    if summary["reconciliation"]:
+        click.echo(summary["reconciliation"])
     wf = summary["walk_forward"]
     if wf:
         oos, ins = wf["out_of_sample"], wf["best_in_sample"]
         click.echo(
             f"walk-forward ({len(wf['folds'])} folds, {wf['scheme']}): out-of-sample {metric} "
             f"{fmt(oos[metric], metric)} against {fmt(ins[metric], metric)} for the best in-sample point "
-            "on the same dates"
+            "on the same dates; each fold restarts from cash (walk_forward_returns.parquet)"
         )
     click.echo(f"sweep folder: {plan.request.out}")
 

@@ -10,6 +10,7 @@ CSV file (header = line 1; the date line of a wide file), the 1-based row of a P
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,17 +56,49 @@ def normalise(header: object) -> str:
     return re.sub(r"[\s\-.]+", "_", str(header).strip().lower()).strip("_")
 
 
-def read_table(path: Path) -> Table:
-    """Read ``path`` (CSV, CSV.GZ or Parquet) in any supported layout into a :class:`Table`."""
+def read_table(path: Path, columns: Mapping[str, str] | None = None) -> Table:
+    """Read ``path`` (CSV, CSV.GZ or Parquet) in any supported layout into a :class:`Table`.
+
+    ``columns`` (``data.columns``) maps a file's own headers to canonical names
+    (``{"OpenPx": "open"}``) before the aliases are tried; a mapped header the file lacks is
+    refused, naming it and the headers the file has."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
         frame = _read(path, lambda: pd.read_parquet(path))
-        return _from_parquet(frame, path)
+        if not isinstance(frame.columns, pd.MultiIndex) and not isinstance(frame.index, pd.RangeIndex):
+            frame = frame.reset_index()
+        return _from_parquet(_mapped(frame, columns or {}, path), path)
     if name.endswith((".csv", ".csv.gz", ".gz")):
-        return _from_csv(path)
+        return _from_csv(path, columns or {})
     raise DataError(f"{path}: unsupported file type (use .csv, .csv.gz or .parquet)")
+
+
+def _mapped(frame: pd.DataFrame, columns: Mapping[str, str], path: Path) -> pd.DataFrame:
+    """The file's headers renamed by ``data.columns``: exact header first, then ignoring case,
+    spaces, dashes and dots."""
+    if not columns:
+        return frame
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise DataError(f"{path}: data.columns maps the columns of a long file (date, symbol, fields); "
+                        "this one has a two-level (wide) header")
+    by_norm = {normalise(c): c for c in frame.columns}
+    renamed: dict[object, str] = {}
+    for theirs, ours in columns.items():
+        found = theirs if theirs in frame.columns else by_norm.get(normalise(theirs))
+        if found is None:
+            shown = ", ".join(str(c) for c in list(frame.columns)[:12])
+            raise DataError(f"{path}: data.columns names {theirs!r}, which the file does not have "
+                            f"(its columns: {shown})")
+        renamed[found] = ours
+    taken = {_CANONICAL.get(normalise(c)) for c in frame.columns if c not in renamed}
+    clash = [ours for ours in renamed.values() if ours in taken]
+    if clash:
+        other = next(c for c in frame.columns if c not in renamed and _CANONICAL.get(normalise(c)) == clash[0])
+        raise DataError(f"{path}: data.columns maps a column to {clash[0]}, but the file's {other!r} already "
+                        f"means {clash[0]}: map that one instead, or keep one")
+    return frame.rename(columns=renamed)
 
 
 def _read(path: Path, reader):
@@ -76,7 +109,7 @@ def _read(path: Path, reader):
         raise DataError(f"{path}: cannot read: {first}") from None
 
 
-def _from_csv(path: Path) -> Table:
+def _from_csv(path: Path, columns: Mapping[str, str]) -> Table:
     head = _read(path, lambda: pd.read_csv(path, nrows=3, header=None, dtype=str))
     first = [normalise(v) for v in head.iloc[0].tolist()] if len(head) else []
     second = [normalise(v) for v in head.iloc[1].tolist()] if len(head) > 1 else []
@@ -87,7 +120,7 @@ def _from_csv(path: Path) -> Table:
     # numbers parse in C; a column with junk in it stays text and is checked cell by cell
     frame = _read(path, lambda: pd.read_csv(path, skipinitialspace=True, low_memory=False,
                                                 keep_default_na=False, na_values=[""]))
-    return _canonical(frame, np.arange(len(frame)) + 2, "line", path)
+    return _canonical(_mapped(frame, columns, path), np.arange(len(frame)) + 2, "line", path)
 
 
 def _wide_header(first: list[str], second: list[str]) -> bool:
@@ -158,8 +191,10 @@ def _canonical(frame: pd.DataFrame, rows: np.ndarray, word: str, path: Path) -> 
 
 def _hint(missing: list[str], present: list[object]) -> str:
     if missing == ["symbol"]:
-        return " (a one-ticker download has none: add a Symbol column; accepted headers are in the README)"
-    return f" (found {', '.join(str(c) for c in present[:10])}; accepted headers are in the README)"
+        return (" (a one-ticker download has none: add a Symbol column; other headers map with "
+                "data.columns: {YourHeader: symbol})")
+    return (f" (found {', '.join(str(c) for c in present[:10])}; map yours with data.columns, e.g. "
+            f"{{{present[0] if present else 'OpenPx'}: {missing[0]}}}, or see the accepted headers in docs/data.md)")
 
 
 # -- dates -------------------------------------------------------------------------------------

@@ -309,7 +309,7 @@ def load_market_data(
     """
     cfg = config if config is not None else DataConfig(adjust=adjust)
     price_path, source, sector_path = _sources(prices, sectors)
-    table = read_table(price_path)
+    table = read_table(price_path, cfg.columns)
     sector_map = load_sectors(sector_path) if sector_path is not None else pd.Series(dtype=str, name="sector")
     return build(table, source, cfg, sector_map)
 
@@ -319,7 +319,7 @@ def check_file(prices: Path | str, cfg: DataConfig | None = None, sectors: Path 
     ``sectors``, a note of the symbols it has no sector for."""
     cfg = cfg or DataConfig()
     path = Path(prices).expanduser()
-    exam = examine(read_table(path), cfg, Policy.ERROR)
+    exam = examine(read_table(path, cfg.columns), cfg, Policy.ERROR)
     report = report_of(exam, str(path), Policy.ERROR)
     if sectors is None:
         return report

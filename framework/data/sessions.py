@@ -59,10 +59,18 @@ def calendar_timezone(name: str) -> ZoneInfo:
 
 
 def sessions(name: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
-    """The exchange's sessions from ``first`` to ``last`` (naive midnight dates)."""
+    """The exchange's sessions from ``first`` to ``last`` (naive midnight dates).
+
+    The calendar is built from January 1 of ``first``'s year, so a bound that is no session
+    (New Year's Day, a weekend) can lie outside it: the bounds are held to the calendar's own
+    first and last sessions (exchange-calendars refuses them otherwise)."""
     cal = _calendar(name, first.year, max(last.year, first.year))
+    lo = max(pd.Timestamp(first).normalize(), pd.Timestamp(cal.first_session).tz_localize(None))
+    hi = min(pd.Timestamp(last).normalize(), pd.Timestamp(cal.last_session).tz_localize(None))
+    if lo > hi:
+        return pd.DatetimeIndex([], dtype="datetime64[ns]")
     with _quiet():
-        out = cal.sessions_in_range(first.normalize(), last.normalize())
+        out = cal.sessions_in_range(lo, hi)
     return pd.DatetimeIndex(out).tz_localize(None).astype("datetime64[ns]")
 
 

@@ -15,7 +15,8 @@ writer):
 - :mod:`.events`: the event log and the alert cursor over it;
 - :mod:`.equity`: the read model (equity, positions, the venue's marks);
 - :mod:`.adjustments`: reconciliation adoptions and corporate actions, replayed between fills;
-- :mod:`.halt`: the halt flag every process on the account shares.
+- :mod:`.halt`: the halt flag every process on the account shares;
+- :mod:`.foreign`: orders at the venue that are not ours (no journaled intent), kept apart.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from framework.journal.adjustments import Adjustment, AdjustmentLog
 from framework.journal.connection import JournalConnection, ReadOnlyJournal
 from framework.journal.equity import EquityLog
 from framework.journal.events import EventLog, EventRow
+from framework.journal.foreign import ForeignLog
 from framework.journal.halt import HaltFlag, HaltState
 from framework.journal.orders import OrderLog
 from framework.journal.runs import RunInfo, RunLog
 from framework.journal.schema import SCHEMA, SCHEMA_VERSION
 
 
-class Journal(RunLog, OrderLog, EquityLog, AdjustmentLog, HaltFlag, EventLog, JournalConnection):
+class Journal(RunLog, OrderLog, EquityLog, AdjustmentLog, HaltFlag, EventLog, ForeignLog, JournalConnection):
     """One journal per run (backtest) or per account (paper): every part over one connection."""
 
 

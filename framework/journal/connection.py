@@ -24,6 +24,7 @@ import pandas as pd
 from framework.journal.schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate_v1
 
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's short write transaction
 
 
 @lru_cache(maxsize=8192)
@@ -60,7 +61,8 @@ class JournalConnection:
         # halt) still holds until this journal writes it again (a shared file is read every time).
         self._private = memory or self._save_to is not None
         self._db = sqlite3.connect(
-            ":memory:" if self._save_to else str(path), isolation_level=None, check_same_thread=False
+            ":memory:" if self._save_to else str(path), isolation_level=None, check_same_thread=False,
+            timeout=BUSY_TIMEOUT,
         )
         if self._save_to and self._save_to.exists():
             with closing(sqlite3.connect(self._save_to)) as saved:
@@ -70,6 +72,7 @@ class JournalConnection:
         self._db.executescript(SCHEMA)
         self._check_version()
         self._batch_depth = 0
+        self._in_transaction = False  # a private journal's batch holds one open transaction
         self._queued: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in arrival order
         self._queued_rows = 0
         self._latest: dict[str, dict[str, tuple[Any, ...]]] = {}  # statement -> key -> latest row
@@ -121,10 +124,16 @@ class JournalConnection:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group writes in one transaction (durable at its end)."""
+        """Group writes: queued, and written together at the end (or before a read that must see
+        them). A private journal (a backtest's) holds one transaction for the whole batch. A shared
+        one (an account's, which `trade halt`, `trade watch` and the dashboard write too) holds
+        none: each write of the queue is one short ``BEGIN IMMEDIATE`` transaction, so a batch that
+        spans broker I/O never holds a lock or a stale snapshot — another process writes at any
+        time, and every read sees what it wrote."""
         self._batch_depth += 1
-        if self._batch_depth == 1:
+        if self._batch_depth == 1 and self._private:
             self._db.execute("BEGIN")
+            self._in_transaction = True
         try:
             yield
         finally:
@@ -133,15 +142,33 @@ class JournalConnection:
                 self._commit()
 
     def _commit(self) -> None:
+        if not self._in_transaction:
+            self._flush()
+            return
         try:
             self._flush()
         finally:
             self._db.execute("COMMIT")
+            self._in_transaction = False
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One short write transaction (inside a private journal's batch: the batch's own)."""
+        if self._in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _durable_now(self) -> None:
-        """What was executed so far is committed, even inside a transaction (which goes on);
-        rows still queued stay queued."""
-        if self._batch_depth:
+        """What was executed so far is committed, even inside a private journal's transaction
+        (which goes on); rows still queued stay queued."""
+        if self._in_transaction:
             self._db.execute("COMMIT")
             self._db.execute("BEGIN")
 
@@ -171,14 +198,18 @@ class JournalConnection:
         self._latest.get(sql, {}).pop(key, None)
 
     def _flush(self) -> None:
-        """Queued rows into SQLite: inserts first (in order), then the latest rows."""
+        """Queued rows into SQLite: inserts first (in order), then the latest rows. A write that
+        fails (the journal busy past the timeout) keeps the queue for the next try."""
         queued, latest = self._queued, self._latest
+        if not queued and not any(latest.values()):
+            return
+        with self._immediate():
+            for sql, rows in queued.items():
+                self._db.executemany(sql, rows)
+            for sql, by_key in latest.items():
+                if by_key:
+                    self._db.executemany(sql, list(by_key.values()))
         self._queued, self._latest, self._queued_rows = {}, {}, 0
-        for sql, rows in queued.items():
-            self._db.executemany(sql, rows)
-        for sql, by_key in latest.items():
-            if by_key:
-                self._db.executemany(sql, list(by_key.values()))
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         self._flush()
@@ -235,4 +266,4 @@ class ReadOnlyJournal:
             return pd.DataFrame()
 
 
-__all__ = ["MAX_QUEUED_ROWS", "JournalConnection", "ReadOnlyJournal", "decimal", "iso", "text"]
+__all__ = ["BUSY_TIMEOUT", "MAX_QUEUED_ROWS", "JournalConnection", "ReadOnlyJournal", "decimal", "iso", "text"]

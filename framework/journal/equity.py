@@ -12,6 +12,8 @@ import pandas as pd
 
 from framework.journal.connection import JournalConnection, iso, text
 
+PEAK_MARK = "peak"  # the marks' source of a drawdown peak journaled by a resume
+
 
 class EquityLog(JournalConnection):
     def record_equity(
@@ -39,7 +41,7 @@ class EquityLog(JournalConnection):
         frame = self._frame(sql + " ORDER BY time", args)
         for column in ("cash", "equity", "positions_value"):
             frame[column] = frame[column].astype(float)
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
         return frame
 
     def position_marks(self, run_id: str) -> list[tuple[datetime, str, Decimal]]:
@@ -59,6 +61,31 @@ class EquityLog(JournalConnection):
             (run_id, iso(time), source, iso(session), str(equity), str(cash), text(baseline)),
         )
 
+    def reset_peaks(self, time: datetime) -> None:
+        """An operator's resume: each run's drawdown is measured again from its latest equity (a
+        "peak" mark), so a max-drawdown halt, once resumed, does not fire again at the next
+        decision on the same loss."""
+        latest = self._read(
+            "SELECT run_id, time, equity FROM equity e"
+            " WHERE time = (SELECT MAX(time) FROM equity WHERE run_id = e.run_id)"
+        ).fetchall()
+        for run_id, session, equity in latest:
+            self._write("INSERT INTO marks VALUES (?,?,?,?,?,?,?)",
+                        (run_id, iso(time), PEAK_MARK, session, equity, equity, None))
+
+    def peak(self, run_id: str) -> float | None:
+        """The drawdown guard's peak as journaled: the highest equity since the last resume (its
+        "peak" mark included), or over the whole run when never resumed; None before any decision."""
+        reset = self._read(
+            "SELECT time, equity FROM marks WHERE run_id=? AND source=? ORDER BY time DESC, rowid DESC LIMIT 1",
+            (run_id, PEAK_MARK)).fetchone()
+        if reset is None:
+            row = self._read("SELECT MAX(CAST(equity AS REAL)) FROM equity WHERE run_id=?", (run_id,)).fetchone()
+            return row[0]
+        row = self._read("SELECT MAX(CAST(equity AS REAL)) FROM equity WHERE run_id=? AND time > ?",
+                         (run_id, reset[0])).fetchone()
+        return max(float(reset[1]), row[0]) if row[0] is not None else float(reset[1])
+
     def marks(self, run_id: str | None = None, source: str | None = None) -> pd.DataFrame:
         sql, args = "SELECT run_id, time, source, session, equity, cash, baseline FROM marks WHERE 1=1", []
         if run_id:
@@ -69,8 +96,8 @@ class EquityLog(JournalConnection):
         for column in ("equity", "cash", "baseline"):
             frame[column] = pd.to_numeric(frame[column])
         for column in ("time", "session"):
-            frame[column] = pd.to_datetime(frame[column], utc=True)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         return frame
 
 
-__all__ = ["EquityLog"]
+__all__ = ["PEAK_MARK", "EquityLog"]

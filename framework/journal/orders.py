@@ -99,11 +99,12 @@ class OrderLog(EventLog):
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
-        self._db.executemany(
-            "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
-            [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded],
-        )
-        self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, definition) for o, definition in encoded])
+        with self._immediate():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
+                [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded],
+            )
+            self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, definition) for o, definition in encoded])
         self._known.update(o.client_order_id for o in orders)
         self._durable_now()
 

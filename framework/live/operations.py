@@ -13,6 +13,7 @@ opens; a bug or a user error is alerted and ends the process (exit 1 or 2).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -99,6 +100,8 @@ class Operations:
             self._announce(p)
         if times.is_open and time.monotonic() >= self._next_watch:
             self._watch(times)
+            if self.cycles:
+                self._reprice()
         if self.cycles:
             self.runner.live_broker.dispatch()
         self._check_journal()
@@ -143,7 +146,7 @@ class Operations:
             self.say(f"cycle for {session}: {e}; trying again in {STALE_RETRY / 60:.0f} min")
             self._retry_at = time.monotonic() + min(STALE_RETRY, self.recheck * 5)
             return
-        except (TransientBrokerError, ReconciliationError) as e:
+        except (TransientBrokerError, ReconciliationError, sqlite3.OperationalError) as e:  # busy journal too
             self.say(f"cycle for {session} failed, retrying in a minute: {e}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
@@ -155,7 +158,7 @@ class Operations:
         try:
             with self.fresh() as runner:
                 self._close_books(runner, session)
-        except BrokerError as e:
+        except (BrokerError, sqlite3.OperationalError) as e:  # a busy journal: next time
             self.say(f"after-close step for {session} failed, retrying in a minute: {e}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
@@ -179,10 +182,19 @@ class Operations:
                                          session=session_time(pd.Timestamp(session)))
 
     def _account_halt(self, session: date) -> None:
-        """`trade watch`: the journal's halt, then the broker's risk-adding orders canceled."""
-        self.runner.journal.set_halt(True, HaltReason.LOSS_WATCH.value, self.runner.clock.now(), "session",
-                                     session_time(pd.Timestamp(session)))
-        actions.cancel_risk_adding(self.runner.live_broker)
+        """`trade watch`: the operator's halt (:func:`framework.live.actions.halt`: the journal's
+        halt first, then the broker's risk-adding orders canceled), for the session."""
+        actions.halt(self.runner.journal, self.runner.live_broker, origin="", reason=HaltReason.LOSS_WATCH.value,
+                     scope="session", session=session_time(pd.Timestamp(session)), when=self.runner.clock.now())
+
+    def _reprice(self) -> None:
+        """Marketable limits past their re-pricing delay (at the watch's pace; a no-op unless
+        ``orders.reprice_after_minutes`` is set)."""
+        try:
+            for order in self.runner.reprice():
+                self.say(f"re-priced or canceled {order.client_order_id} ({order.symbol}): {order.status.value}")
+        except BrokerError as e:
+            log.warning("re-pricing marketable limits failed: %s; trying again at the next watch", e)
 
     def _watch(self, times: VenueTimes) -> None:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds
@@ -191,7 +203,7 @@ class Operations:
             if self.cycles and not self.runner.live_broker.stream_connected:
                 self.runner.live_broker.poll()  # today's fills, without the stream
             reading = self.watch.tick(session)
-        except BrokerError as e:
+        except (BrokerError, sqlite3.OperationalError) as e:  # a busy journal: next time
             self._watch_failures += 1
             log.warning("loss watch: cannot read the account (%d in a row): %s", self._watch_failures, e)
             if self._watch_failures == WATCH_FAILURES_ALERTED:

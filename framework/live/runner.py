@@ -35,12 +35,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from framework import decision_inputs, foreign
 from framework.broker import LiveBroker, OrderUpdate, VenueCalendar
 from framework.config.settings import Settings
 from framework.data import BarSource, MarketData, embedded_paths, load_sectors, session_time
 from framework.engine import CycleReport, ExecutionEngine
 from framework.enums import OrderEvent, OrderStatus
-from framework.errors import BrokerError, DataError, ReconciliationError, TransientBrokerError
+from framework.errors import BrokerError, DataError, OrderNotFound, ReconciliationError, TransientBrokerError
 from framework.journal import Journal
 from framework.live.dry_run import DryRunBroker
 from framework.market import SnapshotBuilder
@@ -49,6 +50,7 @@ from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule, warmup
+from framework.styles import require_daily_style
 from framework.venue import ActionKind, CorporateAction, actions_on
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class CycleResult:
     notes: list[str] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)  # foreign orders first seen this cycle
     halted: str = ""
     skipped: str = ""
     seconds: float = 0.0
@@ -146,6 +149,7 @@ def previous_session(broker: VenueCalendar, session: date) -> date:
 class PaperRunner:
     def __init__(self, settings: Settings, broker: LiveBroker, bars: BarSource, *,
                  dry_run: bool = False, echo: Echo = print) -> None:
+        require_daily_style(settings.orders.effective_style, "the paper cycle")  # before the journal opens
         self.settings, self.live_broker, self.bars = settings, broker, bars
         self.dry_run, self.echo = dry_run, echo
         self.strategy: Strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
@@ -159,6 +163,7 @@ class PaperRunner:
         self.engine: ExecutionEngine | None = None
         self._deadline: Deadline | None = None
         self._warned: set[str] = set()  # signal-discard warnings already given by this process
+        self.new_foreign: list[str] = []  # foreign orders first seen by the last sync (reported once)
 
     def close(self) -> None:
         self.journal.close()
@@ -169,6 +174,18 @@ class PaperRunner:
         """The process's engine, built now if no cycle built it yet (the loss watch and the
         after-close step act through it: one set of books, one subscription to updates)."""
         return self._engine()
+
+    def reprice(self) -> list[Order]:
+        """While the market is open: the engine's re-pricing of resting marketable limits, at the
+        data API's latest trades (nothing unless ``orders.reprice_after_minutes`` is set)."""
+        engine = self.engine
+        latest_trades = getattr(self.bars, "latest_trades", None)
+        if engine is None or not engine.reprices or latest_trades is None:
+            return []
+        symbols = engine.repricing_symbols()
+        if not symbols:
+            return []
+        return engine.reprice_marketable(self.clock.now(), latest_trades(symbols))
 
     def _engine(self) -> ExecutionEngine:
         if self.engine is not None:
@@ -188,7 +205,7 @@ class PaperRunner:
         engine.orders.before_call = self._check_deadline
         self.live_broker.seed(self.journal.orders(), self.journal.fills())
         engine.rebuild_books()
-        engine.restore_guards()
+        engine.restore_guards()  # the guards' memory, as the backtest's engine holds it
         self.engine = engine
         return engine
 
@@ -204,20 +221,48 @@ class PaperRunner:
     # -- phases -------------------------------------------------------------------------
 
     def sync_orders(self, engine: ExecutionEngine) -> int:
-        """Phase 1: the broker's view of our orders, and its orders we never heard of, adopted;
-        their fills delivered to the books. Returns how many unknown orders were adopted."""
-        known = {o.client_order_id for o in self.journal.orders()}
+        """Phase 1: the broker's view of our orders; an order journaled by another process (a
+        `trade flatten`'s closing orders) adopted and its fills delivered to the books. An order
+        with no journaled intent is foreign (:mod:`framework.foreign`): journaled apart, reported
+        once (:attr:`new_foreign`), never ours. Returns how many orders were adopted."""
+        journaled = {o.client_order_id for o in self.journal.orders()}
         now = self.clock.now()
         adopted = 0
+        self.new_foreign = []
         for order in self.live_broker.get_orders("all", after=self._since()):
-            if order.client_order_id in known:
+            cid = order.client_order_id
+            if cid not in journaled:
+                if self.journal.record_foreign(order, now):
+                    self._report_foreign(order, now)
+                continue
+            if cid in engine.orders.orders:
                 continue
             update = self.live_broker.adopt(order, order.updated_at or now)
             engine.on_order_update(update or OrderUpdate(OrderEvent.NEW, order, now))
             adopted += 1
+        self._refresh_foreign(now)
+        engine.foreign_open = tuple(self.journal.foreign_orders(open_only=True))
         self.live_broker.poll()
         self.live_broker.dispatch()
         return adopted
+
+    def _report_foreign(self, order: Order, now: datetime) -> None:
+        line = f"foreign order at the venue, not ours (never counted or cancelled): {foreign.describe(order)}"
+        self.journal.record_event(order.client_order_id, "foreign_order", order.status.value, now, line)
+        self.new_foreign.append(line)  # printed (and logged) with the cycle's result
+
+    def _refresh_foreign(self, now: datetime) -> None:
+        """Foreign orders still working that the listing's window no longer shows: their state read
+        again (a manual stop filled weeks later still moved the account, not our books)."""
+        for order in self.journal.foreign_orders(open_only=True):
+            if order.broker_order_id is None:
+                continue
+            try:
+                view = self.live_broker.get_order(order.broker_order_id)
+            except OrderNotFound:
+                continue
+            if (view.status, view.filled_qty) != (order.status, order.filled_qty):
+                self.journal.record_foreign(view, now)
 
     def _since(self) -> datetime | None:
         """Orders placed since our last decision (a margin before it) are the ones we may not know."""
@@ -269,6 +314,7 @@ class PaperRunner:
         try:
             engine = self._engine()
             self.sync_orders(engine)
+            result.foreign = list(self.new_foreign)
             result.withdrawn = self.resolve_pending(engine, prev)
             history = self._history(session) if engine.portfolio.holdings else None
             if history is not None:
@@ -306,9 +352,19 @@ class PaperRunner:
         if last.date() != prev:
             raise StaleData(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
         backfill_arrival_prices(engine, history)
+        self._keep_inputs(session, last, history)
         signals = compute_signals(self.strategy, history)
         snapshot = SnapshotBuilder(history, self.settings.sizing.volatility_lookback).at(last)
         return engine.on_bar(last, snapshot, signals.loc[last])
+
+    def _keep_inputs(self, session: date, last: pd.Timestamp, history: MarketData) -> None:
+        """Store what this decision is made on, before acting, so ``trade backtest --inputs-of``
+        can replay it exactly (a dry run writes nothing)."""
+        if self.dry_run:
+            return
+        digest = decision_inputs.store(history, decision_inputs.folder_of(self.settings.paper.journal))
+        self.journal.record_decision_inputs(self.run_id, session_time(pd.Timestamp(session)), session_time(last),
+                                            digest)
 
     def _new_warnings(self, engine: ExecutionEngine) -> list[str]:
         """Signal-discard warnings, each given once per process (like the backtest's summary)."""

@@ -19,16 +19,27 @@ import pandas as pd
 from framework.progress import Tracker, progress
 from framework.research.findings import SweepFindings, WalkForwardFindings
 from framework.research.metrics import Metric, measure_all
-from framework.research.overfitting import DeflatedSharpe, OverfittingProbability, deflated_sharpe, fit_splits
+from framework.research.overfitting import (
+    INTERVAL_DRAWS,
+    DeflatedSharpe,
+    OverfittingProbability,
+    deflated_sharpe,
+    fit_splits,
+    reconcile,
+)
 from framework.research.overfitting import probability_of_overfitting as pbo_of
 from framework.research.sweep_cluster import Cluster
-from framework.research.sweep_plan import SweepPlan, backtest_key, finalise
+from framework.research.sweep_plan import SweepPlan, finalise
 from framework.research.sweep_store import SweepStore, atomic_write, write_json, write_parquet
 from framework.research.sweep_task import Backtest, Job, Outcome
 from framework.research.walk_forward import best, choose, stitch
 from framework.run_folder import SUMMARY_KEYS
 
 FIGURES = (*SUMMARY_KEYS, "sortino", "calmar", "sessions")
+WALK_FORWARD_RETURNS = "walk_forward_returns.parquet"
+RESTART = ("each fold's out-of-sample backtest starts from backtest.cash with no position: the stitched returns "
+           "chain daily returns, not one account carried through the folds (no position, cost or drawdown "
+           "crosses a fold boundary)")
 
 
 @dataclass(frozen=True)
@@ -153,7 +164,7 @@ def _walk_forward(
     jobs = []
     for c in choices:
         settings = finalise(by_id[c.point].settings, c.fold.oos_start, c.fold.oos_end)
-        key = backtest_key(settings, plan.market.fingerprint)
+        key = plan.key(settings)
         jobs.append(Job(key, f"oos-{c.fold.number}", settings.model_dump(mode="json"), plan.request.keep_journals))
     ran = _run(plan, store, cluster, jobs, records, "fold")
     rows, pieces = [], []
@@ -178,24 +189,38 @@ def _walk_forward(
     write_parquet(store.folder / "walk_forward.parquet", folds)
     complete = len(pieces) == len(choices)
     stitched = stitch(pieces) if complete else pd.Series(dtype=float)
+    if complete:
+        write_parquet(store.folder / WALK_FORWARD_RETURNS, _stitched_frame(pieces, choices))
     hindsight = matrix[best_id].reindex(stitched.index) if complete else pd.Series(dtype=float)
     findings = WalkForwardFindings(plan.request.scheme.value, plan.request.embargo, folds, stitched, hindsight, best_id)
     return findings, ran
 
 
-def _statistics(
-    matrix: pd.DataFrame, best_id: str | None, splits: int
+def _stitched_frame(pieces: list[pd.Series], choices: list) -> pd.DataFrame:
+    """The stitched out-of-sample returns with the fold and point each day came from."""
+    frames = [
+        pd.DataFrame({"date": piece.index, "return": piece.to_numpy(), "fold": c.fold.number, "point": c.point})
+        for piece, c in zip(pieces, choices, strict=True)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def overfitting_statistics(
+    matrix: pd.DataFrame, best_id: str | None, splits: int, metric: Metric, attempted: int,
+    interval_draws: int = INTERVAL_DRAWS,
 ) -> tuple[DeflatedSharpe | None, OverfittingProbability | None]:
+    """DSR of the best point counting every ``attempted`` point as a trial (a failed point was
+    tried too), and the PBO ranking the points by the sweep's own ``metric``."""
     if best_id is None or matrix.empty:
         return None, None
-    dsr = deflated_sharpe(matrix[best_id].to_numpy(), matrix.to_numpy())
+    dsr = deflated_sharpe(matrix[best_id].to_numpy(), matrix.to_numpy(), attempted=attempted)
     if matrix.shape[1] < 2:
         return dsr, None
     try:
         s = fit_splits(len(matrix), splits)
     except ValueError:
         return dsr, None
-    return dsr, pbo_of(matrix.to_numpy(), s)
+    return dsr, pbo_of(matrix.to_numpy(), s, metric, interval_draws=interval_draws)
 
 
 def _clean(value: Any) -> Any:
@@ -212,11 +237,14 @@ def summarise_sweep(plan: SweepPlan, findings: SweepFindings) -> dict[str, Any]:
     results = findings.results
     best_row = results[results["point"] == findings.best].iloc[0] if findings.best else None
     wf = findings.walk_forward
+    failed = results[results["status"] == "failed"]
     return {
         **{k: v for k, v in plan.manifest().items() if k != "points"},
         "points": len(plan.points),
         "finished": int((results["status"] == "ok").sum()),
-        "failed": int((results["status"] == "failed").sum()),
+        "failed": len(failed),
+        "trials": {"attempted": len(plan.points), "failed": len(failed),
+                   "first_error": None if failed.empty else failed["error"].iloc[0]},
         "best": None
         if best_row is None
         else {
@@ -226,10 +254,13 @@ def summarise_sweep(plan: SweepPlan, findings: SweepFindings) -> dict[str, Any]:
         },
         "deflated_sharpe": findings.dsr.as_dict() if findings.dsr else None,
         "pbo": findings.pbo.as_dict() if findings.pbo else None,
+        "reconciliation": reconcile(findings.dsr, findings.pbo),
         "walk_forward": None
         if wf is None
         else {
             **plan.manifest()["walk_forward"],
+            "restart": RESTART,
+            "returns_file": WALK_FORWARD_RETURNS if not wf.stitched.empty else None,
             "folds": [{k: _clean(v) for k, v in row.items()} for row in wf.folds.to_dict("records")],
             "out_of_sample": {k: _clean(v) for k, v in measure_all(wf.stitched).items()},
             "best_in_sample": {k: _clean(v) for k, v in measure_all(wf.best_in_sample).items()},
@@ -249,7 +280,7 @@ def _backtests(
     request = plan.request
     records: Records = {}
     jobs = [p.job(request.keep_journals) for p in plan.points]
-    with Cluster(plan.market, request.workers, request.scheduler, backtest) as cluster:
+    with Cluster(plan.market, request.workers, request.scheduler, backtest, plan.grid.strategy) as cluster:
         if any(not store.finished(job.key) for job in jobs):
             cluster.open()  # an unreachable scheduler is refused before anything is written
         store.open()
@@ -275,7 +306,7 @@ def run_sweep(plan: SweepPlan, backtest: Backtest, render: Callable[[SweepFindin
     results, matrix, wf, ran = _backtests(plan, store, backtest)
     write_parquet(request.out / "returns.parquet", matrix.rename_axis("date").reset_index())
     best_id = _best(plan, results)
-    dsr, pbo = _statistics(matrix, best_id, request.pbo_splits)
+    dsr, pbo = overfitting_statistics(matrix, best_id, request.pbo_splits, plan.grid.metric, len(plan.points))
     findings = SweepFindings(
         strategy=plan.grid.strategy,
         metric=Metric(plan.grid.metric),
@@ -298,4 +329,14 @@ def run_sweep(plan: SweepPlan, backtest: Backtest, render: Callable[[SweepFindin
     return SweepResult(plan, results, findings, summary, ran, total - ran)
 
 
-__all__ = ["FIGURES", "SweepResult", "results_frame", "returns_matrix", "run_sweep", "summarise_sweep"]
+__all__ = [
+    "FIGURES",
+    "RESTART",
+    "WALK_FORWARD_RETURNS",
+    "SweepResult",
+    "overfitting_statistics",
+    "results_frame",
+    "returns_matrix",
+    "run_sweep",
+    "summarise_sweep",
+]

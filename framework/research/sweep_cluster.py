@@ -29,6 +29,18 @@ WORKER_WAIT_SECONDS = 60.0
 CONNECT_TIMEOUT = "10s"
 
 
+def _check_workers(client: Client, where: str, strategy: str | None) -> None:
+    """Every worker there now imports the plugin, or the sweep is refused in one line (before
+    any folder is written, instead of each point failing on its own)."""
+    try:
+        client.run(probe, strategy)
+    except Exception as e:
+        what = f"the strategy plugin {strategy!r}" if strategy else "sweep points"
+        said = (str(e).splitlines() or [""])[0]
+        raise InputError(f"the Dask workers {where} cannot import {what} ({type(e).__name__}: {said}); "
+                         "install trade and your strategy plugins on every worker") from None
+
+
 def _join(address: str) -> Client:
     from distributed import Client
 
@@ -77,6 +89,10 @@ def _local(workers: int) -> tuple[LocalCluster, Client]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # The scheduler serves HTTP (health routes) even without a dashboard, on 8787 by default:
+            # a second sweep (or any Dask) holding it made it warn "Port 8787 is already in use". We
+            # show no dashboard, so any free loopback port does, silently.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.CRITICAL,  # a failed point is reported as an outcome, not a log
         )
     try:
@@ -89,8 +105,11 @@ def _local(workers: int) -> tuple[LocalCluster, Client]:
 class Cluster:
     """Dask for one sweep: opened on first use, closed (with its LocalCluster) on exit."""
 
-    def __init__(self, market: MarketData, workers: int, scheduler: str | None, backtest: Backtest) -> None:
+    def __init__(
+        self, market: MarketData, workers: int, scheduler: str | None, backtest: Backtest, strategy: str | None = None
+    ) -> None:
         self.market, self.workers, self.scheduler, self.backtest = market, workers, scheduler, backtest
+        self.strategy = strategy  # the plugin every worker must import before anything runs
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._data: Future | None = None
@@ -112,6 +131,12 @@ class Cluster:
                 self._client = _join(self.scheduler)
             else:
                 self._cluster, self._client = _local(self.workers)
+            where = f"at {self.scheduler}" if self.scheduler else "of the local cluster"
+            try:
+                _check_workers(self._client, where, self.strategy)
+            except InputError:
+                self.close()
+                raise
             # The market data goes to every worker once; each task refers to it by key.
             self._data = self._client.scatter(self.market, broadcast=True)
             self._client.run(warm_up, self.backtest)

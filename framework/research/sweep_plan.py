@@ -4,8 +4,8 @@ Every grid point becomes a whole configuration through ``load_settings`` (so a k
 the settings refuse refuses the sweep, naming the grid file and the point); the market data is
 loaded once; the points share one period (the latest warm-up among them to the earliest end),
 so their daily returns line up for the overfitting statistics; and each backtest gets a key
-that hashes its full resolved settings and the data's fingerprint, which is what a rerun
-resumes by.
+that hashes its full resolved settings, the data's fingerprint and the plugin's source, which
+is what a rerun resumes by.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from framework.check_cache import source_hash
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.errors import ConfigError, InputError
@@ -70,6 +71,10 @@ class SweepPlan:
     start: pd.Timestamp
     end: pd.Timestamp
     folds: tuple[Fold, ...]
+    source: str = ""  # the plugin's source hash, part of every backtest's key
+
+    def key(self, settings: Settings) -> str:
+        return backtest_key(settings, self.market.fingerprint, self.source)
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
@@ -87,6 +92,7 @@ class SweepPlan:
             "seed": self.grid.seed,
             "period": {"start": str(self.start.date()), "end": str(self.end.date()), "sessions": len(self.sessions)},
             "data": {"source": self.market.source, "fingerprint": self.market.fingerprint},
+            "source_hash": self.source,
             "points": [{"point": p.id, "key": p.key, "params": p.point.as_dict()} for p in self.points],
             "walk_forward": None
             if not self.folds
@@ -108,10 +114,13 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def backtest_key(settings: Settings | Mapping[str, Any], fingerprint: str) -> str:
-    """The resume key: a hash of a backtest's full resolved settings and the data it runs on."""
+def backtest_key(settings: Settings | Mapping[str, Any], fingerprint: str, source: str = "") -> str:
+    """The resume key: a hash of a backtest's full resolved settings, the data it runs on and
+    the plugin's source (:func:`framework.check_cache.source_hash`: an edit to the plugin's
+    code runs its points again)."""
     dumped = settings.model_dump(mode="json") if isinstance(settings, Settings) else dict(settings)
-    text = json.dumps({"settings": dumped, "data": fingerprint}, sort_keys=True, separators=(",", ":"))
+    text = json.dumps({"settings": dumped, "data": fingerprint, "source": source}, sort_keys=True,
+                      separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -168,18 +177,20 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     load_settings(request.config_files, _with_strategy(request, grid), overrides_origin=grid.source)
     resolved = [_resolve(request, grid, point) for point in grid.points]
     market = load_configured(base.data)
+    source = source_hash(get_strategy(grid.strategy))
     start, end = _window(market, resolved)
     width = max(2, len(str(len(resolved))))
     points = []
     for i, (point, settings) in enumerate(zip(grid.points, resolved, strict=True)):
         final = finalise(settings, start, end)
-        points.append(PlannedPoint(f"p{i + 1:0{width}d}", point, final, backtest_key(final, market.fingerprint)))
+        key = backtest_key(final, market.fingerprint, source)
+        points.append(PlannedPoint(f"p{i + 1:0{width}d}", point, final, key))
     dates = market.dates
     sessions = dates[(dates >= start) & (dates <= end)]
     folds = walk_forward_folds(sessions, request.walk_forward, request.scheme, request.embargo) if (
         request.walk_forward
     ) else ()
-    return SweepPlan(request, grid, market, tuple(points), start, end, folds)
+    return SweepPlan(request, grid, market, tuple(points), start, end, folds, source)
 
 
 __all__ = [

@@ -71,8 +71,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def probe() -> str:
-    """What a worker answers when asked whether it can run sweep points."""
+def probe(strategy: str | None = None) -> str:
+    """What a worker answers when asked whether it can run sweep points: it imports the
+    strategy plugin the sweep names (raising what the import raised, if it cannot)."""
+    if strategy is not None:
+        from framework.registry import get_strategy
+
+        get_strategy(strategy)
     return worker_name()
 
 

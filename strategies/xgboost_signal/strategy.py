@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import Field, field_validator
 
 from framework.data import MarketData
+from framework.errors import ConfigError
 from framework.strategy import Strategy, StrategyParams
 from strategies.xgboost_signal.features import LOOKBACK, feature_matrix
+
+if TYPE_CHECKING:
+    from framework.research.model_diagnostics import ModelDiagnostics
 
 
 class XGBoostParams(StrategyParams):
@@ -28,8 +32,14 @@ class XGBoostParams(StrategyParams):
     train_window: int = Field(252, ge=40, le=2520, description="bars of training rows (trailing)")
     expanding: bool = Field(False, description="expanding window instead of trailing (breaks paper parity)")
     embargo: int = Field(0, ge=0, le=63, description="extra bars left out after the purge")
-    signal_map: Literal["zscore", "probability"] = Field(
-        "zscore", description="zscore: clipped cross-sectional z/2; probability: 2p - 1"
+    signal_map: Literal["quantile", "zscore", "probability"] = Field(
+        "quantile",
+        description="quantile: cross-sectional buckets (signal_levels values in [-1, 1]); zscore: clipped "
+        "cross-sectional z/2; probability: 2p - 1",
+    )
+    signal_levels: int = Field(5, ge=2, le=101, description="quantile: buckets per date")
+    feature_grid: bool = Field(
+        True, description="snap features and labels to fixed grids: decisions survive a venue's last digits"
     )
     n_estimators: int = Field(150, ge=1, le=5000, description="boosting rounds")
     max_depth: int = Field(3, ge=1, le=12, description="tree depth")
@@ -92,8 +102,39 @@ class XGBoostSignal(Strategy):
             predictions = self._artifact_predictions(history)
         else:
             predictions = walk_forward.run(history, self.params).predictions
-        signal = walk_forward.to_signal(predictions, self.params.signal_map)
+        signal = walk_forward.to_signal(predictions, self.params.signal_map, self.params.signal_levels)
+        return self._wide(signal, history)
+
+    @staticmethod
+    def _wide(signal: pd.Series, history: MarketData) -> pd.DataFrame:
         return signal.unstack("symbol").reindex(index=history.dates, columns=history.symbols)
+
+    def signal_diagnostics(self, history: MarketData) -> tuple[pd.DataFrame, ModelDiagnostics]:
+        """The walk-forward's signals and, from the same training, its out-of-sample figures
+        for `trade signals` (per fold as `trade train` prints them, pooled AUC, gain, calibration)."""
+        from framework.research.model_diagnostics import ModelDiagnostics, auc, calibration
+        from strategies.xgboost_signal import walk_forward
+        from strategies.xgboost_signal.labels import labels
+
+        p = self.params
+        if p.mode == "artifact":
+            raise ConfigError("strategy.params.mode: artifact: the signal report measures the walk-forward "
+                              "(mode: walk_forward); an artifact's model was judged by `trade train` when it was made")
+        result = walk_forward.run(history, p, with_metrics=True)
+        truth = labels(history, p.horizon, p.task).reindex(result.predictions.index)
+        classification = p.task == "classification"
+        pooled = auc(result.predictions, truth == 1) if classification else float("nan")
+        diagnostics = ModelDiagnostics(
+            task=p.task,
+            horizon=p.horizon,
+            folds=result.metrics,
+            pooled_auc=pooled,
+            importance=result.importance.mean().sort_values(ascending=False),
+            calibration=calibration(result.predictions, truth),
+            realised_label=(f"share beating the cross-sectional median over {p.horizon} sessions" if classification
+                            else f"excess return over the cross-sectional median over {p.horizon} sessions"),
+        )
+        return self._wide(walk_forward.to_signal(result.predictions, p.signal_map), history), diagnostics
 
     def _artifact_predictions(self, history: MarketData) -> pd.Series:
         """Predictions only after the model's training period ends (no in-sample signals)."""
@@ -105,7 +146,7 @@ class XGBoostSignal(Strategy):
             else model.newest_artifact(Path(self.params.artifacts_dir))
         )
         booster, meta = model.load_artifact(folder)
-        x = feature_matrix(history)
+        x = feature_matrix(history, self.params.feature_grid)
         dates = x.index.get_level_values("date")
         x = x[dates > pd.Timestamp(meta.train_end)]
         return pd.Series(model.predict(booster, x.to_numpy()), index=x.index)

@@ -57,8 +57,17 @@ def retrain_windows(
         yield RetrainWindow(int(train_start), int(train_end), int(start), int(end))
 
 
-def to_signal(pred: pd.Series, how: str) -> pd.Series:
-    """Predictions → [-1, 1]: 2p − 1, or a clipped cross-sectional z-score per date."""
+def to_signal(pred: pd.Series, how: str, levels: int = 5) -> pd.Series:
+    """Predictions → [-1, 1]: cross-sectional quantile buckets per date (``levels`` values from
+    -1 to 1: only the order of the predictions matters, and a tiny change of a score moves no
+    signal unless it reorders two symbols across a bucket edge), 2p − 1, or a clipped
+    cross-sectional z-score per date."""
+    if how == "quantile":
+        by_date = pred.groupby(level="date")
+        pct = by_date.rank(method="average", pct=True)
+        bucket = np.clip(np.ceil(pct * levels) - 1, 0, levels - 1)
+        value = -1.0 + 2.0 * bucket / (levels - 1)
+        return value.where(by_date.transform("size") > 1, 0.0)
     if how == "probability":
         return (2 * pred - 1).clip(-1, 1)
     by_date = pred.groupby(level="date")
@@ -71,6 +80,7 @@ class WalkForwardResult:
     predictions: pd.Series  # long (date, symbol)
     windows: list[RetrainWindow]
     metrics: pd.DataFrame
+    importance: pd.DataFrame  # retrain window × feature gain (with_metrics only)
 
 
 def run(
@@ -79,13 +89,13 @@ def run(
     """Train and predict window by window. Progress is reported per fold: always when called by
     `trade train` (``nested_progress=False``), and inside a backtest only (``True``: shown in a
     :func:`framework.progress.show_nested_progress` block, silent in a lookahead check)."""
-    x_all = feature_matrix(history)
-    y_all = labels(history, params.horizon, params.task)
+    x_all = feature_matrix(history, params.feature_grid)
+    y_all = labels(history, params.horizon, params.task, params.feature_grid)
     dates = history.dates
     date_pos = pd.Series(np.arange(len(dates)), index=dates)
     pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
     xgb_params = params.xgb_params()
-    preds, done, rows = [], [], []
+    preds, done, rows, gains = [], [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
         retrain_windows(
@@ -110,13 +120,15 @@ def run(
                 done.append(window)
                 if with_metrics:
                     rows.append(window_metrics(history, window, p, fwd, params))
+                    gains.append(booster.get_score(importance_type="gain"))
             tracker.advance()
     predictions = (
         pd.concat(preds)
         if preds
         else pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], []], names=["date", "symbol"]))
     )
-    return WalkForwardResult(predictions, done, pd.DataFrame(rows))
+    importance = pd.DataFrame(gains, columns=list(FEATURES)).fillna(0.0)  # a feature never split on gains 0
+    return WalkForwardResult(predictions, done, pd.DataFrame(rows), importance)
 
 
 def window_metrics(history: MarketData, window: RetrainWindow, pred: pd.Series, fwd: pd.Series,

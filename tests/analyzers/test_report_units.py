@@ -47,7 +47,7 @@ def test_a_chart_of_one_day_spans_a_week_not_years() -> None:
     """A paper run with one traded day drew its slippage chart over 2018–2021."""
     import matplotlib.pyplot as plt
 
-    from analyzers.charts import _dates
+    from analyzers.charts import dates as _dates
 
     fig, ax = plt.subplots()
     ax.plot(pd.to_datetime(["2019-05-06"]), [-52.0], marker="o")

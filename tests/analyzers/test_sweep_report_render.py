@@ -65,11 +65,18 @@ class _Page(HTMLParser):
         self.captions: list[str] = []
         self.text: list[str] = []
         self._in_caption = False
+        self._in_style = False  # the stylesheet is not text a person reads
 
     def handle_starttag(self, tag, attrs):
         self._in_caption = tag == "figcaption"
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False if tag == "style" else self._in_style
 
     def handle_data(self, data):
+        if self._in_style:
+            return
         self.text.append(data)
         if self._in_caption:
             self.captions.append(data)

@@ -84,6 +84,41 @@ def test_failing_points_are_recorded_and_the_sweep_goes_on(fragile) -> None:
     assert kept == set(results.loc[results["status"] == "ok", "key"]) | set(folds["key"])
 
 
+def test_failed_points_are_trials_and_are_reported_beside_the_verdict(fragile) -> None:
+    # Issue 28, defect 4: 3 of 6 points failed and the DSR deflated for the 3 that finished.
+    tmp, result = fragile
+    summary = json.loads((tmp / "out" / "summary.json").read_text())
+    assert summary["deflated_sharpe"]["n_trials"] == 6
+    assert summary["trials"] == {"attempted": 6, "failed": 3, "first_error": "StrategyError: strategy 'gated' "
+                                 "failed: RuntimeError: this point fails on purpose"}
+    lines = result.stdout.splitlines()
+    dsr = next(i for i, line in enumerate(lines) if line.startswith("DSR "))
+    assert "after deflating for 6 trials" in lines[dsr]
+    assert any(line.startswith("3 of 6 points failed: each counts as a trial above") for line in lines[dsr:dsr + 4])
+    page = (tmp / "out" / "report.html").read_text()
+    assert 'id="failed-trials"' in page and "3 of 6 points failed" in page
+
+
+def test_the_stitched_walk_forward_is_saved_and_each_fold_restarts_from_cash(fragile) -> None:
+    # Issue 28, defect 7: the stitched out-of-sample series only lived inside the report's figure.
+    tmp, result = fragile
+    out = tmp / "out"
+    stitched = pd.read_parquet(out / "walk_forward_returns.parquet")
+    folds = pd.read_parquet(out / "walk_forward.parquet")
+    assert list(stitched.columns) == ["date", "return", "fold", "point"]
+    assert stitched["date"].is_monotonic_increasing and not stitched["date"].duplicated().any()
+    for fold in folds.itertuples():
+        piece = stitched[stitched["fold"] == fold.fold]
+        assert set(piece["point"]) == {fold.point}
+        assert str(piece["date"].iloc[0].date()) >= fold.oos_start and str(piece["date"].iloc[-1].date()) <= fold.oos_end
+        assert measure(Metric.SHARPE, piece.set_index("date")["return"]) == pytest.approx(fold.out_of_sample, rel=1e-9)
+    summary = json.loads((out / "summary.json").read_text())["walk_forward"]
+    assert summary["returns_file"] == "walk_forward_returns.parquet"
+    assert summary["restart"].startswith("each fold's out-of-sample backtest starts from backtest.cash")
+    assert "each fold restarts from cash" in result.stdout
+    assert 'id="restart"' in (out / "report.html").read_text()
+
+
 def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(tmp_path) -> None:
     (tmp_path / "grid.yaml").write_text(
         "strategy: sweep_plugins:Gated\ngrid:\n  strategy.params.fail: [true]\n  strategy.params.lookback: [10, 20]\n"

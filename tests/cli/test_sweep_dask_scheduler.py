@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from distributed import Client
-from sweep_helpers import SMALL, environment, figures, trade
+from sweep_helpers import SMALL, command, environment, figures, trade
 
 DEADLINE_SECONDS = 300.0
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
@@ -98,3 +98,30 @@ def test_the_scheduler_address_may_come_from_the_environment(cluster, tmp_path, 
     assert result.returncode == 0, result.stderr
     worker = pd.read_parquet(tmp_path / "out" / "results.parquet")["worker"].iloc[0]
     assert int(worker.rsplit(":", 1)[1]) in cluster.worker_pids
+
+
+ELSEWHERE = """from framework.strategy import Strategy
+
+
+class OnlyHere(Strategy):
+    name = "only_here"
+
+    def signals(self, history):
+        return history.close.pct_change(5, fill_method=None).rank(axis=1, pct=True) * 2 - 1
+"""
+
+
+def test_workers_that_cannot_import_the_plugin_refuse_the_sweep_in_one_line(cluster, tmp_path) -> None:
+    # Issue 28, defect 5: the plugin is importable where `trade sweep` runs, not on the workers.
+    # The sweep is refused in one line and writes nothing, instead of every point failing alone.
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "only_here_plugin.py").write_text(ELSEWHERE)
+    (tmp_path / "grid.yaml").write_text("strategy: only_here_plugin:OnlyHere\ngrid:\n  signals.top_n: [2, 3]\n")
+    env = {**environment(), "PYTHONPATH": f"{tmp_path / 'here'}{os.pathsep}{environment()['PYTHONPATH']}"}
+    result = subprocess.run(command("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", cluster.address,
+                                    *SMALL), capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(
+        f"error: the Dask workers at {cluster.address} cannot import the strategy plugin 'only_here_plugin:OnlyHere' ("
+    )
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from inmemory_broker import NOW, InMemoryBroker
 
 from framework.enums import OrderSide, OrderType, TimeInForce
+from framework.journal import Journal
 from framework.live.actions import cancel_risk_adding
 from framework.orders import PROTECTIVE_TAG, Order
 from framework.risk.halted import order_adds_risk
@@ -32,12 +33,16 @@ def test_a_protective_stop_never_adds_risk_even_above_what_is_held() -> None:
     assert not order_adds_risk(stop, Decimal(4))  # the broker's position shrank below the stop's size
 
 
-def test_an_operators_halt_keeps_protective_stops_and_cancels_what_adds_risk() -> None:
+def test_an_operators_halt_keeps_protective_stops_and_cancels_what_adds_risk(tmp_path) -> None:
     # Surprise: the halt's own test of 'adds risk' (on the broker's positions) canceled a protective
     # stop larger than the position left, where the engine's (on our books) kept it.
     broker = InMemoryBroker()
     broker.positions["AAA"], broker.avg["AAA"] = Decimal(4), Decimal(100)
-    for order in (_order("p", OrderSide.SELL, 10, stop=True, tag=PROTECTIVE_TAG), _order("buy", OrderSide.BUY, 5)):
+    ours = (_order("p", OrderSide.SELL, 10, stop=True, tag=PROTECTIVE_TAG), _order("buy", OrderSide.BUY, 5))
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.record_intents("r", ours)  # ours: a halt cancels only orders with a journaled intent
+    for order in ours:
         broker.submit_order(order)
-    assert cancel_risk_adding(broker) == 1
+    assert cancel_risk_adding(broker, journal) == 1
+    journal.close()
     assert broker.orders["p"].is_open and not broker.orders["buy"].is_open

@@ -21,7 +21,7 @@ def test_nested_progress_is_silent_unless_shown() -> None:
     _folds(quiet)  # and the block does not leak
     assert quiet.getvalue() == ""
     lines = shown.getvalue().splitlines()
-    assert lines[0] == "walk-forward training: started of 3 folds"
+    assert lines[0] == "walk-forward training: started: 3 folds"
     assert lines[-1].startswith("walk-forward training: done: 3 folds in ")
 
 
@@ -29,5 +29,5 @@ def test_one_step_is_singular() -> None:
     out = io.StringIO()
     with progress(1, "report", unit="step", stream=out) as tracker:
         tracker.advance()
-    assert out.getvalue().splitlines()[0] == "report: started of 1 step"
+    assert out.getvalue().splitlines()[0] == "report: started: 1 step"
     assert "done: 1 step in" in out.getvalue()

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from framework.research.metrics import Metric, measure
 from framework.research.overfitting import (
     deflate,
     deflated_sharpe,
     expected_max_sharpe,
     fit_splits,
+    null_pbo,
     probabilistic_sharpe,
     probability_of_overfitting,
+    reconcile,
     sharpe_per_period,
 )
+from framework.research.sweep import overfitting_statistics
 
 
 def test_deflated_sharpe_reproduces_the_papers_numerical_example() -> None:
@@ -134,3 +140,90 @@ def test_split_count_fits_the_length_and_bad_requests_are_refused() -> None:
         probability_of_overfitting(np.zeros((100, 3)), 7)
     with pytest.raises(ValueError, match="at least 2 trials"):
         probability_of_overfitting(np.zeros((100, 1)), 4)
+
+
+# -- issue 28 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_trials", [2, 3, 4, 5])
+def test_the_pbo_of_noise_is_the_stated_null_baseline(n_trials) -> None:
+    # Defect 5: "pure noise gives about 0.5" holds for even N only; for odd N it is (N+1)/2N.
+    pbos = [probability_of_overfitting(np.random.default_rng(seed).normal(0, 0.01, (480, n_trials)), 8).probability
+            for seed in range(300)]
+    result = probability_of_overfitting(np.random.default_rng(0).normal(0, 0.01, (480, n_trials)), 8)
+    assert result.null_baseline == null_pbo(n_trials) == ((n_trials + 1) // 2) / n_trials
+    assert float(np.mean(pbos)) == pytest.approx(result.null_baseline, abs=0.05)  # 3.5 standard errors
+    assert f"pure noise gives {result.null_baseline:.0%}" in result.reading()
+    assert result.as_dict()["null_baseline"] == result.null_baseline
+
+
+CALMAR_CASE = np.random.default_rng(21).normal(0.0004, 0.01, (240, 4))
+
+
+def test_pbo_ranks_by_the_chosen_metric_as_empyrical_computes_it() -> None:
+    # Defect 3: with metric calmar the sweep's PBO ranked by Sharpe all the same.
+    result = probability_of_overfitting(CALMAR_CASE, 6, Metric.CALMAR)
+    assert result.metric is Metric.CALMAR and result.as_dict()["metric"] == "calmar"
+    blocks = CALMAR_CASE.reshape(6, 40, 4)
+    for split, half in enumerate(itertools.combinations(range(6), 3)):
+        rest = [b for b in range(6) if b not in half]
+        ins = [measure(Metric.CALMAR, pd.Series(blocks[list(half), :, j].ravel())) for j in range(4)]
+        outs = [measure(Metric.CALMAR, pd.Series(blocks[rest, :, j].ravel())) for j in range(4)]
+        chosen = int(np.nanargmax(ins))
+        assert result.in_sample[split] == pytest.approx(ins[chosen], rel=1e-9)
+        assert result.out_of_sample[split] == pytest.approx(outs[chosen], rel=1e-9)
+    assert "ranked by calmar" in result.reading()
+
+
+@pytest.mark.parametrize("metric", [Metric.SORTINO, Metric.CAGR, Metric.TOTAL_RETURN, Metric.MAX_DRAWDOWN])
+def test_every_metric_scores_the_halves_as_empyrical_does(metric) -> None:
+    result = probability_of_overfitting(CALMAR_CASE, 4, metric)
+    blocks = CALMAR_CASE.reshape(4, 60, 4)
+    for split, half in enumerate(itertools.combinations(range(4), 2)):
+        ins = [measure(metric, pd.Series(blocks[list(half), :, j].ravel())) for j in range(4)]
+        assert result.in_sample[split] == pytest.approx(max(ins), rel=1e-9)
+
+
+def test_a_sweep_ranked_by_calmar_gets_a_calmar_pbo() -> None:
+    matrix = pd.DataFrame(CALMAR_CASE, columns=["p1", "p2", "p3", "p4"])
+    _, pbo = overfitting_statistics(matrix, "p1", 6, Metric.CALMAR, attempted=4, interval_draws=0)
+    assert pbo is not None and pbo.metric is Metric.CALMAR
+    assert pbo.probability == probability_of_overfitting(CALMAR_CASE, 6, Metric.CALMAR).probability
+
+
+def test_failed_points_count_as_trials_in_the_dsr() -> None:
+    # Defect 4: 6 of 8 points failed and the DSR deflated for the 2 that finished.
+    matrix = pd.DataFrame(np.random.default_rng(4).normal(0.001, 0.01, (500, 2)), columns=["p1", "p2"])
+    dsr, _ = overfitting_statistics(matrix, "p1", 8, Metric.SHARPE, attempted=8, interval_draws=0)
+    assert dsr is not None and dsr.n_trials == 8
+    finished_only = deflated_sharpe(matrix["p1"].to_numpy(), matrix.to_numpy())
+    assert finished_only.n_trials == 2 and dsr.benchmark > finished_only.benchmark
+
+
+def test_the_pbo_has_an_interval_and_a_trim_range_around_it() -> None:
+    # Defect 6: the PBO moved 0.38 -> 0.46 with which rows were left out, and nothing said so.
+    noise = np.random.default_rng(9).normal(0, 0.01, (1000, 6))
+    result = probability_of_overfitting(noise, 16, interval_draws=60)
+    low, high = result.interval
+    assert 0.0 <= low < high <= 1.0
+    trim_low, trim_high = result.trim_range
+    assert trim_low <= result.probability <= trim_high  # 1000 mod 16 = 8: nine ways to leave 8 rows out
+    assert trim_low < trim_high
+    assert f"{low:.0%}–{high:.0%}" in result.reading()
+    assert result.as_dict()["interval"] == [low, high]
+
+
+def test_a_significant_dsr_beside_an_overfit_pbo_is_reconciled_in_words() -> None:
+    # Defect 6: "DSR 0.99 significant" beside "PBO 84% likely overfit" with nothing between them.
+    rng = np.random.default_rng(2)
+    common = rng.normal(0.002, 0.01, (1000, 1))
+    near_twins = common + rng.normal(0, 0.001, (1000, 5))  # one idea, five nearby parameters
+    dsr = deflated_sharpe(near_twins[:, 0], near_twins)
+    pbo = probability_of_overfitting(near_twins, 16)
+    assert dsr.significant and pbo.probability >= pbo.null_baseline - 0.1
+    text = reconcile(dsr, pbo)
+    assert text is not None and "disagree" in text and "correlated" in text
+    edge = rng.normal(0, 0.01, (1000, 6))
+    edge[:, 2] += 0.006
+    both = reconcile(deflated_sharpe(edge[:, 2], edge), probability_of_overfitting(edge, 16))
+    assert both is not None and "Both favour the best point" in both

@@ -78,9 +78,43 @@ def test_walk_forward_folds_cover_the_common_period(tmp_path) -> None:
 def test_the_resume_key_follows_the_settings_and_the_data(tmp_path) -> None:
     plan = plan_sweep(_request(tmp_path, MOMENTUM))
     first = plan.points[0]
-    assert backtest_key(first.settings, plan.market.fingerprint) == first.key
-    assert backtest_key(first.settings, "another-dataset") != first.key
+    assert backtest_key(first.settings, plan.market.fingerprint, plan.source) == first.key
+    assert backtest_key(first.settings, "another-dataset", plan.source) != first.key
     assert plan_sweep(_request(tmp_path, MOMENTUM)).points[0].key == first.key  # stable across runs
+
+
+EDITABLE = """from framework.strategy import Strategy, StrategyParams
+
+
+class Edited(Strategy):
+    name = "edited"
+
+    class Params(StrategyParams):
+        lookback: int = 20
+
+    @property
+    def warmup_bars(self) -> int:
+        return self.params.lookback + 1
+
+    def signals(self, history):
+        return history.close.pct_change(self.params.lookback, fill_method=None).rank(axis=1, pct=True) * 2 - 1
+"""
+
+
+def test_the_resume_key_follows_the_plugins_code(tmp_path, monkeypatch) -> None:
+    # Issue 28, defect 2: a plugin edited between two runs of the same sweep must not reuse the
+    # old results; the key holds the plugin's source hash (the one the check cache keeps).
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "edited_plugin.py").write_text(EDITABLE)
+    monkeypatch.syspath_prepend(str(plugins))
+    grid = "strategy: edited_plugin:Edited\ngrid:\n  strategy.params.lookback: [10, 20]\n"
+    before = plan_sweep(_request(tmp_path, grid))
+    (plugins / "edited_plugin.py").write_text(EDITABLE.replace("* 2 - 1", "* -2 + 1"))
+    after = plan_sweep(_request(tmp_path, grid))
+    assert before.points[0].settings == after.points[0].settings
+    assert {p.key for p in before.points}.isdisjoint({p.key for p in after.points})
+    assert after.manifest()["source_hash"] != before.manifest()["source_hash"]
 
 
 def test_a_folder_that_is_not_a_sweep_is_refused_as_out(tmp_path) -> None:
@@ -90,3 +124,15 @@ def test_a_folder_that_is_not_a_sweep_is_refused_as_out(tmp_path) -> None:
         plan_sweep(_request(tmp_path, MOMENTUM))
     (tmp_path / "out" / "sweep.json").write_text("{}")  # a sweep's own folder resumes
     assert len(plan_sweep(_request(tmp_path, MOMENTUM)).points) == 4
+
+
+def test_a_sweep_can_compare_execution_styles(tmp_path) -> None:
+    """Issue 29: orders.style is a grid key like any other; each style is its own backtest
+    (its own key), and an unknown style refuses the sweep naming the point."""
+    grid = "strategy: momentum\ngrid:\n  orders.style: [market, market_on_open, limit_on_close]\n"
+    plan = plan_sweep(_request(tmp_path, grid))
+    assert [p.settings.orders.effective_style.value for p in plan.points] == [
+        "market", "market_on_open", "limit_on_close"]
+    assert len({p.key for p in plan.points}) == 3
+    with pytest.raises(ConfigError, match=r"point style=twapp: orders.style"):
+        plan_sweep(_request(tmp_path, "strategy: momentum\ngrid:\n  orders.style: [twapp]\n"))
