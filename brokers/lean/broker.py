@@ -3,7 +3,7 @@
 The same venue (one check per order, at submission, against the same :class:`VenueBook` the
 backtrader adapter builds), the same order states, the same fills: an order is a value moved
 along its transitions (``Order.transition``), never a backtrader object copied per notice.
-Market orders (DAY, GTC, market-on-close for delistings) and the volume cap's partial fills;
+Market orders (DAY, GTC, the venue's close-out of a delisting at its close) and the volume cap's partial fills;
 :func:`brokers.lean.runner.supports` keeps every other configuration on the backtrader path.
 """
 
@@ -224,8 +224,8 @@ class LeanBroker:
             at = int(bars.latest[row, j])
             sent = self._sent_row[cid]
             side = order.side
-            if order.time_in_force is TimeInForce.CLS:
-                reference = float(bars.close[sent, j])  # market-on-close: the close it was sent at
+            if is_delisting(order):
+                reference = float(bars.close[sent, j])  # the venue's close-out: the close it was sent at
             elif at > sent:
                 reference = float(bars.open[at, j])
             else:

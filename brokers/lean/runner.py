@@ -26,21 +26,25 @@ from brokers.lean.broker import Bars, LeanBroker
 from framework.config.settings import Settings
 from framework.data import FIELDS, MarketData, session_time
 from framework.engine import ExecutionEngine
-from framework.enums import OrderType
+from framework.enums import TimeInForce
 from framework.errors import InputError
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.orders import DELISTING_TAG
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule
+from framework.styles import OrderStyle
 from framework.trading_window import trading_window
 from framework.venue import actions_on, venue_from_config
 
 
 def supports(settings: Settings) -> str | None:
     """Why the lean path cannot run ``settings`` (None: it can). What it does not model stays
-    on the backtrader path: limit and stop orders, protective stops."""
-    if OrderType(settings.orders.type) is not OrderType.MARKET:
-        return f"orders.type {settings.orders.type}"
+    on the backtrader path: every order style but plain market orders (limits, auctions, TWAP), time in
+    force other than day and gtc, protective stops."""
+    if settings.orders.effective_style is not OrderStyle.MARKET:
+        return f"orders style {settings.orders.effective_style.value}"
+    if settings.orders.time_in_force not in (TimeInForce.DAY, TimeInForce.GTC):
+        return f"orders.time_in_force {settings.orders.time_in_force.value}"
     if settings.risk.stop_loss is not None or settings.risk.trailing_stop is not None:
         return "protective stops"
     return None

@@ -67,7 +67,7 @@ def test_regression_configuration_equal_on_lean_path(name: str, embedded: Market
     reason = supports(config)
     if reason is not None:
         # what the lean path does not model it refuses, and the sweep runs it on backtrader
-        assert name == "momentum_stops_limit_fractional" and "orders.type" in reason
+        assert name == "momentum_stops_limit_fractional" and "orders style limit" in reason
         with pytest.raises(InputError, match="the lean path does not model"):
             run_lean_backtest(embedded, get_strategy("momentum")(config.strategy.params), config,
                               tmp_path / "j.sqlite")
