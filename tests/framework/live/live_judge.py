@@ -53,6 +53,7 @@ class Judge:
     seen_orders: set[str] = field(default_factory=set)  # venue order ids seen at the previous check
     person_bought: set[str] = field(default_factory=set)  # symbols a person bought (theirs, not ours)
     positions_before: dict[str, float] = field(default_factory=dict)  # at the start of the step
+    resent: set[str] = field(default_factory=set)  # refusals the venue got anyway (breached once)
     excused: set[str] = field(default_factory=set)  # a person's orders cancelled by a flatten or a split
 
     # -- reading ------------------------------------------------------------------------
@@ -146,12 +147,15 @@ class Judge:
 
     def _no_resend(self, ctx: Context, journal: dict[str, Any], by_cid: dict[str, Any]) -> None:
         """No refused or withdrawn order is ever re-sent (defect 2)."""
-        for cid, step in self.refused.items():
+        for cid, step in list(self.refused.items()):
             if cid in by_cid:
+                del self.refused[cid]  # reported once
+                self.resent.add(cid)
                 self._breach("no refused or withdrawn order re-sent", (2,),
                              f"{cid} (refused or withdrawn at step {step}) is at the venue after step {ctx.step}")
         for cid, o in journal["orders"].items():
-            if o["status"] in ("rejected", "canceled") and o["broker_order_id"] is None and cid not in by_cid:
+            if (o["status"] in ("rejected", "canceled") and o["broker_order_id"] is None and cid not in by_cid
+                    and cid not in self.resent):
                 self.refused.setdefault(cid, ctx.step)
 
     def _no_duplicate_post(self, posts: list[Any]) -> None:
@@ -223,7 +227,7 @@ class Judge:
                              f"the venue {venue and venue['id']}")
         for cid in journal["intents"]:
             venue = by_cid.get(cid)
-            if venue is None or cid in self.refused:  # a re-sent refusal is breached (and counted) above
+            if venue is None or cid in self.refused or cid in self.resent:  # a re-sent refusal is breached (and counted) above
                 continue
             mine = journal["orders"].get(cid)
             if mine is None or mine["status"] != venue["status"] and not (
