@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from analyzers import sweep_figures as figures
-from analyzers.overfitting import DeflatedSharpe, OverfittingProbability
 from framework.research.grid import short_name
 from framework.research.metrics import Metric
+from framework.research.overfitting import DeflatedSharpe, OverfittingProbability
 from framework.research.walk_forward import equity
 
 TOP_POINTS = 10

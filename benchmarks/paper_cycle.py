@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import brokers.alpaca.runner as paper_runner
+import framework.live.runner as paper_runner
 from brokers.sandbox import SandboxServer
 from framework.cli import main as trade
 from framework.data import MarketData

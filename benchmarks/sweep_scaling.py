@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from brokers.backtrader.sweep_cluster import Cluster
-from brokers.backtrader.sweep_plan import SweepPlan, SweepRequest, plan_sweep
-from brokers.backtrader.sweep_task import Job, Outcome, run_job
 from framework.data import MarketData
+from framework.research.sweep_cluster import Cluster
+from framework.research.sweep_plan import SweepPlan, SweepRequest, plan_sweep
+from framework.research.sweep_task import Job, Outcome, run_job
 
 GRID = """strategy: momentum
 metric: sharpe

@@ -31,11 +31,11 @@ import jinja2
 from aiohttp import web
 
 from analyzers import units
-from analyzers.dashboard.live import ActionOutcome, LiveSnapshot, LiveSource, VenueInfo
 from analyzers.dashboard.reader import JournalReader
 from analyzers.dashboard.status import StatusInputs, build_status
 from analyzers.dashboard.svg import Reference, line_chart
 from framework.errors import InputError
+from framework.live.snapshot import ActionOutcome, LiveSnapshot, LiveSource, VenueInfo
 from framework.serving import BackgroundServer
 from framework.venue_time import human
 

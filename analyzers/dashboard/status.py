@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzers.dashboard.live import LiveSnapshot, VenueInfo
 from analyzers.dashboard.reader import JournalTables, venue_day
 from analyzers.execution_quality import aggregate, per_order
 from framework.config.execution import RiskConfig
+from framework.live.snapshot import LiveSnapshot, VenueInfo
 from framework.risk.intraday import LossReading
 
 STOP_TYPES = {"stop", "trailing_stop", "stop_limit"}

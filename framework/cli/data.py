@@ -12,7 +12,7 @@ from framework.config import load_settings
 from framework.data import check_file
 
 #: sub-command -> "module:attribute", loaded when used (fetch needs alpaca-py).
-SUBCOMMANDS = {"fetch": "brokers.alpaca.data_cli:fetch"}
+SUBCOMMANDS = {"fetch": "framework.cli.data_fetch:fetch"}
 
 
 class _DataGroup(click.Group):

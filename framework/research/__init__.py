@@ -1,8 +1,8 @@
 """Research at scale, the pure parts: parameter grids, walk-forward folds, metrics of returns.
 
 Nothing here runs a backtest or talks to a cluster; the orchestration that does lives beside
-the backtest runner (``brokers/backtrader/sweep.py``) and the statistics of overfitting in
-``analyzers/overfitting.py``.
+the backtest runner (``framework/research/sweep.py``) and the statistics of overfitting in
+``framework/research/overfitting.py``.
 """
 
 from framework.research.folds import Fold, FoldScheme, walk_forward_folds

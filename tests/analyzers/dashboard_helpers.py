@@ -12,11 +12,11 @@ from cli_invoke import paper_once
 from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
 from brokers.alpaca.connect import connect
-from brokers.alpaca.dashboard_source import AlpacaLive
-from brokers.alpaca.runner import universe
 from brokers.sandbox import SandboxServer
 from framework.config import load_settings
 from framework.config.settings import Settings
+from framework.live.dashboard_source import AlpacaLive
+from framework.live.runner import universe
 
 KEY, SECRET = "AKDASHBOARD0000001", "DASHBOARDSECRET001"
 TOKEN = "dashboard-test-token-7f3a9c"

@@ -16,7 +16,7 @@ from alpaca.trading.client import TradingClient
 from dashboard_helpers import TOKEN, live_dashboard, paper_account
 
 from analyzers.dashboard.app import DashboardServer
-from brokers.alpaca.ops_cli import _run_board
+from framework.cli.ops import _run_board
 from framework.journal import Journal
 
 WAIT_MS = 90_000  # generous: the page refreshes every 0.5 s here, a busy machine may be slow

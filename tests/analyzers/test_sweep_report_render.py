@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzers.overfitting import deflated_sharpe, probability_of_overfitting
 from analyzers.sweep_report import SweepFindings, WalkForwardFindings, fmt, render
 from framework.research.metrics import Metric
+from framework.research.overfitting import deflated_sharpe, probability_of_overfitting
 
 KEYS = ("strategy.params.lookback", "strategy.params.skip", "signals.top_n")
 DATES = pd.bdate_range("2016-01-04", periods=400)

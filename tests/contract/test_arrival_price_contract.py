@@ -1,5 +1,5 @@
 """Arrival price: the open of the first session after the order was sent, whatever session it
-fills in. That is what the paper runner records (`brokers.alpaca.runner.backfill_arrival_prices`:
+fills in. That is what the paper runner records (`framework.live.runner.backfill_arrival_prices`:
 an order queued before an open arrives at that open), so the simulator must record the same, or
 arrival slippage differs between a backtest and paper for identical fills — `trade rehearse` with
 `risk.stop_loss` showed 21 bps against 58 bps for the same protective stops."""

@@ -1,0 +1,149 @@
+"""`trade backtest`: run a strategy through the execution core on historical data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from framework.check_cache import backtest_hint
+from framework.cli.options import data_overrides, history_options, nested, strategy_option
+from framework.config import Settings, load_settings
+from framework.data import MarketData, load_configured
+from framework.data.coverage import coverage, describe
+from framework.progress import progress, show_nested_progress
+from framework.registry import get_strategy
+from framework.strategy import compute_signals
+
+
+def _overrides(
+    strategy: str | None,
+    data: str | None,
+    sectors: str | None,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    cash: float | None,
+) -> dict[str, Any]:
+    return {
+        **nested("strategy", name=strategy),
+        **data_overrides(data, sectors, symbols),
+        **nested("backtest", start=start, end=end, cash=cash),
+    }
+
+
+def _default_out(settings: Settings, strategy: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path(settings.backtest.out_dir) / f"{stamp}-{strategy}"
+
+
+def _print_data_report(market: MarketData) -> None:
+    """Warnings and repairs are printed (errors refused the file already)."""
+    report = market.report
+    if report is not None and (report.problems or report.repairs):
+        for line in report.lines():
+            click.echo(line, err=True)
+
+
+def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calendar: str) -> dict[str, Any]:
+    report = market.report
+    return {
+        "source": market.source,
+        "fingerprint": market.fingerprint,
+        "symbols": market.symbols,
+        "description": describe(market),
+        "problems": report.to_json() if report is not None else None,
+        "coverage": coverage(market, signals, start, end, calendar),
+    }
+
+
+@click.command()
+@strategy_option
+@history_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Run folder to create  [default: <backtest.out_dir>/<UTC time>-<strategy>]")
+@click.option("--no-report", is_flag=True, help="Skip the tear sheet and execution-quality reports.")
+def backtest(
+    strategy: str | None,
+    data: str | None,
+    sectors: str | None,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    cash: float | None,
+    config_files: tuple[str, ...],
+    out_dir: str | None,
+    no_report: bool,
+) -> None:
+    """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
+    from brokers.backtrader.runner import run_backtest, run_context, trading_window
+    from framework.run_folder import atomic_folder, write_run_folder
+
+    settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
+    market = load_configured(settings.data)
+    _print_data_report(market)
+    plugin_class = get_strategy(settings.strategy.name)
+    plugin = plugin_class(settings.strategy.params)
+    first, last = trading_window(market, plugin, settings)
+    hint = backtest_hint(plugin_class, plugin.name)
+    if hint:
+        click.echo(hint, err=True)
+    target = Path(out_dir) if out_dir else _default_out(settings, plugin.name)
+    sessions = int(((market.dates >= first) & (market.dates <= last)).sum())
+    with atomic_folder(target) as folder:
+        with show_nested_progress():  # a plugin's own long work (training folds) is shown here
+            signals = compute_signals(plugin, market.truncate(last))
+        with progress(sessions, "backtest", unit="session") as tracker:
+            result = run_backtest(market, plugin, settings, folder / "journal.sqlite", tracker.advance, signals)
+        context = run_context(
+            plugin.name, result, settings, delisted=list(result.delisted),
+            data=_data_summary(market, signals, result.start, result.end, settings.data.calendar),
+            signals={"discarded": result.discards.to_json()},
+        )
+        summary = write_run_folder(folder, result.journal_path, result.initial_cash, context)
+        stories = _halt_stories(folder, settings, no_report, target.name)
+    _print(summary, stories, result.delisted, target, no_report)
+    for line in _warnings(summary, result.discards.warnings(settings.signals)):
+        click.echo(f"warning: {line}", err=True)
+
+
+NO_VIEW_WARNING = 0.05  # share of symbol-sessions without a view above which the summary says so
+
+
+def _warnings(summary: dict[str, Any], discards: dict[str, str]) -> list[str]:
+    """Signals the configuration dropped, and a strategy that was blind much of the run: once each."""
+    lines = list(discards.values())
+    share = summary["data"]["coverage"].get("no_view_share", 0.0)
+    if share > NO_VIEW_WARNING:
+        lines.append(f"the strategy had no view (NaN: positions held as they were) on {share:.1%} of the "
+                     "symbol-sessions it could trade (data.coverage in summary.json)")
+    return lines
+
+
+def _halt_stories(folder: Path, settings: Settings, no_report: bool, name: str) -> list[str]:
+    """Build the reports (unless --no-report) and tell the halts in words."""
+    from analyzers import halts
+    from analyzers.records import load_run
+
+    if not no_report:
+        from analyzers.reports import build_reports
+
+        return list(build_reports(folder, name).header.halts)
+    records = load_run(folder)
+    equity = records.equity.set_index("day")["equity"].set_axis(records.days)
+    found = halts.episodes(records.events, records.days, equity)
+    return halts.stories(found, settings.risk.model_dump(), paper=False)
+
+
+def _print(summary: dict[str, Any], stories: list[str], delisted: tuple[str, ...], target: Path,
+           no_report: bool) -> None:
+    from analyzers.console import backtest_summary, print_renderable
+
+    print_renderable(backtest_summary(summary, stories))
+    if delisted:
+        click.echo(f"  delisted and closed out: {', '.join(delisted)}")
+    click.echo(f"run folder: {target}")
+    if not no_report:
+        click.echo(f"tear sheet: {target / 'tearsheet.html'}")

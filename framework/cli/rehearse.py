@@ -1,0 +1,84 @@
+"""`trade rehearse`: prove a plugin trades on paper as it trades in its backtest."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from framework.cli.options import (
+    config_option,
+    data_overrides,
+    nested,
+    prices_option,
+    sectors_option,
+    strategy_option,
+)
+
+
+def _overrides(strategy: str | None, data: str | None, sectors: str | None) -> dict[str, Any]:
+    return {**nested("strategy", name=strategy), **data_overrides(data, sectors)}
+
+
+@click.command()
+@strategy_option
+@click.option("--start", required=True, help="First session the paper run trades, YYYY-MM-DD.")
+@click.option("--sessions", type=click.IntRange(1, 500), default=15, show_default=True,
+              help="Sessions to trade on the sandbox (a paper cycle before each open, one more books the last fills).")
+@prices_option
+@sectors_option
+@config_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Rehearsal folder to create  [default: runs/rehearse/<UTC time>-<strategy>]")
+def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, sectors: str | None,
+             config_files: tuple[str, ...], out_dir: str | None) -> None:
+    """Paper-trade on the loopback sandbox, backtest the same sessions, compare.
+
+    The check to run before paper trading a plugin: the sandbox replays the data on a free
+    loopback port, `trade paper` trades --sessions N from --start, `trade backtest` runs over the
+    same decisions with the same config, and the divergence report compares them. Exit 0 only
+    at 100% intent parity and no venue rejection; 1 otherwise; 2 for bad input.
+    """
+    from analyzers.divergence import compare, render_lines, write_outputs
+    from analyzers.records import load_run
+    from framework.config import load_settings
+    from framework.data import load_configured
+    from framework.live.rehearsal import plan_window
+    from framework.live.rehearsal import rehearse as run
+
+    base = _overrides(strategy, data, sectors)
+    settings = load_settings(config_files, base)
+    market = load_configured(settings.data)
+    window = plan_window(market, settings, start, sessions)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = Path(out_dir) if out_dir else Path("runs/rehearse") / f"{stamp}-{settings.strategy.name}"
+    if folder.exists() and any(folder.iterdir()):
+        from framework.errors import InputError
+
+        raise InputError(f"--out {folder}: the folder exists and is not empty")
+    settings = load_settings(config_files, {
+        **base,
+        "paper": {"journal": str(folder / "paper" / "journal.sqlite")},
+        "backtest": {"start": str(window.decisions[0].date()), "end": str(window.decisions[-1].date())},
+        # paper trades the configured symbols, else its sectors file's: pin both runs to the data's
+        "data": {**base.get("data", {}), "symbols": list(market.symbols)},
+    })
+    click.echo(f"rehearsal of {settings.strategy.name}: {sessions} session(s) from {window.first.date()} "
+               f"(venue profile {settings.venue.profile.value}), folder {folder}")
+    result = run(settings, market, window, folder, click.echo)
+    divergence = compare(load_run(result.backtest_dir), load_run(result.paper_dir), days=list(window.decisions))
+    write_outputs(divergence, folder)
+    for line in render_lines(divergence):
+        click.echo(line)
+    click.echo(f"paper {result.paper_seconds:.1f} s, backtest {result.backtest_seconds:.1f} s; "
+               f"report: {folder / 'divergence.json'}")
+    if divergence.parity.total == 0:
+        click.echo("warning: neither run meant to trade in these sessions: the parity is vacuous; "
+                   "rehearse a longer window, or one with rebalance sessions")
+    ok = divergence.parity.complete and divergence.rejections == (0, 0)
+    click.echo("rehearsal: PASS" if ok else "rehearsal: FAIL (intent parity below 100% or venue rejections)")
+    if not ok:
+        sys.exit(1)

@@ -1,0 +1,152 @@
+"""The Dask side of a sweep: a LocalCluster or an existing scheduler, the data shipped once,
+jobs streamed back as they finish, everything cancelled on Ctrl-C.
+
+``--workers N`` starts a :class:`distributed.LocalCluster` of N single-threaded worker
+processes; ``--scheduler tcp://HOST:PORT`` (or ``DASK_SCHEDULER_ADDRESS``) joins an existing
+cluster instead. The cluster is opened only when there is a backtest to run, so a sweep that
+resumes from its saved results starts none.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from framework.data import MarketData
+from framework.errors import InputError
+from framework.research.sweep_task import Job, Outcome, probe, run_job, warm_up
+
+if TYPE_CHECKING:
+    from distributed import Client, Future, LocalCluster
+
+#: How long an existing cluster may take to have a worker (it may be starting up too).
+WORKER_WAIT_SECONDS = 60.0
+CONNECT_TIMEOUT = "10s"
+
+
+def _join(address: str) -> Client:
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {e}") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+        client.submit(probe, pure=False).result(timeout=WORKER_WAIT_SECONDS)
+    except TimeoutError:
+        client.close()
+        raise InputError(
+            f"no Dask worker joined the scheduler at {address} within {WORKER_WAIT_SECONDS:.0f} s"
+        ) from None
+    except Exception as e:
+        client.close()
+        raise InputError(
+            f"the Dask workers at {address} cannot run sweep points ({type(e).__name__}: {e}); "
+            "install trade (and your strategy plugins) on every worker"
+        ) from None
+    return client
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (they inherit it): Ctrl-C at a terminal reaches
+    the whole process group, and only this process should act on it, by cancelling and closing.
+    (A Ctrl-C in the second or two the workers take to start is ignored with them.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _local(workers: int) -> tuple[LocalCluster, Client]:
+    from distributed import Client, LocalCluster
+
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # a failed point is reported as an outcome, not a log
+        )
+    try:
+        return cluster, Client(cluster, set_as_default=False)
+    except BaseException:
+        cluster.close()
+        raise
+
+
+class Cluster:
+    """Dask for one sweep: opened on first use, closed (with its LocalCluster) on exit."""
+
+    def __init__(self, market: MarketData, workers: int, scheduler: str | None) -> None:
+        self.market, self.workers, self.scheduler = market, workers, scheduler
+        self._cluster: LocalCluster | None = None
+        self._client: Client | None = None
+        self._data: Future | None = None
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def open(self) -> Cluster:
+        """Connect (or start the local cluster) now, and ship the market data to the workers."""
+        self._open()
+        return self
+
+    def _open(self) -> tuple[Client, Future]:
+        if self._client is None:
+            if self.scheduler:
+                self._client = _join(self.scheduler)
+            else:
+                self._cluster, self._client = _local(self.workers)
+            # The market data goes to every worker once; each task refers to it by key.
+            self._data = self._client.scatter(self.market, broadcast=True)
+            self._client.run(warm_up)
+        assert self._data is not None
+        return self._client, self._data
+
+    def run(self, jobs: list[Job], on_outcome: Callable[[Job, Outcome], None]) -> None:
+        """Run ``jobs`` and hand each outcome to ``on_outcome`` as it arrives (any order)."""
+        if not jobs:
+            return
+        from distributed import as_completed
+
+        client, data = self._open()
+        by_key = {f"trade-sweep-{job.key}": job for job in jobs}
+        futures = [client.submit(run_job, data, job, key=key, pure=False) for key, job in by_key.items()]
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                job = by_key[future.key]
+                try:
+                    outcome = future.result()
+                except Exception as e:  # the worker died or the task could not run there
+                    outcome = Outcome(job.key, error=f"{type(e).__name__}: {e}")
+                future.release()
+                on_outcome(job, outcome)
+        except BaseException:
+            client.cancel(futures, force=True)
+            raise
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+__all__ = ["Cluster"]

@@ -1,0 +1,100 @@
+"""The long-running `trade paper` through its loop, against the sandbox: started mid-session it
+waits for the next session's cycle; the cycle runs when its time comes and is journaled; the
+after-close step journals the day's fills and equity."""
+
+from __future__ import annotations
+
+import pytest
+from alpaca_sandbox_helpers import environment, paper_once
+from ops_helpers import env_of, load, running, settings_file, until
+
+from brokers.alpaca.connect import connect
+from brokers.sandbox import SandboxServer
+from framework.journal import Journal
+from framework.live.operations import Operations
+from framework.live.runner import PaperRunner
+from framework.live.service import fresh_runner
+
+START = "2019-03-01"
+
+
+def journal_of(cfg) -> Journal:
+    return Journal(load(cfg).paper.journal)
+
+
+def cycle_events(cfg) -> list[tuple[str, str]]:
+    journal = journal_of(cfg)
+    try:
+        events = journal.table("order_events")
+    finally:
+        journal.close()
+    rows = events[(events["client_order_id"] == "*") & (events["event"] == "cycle")]
+    return list(zip(rows["status"], rows["detail"], strict=True))
+
+
+def test_started_mid_session_it_waits_then_trades_the_next_session(tmp_path) -> None:
+    cfg = settings_file(tmp_path, "risk:\n  watch_interval_seconds: 1\n")
+    settings = load(cfg)
+    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+        sb.advance("open")  # the market is open: mid-session
+        said: list[str] = []
+        with running(settings, sb, cycles=True, said=said) as ops:
+            assert until(lambda: ops.steps >= 5 and any("next cycle for session" in s for s in said))
+            assert not sb.exchange.orders, "traded mid-session"
+            assert "next cycle for session 2019-03-04" in " ".join(said)  # 2019-03-01 is a Friday
+            assert until(lambda: len(ops.watch.readings) >= 2)  # the loss watch runs while open
+            sb.advance("close")  # the clock moves to 09:00 before the next open: the cycle is due
+            assert until(lambda: cycle_events(cfg), 180), said
+        assert sb.exchange.orders, "the due cycle did not trade"
+    outcome, detail = cycle_events(cfg)[-1]
+    assert outcome == "ok" and detail.startswith("session 2019-03-04:") and "order(s) sent" in detail
+    assert len(cycle_events(cfg)) == 1  # once per session
+
+
+def test_after_close_journals_the_days_fills_and_equity_that_evening(tmp_path) -> None:
+    cfg = settings_file(tmp_path)
+    settings = load(cfg)
+    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+        paper_once(cfg, environment(sb))  # the cron cycle: orders for the open of 2019-03-01
+        sb.advance()  # they fill at the open; the session closes
+        fills_at_venue = sum(1 for o in sb.exchange.orders.values() if float(o["filled_qty"]) > 0)
+        journal = journal_of(cfg)
+        assert journal.fills() == []  # nobody has told the journal yet
+        journal.close()
+        conn = connect(settings, env_of(sb), stream=False)
+        runner = PaperRunner(settings, conn.broker, conn.bars)
+        try:
+            env = env_of(sb)
+            ops = Operations(runner, None, cycles=False, fresh=lambda: fresh_runner(settings, env),
+                             say=lambda _s: None)
+            ops.step()
+            equity = float(conn.broker.get_account().equity)
+        finally:
+            runner.close()
+            conn.close()
+    journal = journal_of(cfg)
+    try:
+        assert fills_at_venue and len(journal.fills()) == fills_at_venue
+        marks = journal.marks(source="close")
+        assert len(marks) == 1 and marks["equity"].iloc[0] == pytest.approx(equity)
+        assert str(marks["session"].iloc[0].tz_convert("America/New_York").date()) == START
+        events = journal.table("order_events")
+        after = events[events["event"] == "after_close"]
+        assert len(after) == 1 and f"{fills_at_venue} fill(s) journaled" in after["detail"].iloc[0]
+    finally:
+        journal.close()
+
+
+def test_a_failing_cycle_is_retried_after_a_pause_not_in_a_busy_loop(tmp_path) -> None:
+    cfg = settings_file(tmp_path, "orders:\n  max_retries: 0\n")
+    settings = load(cfg)
+    failed = lambda: [c for c in cycle_events(cfg) if c[0] == "failed"]  # noqa: E731
+    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+        sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "count": 10_000, "status": 503}])
+        with running(settings, sb, cycles=True, recheck=0.5) as ops:  # the cycle is due at once (09:00)
+            assert until(lambda: len(failed()) >= 3)
+            steps = ops.steps
+        attempts = len(failed())
+    assert all("cannot reconcile with the broker" in detail for _, detail in failed())
+    assert steps <= 3 * attempts + 3, f"{steps} steps for {attempts} attempts: the loop spun while waiting to retry"
+

@@ -1,0 +1,92 @@
+"""Planning a sweep validates every point as a whole configuration and fixes one common period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from brokers.backtrader.runner import trading_window
+from framework.errors import ConfigError, InputError
+from framework.registry import get_strategy
+from framework.research.sweep_plan import SweepRequest, backtest_key, plan_sweep
+
+SMALL = {"data": {"symbols": ["AAPL", "MSFT", "XOM", "JPM"]}, "backtest": {"start": "2016-01-04", "end": "2016-12-30"}}
+
+
+def _request(tmp_path: Path, grid: str, **extra) -> SweepRequest:
+    path = tmp_path / "g.yaml"
+    path.write_text(grid)
+    return SweepRequest(grid_path=path, out=tmp_path / "out", overrides=SMALL, **extra)
+
+
+MOMENTUM = "strategy: momentum\ngrid:\n  strategy.params.lookback: [42, 63]\n  risk.max_position_weight: [0.1, 0.2]\n"
+
+
+def test_every_point_trades_one_common_period_after_the_longest_warm_up(tmp_path) -> None:
+    plan = plan_sweep(_request(tmp_path, MOMENTUM))
+    assert [p.id for p in plan.points] == ["p01", "p02", "p03", "p04"]
+    starts = {p.settings.backtest.start for p in plan.points}
+    ends = {p.settings.backtest.end for p in plan.points}
+    assert len(starts) == 1 and len(ends) == 1
+    longest = max(plan.points, key=lambda p: p.settings.strategy.params["lookback"])
+    plugin = get_strategy("momentum")(longest.settings.strategy.params)
+    warm_start, _ = trading_window(plan.market, plugin, longest.settings)
+    assert plan.start == warm_start and str(plan.start.date()) == str(starts.pop())
+    assert plan.end == pd.Timestamp("2016-12-30")
+    assert {p.settings.risk.max_position_weight for p in plan.points} == {0.1, 0.2}
+    assert len({p.key for p in plan.points}) == 4
+    assert not (tmp_path / "out").exists()  # planning writes nothing
+
+
+def test_a_value_the_settings_refuse_refuses_the_sweep_naming_file_and_point(tmp_path) -> None:
+    grid = "strategy: momentum\ngrid:\n  strategy.params.lookback: [63, 1]\n"
+    with pytest.raises(ConfigError) as info:
+        plan_sweep(_request(tmp_path, grid))
+    assert str(info.value) == (
+        f"{tmp_path / 'g.yaml'}: point lookback=1: strategy.params.lookback: "
+        "Input should be greater than or equal to 2 (got 1)"
+    )
+
+
+def test_an_unknown_setting_and_a_cross_field_rule_refuse_the_sweep(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"point max_position_wieght=0.1: risk.max_position_wieght: unknown key"):
+        plan_sweep(_request(tmp_path, "strategy: momentum\ngrid:\n  risk.max_position_wieght: [0.1]\n"))
+    grid = "strategy: momentum\ngrid:\n  strategy.params.lookback: [21]\n  strategy.params.skip: [0, 21]\n"
+    with pytest.raises(ConfigError) as info:
+        plan_sweep(_request(tmp_path, grid))
+    assert str(info.value) == (
+        f"{tmp_path / 'g.yaml'}: point lookback=21 skip=21: strategy.params: Value error, skip must be smaller than lookback"
+    )
+
+
+def test_model_training_is_held_to_one_thread_per_worker(tmp_path) -> None:
+    grid = "strategy: xgboost_signal\ngrid:\n  strategy.params.max_depth: [2, 3]\n"
+    plan = plan_sweep(_request(tmp_path, grid))
+    assert {p.settings.strategy.params["nthread"] for p in plan.points} == {1}
+
+
+def test_walk_forward_folds_cover_the_common_period(tmp_path) -> None:
+    plan = plan_sweep(_request(tmp_path, MOMENTUM, walk_forward=3))
+    assert len(plan.folds) == 3
+    assert plan.folds[0].is_start == plan.start and plan.folds[-1].oos_end == plan.end
+    with pytest.raises(InputError, match="use fewer folds"):
+        plan_sweep(_request(tmp_path, MOMENTUM, walk_forward=200))
+
+
+def test_the_resume_key_follows_the_settings_and_the_data(tmp_path) -> None:
+    plan = plan_sweep(_request(tmp_path, MOMENTUM))
+    first = plan.points[0]
+    assert backtest_key(first.settings, plan.market.fingerprint) == first.key
+    assert backtest_key(first.settings, "another-dataset") != first.key
+    assert plan_sweep(_request(tmp_path, MOMENTUM)).points[0].key == first.key  # stable across runs
+
+
+def test_a_folder_that_is_not_a_sweep_is_refused_as_out(tmp_path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "journal.sqlite").write_text("a backtest's")
+    with pytest.raises(InputError, match=r"out: the folder holds something other than a sweep \(no sweep.json\)"):
+        plan_sweep(_request(tmp_path, MOMENTUM))
+    (tmp_path / "out" / "sweep.json").write_text("{}")  # a sweep's own folder resumes
+    assert len(plan_sweep(_request(tmp_path, MOMENTUM)).points) == 4

@@ -1,0 +1,56 @@
+"""A sweep point is the very backtest `trade backtest` runs; a failing one comes back as data."""
+
+from __future__ import annotations
+
+import pytest
+
+from brokers.backtrader.runner import run_backtest
+from framework.config import load_settings
+from framework.data import load_configured
+from framework.journal import Journal
+from framework.registry import get_strategy
+from framework.research.sweep_task import Job, run_job
+from framework.run_folder import summarise
+
+OVERRIDES = {
+    "strategy": {"name": "momentum", "params": {"lookback": 42, "skip": 5}},
+    "data": {"symbols": ["AAPL", "MSFT", "XOM", "JPM", "KO"]},
+    "backtest": {"start": "2016-03-01", "end": "2016-10-31"},
+}
+
+
+@pytest.fixture(scope="module")
+def setup():
+    settings = load_settings((), OVERRIDES)
+    return settings, load_configured(settings.data)
+
+
+def test_a_point_equals_a_plain_backtest_of_the_same_settings(setup, tmp_path) -> None:
+    settings, market = setup
+    outcome = run_job(market, Job("k1", "p01", settings.model_dump(mode="json")))
+    assert outcome.ok and outcome.journal is None
+    plugin = get_strategy("momentum")(settings.strategy.params)
+    result = run_backtest(market, plugin, settings, tmp_path / "journal.sqlite")
+    journal = Journal(result.journal_path)
+    try:
+        figures, returns = summarise(journal, result.initial_cash)
+    finally:
+        journal.close()
+    assert {k: outcome.figures[k] for k in figures} == figures
+    assert outcome.figures["sessions"] == len(returns)
+    assert outcome.returns is not None
+    assert outcome.returns["return"].tolist() == returns["return"].tolist()
+
+
+def test_the_journal_comes_back_only_when_asked(setup) -> None:
+    settings, market = setup
+    outcome = run_job(market, Job("k2", "p01", settings.model_dump(mode="json"), keep_journal=True))
+    assert outcome.journal is not None and outcome.journal.startswith(b"SQLite format 3")
+
+
+def test_a_failing_point_is_an_outcome_with_its_error(setup) -> None:
+    _, market = setup
+    failing = load_settings((), {**OVERRIDES, "strategy": {"name": "sweep_plugins:Gated", "params": {"fail": True}}})
+    outcome = run_job(market, Job("k3", "p02", failing.model_dump(mode="json")))
+    assert not outcome.ok and outcome.returns is None
+    assert outcome.error == "StrategyError: strategy 'gated' failed: RuntimeError: this point fails on purpose"
