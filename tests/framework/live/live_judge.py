@@ -230,8 +230,8 @@ class Judge:
             if venue is None or cid in self.refused or cid in self.resent:  # a re-sent refusal is breached (and counted) above
                 continue
             mine = journal["orders"].get(cid)
-            if mine is None or mine["status"] != venue["status"] and not (
-                    mine["status"] == "canceled" and venue["status"] == "canceled"):
+            if mine is None or (mine["status"] != venue["status"] and not (
+                    mine["status"] == "canceled" and venue["status"] == "canceled")):
                 self._breach("consistent journal", (),
                              f"{cid}: journal {mine and mine['status']}, venue {venue['status']}")
 

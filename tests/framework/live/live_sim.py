@@ -221,7 +221,7 @@ class Simulation:
             landed["orders"] = set(world.venue()["orders"])
             return done[0] if done else None
 
-        outcome, code, reached = world.cycle_held(point, operator)
+        outcome, code, _reached = world.cycle_held(point, operator)
         self.counts[f"halt mid-cycle at {point}: halt exit {code}, cycle {outcome.split(':')[0]}"] += 1
         if code is None:
             raise Violation("an operator's halt succeeds within a bound while a cycle runs",
@@ -243,7 +243,7 @@ class Simulation:
         def tick() -> None:
             try:
                 result.append(world.watch_tick())
-            except Exception as e:  # noqa: BLE001 - judged below
+            except Exception as e:
                 result.append(e)
 
         thread = threading.Thread(target=tick, daemon=True)

@@ -26,14 +26,14 @@ import requests
 from cli_invoke import run_trade
 
 from brokers.alpaca.connect import connect
-from brokers.alpaca.cycle_outcome import CycleAlerts, run_once
-from brokers.alpaca.runner import PaperRunner
-from brokers.alpaca.watch import LossWatch
 from brokers.sandbox import SandboxServer
 from framework.config import load_settings
 from framework.config.settings import Settings
 from framework.data import MarketData, load_market_data, session_time
 from framework.journal import Journal
+from framework.live.cycle_outcome import CycleAlerts, run_once
+from framework.live.runner import PaperRunner
+from framework.live.watch import LossWatch
 
 TRADED = ["AAPL", "MSFT", "XOM", "JPM"]
 FOREIGN = "KO"  # in the venue's market, never in our universe: only a person trades it
@@ -195,7 +195,7 @@ class World:
                 run_once(runner, CycleAlerts(None, self.settings.paper.account))
             except Killed:
                 return "killed"
-            except Exception:  # noqa: BLE001 - a failed cycle is part of the world
+            except Exception:
                 return "failed"
             return "completed"
 
@@ -222,7 +222,7 @@ class World:
                     setattr(broker, method, held)
                     run_once(runner, CycleAlerts(None, self.settings.paper.account))
                     outcome.append("completed")
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 outcome.append(f"failed: {type(e).__name__}: {e}")
             finally:
                 reached.set()
@@ -243,7 +243,7 @@ class World:
     def watch_tick(self) -> bool:
         """One tick of the loss watch as `trade watch` runs it (the journal's halt, then the
         venue's risk-adding orders cancelled); True when it halted."""
-        from brokers.alpaca import actions
+        from framework.live import actions
 
         with self.runner() as runner:
             def halt(session: Any) -> None:
@@ -263,8 +263,8 @@ class World:
         if self._dashboard is None:
             from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
             from analyzers.dashboard.reader import JournalReader
-            from brokers.alpaca.dashboard_source import AlpacaLive
-            from brokers.alpaca.runner import universe
+            from framework.live.dashboard_source import AlpacaLive
+            from framework.live.runner import universe
 
             conn = connect(self.settings, self.env, stream=False)
             path = Path(self.settings.paper.journal)
