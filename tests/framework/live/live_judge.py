@@ -114,7 +114,7 @@ class Judge:
 
     # -- the invariants -----------------------------------------------------------------
 
-    def _breach(self, name: str, defects: tuple[int, ...], detail: str) -> None:
+    def breach(self, name: str, defects: tuple[int, ...], detail: str) -> None:
         if set(defects) & KNOWN_OPEN:
             self.breaches[(name, defects)] += 1
             self.examples.setdefault((name, defects), detail)
@@ -151,7 +151,7 @@ class Judge:
             if cid in by_cid:
                 del self.refused[cid]  # reported once
                 self.resent.add(cid)
-                self._breach("no refused or withdrawn order re-sent", (2,),
+                self.breach("no refused or withdrawn order re-sent", (2,),
                              f"{cid} (refused or withdrawn at step {step}) is at the venue after step {ctx.step}")
         for cid, o in journal["orders"].items():
             if (o["status"] in ("rejected", "canceled") and o["broker_order_id"] is None and cid not in by_cid
@@ -162,7 +162,7 @@ class Judge:
         """No client id is submitted to the venue twice (defect 11: two runs at once)."""
         for post in posts:
             if post.existed:
-                self._breach("no client id twice at the venue", (11,),
+                self.breach("no client id twice at the venue", (11,),
                              f"{post.client_order_id} submitted again at step {post.step}")
         posts.clear()
 
@@ -176,14 +176,14 @@ class Judge:
             venue = by_cid.get(cid)
             filled = Decimal(str(venue["filled_qty"])) if venue else Decimal(0)
             if qty > filled + TOLERANCE:
-                self._breach("no fill counted twice", (11,), f"{cid}: journal {qty} filled, venue {filled}")
+                self.breach("no fill counted twice", (11,), f"{cid}: journal {qty} filled, venue {filled}")
         for cid, o in journal["orders"].items():
             venue = by_cid.get(cid)
             if venue is None:
                 continue
             filled = Decimal(str(venue["filled_qty"]))
             if o["filled_qty"] > filled + TOLERANCE:
-                self._breach("no fill counted twice", (11,), f"{cid}: journal order filled {o['filled_qty']}, "
+                self.breach("no fill counted twice", (11,), f"{cid}: journal order filled {o['filled_qty']}, "
                              f"venue {filled}")
 
     def _halted_adds_nothing(self, ctx: Context, new: list[dict[str, Any]], ours: set[str]) -> None:
@@ -200,7 +200,7 @@ class Judge:
             signed = float(o["qty"]) * (1 if o["side"] == "buy" else -1)
             after = held + signed
             if abs(after) > abs(held) + 1e-9 or after * held < 0:
-                self._breach("while halted nothing adds risk", (),
+                self.breach("while halted nothing adds risk", (),
                              f"{o['side']} {o['qty']} {o['symbol']} ({o['client_order_id']}) sent while halted, "
                              f"holding {held}")
 
@@ -212,9 +212,9 @@ class Judge:
             if not cid.startswith("person-"):
                 continue
             if cid in journal["intents"]:
-                self._breach("foreign orders are never ours", (1, 13), f"{cid} journaled as an intent")
+                self.breach("foreign orders are never ours", (1, 13), f"{cid} journaled as an intent")
             if o["status"] == "canceled" and cid not in self.excused:
-                self._breach("foreign orders never cancelled by us", (1, 13),
+                self.breach("foreign orders never cancelled by us", (1, 13),
                              f"{cid} ({o['type']} {o['side']} {o['symbol']}) cancelled")
 
     def _consistent(self, journal: dict[str, Any], by_cid: dict[str, Any]) -> None:
@@ -223,7 +223,7 @@ class Judge:
         for cid, o in journal["orders"].items():
             venue = by_cid.get(cid)
             if o["broker_order_id"] is not None and (venue is None or venue["id"] != o["broker_order_id"]):
-                self._breach("consistent journal", (), f"{cid}: journal has broker id {o['broker_order_id']}, "
+                self.breach("consistent journal", (), f"{cid}: journal has broker id {o['broker_order_id']}, "
                              f"the venue {venue and venue['id']}")
         for cid in journal["intents"]:
             venue = by_cid.get(cid)
@@ -232,7 +232,7 @@ class Judge:
             mine = journal["orders"].get(cid)
             if mine is None or (mine["status"] != venue["status"] and not (
                     mine["status"] == "canceled" and venue["status"] == "canceled")):
-                self._breach("consistent journal", (),
+                self.breach("consistent journal", (),
                              f"{cid}: journal {mine and mine['status']}, venue {venue['status']}")
 
     def _decided_once(self, journal: dict[str, Any]) -> None:
@@ -240,7 +240,7 @@ class Judge:
         ok = Counter(detail.split(":")[0] for status, detail in journal["cycles"] if status == "ok")
         for session, n in ok.items():
             if n > 1:
-                self._breach("a session decided exactly once", (11,), f"{session}: {n} cycles journaled ok")
+                self.breach("a session decided exactly once", (11,), f"{session}: {n} cycles journaled ok")
 
     def _reconciled(self, journal: dict[str, Any], venue: dict[str, Any]) -> None:
         """After a reconcile the journal's positions equal the venue's."""
@@ -249,7 +249,7 @@ class Judge:
         for symbol in sorted(set(mine) | set(theirs)):
             a, b = mine.get(symbol, Decimal(0)), theirs.get(symbol, Decimal(0))
             if abs(a - b) > TOLERANCE:
-                self._breach("journal positions equal the venue's", (), f"{symbol}: journal {a}, venue {b}")
+                self.breach("journal positions equal the venue's", (), f"{symbol}: journal {a}, venue {b}")
 
     def _protected(self, venue: dict[str, Any], ours: set[str]) -> None:
         """Every position of ours held into a session has exactly one protective order of ours
@@ -261,20 +261,20 @@ class Judge:
         for o in venue["orders"].values():
             if o["status"] in ("filled", "canceled", "expired", "replaced", "rejected"):
                 continue
-            if o["client_order_id"] not in ours:
-                continue
             remaining = float(o["qty"]) - float(o["filled_qty"])
-            if o["type"] == "stop" and o["side"] == "sell":
+            if o["type"] == "stop" and o["side"] == "sell" and o["client_order_id"] in ours:
                 stops[o["symbol"]] += 1
-            elif o["side"] == "sell":
-                selling[o["symbol"]] += remaining
+            elif o["side"] == "sell" and o["type"] != "stop" and not o["client_order_id"].startswith("person-"):
+                selling[o["symbol"]] += remaining  # ours, or the account's own closing orders (a flatten)
+        touched = {o["symbol"] for o in venue["orders"].values() if o["client_order_id"].startswith("person-")}
         for symbol, p in venue["positions"].items():
             if symbol not in self.traded or symbol in self.person_bought or p["qty"] <= 0:
                 continue
+            defects = (13,) if symbol in touched else ()  # a person's stop on it: the engine skips its own
             if stops[symbol] > 1:
-                self._breach("exactly one protective order", (13,), f"{symbol}: {stops[symbol]} stops of ours")
+                self.breach("exactly one protective order", defects, f"{symbol}: {stops[symbol]} stops of ours")
             elif stops[symbol] == 0 and selling[symbol] + 1e-9 < p["qty"]:
-                self._breach("exactly one protective order", (5, 13),
+                self.breach("exactly one protective order", defects,
                              f"{symbol}: {p['qty']} held into the session, no stop of ours, {selling[symbol]} "
                              f"being sold")
 
@@ -291,7 +291,7 @@ class Judge:
                 continue
             weight = abs(p["qty"]) * price / equity
             if weight > self.max_position_weight * CAP_SLACK:
-                self._breach("exposure within the caps", (1, 13),
+                self.breach("exposure within the caps", (1, 13),
                              f"{symbol}: {p['qty']} held, {weight:.1%} of equity (cap "
                              f"{self.max_position_weight:.0%})")
 

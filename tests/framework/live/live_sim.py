@@ -70,9 +70,9 @@ RULES: list[tuple[str, float, tuple[int, ...]]] = [
     ("person:foreign", 0.5, ()),
     ("person:buy", 0.4, (13,)),
     ("person:cancel", 0.5, ()),
-    ("halt-mid-cycle:reconcile", 0.5, (4,)),
-    ("halt-mid-cycle:submit", 0.5, (4,)),
-    ("watch+cycle", 0.5, (4,)),
+    ("halt-mid-cycle:reconcile", 0.5, ()),
+    ("halt-mid-cycle:submit", 0.5, ()),
+    ("watch+cycle", 0.5, ()),
 ]
 
 FAULTS = {
@@ -88,15 +88,22 @@ FAULTS = {
 }
 
 
-def enabled_rules() -> list[tuple[str, float]]:
-    return [(name, weight) for name, weight, defects in RULES if not set(defects) & KNOWN_OPEN]
+RUN_BLOCKED = False  # --run-blocked: run the rules of open defects too (their invariants still tolerate)
+
+
+def blocked_by(rule: str) -> set[int]:
+    """The open defects a rule waits for (it is drawn, but runs as a no-op until they are fixed:
+    a seed's sequence stays the same as fixes land)."""
+    for name, _weight, defects in RULES:
+        if rule == name or rule.startswith(name + ":"):
+            return set(defects) & KNOWN_OPEN
+    return set()
 
 
 def draw(seed: int, steps: int) -> list[str]:
     """The seed's sequence of rules (a kill or a held cycle gets the call it dies or waits at)."""
     rng = random.Random(f"rules-{seed}")
-    rules = enabled_rules()
-    names, weights = [r[0] for r in rules], [r[1] for r in rules]
+    names, weights = [r[0] for r in RULES], [r[1] for r in RULES]
     out = []
     for _ in range(steps):
         rule = rng.choices(names, weights)[0]
@@ -141,7 +148,9 @@ class Simulation:
         self.judge.begin(venue)
         halted_before = self.judge.journal()["halted"]
         ctx = Context(step, rule)
-        if kind == "cycle":
+        if blocked_by(rule) and not RUN_BLOCKED:
+            self.counts[f"not run while defect(s) {sorted(blocked_by(rule))} open: {rule.rsplit(':', 1)[0]}"] += 1
+        elif kind == "cycle":
             code = world.cycle()
             ctx.completed_cycle = code == 0
             self.counts[f"cycle exit {code}"] += 1
@@ -224,12 +233,12 @@ class Simulation:
         outcome, code, _reached = world.cycle_held(point, operator)
         self.counts[f"halt mid-cycle at {point}: halt exit {code}, cycle {outcome.split(':')[0]}"] += 1
         if code is None:
-            raise Violation("an operator's halt succeeds within a bound while a cycle runs",
-                            f"`trade halt` did not finish within {HALT_BOUND_SECONDS:.0f} s while a cycle was held "
-                            f"at {point}")
-        if code != 0:
-            raise Violation("an operator's halt succeeds within a bound while a cycle runs",
-                            f"`trade halt` exited {code} while a cycle was held at {point}")
+            self.judge.breach("an operator's halt succeeds within a bound while a cycle runs", (4,),
+                              f"`trade halt` did not finish within {HALT_BOUND_SECONDS:.0f} s while a cycle was "
+                              f"held at {point}")
+        elif code != 0:
+            self.judge.breach("an operator's halt succeeds within a bound while a cycle runs", (4,),
+                              f"`trade halt` exited {code} while a cycle was held at {point}: {world.printed[-300:]}")
         ctx.halt_landed_at = landed["orders"]  # type: ignore[assignment]
         ctx.completed_cycle = outcome == "completed"
 
@@ -251,8 +260,9 @@ class Simulation:
         code = world.cycle()
         thread.join(HALT_BOUND_SECONDS)
         if thread.is_alive() or isinstance(result[0], Exception):
-            raise Violation("the loss watch works beside a cycle",
-                            f"the watch {'never finished' if thread.is_alive() else repr(result[0])}")
+            self.judge.breach("the loss watch works beside a cycle", (4,),
+                              f"the watch {'never finished' if thread.is_alive() else repr(result[0])}")
+            return
         ctx.completed_cycle = code == 0
         self.counts[f"watch+cycle: cycle exit {code}, watch halted {result[0]}"] += 1
 
@@ -334,9 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", help="replay this comma-separated sequence instead of drawing one")
     parser.add_argument("--shrink", action="store_true", help="on failure, look for the shortest sequence")
     parser.add_argument("--keep-going", action="store_true", help="run every seed even after a failure")
+    parser.add_argument("--bind", default="", help="defects (e.g. 5,13) whose invariants bind here, as if fixed")
+    parser.add_argument("--run-blocked", action="store_true", help="run the rules of open defects too")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every step")
     args = parser.parse_args(argv)
-    logging.disable(logging.WARNING)
+    logging.disable(logging.CRITICAL)  # the sandbox's own log of a client gone mid-answer, among others
+    KNOWN_OPEN.difference_update(int(d) for d in args.bind.split(",") if d)
+    global RUN_BLOCKED
+    RUN_BLOCKED = args.run_blocked
     seeds = [args.seed] if args.seed is not None else _seeds(args.seeds)
     say = print if args.verbose else (lambda _line: None)
     started, steps, failures = time.monotonic(), 0, 0

@@ -1,0 +1,42 @@
+"""Defects the live-path simulation found that were not among issue 26's thirteen, each replayed
+from the shortest sequence the simulation's shrinking reached, judged from the venue's state."""
+
+from __future__ import annotations
+
+import logging
+
+from live_judge import Context, Judge
+from live_world import TRADED, open_world
+
+
+def test_a_sale_sent_by_a_killed_run_still_leaves_the_rest_of_the_position_protected(tmp_path):
+    """Found by seed 5 (shrunk: advance:close, kill:sync:3, advance:next_session x2, kill:ack:2,
+    cycle). A run killed after sending a rebalancing sale (AAPL 156 held, sell 9) is restarted:
+    the sale is adopted, the decision sends nothing new for AAPL, and the protective stop asked
+    for the whole 156 — which the venue refuses (9 shares are held for the sale), so 147 shares
+    were held into the session with no stop. The stop covers what is held less every open sale
+    of ours, whichever run sent it."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 5)
+    try:
+        world.advance("close")
+        assert world.cycle() == 0
+        world.advance("next_session")
+        world.advance("next_session")
+        assert world.killed_cycle("ack", 2) == "killed"
+        assert world.cycle() == 0
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        ours = judge.journal()["intents"]
+        working = [o for o in venue["orders"].values() if o["client_order_id"] in ours
+                   and o["status"] in ("new", "accepted", "partially_filled")]
+        for symbol, p in venue["positions"].items():
+            stops = [o for o in working if o["symbol"] == symbol and o["type"] == "stop"]
+            sells = sum(float(o["qty"]) for o in working if o["symbol"] == symbol and o["type"] != "stop"
+                        and o["side"] == "sell")
+            assert len(stops) == 1, f"{symbol}: {p['qty']} held, {sells} being sold, stops of ours: {stops}"
+            assert float(stops[0]["qty"]) + sells == p["qty"], f"{symbol}: stop {stops[0]['qty']}, sells {sells}"
+        judge.check(Context(0, "cycle", completed_cycle=True), venue, world.posts)
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
