@@ -369,11 +369,16 @@ class ExecutionEngine:
             if order is not None:
                 orders.append(order)
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
+        # Every open sale of ours, not only this decision's: one a killed run sent (adopted on
+        # restart) holds its shares at the venue just the same, and a stop for the whole
+        # position would be refused, leaving it unprotected.
         selling: dict[str, Decimal] = {}
-        for o in sent:
+        for o in self.orders.open_orders():
+            if is_protective(o) or o.qty is None or o.symbol not in ctx.universe:
+                continue
             i = ctx.universe.position(o.symbol)
-            if o.is_open and o.qty is not None and ctx.held[i] and o.side.sign * ctx.held[i] < 0:
-                selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + o.qty
+            if ctx.held[i] and o.side.sign * ctx.held[i] < 0:
+                selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + (o.remaining_qty or Decimal(0))
         guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
         armed = self.stops.refresh(ctx.session, guarded, selling, set(clearance.stopped))
         for order in armed:
