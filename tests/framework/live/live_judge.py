@@ -51,7 +51,6 @@ class Judge:
     examples: dict = field(default_factory=dict)  # (invariant, defects) -> the first breach's detail
     refused: dict[str, int] = field(default_factory=dict)  # refused/withdrawn, never at the venue -> step
     seen_orders: set[str] = field(default_factory=set)  # venue order ids seen at the previous check
-    person_bought: set[str] = field(default_factory=set)  # symbols a person bought (theirs, not ours)
     positions_before: dict[str, float] = field(default_factory=dict)  # at the start of the step
     resent: set[str] = field(default_factory=set)  # refusals the venue got anyway (breached once)
     excused: set[str] = field(default_factory=set)  # a person's orders cancelled by a flatten or a split
@@ -110,6 +109,16 @@ class Judge:
             held[symbol] += qty if side == "buy" else -qty
         for event in events:
             apply(event)
+        return {s: q for s, q in held.items() if q != 0}
+
+    @staticmethod
+    def ours_at_venue(venue: dict[str, Any]) -> dict[str, Decimal]:
+        """The venue's positions less what a person's fills moved: the part that is ours."""
+        held = {s: Decimal(str(p["qty"])) for s, p in venue["positions"].items()}
+        for o in venue["orders"].values():
+            if o["client_order_id"].startswith("person-") and float(o["filled_qty"]):
+                filled = Decimal(str(o["filled_qty"]))
+                held[o["symbol"]] = held.get(o["symbol"], Decimal(0)) - (filled if o["side"] == "buy" else -filled)
         return {s: q for s, q in held.items() if q != 0}
 
     # -- the invariants -----------------------------------------------------------------
@@ -243,9 +252,10 @@ class Judge:
                 self.breach("a session decided exactly once", (11,), f"{session}: {n} cycles journaled ok")
 
     def _reconciled(self, journal: dict[str, Any], venue: dict[str, Any]) -> None:
-        """After a reconcile the journal's positions equal the venue's."""
+        """After a reconcile the journal's positions equal the venue's (less a person's fills:
+        never ours, never adopted)."""
         mine = self.positions(journal)
-        theirs = {s: Decimal(str(p["qty"])) for s, p in venue["positions"].items() if p["qty"]}
+        theirs = self.ours_at_venue(venue)
         for symbol in sorted(set(mine) | set(theirs)):
             a, b = mine.get(symbol, Decimal(0)), theirs.get(symbol, Decimal(0))
             if abs(a - b) > TOLERANCE:
@@ -267,32 +277,32 @@ class Judge:
             elif o["side"] == "sell" and o["type"] != "stop" and not o["client_order_id"].startswith("person-"):
                 selling[o["symbol"]] += remaining  # ours, or the account's own closing orders (a flatten)
         touched = {o["symbol"] for o in venue["orders"].values() if o["client_order_id"].startswith("person-")}
-        for symbol, p in venue["positions"].items():
-            if symbol not in self.traded or symbol in self.person_bought or p["qty"] <= 0:
+        for symbol, qty in self.ours_at_venue(venue).items():
+            if symbol not in self.traded or qty <= 0:
                 continue
             defects = (13,) if symbol in touched else ()  # a person's stop on it: the engine skips its own
             if stops[symbol] > 1:
                 self.breach("exactly one protective order", defects, f"{symbol}: {stops[symbol]} stops of ours")
-            elif stops[symbol] == 0 and selling[symbol] + 1e-9 < p["qty"]:
+            elif stops[symbol] == 0 and selling[symbol] + 1e-9 < float(qty):
                 self.breach("exactly one protective order", defects,
-                             f"{symbol}: {p['qty']} held into the session, no stop of ours, {selling[symbol]} "
+                             f"{symbol}: {qty} of ours held into the session, no stop of ours, {selling[symbol]} "
                              f"being sold")
 
     def _within_caps(self, venue: dict[str, Any]) -> None:
-        """Exposure after fills within the caps (a person's own buys aside)."""
+        """Exposure after fills within the caps (of what is ours: a person's own fills aside)."""
         equity = venue["equity"]
         if equity <= 0:
             return
-        for symbol, p in venue["positions"].items():
-            if symbol not in self.traded or symbol in self.person_bought:
+        for symbol, qty in self.ours_at_venue(venue).items():
+            if symbol not in self.traded:
                 continue
             price = venue["closes"].get(symbol)
             if price is None or price != price:
                 continue
-            weight = abs(p["qty"]) * price / equity
+            weight = abs(float(qty)) * price / equity
             if weight > self.max_position_weight * CAP_SLACK:
                 self.breach("exposure within the caps", (1, 13),
-                             f"{symbol}: {p['qty']} held, {weight:.1%} of equity (cap "
+                             f"{symbol}: {qty} of ours held, {weight:.1%} of equity (cap "
                              f"{self.max_position_weight:.0%})")
 
 

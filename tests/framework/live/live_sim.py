@@ -135,7 +135,8 @@ class Simulation:
     def __init__(self, world: World) -> None:
         self.world = world
         s = world.settings
-        self.judge = Judge(Path(s.paper.journal), TRADED, s.risk.max_position_weight, s.risk.stop_loss is not None)
+        self.judge = Judge(Path(s.paper.journal), TRADED, s.risk.max_position_weight,
+                           s.risk.stop_loss is not None or s.risk.trailing_stop is not None)
         self.counts: Counter = Counter()
 
     # -- rules ----------------------------------------------------------------------------
@@ -201,11 +202,9 @@ class Simulation:
                           "limit_price": round(venue["closes"][symbol] * 0.8, 2), "time_in_force": "gtc"})
         elif what == "foreign":
             world.person({"symbol": FOREIGN, "side": "buy", "type": "market", "qty": 10, "time_in_force": "day"})
-            self.judge.person_bought.add(FOREIGN)
         elif what == "buy":
             symbol = TRADED[n % len(TRADED)]
-            if world.person({"symbol": symbol, "side": "buy", "type": "market", "qty": 3, "time_in_force": "day"}):
-                self.judge.person_bought.add(symbol)
+            world.person({"symbol": symbol, "side": "buy", "type": "market", "qty": 3, "time_in_force": "day"})
         elif what == "cancel":
             ours = self.judge.journal()["intents"]
             open_ours = sorted((o["client_order_id"], o["id"]) for o in venue["orders"].values()

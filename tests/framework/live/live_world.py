@@ -71,20 +71,23 @@ def seeded_market(rng: random.Random) -> MarketData:
 
 
 def config_text(tmp: Path, rng: random.Random) -> str:
-    """The account's configuration: stops always, limit/GTC orders on some seeds."""
+    """The account's configuration: stops always (fixed, trailing or both), limit/GTC orders and the
+    trade-updates stream on some seeds."""
     order_type = rng.choice(["market", "market", "limit"])
     tif = rng.choice(["day", "gtc"]) if order_type == "limit" else "day"
+    stops = rng.choice(["  stop_loss: 0.05\n", "  trailing_stop: 0.08\n", "  stop_loss: 0.05\n  trailing_stop: 0.1\n"])
+    stream = rng.choice(["true", "false"])
     return (
         f"strategy:\n  name: live_sim_plugin:ChurnSignals\n  params: {{seed: {rng.randrange(1000)}}}\n"
         "signals:\n  rebalance_every: 1\n"
-        "risk:\n  stop_loss: 0.05\n  daily_loss_limit: 0.02\n  max_position_weight: 0.3\n"
+        f"risk:\n{stops}  daily_loss_limit: 0.02\n  max_position_weight: 0.3\n"
         "  max_sector_exposure: 1.0\n  watch_interval_seconds: 1.0\n"
         f"orders:\n  type: {order_type}\n  time_in_force: {tif}\n  request_timeout_seconds: 2.0\n"
         "  max_retries: 2\n  backoff_initial_seconds: 0.01\n  backoff_max_seconds: 0.05\n"
         f"data:\n  symbols: [{', '.join(TRADED)}]\n"
         f"paper:\n  journal: {tmp / 'journal.sqlite'}\n  ack_deadline_seconds: 5\n  history_bars: 30\n"
         "  poll_interval_seconds: 0.2\n  cycle_deadline_seconds: 120\n"
-        "  alpaca:\n    stream: false\n    read_deadline_seconds: 10.0\n"
+        f"  alpaca:\n    stream: {stream}\n    read_deadline_seconds: 10.0\n"
     )
 
 
@@ -158,7 +161,7 @@ class World:
     @contextlib.contextmanager
     def runner(self) -> Iterator[PaperRunner]:
         """A fresh process's connection and runner on the same journal (as `trade paper --once`)."""
-        conn = connect(self.settings, self.env, stream=False)
+        conn = connect(self.settings, self.env)
         try:
             conn.broker.start()
             runner = PaperRunner(self.settings, conn.broker, conn.bars, echo=lambda _line: None)
