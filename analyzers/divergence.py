@@ -64,8 +64,8 @@ def exits_on_time(records: RunRecords, days: list[pd.Timestamp]) -> tuple[int, i
     sells = o[(o["side"] == "sell") & (o["tag"] != "protective") & o["day"].isin(following.keys())]
     if sells.empty:
         return 0, 0
-    fills = records.fills.assign(day=pd.to_datetime(records.fills["time"], utc=True).dt.tz_convert(NEW_YORK)
-                                 .dt.normalize().dt.tz_localize(None))
+    times = pd.to_datetime(records.fills["time"], utc=True, format="ISO8601")
+    fills = records.fills.assign(day=times.dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None))
     filled = fills.groupby(["client_order_id", "day"])["qty"].sum()
     on_time = sum(
         1 for cid, day, qty in zip(sells["client_order_id"], sells["day"], sells["qty"], strict=True)

@@ -25,8 +25,8 @@ def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | 
     o = orders.copy()
     by_order = fills.groupby("client_order_id")
     o["commission"] = o["client_order_id"].map(by_order["commission"].sum()).fillna(0.0)
-    first_fill = pd.to_datetime(o["client_order_id"].map(by_order["time"].min()), utc=True)
-    waited = (first_fill - pd.to_datetime(o["created_at"], utc=True)).dt.total_seconds()
+    first_fill = pd.to_datetime(o["client_order_id"].map(by_order["time"].min()), utc=True, format="ISO8601")
+    waited = (first_fill - pd.to_datetime(o["created_at"], utc=True, format="ISO8601")).dt.total_seconds()
     # A fill before its order was created means two clocks (a paper order stamped with the local
     # wall clock, filled on a simulated venue's): no time to fill can be told then.
     o["time_to_fill_s"] = waited.where(waited >= 0)

@@ -56,7 +56,7 @@ def frames(records: RunRecords) -> Frames:
     fills = records.fills
     sign = fills["side"].map({"buy": 1.0, "sell": -1.0})
     transactions = pd.DataFrame({"amount": fills["qty"] * sign, "price": fills["price"], "symbol": fills["symbol"]})
-    transactions.index = pd.DatetimeIndex(pd.to_datetime(fills["time"], utc=True))
+    transactions.index = pd.DatetimeIndex(pd.to_datetime(fills["time"], utc=True, format="ISO8601"))
     equity = by_day["equity"].copy()
     equity.index = _utc_days(equity.index)
     return Frames(returns, positions, transactions.sort_index(), equity)

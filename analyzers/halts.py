@@ -42,7 +42,7 @@ class HaltEpisode:
 
 
 def _venue_date(times: pd.Series) -> pd.Series:
-    return pd.to_datetime(times, utc=True).dt.tz_convert(NEW_YORK).dt.date
+    return pd.to_datetime(times, utc=True, format="ISO8601").dt.tz_convert(NEW_YORK).dt.date
 
 
 def _move(reason: str, day: date, equity: pd.Series | None) -> float | None:

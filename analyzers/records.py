@@ -69,7 +69,7 @@ class RunRecords:
 
 
 def _day(times: pd.Series) -> pd.Series:
-    return pd.to_datetime(times, utc=True).dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None)
+    return pd.to_datetime(times, utc=True, format="ISO8601").dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None)
 
 
 def _decision_day(orders: pd.DataFrame) -> pd.Series:

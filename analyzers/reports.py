@@ -34,7 +34,8 @@ def reference_prices(records: RunRecords, market: MarketData | None) -> pd.Serie
     market data does not cover)."""
     if market is None or records.orders.empty:
         return None
-    ended = pd.to_datetime(records.orders["updated_at"].fillna(records.orders["created_at"]), utc=True)
+    ended = pd.to_datetime(records.orders["updated_at"].fillna(records.orders["created_at"]), utc=True,
+                           format="ISO8601")
     days = ended.dt.tz_convert("America/New_York").dt.normalize().dt.tz_localize(None)
     close = market.close.ffill()
     last = market.dates[-1]

@@ -20,6 +20,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from framework import foreign
 from framework.bar_context import BarContext
 from framework.broker import Broker, OrderUpdate
 from framework.config.settings import Settings
@@ -28,6 +29,7 @@ from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import InternalError
 from framework.exits import ExitHook, ExitRule, SessionCounter
 from framework.journal import Adjustment, Journal
+from framework.live import actions
 from framework.market import MarketSnapshot
 from framework.order_manager import OrderManager
 from framework.orders import Order, is_protective, make_client_order_id
@@ -131,6 +133,7 @@ class ExecutionEngine:
         self._actions_applied: set[tuple[str, ActionKind, date]] = set()  # (symbol, kind, ex-date)
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
+        self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
         subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
@@ -191,8 +194,9 @@ class ExecutionEngine:
         """Our books against the broker's; each difference is journaled, adopted (the broker is the
         truth) and recorded so a restart rebuilds the adopted book and does not report it again."""
         account = self.broker.get_account()
-        positions = self.broker.get_positions()
-        diffs = self.portfolio.reconcile(positions, account.cash)
+        # what foreign orders' fills moved is not ours: never adopted (framework.foreign)
+        positions, cash = foreign.ours(self.broker.get_positions(), account.cash, self.journal.foreign_orders())
+        diffs = self.portfolio.reconcile(positions, cash)
         if not diffs:
             return []
         now = self._clock()
@@ -200,13 +204,13 @@ class ExecutionEngine:
         for d in diffs:
             self.journal.record_event("*", "reconcile", "difference", now, str(d))
             if d.symbol == "*":
-                self.journal.record_adjustment(self.run_id, now, "*", cash=account.cash)
+                self.journal.record_adjustment(self.run_id, now, "*", cash=cash)
                 continue
             p = theirs.get(d.symbol)
             qty, avg = (p.qty, p.avg_entry_price) if p is not None else (Decimal(0), Decimal(0))
             self.journal.record_adjustment(self.run_id, now, d.symbol, qty=qty, avg_cost=avg)
             self._adopted.add(d.symbol)
-        self.portfolio.adopt(positions, account.cash, when=now)
+        self.portfolio.adopt(positions, cash, when=now)
         return diffs
 
     @property
@@ -214,15 +218,29 @@ class ExecutionEngine:
         return self.journal.halt_state().halted
 
     def halt(self, reason: str, *, scope: str = "persistent", session: datetime | None = None) -> None:
-        """Stop opening risk: cancel the open orders that add risk; protective stops and
-        risk-reducing orders stay. Persisted in the journal (a restart is still halted)."""
-        self.journal.set_halt(True, reason, self._clock(), scope, session)
+        """Stop opening risk: the one halt (:func:`framework.live.actions.halt`: journaled first,
+        persisted across restarts), the open orders that add risk canceled through this engine's
+        order manager; protective stops and risk-reducing orders stay."""
+        actions.halt(self.journal, None, origin="", reason=reason, scope=scope, session=session, when=self._clock(),
+                     cancel=lambda: len(self.orders.cancel_where(self.adds_risk)))
         self._halt = self.journal.halt_state()
-        self.orders.cancel_where(self.adds_risk)
 
     def resume(self) -> None:
-        self.journal.set_halt(False, "resumed", self._clock())
+        """The one resume (:func:`framework.live.actions.resume`: a new drawdown peak journaled)."""
+        actions.resume(self.journal, None, origin="engine", when=self._clock())
         self._halt = self.journal.halt_state()
+        self.restore_guards()
+
+    def restore_guards(self) -> None:
+        """The loss guards' memory from the journal (a restart, or a resume by another process):
+        the session's starting equity is the last decision's, the peak is the journaled one
+        (:meth:`Journal.peak`: a resume starts the drawdown afresh)."""
+        curve = self.journal.equity_curve(self.run_id)
+        if curve.empty:
+            return
+        self.session_start_equity = float(curve["equity"].iloc[-1])
+        peak = self.journal.peak(self.run_id)
+        self.peak_equity = float(peak) if peak is not None else self.peak_equity
 
     def _lift_session_halt(self, session: datetime) -> None:
         """A daily-loss halt covers the decision session it fired for; a later session lifts it.
@@ -254,7 +272,10 @@ class ExecutionEngine:
         """
         t = session_time(date)
         with self.journal.batch():
+            was = self._halt
             self._halt = self.journal.halt_state()
+            if was.halted and not self._halt.halted:  # resumed since the last decision (another process)
+                self.peak_equity = self.journal.peak(self.run_id) or self.peak_equity
             self._lift_session_halt(t)
             ctx = self._context(t, snapshot, signals)
             report = CycleReport(time=t, equity=ctx.equity)
@@ -500,7 +521,7 @@ class ExecutionEngine:
             positions=positions,
             open_orders=tuple(
                 BookOrder.of(o) for o in self.orders.open_orders() if o.status is not OrderStatus.CREATED
-            ),
+            ) + tuple(BookOrder.of(o) for o in self.foreign_open),  # a foreign stop holds shares too
             prices=ChainMap(self._decision_prices, marks),  # type: ignore[arg-type]
         )
 

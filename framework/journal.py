@@ -34,6 +34,7 @@ from framework.venue.corporate import ActionKind, CorporateAction
 
 SCHEMA_VERSION = 2
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
+PEAK_MARK = "peak"  # the marks' source of a drawdown peak journaled by a resume
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +82,10 @@ CREATE TABLE IF NOT EXISTS corporate_actions (
 CREATE TABLE IF NOT EXISTS marks (
     run_id TEXT NOT NULL, time TEXT NOT NULL, source TEXT NOT NULL, session TEXT NOT NULL,
     equity TEXT NOT NULL, cash TEXT NOT NULL, baseline TEXT);
+CREATE TABLE IF NOT EXISTS foreign_orders (
+    client_order_id TEXT PRIMARY KEY, broker_order_id TEXT, symbol TEXT NOT NULL, side TEXT NOT NULL,
+    type TEXT NOT NULL, qty TEXT, filled_qty TEXT NOT NULL, filled_avg_price TEXT, status TEXT NOT NULL,
+    first_seen TEXT NOT NULL, order_json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
@@ -502,7 +507,7 @@ class Journal:
         frame = pd.read_sql_query(sql + " ORDER BY time", self._db, params=args)
         for column in ("cash", "equity", "positions_value"):
             frame[column] = frame[column].astype(float)
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
         return frame
 
     def table(self, name: str) -> pd.DataFrame:
@@ -521,6 +526,7 @@ class Journal:
             "adjustments",
             "corporate_actions",
             "marks",
+            "foreign_orders",
         }:
             raise ValueError(f"unknown journal table {name!r}")
         self._flush()
@@ -575,6 +581,33 @@ class Journal:
             (run_id, _iso(time), source, _iso(session), str(equity), str(cash), _s(baseline)),
         )
 
+    def reset_peaks(self, time: datetime) -> None:
+        """An operator's resume: each run's drawdown is measured again from its latest equity (a
+        "peak" mark), so a max-drawdown halt, once resumed, does not fire again at the next
+        decision on the same loss."""
+        self._flush()
+        latest = self._db.execute(
+            "SELECT run_id, time, equity FROM equity e"
+            " WHERE time = (SELECT MAX(time) FROM equity WHERE run_id = e.run_id)"
+        ).fetchall()
+        for run_id, session, equity in latest:
+            self._write("INSERT INTO marks VALUES (?,?,?,?,?,?,?)",
+                        (run_id, _iso(time), PEAK_MARK, session, equity, equity, None))
+
+    def peak(self, run_id: str) -> float | None:
+        """The drawdown guard's peak as journaled: the highest equity since the last resume (its
+        "peak" mark included), or over the whole run when never resumed; None before any decision."""
+        self._flush()
+        reset = self._db.execute(
+            "SELECT time, equity FROM marks WHERE run_id=? AND source=? ORDER BY time DESC, rowid DESC LIMIT 1",
+            (run_id, PEAK_MARK)).fetchone()
+        if reset is None:
+            row = self._db.execute("SELECT MAX(CAST(equity AS REAL)) FROM equity WHERE run_id=?", (run_id,)).fetchone()
+            return row[0]
+        row = self._db.execute("SELECT MAX(CAST(equity AS REAL)) FROM equity WHERE run_id=? AND time > ?",
+                               (run_id, reset[0])).fetchone()
+        return max(float(reset[1]), row[0]) if row[0] is not None else float(reset[1])
+
     def marks(self, run_id: str | None = None, source: str | None = None) -> pd.DataFrame:
         sql, args = "SELECT run_id, time, source, session, equity, cash, baseline FROM marks WHERE 1=1", []
         if run_id:
@@ -586,7 +619,7 @@ class Journal:
         for column in ("equity", "cash", "baseline"):
             frame[column] = pd.to_numeric(frame[column])
         for column in ("time", "session"):
-            frame[column] = pd.to_datetime(frame[column], utc=True)
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         return frame
 
     def halt_state(self) -> HaltState:
@@ -597,6 +630,36 @@ class Journal:
         if self._private:
             self._halt = state
         return state
+
+    # -- foreign orders ---------------------------------------------------------------------
+
+    def record_foreign(self, order: Order, seen: datetime) -> bool:
+        """An order at the venue with no journaled intent (placed by hand, by another program):
+        kept apart from ours, its latest state updated. True the first time it is seen (report it
+        then, once)."""
+        self._flush()
+        new = self._db.execute("SELECT 1 FROM foreign_orders WHERE client_order_id=?",
+                               (order.client_order_id,)).fetchone() is None
+        self._write(
+            "INSERT INTO foreign_orders VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(client_order_id) DO UPDATE SET"
+            " filled_qty=excluded.filled_qty, filled_avg_price=excluded.filled_avg_price, status=excluded.status,"
+            " order_json=excluded.order_json",
+            (order.client_order_id, order.broker_order_id, order.symbol, order.side.value, order.type.value,
+             _s(order.qty), str(order.filled_qty), _s(order.filled_avg_price), order.status.value, _iso(seen),
+             order.to_json()),
+        )
+        return new
+
+    def foreign_orders(self, *, open_only: bool = False) -> list[Order]:
+        self._flush()
+        rows = self._db.execute("SELECT order_json FROM foreign_orders ORDER BY first_seen, client_order_id")
+        orders = [Order.from_json(r[0]) for r in rows]
+        return [o for o in orders if o.is_open] if open_only else orders
+
+    def is_foreign(self, client_order_id: str) -> bool:
+        self._flush()
+        return self._db.execute("SELECT 1 FROM foreign_orders WHERE client_order_id=?",
+                                (client_order_id,)).fetchone() is not None
 
     # -- reconciliation -------------------------------------------------------------------
 

@@ -21,11 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from framework.config.ops import LogsConfig
-from framework.redaction import SECRETS
+from framework.redaction import _STANDARD, SECRETS
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-#: LogRecord attributes of every record; anything else was passed with ``extra=`` and is data.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
 def _stamp(created: float) -> str:

@@ -106,8 +106,11 @@ class OrderManager:
     def submit_many(self, orders: Sequence[Order], session: datetime | None = None) -> list[SubmitResult]:
         """Journal every new intent in one durable commit, then send each in the given order.
 
-        A crash part-way leaves the unsent ones journaled as ``created``: a restart looks each
-        up by client id and sends only what the broker does not have (:meth:`resolve_pending`).
+        Only orders still ``created`` are sent: a client id already known (the same decision run
+        again after a failed cycle) returns its journaled state, so an order the venue refused, or
+        one withdrawn while halted, is never sent again. A crash part-way leaves the unsent ones
+        journaled as ``created``: a restart looks each up by client id and sends only what the
+        broker does not have (:meth:`resolve_pending`).
         """
         fresh = [o for o in orders if o.client_order_id not in self.orders]
         self.journal.record_intents(self.run_id, fresh, session)
@@ -118,7 +121,10 @@ class OrderManager:
         results = []
         for o in orders:
             order = self.orders[o.client_order_id]
-            rejection = self._venue_refusal(order, book) if order.status is OrderStatus.CREATED else None
+            if order.status is not OrderStatus.CREATED:  # sent, refused or withdrawn before: as journaled
+                results.append(SubmitResult(order, 0))
+                continue
+            rejection = self._venue_refusal(order, book)
             if rejection is not None:
                 results.append(SubmitResult(self._refuse(order, rejection), 0))
                 continue

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 from urllib.parse import urlsplit
 
 MASK = "***"
+#: LogRecord attributes of every record; anything else was passed with ``extra=`` and is data.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
 def redact_url(url: str) -> str:
@@ -55,9 +58,27 @@ class SecretFilter(logging.Filter):
                 text = text.replace(secret, MASK)
         return text
 
+    def scrub_value(self, value: Any) -> Any:
+        """A structured value (an ``extra=`` field, an alert's details) with every secret masked in
+        every string it holds, however deeply nested."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {k: self.scrub_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.scrub_value(v) for v in value]
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        text = str(value)  # any other object is shown as its text by the formatters
+        clean = self.scrub(text)
+        return value if clean == text else clean
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
             return True
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                setattr(record, key, self.scrub_value(value))
         message = record.getMessage()
         clean = self.scrub(message)
         if clean != message or record.exc_info or record.exc_text:

@@ -28,10 +28,14 @@ class RetryPolicy:
 
         ``draw`` in [0, 1) spreads the wait over [½, 1] of the backoff so that clients that
         failed together do not come back together; ``floor`` is the least the venue asked for
-        (``Retry-After``).
+        (``Retry-After``, a rate limit's reset). The deadline bounds the retries of failures: a
+        wait the venue asked for is honoured whatever is left of it (the caller leaves such waits
+        out of ``elapsed``; a cycle's own deadline bounds the whole).
         """
         if failed >= self.attempts:
             return None
         backoff = min(self.maximum, self.initial * 2.0 ** (failed - 1))
         wait = max(floor, backoff * (0.5 + draw / 2))
+        if floor > 0 and wait == floor:
+            return wait
         return None if elapsed + wait > self.deadline else wait

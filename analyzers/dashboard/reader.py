@@ -29,7 +29,7 @@ NUMERIC = {
 
 def venue_day(times: pd.Series) -> pd.Series:
     """Venue (New York) session dates of UTC ISO stamps, tz-naive midnight."""
-    return pd.to_datetime(times, utc=True).dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None)
+    return pd.to_datetime(times, utc=True, format="ISO8601").dt.tz_convert(NEW_YORK).dt.normalize().dt.tz_localize(None)
 
 
 def decision_day(orders: pd.DataFrame) -> pd.Series:

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from alpaca.common.enums import Sort
+from alpaca.trading import models as am
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, QueryOrderStatus
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest
@@ -236,7 +237,16 @@ class AlpacaBroker:
     def cancel_all_orders(self) -> int:
         return len(call("cancel all orders", self.client.cancel_orders))  # type: ignore[arg-type]
 
-    def close_all_positions(self) -> int:
+    def close_all_positions(self) -> list[Order]:
+        """Every open order canceled, every position closed: the closing orders the venue accepted
+        (a position it refused to close is left out, and logged)."""
         result = call("close all positions",
                       lambda: self.client.close_all_positions(cancel_orders=True))
-        return len(result)  # type: ignore[arg-type]
+        closing = []
+        for answer in result:  # type: ignore[union-attr]
+            body = getattr(answer, "body", None)
+            if isinstance(body, am.Order):
+                closing.append(parsing.order_from_alpaca(body))
+            else:
+                log.warning("closing %s refused: %s", getattr(answer, "symbol", "?"), body)
+        return closing

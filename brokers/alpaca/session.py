@@ -216,6 +216,7 @@ class PacedSession(requests.Session):
             floor = refusal_wait(response.headers) if response.status_code == 429 else 0.0
             if not self._pause(tries, started, floor, verb, url, f"HTTP {response.status_code}"):
                 return response
+            started += floor  # the venue's asked-for wait is not spent on the read deadline
             response.close()
 
     def _once(self, method: str, url: str | bytes, kwargs: dict[str, Any]) -> requests.Response:

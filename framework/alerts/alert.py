@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from framework.redaction import SECRETS, SecretFilter
 from framework.venue_time import human
 
 
@@ -46,15 +47,16 @@ class Alert:
     def title(self) -> str:
         return f"[trade {self.account}] {self.kind.value.replace('_', ' ')}: {self.summary}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, secrets: SecretFilter = SECRETS) -> dict[str, Any]:
+        """What every sink sends: the summary and details with the process's secrets masked."""
         return {
             "kind": self.kind.value,
             "severity": self.severity.value,
-            "summary": self.summary,
+            "summary": secrets.scrub(self.summary),
             "time": self.time.isoformat(),
             "time_venue": human(self.time),
             "account": self.account,
-            "details": self.details,
+            "details": secrets.scrub_value(self.details),
             "runbook": f"docs/operations.md#{self.kind.value.replace('_', '-')}",
         }
 

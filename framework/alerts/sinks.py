@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from framework.alerts.alert import Alert, Severity
-from framework.redaction import redact_url
+from framework.redaction import SECRETS, redact_url
 
 ICONS = {Severity.INFO: ":information_source:", Severity.WARNING: ":warning:", Severity.CRITICAL: ":rotating_light:"}
 
@@ -31,9 +31,10 @@ class Sink(Protocol):
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
     """Slack's incoming-webhook shape: ``text`` (the notification) plus a details block."""
-    lines = [f"{ICONS[alert.severity]} *{alert.title}*", f"when: {alert.to_json()['time_venue']}"]
-    lines += [f"{key}: {value}" for key, value in alert.details.items()]
-    return {"text": alert.title, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]}
+    doc, title = alert.to_json(), SECRETS.scrub(alert.title)  # secrets masked, like every sink's
+    lines = [f"{ICONS[alert.severity]} *{title}*", f"when: {doc['time_venue']}"]
+    lines += [f"{key}: {value}" for key, value in doc["details"].items()]
+    return {"text": title, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]}
 
 
 class WebhookSink:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
 
 import click
 import pandas as pd
@@ -15,10 +14,10 @@ from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
-from framework.errors import TransientBrokerError
 from framework.journal import Journal
-from framework.live.actions import cancel_risk_adding
+from framework.live import actions
 from framework.live.cycle_outcome import CycleAlerts, run_once
+from framework.live.lock import account_lock
 from framework.live.operations import Operations
 from framework.live.runner import CycleResult, Echo, PaperRunner
 from framework.live.service import service, stop_on_signals
@@ -50,6 +49,8 @@ def _print_cycle(result: CycleResult, runner: PaperRunner, dry_run: bool, echo: 
     echo(f"session: {result.session}  signals of: {result.signal_date}")
     for a in result.actions:
         echo(f"corporate action: {a.symbol} {a.kind.value} {a.value} ex {a.ex_date} (applied to our books)")
+    for line in result.foreign:
+        echo(line)
     for d in result.differences:
         echo(f"reconcile: {d} (broker adopted)")
     for o in result.withdrawn:
@@ -100,11 +101,14 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
 
     Without --once it runs as a service: each session's cycle before the open, the intraday
     loss watch while the market is open, the after-close step, alerts; timestamped log lines.
+    One paper process per account and journal: a second one stops at once (exit 2) naming the first.
     Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C.
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
-    with (_connected(settings, stream=None if serve else False) as conn,
+    # one paper process per account and journal (a dry run writes nothing: it needs no lock)
+    with (nullcontext() if dry_run else account_lock(settings.paper.journal),
+          _connected(settings, stream=None if serve else False) as conn,
           service(settings, dry_run=dry_run, console=serve) as alerting):
         conn.broker.start()
         runner = PaperRunner(settings, conn.broker, conn.bars, dry_run=dry_run)
@@ -194,60 +198,47 @@ def _journal(settings: Settings) -> Iterator[Journal]:
 def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     """Stop opening risk until `trade resume` (persisted in the journal)."""
     settings = _settings(config_files)
-    # endpoints and keys are checked (a live endpoint refused) before anything is written
-    with _connected(settings, stream=False) if cancel else nullcontext() as conn:
-        since = _venue_time(conn)
-        with _journal(settings) as journal:
-            journal.set_halt(True, reason, since)
-        click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
-        if conn is not None:
-            canceled = cancel_risk_adding(conn.broker)
-            click.echo(f"canceled {canceled} open order(s) that add risk; protective stops stay")
-
-
-def _venue_time(conn: Connection | None) -> datetime:
-    """The broker's clock when it answers (one clock per venue); the halt goes in regardless."""
-    if conn is not None:
-        try:
-            return conn.broker.get_clock().timestamp
-        except TransientBrokerError as e:
-            log.warning("broker clock unavailable, halt stamped with local time: %s", e)
-    return datetime.now(UTC)
+    # endpoints and keys are checked (a live endpoint refused) before anything is written; the
+    # venue's clock stamps the halt even with --no-cancel
+    with _connected(settings, stream=False) as conn, _journal(settings) as journal:
+        result = actions.halt(journal, conn.broker, origin="cli", reason=reason,
+                              cancel=None if cancel else (lambda: 0))
+    click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
+    if cancel:
+        click.echo(f"canceled {result.canceled} open order(s) that add risk; protective stops stay")
 
 
 @click.command()
 @config_option
 def resume(config_files: tuple[str, ...]) -> None:
-    """Clear a halt: the next cycle may open risk again."""
+    """Clear a halt: the next cycle may open risk again (a max-drawdown halt included: the
+    drawdown is measured afresh from the latest equity)."""
     settings = _settings(config_files)
-    with _journal(settings) as journal:
-        was = journal.halt_state()
-        journal.set_halt(False, "resumed", datetime.now(UTC))
-    click.echo("resumed" if was.halted else "was not halted; nothing to resume")
+    with _connected(settings, stream=False) as conn, _journal(settings) as journal:
+        result = actions.resume(journal, conn.broker, origin="cli")
+    click.echo("resumed" if result.message.startswith("resumed") else result.message)
 
 
 @click.command()
 @config_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--no-halt", is_flag=True, help="Do not halt afterwards (the next cycle may buy back in).")
+@click.option("--no-halt", is_flag=True, help="Do not halt (the next cycle may buy back in).")
 def flatten(config_files: tuple[str, ...], yes: bool, no_halt: bool) -> None:
-    """Cancel every open order, close every position, then halt (unless --no-halt)."""
+    """Halt (unless --no-halt), cancel the open orders that add risk, then close every position
+    (the venue cancels every other open order with it). Halted even when closing fails."""
     settings = _settings(config_files)
     with _connected(settings, stream=False) as conn:
         positions = conn.broker.get_positions()
         if not yes and not click.confirm(f"cancel all open orders and close {len(positions)} positions?"):
             click.echo("nothing done")
             return
-        canceled = conn.broker.cancel_all_orders()
-        closing = conn.broker.close_all_positions()
-    now = datetime.now(UTC)
-    with _journal(settings) as journal:
-        journal.record_event("*", "flatten", "requested", now,
-                             f"canceled {canceled} orders, closing {closing} positions")
-        if not no_halt:
-            journal.set_halt(True, "flatten", now)
-    click.echo(f"canceled {canceled} open orders; closing orders sent for {closing} positions")
-    if no_halt:
+        with _journal(settings) as journal:
+            try:
+                result = actions.flatten(journal, conn.broker, origin="cli", then_halt=not no_halt)
+            finally:
+                halted = journal.halt_state().halted
+                if halted:
+                    click.echo("halted so the next cycle does not buy back in; `trade resume` clears it")
+    click.echo(result.message)
+    if no_halt and not halted:
         click.echo("not halted (--no-halt): the next cycle may open positions again; `trade halt` stops that")
-    else:
-        click.echo("halted so the next cycle does not buy back in; `trade resume` clears it")

@@ -1,20 +1,42 @@
-"""The operator's actions on an account — halt, resume, flatten — each journaled with its origin
-(``"dashboard 127.0.0.1"``, ``"loss watch"``): the one implementation behind the dashboard's
-buttons and the loss watch's flatten. Times are the venue's clock when it answers."""
+"""The operator's actions on an account — halt, resume, flatten — defined once, for every caller:
+the CLI (`trade halt/resume/flatten`), the dashboard's buttons, the loss watch (`trade watch` and
+`trade paper`) and the engine's own guards. Each is journaled with its origin (``"cli"``,
+``"dashboard 127.0.0.1"``, ``"loss watch"``) and stamped with the venue's clock.
+
+The order is the safety: the halt is journaled first (so it holds whatever fails after it), then
+the orders that would add risk are canceled (protective stops and sales of what is held stay),
+then — for a flatten — the positions are closed. A flatten whose closing fails is still halted.
+Foreign orders (no journaled intent, :mod:`framework.foreign`) are never canceled by a halt: only a
+flatten, which closes the whole account, takes them down.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
-from brokers.alpaca.broker import AlpacaBroker
-from framework.errors import TransientBrokerError
+from framework.errors import BrokerError
 from framework.journal import Journal
+from framework.orders import Order
+from framework.positions import Position
 from framework.risk.halted import adds_risk
 
 log = logging.getLogger(__name__)
+FLATTEN_TAG = "flatten"  # the closing orders a flatten sends: ours (journaled), not foreign
+
+
+class OperatorBroker(Protocol):
+    """What the actions need of a venue (the Alpaca adapter, the sandbox through it)."""
+
+    def get_clock(self) -> Any: ...
+    def get_positions(self) -> list[Position]: ...
+    def get_orders(self, status: Any = "open") -> list[Order]: ...
+    def cancel_order(self, broker_order_id: str) -> None: ...
+    def close_all_positions(self) -> list[Order]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,57 +49,97 @@ class ActionResult:
     closing: int = 0
 
 
-def venue_now(broker: AlpacaBroker | None) -> datetime:
-    """The broker's clock when it answers (one clock per venue); the action goes in regardless."""
+def venue_now(broker: OperatorBroker | None) -> datetime:
+    """The venue's clock (one clock for every record). Only when the venue cannot be read is the
+    local clock used — in UTC, the same text format — so the action still goes in."""
     if broker is not None:
         try:
             return broker.get_clock().timestamp
-        except TransientBrokerError as e:
+        except BrokerError as e:
             log.warning("broker clock unavailable, action stamped with local time: %s", e)
     return datetime.now(UTC)
 
 
-def cancel_risk_adding(broker: AlpacaBroker) -> int:
-    """Cancel the open orders that would grow a position; protective stops and sales stay."""
+def cancel_risk_adding(broker: OperatorBroker, journal: Journal) -> int:
+    """Cancel our open orders that would grow a position; protective stops, sales of what is held
+    and foreign orders stay."""
     held = {p.symbol: p.qty for p in broker.get_positions()}
+    ours = {o.client_order_id for o in journal.orders()}
     canceled = 0
     for order in broker.get_orders("open"):
+        if order.client_order_id not in ours or order.broker_order_id is None:
+            continue
         remaining = order.remaining_qty or Decimal(0)
         if adds_risk(order.side.sign * remaining, held.get(order.symbol, Decimal(0))):
-            broker.cancel_order(order.broker_order_id)  # type: ignore[arg-type]
+            broker.cancel_order(order.broker_order_id)
             canceled += 1
     return canceled
 
 
-def halt(journal: Journal, broker: AlpacaBroker | None, *, origin: str, reason: str = "manual halt") -> ActionResult:
-    """Persisted first, then the risk-adding orders canceled (a failure there leaves it halted)."""
-    when = venue_now(broker)
-    journal.set_halt(True, f"{reason} (by {origin})", when)
-    canceled = cancel_risk_adding(broker) if broker is not None else 0
+def _by(reason: str, origin: str) -> str:
+    return f"{reason} (by {origin})" if origin else reason
+
+
+def halt(journal: Journal, broker: OperatorBroker | None, *, origin: str, reason: str = "manual halt",
+         scope: str = "persistent", session: datetime | None = None, when: datetime | None = None,
+         cancel: Callable[[], int] | None = None) -> ActionResult:
+    """Journaled first, then the risk-adding orders canceled (a failure there leaves it halted).
+    ``cancel``: how (default: at the broker, :func:`cancel_risk_adding`; the engine passes its
+    order manager's); no broker and no ``cancel``: the halt only."""
+    when = when or venue_now(broker)
+    journal.set_halt(True, _by(reason, origin), when, scope, session)
+    if cancel is None and broker is not None:
+        cancel = lambda: cancel_risk_adding(broker, journal)  # noqa: E731
+    canceled = cancel() if cancel is not None else 0
     return ActionResult("halt", origin, when, f"halted; canceled {canceled} open order(s) that add risk", canceled)
 
 
-def resume(journal: Journal, broker: AlpacaBroker | None, *, origin: str) -> ActionResult:
-    when = venue_now(broker)
-    was = journal.halt_state()
-    if not was.halted:
+def resume(journal: Journal, broker: OperatorBroker | None, *, origin: str,
+           when: datetime | None = None) -> ActionResult:
+    """The halt lifted, and the drawdown measured afresh from the latest equity (a journaled peak):
+    a resumed max-drawdown halt does not fire again at the next decision on the same loss."""
+    when = when or venue_now(broker)
+    if not journal.halt_state().halted:
         return ActionResult("resume", origin, when, "was not halted; nothing to resume")
-    journal.set_halt(False, f"resumed (by {origin})", when)
+    journal.set_halt(False, _by("resumed", origin), when)
+    journal.reset_peaks(when)
     return ActionResult("resume", origin, when, "resumed: the next cycle may open risk again")
 
 
-def flatten(journal: Journal, broker: AlpacaBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
-    """Cancel every open order, close every position; halted first so no cycle buys back in."""
+def flatten(journal: Journal, broker: OperatorBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
+    """Halted first (unless ``then_halt`` is False: `--no-halt`, or a caller that just halted),
+    then our risk-adding orders canceled, then every position closed (the venue cancels every
+    remaining order, stops included, as it closes). The closing orders are journaled as ours, so
+    their fills reach the books and the dashboard. A failure to close is journaled and raised; the
+    account stays halted."""
     when = venue_now(broker)
     if then_halt and not journal.halt_state().halted:
-        journal.set_halt(True, f"flatten (by {origin})", when)
-    canceled = broker.cancel_all_orders()
-    closing = broker.close_all_positions()
+        journal.set_halt(True, _by("flatten", origin), when)
+    canceled = cancel_risk_adding(broker, journal)
+    try:
+        closing = broker.close_all_positions()
+    except BrokerError as e:
+        state = "halted" if journal.halt_state().halted else "not halted"
+        journal.record_event("*", "flatten", "failed", when,
+                             f"by {origin}: canceled {canceled} risk-adding orders; closing failed: {e}; {state}")
+        raise
+    _journal_closing(journal, closing)
     journal.record_event("*", "flatten", "requested", when,
-                         f"by {origin}: canceled {canceled} orders, closing {closing} positions")
+                         f"by {origin}: canceled {canceled} risk-adding orders, closing {len(closing)} positions")
     return ActionResult("flatten", origin, when,
-                        f"canceled {canceled} open orders; closing orders sent for {closing} positions",
-                        canceled, closing)
+                        f"canceled {canceled} open order(s) that add risk; closing orders sent for {len(closing)} "
+                        "positions (every other open order canceled with them)", canceled, len(closing))
 
 
-__all__ = ["ActionResult", "cancel_risk_adding", "flatten", "halt", "resume", "venue_now"]
+def _journal_closing(journal: Journal, closing: list[Order]) -> None:
+    run = journal.run()
+    run_id = run.run_id if run is not None else "operator"
+    orders = [replace(o, tag=FLATTEN_TAG) for o in closing]
+    journal.record_intents(run_id, orders)
+    for order in orders:
+        journal.record_event(order.client_order_id, "flatten_close", order.status.value, order.created_at,
+                             f"{order.side.value} {order.qty} {order.symbol}")
+
+
+__all__ = ["FLATTEN_TAG", "ActionResult", "OperatorBroker", "cancel_risk_adding", "flatten", "halt", "resume",
+           "venue_now"]

@@ -179,10 +179,10 @@ class Operations:
                                          session=session_time(pd.Timestamp(session)))
 
     def _account_halt(self, session: date) -> None:
-        """`trade watch`: the journal's halt, then the broker's risk-adding orders canceled."""
-        self.runner.journal.set_halt(True, HaltReason.LOSS_WATCH.value, self.runner.clock.now(), "session",
-                                     session_time(pd.Timestamp(session)))
-        actions.cancel_risk_adding(self.runner.live_broker)
+        """`trade watch`: the operator's halt (:func:`framework.live.actions.halt`: the journal's
+        halt first, then the broker's risk-adding orders canceled), for the session."""
+        actions.halt(self.runner.journal, self.runner.live_broker, origin="", reason=HaltReason.LOSS_WATCH.value,
+                     scope="session", session=session_time(pd.Timestamp(session)), when=self.runner.clock.now())
 
     def _watch(self, times: VenueTimes) -> None:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds

@@ -37,12 +37,13 @@ import pandas as pd
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.feeds import AlpacaBars
+from framework import foreign
 from framework.broker import OrderUpdate
 from framework.config.settings import Settings
 from framework.data import MarketData, embedded_paths, load_sectors, session_time
 from framework.engine import CycleReport, ExecutionEngine
 from framework.enums import OrderEvent, OrderStatus
-from framework.errors import BrokerError, DataError, ReconciliationError, TransientBrokerError
+from framework.errors import BrokerError, DataError, OrderNotFound, ReconciliationError, TransientBrokerError
 from framework.exits import plugin_exit_rule
 from framework.journal import Journal
 from framework.live.dry_run import DryRunBroker
@@ -80,6 +81,7 @@ class CycleResult:
     notes: list[str] = field(default_factory=list)
     unacked: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)  # foreign orders first seen this cycle
     halted: str = ""
     skipped: str = ""
     seconds: float = 0.0
@@ -162,6 +164,7 @@ class PaperRunner:
         self.engine: ExecutionEngine | None = None
         self._deadline: Deadline | None = None
         self._warned: set[str] = set()  # signal-discard warnings already given by this process
+        self.new_foreign: list[str] = []  # foreign orders first seen by the last sync (reported once)
 
     def close(self) -> None:
         self.journal.close()
@@ -191,10 +194,7 @@ class PaperRunner:
         engine.orders.before_call = self._check_deadline
         self.live_broker.seed(self.journal.orders(), self.journal.fills())
         engine.rebuild_books()
-        curve = self.journal.equity_curve(self.run_id)
-        if not curve.empty:  # the guards' memory, as the backtest's engine holds it
-            engine.session_start_equity = float(curve["equity"].iloc[-1])
-            engine.peak_equity = float(curve["equity"].max())
+        engine.restore_guards()  # the guards' memory, as the backtest's engine holds it
         self.engine = engine
         return engine
 
@@ -210,21 +210,49 @@ class PaperRunner:
     # -- phases -------------------------------------------------------------------------
 
     def sync_orders(self, engine: ExecutionEngine) -> int:
-        """Phase 1: the broker's view of our orders, and its orders we never heard of, adopted;
-        their fills delivered to the books. Returns how many unknown orders were adopted."""
-        known = {o.client_order_id for o in self.journal.orders()}
+        """Phase 1: the broker's view of our orders; an order journaled by another process (a
+        `trade flatten`'s closing orders) adopted and its fills delivered to the books. An order
+        with no journaled intent is foreign (:mod:`framework.foreign`): journaled apart, reported
+        once (:attr:`new_foreign`), never ours. Returns how many orders were adopted."""
+        journaled = {o.client_order_id for o in self.journal.orders()}
         now = self.clock.now()
         adopted = 0
+        self.new_foreign = []
         for order in self.live_broker.get_orders("all", after=self._since()):
-            if order.client_order_id in known:
+            cid = order.client_order_id
+            if cid not in journaled:
+                if self.journal.record_foreign(order, now):
+                    self._report_foreign(order, now)
                 continue
-            self.live_broker.tracker.track(order.client_order_id)
+            if cid in engine.orders.orders:
+                continue
+            self.live_broker.tracker.track(cid)
             update = self.live_broker.tracker.observe(order, order.updated_at or now)
             engine.on_order_update(update or OrderUpdate(OrderEvent.NEW, order, now))
             adopted += 1
+        self._refresh_foreign(now)
+        engine.foreign_open = tuple(self.journal.foreign_orders(open_only=True))
         self.live_broker.poll()
         self.live_broker.dispatch()
         return adopted
+
+    def _report_foreign(self, order: Order, now: datetime) -> None:
+        line = f"foreign order at the venue, not ours (never counted or cancelled): {foreign.describe(order)}"
+        self.journal.record_event(order.client_order_id, "foreign_order", order.status.value, now, line)
+        self.new_foreign.append(line)  # printed (and logged) with the cycle's result
+
+    def _refresh_foreign(self, now: datetime) -> None:
+        """Foreign orders still working that the listing's window no longer shows: their state read
+        again (a manual stop filled weeks later still moved the account, not our books)."""
+        for order in self.journal.foreign_orders(open_only=True):
+            if order.broker_order_id is None:
+                continue
+            try:
+                view = self.live_broker.get_order(order.broker_order_id)
+            except OrderNotFound:
+                continue
+            if (view.status, view.filled_qty) != (order.status, order.filled_qty):
+                self.journal.record_foreign(view, now)
 
     def _since(self) -> datetime | None:
         """Orders placed since our last decision (a margin before it) are the ones we may not know."""
@@ -276,6 +304,7 @@ class PaperRunner:
         try:
             engine = self._engine()
             self.sync_orders(engine)
+            result.foreign = list(self.new_foreign)
             result.withdrawn = self.resolve_pending(engine, prev)
             history = self._history(session) if engine.portfolio.holdings else None
             if history is not None:

@@ -24,6 +24,7 @@ from brokers.alpaca.broker import AlpacaBroker
 from framework.alerts import Alert, AlertKind, Severity
 from framework.config.settings import Settings
 from framework.data import session_time
+from framework.errors import BrokerError
 from framework.journal import Journal
 from framework.live import actions
 from framework.risk.intraday import HeadroomAlarm, LossReading, marked_equity
@@ -93,8 +94,12 @@ class LossWatch:
         self._halt(session)
         log.error("halted: %s", detail)
         if self.settings.risk.flatten_on_halt:
-            result = actions.flatten(self.journal, self.broker, origin="loss watch", then_halt=False)
-            log.error("flattened (risk.flatten_on_halt): %s", result.message)
+            try:
+                result = actions.flatten(self.journal, self.broker, origin="loss watch", then_halt=False)
+            except BrokerError as e:  # journaled by the flatten; the halt above holds
+                log.error("flatten (risk.flatten_on_halt) failed, the account stays halted: %s", e)
+            else:
+                log.error("flattened (risk.flatten_on_halt): %s", result.message)
         return True
 
     def _headroom_alert(self, now: datetime, loss: LossReading) -> Alert:

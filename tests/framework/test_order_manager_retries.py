@@ -106,4 +106,5 @@ def test_every_intent_of_a_decision_is_durable_before_the_first_send(tmp_path) -
         results = manager.submit_many(batch)
     assert seen_at_first_send == [3]
     assert [r.order.status for r in results] == [OrderStatus.NEW] * 3
-    assert manager.submit_many(batch)[0].looked_up  # a resend is a look-up, not a second order
+    again = manager.submit_many(batch)  # the same decision again: its journaled state, nothing sent
+    assert [(r.order.status, r.attempts, r.looked_up) for r in again] == [(OrderStatus.NEW, 0, False)] * 3

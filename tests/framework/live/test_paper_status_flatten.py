@@ -65,9 +65,9 @@ def test_flatten_cancels_closes_and_halts_with_yes(env, capsys, tmp_path):
     assert "closing orders sent for 2 positions" in out and fake.positions == []
     assert "halted so the next cycle does not buy back in; `trade resume` clears it" in out
     state = halt_state(tmp_path)
-    assert state.halted and state.reason == "flatten"
+    assert state.halted and state.reason == "flatten (by cli)"  # one definition: journaled with its origin
     code, out = run(["status", "--config", str(cfg)], capsys)
-    since = re.search(r"halted: yes — flatten since (\d{4}-\d\d-\d\d \d\d:\d\d) (EST|EDT)$", out, re.M)
+    since = re.search(r"halted: yes — flatten \(by cli\) since (\d{4}-\d\d-\d\d \d\d:\d\d) (EST|EDT)$", out, re.M)
     assert code == 0 and since, out  # a person's time, in the venue's zone, not raw UTC ISO text
     stamp = datetime.fromisoformat(state.since).astimezone(ZoneInfo("America/New_York"))
     assert since.group(1) == stamp.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,192 @@
+"""Issue 26's defects on the live path, end to end: `trade ...` against the loopback sandbox
+through real alpaca-py, a real SQLite journal; one test each, named after the defect, each failed
+on the code before its fix. The core's own are in tests/framework/test_live_path_defects.py."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest, StopOrderRequest
+from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
+
+from framework.journal import Journal
+from framework.live.lock import account_lock
+
+CONFIG = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
+
+
+def config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "paper.yaml"
+    path.write_text(CONFIG + extra + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n")
+    return path
+
+
+def trade(argv: list[str], env: dict[str, str], capsys) -> tuple[int, str]:
+    code = run_trade(argv, env)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def client(sb) -> TradingClient:
+    return TradingClient(KEY, SECRET, paper=True, url_override=sb.base_url)
+
+
+def all_orders(c: TradingClient):
+    return c.get_orders(GetOrdersRequest(status=QueryOrderStatus.ALL, limit=500))
+
+
+def journal_of(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "paper.sqlite")
+
+
+def test_defect01_a_foreign_order_is_reported_once_never_netted_never_cancelled(tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()  # our buys fill at the open
+        c = client(sb)
+        held = {p.symbol: Decimal(p.qty) for p in c.get_all_positions()}
+        symbol, qty = sorted(held.items())[0]
+        manual = c.submit_order(StopOrderRequest(symbol=symbol, qty=float(qty), side=OrderSide.SELL,
+                                                 time_in_force=TimeInForce.GTC, stop_price=1.0))  # by hand: rests
+        code, first = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, first
+        code, second = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, second
+        at_venue = {o.client_order_id: o for o in all_orders(c)}
+    assert first.count(manual.client_order_id) == 1 and "foreign order" in first  # reported, once
+    assert manual.client_order_id not in second
+    assert at_venue[manual.client_order_id].status.value == "new"  # never cancelled
+    journal = journal_of(tmp_path)
+    try:
+        assert journal.order(manual.client_order_id) is None  # never ours
+        assert [o.client_order_id for o in journal.foreign_orders()] == [manual.client_order_id]
+        buys = [o for o in journal.orders() if o.symbol == symbol and o.side.value == "buy"]
+    finally:
+        journal.close()
+    # not netted: the stop's 70 shares were counted as -70 pending, and the engine bought them again
+    assert sum((o.qty for o in buys), Decimal(0)) < Decimal("1.5") * qty, [(o.client_order_id, o.qty) for o in buys]
+
+
+def test_defect13_a_manual_buy_of_a_symbol_we_hold_is_reported_never_adopted_as_ours(tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()
+        c = client(sb)
+        ours = {p.symbol: Decimal(p.qty) for p in c.get_all_positions()}
+        symbol = sorted(ours)[0]
+        manual = c.submit_order(MarketOrderRequest(symbol=symbol, qty=10, side=OrderSide.BUY,
+                                                   time_in_force=TimeInForce.DAY))
+        sb.advance()  # the manual buy fills at the open
+        assert Decimal(c.get_open_position(symbol).qty) == ours[symbol] + 10
+        code, out = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, out
+        code, again = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        assert code == 0, again
+    assert "foreign order at the venue, not ours (never counted or cancelled): buy 10" in out
+    assert manual.client_order_id in out and manual.client_order_id not in again  # printed once
+    assert f"reconcile: {symbol}" not in out  # the manual 10 shares never adopted as ours
+    journal = journal_of(tmp_path)
+    try:
+        events = journal.table("order_events")
+        reported = events[(events["client_order_id"] == manual.client_order_id) & (events["event"] == "foreign_order")]
+        sells = [o for o in journal.orders() if o.symbol == symbol and o.side.value == "sell" and o.tag != "protective"]
+        positions = journal.table("positions")
+    finally:
+        journal.close()
+    assert len(reported) == 1  # journaled once
+    assert all(o.qty <= ours[symbol] for o in sells)  # an exit sells what we bought, never the manual 10
+    latest = positions[positions["time"] == positions["time"].max()]
+    books = latest[latest["symbol"] == symbol]["qty"].map(Decimal).sum()
+    assert books <= ours[symbol]  # our books: our fills, not the venue's position with the manual buy
+
+
+STOPS = "risk:\n  stop_loss: 0.1\n"
+
+
+def _open_stops(c: TradingClient) -> set[str]:
+    return {o.client_order_id for o in c.get_orders() if o.type.value == "stop"}
+
+
+def test_defect03_flatten_halts_first_and_stays_halted_with_its_stops_when_closing_fails(tmp_path, capsys) -> None:
+    cfg = config(tmp_path, STOPS)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()
+        paper_once(cfg, env)  # protection armed for what is held
+        c = client(sb)
+        stops, held = _open_stops(c), {p.symbol for p in c.get_all_positions()}
+        assert stops and held
+        sb.set_faults([{"kind": "server_error", "route": "DELETE /v2/positions", "count": 5, "status": 504}])
+        code, out = trade(["flatten", "--yes", "--config", str(cfg)], env, capsys)
+        still_stops, still_held = _open_stops(c), {p.symbol for p in c.get_all_positions()}
+    assert code == 1, out  # closing failed, and says so
+    assert "halted so the next cycle does not buy back in" in out
+    assert still_held == held and still_stops == stops  # the positions keep their protection
+    journal = journal_of(tmp_path)
+    try:
+        state = journal.halt_state()
+        events = journal.table("order_events")
+    finally:
+        journal.close()
+    assert state.halted and state.reason == "flatten (by cli)"
+    assert "failed" in set(events[events["event"] == "flatten"]["status"])
+
+
+def test_defect09_every_operator_action_is_stamped_with_the_venue_clock_and_report_reads_them(tmp_path,
+                                                                                               capsys) -> None:
+    run = tmp_path / "run"
+    cfg = tmp_path / "paper.yaml"
+    cfg.write_text(CONFIG + f"paper:\n  journal: {run / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()
+        paper_once(cfg, env)
+        venue_year = client(sb).get_clock().timestamp.year
+        for argv in (["halt"], ["resume"], ["flatten", "--yes"], ["resume"]):
+            code, out = trade([*argv, "--config", str(cfg)], env, capsys)
+            assert code == 0, out
+    journal = Journal(run / "journal.sqlite")
+    try:
+        events = journal.table("order_events")
+    finally:
+        journal.close()
+    operator = events[events["event"].isin(["halt", "resume", "flatten"])]
+    assert len(operator) >= 5
+    assert {t[:4] for t in operator["time"]} == {str(venue_year)}, operator[["event", "time"]]
+    code, out = trade(["report", str(run)], {}, capsys)
+    assert code == 0, out
+
+
+def test_defect11_a_second_paper_process_on_the_same_journal_stops_with_one_line_naming_the_first(
+        tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with account_lock(tmp_path / "paper.sqlite", "trade paper --once (the first)"):
+        code, out = trade(["paper", "--once", "--config", str(cfg)], {}, capsys)
+    assert code == 2, out
+    [line] = [x for x in out.splitlines() if x.strip()]
+    assert f"pid {os.getpid()}: trade paper --once (the first)" in line and "another paper process" in line
+    assert not (tmp_path / "paper.sqlite").exists()  # nothing touched
+
+
+def test_defect12_a_429_on_the_bars_is_waited_out_not_a_failed_cycle(tmp_path, capsys) -> None:
+    # the venue asks for a 1 s wait; the read deadline (0.5 s) bounds retries of failures, not that
+    cfg = config(tmp_path, "")
+    cfg.write_text(cfg.read_text().replace("paper:\n", "paper:\n  alpaca:\n    read_deadline_seconds: 0.5\n"))
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        sb.set_faults([{"kind": "rate_limit", "route": "GET /v2/stocks/bars", "count": 1}])
+        code, out = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        fired = sb.exchange.faults.fired
+    assert fired == [("rate_limit", "GET /v2/stocks/bars")]
+    assert code == 0, out
+    assert "orders sent:" in out
