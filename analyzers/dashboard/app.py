@@ -7,9 +7,11 @@ parts; ``POST /api/halt``, ``/api/resume``, ``/api/flatten`` the operator's acti
 
 An action needs ``Authorization: Bearer TOKEN``: none is 401, a wrong one 403, a read-only run
 folder 403, a flatten without ``{"confirm": "flatten"}`` 400 — and each refusal changes nothing.
-The token is compared in constant time and never logged. Reads need no token but answer only
-requests addressed to a loopback name when the server listens on loopback (a web page elsewhere
-cannot read the account through DNS rebinding).
+The token is compared in constant time and never logged. Every request must address an allowed
+host name (loopback's, the bound interface's, ``dashboard.allowed_hosts``), wherever the server
+listens: a web page elsewhere cannot read the account through DNS rebinding. On loopback reads need
+no token; off loopback every request needs it (``Authorization: Bearer``, or the page opened once
+with ``?token=``, kept in an HttpOnly same-site cookie).
 """
 
 from __future__ import annotations
@@ -265,14 +267,49 @@ def action(name: str) -> Callable[[web.Request], Any]:
     return handler
 
 
+ALLOWED = web.AppKey("allowed_hosts", frozenset)
+TOKEN_COOKIE = "trade_dashboard_token"
+WILDCARDS = {"0.0.0.0", "::", ""}
+
+
+def host_allow_list(bound: str, extra: tuple[str, ...] | frozenset[str] = ()) -> frozenset[str]:
+    """The names a request may address: loopback's, the bound interface's (unless a wildcard) and
+    ``dashboard.allowed_hosts``. Always checked: a DNS-rebinding page names its own host."""
+    names = set(LOOPBACK) | {h.strip("[]").lower() for h in extra}
+    if bound not in WILDCARDS:
+        names.add(bound.strip("[]").lower())
+    return frozenset(names)
+
+
+def _given_token(request: web.Request) -> str:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and given.strip():
+        return given.strip()
+    return request.query.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
+
+
 @web.middleware
-async def loopback_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    bound = request.app[BOUND]
+async def access(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Who may read: the ``Host`` on the allow-list always; off loopback, the token too (an
+    ``Authorization: Bearer`` header, or the page opened once with ``?token=``, kept in an HttpOnly
+    same-site cookie). Actions need the bearer header besides (:meth:`Dashboard.authorize`)."""
+    bound, names = request.app[BOUND], request.app[ALLOWED]
+    name = (request.url.host or "").strip("[]").lower()
+    if name not in names:
+        return _refuse(403, "this dashboard answers requests addressed to its allowed host names only "
+                            "(loopback, the bound interface, dashboard.allowed_hosts)")
     if bound in LOOPBACK:
-        name = (request.url.host or "").strip("[]").lower()
-        if name not in LOOPBACK:
-            return _refuse(403, "this dashboard answers requests addressed to localhost only")
-    return await handler(request)
+        return await handler(request)
+    token, given = _board(request).token, _given_token(request)
+    if token is None or not given:
+        return _refuse(401, "off loopback every request needs the token: open /?token=TOKEN once, or send "
+                            "Authorization: Bearer TOKEN", {"WWW-Authenticate": 'Bearer realm="trade"'})
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return _refuse(403, "wrong token")
+    response = await handler(request)
+    if request.query.get("token"):
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict")
+    return response
 
 
 async def _refresh_loop(app: web.Application) -> None:
@@ -300,10 +337,12 @@ async def _stop_refresh(app: web.Application) -> None:
         task.cancel()
 
 
-def make_app(board: Dashboard, bound_host: str = "127.0.0.1") -> web.Application:
-    app = web.Application(middlewares=[loopback_only])
+def make_app(board: Dashboard, bound_host: str = "127.0.0.1", *,
+             allowed_hosts: tuple[str, ...] = ()) -> web.Application:
+    app = web.Application(middlewares=[access])
     app[DASHBOARD] = board
     app[BOUND] = bound_host
+    app[ALLOWED] = host_allow_list(bound_host, allowed_hosts)
     r = app.router
     r.add_get("/", page)
     r.add_get("/fragment", fragment)
@@ -324,9 +363,10 @@ def make_app(board: Dashboard, bound_host: str = "127.0.0.1") -> web.Application
 class DashboardServer:
     """Serve a :class:`Dashboard` in a background thread: ``with DashboardServer(board, port=0) as d: d.url``."""
 
-    def __init__(self, board: Dashboard, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, board: Dashboard, *, host: str = "127.0.0.1", port: int = 0,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
         self.board, self.host, self._port = board, host, port
-        self.app = make_app(board, host)
+        self.app = make_app(board, host, allowed_hosts=allowed_hosts)
         self._server = BackgroundServer(self.app, host, port, "dashboard")
 
     @property

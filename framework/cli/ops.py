@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
-from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
+from analyzers.dashboard.app import LOOPBACK, Dashboard, DashboardServer, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
 from brokers.alpaca.config import resolve_endpoints
 from brokers.alpaca.connect import Connection, connect
@@ -28,7 +27,6 @@ from framework.live.runner import PaperRunner, universe
 from framework.live.service import fresh_runner, service, stop_on_signals
 from framework.live.snapshot import VenueInfo
 from framework.logs import log_file, service_logging
-from framework.redaction import SECRETS
 
 TOKEN_ENV = "TRADE_DASHBOARD_TOKEN"
 
@@ -77,16 +75,20 @@ def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | N
     settings = load_settings(list(config_files), validate_strategy=False)
     stop_on_signals()
     cfg = settings.dashboard
+    bind = host or cfg.host
     if run_dir is not None:
         board, conn, token, logs = _run_board(settings, _run_journal(run_dir)), None, None, None
+        if bind not in LOOPBACK:  # off loopback even a run folder's reads need a token
+            board.token = token = _token()
     else:
         board, conn, token = _live_board(settings)
         logs = log_file(settings.logs, settings.paper.journal)
     try:
         with service_logging(settings.logs, logs, console="INFO"):
-            server = DashboardServer(board, host=host or cfg.host, port=cfg.port if port is None else port).start()
+            server = DashboardServer(board, host=bind, port=cfg.port if port is None else port,
+                                     allowed_hosts=tuple(cfg.allowed_hosts)).start()
             try:
-                _announce(server.url, board.mode, token)
+                _announce(server.url, board.mode, token, off_loopback=bind not in LOOPBACK)
                 threading.Event().wait()
             finally:
                 server.stop()
@@ -96,15 +98,25 @@ def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | N
             conn.close()
 
 
-def _announce(url: str, mode: str, token: str | None) -> None:
+def _announce(url: str, mode: str, token: str | None, *, off_loopback: bool = False) -> None:
     what = "live: the paper account and its journal" if mode == "live" else "read-only run folder"
     click.echo(f"dashboard: {url}  ({what})")
-    if mode == "live":
+    needs = "every request needs it: open the page once as /?token=TOKEN" if off_loopback \
+        else "Halt, Resume and Flatten need it"
+    if token is not None:
         if os.environ.get(TOKEN_ENV):
-            click.echo(f"token: from {TOKEN_ENV} (Halt, Resume and Flatten need it)")
+            click.echo(f"token: from {TOKEN_ENV} ({needs})")
         else:
-            click.echo(f"token (Halt, Resume and Flatten need it; shown this once): {token}")
+            click.echo(f"token ({needs}; shown this once): {token}")
+    if off_loopback:
+        click.echo("not on loopback: requests must address an allowed host name (dashboard.allowed_hosts) "
+                   "and carry the token")
     click.echo("Ctrl-C stops it.")
+
+
+def _token() -> str:
+    token = _token()
+    return token
 
 
 def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
@@ -112,8 +124,7 @@ def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
     ends = resolve_endpoints(settings.paper.alpaca, os.environ)
     path = Path(settings.paper.journal).expanduser()
     Journal(path).close()  # a fresh account's journal: the schema, nothing else
-    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
-    SECRETS.add(token)
+    token = _token()
     live = AlpacaLive(settings, conn, path, trading_url=ends.trading_url)
     _, sectors = universe(settings)
     board = Dashboard(JournalReader(path), settings=_board_settings(settings), sectors=sectors.to_dict(),
