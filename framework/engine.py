@@ -118,6 +118,7 @@ class ExecutionEngine:
         self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
+        self.orders.hold_back = self._halted_meanwhile
         self.stops = StopManager(
             self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=self._round_price,
             is_fractional=self.venue.is_fractional, native=broker.capabilities.native_stop,
@@ -132,7 +133,7 @@ class ExecutionEngine:
         self._adopted: set[str] = set()  # positions taken from the broker, not from our fills
         self._actions_applied: set[tuple[str, ActionKind, date]] = set()  # (symbol, kind, ex-date)
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
-        self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
+        self._halt = self._halt_read = journal.halt_state()  # read at each bar's start (another process may halt)
         self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
@@ -253,6 +254,18 @@ class ExecutionEngine:
             self.journal.set_halt(False, f"new session after {state.reason}", self._clock(), "session")
             self._halt = self.journal.halt_state()
 
+    def _halted_meanwhile(self, order: Order) -> str:
+        """An order that adds risk is not sent once the account is halted, even by a halt that
+        landed (another process: `trade halt`, the dashboard, the loss watch) after this decision
+        was made: the journal's halt as last committed is read again before each send. One the
+        decision already knew (read at its start, acted on or lifted by it) is the decision's."""
+        if not self.journal.shared:
+            return ""  # no other process can halt it
+        state = self.journal.halt_state_now()
+        if state.halted and state != self._halt_read and self.adds_risk(order):
+            return f"halted while this cycle was sending ({state.reason}): an intent that adds risk is not sent"
+        return ""
+
     def adds_risk(self, order: Order) -> bool:
         """Whether an order would grow a position (or open one) were it to fill."""
         if is_protective(order):
@@ -273,7 +286,7 @@ class ExecutionEngine:
         t = session_time(date)
         with self.journal.batch():
             was = self._halt
-            self._halt = self.journal.halt_state()
+            self._halt = self._halt_read = self.journal.halt_state()
             if was.halted and not self._halt.halted:  # resumed since the last decision (another process)
                 self.peak_equity = self.journal.peak(self.run_id) or self.peak_equity
             self._lift_session_halt(t)

@@ -252,6 +252,7 @@ class Journal:
         self._queued_rows = 0
         self._states: dict[str, tuple[Any, ...]] = {}  # client id -> latest state row (coalesced)
         self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
+        self._peer: sqlite3.Connection | None = None  # a second connection: the latest commits, mid-transaction
 
     @classmethod
     def scratch_copy(cls, path: Path | str) -> Journal:
@@ -288,6 +289,9 @@ class Journal:
 
     def close(self) -> None:
         self._flush()
+        if self._peer is not None:
+            self._peer.close()
+            self._peer = None
         save_to, self._save_to = self._save_to, None  # closing twice writes once
         if save_to:
             with closing(sqlite3.connect(save_to)) as saved:
@@ -621,6 +625,24 @@ class Journal:
         for column in ("time", "session"):
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
         return frame
+
+    @property
+    def shared(self) -> bool:
+        """Whether another process may write this journal (an account's file, not a backtest's)."""
+        return not self._private
+
+    def halt_state_now(self) -> HaltState:
+        """The halt as another process last committed it, read without touching this journal's
+        transaction: a read inside it would see the transaction's snapshot (WAL), not a halt that
+        landed since, and flushing the queued writes to read would hold the write lock across the
+        broker calls that follow (an operator's `trade halt` would then wait on it)."""
+        if self._private:  # no other process writes it
+            return self.halt_state()
+        if self._peer is None:
+            self._peer = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                         check_same_thread=False, timeout=30)
+        row = self._peer.execute("SELECT halted, reason, since, scope, session FROM halt WHERE id=1").fetchone()
+        return HaltState(bool(row[0]), row[1], row[2], row[3], row[4]) if row else HaltState(False)
 
     def halt_state(self) -> HaltState:
         if self._halt is not None:

@@ -169,11 +169,11 @@ class Simulation:
             argv = {"halt": ["halt"], "resume": ["resume"], "flatten": ["flatten", "--yes"],
                     "flatten-no-halt": ["flatten", "--yes", "--no-halt"]}[arg]
             code = world.cli(*argv)
-            ctx.excuse_foreign = arg.startswith("flatten")
+            ctx.excuse_foreign = ctx.flatten = arg.startswith("flatten")
             self.counts[f"trade {' '.join(argv)} exit {code}"] += 1
         elif kind == "dash":
             status = world.press(arg)
-            ctx.excuse_foreign = arg == "flatten"
+            ctx.excuse_foreign = ctx.flatten = arg == "flatten"
             self.counts[f"dashboard {arg} {status}"] += 1
         elif kind == "person":
             self._person(arg, venue)
@@ -226,7 +226,7 @@ class Simulation:
             thread = threading.Thread(target=lambda: done.append(world.cli("halt")), daemon=True)
             thread.start()
             thread.join(HALT_BOUND_SECONDS)
-            landed["orders"] = set(world.venue()["orders"])
+            landed["orders"] = set(world.venue()["orders"]) | set(world.in_flight)  # ids, and the held cid
             return done[0] if done else None
 
         outcome, code, _reached = world.cycle_held(point, operator)

@@ -70,24 +70,27 @@ def seeded_market(rng: random.Random) -> MarketData:
                    splits=splits, dividends=dividends)
 
 
-def config_text(tmp: Path, rng: random.Random) -> str:
+def config_text(tmp: Path, rng: random.Random, *, stops: str | None = None, stream: bool | None = None) -> str:
     """The account's configuration: stops always (fixed, trailing or both), limit/GTC orders and the
-    trade-updates stream on some seeds."""
+    trade-updates stream on some seeds (``stops``/``stream`` given: those, whatever the seed)."""
     order_type = rng.choice(["market", "market", "limit"])
     tif = rng.choice(["day", "gtc"]) if order_type == "limit" else "day"
-    stops = rng.choice(["  stop_loss: 0.05\n", "  trailing_stop: 0.08\n", "  stop_loss: 0.05\n  trailing_stop: 0.1\n"])
-    stream = rng.choice(["true", "false"])
+    strategy_seed = rng.randrange(1000)
+    drawn_stops = rng.choice(["stop_loss: 0.05", "trailing_stop: 0.08", "stop_loss: 0.05, trailing_stop: 0.1"])
+    drawn_stream = rng.choice([True, False])
+    stops = drawn_stops if stops is None else stops
+    stream = drawn_stream if stream is None else stream
     return (
-        f"strategy:\n  name: live_sim_plugin:ChurnSignals\n  params: {{seed: {rng.randrange(1000)}}}\n"
+        f"strategy:\n  name: live_sim_plugin:ChurnSignals\n  params: {{seed: {strategy_seed}}}\n"
         "signals:\n  rebalance_every: 1\n"
-        f"risk:\n{stops}  daily_loss_limit: 0.02\n  max_position_weight: 0.3\n"
-        "  max_sector_exposure: 1.0\n  watch_interval_seconds: 1.0\n"
+        f"risk: {{{stops}, daily_loss_limit: 0.02, max_position_weight: 0.3, max_sector_exposure: 1.0,"
+        " watch_interval_seconds: 1.0}\n"
         f"orders:\n  type: {order_type}\n  time_in_force: {tif}\n  request_timeout_seconds: 2.0\n"
         "  max_retries: 2\n  backoff_initial_seconds: 0.01\n  backoff_max_seconds: 0.05\n"
         f"data:\n  symbols: [{', '.join(TRADED)}]\n"
         f"paper:\n  journal: {tmp / 'journal.sqlite'}\n  ack_deadline_seconds: 5\n  history_bars: 30\n"
         "  poll_interval_seconds: 0.2\n  cycle_deadline_seconds: 120\n"
-        f"  alpaca:\n    stream: {stream}\n    read_deadline_seconds: 10.0\n"
+        f"  alpaca:\n    stream: {str(stream).lower()}\n    read_deadline_seconds: 10.0\n"
     )
 
 
@@ -113,6 +116,7 @@ class World:
     person_canceled: set[str] = field(default_factory=set)  # our orders a person cancelled
     step: int = 0
     printed: str = ""
+    in_flight: list[str] = field(default_factory=list)
     _person_seq: int = 0
     _dashboard: Any = None
 
@@ -208,6 +212,7 @@ class World:
         what ``during`` returned, whether the cycle reached the point)."""
         reached, release = threading.Event(), threading.Event()
         outcome: list[str] = []
+        in_flight = self.in_flight = []  # the submission held mid-request: the halt cannot recall it
 
         def work() -> None:
             try:
@@ -218,6 +223,7 @@ class World:
 
                     def held(*args: Any, **kwargs: Any) -> Any:
                         if not reached.is_set():
+                            in_flight.extend(getattr(a, "client_order_id", "") for a in args)
                             reached.set()
                             release.wait(HALT_BOUND_SECONDS * 2)
                         return real(*args, **kwargs)
@@ -284,7 +290,7 @@ class World:
         """A dashboard button (halt, resume, flatten): the HTTP status."""
         server = self.dashboard()
         answer = requests.post(f"{server.url}/api/{action}", headers={"Authorization": f"Bearer {TOKEN}"},
-                               json={}, timeout=120)
+                               json={"confirm": "flatten"} if action == "flatten" else {}, timeout=120)
         return answer.status_code
 
     # -- a person at the venue ----------------------------------------------------------
@@ -343,11 +349,13 @@ def _log_posts(world: World) -> None:
     exchange.submit = logged  # type: ignore[method-assign]
 
 
-def open_world(tmp: Path, seed: int) -> World:
+def open_world(tmp: Path, seed: int, *, stops: str | None = None, stream: bool | None = None) -> World:
+    """The seed's world (``stops``, ``stream``: these instead of the seed's draw, for a test that
+    must keep its scenario whatever the draws become)."""
     rng = random.Random(seed)
     market = seeded_market(rng)
     config = tmp / "paper.yaml"
-    config.write_text(config_text(tmp, rng))
+    config.write_text(config_text(tmp, rng, stops=stops, stream=stream))
     settings = load_settings([config])
     sandbox = SandboxServer(settings, market, state=tmp / "sandbox.sqlite", port=0, start=START, seed=seed,
                             rate_limit=1_000_000).start()

@@ -17,7 +17,7 @@ def test_a_sale_sent_by_a_killed_run_still_leaves_the_rest_of_the_position_prote
     were held into the session with no stop. The stop covers what is held less every open sale
     of ours, whichever run sent it."""
     logging.disable(logging.CRITICAL)
-    world = open_world(tmp_path, 5)
+    world = open_world(tmp_path, 5, stops="stop_loss: 0.05", stream=False)
     try:
         world.advance("close")
         assert world.cycle() == 0
@@ -34,9 +34,39 @@ def test_a_sale_sent_by_a_killed_run_still_leaves_the_rest_of_the_position_prote
             stops = [o for o in working if o["symbol"] == symbol and o["type"] == "stop"]
             sells = sum(float(o["qty"]) for o in working if o["symbol"] == symbol and o["type"] != "stop"
                         and o["side"] == "sell")
-            assert len(stops) == 1, f"{symbol}: {p['qty']} held, {sells} being sold, stops of ours: {stops}"
-            assert float(stops[0]["qty"]) + sells == p["qty"], f"{symbol}: stop {stops[0]['qty']}, sells {sells}"
+            protected = sum(float(o["qty"]) for o in stops)
+            assert len(stops) <= 1 and protected + sells == p["qty"], \
+                f"{symbol}: {p['qty']} held, {sells} being sold, stops of ours: {[o['qty'] for o in stops]}"
         judge.check(Context(0, "cycle", completed_cycle=True), venue, world.posts)
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
+
+
+def test_a_halt_landing_mid_cycle_stops_that_cycles_later_risk_adding_sends(tmp_path):
+    """Found by seed 6 (the issue's suspicion, settled): `trade halt` while a cycle is between
+    two submissions. The halt is journaled and cancels what is at the venue, then the cycle goes
+    on and sends the rest of its buys — live at the venue, after the halt said it had stopped
+    them. The request already on its way when the halt landed cannot be recalled; every later
+    one that adds risk is withdrawn (journaled as such), never sent."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 6, stops="stop_loss: 0.05", stream=False)
+    try:
+        outcome, code, reached = world.cycle_held("submit", lambda: world.cli("halt"))
+        assert (outcome, code, reached) == ("completed", 0, True), world.printed
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        journal = judge.journal()
+        buys = [o for o in journal["orders"].values() if o["side"] == "buy"]
+        assert len(buys) >= 2, "the decision had more than one buy to send"
+        sent_after = [o["client_order_id"] for o in venue["orders"].values()
+                      if o["client_order_id"] in journal["intents"] and o["side"] == "buy"
+                      and o["client_order_id"] not in world.in_flight]
+        assert sent_after == [], f"sent after the halt landed: {sent_after}"
+        withdrawn = [c for c, o in journal["orders"].items() if o["side"] == "buy" and o["status"] == "canceled"
+                     and o["broker_order_id"] is None]
+        assert len(withdrawn) == len(buys) - len(world.in_flight)
+        assert journal["halted"]
     finally:
         logging.disable(logging.NOTSET)
         world.close()
