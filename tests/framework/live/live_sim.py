@@ -125,6 +125,7 @@ class Outcome:
     breaches: Counter = field(default_factory=Counter)
     counts: Counter = field(default_factory=Counter)  # rule kind -> how it went
     examples: dict = field(default_factory=dict)  # tolerated breach -> its first detail
+    seconds: Counter = field(default_factory=Counter)  # rule kind -> seconds spent (steps and checks)
 
     @property
     def ok(self) -> bool:
@@ -275,6 +276,7 @@ def simulate(seed: int, rules: list[str], *, folder: Path | None = None, say=lam
         stack.callback(world.close)
         sim = Simulation(world)
         for i, rule in enumerate(rules):
+            began = time.monotonic()
             try:
                 ctx = sim.run(rule, i)
                 sim.judge.check(ctx, world.venue(), world.posts)
@@ -282,7 +284,8 @@ def simulate(seed: int, rules: list[str], *, folder: Path | None = None, say=lam
                 outcome.violation, outcome.failed_at = v, i
                 break
             outcome.steps_done = i + 1
-            say(f"  seed {seed} step {i}: {rule}")
+            outcome.seconds[rule.split(":")[0]] += time.monotonic() - began
+            say(f"  seed {seed} step {i}: {rule} ({time.monotonic() - began:.1f} s)")
         outcome.breaches = sim.judge.breaches
         outcome.examples = {k: f"seed {seed}: {v}" for k, v in sim.judge.examples.items()}
         outcome.counts = sim.counts
@@ -357,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     breaches: Counter = Counter()
     counts: Counter = Counter()
     examples: dict = {}
+    seconds: Counter = Counter()
     for seed in seeds:
         rules = args.rules.split(",") if args.rules else draw(seed, args.steps)
         outcome = simulate(seed, rules, say=say)
@@ -364,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         breaches.update(outcome.breaches)
         counts.update(outcome.counts)
         examples = outcome.examples | examples
+        seconds.update(outcome.seconds)
         if outcome.ok:
             print(f"seed {seed}: {outcome.steps_done} steps ok ({steps} steps, "
                   f"{(time.monotonic() - started) / 60:.1f} min so far)", flush=True)
@@ -380,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{steps} steps, {len(seeds)} seeds, {minutes:.1f} minutes: "
           f"{'FAILED (' + str(failures) + ')' if failures else 'all invariants held'}")
     print(f"rules: {dict(sorted(counts.items()))}")
+    print("seconds by rule: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.most_common()))
     if breaches:
         print("tolerated while their defect is open (invariant, defects): "
               + "; ".join(f"{name} {list(d)} x{n}" for (name, d), n in sorted(breaches.items())))

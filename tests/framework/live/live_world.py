@@ -87,10 +87,12 @@ def config_text(tmp: Path, rng: random.Random, *, stops: str | None = None, stre
         " watch_interval_seconds: 1.0}\n"
         f"orders:\n  type: {order_type}\n  time_in_force: {tif}\n  request_timeout_seconds: 2.0\n"
         "  max_retries: 2\n  backoff_initial_seconds: 0.01\n  backoff_max_seconds: 0.05\n"
+        "  rate_limit_per_minute: 100000\n"  # one process runs every seed's cycles: no client-side pacing
         f"data:\n  symbols: [{', '.join(TRADED)}]\n"
         f"paper:\n  journal: {tmp / 'journal.sqlite'}\n  ack_deadline_seconds: 5\n  history_bars: 30\n"
         "  poll_interval_seconds: 0.2\n  cycle_deadline_seconds: 120\n"
         f"  alpaca:\n    stream: {str(stream).lower()}\n    read_deadline_seconds: 10.0\n"
+        "    data_rate_limit_per_minute: 100000\n"
     )
 
 
@@ -164,8 +166,9 @@ class World:
 
     @contextlib.contextmanager
     def runner(self) -> Iterator[PaperRunner]:
-        """A fresh process's connection and runner on the same journal (as `trade paper --once`)."""
-        conn = connect(self.settings, self.env)
+        """A fresh process's connection and runner on the same journal, as the rehearsal builds
+        them (no trade-updates stream: polling; the CLI's cycles use the config's stream)."""
+        conn = connect(self.settings, self.env, stream=False)
         try:
             conn.broker.start()
             runner = PaperRunner(self.settings, conn.broker, conn.bars, echo=lambda _line: None)

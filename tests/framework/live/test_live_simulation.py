@@ -13,7 +13,7 @@ import pytest
 from live_judge import KNOWN_OPEN
 from live_sim import draw, replay_command, report_failure, simulate
 
-SEEDS = (1, 2, 3, 4)
+SEEDS = (1, 2, 3, 4, 5, 6)
 STEPS = 30
 
 
