@@ -26,8 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/data_loading.py
 
-SOAK_SEEDS ?= 100-299
-SOAK_STEPS ?= 60
+SOAK_SEEDS ?= 100-199
+SOAK_STEPS ?= 100
 soak: $(STAMP)
 	$(BIN)/python tests/framework/live/live_sim.py --seeds $(SOAK_SEEDS) --steps $(SOAK_STEPS) --shrink --keep-going
 
