@@ -11,46 +11,20 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analyzers import sweep_figures as figures
+from framework.research.findings import SweepFindings, WalkForwardFindings
 from framework.research.grid import short_name
-from framework.research.metrics import Metric
-from framework.research.overfitting import DeflatedSharpe, OverfittingProbability
+from framework.research.overfitting import OverfittingProbability
 from framework.research.walk_forward import equity
 
 TOP_POINTS = 10
 MAX_HEATMAPS = 3
 PERCENT = {"total_return", "cagr", "max_drawdown"}
-
-
-@dataclass(frozen=True)
-class WalkForwardFindings:
-    scheme: str
-    embargo: int
-    folds: pd.DataFrame  # fold, windows, point, params, in_sample, out_of_sample, status, error, key
-    stitched: pd.Series  # out-of-sample daily returns, fold after fold
-    best_in_sample: pd.Series  # the whole-period best point's returns on the same dates (hindsight)
-    best_point: str
-
-
-@dataclass(frozen=True)
-class SweepFindings:
-    strategy: str
-    metric: Metric
-    keys: tuple[str, ...]
-    results: pd.DataFrame  # results.parquet
-    best: str | None
-    start: str
-    end: str
-    sessions: int
-    dsr: DeflatedSharpe | None
-    pbo: OverfittingProbability | None
-    walk_forward: WalkForwardFindings | None
 
 
 # -- formatting ------------------------------------------------------------------------------

@@ -46,11 +46,12 @@ import pandas as pd
 from plain_replay import Trades, check_equal, fills_of, final_value, run_plain, trades_of
 from workloads import widened, with_listings
 
-from brokers.backtrader.runner import run_backtest, trading_window
+from brokers.backtrader.runner import run_backtest
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_market_data
 from framework.registry import get_strategy
 from framework.strategy import Strategy, compute_signals
+from framework.trading_window import trading_window
 
 
 @dataclass(frozen=True)

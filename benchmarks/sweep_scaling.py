@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from brokers.backtrader.runner import run_backtest
 from framework.data import MarketData
 from framework.research.sweep_cluster import Cluster
 from framework.research.sweep_plan import SweepPlan, SweepRequest, plan_sweep
@@ -50,7 +51,7 @@ def on_dask(sweep: SweepPlan, workers: int) -> tuple[float, float]:
         assert outcome.ok, outcome.error
         outcomes.append(outcome)
 
-    with Cluster(sweep.market, workers, None) as cluster:
+    with Cluster(sweep.market, workers, None, run_backtest) as cluster:
         started = time.perf_counter()
         cluster.open()
         opened = time.perf_counter()
@@ -64,7 +65,7 @@ def backtests(args: tuple[MarketData, list[Job]]) -> float:
     market, jobs = args
     started = time.perf_counter()
     for job in jobs:
-        assert run_job(market, job).ok
+        assert run_job(market, job, run_backtest).ok
     return time.perf_counter() - started
 
 

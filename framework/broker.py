@@ -17,16 +17,31 @@ Required of every adapter (backtrader simulator, Alpaca over alpaca-py):
 
 Optional: ``close(self)`` to release connections; ``subscribe_corporate_actions(handler)`` to
 deliver the :class:`framework.venue.CorporateAction` values (splits, paid dividends) the broker
-applied at an ex-date's open (the engine subscribes when the adapter has it). Adapters raise only
+applied at an ex-date's open (the engine subscribes when the adapter has it).
+
+Optional for a live venue (what the applications in :mod:`framework.live` need; a broker with all
+of them is a :class:`LiveBroker`, and the next adapter gets the paper service free):
+
+==========================  ==============================================================
+``seed(orders, fills)``     what the journal knows, so no fill is delivered twice (:class:`Seeded`)
+``poll()`` ``dispatch()``   ask for tracked orders now; deliver queued updates (:class:`Polled`)
+``adopt(order, when)``      track an order we never placed, as the venue reports it (:class:`Adopting`)
+``get_clock()``             the venue's clock (:class:`ClockReading`) (:class:`VenueCalendar`)
+``get_calendar(a, b)``      the venue's sessions between two days (:class:`SessionDay`)
+``stream_connected``        whether updates arrive pushed (else polled) (:class:`StreamHealth`)
+``cancel_all_orders()``     and ``close_all_positions()``: the operator's flatten (:class:`Flattening`)
+==========================  ==============================================================
+
+Adapters raise only
 :mod:`framework.errors` broker errors; timeouts and lost answers are ``BrokerTimeout``, so
 the order manager knows to look the order up by client order id before any retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, Protocol, runtime_checkable
 
@@ -96,3 +111,79 @@ class Broker(Protocol):
     def get_account(self) -> Account: ...
 
     def subscribe(self, handler: OrderUpdateHandler) -> None: ...
+
+
+# -- optional protocols of a live venue -------------------------------------------------------
+
+
+class ClockReading(Protocol):
+    """One answer of the venue's clock."""
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+    @property
+    def is_open(self) -> bool: ...
+
+    @property
+    def next_open(self) -> datetime: ...
+
+    @property
+    def next_close(self) -> datetime: ...
+
+
+class SessionDay(Protocol):
+    """One session of the venue's calendar."""
+
+    @property
+    def date(self) -> date: ...
+
+
+@runtime_checkable
+class Seeded(Protocol):
+    def seed(self, orders: Iterable[Order], fills: Iterable[Fill]) -> None: ...
+
+
+@runtime_checkable
+class Polled(Protocol):
+    def poll(self) -> int: ...
+
+    def dispatch(self, timeout: float = 0.0) -> int: ...
+
+
+@runtime_checkable
+class Adopting(Protocol):
+    def adopt(self, order: Order, when: datetime) -> OrderUpdate | None: ...
+
+
+@runtime_checkable
+class VenueCalendar(Protocol):
+    def get_clock(self) -> ClockReading: ...
+
+    def get_calendar(self, start: date, end: date) -> list[SessionDay]: ...
+
+
+@runtime_checkable
+class StreamHealth(Protocol):
+    @property
+    def stream_connected(self) -> bool: ...
+
+
+@runtime_checkable
+class Flattening(Protocol):
+    def cancel_all_orders(self) -> int: ...
+
+    def close_all_positions(self) -> list[Order]:
+        """Every open order canceled, every position closed: the closing orders the venue accepted."""
+        ...
+
+
+@runtime_checkable
+class LiveBroker(Broker, Seeded, Polled, Adopting, VenueCalendar, StreamHealth, Flattening, Protocol):
+    """A broker the paper service can run on: the core's protocol and every live option."""
+
+    def get_orders(self, status: OrderQuery = "open", *, after: datetime | None = None) -> list[Order]: ...
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...

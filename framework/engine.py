@@ -35,6 +35,7 @@ from framework.order_manager import OrderManager
 from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
+from framework.positions import Position
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.risk.halted import adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
@@ -42,8 +43,11 @@ from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
+from framework.venue_time import VENUE_ZONE
 
 log = logging.getLogger(__name__)
+FLAT = (Purpose.STOP, Purpose.EXIT, Purpose.HALT)  # intents whose target is flat: an exit
+SPLIT_COST_TOLERANCE = Decimal("0.001")  # a reconciliation difference keeping the cost basis this well is a split
 
 
 class DecisionPrices(Mapping[str, Decimal]):
@@ -118,7 +122,7 @@ class ExecutionEngine:
         self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
-        self.orders.hold_back = self._halted_meanwhile
+        self.orders.adds_risk = self.adds_risk
         self.stops = StopManager(
             self.orders, settings.risk, strategy=strategy_name, run_id=run_id, round_price=self._round_price,
             is_fractional=self.venue.is_fractional, native=broker.capabilities.native_stop,
@@ -133,7 +137,7 @@ class ExecutionEngine:
         self._adopted: set[str] = set()  # positions taken from the broker, not from our fills
         self._actions_applied: set[tuple[str, ActionKind, date]] = set()  # (symbol, kind, ex-date)
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
-        self._halt = self._halt_read = journal.halt_state()  # read at each bar's start (another process may halt)
+        self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
         self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
         self.broker.subscribe(self.on_order_update)
@@ -197,6 +201,8 @@ class ExecutionEngine:
         account = self.broker.get_account()
         # what foreign orders' fills moved is not ours: never adopted (framework.foreign)
         positions, cash = foreign.ours(self.broker.get_positions(), account.cash, self.journal.foreign_orders())
+        for split in self._splits_in(positions):  # a split is a split in our books, not an adoption
+            self.on_corporate_action(split)
         diffs = self.portfolio.reconcile(positions, cash)
         if not diffs:
             return []
@@ -213,6 +219,22 @@ class ExecutionEngine:
             self._adopted.add(d.symbol)
         self.portfolio.adopt(positions, cash, when=now)
         return diffs
+
+    def _splits_in(self, positions: Iterable[Position]) -> list[CorporateAction]:
+        """Differences that are splits the bars did not show: the same side, another quantity, the
+        same cost basis (a split keeps what was paid; a fill changes it). Applied as splits, the
+        holding's trailing high is restated with its quantity (and journaled as an action, so a
+        restart restates the marks before it too)."""
+        today = self._clock().astimezone(VENUE_ZONE).date()
+        found = []
+        for p in positions:
+            h = self.portfolio.holdings.get(p.symbol)
+            if h is None or not h.qty or not p.qty or p.qty == h.qty or (p.qty > 0) != (h.qty > 0):
+                continue
+            if abs(p.qty * p.avg_entry_price - h.cost) <= abs(h.cost) * SPLIT_COST_TOLERANCE:
+                ratio = (p.qty / h.qty).quantize(Decimal("0.000001")).normalize()
+                found.append(CorporateAction(p.symbol, today, ActionKind.SPLIT, ratio))
+        return found
 
     @property
     def halted(self) -> bool:
@@ -254,18 +276,6 @@ class ExecutionEngine:
             self.journal.set_halt(False, f"new session after {state.reason}", self._clock(), "session")
             self._halt = self.journal.halt_state()
 
-    def _halted_meanwhile(self, order: Order) -> str:
-        """An order that adds risk is not sent once the account is halted, even by a halt that
-        landed (another process: `trade halt`, the dashboard, the loss watch) after this decision
-        was made: the journal's halt as last committed is read again before each send. One the
-        decision already knew (read at its start, acted on or lifted by it) is the decision's."""
-        if not self.journal.shared:
-            return ""  # no other process can halt it
-        state = self.journal.halt_state_now()
-        if state.halted and state != self._halt_read and self.adds_risk(order):
-            return f"halted while this cycle was sending ({state.reason}): an intent that adds risk is not sent"
-        return ""
-
     def adds_risk(self, order: Order) -> bool:
         """Whether an order would grow a position (or open one) were it to fill."""
         if is_protective(order):
@@ -286,7 +296,7 @@ class ExecutionEngine:
         t = session_time(date)
         with self.journal.batch():
             was = self._halt
-            self._halt = self._halt_read = self.journal.halt_state()
+            self._halt = self.journal.halt_state()
             if was.halted and not self._halt.halted:  # resumed since the last decision (another process)
                 self.peak_equity = self.journal.peak(self.run_id) or self.peak_equity
             self._lift_session_halt(t)
@@ -387,7 +397,9 @@ class ExecutionEngine:
         """Protection withdrawn (and confirmed) before every sale, sells before buys, then
         protection armed for what is held."""
         report.decisions += plan.decisions
-        clearance = self.stops.clear_for_sale(self._sales(ctx, plan.intents))
+        sales = self._sales(ctx, plan.intents)
+        self._withdraw_growing(ctx, {i.symbol for i in plan.intents if i.purpose in FLAT and i.symbol in sales}, report)
+        clearance = self.stops.clear_for_sale(sales)
         orders: list[Order] = []
         for intent in plan.intents:
             i = ctx.universe.position(intent.symbol)
@@ -423,6 +435,20 @@ class ExecutionEngine:
                                           self._clock(), note)
                 self._adopted.discard(order.symbol)
         return sent + armed
+
+    def _withdraw_growing(self, ctx: BarContext, exiting: set[str], report: CycleReport) -> None:
+        """Before an exit (a stop, a flat target, a halt's close), the symbol's working orders that
+        would grow the position again are canceled and the cancel confirmed: a GTC limit buy left
+        working would refill the position just stopped out."""
+        for order in self.orders.open_orders():
+            if order.symbol not in exiting or is_protective(order):
+                continue
+            if order.side.sign * ctx.held[ctx.universe.position(order.symbol)] <= 0:
+                continue
+            final = self.orders.cancel_and_confirm(order)
+            if final.is_open:
+                report.notes.append(f"{order.symbol}: the venue has not confirmed the cancel of "
+                                    f"{order.client_order_id} before the exit; it may still fill")
 
     @staticmethod
     def _sales(ctx: BarContext, intents: list[Intent]) -> dict[str, Decimal]:

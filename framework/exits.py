@@ -105,30 +105,6 @@ def session_date(when: datetime) -> np.datetime64:
     return np.datetime64(when.astimezone(NEW_YORK).date(), "D")
 
 
-def has_exit_rule(plugin: object) -> bool:
-    """Whether a plugin overrides the exits hook (the base class's answers nothing)."""
-    from framework.strategy import Strategy
-
-    return isinstance(plugin, Strategy) and type(plugin).exits is not Strategy.exits
-
-
-def plugin_exit_rule(plugin: object) -> ExitRule | None:
-    """The plugin's exits hook held to its contract, or None when it declares none."""
-    if not has_exit_rule(plugin):
-        return None
-    name = getattr(plugin, "name", type(plugin).__name__)
-
-    def rule(positions: PositionsView, session: pd.Timestamp) -> Collection[str]:
-        try:
-            answer = plugin.exits(positions, session)  # type: ignore[attr-defined]
-        except Exception as e:
-            raise StrategyError(f"strategy {name!r} exits() failed on {session.date()}: "
-                                f"{type(e).__name__}: {e}") from e
-        return checked_answer(name, answer, positions, session)
-
-    return rule
-
-
 def checked_answer(name: str, answer: object, positions: PositionsView, session: pd.Timestamp) -> frozenset[str]:
     """A set of held symbols; anything else is the plugin's bug, named with the date."""
     if answer is None:
@@ -176,7 +152,6 @@ __all__ = [
     "PositionInfo",
     "PositionsView",
     "SessionCounter",
-    "has_exit_rule",
-    "plugin_exit_rule",
+    "checked_answer",
     "session_date",
 ]

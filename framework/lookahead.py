@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from framework.data import MarketData
-from framework.exits import PositionInfo, PositionsView, plugin_exit_rule
+from framework.exits import PositionInfo, PositionsView
 from framework.progress import Tracker
-from framework.strategy import Strategy, compute_signals
+from framework.strategy import Strategy, compute_signals, plugin_exit_rule
 
 TOLERANCE = 1e-9
 HOLDING_PERIODS = 12  # the synthetic positions of the exits check are held 1..12 sessions

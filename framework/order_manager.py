@@ -68,13 +68,13 @@ class OrderManager:
         self._open: dict[str, Order] = {k: o for k, o in self.orders.items() if o.is_open}
         self.submissions = 0  # calls to broker.submit_order (observability, tests)
         self.before_call: Callable[[], None] = lambda: None  # e.g. a cycle deadline check
-        # Asked right before each send: a reason to withdraw the intent instead ("" to send it).
-        # The engine's: an operator's halt that landed while this cycle was sending.
-        self.hold_back: Callable[[Order], str] = lambda _o: ""
         # The venue model and the account as it stands (set by the engine): every order is judged
         # by the venue's rules before it goes, exactly as the venue will judge it.
         self.venue: Venue | None = None
         self.venue_book: Callable[[], VenueBook] | None = None
+        # Whether an order adds risk (set by the engine): before each send the journal's halt is
+        # read again, so a halt landing while a decision's orders go out stops the rest of them.
+        self.adds_risk: Callable[[Order], bool] | None = None
 
     # -- submission -----------------------------------------------------------------------
 
@@ -127,13 +127,13 @@ class OrderManager:
             if order.status is not OrderStatus.CREATED:  # sent, refused or withdrawn before: as journaled
                 results.append(SubmitResult(order, 0))
                 continue
+            if self.adds_risk is not None and self.adds_risk(order) and self.journal.halt_state().halted:
+                results.append(SubmitResult(self.withdraw(order, "halted while the decision was sent: an order "
+                                                                 "that adds risk is not sent"), 0))
+                continue
             rejection = self._venue_refusal(order, book)
             if rejection is not None:
                 results.append(SubmitResult(self._refuse(order, rejection), 0))
-                continue
-            held_back = self.hold_back(order)
-            if held_back:
-                results.append(SubmitResult(self.withdraw(order, held_back), 0))
                 continue
             result = self._send(order)
             if book is not None and result.order.is_open:

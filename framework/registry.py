@@ -120,8 +120,9 @@ def _named(plugin: type[Strategy], name: str) -> type[Strategy]:
 
 
 def _checked(plugin: type[Strategy]) -> str:
-    """What is wrong with a plugin's declarations ('' when nothing)."""
+    """What is wrong with a plugin's interface version or declarations ('' when nothing)."""
     try:
+        plugin.check_interface()
         plugin.declarations()
     except StrategyError as e:
         return str(e)

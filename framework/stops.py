@@ -168,7 +168,7 @@ class StopManager:
             confirmed = True
             for guard in standing.get(symbol, []):
                 final = self.orders.cancel_and_confirm(guard)
-                stopped += final.filled_qty
+                stopped += final.filled_qty - guard.filled_qty  # fills before this are in the holding already
                 confirmed = confirmed and not final.is_open
             if stopped:
                 out.stopped[symbol] = stopped

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -47,10 +47,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from framework.data import MarketData
 from framework.errors import ConfigError, StrategyError
+from framework.exits import ExitRule, PositionsView, checked_answer
 from framework.signals import NanMeans, SignalKind
 
-if TYPE_CHECKING:
-    from framework.exits import PositionsView
+#: The plugin interface this framework implements (freqtrade's ``INTERFACE_VERSION``). A plugin
+#: declares the one it was written for (``Strategy.interface_version``, this one by default); the
+#: registry refuses a plugin written for one it does not support, saying which.
+INTERFACE_VERSION = 1
+SUPPORTED_INTERFACE_VERSIONS = frozenset({1})
 
 
 class StrategyParams(BaseModel):
@@ -61,9 +65,11 @@ class StrategyParams(BaseModel):
 
 class Strategy(ABC):
     """Base class of strategy plugins. Subclasses set ``name``, ``summary`` and ``Params``, and
-    may declare ``signal_kind``, ``nan_means``, ``trading_defaults`` and an ``exits`` hook."""
+    may declare ``signal_kind``, ``nan_means``, ``trading_defaults``, an ``exits`` hook and the
+    ``interface_version`` they were written for."""
 
     name: ClassVar[str]
+    interface_version: ClassVar[int] = INTERFACE_VERSION
     summary: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     signal_kind: ClassVar[SignalKind | str] = SignalKind.SCORES
@@ -98,6 +104,20 @@ class Strategy(ABC):
         """The held symbols to close at this decision (the others are kept). Called at every
         decision, backtest and paper alike, only when a plugin overrides it."""
         return frozenset()
+
+    @classmethod
+    def check_interface(cls) -> None:
+        """A :class:`StrategyError` unless the plugin's ``interface_version`` is one this framework supports."""
+        version = cls.interface_version
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED_INTERFACE_VERSIONS))
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise StrategyError(f"strategy {cls.name!r}: interface_version {version!r} is not an integer "
+                                f"(this trade supports {supported})")
+        if version not in SUPPORTED_INTERFACE_VERSIONS:
+            newer = version > max(SUPPORTED_INTERFACE_VERSIONS)
+            advice = "upgrade trade" if newer else "update the plugin to the current interface"
+            raise StrategyError(f"strategy {cls.name!r} is written for plugin interface {version}; this trade "
+                                f"supports interface {supported}: {advice}")
 
     @classmethod
     def declarations(cls) -> tuple[SignalKind, NanMeans]:
@@ -166,3 +186,28 @@ def _refuse(name: str, signals: pd.DataFrame, bad: np.ndarray, what: str) -> Non
         f"strategy {name!r} returned {what}: {value!r} for {signals.columns[col]} on "
         f"{signals.index[row].date()} ({int(bad.sum())} such value(s) in all)"
     )
+
+
+# -- the exits hook, held to its contract (framework/exits.py: what the hook sees) --------------
+
+
+def has_exit_rule(plugin: object) -> bool:
+    """Whether a plugin overrides the exits hook (the base class's answers nothing)."""
+    return isinstance(plugin, Strategy) and type(plugin).exits is not Strategy.exits
+
+
+def plugin_exit_rule(plugin: object) -> ExitRule | None:
+    """The plugin's exits hook held to its contract, or None when it declares none."""
+    if not has_exit_rule(plugin):
+        return None
+    name = getattr(plugin, "name", type(plugin).__name__)
+
+    def rule(positions: PositionsView, session: pd.Timestamp) -> Collection[str]:
+        try:
+            answer = plugin.exits(positions, session)  # type: ignore[attr-defined]
+        except Exception as e:
+            raise StrategyError(f"strategy {name!r} exits() failed on {session.date()}: "
+                                f"{type(e).__name__}: {e}") from e
+        return checked_answer(name, answer, positions, session)
+
+    return rule

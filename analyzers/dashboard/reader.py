@@ -1,14 +1,12 @@
-"""The journal, read-only: the dashboard never writes a run folder (and reads a live paper journal
-while `trade paper` writes it: SQLite's WAL lets one reader and one writer work at once).
-
-:meth:`JournalReader.version` changes whenever another connection commits (SQLite's
-``data_version`` with the file's size and time), so the tables are read again only then.
+"""The journal, read-only, as the dashboard shows it: it never writes a run folder, and reads a
+live paper journal while `trade paper` writes it, through the journal's read-only connection
+(:class:`framework.journal.ReadOnlyJournal`, whose ``version`` changes whenever another
+connection commits: the tables are read again only then).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analyzers.records import NEW_YORK
-from framework.errors import InputError
+from framework.journal import ReadOnlyJournal
 
 NUMERIC = {
     "orders": ("qty", "filled_qty", "filled_avg_price", "decision_price", "arrival_price", "limit_price", "stop_price"),
@@ -53,30 +51,17 @@ class JournalTables:
 
 class JournalReader:
     def __init__(self, path: Path) -> None:
-        if not path.is_file():
-            raise InputError(f"{path}: no journal there")
         self.path = path
-        try:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            self._db.execute("SELECT 1 FROM runs LIMIT 1")
-        except sqlite3.Error as e:
-            raise InputError(f"{path}: not a readable journal ({e})") from None
+        self._journal = ReadOnlyJournal(path)
 
     def close(self) -> None:
-        self._db.close()
+        self._journal.close()
 
     def version(self) -> tuple[int, int, int]:
-        stat = self.path.stat()
-        wal = self.path.with_name(self.path.name + "-wal")
-        wal_stamp = wal.stat().st_mtime_ns if wal.exists() else 0
-        data = self._db.execute("PRAGMA data_version").fetchone()[0]
-        return data, stat.st_mtime_ns + stat.st_size, wal_stamp
+        return self._journal.version()
 
     def _table(self, name: str) -> pd.DataFrame:
-        try:
-            frame = pd.read_sql_query(f"SELECT * FROM {name}", self._db)
-        except (sqlite3.Error, pd.errors.DatabaseError):
-            return pd.DataFrame()  # an older journal without this table
+        frame = self._journal.table(name)  # empty for a table an older journal does not have
         for column in NUMERIC.get(name, ()):
             if column in frame:
                 frame[column] = pd.to_numeric(frame[column])

@@ -33,7 +33,7 @@ from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
 from brokers.alpaca.stream import UpdateFeed, make_stream
 from brokers.alpaca.tracking import FillTracker
-from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdateHandler
+from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import TimeInForce
 from framework.errors import OrderNotFound, OrderRejected, PermanentBrokerError
 from framework.fills import Fill
@@ -153,6 +153,17 @@ class AlpacaBroker:
     def poll(self) -> int:
         """Ask for every open tracked order now (start-up sync, end of an ack wait)."""
         return self.feed.poll_now()
+
+    def adopt(self, order: Order, when: dt.datetime) -> OrderUpdate | None:
+        """Track an order we never placed (a crashed run's, `trade flatten`'s) from now on; the
+        update that brings it into the books, if its state carries one."""
+        self.tracker.track(order.client_order_id)
+        return self.tracker.observe(order, when)
+
+    @property
+    def stream_connected(self) -> bool:
+        """Whether order updates arrive pushed (else the poll carries them)."""
+        return self.feed.stream_connected
 
     # -- orders ---------------------------------------------------------------------------
 

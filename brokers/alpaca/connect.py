@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from brokers.alpaca.broker import AlpacaBroker
-from brokers.alpaca.config import credentials, resolve_endpoints
+from brokers.alpaca.config import credentials, host_of, is_live_host, resolve_endpoints
 from brokers.alpaca.feeds import AlpacaBars, make_data_client
 from brokers.alpaca.session import RequestPolicy
 from framework.config.settings import Settings
+from framework.rate_limit import BudgetView
 from framework.redaction import SECRETS
 from framework.retry import RetryPolicy
 
@@ -26,10 +27,25 @@ def request_policy(settings: Settings) -> RequestPolicy:
                          data_per_minute=alpaca.data_rate_limit_per_minute, retry=retry)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 @dataclass
 class Connection:
+    """The Alpaca adapter's connection (:class:`framework.adapters.Connection`)."""
+
     broker: AlpacaBroker
     bars: AlpacaBars
+    trading_url: str = ""
+
+    def budgets(self) -> tuple[tuple[str, BudgetView], ...]:
+        return tuple((api, client._session.budget.view())
+                     for api, client in (("trading", self.broker.client), ("data", self.bars.client)))
+
+    def venue(self) -> tuple[str, str]:
+        host = host_of("trading", self.trading_url)
+        name = "sandbox (loopback)" if host in LOOPBACK else "Alpaca LIVE" if is_live_host(host) else "Alpaca paper"
+        return name, self.trading_url
 
     def close(self) -> None:
         self.broker.close()
@@ -51,4 +67,4 @@ def connect(settings: Settings, env: Mapping[str, str] | None = None,
                           stream=use_stream)
     bars = AlpacaBars(make_data_client(creds, ends, policy), feed=cfg.alpaca.feed,
                       adjustment=cfg.alpaca.adjustment)
-    return Connection(broker, bars)
+    return Connection(broker, bars, ends.trading_url)

@@ -6,7 +6,7 @@ same index the embedded dataset and the backtest use.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,7 +20,7 @@ from alpaca.data.timeframe import TimeFrame
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
-from framework.data import FIELDS, Adjustment, MarketData
+from framework.data import BAR_COLUMNS, FIELDS, Adjustment, MarketData
 from framework.data.actions import plain_ratio, previous_close
 from framework.errors import DataError
 
@@ -123,6 +123,33 @@ class AlpacaBars:
         last = end.astimezone(NEW_YORK).date()
         records = [r for r in records if r["date"] <= last]
         return _frames(records, symbols) if records else None
+
+    @property
+    def feed_name(self) -> str:
+        return self.feed.value
+
+    requests_per_call = 3  # raw, split- and all-adjusted
+
+    def daily_bars(self, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
+        """Bars of ``symbols`` over [start, end] as traded, with the actions derived, in the long
+        layout of the download cache (:data:`framework.data.BAR_COLUMNS`)."""
+        lo = datetime(start.year, start.month, start.day, tzinfo=NEW_YORK)
+        hi = datetime(end.year, end.month, end.day, 23, 59, tzinfo=NEW_YORK)
+        served = {}
+        for kind in (Adjustment.RAW, Adjustment.SPLIT, Adjustment.ALL):  # paced by the data client's session
+            served[kind] = self._bars(symbols, lo, hi, kind)
+        raw = served[Adjustment.RAW]
+        if raw is None:
+            return None
+        split = served[Adjustment.SPLIT] or raw
+        full = served[Adjustment.ALL] or split
+        dividends, splits = derive_actions(raw["close"], split["close"], full["close"])
+        frames = {**raw, "dividend": dividends, "split_ratio": splits}
+        long = pd.DataFrame({k: v.stack(future_stack=True) for k, v in frames.items()})
+        long.index.names = ["date", "symbol"]
+        long = long.reset_index().dropna(subset=["close"])
+        long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
+        return long[BAR_COLUMNS]
 
     def history(self, symbols: list[str], sectors: pd.Series, before: pd.Timestamp,
                 bars: int) -> MarketData:

@@ -23,11 +23,12 @@ from framework.config.settings import Settings
 from framework.data import MarketData, session_time
 from framework.engine import ExecutionEngine
 from framework.errors import InputError
-from framework.exits import ExitRule, plugin_exit_rule
+from framework.exits import ExitRule
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
 from framework.signals import DiscardTally, SignalKind
-from framework.strategy import Strategy, compute_signals, warmup
+from framework.strategy import Strategy, compute_signals, plugin_exit_rule
+from framework.trading_window import trading_window
 from framework.venue import Venue, actions_on, venue_from_config
 
 OPEN_AFTER_MIDNIGHT = timedelta(hours=9, minutes=30)  # New York's 09:30 open
@@ -59,24 +60,6 @@ def run_context(strategy: str, result: BacktestResult, settings: Settings, **ext
         **extra,
         "config": settings.model_dump(mode="json"),
     }
-
-
-def trading_window(market: MarketData, strategy: Strategy, settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First session with a full warm-up (or the configured start) to the configured end."""
-    dates = market.dates
-    cfg = settings.backtest
-    bars = warmup(strategy, settings.strategy.warmup_bars)
-    warm = dates[min(bars, len(dates) - 1)]
-    start = max(pd.Timestamp(cfg.start), warm) if cfg.start else warm
-    end = pd.Timestamp(cfg.end) if cfg.end else dates[-1]
-    if cfg.start and cfg.end and pd.Timestamp(cfg.end) < pd.Timestamp(cfg.start):
-        raise InputError(f"backtest end {cfg.end} is before start {cfg.start}")
-    if len(dates[(dates >= start) & (dates <= end)]) < 2:
-        raise InputError(
-            f"no sessions to trade between {start.date()} and {end.date()} "
-            f"(data {dates[0].date()}..{dates[-1].date()}, warm-up {bars} bars)"
-        )
-    return start, end
 
 
 class _BarClock:

@@ -17,12 +17,21 @@ import math
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from aiohttp import web
+from framework.data import MarketData
 
-if TYPE_CHECKING:
-    from brokers.sandbox.exchange import Exchange
+
+class Quoted(Protocol):
+    """What the path reads of the exchange: today's session and bars, and the last close."""
+
+    @property
+    def session(self) -> int: ...
+
+    @property
+    def market(self) -> MarketData: ...
+
+    def last_close(self, symbol: str) -> float: ...
 
 SESSION = timedelta(hours=6, minutes=30)
 
@@ -67,7 +76,7 @@ class IntradayPath:
     def now(self, open_at: datetime) -> datetime:
         return open_at + SESSION * self.progress()
 
-    def price(self, exchange: Exchange, symbol: str) -> float:
+    def price(self, exchange: Quoted, symbol: str) -> float:
         """The symbol's price now in today's session (its last close when it has no bar today)."""
         i = exchange.session
         m = exchange.market
@@ -77,24 +86,4 @@ class IntradayPath:
         return path_price(*bar, self.progress())
 
 
-async def pin_route(request: web.Request) -> web.Response:
-    """``POST /_sandbox/clock/intraday {"progress": 0.0-1.0 | null}`` (null: back to the wall clock)."""
-    from brokers.sandbox.app import EXCHANGE  # the app module imports the exchange, which imports us
-
-    body: dict[str, Any] = await request.json() if request.can_read_body else {}
-    exchange = request.app[EXCHANGE]
-    value = body.get("progress")
-    if value is not None and not isinstance(value, int | float):
-        return web.json_response({"code": 40010001, "message": "progress must be a number in [0, 1] or null"},
-                                 status=422)
-    if exchange.intraday is None:
-        exchange.intraday = IntradayPath()
-    exchange.intraday.pin(value)
-    return web.json_response({"progress": exchange.intraday.progress(), "clock": exchange.clock()})
-
-
-def install(app: web.Application) -> None:
-    app.router.add_post("/_sandbox/clock/intraday", pin_route)
-
-
-__all__ = ["IntradayPath", "install", "path_price"]
+__all__ = ["IntradayPath", "Quoted", "path_price"]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from brokers.sandbox import intraday
+from brokers.sandbox import intraday, intraday_route
 from brokers.sandbox.app import CLOSING, REQUESTS, Logged, drop_streams, make_app
 from brokers.sandbox.budget import RequestBudgets
 from brokers.sandbox.exchange import Exchange, start_index
@@ -83,7 +83,7 @@ class SandboxServer:
             rate_limit or cfg.rate_limit, rate_limit_window or cfg.rate_limit_window_seconds
         )
         self.app = make_app(self.exchange, self.store, self.budgets)
-        intraday.install(self.app)
+        intraday_route.install(self.app)
         self.host, self._port = host or cfg.host, cfg.port if port is None else port
         self._server = BackgroundServer(self.app, self.host, self._port, "sandbox")
         self._ticker: asyncio.Task[None] | None = None

@@ -1,8 +1,14 @@
-"""The `trade` command line.
+"""The `trade` command line: the composition root, and the registry of its commands.
 
-Commands are loaded lazily by dotted path, so `trade --help` does not import backtrader,
-xgboost or alpaca-py, and so commands can live beside the code they drive (the backtest
-command in ``brokers.backtrader``) without ``framework`` importing those packages.
+A command is named by ``"module:attribute"`` and loaded only when asked for, so `trade --help`
+imports neither backtrader, xgboost nor alpaca-py. Where commands come from, in order:
+
+1. the framework's own (:data:`COMMANDS`, modules in this package);
+2. the built-in plugin package's (``strategies.COMMANDS``: the XGBoost plugin's `train`);
+3. the ``trade.commands`` entry-point group of installed distributions.
+
+A plugin's command named like a framework command is refused (the framework's stays; a warning
+names it); a name two plugins claim is refused when asked for, naming both origins.
 """
 
 from __future__ import annotations
@@ -10,20 +16,20 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from importlib.metadata import PackageNotFoundError, version
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, entry_points, version
 
 import click
 
-from framework.errors import BrokerError, StrategyError, TradeError, UserError
+from framework.errors import BrokerError, InputError, StrategyError, TradeError, UserError
 
-#: command name -> "module:attribute" of its click command.
+#: the framework's commands: name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
     "strategies": "framework.cli.strategies:strategies",
     "check-strategy": "framework.cli.check_strategy:check_strategy",
     "data": "framework.cli.data:data",
     "backtest": "framework.cli.backtest:backtest",
     "sweep": "framework.cli.sweep:sweep",
-    "train": "strategies.xgboost_signal.cli:train",
     "sandbox": "framework.cli.sandbox:sandbox",
     "paper": "framework.cli.paper:paper",
     "status": "framework.cli.paper:status",
@@ -37,6 +43,26 @@ COMMANDS: dict[str, str] = {
 }
 
 
+COMMAND_GROUP = "trade.commands"  # entry points: name = "module:attribute" of a click command
+BUILTIN_PLUGINS = "strategies"  # the built-in plugin package (framework.registry.BUILTIN_PACKAGE)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    spec: str  # "module:attribute"
+    origin: str
+
+
+@dataclass(frozen=True)
+class Commands:
+    """Every command name found: the usable ones, and those refused (with why)."""
+
+    usable: dict[str, CommandSpec]
+    clashes: dict[str, tuple[CommandSpec, ...]]
+    shadowing: tuple[CommandSpec, ...]  # plugin commands named like a framework command
+
+
 def _available(spec: str) -> bool:
     module = spec.partition(":")[0]
     try:
@@ -45,15 +71,52 @@ def _available(spec: str) -> bool:
         return False
 
 
+def _plugin_commands() -> list[CommandSpec]:
+    found = []
+    if _available(BUILTIN_PLUGINS):
+        declared = getattr(importlib.import_module(BUILTIN_PLUGINS), "COMMANDS", {})
+        found += [CommandSpec(n, s, f"built-in plugin {s}") for n, s in sorted(declared.items())]
+    seen: set[tuple[str, str]] = set()
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: (e.name, e.value)):
+        if (ep.name, ep.value) not in seen:  # one distribution visible twice on the path
+            seen.add((ep.name, ep.value))
+            dist = getattr(ep, "dist", None)
+            owner = f" from {dist.name}" if dist is not None else ""
+            found.append(CommandSpec(ep.name, ep.value, f"entry point {ep.name} = {ep.value}{owner}"))
+    return found
+
+
+def registered() -> Commands:
+    """The framework's commands, then the plugins' (built-in, then entry points)."""
+    usable = {n: CommandSpec(n, s, "trade") for n, s in COMMANDS.items() if _available(s)}
+    claims: dict[str, list[CommandSpec]] = {}
+    shadowing = []
+    for command in _plugin_commands():
+        if command.name in COMMANDS:
+            shadowing.append(command)
+        elif _available(command.spec):
+            claims.setdefault(command.name, []).append(command)
+    clashes = {n: tuple(c) for n, c in claims.items() if len({x.spec for x in c}) > 1}
+    usable |= {n: c[0] for n, c in claims.items() if n not in clashes}
+    return Commands(usable, clashes, tuple(shadowing))
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, spec in COMMANDS.items() if _available(spec))
+        found = registered()
+        for command in found.shadowing:
+            click.echo(f"warning: {command.origin} is refused: `trade {command.name}` is the framework's", err=True)
+        return sorted({*found.usable, *found.clashes})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
-        if spec is None or not _available(spec):
+        found = registered()
+        if cmd_name in found.clashes:
+            origins = " and ".join(c.origin for c in found.clashes[cmd_name])
+            raise InputError(f"command {cmd_name!r} is claimed twice: {origins}; uninstall one")
+        command = found.usable.get(cmd_name)
+        if command is None:
             return None
-        module_name, _, attr = spec.partition(":")
+        module_name, _, attr = command.spec.partition(":")
         return getattr(importlib.import_module(module_name), attr)
 
 

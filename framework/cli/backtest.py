@@ -78,8 +78,9 @@ def backtest(
     no_report: bool,
 ) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
-    from brokers.backtrader.runner import run_backtest, run_context, trading_window
+    from brokers.backtrader.runner import run_backtest, run_context
     from framework.run_folder import atomic_folder, write_run_folder
+    from framework.trading_window import trading_window
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,20 +14,20 @@ import click
 
 from analyzers.dashboard.app import LOOPBACK, Dashboard, DashboardServer, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
-from brokers.alpaca.config import resolve_endpoints
-from brokers.alpaca.connect import Connection, connect
+from framework.adapters import Connection, connect
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
 from framework.data import embedded_paths, load_sectors
 from framework.errors import InputError, UserError
 from framework.journal import Journal
-from framework.live.dashboard_source import AlpacaLive
+from framework.live.dashboard_source import LiveAccount
 from framework.live.operations import Operations
 from framework.live.runner import PaperRunner, universe
 from framework.live.service import fresh_runner, service, stop_on_signals
 from framework.live.snapshot import VenueInfo
 from framework.logs import log_file, service_logging
+from framework.redaction import SECRETS
 
 TOKEN_ENV = "TRADE_DASHBOARD_TOKEN"
 
@@ -115,17 +116,17 @@ def _announce(url: str, mode: str, token: str | None, *, off_loopback: bool = Fa
 
 
 def _token() -> str:
-    token = _token()
+    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    SECRETS.add(token)
     return token
 
 
 def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
     conn = connect(settings, stream=False)  # endpoints checked (live refused) before the journal is touched
-    ends = resolve_endpoints(settings.paper.alpaca, os.environ)
     path = Path(settings.paper.journal).expanduser()
     Journal(path).close()  # a fresh account's journal: the schema, nothing else
     token = _token()
-    live = AlpacaLive(settings, conn, path, trading_url=ends.trading_url)
+    live = LiveAccount(settings, conn, path)
     _, sectors = universe(settings)
     board = Dashboard(JournalReader(path), settings=_board_settings(settings), sectors=sectors.to_dict(),
                       venue=live.venue, live=live, token=token, source=str(path))

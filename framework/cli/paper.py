@@ -9,11 +9,12 @@ from contextlib import contextmanager, nullcontext
 import click
 import pandas as pd
 
-from brokers.alpaca.connect import Connection, connect
+from framework.adapters import Connection, connect
 from framework.alerts import Alerting
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
+from framework.errors import ConfigError
 from framework.journal import Journal
 from framework.live import actions
 from framework.live.cycle_outcome import CycleAlerts, run_once
@@ -35,6 +36,22 @@ def _settings(config_files: tuple[str, ...]) -> Settings:
 @contextmanager
 def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Connection]:
     conn = connect(settings, stream=stream)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _reachable(settings: Settings) -> Iterator[Connection | None]:
+    """The venue when it is configured (its clock stamps the record), else None: a journal-only
+    action (a halt without cancel, a resume) needs no keys; it is stamped with the local clock."""
+    try:
+        conn = connect(settings, stream=False)
+    except ConfigError as e:
+        log.warning("no broker (%s): the record is stamped with the local clock", e)
+        yield None
+        return
     try:
         yield conn
     finally:
@@ -198,10 +215,12 @@ def _journal(settings: Settings) -> Iterator[Journal]:
 def halt(config_files: tuple[str, ...], reason: str, cancel: bool) -> None:
     """Stop opening risk until `trade resume` (persisted in the journal)."""
     settings = _settings(config_files)
-    # endpoints and keys are checked (a live endpoint refused) before anything is written; the
-    # venue's clock stamps the halt even with --no-cancel
-    with _connected(settings, stream=False) as conn, _journal(settings) as journal:
-        result = actions.halt(journal, conn.broker, origin="cli", reason=reason,
+    # with --cancel, endpoints and keys are checked (a live endpoint refused) before anything is
+    # written; with --no-cancel the halt goes in whatever the broker's state (stamped with its
+    # clock when it can be reached)
+    with (_connected(settings, stream=False) if cancel else _reachable(settings)) as conn, \
+            _journal(settings) as journal:
+        result = actions.halt(journal, conn.broker if conn else None, origin="cli", reason=reason,
                               cancel=None if cancel else (lambda: 0))
     click.echo(f"halted: {reason} (journal {settings.paper.journal}); `trade resume` clears it")
     if cancel:
@@ -214,8 +233,8 @@ def resume(config_files: tuple[str, ...]) -> None:
     """Clear a halt: the next cycle may open risk again (a max-drawdown halt included: the
     drawdown is measured afresh from the latest equity)."""
     settings = _settings(config_files)
-    with _connected(settings, stream=False) as conn, _journal(settings) as journal:
-        result = actions.resume(journal, conn.broker, origin="cli")
+    with _reachable(settings) as conn, _journal(settings) as journal:
+        result = actions.resume(journal, conn.broker if conn else None, origin="cli")
     click.echo("resumed" if result.message.startswith("resumed") else result.message)
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+import pandas as pd
 
 from framework.cli.options import (
     config_option,
@@ -17,6 +22,64 @@ from framework.cli.options import (
     sectors_option,
     strategy_option,
 )
+
+if TYPE_CHECKING:
+    from brokers.sandbox.server import SandboxServer
+    from framework.config import Settings
+    from framework.data import MarketData
+
+
+@dataclass(frozen=True)
+class _Sandbox:
+    """The loopback sandbox as the rehearsal's simulated venue, reached by the Alpaca adapter."""
+
+    server: SandboxServer
+    env: dict[str, str]
+
+    def advance(self) -> None:
+        self.server.advance()
+
+
+def _environment(server: SandboxServer) -> dict[str, str]:
+    """Throw-away keys for the loopback sandbox (never printed: they name nothing real)."""
+    return {
+        "APCA_API_KEY_ID": f"REHEARSAL{secrets.token_hex(6).upper()}",
+        "APCA_API_SECRET_KEY": secrets.token_hex(16),
+        "APCA_API_BASE_URL": server.base_url,
+        "APCA_API_DATA_URL": server.data_url,
+        "APCA_API_STREAM_URL": server.stream_url,
+    }
+
+
+@contextmanager
+def _sandbox(settings: Settings, market: MarketData, first: pd.Timestamp, folder: Path) -> Iterator[_Sandbox]:
+    from brokers.sandbox.server import SandboxServer
+
+    server = SandboxServer(
+        settings,
+        market,
+        state=folder / "sandbox.sqlite",
+        host="127.0.0.1",
+        port=0,
+        start=str(first.date()),
+        cash=settings.backtest.cash,
+        reset=True,
+        seed=settings.sandbox.seed,
+        rate_limit=1_000_000,  # a rehearsal is not a test of pacing: no wall-clock waits
+    )
+    with server:
+        yield _Sandbox(server, _environment(server))
+
+
+def _backtest(settings: Settings, market: MarketData, folder: Path) -> None:
+    """The backtest half: the same settings over the decisions, into a run folder."""
+    from brokers.backtrader.runner import run_backtest, run_context
+    from framework.registry import get_strategy
+    from framework.run_folder import write_run_folder
+
+    plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
+    result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
+    write_run_folder(folder, result.journal_path, result.initial_cash, run_context(plugin.name, result, settings))
 
 
 def _overrides(strategy: str | None, data: str | None, sectors: str | None) -> dict[str, Any]:
@@ -46,7 +109,7 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
     from analyzers.records import load_run
     from framework.config import load_settings
     from framework.data import load_configured
-    from framework.live.rehearsal import plan_window
+    from framework.live.rehearsal import Parts, plan_window
     from framework.live.rehearsal import rehearse as run
 
     base = _overrides(strategy, data, sectors)
@@ -68,7 +131,7 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
     })
     click.echo(f"rehearsal of {settings.strategy.name}: {sessions} session(s) from {window.first.date()} "
                f"(venue profile {settings.venue.profile.value}), folder {folder}")
-    result = run(settings, market, window, folder, click.echo)
+    result = run(settings, market, window, folder, click.echo, Parts(venue=_sandbox, backtest=_backtest))
     divergence = compare(load_run(result.backtest_dir), load_run(result.paper_dir), days=list(window.decisions))
     write_outputs(divergence, folder)
     for line in render_lines(divergence):

@@ -101,6 +101,8 @@ def sweep(
     no_report: bool,
 ) -> None:
     """Backtest every point of a grid on Dask; rank, walk forward, and judge the overfitting."""
+    from analyzers.sweep_report import render
+    from brokers.backtrader.runner import run_backtest
     from framework.errors import InputError
     from framework.research.sweep import run_sweep
     from framework.research.sweep_plan import SweepRequest, plan_sweep
@@ -123,7 +125,7 @@ def sweep(
     )
     plan = plan_sweep(request)  # everything validated before a folder or a cluster exists
     try:
-        result = run_sweep(plan)
+        result = run_sweep(plan, run_backtest, render)
     except KeyboardInterrupt:
         click.echo(
             f"error: interrupted: the cluster is closed; finished backtests are saved in {plan.request.out} "

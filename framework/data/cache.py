@@ -1,10 +1,10 @@
-"""`trade data fetch`: Alpaca's daily bars into a local Parquet cache usable as ``--data``.
+"""`trade data fetch`: a venue's daily bars into a local Parquet cache usable as ``--data``.
 
-The cache holds prices as traded plus ``dividend`` and ``split_ratio`` on ex-dates (derived
-from the split- and all-adjusted bars served at the same moment, :func:`derive_actions`), and
-in its Parquet metadata the range fetched for each symbol. A fetch asks only for what the
-cache lacks (before its first or after its last date per symbol); each request carries at
-most :data:`PAGE_BARS` bars and waits for the data API's rate limit.
+The cache holds prices as traded plus ``dividend`` and ``split_ratio`` on ex-dates (as the
+source derives them, :class:`framework.data.bars.DailyBarSource`), and in its Parquet metadata
+the range fetched for each symbol. A fetch asks only for what the cache lacks (before its first
+or after its last date per symbol); each request carries at most :data:`PAGE_BARS` bars and is
+paced by the source.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from brokers.alpaca.feeds import NEW_YORK, AlpacaBars, derive_actions
-from framework.data import Adjustment
+from framework.data.bars import BAR_COLUMNS, DailyBarSource
 from framework.errors import DataError, InputError
 from framework.progress import progress
 
 PAGE_BARS = 10_000  # Alpaca's largest page: one request per chunk of symbols
 META_KEY = b"trade.fetch"
-COLUMNS = ["date", "symbol", "open", "high", "low", "close", "volume", "dividend", "split_ratio"]
+COLUMNS = BAR_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -89,27 +88,6 @@ def chunks(symbols: list[str], start: date, end: date) -> list[list[str]]:
     return [symbols[i : i + size] for i in range(0, len(symbols), size)]
 
 
-def _request(bars: AlpacaBars, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
-    """Bars of ``symbols`` over [start, end] as traded, with the actions derived."""
-    lo = datetime(start.year, start.month, start.day, tzinfo=NEW_YORK)
-    hi = datetime(end.year, end.month, end.day, 23, 59, tzinfo=NEW_YORK)
-    served = {}
-    for kind in (Adjustment.RAW, Adjustment.SPLIT, Adjustment.ALL):  # paced by the data client's session
-        served[kind] = bars._bars(symbols, lo, hi, kind)
-    raw = served[Adjustment.RAW]
-    if raw is None:
-        return None
-    split = served[Adjustment.SPLIT] or raw
-    full = served[Adjustment.ALL] or split
-    dividends, splits = derive_actions(raw["close"], split["close"], full["close"])
-    frames = {**raw, "dividend": dividends, "split_ratio": splits}
-    long = pd.DataFrame({k: v.stack(future_stack=True) for k, v in frames.items()})
-    long.index.names = ["date", "symbol"]
-    long = long.reset_index().dropna(subset=["close"])
-    long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
-    return long[COLUMNS]
-
-
 def _merge(cache: Cache, new: pd.DataFrame) -> pd.DataFrame:
     """New rows win, except a symbol's first row of a request when the cache has that day:
     it was asked for only to derive the next day's action."""
@@ -125,14 +103,14 @@ def _merge(cache: Cache, new: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([old, new], ignore_index=True)[COLUMNS]
 
 
-def fetch(bars: AlpacaBars, path: Path, symbols: list[str], start: date, end: date, *,
+def fetch(bars: DailyBarSource, path: Path, symbols: list[str], start: date, end: date, *,
           echo: Callable[[str], None] = print) -> tuple[int, int]:
     """Bring the cache at ``path`` up to [start, end] for ``symbols``. Returns (requests, rows added).
-    Requests are paced by the data client's session (one budget for the data API, shared with every
+    Requests are paced by the source (Alpaca's: one budget for the data API, shared with every
     other client of the process: brokers/alpaca/session.py)."""
     if end < start:
         raise InputError(f"--end {end} is before --start {start}")
-    cache = read_cache(path, bars.feed.value)
+    cache = read_cache(path, bars.feed_name)
     plan = missing_ranges(cache, symbols, start, end)
     work = [(r, group) for r, syms in sorted(plan.items()) for group in chunks(syms, *r)]
     if not work:
@@ -141,8 +119,8 @@ def fetch(bars: AlpacaBars, path: Path, symbols: list[str], start: date, end: da
     pieces, requests = [], 0
     with progress(len(work), "fetch", unit="chunk") as tracker:
         for (lo, hi), group in work:
-            piece = _request(bars, group, lo, hi)
-            requests += 3
+            piece = bars.daily_bars(group, lo, hi)
+            requests += bars.requests_per_call
             if piece is not None:
                 pieces.append(piece)
             tracker.advance()

@@ -17,26 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
 
+from framework.broker import LiveBroker
 from framework.errors import BrokerError
 from framework.journal import Journal
 from framework.orders import Order
-from framework.positions import Position
 from framework.risk.halted import adds_risk
 
 log = logging.getLogger(__name__)
 FLATTEN_TAG = "flatten"  # the closing orders a flatten sends: ours (journaled), not foreign
-
-
-class OperatorBroker(Protocol):
-    """What the actions need of a venue (the Alpaca adapter, the sandbox through it)."""
-
-    def get_clock(self) -> Any: ...
-    def get_positions(self) -> list[Position]: ...
-    def get_orders(self, status: Any = "open") -> list[Order]: ...
-    def cancel_order(self, broker_order_id: str) -> None: ...
-    def close_all_positions(self) -> list[Order]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +38,7 @@ class ActionResult:
     closing: int = 0
 
 
-def venue_now(broker: OperatorBroker | None) -> datetime:
+def venue_now(broker: LiveBroker | None) -> datetime:
     """The venue's clock (one clock for every record). Only when the venue cannot be read is the
     local clock used — in UTC, the same text format — so the action still goes in."""
     if broker is not None:
@@ -60,7 +49,7 @@ def venue_now(broker: OperatorBroker | None) -> datetime:
     return datetime.now(UTC)
 
 
-def cancel_risk_adding(broker: OperatorBroker, journal: Journal) -> int:
+def cancel_risk_adding(broker: LiveBroker, journal: Journal) -> int:
     """Cancel our open orders that would grow a position; protective stops, sales of what is held
     and foreign orders stay."""
     held = {p.symbol: p.qty for p in broker.get_positions()}
@@ -80,7 +69,7 @@ def _by(reason: str, origin: str) -> str:
     return f"{reason} (by {origin})" if origin else reason
 
 
-def halt(journal: Journal, broker: OperatorBroker | None, *, origin: str, reason: str = "manual halt",
+def halt(journal: Journal, broker: LiveBroker | None, *, origin: str, reason: str = "manual halt",
          scope: str = "persistent", session: datetime | None = None, when: datetime | None = None,
          cancel: Callable[[], int] | None = None) -> ActionResult:
     """Journaled first, then the risk-adding orders canceled (a failure there leaves it halted).
@@ -94,7 +83,7 @@ def halt(journal: Journal, broker: OperatorBroker | None, *, origin: str, reason
     return ActionResult("halt", origin, when, f"halted; canceled {canceled} open order(s) that add risk", canceled)
 
 
-def resume(journal: Journal, broker: OperatorBroker | None, *, origin: str,
+def resume(journal: Journal, broker: LiveBroker | None, *, origin: str,
            when: datetime | None = None) -> ActionResult:
     """The halt lifted, and the drawdown measured afresh from the latest equity (a journaled peak):
     a resumed max-drawdown halt does not fire again at the next decision on the same loss."""
@@ -106,7 +95,7 @@ def resume(journal: Journal, broker: OperatorBroker | None, *, origin: str,
     return ActionResult("resume", origin, when, "resumed: the next cycle may open risk again")
 
 
-def flatten(journal: Journal, broker: OperatorBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
+def flatten(journal: Journal, broker: LiveBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
     """Halted first (unless ``then_halt`` is False: `--no-halt`, or a caller that just halted),
     then our risk-adding orders canceled, then every position closed (the venue cancels every
     remaining order, stops included, as it closes). The closing orders are journaled as ours, so
@@ -141,5 +130,5 @@ def _journal_closing(journal: Journal, closing: list[Order]) -> None:
                              f"{order.side.value} {order.qty} {order.symbol}")
 
 
-__all__ = ["FLATTEN_TAG", "ActionResult", "OperatorBroker", "cancel_risk_adding", "flatten", "halt", "resume",
+__all__ = ["FLATTEN_TAG", "ActionResult", "LiveBroker", "cancel_risk_adding", "flatten", "halt", "resume",
            "venue_now"]

@@ -1,4 +1,4 @@
-"""The dashboard's live source: the Alpaca account (or the sandbox) read in the background, and
+"""The dashboard's live source: the venue's account (Alpaca's, or the sandbox's) read in the background, and
 the operator's actions carried out on it (``framework.live.actions``, journaled with the origin).
 
 Reads go through the adapter's paced clients, so they spend the account's one trading budget:
@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from brokers.alpaca.config import host_of, is_live_host
-from brokers.alpaca.connect import Connection
+from framework.adapters import Connection
 from framework.config.settings import Settings
 from framework.errors import BrokerError
 from framework.journal import Journal
@@ -26,21 +25,19 @@ from framework.live.snapshot import ActionOutcome, Headroom, LiveOrder, LivePosi
 from framework.redaction import redact_url
 
 log = logging.getLogger("trade.dashboard")
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def venue_info(settings: Settings, trading_url: str) -> VenueInfo:
-    host = host_of("trading", trading_url)
-    name = "sandbox (loopback)" if host in LOOPBACK else "Alpaca LIVE" if is_live_host(host) else "Alpaca paper"
+def venue_info(settings: Settings, conn: Connection) -> VenueInfo:
+    name, trading_url = conn.venue()
     venue = getattr(settings, "venue", None)
     profile = str(getattr(venue, "profile", "") or "")
     return VenueInfo(name, redact_url(trading_url), profile)
 
 
-class AlpacaLive:
-    def __init__(self, settings: Settings, conn: Connection, journal: Path, *, trading_url: str) -> None:
+class LiveAccount:
+    def __init__(self, settings: Settings, conn: Connection, journal: Path) -> None:
         self.settings, self.conn, self.journal_path = settings, conn, journal
-        self.venue = venue_info(settings, trading_url)
+        self.venue = venue_info(settings, conn)
         self._snapshot: LiveSnapshot | None = None
         self._lock = threading.Lock()
         self.refreshes = self.skipped = 0  # observability, tests
@@ -49,11 +46,8 @@ class AlpacaLive:
         return self._snapshot
 
     def headroom(self) -> tuple[Headroom, ...]:
-        out = []
-        for api, client in (("trading", self.conn.broker.client), ("data", self.conn.bars.client)):
-            view = client._session.budget.view()
-            out.append(Headroom(api, view.limit, view.remaining, view.sent_in_window))
-        return tuple(out)
+        return tuple(Headroom(api, view.limit, view.remaining, view.sent_in_window)
+                     for api, view in self.conn.budgets())
 
     def _reserve_left(self) -> bool:
         trading = self.headroom()[0]
@@ -125,4 +119,4 @@ class AlpacaLive:
         return ActionOutcome(True, result.message)
 
 
-__all__ = ["AlpacaLive", "venue_info"]
+__all__ = ["LiveAccount", "venue_info"]

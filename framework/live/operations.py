@@ -13,6 +13,7 @@ opens; a bug or a user error is alerted and ends the process (exit 1 or 2).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -143,7 +144,7 @@ class Operations:
             self.say(f"cycle for {session}: {e}; trying again in {STALE_RETRY / 60:.0f} min")
             self._retry_at = time.monotonic() + min(STALE_RETRY, self.recheck * 5)
             return
-        except (TransientBrokerError, ReconciliationError) as e:
+        except (TransientBrokerError, ReconciliationError, sqlite3.OperationalError) as e:  # busy journal too
             self.say(f"cycle for {session} failed, retrying in a minute: {e}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
@@ -155,7 +156,7 @@ class Operations:
         try:
             with self.fresh() as runner:
                 self._close_books(runner, session)
-        except BrokerError as e:
+        except (BrokerError, sqlite3.OperationalError) as e:  # a busy journal: next time
             self.say(f"after-close step for {session} failed, retrying in a minute: {e}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
@@ -188,10 +189,10 @@ class Operations:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds
         session = times.next_close.astimezone(VENUE_ZONE).date()
         try:
-            if self.cycles and not self.runner.live_broker.feed.stream_connected:
+            if self.cycles and not self.runner.live_broker.stream_connected:
                 self.runner.live_broker.poll()  # today's fills, without the stream
             reading = self.watch.tick(session)
-        except BrokerError as e:
+        except (BrokerError, sqlite3.OperationalError) as e:  # a busy journal: next time
             self._watch_failures += 1
             log.warning("loss watch: cannot read the account (%d in a row): %s", self._watch_failures, e)
             if self._watch_failures == WATCH_FAILURES_ALERTED:

@@ -6,31 +6,56 @@ Session j of a rehearsal of N sessions from D: the sandbox starts before the ope
 D_{k-1}; its orders fill at the open of D_k), the sandbox's clock moving one session between
 cycles. The backtest trades D_{-1} .. D_{N-1}: the same N+1 decisions, from the same cash. Each
 paper cycle is a fresh connection and runner over the same journal, as `trade paper --once` is.
+
+The simulated venue and the backtest are handed in by the command (:class:`Parts`): this module
+drives them and imports no adapter.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
-from brokers.alpaca.connect import connect
-from brokers.backtrader.runner import run_backtest, run_context
-from brokers.sandbox.server import SandboxServer
+from framework.adapters import connect
 from framework.config import Settings
 from framework.data import MarketData
 from framework.errors import InputError
 from framework.live.cycle_outcome import CycleAlerts, run_once
 from framework.live.runner import CycleResult, PaperRunner
 from framework.registry import get_strategy
-from framework.run_folder import write_run_folder
 from framework.strategy import warmup
 
 Say = Callable[[str], None]
+
+
+class SimulatedVenue(Protocol):
+    """A venue replaying ``market`` from a session (the loopback sandbox): the environment a
+    connection to it needs, and one session forward."""
+
+    @property
+    def env(self) -> Mapping[str, str]: ...
+
+    def advance(self) -> None: ...
+
+
+#: (settings, market, first session, state folder) -> the venue, started on entering the context
+OpenVenue = Callable[[Settings, MarketData, pd.Timestamp, Path], AbstractContextManager[SimulatedVenue]]
+#: (settings, market, run folder): a backtest of ``settings`` written as a run folder
+Backtest = Callable[[Settings, MarketData, Path], None]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a rehearsal drives, chosen by the command (the composition root)."""
+
+    venue: OpenVenue
+    backtest: Backtest
 
 
 @dataclass(frozen=True)
@@ -100,17 +125,6 @@ def plan_window(market: MarketData, settings: Settings, start: str, sessions: in
     return Window(dates[first - 1 : first + sessions], sessions)
 
 
-def _environment(server: SandboxServer) -> dict[str, str]:
-    """Throw-away keys for the loopback sandbox (never printed: they name nothing real)."""
-    return {
-        "APCA_API_KEY_ID": f"REHEARSAL{secrets.token_hex(6).upper()}",
-        "APCA_API_SECRET_KEY": secrets.token_hex(16),
-        "APCA_API_BASE_URL": server.base_url,
-        "APCA_API_DATA_URL": server.data_url,
-        "APCA_API_STREAM_URL": server.stream_url,
-    }
-
-
 def _paper_cycle(settings: Settings, env: dict[str, str]) -> CycleResult:
     """One `trade paper --once`: a fresh connection, runner and engine over the same journal."""
     conn = connect(settings, env, stream=False)
@@ -125,23 +139,12 @@ def _paper_cycle(settings: Settings, env: dict[str, str]) -> CycleResult:
         conn.close()
 
 
-def paper_run(settings: Settings, market: MarketData, window: Window, folder: Path, say: Say) -> tuple[PaperCycle, ...]:
-    """The paper half: the sandbox over ``market`` from ``window.first``; one cycle per open."""
+def paper_run(settings: Settings, market: MarketData, window: Window, folder: Path, say: Say,
+              open_venue: OpenVenue) -> tuple[PaperCycle, ...]:
+    """The paper half: the simulated venue over ``market`` from ``window.first``; one cycle per open."""
     cycles = []
-    server = SandboxServer(
-        settings,
-        market,
-        state=folder / "sandbox.sqlite",
-        host="127.0.0.1",
-        port=0,
-        start=str(window.first.date()),
-        cash=settings.backtest.cash,
-        reset=True,
-        seed=settings.sandbox.seed,
-        rate_limit=1_000_000,  # a rehearsal is not a test of pacing: no wall-clock waits
-    )
-    with server:
-        env = _environment(server)
+    with open_venue(settings, market, window.first, folder) as venue:
+        env = dict(venue.env)
         for k in range(window.sessions + 1):
             result = _paper_cycle(settings, env)
             cycles.append(
@@ -151,26 +154,20 @@ def paper_run(settings: Settings, market: MarketData, window: Window, folder: Pa
             say(f"paper {k + 1}/{window.sessions + 1}: session {result.session} (signals of {result.signal_date}): "
                 f"{len(result.orders)} order(s), {len(result.deferred)} deferred, {result.seconds:.1f} s")
             if k < window.sessions:
-                server.advance()
+                venue.advance()
     return tuple(cycles)
 
 
-def backtest_run(settings: Settings, market: MarketData, window: Window, folder: Path) -> None:
-    """The backtest half: the same settings over D_{-1} .. D_{N-1}, into a run folder."""
-    plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
-    folder.mkdir(parents=True, exist_ok=True)
-    result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
-    write_run_folder(folder, result.journal_path, result.initial_cash, run_context(plugin.name, result, settings))
-
-
-def rehearse(settings: Settings, market: MarketData, window: Window, folder: Path, say: Say) -> RehearsalRun:
+def rehearse(settings: Settings, market: MarketData, window: Window, folder: Path, say: Say,
+             parts: Parts) -> RehearsalRun:
     """Paper on the sandbox, then the backtest; both under ``folder``. ``settings`` must point
     ``paper.journal`` into ``folder / "paper"`` and ``backtest.start/end`` at the window."""
     (folder / "paper").mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    cycles = paper_run(settings, market, window, folder, say)
+    cycles = paper_run(settings, market, window, folder, say, parts.venue)
     paper_seconds = time.monotonic() - began
     say(f"backtest {window.decisions[0].date()} .. {window.decisions[-1].date()}")
     began = time.monotonic()
-    backtest_run(settings, market, window, folder / "backtest")
+    (folder / "backtest").mkdir(parents=True, exist_ok=True)
+    parts.backtest(settings, market, folder / "backtest")
     return RehearsalRun(folder, window, cycles, paper_seconds, time.monotonic() - began)

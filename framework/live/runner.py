@@ -35,16 +35,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from brokers.alpaca.broker import AlpacaBroker
-from brokers.alpaca.feeds import AlpacaBars
 from framework import foreign
-from framework.broker import OrderUpdate
+from framework.broker import LiveBroker, OrderUpdate, VenueCalendar
 from framework.config.settings import Settings
-from framework.data import MarketData, embedded_paths, load_sectors, session_time
+from framework.data import BarSource, MarketData, embedded_paths, load_sectors, session_time
 from framework.engine import CycleReport, ExecutionEngine
 from framework.enums import OrderEvent, OrderStatus
 from framework.errors import BrokerError, DataError, OrderNotFound, ReconciliationError, TransientBrokerError
-from framework.exits import plugin_exit_rule
 from framework.journal import Journal
 from framework.live.dry_run import DryRunBroker
 from framework.market import SnapshotBuilder
@@ -52,7 +49,7 @@ from framework.orders import Order
 from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
-from framework.strategy import Strategy, compute_signals, warmup
+from framework.strategy import Strategy, compute_signals, plugin_exit_rule, warmup
 from framework.venue import ActionKind, CorporateAction, actions_on
 
 log = logging.getLogger(__name__)
@@ -133,14 +130,14 @@ def universe(settings: Settings) -> tuple[list[str], pd.Series]:
     return symbols, sectors
 
 
-def next_session(broker: AlpacaBroker) -> date:
+def next_session(broker: VenueCalendar) -> date:
     """The session the next cycle trades: today's if the market is open, else the next one."""
     clock = broker.get_clock()
     when = clock.timestamp if clock.is_open else clock.next_open
     return when.astimezone(NEW_YORK).date()
 
 
-def previous_session(broker: AlpacaBroker, session: date) -> date:
+def previous_session(broker: VenueCalendar, session: date) -> date:
     days = broker.get_calendar(session - timedelta(days=10), session - timedelta(days=1))
     before = [d.date for d in days if d.date < session]
     if not before:
@@ -149,7 +146,7 @@ def previous_session(broker: AlpacaBroker, session: date) -> date:
 
 
 class PaperRunner:
-    def __init__(self, settings: Settings, broker: AlpacaBroker, bars: AlpacaBars, *,
+    def __init__(self, settings: Settings, broker: LiveBroker, bars: BarSource, *,
                  dry_run: bool = False, echo: Echo = print) -> None:
         self.settings, self.live_broker, self.bars = settings, broker, bars
         self.dry_run, self.echo = dry_run, echo
@@ -226,8 +223,7 @@ class PaperRunner:
                 continue
             if cid in engine.orders.orders:
                 continue
-            self.live_broker.tracker.track(cid)
-            update = self.live_broker.tracker.observe(order, order.updated_at or now)
+            update = self.live_broker.adopt(order, order.updated_at or now)
             engine.on_order_update(update or OrderUpdate(OrderEvent.NEW, order, now))
             adopted += 1
         self._refresh_foreign(now)

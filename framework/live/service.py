@@ -8,7 +8,7 @@ import signal
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from brokers.alpaca.connect import connect
+from framework.adapters import connect
 from framework.alerts import Alerting
 from framework.config.settings import Settings
 from framework.live.runner import PaperRunner

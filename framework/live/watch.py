@@ -20,8 +20,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from brokers.alpaca.broker import AlpacaBroker
 from framework.alerts import Alert, AlertKind, Severity
+from framework.broker import LiveBroker
 from framework.config.settings import Settings
 from framework.data import session_time
 from framework.errors import BrokerError
@@ -43,7 +43,7 @@ class WatchReading:
 
 
 class LossWatch:
-    def __init__(self, settings: Settings, broker: AlpacaBroker, journal: Journal, run_id: str, *,
+    def __init__(self, settings: Settings, broker: LiveBroker, journal: Journal, run_id: str, *,
                  halt: Callable[[date], None], now: Callable[[], datetime],
                  alert: Callable[[Alert], None] = lambda _a: None) -> None:
         """``halt(session)``: stop opening risk for the session (the engine's halt in `trade paper`;

@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzers.sweep_report import SweepFindings, WalkForwardFindings, render
 from framework.progress import Tracker, progress
+from framework.research.findings import SweepFindings, WalkForwardFindings
 from framework.research.metrics import Metric, measure_all
 from framework.research.overfitting import DeflatedSharpe, OverfittingProbability, deflated_sharpe, fit_splits
 from framework.research.overfitting import probability_of_overfitting as pbo_of
 from framework.research.sweep_cluster import Cluster
 from framework.research.sweep_plan import SweepPlan, backtest_key, finalise
 from framework.research.sweep_store import SweepStore, atomic_write, write_json, write_parquet
-from framework.research.sweep_task import Job, Outcome
+from framework.research.sweep_task import Backtest, Job, Outcome
 from framework.research.walk_forward import best, choose, stitch
 from framework.run_folder import SUMMARY_KEYS
 
@@ -243,13 +243,13 @@ def _best(plan: SweepPlan, results: pd.DataFrame) -> str | None:
 
 
 def _backtests(
-    plan: SweepPlan, store: SweepStore
+    plan: SweepPlan, store: SweepStore, backtest: Backtest
 ) -> tuple[pd.DataFrame, pd.DataFrame, WalkForwardFindings | None, int]:
     """Every backtest the sweep needs, run or found: results, returns matrix, walk-forward, count run."""
     request = plan.request
     records: Records = {}
     jobs = [p.job(request.keep_journals) for p in plan.points]
-    with Cluster(plan.market, request.workers, request.scheduler) as cluster:
+    with Cluster(plan.market, request.workers, request.scheduler, backtest) as cluster:
         if any(not store.finished(job.key) for job in jobs):
             cluster.open()  # an unreachable scheduler is refused before anything is written
         store.open()
@@ -266,11 +266,13 @@ def _backtests(
     return results, matrix, wf, ran + wf_ran
 
 
-def run_sweep(plan: SweepPlan) -> SweepResult:
-    """Run (or resume) the sweep into ``plan.request.out`` and write its verdict."""
+def run_sweep(plan: SweepPlan, backtest: Backtest, render: Callable[[SweepFindings], str] | None = None) -> SweepResult:
+    """Run (or resume) the sweep into ``plan.request.out`` and write its verdict. ``backtest``
+    runs one point (handed in by the command; it runs on the workers), ``render`` writes the
+    HTML report when the request asks for one."""
     request = plan.request
     store = SweepStore(request.out)
-    results, matrix, wf, ran = _backtests(plan, store)
+    results, matrix, wf, ran = _backtests(plan, store, backtest)
     write_parquet(request.out / "returns.parquet", matrix.rename_axis("date").reset_index())
     best_id = _best(plan, results)
     dsr, pbo = _statistics(matrix, best_id, request.pbo_splits)
@@ -289,7 +291,7 @@ def run_sweep(plan: SweepPlan) -> SweepResult:
     )
     summary = summarise_sweep(plan, findings)
     write_json(request.out / "summary.json", summary)
-    if request.report:
+    if request.report and render is not None:
         page = render(findings)
         atomic_write(request.out / "report.html", lambda path: path.write_text(page))
     total = len({p.key for p in plan.points}) + (len(plan.folds) if wf is not None else 0)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from framework.data import MarketData
 from framework.errors import InputError
-from framework.research.sweep_task import Job, Outcome, probe, run_job, warm_up
+from framework.research.sweep_task import Backtest, Job, Outcome, probe, run_job, warm_up
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -89,8 +89,8 @@ def _local(workers: int) -> tuple[LocalCluster, Client]:
 class Cluster:
     """Dask for one sweep: opened on first use, closed (with its LocalCluster) on exit."""
 
-    def __init__(self, market: MarketData, workers: int, scheduler: str | None) -> None:
-        self.market, self.workers, self.scheduler = market, workers, scheduler
+    def __init__(self, market: MarketData, workers: int, scheduler: str | None, backtest: Backtest) -> None:
+        self.market, self.workers, self.scheduler, self.backtest = market, workers, scheduler, backtest
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
         self._data: Future | None = None
@@ -114,7 +114,7 @@ class Cluster:
                 self._cluster, self._client = _local(self.workers)
             # The market data goes to every worker once; each task refers to it by key.
             self._data = self._client.scatter(self.market, broadcast=True)
-            self._client.run(warm_up)
+            self._client.run(warm_up, self.backtest)
         assert self._data is not None
         return self._client, self._data
 
@@ -126,7 +126,7 @@ class Cluster:
 
         client, data = self._open()
         by_key = {f"trade-sweep-{job.key}": job for job in jobs}
-        futures = [client.submit(run_job, data, job, key=key, pure=False) for key, job in by_key.items()]
+        futures = [client.submit(run_job, data, job, self.backtest, key=key, pure=False) for key, job in by_key.items()]
         try:
             for future in as_completed(futures, loop=client.loop):
                 job = by_key[future.key]

@@ -19,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 
-from brokers.backtrader.runner import trading_window
 from framework.config import Settings, load_settings
 from framework.data import MarketData, load_configured
 from framework.errors import ConfigError, InputError
@@ -27,6 +26,7 @@ from framework.registry import get_strategy
 from framework.research.folds import Fold, FoldScheme, walk_forward_folds
 from framework.research.grid import Grid, GridPoint, load_grid
 from framework.research.sweep_task import Job
+from framework.trading_window import trading_window
 
 DEFAULT_PBO_SPLITS = 16
 

@@ -2,7 +2,8 @@
 
 This is the only code a worker runs, so a worker needs the ``trade`` package (and the
 strategy plugins it names) installed, and nothing else: the settings travel as a validated
-dict and the market data as the scattered :class:`~framework.data.MarketData`. A point that
+dict, the market data as the scattered :class:`~framework.data.MarketData`, and the backtest
+function (:data:`Backtest`, chosen by the command: the backtrader runner's) by reference. A point that
 fails comes back as an :class:`Outcome` with its error, never as an exception, so one bad
 point does not stop the sweep.
 """
@@ -14,15 +15,31 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from framework.config import Settings
 from framework.data import MarketData
 from framework.research.metrics import Metric, measure
+from framework.strategy import Strategy
+
+
+class BacktestRun(Protocol):
+    """What a backtest leaves: its journal, and the cash it started from."""
+
+    @property
+    def journal_path(self) -> Path: ...
+
+    @property
+    def initial_cash(self) -> float: ...
+
+
+#: (market, plugin, settings, journal path to create) -> the run
+Backtest = Callable[[MarketData, Strategy, Settings, Path], BacktestRun]
 
 
 @dataclass(frozen=True)
@@ -59,9 +76,9 @@ def probe() -> str:
     return worker_name()
 
 
-def warm_up() -> str:
+def warm_up(backtest: Backtest) -> str:
     """Import what a backtest needs once per worker, before the first point's clock starts."""
-    for module in ("brokers.backtrader.runner", "framework.run_folder", "framework.registry"):
+    for module in (backtest.__module__, "framework.run_folder", "framework.registry"):
         importlib.import_module(module)
     return worker_name()
 
@@ -73,8 +90,8 @@ def _figures(summary: dict[str, Any], returns: pd.Series) -> dict[str, float | i
     return out
 
 
-def _backtest(market: MarketData, job: Job, folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    from brokers.backtrader.runner import run_backtest
+def _backtest(market: MarketData, job: Job, folder: Path,
+              run_backtest: Backtest) -> tuple[dict[str, Any], pd.DataFrame]:
     from framework.journal import Journal
     from framework.registry import get_strategy
     from framework.run_folder import summarise
@@ -92,12 +109,12 @@ def _backtest(market: MarketData, job: Job, folder: Path) -> tuple[dict[str, Any
     return _figures(summary, series), returns
 
 
-def run_job(market: MarketData, job: Job) -> Outcome:
-    """Run ``job`` on ``market``; any failure is recorded in the outcome."""
+def run_job(market: MarketData, job: Job, backtest: Backtest) -> Outcome:
+    """Run ``job`` on ``market`` with ``backtest``; any failure is recorded in the outcome."""
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="trade-sweep-") as tmp:
-            figures, returns = _backtest(market, job, Path(tmp))
+            figures, returns = _backtest(market, job, Path(tmp), backtest)
             journal = (Path(tmp) / "journal.sqlite").read_bytes() if job.keep_journal else None
     except Exception as e:  # a point's failure is data for the sweep, not the end of it
         message = str(e).strip().splitlines()[0] if str(e).strip() else ""
@@ -106,4 +123,4 @@ def run_job(market: MarketData, job: Job) -> Outcome:
     return Outcome(job.key, figures, returns, time.perf_counter() - started, None, worker_name(), journal)
 
 
-__all__ = ["Job", "Outcome", "probe", "run_job", "warm_up", "worker_name"]
+__all__ = ["Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name"]

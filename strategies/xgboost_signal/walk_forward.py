@@ -20,8 +20,12 @@ from strategies.xgboost_signal.labels import forward_returns, labels
 
 
 @dataclass(frozen=True)
-class Fold:
-    """Train on dates[train_start:train_end] (half-open), predict dates[predict_start:predict_end]."""
+class RetrainWindow:
+    """Train on dates[train_start:train_end] (half-open), predict dates[predict_start:predict_end].
+
+    The model's own walk-forward: row positions, purged and embargoed around the label horizon.
+    Not :class:`framework.research.folds.Fold` (a sweep's in-sample/out-of-sample dates, each
+    out-of-sample block a fresh backtest)."""
 
     train_start: int
     train_end: int
@@ -37,10 +41,10 @@ def retrain_positions(dates: pd.DatetimeIndex, every: int) -> np.ndarray:
     return np.flatnonzero(np.r_[True, block[1:] != block[:-1]])[1:]
 
 
-def folds(
+def retrain_windows(
     dates: pd.DatetimeIndex, *, retrain_every: int, train_window: int, horizon: int, embargo: int, expanding: bool
-) -> Iterator[Fold]:
-    """Folds whose training rows' label windows [d, d + horizon] end before the fold's first
+) -> Iterator[RetrainWindow]:
+    """Windows whose training rows' label windows [d, d + horizon] end before the fold's first
     prediction date (purge), with ``embargo`` more bars left out."""
     anchors = retrain_positions(dates, retrain_every)
     gap = horizon + 1 + embargo
@@ -50,7 +54,7 @@ def folds(
         train_start = LOOKBACK if expanding else train_end - train_window
         if train_start < LOOKBACK or train_end - train_start < max(train_window // 2, 20):
             continue
-        yield Fold(int(train_start), int(train_end), int(start), int(end))
+        yield RetrainWindow(int(train_start), int(train_end), int(start), int(end))
 
 
 def to_signal(pred: pd.Series, how: str) -> pd.Series:
@@ -65,14 +69,14 @@ def to_signal(pred: pd.Series, how: str) -> pd.Series:
 @dataclass
 class WalkForwardResult:
     predictions: pd.Series  # long (date, symbol)
-    folds: list[Fold]
+    windows: list[RetrainWindow]
     metrics: pd.DataFrame
 
 
 def run(
     history: MarketData, params: Any, *, with_metrics: bool = False, nested_progress: bool = True
 ) -> WalkForwardResult:
-    """Train and predict fold by fold. Progress is reported per fold: always when called by
+    """Train and predict window by window. Progress is reported per fold: always when called by
     `trade train` (``nested_progress=False``), and inside a backtest only (``True``: shown in a
     :func:`framework.progress.show_nested_progress` block, silent in a lookahead check)."""
     x_all = feature_matrix(history)
@@ -84,7 +88,7 @@ def run(
     preds, done, rows = [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
-        folds(
+        retrain_windows(
             dates,
             retrain_every=params.retrain_every,
             train_window=params.train_window,
@@ -94,18 +98,18 @@ def run(
         )
     )
     with progress(len(planned), "walk-forward training", unit="fold", nested=nested_progress) as tracker:
-        for fold in planned:
-            train = (pos >= fold.train_start) & (pos < fold.train_end)
-            test = (pos >= fold.predict_start) & (pos < fold.predict_end)
+        for window in planned:
+            train = (pos >= window.train_start) & (pos < window.train_end)
+            test = (pos >= window.predict_start) & (pos < window.predict_end)
             y = y_all.reindex(x_all.index[train])
             keep = y.notna().to_numpy()
             if keep.sum() >= 100 and test.any():
                 booster = model.fit(x_all[train].to_numpy()[keep], y.to_numpy()[keep], xgb_params, params.task)
                 p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
                 preds.append(p)
-                done.append(fold)
+                done.append(window)
                 if with_metrics:
-                    rows.append(fold_metrics(history, fold, p, fwd, params))
+                    rows.append(window_metrics(history, window, p, fwd, params))
             tracker.advance()
     predictions = (
         pd.concat(preds)
@@ -115,17 +119,18 @@ def run(
     return WalkForwardResult(predictions, done, pd.DataFrame(rows))
 
 
-def fold_metrics(history: MarketData, fold: Fold, pred: pd.Series, fwd: pd.Series, params: Any) -> dict[str, Any]:
-    """Out-of-sample quality of one fold: AUC (classification), rank IC, hit rate."""
+def window_metrics(history: MarketData, window: RetrainWindow, pred: pd.Series, fwd: pd.Series,
+                   params: Any) -> dict[str, Any]:
+    """Out-of-sample quality of one window: AUC (classification), rank IC, hit rate."""
     frame = pd.DataFrame(
         {"pred": pred.to_numpy(), "fwd": fwd.reindex(pred.index).to_numpy()}, index=pred.index
     ).dropna()
     dates = history.dates
     row: dict[str, Any] = {
-        "train_start": str(dates[fold.train_start].date()),
-        "train_end": str(dates[fold.train_end - 1].date()),
-        "test_start": str(dates[fold.predict_start].date()),
-        "test_end": str(dates[fold.predict_end - 1].date()),
+        "train_start": str(dates[window.train_start].date()),
+        "train_end": str(dates[window.train_end - 1].date()),
+        "test_start": str(dates[window.predict_start].date()),
+        "test_end": str(dates[window.predict_end - 1].date()),
         "n_test": len(frame),
         "auc": np.nan,
         "rank_ic": np.nan,
@@ -148,4 +153,4 @@ def fold_metrics(history: MarketData, fold: Fold, pred: pd.Series, fwd: pd.Serie
     return row
 
 
-__all__ = ["FEATURES", "Fold", "WalkForwardResult", "folds", "run", "to_signal"]
+__all__ = ["FEATURES", "RetrainWindow", "WalkForwardResult", "retrain_windows", "run", "to_signal", "window_metrics"]

@@ -15,7 +15,7 @@ from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
 from framework.config import load_settings
 from framework.config.settings import Settings
-from framework.live.dashboard_source import AlpacaLive
+from framework.live.dashboard_source import LiveAccount
 from framework.live.runner import universe
 
 KEY, SECRET = "AKDASHBOARD0000001", "DASHBOARDSECRET001"
@@ -67,7 +67,7 @@ def board_settings(settings: Settings) -> DashboardSettings:
 @contextlib.contextmanager
 def live_dashboard(account: PaperAccount, token: str | None = TOKEN) -> Iterator[DashboardServer]:
     conn = connect(account.settings, account.env, stream=False)
-    live = AlpacaLive(account.settings, conn, account.journal, trading_url=account.sandbox.base_url)
+    live = LiveAccount(account.settings, conn, account.journal)
     _, sectors = universe(account.settings)
     board = Dashboard(JournalReader(account.journal), settings=board_settings(account.settings),
                       sectors=sectors.to_dict(), venue=live.venue, live=live, token=token)

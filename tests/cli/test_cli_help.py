@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from framework.cli import COMMANDS, cli, main
+from framework.cli import cli, main, registered
 
 
 def _commands() -> list[tuple[str, click.Command]]:
@@ -18,7 +18,7 @@ def _commands() -> list[tuple[str, click.Command]]:
             for sub in command.list_commands(ctx):
                 walk(f"{name} {sub}", command.get_command(ctx, sub))
 
-    for name in COMMANDS:
+    for name in registered().usable:
         walk(name, cli.get_command(ctx, name))
     return found
 

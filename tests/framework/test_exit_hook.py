@@ -17,10 +17,11 @@ from snapshots import snapshot
 from framework.data.sessions import sessions
 from framework.enums import OrderSide
 from framework.errors import StrategyError
-from framework.exits import PositionInfo, PositionsView, SessionCounter, checked_answer, plugin_exit_rule
+from framework.exits import PositionInfo, PositionsView, SessionCounter, checked_answer
 from framework.fills import Fill
 from framework.portfolio import Portfolio
 from framework.risk import Reason
+from framework.strategy import plugin_exit_rule
 from strategies.mean_reversion import MeanReversion
 from strategies.momentum import Momentum
 

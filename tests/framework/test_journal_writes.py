@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from test_order_model import valid_orders
 
-import framework.journal as journal_module
+import framework.journal.connection as journal_connection
 from framework.enums import OrderSide, OrderStatus
 from framework.fills import Fill
 from framework.journal import Journal
@@ -108,7 +108,7 @@ def test_definition_plus_state_restores_the_latest_order(order: Order) -> None:
 
 
 def test_a_long_transaction_never_queues_more_than_the_cap(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(journal_module, "MAX_QUEUED_ROWS", 50)
+    monkeypatch.setattr(journal_connection, "MAX_QUEUED_ROWS", 50)
     journal = Journal(tmp_path / "j.sqlite")
     with journal.batch():
         for i in range(30):

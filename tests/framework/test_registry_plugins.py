@@ -170,3 +170,22 @@ def test_a_missing_module_is_your_input_a_missing_dependency_the_plugins(tmp_pat
             get_strategy("needs_more:Plugin")
     finally:
         sys.modules.pop("needs_more", None)
+
+
+VERSIONED = PLUGIN + "    interface_version = {version}\n"
+
+
+def test_a_plugin_for_an_unsupported_interface_is_refused_saying_which(site) -> None:
+    _dist(site, "trade_future", VERSIONED.format(name="future", version=2), "future = trade_future:ThirdParty")
+    with pytest.raises(StrategyError, match=r"'future' .*failed to load: strategy 'future' is written for plugin "
+                                            r"interface 2; this trade supports interface 1: upgrade trade"):
+        get_strategy("future")
+    assert "future" not in available_strategies()
+    assert get_strategy("momentum").interface_version == 1  # the built-ins declare the current one
+
+
+def test_an_interface_version_that_is_not_a_number_is_refused(tmp_path, monkeypatch) -> None:
+    (tmp_path / "odd_version.py").write_text(VERSIONED.format(name="odd", version='"1"'))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StrategyError, match=r"interface_version '1' is not an integer"):
+        get_strategy("odd_version:ThirdParty")

@@ -18,7 +18,7 @@ from strategies.xgboost_signal.strategy import XGBoostSignal
 def test_no_training_label_window_reaches_the_first_prediction_date(horizon, embargo) -> None:
     dates = load_market_data().dates
     found = list(
-        walk_forward.folds(dates, retrain_every=21, train_window=252, horizon=horizon, embargo=embargo, expanding=False)
+        walk_forward.retrain_windows(dates, retrain_every=21, train_window=252, horizon=horizon, embargo=embargo, expanding=False)
     )
     assert len(found) > 30
     for fold in found:
@@ -32,15 +32,15 @@ def test_predictions_come_only_from_models_trained_before(monkeypatch) -> None:
     market = small_market()
     params = fast_params()
     seen: list[tuple[pd.Timestamp, pd.Timestamp]] = []
-    original = walk_forward.fold_metrics
+    original = walk_forward.window_metrics
 
     result = walk_forward.run(market, params, with_metrics=True)
-    for fold in result.folds:
+    for fold in result.windows:
         seen.append((market.dates[fold.train_end - 1], market.dates[fold.predict_start]))
     assert seen and all(train_last < first_pred for train_last, first_pred in seen)
     predicted = result.predictions.index.get_level_values("date")
-    assert predicted.min() >= market.dates[result.folds[0].predict_start]
-    assert original is walk_forward.fold_metrics
+    assert predicted.min() >= market.dates[result.windows[0].predict_start]
+    assert original is walk_forward.window_metrics
 
 
 def test_signals_are_deterministic_and_in_range() -> None:
@@ -68,12 +68,12 @@ def test_out_of_sample_metrics_on_the_embedded_data_run_every_fold() -> None:
     params = fast_params(n_estimators=20, train_window=252)
     expected = [
         f
-        for f in walk_forward.folds(
+        for f in walk_forward.retrain_windows(
             market.dates, retrain_every=21, train_window=252, horizon=5, embargo=0, expanding=False
         )
     ]
     result = walk_forward.run(market, params, with_metrics=True)
-    assert len(result.metrics) == len(result.folds) == len(expected)
+    assert len(result.metrics) == len(result.windows) == len(expected)
     assert np.isfinite(result.metrics["rank_ic"]).all()
     assert np.isfinite(result.metrics["auc"]).all() and result.metrics["auc"].between(0, 1).all()
     assert result.metrics["hit_rate"].between(0, 1).all()

@@ -13,8 +13,11 @@ from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
 from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest, StopOrderRequest
 from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
 
+from analyzers.dashboard.reader import JournalReader
+from analyzers.dashboard.status import StatusInputs, build_status
 from framework.journal import Journal
 from framework.live.lock import account_lock
+from framework.live.snapshot import VenueInfo
 
 CONFIG = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
 
@@ -190,3 +193,32 @@ def test_defect12_a_429_on_the_bars_is_waited_out_not_a_failed_cycle(tmp_path, c
     assert fired == [("rate_limit", "GET /v2/stocks/bars")]
     assert code == 0, out
     assert "orders sent:" in out
+
+
+def _board_status(journal: Path) -> dict:
+    reader = JournalReader(journal)
+    try:
+        return build_status(StatusInputs(reader.read(), None, VenueInfo("sandbox", ""), 0.03, 0.2, {}, "live",
+                                         str(journal), recent_fills=200))
+    finally:
+        reader.close()
+
+
+def test_defect10_after_flatten_the_dashboard_shows_the_closing_sells_and_the_flatten(tmp_path, capsys) -> None:
+    cfg = config(tmp_path)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance()
+        paper_once(cfg, env)
+        held = {p.symbol for p in client(sb).get_all_positions()}
+        code, out = trade(["flatten", "--yes", "--config", str(cfg)], env, capsys)
+        assert code == 0, out
+        sb.advance()  # the closing sells fill at the open
+        code, out = trade(["paper", "--once", "--config", str(cfg)], env, capsys)  # halted: it syncs, sends nothing
+        assert code == 0, out
+        assert client(sb).get_all_positions() == []
+    status = _board_status(tmp_path / "paper.sqlite")
+    sold = {f["symbol"] for f in status["fills"] if f["side"] == "sell"}
+    assert held and held <= sold, (held, status["fills"])
+    assert "flatten" in status["cycle"]["detail"] or status["halt"]["reason"].startswith("flatten"), status["cycle"]

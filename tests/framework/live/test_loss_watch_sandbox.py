@@ -16,7 +16,7 @@ from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
 from framework.alerts import Alerting
 from framework.journal import Journal
-from framework.live.dashboard_source import AlpacaLive
+from framework.live.dashboard_source import LiveAccount
 from framework.live.service import fresh_runner
 
 SESSION_SECONDS = 16.0  # wall seconds per simulated session: 8 before the open, 8 open
@@ -81,7 +81,7 @@ def test_an_intraday_crash_halts_within_one_interval(tmp_path, alert_receiver, m
 def dashboard_status(settings, sb) -> dict:
     conn = connect(settings, env_of(sb), stream=False)
     try:
-        live = AlpacaLive(settings, conn, settings.paper.journal, trading_url=sb.base_url)
+        live = LiveAccount(settings, conn, settings.paper.journal)
         live.refresh()
         board = Dashboard(JournalReader(Path(settings.paper.journal)), settings=DashboardSettings(), sectors={},
                           venue=live.venue, live=live, token="t" * 24)

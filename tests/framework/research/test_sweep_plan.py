@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from brokers.backtrader.runner import trading_window
 from framework.errors import ConfigError, InputError
 from framework.registry import get_strategy
 from framework.research.sweep_plan import SweepRequest, backtest_key, plan_sweep
+from framework.trading_window import trading_window
 
 SMALL = {"data": {"symbols": ["AAPL", "MSFT", "XOM", "JPM"]}, "backtest": {"start": "2016-01-04", "end": "2016-12-30"}}
 

@@ -27,7 +27,7 @@ def setup():
 
 def test_a_point_equals_a_plain_backtest_of_the_same_settings(setup, tmp_path) -> None:
     settings, market = setup
-    outcome = run_job(market, Job("k1", "p01", settings.model_dump(mode="json")))
+    outcome = run_job(market, Job("k1", "p01", settings.model_dump(mode="json")), run_backtest)
     assert outcome.ok and outcome.journal is None
     plugin = get_strategy("momentum")(settings.strategy.params)
     result = run_backtest(market, plugin, settings, tmp_path / "journal.sqlite")
@@ -44,13 +44,13 @@ def test_a_point_equals_a_plain_backtest_of_the_same_settings(setup, tmp_path) -
 
 def test_the_journal_comes_back_only_when_asked(setup) -> None:
     settings, market = setup
-    outcome = run_job(market, Job("k2", "p01", settings.model_dump(mode="json"), keep_journal=True))
+    outcome = run_job(market, Job("k2", "p01", settings.model_dump(mode="json"), keep_journal=True), run_backtest)
     assert outcome.journal is not None and outcome.journal.startswith(b"SQLite format 3")
 
 
 def test_a_failing_point_is_an_outcome_with_its_error(setup) -> None:
     _, market = setup
     failing = load_settings((), {**OVERRIDES, "strategy": {"name": "sweep_plugins:Gated", "params": {"fail": True}}})
-    outcome = run_job(market, Job("k3", "p02", failing.model_dump(mode="json")))
+    outcome = run_job(market, Job("k3", "p02", failing.model_dump(mode="json")), run_backtest)
     assert not outcome.ok and outcome.returns is None
     assert outcome.error == "StrategyError: strategy 'gated' failed: RuntimeError: this point fails on purpose"

@@ -1,0 +1,34 @@
+"""Foreign orders: at the venue with no journaled intent (placed by hand, by another program),
+kept apart from ours (:mod:`framework.foreign`): each with its latest state, first seen once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from framework.journal.connection import JournalConnection, iso, text
+from framework.orders import Order
+
+
+class ForeignLog(JournalConnection):
+    def record_foreign(self, order: Order, seen: datetime) -> bool:
+        """Journaled apart from ours, its latest state updated; True the first time it is seen
+        (report it then, once)."""
+        new = self._read("SELECT 1 FROM foreign_orders WHERE client_order_id=?",
+                         (order.client_order_id,)).fetchone() is None
+        self._write(
+            "INSERT INTO foreign_orders VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(client_order_id) DO UPDATE SET"
+            " filled_qty=excluded.filled_qty, filled_avg_price=excluded.filled_avg_price, status=excluded.status,"
+            " order_json=excluded.order_json",
+            (order.client_order_id, order.broker_order_id, order.symbol, order.side.value, order.type.value,
+             text(order.qty), str(order.filled_qty), text(order.filled_avg_price), order.status.value, iso(seen),
+             order.to_json()),
+        )
+        return new
+
+    def foreign_orders(self, *, open_only: bool = False) -> list[Order]:
+        rows = self._read("SELECT order_json FROM foreign_orders ORDER BY first_seen, client_order_id")
+        orders = [Order.from_json(r[0]) for r in rows]
+        return [o for o in orders if o.is_open] if open_only else orders
+
+
+__all__ = ["ForeignLog"]

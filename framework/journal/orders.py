@@ -1,0 +1,161 @@
+"""The orders' write-ahead log: every intent durable before the broker hears of it, every order's
+definition and state, its events and its fills (a replayed fill is ignored by execution id).
+
+An order row keeps the order's definition as first journaled (``order_json``) and its current
+state in columns; readers get both put together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from framework.fills import Fill
+from framework.journal.connection import iso, text
+from framework.journal.events import EventLog
+from framework.orders import Order
+
+_UPSERT_ORDER = (
+    "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(client_order_id) DO UPDATE SET broker_order_id=excluded.broker_order_id,"
+    " filled_qty=excluded.filled_qty, filled_avg_price=excluded.filled_avg_price,"
+    " status=excluded.status, arrival_price=excluded.arrival_price, updated_at=excluded.updated_at"
+)
+_UPDATE_STATE = (
+    "UPDATE orders SET broker_order_id=?, filled_qty=?, filled_avg_price=?, status=?, arrival_price=?,"
+    " updated_at=? WHERE client_order_id=?"
+)
+_ORDER_COLUMNS = "order_json, status, broker_order_id, filled_qty, filled_avg_price, arrival_price, updated_at"
+_INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,IFNULL((SELECT MAX(seq) FROM fills), -1) + 1,?,?,?,?,?,?,?,?)"
+_FILL_COLUMNS = "execution_id, client_order_id, symbol, side, qty, price, time, commission, broker_order_id"
+
+
+def _order_row(run_id: str, order: Order, order_json: str) -> tuple[Any, ...]:
+    return (
+        order.client_order_id,
+        run_id,
+        order.broker_order_id,
+        order.symbol,
+        order.side.value,
+        order.type.value,
+        text(order.qty),
+        text(order.notional),
+        text(order.limit_price),
+        text(order.stop_price),
+        order.time_in_force.value,
+        str(order.filled_qty),
+        text(order.filled_avg_price),
+        order.status.value,
+        text(order.decision_price),
+        text(order.arrival_price),
+        iso(order.created_at),
+        iso(order.updated_at) if order.updated_at else None,
+        order.tag,
+        order_json,
+    )
+
+
+def _state_row(order: Order) -> tuple[Any, ...]:
+    return (
+        order.broker_order_id,
+        str(order.filled_qty),
+        text(order.filled_avg_price),
+        order.status.value,
+        text(order.arrival_price),
+        iso(order.updated_at) if order.updated_at else None,
+        order.client_order_id,
+    )
+
+
+def _restore(row: tuple[Any, ...]) -> Order:
+    """An order from its journaled definition and current state columns."""
+    definition, status, broker_id, filled_qty, filled_avg, arrival, updated = row
+    return Order.from_json(definition).restored(
+        status=status,
+        broker_order_id=broker_id,
+        filled_qty=filled_qty,
+        filled_avg_price=filled_avg,
+        arrival_price=arrival,
+        updated_at=updated,
+    )
+
+
+class OrderLog(EventLog):
+    def _opened(self) -> None:
+        super()._opened()
+        self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
+
+    def record_intent(self, run_id: str, order: Order) -> None:
+        """Before the broker hears of it: the order as we mean to send it."""
+        self.record_intents(run_id, [order])
+
+    def record_intents(self, run_id: str, orders: Sequence[Order], session: datetime | None = None) -> None:
+        """Every order of a decision as we mean to send it, durable (committed) before the
+        broker hears of any, even inside a transaction. Rows still queued (other tables, other
+        orders' states) stay queued: only the intents must be durable before the send.
+        ``session``: the decision session they belong to (a restart withdraws intents of an
+        earlier session instead of sending them late); default: each order's creation time."""
+        if not orders:
+            return
+        encoded = [(order, order.to_json()) for order in orders]
+        with self._immediate():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
+                [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded],
+            )
+            self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, definition) for o, definition in encoded])
+        self._known.update(o.client_order_id for o in orders)
+        self._durable_now()
+
+    def record_order(self, run_id: str, order: Order) -> None:
+        """A new order (definition and state), or the new state of a journaled one."""
+        cid = order.client_order_id
+        if cid in self._known:
+            self._write_latest(_UPDATE_STATE, cid, _state_row(order))
+            return
+        self._forget_latest(_UPDATE_STATE, cid)
+        self._write(_UPSERT_ORDER, _order_row(run_id, order, order.to_json()))
+        self._known.add(cid)
+
+    def record_fill(self, fill: Fill) -> None:
+        """A fill already journaled (same execution id: a replayed update) is ignored."""
+        self._write(
+            _INSERT_FILL,
+            (
+                fill.execution_id,
+                fill.client_order_id,
+                fill.broker_order_id,
+                fill.symbol,
+                fill.side.value,
+                str(fill.qty),
+                str(fill.price),
+                str(fill.commission),
+                iso(fill.timestamp),
+            ),
+        )
+
+    def intent_sessions(self) -> dict[str, datetime]:
+        """Each journaled intent's decision session."""
+        rows = self._read("SELECT client_order_id, time FROM intents")
+        return {cid: datetime.fromisoformat(when) for cid, when in rows}
+
+    def orders(self, *, open_only: bool = False) -> list[Order]:
+        found = [_restore(r) for r in self._read(f"SELECT {_ORDER_COLUMNS} FROM orders ORDER BY rowid")]
+        return [o for o in found if o.is_open] if open_only else found
+
+    def order(self, client_order_id: str) -> Order | None:
+        row = self._read(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
+        return _restore(row) if row else None
+
+    def fills(self) -> list[Fill]:
+        rows = self._read(f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY seq")
+        return [Fill(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
+
+    def fills_seq_order(self) -> list[tuple[int, Fill]]:
+        """Every fill with its position in arrival order (to replay adjustments between them)."""
+        rows = self._read(f"SELECT seq, {_FILL_COLUMNS} FROM fills ORDER BY seq")
+        return [(r[0], Fill(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])) for r in rows]
+
+
+__all__ = ["OrderLog"]
