@@ -18,7 +18,7 @@ from typing import Any
 
 # Defects of issue 26 not yet fixed on this branch (emptied as live-defects is merged), and
 # defects this simulation found that are not fixed yet (numbered from 101).
-KNOWN_OPEN: set[int] = {4, 5, 10, 101}
+KNOWN_OPEN: set[int] = {101}
 FOUND = {
     101: "a flatten's close of a symbol a person also holds is journaled whole as ours: the books go short "
          "the person's shares, and the engine arms a buy stop on a position nobody has",

@@ -275,13 +275,13 @@ class World:
         if self._dashboard is None:
             from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
             from analyzers.dashboard.reader import JournalReader
-            from framework.live.dashboard_source import AlpacaLive
+            from framework.live.dashboard_source import LiveAccount
             from framework.live.runner import universe
 
             conn = connect(self.settings, self.env, stream=False)
             path = Path(self.settings.paper.journal)
             Journal(path).close()
-            live = AlpacaLive(self.settings, conn, path, trading_url=self.sandbox.base_url)
+            live = LiveAccount(self.settings, conn, path)
             board = Dashboard(JournalReader(path), settings=DashboardSettings(refresh_seconds=60.0,
                                                                               broker_refresh_seconds=60.0),
                               sectors=universe(self.settings)[1].to_dict(), venue=live.venue, live=live,
