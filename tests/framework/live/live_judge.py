@@ -160,6 +160,7 @@ class Judge:
             if ctx.halt_landed_at is None:  # an operator's cancels during the cycle are synced by the next
                 self._consistent(journal, by_cid)
             self._decided_once(journal)
+            self._stops_within_holdings(venue, ours)
             if venue["phase"] == "pre_open":
                 self._reconciled(journal, venue)
                 self._protected(venue, ours)
@@ -302,6 +303,22 @@ class Judge:
                 self.breach("exactly one protective order", defects,
                              f"{symbol}: {qty} of ours held into the session, no stop of ours, {selling[symbol]} "
                              f"being sold")
+
+    def _stops_within_holdings(self, venue: dict[str, Any], ours: set[str]) -> None:
+        """A protective order of ours never covers more than we hold: the rest would open a
+        position the other way when it triggers (found by seed 108: stops armed for shares an
+        intraday exit had just sold)."""
+        held = self.ours_at_venue(venue)
+        for o in venue["orders"].values():
+            if o["client_order_id"] not in ours or o["type"] != "stop" or o["status"] not in ("new", "accepted",
+                                                                                               "partially_filled"):
+                continue
+            remaining = Decimal(str(o["qty"])) - Decimal(str(o["filled_qty"]))
+            have = held.get(o["symbol"], Decimal(0))
+            covered = have if o["side"] == "sell" else -have
+            if remaining > covered + TOLERANCE:
+                self.breach("a protective order never exceeds what is held", (),
+                            f"{o['side']} stop {remaining} {o['symbol']} with {have} of ours held")
 
     def _within_caps(self, venue: dict[str, Any]) -> None:
         """Exposure after fills within the caps (of what is ours: a person's own fills aside)."""

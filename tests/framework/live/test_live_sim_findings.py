@@ -70,3 +70,33 @@ def test_a_halt_landing_mid_cycle_stops_that_cycles_later_risk_adding_sends(tmp_
     finally:
         logging.disable(logging.NOTSET)
         world.close()
+
+
+def test_an_intraday_exit_that_fills_at_once_is_not_followed_by_a_stop_for_the_shares_it_sold(tmp_path):
+    """Found by seed 108 (shrunk: cycle, advance:next_session, advance:open, advance:close,
+    advance:open, cycle). A cycle run while the market is open sends its exits, which fill at
+    once; the books learn of those fills only when the updates are dispatched, after the
+    decision, so the protective stops were armed for the whole positions just sold — at the
+    venue, a sell stop on a flat position, which opens a short when it triggers — and the journal
+    never learned that the venue later cancelled them. A protective order covers what is held
+    once the decision's sales are done, never more."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 108, stops="stop_loss: 0.05", stream=False)
+    try:
+        assert world.cycle() == 0
+        for to in ("next_session", "open", "close", "open"):
+            world.advance(to)
+        assert world.cycle() == 0
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        journal = judge.journal()
+        assert any(o["side"] == "sell" and o["type"] == "market" and o["status"] == "filled"
+                   for o in journal["orders"].values()), "the intraday cycle sold something"
+        held = judge.ours_at_venue(venue)
+        for o in venue["orders"].values():
+            if o["client_order_id"] in journal["intents"] and o["type"] == "stop" and o["status"] == "new":
+                assert float(o["qty"]) <= float(held.get(o["symbol"], 0)), \
+                    f"stop {o['side']} {o['qty']} {o['symbol']} with {held.get(o['symbol'], 0)} held"
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
