@@ -18,10 +18,15 @@ from typing import Any
 
 # Defects of issue 26 not yet fixed on this branch (emptied as live-defects is merged), and
 # defects this simulation found that are not fixed yet (numbered from 101).
-KNOWN_OPEN: set[int] = {101}
+KNOWN_OPEN: set[int] = {101, 102, 103}
 FOUND = {
     101: "a flatten's close of a symbol a person also holds is journaled whole as ours: the books go short "
          "the person's shares, and the engine arms a buy stop on a position nobody has",
+    102: "a re-run of a session already traded skips the decision and with it the re-arming of a protective "
+         "stop cancelled since (by a person, or by the venue): the position goes into the session unprotected",
+    103: "with limit/GTC orders a new decision buys a symbol while our own exit of it still works (each "
+         "netted against the other as pending): if the sale does not fill (or is cancelled) and the buy does, "
+         "the position exceeds its cap",
 }
 
 TOLERANCE = Decimal("1e-6")
@@ -61,6 +66,7 @@ class Judge:
     positions_before: dict[str, float] = field(default_factory=dict)  # at the start of the step
     resent: set[str] = field(default_factory=set)  # refusals the venue got anyway (breached once)
     mixed_closed: set[str] = field(default_factory=set)  # flattened with a person's shares in it (101)
+    person_canceled: set[str] = field(default_factory=set)  # our orders a person cancelled (the world's)
     excused: set[str] = field(default_factory=set)  # a person's orders cancelled by a flatten or a split
 
     # -- reading ------------------------------------------------------------------------
@@ -278,10 +284,12 @@ class Judge:
 
     def _protected(self, venue: dict[str, Any], ours: set[str]) -> None:
         """Every position of ours held into a session has exactly one protective order of ours
-        (or is being sold whole), when stops are configured."""
+        (or is being sold whole, or a person's own stop holds its shares: the venue refuses a
+        second one), when stops are configured."""
         if not self.stops:
             return
         stops: dict[str, int] = defaultdict(int)
+        theirs: dict[str, int] = defaultdict(int)
         selling: dict[str, float] = defaultdict(float)
         for o in venue["orders"].values():
             if o["status"] in ("filled", "canceled", "expired", "replaced", "rejected"):
@@ -289,6 +297,8 @@ class Judge:
             remaining = float(o["qty"]) - float(o["filled_qty"])
             if o["type"] == "stop" and o["side"] == "sell" and o["client_order_id"] in ours:
                 stops[o["symbol"]] += 1
+            elif o["type"] == "stop" and o["side"] == "sell" and o["client_order_id"].startswith("person-"):
+                theirs[o["symbol"]] += 1  # holds the shares: ours would be refused, and it protects them
             elif o["side"] == "sell" and o["type"] != "stop" and not o["client_order_id"].startswith("person-"):
                 selling[o["symbol"]] += remaining  # ours, or the account's own closing orders (a flatten)
         touched = {o["symbol"] for o in venue["orders"].values() if o["client_order_id"].startswith("person-")}
@@ -297,12 +307,26 @@ class Judge:
                 continue
             defects = (13,) if symbol in touched else ()  # a person's stop on it: the engine skipped its own
             defects += (101,) if symbol in self.mixed_closed else ()
+            defects += (102,) if any(o["symbol"] == symbol and o["client_order_id"] in self.person_canceled
+                                     for o in venue["orders"].values()) else ()
             if stops[symbol] > 1:
                 self.breach("exactly one protective order", defects, f"{symbol}: {stops[symbol]} stops of ours")
-            elif stops[symbol] == 0 and selling[symbol] + 1e-9 < float(qty):
+            elif stops[symbol] == 0 and theirs[symbol] == 0 and selling[symbol] + 1e-9 < float(qty):
                 self.breach("exactly one protective order", defects,
                              f"{symbol}: {qty} of ours held into the session, no stop of ours, {selling[symbol]} "
                              f"being sold")
+
+    @staticmethod
+    def _crossed(venue: dict[str, Any], symbol: str) -> bool:
+        """Whether a buy of ours on ``symbol`` went out while a sale of ours on it was working."""
+        mine = [o for o in venue["orders"].values() if o["symbol"] == symbol and o["type"] != "stop"
+                and not o["client_order_id"].startswith("person-")]
+        for buy in (o for o in mine if o["side"] == "buy"):
+            for sale in (o for o in mine if o["side"] == "sell" and o["submitted_at"] < buy["submitted_at"]):
+                ended = sale.get("filled_at") or sale.get("canceled_at") or sale.get("expired_at")
+                if ended is None or ended >= buy["submitted_at"]:  # the venue clock is coarse
+                    return True
+        return False
 
     def _stops_within_holdings(self, venue: dict[str, Any], ours: set[str]) -> None:
         """A protective order of ours never covers more than we hold: the rest would open a
@@ -333,7 +357,7 @@ class Judge:
                 continue
             weight = abs(float(qty)) * price / equity
             if weight > self.max_position_weight * CAP_SLACK:
-                self.breach("exposure within the caps", (1, 13),
+                self.breach("exposure within the caps", (1, 13) + ((103,) if self._crossed(venue, symbol) else ()),
                              f"{symbol}: {qty} of ours held, {weight:.1%} of equity (cap "
                              f"{self.max_position_weight:.0%})")
 

@@ -35,7 +35,7 @@ for folder in (HERE.parents[2], HERE.parents[1]):  # the project (as pytest has 
     if str(folder) not in sys.path:
         sys.path.append(str(folder))
 
-from live_judge import KNOWN_OPEN, Context, Judge, Violation  # noqa: E402
+from live_judge import FOUND, KNOWN_OPEN, Context, Judge, Violation  # noqa: E402
 from live_world import FOREIGN, HALT_BOUND_SECONDS, TRADED, World, open_world  # noqa: E402
 
 # Rules and their weights. A rule is a string "kind[:arg[:arg]]", so a sequence replays as text.
@@ -137,7 +137,8 @@ class Simulation:
         self.world = world
         s = world.settings
         self.judge = Judge(Path(s.paper.journal), TRADED, s.risk.max_position_weight,
-                           s.risk.stop_loss is not None or s.risk.trailing_stop is not None)
+                           s.risk.stop_loss is not None or s.risk.trailing_stop is not None,
+                           person_canceled=world.person_canceled)
         self.counts: Counter = Counter()
 
     # -- rules ----------------------------------------------------------------------------
@@ -391,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
               + "; ".join(f"{name} {list(d)} x{n}" for (name, d), n in sorted(breaches.items())))
         for key, detail in sorted(examples.items()):
             print(f"  e.g. {key[0]} {list(key[1])}: {detail}")
-    print(f"open defects (their rules not drawn, their invariants not binding): {sorted(KNOWN_OPEN)}")
+    print(f"open defects (their rules not run, their invariants not binding): {sorted(KNOWN_OPEN)}")
+    for number in sorted(KNOWN_OPEN & set(FOUND)):
+        print(f"  {number} (found by this simulation): {FOUND[number]}")
     return 1 if failures else 0
 
 
