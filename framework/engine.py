@@ -37,7 +37,7 @@ from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
 from framework.positions import Position
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
-from framework.risk.halted import adds_risk
+from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
@@ -153,6 +153,7 @@ class ExecutionEngine:
         Returns the differences found; the broker's positions are adopted as the truth.
         """
         self.rebuild_books()
+        self.restore_guards()
         self.resolve_pending(session)
         return self.reconcile() if reconcile else []
 
@@ -255,7 +256,8 @@ class ExecutionEngine:
         self.restore_guards()
 
     def restore_guards(self) -> None:
-        """The loss guards' memory from the journal (a restart, or a resume by another process):
+        """The loss guards' memory from the journal, as an engine that made every decision in this
+        process holds it (a paper run is a new process each cycle; a resume by another process):
         the session's starting equity is the last decision's, the peak is the journaled one
         (:meth:`Journal.peak`: a resume starts the drawdown afresh)."""
         curve = self.journal.equity_curve(self.run_id)
@@ -277,13 +279,9 @@ class ExecutionEngine:
             self._halt = self.journal.halt_state()
 
     def adds_risk(self, order: Order) -> bool:
-        """Whether an order would grow a position (or open one) were it to fill."""
-        if is_protective(order):
-            return False
+        """Whether an order would grow a position (or open one) were it to fill, on our books."""
         holding = self.portfolio.holdings.get(order.symbol)
-        held = holding.qty if holding is not None else Decimal(0)
-        remaining = order.remaining_qty if order.remaining_qty is not None else Decimal(0)
-        return adds_risk(order.side.sign * remaining, held)
+        return order_adds_risk(order, holding.qty if holding is not None else Decimal(0))
 
     # -- the bar --------------------------------------------------------------------------
 

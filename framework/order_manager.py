@@ -30,7 +30,7 @@ from framework.errors import (
     TransientBrokerError,
 )
 from framework.journal import Journal
-from framework.orders import Order, can_transition, is_protective
+from framework.orders import Order, can_transition, is_delisting, is_protective
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,6 @@ class SubmitResult:
     order: Order
     attempts: int
     looked_up: bool = False
-
-
-def _same_definition(a: Order, b: Order) -> bool:
-    """Whether two views carry our own definition (tag, decision price, creation time): a venue
-    such as Alpaca knows none of them, so its view only ever brings state."""
-    return a.tag == b.tag and a.decision_price == b.decision_price and a.created_at == b.created_at
 
 
 class OrderManager:
@@ -144,7 +138,7 @@ class OrderManager:
     def _venue_refusal(self, order: Order, book: VenueBook | None) -> Rejection | None:
         """The venue model's verdict, before the venue's own: an order the venue would refuse is
         never sent (a venue's own close-out of a delisting is not an order the rules judge)."""
-        if book is None or self.venue is None or order.tag == "delisting":
+        if book is None or self.venue is None or is_delisting(order):
             return None
         return self.venue.check(order, book)
 
@@ -233,42 +227,19 @@ class OrderManager:
         return order
 
     def _adopt(self, broker_view: Order, event: str = "ack", when: datetime | None = None) -> Order:
-        """Merge the broker's view of an order into ours, along the transition table.
+        """The broker's view of an order merged into ours (:meth:`Order.apply`), then journaled.
 
         The event is always journaled; the order row only when something in it changed.
         """
         ours = self.orders.get(broker_view.client_order_id)
         if ours is None:
             return self._store(broker_view, "adopted" if event == "ack" else event)
-        status = ours.status
-        if broker_view.status != ours.status:
-            if can_transition(ours.status, broker_view.status):
-                status = broker_view.status
-            else:
-                log.warning(
-                    "ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id
-                )
-        broker_id = broker_view.broker_order_id or ours.broker_order_id
-        filled = max(ours.filled_qty, broker_view.filled_qty)
-        avg = broker_view.filled_avg_price or ours.filled_avg_price
-        arrival = broker_view.arrival_price or ours.arrival_price
-        if (status, broker_id, filled, avg, arrival) == (
-            ours.status, ours.broker_order_id, ours.filled_qty, ours.filled_avg_price, ours.arrival_price
-        ):
-            self.journal.record_event(ours.client_order_id, event, status.value, when or self._clock())
+        if broker_view.status != ours.status and not can_transition(ours.status, broker_view.status):
+            log.warning("ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id)
+        merged = ours.apply(broker_view, self._clock)
+        if merged is ours:
+            self.journal.record_event(ours.client_order_id, event, ours.status.value, when or self._clock())
             return ours
-        updated = broker_view.updated_at or self._clock()
-        changes = {"broker_order_id": broker_id, "filled_qty": filled, "filled_avg_price": avg,
-                   "arrival_price": arrival, "updated_at": updated}
-        if (status, broker_id, filled, avg, arrival, updated) == (
-            broker_view.status, broker_view.broker_order_id, broker_view.filled_qty, broker_view.filled_avg_price,
-            broker_view.arrival_price, broker_view.updated_at,
-        ) and _same_definition(broker_view, ours):
-            merged = broker_view  # the broker's view already is the merge (a simulator's, usually)
-        elif status is not ours.status:
-            merged = ours.transition(status, **changes)
-        else:
-            merged = ours.evolve(**changes)
         return self._store(merged, event)
 
     def on_update(self, update: OrderUpdate) -> Order:

@@ -221,6 +221,33 @@ class Order:
         check_transition(self.status, status, order_id=self.client_order_id)
         return self._replaced({"status": status, **changes})
 
+    def apply(self, view: Order, now: Callable[[], datetime]) -> Order:
+        """This order after the broker's view of it (an acknowledgement, a look-up, a cancel's
+        confirmation, a stream update), along :data:`TRANSITIONS`: the status only moves forward
+        (a stale one is ignored), fills never shrink, our definition (tag, decision price) stays.
+        ``self`` when nothing changed; ``now`` stamps a change the view carries no time for."""
+        status = view.status if view.status != self.status and can_transition(self.status, view.status) \
+            else self.status
+        broker_id = view.broker_order_id or self.broker_order_id
+        filled = max(self.filled_qty, view.filled_qty)
+        avg = view.filled_avg_price or self.filled_avg_price
+        arrival = view.arrival_price or self.arrival_price
+        if (status, broker_id, filled, avg, arrival) == (
+            self.status, self.broker_order_id, self.filled_qty, self.filled_avg_price, self.arrival_price
+        ):
+            return self
+        updated = view.updated_at or now()
+        changes = {"broker_order_id": broker_id, "filled_qty": filled, "filled_avg_price": avg,
+                   "arrival_price": arrival, "updated_at": updated}
+        if (status, broker_id, filled, avg, arrival, updated) == (
+            view.status, view.broker_order_id, view.filled_qty, view.filled_avg_price,
+            view.arrival_price, view.updated_at,
+        ) and _same_definition(view, self):
+            return view  # the broker's view already is the merge (a simulator's, usually)
+        if status is not self.status:
+            return self.transition(status, **changes)
+        return self.evolve(**changes)
+
     def evolve(self, **changes: Any) -> Order:
         """A copy with non-status fields changed (broker id, arrival price, ...)."""
         if "status" in changes:
@@ -282,6 +309,12 @@ class Order:
         return from_json(cls, text)
 
 
+def _same_definition(a: Order, b: Order) -> bool:
+    """Whether two views carry our own definition (tag, decision price, creation time): a venue
+    such as Alpaca knows none of them, so its view only ever brings state."""
+    return a.tag == b.tag and a.decision_price == b.decision_price and a.created_at == b.created_at
+
+
 #: The tag of a protective order: a stop resting at the venue to guard a position. It only fills if
 #: the stop is hit, so it never counts as pending quantity, never counts as adding risk, and no
 #: sweep of old orders or halt cancels it.
@@ -290,6 +323,15 @@ PROTECTIVE_TAG = "protective"
 
 def is_protective(order: Order) -> bool:
     return order.tag == PROTECTIVE_TAG
+
+
+#: The tag of a delisting's close-out (market-on-close on its last session): the venue's own
+#: act, which the venue's order rules do not judge.
+DELISTING_TAG = "delisting"
+
+
+def is_delisting(order: Order) -> bool:
+    return order.tag == DELISTING_TAG
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Order))

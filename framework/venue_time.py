@@ -6,10 +6,26 @@ trader goes through :func:`human`, so a halt "since 08:26 EST" lines up with the
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from framework.errors import BrokerError
+
 VENUE_ZONE = ZoneInfo("America/New_York")
+log = logging.getLogger(__name__)
+
+
+def venue_or_local(read: Callable[[], datetime], unreadable: type[BrokerError] = BrokerError) -> datetime:
+    """The venue's clock through ``read`` (one clock per venue); the local clock only when the
+    venue cannot be read (``unreadable``), so what is being stamped (an operator's action, a
+    failure's report) goes in regardless. The one definition of that fallback."""
+    try:
+        return read()
+    except unreadable as e:
+        log.warning("venue clock unavailable, stamped with the local clock: %s", e)
+        return datetime.now(UTC)
 
 
 def human(moment: datetime | str) -> str:
@@ -20,4 +36,4 @@ def human(moment: datetime | str) -> str:
     return when.astimezone(VENUE_ZONE).strftime("%Y-%m-%d %H:%M %Z")
 
 
-__all__ = ["VENUE_ZONE", "human"]
+__all__ = ["VENUE_ZONE", "human", "venue_or_local"]

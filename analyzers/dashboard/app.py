@@ -8,7 +8,7 @@ parts; ``POST /api/halt``, ``/api/resume``, ``/api/flatten`` the operator's acti
 An action needs ``Authorization: Bearer TOKEN``: none is 401, a wrong one 403, a read-only run
 folder 403, a flatten without ``{"confirm": "flatten"}`` 400 — and each refusal changes nothing.
 The token is compared in constant time and never logged. Every request must address an allowed
-host name (loopback's, the bound interface's, ``dashboard.allowed_hosts``), wherever the server
+host name (loopback's, the bound interface's, `trade dashboard --allow-host`), wherever the server
 listens: a web page elsewhere cannot read the account through DNS rebinding. On loopback reads need
 no token; off loopback every request needs it (``Authorization: Bearer``, or the page opened once
 with ``?token=``, kept in an HttpOnly same-site cookie).
@@ -36,6 +36,7 @@ from analyzers import units
 from analyzers.dashboard.reader import JournalReader
 from analyzers.dashboard.status import StatusInputs, build_status
 from analyzers.dashboard.svg import Reference, line_chart
+from framework.config.settings import Settings
 from framework.errors import InputError
 from framework.live.snapshot import ActionOutcome, LiveSnapshot, LiveSource, VenueInfo
 from framework.serving import BackgroundServer
@@ -51,12 +52,25 @@ ACTIONS = ("halt", "resume", "flatten")
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    refresh_seconds: float = 2.0
-    broker_refresh_seconds: float = 15.0
-    rolling_sessions: int = 20
-    recent_fills: int = 20
-    daily_loss_limit: float = 0.03
-    max_drawdown: float = 0.25
+    """What the page needs of the settings; :meth:`of` reads them (``dashboard.*`` and the risk
+    limits have their one definition and default in the config models)."""
+
+    refresh_seconds: float
+    broker_refresh_seconds: float
+    rolling_sessions: int
+    recent_fills: int
+    daily_loss_limit: float
+    max_drawdown: float
+
+    @classmethod
+    def of(cls, settings: Settings, risk: Mapping[str, Any] | None = None) -> DashboardSettings:
+        """From ``settings``; ``risk``: a run's own recorded ``risk`` section, which wins (a run
+        folder is shown with the limits it ran under)."""
+        ran = {k: (risk or {})[k] for k in ("daily_loss_limit", "max_drawdown") if k in (risk or {})}
+        cfg, limits = settings.dashboard, settings.risk.model_copy(update=ran)
+        return cls(refresh_seconds=cfg.refresh_seconds, broker_refresh_seconds=cfg.broker_refresh_seconds,
+                   rolling_sessions=cfg.rolling_sessions, recent_fills=cfg.recent_fills,
+                   daily_loss_limit=float(limits.daily_loss_limit), max_drawdown=float(limits.max_drawdown))
 
 
 # -- formatting (the page's filters) -----------------------------------------------------------
@@ -274,7 +288,7 @@ WILDCARDS = {"0.0.0.0", "::", ""}
 
 def host_allow_list(bound: str, extra: tuple[str, ...] | frozenset[str] = ()) -> frozenset[str]:
     """The names a request may address: loopback's, the bound interface's (unless a wildcard) and
-    ``dashboard.allowed_hosts``. Always checked: a DNS-rebinding page names its own host."""
+    ``trade dashboard --allow-host`` names. Always checked: a DNS-rebinding page names its own host."""
     names = set(LOOPBACK) | {h.strip("[]").lower() for h in extra}
     if bound not in WILDCARDS:
         names.add(bound.strip("[]").lower())
@@ -297,7 +311,7 @@ async def access(request: web.Request, handler: Any) -> web.StreamResponse:
     name = (request.url.host or "").strip("[]").lower()
     if name not in names:
         return _refuse(403, "this dashboard answers requests addressed to its allowed host names only "
-                            "(loopback, the bound interface, dashboard.allowed_hosts)")
+                            "(loopback, the bound interface, trade dashboard --allow-host)")
     if bound in LOOPBACK:
         return await handler(request)
     token, given = _board(request).token, _given_token(request)

@@ -267,7 +267,9 @@ def _reconciliation(t: JournalTables) -> dict[str, Any]:
 
 
 def _cycle(t: JournalTables) -> dict[str, Any] | None:
-    rows = _account_events(t, ("cycle", "after_close"))
+    """The account's last run: a cycle, the after-close step, or a flatten since (which changes
+    what the last cycle left: its halt, its positions)."""
+    rows = _account_events(t, ("cycle", "after_close", "flatten"))
     if len(rows):
         r = rows.iloc[-1]
         return {"event": r["event"], "outcome": r["status"], "time": r["time"], "detail": r["detail"]}

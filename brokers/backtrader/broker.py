@@ -23,15 +23,11 @@ from framework.data.sessions import NEW_YORK
 from framework.enums import OrderEvent, OrderStatus, OrderType, TimeInForce
 from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
 from framework.fills import Fill
-from framework.orders import Order
+from framework.orders import Order, is_delisting
 from framework.positions import Account, Position
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
 
 CorporateActionHandler = Callable[[CorporateAction], None]
-
-#: The tag of the simulator's close-out of a delisted symbol: the venue closing a position, not an
-#: order the account sends, so the venue's order rules do not judge it.
-DELISTING = "delisting"
 
 #: Shares below this are float dust, not a trade: backtrader sums float sizes, so a position
 #: built and unwound in fractions may be left at ±1e-15 instead of 0, and an order crossing it
@@ -82,7 +78,7 @@ class BacktraderBroker:
         data = self.feeds.get(order.symbol)
         if data is None:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
-        rejection = None if order.tag == DELISTING else self.venue.check(order, self.book(order.symbol))
+        rejection = None if is_delisting(order) else self.venue.check(order, self.book(order.symbol))
         if rejection is not None:
             raise rejection.error(f"submit {order.client_order_id}")
         create = self.host.buy if order.side.value == "buy" else self.host.sell

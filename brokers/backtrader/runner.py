@@ -13,7 +13,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from brokers.backtrader.broker import DELISTING, BacktraderBroker
+from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
@@ -26,6 +26,7 @@ from framework.errors import InputError
 from framework.exits import ExitRule
 from framework.journal import Journal
 from framework.market import SnapshotBuilder
+from framework.orders import DELISTING_TAG
 from framework.signals import DiscardTally, SignalKind
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule
 from framework.trading_window import trading_window
@@ -186,7 +187,7 @@ class _Session:
         assert self.engine is not None
         for symbol in symbols:
             price = float(self.market.close.at[date, symbol])
-            if self.engine.close_position(date, symbol, price, DELISTING) is not None:
+            if self.engine.close_position(date, symbol, price, DELISTING_TAG) is not None:
                 self.delisted.append(symbol)
 
 

@@ -69,7 +69,11 @@ def _run_journal(run: Path) -> Path:
               help="Show this run folder (backtest or paper), read-only: no broker, no actions.")
 @click.option("--host", help="Interface to bind (default dashboard.host, loopback).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default dashboard.port; 0: any free port).")
-def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | None, port: int | None) -> None:
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A host name requests may address besides loopback's and the bound interface's "
+                   "(repeatable; e.g. the machine's name when bound to 0.0.0.0).")
+def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | None, port: int | None,
+              allow_hosts: tuple[str, ...]) -> None:
     """A local web page (and JSON API) over the paper account and its journal, refreshing live.
 
     Halt, Resume and Flatten need the token printed at start (or TRADE_DASHBOARD_TOKEN)."""
@@ -87,7 +91,7 @@ def dashboard(config_files: tuple[str, ...], run_dir: Path | None, host: str | N
     try:
         with service_logging(settings.logs, logs, console="INFO"):
             server = DashboardServer(board, host=bind, port=cfg.port if port is None else port,
-                                     allowed_hosts=tuple(cfg.allowed_hosts)).start()
+                                     allowed_hosts=allow_hosts).start()
             try:
                 _announce(server.url, board.mode, token, off_loopback=bind not in LOOPBACK)
                 threading.Event().wait()
@@ -110,7 +114,7 @@ def _announce(url: str, mode: str, token: str | None, *, off_loopback: bool = Fa
         else:
             click.echo(f"token ({needs}; shown this once): {token}")
     if off_loopback:
-        click.echo("not on loopback: requests must address an allowed host name (dashboard.allowed_hosts) "
+        click.echo("not on loopback: requests must address an allowed host name (--allow-host) "
                    "and carry the token")
     click.echo("Ctrl-C stops it.")
 
@@ -134,12 +138,7 @@ def _live_board(settings: Settings) -> tuple[Dashboard, Connection, str]:
 
 
 def _board_settings(settings: Settings, risk: dict[str, Any] | None = None) -> DashboardSettings:
-    cfg, risk = settings.dashboard, risk or {}
-    return DashboardSettings(
-        refresh_seconds=cfg.refresh_seconds, broker_refresh_seconds=cfg.broker_refresh_seconds,
-        rolling_sessions=cfg.rolling_sessions, recent_fills=cfg.recent_fills,
-        daily_loss_limit=float(risk.get("daily_loss_limit", settings.risk.daily_loss_limit)),
-        max_drawdown=float(risk.get("max_drawdown", settings.risk.max_drawdown)))
+    return DashboardSettings.of(settings, risk)
 
 
 def _run_board(settings: Settings, journal: Path) -> Dashboard:

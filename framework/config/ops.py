@@ -66,7 +66,6 @@ class LogsConfig(ConfigModel):
 class DashboardConfig(ConfigModel):
     host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8780, ge=0, le=65535)
-    allowed_hosts: list[str] = Field(default_factory=list)
     refresh_seconds: float = Field(2.0, gt=0, le=5)
     broker_refresh_seconds: float = Field(15.0, gt=0)
     budget_reserve: float = Field(0.25, ge=0, lt=1)

@@ -25,10 +25,13 @@ MIN_SIGMA = 0.005
 
 @dataclass(frozen=True)
 class Thresholds:
-    calendar: str = "XNYS"
-    spike_threshold: float = 12.0
-    zero_volume_sessions: int = 3
-    stale_sessions: int = 5
+    """The checks' limits, from ``data.*`` (:class:`framework.config.data.DataConfig` holds their
+    one definition and default: ``framework.data.loading.thresholds``)."""
+
+    calendar: str
+    spike_threshold: float
+    zero_volume_sessions: int
+    stale_sessions: int
 
 
 @dataclass

@@ -8,11 +8,24 @@ from datetime import datetime
 from framework.journal.connection import JournalConnection, iso, text
 from framework.orders import Order
 
+#: made at the first foreign order (a backtest's journal, which never meets one, stays as it was)
+FOREIGN_TABLE = """CREATE TABLE IF NOT EXISTS foreign_orders (
+    client_order_id TEXT PRIMARY KEY, broker_order_id TEXT, symbol TEXT NOT NULL, side TEXT NOT NULL,
+    type TEXT NOT NULL, qty TEXT, filled_qty TEXT NOT NULL, filled_avg_price TEXT, status TEXT NOT NULL,
+    first_seen TEXT NOT NULL, order_json TEXT NOT NULL)"""
+
 
 class ForeignLog(JournalConnection):
+    def _has_foreign(self) -> bool:
+        return self._read("SELECT 1 FROM sqlite_master WHERE type='table' AND name='foreign_orders'").fetchone() \
+            is not None
+
     def record_foreign(self, order: Order, seen: datetime) -> bool:
         """Journaled apart from ours, its latest state updated; True the first time it is seen
         (report it then, once)."""
+        if not self._has_foreign():
+            self._flush()
+            self._db.execute(FOREIGN_TABLE)
         new = self._read("SELECT 1 FROM foreign_orders WHERE client_order_id=?",
                          (order.client_order_id,)).fetchone() is None
         self._write(
@@ -26,6 +39,8 @@ class ForeignLog(JournalConnection):
         return new
 
     def foreign_orders(self, *, open_only: bool = False) -> list[Order]:
+        if not self._has_foreign():
+            return []
         rows = self._read("SELECT order_json FROM foreign_orders ORDER BY first_seen, client_order_id")
         orders = [Order.from_json(r[0]) for r in rows]
         return [o for o in orders if o.is_open] if open_only else orders

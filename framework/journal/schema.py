@@ -59,10 +59,6 @@ CREATE TABLE IF NOT EXISTS corporate_actions (
 CREATE TABLE IF NOT EXISTS marks (
     run_id TEXT NOT NULL, time TEXT NOT NULL, source TEXT NOT NULL, session TEXT NOT NULL,
     equity TEXT NOT NULL, cash TEXT NOT NULL, baseline TEXT);
-CREATE TABLE IF NOT EXISTS foreign_orders (
-    client_order_id TEXT PRIMARY KEY, broker_order_id TEXT, symbol TEXT NOT NULL, side TEXT NOT NULL,
-    type TEXT NOT NULL, qty TEXT, filled_qty TEXT NOT NULL, filled_avg_price TEXT, status TEXT NOT NULL,
-    first_seen TEXT NOT NULL, order_json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);

@@ -22,7 +22,8 @@ from framework.broker import LiveBroker
 from framework.errors import BrokerError
 from framework.journal import Journal
 from framework.orders import Order
-from framework.risk.halted import adds_risk
+from framework.risk.halted import order_adds_risk
+from framework.venue_time import venue_or_local
 
 log = logging.getLogger(__name__)
 FLATTEN_TAG = "flatten"  # the closing orders a flatten sends: ours (journaled), not foreign
@@ -41,12 +42,9 @@ class ActionResult:
 def venue_now(broker: LiveBroker | None) -> datetime:
     """The venue's clock (one clock for every record). Only when the venue cannot be read is the
     local clock used — in UTC, the same text format — so the action still goes in."""
-    if broker is not None:
-        try:
-            return broker.get_clock().timestamp
-        except BrokerError as e:
-            log.warning("broker clock unavailable, action stamped with local time: %s", e)
-    return datetime.now(UTC)
+    if broker is None:
+        return datetime.now(UTC)
+    return venue_or_local(lambda: broker.get_clock().timestamp, BrokerError)
 
 
 def cancel_risk_adding(broker: LiveBroker, journal: Journal) -> int:
@@ -58,8 +56,7 @@ def cancel_risk_adding(broker: LiveBroker, journal: Journal) -> int:
     for order in broker.get_orders("open"):
         if order.client_order_id not in ours or order.broker_order_id is None:
             continue
-        remaining = order.remaining_qty or Decimal(0)
-        if adds_risk(order.side.sign * remaining, held.get(order.symbol, Decimal(0))):
+        if order_adds_risk(order, held.get(order.symbol, Decimal(0))):
             broker.cancel_order(order.broker_order_id)
             canceled += 1
     return canceled

@@ -4,19 +4,16 @@ so the dashboard and a person reading the journal see when the last one ran and 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from framework.alerts import Alert, Alerting, AlertKind, Severity
-from framework.errors import BrokerError
 from framework.live.runner import CycleResult, PaperRunner, StaleData
+from framework.venue_time import venue_or_local
 
 
 def venue_now(runner: PaperRunner) -> datetime:
     """The venue's clock; the local one only when the venue cannot be read (a failure to report)."""
-    try:
-        return runner.clock.now()
-    except BrokerError:
-        return datetime.now(UTC)
+    return venue_or_local(runner.clock.now)
 
 
 def record_cycle(runner: PaperRunner, outcome: str, detail: str) -> None:

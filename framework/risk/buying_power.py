@@ -13,8 +13,9 @@ import numpy as np
 from framework.risk.decisions import Action, Reason
 from framework.risk.runner import Adjusted, RiskInput
 from framework.sizing import round_qty
+from framework.venue.buying_power import SHORT_PREMIUM
 
-SHORT_MARKUP = 1.03
+SHORT_MARKUP = float(SHORT_PREMIUM)  # the venue model's premium, as the float arrays here need
 
 
 def growth_cost(t: np.ndarray, risk: RiskInput) -> np.ndarray:

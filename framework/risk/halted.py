@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from framework.orders import Order, is_protective
 from framework.risk.decisions import Reason
 from framework.risk.runner import Adjusted, RiskInput
 
@@ -20,6 +21,16 @@ def adds_risk(signed_qty: Decimal, held: Decimal) -> bool:
     to the other side, were it to fill. A protective stop sells at most what is held: never."""
     after = held + signed_qty
     return abs(after) > abs(held) or after * held < 0
+
+
+def order_adds_risk(order: Order, held: Decimal) -> bool:
+    """Whether what is left of ``order`` adds risk to the position ``held`` — the one definition,
+    whoever holds the books: the engine's (our positions) or an operator's action (the broker's).
+    A protective stop never does: it only fills to close what it guards."""
+    if is_protective(order):
+        return False
+    remaining = order.remaining_qty if order.remaining_qty is not None else Decimal(0)
+    return adds_risk(order.side.sign * remaining, held)
 
 
 class HaltedOnlyReduce:

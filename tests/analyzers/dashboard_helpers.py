@@ -59,9 +59,7 @@ def paper_account(tmp: Path, sessions: int = 2, extra: str = "") -> Iterator[Pap
 
 
 def board_settings(settings: Settings) -> DashboardSettings:
-    d = settings.dashboard
-    return DashboardSettings(refresh_seconds=d.refresh_seconds, broker_refresh_seconds=d.broker_refresh_seconds,
-                             daily_loss_limit=settings.risk.daily_loss_limit, max_drawdown=settings.risk.max_drawdown)
+    return DashboardSettings.of(settings)
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from analyzers.dashboard.app import Dashboard, DashboardSettings, make_app
 from analyzers.dashboard.reader import JournalReader
+from framework.config import Settings
 from framework.journal import Journal
 from framework.live.snapshot import VenueInfo
 
@@ -21,7 +22,7 @@ def _statuses(tmp_path, bound: str, requests: list[tuple[str, dict[str, str]]],
               allowed: tuple[str, ...] = ()) -> list[int]:
     path = tmp_path / "journal.sqlite"
     Journal(path).close()
-    board = Dashboard(JournalReader(path), settings=DashboardSettings(), sectors={}, venue=VenueInfo("test", ""),
+    board = Dashboard(JournalReader(path), settings=DashboardSettings.of(Settings()), sectors={}, venue=VenueInfo("test", ""),
                       token=TOKEN)
 
     async def run() -> list[int]:

@@ -13,6 +13,8 @@ import pandas as pd
 from inmemory_broker import NOW, InMemoryBroker
 from snapshots import snapshot
 
+from analyzers.dashboard.reader import JournalReader
+from analyzers.dashboard.status import StatusInputs, build_status
 from framework.alerts import Alert, AlertKind, Severity
 from framework.broker import BrokerCapabilities
 from framework.config import Settings
@@ -22,6 +24,7 @@ from framework.errors import OrderRejected
 from framework.fills import Fill
 from framework.journal import Journal
 from framework.live import actions
+from framework.live.snapshot import VenueInfo
 from framework.logs import JsonLinesFormatter
 from framework.orders import Order
 from framework.redaction import MASK, SecretFilter
@@ -252,3 +255,34 @@ def test_defect13_a_manual_stop_holding_the_shares_is_in_the_venue_book_our_exit
     assert exit_.status is OrderStatus.REJECTED and exit_.client_order_id not in broker.submit_calls
     events = engine.journal.table("order_events")
     assert "venue_rule" in set(events[events["client_order_id"] == exit_.client_order_id]["event"])
+
+
+def test_defect10_the_dashboards_last_cycle_shows_a_flatten_after_the_halted_cycle(tmp_path) -> None:
+    path = tmp_path / "board.sqlite"
+    journal = Journal(path)
+    journal.record_event("*", "cycle", "ok", NOW, "session 2020-01-02: 0 order(s) sent in 1.0 s, halted (max_drawdown)")
+    actions.flatten(journal, FlatVenue(), origin="dashboard 127.0.0.1")
+    journal.close()
+    reader = JournalReader(path)
+    try:
+        status = build_status(StatusInputs(reader.read(), None, VenueInfo("test", ""), 0.03, 0.2, {}, "live", str(path)))
+    finally:
+        reader.close()
+    assert status["cycle"]["event"] == "flatten" and "by dashboard 127.0.0.1" in status["cycle"]["detail"]
+    assert status["halt"]["reason"] == "flatten (by dashboard 127.0.0.1)"
+
+
+class FlatVenue:
+    """A venue with nothing open and nothing held: a flatten's answers, at the venue's clock."""
+
+    def get_clock(self):
+        return type("Clock", (), {"timestamp": NOW})()
+
+    def get_positions(self) -> list:
+        return []
+
+    def get_orders(self, status: str = "open") -> list:
+        return []
+
+    def close_all_positions(self) -> list:
+        return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -157,3 +158,46 @@ def test_direct_json_encoder_writes_the_codecs_text(order: Order) -> None:
 
     assert order.to_json() == to_json(order)
     assert Order.from_json(order.to_json()) == order
+
+
+# -- Order.apply: the broker's view merged along the transition table (issue 27, part 4) --------
+
+T0 = datetime(2020, 1, 2, 14, 30, tzinfo=UTC)
+
+
+def _ours() -> Order:
+    return Order("c1", "AAA", OrderSide.BUY, qty=Decimal(10), created_at=T0, tag="rebalance",
+                 decision_price=Decimal(100))
+
+
+def _clock_unused() -> datetime:
+    raise AssertionError("the view carries its own time")
+
+
+def test_apply_moves_forward_keeps_our_definition_and_is_self_when_nothing_changes() -> None:
+    ours = _ours().transition(OrderStatus.NEW, broker_order_id="b1", updated_at=T0)
+    venue = Order("c1", "AAA", OrderSide.BUY, qty=Decimal(10), status=OrderStatus.PARTIALLY_FILLED,
+                  broker_order_id="b1", filled_qty=Decimal(4), filled_avg_price=Decimal(101),
+                  created_at=T0 + timedelta(seconds=1), updated_at=T0 + timedelta(minutes=1))
+    merged = ours.apply(venue, _clock_unused)
+    assert (merged.status, merged.filled_qty, merged.filled_avg_price) == (OrderStatus.PARTIALLY_FILLED, 4, 101)
+    assert (merged.tag, merged.decision_price, merged.created_at) == ("rebalance", 100, T0)  # ours
+    assert merged.apply(venue, _clock_unused) is merged
+
+
+@given(st.sampled_from(list(OrderStatus)), st.sampled_from(list(OrderStatus)),
+       st.integers(0, 10), st.integers(0, 10))
+@settings(deadline=None, max_examples=200)
+def test_apply_never_moves_a_status_back_nor_shrinks_a_fill(ours_status, view_status, ours_filled, view_filled) -> None:
+    ours = _with(_ours(), ours_status, ours_filled)
+    view = _with(_ours(), view_status, view_filled)
+    merged = ours.apply(view, lambda: T0)
+    assert merged.filled_qty == max(ours_filled, view_filled)
+    assert merged.status in (ours.status, view.status)
+    if merged.status is not ours.status:
+        assert view.status in TRANSITIONS[ours.status]
+
+
+def _with(order: Order, status: OrderStatus, filled: int) -> Order:
+    return dataclasses.replace(order, status=status, filled_qty=Decimal(filled), broker_order_id="b1",
+                               filled_avg_price=Decimal(100) if filled else None)

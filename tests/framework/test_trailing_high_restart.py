@@ -39,3 +39,23 @@ def test_restart_restores_the_best_mark_since_entry(closes, make_engine, tmp_pat
     again = restarted.portfolio.holdings["AAA"]
     assert again.qty == held.qty
     assert again.high_water == held.high_water == max(100, *closes)
+
+
+def test_a_started_engine_restores_the_loss_guards_memory(make_engine, tmp_path) -> None:
+    # The runner used to set engine.peak_equity and session_start_equity itself after a restart;
+    # the engine restores its own guards when it starts (and restore_guards() alone).
+    settings = Settings.model_validate({"signals": {"rebalance_every": 1}})
+    broker = InMemoryBroker()
+    engine = make_engine(broker, settings)
+    prices = {"AAA": 100.0, "BBB": 50.0, "CCC": 20.0, "DDD": 10.0}
+    engine.on_bar(pd.Timestamp(DAYS[0]), snapshot(DAYS[0], prices), SIGNALS)
+    broker.fill_open(prices, at=datetime(2020, 1, 7, 14, 30, tzinfo=UTC))
+    for day, close in zip(DAYS[1:], (130.0, 110.0, 105.0), strict=True):
+        engine.on_bar(pd.Timestamp(day), snapshot(day, {**prices, "AAA": close}), SIGNALS)
+    curve = engine.journal.equity_curve(engine.run_id)["equity"]
+
+    restarted = make_engine(broker, settings, path=tmp_path / "journal.sqlite")
+    assert restarted.peak_equity == 0.0 and restarted.session_start_equity is None
+    restarted.start(reconcile=False)
+    assert restarted.peak_equity == engine.peak_equity == float(curve.max())
+    assert restarted.session_start_equity == float(curve.iloc[-1])

@@ -83,7 +83,7 @@ def dashboard_status(settings, sb) -> dict:
     try:
         live = LiveAccount(settings, conn, settings.paper.journal)
         live.refresh()
-        board = Dashboard(JournalReader(Path(settings.paper.journal)), settings=DashboardSettings(), sectors={},
+        board = Dashboard(JournalReader(Path(settings.paper.journal)), settings=DashboardSettings.of(settings), sectors={},
                           venue=live.venue, live=live, token="t" * 24)
         try:
             return board.status()
