@@ -282,8 +282,7 @@ class World:
             path = Path(self.settings.paper.journal)
             Journal(path).close()
             live = LiveAccount(self.settings, conn, path)
-            board = Dashboard(JournalReader(path), settings=DashboardSettings(refresh_seconds=60.0,
-                                                                              broker_refresh_seconds=60.0),
+            board = Dashboard(JournalReader(path), settings=DashboardSettings.of(self.settings),
                               sectors=universe(self.settings)[1].to_dict(), venue=live.venue, live=live,
                               token=TOKEN)
             self._dashboard = (DashboardServer(board, port=0).start(), board, conn)
