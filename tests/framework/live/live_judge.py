@@ -169,7 +169,7 @@ class Judge:
             self._stops_within_holdings(venue, ours)
             if venue["phase"] == "pre_open":
                 self._reconciled(journal, venue)
-                self._protected(venue, ours)
+                self._protected(venue, ours, journal)
         self._within_caps(venue)
         self.seen_orders = set(venue["orders"])
 
@@ -282,7 +282,7 @@ class Judge:
                 self.breach("journal positions equal the venue's", (101,) if symbol in self.mixed_closed else (),
                             f"{symbol}: journal {a}, venue {b}")
 
-    def _protected(self, venue: dict[str, Any], ours: set[str]) -> None:
+    def _protected(self, venue: dict[str, Any], ours: set[str], journal: dict[str, Any]) -> None:
         """Every position of ours held into a session has exactly one protective order of ours
         (or is being sold whole, or a person's own stop holds its shares: the venue refuses a
         second one), when stops are configured."""
@@ -305,6 +305,10 @@ class Judge:
         for symbol, qty in self.ours_at_venue(venue).items():
             if symbol not in self.traded or qty <= 0:
                 continue
+            newest = max((c for c, o in journal["orders"].items() if o["symbol"] == symbol and o["type"] == "stop"),
+                         key=lambda c: c.split("-")[1], default=None)
+            if newest is not None and newest in self.refused:
+                continue  # the venue refused the stop (a refusal by rule): journaled and reported, not overridden
             defects = (13,) if symbol in touched else ()  # a person's stop on it: the engine skipped its own
             defects += (101,) if symbol in self.mixed_closed else ()
             defects += (102,) if any(o["symbol"] == symbol and o["client_order_id"] in self.person_canceled
