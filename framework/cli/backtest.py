@@ -90,6 +90,7 @@ def backtest(
     from brokers.backtrader.runner import run_backtest, run_context
     from framework.capacity import capacity_warning
     from framework.run_folder import atomic_folder, write_run_folder
+    from framework.styles import require_daily_style
     from framework.trading_window import trading_window, window_notes
     from framework.venue import venue_from_config
 
@@ -101,7 +102,9 @@ def backtest(
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     minutes = None
-    if minutes_file is not None:
+    if minutes_file is None:
+        require_daily_style(settings.orders.effective_style, "the backtest")  # before any data or output
+    else:
         minutes = MinuteFills.from_cache(
             Path(minutes_file), participation_cap=settings.orders.participation_cap,
             window_minutes=settings.orders.twap_window_minutes, venue=venue_from_config(settings.venue))
