@@ -105,7 +105,7 @@ def _quality_rows(e: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
          f"{bps(e.get('shortfall_bps'))} of the decided notional (slippage + costs + unfilled)"),
         ("commission & fees", usd(e.get("commission_usd")), "",
          f"{bps(e.get('commission_bps'))} of the traded notional"),
-        ("median time to fill", duration(e.get("median_time_to_fill_s")), "", "from decision to first fill"),
+        ("median time to fill", duration(e.get("median_time_to_fill_s")), "", "from submission to first fill"),
     ]
 
 

@@ -1,7 +1,13 @@
-"""Why paper differs from the backtest: the divergence report (v2).
+"""Why paper differs from the backtest: the divergence report (v3).
 
-First intent parity (:mod:`analyzers.intent_parity`): the same decision sessions, the same
-intents (symbol, side, quantity per decision session and purpose), with the reasons where not.
+Its first line says which of "same code" and "same data" held: the same data when the bars each
+side's plugin saw at every compared decision agree (:mod:`analyzers.decision_diff`: a paper run
+stores them beside its journal), the same code when the runs' decision settings agree and the
+signals agree wherever the inputs did. Then intent parity (:mod:`analyzers.intent_parity`): the
+same decision sessions, the same intents (symbol, side, quantity per decision session and
+purpose), exactly and within the sizing band, each miss attributed to one cause (input data,
+signal, holdings, equity, rule, rounding) with its reasons; the signals per (day, symbol) and the
+largest difference of the inputs behind them.
 Then the equity difference at the last common decision (paper − backtest), explained by cause in
 dollars, the causes summing to the total:
 
@@ -28,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analyzers import execution_quality, units
+from analyzers.decision_diff import INPUT_TOLERANCE, DecisionDiff, compare_decisions
 from analyzers.intent_parity import KEY, IntentParity, intent_parity
 from analyzers.records import NEW_YORK, RunRecords
 from framework.errors import InputError
@@ -36,6 +43,7 @@ from framework.orders import PROTECTIVE_TAG
 CAUSES = ("start", "slippage", "costs", "unfilled", "intents", "other")
 NO_DIFFERENCE = 0.005  # dollars: below half a cent the runs ended level, and shares are n/a
 SHOWN_UNMATCHED = 20  # the console lists this many unmatched intents; the CSV has them all
+DECISION_SECTIONS = ("strategy", "signals", "sizing", "risk")  # the settings that make a decision
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,9 @@ class Divergence:
     unfilled_usd: tuple[float, float]
     notes: tuple[str, ...] = field(default_factory=tuple)
     exits: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))  # sells filled at the next open / decided
+    decisions: DecisionDiff | None = None  # signals and inputs per (day, symbol)
+    same_code: tuple[bool | None, str] = (None, "")
+    same_data: tuple[bool | None, str] = (None, "")
 
 
 def exits_on_time(records: RunRecords, days: list[pd.Timestamp]) -> tuple[int, int]:
@@ -159,6 +170,39 @@ def _notes(backtest: RunRecords, paper: RunRecords, days: list[pd.Timestamp]) ->
     return notes
 
 
+def _settings_differ(backtest: RunRecords, paper: RunRecords) -> list[str]:
+    a, b = backtest.config, paper.config
+    return [k for k in DECISION_SECTIONS if isinstance(a, dict) and isinstance(b, dict) and a.get(k) != b.get(k)]
+
+
+def same_data(d: DecisionDiff) -> tuple[bool | None, str]:
+    if not d.inputs_known:
+        return None, "a run did not store the bars it decided on"
+    days = [day for day in d.days if d.day_gap(day) > INPUT_TOLERANCE]
+    if not days:
+        return True, f"the same bars at all {len(d.days)} decision(s)"
+    top = d.largest_input()
+    assert top is not None
+    return False, (f"bars differ at {len(days)} of {len(d.days)} decision(s), largest relative difference "
+                   f"{top['gap']:.3g} ({top['symbol']} {top['day'].date()})")
+
+
+def same_code(backtest: RunRecords, paper: RunRecords, d: DecisionDiff) -> tuple[bool | None, str]:
+    differ = _settings_differ(backtest, paper)
+    if differ:
+        return False, f"the decision settings differ ({', '.join(differ)})"
+    alike = [day for day in d.days if d.inputs_known and d.day_gap(day) <= INPUT_TOLERANCE]
+    if not alike:
+        return None, ("the same settings, but no decision with the same inputs: replay the paper run's inputs "
+                      "to prove it")
+    changed = d.signals[d.signals["differs"] & d.signals["day"].isin(set(alike))]
+    if len(changed):
+        row = changed.iloc[0]
+        return False, (f"a signal differs from the same bars ({row['symbol']} {row['day'].date()}: "
+                       f"{row['backtest']:.6g} vs {row['paper']:.6g})")
+    return True, f"the same settings, and the same signals at the {len(alike)} decision(s) with the same inputs"
+
+
 def compare(backtest: RunRecords, paper: RunRecords, days: list[pd.Timestamp] | None = None) -> Divergence:
     """The report over ``days`` (decision sessions; default: every session both runs decided on)."""
     common = sorted(set(backtest.equity["day"]) & set(paper.equity["day"]))
@@ -168,7 +212,8 @@ def compare(backtest: RunRecords, paper: RunRecords, days: list[pd.Timestamp] | 
         raise InputError(f"{backtest.folder} and {paper.folder} share no decision sessions")
     start, end = common[0], common[-1]
     chosen = set(common)
-    parity = intent_parity(backtest, paper, common)
+    decisions = compare_decisions(backtest, paper, common)
+    parity = intent_parity(backtest, paper, common, decisions)
     reference = _reference(backtest, end) or _reference(paper, end)
     a, b = _orders(backtest, chosen, reference), _orders(paper, chosen, reference)
     both = a.merge(b, on=KEY, how="outer", suffixes=("_backtest", "_paper"))
@@ -207,6 +252,7 @@ def compare(backtest: RunRecords, paper: RunRecords, days: list[pd.Timestamp] | 
         (_rejections(backtest), _rejections(paper)), price_gaps, arrival, unfilled,
         tuple(_notes(backtest, paper, common)),
         (exits_on_time(backtest, common), exits_on_time(paper, common)),
+        decisions, same_code(backtest, paper, decisions), same_data(decisions),
     )
 
 
@@ -220,18 +266,51 @@ def _intent(row: pd.Series, side: str) -> str:
     return f"{row[f'side_{side}']} {row[f'qty_{side}']:g} {row[f'type_{side}']}"
 
 
+def _word(held: bool | None) -> str:
+    return {True: "yes", False: "NO", None: "not proven"}[held]
+
+
+def provenance_line(d: Divergence) -> str:
+    """Which of "same code" and "same data" held, and why."""
+    (code, why_code), (data, why_data) = d.same_code, d.same_data
+    data_word = "unknown" if data is None else _word(data)
+    return f"same code: {_word(code)} ({why_code}); same data: {data_word} ({why_data})"
+
+
+def _signal_lines(d: DecisionDiff) -> list[str]:
+    s = d.signals
+    if s.empty:
+        return ["signals: none journaled on the compared decisions"]
+    line = f"signals: {d.signals_changed} of {len(s)} differ over {s['day'].nunique()} decision(s)"
+    top = d.largest_signal()
+    if top is not None:
+        line += (f"; largest {top['symbol']} {top['day'].date()}: backtest {top['backtest']:.6g} vs paper "
+                 f"{top['paper']:.6g}")
+    out = [line]
+    if d.inputs_known and not d.inputs.empty:
+        worst = d.inputs.sort_values("gap", ascending=False, kind="stable").head(5)
+        shown = ", ".join(f"{r.symbol} {r.day.date()} {r.gap:.3g}" for r in worst.itertuples() if r.gap > 0)
+        out.append(f"inputs: largest relative bar difference by symbol and date: {shown or 'none'}")
+    return out
+
+
 def render_lines(d: Divergence) -> list[str]:
-    """The report as console lines: the parity line first."""
-    lines = [d.parity.line()]
+    """The report as console lines: same code / same data first, then the parity lines."""
+    lines = [provenance_line(d), d.parity.line(), d.parity.band_line()]
+    attributed = d.parity.attributions()
+    if attributed:
+        lines.append("  unmatched, attributed to: " + ", ".join(f"{k} {v}" for k, v in attributed.items()))
     causes = d.parity.causes()
     if causes:
         lines.append("  unmatched, by cause: " + ", ".join(f"{k} {v}" for k, v in sorted(causes.items())))
     unmatched = d.parity.table[~d.parity.table["matched"]]
     for _, row in unmatched.head(SHOWN_UNMATCHED).iterrows():
-        lines.append(f"  {row['day'].date()} {row['symbol']} [{row['tag']}]: backtest {_intent(row, 'backtest')}, "
-                     f"paper {_intent(row, 'paper')}: {'; '.join(row['reasons'])}")
+        lines.append(f"  {row['day'].date()} {row['symbol']} [{row['tag']}] ({row['attribution']}): backtest "
+                     f"{_intent(row, 'backtest')}, paper {_intent(row, 'paper')}: {'; '.join(row['reasons'])}")
     if len(unmatched) > SHOWN_UNMATCHED:
         lines.append(f"  ... {len(unmatched) - SHOWN_UNMATCHED} more in intents.csv")
+    if d.decisions is not None:
+        lines += _signal_lines(d.decisions)
     lines.append(f"venue rejections: backtest {d.rejections[0]}, paper {d.rejections[1]}")
     (bt_on, bt_all), (pp_on, pp_all) = d.exits
     lines.append(f"sells filled at the open after their decision: backtest {bt_on}/{bt_all}, paper {pp_on}/{pp_all}")
@@ -260,8 +339,13 @@ def _finite(value: object) -> object:
 
 def payload(d: Divergence) -> dict[str, object]:
     return {k: _finite(v) for k, v in {
+        "same_code": {"held": d.same_code[0], "why": d.same_code[1]},
+        "same_data": {"held": d.same_data[0], "why": d.same_data[1]},
         "intents": {"matched": d.parity.matched, "total": d.parity.total, "share": d.parity.share,
-                    "causes": d.parity.causes()},
+                    "causes": d.parity.causes(), "attributed": d.parity.attributions(),
+                    "within_band": d.parity.within_band, "band": d.parity.band},
+        "signals": ({"compared": len(d.decisions.signals), "differ": d.decisions.signals_changed}
+                    if d.decisions is not None else None),
         "rejections": {"backtest": d.rejections[0], "paper": d.rejections[1]},
         "sells_on_time": {"backtest": list(d.exits[0]), "paper": list(d.exits[1])},
         "period": d.period,
@@ -276,8 +360,13 @@ def payload(d: Divergence) -> dict[str, object]:
 
 
 def write_outputs(d: Divergence, folder: Path) -> None:
-    """divergence.json (the figures), divergence.csv (orders per intent), intents.csv (parity)."""
+    """divergence.json (the figures), divergence.csv (orders per intent), intents.csv (parity),
+    signals.csv (both runs' signals per day and symbol) and inputs.csv (bar differences, when known)."""
     d.matched.to_csv(folder / "divergence.csv", index=False)
+    if d.decisions is not None:
+        d.decisions.signals.to_csv(folder / "signals.csv", index=False)
+        if d.decisions.inputs_known:
+            d.decisions.inputs.to_csv(folder / "inputs.csv", index=False)
     table = d.parity.table.assign(reasons=["; ".join(r) for r in d.parity.table["reasons"]])
     table.to_csv(folder / "intents.csv", index=False)
     (folder / "divergence.json").write_text(json.dumps(payload(d), indent=2, default=str) + "\n")

@@ -17,16 +17,38 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from framework.styles import OrderStyle, style_of
+
 CANCELED = {"canceled", "expired"}
 
 
-def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | None = None) -> pd.DataFrame:
-    """One row per order; ``reference`` maps client_order_id → price for unfilled quantity."""
+def per_order(
+    orders: pd.DataFrame,
+    fills: pd.DataFrame,
+    reference: pd.Series | None = None,
+    *,
+    configured: OrderStyle | None = None,
+) -> pd.DataFrame:
+    """One row per order; ``reference`` maps client_order_id → price for unfilled quantity;
+    ``configured``: the run's ``orders.style`` (tells a marketable limit from a plain one).
+
+    Time to fill runs from the order's submission (``submitted_at``: when the venue
+    acknowledged it, see :func:`submissions`; its creation when that is later or unknown)."""
     o = orders.copy()
     by_order = fills.groupby("client_order_id")
     o["commission"] = o["client_order_id"].map(by_order["commission"].sum()).fillna(0.0)
+    o["style"] = [
+        style_of(t, tif, configured=configured, client_order_id=cid)
+        for t, tif, cid in zip(o["type"], o["time_in_force"], o["client_order_id"], strict=True)
+    ]
     first_fill = pd.to_datetime(o["client_order_id"].map(by_order["time"].min()), utc=True, format="ISO8601")
-    waited = (first_fill - pd.to_datetime(o["created_at"], utc=True, format="ISO8601")).dt.total_seconds()
+    sent = pd.to_datetime(o["created_at"], utc=True, format="ISO8601")
+    if "submitted_at" in o:
+        # an acknowledgement stamped before the order existed is another clock's (the simulator
+        # stamps it at the decision bar's open): the order went out when it was created
+        acked = pd.to_datetime(o["submitted_at"], utc=True, format="ISO8601")
+        sent = acked.where(acked > sent, sent)
+    waited = (first_fill - sent).dt.total_seconds()
     # A fill before its order was created means two clocks (a paper order stamped with the local
     # wall clock, filled on a simulated venue's): no time to fill can be told then.
     o["time_to_fill_s"] = waited.where(waited >= 0)
@@ -49,6 +71,7 @@ def per_order(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | 
         "symbol",
         "side",
         "type",
+        "style",
         "status",
         "tag",
         "qty",
@@ -127,9 +150,9 @@ def aggregate(orders: pd.DataFrame) -> dict[str, float]:
 
 
 def grouped(orders: pd.DataFrame) -> pd.DataFrame:
-    """The aggregate by symbol, side, order type and day, one block under the other."""
+    """The aggregate by symbol, side, order type, style and day, one block under the other."""
     frames = []
-    for key in ("symbol", "side", "type", "day"):
+    for key in ("symbol", "side", "type", "style", "day"):
         block = aggregate_by(orders, key)
         labels = [str(v.date()) if isinstance(v, pd.Timestamp) else str(v) for v in block.index]
         frames.append(block.reset_index(drop=True).assign(group=key, value=labels))
@@ -146,6 +169,21 @@ class ExecutionQuality:
     groups: pd.DataFrame
 
 
-def analyse(orders: pd.DataFrame, fills: pd.DataFrame, reference: pd.Series | None = None) -> ExecutionQuality:
-    table = per_order(orders, fills, reference)
+def submissions(events: pd.DataFrame) -> pd.Series:
+    """client_order_id → when the venue first acknowledged the order (its first ``ack`` event,
+    stamped with the venue's clock): where a time to fill starts."""
+    if events.empty:
+        return pd.Series(dtype=object)
+    acks = events[events["event"] == "ack"]
+    return acks.groupby("client_order_id")["time"].min()
+
+
+def analyse(
+    orders: pd.DataFrame,
+    fills: pd.DataFrame,
+    reference: pd.Series | None = None,
+    *,
+    configured: OrderStyle | None = None,
+) -> ExecutionQuality:
+    table = per_order(orders, fills, reference, configured=configured)
     return ExecutionQuality(table, aggregate(table), grouped(table))

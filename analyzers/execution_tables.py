@@ -26,7 +26,7 @@ OVERALL = (
     ("shortfall_bps", "Implementation shortfall", Unit.BPS, "of the decided notional"),
     ("commission_usd", "Commission & fees", Unit.USD, ""),
     ("commission_bps", "Commission & fees", Unit.BPS, "of the traded notional"),
-    ("median_time_to_fill_s", "Median time to fill", Unit.SECONDS, "from decision to first fill"),
+    ("median_time_to_fill_s", "Median time to fill", Unit.SECONDS, "from submission to first fill"),
 )
 
 #: columns of the grouped tables: (key, header, unit)
@@ -41,6 +41,9 @@ COLUMNS = (
     ("shortfall_bps", "Shortfall bps", Unit.BPS),
     ("commission_usd", "Commission & fees", Unit.USD),
 )
+
+#: the by-style table adds how long orders wait: a style trades price against time
+STYLE_COLUMNS = (*COLUMNS, ("median_time_to_fill_s", "Median time to fill", Unit.SECONDS))
 
 MAX_DAY_ROWS = 15  # a longer run lists its costliest days; the chart shows them all
 
@@ -77,4 +80,4 @@ def daily_series(orders: pd.DataFrame) -> pd.DataFrame:
     return days.set_index("day")[["slippage_decision_bps", "slippage_arrival_bps", "shortfall_usd", "commission_usd"]]
 
 
-__all__ = ["COLUMNS", "MAX_DAY_ROWS", "OVERALL", "Grouped", "by", "by_day", "daily_series"]
+__all__ = ["COLUMNS", "MAX_DAY_ROWS", "OVERALL", "STYLE_COLUMNS", "Grouped", "by", "by_day", "daily_series"]

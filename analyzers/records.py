@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from analyzers.execution_quality import submissions
 from framework.config import DataConfig
 from framework.data import MarketData, load_configured
 from framework.errors import InputError, UserError
 from framework.journal import Journal
+from framework.styles import OrderStyle
 
 NEW_YORK = "America/New_York"
 
@@ -32,6 +36,8 @@ class RunRecords:
     intents: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per intent, decision session in `day`
     risk_decisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # what risk changed, and why (`day`)
     adjustments: pd.DataFrame = field(default_factory=pd.DataFrame)  # adoptions of the broker's books
+    signals: pd.DataFrame = field(default_factory=pd.DataFrame)  # day, symbol, value (rebalance decisions)
+    inputs: dict[pd.Timestamp, str] = field(default_factory=dict)  # decision day → stored inputs' digest
 
     @property
     def kind(self) -> str:
@@ -44,6 +50,12 @@ class RunRecords:
         if self.summary and "config" in self.summary:
             return self.summary["config"]
         return self.run.get("config", {})
+
+    @property
+    def style(self) -> OrderStyle | None:
+        """The run's ``orders.style`` (None: unset, or a run from before styles)."""
+        value = (self.config.get("orders") or {}).get("style")
+        return OrderStyle(value) if value in OrderStyle._value2member_map_ else None
 
     @property
     def days(self) -> list[date]:
@@ -112,6 +124,8 @@ def load_run(folder: Path | str) -> RunRecords:
         intents = _intents(journal.table("intents"))
         decisions = journal.table("risk_decisions")
         adjustments = journal.table("adjustments")
+        signals = journal.table("signals")
+        inputs = _decision_inputs(journal)
     finally:
         journal.close()
     for column in ("qty", "filled_qty", "filled_avg_price", "decision_price", "arrival_price", "limit_price"):
@@ -123,9 +137,11 @@ def load_run(folder: Path | str) -> RunRecords:
     for column in ("qty", "price"):
         positions[column] = pd.to_numeric(positions[column])
     orders["day"] = _decision_day(orders)
+    orders["submitted_at"] = orders["client_order_id"].map(submissions(events))
     equity["day"] = _day(equity["time"])
     positions["day"] = _day(positions["time"])
     decisions["day"] = _day(decisions["time"])
+    signals["day"] = _day(signals["time"])
     summary_path = folder / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
     initial = float(run.initial_cash) if run else float(equity["equity"].iloc[0]) if len(equity) else 0.0
@@ -133,5 +149,33 @@ def load_run(folder: Path | str) -> RunRecords:
     if run_row:
         run_row["config"] = json.loads(run_row.pop("config_json") or "{}")
     return RunRecords(
-        folder, orders, fills, equity, positions, initial, summary, events, run_row, intents, decisions, adjustments
+        folder, orders, fills, equity, positions, initial, summary, events, run_row, intents, decisions, adjustments,
+        signals[["day", "symbol", "value"]], inputs,
     )
+
+
+def _decision_inputs(journal: Journal) -> dict[pd.Timestamp, str]:
+    """Decision day → digest of the bars a paper cycle decided on (``decision_inputs``, where the
+    journal keeps them; older journals and backtests have none)."""
+    reader = getattr(journal, "decision_inputs", None)
+    run = journal.run()
+    if reader is None or run is None:
+        return {}
+    try:
+        rows = reader(run.run_id)
+    except sqlite3.Error:  # a journal from before the table: no stored inputs
+        return {}
+    # keyed by the decision day (the signals' session), as intents and equity are
+    return {pd.Timestamp(decided.astimezone(ZoneInfo(NEW_YORK)).date()): digest for _, decided, digest in rows}
+
+
+def stored_inputs(records: RunRecords, day: pd.Timestamp) -> MarketData | None:
+    """The history the run's decision of ``day`` saw, when the run stored it (paper runs do)."""
+    digest = records.inputs.get(pd.Timestamp(day))
+    if digest is None:
+        return None
+    try:
+        from framework import decision_inputs
+    except ImportError:
+        return None
+    return decision_inputs.load(decision_inputs.folder_of(records.folder / "journal.sqlite"), digest)

@@ -64,7 +64,9 @@ def build_reports(run_dir: Path | str, name: str | None = None, *, show_progress
     with progress(steps, "report", unit="step", enabled=show_progress) as tracker:
         market = records.market()
         tracker.advance()
-        quality = execution_quality.analyse(records.orders, records.fills, reference_prices(records, market))
+        quality = execution_quality.analyse(
+            records.orders, records.fills, reference_prices(records, market), configured=records.style
+        )
         _write_quality(records.folder, quality)
         tracker.advance()
         inp = tearsheet.inputs(records, market, quality, name)

@@ -271,14 +271,17 @@ def trading_section(inp: Inputs) -> Section:
     return Section("trading", "Trading", blocks)
 
 
-def _grouped_table(table_id: str, key: str, frame: pd.DataFrame, caption: str, note: str = "",
-                   collapse: bool = False) -> Table:
+def _grouped_table(
+    table_id: str, key: str, frame: pd.DataFrame, caption: str, note: str = "",
+    columns: tuple[tuple[str, str, Unit], ...] = execution_tables.COLUMNS, collapse: bool = False,
+) -> Table:
     """One row per value of ``key``; with ``collapse``, a column equal on every row (of several)
     leaves the table and is said once in the note (44 rows of "100%" tell nothing)."""
-    columns = list(execution_tables.COLUMNS)
+    offered = columns
+    columns = list(offered)
     same: list[str] = []
     if collapse and len(frame) > 1:
-        for column, header, unit in execution_tables.COLUMNS:
+        for column, header, unit in offered:
             values = [_text(v, unit) for v in frame.get(column, pd.Series(dtype=float))]
             if len(set(values)) == 1:
                 columns.remove((column, header, unit))
@@ -335,6 +338,8 @@ def execution_section(inp: Inputs) -> Section:
     blocks.append(_grouped_table("execution-by-side", "side", execution_tables.by(q.orders, "side"), "By side"))
     blocks.append(_grouped_table("execution-by-tag", "tag", execution_tables.by(q.orders, "tag"),
                                  "By reason (the order's tag)"))
+    blocks.append(_grouped_table("execution-by-style", "style", execution_tables.by(q.orders, "style"),
+                                 "By execution style (orders.style)", columns=execution_tables.STYLE_COLUMNS))
     blocks.append("Positive slippage and shortfall are costs. Slippage vs decision = side × (fill − close the "
                   "signal was made on) / that close; vs arrival = against the price when the order reached the "
                   "market (the next open in a backtest). Implementation shortfall adds commission and the "

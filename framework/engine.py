@@ -36,11 +36,13 @@ from framework.orders import Order, is_protective, make_client_order_id
 from framework.planning import Intent, Plan, Planner, Purpose
 from framework.portfolio import Difference, Portfolio
 from framework.positions import Position
+from framework.repricing import due
 from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager, breached, scope_of
 from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
+from framework.styles import OrderStyle, terms
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 from framework.venue_time import VENUE_ZONE
@@ -111,15 +113,16 @@ class ExecutionEngine:
         self.strategy_name, self.run_id = strategy_name, run_id
         self.sectors = dict(sectors.items()) if isinstance(sectors, pd.Series) else dict(sectors)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors)
+        self.risk = RiskManager(settings.risk, settings.sizing, self.sectors, settings.orders)
         hook = ExitHook(exit_rule, SessionCounter(settings.data.calendar)) if exit_rule is not None else None
+        self.venue = venue_from_config(settings.venue)
         self.planner = Planner(
             SignalProcessor(settings.signals, signal_kind), PositionSizer(settings.sizing), self.risk,
             settings.risk, settings.risk.flatten_on_halt, hook,
+            shortable=lambda ctx: self.venue.can_short(ctx.universe.symbols, ctx.equity),
         )
         self.discards = DiscardTally()  # signals the configuration dropped, for the once-only warnings
         kwargs = {"sleep": sleep} if sleep else {}
-        self.venue = venue_from_config(settings.venue)
         self.orders = OrderManager(broker, journal, settings.orders, run_id, clock=self._clock, **kwargs)
         self.orders.venue, self.orders.venue_book = self.venue, self._venue_book
         self.orders.adds_risk = self.adds_risk
@@ -139,7 +142,7 @@ class ExecutionEngine:
         self._decision_prices: Mapping[str, Decimal] = {}  # the bar's prices, for the venue book
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
-        self._order_style = (OrderType(settings.orders.type), TimeInForce(settings.orders.time_in_force))
+        self.style = settings.orders.effective_style
         self.broker.subscribe(self.on_order_update)
         subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
         if subscribe_actions is not None:
@@ -413,11 +416,7 @@ class ExecutionEngine:
             if order is not None:
                 orders.append(order)
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        selling: dict[str, Decimal] = {}
-        for o in sent:
-            i = ctx.universe.position(o.symbol)
-            if o.is_open and o.qty is not None and ctx.held[i] and o.side.sign * ctx.held[i] < 0:
-                selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + o.qty
+        selling = self._selling(ctx, sent)
         guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
         armed = self.stops.refresh(ctx.session, guarded, selling, set(clearance.stopped))
         for order in armed:
@@ -454,6 +453,38 @@ class ExecutionEngine:
                 out[intent.symbol] = Decimal(str(round(min(abs(intent.delta), abs(held)), 6)))
         return out
 
+    def _selling(self, ctx: BarContext, sent: list[Order]) -> dict[str, Decimal]:
+        """Per symbol, the shares held now that the protective order must leave out: every open
+        sale of ours, not only this decision's (one a killed run sent, adopted on restart, holds
+        its shares at the venue just the same: a stop for the whole position would be refused),
+        and every share this decision's sales took or will take that the books do not show yet
+        (market open: a sale fills at once, its fill reaches the books after the decision; a stop
+        for it would be a stop on shares already sold — a short when it triggers)."""
+        mine = {o.client_order_id for o in sent}
+        selling: dict[str, Decimal] = {}
+
+        def add(symbol: str, qty: Decimal) -> None:
+            selling[symbol] = selling.get(symbol, Decimal(0)) + qty
+
+        reducing = [o for o in (*sent, *(o for o in self.orders.open_orders() if o.client_order_id not in mine))
+                    if not is_protective(o) and o.qty is not None and o.symbol in ctx.universe
+                    and ctx.held[ctx.universe.position(o.symbol)]
+                    and o.side.sign * ctx.held[ctx.universe.position(o.symbol)] < 0]
+        for o in reducing:
+            if o.client_order_id not in mine:
+                add(o.symbol, o.remaining_qty or Decimal(0))
+            elif o.is_open or o.filled_qty:
+                add(o.symbol, o.qty if o.is_open else o.filled_qty)  # type: ignore[arg-type]
+        for symbol in {o.symbol for o in reducing if o.client_order_id in mine}:
+            i = ctx.universe.position(symbol)
+            holding = self.portfolio.holdings.get(symbol)
+            now = holding.qty if holding is not None else Decimal(0)
+            # this decision's fills the books already have (the decision's view is float)
+            applied = abs(Decimal(str(round(float(ctx.held[i]), 9)))) - abs(now)
+            if applied > Decimal("1e-6"):
+                add(symbol, -applied)
+        return selling
+
     def _guarded(self, ctx: BarContext, plan: Plan) -> list[Guarded]:
         out = []
         for symbol, holding in sorted(self.portfolio.holdings.items()):
@@ -472,17 +503,17 @@ class ExecutionEngine:
                 f"price ({intent.price}): the risk runner must keep untradable symbols as they are"
             )
         side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
-        order_type, tif = self._order_style
+        cfg = self.settings.orders
+        chosen = terms(self.style, side, intent.price, time_in_force=TimeInForce(cfg.time_in_force),
+                       limit_offset_bps=cfg.limit_offset_bps, collar_bps=cfg.collar_bps)
+        order_type, tif = chosen.type, chosen.time_in_force
         if self.venue.is_fractional(qty):
             if side is OrderSide.SELL and ctx.held[ctx.universe.position(intent.symbol)] <= 0:
                 qty = qty.to_integral_value(rounding="ROUND_DOWN")  # shorts are whole shares
             tif = TimeInForce.DAY  # fractional orders must be DAY orders
         if qty <= 0:
             return None
-        limit = None
-        if order_type is OrderType.LIMIT:
-            offset = self.settings.orders.limit_offset_bps / 1e4 * side.sign
-            limit = self._round_price(intent.price * (1 + offset))
+        limit = None if chosen.limit_price is None else self._round_price(chosen.limit_price)
         return Order(
             client_order_id=make_client_order_id(self.strategy_name, self.run_id, ctx.session, intent.symbol,
                                                  intent.purpose.value),
@@ -496,6 +527,39 @@ class ExecutionEngine:
             decision_price=Decimal(str(round(intent.price, 6))),
             tag=intent.purpose.value,
         )
+
+    @property
+    def reprices(self) -> bool:
+        """Marketable limits are re-priced (``orders.style: marketable_limit`` with
+        ``orders.reprice_after_minutes`` set)."""
+        return self.style is OrderStyle.MARKETABLE_LIMIT and self.settings.orders.reprice_after_minutes is not None
+
+    def repricing_symbols(self) -> list[str]:
+        """Symbols of the resting limits a re-pricing would look at (for their latest trades)."""
+        resting = self.orders.open_orders()
+        return sorted({o.symbol for o in resting if o.type is OrderType.LIMIT and not is_protective(o)})
+
+    def reprice_marketable(self, now: datetime, latest: Mapping[str, float]) -> list[Order]:
+        """Marketable limits resting past ``orders.reprice_after_minutes`` on the venue's clock:
+        each replaced at the latest trade ± the collar through the order manager's cancel/replace,
+        or canceled once re-priced ``orders.reprice_times`` times (:mod:`framework.repricing`)."""
+        cfg = self.settings.orders
+        if not self.reprices:
+            return []
+        plan = due(self.orders.open_orders(), now, after_minutes=cfg.reprice_after_minutes,  # type: ignore[arg-type]
+                   times=cfg.reprice_times, collar_bps=cfg.collar_bps, latest=latest, round_price=self._round_price)
+        out = []
+        for step in plan:
+            if step.client_order_id in self.orders.orders:
+                continue  # replaced already; the venue's "replaced" has not reached us yet
+            if step.limit_price is None or step.client_order_id is None:
+                note = f"not filled after {cfg.reprice_times} re-pricing(s): canceled"
+                self.journal.record_event(step.order.client_order_id, "reprice_cancel", step.order.status.value, now,
+                                          note)
+                out.append(self.orders.cancel(step.order))
+            else:
+                out.append(self.orders.reprice(step.order, step.limit_price, step.client_order_id))
+        return out
 
     def close_position(self, date: pd.Timestamp, symbol: str, price: float, purpose: str) -> Order | None:
         """Close one position outside a decision (a delisting's market-on-close): its protection is

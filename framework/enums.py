@@ -115,6 +115,7 @@ class Rule(StrEnum):
     order). Each maps to one :class:`framework.errors.OrderRejected` subclass."""
 
     PRICE_INCREMENT = "price_increment"
+    AUCTION_WINDOW = "auction_window"
     FRACTIONAL = "fractional"
     SHORTABLE = "shortable"
     LONG_TO_SHORT = "long_to_short"

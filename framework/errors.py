@@ -172,6 +172,12 @@ class InvalidPriceIncrement(OrderRejected):
     rule = Rule.PRICE_INCREMENT
 
 
+class AuctionClosed(OrderRejected):
+    """An on-open (``opg``) or on-close (``cls``) order sent after its auction's cut-off."""
+
+    rule = Rule.AUCTION_WINDOW
+
+
 class FractionalNotAllowed(OrderRejected):
     """A fractional order outside what the venue accepts (DAY only, simple types, never short)."""
 
@@ -205,6 +211,7 @@ class InsufficientBuyingPower(OrderRejected):
 #: The typed error each venue rule raises.
 RULE_ERRORS: dict[Rule, type[OrderRejected]] = {
     Rule.PRICE_INCREMENT: InvalidPriceIncrement,
+    Rule.AUCTION_WINDOW: AuctionClosed,
     Rule.FRACTIONAL: FractionalNotAllowed,
     Rule.SHORTABLE: NotShortable,
     Rule.LONG_TO_SHORT: InsufficientQtyAvailable,

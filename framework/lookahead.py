@@ -16,6 +16,18 @@ z-score computed once on the whole history, then served to every later call) can
    periods) are put to the instance that saw the whole history, to the one that saw bars ≤ t and
    to the trailing-window one: their answers must agree.
 
+Like with like: every computation in checks 1-3 sees the history adjusted **once**, as of its
+last date (what a backtest hands the plugin), then cut. Cutting the raw history instead adjusts
+each cut as of the cut date: prices then differ by a common factor per symbol, float noise in
+the last bits breaks ties in a ranking, and an honest plugin was called a cheat (issue 28). That
+difference is real, but it is not the plugin looking ahead: it is how much the plugin's
+signals depend on the adjustment basis (paper sees history adjusted as of each day, the backtest
+as of the end), and it is measured apart (5) and reported as such, not as lookahead.
+
+5. **Adjustment basis** — at the spread cut dates, row t of the raw history cut at t (adjusted
+   as of t, as paper sees it) against row t of the end-adjusted history cut at t; a
+   :class:`framework.stability.Shift`, like the stability check's perturbations.
+
 Cut dates: spread evenly after the warm-up, seeded random ones, and calendar edges (the last
 session of a month, a quarter and a year: calendar-conditioned code is a classic leak) — or
 every session (``all_dates``, for small data).
@@ -33,6 +45,7 @@ import pandas as pd
 from framework.data import MarketData
 from framework.exits import PositionInfo, PositionsView
 from framework.progress import Tracker
+from framework.stability import Perturbation, Shift, signal_shift
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule
 
 TOLERANCE = 1e-9
@@ -140,6 +153,8 @@ class LookaheadReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     nan_share: float = 0.0
     exits_checked: bool = False
+    basis: Shift | None = None  # adjusted as of each cut date against as of the end (not lookahead)
+    basis_dates: int = 0
 
     @property
     def ok(self) -> bool:
@@ -215,6 +230,7 @@ class _Check:
     def __init__(self, make: Callable[[], Strategy], history: MarketData, report: LookaheadReport,
                  tracker: Tracker | None) -> None:
         self.make, self.history, self.report, self.tracker = make, history, report, tracker
+        self.fixed = history.adjusted()  # one basis for every cut: like with like
 
     def signals(self, history: MarketData) -> tuple[Strategy, pd.DataFrame]:
         plugin = self.make()
@@ -228,16 +244,16 @@ class _Check:
             self.report.mismatches.append(found)
 
     def run(self) -> None:
-        history, report = self.history, self.report
-        reference, full = self.signals(history)
-        _, again = self.signals(history)
+        history, fixed, report = self.history, self.fixed, self.report
+        reference, full = self.signals(fixed)
+        _, again = self.signals(fixed)
         self.add(_mismatch(Problem.NONDETERMINISTIC, "two runs on the whole history", history.dates[-1], full, again))
         after = full.iloc[report.warmup:]
         report.nan_share = float(after.isna().to_numpy().mean()) if after.size else 1.0
         report.exits_checked = plugin_exit_rule(reference) is not None
         cut_rows: dict[pd.Timestamp, pd.Series] = {history.dates[-1]: full.iloc[-1]}
         for at in self.report.plan.dates:
-            plugin, cut = self.signals(history.truncate(at))
+            plugin, cut = self.signals(fixed.truncate(at))
             cut_rows[at] = cut.loc[at]
             self.add(_mismatch(Problem.LOOKAHEAD, "history cut", at, full.loc[:at], cut))
             if report.exits_checked:
@@ -246,6 +262,18 @@ class _Check:
                                          _exit_answers(plugin, view)))
         for at in self.report.plan.windows:
             self.window(at, cut_rows.get(at), reference)
+        self.basis(cut_rows)
+
+    def basis(self, cut_rows: dict[pd.Timestamp, pd.Series]) -> None:
+        """Row t adjusted as of t (paper) against row t adjusted as of the end (the backtest)."""
+        dates = [d for d in basis_dates(self.report.plan, self.history) if d in cut_rows]
+        if not dates:
+            return
+        as_of_end = pd.DataFrame([cut_rows[d] for d in dates], index=pd.DatetimeIndex(dates))
+        as_of_each = pd.DataFrame([self.signals(self.history.truncate(d))[1].loc[d] for d in dates],
+                                  index=pd.DatetimeIndex(dates))
+        self.report.basis = signal_shift(Perturbation.BASIS, as_of_end, as_of_each)
+        self.report.basis_dates = len(dates)
 
     def window(self, at: pd.Timestamp, expected: pd.Series | None, reference: Strategy) -> None:
         """Row ``at`` from the last warmup + 1 bars against row ``at`` of the history cut there."""
@@ -253,7 +281,7 @@ class _Check:
         i = dates.get_loc(at)
         if i < self.report.warmup or expected is None:
             return
-        tail = self.history.between(dates[i - self.report.warmup], at)
+        tail = self.fixed.between(dates[i - self.report.warmup], at)
         plugin, got = self.signals(tail)
         self.add(_mismatch(Problem.WARMUP, f"last {self.report.warmup + 1} bars", at, expected.to_frame(at).T,
                            got.loc[[at]]))
@@ -263,11 +291,17 @@ class _Check:
                                      _exit_answers(plugin, view)))
 
 
+def basis_dates(plan: CutPlan, history: MarketData) -> list[pd.Timestamp]:
+    """Where the adjustment basis is compared: the trailing-window dates but the last (there
+    both bases are the same date)."""
+    return [d for d in plan.windows if d in plan.cuts and d != history.dates[-1]]
+
+
 def calls_needed(plan: CutPlan, history: MarketData, warmup: int) -> int:
     """Plugin computations the check makes (for its progress bar)."""
     dates = history.dates
     windows = sum(1 for d in plan.windows if dates.get_loc(d) >= warmup)
-    return 2 + len(plan.cuts) + windows
+    return 2 + len(plan.cuts) + windows + len(basis_dates(plan, history))
 
 
 def check_lookahead(
@@ -289,6 +323,7 @@ __all__ = [
     "LookaheadReport",
     "Mismatch",
     "Problem",
+    "basis_dates",
     "calls_needed",
     "check_lookahead",
     "plan_cuts",

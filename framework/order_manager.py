@@ -321,6 +321,39 @@ class OrderManager:
         new = self._call(lambda: self.broker.replace_order(order.broker_order_id, **changes))  # type: ignore[arg-type]
         return self._adopt(new)  # type: ignore[arg-type]
 
+    def reprice(self, order: Order, limit_price: Decimal, client_order_id: str) -> Order:
+        """Cancel/replace a resting limit at ``limit_price`` (a marketable limit's re-pricing,
+        :mod:`framework.repricing`). The replacement is journaled as an intent under its
+        derived id before the venue hears of it; one already journaled (a restart) is looked up
+        instead of replaced again; a replace the venue refuses (the order filled or ended
+        meanwhile) or whose outcome cannot be found withdraws the intent, never resends it."""
+        if client_order_id in self.orders:
+            return self.orders[client_order_id]
+        remaining = order.remaining_qty
+        intent = Order.from_dict({
+            **order.to_dict(), "client_order_id": client_order_id, "status": OrderStatus.CREATED.value,
+            "broker_order_id": None, "filled_qty": "0", "filled_avg_price": None, "arrival_price": None,
+            "limit_price": str(limit_price), "qty": str(remaining), "created_at": self._clock().isoformat(),
+            "updated_at": None,
+        })
+        self.journal.record_intents(self.run_id, [intent])
+        self.orders[client_order_id] = self._open[client_order_id] = intent
+        partial_qty = remaining if order.filled_qty else None
+        detail = f"re-priced to {limit_price} as {client_order_id}"
+        try:
+            new = self._call(lambda: self.broker.replace_order(
+                order.broker_order_id, qty=partial_qty, limit_price=limit_price,  # type: ignore[arg-type]
+                client_order_id=client_order_id))
+        except (NotCancelable, OrderNotFound) as e:
+            return self.withdraw(intent, f"not re-priced: {e}")
+        except TransientBrokerError:
+            found = self.lookup(client_order_id)
+            if found is None:
+                return self.withdraw(intent, "not re-priced: the venue's answer was lost and it has no replacement")
+            new = found
+        self.journal.record_event(order.client_order_id, "repriced", order.status.value, self._clock(), detail)
+        return self._adopt(new)  # type: ignore[arg-type]
+
     def cancel_stale(self, now: datetime) -> int:
         """Cancel unfilled orders older than ``orders.cancel_stale_after_minutes`` on the venue's
         clock. Protective stops are exempt: they rest for as long as they protect."""

@@ -8,7 +8,7 @@ plugin's own code, handed a view of the bar's positions).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -67,6 +67,7 @@ class Planner:
     stops: RiskConfig
     flatten_on_halt: bool
     exit_hook: ExitHook | None = None
+    shortable: Callable[[BarContext], np.ndarray] | None = None  # where the account may open shorts
 
     def plan(self, ctx: BarContext, deferred: Mapping[str, float]) -> Plan:
         requested, carried = self._requested(ctx, deferred)
@@ -78,8 +79,12 @@ class Planner:
         plan = Plan(requested, approved, levels, [*stop_decisions, *rule_decisions, *result.decisions, *flips])
         plan.intents = _intents(ctx, approved, self._purposes(ctx, approved, carried, stopped))
         if ctx.rebalance:
-            plan.discarded = self.signals.discarded(np.where(ctx.tradable, ctx.signals, np.nan))
+            view = np.where(ctx.tradable, ctx.signals, np.nan)
+            plan.discarded = self.signals.discarded(view, self._shortable(ctx))
         return plan
+
+    def _shortable(self, ctx: BarContext) -> np.ndarray | None:
+        return self.shortable(ctx) if self.shortable is not None else None
 
     def _requested(self, ctx: BarContext, deferred: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """Targets before stops and risk, and which of them carry an earlier deferral."""
@@ -89,7 +94,7 @@ class Planner:
         if ctx.rebalance:
             held_weights = np.abs(ctx.current * ctx.values) / ctx.equity if ctx.equity > 0 else None
             view = np.where(ctx.tradable, ctx.signals, np.nan)
-            weights = self.signals.target_weights(view, held_weights)
+            weights = self.signals.target_weights(view, held_weights, self._shortable(ctx))
             sized = SizingInput(weights, ctx.equity, ctx.prices, ctx.volatility, ctx.current)
             return self.sizer.target_quantities(sized), carried
         requested = ctx.current.copy()  # a hold day: stops, guards and deferrals still apply

@@ -75,6 +75,7 @@ class Discarded:
 
     shorts: np.ndarray  # negative, strong enough, but signals.allow_short is false
     below_threshold: np.ndarray  # non-zero, but |value| < signals.threshold
+    unshortable: np.ndarray | None = None  # negative, allowed, but the account cannot hold the short
 
 
 class SignalProcessor:
@@ -96,11 +97,14 @@ class SignalProcessor:
     def _floor(self) -> float:
         return 1e-12 if self.kind is SignalKind.WEIGHTS else max(self.config.threshold, 1e-12)
 
-    def target_weights(self, signals: np.ndarray, held_weights: np.ndarray | None = None) -> np.ndarray:
+    def target_weights(self, signals: np.ndarray, held_weights: np.ndarray | None = None,
+                       shortable: np.ndarray | None = None) -> np.ndarray:
         """Signed weights aligned to ``signals``: NaN where there is no view (hold), 0 where flat.
 
         ``held_weights``: |value| / equity of what is held; positions kept for lack of a view
-        take their share of ``gross_target`` first, so the total stays within it.
+        take their share of ``gross_target`` first, so the total stays within it. ``shortable``:
+        where the account may open a short (a cash account may not): elsewhere a negative signal
+        is flat, a short the account cannot hold is no position.
         """
         cfg = self.config
         raw_signals = np.asarray(signals, dtype=float)
@@ -109,6 +113,8 @@ class SignalProcessor:
         strong = view & (np.abs(s) >= self._floor())
         longs = _strongest(s, strong & (s > 0), cfg.top_n, descending=True)
         shorts = strong & (s < 0) if cfg.allow_short else np.zeros_like(strong)
+        if shortable is not None:
+            shorts = shorts & shortable
         shorts = _strongest(s, shorts, cfg.bottom_n, descending=False)
         picked = longs | shorts
         equal = self.kind is SignalKind.RANKS or (self.kind is SignalKind.SCORES and cfg.weighting == "equal")
@@ -123,15 +129,19 @@ class SignalProcessor:
             scale = budget / gross if gross > 0 else 0.0
         return np.where(view, raw * scale, np.nan)
 
-    def discarded(self, signals: np.ndarray) -> Discarded:
+    def discarded(self, signals: np.ndarray, shortable: np.ndarray | None = None) -> Discarded:
         """What the configuration dropped from these signals (for the once-only warnings)."""
         s = np.asarray(signals, dtype=float)
         with np.errstate(invalid="ignore"):
             magnitude = np.abs(s)
             floor = self._floor()
-            shorts = (s < 0) & (magnitude >= floor) if not self.config.allow_short else np.zeros(s.shape, bool)
+            negative = (s < 0) & (magnitude >= floor)
+            shorts = negative if not self.config.allow_short else np.zeros(s.shape, bool)
             below = (magnitude > 0) & (magnitude < floor)
-        return Discarded(shorts, below)
+        unshortable = None
+        if self.config.allow_short and shortable is not None:
+            unshortable = negative & ~shortable
+        return Discarded(shorts, below, unshortable)
 
 
 @dataclass
@@ -144,6 +154,9 @@ class DiscardTally:
     below_symbols: set[str] = field(default_factory=set)
     first_short: str | None = None
     first_below: str | None = None
+    unshortable: int = 0
+    unshortable_symbols: set[str] = field(default_factory=set)
+    first_unshortable: str | None = None
 
     def add(self, session: datetime, symbols: tuple[str, ...] | list[str], found: Discarded) -> None:
         day = str(session.date())
@@ -156,6 +169,10 @@ class DiscardTally:
             self.below_threshold += n_below
             self.below_symbols.update(symbols[i] for i in np.flatnonzero(found.below_threshold))
             self.first_below = self.first_below or day
+        if found.unshortable is not None and found.unshortable.any():
+            self.unshortable += int(found.unshortable.sum())
+            self.unshortable_symbols.update(symbols[i] for i in np.flatnonzero(found.unshortable))
+            self.first_unshortable = self.first_unshortable or day
 
     def to_json(self) -> dict[str, dict[str, object]]:
         return {
@@ -163,6 +180,8 @@ class DiscardTally:
                                            "first": self.first_short},
             "below_threshold": {"signals": self.below_threshold, "symbols": len(self.below_symbols),
                                 "first": self.first_below},
+            "shorts_the_account_cannot_hold": {"signals": self.unshortable, "symbols": len(self.unshortable_symbols),
+                                               "first": self.first_unshortable},
         }
 
     def warnings(self, config: SignalsConfig) -> dict[str, str]:
@@ -177,5 +196,12 @@ class DiscardTally:
             out["below_threshold"] = (
                 f"{self.below_threshold:,} signal(s) on {len(self.below_symbols)} symbol(s) were treated as flat "
                 f"from {self.first_below}: |value| below signals.threshold ({config.threshold:g})"
+            )
+        if self.unshortable:
+            out["unshortable"] = (
+                f"{self.unshortable:,} short signal(s) on {len(self.unshortable_symbols)} symbol(s) were treated "
+                f"as flat from {self.first_unshortable}: the account cannot sell them short (shorting needs a "
+                "margin account, venue.margin_multiplier 2 with at least $2,000 of equity, and a symbol not in "
+                "venue.hard_to_borrow)"
             )
         return out

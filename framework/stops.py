@@ -141,13 +141,19 @@ class StopManager:
         qty = abs(position.qty)
         side = OrderSide.SELL if position.qty > 0 else OrderSide.BUY
         tif = TimeInForce.DAY if self.is_fractional(qty) else TimeInForce.GTC
+        offset = self.config.stop_limit_offset_bps
+        # a stop-limit's limit sits beyond the stop (below it for a sale): it bounds the fill
+        # price on a gap, at the cost of no fill when the price runs through the limit
+        stop = self.round_price(position.level)
+        limit = None if offset is None else self.round_price(float(stop) * (1 + offset / 1e4 * side.sign))
         return Order(
             client_order_id=self._client_id(session, position.symbol),
             symbol=position.symbol,
             side=side,
-            type=OrderType.STOP,
+            type=OrderType.STOP if limit is None else OrderType.STOP_LIMIT,
             qty=qty,
-            stop_price=self.round_price(position.level),
+            stop_price=stop,
+            limit_price=limit,
             time_in_force=tif,
             created_at=self._clock(),
             decision_price=position.price,
@@ -231,5 +237,6 @@ def _same(order: Order, want: Order) -> bool:
         and order.side is want.side
         and order.qty == want.qty
         and order.stop_price == want.stop_price
+        and order.limit_price == want.limit_price
         and order.time_in_force is want.time_in_force
     )

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analyzers.dashboard.reader import JournalTables, venue_day
-from analyzers.execution_quality import aggregate, per_order
+from analyzers.execution_quality import aggregate, per_order, submissions
 from framework.config.execution import RiskConfig
 from framework.live.snapshot import LiveSnapshot, VenueInfo
 from framework.risk.intraday import LossReading
@@ -228,13 +228,16 @@ def _execution(inp: StatusInputs) -> dict[str, Any]:
     if len(orders):
         orders = orders[~orders["status"].isin(OPEN_STATUSES) & (orders["tag"] != "protective")]
     if orders.empty:
-        return {"today": None, "rolling": None, "sessions": 0, "day": None}
+        return {"today": None, "rolling": None, "sessions": 0, "day": None, "by_style": {}}
+    orders = orders.assign(submitted_at=orders["client_order_id"].map(submissions(inp.tables.events)))
     table = per_order(orders, fills if len(fills) else fills.reindex(columns=["client_order_id", "commission", "time"]))
     days = sorted(table["day"].dropna().unique())
     last = days[-1]
     window = days[-inp.rolling_sessions:]
+    rolling = table[table["day"].isin(window)]
+    by_style = {str(style): _quality(rows) for style, rows in rolling.groupby("style", sort=True)}
     return {"day": str(pd.Timestamp(last).date()), "today": _quality(table[table["day"] == last]),
-            "rolling": _quality(table[table["day"].isin(window)]), "sessions": len(window)}
+            "rolling": _quality(rolling), "sessions": len(window), "by_style": by_style}
 
 
 # -- halts, reconciliation, cycles ---------------------------------------------------------

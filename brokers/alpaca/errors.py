@@ -43,6 +43,7 @@ T = TypeVar("T")
 #: Alpaca's refusals by the venue rule they enforce: a phrase of the message → the rule.
 REFUSALS: tuple[tuple[str, Rule], ...] = (
     ("sub-penny increment", Rule.PRICE_INCREMENT),
+    ("auction's cut-off", Rule.AUCTION_WINDOW),
     ("fractional orders", Rule.FRACTIONAL),
     ("is not fractionable", Rule.FRACTIONAL),
     ("cannot be sold short", Rule.SHORTABLE),

@@ -14,14 +14,14 @@ import pandas as pd
 from alpaca.data.enums import Adjustment as AlpacaAdjustment
 from alpaca.data.enums import DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
-from alpaca.data.requests import StockBarsRequest
+from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
 from framework.data import BAR_COLUMNS, FIELDS, Adjustment, MarketData
-from framework.data.actions import plain_ratio, previous_close
+from framework.data.actions import plain_ratio, previous_close, snap_dividends
 from framework.errors import DataError
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -51,8 +51,11 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
 
     Served as of the same now, ``split / raw`` is the product of ``1 / ratio`` of the splits after
     each bar, and ``full / split`` the product of the dividend factors ``1 - dividend / close
-    before``: each changes from one bar to the next only on an ex-date. Changes within the
-    rounding of the served prices (a cent, when they are served in cents) are no action.
+    before``: each changes from one bar to the next only on an ex-date. A change is snapped as a
+    real action is declared (``framework.data.actions``): a split to its plain ratio, a dividend
+    to the cent. What the rounding of the served prices moves (4 decimals: far below half a
+    cent of dividend; a cent on either close when prices are served in cents) is no action: a
+    float tolerance here found thousands of "dividends" in 4-decimal bars.
     """
     r, s, a = (f.reindex_like(raw).to_numpy(dtype=float) for f in (raw, split, full))
     split_f, div_f = s / r, a / s
@@ -61,13 +64,13 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
         e = previous_close(div_f) / div_f
         finite = a[np.isfinite(a)]
         in_cents = finite.size > 0 and np.allclose(finite * 100, np.round(finite * 100), rtol=0, atol=1e-6)
-        # prices served in cents: a cent on either adjusted close is rounding; else float noise
-        rounding = 0.011 / np.minimum(a, previous_close(a)) if in_cents else np.full_like(a, 1e-7)
+        # prices served in cents: a cent on either adjusted close is rounding
+        rounding = 0.011 / np.minimum(a, previous_close(a)) if in_cents else np.zeros_like(a)
         is_split = np.abs(np.log(ratio)) > 1e-3
-        is_div = (1.0 - e) > np.maximum(rounding, 1e-9)
+        amount = np.where((1.0 - e) > rounding, (1.0 - e) * previous_close(r), np.nan)
     ratios = np.vectorize(lambda x: plain_ratio(x) or x, otypes=[float])(np.where(is_split, ratio, 1.0))
     splits = np.where(is_split, ratios, np.nan)
-    dividends = np.where(is_div, (1.0 - e) * previous_close(r), np.nan)
+    dividends = snap_dividends(amount)
     like = {"index": raw.index, "columns": raw.columns}
     return pd.DataFrame(dividends, **like), pd.DataFrame(splits, **like)
 
@@ -151,12 +154,42 @@ class AlpacaBars:
         long["date"] = pd.to_datetime(long["date"]).astype("datetime64[ns]")
         return long[BAR_COLUMNS]
 
+    def latest_trades(self, symbols: list[str]) -> dict[str, float]:
+        """symbol -> its latest trade's price (the arrival price a marketable limit is re-priced
+        around); symbols the data API does not know are left out."""
+        if not symbols:
+            return {}
+        request = StockLatestTradeRequest(symbol_or_symbols=symbols, feed=self.feed)
+        found = call("get latest trades", lambda: self.client.get_stock_latest_trade(request))
+        return {symbol: float(trade.price) for symbol, trade in found.items()}  # type: ignore[union-attr]
+
+    def minute_bars(self, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
+        """Minute bars of ``symbols`` over the sessions [start, end], as traded (``adjustment=raw``),
+        in the cache's long layout (:data:`framework.data.cache.MINUTE_COLUMNS`)."""
+        request = StockBarsRequest(
+            symbol_or_symbols=symbols, timeframe=TimeFrame.Minute, adjustment=AlpacaAdjustment.RAW, feed=self.feed,
+            start=datetime(start.year, start.month, start.day, tzinfo=NEW_YORK),
+            end=datetime(end.year, end.month, end.day, 23, 59, tzinfo=NEW_YORK),
+        )
+        barset = call("get minute bars", lambda: self.client.get_stock_bars(request))
+        records = [
+            {"time": b.timestamp.astimezone(UTC), "symbol": symbol, "open": b.open, "high": b.high, "low": b.low,
+             "close": b.close, "volume": b.volume}
+            for symbol, rows in barset.data.items() for b in rows  # type: ignore[union-attr]
+        ]
+        if not records:
+            return None
+        frame = pd.DataFrame.from_records(records)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        return frame
+
     def history(self, symbols: list[str], sectors: pd.Series, before: pd.Timestamp,
                 bars: int) -> MarketData:
         """The last ``bars`` sessions strictly before the session ``before``: prices as traded,
         dividends and splits derived from the split- and all-adjusted bars of the same moment."""
         end_day = pd.Timestamp(before).date()
-        start_day = end_day - timedelta(days=int(bars * 7 / 5) + 15)
+        # enough calendar days for ``bars`` sessions whatever the holidays (252 sessions a year)
+        start_day = end_day - timedelta(days=int(bars * 1.6) + 20)
         start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=NEW_YORK)
         end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=NEW_YORK) - timedelta(seconds=1)
         raw = self._bars(symbols, start, end, Adjustment.RAW)

@@ -34,6 +34,9 @@ CorporateActionHandler = Callable[[CorporateAction], None]
 #: executes that dust as a separate "closing" bit. Real quantities have 6 decimals at most.
 DUST_SHARES = 1e-9
 
+#: On-open and on-close orders: which price of the next bar is their auction's.
+AUCTIONS = {TimeInForce.OPG: "open", TimeInForce.CLS: "close"}
+
 
 def _d(x: float) -> Decimal:
     x = float(x)
@@ -86,8 +89,10 @@ class BacktraderBroker:
             "data": data,
             "size": float(order.qty or 0),
             "exectype": EXEC_TYPES[order.type],
-            "coc": order.time_in_force is TimeInForce.CLS,
+            "coc": is_delisting(order),  # the venue's close-out: at this bar's close
         }
+        if not is_delisting(order) and order.time_in_force in AUCTIONS:
+            kwargs["auction"] = AUCTIONS[order.time_in_force]  # VenueBroker fills it in its auction
         if order.type is OrderType.LIMIT:
             kwargs["price"] = float(order.limit_price)  # type: ignore[arg-type]
         elif order.type in (OrderType.STOP, OrderType.STOP_LIMIT):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,10 +25,11 @@ from framework.engine import ExecutionEngine
 from framework.errors import InputError
 from framework.exits import ExitRule
 from framework.journal import Journal
-from framework.market import SnapshotBuilder
+from framework.market import MarketSnapshot, SnapshotBuilder
 from framework.orders import DELISTING_TAG
 from framework.signals import DiscardTally, SignalKind
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule
+from framework.styles import require_daily_style
 from framework.trading_window import trading_window
 from framework.venue import Venue, actions_on, venue_from_config
 
@@ -90,6 +91,14 @@ def _action_days(market: MarketData, dividends: bool) -> frozenset[float]:
     return frozenset(datenums(market.dates[rows]).tolist())
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A decision's inputs as a paper cycle built them (a replay hands them in, per session)."""
+
+    snapshot: MarketSnapshot
+    signals: pd.Series
+
+
 class _Session:
     """The per-session glue between backtrader's callbacks and the engine."""
 
@@ -103,7 +112,9 @@ class _Session:
         run_id: str,
         end: pd.Timestamp,
         progress: Callable[[int], None] | None,
+        decisions: Mapping[pd.Timestamp, Decision] | None = None,
     ) -> None:
+        self.decisions = decisions or {}
         self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
         self.strategy_name = strategy.name
         self.exit_rule: ExitRule | None = plugin_exit_rule(strategy)
@@ -180,8 +191,12 @@ class _Session:
         self.adapter.expire_day_orders(before=self.now)
         leaving = self.delist_on.get(date, [])
         self._close_out(date, leaving)
-        snapshot = self.snapshots.at(date).without(leaving)
-        self.engine.on_bar(date, snapshot, self.signals[self.signal_row[date]])
+        given = self.decisions.get(date)
+        if given is not None:
+            self.engine.on_bar(date, given.snapshot.without(leaving), given.signals)
+        else:
+            snapshot = self.snapshots.at(date).without(leaving)
+            self.engine.on_bar(date, snapshot, self.signals[self.signal_row[date]])
         if self.progress:
             self.progress(1)
 
@@ -222,18 +237,24 @@ def run_backtest(
     journal_path: Path,
     progress: Callable[[int], None] | None = None,
     signals: pd.DataFrame | None = None,
+    decisions: Mapping[pd.Timestamp, Decision] | None = None,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``.
 
     ``signals``: the strategy's signals on this market, when already computed (the benchmark
-    times the execution path on its own); by default they are computed here.
+    times the execution path on its own); by default they are computed here. ``decisions``:
+    per session, the snapshot and signals to decide on instead (a replay of a paper run's inputs);
+    ``window``: the first and last session to trade, when the caller knows them (a replay: the
+    paper run's decisions, whose warm-up was paper's own) instead of the configured period.
 
     ``journal_path`` must not exist: a backtest is re-run, never resumed, and in a journal that
     holds its client ids the engine would take the old orders for its own (sending nothing).
     """
     if journal_path.exists():
         raise InputError(f"journal {journal_path} already exists: a backtest writes a new journal")
-    start, end = trading_window(market, strategy, settings)
+    require_daily_style(settings.orders.effective_style, "the backtest")
+    start, end = window or trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
     journal = Journal(journal_path, durable=False)  # re-run, not recovered: written whole at the end
@@ -248,7 +269,7 @@ def run_backtest(
     )
     if signals is None:
         signals = compute_signals(strategy, history)
-    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress)
+    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress, decisions)
     traded = history.between(start, end)
     cerebro, feeds = simulator(traded, settings.backtest, session.venue)
 
@@ -269,4 +290,4 @@ def run_backtest(
     )
 
 
-__all__ = ["BacktestResult", "run_backtest", "simulator", "trading_window"]
+__all__ = ["BacktestResult", "Decision", "run_backtest", "simulator", "trading_window"]

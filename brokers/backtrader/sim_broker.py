@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import backtrader as bt
 
@@ -101,19 +102,58 @@ class VenueBroker(SimBroker):
       check at submission is off and its cash check at execution never refuses an accepted
       order: a gap that makes a fill cost more than the cash, or a margin buy, fills as it does
       at the venue (the cash goes negative, a margin loan).
-    - Slippage is the venue's; it stays inside the bar's range only with
-      ``venue.slippage.cap_at_bar_range`` (a limit never fills beyond its limit).
+    - Slippage is the venue's, on market orders only; it stays inside the bar's range only with
+      ``venue.slippage.cap_at_bar_range``. A limit fills at the open when the open is at or
+      better than the limit, else at the limit; a triggered stop becomes a market order filled
+      at its trigger print: the open on a gap through the stop, else the stop price (Alpaca's
+      order semantics, DEVELOPMENT.md "Stop and limit fills"): neither is slipped.
     - One execution pays one commission, however backtrader splits it.
     - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
     """
 
     venue: Venue | None = None
     on_open: Callable[[], None] | None = None
+    _at_print: bool = False  # executing a limit or a triggered stop: at its price, not slipped
+
+    def _unslipped(self, attempt: Callable[..., None], *args: Any) -> None:
+        self._at_print = self.venue is not None
+        try:
+            attempt(*args)
+        finally:
+            self._at_print = False
+
+    def _try_exec_limit(self, order: bt.Order, *args: Any) -> None:
+        self._unslipped(super()._try_exec_limit, order, *args)
+
+    def _try_exec_stop(self, order: bt.Order, *args: Any) -> None:
+        self._unslipped(super()._try_exec_stop, order, *args)
+
+    def _try_exec_stoplimit(self, order: bt.Order, *args: Any) -> None:
+        self._unslipped(super()._try_exec_stoplimit, order, *args)
 
     def next(self) -> None:
         if self.on_open is not None:
             self.on_open()
         super().next()
+
+    def _try_exec(self, order: bt.Order) -> None:
+        """An auction order (``auction`` in its info: "open" or "close") on the first bar after
+        it was sent: filled at that bar's official open or close, unslipped (an auction crosses
+        no spread), if it is a market order or the price is within its limit; whatever is left
+        is canceled, as Alpaca cancels an auction order the auction did not fill."""
+        auction = order.info.get("auction") if order.info else None
+        if auction is None:
+            super()._try_exec(order)
+            return
+        data = order.data
+        price = float(data.open[0] if auction == "open" else data.close[0])
+        limit = order.created.price if order.exectype == bt.Order.Limit else None
+        inside = limit is None or (price <= limit if order.isbuy() else price >= limit)
+        if math.isfinite(price) and inside:
+            self._execute(order, ago=0, price=price)
+        if order.alive():  # taken off the queue already: canceled here, not through cancel()
+            order.cancel()
+            self.notify(order)
 
     def _execute(self, order: bt.Order, ago: int | None = None, price: float | None = None, cash: float | None = None,
                  position: bt.Position | None = None, dtcoc: object = None) -> float | None:
@@ -132,7 +172,7 @@ class VenueBroker(SimBroker):
     def _slip_up(self, pmax: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
         if self.venue is None:
             return super()._slip_up(pmax, price, doslip, lim)
-        if not doslip:
+        if not doslip or self._at_print:
             return price
         slipped = self.venue.slipped_price(price, OrderSide.BUY)
         return pmax if slipped > pmax and (lim or self.venue.slippage.cap_at_bar_range) else slipped
@@ -140,7 +180,7 @@ class VenueBroker(SimBroker):
     def _slip_down(self, pmin: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
         if self.venue is None:
             return super()._slip_down(pmin, price, doslip, lim)
-        if not doslip:
+        if not doslip or self._at_print:
             return price
         slipped = self.venue.slipped_price(price, OrderSide.SELL)
         return pmin if slipped < pmin and (lim or self.venue.slippage.cap_at_bar_range) else slipped

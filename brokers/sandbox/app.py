@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 from aiohttp import WSMsgType, web
 
+from brokers.sandbox.adjusting import ServedBars, served
 from brokers.sandbox.budget import RequestBudgets, Spend
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
+from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.state import StateStore
-from brokers.sandbox.wire import SandboxError, asset_json, invalid, not_found
+from brokers.sandbox.wire import SandboxError, asset_json, invalid, iso, not_found
 from framework.data import Adjustment, MarketData
 
 EXCHANGE = web.AppKey("exchange", Exchange)
@@ -28,7 +30,7 @@ SOCKETS = web.AppKey("sockets", set)
 BUDGETS = web.AppKey("budgets", RequestBudgets)
 REQUESTS = web.AppKey("requests", list)
 CLOSING = web.AppKey("closing", asyncio.Event)
-ADJUSTED = web.AppKey("adjusted", dict)  # (session, adjustment) -> MarketData, the latest only
+ADJUSTED = web.AppKey("adjusted", dict)  # (session, adjustment) -> ServedBars, the latest only
 BARS_REQUESTS = web.AppKey("bars_requests", list)  # query of every bars request, for tests and the state
 REQUEST_FAULTS = {FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.SLOW, FaultKind.LOST_RESPONSE}
 
@@ -210,12 +212,12 @@ async def close_one(request: web.Request) -> web.Response:
     return web.json_response(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct))
 
 
-def _rows(served: MarketData, traded: MarketData, symbols: list[str],
+def _rows(bars: ServedBars, traded: MarketData, symbols: list[str],
           days: pd.DatetimeIndex) -> list[tuple[str, dict[str, Any]]]:
     """(symbol, bar) for every bar that traded (a filled bar never did), symbol by symbol."""
     if not symbols or days.empty:
         return []
-    values = [getattr(served, f).reindex(index=days, columns=symbols).to_numpy(dtype=float)
+    values = [getattr(bars, f).reindex(index=days, columns=symbols).to_numpy(dtype=float)
               for f in ("open", "high", "low", "close", "volume")]
     present = traded.close.reindex(index=days, columns=symbols).notna().to_numpy()
     stamps = (days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")).tolist()
@@ -225,6 +227,31 @@ def _rows(served: MarketData, traded: MarketData, symbols: list[str],
         for i in np.flatnonzero(present[:, j]).tolist():
             out.append((symbol, {"t": stamps[i], "o": o[i][j], "h": h[i][j], "l": low[i][j], "c": c[i][j],
                                  "v": v[i][j], "n": None, "vw": None}))
+    return out
+
+
+def _minute_rows(traded: MarketData, symbols: list[str], days: pd.DatetimeIndex, start: str | None,
+                 end: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """(symbol, minute bar) of the closed sessions in [start, end], symbol by symbol
+    (:mod:`brokers.sandbox.minutes`: drawn to agree with each daily bar)."""
+    lo = pd.Timestamp(start) if start else None
+    hi = pd.Timestamp(end) if end else None
+    out = []
+    for symbol in symbols:
+        for day in days:
+            o, h, low, c, v = (float(getattr(traded, f).at[day, symbol]) for f in ("open", "high", "low", "close",
+                                                                                    "volume"))
+            if not np.isfinite(c):
+                continue
+            frame = session_minutes(symbol, day, o, h, low, c, v)
+            if lo is not None:
+                frame = frame[frame.index >= lo]
+            if hi is not None:
+                frame = frame[frame.index <= hi]
+            stamps = frame.index.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+            for t, row in zip(stamps, frame.itertuples(index=False), strict=True):
+                out.append((symbol, {"t": t, "o": row.open, "h": row.high, "l": row.low, "c": row.close,
+                                     "v": row.volume, "n": None, "vw": None}))
     return out
 
 
@@ -247,8 +274,9 @@ def _adjustment(value: str | None) -> Adjustment:
     return kinds.pop() if kinds else Adjustment.RAW
 
 
-def _as_of_now(app: web.Application, kind: Adjustment) -> MarketData:
-    """History of the closed sessions, adjusted as of the latest one (latest bar = raw)."""
+def _as_of_now(app: web.Application, kind: Adjustment) -> ServedBars:
+    """History of the closed sessions, adjusted as of the latest one (latest bar = raw) by the
+    sandbox's own arithmetic (``adjusting.served``: Alpaca's, never ``MarketData.adjusted``)."""
     ex = app[EXCHANGE]
     key = (ex.session, kind)
     cache = app[ADJUSTED]
@@ -256,7 +284,8 @@ def _as_of_now(app: web.Application, kind: Adjustment) -> MarketData:
         visible = ex.visible()
         history = ex.market.truncate(visible[-1]) if len(visible) else ex.market.truncate(ex.dates[0])
         cache.clear()
-        cache[key] = history.adjusted(kind)
+        raw = {name: getattr(history, name) for name in ("open", "high", "low", "close", "volume")}
+        cache[key] = served(raw, history.dividends, history.splits, kind.value)
     return cache[key]
 
 
@@ -265,8 +294,9 @@ async def bars(request: web.Request) -> web.Response:
     ex, q = _ex(request), request.query
     request.app[BARS_REQUESTS].append(dict(q))
     symbols = [s for s in q.get("symbols", "").split(",") if s]
-    if q.get("timeframe", "1Day") not in ("1Day", "1D"):
-        raise invalid("the sandbox serves daily bars only (timeframe=1Day)")
+    timeframe = q.get("timeframe", "1Day")
+    if timeframe not in ("1Day", "1D", "1Min", "1T"):
+        raise invalid("the sandbox serves daily and minute bars only (timeframe=1Day or 1Min)")
     m = _as_of_now(request.app, _adjustment(q.get("adjustment")))
     visible = ex.visible()
     if q.get("start"):
@@ -275,7 +305,13 @@ async def bars(request: web.Request) -> web.Response:
         ]
     if q.get("end"):
         visible = visible[visible <= pd.Timestamp(q["end"]).tz_convert("America/New_York").tz_localize(None)]
-    rows = _rows(m, ex.market, sorted(s for s in symbols if s in m.close.columns), visible)
+    chosen = sorted(s for s in symbols if s in m.close.columns)
+    if timeframe in ("1Min", "1T"):
+        if _adjustment(q.get("adjustment")) is not Adjustment.RAW:
+            raise invalid("the sandbox serves minute bars as traded only (adjustment=raw)")
+        rows = _minute_rows(ex.market, chosen, visible, q.get("start"), q.get("end"))
+    else:
+        rows = _rows(m, ex.market, chosen, visible)
     offset = int(q.get("page_token") or 0)
     limit = min(int(q.get("limit") or 10000), 10000)
     page = rows[offset : offset + limit]
@@ -284,6 +320,19 @@ async def bars(request: web.Request) -> web.Response:
         out.setdefault(symbol, []).append(bar)
     token = str(offset + limit) if offset + limit < len(rows) else None
     return web.json_response({"bars": out, "next_page_token": token})
+
+
+async def latest_trades(request: web.Request) -> web.Response:
+    """``GET /v2/stocks/trades/latest``: each symbol's latest trade on the simulated clock (the
+    intraday price while open, else the last close), in Alpaca's shape; unknown symbols left out."""
+    ex = _ex(request)
+    symbols = [s for s in request.query.get("symbols", "").split(",") if s]
+    out = {}
+    for n, symbol in enumerate(symbols, 1):
+        price = ex.mark(symbol) if symbol in ex.market.close.columns else float("nan")
+        if np.isfinite(price):
+            out[symbol] = {"t": iso(ex.now), "x": "V", "p": price, "s": 100, "c": ["@"], "i": n, "z": "C"}
+    return web.json_response({"trades": out})
 
 
 # -- trade updates --------------------------------------------------------------------------
@@ -389,6 +438,7 @@ def make_app(exchange: Exchange, store: StateStore, budgets: RequestBudgets | No
     r.add_get("/v2/positions/{symbol}", position)
     r.add_delete("/v2/positions/{symbol}", close_one)
     r.add_get("/v2/stocks/bars", bars)
+    r.add_get("/v2/stocks/trades/latest", latest_trades)
     r.add_get("/stream", stream)
     r.add_post("/_sandbox/clock/advance", control_advance)
     r.add_post("/_sandbox/faults", control_faults)

@@ -29,7 +29,7 @@ from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
 from framework.data import MarketData
-from framework.enums import OrderSide, OrderType
+from framework.enums import OrderSide, OrderType, TimeInForce
 from framework.errors import InvalidOrder
 from framework.orders import Order
 from framework.venue import (
@@ -43,6 +43,7 @@ from framework.venue import (
     actions_on,
     dividend_cash,
 )
+from framework.venue.auctions import cancel_closed
 from framework.venue.increments import to_decimal
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -50,6 +51,7 @@ OPEN, CLOSE = time(9, 30), time(16, 0)
 TERMINAL = {"filled", "canceled", "expired", "replaced", "rejected"}
 TYPES = {"market", "limit", "stop", "stop_limit", "trailing_stop"}
 TIFS = {"day", "gtc", "opg", "cls", "ioc", "fok"}
+AUCTIONS = {"opg", "cls"}
 
 
 def at(day: pd.Timestamp, when: time) -> datetime:
@@ -171,13 +173,19 @@ class Exchange:
         for action in actions_on(self.market, self.day):
             self._apply(action)
         for order in self._working():
-            if order["type"] == "market":
+            if order["time_in_force"] == "opg":
+                self._auction(order, self._bar(order["symbol"], self.session)[0])
+            elif order["type"] == "market" and order["time_in_force"] != "cls":
                 self._fill_at_open(order)
 
     def _close_session(self) -> None:
         i = self.session
         for order in self._working():
-            self._check_resting(order, i)
+            if order["time_in_force"] not in AUCTIONS:
+                self._check_resting(order, i)
+        for order in self._working():
+            if order["time_in_force"] == "cls":
+                self._auction(order, self._bar(order["symbol"], i)[3])
         for order in self._working():
             if order["time_in_force"] in {"day", "opg", "cls", "ioc", "fok"}:
                 self._finish(order, "expired", "expired_at")
@@ -253,7 +261,7 @@ class Exchange:
         orders = tuple(self._book_order(o) for o in self._working() if o["id"] != excluding)
         wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
         prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
-        return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open)
+        return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open, now=self.now)
 
     def position(self, symbol: str, book: VenueBook | None = None) -> dict[str, Any]:
         pos = self.positions.get(symbol)
@@ -329,7 +337,7 @@ class Exchange:
         self.orders[order["id"]] = order
         self.by_client_id[order["client_order_id"]] = order["id"]
         self._emit("new", order)
-        if self.is_open and order["type"] == "market":
+        if self.is_open and order["type"] == "market" and order["time_in_force"] not in AUCTIONS:
             self._fill_at_open(order)
         return order
 
@@ -369,12 +377,21 @@ class Exchange:
         order = self.get(order_id)
         if order["status"] in TERMINAL:
             raise SandboxError(422, 42210000, f"order is already {order['status']}")
+        self._auction_cancelable(order)
         self._finish(order, "canceled", "canceled_at")
+
+    def _auction_cancelable(self, order: dict[str, Any]) -> None:
+        tif = TimeInForce(order["time_in_force"])
+        if cancel_closed(tif, self.now, at(self.day, OPEN), at(self.day, CLOSE)):
+            raise SandboxError(
+                422, 42210000, f"{tif.value} orders cannot be canceled or replaced after the auction's cut-off"
+            )
 
     def replace(self, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
         old = self.get(order_id)
         if old["status"] in TERMINAL:
             raise SandboxError(422, 42210000, f"order is already {old['status']}")
+        self._auction_cancelable(old)
         fields = {
             k: old[k]
             for k in (
@@ -431,6 +448,18 @@ class Exchange:
         price = self.venue.slipped_price(o, side, low=low, high=h)
         self._fill(order, price, volume)
 
+    def _auction(self, order: dict[str, Any], price: float) -> None:
+        """An on-open / on-close order in its auction: filled at the official price (no spread
+        is crossed) when it is a market order or the price is within its limit; whatever is
+        left after the auction is canceled, as Alpaca cancels it."""
+        limit = float(order["limit_price"]) if order["limit_price"] else None
+        buy = order["side"] == "buy"
+        if math.isfinite(price) and (limit is None or (price <= limit if buy else price >= limit)):
+            when = OPEN if order["time_in_force"] == "opg" else CLOSE
+            self._fill(order, price, self._bar(order["symbol"], self.session)[4], when)
+        if order["status"] not in TERMINAL:
+            self._finish(order, "canceled", "canceled_at")
+
     def _check_resting(self, order: dict[str, Any], i: int) -> None:
         o, h, low, _, volume = self._bar(order["symbol"], i)
         if not math.isfinite(o) or order["type"] == "market":
@@ -452,18 +481,18 @@ class Exchange:
             if not triggered:
                 return
             if kind == "stop":
-                base = max(o, order_stop) if buy else min(o, order_stop)
-                self._fill(order, self.venue.slipped_price(base, side, low=low, high=h), volume)
+                # a triggered stop is a market order filled at the print that elected it:
+                # the open on a gap through the stop, else the stop price
+                self._fill(order, max(o, order_stop) if buy else min(o, order_stop), volume)
                 return
         limit = float(order["limit_price"])
+        # a limit fills at its limit or better: the open when the open is at or inside it
         if buy and low <= limit:
-            # at the open (slipped, never beyond the limit nor the bar's high), else at the limit
-            at_open = min(self.venue.slipped_price(o, side), h, limit)
-            self._fill(order, at_open if limit >= o else limit, volume)
+            self._fill(order, o if limit >= o else limit, volume)
         elif not buy and h >= limit:
-            self._fill(order, max(self.venue.slipped_price(o, side), limit) if limit <= o else limit, volume)
+            self._fill(order, o if limit <= o else limit, volume)
 
-    def _fill(self, order: dict[str, Any], price: float, volume: float) -> None:
+    def _fill(self, order: dict[str, Any], price: float, volume: float, when: time | None = None) -> None:
         remaining = float(order["qty"]) - float(order["filled_qty"])
         qty = remaining
         if self.volume_cap is not None:
@@ -479,7 +508,7 @@ class Exchange:
         filled = exact_sum(float(order["filled_qty"]), qty)
         avg = ((float(order["filled_avg_price"] or 0) * float(order["filled_qty"])) + price * qty) / filled
         done = filled >= float(order["qty"]) - 1e-9
-        stamp = iso(at(self.day, OPEN)) if self.phase == "open" else iso(at(self.day, CLOSE))
+        stamp = iso(at(self.day, when or (OPEN if self.phase == "open" else CLOSE)))
         order.update(
             filled_qty=money(filled),
             filled_avg_price=money(avg),

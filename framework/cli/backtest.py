@@ -65,6 +65,9 @@ def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calend
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Run folder to create  [default: <backtest.out_dir>/<UTC time>-<strategy>]")
 @click.option("--no-report", is_flag=True, help="Skip the tear sheet and execution-quality reports.")
+@click.option("--inputs-of", "inputs_of", type=click.Path(dir_okay=False),
+              help="Replay a paper run: backtest exactly the bars and actions its journal's cycles decided on, "
+                   "with its settings, and compare the intents (exit 1 unless all identical).")
 def backtest(
     strategy: str | None,
     data: str | None,
@@ -76,12 +79,19 @@ def backtest(
     config_files: tuple[str, ...],
     out_dir: str | None,
     no_report: bool,
+    inputs_of: str | None,
 ) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
     from brokers.backtrader.runner import run_backtest, run_context
     from framework.capacity import capacity_warning
     from framework.run_folder import atomic_folder, write_run_folder
     from framework.trading_window import trading_window, window_notes
+
+    if inputs_of is not None:
+        given = {"--strategy": strategy, "--data": data, "--sectors": sectors, "--symbols": symbols,
+                 "--start": start, "--end": end, "--cash": cash, "--config": config_files or None}
+        _replay(Path(inputs_of), [k for k, v in given.items() if v is not None], out_dir, no_report)
+        return
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
     market = load_configured(settings.data)
@@ -114,6 +124,39 @@ def backtest(
     _print(summary, stories, result.delisted, target, no_report)
     for line in _warnings(summary, result.discards.warnings(settings.signals)):
         click.echo(f"warning: {line}", err=True)
+
+
+def _replay(journal: Path, conflicting: list[str], out_dir: str | None, no_report: bool) -> None:
+    """`trade backtest --inputs-of PAPER_JOURNAL`: the run folder, then the exact intent comparison."""
+    import sys
+
+    from brokers.backtrader.replay import replay, replay_parity
+    from brokers.backtrader.runner import run_context
+    from framework.errors import InputError
+    from framework.run_folder import atomic_folder, write_run_folder
+
+    if conflicting:
+        raise InputError(f"--inputs-of replays the paper run's own settings and bars: drop {', '.join(conflicting)}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = Path(out_dir) if out_dir else Path("runs/replay") / f"{stamp}-{journal.stem}"
+    with atomic_folder(target) as folder:
+        inputs, result = replay(journal, folder / "journal.sqlite")
+        context = run_context(inputs.settings.strategy.name, result, inputs.settings,
+                              replay_of=str(journal), signals={"discarded": result.discards.to_json()})
+        write_run_folder(folder, result.journal_path, result.initial_cash, context)
+        if not no_report:
+            from analyzers.reports import build_reports
+
+            build_reports(folder, target.name)
+    parity = replay_parity(journal, target / "journal.sqlite")
+    click.echo(f"replay of {inputs.run_id}: {len(inputs.histories)} decision(s), "
+               f"{result.start.date()} .. {result.end.date()}")
+    click.echo(parity.line())
+    for key in parity.differing[:10]:
+        click.echo(f"  differs: {' '.join(key)}: paper {parity.paper.get(key)} replay {parity.replay.get(key)}")
+    click.echo(f"run folder: {target}")
+    if parity.differing:
+        sys.exit(1)
 
 
 NO_VIEW_WARNING = 0.05  # share of symbol-sessions without a view above which the summary says so

@@ -13,6 +13,7 @@ from brokers.alpaca.connect import request_policy
 from brokers.alpaca.feeds import AlpacaBars, make_data_client
 from framework.cli.options import config_option
 from framework.config import load_settings
+from framework.data.cache import DAILY, MINUTE, fetch_minutes
 from framework.data.cache import fetch as fetch_bars
 from framework.errors import DataError, InputError
 
@@ -49,10 +50,12 @@ def universe_symbols(path: Path) -> list[str]:
 @click.option("--end", required=True, help="Last session, YYYY-MM-DD.")
 @click.option("--feed", type=click.Choice(["iex", "sip"]), help="Data feed (default: paper.alpaca.feed).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Parquet cache to create or extend.")
+@click.option("--timeframe", type=click.Choice([DAILY, MINUTE]), default=DAILY, show_default=True,
+              help="Daily bars (a --data file) or minute bars (what a TWAP is simulated on).")
 @config_option
 def fetch(symbols: str | None, universe: str | None, start: str, end: str, feed: str | None, out: str,
-          config_files: tuple[str, ...]) -> None:
-    """Fetch daily bars from Alpaca into a Parquet cache (only what it lacks); use it as --data."""
+          timeframe: str, config_files: tuple[str, ...]) -> None:
+    """Fetch bars from Alpaca into a Parquet cache (only what it lacks); daily bars serve as --data."""
     if bool(symbols) == bool(universe):
         raise InputError("give --symbols or --universe (one of them)")
     wanted = ([s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols
@@ -62,6 +65,7 @@ def fetch(symbols: str | None, universe: str | None, start: str, end: str, feed:
     client = make_data_client(credentials(), ends, request_policy(settings))
     bars = AlpacaBars(client, feed=feed or settings.paper.alpaca.feed)
     try:
-        fetch_bars(bars, Path(out).expanduser(), wanted, _day(start, "--start"), _day(end, "--end"), echo=click.echo)
+        get = fetch_minutes if timeframe == MINUTE else fetch_bars
+        get(bars, Path(out).expanduser(), wanted, _day(start, "--start"), _day(end, "--end"), echo=click.echo)
     finally:
         client._session.close()

@@ -86,7 +86,8 @@ def _backtest(settings: Settings, market: MarketData, folder: Path) -> None:
 
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
-    write_run_folder(folder, result.journal_path, result.initial_cash, run_context(plugin.name, result, settings))
+    context = run_context(plugin.name, result, settings, signals={"discarded": result.discards.to_json()})
+    write_run_folder(folder, result.journal_path, result.initial_cash, context)
 
 
 def _overrides(strategy: str | None, data: str | None, sectors: str | None) -> dict[str, Any]:

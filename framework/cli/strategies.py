@@ -82,7 +82,7 @@ def _detail(name: str, resolved: ResolvedSettings) -> None:
     _table([(p, repr(getattr(instance.params, p)), _param_origin(resolved, p, params), f.description or "")
             for p, f in fields.items()], "    ")
     echo("  trading settings a plugin may own (value, where it comes from):")
-    dumped = settings.model_dump(mode="json")
+    dumped = settings.model_dump(mode="json", context={"every_key": True})
     _table([(f"{section}.{key}", _value(dumped[section][key]), resolved.origin(section, key))
             for section, keys in PLUGIN_KEYS.items() for key in keys], "    ")
 

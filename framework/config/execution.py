@@ -5,12 +5,13 @@ Each model's defaults equal ``config/execution.yaml`` (a test holds them togethe
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from framework.config.base import ConfigModel
+from framework.config.base import ConfigModel, QuietDefaultsModel
 from framework.enums import TimeInForce
+from framework.styles import OrderStyle
 
 
 class StrategyConfig(ConfigModel):
@@ -40,7 +41,8 @@ class SizingConfig(ConfigModel):
     rebalance_band: float = Field(0.01, ge=0, lt=1)
 
 
-class RiskConfig(ConfigModel):
+class RiskConfig(QuietDefaultsModel):
+    QUIET: ClassVar[tuple[str, ...]] = ("stop_limit_offset_bps",)
     max_position_weight: float = Field(0.10, gt=0, le=1)
     max_gross_exposure: float = Field(1.0, gt=0, le=4)
     max_net_exposure: float = Field(1.0, ge=0, le=4)
@@ -53,12 +55,24 @@ class RiskConfig(ConfigModel):
     flatten_on_halt: bool = False
     stop_loss: float | None = Field(None, gt=0, lt=1)
     trailing_stop: float | None = Field(None, gt=0, lt=1)
+    stop_limit_offset_bps: float | None = Field(None, gt=0, le=2000)
     watch_interval_seconds: float = Field(30.0, ge=1)
 
 
-class OrdersConfig(ConfigModel):
+class OrdersConfig(QuietDefaultsModel):
+    QUIET: ClassVar[tuple[str, ...]] = (
+        "style", "collar_bps", "reprice_after_minutes", "reprice_times", "twap_slices", "twap_window_minutes",
+        "participation_cap",
+    )
     type: Literal["market", "limit"] = "market"
     limit_offset_bps: float = Field(10.0, ge=0, le=1000)
+    style: OrderStyle | None = None
+    collar_bps: float = Field(10.0, ge=0, le=1000)
+    reprice_after_minutes: float | None = Field(None, gt=0, le=390)
+    reprice_times: int = Field(1, ge=0, le=10)
+    twap_slices: int = Field(6, ge=2, le=390)
+    twap_window_minutes: int = Field(30, ge=2, le=390)
+    participation_cap: float = Field(0.1, gt=0, le=1)
     time_in_force: TimeInForce = TimeInForce.DAY
     rate_limit_per_minute: int = Field(200, ge=1)
     max_retries: int = Field(5, ge=0, le=20)
@@ -66,3 +80,9 @@ class OrdersConfig(ConfigModel):
     backoff_max_seconds: float = Field(30.0, gt=0)
     request_timeout_seconds: float = Field(10.0, gt=0)
     cancel_stale_after_minutes: float | None = Field(None, gt=0)
+
+    @property
+    def effective_style(self) -> OrderStyle:
+        """``style``, else the style ``type`` names (market | limit): the default sends exactly
+        what it sent before styles existed."""
+        return self.style if self.style is not None else OrderStyle(self.type)

@@ -155,7 +155,8 @@ def _strategy_params(merged: dict[str, Any], config_dir: Path, origins: Origins)
 PLUGIN_KEYS: dict[str, tuple[str, ...]] = {
     "signals": ("threshold", "top_n", "bottom_n", "allow_short", "gross_target", "weighting", "rebalance_every"),
     "sizing": ("mode", "volatility_lookback", "volatility_target", "fractional"),
-    "risk": ("stop_loss", "trailing_stop", "min_price"),
+    "risk": ("stop_loss", "trailing_stop", "stop_limit_offset_bps", "min_price"),
+    "orders": ("style",),
     "data": ("symbols",),
 }
 Layer = tuple[str, Mapping[str, Any]]

@@ -14,6 +14,12 @@ From a Yahoo-style ``adj_close`` the actions are derived: the factor ``F = adj_c
 changes only on ex-dates, and the change ``e = F[t-1] / F[t]`` is a split of ratio ``1 / e``
 when ``1 / e`` is a plain ratio (2, 3, 3/2, 1/10, ...) at least 20% away from 1, else a cash
 dividend ``(1 - e) * close[t-1]``. Changes below :data:`FACTOR_TOLERANCE` are rounding.
+
+Derived actions are snapped as real ones are declared: a cash dividend to the cent
+(:func:`snap_dividends`; under half a cent it is rounding, not a dividend), a split to its plain
+ratio. Paper derives the venue's actions the same way from raw and adjusted bars, so a backtest
+and a paper run of the same data see the same actions, whatever the rounding of the adjusted
+prices each was given.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import pandas as pd
 FACTOR_TOLERANCE = 1e-4
 #: A split ratio within this relative distance of a plain ratio p/q is that ratio.
 RATIO_TOLERANCE = 0.02
+#: Cash dividends are declared in cents: a derived amount is rounded to this many decimals.
+DIVIDEND_DECIMALS = 2
 _PLAIN = sorted({float(Fraction(p, q)) for p in range(1, 51) for q in range(1, 21)})
 
 
@@ -38,6 +46,14 @@ def plain_ratio(value: float) -> float | None:
     near = [c for c in _PLAIN[max(i - 1, 0) : i + 1]]
     best = min(near, key=lambda c: abs(np.log(value / c)))
     return best if abs(np.log(value / best)) < RATIO_TOLERANCE else None
+
+
+def snap_dividends(amounts: np.ndarray) -> np.ndarray:
+    """Derived cash amounts per share snapped to the cent; NaN where none is left (below half
+    a cent the change of the factor is the rounding of the adjusted prices)."""
+    with np.errstate(invalid="ignore"):
+        cents = np.round(np.asarray(amounts, dtype=float), DIVIDEND_DECIMALS)
+        return np.where(cents > 0, cents, np.nan)
 
 
 def previous_close(close: np.ndarray) -> np.ndarray:
@@ -92,7 +108,7 @@ def derive(close: np.ndarray, adj_close: np.ndarray, first: np.ndarray,
             dividends[i] = (1.0 - e[i]) * close[i - 1]
         else:
             rises[i] = e[i] - 1.0
-    return dividends, splits, rises
+    return snap_dividends(dividends), splits, rises
 
 
 def absorbed_splits(close: np.ndarray, splits: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -118,4 +134,5 @@ __all__ = [
     "factors_after",
     "plain_ratio",
     "previous_close",
+    "snap_dividends",
     ]

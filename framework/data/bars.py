@@ -5,6 +5,8 @@
   applied after its latest bar.
 - :class:`DailyBarSource`: daily bars over a range in the long layout of :data:`BAR_COLUMNS`,
   for the download cache (:mod:`framework.data.cache`, `trade data fetch`).
+- :class:`MinuteBarSource`: minute bars over a range (`trade data fetch --timeframe 1Min`), what a
+  TWAP is simulated on.
 """
 
 from __future__ import annotations
@@ -45,4 +47,15 @@ class DailyBarSource(Protocol):
         ...
 
 
-__all__ = ["BAR_COLUMNS", "BarSource", "DailyBarSource"]
+@runtime_checkable
+class MinuteBarSource(Protocol):
+    @property
+    def feed_name(self) -> str: ...
+
+    def minute_bars(self, symbols: list[str], start: date, end: date) -> pd.DataFrame | None:
+        """Minute bars of ``symbols`` over the sessions [start, end], as traded, in the long layout
+        time (the minute's start, UTC), symbol, open, high, low, close, volume; None when none."""
+        ...
+
+
+__all__ = ["BAR_COLUMNS", "BarSource", "DailyBarSource", "MinuteBarSource"]

@@ -20,29 +20,38 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from framework.data.bars import BAR_COLUMNS, DailyBarSource
+from framework.data.bars import BAR_COLUMNS, DailyBarSource, MinuteBarSource
 from framework.errors import DataError, InputError
 from framework.progress import progress
 
 PAGE_BARS = 10_000  # Alpaca's largest page: one request per chunk of symbols
 META_KEY = b"trade.fetch"
 COLUMNS = BAR_COLUMNS
+DAILY, MINUTE = "1Day", "1Min"
+#: minute bars: one row per (time, symbol), the minute's start in UTC, prices as traded
+MINUTE_COLUMNS = ["time", "symbol", "open", "high", "low", "close", "volume"]
+MINUTES_PER_SESSION = 390
 
 
 @dataclass(frozen=True)
 class Cache:
-    frame: pd.DataFrame  # COLUMNS, one row per (date, symbol)
+    frame: pd.DataFrame  # COLUMNS (MINUTE_COLUMNS), one row per (date (time), symbol)
     covered: dict[str, tuple[date, date]]  # symbol -> first and last day asked for
     feed: str
+    timeframe: str = DAILY
 
     @classmethod
-    def empty(cls, feed: str) -> Cache:
-        return cls(pd.DataFrame(columns=COLUMNS), {}, feed)
+    def empty(cls, feed: str, timeframe: str = DAILY) -> Cache:
+        return cls(pd.DataFrame(columns=_columns(timeframe)), {}, feed, timeframe)
 
 
-def read_cache(path: Path, feed: str) -> Cache:
+def _columns(timeframe: str) -> list[str]:
+    return MINUTE_COLUMNS if timeframe == MINUTE else COLUMNS
+
+
+def read_cache(path: Path, feed: str, timeframe: str = DAILY) -> Cache:
     if not path.exists():
-        return Cache.empty(feed)
+        return Cache.empty(feed, timeframe)
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as e:
@@ -52,14 +61,21 @@ def read_cache(path: Path, feed: str) -> Cache:
         raise InputError(f"{path}: not a cache written by `trade data fetch`; choose another --out")
     if meta["feed"] != feed:
         raise InputError(f"{path}: the cache holds the {meta['feed']} feed, not {feed}; use --feed {meta['feed']}")
+    held = meta.get("timeframe", DAILY)
+    if held != timeframe:
+        raise InputError(f"{path}: the cache holds {held} bars, not {timeframe}; choose another --out")
     covered = {s: (date.fromisoformat(a), date.fromisoformat(b)) for s, (a, b) in meta["covered"].items()}
-    return Cache(table.to_pandas(), covered, feed)
+    return Cache(table.to_pandas(), covered, feed, timeframe)
 
 
 def write_cache(path: Path, cache: Cache) -> None:
-    frame = cache.frame.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
-    table = pa.Table.from_pandas(frame[COLUMNS], preserve_index=False)
-    meta = {"feed": cache.feed, "covered": {s: [a.isoformat(), b.isoformat()] for s, (a, b) in cache.covered.items()}}
+    columns = _columns(cache.timeframe)
+    frame = cache.frame.sort_values(["symbol", columns[0]], kind="stable").reset_index(drop=True)
+    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    meta: dict[str, object] = {
+        "feed": cache.feed, "covered": {s: [a.isoformat(), b.isoformat()] for s, (a, b) in cache.covered.items()}}
+    if cache.timeframe != DAILY:  # a daily cache's metadata stays as it was
+        meta["timeframe"] = cache.timeframe
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
@@ -81,10 +97,11 @@ def missing_ranges(cache: Cache, symbols: list[str], start: date, end: date) -> 
     return plan
 
 
-def chunks(symbols: list[str], start: date, end: date) -> list[list[str]]:
-    """Symbols in groups whose bars over [start, end] fit one page."""
+def chunks(symbols: list[str], start: date, end: date, per_session: int = 1) -> list[list[str]]:
+    """Symbols in groups whose bars over [start, end] fit one page (``per_session`` bars a
+    session: 1 daily, 390 minutes); a group of one may need several pages (the client pages)."""
     sessions = max(1, int(np.busday_count(start, end + timedelta(days=1))))
-    size = max(1, PAGE_BARS // sessions)
+    size = max(1, PAGE_BARS // (sessions * per_session))
     return [symbols[i : i + size] for i in range(0, len(symbols), size)]
 
 
@@ -137,4 +154,51 @@ def fetch(bars: DailyBarSource, path: Path, symbols: list[str], start: date, end
     return requests, added
 
 
-__all__ = ["Cache", "chunks", "fetch", "missing_ranges", "read_cache", "write_cache"]
+def fetch_minutes(bars: MinuteBarSource, path: Path, symbols: list[str], start: date, end: date, *,
+                  echo: Callable[[str], None] = print) -> tuple[int, int]:
+    """:func:`fetch` for minute bars (``--timeframe 1Min``): prices as traded, no actions; a
+    minute already cached is replaced by the newly served one. Returns (requests, rows added)."""
+    if end < start:
+        raise InputError(f"--end {end} is before --start {start}")
+    cache = read_cache(path, bars.feed_name, MINUTE)
+    plan = missing_ranges(cache, symbols, start, end)
+    work = [(r, group) for r, syms in sorted(plan.items()) for group in chunks(syms, *r, MINUTES_PER_SESSION)]
+    if not work:
+        echo(f"{path}: up to date for {len(symbols)} symbols, {start} .. {end}: nothing fetched")
+        return 0, 0
+    pieces = []
+    with progress(len(work), "fetch", unit="chunk") as tracker:
+        for (lo, hi), group in work:
+            piece = bars.minute_bars(group, lo, hi)
+            if piece is not None:
+                pieces.append(piece)
+            tracker.advance()
+    before = len(cache.frame)
+    frames = [f for f in (cache.frame, *pieces) if len(f)]
+    merged = (pd.concat(frames, ignore_index=True).drop_duplicates(["time", "symbol"], keep="last")
+              if frames else cache.frame)
+    covered = dict(cache.covered)
+    for symbol in symbols:
+        had = covered.get(symbol)
+        covered[symbol] = (min(start, had[0]), max(end, had[1])) if had else (start, end)
+    write_cache(path, Cache(merged[MINUTE_COLUMNS], covered, cache.feed, MINUTE))
+    added = len(merged) - before
+    echo(f"{path}: {len(work)} requests, {added} new minute bars, {len(merged)} in the cache")
+    return len(work), added
+
+
+def read_minutes(path: Path, symbol: str) -> pd.DataFrame:
+    """One symbol's cached minute bars (index: the minute's start, UTC): what a TWAP simulates on."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    meta = json.loads((pq.read_schema(path).metadata or {}).get(META_KEY, b"{}"))
+    if meta.get("timeframe") != MINUTE:
+        raise InputError(f"{path}: not a minute-bar cache (trade data fetch --timeframe 1Min)")
+    frame = pq.read_table(path).to_pandas()
+    frame = frame[frame["symbol"] == symbol]
+    return frame.set_index(pd.DatetimeIndex(pd.to_datetime(frame["time"], utc=True), name="time")).drop(
+        columns=["time", "symbol"])
+
+
+__all__ = ["Cache", "chunks", "fetch", "fetch_minutes", "missing_ranges", "read_cache", "read_minutes",
+           "write_cache"]

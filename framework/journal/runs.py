@@ -85,5 +85,22 @@ class RunLog(JournalConnection):
         )
         return {symbol: float(requested) for symbol, requested in rows}
 
+    def record_decision_inputs(self, run_id: str, session: datetime, signal_date: datetime, digest: str) -> None:
+        """The content hash of the bars and actions the cycle for ``session`` decided on (its
+        signals are those of ``signal_date``); the blob itself is in ``decision_inputs.folder_of``.
+        A repeated cycle of the same session records the hash it decided on last."""
+        self._write(
+            "INSERT INTO decision_inputs VALUES (?,?,?,?) ON CONFLICT(run_id, session) DO UPDATE SET "
+            "signal_date=excluded.signal_date, digest=excluded.digest",
+            (run_id, iso(session), iso(signal_date), digest),
+        )
+
+    def decision_inputs(self, run_id: str) -> list[tuple[datetime, datetime, str]]:
+        """(session, signal date, digest) of every journaled decision of ``run_id``, in order."""
+        rows = self._read(
+            "SELECT session, signal_date, digest FROM decision_inputs WHERE run_id=? ORDER BY session", (run_id,)
+        ).fetchall()
+        return [(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in rows]
+
 
 __all__ = ["RunInfo", "RunLog"]

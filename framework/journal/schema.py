@@ -1,6 +1,7 @@
 """The journal's tables (one SQLite file), its schema version and the migrations to it.
 
-Which part writes which table: ``runs`` ``signals`` ``risk_decisions`` (:mod:`.runs`); ``intents``
+Which part writes which table: ``runs`` ``signals`` ``risk_decisions`` ``decision_inputs``
+(:mod:`.runs`); ``intents``
 ``orders`` ``order_events`` ``fills`` (:mod:`.orders`, the write-ahead log); ``positions``
 ``equity`` ``marks`` (:mod:`.equity`, the read model); ``adjustments`` ``corporate_actions``
 (:mod:`.adjustments`); ``halt`` (:mod:`.halt`); ``meta`` (the version, the alert cursors:
@@ -59,6 +60,9 @@ CREATE TABLE IF NOT EXISTS corporate_actions (
 CREATE TABLE IF NOT EXISTS marks (
     run_id TEXT NOT NULL, time TEXT NOT NULL, source TEXT NOT NULL, session TEXT NOT NULL,
     equity TEXT NOT NULL, cash TEXT NOT NULL, baseline TEXT);
+CREATE TABLE IF NOT EXISTS decision_inputs (
+    run_id TEXT NOT NULL, session TEXT NOT NULL, signal_date TEXT NOT NULL, digest TEXT NOT NULL,
+    PRIMARY KEY (run_id, session));
 CREATE INDEX IF NOT EXISTS idx_orders_status ON orders(status);
 CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
@@ -67,7 +71,7 @@ CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
 #: every table a reader may ask for by name
 TABLES = frozenset({
     "runs", "signals", "risk_decisions", "intents", "orders", "order_events", "fills", "positions", "equity",
-    "halt", "adjustments", "corporate_actions", "marks", "foreign_orders",
+    "halt", "adjustments", "corporate_actions", "marks", "foreign_orders", "decision_inputs",
 })
 
 

@@ -102,6 +102,8 @@ class Operations:
             self._announce(p)
         if times.is_open and time.monotonic() >= self._next_watch:
             self._watch(times)
+            if self.cycles:
+                self._reprice()
         if self.cycles:
             self.runner.live_broker.dispatch()
         self._check_journal()
@@ -186,6 +188,15 @@ class Operations:
         halt first, then the broker's risk-adding orders canceled), for the session."""
         actions.halt(self.runner.journal, self.runner.live_broker, origin="", reason=HaltReason.LOSS_WATCH.value,
                      scope="session", session=session_time(pd.Timestamp(session)), when=self.runner.clock.now())
+
+    def _reprice(self) -> None:
+        """Marketable limits past their re-pricing delay (at the watch's pace; a no-op unless
+        ``orders.reprice_after_minutes`` is set)."""
+        try:
+            for order in self.runner.reprice():
+                self.say(f"re-priced or canceled {order.client_order_id} ({order.symbol}): {order.status.value}")
+        except BrokerError as e:
+            log.warning("re-pricing marketable limits failed: %s; trying again at the next watch", e)
 
     def _watch(self, times: VenueTimes) -> None:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds

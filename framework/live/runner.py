@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from framework import foreign
+from framework import decision_inputs, foreign
 from framework.broker import LiveBroker, OrderUpdate, VenueCalendar
 from framework.config.settings import Settings
 from framework.data import BarSource, MarketData, embedded_paths, load_sectors, session_time
@@ -51,6 +51,7 @@ from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule, warmup
+from framework.styles import require_daily_style
 from framework.venue import ActionKind, CorporateAction, actions_on
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def previous_session(broker: VenueCalendar, session: date) -> date:
 class PaperRunner:
     def __init__(self, settings: Settings, broker: LiveBroker, bars: BarSource, *,
                  dry_run: bool = False, echo: Echo = print) -> None:
+        require_daily_style(settings.orders.effective_style, "the paper cycle")  # before the journal opens
         self.settings, self.live_broker, self.bars = settings, broker, bars
         self.dry_run, self.echo = dry_run, echo
         self.strategy: Strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
@@ -173,6 +175,18 @@ class PaperRunner:
         """The process's engine, built now if no cycle built it yet (the loss watch and the
         after-close step act through it: one set of books, one subscription to updates)."""
         return self._engine()
+
+    def reprice(self) -> list[Order]:
+        """While the market is open: the engine's re-pricing of resting marketable limits, at the
+        data API's latest trades (nothing unless ``orders.reprice_after_minutes`` is set)."""
+        engine = self.engine
+        latest_trades = getattr(self.bars, "latest_trades", None)
+        if engine is None or not engine.reprices or latest_trades is None:
+            return []
+        symbols = engine.repricing_symbols()
+        if not symbols:
+            return []
+        return engine.reprice_marketable(self.clock.now(), latest_trades(symbols))
 
     def _engine(self) -> ExecutionEngine:
         if self.engine is not None:
@@ -346,9 +360,19 @@ class PaperRunner:
         if last.date() != prev:
             raise StaleData(f"latest daily bar is {last.date()}, expected {prev}: data is stale")
         backfill_arrival_prices(engine, history)
+        self._keep_inputs(session, last, history)
         signals = compute_signals(self.strategy, history)
         snapshot = SnapshotBuilder(history, self.settings.sizing.volatility_lookback).at(last)
         return engine.on_bar(last, snapshot, signals.loc[last])
+
+    def _keep_inputs(self, session: date, last: pd.Timestamp, history: MarketData) -> None:
+        """Store what this decision is made on, before acting, so ``trade backtest --inputs-of``
+        can replay it exactly (a dry run writes nothing)."""
+        if self.dry_run:
+            return
+        digest = decision_inputs.store(history, decision_inputs.folder_of(self.settings.paper.journal))
+        self.journal.record_decision_inputs(self.run_id, session_time(pd.Timestamp(session)), session_time(last),
+                                            digest)
 
     def _new_warnings(self, engine: ExecutionEngine) -> list[str]:
         """Signal-discard warnings, each given once per process (like the backtest's summary)."""

@@ -3,7 +3,10 @@
 Alpaca checks buying power when an order arrives, and a pending sell frees nothing until it fills.
 So growth is sized to the venue's buying power alone — never to the proceeds of this decision's
 sells — and what does not fit is *deferred*: reported, and pursued at the next decision, instead of
-being sent to be refused. Opening shorts are valued as Alpaca values them: 3% above the price.
+being sent to be refused. Each opening order is valued as the venue values it: a market buy at the
+price, a limit buy at its limit (the price plus the limit offset, taken up to the next price
+increment, so no rounding of the limit can make it cost more than planned), an opening short 3%
+above the price.
 """
 
 from __future__ import annotations
@@ -18,11 +21,21 @@ from framework.venue.buying_power import SHORT_PREMIUM
 SHORT_MARKUP = float(SHORT_PREMIUM)  # the venue model's premium, as the float arrays here need
 
 
+def limit_value(prices: np.ndarray, markup: float) -> np.ndarray:
+    """The most a limit at ``prices × (1 + markup)`` can be once rounded to the venue's increment
+    (a cent from $1, 1/100 cent below): that product taken up to the increment."""
+    raw = prices * (1.0 + markup)
+    step = np.where(raw >= 1.0, 100.0, 10_000.0)
+    return np.ceil(np.round(raw * step, 6)) / step
+
+
 def growth_cost(t: np.ndarray, risk: RiskInput) -> np.ndarray:
     """Dollars of buying power each target's growth takes (0 where a position shrinks)."""
     c = risk.current
     grow = np.clip(np.abs(t) - np.abs(c), 0.0, None)
-    price = np.nan_to_num(risk.prices) * np.where(t < 0, SHORT_MARKUP, 1.0)
+    prices = np.nan_to_num(risk.prices)
+    buy = limit_value(prices, risk.buy_markup) if risk.buy_markup is not None else prices
+    price = np.where(t < 0, prices * SHORT_MARKUP, buy)
     return grow * price
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from framework.bar_context import BarContext
-from framework.config.execution import RiskConfig, SizingConfig
+from framework.config.execution import OrdersConfig, RiskConfig, SizingConfig
 from framework.risk.buying_power import BuyingPower
 from framework.risk.exposure import GrossExposure, NetExposure, PositionWeight, SectorExposure
 from framework.risk.halted import HaltedOnlyReduce
@@ -46,8 +46,11 @@ def declared_checks(risk: RiskConfig, sizing: SizingConfig) -> list[RiskCheck]:
 
 
 class RiskManager:
-    def __init__(self, risk: RiskConfig, sizing: SizingConfig, sectors: Mapping[str, str]) -> None:
+    def __init__(self, risk: RiskConfig, sizing: SizingConfig, sectors: Mapping[str, str],
+                 orders: OrdersConfig | None = None) -> None:
         self.config, self.sizing = risk, sizing
+        limits = orders is not None and orders.type == "limit"
+        self.buy_markup = orders.limit_offset_bps / 1e4 if limits and orders is not None else None
         self.sectors = dict(sectors)
         self.runner = RiskRunner(declared_checks(risk, sizing))
         self._codes: dict[Universe, tuple[np.ndarray, int]] = {}
@@ -74,6 +77,7 @@ class RiskManager:
             sector_of=codes,
             n_sectors=n_sectors,
             fractional=self.sizing.fractional,
+            buy_markup=self.buy_markup,
         )
 
     def check(self, requested: np.ndarray, ctx: BarContext) -> RiskResult:

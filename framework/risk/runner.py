@@ -35,6 +35,7 @@ class RiskInput:
     sector_of: np.ndarray  # each symbol's sector as a small integer
     n_sectors: int
     fractional: bool = False
+    buy_markup: float | None = None  # buys go out as limits this far above the decision price (None: market)
 
     @property
     def tradable(self) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
@@ -71,6 +72,7 @@ class VenueBook:
     prices: Mapping[str, Decimal] = field(default_factory=dict)
     market_open: bool = False
     assets: Mapping[str, AssetFlags] = field(default_factory=dict)
+    now: datetime | None = None  # the venue's time, where the book is the venue's own (auction cut-offs)
 
     def position_qty(self, symbol: str) -> Decimal:
         pos = self.positions.get(symbol)

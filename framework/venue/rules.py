@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from framework.enums import OrderSide, OrderType, Rule, TimeInForce
 from framework.orders import Order
+from framework.venue.auctions import refused_at
 from framework.venue.book import ZERO, AssetFlags, VenueBook
 from framework.venue.buying_power import buying_power, opening_qty, unit_value
 from framework.venue.increments import CENT, is_valid_price, plain
@@ -60,6 +61,16 @@ def price_increments(t: Ticket) -> Rejection | None:
                 f"invalid {name} {plain(price)}. sub-penny increment does not fulfill minimum pricing criteria",
             )
     return None
+
+
+def auction_window(t: Ticket) -> Rejection | None:
+    """An ``opg``/``cls`` order sent after its auction's cut-off (judged only where the book
+    carries the venue's time: the sandbox; the backtest models orders sent before the open,
+    as the paper schedule sends them)."""
+    if t.book.now is None:
+        return None
+    why = refused_at(t.order.time_in_force, t.book.now)
+    return None if why is None else invalid(Rule.AUCTION_WINDOW, why)
 
 
 def fractional(t: Ticket) -> Rejection | None:
@@ -171,6 +182,7 @@ def enough_buying_power(t: Ticket) -> Rejection | None:
 #: Every rule, in the order Alpaca answers.
 RULES: tuple[Callable[[Ticket], Rejection | None], ...] = (
     price_increments,
+    auction_window,
     fractional,
     shortable,
     long_to_short,

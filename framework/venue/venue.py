@@ -7,15 +7,24 @@ order the venue would refuse need never be sent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+import numpy as np
 
 from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig, VenueConfig
 from framework.enums import OrderSide, VenueProfile
 from framework.orders import Order
 from framework.venue import costs
 from framework.venue.book import AssetFlags, VenueBook
-from framework.venue.buying_power import MarginFigures, buying_power, effective_multiplier, margin_figures
+from framework.venue.buying_power import (
+    MIN_MARGIN_EQUITY,
+    MarginFigures,
+    buying_power,
+    effective_multiplier,
+    margin_figures,
+)
 from framework.venue.increments import round_price
 from framework.venue.profiles import TRAITS
 from framework.venue.rejection import Rejection
@@ -56,6 +65,12 @@ class Venue:
 
     def multiplier(self, book: VenueBook) -> int:
         return effective_multiplier(book, self.margin_multiplier)
+
+    def can_short(self, symbols: Sequence[str], equity: float) -> np.ndarray:
+        """Which symbols the account may open shorts in: a margin account (multiplier 2, at least
+        $2,000 of equity) and not hard to borrow (``rules.shortable``, planned before sending)."""
+        margin = self.margin_multiplier >= 2 and Decimal(str(equity)) >= MIN_MARGIN_EQUITY
+        return np.array([margin and s not in self.hard_to_borrow for s in symbols], dtype=bool)
 
     def ticket(self, order: Order, book: VenueBook) -> Ticket:
         qty = order.qty

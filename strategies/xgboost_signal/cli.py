@@ -61,7 +61,8 @@ def train(
             f"need more than {params.train_window + params.horizon + 64}"
         )
     # Final model: the last train_window dates whose labels are fully known (purged).
-    x, y = feature_matrix(history), labels(history, params.horizon, params.task)
+    x = feature_matrix(history, params.feature_grid)
+    y = labels(history, params.horizon, params.task, params.feature_grid)
     last = len(history.dates) - params.horizon - 1
     keep_dates = history.dates[max(0, last - params.train_window) : last]
     rows = x.index.get_level_values("date").isin(keep_dates)

@@ -35,6 +35,28 @@ FEATURES: tuple[str, ...] = (
 LOOKBACK = 64  # bars the longest feature needs (ret_63 plus one)
 GAP_BARS = 5  # a gap is bridged over at most this many missing sessions
 DECIMALS = 10  # features are rounded here: see `stable`
+#: Fixed bin edges per feature, as (step, low, high): with ``feature_grid`` (the default) a feature
+#: is snapped to a multiple of its step inside [low, high] before the model sees it. Each has at
+#: most 200 values, fewer than XGBoost's ``max_bin`` (256), so its histogram bins are these fixed
+#: values rather than a quantile sketch of the data: 1e-5 of price noise (another venue's
+#: arithmetic, a dividend factor a cent apart) moves a feature across an edge only when it sits
+#: within 1e-5 of one, and the trees, their splits and the predictions stay the same.
+GRID: dict[str, tuple[float, float, float]] = {
+    "ret_1": (0.0025, -0.25, 0.25),
+    "ret_5": (0.005, -0.5, 0.5),
+    "ret_21": (0.01, -1.0, 1.0),
+    "ret_63": (0.02, -1.0, 2.0),
+    "vol_21": (0.02, 0.0, 3.0),
+    "rsi_14": (1.0, -50.0, 50.0),
+    "dist_ma_20": (0.005, -0.5, 0.5),
+    "dist_ma_50": (0.01, -1.0, 1.0),
+    "volume_z_21": (0.05, -5.0, 5.0),
+    "range_5": (0.002, 0.0, 0.4),
+    "rank_ret_5": (0.05, 0.0, 1.0),
+    "rank_ret_21": (0.05, 0.0, 1.0),
+    "rank_vol_21": (0.05, 0.0, 1.0),
+    "sector_rel_21": (0.01, -1.0, 1.0),
+}
 
 
 def stable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,6 +66,12 @@ def stable(frame: pd.DataFrame) -> pd.DataFrame:
     order) and move XGBoost's histogram bins, and a model trained on history as of one day would
     differ from the same model as of another. Rounded, they are the same number."""
     return frame.round(DECIMALS)
+
+
+def snap(frame: pd.DataFrame, step: float, low: float, high: float) -> pd.DataFrame:
+    """``frame`` on the fixed grid ``low, low + step, ..., high`` (NaN stays NaN). Rounded to
+    ``DECIMALS`` first, so values the adjustment basis leaves equal snap equally."""
+    return (stable(frame).clip(low, high) / step).round().mul(step).round(DECIMALS)
 
 
 def _age(close: pd.DataFrame) -> pd.DataFrame:
@@ -85,11 +113,17 @@ def _sector_relative(ret: pd.DataFrame, sectors: pd.Series) -> pd.DataFrame:
     return ret - sector_mean
 
 
-def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
+def wide_features(history: MarketData, grid: bool = True) -> dict[str, pd.DataFrame]:
+    """Every feature as a wide frame; with ``grid`` each on its fixed grid (:data:`GRID`), the
+    cross-sectional ranks taken of the snapped values (so near-ties rank as ties)."""
     close, volume = history.close, history.volume
     age = _age(close)
-    ret = {h: stable(_returns(close, h)) for h in (1, 5, 21, 63)}
-    vol21 = stable(_rolling(ret[1], 21, age, 22, "std") * np.sqrt(252))
+
+    def fix(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        return snap(frame, *GRID[name]) if grid else stable(frame)
+
+    ret = {h: fix(f"ret_{h}", _returns(close, h)) for h in (1, 5, 21, 63)}
+    vol21 = fix("vol_21", _rolling(stable(_returns(close, 1)), 21, age, 22, "std") * np.sqrt(252))
     vmean, vstd = _rolling(volume, 21, age, 21, "mean"), _rolling(volume, 21, age, 21, "std")
     frames = {
         "ret_1": ret[1],
@@ -108,13 +142,13 @@ def wide_features(history: MarketData) -> dict[str, pd.DataFrame]:
         "sector_rel_21": _sector_relative(ret[21], history.sectors),
     }
     assert tuple(frames) == FEATURES
-    return frames
+    return {name: fix(name, frame) for name, frame in frames.items()}
 
 
-def feature_matrix(history: MarketData) -> pd.DataFrame:
+def feature_matrix(history: MarketData, grid: bool = True) -> pd.DataFrame:
     """Long frame indexed by (date, symbol) with one column per feature; rows with gaps dropped."""
-    frames = wide_features(history)
-    stacked = np.stack([stable(frames[f]).to_numpy(dtype=float) for f in FEATURES], axis=-1)
+    frames = wide_features(history, grid)
+    stacked = np.stack([frames[f].to_numpy(dtype=float) for f in FEATURES], axis=-1)
     n_dates, n_symbols = len(history.dates), len(history.symbols)
     index = pd.MultiIndex.from_product([history.dates, history.symbols], names=["date", "symbol"])
     long = pd.DataFrame(stacked.reshape(n_dates * n_symbols, len(FEATURES)), index=index, columns=list(FEATURES))

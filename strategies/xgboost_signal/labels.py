@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from framework.data import MarketData
-from strategies.xgboost_signal.features import stable
+from strategies.xgboost_signal.features import snap, stable
+
+LABEL_STEP = 0.001  # with the feature grid, forward returns are compared on this grid (ties lose)
 
 
 def forward_returns(history: MarketData, horizon: int) -> pd.DataFrame:
@@ -14,9 +16,13 @@ def forward_returns(history: MarketData, horizon: int) -> pd.DataFrame:
     return stable(close.shift(-horizon) / close - 1.0)  # as of any date: the same labels, ties kept
 
 
-def labels(history: MarketData, horizon: int, task: str) -> pd.Series:
-    """Long (date, symbol) labels: 1/0 beats-the-median, or excess return over the median."""
+def labels(history: MarketData, horizon: int, task: str, grid: bool = True) -> pd.Series:
+    """Long (date, symbol) labels: 1/0 beats-the-median, or excess return over the median. With
+    ``grid`` the forward returns are snapped to :data:`LABEL_STEP` first, so a return within
+    1e-5 of the median does not flip its label with the venue's last digits."""
     fwd = forward_returns(history, horizon)
+    if grid:
+        fwd = snap(fwd, LABEL_STEP, -10.0, 10.0)
     excess = fwd.sub(fwd.median(axis=1), axis=0)
     wide = (excess > 0).astype(float).where(excess.notna()) if task == "classification" else excess
     long = wide.stack()

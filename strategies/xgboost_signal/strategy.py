@@ -31,8 +31,14 @@ class XGBoostParams(StrategyParams):
     train_window: int = Field(252, ge=40, le=2520, description="bars of training rows (trailing)")
     expanding: bool = Field(False, description="expanding window instead of trailing (breaks paper parity)")
     embargo: int = Field(0, ge=0, le=63, description="extra bars left out after the purge")
-    signal_map: Literal["zscore", "probability"] = Field(
-        "zscore", description="zscore: clipped cross-sectional z/2; probability: 2p - 1"
+    signal_map: Literal["quantile", "zscore", "probability"] = Field(
+        "quantile",
+        description="quantile: cross-sectional buckets (signal_levels values in [-1, 1]); zscore: clipped "
+        "cross-sectional z/2; probability: 2p - 1",
+    )
+    signal_levels: int = Field(5, ge=2, le=101, description="quantile: buckets per date")
+    feature_grid: bool = Field(
+        True, description="snap features and labels to fixed grids: decisions survive a venue's last digits"
     )
     n_estimators: int = Field(150, ge=1, le=5000, description="boosting rounds")
     max_depth: int = Field(3, ge=1, le=12, description="tree depth")
@@ -77,7 +83,8 @@ class XGBoostSignal(Strategy):
             predictions = self._artifact_predictions(history)
         else:
             predictions = walk_forward.run(history, self.params).predictions
-        return self._wide(walk_forward.to_signal(predictions, self.params.signal_map), history)
+        signal = walk_forward.to_signal(predictions, self.params.signal_map, self.params.signal_levels)
+        return self._wide(signal, history)
 
     @staticmethod
     def _wide(signal: pd.Series, history: MarketData) -> pd.DataFrame:
@@ -120,7 +127,7 @@ class XGBoostSignal(Strategy):
             else model.newest_artifact(Path(self.params.artifacts_dir))
         )
         booster, meta = model.load_artifact(folder)
-        x = feature_matrix(history)
+        x = feature_matrix(history, self.params.feature_grid)
         dates = x.index.get_level_values("date")
         x = x[dates > pd.Timestamp(meta.train_end)]
         return pd.Series(model.predict(booster, x.to_numpy()), index=x.index)

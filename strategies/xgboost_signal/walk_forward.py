@@ -57,8 +57,17 @@ def retrain_windows(
         yield RetrainWindow(int(train_start), int(train_end), int(start), int(end))
 
 
-def to_signal(pred: pd.Series, how: str) -> pd.Series:
-    """Predictions → [-1, 1]: 2p − 1, or a clipped cross-sectional z-score per date."""
+def to_signal(pred: pd.Series, how: str, levels: int = 5) -> pd.Series:
+    """Predictions → [-1, 1]: cross-sectional quantile buckets per date (``levels`` values from
+    -1 to 1: only the order of the predictions matters, and a tiny change of a score moves no
+    signal unless it reorders two symbols across a bucket edge), 2p − 1, or a clipped
+    cross-sectional z-score per date."""
+    if how == "quantile":
+        by_date = pred.groupby(level="date")
+        pct = by_date.rank(method="average", pct=True)
+        bucket = np.clip(np.ceil(pct * levels) - 1, 0, levels - 1)
+        value = -1.0 + 2.0 * bucket / (levels - 1)
+        return value.where(by_date.transform("size") > 1, 0.0)
     if how == "probability":
         return (2 * pred - 1).clip(-1, 1)
     by_date = pred.groupby(level="date")
@@ -80,8 +89,8 @@ def run(
     """Train and predict window by window. Progress is reported per fold: always when called by
     `trade train` (``nested_progress=False``), and inside a backtest only (``True``: shown in a
     :func:`framework.progress.show_nested_progress` block, silent in a lookahead check)."""
-    x_all = feature_matrix(history)
-    y_all = labels(history, params.horizon, params.task)
+    x_all = feature_matrix(history, params.feature_grid)
+    y_all = labels(history, params.horizon, params.task, params.feature_grid)
     dates = history.dates
     date_pos = pd.Series(np.arange(len(dates)), index=dates)
     pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()

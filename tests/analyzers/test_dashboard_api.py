@@ -53,6 +53,10 @@ def test_status_matches_the_venue_and_the_journal(tmp_path) -> None:
     assert loss["headroom"] == pytest.approx(max(loss["allowance"] + loss["pnl"], 0) / loss["allowance"])
     assert s["fills"] and all(f["decision_price"] and f["arrival_price"] for f in s["fills"])
     assert s["execution"]["rolling"]["orders"] >= 1 and s["cycle"]["outcome"] == "ok"
+    by_style = s["execution"]["by_style"]  # issue 29: the rolling window broken down by style
+    assert set(by_style) == {"market"} and by_style["market"]["orders"] == s["execution"]["rolling"]["orders"]
+    # from the venue's acknowledgement (09:00 on the sandbox's clock) to the 09:30 open, not from the decision
+    assert s["execution"]["rolling"]["median_time_to_fill_s"] <= 1800
     trading = next(r for r in s["rate_limit"] if r["api"] == "trading")
     assert trading["limit"] == 200 and trading["remaining"] is not None
     assert set(part) == {"positions", "as_of"} and part["positions"] == s["positions"]

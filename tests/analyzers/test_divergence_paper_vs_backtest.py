@@ -78,5 +78,9 @@ def test_paper_slippage_shows_up_as_slippage(tmp_path, monkeypatch, capsys) -> N
     assert "decision price" not in parity.causes()  # both traded the same bars
     assert sum(result.attribution.values()) == pytest.approx(result.equity_difference)
     lines = render_lines(result)
-    assert lines[0] == f"intents matched: {parity.matched}/{parity.total} ({parity.share:.1%})"
+    assert lines[0].startswith("same code: ") and "; same data: " in lines[0]  # which of the two held, first
+    assert lines[1] == f"intents matched: {parity.matched}/{parity.total} ({parity.share:.1%})"
+    assert lines[2].startswith("intents within the sizing band (weight difference below 1.00% of equity): ")
+    assert parity.within_band >= parity.matched
+    assert set(missed["attribution"]) <= {"holdings", "equity"}  # an earlier fill price, carried
     assert any(line.startswith("venue rejections: backtest 0, paper 0") for line in lines)

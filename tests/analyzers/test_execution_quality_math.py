@@ -112,3 +112,34 @@ def test_grouped_aggregates_equal_the_aggregate_of_each_group(tmp_path) -> None:
         expected = execution_quality.aggregate(group)
         for key, value in expected.items():
             assert row[key] == pytest.approx(value, nan_ok=True), key
+
+
+def test_time_to_fill_runs_from_submission_not_from_the_decision(tmp_path) -> None:
+    """Issue 29: the dashboard read "median time to fill 16 h 30 min" for orders decided at the
+    previous close and filled at the open: that was decision to fill. From the venue's
+    acknowledgement (the order's first `ack` event) an order sent at 09:25 and filled at the
+    09:30 open waited 5 minutes."""
+    scenario(tmp_path)
+    journal = Journal(tmp_path / "journal.sqlite")
+    acked = datetime(2020, 1, 3, 14, 25, tzinfo=UTC)
+    for cid in ("buy1", "sell1"):
+        journal.record_event(cid, "ack", "new", acked)
+    journal.close()
+    run = load_run(tmp_path)
+    quality = execution_quality.analyse(run.orders, run.fills)
+    assert quality.orders["time_to_fill_s"].tolist() == [300.0, 300.0]  # was (T1 - T0): 17 h 30 min
+    assert quality.overall["median_time_to_fill_s"] == 300.0
+    by_style = quality.groups.query("group == 'style'").set_index("value")
+    assert list(by_style.index) == ["market"] and by_style.loc["market", "orders"] == 2
+
+
+def test_an_ack_stamped_before_the_order_existed_does_not_lengthen_the_wait(tmp_path) -> None:
+    """The simulator stamps its acknowledgement at the decision bar's open, before the decision:
+    the order went out when it was created."""
+    scenario(tmp_path)
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.record_event("buy1", "ack", "new", T0 - pd.Timedelta(hours=6.5))
+    journal.close()
+    run = load_run(tmp_path)
+    rows = execution_quality.analyse(run.orders, run.fills).orders.set_index("client_order_id")
+    assert rows.loc["buy1", "time_to_fill_s"] == (T1 - T0).total_seconds()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzers.intent_parity import intent_parity
@@ -68,6 +68,7 @@ def test_equity_and_holdings_name_an_earlier_divergence() -> None:
     assert why == ["holdings: held 5 vs 3 before the decision", "equity: 100,000.00 vs 99,950.00"]
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["AAA", "BBB", "CCC", "DDD"]), st.sampled_from(["buy", "sell"]),
                           st.integers(1, 500)), unique_by=lambda x: x[0], max_size=4),
        st.lists(st.tuples(st.sampled_from(["AAA", "BBB", "CCC", "DDD"]), st.sampled_from(["buy", "sell"]),

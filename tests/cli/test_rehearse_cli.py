@@ -58,7 +58,9 @@ def test_short_rehearsal_at_the_shipped_defaults_has_full_parity(tmp_path, capsy
     # `trade report BT --compare PAPER` prints the same report, parity line first
     code, again, err = run(["report", str(folder / "backtest"), "--compare", str(folder / "paper")], capsys)
     assert code == 0, err
-    assert again.splitlines()[0] == matched[0]
+    first = again.splitlines()[0]  # paper stored the bars it decided on: both questions answered
+    assert first.startswith("same code: yes (") and "; same data: yes (the same bars at all 6 decision(s))" in first
+    assert again.splitlines()[1] == matched[0]
     assert (folder / "paper" / "intents.csv").is_file() and (folder / "paper" / "divergence.json").is_file()
 
 
@@ -157,3 +159,24 @@ def test_a_split_while_held_is_a_split_in_the_paper_books(tmp_path, capsys, monk
     paper = load_run(folder / "paper")
     held = paper.orders[(paper.orders["symbol"] == "AAA") & (paper.orders["side"] == "sell")]
     assert not (held["tag"] != "protective").any()  # AAA was never sold: only its stop rests
+
+
+def test_rehearsal_in_market_on_open_style_has_full_parity_at_the_official_open(tmp_path, capsys):
+    """Issue 29: opg orders join the opening auction in both worlds and fill at the official open
+    (no spread crossed), so paper and backtest agree to the cent and arrival slippage is nil."""
+    config = tmp_path / "moo.yaml"
+    config.write_text("orders:\n  style: market_on_open\n")
+    folder = tmp_path / "rehearsal"
+    code, out, err = run(["rehearse", "--strategy", "momentum", "--start", START, "--sessions", "5",
+                          "--config", str(config), "--out", str(folder)], capsys)
+    assert code == 0, out + err
+    assert re.search(r"intents matched: (\d+)/\1 \(100\.0%\)", out), out
+    payload = json.loads((folder / "divergence.json").read_text())
+    assert payload["equity_difference"] == pytest.approx(0.0, abs=1e-6)
+    paper, backtest = load_run(folder / "paper"), load_run(folder / "backtest")
+    for records in (paper, backtest):
+        sent = records.orders[records.orders["tag"] != "protective"]
+        assert len(sent) > 0 and set(sent["time_in_force"]) == {"opg"}
+        filled = sent[sent["status"] == "filled"]
+        # the official open itself (arrival prices are kept to 6 decimals)
+        assert filled["filled_avg_price"].to_numpy() == pytest.approx(filled["arrival_price"].to_numpy(), abs=1e-6)

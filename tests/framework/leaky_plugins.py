@@ -136,3 +136,34 @@ class HoldingPeriodExits(Causal):
 
     def exits(self, positions: PositionsView, session: pd.Timestamp) -> Collection[str]:
         return {s for s, p in positions.items() if p.sessions_held >= 3 or p.pnl_pct <= -0.05}
+
+
+class RankedReversal(Strategy):
+    """Issue 28: a causal 5-day reversal ranked across symbols, written as a plugin author would
+    (no rounding). Honest; check-strategy called it LOOKAHEAD when the cut history was adjusted as
+    of the cut and the whole history as of its end (float noise broke ties in the ranking)."""
+
+    name = "ranked_reversal"
+
+    @property
+    def warmup_bars(self) -> int:
+        return 6
+
+    def signals(self, history: MarketData) -> pd.DataFrame:
+        close = history.close
+        return -close.pct_change(5, fill_method=None).rank(axis=1, pct=True) * 2 + 1
+
+
+class FourthDecimal(Strategy):
+    """Causal but fragile: its conviction is the fourth decimal of the close, which rounding to
+    4 decimals, a cent of dividend or 1e-5 of noise all move. Its intents cannot match live."""
+
+    name = "fourth_decimal"
+
+    @property
+    def warmup_bars(self) -> int:
+        return 1
+
+    def signals(self, history: MarketData) -> pd.DataFrame:
+        close = history.close
+        return ((close * 1e3) % 1.0) * 2 - 1

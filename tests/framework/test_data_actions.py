@@ -41,6 +41,15 @@ def test_dividends_are_derived_from_the_change_of_adj_close_over_close(tmp_path)
     assert market.close["AAA"].to_numpy() == pytest.approx(frame["close"].to_numpy())  # as traded
 
 
+def test_dividends_derived_from_a_four_decimal_adj_close_are_snapped_to_the_cent(tmp_path) -> None:
+    """adj_close served to 4 decimals moves the derived amount in its 4th-5th decimal: the
+    action table holds the declared cents exactly, as paper derives them from the venue."""
+    frame = _one_symbol()
+    frame["adj_close"] = _yahoo_adj_close(frame, {3: 0.37, 6: 0.12}, {}).round(4)
+    market = load_market_data(write(frame, tmp_path / "d.csv"))
+    assert market.dividends["AAA"].dropna().tolist() == [0.37, 0.12]
+
+
 def test_a_split_is_a_plain_ratio_jump_of_the_factor_and_adjusted_like_alpaca(tmp_path) -> None:
     frame = _one_symbol()
     for c in ("open", "high", "low", "close"):  # a 4-for-1 split on row 5: prices as traded fall 4-fold

@@ -150,3 +150,19 @@ def test_cli_all_dates_passes_mean_reversion(tmp_path) -> None:
     assert "every session" in result.stdout and "exits hook: checked at every cut" in result.stdout
     dates = pd.DatetimeIndex(load_market_data().dates)
     assert f"{len(dates) - MeanReversion().warmup_bars - 1} cut dates" in result.stdout
+
+
+def test_an_honest_ranked_plugin_passes_on_the_whole_embedded_data() -> None:
+    # Issue 28: the history cut at t was adjusted as of t and the whole history as of its end;
+    # float noise broke ties in the ranking and the check called it LOOKAHEAD (2016-05-02 NVDA).
+    report = check_lookahead(leaks.RankedReversal, load_market_data())
+    assert report.ok, [str(m) for m in report.mismatches[:3]]
+    assert report.basis is not None and report.basis_dates > 0  # reported apart, not as lookahead
+
+
+def test_the_adjustment_basis_is_measured_apart_from_lookahead(market) -> None:
+    every = plan_cuts(market.dates, 6, points=10, random=0)
+    causal = check_lookahead(leaks.Causal, market, every)
+    assert causal.ok and causal.basis is not None and causal.basis.signals > 0
+    leaky = check_lookahead(leaks.ShiftMinusOne, market, every)
+    assert leaky.of(Problem.LOOKAHEAD)

@@ -40,6 +40,22 @@ def test_other_plugins_keep_the_shipped_defaults() -> None:
     assert load_settings(overrides={"strategy": {"name": "momentum"}}).signals.rebalance_every == 5
 
 
+class Auctioneer(Strategy):
+    name = "auctioneer"
+    trading_defaults: ClassVar = {"orders": {"style": "market_on_open"}, "risk": {"stop_limit_offset_bps": 25}}
+
+    def signals(self, history):
+        return history.close * 0.0
+
+
+def test_a_plugin_chooses_its_execution_style_and_the_user_overrides_it() -> None:
+    """Issue 29: orders.style is the plugin's to default, the user's to override."""
+    found = plugin_defaults(Auctioneer)
+    assert found == {"orders": {"style": "market_on_open"}, "risk": {"stop_limit_offset_bps": 25}}
+    mine = load_settings(overrides={**found, "orders": {"style": "limit_on_open"}}, validate_strategy=False)
+    assert mine.orders.effective_style.value == "limit_on_open"
+
+
 class Pushy(Strategy):
     name = "pushy"
     trading_defaults: ClassVar = {"risk": {"max_drawdown": 0.9}}
@@ -52,10 +68,13 @@ class Pushy(Strategy):
     ("defaults", "message"),
     [
         ({"risk": {"max_drawdown": 0.9}}, "plugin pushy: trading_defaults: risk.max_drawdown: not a key a plugin may "
-                                          "set (a plugin may set: stop_loss, trailing_stop, min_price)"),
+                                          "set (a plugin may set: stop_loss, trailing_stop, stop_limit_offset_bps, "
+                                          "min_price)"),
         ({"signals": {"rebalance_evry": 1}}, "signals.rebalance_evry: unknown key (a plugin may set: threshold"),
-        ({"orders": {"type": "limit"}}, "orders: not a section a plugin may set (allowed: signals, sizing, risk, "
-                                        "data)"),
+        ({"orders": {"rate_limit_per_minute": 1000}}, "orders.rate_limit_per_minute: not a key a plugin may set "
+                                                      "(a plugin may set: style)"),
+        ({"venue": {"profile": "per_share"}}, "venue: not a section a plugin may set (allowed: signals, sizing, risk, "
+                                              "orders, data)"),
     ],
 )
 def test_a_plugin_may_not_loosen_safety_limits_nor_misspell_a_key(defaults, message) -> None:

@@ -111,6 +111,7 @@ def test_the_tally_counts_each_kind_once_per_decision_and_words_the_setting() ->
     assert tally.to_json() == {
         "shorts_without_allow_short": {"signals": 2, "symbols": 1, "first": "2020-01-02"},
         "below_threshold": {"signals": 2, "symbols": 1, "first": "2020-01-02"},
+        "shorts_the_account_cannot_hold": {"signals": 0, "symbols": 0, "first": None},
     }
     lines = tally.warnings(SignalsConfig(threshold=0.1))
     assert "signals.allow_short is false" in lines["shorts"] and "signals.threshold (0.1)" in lines["below_threshold"]

@@ -63,5 +63,23 @@ def test_an_unknown_adjustment_is_refused_and_requests_are_counted(after_split) 
     assert answer.status_code == 422 and "invalid adjustment" in answer.json()["message"]
     assert state()["bars_requests"] == seen + 1
     client = StockHistoricalDataClient("key", "secret", url_override=after_split.base_url)
-    with pytest.raises(APIError):  # daily bars only
-        client.get_stock_bars(StockBarsRequest(symbol_or_symbols=["SO"], timeframe=TimeFrame.Minute))
+    with pytest.raises(APIError):  # daily and minute bars only
+        client.get_stock_bars(StockBarsRequest(symbol_or_symbols=["SO"], timeframe=TimeFrame.Hour))
+
+
+def test_adjusted_prices_are_served_to_four_decimals_from_dividends_in_cents(after_split) -> None:
+    """Alpaca's arithmetic, checked by hand (not by our adjustment code): the bar before the
+    latest ex-date is scaled by 1 - cents / that bar's raw close and rounded to 4 decimals."""
+    market = load_market_data().truncate("2015-07-31")
+    recent = market.dividends.loc["2015-06-02":].stack().dropna()
+    (ex_date, symbol), amount = recent.index[-1], float(recent.iloc[-1])
+    later = market.dividends.loc[ex_date:, symbol].dropna()
+    assert len(later) == 1  # the only dividend between the bar before it and now
+    before = market.dates[market.dates < ex_date][-1]
+    raw, full = _bars(after_split, "raw", (symbol,)), _bars(after_split, "all", (symbol,))
+    raw_close = float(raw["close"].at[before, symbol])
+    cents = round(amount * 100) / 100
+    assert full["close"].at[before, symbol] == round(raw_close * (1 - cents / raw_close), 4)
+    served = full["close"].to_numpy().ravel()
+    assert (served == served.round(4)).all()
+    assert (served != raw["close"].to_numpy().ravel()).any()

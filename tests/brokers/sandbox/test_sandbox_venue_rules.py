@@ -150,3 +150,22 @@ def test_account_reports_the_venue_margin_fields(sandbox) -> None:
     c.submit_order(LimitOrderRequest(symbol="AAPL", qty=100, side=BUY, time_in_force=GTC,
                                      limit_price=round(price / 2, 2)))
     assert float(c.get_account().buying_power) == pytest.approx(200_000 - 100 * round(price / 2, 2))
+
+
+def test_an_opg_order_sent_after_the_open_is_refused_with_the_auction_rule(sandbox) -> None:
+    """The sandbox judges the auction cut-offs on its own clock: before the open an opg order
+    is taken; once the session is open (10:00 on the sandbox's clock) it is refused, and the
+    Alpaca adapter's error mapping turns the answer into the same typed error."""
+    from brokers.alpaca.errors import translate_api_error
+    from framework.errors import AuctionClosed
+
+    c = client(sandbox)
+    taken = c.submit_order(market("AAPL", 1, tif=TimeInForce.OPG, cid="opg-early"))
+    assert taken.time_in_force == TimeInForce.OPG
+    sandbox.advance("open")
+    with pytest.raises(APIError) as err:
+        c.submit_order(market("AAPL", 1, tif=TimeInForce.OPG, cid="opg-late"))
+    assert err.value.status_code == 422
+    assert "opening auction's cut-off" in json.loads(str(err.value))["message"]
+    assert isinstance(translate_api_error(err.value, "submit opg-late"), AuctionClosed)
+    assert c.get_order_by_client_id("opg-early").status.value == "filled"  # the auction filled it at the open

@@ -124,3 +124,15 @@ def test_a_folder_that_is_not_a_sweep_is_refused_as_out(tmp_path) -> None:
         plan_sweep(_request(tmp_path, MOMENTUM))
     (tmp_path / "out" / "sweep.json").write_text("{}")  # a sweep's own folder resumes
     assert len(plan_sweep(_request(tmp_path, MOMENTUM)).points) == 4
+
+
+def test_a_sweep_can_compare_execution_styles(tmp_path) -> None:
+    """Issue 29: orders.style is a grid key like any other; each style is its own backtest
+    (its own key), and an unknown style refuses the sweep naming the point."""
+    grid = "strategy: momentum\ngrid:\n  orders.style: [market, market_on_open, limit_on_close]\n"
+    plan = plan_sweep(_request(tmp_path, grid))
+    assert [p.settings.orders.effective_style.value for p in plan.points] == [
+        "market", "market_on_open", "limit_on_close"]
+    assert len({p.key for p in plan.points}) == 3
+    with pytest.raises(ConfigError, match=r"point style=twapp: orders.style"):
+        plan_sweep(_request(tmp_path, "strategy: momentum\ngrid:\n  orders.style: [twapp]\n"))

@@ -1,0 +1,116 @@
+"""TWAP: a parent order sliced into children over a window, and its fill model on minute bars.
+
+Policy only (no I/O). :func:`slice_parent` turns a parent into N children, one every
+``window / N`` minutes from the window's start, each an order of its own with a client id
+derived from the parent's (:func:`child_id`: deterministic, so a restart re-derives the same
+ids and never sends a slice twice; the order manager journals each child as an intent before
+sending it). :func:`fill_on_minutes` is the simulation: a child fills on the minute it is due,
+at that minute's open moved by the venue's slippage, taking at most ``participation_cap`` of
+the minute's volume; what the cap leaves carries to the following minutes until the next
+child is due (the last child: until the window ends); what is left then is unfilled.
+
+Daily bars hold no minutes: a TWAP cannot be simulated on them, and the daily backtest and
+the paper cycle refuse the style (:func:`framework.styles.require_daily_style`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+import pandas as pd
+
+from framework.enums import OrderType, TimeInForce
+from framework.orders import Order
+from framework.venue import Venue
+
+QTY_STEP = Decimal("0.000001")
+
+
+def child_id(parent_id: str, k: int) -> str:
+    """Slice ``k``'s client id: the parent's readable start, a digest of (parent, k), ``-twKK``
+    (≤ 48 characters, Alpaca's limit)."""
+    digest = hashlib.sha256(f"{parent_id}|{k}".encode()).hexdigest()[:8]
+    return f"{parent_id[:31]}-{digest}-tw{k:02d}"
+
+
+def _split(qty: Decimal, n: int) -> list[Decimal]:
+    """``qty`` in ``n`` parts summing to it exactly: whole shares stay whole (the remainder
+    goes to the first slices), fractions are cut to 6 decimals (the last slice takes the rest)."""
+    if qty == qty.to_integral_value():
+        base, extra = divmod(int(qty), n)
+        return [Decimal(base + (1 if k < extra else 0)) for k in range(n)]
+    part = (qty / n).quantize(QTY_STEP, rounding=ROUND_DOWN)
+    return [part] * (n - 1) + [qty - part * (n - 1)]
+
+
+def slice_parent(parent: Order, *, slices: int, window_minutes: int, start: datetime) -> list[Order]:
+    """The children of ``parent``: market DAY orders, child k created at ``start + k × step``."""
+    if parent.qty is None:
+        raise ValueError(f"TWAP parent {parent.client_order_id} needs a quantity")
+    step = timedelta(minutes=window_minutes / slices)
+    out = []
+    for k, qty in enumerate(_split(parent.qty, slices)):
+        if qty <= 0:
+            continue
+        out.append(Order(
+            client_order_id=child_id(parent.client_order_id, k), symbol=parent.symbol, side=parent.side,
+            type=OrderType.MARKET, qty=qty, time_in_force=TimeInForce.DAY, created_at=start + k * step,
+            decision_price=parent.decision_price, tag=parent.tag,
+        ))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFill:
+    client_order_id: str
+    time: pd.Timestamp
+    qty: Decimal
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class TwapOutcome:
+    children: tuple[Order, ...]
+    fills: tuple[ChildFill, ...]
+
+    @property
+    def filled_qty(self) -> Decimal:
+        return sum((f.qty for f in self.fills), Decimal(0))
+
+    @property
+    def average_price(self) -> float:
+        qty = float(self.filled_qty)
+        return sum(float(f.qty) * f.price for f in self.fills) / qty if qty else math.nan
+
+
+def fill_on_minutes(
+    children: list[Order], minutes: pd.DataFrame, *, participation_cap: float, venue: Venue, window_end: datetime
+) -> TwapOutcome:
+    """Fill ``children`` on ``minutes`` (one symbol's minute bars: a tz-aware index, columns
+    open and volume). Returns the children as filled and every child fill."""
+    times = minutes.index
+    done, fills = [], []
+    for k, child in enumerate(children):
+        until = children[k + 1].created_at if k + 1 < len(children) else window_end
+        due = minutes[(times >= pd.Timestamp(child.created_at)) & (times < pd.Timestamp(until))]
+        left = child.qty or Decimal(0)
+        for when, bar in due.iterrows():
+            if left <= 0:
+                break
+            room = Decimal(math.floor(float(bar["volume"]) * participation_cap))
+            take = min(left, room)
+            if take <= 0 or not math.isfinite(float(bar["open"])):
+                continue
+            price = venue.slipped_price(float(bar["open"]), child.side)
+            fills.append(ChildFill(child.client_order_id, when, take, price))
+            left -= take
+        filled = (child.qty or Decimal(0)) - left
+        done.append(replace(child, filled_qty=filled))
+    return TwapOutcome(tuple(done), tuple(fills))
+
+
+__all__ = ["ChildFill", "TwapOutcome", "child_id", "fill_on_minutes", "slice_parent"]

@@ -1,0 +1,58 @@
+"""Stop and limit fills, the same on both simulators and as Alpaca documents them.
+
+A limit order fills at its limit or better: at the open when the open is at or inside the limit,
+else at the limit when the day's range reaches it. A stop becomes a market order once triggered
+and fills at the print that elected it: the open on a gap through the stop, else the stop price.
+Neither is slipped further (slippage models a market order paying the spread from the price it
+was sent at). Sources in DEVELOPMENT.md, "Stop and limit fills".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from venues import FIRST_FILL, VENUES, market, sessions
+
+from framework.enums import OrderSide, OrderType, TimeInForce
+from framework.orders import Order
+
+pytestmark = pytest.mark.parametrize("venue", sorted(VENUES))
+
+
+def _order(cid: str, now: datetime, side: OrderSide, qty: int, **kw: object) -> Order:
+    return Order(client_order_id=cid, symbol="AAPL", side=side, qty=Decimal(qty), created_at=now,
+                 time_in_force=TimeInForce.DAY, **kw)  # type: ignore[arg-type]
+
+
+def _cents(x: float) -> Decimal:
+    return Decimal(str(round(x, 2)))
+
+
+def test_limits_fill_at_the_open_or_their_limit_and_triggered_stops_at_their_trigger(venue, tmp_path) -> None:
+    day = sessions(3)[2]  # the session after FIRST_FILL: the resting orders are judged on its bar
+    data = market()
+    o, low = float(data.open.at[day, "AAPL"]), float(data.low.at[day, "AAPL"])
+    assert low < o - 0.5  # the bar has room below its open for the intraday cases
+    inside = _cents((o + low) / 2)
+    orders = {
+        "limit-at-open": (OrderSide.BUY, {"type": OrderType.LIMIT, "limit_price": _cents(o + 1)}, o),
+        "limit-inside": (OrderSide.BUY, {"type": OrderType.LIMIT, "limit_price": inside}, float(inside)),
+        "stop-gapped": (OrderSide.SELL, {"type": OrderType.STOP, "stop_price": _cents(o + 1)}, o),
+        "stop-intraday": (OrderSide.SELL, {"type": OrderType.STOP, "stop_price": inside}, float(inside)),
+    }
+    steps = [
+        lambda b, now: b.submit_order(Order(client_order_id="hold", symbol="AAPL", side=OrderSide.BUY,
+                                            qty=Decimal(20), created_at=now)),
+        lambda b, now: [b.submit_order(_order(cid, now, side, 5, **kw)) for cid, (side, kw, _) in orders.items()],
+        lambda b, now: {cid: b.get_order_by_client_id(cid) for cid in orders},
+    ]
+    played = VENUES[venue](steps, tmp_path)
+    final = played.returns[2]
+    assert pd.Timestamp(FIRST_FILL) < day
+    for cid, (_, _, price) in orders.items():
+        order = final[cid]
+        assert order.status.value == "filled", cid
+        assert float(order.filled_avg_price) == pytest.approx(price, abs=1e-9), cid

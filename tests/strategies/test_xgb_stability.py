@@ -1,0 +1,59 @@
+"""xgboost_signal and the stability check (issue 25): features on fixed grids, scores as
+cross-sectional buckets, and a model trained once (artifact mode) whose intents survive the
+perturbations venues differ by."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from xgb_fixtures import small_market
+
+from framework.config import resolve_settings
+from framework.data import load_market_data
+from framework.stability import check_stability
+from strategies.xgboost_signal import walk_forward
+from strategies.xgboost_signal.features import FEATURES, GRID, feature_matrix
+from strategies.xgboost_signal.strategy import XGBoostSignal
+
+
+def test_every_feature_lies_on_its_fixed_grid_with_fewer_values_than_xgboost_bins() -> None:
+    gridded, raw = feature_matrix(small_market()), feature_matrix(small_market(), grid=False)
+    assert gridded.index.equals(raw.index) and not gridded.equals(raw)
+    for name in FEATURES:
+        step, low, high = GRID[name]
+        values = gridded[name].to_numpy()
+        assert values.min() >= low - 1e-12 and values.max() <= high + 1e-12, name
+        assert np.allclose(values / step, np.round(values / step), atol=1e-6), name
+        assert round((high - low) / step) + 1 <= 256, name  # XGBoost's max_bin: every value its own bin
+
+
+def test_quantile_signals_keep_the_order_and_ignore_a_change_that_reorders_nothing() -> None:
+    dates = pd.DatetimeIndex(["2020-01-02"] * 10)
+    index = pd.MultiIndex.from_arrays([dates, [f"S{i}" for i in range(10)]], names=["date", "symbol"])
+    pred = pd.Series(np.linspace(0.4, 0.6, 10), index=index)
+    signal = walk_forward.to_signal(pred, "quantile", 5)
+    assert list(signal) == [-1.0, -1.0, -0.5, -0.5, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0]
+    nudged = pred + np.random.default_rng(0).uniform(-1e-4, 1e-4, 10)
+    assert walk_forward.to_signal(nudged, "quantile", 5).equals(signal)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model trained once on 2015-2016 at the shipped defaults, as `trade train` saves it."""
+    from framework.cli import main
+
+    folder = tmp_path_factory.mktemp("xgb") / "model"
+    try:
+        main(["train", "--end", "2016-12-30", "--out", str(folder)])
+    except SystemExit as e:
+        assert not e.code
+    return folder
+
+
+def test_a_model_trained_once_passes_the_stability_check_at_the_shipped_defaults(trained) -> None:
+    params = {"mode": "artifact", "artifact": str(trained)}
+    settings = resolve_settings((), {"strategy": {"name": "xgboost_signal", "params": params}}).settings
+    report = check_stability(lambda: XGBoostSignal(params), load_market_data(), settings)
+    assert report.decisions > 100
+    assert report.stable, [(s.perturbation.value, s.intent_share) for s in report.shifts]
