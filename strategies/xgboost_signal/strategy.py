@@ -36,6 +36,13 @@ class XGBoostParams(StrategyParams):
     feature_grid: bool = Field(
         True, description="snap features and labels to fixed grids: decisions survive a venue's last digits"
     )
+    grid_scale: float = Field(
+        1.0, ge=1.0, le=50.0, description="feature_grid: every grid step times this (ranks at most 4x)"
+    )
+    label_dead_zone: float = Field(
+        0.0, ge=0, le=0.1,
+        description="classification: training rows weigh min(1, |excess return| / this); 0: every row 1",
+    )
     n_estimators: int = Field(150, ge=1, le=5000, description="boosting rounds")
     max_depth: int = Field(3, ge=1, le=12, description="tree depth")
     learning_rate: float = Field(0.05, gt=0, le=1, description="shrinkage")
@@ -92,7 +99,7 @@ class XGBoostSignal(Strategy):
             else model.newest_artifact(Path(self.params.artifacts_dir))
         )
         booster, meta = model.load_artifact(folder)
-        x = feature_matrix(history, self.params.feature_grid)
+        x = feature_matrix(history, self.params.feature_grid, self.params.grid_scale)
         dates = x.index.get_level_values("date")
         x = x[dates > pd.Timestamp(meta.train_end)]
         return pd.Series(model.predict(booster, x.to_numpy()), index=x.index)
