@@ -42,6 +42,7 @@ from framework.venue import (
     VenueBook,
     actions_on,
     dividend_cash,
+    matching,
 )
 from framework.venue.auctions import cancel_closed
 from framework.venue.increments import to_decimal
@@ -174,7 +175,7 @@ class Exchange:
             self._apply(action)
         for order in self._working():
             if order["time_in_force"] == "opg":
-                self._auction(order, self._bar(order["symbol"], self.session)[0])
+                self._auction(order, self._bar(order["symbol"], self.session).open)
             elif order["type"] == "market" and order["time_in_force"] != "cls":
                 self._fill_at_open(order)
 
@@ -185,7 +186,7 @@ class Exchange:
                 self._check_resting(order, i)
         for order in self._working():
             if order["time_in_force"] == "cls":
-                self._auction(order, self._bar(order["symbol"], i)[3])
+                self._auction(order, self._bar(order["symbol"], i).close)
         for order in self._working():
             if order["time_in_force"] in {"day", "opg", "cls", "ioc", "fok"}:
                 self._finish(order, "expired", "expired_at")
@@ -430,9 +431,9 @@ class Exchange:
 
     # -- fills ------------------------------------------------------------------------------
 
-    def _bar(self, symbol: str, i: int) -> tuple[float, float, float, float, float]:
+    def _bar(self, symbol: str, i: int) -> matching.Bar:
         m = self.market
-        return (
+        return matching.Bar(
             float(m.open[symbol].iloc[i]),
             float(m.high[symbol].iloc[i]),
             float(m.low[symbol].iloc[i]),
@@ -441,56 +442,50 @@ class Exchange:
         )
 
     def _fill_at_open(self, order: dict[str, Any]) -> None:
-        o, h, low, _, volume = self._bar(order["symbol"], self.session)
-        if not math.isfinite(o):
+        bar = self._bar(order["symbol"], self.session)
+        if not math.isfinite(bar.open):
             return  # no trading in this symbol today: stays queued
-        side = OrderSide(order["side"])
-        price = self.venue.slipped_price(o, side, low=low, high=h)
-        self._fill(order, price, volume)
+        self._fill(order, matching.market_price(self.venue, OrderSide(order["side"]), bar), bar.volume)
 
     def _auction(self, order: dict[str, Any], price: float) -> None:
-        """An on-open / on-close order in its auction: filled at the official price (no spread
-        is crossed) when it is a market order or the price is within its limit; whatever is
-        left after the auction is canceled, as Alpaca cancels it."""
+        """An on-open / on-close order in its auction (:func:`matching.auction_price`); whatever
+        is left after the auction is canceled, as Alpaca cancels it."""
         limit = float(order["limit_price"]) if order["limit_price"] else None
-        buy = order["side"] == "buy"
-        if math.isfinite(price) and (limit is None or (price <= limit if buy else price >= limit)):
+        filled = matching.auction_price(OrderSide(order["side"]), price, limit)
+        if filled is not None:
             when = OPEN if order["time_in_force"] == "opg" else CLOSE
-            self._fill(order, price, self._bar(order["symbol"], self.session)[4], when)
+            self._fill(order, filled, self._bar(order["symbol"], self.session).volume, when)
         if order["status"] not in TERMINAL:
             self._finish(order, "canceled", "canceled_at")
 
     def _check_resting(self, order: dict[str, Any], i: int) -> None:
-        o, h, low, _, volume = self._bar(order["symbol"], i)
-        if not math.isfinite(o) or order["type"] == "market":
+        """A resting order against session ``i``'s bar, priced by :mod:`framework.venue.matching`
+        (a trailing stop first moves its stop with the bar's extreme, then fills as a stop)."""
+        bar = self._bar(order["symbol"], i)
+        if not math.isfinite(bar.open) or order["type"] == "market":
             return
         side = OrderSide(order["side"])
-        buy = side is OrderSide.BUY
         kind = order["type"]
         if kind == "trailing_stop":
-            hwm = float(order["hwm"] or o)
-            hwm = max(hwm, h) if not buy else min(hwm, low)
-            order["hwm"] = money(hwm)
-            trail = float(order["trail_price"]) if order["trail_price"] else hwm * float(order["trail_percent"]) / 100
-            stop = hwm - trail if not buy else hwm + trail
-            kind, order_stop = "stop", stop
+            price = matching.stop_price(side, self._trail(order, side, bar), bar)
+        elif kind == "stop":
+            price = matching.stop_price(side, float(order["stop_price"]), bar)
+        elif kind == "stop_limit":
+            price = matching.stop_limit_fill(side, float(order["stop_price"]), float(order["limit_price"]), bar).price
         else:
-            order_stop = float(order["stop_price"]) if order["stop_price"] else None
-        if kind in ("stop", "stop_limit"):
-            triggered = (h >= order_stop) if buy else (low <= order_stop)
-            if not triggered:
-                return
-            if kind == "stop":
-                # a triggered stop is a market order filled at the print that elected it:
-                # the open on a gap through the stop, else the stop price
-                self._fill(order, max(o, order_stop) if buy else min(o, order_stop), volume)
-                return
-        limit = float(order["limit_price"])
-        # a limit fills at its limit or better: the open when the open is at or inside it
-        if buy and low <= limit:
-            self._fill(order, o if limit >= o else limit, volume)
-        elif not buy and h >= limit:
-            self._fill(order, o if limit <= o else limit, volume)
+            price = matching.limit_price(side, float(order["limit_price"]), bar)
+        if price is not None:
+            self._fill(order, price, bar.volume)
+
+    @staticmethod
+    def _trail(order: dict[str, Any], side: OrderSide, bar: matching.Bar) -> float:
+        """A trailing stop's level after ``bar``: its high-water mark (a sell's highest high, a
+        buy's lowest low) less / plus the trail."""
+        hwm = float(order["hwm"] or bar.open)
+        hwm = max(hwm, bar.high) if side is OrderSide.SELL else min(hwm, bar.low)
+        order["hwm"] = money(hwm)
+        trail = float(order["trail_price"]) if order["trail_price"] else hwm * float(order["trail_percent"]) / 100
+        return hwm - trail if side is OrderSide.SELL else hwm + trail
 
     def _fill(self, order: dict[str, Any], price: float, volume: float, when: time | None = None) -> None:
         remaining = float(order["qty"]) - float(order["filled_qty"])
