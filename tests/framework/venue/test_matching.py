@@ -78,7 +78,7 @@ def test_an_auction_without_an_official_price_does_not_fill() -> None:
 
 
 def test_a_stop_limit_elected_inside_the_bar_fills_at_its_stop_or_on_the_way_back() -> None:
-    up = Bar(open=100.0, high=106.0, low=99.0, close=101.0)  # rose through 105, closed back at 101
+    up = Bar(open=102.0, high=106.0, low=99.0, close=101.0)  # rose through 105, closed below its open
     assert matching.stop_limit_fill(OrderSide.BUY, 105.0, 105.5, up).price == 105.0
     assert matching.stop_limit_fill(OrderSide.BUY, 105.0, 102.0, up).price == 102.0
     assert matching.stop_limit_fill(OrderSide.BUY, 105.0, 100.5, up) == matching.StopLimitFill(True, None)
