@@ -1,15 +1,18 @@
 """The simulated market and account: a replayed dataset on a simulated clock.
 
-Session i has two phases. ``pre_open``: bars of sessions before i are visible and the market
-is closed; orders queue. ``open``: queued market orders filled at session i's open. Advancing
-past the close checks resting limit/stop orders against session i's range, expires DAY orders,
-marks the account at the close and moves to ``pre_open`` of session i + 1.
+Session i has two phases (:mod:`brokers.sandbox.clock`). ``pre_open``: bars of sessions before
+i are visible and the market is closed; orders queue. ``open``: queued market orders filled at
+session i's open. Advancing past the close checks resting limit/stop orders against session i's
+range, expires DAY orders, marks the account at the close and moves to ``pre_open`` of session
+i + 1.
 
 Every order is judged by the venue model (:mod:`framework.venue`) against a book of this
-account, and refused with Alpaca's status, code and body; fills cost what the venue charges
-(the same slippage, commission and fees as the backtest); at a session's open, before its
-fills, splits rescale positions (and cancel the symbol's open orders) and, where the venue pays
-them, dividends are credited.
+account, and refused with Alpaca's status, code and body; fills are priced by the rule the
+backtest fills by (:mod:`framework.venue.matching`) and cost what the venue charges (the same
+slippage, commission and fees as the backtest); the account's cash and holdings are a
+:class:`~brokers.sandbox.ledger.Ledger`; at a session's open, before its fills, corporate
+actions (:mod:`brokers.sandbox.corporate`) rescale positions on a split (and cancel the
+symbol's open orders) and, where the venue pays them, credit dividends.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from brokers.sandbox.clock import CLOSE, OPEN, OPEN_AT, PRE_OPEN_AT, at, calendar_json, clock_json
+from brokers.sandbox.corporate import apply_action
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
+from brokers.sandbox.ledger import Holding, Ledger, exact_sum
 from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
 from framework.data import MarketData
 from framework.enums import OrderSide, OrderType, TimeInForce
@@ -41,22 +46,15 @@ from framework.venue import (
     Venue,
     VenueBook,
     actions_on,
-    dividend_cash,
     matching,
 )
 from framework.venue.auctions import cancel_closed
 from framework.venue.increments import to_decimal
 
-NEW_YORK = ZoneInfo("America/New_York")
-OPEN, CLOSE = time(9, 30), time(16, 0)
 TERMINAL = {"filled", "canceled", "expired", "replaced", "rejected"}
 TYPES = {"market", "limit", "stop", "stop_limit", "trailing_stop"}
 TIFS = {"day", "gtc", "opg", "cls", "ioc", "fok"}
 AUCTIONS = {"opg", "cls"}
-
-
-def at(day: pd.Timestamp, when: time) -> datetime:
-    return datetime.combine(day.date(), when, NEW_YORK)
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -77,10 +75,9 @@ class Exchange:
         self.market, self.venue, self.volume_cap = market, venue, volume_cap
         self.dates = market.dates
         self.session, self.phase = start, "pre_open"
-        self.cash, self.last_equity = float(cash), float(cash)
+        self.ledger = Ledger(float(cash), float(cash))
         self.orders: dict[str, dict[str, Any]] = {}
         self.by_client_id: dict[str, str] = {}
-        self.positions: dict[str, dict[str, float]] = {}  # symbol -> {"qty", "cost"}
         self.faults = faults or FaultBook()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
@@ -91,21 +88,26 @@ class Exchange:
 
     # -- state ---------------------------------------------------------------------------
 
+    @property
+    def positions(self) -> dict[str, Holding]:
+        return self.ledger.positions
+
     def to_state(self) -> dict[str, Any]:
+        ledger = self.ledger.to_state()
         return {
             "session": self.session,
             "phase": self.phase,
-            "cash": self.cash,
-            "last_equity": self.last_equity,
+            "cash": ledger["cash"],
+            "last_equity": ledger["last_equity"],
             "orders": self.orders,
-            "positions": self.positions,
+            "positions": ledger["positions"],
             "fingerprint": self.market.fingerprint,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.session, self.phase = int(state["session"]), state["phase"]
-        self.cash, self.last_equity = float(state["cash"]), float(state["last_equity"])
-        self.orders, self.positions = state["orders"], state["positions"]
+        self.ledger = Ledger.from_state(state)
+        self.orders = state["orders"]
         self.by_client_id = {o["client_order_id"]: oid for oid, o in self.orders.items()}
 
     # -- clock ---------------------------------------------------------------------------
@@ -118,7 +120,7 @@ class Exchange:
     def now(self) -> datetime:
         if self.is_open and self.intraday is not None and self.intraday.active:
             return self.intraday.now(at(self.day, OPEN))
-        return at(self.day, time(9, 0) if self.phase == "pre_open" else time(10, 0))
+        return at(self.day, PRE_OPEN_AT if self.phase == "pre_open" else OPEN_AT)
 
     def mark(self, symbol: str) -> float:
         """What a position is valued at: the last close, or its intraday price (``intraday``)."""
@@ -132,20 +134,10 @@ class Exchange:
 
     def clock(self) -> dict[str, Any]:
         nxt = self.day if self.phase == "pre_open" else self.dates[min(self.session + 1, len(self.dates) - 1)]
-        return {
-            "timestamp": iso(self.now),
-            "is_open": self.is_open,
-            "next_open": iso(at(nxt, OPEN)),
-            "next_close": iso(at(self.day, CLOSE)),
-        }
+        return clock_json(self.now, self.is_open, nxt, self.day)
 
     def calendar(self, start: str | None, end: str | None) -> list[dict[str, str]]:
-        dates = self.dates
-        if start:
-            dates = dates[dates >= pd.Timestamp(start)]
-        if end:
-            dates = dates[dates <= pd.Timestamp(end)]
-        return [{"date": f"{d:%Y-%m-%d}", "open": "09:30", "close": "16:00"} for d in dates]
+        return calendar_json(self.dates, start, end)
 
     def visible(self) -> pd.DatetimeIndex:
         """Sessions whose bar has closed."""
@@ -192,20 +184,16 @@ class Exchange:
                 self._finish(order, "expired", "expired_at")
         self.session += 1
         self.phase = "pre_open"
-        self.last_equity = self.equity()
+        self.ledger.last_equity = self.equity()
 
     # -- account ---------------------------------------------------------------------------
 
     def equity(self) -> float:
-        value = 0.0
-        for symbol, pos in self.positions.items():
-            price = self.mark(symbol)
-            value += pos["qty"] * (price if math.isfinite(price) else pos["cost"] / pos["qty"])
-        return self.cash + value
+        return self.ledger.equity(self.mark)
 
     def account(self) -> dict[str, Any]:
-        long = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] > 0)
-        short = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] < 0)
+        long = sum(h.qty * self.mark(s) for s, h in self.positions.items() if h.qty > 0)
+        short = sum(h.qty * self.mark(s) for s, h in self.positions.items() if h.qty < 0)
         equity = self.equity()
         margin = self.venue.margin(self.book())
         return {
@@ -213,12 +201,12 @@ class Exchange:
             "account_number": "SANDBOX001",
             "status": "ACTIVE",
             "currency": "USD",
-            "cash": money(self.cash),
+            "cash": money(self.ledger.cash),
             "buying_power": money(float(margin.buying_power)),
             "regt_buying_power": money(float(margin.regt_buying_power)),
             "non_marginable_buying_power": money(float(margin.non_marginable_buying_power)),
             "equity": money(equity),
-            "last_equity": money(self.last_equity),
+            "last_equity": money(self.ledger.last_equity),
             "portfolio_value": money(equity),
             "long_market_value": money(long),
             "short_market_value": money(short),
@@ -245,10 +233,10 @@ class Exchange:
     def asset_flags(self, symbol: str) -> AssetFlags:
         return self.venue.asset(VenueBook(cash=Decimal(0)), symbol)
 
-    def _book_position(self, symbol: str, pos: dict[str, float]) -> BookPosition:
+    def _book_position(self, symbol: str, held: Holding) -> BookPosition:
         price = self.latest_trade(symbol)
-        last = price if math.isfinite(price) else pos["cost"] / pos["qty"]
-        return BookPosition(to_decimal(float(pos["qty"])), to_decimal(last))
+        last = price if math.isfinite(price) else held.cost / held.qty
+        return BookPosition(to_decimal(float(held.qty)), to_decimal(last))
 
     def _book_order(self, o: dict[str, Any]) -> BookOrder:
         remaining = float(o["qty"] or 0) - float(o["filled_qty"])
@@ -258,24 +246,25 @@ class Exchange:
     def book(self, symbol: str | None = None, *, excluding: str | None = None) -> VenueBook:
         """This account as the venue judges an order for ``symbol`` (without order ``excluding``,
         the one a replacement replaces)."""
-        positions = {s: self._book_position(s, p) for s, p in self.positions.items() if p["qty"]}
+        positions = {s: self._book_position(s, h) for s, h in self.positions.items() if h.qty}
         orders = tuple(self._book_order(o) for o in self._working() if o["id"] != excluding)
         wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
         prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
-        return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open, now=self.now)
+        cash = to_decimal(self.ledger.cash)
+        return VenueBook(cash, positions, orders, prices, market_open=self.is_open, now=self.now)
 
     def position(self, symbol: str, book: VenueBook | None = None) -> dict[str, Any]:
-        pos = self.positions.get(symbol)
-        if not pos or not pos["qty"]:
+        held = self.positions.get(symbol)
+        if not held or not held.qty:
             raise not_found(f"position {symbol}")
         closes = self.market.close[symbol].iloc[: self.session].dropna()
         last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
         available = float(self.venue.qty_available(book or self.book(), symbol))
-        return position_json(symbol, pos["qty"], pos["cost"], self.mark(symbol), last, available)
+        return position_json(symbol, held.qty, held.cost, self.mark(symbol), last, available)
 
     def all_positions(self) -> list[dict[str, Any]]:
         book = self.book()
-        return [self.position(s, book) for s in sorted(self.positions) if self.positions[s]["qty"]]
+        return [self.position(s, book) for s in sorted(self.positions) if self.positions[s].qty]
 
     # -- orders ----------------------------------------------------------------------------
 
@@ -418,15 +407,15 @@ class Exchange:
         return new
 
     def close_position(self, symbol: str, qty: float | None = None, percentage: float | None = None) -> dict[str, Any]:
-        pos = self.positions.get(symbol)
-        if not pos or not pos["qty"]:
+        held = self.positions.get(symbol)
+        if not held or not held.qty:
             raise not_found(f"position {symbol}")
         size = (
-            abs(pos["qty"])
+            abs(held.qty)
             if qty is None and percentage is None
-            else (qty if qty is not None else abs(pos["qty"]) * percentage / 100)
+            else (qty if qty is not None else abs(held.qty) * percentage / 100)
         )
-        side = "sell" if pos["qty"] > 0 else "buy"
+        side = "sell" if held.qty > 0 else "buy"
         return self.submit({"symbol": symbol, "qty": size, "side": side, "type": "market", "time_in_force": "day"})
 
     # -- fills ------------------------------------------------------------------------------
@@ -498,8 +487,7 @@ class Exchange:
             return
         fee = self.venue.charges(qty, price, OrderSide(order["side"]))
         sign = 1.0 if order["side"] == "buy" else -1.0
-        self._book(order["symbol"], sign * qty, price)
-        self.cash -= sign * qty * price + fee
+        self.ledger.book(order["symbol"], sign * qty, price, fee)
         filled = exact_sum(float(order["filled_qty"]), qty)
         avg = ((float(order["filled_avg_price"] or 0) * float(order["filled_qty"])) + price * qty) / filled
         done = filled >= float(order["qty"]) - 1e-9
@@ -511,36 +499,18 @@ class Exchange:
             status="filled" if done else "partially_filled",
             filled_at=stamp if done else None,
         )
-        pos = self.positions.get(order["symbol"], {"qty": 0.0})
         self._emit(
-            "fill" if done else "partial_fill", order, price=price, qty=qty, position_qty=pos["qty"], commission=fee
+            "fill" if done else "partial_fill", order, price=price, qty=qty,
+            position_qty=self.ledger.qty(order["symbol"]), commission=fee,
         )
-
-    def _book(self, symbol: str, signed: float, price: float) -> None:
-        pos = self.positions.setdefault(symbol, {"qty": 0.0, "cost": 0.0})
-        qty = pos["qty"]
-        if qty == 0 or (qty > 0) == (signed > 0):
-            pos["cost"] += signed * price
-        else:
-            closed = min(abs(signed), abs(qty))
-            pos["cost"] -= pos["cost"] * closed / abs(qty)
-            if abs(signed) > abs(qty):
-                pos["cost"] = (qty + signed) * price
-        pos["qty"] = exact_sum(qty, signed)
-        if pos["qty"] == 0:
-            del self.positions[symbol]
 
     def _apply(self, action: CorporateAction) -> None:
         """A corporate action at this session's open, before its fills."""
-        pos = self.positions.get(action.symbol)
         if action.kind is ActionKind.SPLIT:
             for order in self._working():
                 if order["symbol"] == action.symbol:
                     self._finish(order, "canceled", "canceled_at")
-            if pos:
-                pos["qty"] = float(to_decimal(pos["qty"]) * action.value)  # the cost basis stays
-        elif pos and self.venue.pays_dividends:
-            self.cash += float(dividend_cash(to_decimal(pos["qty"]), action.value))
+        apply_action(self.ledger, action, pays_dividends=self.venue.pays_dividends)
 
     def _finish(self, order: dict[str, Any], status: str, stamp_field: str) -> None:
         order.update(status=status, updated_at=iso(self.now), **{stamp_field: iso(self.now)})
@@ -557,15 +527,6 @@ class Exchange:
             message[key] = money(value) if isinstance(value, float) else value
         for listener in self.listeners:
             listener(message)
-
-
-QTY_PLACES = Decimal("1e-9")  # Alpaca's quantities: up to 9 decimals, kept exactly
-
-
-def exact_sum(a: float, b: float) -> float:
-    """``a + b`` as Alpaca books quantities: in decimal, to 9 places (225.0334 − 47.9721 is
-    177.0613, never the binary 177.06130000000002 that reconciliation would then adopt)."""
-    return float((to_decimal(a) + to_decimal(b)).quantize(QTY_PLACES))
 
 
 def start_index(market: MarketData, start: str | None, default_offset: int = 400) -> int:
