@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo docs lint bench clean
+.PHONY: test demo docs lint bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/data_loading.py
+
+SOAK_SEEDS ?= 100-199
+SOAK_STEPS ?= 100
+soak: $(STAMP)
+	$(BIN)/python tests/framework/live/live_sim.py --seeds $(SOAK_SEEDS) --steps $(SOAK_STEPS) --shrink --keep-going
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis runs site

@@ -43,6 +43,7 @@ from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_reba
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager
 from framework.styles import OrderStyle, terms
+from framework.twap import slice_parent, window_start
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 from framework.venue_time import VENUE_ZONE
@@ -414,13 +415,9 @@ class ExecutionEngine:
                 qty = clearance.sellable.get(intent.symbol, Decimal(0))
             order = self._order(ctx, intent, qty)
             if order is not None:
-                orders.append(order)
+                orders.extend(self._slices(order))
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        selling: dict[str, Decimal] = {}
-        for o in sent:
-            i = ctx.universe.position(o.symbol)
-            if o.is_open and o.qty is not None and ctx.held[i] and o.side.sign * ctx.held[i] < 0:
-                selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + o.qty
+        selling = self._selling(ctx, sent)
         guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
         armed = self.stops.refresh(ctx.session, guarded, selling, set(clearance.stopped))
         for order in armed:
@@ -456,6 +453,38 @@ class ExecutionEngine:
             if held and np.sign(intent.delta) != np.sign(held):
                 out[intent.symbol] = Decimal(str(round(min(abs(intent.delta), abs(held)), 6)))
         return out
+
+    def _selling(self, ctx: BarContext, sent: list[Order]) -> dict[str, Decimal]:
+        """Per symbol, the shares held now that the protective order must leave out: every open
+        sale of ours, not only this decision's (one a killed run sent, adopted on restart, holds
+        its shares at the venue just the same: a stop for the whole position would be refused),
+        and every share this decision's sales took or will take that the books do not show yet
+        (market open: a sale fills at once, its fill reaches the books after the decision; a stop
+        for it would be a stop on shares already sold — a short when it triggers)."""
+        mine = {o.client_order_id for o in sent}
+        selling: dict[str, Decimal] = {}
+
+        def add(symbol: str, qty: Decimal) -> None:
+            selling[symbol] = selling.get(symbol, Decimal(0)) + qty
+
+        reducing = [o for o in (*sent, *(o for o in self.orders.open_orders() if o.client_order_id not in mine))
+                    if not is_protective(o) and o.qty is not None and o.symbol in ctx.universe
+                    and ctx.held[ctx.universe.position(o.symbol)]
+                    and o.side.sign * ctx.held[ctx.universe.position(o.symbol)] < 0]
+        for o in reducing:
+            if o.client_order_id not in mine:
+                add(o.symbol, o.remaining_qty or Decimal(0))
+            elif o.is_open or o.filled_qty:
+                add(o.symbol, o.qty if o.is_open else o.filled_qty)  # type: ignore[arg-type]
+        for symbol in {o.symbol for o in reducing if o.client_order_id in mine}:
+            i = ctx.universe.position(symbol)
+            holding = self.portfolio.holdings.get(symbol)
+            now = holding.qty if holding is not None else Decimal(0)
+            # this decision's fills the books already have (the decision's view is float)
+            applied = abs(Decimal(str(round(float(ctx.held[i]), 9)))) - abs(now)
+            if applied > Decimal("1e-6"):
+                add(symbol, -applied)
+        return selling
 
     def _guarded(self, ctx: BarContext, plan: Plan) -> list[Guarded]:
         out = []
@@ -499,6 +528,16 @@ class ExecutionEngine:
             decision_price=Decimal(str(round(intent.price, 6))),
             tag=intent.purpose.value,
         )
+
+    def _slices(self, order: Order) -> list[Order]:
+        """What is sent for ``order``: itself, or under ``orders.style: twap`` its children over
+        the window from the open of the session it trades in (the parent is never sent; each
+        child is an intent of its own, its id derived from the parent's)."""
+        if self.style is not OrderStyle.TWAP:
+            return [order]
+        cfg = self.settings.orders
+        start = window_start(order.created_at, self.settings.data.calendar)
+        return slice_parent(order, slices=cfg.twap_slices, window_minutes=cfg.twap_window_minutes, start=start)
 
     @property
     def reprices(self) -> bool:

@@ -1,0 +1,102 @@
+"""Defects the live-path simulation found that were not among issue 26's thirteen, each replayed
+from the shortest sequence the simulation's shrinking reached, judged from the venue's state."""
+
+from __future__ import annotations
+
+import logging
+
+from live_judge import Context, Judge
+from live_world import TRADED, open_world
+
+
+def test_a_sale_sent_by_a_killed_run_still_leaves_the_rest_of_the_position_protected(tmp_path):
+    """Found by seed 5 (shrunk: advance:close, kill:sync:3, advance:next_session x2, kill:ack:2,
+    cycle). A run killed after sending a rebalancing sale (AAPL 156 held, sell 9) is restarted:
+    the sale is adopted, the decision sends nothing new for AAPL, and the protective stop asked
+    for the whole 156 — which the venue refuses (9 shares are held for the sale), so 147 shares
+    were held into the session with no stop. The stop covers what is held less every open sale
+    of ours, whichever run sent it."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 5, stops="stop_loss: 0.05", stream=False)
+    try:
+        world.advance("close")
+        assert world.cycle() == 0
+        world.advance("next_session")
+        world.advance("next_session")
+        assert world.killed_cycle("ack", 2) == "killed"
+        assert world.cycle() == 0
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        ours = judge.journal()["intents"]
+        working = [o for o in venue["orders"].values() if o["client_order_id"] in ours
+                   and o["status"] in ("new", "accepted", "partially_filled")]
+        for symbol, p in venue["positions"].items():
+            stops = [o for o in working if o["symbol"] == symbol and o["type"] == "stop"]
+            sells = sum(float(o["qty"]) for o in working if o["symbol"] == symbol and o["type"] != "stop"
+                        and o["side"] == "sell")
+            protected = sum(float(o["qty"]) for o in stops)
+            assert len(stops) <= 1 and protected + sells == p["qty"], \
+                f"{symbol}: {p['qty']} held, {sells} being sold, stops of ours: {[o['qty'] for o in stops]}"
+        judge.check(Context(0, "cycle", completed_cycle=True), venue, world.posts)
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
+
+
+def test_a_halt_landing_mid_cycle_stops_that_cycles_later_risk_adding_sends(tmp_path):
+    """Found by seed 6 (the issue's suspicion, settled): `trade halt` while a cycle is between
+    two submissions. The halt is journaled and cancels what is at the venue, then the cycle goes
+    on and sends the rest of its buys — live at the venue, after the halt said it had stopped
+    them. The request already on its way when the halt landed cannot be recalled; every later
+    one that adds risk is withdrawn (journaled as such), never sent."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 6, stops="stop_loss: 0.05", stream=False)
+    try:
+        outcome, code, reached = world.cycle_held("submit", lambda: world.cli("halt"))
+        assert (outcome, code, reached) == ("completed", 0, True), world.printed
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        journal = judge.journal()
+        buys = [o for o in journal["orders"].values() if o["side"] == "buy"]
+        assert len(buys) >= 2, "the decision had more than one buy to send"
+        sent_after = [o["client_order_id"] for o in venue["orders"].values()
+                      if o["client_order_id"] in journal["intents"] and o["side"] == "buy"
+                      and o["client_order_id"] not in world.in_flight]
+        assert sent_after == [], f"sent after the halt landed: {sent_after}"
+        withdrawn = [c for c, o in journal["orders"].items() if o["side"] == "buy" and o["status"] == "canceled"
+                     and o["broker_order_id"] is None]
+        assert len(withdrawn) == len(buys) - len(world.in_flight)
+        assert journal["halted"]
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
+
+
+def test_an_intraday_exit_that_fills_at_once_is_not_followed_by_a_stop_for_the_shares_it_sold(tmp_path):
+    """Found by seed 108 (shrunk: cycle, advance:next_session, advance:open, advance:close,
+    advance:open, cycle). A cycle run while the market is open sends its exits, which fill at
+    once; the books learn of those fills only when the updates are dispatched, after the
+    decision, so the protective stops were armed for the whole positions just sold — at the
+    venue, a sell stop on a flat position, which opens a short when it triggers — and the journal
+    never learned that the venue later cancelled them. A protective order covers what is held
+    once the decision's sales are done, never more."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 108, stops="stop_loss: 0.05", stream=False)
+    try:
+        assert world.cycle() == 0
+        for to in ("next_session", "open", "close", "open"):
+            world.advance(to)
+        assert world.cycle() == 0
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        journal = judge.journal()
+        assert any(o["side"] == "sell" and o["type"] == "market" and o["status"] == "filled"
+                   for o in journal["orders"].values()), "the intraday cycle sold something"
+        held = judge.ours_at_venue(venue)
+        for o in venue["orders"].values():
+            if o["client_order_id"] in journal["intents"] and o["type"] == "stop" and o["status"] == "new":
+                assert float(o["qty"]) <= float(held.get(o["symbol"], 0)), \
+                    f"stop {o['side']} {o['qty']} {o['symbol']} with {held.get(o['symbol'], 0)} held"
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
