@@ -22,12 +22,12 @@ import math
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import backtrader as bt
 
 from framework.enums import OrderSide
-from framework.venue import Venue
+from framework.venue import Venue, matching
 
 if TYPE_CHECKING:
     from brokers.backtrader.minute_fills import ChildMinutes, MinuteFills
@@ -93,6 +93,10 @@ class SimBroker(bt.brokers.BackBroker):
         return super()._get_value(datas=datas, lever=lever)
 
 
+def _side(order: bt.Order) -> OrderSide:
+    return OrderSide.BUY if order.isbuy() else OrderSide.SELL
+
+
 def _loan_for(shortfall: float) -> float:
     """A power of two above ``shortfall``: lent for one execution, so the rounding it leaves in
     the cash is a single last-bit error."""
@@ -107,11 +111,10 @@ class VenueBroker(SimBroker):
       check at submission is off and its cash check at execution never refuses an accepted
       order: a gap that makes a fill cost more than the cash, or a margin buy, fills as it does
       at the venue (the cash goes negative, a margin loan).
-    - Slippage is the venue's, on market orders only; it stays inside the bar's range only with
-      ``venue.slippage.cap_at_bar_range``. A limit fills at the open when the open is at or
-      better than the limit, else at the limit; a triggered stop becomes a market order filled
-      at its trigger print: the open on a gap through the stop, else the stop price (Alpaca's
-      order semantics, DEVELOPMENT.md "Stop and limit fills"): neither is slipped.
+    - Limit, stop, stop-limit and auction fills are priced by :mod:`framework.venue.matching`,
+      the rule the sandbox fills by too (Alpaca's order semantics, DEVELOPMENT.md "Stop and
+      limit fills"): none is slipped. Slippage is the venue's, on market orders only; it stays
+      inside the bar's range only with ``venue.slippage.cap_at_bar_range``.
     - One execution pays one commission, however backtrader splits it.
     - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
     - A TWAP child (``twap`` in its info) fills on its session's minute bars as
@@ -121,23 +124,37 @@ class VenueBroker(SimBroker):
     venue: Venue | None = None
     on_open: Callable[[], None] | None = None
     minute_fills: MinuteFills | None = None  # TWAP children's fills (a backtest on minute bars)
-    _at_print: bool = False  # executing a limit or a triggered stop: at its price, not slipped
 
-    def _unslipped(self, attempt: Callable[..., None], *args: Any) -> None:
-        self._at_print = self.venue is not None
-        try:
-            attempt(*args)
-        finally:
-            self._at_print = False
+    def _fill_at(self, order: bt.Order, price: float | None) -> None:
+        if price is not None:
+            self._execute(order, ago=0, price=price)
 
-    def _try_exec_limit(self, order: bt.Order, *args: Any) -> None:
-        self._unslipped(super()._try_exec_limit, order, *args)
+    def _try_exec_limit(self, order: bt.Order, popen: float, phigh: float, plow: float, plimit: float) -> None:
+        if self.venue is None:
+            super()._try_exec_limit(order, popen, phigh, plow, plimit)
+            return
+        self._fill_at(order, matching.limit_price(_side(order), plimit, matching.Bar(popen, phigh, plow, math.nan)))
 
-    def _try_exec_stop(self, order: bt.Order, *args: Any) -> None:
-        self._unslipped(super()._try_exec_stop, order, *args)
+    def _try_exec_stop(self, order: bt.Order, popen: float, phigh: float, plow: float, pcreated: float,
+                       pclose: float) -> None:
+        if self.venue is None:
+            super()._try_exec_stop(order, popen, phigh, plow, pcreated, pclose)
+            return
+        self._fill_at(order, matching.stop_price(_side(order), pcreated, matching.Bar(popen, phigh, plow, pclose)))
+        if order.alive() and order.exectype == bt.Order.StopTrail:
+            order.trailadjust(pclose)
 
-    def _try_exec_stoplimit(self, order: bt.Order, *args: Any) -> None:
-        self._unslipped(super()._try_exec_stoplimit, order, *args)
+    def _try_exec_stoplimit(self, order: bt.Order, popen: float, phigh: float, plow: float, pclose: float,
+                            pcreated: float, plimit: float) -> None:
+        if self.venue is None:
+            super()._try_exec_stoplimit(order, popen, phigh, plow, pclose, pcreated, plimit)
+            return
+        fill = matching.stop_limit_fill(_side(order), pcreated, plimit, matching.Bar(popen, phigh, plow, pclose))
+        if fill.triggered:
+            order.triggered = True
+        self._fill_at(order, fill.price)
+        if order.alive() and order.exectype == bt.Order.StopTrailLimit:
+            order.trailadjust(pclose)
 
     def next(self) -> None:
         if self.on_open is not None:
@@ -160,9 +177,7 @@ class VenueBroker(SimBroker):
         data = order.data
         price = float(data.open[0] if auction == "open" else data.close[0])
         limit = order.created.price if order.exectype == bt.Order.Limit else None
-        inside = limit is None or (price <= limit if order.isbuy() else price >= limit)
-        if math.isfinite(price) and inside:
-            self._execute(order, ago=0, price=price)
+        self._fill_at(order, matching.auction_price(_side(order), price, limit))
         if order.alive():  # taken off the queue already: canceled here, not through cancel()
             order.cancel()
             self.notify(order)
@@ -205,15 +220,9 @@ class VenueBroker(SimBroker):
     def _slip_up(self, pmax: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
         if self.venue is None:
             return super()._slip_up(pmax, price, doslip, lim)
-        if not doslip or self._at_print:
-            return price
-        slipped = self.venue.slipped_price(price, OrderSide.BUY)
-        return pmax if slipped > pmax and (lim or self.venue.slippage.cap_at_bar_range) else slipped
+        return self.venue.slipped_price(price, OrderSide.BUY, high=pmax) if doslip else price
 
     def _slip_down(self, pmin: float, price: float, doslip: bool = True, lim: bool = False) -> float | None:
         if self.venue is None:
             return super()._slip_down(pmin, price, doslip, lim)
-        if not doslip or self._at_print:
-            return price
-        slipped = self.venue.slipped_price(price, OrderSide.SELL)
-        return pmin if slipped < pmin and (lim or self.venue.slippage.cap_at_bar_range) else slipped
+        return self.venue.slipped_price(price, OrderSide.SELL, low=pmin) if doslip else price

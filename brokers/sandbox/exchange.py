@@ -1,15 +1,18 @@
 """The simulated market and account: a replayed dataset on a simulated clock.
 
-Session i has two phases. ``pre_open``: bars of sessions before i are visible and the market
-is closed; orders queue. ``open``: queued market orders filled at session i's open. Advancing
-past the close checks resting limit/stop orders against session i's range, expires DAY orders,
-marks the account at the close and moves to ``pre_open`` of session i + 1.
+Session i has two phases (:mod:`brokers.sandbox.clock`). ``pre_open``: bars of sessions before
+i are visible and the market is closed; orders queue. ``open``: queued market orders filled at
+session i's open. Advancing past the close checks resting limit/stop orders against session i's
+range, expires DAY orders, marks the account at the close and moves to ``pre_open`` of session
+i + 1.
 
 Every order is judged by the venue model (:mod:`framework.venue`) against a book of this
-account, and refused with Alpaca's status, code and body; fills cost what the venue charges
-(the same slippage, commission and fees as the backtest); at a session's open, before its
-fills, splits rescale positions (and cancel the symbol's open orders) and, where the venue pays
-them, dividends are credited.
+account, and refused with Alpaca's status, code and body; fills are priced by the rule the
+backtest fills by (:mod:`framework.venue.matching`) and cost what the venue charges (the same
+slippage, commission and fees as the backtest); the account's cash and holdings are a
+:class:`~brokers.sandbox.ledger.Ledger`; at a session's open, before its fills, corporate
+actions (:mod:`brokers.sandbox.corporate`) rescale positions on a split (and cancel the
+symbol's open orders) and, where the venue pays them, credit dividends.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from brokers.sandbox.clock import CLOSE, OPEN, OPEN_AT, PRE_OPEN_AT, at, calendar_json, clock_json
+from brokers.sandbox.corporate import apply_action
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
+from brokers.sandbox.ledger import Holding, Ledger, exact_sum
 from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
 from framework.data import MarketData
 from framework.enums import OrderSide, OrderType, TimeInForce
@@ -41,21 +46,15 @@ from framework.venue import (
     Venue,
     VenueBook,
     actions_on,
-    dividend_cash,
+    matching,
 )
 from framework.venue.auctions import cancel_closed
 from framework.venue.increments import to_decimal
 
-NEW_YORK = ZoneInfo("America/New_York")
-OPEN, CLOSE = time(9, 30), time(16, 0)
 TERMINAL = {"filled", "canceled", "expired", "replaced", "rejected"}
 TYPES = {"market", "limit", "stop", "stop_limit", "trailing_stop"}
 TIFS = {"day", "gtc", "opg", "cls", "ioc", "fok"}
 AUCTIONS = {"opg", "cls"}
-
-
-def at(day: pd.Timestamp, when: time) -> datetime:
-    return datetime.combine(day.date(), when, NEW_YORK)
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -76,10 +75,9 @@ class Exchange:
         self.market, self.venue, self.volume_cap = market, venue, volume_cap
         self.dates = market.dates
         self.session, self.phase = start, "pre_open"
-        self.cash, self.last_equity = float(cash), float(cash)
+        self.ledger = Ledger(float(cash), float(cash))
         self.orders: dict[str, dict[str, Any]] = {}
         self.by_client_id: dict[str, str] = {}
-        self.positions: dict[str, dict[str, float]] = {}  # symbol -> {"qty", "cost"}
         self.faults = faults or FaultBook()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
@@ -90,21 +88,26 @@ class Exchange:
 
     # -- state ---------------------------------------------------------------------------
 
+    @property
+    def positions(self) -> dict[str, Holding]:
+        return self.ledger.positions
+
     def to_state(self) -> dict[str, Any]:
+        ledger = self.ledger.to_state()
         return {
             "session": self.session,
             "phase": self.phase,
-            "cash": self.cash,
-            "last_equity": self.last_equity,
+            "cash": ledger["cash"],
+            "last_equity": ledger["last_equity"],
             "orders": self.orders,
-            "positions": self.positions,
+            "positions": ledger["positions"],
             "fingerprint": self.market.fingerprint,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.session, self.phase = int(state["session"]), state["phase"]
-        self.cash, self.last_equity = float(state["cash"]), float(state["last_equity"])
-        self.orders, self.positions = state["orders"], state["positions"]
+        self.ledger = Ledger.from_state(state)
+        self.orders = state["orders"]
         self.by_client_id = {o["client_order_id"]: oid for oid, o in self.orders.items()}
 
     # -- clock ---------------------------------------------------------------------------
@@ -117,7 +120,7 @@ class Exchange:
     def now(self) -> datetime:
         if self.is_open and self.intraday is not None and self.intraday.active:
             return self.intraday.now(at(self.day, OPEN))
-        return at(self.day, time(9, 0) if self.phase == "pre_open" else time(10, 0))
+        return at(self.day, PRE_OPEN_AT if self.phase == "pre_open" else OPEN_AT)
 
     def mark(self, symbol: str) -> float:
         """What a position is valued at: the last close, or its intraday price (``intraday``)."""
@@ -131,20 +134,10 @@ class Exchange:
 
     def clock(self) -> dict[str, Any]:
         nxt = self.day if self.phase == "pre_open" else self.dates[min(self.session + 1, len(self.dates) - 1)]
-        return {
-            "timestamp": iso(self.now),
-            "is_open": self.is_open,
-            "next_open": iso(at(nxt, OPEN)),
-            "next_close": iso(at(self.day, CLOSE)),
-        }
+        return clock_json(self.now, self.is_open, nxt, self.day)
 
     def calendar(self, start: str | None, end: str | None) -> list[dict[str, str]]:
-        dates = self.dates
-        if start:
-            dates = dates[dates >= pd.Timestamp(start)]
-        if end:
-            dates = dates[dates <= pd.Timestamp(end)]
-        return [{"date": f"{d:%Y-%m-%d}", "open": "09:30", "close": "16:00"} for d in dates]
+        return calendar_json(self.dates, start, end)
 
     def visible(self) -> pd.DatetimeIndex:
         """Sessions whose bar has closed."""
@@ -174,7 +167,7 @@ class Exchange:
             self._apply(action)
         for order in self._working():
             if order["time_in_force"] == "opg":
-                self._auction(order, self._bar(order["symbol"], self.session)[0])
+                self._auction(order, self._bar(order["symbol"], self.session).open)
             elif order["type"] == "market" and order["time_in_force"] != "cls":
                 self._fill_at_open(order)
 
@@ -185,26 +178,22 @@ class Exchange:
                 self._check_resting(order, i)
         for order in self._working():
             if order["time_in_force"] == "cls":
-                self._auction(order, self._bar(order["symbol"], i)[3])
+                self._auction(order, self._bar(order["symbol"], i).close)
         for order in self._working():
             if order["time_in_force"] in {"day", "opg", "cls", "ioc", "fok"}:
                 self._finish(order, "expired", "expired_at")
         self.session += 1
         self.phase = "pre_open"
-        self.last_equity = self.equity()
+        self.ledger.last_equity = self.equity()
 
     # -- account ---------------------------------------------------------------------------
 
     def equity(self) -> float:
-        value = 0.0
-        for symbol, pos in self.positions.items():
-            price = self.mark(symbol)
-            value += pos["qty"] * (price if math.isfinite(price) else pos["cost"] / pos["qty"])
-        return self.cash + value
+        return self.ledger.equity(self.mark)
 
     def account(self) -> dict[str, Any]:
-        long = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] > 0)
-        short = sum(p["qty"] * self.mark(s) for s, p in self.positions.items() if p["qty"] < 0)
+        long = sum(h.qty * self.mark(s) for s, h in self.positions.items() if h.qty > 0)
+        short = sum(h.qty * self.mark(s) for s, h in self.positions.items() if h.qty < 0)
         equity = self.equity()
         margin = self.venue.margin(self.book())
         return {
@@ -212,12 +201,12 @@ class Exchange:
             "account_number": "SANDBOX001",
             "status": "ACTIVE",
             "currency": "USD",
-            "cash": money(self.cash),
+            "cash": money(self.ledger.cash),
             "buying_power": money(float(margin.buying_power)),
             "regt_buying_power": money(float(margin.regt_buying_power)),
             "non_marginable_buying_power": money(float(margin.non_marginable_buying_power)),
             "equity": money(equity),
-            "last_equity": money(self.last_equity),
+            "last_equity": money(self.ledger.last_equity),
             "portfolio_value": money(equity),
             "long_market_value": money(long),
             "short_market_value": money(short),
@@ -244,10 +233,10 @@ class Exchange:
     def asset_flags(self, symbol: str) -> AssetFlags:
         return self.venue.asset(VenueBook(cash=Decimal(0)), symbol)
 
-    def _book_position(self, symbol: str, pos: dict[str, float]) -> BookPosition:
+    def _book_position(self, symbol: str, held: Holding) -> BookPosition:
         price = self.latest_trade(symbol)
-        last = price if math.isfinite(price) else pos["cost"] / pos["qty"]
-        return BookPosition(to_decimal(float(pos["qty"])), to_decimal(last))
+        last = price if math.isfinite(price) else held.cost / held.qty
+        return BookPosition(to_decimal(float(held.qty)), to_decimal(last))
 
     def _book_order(self, o: dict[str, Any]) -> BookOrder:
         remaining = float(o["qty"] or 0) - float(o["filled_qty"])
@@ -257,24 +246,25 @@ class Exchange:
     def book(self, symbol: str | None = None, *, excluding: str | None = None) -> VenueBook:
         """This account as the venue judges an order for ``symbol`` (without order ``excluding``,
         the one a replacement replaces)."""
-        positions = {s: self._book_position(s, p) for s, p in self.positions.items() if p["qty"]}
+        positions = {s: self._book_position(s, h) for s, h in self.positions.items() if h.qty}
         orders = tuple(self._book_order(o) for o in self._working() if o["id"] != excluding)
         wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
         prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
-        return VenueBook(to_decimal(self.cash), positions, orders, prices, market_open=self.is_open, now=self.now)
+        cash = to_decimal(self.ledger.cash)
+        return VenueBook(cash, positions, orders, prices, market_open=self.is_open, now=self.now)
 
     def position(self, symbol: str, book: VenueBook | None = None) -> dict[str, Any]:
-        pos = self.positions.get(symbol)
-        if not pos or not pos["qty"]:
+        held = self.positions.get(symbol)
+        if not held or not held.qty:
             raise not_found(f"position {symbol}")
         closes = self.market.close[symbol].iloc[: self.session].dropna()
         last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
         available = float(self.venue.qty_available(book or self.book(), symbol))
-        return position_json(symbol, pos["qty"], pos["cost"], self.mark(symbol), last, available)
+        return position_json(symbol, held.qty, held.cost, self.mark(symbol), last, available)
 
     def all_positions(self) -> list[dict[str, Any]]:
         book = self.book()
-        return [self.position(s, book) for s in sorted(self.positions) if self.positions[s]["qty"]]
+        return [self.position(s, book) for s in sorted(self.positions) if self.positions[s].qty]
 
     # -- orders ----------------------------------------------------------------------------
 
@@ -417,22 +407,22 @@ class Exchange:
         return new
 
     def close_position(self, symbol: str, qty: float | None = None, percentage: float | None = None) -> dict[str, Any]:
-        pos = self.positions.get(symbol)
-        if not pos or not pos["qty"]:
+        held = self.positions.get(symbol)
+        if not held or not held.qty:
             raise not_found(f"position {symbol}")
         size = (
-            abs(pos["qty"])
+            abs(held.qty)
             if qty is None and percentage is None
-            else (qty if qty is not None else abs(pos["qty"]) * percentage / 100)
+            else (qty if qty is not None else abs(held.qty) * percentage / 100)
         )
-        side = "sell" if pos["qty"] > 0 else "buy"
+        side = "sell" if held.qty > 0 else "buy"
         return self.submit({"symbol": symbol, "qty": size, "side": side, "type": "market", "time_in_force": "day"})
 
     # -- fills ------------------------------------------------------------------------------
 
-    def _bar(self, symbol: str, i: int) -> tuple[float, float, float, float, float]:
+    def _bar(self, symbol: str, i: int) -> matching.Bar:
         m = self.market
-        return (
+        return matching.Bar(
             float(m.open[symbol].iloc[i]),
             float(m.high[symbol].iloc[i]),
             float(m.low[symbol].iloc[i]),
@@ -441,56 +431,50 @@ class Exchange:
         )
 
     def _fill_at_open(self, order: dict[str, Any]) -> None:
-        o, h, low, _, volume = self._bar(order["symbol"], self.session)
-        if not math.isfinite(o):
+        bar = self._bar(order["symbol"], self.session)
+        if not math.isfinite(bar.open):
             return  # no trading in this symbol today: stays queued
-        side = OrderSide(order["side"])
-        price = self.venue.slipped_price(o, side, low=low, high=h)
-        self._fill(order, price, volume)
+        self._fill(order, matching.market_price(self.venue, OrderSide(order["side"]), bar), bar.volume)
 
     def _auction(self, order: dict[str, Any], price: float) -> None:
-        """An on-open / on-close order in its auction: filled at the official price (no spread
-        is crossed) when it is a market order or the price is within its limit; whatever is
-        left after the auction is canceled, as Alpaca cancels it."""
+        """An on-open / on-close order in its auction (:func:`matching.auction_price`); whatever
+        is left after the auction is canceled, as Alpaca cancels it."""
         limit = float(order["limit_price"]) if order["limit_price"] else None
-        buy = order["side"] == "buy"
-        if math.isfinite(price) and (limit is None or (price <= limit if buy else price >= limit)):
+        filled = matching.auction_price(OrderSide(order["side"]), price, limit)
+        if filled is not None:
             when = OPEN if order["time_in_force"] == "opg" else CLOSE
-            self._fill(order, price, self._bar(order["symbol"], self.session)[4], when)
+            self._fill(order, filled, self._bar(order["symbol"], self.session).volume, when)
         if order["status"] not in TERMINAL:
             self._finish(order, "canceled", "canceled_at")
 
     def _check_resting(self, order: dict[str, Any], i: int) -> None:
-        o, h, low, _, volume = self._bar(order["symbol"], i)
-        if not math.isfinite(o) or order["type"] == "market":
+        """A resting order against session ``i``'s bar, priced by :mod:`framework.venue.matching`
+        (a trailing stop first moves its stop with the bar's extreme, then fills as a stop)."""
+        bar = self._bar(order["symbol"], i)
+        if not math.isfinite(bar.open) or order["type"] == "market":
             return
         side = OrderSide(order["side"])
-        buy = side is OrderSide.BUY
         kind = order["type"]
         if kind == "trailing_stop":
-            hwm = float(order["hwm"] or o)
-            hwm = max(hwm, h) if not buy else min(hwm, low)
-            order["hwm"] = money(hwm)
-            trail = float(order["trail_price"]) if order["trail_price"] else hwm * float(order["trail_percent"]) / 100
-            stop = hwm - trail if not buy else hwm + trail
-            kind, order_stop = "stop", stop
+            price = matching.stop_price(side, self._trail(order, side, bar), bar)
+        elif kind == "stop":
+            price = matching.stop_price(side, float(order["stop_price"]), bar)
+        elif kind == "stop_limit":
+            price = matching.stop_limit_fill(side, float(order["stop_price"]), float(order["limit_price"]), bar).price
         else:
-            order_stop = float(order["stop_price"]) if order["stop_price"] else None
-        if kind in ("stop", "stop_limit"):
-            triggered = (h >= order_stop) if buy else (low <= order_stop)
-            if not triggered:
-                return
-            if kind == "stop":
-                # a triggered stop is a market order filled at the print that elected it:
-                # the open on a gap through the stop, else the stop price
-                self._fill(order, max(o, order_stop) if buy else min(o, order_stop), volume)
-                return
-        limit = float(order["limit_price"])
-        # a limit fills at its limit or better: the open when the open is at or inside it
-        if buy and low <= limit:
-            self._fill(order, o if limit >= o else limit, volume)
-        elif not buy and h >= limit:
-            self._fill(order, o if limit <= o else limit, volume)
+            price = matching.limit_price(side, float(order["limit_price"]), bar)
+        if price is not None:
+            self._fill(order, price, bar.volume)
+
+    @staticmethod
+    def _trail(order: dict[str, Any], side: OrderSide, bar: matching.Bar) -> float:
+        """A trailing stop's level after ``bar``: its high-water mark (a sell's highest high, a
+        buy's lowest low) less / plus the trail."""
+        hwm = float(order["hwm"] or bar.open)
+        hwm = max(hwm, bar.high) if side is OrderSide.SELL else min(hwm, bar.low)
+        order["hwm"] = money(hwm)
+        trail = float(order["trail_price"]) if order["trail_price"] else hwm * float(order["trail_percent"]) / 100
+        return hwm - trail if side is OrderSide.SELL else hwm + trail
 
     def _fill(self, order: dict[str, Any], price: float, volume: float, when: time | None = None) -> None:
         remaining = float(order["qty"]) - float(order["filled_qty"])
@@ -503,8 +487,7 @@ class Exchange:
             return
         fee = self.venue.charges(qty, price, OrderSide(order["side"]))
         sign = 1.0 if order["side"] == "buy" else -1.0
-        self._book(order["symbol"], sign * qty, price)
-        self.cash -= sign * qty * price + fee
+        self.ledger.book(order["symbol"], sign * qty, price, fee)
         filled = exact_sum(float(order["filled_qty"]), qty)
         avg = ((float(order["filled_avg_price"] or 0) * float(order["filled_qty"])) + price * qty) / filled
         done = filled >= float(order["qty"]) - 1e-9
@@ -516,36 +499,18 @@ class Exchange:
             status="filled" if done else "partially_filled",
             filled_at=stamp if done else None,
         )
-        pos = self.positions.get(order["symbol"], {"qty": 0.0})
         self._emit(
-            "fill" if done else "partial_fill", order, price=price, qty=qty, position_qty=pos["qty"], commission=fee
+            "fill" if done else "partial_fill", order, price=price, qty=qty,
+            position_qty=self.ledger.qty(order["symbol"]), commission=fee,
         )
-
-    def _book(self, symbol: str, signed: float, price: float) -> None:
-        pos = self.positions.setdefault(symbol, {"qty": 0.0, "cost": 0.0})
-        qty = pos["qty"]
-        if qty == 0 or (qty > 0) == (signed > 0):
-            pos["cost"] += signed * price
-        else:
-            closed = min(abs(signed), abs(qty))
-            pos["cost"] -= pos["cost"] * closed / abs(qty)
-            if abs(signed) > abs(qty):
-                pos["cost"] = (qty + signed) * price
-        pos["qty"] = exact_sum(qty, signed)
-        if pos["qty"] == 0:
-            del self.positions[symbol]
 
     def _apply(self, action: CorporateAction) -> None:
         """A corporate action at this session's open, before its fills."""
-        pos = self.positions.get(action.symbol)
         if action.kind is ActionKind.SPLIT:
             for order in self._working():
                 if order["symbol"] == action.symbol:
                     self._finish(order, "canceled", "canceled_at")
-            if pos:
-                pos["qty"] = float(to_decimal(pos["qty"]) * action.value)  # the cost basis stays
-        elif pos and self.venue.pays_dividends:
-            self.cash += float(dividend_cash(to_decimal(pos["qty"]), action.value))
+        apply_action(self.ledger, action, pays_dividends=self.venue.pays_dividends)
 
     def _finish(self, order: dict[str, Any], status: str, stamp_field: str) -> None:
         order.update(status=status, updated_at=iso(self.now), **{stamp_field: iso(self.now)})
@@ -562,15 +527,6 @@ class Exchange:
             message[key] = money(value) if isinstance(value, float) else value
         for listener in self.listeners:
             listener(message)
-
-
-QTY_PLACES = Decimal("1e-9")  # Alpaca's quantities: up to 9 decimals, kept exactly
-
-
-def exact_sum(a: float, b: float) -> float:
-    """``a + b`` as Alpaca books quantities: in decimal, to 9 places (225.0334 − 47.9721 is
-    177.0613, never the binary 177.06130000000002 that reconciliation would then adopt)."""
-    return float((to_decimal(a) + to_decimal(b)).quantize(QTY_PLACES))
 
 
 def start_index(market: MarketData, start: str | None, default_offset: int = 400) -> int:

@@ -47,7 +47,6 @@ def train(
     """Walk-forward out-of-sample metrics per fold, then a final model saved as an artifact."""
     from strategies.xgboost_signal import model, walk_forward
     from strategies.xgboost_signal.features import FEATURES, feature_matrix
-    from strategies.xgboost_signal.labels import labels
     from strategies.xgboost_signal.strategy import XGBoostParams
 
     overrides = {"strategy": {"name": "xgboost_signal"}, **data_overrides(data, sectors)}
@@ -61,14 +60,12 @@ def train(
             f"need more than {params.train_window + params.horizon + 64}"
         )
     # Final model: the last train_window dates whose labels are fully known (purged).
-    x = feature_matrix(history, params.feature_grid)
-    y = labels(history, params.horizon, params.task, params.feature_grid)
+    x = feature_matrix(history, params.feature_grid, params.grid_scale)
+    y, w = walk_forward.targets(history, params)
     last = len(history.dates) - params.horizon - 1
     keep_dates = history.dates[max(0, last - params.train_window) : last]
     rows = x.index.get_level_values("date").isin(keep_dates)
-    target = y.reindex(x.index[rows])
-    ok = target.notna().to_numpy()
-    booster = model.fit(x[rows].to_numpy()[ok], target.to_numpy()[ok], params.xgb_params(), params.task)
+    booster = walk_forward.fit_rows(x[rows], y, w, params)
     folder = Path(out_dir) if out_dir else Path(params.artifacts_dir) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     meta = model.ArtifactMeta(
         version=model.ARTIFACT_VERSION,

@@ -59,6 +59,16 @@ GRID: dict[str, tuple[float, float, float]] = {
 }
 
 
+RANK_SCALE_MAX = 4.0  # a rank's grid coarsens at most to steps of 0.2 (6 values)
+
+
+def grid_cell(name: str, scale: float = 1.0) -> tuple[float, float, float]:
+    """``GRID[name]`` with its step times ``scale`` (a rank's at most :data:`RANK_SCALE_MAX`): cells
+    that much wider are crossed that much more rarely by a venue's last digits."""
+    step, low, high = GRID[name]
+    return step * (min(scale, RANK_SCALE_MAX) if name.startswith("rank_") else scale), low, high
+
+
 def stable(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame rounded to ``DECIMALS`` places. History adjusted as of one date is the history
     adjusted as of another times a factor, so every ratio is the same up to the last bits of a
@@ -113,14 +123,14 @@ def _sector_relative(ret: pd.DataFrame, sectors: pd.Series) -> pd.DataFrame:
     return ret - sector_mean
 
 
-def wide_features(history: MarketData, grid: bool = True) -> dict[str, pd.DataFrame]:
-    """Every feature as a wide frame; with ``grid`` each on its fixed grid (:data:`GRID`), the
+def wide_features(history: MarketData, grid: bool = True, scale: float = 1.0) -> dict[str, pd.DataFrame]:
+    """Every feature as a wide frame; with ``grid`` each on its fixed grid (:func:`grid_cell`), the
     cross-sectional ranks taken of the snapped values (so near-ties rank as ties)."""
     close, volume = history.close, history.volume
     age = _age(close)
 
     def fix(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        return snap(frame, *GRID[name]) if grid else stable(frame)
+        return snap(frame, *grid_cell(name, scale)) if grid else stable(frame)
 
     ret = {h: fix(f"ret_{h}", _returns(close, h)) for h in (1, 5, 21, 63)}
     vol21 = fix("vol_21", _rolling(stable(_returns(close, 1)), 21, age, 22, "std") * np.sqrt(252))
@@ -145,9 +155,9 @@ def wide_features(history: MarketData, grid: bool = True) -> dict[str, pd.DataFr
     return {name: fix(name, frame) for name, frame in frames.items()}
 
 
-def feature_matrix(history: MarketData, grid: bool = True) -> pd.DataFrame:
+def feature_matrix(history: MarketData, grid: bool = True, scale: float = 1.0) -> pd.DataFrame:
     """Long frame indexed by (date, symbol) with one column per feature; rows with gaps dropped."""
-    frames = wide_features(history, grid)
+    frames = wide_features(history, grid, scale)
     stacked = np.stack([frames[f].to_numpy(dtype=float) for f in FEATURES], axis=-1)
     n_dates, n_symbols = len(history.dates), len(history.symbols)
     index = pd.MultiIndex.from_product([history.dates, history.symbols], names=["date", "symbol"])

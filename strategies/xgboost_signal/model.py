@@ -17,14 +17,15 @@ MODEL_FILE, META_FILE, METRICS_FILE = "model.ubj", "meta.json", "metrics.csv"
 ARTIFACT_VERSION = 1
 
 
-def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any], task: str) -> Any:
-    """A trained booster; deterministic for a fixed seed and thread count."""
+def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any], task: str, weight: np.ndarray | None = None) -> Any:
+    """A trained booster; deterministic for a fixed seed and thread count. ``weight``: per row."""
     import xgboost as xgb  # imported here: plugin discovery must stay cheap
 
     objective = "binary:logistic" if task == "classification" else "reg:squarederror"
     booster_params = {**params, "objective": objective, "tree_method": "hist", "verbosity": 0}
     rounds = int(booster_params.pop("n_estimators"))
-    return xgb.train(booster_params, xgb.DMatrix(x, label=y, feature_names=list(FEATURES)), num_boost_round=rounds)
+    train = xgb.DMatrix(x, label=y, weight=weight, feature_names=list(FEATURES))
+    return xgb.train(booster_params, train, num_boost_round=rounds)
 
 
 def predict(booster: Any, x: np.ndarray) -> np.ndarray:

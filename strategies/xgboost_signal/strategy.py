@@ -37,15 +37,22 @@ class XGBoostParams(StrategyParams):
         description="quantile: cross-sectional buckets (signal_levels values in [-1, 1]); zscore: clipped "
         "cross-sectional z/2; probability: 2p - 1",
     )
-    signal_levels: int = Field(5, ge=2, le=101, description="quantile: buckets per date")
+    signal_levels: int = Field(3, ge=2, le=101, description="quantile: buckets per date")
     feature_grid: bool = Field(
         True, description="snap features and labels to fixed grids: decisions survive a venue's last digits"
     )
-    n_estimators: int = Field(150, ge=1, le=5000, description="boosting rounds")
-    max_depth: int = Field(3, ge=1, le=12, description="tree depth")
-    learning_rate: float = Field(0.05, gt=0, le=1, description="shrinkage")
-    subsample: float = Field(0.8, gt=0, le=1, description="row subsample per tree")
-    colsample_bytree: float = Field(0.8, gt=0, le=1, description="feature subsample per tree")
+    grid_scale: float = Field(
+        30.0, ge=1.0, le=50.0, description="feature_grid: every grid step times this (ranks at most 4x)"
+    )
+    label_dead_zone: float = Field(
+        0.015, ge=0, le=0.1,
+        description="classification: training rows weigh min(1, |excess return| / this); 0: every row 1",
+    )
+    n_estimators: int = Field(60, ge=1, le=5000, description="boosting rounds")
+    max_depth: int = Field(1, ge=1, le=12, description="tree depth")
+    learning_rate: float = Field(0.1, gt=0, le=1, description="shrinkage")
+    subsample: float = Field(1.0, gt=0, le=1, description="row subsample per tree")
+    colsample_bytree: float = Field(1.0, gt=0, le=1, description="feature subsample per tree")
     min_child_weight: float = Field(20.0, ge=0, description="minimum hessian weight in a leaf")
     seed: int = Field(7, description="random seed (determinism)")
     nthread: int | Literal["auto"] = Field(
@@ -146,7 +153,7 @@ class XGBoostSignal(Strategy):
             else model.newest_artifact(Path(self.params.artifacts_dir))
         )
         booster, meta = model.load_artifact(folder)
-        x = feature_matrix(history, self.params.feature_grid)
+        x = feature_matrix(history, self.params.feature_grid, self.params.grid_scale)
         dates = x.index.get_level_values("date")
         x = x[dates > pd.Timestamp(meta.train_end)]
         return pd.Series(model.predict(booster, x.to_numpy()), index=x.index)

@@ -16,7 +16,7 @@ from framework.progress import progress
 from framework.signals import EPOCH
 from strategies.xgboost_signal import model
 from strategies.xgboost_signal.features import FEATURES, LOOKBACK, feature_matrix
-from strategies.xgboost_signal.labels import forward_returns, labels
+from strategies.xgboost_signal.labels import forward_returns, label_weights, labels
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,22 @@ def to_signal(pred: pd.Series, how: str, levels: int = 5) -> pd.Series:
     return (z / 2).clip(-1, 1).fillna(0.0)
 
 
+def targets(history: MarketData, params: Any) -> tuple[pd.Series, pd.Series | None]:
+    """Long labels and training weights (None: every row weighs 1). With a ``label_dead_zone``
+    the labels are taken off the grid, and rows weigh by their distance from the median."""
+    dead_zone = params.label_dead_zone if params.task == "classification" else 0.0
+    y = labels(history, params.horizon, params.task, params.feature_grid and not dead_zone)
+    return y, (label_weights(history, params.horizon, dead_zone) if dead_zone else None)
+
+
+def fit_rows(x: pd.DataFrame, y: pd.Series, w: pd.Series | None, params: Any) -> Any:
+    """A booster on the rows of ``x`` whose label is known, weighted by ``w``."""
+    target = y.reindex(x.index)
+    keep = target.notna().to_numpy()
+    weight = None if w is None else w.reindex(x.index).to_numpy()[keep]
+    return model.fit(x.to_numpy()[keep], target.to_numpy()[keep], params.xgb_params(), params.task, weight)
+
+
 @dataclass
 class WalkForwardResult:
     predictions: pd.Series  # long (date, symbol)
@@ -89,12 +105,11 @@ def run(
     """Train and predict window by window. Progress is reported per fold: always when called by
     `trade train` (``nested_progress=False``), and inside a backtest only (``True``: shown in a
     :func:`framework.progress.show_nested_progress` block, silent in a lookahead check)."""
-    x_all = feature_matrix(history, params.feature_grid)
-    y_all = labels(history, params.horizon, params.task, params.feature_grid)
+    x_all = feature_matrix(history, params.feature_grid, params.grid_scale)
+    y_all, w_all = targets(history, params)
     dates = history.dates
     date_pos = pd.Series(np.arange(len(dates)), index=dates)
     pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
-    xgb_params = params.xgb_params()
     preds, done, rows, gains = [], [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
@@ -111,10 +126,9 @@ def run(
         for window in planned:
             train = (pos >= window.train_start) & (pos < window.train_end)
             test = (pos >= window.predict_start) & (pos < window.predict_end)
-            y = y_all.reindex(x_all.index[train])
-            keep = y.notna().to_numpy()
-            if keep.sum() >= 100 and test.any():
-                booster = model.fit(x_all[train].to_numpy()[keep], y.to_numpy()[keep], xgb_params, params.task)
+            known = int(y_all.reindex(x_all.index[train]).notna().sum())
+            if known >= 100 and test.any():
+                booster = fit_rows(x_all[train], y_all, w_all, params)
                 p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
                 preds.append(p)
                 done.append(window)
@@ -165,4 +179,7 @@ def window_metrics(history: MarketData, window: RetrainWindow, pred: pd.Series, 
     return row
 
 
-__all__ = ["FEATURES", "RetrainWindow", "WalkForwardResult", "retrain_windows", "run", "to_signal", "window_metrics"]
+__all__ = [
+    "FEATURES", "RetrainWindow", "WalkForwardResult", "fit_rows", "retrain_windows", "run", "targets", "to_signal",
+    "window_metrics",
+]

@@ -56,3 +56,24 @@ def test_limits_fill_at_the_open_or_their_limit_and_triggered_stops_at_their_tri
         order = final[cid]
         assert order.status.value == "filled", cid
         assert float(order.filled_avg_price) == pytest.approx(price, abs=1e-9), cid
+
+
+def test_a_stop_limit_elected_inside_the_bar_fills_at_its_stop_not_at_the_open(venue, tmp_path) -> None:
+    """A sell stop-limit whose stop is reached after the open (limit below the stop) fills at the
+    stop, the first print it may take once elected; the sandbox once filled it at the open, a
+    price from before the stop was reached, while the backtest filled it at the stop."""
+    day = sessions(3)[2]
+    data = market()
+    o, low = float(data.open.at[day, "AAPL"]), float(data.low.at[day, "AAPL"])
+    stop = _cents((o + low) / 2)
+    assert low < float(stop) < o
+    steps = [
+        lambda b, now: b.submit_order(Order(client_order_id="hold", symbol="AAPL", side=OrderSide.BUY,
+                                            qty=Decimal(20), created_at=now)),
+        lambda b, now: b.submit_order(_order("stop-limit", now, OrderSide.SELL, 5, type=OrderType.STOP_LIMIT,
+                                             stop_price=stop, limit_price=stop - Decimal("0.10"))),
+        lambda b, now: b.get_order_by_client_id("stop-limit"),
+    ]
+    order = VENUES[venue](steps, tmp_path).returns[2]
+    assert order.status.value == "filled"
+    assert float(order.filled_avg_price) == pytest.approx(float(stop), abs=1e-9)
