@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/data_loading.py
+	$(BIN)/python benchmarks/sweep_lean.py
 
 SOAK_SEEDS ?= 100-199
 SOAK_STEPS ?= 100

@@ -42,6 +42,15 @@ def _closing(f: Frames) -> pd.DataFrame:
     return pd.concat([txns, closing]) if rows else txns
 
 
+def _module_of(filename: str) -> str:
+    """``.../site-packages/pyfolio/round_trips.py`` → ``pyfolio.round_trips``."""
+    path = filename.replace("\\", "/").removesuffix(".py")
+    for root in ("site-packages/", "dist-packages/"):
+        if root in path:
+            return path.rsplit(root, 1)[1].replace("/", ".")
+    return path.rsplit("/", 1)[-1]
+
+
 def round_trips(f: Frames) -> RoundTrips:
     extract_round_trips = pyfolio().round_trips.extract_round_trips
     if f.transactions.empty:
@@ -54,7 +63,9 @@ def round_trips(f: Frames) -> RoundTrips:
         trips = extract_round_trips(_closing(f), portfolio_value=value)
     skipped = sum(NEGATIVE_PRICE in str(w.message) for w in caught)
     for other in (w for w in caught if NEGATIVE_PRICE not in str(w.message)):
-        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+        # the module's dotted name, so the filters that name it (pyproject's ``pyfolio.*``) still apply
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno,
+                               module=_module_of(other.filename))
     left_out = (f"; {skipped} closing mark{'s' if skipped != 1 else ''} below zero (a position whose fills and "
                 "last mark disagree) left out of the matching") if skipped else ""
     if trips.empty:

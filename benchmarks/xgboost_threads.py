@@ -5,7 +5,10 @@ Times the `xgboost_signal` walk-forward on the embedded data (the part of `trade
 `nthread` changes) for each thread count, on the machine as it is and with ``--load`` processes
 spinning beside it (default: one per core). Best and median of ``--repeat`` runs each.
 
-    .venv/bin/python benchmarks/xgboost_threads.py [--threads 1,2] [--repeat 3] [--load N]
+    .venv/bin/python benchmarks/xgboost_threads.py [--threads 1,2,auto] [--repeat 3] [--load N]
+
+``auto`` is what `nthread: auto` resolves to here (the cores this process may use); ``--load 0``
+measures the machine as it is only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from contextlib import contextmanager
 
 from framework.data import load_market_data
 from framework.strategy import compute_signals
-from strategies.xgboost_signal.strategy import XGBoostSignal
+from strategies.xgboost_signal.strategy import XGBoostSignal, usable_cores
 
 
 def _spin() -> None:
@@ -43,7 +46,7 @@ def load(processes: int) -> Iterator[None]:
             p.join()
 
 
-def seconds(nthread: int) -> float:
+def seconds(nthread: int | str) -> float:
     market = load_market_data()
     started = time.perf_counter()
     compute_signals(XGBoostSignal({"nthread": nthread}), market)
@@ -56,9 +59,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--load", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    threads = [int(t) for t in args.threads.split(",")]
-    print(f"{os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; best / median of {args.repeat}")
-    for label, busy in (("as it is", 0), (f"+{args.load} spinning", args.load)):
+    threads = [t if t == "auto" else int(t) for t in args.threads.split(",")]
+    print(f"{os.cpu_count()} cores, {usable_cores()} usable (auto); load average now {os.getloadavg()[0]:.1f}; "
+          f"best / median of {args.repeat}")
+    rounds = [("as it is", 0)] + ([(f"+{args.load} spinning", args.load)] if args.load else [])
+    for label, busy in rounds:
         with load(busy):
             for n in threads:
                 runs = [seconds(n) for _ in range(args.repeat)]

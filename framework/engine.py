@@ -43,6 +43,7 @@ from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_reba
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager, stop_levels
 from framework.styles import OrderStyle, terms
+from framework.twap import slice_parent, window_start
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 from framework.venue_time import VENUE_ZONE
@@ -424,7 +425,7 @@ class ExecutionEngine:
                 qty = clearance.sellable.get(intent.symbol, Decimal(0))
             order = self._order(ctx, intent, qty)
             if order is not None:
-                orders.append(order)
+                orders.extend(self._slices(order))
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
         selling = self._selling(ctx, sent)
         guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
@@ -567,6 +568,16 @@ class ExecutionEngine:
             decision_price=Decimal(str(round(intent.price, 6))),
             tag=intent.purpose.value,
         )
+
+    def _slices(self, order: Order) -> list[Order]:
+        """What is sent for ``order``: itself, or under ``orders.style: twap`` its children over
+        the window from the open of the session it trades in (the parent is never sent; each
+        child is an intent of its own, its id derived from the parent's)."""
+        if self.style is not OrderStyle.TWAP:
+            return [order]
+        cfg = self.settings.orders
+        start = window_start(order.created_at, self.settings.data.calendar)
+        return slice_parent(order, slices=cfg.twap_slices, window_minutes=cfg.twap_window_minutes, start=start)
 
     @property
     def reprices(self) -> bool:

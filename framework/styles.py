@@ -114,7 +114,8 @@ def require_daily_style(style: OrderStyle, where: str) -> None:
     if style.intraday:
         raise ConfigError(
             f"orders.style {style.value}: {where} trades daily bars, which hold no minutes to place its "
-            f"children on; simulate it on minute bars (trade data fetch --timeframe 1Min, framework.twap)"
+            f"children on; simulate it on minute bars (trade backtest --minutes FILE, the cache of "
+            f"trade data fetch --timeframe 1Min)"
         )
 
 

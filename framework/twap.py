@@ -9,8 +9,10 @@ at that minute's open moved by the venue's slippage, taking at most ``participat
 the minute's volume; what the cap leaves carries to the following minutes until the next
 child is due (the last child: until the window ends); what is left then is unfilled.
 
-Daily bars hold no minutes: a TWAP cannot be simulated on them, and the daily backtest and
-the paper cycle refuse the style (:func:`framework.styles.require_daily_style`).
+Daily bars hold no minutes: a TWAP cannot be simulated on them. ``trade backtest --minutes
+FILE`` simulates it on minute bars (the engine slices, :mod:`brokers.backtrader.minute_fills`
+fills each child here); without them the backtest refuses the style
+(:func:`framework.styles.require_daily_style`), and so does the paper cycle.
 """
 
 from __future__ import annotations
@@ -18,16 +20,37 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 import pandas as pd
 
+from framework.data.sessions import NEW_YORK, sessions
 from framework.enums import OrderType, TimeInForce
 from framework.orders import Order
 from framework.venue import Venue
 
 QTY_STEP = Decimal("0.000001")
+OPEN_TIME = time(9, 30)  # New York: the regular session's open, where a TWAP window starts
+
+
+def window_start(now: datetime, calendar: str) -> datetime:
+    """The open of the session a decision made at ``now`` trades in: the same session's when
+    ``now`` is before its open (paper's pre-open cycle), else the next session's (a backtest
+    decides at the close)."""
+    local = pd.Timestamp(now).tz_convert(NEW_YORK)
+    for day in sessions(calendar, local.normalize().tz_localize(None), local.normalize().tz_localize(None)
+                        + pd.Timedelta(days=10)):
+        opens = datetime.combine(day.date(), OPEN_TIME, NEW_YORK)
+        if opens >= now:
+            return opens
+    raise ValueError(f"no session of {calendar} opens within 10 days of {now}")
+
+
+def window_end(child: Order, window_minutes: int) -> datetime:
+    """The end of the TWAP window ``child`` belongs to: its session's open plus the window."""
+    day = pd.Timestamp(child.created_at).tz_convert(NEW_YORK).date()
+    return datetime.combine(day, OPEN_TIME, NEW_YORK) + timedelta(minutes=window_minutes)
 
 
 def child_id(parent_id: str, k: int) -> str:
@@ -113,4 +136,4 @@ def fill_on_minutes(
     return TwapOutcome(tuple(done), tuple(fills))
 
 
-__all__ = ["ChildFill", "TwapOutcome", "child_id", "fill_on_minutes", "slice_parent"]
+__all__ = ["ChildFill", "TwapOutcome", "child_id", "fill_on_minutes", "slice_parent", "window_end", "window_start"]

@@ -25,6 +25,7 @@ from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFoun
 from framework.fills import Fill
 from framework.orders import Order, is_delisting
 from framework.positions import Account, Position
+from framework.styles import TWAP_CHILD
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
 
 CorporateActionHandler = Callable[[CorporateAction], None]
@@ -91,7 +92,10 @@ class BacktraderBroker:
             "exectype": EXEC_TYPES[order.type],
             "coc": is_delisting(order),  # the venue's close-out: at this bar's close
         }
-        if not is_delisting(order) and order.time_in_force in AUCTIONS:
+        minutes = self.host.broker.__dict__.get("minute_fills")
+        if minutes is not None and TWAP_CHILD.search(order.client_order_id):
+            kwargs["twap"] = (minutes.add(order), order.client_order_id)  # VenueBroker fills it on its minutes
+        elif not is_delisting(order) and order.time_in_force in AUCTIONS:
             kwargs["auction"] = AUCTIONS[order.time_in_force]  # VenueBroker fills it in its auction
         if order.type is OrderType.LIMIT:
             kwargs["price"] = float(order.limit_price)  # type: ignore[arg-type]
@@ -291,7 +295,11 @@ class BacktraderBroker:
             return  # already reported (expired by us)
         now = self._now()
         bits = bt_order.executed.iterpending()
-        fills = [self._fill(cid, bit, now) for bit in bits if abs(bit.size) >= DUST_SHARES]
+        minutes = bt_order.__dict__.get("minute_times")  # a TWAP child: each execution's minute
+        fills = [self._fill(cid, bit, minutes.popleft() if minutes else now) for bit in bits
+                 if abs(bit.size) >= DUST_SHARES]
+        if minutes and not fills:
+            now = minutes.popleft()  # the child's turn ended: what it left is canceled then
         if not fills and status in (order.status, OrderStatus.PARTIALLY_FILLED):
             return  # nothing new: the "accepted" after our acknowledgement, or only dust executed
         if status is OrderStatus.REJECTED and (fills or order.filled_qty):
@@ -301,9 +309,9 @@ class BacktraderBroker:
         fill_ends_it = status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
         for i, fill in enumerate(fills):
             if fill_ends_it and i == len(fills) - 1:
-                self._emit(cid, event, status, fill, now)
+                self._emit(cid, event, status, fill, fill.timestamp)
             else:
-                self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, now)
+                self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, fill.timestamp)
         if not fills or not fill_ends_it:
             self._emit(cid, event, status, None, now)
 
@@ -354,7 +362,10 @@ class BacktraderBroker:
     def _arrival(self, order: Order) -> Decimal:
         """The price when the order reached the market: the open of the first session after it
         was sent (the bar it fills on for a market order; earlier for a stop that rested), as
-        the paper runner records it."""
+        the paper runner records it; a TWAP child's: the open of the minute it was due."""
+        minute = self._bt[order.client_order_id].__dict__.get("minute_arrival")
+        if minute is not None and math.isfinite(minute):
+            return _d(minute)
         data = self.feeds[order.symbol]
         sent = order.created_at.astimezone(NEW_YORK).date()
         back = 0

@@ -17,6 +17,7 @@ from brokers.backtrader.broker import BacktraderBroker
 from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
+from brokers.backtrader.minute_fills import MinuteFills
 from brokers.backtrader.sim_broker import VenueBroker
 from framework.config.backtest import BacktestConfig
 from framework.config.settings import Settings
@@ -236,6 +237,7 @@ def run_backtest(
     signals: pd.DataFrame | None = None,
     decisions: Mapping[pd.Timestamp, Decision] | None = None,
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    minutes: MinuteFills | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``.
 
@@ -244,13 +246,16 @@ def run_backtest(
     per session, the snapshot and signals to decide on instead (a replay of a paper run's inputs);
     ``window``: the first and last session to trade, when the caller knows them (a replay: the
     paper run's decisions, whose warm-up was paper's own) instead of the configured period.
+    ``minutes``: minute bars to fill TWAP children on (:meth:`MinuteFills.from_cache`); without
+    them ``orders.style: twap`` is refused, daily bars holding no minutes.
 
     ``journal_path`` must not exist: a backtest is re-run, never resumed, and in a journal that
     holds its client ids the engine would take the old orders for its own (sending nothing).
     """
     if journal_path.exists():
         raise InputError(f"journal {journal_path} already exists: a backtest writes a new journal")
-    require_daily_style(settings.orders.effective_style, "the backtest")
+    if minutes is None:
+        require_daily_style(settings.orders.effective_style, "the backtest")
     start, end = window or trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
@@ -269,6 +274,8 @@ def run_backtest(
     session = _Session(history, signals, strategy, settings, journal, run_id, end, progress, decisions)
     traded = history.between(start, end)
     cerebro, feeds = simulator(traded, settings.backtest, session.venue)
+    if minutes is not None:
+        cerebro.broker.minute_fills = minutes
 
     class _Host(EngineHost):
         def start(self) -> None:

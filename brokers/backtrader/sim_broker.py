@@ -19,13 +19,18 @@ giving the very same state (tests hold SimBroker and BackBroker equal bar by bar
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import backtrader as bt
 
 from framework.enums import OrderSide
 from framework.venue import Venue
+
+if TYPE_CHECKING:
+    from brokers.backtrader.minute_fills import ChildMinutes, MinuteFills
 
 
 def snapshot(order: bt.Order) -> bt.Order:
@@ -109,10 +114,13 @@ class VenueBroker(SimBroker):
       order semantics, DEVELOPMENT.md "Stop and limit fills"): neither is slipped.
     - One execution pays one commission, however backtrader splits it.
     - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
+    - A TWAP child (``twap`` in its info) fills on its session's minute bars as
+      ``minute_fills`` says (:mod:`brokers.backtrader.minute_fills`).
     """
 
     venue: Venue | None = None
     on_open: Callable[[], None] | None = None
+    minute_fills: MinuteFills | None = None  # TWAP children's fills (a backtest on minute bars)
     _at_print: bool = False  # executing a limit or a triggered stop: at its price, not slipped
 
     def _unslipped(self, attempt: Callable[..., None], *args: Any) -> None:
@@ -141,6 +149,10 @@ class VenueBroker(SimBroker):
         it was sent: filled at that bar's official open or close, unslipped (an auction crosses
         no spread), if it is a market order or the price is within its limit; whatever is left
         is canceled, as Alpaca cancels an auction order the auction did not fill."""
+        twap = order.info.get("twap") if order.info else None
+        if twap is not None and self.minute_fills is not None:
+            self._on_minutes(order, self.minute_fills.fills(*twap))
+            return
         auction = order.info.get("auction") if order.info else None
         if auction is None:
             super()._try_exec(order)
@@ -152,6 +164,27 @@ class VenueBroker(SimBroker):
         if math.isfinite(price) and inside:
             self._execute(order, ago=0, price=price)
         if order.alive():  # taken off the queue already: canceled here, not through cancel()
+            order.cancel()
+            self.notify(order)
+
+    def _on_minutes(self, order: bt.Order, child: ChildMinutes) -> None:
+        """A TWAP child on its session's bar: one execution per minute fill, at the fill
+        model's quantity and price (no second rule here), each minute's time kept on the order
+        for the adapter (``minute_times``, then its turn's end); what the fills leave is
+        canceled (its turn ended)."""
+        times: deque[datetime] = deque()
+        order.__dict__["minute_times"] = times  # shared by every notification's snapshot
+        order.__dict__["minute_arrival"] = child.arrival
+        saved = self.p.filler
+        try:
+            for fill in child.fills:
+                self.p.filler = lambda *_args, qty=float(fill.qty): qty
+                times.append(fill.time.to_pydatetime())
+                self._execute(order, ago=0, price=fill.price)
+        finally:
+            self.p.filler = saved
+        if order.alive():
+            times.append(child.until)
             order.cancel()
             self.notify(order)
 

@@ -68,6 +68,9 @@ def _data_summary(market: MarketData, signals: Any, start: Any, end: Any, calend
 @click.option("--inputs-of", "inputs_of", type=click.Path(dir_okay=False),
               help="Replay a paper run: backtest exactly the bars and actions its journal's cycles decided on, "
                    "with its settings, and compare the intents (exit 1 unless all identical).")
+@click.option("--minutes", "minutes_file", type=click.Path(dir_okay=False),
+              help="Minute bars (the cache trade data fetch --timeframe 1Min writes) to fill orders.style: twap "
+                   "children on, each on its minute.")
 def backtest(
     strategy: str | None,
     data: str | None,
@@ -80,12 +83,16 @@ def backtest(
     out_dir: str | None,
     no_report: bool,
     inputs_of: str | None,
+    minutes_file: str | None,
 ) -> None:
     """Backtest a strategy on the embedded dataset (or --data) with the execution core."""
+    from brokers.backtrader.minute_fills import MinuteFills
     from brokers.backtrader.runner import run_backtest, run_context
     from framework.capacity import capacity_warning
     from framework.run_folder import atomic_folder, write_run_folder
+    from framework.styles import require_daily_style
     from framework.trading_window import trading_window, window_notes
+    from framework.venue import venue_from_config
 
     if inputs_of is not None:
         given = {"--strategy": strategy, "--data": data, "--sectors": sectors, "--symbols": symbols,
@@ -94,6 +101,13 @@ def backtest(
         return
 
     settings = load_settings(config_files, _overrides(strategy, data, sectors, symbols, start, end, cash))
+    minutes = None
+    if minutes_file is None:
+        require_daily_style(settings.orders.effective_style, "the backtest")  # before any data or output
+    else:
+        minutes = MinuteFills.from_cache(
+            Path(minutes_file), participation_cap=settings.orders.participation_cap,
+            window_minutes=settings.orders.twap_window_minutes, venue=venue_from_config(settings.venue))
     market = load_configured(settings.data)
     _print_data_report(market)
     plugin_class = get_strategy(settings.strategy.name)
@@ -113,9 +127,11 @@ def backtest(
         with show_nested_progress():  # a plugin's own long work (training folds) is shown here
             signals = compute_signals(plugin, market.truncate(last))
         with progress(sessions, "backtest", unit="session") as tracker:
-            result = run_backtest(market, plugin, settings, folder / "journal.sqlite", tracker.advance, signals)
+            result = run_backtest(market, plugin, settings, folder / "journal.sqlite", tracker.advance, signals,
+                                  minutes=minutes)
         context = run_context(
             plugin.name, result, settings, delisted=list(result.delisted),
+            **({"minutes": minutes_file} if minutes_file is not None else {}),
             data=_data_summary(market, signals, result.start, result.end, settings.data.calendar),
             signals={"discarded": result.discards.to_json()},
         )

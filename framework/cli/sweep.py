@@ -58,6 +58,52 @@ def _echo_result(result: SweepResult) -> None:
     click.echo(f"sweep folder: {plan.request.out}")
 
 
+def _check_lean(result: SweepResult) -> None:
+    """The best point and each walk-forward choice re-run on the backtrader path: the same fills
+    and final value, or the sweep fails (exit 1) naming the first difference. A check already in
+    ``lean_check.json`` for the same settings and data (a resumed sweep) is not run again."""
+    import json
+
+    import pandas as pd
+
+    from brokers.lean.research import check_on_backtrader
+    from framework.research.sweep_plan import backtest_key, finalise
+    from framework.research.sweep_store import write_json
+
+    plan, summary = result.plan, result.summary
+    by_id = {p.id: p for p in plan.points}
+    chosen = []
+    if summary["best"]:
+        chosen.append((summary["best"]["point"], by_id[summary["best"]["point"]].settings))
+    for fold in (summary["walk_forward"] or {}).get("folds", []):
+        if fold.get("status") == "ok":
+            settings = by_id[fold["point"]].settings
+            start, end = pd.Timestamp(fold["oos_start"]), pd.Timestamp(fold["oos_end"])
+            chosen.append((f"oos-{fold['fold']} ({fold['point']})", finalise(settings, start, end)))
+    path = plan.request.out / "lean_check.json"
+    earlier = {c["key"]: c for c in json.loads(path.read_text())["checks"]} if path.is_file() else {}
+    records = []
+    for name, settings in chosen:
+        key = backtest_key(settings, plan.market.fingerprint)
+        if key in earlier and earlier[key]["equal"]:
+            records.append({**earlier[key], "name": name})
+            continue
+        c = check_on_backtrader(plan.market, settings, name)
+        records.append({"name": c.name, "key": key, "path": c.path, "fills": c.fills, "final_value": c.final_value,
+                        "equal": c.equal, "differences": list(c.differences)})
+    write_json(path, {"checks": records})
+    wrong = [c for c in records if not c["equal"]]
+    if wrong:
+        first = wrong[0]
+        click.echo(f"error: the lean path differs from backtrader on {first['name']}: "
+                   f"{'; '.join(first['differences'])} (rerun with --simulator backtrader)", err=True)
+        sys.exit(1)
+    compared = [c["name"] for c in records if c["path"] == "lean"]
+    if compared:
+        click.echo(f"lean path checked on backtrader: {', '.join(compared)}: same fills and final value "
+                   "(lean_check.json)")
+
+
 @click.command()
 @click.option("--grid", "grid_path", required=True, type=click.Path(dir_okay=False), help="Grid file (YAML).")
 @click.option(
@@ -87,6 +133,14 @@ def _echo_result(result: SweepResult) -> None:
 @click.option("--pbo-splits", type=click.IntRange(2, 16), default=16, show_default=True,
               help="CSCV blocks for the PBO (even; fewer when the period is short).")
 @history_options
+@click.option(
+    "--simulator",
+    type=click.Choice(["lean", "backtrader"]),
+    default="lean",
+    show_default=True,
+    help="Where the points run: the lean path (proven equal; the best point and the walk-forward choices are "
+    "re-run on backtrader and compared), or backtrader for every point.",
+)
 @click.option("--keep-journals", is_flag=True, help="Keep every backtest's journal under DIR/journals/.")
 @click.option("--no-report", is_flag=True, help="Skip report.html.")
 def sweep(
@@ -105,12 +159,14 @@ def sweep(
     end: str | None,
     cash: float | None,
     config_files: tuple[str, ...],
+    simulator: str,
     keep_journals: bool,
     no_report: bool,
 ) -> None:
     """Backtest every point of a grid on Dask; rank, walk forward, and judge the overfitting."""
     from analyzers.sweep_report import render
     from brokers.backtrader.runner import run_backtest
+    from brokers.lean.research import lean_or_backtrader
     from framework.errors import InputError
     from framework.research.sweep import run_sweep
     from framework.research.sweep_plan import SweepRequest, plan_sweep
@@ -133,7 +189,7 @@ def sweep(
     )
     plan = plan_sweep(request)  # everything validated before a folder or a cluster exists
     try:
-        result = run_sweep(plan, run_backtest, render)
+        result = run_sweep(plan, lean_or_backtrader if simulator == "lean" else run_backtest, render)
     except KeyboardInterrupt:
         click.echo(
             f"error: interrupted: the cluster is closed; finished backtests are saved in {plan.request.out} "
@@ -142,6 +198,8 @@ def sweep(
         )
         sys.exit(130)
     _echo_result(result)
+    if simulator == "lean":
+        _check_lean(result)
     if result.summary["finished"] == 0:
         failed = result.results[result.results["status"] == "failed"]
         first = failed["error"].iloc[0] if len(failed) else "no point ran"

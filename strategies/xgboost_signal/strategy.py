@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from framework.data import MarketData
 from framework.errors import ConfigError
@@ -47,9 +48,18 @@ class XGBoostParams(StrategyParams):
     colsample_bytree: float = Field(0.8, gt=0, le=1, description="feature subsample per tree")
     min_child_weight: float = Field(20.0, ge=0, description="minimum hessian weight in a leaf")
     seed: int = Field(7, description="random seed (determinism)")
-    nthread: int = Field(
-        1, ge=1, le=64, description="xgboost threads; more collapse on a busy machine (README: The XGBoost strategy)"
+    nthread: int | Literal["auto"] = Field(
+        1,
+        description="xgboost threads: a number (1-64), or auto: the cores this process may use (a sweep worker "
+        "always 1); more collapse on a busy machine (README: The XGBoost strategy)",
     )
+
+    @field_validator("nthread")
+    @classmethod
+    def _thread_count(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 1 <= value <= 64:
+            raise ValueError("nthread must be between 1 and 64, or auto")
+        return value
 
     def xgb_params(self) -> dict[str, Any]:
         return {
@@ -60,8 +70,17 @@ class XGBoostParams(StrategyParams):
             "colsample_bytree": self.colsample_bytree,
             "min_child_weight": self.min_child_weight,
             "seed": self.seed,
-            "nthread": self.nthread,
+            "nthread": usable_cores() if self.nthread == "auto" else self.nthread,
         }
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's limit),
+    not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1
 
 
 class XGBoostSignal(Strategy):

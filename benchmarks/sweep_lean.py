@@ -1,0 +1,111 @@
+"""Seconds per sweep point on the lean path against the backtrader path, side by side in one run.
+
+The same grids (momentum and mean_reversion on the embedded data; each grid varies one strategy
+parameter and one execution setting, so the lean path computes each signal set once) run point
+by point through the sweep's own task (``run_job``: backtest, journal, figures), the two paths
+interleaved point by point so a busy machine slows them alike. Every point's two journals are
+compared first (same fills, final value to 1e-6: the run stops on a difference); only then are
+the ratios printed. With the optional ``bench`` extra installed (``pip install -e .[bench]``),
+the momentum grid also runs in vectorbt on the same signals (target-percent rebalancing; a
+different, vectorised model: timed warm, signals included, for scale, not compared). A measurement, not a test.
+
+    .venv/bin/python benchmarks/sweep_lean.py
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from brokers.backtrader.runner import run_backtest
+from brokers.lean.equality import differences, traded
+from brokers.lean.research import _SIGNALS, lean_or_backtrader
+from framework.config import Settings
+from framework.data import MarketData, load_configured
+from framework.registry import get_strategy
+from framework.research.sweep_task import Job, Outcome, run_job
+from framework.strategy import compute_signals
+
+TARGET = 10.0
+GRIDS: dict[str, list[dict[str, Any]]] = {
+    "momentum": [{"strategy": {"name": "momentum", "params": {"lookback": lb, "skip": 21}},
+                  "risk": {"max_position_weight": w}} for lb in (126, 252) for w in (0.1, 0.2)],
+    "mean_reversion": [{"strategy": {"name": "mean_reversion", "params": {"lookback": lb}},
+                        "risk": {"max_position_weight": w}} for lb in (20, 40) for w in (0.1, 0.2)],
+}
+
+
+def _run(market: MarketData, settings: Settings, backtest: Any, tmp: Path, name: str) -> tuple[Outcome, Path]:
+    outcome = run_job(market, Job(name, name, settings.model_dump(mode="json"), keep_journal=True), backtest)
+    assert outcome.ok, outcome.error
+    path = tmp / f"{name}.sqlite"
+    path.write_bytes(outcome.journal or b"")
+    return outcome, path
+
+
+def _vectorbt(market: MarketData, grid: list[dict[str, Any]]) -> float | None:
+    try:
+        import vectorbt as vbt
+    except ImportError:
+        print("vectorbt: not installed (the optional `bench` extra: pip install -e .[bench]); skipped")
+        return None
+    close = market.close
+
+    def point_in_vectorbt(point: dict[str, Any]) -> None:
+        settings = Settings.model_validate(point)
+        plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
+        signals = compute_signals(plugin, market).reindex(close.index)
+        longs = signals.clip(lower=0).where(signals.abs() >= settings.signals.threshold, 0.0).fillna(0.0)
+        weights = longs.div(longs.sum(axis=1).replace(0, np.nan), axis=0).clip(upper=settings.risk.max_position_weight)
+        days = np.arange(len(weights)) % settings.signals.rebalance_every == 0
+        weights = weights.where(np.broadcast_to(days[:, None], weights.shape))
+        vbt.Portfolio.from_orders(close, size=weights, size_type="targetpercent", group_by=True, cash_sharing=True,
+                                  fees=0.0, slippage=settings.venue.slippage.value, init_cash=settings.backtest.cash,
+                                  freq="1D").final_value()
+
+    point_in_vectorbt(grid[0])  # numba compiles on the first call: warm, as a sweep would be after one point
+    started = time.perf_counter()
+    for point in grid:
+        point_in_vectorbt(point)
+    return (time.perf_counter() - started) / len(grid)
+
+
+def main() -> None:
+    market = load_configured(Settings().data)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load: {load} on {os.cpu_count()} cores; "
+          f"{len(market.symbols)} symbols x {len(market.dates)} sessions")
+    for strategy, grid in GRIDS.items():
+        _SIGNALS.clear()
+        seconds = {"backtrader": 0.0, "lean": 0.0}
+        fills = 0
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, point in enumerate(grid):
+                settings = Settings.model_validate(point)
+                lean, lean_path = _run(market, settings, lean_or_backtrader, Path(tmp), f"lean{i}")
+                bt, bt_path = _run(market, settings, run_backtest, Path(tmp), f"bt{i}")
+                found = differences(traded(lean_path), traded(bt_path))
+                assert not found, f"{strategy} point {i}: {found}"
+                fills += len(traded(bt_path).fills)
+                seconds["lean"] += lean.seconds
+                seconds["backtrader"] += bt.seconds
+        per = {k: v / len(grid) for k, v in seconds.items()}
+        ratio = per["backtrader"] / per["lean"]
+        print(f"{strategy}: {len(grid)} points, equal on both paths ({fills} fills); seconds a point: "
+              f"backtrader {per['backtrader']:.2f}, lean {per['lean']:.2f}; {ratio:.2f}x "
+              f"({'meets' if ratio >= TARGET else 'misses'} the {TARGET:.0f}x target)")
+        if strategy == "momentum":
+            vbt = _vectorbt(market, grid)
+            if vbt is not None:
+                print(f"vectorbt (same grid, same signals, its own model): {vbt:.3f} s a point; "
+                      f"lean {per['lean'] / vbt:.0f}x slower, backtrader {per['backtrader'] / vbt:.0f}x slower")
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""The Broker protocol over arrays of bars, with our own fill step (:mod:`brokers.lean.fill`).
+
+The same venue (one check per order, at submission, against the same :class:`VenueBook` the
+backtrader adapter builds), the same order states, the same fills: an order is a value moved
+along its transitions (``Order.transition``), never a backtrader object copied per notice.
+Market orders (DAY, GTC, the venue's close-out of a delisting at its close) and the volume cap's partial fills;
+:func:`brokers.lean.runner.supports` keeps every other configuration on the backtrader path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+
+from brokers.backtrader.broker import DUST_SHARES, _d
+from brokers.lean.fill import Account, capped, execute
+from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
+from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
+from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
+from framework.fills import Fill
+from framework.orders import Order, is_delisting
+from framework.positions import Account as AccountView
+from framework.positions import Position
+from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
+
+CorporateActionHandler = Callable[[CorporateAction], None]
+
+
+class Bars:
+    """The traded window's bars as arrays (row: session, column: symbol), and for each row and
+    symbol the row of its latest traded bar (what a backtrader feed shows when it has no bar)."""
+
+    def __init__(self, symbols: list[str], dates: np.ndarray, fields: dict[str, np.ndarray]) -> None:
+        self.symbols, self.dates = symbols, dates
+        self.column = {s: j for j, s in enumerate(symbols)}
+        self.open, self.high, self.low, self.close, self.volume = (
+            fields[f] for f in ("open", "high", "low", "close", "volume"))
+        traded = ~np.isnan(self.close)
+        self.traded = traded
+        rows = np.where(traded, np.arange(len(dates))[:, None], -1)
+        self.latest = np.maximum.accumulate(rows, axis=0)  # -1: not listed yet
+
+
+class LeanBroker:
+    """Implements :class:`framework.broker.Broker` for one lean run."""
+
+    def __init__(self, bars: Bars, cash: float, venue: Venue, now: Callable[[], datetime],
+                 volume_cap: float | None = None) -> None:
+        self.bars, self.venue, self._now, self.volume_cap = bars, venue, now, volume_cap
+        self.account = Account(cash)
+        self.row = 0  # the session being processed
+        self._orders: dict[str, Order] = {}
+        self._sent_row: dict[str, int] = {}  # client id -> the symbol's latest bar when sent
+        self._remaining: dict[str, float] = {}  # client id -> signed shares still to fill (floats)
+        self._pending: list[str] = []  # open client ids, in submission order (the fill order)
+        self._by_id: dict[str, str] = {}
+        self._handlers: list[OrderUpdateHandler] = []
+        self._action_handlers: list[CorporateActionHandler] = []
+        self._book_orders: dict[str, BookOrder] = {}
+        self._seq = self._exec_seq = self._changes = 0
+        self._bar: tuple[tuple[int, int], VenueBook, dict[str, Decimal], set[str]] | None = None
+
+    @property
+    def capabilities(self) -> BrokerCapabilities:
+        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True)
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def submit_order(self, order: Order) -> Order:
+        if order.client_order_id in self._orders:
+            raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
+        column = self.bars.column.get(order.symbol)
+        if column is None or self.bars.latest[self.row, column] < 0:
+            raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
+        if order.type is not OrderType.MARKET:
+            raise OrderRejected(f"order {order.client_order_id}: the lean path fills market orders only")
+        rejection = None if is_delisting(order) else self.venue.check(order, self.book(order.symbol))
+        if rejection is not None:
+            raise rejection.error(f"submit {order.client_order_id}")
+        self._seq += 1
+        acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._seq), updated_at=self._now())
+        cid = order.client_order_id
+        self._orders[cid] = acked
+        self._sent_row[cid] = int(self.bars.latest[self.row, column])
+        self._remaining[cid] = float(order.qty or 0) * (1.0 if order.side is OrderSide.BUY else -1.0)
+        self._by_id[str(self._seq)] = cid
+        self._pending.append(cid)
+        self._book_orders[cid] = BookOrder.of(acked)
+        return acked
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        cid = self._by_id.get(broker_order_id)
+        if cid is None:
+            raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
+        if cid not in self._pending or not self._orders[cid].is_open:
+            raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
+        self._pending.remove(cid)
+        self._emit(cid, OrderEvent.CANCELED, OrderStatus.CANCELED, None)
+
+    def replace_order(self, broker_order_id: str, **changes: object) -> Order:
+        raise OrderRejected("the lean path does not replace orders")
+
+    def get_order(self, broker_order_id: str) -> Order:
+        cid = self._by_id.get(broker_order_id)
+        if cid is None:
+            raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
+        return self._orders[cid]
+
+    def get_order_by_client_id(self, client_order_id: str) -> Order | None:
+        return self._orders.get(client_order_id)
+
+    def get_orders(self, status: OrderQuery = "open") -> list[Order]:
+        orders = list(self._orders.values())
+        if status == "open":
+            return [o for o in orders if o.is_open]
+        if status == "closed":
+            return [o for o in orders if not o.is_open]
+        return orders
+
+    def _close(self, symbol: str) -> float:
+        j = self.bars.column[symbol]
+        return float(self.bars.close[self.bars.latest[self.row, j], j])
+
+    def get_positions(self) -> list[Position]:
+        out = []
+        for symbol in sorted(self.account.positions):
+            pos = self.account.positions[symbol]
+            if abs(pos.size) >= DUST_SHARES:
+                out.append(Position(symbol, _d(pos.size), _d(pos.price), _d(self._close(symbol))))
+        return out
+
+    def get_account(self) -> AccountView:
+        book = self.book()
+        equity = float(book.equity)
+        return AccountView(cash=_d(self.account.cash), equity=_d(equity), buying_power=self.venue.buying_power(book),
+                           timestamp=self._now())
+
+    # -- the venue's view (as the backtrader adapter builds it) -----------------------------
+
+    def _last(self, symbol: str) -> Decimal | None:
+        j = self.bars.column.get(symbol)
+        if j is None or self.bars.latest[self.row, j] < 0:
+            return None
+        price = self._close(symbol)
+        return Decimal(repr(price)) if math.isfinite(price) and price > 0 else None
+
+    def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
+        key = (self.row, self._changes)
+        if self._bar is None or self._bar[0] != key:
+            positions: dict[str, BookPosition] = {}
+            for symbol, pos in self.account.positions.items():
+                if abs(pos.size) >= DUST_SHARES:
+                    last = self._last(symbol)
+                    positions[symbol] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+            prices: dict[str, Decimal] = {}
+            base = VenueBook(cash=_d(self.account.cash), positions=positions, prices=prices)
+            base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
+            self._bar = (key, base, prices, set())
+        return self._bar[1], self._bar[2], self._bar[3]
+
+    def book(self, symbol: str | None = None) -> VenueBook:
+        base, prices, unknown = self._account_now()
+        orders = tuple(self._book_orders.values())
+        for wanted in {o.symbol for o in orders} | ({symbol} if symbol else set()):
+            if wanted in prices or wanted in unknown or wanted in base.positions:
+                continue
+            price = self._last(wanted)
+            if price is None:
+                unknown.add(wanted)
+            else:
+                prices[wanted] = price
+        return base.with_orders(orders)
+
+    # -- corporate actions ------------------------------------------------------------------
+
+    def subscribe_corporate_actions(self, handler: CorporateActionHandler) -> None:
+        self._action_handlers.append(handler)
+
+    def apply_corporate_action(self, action: CorporateAction) -> None:
+        """As the backtrader adapter applies it, at the open before any fill."""
+        if action.symbol not in self.bars.column:
+            return
+        self._changes += 1
+        position = self.account.position(action.symbol)
+        held = abs(position.size) >= DUST_SHARES
+        if action.kind is ActionKind.SPLIT:
+            for cid in sorted(c for c in self._pending if self._orders[c].symbol == action.symbol):
+                self.cancel_order(self._orders[cid].broker_order_id)  # type: ignore[arg-type]
+            if held:
+                position.size *= float(action.value)
+                position.price /= float(action.value)
+        elif held and self.venue.pays_dividends:
+            self.account.cash += float(_d(position.size) * action.value)
+        else:
+            return
+        if held:
+            for handler in self._action_handlers:
+                handler(action)
+
+    def subscribe(self, handler: OrderUpdateHandler) -> None:
+        self._handlers.append(handler)
+
+    # -- the session ------------------------------------------------------------------------
+
+    def expire_day_orders(self, before: datetime) -> None:
+        for cid in sorted(self._pending):
+            order = self._orders[cid]
+            if order.time_in_force is TimeInForce.DAY and order.created_at < before:
+                self._pending.remove(cid)
+                self._emit(cid, OrderEvent.EXPIRED, OrderStatus.EXPIRED, None)
+
+    def fill_step(self, row: int) -> None:
+        """The open of session ``row``: every open order that can execute does, in submission
+        order; then the fills are reported, in that order (as backtrader notifies after its bar)."""
+        self.row = row
+        bars, done = self.bars, []
+        for cid in list(self._pending):
+            order = self._orders[cid]
+            j = bars.column[order.symbol]
+            at = int(bars.latest[row, j])
+            sent = self._sent_row[cid]
+            side = order.side
+            if is_delisting(order):
+                reference = float(bars.close[sent, j])  # the venue's close-out: the close it was sent at
+            elif at > sent:
+                reference = float(bars.open[at, j])
+            else:
+                continue  # no new bar for this symbol yet
+            # the venue model's price, as VenueBroker's market orders get it (inside the bar only if
+            # the venue caps at the bar's range)
+            price = self.venue.slipped_price(reference, side, low=float(bars.low[at, j]), high=float(bars.high[at, j]))
+            remaining = self._remaining[cid]
+            size = capped(remaining, float(bars.volume[at, j]), self.volume_cap)
+            execution = execute(self.account, self.venue, order.symbol, size, price, remaining)
+            if not execution.size:
+                continue  # nothing executed (a zero-volume bar under the cap): it waits
+            self._remaining[cid] = remaining = remaining - execution.size
+            if not remaining:
+                self._pending.remove(cid)
+            self._changes += 1
+            done.append((cid, execution, bool(remaining)))
+        if done:
+            now = self._now()
+            for cid, execution, partial in done:
+                fill = self._fill(cid, execution, now) if abs(execution.size) >= DUST_SHARES else None
+                if partial:
+                    if fill is not None:
+                        self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, now)
+                else:
+                    self._emit(cid, OrderEvent.FILL, OrderStatus.FILLED, fill, now)
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def _fill(self, cid: str, execution: object, now: datetime) -> Fill:
+        self._exec_seq += 1
+        order = self._orders[cid]
+        return Fill(
+            execution_id=f"ln-{order.broker_order_id}-{self._exec_seq}",
+            client_order_id=cid,
+            symbol=order.symbol,
+            side=order.side,
+            qty=_d(abs(execution.size)),  # type: ignore[attr-defined]
+            price=_d(execution.price),  # type: ignore[attr-defined]
+            timestamp=now,
+            commission=_d(execution.commission),  # type: ignore[attr-defined]
+            broker_order_id=order.broker_order_id,
+        )
+
+    def _emit(self, cid: str, event: OrderEvent, status: OrderStatus, fill: Fill | None,
+              now: datetime | None = None) -> None:
+        now = now or self._now()
+        order = self._orders[cid]
+        changes: dict[str, object] = {}
+        if fill is not None:
+            total = order.filled_qty + fill.qty
+            avg = ((order.filled_avg_price or 0) * order.filled_qty + fill.price * fill.qty) / total
+            changes = {"filled_qty": total, "filled_avg_price": avg,
+                       "arrival_price": order.arrival_price or self._arrival(order)}
+        if status is not order.status:
+            order = order.transition(status, updated_at=now, **changes)
+        elif changes:
+            order = order.evolve(**changes)
+        self._orders[cid] = order
+        if not order.is_open:
+            self._book_orders.pop(cid, None)
+        elif fill is not None:
+            self._book_orders[cid] = BookOrder.of(order)
+        update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
+        for handler in self._handlers:
+            handler(update)
+
+    def _arrival(self, order: Order) -> Decimal:
+        """The open of the symbol's first bar after the session it was sent in (up to now)."""
+        j = self.bars.column[order.symbol]
+        sent = self._sent_row[order.client_order_id]
+        at = int(self.bars.latest[self.row, j])
+        rows = np.flatnonzero(self.bars.traded[sent + 1: at + 1, j])
+        return _d(self.bars.open[sent + 1 + rows[0] if len(rows) else at, j])
