@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# One worker per core (pytest-xdist); a module's tests stay on one worker, so its module-scoped
+# fixtures are built once. Rules that keep a test xdist-safe: docs/DEVELOPMENT.md, "Tests under xdist".
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 demo: $(STAMP)
 	$(BIN)/trade backtest

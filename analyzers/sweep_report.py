@@ -339,7 +339,7 @@ def render(findings: SweepFindings) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_style()}</style></head>
 <body><h1>{html.escape(title)}</h1><p class="subtitle">{html.escape(facts)}</p><nav>{nav}</nav>
 {body}
-<footer>Built by trade from the sweep's results.parquet. Undefined figures read n/a.</footer>
+<footer>Built by trade from the sweep's results.parquet. Figures that cannot be computed read n/a.</footer>
 </body></html>
 """
 

@@ -22,6 +22,14 @@ def invoke(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def trade_here(args: list[str], capsys, monkeypatch, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`trade ARGS` in this process from the folder ``cwd``, answered as `trade` (the child
+    process) answers: for a test whose point is the command, not the process boundary."""
+    monkeypatch.chdir(cwd)
+    code, out, err = invoke(args, capsys)
+    return subprocess.CompletedProcess(["trade", *args], code, out, err)
+
+
 def run_trade(argv: list[str], env: dict[str, str]) -> int:
     """One `trade ...` in this process with ``env`` in the environment (restored after); its exit code."""
     old = {k: os.environ.get(k) for k in env}

@@ -1,5 +1,6 @@
 """Fixtures every test folder may use; every test (and every command it runs) keeps its
-check-strategy cache in a scratch folder."""
+check-strategy cache in a scratch folder of its own worker (the suite runs under pytest-xdist:
+see docs/DEVELOPMENT.md, "Tests under xdist")."""
 
 from __future__ import annotations
 
@@ -12,11 +13,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Every hypothesis test runs without a deadline and without the too-slow health check: a
+# loaded machine (xdist workers, other sessions) makes any per-example time limit a flake.
+settings.register_profile("trade", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("trade")
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _scratch_check_cache(tmp_path_factory):
     os.environ["TRADE_CACHE_DIR"] = str(tmp_path_factory.mktemp("trade-cache"))
+
 
 
 @dataclass

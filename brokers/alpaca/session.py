@@ -13,6 +13,9 @@ installed there (by :func:`install`), so every call of every client is covered:
   PATCH, DELETE) are never resent here**: an order whose answer was lost is looked up by client
   id by the order manager before anything is sent again. alpaca-py's own retry is off.
 - every request has a timeout (alpaca-py sets none).
+- a wait before retrying a read never runs past the deadline the caller works under (a paper
+  cycle's, :mod:`framework.deadline`): a venue asking for longer than is left fails the read at
+  once, naming the deadline.
 
 Nothing here logs or raises with a key: log lines name the API, the method and the path only.
 """
@@ -34,6 +37,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from framework import deadline
 from framework.rate_limit import BudgetReport, BudgetView, RequestBudget
 from framework.retry import RetryPolicy
 
@@ -240,6 +244,11 @@ class PacedSession(requests.Session):
         if wait is None or self._closed.is_set():
             log.warning("%s %s failed (%s) after %d tries; giving up", method, path, why, tries)
             return False
+        bound = deadline.current()  # a cycle's deadline: never wait past it
+        refused = bound.refuse(wait, f"{method} {path} failed ({why})") if bound is not None else None
+        if refused is not None:
+            log.warning("%s", refused)
+            raise refused
         log.info("%s %s failed (%s); try %d in %.2f s", method, path, why, tries + 1, wait)
         self.retries += 1
         return not self._closed.wait(wait)

@@ -145,9 +145,12 @@ class _Session:
     def attach(self, host: bt.Strategy, feeds: dict[str, bt.feed.DataBase]) -> None:
         clock = self.clock
 
-        def market_time() -> datetime:  # fills happen at the open of the bar being processed
+        def market_time() -> datetime:
+            """One clock: fills happen at the open of the bar being processed, and what the
+            decision at its close does (acks, cancels, expiries) at the close: nothing is stamped
+            before the order it is about was created."""
             clock.move(host.datas[0].datetime[0])
-            return clock.open
+            return max(clock.open, self.now)
 
         self.adapter = BacktraderBroker(host, feeds, market_time, self.venue)
         host.broker.on_open = lambda: self.on_open(host)

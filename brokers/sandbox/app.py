@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -78,8 +79,10 @@ async def _answer(request: web.Request, handler: Any, spend: Spend) -> web.Strea
     exchange = request.app[EXCHANGE]
     fault = exchange.faults.take(REQUEST_FAULTS, route)
     if fault and fault.kind is FaultKind.RATE_LIMIT:
-        refused = Spend(False, spend.limit, 0, int(time.time()) + 1)
-        return _error(SandboxError(429, 42910000, "rate limit exceeded"), refused.headers() | {"Retry-After": "1"})
+        wait = max(math.ceil(fault.delay), 1)  # as long as the fault asks (a window's reset: up to 60 s)
+        refused = Spend(False, spend.limit, 0, int(time.time()) + wait)
+        return _error(SandboxError(429, 42910000, "rate limit exceeded"),
+                      refused.headers() | {"Retry-After": str(wait)})
     if fault and fault.kind is FaultKind.SERVER_ERROR:
         return _error(SandboxError(fault.status, 50010000, "internal server error (sandbox fault)"))
     if fault and fault.kind is FaultKind.SLOW and await _stopped_during(request, fault.delay):

@@ -9,7 +9,7 @@ from typing import Any
 
 
 class FaultKind(StrEnum):
-    RATE_LIMIT = "rate_limit"  # 429 with X-Ratelimit-* headers
+    RATE_LIMIT = "rate_limit"  # 429 with X-Ratelimit-* headers, asking to wait `delay` s (at least 1)
     SERVER_ERROR = "server_error"  # 500 / 503
     SLOW = "slow"  # answer after `delay` seconds (past a client timeout)
     LOST_RESPONSE = "lost_response"  # do the work, then answer 500: the client cannot know
@@ -23,7 +23,7 @@ class Fault:
     kind: FaultKind
     route: str = ""  # e.g. "POST /v2/orders"; empty: any route
     count: int = 1  # how many times it fires
-    delay: float = 0.0  # SLOW
+    delay: float = 0.0  # SLOW; RATE_LIMIT: the wait asked for
     status: int = 503  # SERVER_ERROR
     probability: float = 1.0  # fires with this probability (seeded)
 

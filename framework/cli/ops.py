@@ -50,7 +50,8 @@ def watch(config_files: tuple[str, ...]) -> None:
                     "watching %s (journal %s): the loss watch every %g s while the market is open, the after-close "
                     "step, alerts; Ctrl-C stops it", settings.paper.account, settings.paper.journal,
                     settings.risk.watch_interval_seconds)
-                Operations(runner, alerting, cycles=False, fresh=lambda: fresh_runner(settings)).run()
+                Operations(runner, alerting, cycles=False, fresh=lambda: fresh_runner(settings),
+                           venue=conn.announce().removeprefix("venue: ")).run()
             finally:
                 runner.close()
     finally:

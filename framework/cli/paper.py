@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import click
 import pandas as pd
@@ -157,7 +157,7 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
             if not serve:
                 _once(runner, alerting, dry_run)
                 return
-            _loop(runner, alerting)
+            _loop(runner, alerting, conn.announce().removeprefix("venue: "))
         finally:
             runner.close()
 
@@ -180,12 +180,13 @@ def _check_journal(runner: PaperRunner, alerting: Alerting | None) -> None:
         alerting.check_journal(runner.journal)
 
 
-def _loop(runner: PaperRunner, alerting: Alerting | None) -> None:
+def _loop(runner: PaperRunner, alerting: Alerting | None, venue: str) -> None:
     """Until Ctrl-C: one cycle per session ``minutes_before_open`` before the open (the venue's
     clock; started mid-session it waits for the next one), the loss watch while the market is
     open, the after-close step, alerts (:class:`framework.live.operations.Operations`)."""
     stop_on_signals()
-    ops = Operations(runner, alerting, report=lambda r: _print_cycle(r, runner, False, ops_log.info), say=ops_log.info)
+    ops = Operations(runner, alerting, report=lambda r: _print_cycle(r, runner, False, ops_log.info), say=ops_log.info,
+                     venue=venue)
     ops_log.info("paper trading %s as a service (journal %s); Ctrl-C stops it", runner.strategy.name,
                  runner.settings.paper.journal)
     ops.run()

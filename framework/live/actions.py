@@ -19,9 +19,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from framework.broker import LiveBroker
+from framework.config.execution import OrdersConfig
+from framework.enums import OrderStatus
 from framework.errors import BrokerError
 from framework.foreign import describe
 from framework.journal import Journal
+from framework.order_manager import OrderManager
 from framework.orders import Order
 from framework.risk.halted import order_adds_risk
 from framework.venue_time import venue_or_local
@@ -96,9 +99,10 @@ def resume(journal: Journal, broker: LiveBroker | None, *, origin: str,
 def flatten(journal: Journal, broker: LiveBroker, *, origin: str, then_halt: bool = True) -> ActionResult:
     """Halted first (unless ``then_halt`` is False: `--no-halt`, or a caller that just halted),
     then our risk-adding orders canceled, then every position closed (the venue cancels every
-    remaining order, stops included, as it closes). The closing orders are journaled as ours, so
-    their fills reach the books and the dashboard. A failure to close is journaled and raised; the
-    account stays halted."""
+    remaining order, stops included, as it closes). The closing orders are journaled as ours and
+    looked up once: what has filled already (a close while the market is open) is journaled with
+    its fills at once, so the dashboard shows the sells; the rest reach the books at the next sync.
+    A failure to close is journaled and raised; the account stays halted."""
     when = venue_now(broker)
     if then_halt and not journal.halt_state().halted:
         journal.set_halt(True, _by("flatten", origin), when)
@@ -112,11 +116,13 @@ def flatten(journal: Journal, broker: LiveBroker, *, origin: str, then_halt: boo
         raise
     _settle_foreign(journal, broker, closing, when)
     _journal_closing(journal, closing)
+    filled = _adopt_closing(journal, broker, closing, when)
     journal.record_event("*", "flatten", "requested", when,
                          f"by {origin}: canceled {canceled} risk-adding orders, closing {len(closing)} positions")
     return ActionResult("flatten", origin, when,
                         f"canceled {canceled} open order(s) that add risk; closing orders sent for {len(closing)} "
-                        "positions (every other open order canceled with them)", canceled, len(closing))
+                        "positions (every other open order canceled with them)"
+                        + (f"; {filled} filled already" if filled else ""), canceled, len(closing))
 
 
 def _settle_foreign(journal: Journal, broker: LiveBroker, closing: list[Order], when: datetime) -> None:
@@ -154,6 +160,31 @@ def _journal_closing(journal: Journal, closing: list[Order]) -> None:
     for order in orders:
         journal.record_event(order.client_order_id, "flatten_close", order.status.value, order.created_at,
                              f"{order.side.value} {order.qty} {order.symbol}")
+
+
+def _adopt_closing(journal: Journal, broker: LiveBroker, closing: list[Order], when: datetime) -> int:
+    """Each closing order looked up once (one read per order, no waiting) and its state and fills
+    journaled through the order manager's adoption path — the one a cycle's sync uses — so the
+    dashboard shows the closing sells at once (a close fills at once while the market is open).
+    A read that fails is left to the next sync: the closing orders are already journaled as ours.
+    Returns how many are filled."""
+    run = journal.run()
+    manager = OrderManager(broker, journal, OrdersConfig(), run.run_id if run is not None else "operator")
+    filled = 0
+    for order in closing:
+        try:
+            found = broker.get_order_by_client_id(order.client_order_id)
+        except BrokerError as e:
+            log.warning("flatten: cannot look up closing order %s yet (the next sync will): %s",
+                        order.client_order_id, e)
+            continue
+        if found is None:
+            continue
+        update = broker.adopt(found, found.updated_at or when)
+        if update is not None:
+            manager.on_update(update)
+        filled += found.status is OrderStatus.FILLED
+    return filled
 
 
 __all__ = ["FLATTEN_TAG", "ActionResult", "LiveBroker", "cancel_risk_adding", "flatten", "halt", "resume",

@@ -46,11 +46,13 @@ class Operations:
     def __init__(self, runner: PaperRunner, alerting: Alerting | None, *, cycles: bool = True,
                  fresh: Callable[[], AbstractContextManager[PaperRunner]] | None = None,
                  report: Callable[[CycleResult], None] = lambda _r: None, say: Say = log.info,
-                 stop: threading.Event | None = None, recheck: float = 60.0) -> None:
+                 stop: threading.Event | None = None, recheck: float = 60.0, venue: str = "") -> None:
         """``cycles``: trade (`trade paper`), or only watch (`trade watch`: the loss watch halts
         through the journal and the broker, the after-close step syncs on a ``fresh`` runner,
-        since the cycles run in other processes and this one's books would be stale)."""
-        self.runner, self.alerting, self.cycles = runner, alerting, cycles
+        since the cycles run in other processes and this one's books would be stale).
+        ``venue``: the venue and host (the connection's announcement), named in every failure to
+        reach it, as `trade paper --once` does."""
+        self.runner, self.alerting, self.cycles, self.venue = runner, alerting, cycles, venue
         self.fresh = fresh or (lambda: _same(runner))
         self.report, self.say, self.recheck = report, say, recheck
         self.stop = stop or threading.Event()
@@ -87,7 +89,7 @@ class Operations:
         try:
             times = self._times()
         except BrokerError as e:
-            log.warning("cannot read the venue's clock: %s; trying again", e)
+            log.warning("cannot read the venue's clock: %s; trying again", self._where(e))
             return min(self.recheck, BROKER_RETRY)
         p = plan(times, minutes_before_open=self.settings.paper.minutes_before_open,
                  after_close_minutes=self.settings.paper.after_close_minutes, cycles=self.cycles,
@@ -147,7 +149,7 @@ class Operations:
             self._retry_at = time.monotonic() + min(STALE_RETRY, self.recheck * 5)
             return
         except (TransientBrokerError, ReconciliationError, sqlite3.OperationalError) as e:  # busy journal too
-            self.say(f"cycle for {session} failed, retrying in a minute: {e}")
+            self.say(f"cycle for {session} failed, retrying in a minute: {self._where(e)}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
         self.report(result)
@@ -159,7 +161,7 @@ class Operations:
             with self.fresh() as runner:
                 self._close_books(runner, session)
         except (BrokerError, sqlite3.OperationalError) as e:  # a busy journal: next time
-            self.say(f"after-close step for {session} failed, retrying in a minute: {e}")
+            self.say(f"after-close step for {session} failed, retrying in a minute: {self._where(e)}")
             self._retry_at = time.monotonic() + min(BROKER_RETRY, self.recheck)
             return
         self.closes_done.add(session)
@@ -205,7 +207,8 @@ class Operations:
             reading = self.watch.tick(session)
         except (BrokerError, sqlite3.OperationalError) as e:  # a busy journal: next time
             self._watch_failures += 1
-            log.warning("loss watch: cannot read the account (%d in a row): %s", self._watch_failures, e)
+            log.warning("loss watch: cannot read the account (%d in a row): %s", self._watch_failures,
+                        self._where(e))
             if self._watch_failures == WATCH_FAILURES_ALERTED:
                 self.alerts.emit(AlertKind.WATCH_FAILURE, Severity.CRITICAL,
                                  f"the loss watch could not read the account {self._watch_failures} times in a row",
@@ -215,6 +218,12 @@ class Operations:
         if reading.halted:
             self.say(f"halted at {human(reading.time)}: intraday loss {reading.loss.pnl_fraction:+.2%} "
                      f"reached the daily loss limit {self.settings.risk.daily_loss_limit:.2%}")
+
+    def _where(self, error: Exception) -> str:
+        """A failure with the venue it came from: the journal's own (busy) needs no host."""
+        if not self.venue or isinstance(error, sqlite3.OperationalError):
+            return str(error)
+        return f"{error} [{self.venue}]"
 
     def _check_journal(self) -> None:
         if self.alerting is not None and not self.runner.dry_run:

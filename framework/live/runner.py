@@ -39,6 +39,7 @@ from framework import decision_inputs, foreign
 from framework.broker import LiveBroker, OrderUpdate, VenueCalendar
 from framework.config.settings import Settings
 from framework.data import BarSource, MarketData, embedded_paths, load_sectors, session_time
+from framework.deadline import Bound, DeadlineExceeded, bounded
 from framework.engine import CycleReport, ExecutionEngine
 from framework.enums import OrderEvent, OrderStatus
 from framework.errors import BrokerError, DataError, OrderNotFound, ReconciliationError, TransientBrokerError
@@ -302,8 +303,15 @@ class PaperRunner:
         return bool((curve["time"] == pd.Timestamp(session_time(pd.Timestamp(signal_date)))).any())
 
     def cycle(self, session: date | None = None) -> CycleResult:
-        started = time.monotonic()
+        """One cycle under its deadline: checked between steps, and bounding every wait the
+        adapter would make inside one (a rate limit's, :mod:`framework.deadline`)."""
         self._deadline = Deadline(self.settings.paper.cycle_deadline_seconds)
+        name = f"cycle deadline (paper.cycle_deadline_seconds = {self._deadline.seconds:g} s)"
+        with bounded(Bound(name, self._deadline.remaining)):
+            return self._cycle(session, self._deadline)
+
+    def _cycle(self, session: date | None, deadline: Deadline) -> CycleResult:
+        started = time.monotonic()
         try:
             self.clock.sync()
             session = session or next_session(self.live_broker)
@@ -319,9 +327,9 @@ class PaperRunner:
             history = self._history(session) if engine.portfolio.holdings else None
             if history is not None:
                 result.actions = self.corporate_actions(engine, history, session)
-            self._deadline.check("before reconciling")
+            deadline.check("before reconciling")
             result.differences = self.reconcile(engine)
-        except CycleDeadlineExceeded:
+        except (CycleDeadlineExceeded, DeadlineExceeded):
             raise
         except BrokerError as e:
             raise ReconciliationError(f"cannot reconcile with the broker, not trading: {e}") from e
@@ -332,7 +340,7 @@ class PaperRunner:
             result.orders = engine.protect(pd.Timestamp(prev))  # a stop cancelled since is placed again
             result.unacked = self._wait_for_acks(result.orders)
         else:
-            self._deadline.check("before deciding")
+            deadline.check("before deciding")
             report = self._decide(engine, session, prev, history)
             result.orders, result.deferred, result.notes = report.orders, report.deferred, report.notes
             result.warnings = self._new_warnings(engine)

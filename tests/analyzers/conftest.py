@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_invoke import trade
+from once_per_run import built_once
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -27,9 +28,12 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture(scope="session")
-def full_run(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("full")
+def _full_backtest(tmp: Path) -> None:
     result = trade("backtest", "--strategy", "momentum", "--out", str(tmp / "full-momentum"), cwd=tmp)
     assert result.returncode == 0, result.stderr
-    return tmp / "full-momentum"
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory) -> Path:
+    """Built once per test run, whichever xdist worker asks first."""
+    return built_once(tmp_path_factory, "full", _full_backtest) / "full-momentum"

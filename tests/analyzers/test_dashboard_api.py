@@ -1,7 +1,13 @@
 """The dashboard's JSON API over a sandbox-backed paper account: what it shows matches the venue
-and the journal; an action without the token changes nothing; with it, it acts and says who."""
+and the journal; an action without the token changes nothing; with it, it acts and says who.
+
+The reading tests and the refusals share one account and one dashboard for the module (two paper
+sessions): each refusal compares the account before and after, and leaves it as it found it.
+The test that acts with the token has an account of its own."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -31,11 +37,18 @@ def venue_state(account) -> tuple[list, list]:
     return positions, orders
 
 
-def test_status_matches_the_venue_and_the_journal(tmp_path) -> None:
-    with paper_account(tmp_path) as account, live_dashboard(account) as server:
-        s = api(server, "/api/status").json()
-        positions, orders = venue_state(account)
-        part = api(server, "/api/positions").json()
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[tuple]:
+    """(account, dashboard) read by several tests; a test that changes it restores it."""
+    with paper_account(tmp_path_factory.mktemp("shared-board")) as account, live_dashboard(account) as server:
+        yield account, server
+
+
+def test_status_matches_the_venue_and_the_journal(shared) -> None:
+    account, server = shared
+    s = api(server, "/api/status").json()
+    positions, orders = venue_state(account)
+    part = api(server, "/api/positions").json()
     assert s["mode"] == "live" and s["run"]["run_id"] == "paper-momentum" and s["venue"]["name"] == "sandbox (loopback)"
     assert sorted((p["symbol"], f"{p['qty']:g}") for p in s["positions"]) == [(sym, f"{float(q):g}") for sym, q in positions]
     assert len(s["orders"]) == len(orders) and s["orders"][0]["tag"] != "protective"  # working orders listed first
@@ -63,16 +76,21 @@ def test_status_matches_the_venue_and_the_journal(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("action", ["halt", "resume", "flatten"])
-def test_an_action_without_the_token_changes_nothing(tmp_path, action) -> None:
-    with paper_account(tmp_path, sessions=1) as account, live_dashboard(account) as server:
-        if action == "resume":
-            assert api(server, "/api/halt", method="POST", headers={"Authorization": f"Bearer {TOKEN}"}).ok
+def test_an_action_without_the_token_changes_nothing(shared, action) -> None:
+    account, server = shared
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    if action == "resume":
+        assert api(server, "/api/halt", method="POST", headers=auth).ok
+    try:
         before_journal, before_venue = journal_state(account.journal), venue_state(account)
         body = {"confirm": "flatten"} if action == "flatten" else {}
         missing = api(server, f"/api/{action}", method="POST", json=body)
         wrong = api(server, f"/api/{action}", method="POST", json=body, headers={"Authorization": "Bearer nope"})
         basic = api(server, f"/api/{action}", method="POST", json=body, headers={"Authorization": f"Basic {TOKEN}"})
         after_journal, after_venue = journal_state(account.journal), venue_state(account)
+    finally:
+        if action == "resume":  # leave the shared account as it was found
+            assert api(server, "/api/resume", method="POST", headers=auth).ok
     assert (missing.status_code, wrong.status_code, basic.status_code) == (401, 403, 401)
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     assert before_journal == after_journal and before_venue == after_venue
@@ -114,8 +132,8 @@ def test_halt_resume_and_flatten_with_the_token_are_journaled_with_their_origin(
     assert all(cid.startswith("sandbox-") for cid, _ in orders)  # only the closing orders are open
 
 
-def test_reads_answer_only_requests_addressed_to_localhost(tmp_path) -> None:
-    with paper_account(tmp_path, sessions=1) as account, live_dashboard(account) as server:
-        rebinding = api(server, "/api/status", headers={"Host": f"attacker.example:{server.port}"})
-        local = api(server, "/api/status", headers={"Host": f"localhost:{server.port}"})
+def test_reads_answer_only_requests_addressed_to_localhost(shared) -> None:
+    _, server = shared
+    rebinding = api(server, "/api/status", headers={"Host": f"attacker.example:{server.port}"})
+    local = api(server, "/api/status", headers={"Host": f"localhost:{server.port}"})
     assert rebinding.status_code == 403 and local.status_code == 200

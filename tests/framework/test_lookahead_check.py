@@ -4,15 +4,13 @@ passes the shipped plugins."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import leaky_plugins as leaks
 import pandas as pd
 import pytest
 import yaml
+from cli_invoke import trade_here
 
 from framework.data import load_market_data
 from framework.lookahead import CutKind, Problem, check_lookahead, plan_cuts
@@ -94,16 +92,11 @@ def test_shipped_plugins_pass(market) -> None:
     assert len(report.plan.cuts) == len(market.dates) - MeanReversion().warmup_bars - 1
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
-    return subprocess.run(
-        [sys.executable, "-c", "from framework.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
+@pytest.fixture
+def _cli(capsys, monkeypatch):
+    """`trade ...` in this process, with this folder importable (the leaky plugins)."""
+    monkeypatch.syspath_prepend(str(HERE))
+    return lambda *args, cwd: trade_here(list(args), capsys, monkeypatch, cwd)
 
 
 def _symbols_config(tmp_path: Path) -> str:
@@ -113,20 +106,20 @@ def _symbols_config(tmp_path: Path) -> str:
 
 
 @pytest.mark.parametrize("plugin", ["ShiftMinusOne", "MonthEndOnly", "FullSampleMean", "CachedZScore"])
-def test_cli_exits_1_on_every_leak_kind(tmp_path, plugin) -> None:
+def test_cli_exits_1_on_every_leak_kind(_cli, tmp_path, plugin) -> None:
     result = _cli("check-strategy", f"leaky_plugins:{plugin}", "--config", _symbols_config(tmp_path), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "LOOKAHEAD: " in result.stdout and "first at 20" in result.stdout
 
 
-def test_cli_reports_a_short_warm_up_apart(tmp_path) -> None:
+def test_cli_reports_a_short_warm_up_apart(_cli, tmp_path) -> None:
     result = _cli("check-strategy", "leaky_plugins:InfiniteMemory", "--config", _symbols_config(tmp_path),
                   cwd=tmp_path)
     assert result.returncode == 1
     assert "WARM-UP TOO SHORT" in result.stdout and "LOOKAHEAD" not in result.stdout
 
 
-def test_cli_passes_the_xgboost_strategy_and_shows_progress(tmp_path) -> None:
+def test_cli_passes_the_xgboost_strategy_and_shows_progress(_cli, tmp_path) -> None:
     cfg = tmp_path / "fast.yaml"
     cfg.write_text(
         yaml.safe_dump(
@@ -143,7 +136,7 @@ def test_cli_passes_the_xgboost_strategy_and_shows_progress(tmp_path) -> None:
     assert "check-strategy xgboost_signal: done" in result.stderr  # progress (plain lines off a terminal)
 
 
-def test_cli_all_dates_passes_mean_reversion(tmp_path) -> None:
+def test_cli_all_dates_passes_mean_reversion(_cli, tmp_path) -> None:
     result = _cli("check-strategy", "mean_reversion", "--all-dates", "--config", _symbols_config(tmp_path),
                   cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

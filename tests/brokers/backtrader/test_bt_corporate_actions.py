@@ -52,3 +52,29 @@ def test_a_dividend_is_cash_on_its_ex_date_where_the_profile_pays_it(tmp_path, p
     assert cash[3] - cash[2] == pytest.approx(shares * 0.5 if paid else 0.0, abs=1e-6)
     fills = journal.fills()
     assert fills and all(f.commission == Decimal(0) for f in fills) is (profile != "per_share")
+
+
+def test_slippage_across_a_split_is_measured_on_one_basis(tmp_path) -> None:
+    # an exit decided on the eve of a 2-for-1 split (decision price 100, the pre-split basis) must
+    # never fill at the post-split 50 and be measured as 5,000 bps: the split cancels it at the
+    # ex-date's open and the exit is decided again on the new basis
+    from framework.run_folder import summarise
+
+    data = with_actions(market({"AAA": [100.0] * 3 + [50.0] * 4}), splits={(3, "AAA"): 2.0})
+    sig = pd.DataFrame({"AAA": [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]}, index=data.dates)
+    cfg = settings(venue={"profile": "alpaca_paper", "slippage": {"value": 0.0}}, sizing={"rebalance_band": 0.5})
+    result = run_backtest(data, fixed(sig), cfg, tmp_path / "split.sqlite")
+    journal = Journal(result.journal_path)
+    try:
+        orders = journal.table("orders")
+        figures, _ = summarise(journal, float(result.initial_cash), data.splits)
+    finally:
+        journal.close()
+    filled = orders[orders["filled_qty"].astype(float) > 0]
+    sells = filled[filled["side"] == "sell"]
+    assert len(sells) == 1 and float(sells["filled_avg_price"].iloc[0]) == pytest.approx(50.0)
+    ratio = filled["filled_avg_price"].astype(float) / filled["decision_price"].astype(float)
+    assert ratio.between(0.99, 1.01).all(), filled[["client_order_id", "decision_price", "filled_avg_price"]]
+    assert abs(figures["avg_slippage_bps"]) < 1.0
+    canceled = orders[(orders["status"] == "canceled") & (orders["side"] == "sell")]
+    assert len(canceled) == 1  # the exit decided on the pre-split basis

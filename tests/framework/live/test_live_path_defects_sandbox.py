@@ -195,6 +195,24 @@ def test_defect12_a_429_on_the_bars_is_waited_out_not_a_failed_cycle(tmp_path, c
     assert "orders sent:" in out
 
 
+def test_defect12_a_rate_limit_wait_longer_than_the_cycle_has_left_fails_at_once_naming_the_deadline(
+        tmp_path, capsys) -> None:
+    # the venue asks for 90 s; the cycle has at most 45: waiting would run past the cycle's
+    # deadline (checked only between calls), so the read fails at once and says why
+    cfg = config(tmp_path, "")
+    cfg.write_text(cfg.read_text().replace("paper:\n", "paper:\n  cycle_deadline_seconds: 45\n"))
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        sb.set_faults([{"kind": "rate_limit", "route": "GET /v2/stocks/bars", "count": 1, "delay": 90}])
+        code, out = trade(["paper", "--once", "--config", str(cfg)], env, capsys)
+        fired = sb.exchange.faults.fired
+        orders = sb.exchange.orders
+    assert fired == [("rate_limit", "GET /v2/stocks/bars")]
+    assert code == 1, out
+    assert "would wait 90.0 s, but only" in out and "cycle deadline (paper.cycle_deadline_seconds = 45 s)" in out, out
+    assert not orders
+
+
 def _board_status(journal: Path) -> dict:
     reader = JournalReader(journal)
     try:
@@ -222,3 +240,31 @@ def test_defect10_after_flatten_the_dashboard_shows_the_closing_sells_and_the_fl
     sold = {f["symbol"] for f in status["fills"] if f["side"] == "sell"}
     assert held and held <= sold, (held, status["fills"])
     assert "flatten" in status["cycle"]["detail"] or status["halt"]["reason"].startswith("flatten"), status["cycle"]
+
+
+def test_defect10_a_flatten_while_open_journals_its_closing_sells_at_once_no_sync_needed(tmp_path, capsys) -> None:
+    # the sandbox fills a market close at once while the session is open: the flatten looks its
+    # closing orders up once after the venue accepts them, and the dashboard shows the sells
+    # without any later `trade paper` (no process syncs between the flatten and the board)
+    cfg = config(tmp_path)
+    with start_sandbox(tmp_path) as sb:
+        env = environment(sb)
+        paper_once(cfg, env)
+        sb.advance("open")  # the session opens: our buys fill, and it stays open
+        c = client(sb)
+        held = {p.symbol: Decimal(p.qty) for p in c.get_all_positions()}
+        assert held and c.get_clock().is_open
+        code, out = trade(["flatten", "--yes", "--config", str(cfg)], env, capsys)
+        assert code == 0, out
+        assert c.get_all_positions() == []  # closed at once, while open
+    status = _board_status(tmp_path / "paper.sqlite")
+    sold = {f["symbol"]: Decimal(str(f["qty"])) for f in status["fills"] if f["side"] == "sell"}
+    assert sold == held, (held, status["fills"])
+    journal = journal_of(tmp_path)
+    try:
+        closing = [o for o in journal.orders() if o.tag == "flatten"]
+        fills = journal.fills()
+    finally:
+        journal.close()
+    assert {o.symbol for o in closing} == set(held) and all(o.status.value == "filled" for o in closing)
+    assert len([f for f in fills if f.side.value == "sell"]) == len(held)  # each counted once

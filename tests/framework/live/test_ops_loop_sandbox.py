@@ -4,6 +4,8 @@ after-close step journals the day's fills and equity."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from alpaca_sandbox_helpers import environment, paper_once
 from ops_helpers import env_of, load, running, settings_file, until
@@ -11,6 +13,7 @@ from ops_helpers import env_of, load, running, settings_file, until
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
 from framework.journal import Journal
+from framework.journal import connection as journal_connection
 from framework.live.operations import Operations
 from framework.live.runner import PaperRunner
 from framework.live.service import fresh_runner
@@ -98,3 +101,33 @@ def test_a_failing_cycle_is_retried_after_a_pause_not_in_a_busy_loop(tmp_path) -
     assert all("cannot reconcile with the broker" in detail for _, detail in failed())
     assert steps <= 3 * attempts + 3, f"{steps} steps for {attempts} attempts: the loop spun while waiting to retry"
 
+
+
+def test_a_cycle_that_finds_the_journal_locked_is_retried_and_completes_once(tmp_path, monkeypatch) -> None:
+    # issue 26 defect 4: another process holds the journal's write lock (a real second SQLite
+    # connection); the cycle fails with "database is locked", the loop says so and retries it
+    # after the pause; the test releases the lock, and the session's cycle completes exactly once
+    monkeypatch.setattr(journal_connection, "BUSY_TIMEOUT", 0.2)  # the lock is seen in 0.2 s, not 30
+    cfg = settings_file(tmp_path)
+    settings = load(cfg)
+    said: list[str] = []
+    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+        conn = connect(settings, env_of(sb), stream=False)
+        runner = PaperRunner(settings, conn.broker, conn.bars)
+        other = sqlite3.connect(settings.paper.journal, isolation_level=None)
+        try:
+            ops = Operations(runner, None, cycles=True, say=said.append, recheck=0.2)
+            other.execute("BEGIN IMMEDIATE")  # the other process's write transaction
+            ops.step()  # the cycle is due at once (09:00): its first write meets the lock
+            assert not ops.cycles_done and not sb.exchange.orders
+            assert any("failed, retrying in a minute" in s and "database is locked" in s for s in said), said
+            other.execute("ROLLBACK")  # the other process is done
+            assert until(lambda: ops.step() is not None and ops.cycles_done)
+            sent = {cid for cid in (o["client_order_id"] for o in sb.exchange.orders.values())}
+            assert sent and len(sent) == len(sb.exchange.orders)  # each order once
+        finally:
+            other.close()
+            runner.close()
+            conn.close()
+    statuses = [status for status, _ in cycle_events(cfg)]
+    assert statuses.count("ok") == 1 and statuses[-1] == "ok", statuses

@@ -1,5 +1,6 @@
 """`trade dashboard` and `trade watch` as a person starts them: the URL and the token printed
-once, the token never logged, refusals without it, Ctrl-C exits 130, mistakes are one line."""
+once, the token never logged, refusals without it, Ctrl-C exits 130 (a real process, signalled),
+mistakes are one line and the help says what they do (`trade`'s `main` in this process)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import requests
+from cli_invoke import invoke
 
 from brokers.sandbox import SandboxServer
 
@@ -23,14 +26,14 @@ def trade(*args: str, cwd, env=None) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, cwd=cwd, timeout=600, env=env)
 
 
-def test_dashboard_on_a_folder_that_is_no_run_is_one_line_exit_2(tmp_path) -> None:
-    result = trade("dashboard", "--run", str(tmp_path), cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {tmp_path}: not a run folder (no journal.sqlite)"
-    assert result.stdout == ""
+def test_dashboard_on_a_folder_that_is_no_run_is_one_line_exit_2(tmp_path, capsys) -> None:
+    code, out, err = invoke(["dashboard", "--run", str(tmp_path)], capsys)
+    assert code == 2
+    assert err.strip() == f"error: {tmp_path}: not a run folder (no journal.sqlite)"
+    assert out == ""
 
 
-def test_dashboard_on_a_busy_port_is_one_line_exit_2(tmp_path) -> None:
+def test_dashboard_on_a_busy_port_is_one_line_exit_2(tmp_path, capsys) -> None:
     (tmp_path / "run").mkdir()
     from framework.journal import Journal
 
@@ -38,10 +41,10 @@ def test_dashboard_on_a_busy_port_is_one_line_exit_2(tmp_path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = trade("dashboard", "--run", str(tmp_path / "run"), "--port", str(taken.getsockname()[1]),
-                       cwd=tmp_path)
-    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("error: dashboard cannot listen on 127.0.0.1:")
+        code, _, err = invoke(["dashboard", "--run", str(tmp_path / "run"), "--port", str(taken.getsockname()[1])],
+                              capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: dashboard cannot listen on 127.0.0.1:")
 
 
 def _ignoring_sigint() -> None:
@@ -94,15 +97,14 @@ def test_live_dashboard_prints_the_token_once_and_never_logs_it(tmp_path) -> Non
     assert KEY not in log and SECRET not in log and SECRET not in err
 
 
-def test_watch_and_dashboard_say_what_they_do() -> None:
-    for command, words in (("watch", "intraday loss watch"), ("dashboard", "TRADE_DASHBOARD_TOKEN")):
-        result = subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", command, "--help"],
-                                capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0 and words in " ".join(result.stdout.split()), result.stdout
+@pytest.mark.parametrize(("command", "words"), [("watch", "intraday loss watch"),
+                                              ("dashboard", "TRADE_DASHBOARD_TOKEN")])
+def test_watch_and_dashboard_say_what_they_do(capsys, command, words) -> None:
+    code, out, _ = invoke([command, "--help"], capsys)
+    assert code == 0 and words in " ".join(out.split()), out
 
 
-def test_paper_help_lists_the_exit_codes() -> None:
-    result = subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", "paper", "--help"],
-                            capture_output=True, text=True, timeout=300)
-    text = " ".join(result.stdout.split())
+def test_paper_help_lists_the_exit_codes(capsys) -> None:
+    _, out, _ = invoke(["paper", "--help"], capsys)
+    text = " ".join(out.split())
     assert "0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C" in text

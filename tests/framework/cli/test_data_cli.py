@@ -1,25 +1,28 @@
-"""`trade data check` and the backtest's handling of problem files, through the console script."""
+"""`trade data check` and the backtest's handling of problem files, through `trade`'s `main` in
+this process (exit code, stdout and stderr as a user sees them)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "framework"))  # the shared data builders
+import pytest
 
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the shared data builders
+
+from cli_invoke import trade_here
 from data_builders import ERRORS, WARNINGS, clean_long, ten_problems, write
 
 from framework.data import embedded_paths
 
 
-def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", "from framework.cli import main; main()", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=600)
+@pytest.fixture
+def trade(capsys, monkeypatch):
+    return lambda *args, cwd: trade_here(list(args), capsys, monkeypatch, cwd)
 
 
-def test_check_exits_0_when_clean_1_with_problems_2_when_unreadable(tmp_path) -> None:
+def test_check_exits_0_when_clean_1_with_problems_2_when_unreadable(tmp_path, trade) -> None:
     clean = trade("data", "check", str(embedded_paths()[0]), "--sectors", str(embedded_paths()[1]), cwd=tmp_path)
     assert clean.returncode == 0, clean.stderr
     assert "no problems found" in clean.stdout
@@ -36,7 +39,7 @@ def test_check_exits_0_when_clean_1_with_problems_2_when_unreadable(tmp_path) ->
     assert unreadable.stderr.strip().startswith("error: ") and len(unreadable.stderr.strip().splitlines()) == 1
 
 
-def test_backtest_refuses_a_file_with_ten_problems_naming_them_all(tmp_path) -> None:
+def test_backtest_refuses_a_file_with_ten_problems_naming_them_all(tmp_path, trade) -> None:
     path = write(ten_problems(), tmp_path / "ten.csv")
     out = tmp_path / "run"
     result = trade("backtest", "--strategy", "momentum", "--data", str(path), "--out", str(out), cwd=tmp_path)
@@ -48,7 +51,7 @@ def test_backtest_refuses_a_file_with_ten_problems_naming_them_all(tmp_path) -> 
     assert not out.exists()
 
 
-def test_repair_runs_the_backtest_and_its_summary_lists_every_repair(tmp_path) -> None:
+def test_repair_runs_the_backtest_and_its_summary_lists_every_repair(tmp_path, trade) -> None:
     path = write(ten_problems(), tmp_path / "ten.csv")
     (tmp_path / "repair.yaml").write_text("data:\n  on_problem: repair\n")
     out = tmp_path / "run"
@@ -69,7 +72,7 @@ def test_repair_runs_the_backtest_and_its_summary_lists_every_repair(tmp_path) -
     assert "as traded" in data["description"]
 
 
-def test_summary_reports_coverage_and_the_share_of_sessions_without_a_view(tmp_path) -> None:
+def test_summary_reports_coverage_and_the_share_of_sessions_without_a_view(tmp_path, trade) -> None:
     frame = clean_long()
     gone = (frame["symbol"] == "BBB") & (frame["date"] >= "2019-06-03") & (frame["date"] <= "2019-06-28")
     path = write(frame[~gone], tmp_path / "gaps.csv")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-PLUGINS = Path(__file__).resolve().parents[1] / "framework" / "research"  # sweep_plugins.py
+PLUGINS = Path(__file__).resolve().parents[1] / "research"  # sweep_plugins.py
 SMALL = ("--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2017-06-30")
 # A terminal's Ctrl-C: SIGINT raises KeyboardInterrupt (a shell's background job would ignore it).
 ENTRY = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from framework.cli import main; main()"

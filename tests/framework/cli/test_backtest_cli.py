@@ -1,4 +1,6 @@
-"""`trade backtest` through the real console script."""
+"""`trade backtest`: once through a real process (the run folder, its determinism), the
+configuration and bad-input cases in this process (`cli_invoke.invoke`: the same `main`, its
+exit code and its output)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_invoke import invoke
 
 SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN", "--start", "2016-01-04", "--end", "2016-06-30"]
 
@@ -43,23 +46,23 @@ def test_backtest_end_to_end_writes_a_consistent_run_folder(tmp_path) -> None:
     assert (tmp_path / "run2" / "summary.json").read_bytes() == (out / "summary.json").read_bytes()
 
 
-def test_the_venue_profile_is_chosen_by_config_and_named_in_the_summary(tmp_path) -> None:
+def test_the_venue_profile_is_chosen_by_config_and_named_in_the_summary(tmp_path, capsys) -> None:
     (tmp_path / "ibkr.yaml").write_text("venue:\n  profile: per_share\n")
     out = tmp_path / "run"
-    result = trade("backtest", *SLICE, "--config", str(tmp_path / "ibkr.yaml"), "--out", str(out), "--no-report",
-                   cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    code, _, err = invoke(["backtest", *SLICE, "--config", str(tmp_path / "ibkr.yaml"), "--out", str(out),
+                           "--no-report"], capsys)
+    assert code == 0, err
     assert json.loads((out / "summary.json").read_text())["venue"] == {"profile": "per_share"}
     fills = pd.read_csv(out / "fills.csv")
     assert (fills["commission"] > 0).all()  # the per-share schedule (the alpaca profiles charge none)
 
 
-def test_an_unknown_venue_profile_is_one_line_exit_2(tmp_path) -> None:
+def test_an_unknown_venue_profile_is_one_line_exit_2(tmp_path, capsys) -> None:
     (tmp_path / "bad.yaml").write_text("venue:\n  profile: robinhood\n")
     out = tmp_path / "run"
-    result = trade("backtest", *SLICE, "--config", str(tmp_path / "bad.yaml"), "--out", str(out), cwd=tmp_path)
-    assert result.returncode == 2
-    [line] = result.stderr.strip().splitlines()
+    code, _, err = invoke(["backtest", *SLICE, "--config", str(tmp_path / "bad.yaml"), "--out", str(out)], capsys)
+    assert code == 2
+    [line] = err.strip().splitlines()
     assert "venue.profile: expected 'alpaca_paper', 'alpaca_live' or 'per_share'" in line
     assert not out.exists()
 
@@ -75,12 +78,13 @@ def test_an_unknown_venue_profile_is_one_line_exit_2(tmp_path) -> None:
         (["--data", "missing.csv"], "missing.csv: file not found"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_no_run_folder(tmp_path, args, message) -> None:
+def test_bad_input_is_one_line_exit_2_and_no_run_folder(tmp_path, monkeypatch, capsys, args, message) -> None:
     (tmp_path / "prices.csv").write_text("date,symbol,close\n2020-01-02,AAA,1\n")
+    monkeypatch.chdir(tmp_path)  # --data names a file relative to the working folder
     out = tmp_path / "run"
-    result = trade("backtest", *args, "--out", str(out), cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    code, _, err = invoke(["backtest", *args, "--out", str(out)], capsys)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
