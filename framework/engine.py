@@ -41,7 +41,7 @@ from framework.risk import Action, HaltReason, Reason, RiskDecision, RiskManager
 from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
-from framework.stops import Guarded, StopManager
+from framework.stops import Guarded, StopManager, stop_levels
 from framework.styles import OrderStyle, terms
 from framework.twap import slice_parent, window_start
 from framework.universe import Universe
@@ -205,7 +205,8 @@ class ExecutionEngine:
         truth) and recorded so a restart rebuilds the adopted book and does not report it again."""
         account = self.broker.get_account()
         # what foreign orders' fills moved is not ours: never adopted (framework.foreign)
-        positions, cash = foreign.ours(self.broker.get_positions(), account.cash, self.journal.foreign_orders())
+        positions, cash = foreign.ours(self.broker.get_positions(), account.cash,
+                                       self.journal.foreign_orders(settled=False))
         for split in self._splits_in(positions):  # a split is a split in our books, not an adoption
             self.on_corporate_action(split)
         diffs = self.portfolio.reconcile(positions, cash)
@@ -403,10 +404,19 @@ class ExecutionEngine:
         self._withdraw_growing(ctx, {i.symbol for i in plan.intents if i.purpose in FLAT and i.symbol in sales}, report)
         clearance = self.stops.clear_for_sale(sales)
         orders: list[Order] = []
+        exiting = self._exiting()
         for intent in plan.intents:
             i = ctx.universe.position(intent.symbol)
             qty = Decimal(str(round(abs(intent.delta), 6)))
-            if ctx.held[i] and np.sign(intent.delta) != np.sign(ctx.held[i]):  # toward zero
+            toward_zero = bool(ctx.held[i]) and np.sign(intent.delta) != np.sign(ctx.held[i])
+            if not toward_zero and np.sign(intent.delta) == -exiting.get(intent.symbol, 0):
+                # a working order of ours the other way: both sides of one symbol never coexist
+                # (were only this one to fill, the position would pass its cap): it waits
+                report.decisions.append(RiskDecision(
+                    intent.symbol, Reason.OPPOSITE_ORDER_WORKING, Action.DEFER, float(plan.approved[i]),
+                    float(ctx.current[i]), "an order of ours the other way is still working"))
+                continue
+            if toward_zero:
                 if intent.symbol in clearance.blocked:
                     report.decisions.append(RiskDecision(
                         intent.symbol, Reason.PROTECTION_NOT_CLEARED, Action.DEFER, float(plan.approved[i]),
@@ -428,6 +438,36 @@ class ExecutionEngine:
                                           self._clock(), note)
                 self._adopted.discard(order.symbol)
         return sent + armed
+
+    def _exiting(self) -> dict[str, int]:
+        """Symbols with a working (non-protective) order of ours, and that order's side (+1 buy,
+        -1 sale): a decision sends nothing the other way on them until it resolves."""
+        out: dict[str, int] = {}
+        for o in self.orders.open_orders():
+            if not is_protective(o):
+                out.setdefault(o.symbol, o.side.sign)
+        return out
+
+    def protect(self, date: pd.Timestamp) -> list[Order]:
+        """Protection for what is held, outside a decision: a re-run of a session already decided
+        sends nothing new, but a protective stop cancelled since (by a person, or the venue) is
+        placed again, at the level the books give, for what is held less every open sale of ours."""
+        if not self.stops.native or not self.portfolio.holdings:
+            return []
+        t = session_time(date)
+        universe = Universe.of(self.portfolio.holdings)
+        held, avg_cost, high_water = self.portfolio.vectors(universe)
+        levels = stop_levels(held, avg_cost, high_water, self.settings.risk)
+        selling: dict[str, Decimal] = {}
+        for o in self.orders.open_orders():
+            if is_protective(o) or o.qty is None or o.symbol not in universe:
+                continue
+            if o.side.sign * held[universe.position(o.symbol)] < 0:
+                selling[o.symbol] = selling.get(o.symbol, Decimal(0)) + (o.remaining_qty or Decimal(0))
+        guarded = [Guarded(s, h.qty, float(levels[universe.position(s)]), None)
+                   for s, h in sorted(self.portfolio.holdings.items())]
+        with self.journal.batch():
+            return self.stops.rearm_missing(t, guarded, selling)
 
     def _withdraw_growing(self, ctx: BarContext, exiting: set[str], report: CycleReport) -> None:
         """Before an exit (a stop, a flat target, a halt's close), the symbol's working orders that

@@ -229,6 +229,25 @@ class StopManager:
                     self.orders.cancel(guard)
         return armed
 
+    def rearm_missing(self, session: datetime, positions: list[Guarded], selling: dict[str, Decimal]) -> list[Order]:
+        """A protective order for each held position that has none (cancelled since the decision
+        by a person or the venue), for what is held less what is being sold; a standing one is
+        left as it is (nothing is re-decided). Used by a re-run of a session already traded."""
+        if not self.native:
+            return []
+        standing = self.standing()
+        armed: list[Order] = []
+        for position in positions:
+            if position.symbol in standing or position.level != position.level:
+                continue
+            protect = abs(position.qty) - selling.get(position.symbol, Decimal(0))
+            if protect <= 0:
+                continue
+            sign = Decimal(1) if position.qty > 0 else Decimal(-1)
+            want = self._desired(session, Guarded(position.symbol, sign * protect, position.level, position.price))
+            armed.append(self.orders.submit(want, session).order)
+        return armed
+
 
 def _same(order: Order, want: Order) -> bool:
     return (

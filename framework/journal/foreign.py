@@ -13,6 +13,10 @@ FOREIGN_TABLE = """CREATE TABLE IF NOT EXISTS foreign_orders (
     client_order_id TEXT PRIMARY KEY, broker_order_id TEXT, symbol TEXT NOT NULL, side TEXT NOT NULL,
     type TEXT NOT NULL, qty TEXT, filled_qty TEXT NOT NULL, filled_avg_price TEXT, status TEXT NOT NULL,
     first_seen TEXT NOT NULL, order_json TEXT NOT NULL)"""
+#: foreign orders whose shares a flatten closed with ours (the venue closes a symbol whole): what
+#: their fills moved is no longer the person's, so it is no longer taken out of the venue's positions
+SETTLED_TABLE = """CREATE TABLE IF NOT EXISTS foreign_settled (
+    client_order_id TEXT PRIMARY KEY, time TEXT NOT NULL, reason TEXT NOT NULL)"""
 
 
 class ForeignLog(JournalConnection):
@@ -38,11 +42,26 @@ class ForeignLog(JournalConnection):
         )
         return new
 
-    def foreign_orders(self, *, open_only: bool = False) -> list[Order]:
+    def settle_foreign(self, client_order_ids: list[str], when: datetime, reason: str) -> None:
+        """These foreign orders' shares were closed with ours (a flatten closes a symbol whole):
+        from now on what their fills moved is not subtracted from the venue's positions."""
+        if not client_order_ids:
+            return
+        self._flush()
+        self._db.execute(SETTLED_TABLE)
+        for cid in client_order_ids:
+            self._write("INSERT OR IGNORE INTO foreign_settled VALUES (?,?,?)", (cid, iso(when), reason))
+
+    def foreign_orders(self, *, open_only: bool = False, settled: bool = True) -> list[Order]:
+        """``settled=False``: without the ones a flatten settled (what the person still holds)."""
         if not self._has_foreign():
             return []
         rows = self._read("SELECT order_json FROM foreign_orders ORDER BY first_seen, client_order_id")
         orders = [Order.from_json(r[0]) for r in rows]
+        if not settled and self._read("SELECT 1 FROM sqlite_master WHERE type='table' AND name='foreign_settled'"
+                                      ).fetchone() is not None:
+            gone = {r[0] for r in self._read("SELECT client_order_id FROM foreign_settled")}
+            orders = [o for o in orders if o.client_order_id not in gone]
         return [o for o in orders if o.is_open] if open_only else orders
 
 

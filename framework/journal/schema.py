@@ -71,7 +71,8 @@ CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
 #: every table a reader may ask for by name
 TABLES = frozenset({
     "runs", "signals", "risk_decisions", "intents", "orders", "order_events", "fills", "positions", "equity",
-    "halt", "adjustments", "corporate_actions", "marks", "foreign_orders", "decision_inputs",
+    "halt", "adjustments", "corporate_actions", "marks", "foreign_orders", "foreign_settled",
+    "decision_inputs",
 })
 
 

@@ -22,6 +22,7 @@ from framework.broker import LiveBroker
 from framework.config.execution import OrdersConfig
 from framework.enums import OrderStatus
 from framework.errors import BrokerError
+from framework.foreign import describe
 from framework.journal import Journal
 from framework.order_manager import OrderManager
 from framework.orders import Order
@@ -113,6 +114,7 @@ def flatten(journal: Journal, broker: LiveBroker, *, origin: str, then_halt: boo
         journal.record_event("*", "flatten", "failed", when,
                              f"by {origin}: canceled {canceled} risk-adding orders; closing failed: {e}; {state}")
         raise
+    _settle_foreign(journal, broker, closing, when)
     _journal_closing(journal, closing)
     filled = _adopt_closing(journal, broker, closing, when)
     journal.record_event("*", "flatten", "requested", when,
@@ -121,6 +123,33 @@ def flatten(journal: Journal, broker: LiveBroker, *, origin: str, then_halt: boo
                         f"canceled {canceled} open order(s) that add risk; closing orders sent for {len(closing)} "
                         "positions (every other open order canceled with them)"
                         + (f"; {filled} filled already" if filled else ""), canceled, len(closing))
+
+
+def _settle_foreign(journal: Journal, broker: LiveBroker, closing: list[Order], when: datetime) -> None:
+    """The venue closes each symbol whole, a person's shares with ours: the foreign orders whose
+    fills are in those positions are settled (journaled first if no cycle has seen them yet), so
+    what they moved stops being taken out of the venue's positions. The closing orders are ours;
+    the next reconciliation adopts the part of them that sold the person's shares, and our books
+    never go short shares nobody holds."""
+    symbols = {o.symbol for o in closing}
+    ours = {o.client_order_id for o in journal.orders()}
+    known = {o.client_order_id: o for o in journal.foreign_orders()}
+    try:
+        listed = broker.get_orders("all")
+    except BrokerError as e:  # the ledger's view is the best there is
+        log.warning("flatten: cannot list the venue's orders to settle foreign ones: %s", e)
+        listed = []
+    closing_ids = {o.client_order_id for o in closing}
+    for order in listed:
+        cid = order.client_order_id
+        if cid in ours or cid in closing_ids or order.symbol not in symbols or not order.filled_qty:
+            continue
+        if journal.record_foreign(order, when):
+            journal.record_event(cid, "foreign_order", order.status.value, when,
+                                 f"foreign order at the venue, not ours, closed by a flatten: {describe(order)}")
+        known[cid] = order
+    settled = sorted(c for c, o in known.items() if o.symbol in symbols and o.filled_qty)
+    journal.settle_foreign(settled, when, "closed whole by a flatten")
 
 
 def _journal_closing(journal: Journal, closing: list[Order]) -> None:

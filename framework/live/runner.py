@@ -337,6 +337,8 @@ class PaperRunner:
         result.halted = halt.reason if halt.halted else ""
         if not self.dry_run and self._already_ran(prev):
             result.skipped = f"session {session} already traded (signals of {prev} journaled)"
+            result.orders = engine.protect(pd.Timestamp(prev))  # a stop cancelled since is placed again
+            result.unacked = self._wait_for_acks(result.orders)
         else:
             deadline.check("before deciding")
             report = self._decide(engine, session, prev, history)

@@ -24,6 +24,7 @@ class Reason(StrEnum):
     PROTECTION_NOT_CLEARED = "protection_not_cleared"
     VENUE_RULE = "venue_rule"
     EXIT_RULE = "exit_rule"
+    OPPOSITE_ORDER_WORKING = "opposite_order_working"
 
 
 class Action(StrEnum):

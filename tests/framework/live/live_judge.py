@@ -18,7 +18,7 @@ from typing import Any
 
 # Defects of issue 26 not yet fixed on this branch (emptied as live-defects is merged), and
 # defects this simulation found that are not fixed yet (numbered from 101).
-KNOWN_OPEN: set[int] = {101, 102, 103}
+KNOWN_OPEN: set[int] = set()
 FOUND = {
     101: "a flatten's close of a symbol a person also holds is journaled whole as ours: the books go short "
          "the person's shares, and the engine arms a buy stop on a position nobody has",
@@ -68,6 +68,7 @@ class Judge:
     mixed_closed: set[str] = field(default_factory=set)  # flattened with a person's shares in it (101)
     person_canceled: set[str] = field(default_factory=set)  # our orders a person cancelled (the world's)
     excused: set[str] = field(default_factory=set)  # a person's orders cancelled by a flatten or a split
+    settled: set[str] = field(default_factory=set)  # a person's filled orders whose shares a flatten closed
 
     # -- reading ------------------------------------------------------------------------
 
@@ -125,11 +126,14 @@ class Judge:
             apply(event)
         return {s: q for s, q in held.items() if q != 0}
 
-    @staticmethod
-    def ours_at_venue(venue: dict[str, Any]) -> dict[str, Decimal]:
-        """The venue's positions less what a person's fills moved: the part that is ours."""
+    def ours_at_venue(self, venue: dict[str, Any]) -> dict[str, Decimal]:
+        """The venue's positions less what a person's fills moved: the part that is ours. A
+        flatten closes a symbol whole, a person's shares with ours: the person's fills before it
+        (:attr:`settled`) are in no position any more, so they are no longer taken out."""
         held = {s: Decimal(str(p["qty"])) for s, p in venue["positions"].items()}
         for o in venue["orders"].values():
+            if o["client_order_id"] in self.settled:
+                continue
             if o["client_order_id"].startswith("person-") and float(o["filled_qty"]):
                 filled = Decimal(str(o["filled_qty"]))
                 held[o["symbol"]] = held.get(o["symbol"], Decimal(0)) - (filled if o["side"] == "buy" else -filled)
@@ -157,6 +161,11 @@ class Judge:
         if ctx.flatten:  # symbols whose closing took a person's shares with ours (defect 101)
             self.mixed_closed |= {o["symbol"] for o in venue["orders"].values()
                                   if o["client_order_id"].startswith("person-") and float(o["filled_qty"])}
+            closed = {o["symbol"] for cid, o in journal["orders"].items() if o["tag"] == "flatten" and cid in by_cid
+                      and by_cid[cid]["id"] not in self.seen_orders}  # this flatten's closing orders
+            self.settled |= {o["client_order_id"] for o in venue["orders"].values()
+                             if o["client_order_id"].startswith("person-") and float(o["filled_qty"])
+                             and o["symbol"] in closed}
         self._no_resend(ctx, journal, by_cid)
         self._no_duplicate_post(posts)
         self._fills_once(ctx, journal, by_cid)
@@ -306,7 +315,7 @@ class Judge:
             if symbol not in self.traded or qty <= 0:
                 continue
             newest = max((c for c, o in journal["orders"].items() if o["symbol"] == symbol and o["type"] == "stop"),
-                         key=lambda c: c.split("-")[1], default=None)
+                         key=_stop_generation, default=None)
             if newest is not None and newest in self.refused:
                 continue  # the venue refused the stop (a refusal by rule): journaled and reported, not overridden
             defects = (13,) if symbol in touched else ()  # a person's stop on it: the engine skipped its own
@@ -364,6 +373,14 @@ class Judge:
                 self.breach("exposure within the caps", (1, 13) + ((103,) if self._crossed(venue, symbol) else ()),
                              f"{symbol}: {qty} of ours held, {weight:.1%} of equity (cap "
                              f"{self.max_position_weight:.0%})")
+
+
+def _stop_generation(client_order_id: str) -> tuple[str, int]:
+    """A protective order's (session, generation): "stop2" is placed after "stop" in one session
+    (a re-run re-arming a stop cancelled since, or a stop replaced for a sale)."""
+    parts = client_order_id.split("-")
+    purpose = parts[-2]
+    return parts[1], int(purpose[4:]) if purpose[4:].isdigit() else 1
 
 
 __all__ = ["KNOWN_OPEN", "Context", "Judge", "Violation"]

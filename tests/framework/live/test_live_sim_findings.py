@@ -100,3 +100,103 @@ def test_an_intraday_exit_that_fills_at_once_is_not_followed_by_a_stop_for_the_s
     finally:
         logging.disable(logging.NOTSET)
         world.close()
+
+
+def _working(venue: dict, ours: set[str]) -> list[dict]:
+    return [o for o in venue["orders"].values() if o["client_order_id"] in ours
+            and o["status"] in ("new", "accepted", "partially_filled")]
+
+
+def test_a_rerun_of_a_session_already_traded_places_again_a_stop_cancelled_since(tmp_path):
+    """Defect 102, found by seeds 110, 112, 114, 116, 120, 124, 125. A session is decided and its
+    protective stops armed; a person (or the venue) cancels one; `trade paper --once` is run again
+    for the same session. The re-run skips the decision (done, journaled) and with it the
+    re-arming: the position went into the session with no stop. A re-run decides nothing and
+    sends nothing new, but a stop missing for what is held is placed again."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 5, stops="stop_loss: 0.05", stream=False)
+    try:
+        world.advance("close")
+        assert world.cycle() == 0
+        world.advance("next_session")
+        assert world.cycle() == 0
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        ours = judge.journal()["intents"]
+        venue = world.venue()
+        stops = sorted((o["symbol"], o["id"], o["client_order_id"]) for o in _working(venue, ours)
+                       if o["type"] == "stop")
+        assert stops, "the decision armed protective stops"
+        symbol, order_id, cid = stops[0]
+        world.person_cancels(order_id, cid)
+        sent_before = {o["client_order_id"] for o in venue["orders"].values() if o["type"] != "stop"}
+        assert world.cycle() == 0
+        assert "already traded" in world.printed
+        venue = world.venue()
+        ours = judge.journal()["intents"]
+        again = [o for o in _working(venue, ours) if o["type"] == "stop" and o["symbol"] == symbol]
+        assert len(again) == 1 and again[0]["client_order_id"] != cid, \
+            f"{symbol}: held into the session with stops of ours {[o['client_order_id'] for o in again]}"
+        assert float(again[0]["qty"]) == float(judge.ours_at_venue(venue)[symbol])
+        resent = {o["client_order_id"] for o in venue["orders"].values() if o["type"] != "stop"} - sent_before
+        assert resent == set(), f"a re-run sent orders: {resent}"
+        judge.check(Context(0, "cycle", completed_cycle=True), venue, world.posts)
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
+
+
+def test_a_flatten_of_a_symbol_a_person_also_holds_leaves_our_books_flat(tmp_path):
+    """Defect 101, found by seed 2. A person bought shares of a symbol we hold; `trade flatten`
+    closes the account (the venue closes each symbol whole, the person's shares with ours). The
+    closing order was journaled whole as ours and the person's buy still taken out of the
+    venue's position: our books went short the person's shares, and the next cycle armed a buy
+    stop on a position nobody has. The person's fills closed by the flatten are settled: our
+    books end flat, and nothing is armed on the symbol."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 5, stops="stop_loss: 0.05", stream=False)
+    try:
+        world.advance("close")
+        assert world.cycle() == 0
+        world.advance("next_session")
+        world.advance("open")
+        venue = world.venue()
+        symbol = sorted(s for s, p in venue["positions"].items() if p["qty"] > 0)[0]
+        assert world.person({"symbol": symbol, "side": "buy", "type": "market", "qty": 3, "time_in_force": "day"})
+        assert world.cycle() == 0  # the person's buy seen, kept apart
+        assert world.cli("flatten", "--yes") == 0
+        assert world.venue()["positions"] == {}, "the flatten closed the account"
+        world.advance("next_session")
+        assert world.cycle() == 0
+        venue = world.venue()
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        journal = judge.journal()
+        assert judge.positions(journal) == {}, f"our books after the flatten: {judge.positions(journal)}"
+        armed = [(o["side"], o["qty"], o["symbol"]) for o in _working(venue, journal["intents"])]
+        assert armed == [], f"armed on an empty account: {armed}"
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
+
+
+def test_no_buy_goes_out_while_our_own_exit_of_the_symbol_still_works(tmp_path):
+    """Defect 103, found by seed 105 (limit orders, GTC): a decision sent a buy of JPM while our
+    own sale of it was still working (each netted against the other as pending); the sale was
+    cancelled, the buy filled, and JPM reached 44% of equity against a 30% cap. Orders of ours on
+    both sides of one symbol never coexist: the buy waits (deferred, journaled) until the exit
+    resolves. Replays seed 105's sequence to the step that broke the cap."""
+    from live_sim import draw, simulate
+
+    logging.disable(logging.CRITICAL)
+    try:
+        rules = draw(105, 30)
+        outcome = simulate(105, rules, folder=tmp_path)
+        assert outcome.ok, f"step {outcome.failed_at} ({rules[outcome.failed_at or 0]}): {outcome.violation}"
+        assert not outcome.breaches, dict(outcome.breaches)
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        orders = judge.journal()["orders"]
+        for buy in (o for o in orders.values() if o["side"] == "buy" and o["type"] != "stop"):
+            assert not any(s["symbol"] == buy["symbol"] and s["side"] == "sell" and s["type"] != "stop"
+                           and s["status"] in ("new", "accepted", "partially_filled")
+                           and buy["status"] in ("new", "accepted", "partially_filled") for s in orders.values())
+    finally:
+        logging.disable(logging.NOTSET)
