@@ -129,8 +129,8 @@ class World:
 
         def snap(ex: Any) -> dict[str, Any]:
             return {"orders": {k: dict(v) for k, v in ex.orders.items()},
-                    "positions": {s: dict(p) for s, p in ex.positions.items()},
-                    "cash": ex.cash, "session": ex.session, "phase": ex.phase,
+                    "positions": {s: {"qty": p.qty, "cost": p.cost} for s, p in ex.positions.items()},
+                    "cash": ex.ledger.cash, "session": ex.session, "phase": ex.phase,
                     "day": ex.day, "equity": ex.equity(),
                     "closes": {s: ex.last_close(s) for s in ex.market.symbols}}
 
