@@ -21,7 +21,7 @@ from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
 from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.state import StateStore
-from brokers.sandbox.wire import SandboxError, asset_json, invalid, iso, not_found
+from brokers.sandbox.wire import SandboxError, asset_json, invalid, iso, not_found, order_json
 from framework.data import Adjustment, MarketData
 
 EXCHANGE = web.AppKey("exchange", Exchange)
@@ -144,7 +144,7 @@ async def asset(request: web.Request) -> web.Response:
 
 
 async def submit(request: web.Request) -> web.Response:
-    return web.json_response(_ex(request).submit(await _body(request)))
+    return web.json_response(order_json(_ex(request).submit(await _body(request))))
 
 
 async def list_orders(request: web.Request) -> web.Response:
@@ -153,20 +153,20 @@ async def list_orders(request: web.Request) -> web.Response:
     limit = min(int(q.get("limit", 50)), 500)
     direction, after, until = q.get("direction", "desc"), q.get("after"), q.get("until")
     orders = _ex(request).list(q.get("status", "open"), limit, symbols, direction, after, until, q.get("side"))
-    return web.json_response(orders)
+    return web.json_response([order_json(o) for o in orders])
 
 
 async def get_order(request: web.Request) -> web.Response:
-    return web.json_response(_ex(request).get(request.match_info["order_id"]))
+    return web.json_response(order_json(_ex(request).get(request.match_info["order_id"])))
 
 
 async def by_client_id(request: web.Request) -> web.Response:
     cid = request.query.get("client_order_id", "")
-    return web.json_response(_ex(request).by_client(cid))
+    return web.json_response(order_json(_ex(request).by_client(cid)))
 
 
 async def replace(request: web.Request) -> web.Response:
-    return web.json_response(_ex(request).replace(request.match_info["order_id"], await _body(request)))
+    return web.json_response(order_json(_ex(request).replace(request.match_info["order_id"], await _body(request))))
 
 
 async def cancel(request: web.Request) -> web.Response:
@@ -177,9 +177,9 @@ async def cancel(request: web.Request) -> web.Response:
 async def cancel_all(request: web.Request) -> web.Response:
     ex = _ex(request)
     results = []
-    for order in list(ex._working()):
-        ex.cancel(order["id"])
-        results.append({"id": order["id"], "status": 200, "body": order})
+    for order in ex.orders.working():
+        ex.cancel(order.id)
+        results.append({"id": order.id, "status": 200, "body": order_json(order)})
     return web.json_response(results, status=207)
 
 
@@ -194,12 +194,12 @@ async def position(request: web.Request) -> web.Response:
 async def close_all(request: web.Request) -> web.Response:
     ex = _ex(request)
     if _flag(request.query.get("cancel_orders")):
-        for order in list(ex._working()):
-            ex.cancel(order["id"])
+        for order in ex.orders.working():
+            ex.cancel(order.id)
     results = []
     for symbol in sorted(ex.positions):
         try:
-            results.append({"symbol": symbol, "status": 200, "body": ex.close_position(symbol)})
+            results.append({"symbol": symbol, "status": 200, "body": order_json(ex.close_position(symbol))})
         except SandboxError as e:
             results.append({"symbol": symbol, "status": e.status, "body": e.body()})
     return web.json_response(results, status=207)
@@ -209,7 +209,7 @@ async def close_one(request: web.Request) -> web.Response:
     q = request.query
     qty = float(q["qty"]) if q.get("qty") else None
     pct = float(q["percentage"]) if q.get("percentage") else None
-    return web.json_response(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct))
+    return web.json_response(order_json(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct)))
 
 
 def _rows(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.DatetimeIndex,

@@ -10,9 +10,12 @@ Every order is judged by the venue model (:mod:`framework.venue`) against a book
 account, and refused with Alpaca's status, code and body; fills are priced by the rule the
 backtest fills by (:mod:`framework.venue.matching`) and cost what the venue charges (the same
 slippage, commission and fees as the backtest); the account's cash and holdings are a
-:class:`~brokers.sandbox.ledger.Ledger`; at a session's open, before its fills, corporate
-actions (:mod:`brokers.sandbox.corporate`) rescale positions on a split (and cancel the
-symbol's open orders) and, where the venue pays them, credit dividends.
+:class:`~brokers.sandbox.ledger.Ledger`; its orders are typed records
+(:class:`~brokers.sandbox.order.SandboxOrder`) in an :class:`~brokers.sandbox.book.OrderBook`,
+written as Alpaca's JSON only by :mod:`brokers.sandbox.wire`; at a session's open, before its
+fills, corporate actions (:mod:`brokers.sandbox.corporate`) rescale positions on a split (and
+cancel the symbol's open orders) and, where the venue pays them, credit dividends. The state
+document is :mod:`brokers.sandbox.state`'s.
 """
 
 from __future__ import annotations
@@ -27,14 +30,25 @@ from typing import Any
 
 import pandas as pd
 
+from brokers.sandbox.book import OrderBook
 from brokers.sandbox.clock import CLOSE, OPEN, OPEN_AT, PRE_OPEN_AT, at, calendar_json, clock_json
 from brokers.sandbox.corporate import apply_action
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.ledger import Holding, Ledger, exact_sum
-from brokers.sandbox.wire import SandboxError, invalid, iso, money, new_order, not_found, position_json
+from brokers.sandbox.order import AUCTIONS, SandboxOrder
+from brokers.sandbox.state import restored, state_doc
+from brokers.sandbox.wire import (
+    SandboxError,
+    invalid,
+    money,
+    not_found,
+    order_from_request,
+    order_json,
+    position_json,
+)
 from framework.data import MarketData
-from framework.enums import OrderSide, OrderType, TimeInForce
+from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import InvalidOrder
 from framework.orders import Order
 from framework.venue import (
@@ -51,14 +65,20 @@ from framework.venue import (
 from framework.venue.auctions import cancel_closed
 from framework.venue.increments import to_decimal
 
-TERMINAL = {"filled", "canceled", "expired", "replaced", "rejected"}
-TYPES = {"market", "limit", "stop", "stop_limit", "trailing_stop"}
-TIFS = {"day", "gtc", "opg", "cls", "ioc", "fok"}
-AUCTIONS = {"opg", "cls"}
+TYPES = {t.value for t in OrderType}
+TIFS = {t.value for t in TimeInForce}
+EXPIRE_AT_CLOSE = {TimeInForce.DAY, TimeInForce.OPG, TimeInForce.CLS, TimeInForce.IOC, TimeInForce.FOK}
 
 
 def _dec(value: Any) -> Decimal | None:
     return None if value in (None, "") else to_decimal(float(value) if isinstance(value, int | float) else value)
+
+
+def _given(price: float | None) -> float:
+    """A price the order's type requires (validated at submission)."""
+    if price is None:
+        raise ValueError("an order of this type carries this price")
+    return price
 
 
 class Exchange:
@@ -76,8 +96,7 @@ class Exchange:
         self.dates = market.dates
         self.session, self.phase = start, "pre_open"
         self.ledger = Ledger(float(cash), float(cash))
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.by_client_id: dict[str, str] = {}
+        self.orders = OrderBook()
         self.faults = faults or FaultBook()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
@@ -93,22 +112,11 @@ class Exchange:
         return self.ledger.positions
 
     def to_state(self) -> dict[str, Any]:
-        ledger = self.ledger.to_state()
-        return {
-            "session": self.session,
-            "phase": self.phase,
-            "cash": ledger["cash"],
-            "last_equity": ledger["last_equity"],
-            "orders": self.orders,
-            "positions": ledger["positions"],
-            "fingerprint": self.market.fingerprint,
-        }
+        return state_doc(self.session, self.phase, self.ledger, self.orders, self.market.fingerprint)
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.session, self.phase = int(state["session"]), state["phase"]
-        self.ledger = Ledger.from_state(state)
-        self.orders = state["orders"]
-        self.by_client_id = {o["client_order_id"]: oid for oid, o in self.orders.items()}
+        saved = restored(state)
+        self.session, self.phase, self.ledger, self.orders = saved.session, saved.phase, saved.ledger, saved.orders
 
     # -- clock ---------------------------------------------------------------------------
 
@@ -165,23 +173,23 @@ class Exchange:
         self.phase = "open"
         for action in actions_on(self.market, self.day):
             self._apply(action)
-        for order in self._working():
-            if order["time_in_force"] == "opg":
-                self._auction(order, self._bar(order["symbol"], self.session).open)
-            elif order["type"] == "market" and order["time_in_force"] != "cls":
+        for order in self.orders.working():
+            if order.time_in_force is TimeInForce.OPG:
+                self._auction(order, self._bar(order.symbol, self.session).open)
+            elif order.type is OrderType.MARKET and order.time_in_force is not TimeInForce.CLS:
                 self._fill_at_open(order)
 
     def _close_session(self) -> None:
         i = self.session
-        for order in self._working():
-            if order["time_in_force"] not in AUCTIONS:
+        for order in self.orders.working():
+            if order.time_in_force not in AUCTIONS:
                 self._check_resting(order, i)
-        for order in self._working():
-            if order["time_in_force"] == "cls":
-                self._auction(order, self._bar(order["symbol"], i).close)
-        for order in self._working():
-            if order["time_in_force"] in {"day", "opg", "cls", "ioc", "fok"}:
-                self._finish(order, "expired", "expired_at")
+        for order in self.orders.working():
+            if order.time_in_force is TimeInForce.CLS:
+                self._auction(order, self._bar(order.symbol, i).close)
+        for order in self.orders.working():
+            if order.time_in_force in EXPIRE_AT_CLOSE:
+                self._finish(order, OrderStatus.EXPIRED)
         self.session += 1
         self.phase = "pre_open"
         self.ledger.last_equity = self.equity()
@@ -238,16 +246,16 @@ class Exchange:
         last = price if math.isfinite(price) else held.cost / held.qty
         return BookPosition(to_decimal(float(held.qty)), to_decimal(last))
 
-    def _book_order(self, o: dict[str, Any]) -> BookOrder:
-        remaining = float(o["qty"] or 0) - float(o["filled_qty"])
-        return BookOrder(o["id"], o["symbol"], OrderSide(o["side"]), OrderType(o["type"]), to_decimal(remaining),
-                         _dec(o["limit_price"]), _dec(o["stop_price"]))
+    @staticmethod
+    def _book_order(o: SandboxOrder) -> BookOrder:
+        return BookOrder(o.id, o.symbol, o.side, o.type, to_decimal(o.remaining), _dec(o.limit_price),
+                         _dec(o.stop_price))
 
     def book(self, symbol: str | None = None, *, excluding: str | None = None) -> VenueBook:
         """This account as the venue judges an order for ``symbol`` (without order ``excluding``,
         the one a replacement replaces)."""
         positions = {s: self._book_position(s, h) for s, h in self.positions.items() if h.qty}
-        orders = tuple(self._book_order(o) for o in self._working() if o["id"] != excluding)
+        orders = tuple(self._book_order(o) for o in self.orders.working() if o.id != excluding)
         wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
         prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
         cash = to_decimal(self.ledger.cash)
@@ -268,9 +276,6 @@ class Exchange:
 
     # -- orders ----------------------------------------------------------------------------
 
-    def _working(self) -> list[dict[str, Any]]:
-        return [o for o in self.orders.values() if o["status"] not in TERMINAL]
-
     def _validate(self, body: dict[str, Any]) -> None:
         for key in ("symbol", "side", "type", "time_in_force"):
             if not body.get(key):
@@ -285,11 +290,7 @@ class Exchange:
             raise invalid("limit_price is required")
         if body["type"] in ("stop", "stop_limit") and body.get("stop_price") in (None, ""):
             raise invalid("stop_price is required")
-        cid = body.get("client_order_id") or ""
-        if len(cid) > 48:
-            raise invalid("client_order_id must be no more than 48 characters")
-        if cid in self.by_client_id:
-            raise invalid("client_order_id must be unique")
+        self.orders.check_client_id(body.get("client_order_id") or "")
 
     def _as_order(self, body: dict[str, Any]) -> Order:
         """The request as the project's Order, for the venue to judge."""
@@ -312,7 +313,7 @@ class Exchange:
         except (InvalidOrder, ValueError, ArithmeticError) as e:
             raise invalid(str(e)) from None
 
-    def submit(self, body: dict[str, Any], *, replacing: str | None = None) -> dict[str, Any]:
+    def submit(self, body: dict[str, Any], *, replacing: str | None = None) -> SandboxOrder:
         body = {**body, "client_order_id": body.get("client_order_id") or f"sandbox-{next(self._exec)}"}
         self._validate(body)
         if self.faults.take({FaultKind.REJECT}, "POST /v2/orders"):
@@ -323,23 +324,18 @@ class Exchange:
         if body.get("notional") not in (None, ""):
             price = self.last_close(body["symbol"])
             body = {**body, "qty": round(float(body["notional"]) / price, 9), "notional": body["notional"]}
-        order = new_order(body, self.now)
-        self.orders[order["id"]] = order
-        self.by_client_id[order["client_order_id"]] = order["id"]
-        self._emit("new", order)
-        if self.is_open and order["type"] == "market" and order["time_in_force"] not in AUCTIONS:
+        order = order_from_request(body, self.now)
+        self.orders.add(order)
+        self._emit(OrderEvent.NEW, order)
+        if self.is_open and order.type is OrderType.MARKET and order.time_in_force not in AUCTIONS:
             self._fill_at_open(order)
         return order
 
-    def get(self, order_id: str) -> dict[str, Any]:
-        if order_id not in self.orders:
-            raise not_found("order")
-        return self.orders[order_id]
+    def get(self, order_id: str) -> SandboxOrder:
+        return self.orders.get_order(order_id)
 
-    def by_client(self, client_order_id: str) -> dict[str, Any]:
-        if client_order_id not in self.by_client_id:
-            raise not_found("order")
-        return self.orders[self.by_client_id[client_order_id]]
+    def by_client(self, client_order_id: str) -> SandboxOrder:
+        return self.orders.by_client(client_order_id)
 
     def list(
         self,
@@ -350,40 +346,31 @@ class Exchange:
         after: str | None,
         until: str | None,
         side: str | None = None,
-    ) -> list[dict[str, Any]]:
-        chosen = [
-            o
-            for o in self.orders.values()
-            if (status == "all" or (status == "open") == (o["status"] not in TERMINAL))
-            and (not symbols or o["symbol"] in symbols)
-            and (not side or o["side"] == side)
-            and (not after or o["submitted_at"] > after)
-            and (not until or o["submitted_at"] < until)
-        ]
-        chosen.sort(key=lambda o: o["submitted_at"], reverse=direction != "asc")
-        return chosen[:limit]
+    ) -> list[SandboxOrder]:
+        return self.orders.listed(status, limit, symbols, direction, after, until, side)
 
     def cancel(self, order_id: str) -> None:
         order = self.get(order_id)
-        if order["status"] in TERMINAL:
-            raise SandboxError(422, 42210000, f"order is already {order['status']}")
+        if not order.working:
+            raise SandboxError(422, 42210000, f"order is already {order.status.value}")
         self._auction_cancelable(order)
-        self._finish(order, "canceled", "canceled_at")
+        self._finish(order, OrderStatus.CANCELED)
 
-    def _auction_cancelable(self, order: dict[str, Any]) -> None:
-        tif = TimeInForce(order["time_in_force"])
+    def _auction_cancelable(self, order: SandboxOrder) -> None:
+        tif = order.time_in_force
         if cancel_closed(tif, self.now, at(self.day, OPEN), at(self.day, CLOSE)):
             raise SandboxError(
                 422, 42210000, f"{tif.value} orders cannot be canceled or replaced after the auction's cut-off"
             )
 
-    def replace(self, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def replace(self, order_id: str, body: dict[str, Any]) -> SandboxOrder:
         old = self.get(order_id)
-        if old["status"] in TERMINAL:
-            raise SandboxError(422, 42210000, f"order is already {old['status']}")
+        if not old.working:
+            raise SandboxError(422, 42210000, f"order is already {old.status.value}")
         self._auction_cancelable(old)
-        fields = {
-            k: old[k]
+        wire = order_json(old)  # the fields as a request would carry them
+        fields: dict[str, Any] = {
+            k: wire[k]
             for k in (
                 "symbol",
                 "side",
@@ -398,15 +385,15 @@ class Exchange:
         }
         fields.update({k: v for k, v in body.items() if v is not None and k in fields})
         if "trail" in body and body["trail"] is not None:
-            fields["trail_percent" if old["trail_percent"] else "trail_price"] = body["trail"]
-        fields["client_order_id"] = body.get("client_order_id") or f"{old['client_order_id'][:40]}-r{next(self._exec)}"
-        new = self.submit(fields, replacing=old["id"])
-        new["replaces"] = old["id"]
-        old.update(status="replaced", replaced_by=new["id"], replaced_at=iso(self.now), updated_at=iso(self.now))
-        self._emit("replaced", old)
+            fields["trail_percent" if old.trail_percent is not None else "trail_price"] = body["trail"]
+        fields["client_order_id"] = body.get("client_order_id") or f"{old.client_order_id[:40]}-r{next(self._exec)}"
+        new = self.submit(fields, replacing=old.id)
+        new.replaces = old.id
+        old.replaced(new.id, self.now)
+        self._emit(OrderEvent.REPLACED, old)
         return new
 
-    def close_position(self, symbol: str, qty: float | None = None, percentage: float | None = None) -> dict[str, Any]:
+    def close_position(self, symbol: str, qty: float | None = None, percentage: float | None = None) -> SandboxOrder:
         held = self.positions.get(symbol)
         if not held or not held.qty:
             raise not_found(f"position {symbol}")
@@ -430,54 +417,52 @@ class Exchange:
             float(m.volume[symbol].iloc[i]),
         )
 
-    def _fill_at_open(self, order: dict[str, Any]) -> None:
-        bar = self._bar(order["symbol"], self.session)
+    def _fill_at_open(self, order: SandboxOrder) -> None:
+        bar = self._bar(order.symbol, self.session)
         if not math.isfinite(bar.open):
             return  # no trading in this symbol today: stays queued
-        self._fill(order, matching.market_price(self.venue, OrderSide(order["side"]), bar), bar.volume)
+        self._fill(order, matching.market_price(self.venue, order.side, bar), bar.volume)
 
-    def _auction(self, order: dict[str, Any], price: float) -> None:
+    def _auction(self, order: SandboxOrder, price: float) -> None:
         """An on-open / on-close order in its auction (:func:`matching.auction_price`); whatever
         is left after the auction is canceled, as Alpaca cancels it."""
-        limit = float(order["limit_price"]) if order["limit_price"] else None
-        filled = matching.auction_price(OrderSide(order["side"]), price, limit)
+        filled = matching.auction_price(order.side, price, order.limit_price)
         if filled is not None:
-            when = OPEN if order["time_in_force"] == "opg" else CLOSE
-            self._fill(order, filled, self._bar(order["symbol"], self.session).volume, when)
-        if order["status"] not in TERMINAL:
-            self._finish(order, "canceled", "canceled_at")
+            when = OPEN if order.time_in_force is TimeInForce.OPG else CLOSE
+            self._fill(order, filled, self._bar(order.symbol, self.session).volume, when)
+        if order.working:
+            self._finish(order, OrderStatus.CANCELED)
 
-    def _check_resting(self, order: dict[str, Any], i: int) -> None:
+    def _check_resting(self, order: SandboxOrder, i: int) -> None:
         """A resting order against session ``i``'s bar, priced by :mod:`framework.venue.matching`
         (a trailing stop first moves its stop with the bar's extreme, then fills as a stop)."""
-        bar = self._bar(order["symbol"], i)
-        if not math.isfinite(bar.open) or order["type"] == "market":
+        bar = self._bar(order.symbol, i)
+        if not math.isfinite(bar.open) or order.type is OrderType.MARKET:
             return
-        side = OrderSide(order["side"])
-        kind = order["type"]
-        if kind == "trailing_stop":
-            price = matching.stop_price(side, self._trail(order, side, bar), bar)
-        elif kind == "stop":
-            price = matching.stop_price(side, float(order["stop_price"]), bar)
-        elif kind == "stop_limit":
-            price = matching.stop_limit_fill(side, float(order["stop_price"]), float(order["limit_price"]), bar).price
+        side = order.side
+        if order.type is OrderType.TRAILING_STOP:
+            price = matching.stop_price(side, self._trail(order, bar), bar)
+        elif order.type is OrderType.STOP:
+            price = matching.stop_price(side, _given(order.stop_price), bar)
+        elif order.type is OrderType.STOP_LIMIT:
+            price = matching.stop_limit_fill(side, _given(order.stop_price), _given(order.limit_price), bar).price
         else:
-            price = matching.limit_price(side, float(order["limit_price"]), bar)
+            price = matching.limit_price(side, _given(order.limit_price), bar)
         if price is not None:
             self._fill(order, price, bar.volume)
 
     @staticmethod
-    def _trail(order: dict[str, Any], side: OrderSide, bar: matching.Bar) -> float:
+    def _trail(order: SandboxOrder, bar: matching.Bar) -> float:
         """A trailing stop's level after ``bar``: its high-water mark (a sell's highest high, a
         buy's lowest low) less / plus the trail."""
-        hwm = float(order["hwm"] or bar.open)
-        hwm = max(hwm, bar.high) if side is OrderSide.SELL else min(hwm, bar.low)
-        order["hwm"] = money(hwm)
-        trail = float(order["trail_price"]) if order["trail_price"] else hwm * float(order["trail_percent"]) / 100
-        return hwm - trail if side is OrderSide.SELL else hwm + trail
+        hwm = order.hwm if order.hwm is not None else bar.open
+        hwm = max(hwm, bar.high) if order.side is OrderSide.SELL else min(hwm, bar.low)
+        order.hwm = hwm
+        trail = order.trail_price if order.trail_price is not None else hwm * _given(order.trail_percent) / 100
+        return hwm - trail if order.side is OrderSide.SELL else hwm + trail
 
-    def _fill(self, order: dict[str, Any], price: float, volume: float, when: time | None = None) -> None:
-        remaining = float(order["qty"]) - float(order["filled_qty"])
+    def _fill(self, order: SandboxOrder, price: float, volume: float, when: time | None = None) -> None:
+        remaining = order.remaining
         qty = remaining
         if self.volume_cap is not None:
             qty = min(qty, math.floor(volume * self.volume_cap))
@@ -485,42 +470,36 @@ class Exchange:
             qty = math.floor(remaining / 2)
         if qty <= 0:
             return
-        fee = self.venue.charges(qty, price, OrderSide(order["side"]))
-        sign = 1.0 if order["side"] == "buy" else -1.0
-        self.ledger.book(order["symbol"], sign * qty, price, fee)
-        filled = exact_sum(float(order["filled_qty"]), qty)
-        avg = ((float(order["filled_avg_price"] or 0) * float(order["filled_qty"])) + price * qty) / filled
-        done = filled >= float(order["qty"]) - 1e-9
-        stamp = iso(at(self.day, when or (OPEN if self.phase == "open" else CLOSE)))
-        order.update(
-            filled_qty=money(filled),
-            filled_avg_price=money(avg),
-            updated_at=stamp,
-            status="filled" if done else "partially_filled",
-            filled_at=stamp if done else None,
-        )
+        fee = self.venue.charges(qty, price, order.side)
+        sign = 1.0 if order.side is OrderSide.BUY else -1.0
+        self.ledger.book(order.symbol, sign * qty, price, fee)
+        filled = exact_sum(order.filled_qty, qty)
+        avg = ((float(order.filled_avg_price or 0) * order.filled_qty) + price * qty) / filled
+        order.filled(filled, avg, at(self.day, when or (OPEN if self.phase == "open" else CLOSE)))
         self._emit(
-            "fill" if done else "partial_fill", order, price=price, qty=qty,
-            position_qty=self.ledger.qty(order["symbol"]), commission=fee,
+            OrderEvent.FILL if order.status is OrderStatus.FILLED else OrderEvent.PARTIAL_FILL, order, price=price,
+            qty=qty, position_qty=self.ledger.qty(order.symbol), commission=fee,
         )
 
     def _apply(self, action: CorporateAction) -> None:
         """A corporate action at this session's open, before its fills."""
         if action.kind is ActionKind.SPLIT:
-            for order in self._working():
-                if order["symbol"] == action.symbol:
-                    self._finish(order, "canceled", "canceled_at")
+            for order in self.orders.working():
+                if order.symbol == action.symbol:
+                    self._finish(order, OrderStatus.CANCELED)
         apply_action(self.ledger, action, pays_dividends=self.venue.pays_dividends)
 
-    def _finish(self, order: dict[str, Any], status: str, stamp_field: str) -> None:
-        order.update(status=status, updated_at=iso(self.now), **{stamp_field: iso(self.now)})
-        self._emit(status, order)
+    def _finish(self, order: SandboxOrder, status: OrderStatus) -> None:
+        order.finish(status, self.now)
+        self._emit(OrderEvent(status.value), order)
 
-    def _emit(self, event: str, order: dict[str, Any], **extra: Any) -> None:
+    def _emit(self, event: OrderEvent, order: SandboxOrder, **extra: Any) -> None:
+        """A trade update to every listener (the stream), the order as Alpaca's JSON at this moment."""
+        wire = order_json(order)
         message = {
-            "event": event,
-            "order": dict(order),
-            "timestamp": order["updated_at"],
+            "event": event.value,
+            "order": wire,
+            "timestamp": wire["updated_at"],
             "execution_id": str(uuid.uuid4()) if "price" in extra else None,
         }
         for key, value in extra.items():

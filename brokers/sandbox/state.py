@@ -1,5 +1,9 @@
 """The sandbox's state in SQLite: a restart (of the client or the server) sees the same account.
 
+The state is one JSON document (:func:`state_doc` writes it, :func:`restored` reads it): the
+clock's session and phase, the ledger, the order book (each order in Alpaca's JSON,
+:func:`brokers.sandbox.wire.order_json`) and the fingerprint of the data it was made with.
+
 One sandbox per state file: the store holds an exclusive lock (``flock`` on ``STATE.lock``)
 while it is open, so a second sandbox on the same file is refused instead of both writing the
 account. The lock is the operating system's: it goes when the process does, however it ends.
@@ -11,10 +15,42 @@ import fcntl
 import json
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from brokers.sandbox.book import OrderBook
+from brokers.sandbox.ledger import Ledger
+from brokers.sandbox.wire import order_from_json, order_json
 from framework.errors import InputError
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The exchange's state as a state document holds it."""
+
+    session: int
+    phase: str
+    ledger: Ledger
+    orders: OrderBook
+
+
+def state_doc(session: int, phase: str, ledger: Ledger, orders: OrderBook, fingerprint: str) -> dict[str, Any]:
+    money = ledger.to_state()
+    return {
+        "session": session,
+        "phase": phase,
+        "cash": money["cash"],
+        "last_equity": money["last_equity"],
+        "orders": {oid: order_json(o) for oid, o in orders.items()},
+        "positions": money["positions"],
+        "fingerprint": fingerprint,
+    }
+
+
+def restored(doc: dict[str, Any]) -> Saved:
+    orders = OrderBook(order_from_json(o) for o in doc["orders"].values())
+    return Saved(int(doc["session"]), doc["phase"], Ledger.from_state(doc), orders)
 
 
 def _lock(path: Path) -> int:
@@ -33,6 +69,8 @@ def _lock(path: Path) -> int:
 
 
 class StateStore:
+    """The state document in a SQLite file, under the file's lock."""
+
     def __init__(self, path: Path | str, *, reset: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Alpaca's JSON shapes and error bodies, as alpaca-py's models parse them."""
+"""Alpaca's JSON shapes and error bodies, as alpaca-py's models parse them: the sandbox's typed
+records (orders, positions, assets) become Alpaca's JSON here and nowhere else."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from brokers.sandbox.order import SandboxOrder
+from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.venue import AssetFlags, Rejection
 
 ASSET_NAMESPACE = uuid.UUID("6f0a3c55-0000-4000-8000-00000000a1ca")
@@ -68,48 +71,113 @@ def asset_json(symbol: str, flags: AssetFlags | None = None) -> dict[str, Any]:
     }
 
 
-def new_order(body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A fresh order in Alpaca's shape from a validated request body."""
+def _num(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
 
-    def num(key: str) -> str | None:
-        value = body.get(key)
-        return None if value in (None, "") else money(float(value))
 
+def order_from_request(body: Mapping[str, Any], now: datetime) -> SandboxOrder:
+    """A fresh order from a validated request body (a notional order's ``qty`` already worked out)."""
+    qty = _num(body.get("qty"))
+    if qty is None:
+        raise ValueError("an accepted order has a quantity")
+    return SandboxOrder(
+        id=str(uuid.uuid4()),
+        client_order_id=body["client_order_id"],
+        symbol=body["symbol"],
+        side=OrderSide(body["side"]),
+        type=OrderType(body["type"]),
+        time_in_force=TimeInForce(body["time_in_force"]),
+        qty=qty,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now,
+        notional=_num(body.get("notional")),
+        limit_price=_num(body.get("limit_price")),
+        stop_price=_num(body.get("stop_price")),
+        trail_price=_num(body.get("trail_price")),
+        trail_percent=_num(body.get("trail_percent")),
+        extended_hours=bool(body.get("extended_hours")),
+    )
+
+
+def _money(x: float | None) -> str | None:
+    return None if x is None else money(x)
+
+
+def order_json(o: SandboxOrder) -> dict[str, Any]:
+    """The order in Alpaca's JSON, key for key as Alpaca sends it: the one place it is written
+    (route answers, trade-update messages and the state file all use it)."""
     return {
-        "id": str(uuid.uuid4()),
-        "client_order_id": body["client_order_id"],
-        "created_at": iso(now),
-        "updated_at": iso(now),
-        "submitted_at": iso(now),
-        "filled_at": None,
-        "expired_at": None,
-        "canceled_at": None,
+        "id": o.id,
+        "client_order_id": o.client_order_id,
+        "created_at": iso(o.created_at),
+        "updated_at": iso(o.updated_at),
+        "submitted_at": iso(o.submitted_at),
+        "filled_at": iso(o.filled_at),
+        "expired_at": iso(o.expired_at),
+        "canceled_at": iso(o.canceled_at),
         "failed_at": None,
-        "replaced_at": None,
-        "replaced_by": None,
-        "replaces": None,
-        "asset_id": asset_id(body["symbol"]),
-        "symbol": body["symbol"],
+        "replaced_at": iso(o.replaced_at),
+        "replaced_by": o.replaced_by,
+        "replaces": o.replaces,
+        "asset_id": asset_id(o.symbol),
+        "symbol": o.symbol,
         "asset_class": "us_equity",
-        "notional": num("notional"),
-        "qty": num("qty"),
-        "filled_qty": "0",
-        "filled_avg_price": None,
+        "notional": _money(o.notional),
+        "qty": money(o.qty),
+        "filled_qty": money(o.filled_qty) if o.filled_qty else "0",
+        "filled_avg_price": _money(o.filled_avg_price),
         "order_class": "simple",
-        "order_type": body["type"],
-        "type": body["type"],
-        "side": body["side"],
-        "time_in_force": body["time_in_force"],
-        "limit_price": num("limit_price"),
-        "stop_price": num("stop_price"),
-        "status": "new",
-        "extended_hours": bool(body.get("extended_hours")),
+        "order_type": o.type.value,
+        "type": o.type.value,
+        "side": o.side.value,
+        "time_in_force": o.time_in_force.value,
+        "limit_price": _money(o.limit_price),
+        "stop_price": _money(o.stop_price),
+        "status": o.status.value,
+        "extended_hours": o.extended_hours,
         "legs": None,
-        "trail_percent": num("trail_percent"),
-        "trail_price": num("trail_price"),
-        "hwm": None,
+        "trail_percent": _money(o.trail_percent),
+        "trail_price": _money(o.trail_price),
+        "hwm": _money(o.hwm),
         "position_intent": None,
     }
+
+
+def _when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def order_from_json(doc: Mapping[str, Any]) -> SandboxOrder:
+    """An order as :func:`order_json` wrote it (the state file's orders)."""
+    return SandboxOrder(
+        id=doc["id"],
+        client_order_id=doc["client_order_id"],
+        symbol=doc["symbol"],
+        side=OrderSide(doc["side"]),
+        type=OrderType(doc["type"]),
+        time_in_force=TimeInForce(doc["time_in_force"]),
+        qty=float(doc["qty"]),
+        created_at=datetime.fromisoformat(doc["created_at"]),
+        updated_at=datetime.fromisoformat(doc["updated_at"]),
+        submitted_at=datetime.fromisoformat(doc["submitted_at"]),
+        notional=_num(doc["notional"]),
+        limit_price=_num(doc["limit_price"]),
+        stop_price=_num(doc["stop_price"]),
+        trail_price=_num(doc["trail_price"]),
+        trail_percent=_num(doc["trail_percent"]),
+        extended_hours=bool(doc["extended_hours"]),
+        status=OrderStatus(doc["status"]),
+        filled_qty=float(doc["filled_qty"]),
+        filled_avg_price=_num(doc["filled_avg_price"]),
+        hwm=_num(doc["hwm"]),
+        filled_at=_when(doc["filled_at"]),
+        expired_at=_when(doc["expired_at"]),
+        canceled_at=_when(doc["canceled_at"]),
+        replaced_at=_when(doc["replaced_at"]),
+        replaced_by=doc["replaced_by"],
+        replaces=doc["replaces"],
+    )
 
 
 def position_json(

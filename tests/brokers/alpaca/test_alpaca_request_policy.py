@@ -95,7 +95,7 @@ def test_one_server_error_on_a_read_no_longer_fails_paper_once(tmp_path):
 def test_polling_twenty_open_orders_lists_the_open_ones_once_not_the_history(tmp_path):
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         for i in range(60):  # a history of closed orders the poll must not page through
-            sb.run(lambda ex, i=i: ex.cancel(ex.submit(resting(f"old-{i}"))["id"]))
+            sb.run(lambda ex, i=i: ex.cancel(ex.submit(resting(f"old-{i}")).id))
         broker = adapter(sb)
         try:
             for i in range(20):
@@ -107,7 +107,7 @@ def test_polling_twenty_open_orders_lists_the_open_ones_once_not_the_history(tmp
             first = [broker.poll() for _ in range(3)]
             calm = sb.requests[before:]
             for coid in ("open-3", "open-7"):
-                sb.run(lambda ex, c=coid: ex.cancel(ex.by_client(c)["id"]))
+                sb.run(lambda ex, c=coid: ex.cancel(ex.by_client(c).id))
             before = len(sb.requests)
             changed = broker.poll()
             after_cancel = sb.requests[before:]
@@ -135,7 +135,7 @@ def test_paging_returns_every_order_once_when_timestamps_tie_at_a_page_boundary(
         sb.advance("open")  # a later instant
         sb.run(lambda ex: [ex.submit(resting(f"late{i}")) for i in range(300)])
         at_venue = set(sb.exchange.orders)
-        instants = Counter(o["submitted_at"] for o in sb.exchange.orders.values())
+        instants = Counter(o.submitted_at for o in sb.exchange.orders.values())
         broker = adapter(sb)
         try:
             listed = broker.get_orders("all")

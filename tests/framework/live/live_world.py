@@ -27,6 +27,8 @@ from cli_invoke import run_trade
 
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
+from brokers.sandbox.order import SandboxOrder
+from brokers.sandbox.wire import order_json
 from framework.config import load_settings
 from framework.config.settings import Settings
 from framework.data import MarketData, load_market_data, session_time
@@ -128,7 +130,7 @@ class World:
         """A copy of the venue's state, read on the sandbox's own thread."""
 
         def snap(ex: Any) -> dict[str, Any]:
-            return {"orders": {k: dict(v) for k, v in ex.orders.items()},
+            return {"orders": {k: order_json(v) for k, v in ex.orders.items()},  # as the venue sends them
                     "positions": {s: {"qty": p.qty, "cost": p.cost} for s, p in ex.positions.items()},
                     "cash": ex.ledger.cash, "session": ex.session, "phase": ex.phase,
                     "day": ex.day, "equity": ex.equity(),
@@ -342,10 +344,10 @@ def _log_posts(world: World) -> None:
     exchange = world.sandbox.exchange
     real = exchange.submit
 
-    def logged(body: dict[str, Any], *, replacing: str | None = None) -> dict[str, Any]:
+    def logged(body: dict[str, Any], *, replacing: str | None = None) -> SandboxOrder:
         cid = str(body.get("client_order_id") or "")
         if cid and replacing is None:
-            world.posts.append(Post(cid, cid in exchange.by_client_id, world.step))
+            world.posts.append(Post(cid, exchange.orders.knows(cid), world.step))
         return real(body, replacing=replacing)
 
     exchange.submit = logged  # type: ignore[method-assign]

@@ -47,9 +47,7 @@ def test_the_judge_catches_a_resent_refusal(tmp_path):
         journal = judge.journal()["orders"][cid]
         world.person({"symbol": journal["symbol"], "side": journal["side"], "type": "market",
                       "qty": float(journal["qty"]), "time_in_force": "day"})
-        world.sandbox.run(lambda ex: ex.by_client_id.__setitem__(cid, ex.by_client_id.pop(
-            f"person-{world.seed}-1")))
-        world.sandbox.run(lambda ex: ex.orders[ex.by_client_id[cid]].__setitem__("client_order_id", cid))
+        world.sandbox.run(lambda ex: ex.orders.relabel(f"person-{world.seed}-1", cid))
         saved = set(KNOWN_OPEN)
         KNOWN_OPEN.discard(2)
         try:

@@ -60,7 +60,7 @@ def test_after_close_journals_the_days_fills_and_equity_that_evening(tmp_path) -
     with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
         paper_once(cfg, environment(sb))  # the cron cycle: orders for the open of 2019-03-01
         sb.advance()  # they fill at the open; the session closes
-        fills_at_venue = sum(1 for o in sb.exchange.orders.values() if float(o["filled_qty"]) > 0)
+        fills_at_venue = sum(1 for o in sb.exchange.orders.values() if o.filled_qty > 0)
         journal = journal_of(cfg)
         assert journal.fills() == []  # nobody has told the journal yet
         journal.close()
@@ -123,7 +123,7 @@ def test_a_cycle_that_finds_the_journal_locked_is_retried_and_completes_once(tmp
             assert any("failed, retrying in a minute" in s and "database is locked" in s for s in said), said
             other.execute("ROLLBACK")  # the other process is done
             assert until(lambda: ops.step() is not None and ops.cycles_done)
-            sent = {cid for cid in (o["client_order_id"] for o in sb.exchange.orders.values())}
+            sent = {o.client_order_id for o in sb.exchange.orders.values()}
             assert sent and len(sent) == len(sb.exchange.orders)  # each order once
         finally:
             other.close()

@@ -1,0 +1,108 @@
+"""The sandbox's order book (brokers/sandbox/book.py) and its order record, judged directly: orders by
+id and client id, Alpaca's client-id rule, which orders still work, the order listing, and the
+record's Alpaca JSON read back from the state document unchanged."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from brokers.sandbox.book import OrderBook
+from brokers.sandbox.ledger import Holding, Ledger
+from brokers.sandbox.order import SandboxOrder
+from brokers.sandbox.state import restored, state_doc
+from brokers.sandbox.wire import SandboxError, order_from_json, order_json
+from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+
+NOON = datetime(2016, 8, 12, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def order(oid: str, cid: str, *, minutes: int = 0, symbol: str = "AAPL", side: OrderSide = OrderSide.BUY,
+          **fields: object) -> SandboxOrder:
+    at = NOON + timedelta(minutes=minutes)
+    return SandboxOrder(oid, cid, symbol, side, OrderType.LIMIT, TimeInForce.GTC, 10.0, at, at, at,
+                        limit_price=100.5, **fields)  # type: ignore[arg-type]
+
+
+def refusal(call: object) -> tuple[int, int, str]:
+    with pytest.raises(SandboxError) as err:
+        call()  # type: ignore[operator]
+    return err.value.status, err.value.code, err.value.message
+
+
+def test_orders_are_found_by_id_and_by_client_id_and_unknown_ones_are_alpacas_404() -> None:
+    book = OrderBook([order("o1", "a"), order("o2", "b")])
+    assert book.get_order("o2").client_order_id == "b" and book.by_client("a").id == "o1"
+    assert list(book) == ["o1", "o2"] and len(book) == 2 and book.knows("b") and not book.knows("c")
+    assert refusal(lambda: book.get_order("nope")) == (404, 40410000, "order not found")
+    assert refusal(lambda: book.by_client("nope")) == (404, 40410000, "order not found")
+
+
+def test_a_used_or_overlong_client_id_is_refused_as_alpaca_refuses_it() -> None:
+    book = OrderBook([order("o1", "a")])
+    assert refusal(lambda: book.check_client_id("a")) == (422, 40010001, "client_order_id must be unique")
+    assert refusal(lambda: book.check_client_id("x" * 49))[2] == "client_order_id must be no more than 48 characters"
+    book.check_client_id("x" * 48)  # the longest allowed
+    with pytest.raises(ValueError, match="already in the book"):
+        book.add(order("o9", "a"))  # the exchange checks first; the book never holds two
+
+
+def test_a_finished_order_stops_working_but_keeps_its_client_id() -> None:
+    first, second = order("o1", "a"), order("o2", "b")
+    book = OrderBook([first, second])
+    first.finish(OrderStatus.CANCELED, NOON)
+    assert [o.id for o in book.working()] == ["o2"] and first.canceled_at == NOON
+    assert refusal(lambda: book.check_client_id("a"))[0] == 422  # unique over every order, not only working
+    second.filled(4.0, 101.0, NOON)
+    assert second.status is OrderStatus.PARTIALLY_FILLED and second.working and second.remaining == 6.0
+    second.filled(10.0, 100.9, NOON)
+    assert second.status is OrderStatus.FILLED and second.filled_at == NOON and not book.working()
+    with pytest.raises(ValueError):
+        second.finish(OrderStatus.FILLED, NOON)
+
+
+def test_the_listing_filters_and_orders_by_submission_time() -> None:
+    book = OrderBook([order("o1", "a", minutes=0), order("o2", "b", minutes=5, symbol="MSFT"),
+                      order("o3", "c", minutes=10, side=OrderSide.SELL)])
+    book["o1"].finish(OrderStatus.EXPIRED, NOON)
+    ids = lambda orders: [o.id for o in orders]  # noqa: E731
+    assert ids(book.listed("all", 50, None, "desc", None, None)) == ["o3", "o2", "o1"]
+    assert ids(book.listed("open", 50, None, "asc", None, None)) == ["o2", "o3"]
+    assert ids(book.listed("closed", 50, None, "asc", None, None)) == ["o1"]
+    assert ids(book.listed("all", 50, {"MSFT"}, "asc", None, None)) == ["o2"]
+    assert ids(book.listed("all", 50, None, "asc", None, None, side="sell")) == ["o3"]
+    assert ids(book.listed("all", 50, None, "asc", "2016-08-12T10:00:00-04:00", None)) == ["o2", "o3"]
+    assert ids(book.listed("all", 50, None, "asc", None, "2016-08-12T10:10:00-04:00")) == ["o1", "o2"]
+    assert ids(book.listed("all", 2, None, "desc", None, None)) == ["o3", "o2"]
+
+
+def test_relabelling_moves_the_client_id_and_keeps_the_rule() -> None:
+    book = OrderBook([order("o1", "a"), order("o2", "b")])
+    book.relabel("a", "z")
+    assert book.by_client("z").id == "o1" and not book.knows("a")
+    assert refusal(lambda: book.relabel("z", "b"))[0] == 422
+
+
+def test_an_order_reads_back_from_its_alpaca_json_unchanged() -> None:
+    live = order("o1", "a", notional=None, trail_percent=None, hwm=101.25)
+    live.filled(3.5, 100.123456789, NOON + timedelta(hours=6))
+    wire = order_json(live)
+    assert wire["filled_qty"] == "3.5" and wire["qty"] == "10.0" and wire["hwm"] == "101.25"
+    assert wire["updated_at"] == "2016-08-12T16:00:00-04:00" and wire["filled_at"] is None
+    assert wire["status"] == "partially_filled"
+    assert order_from_json(json.loads(json.dumps(wire))) == live
+    fresh = order_json(order("o2", "b"))
+    assert fresh["filled_qty"] == "0" and fresh["filled_avg_price"] is None  # Alpaca's "0", not "0.0"
+
+
+def test_the_state_document_holds_the_clock_the_ledger_and_the_book() -> None:
+    ledger = Ledger(900.0, 1000.0, {"AAPL": Holding(1.0, 100.0)})
+    book = OrderBook([order("o1", "a"), order("o2", "b")])
+    doc = json.loads(json.dumps(state_doc(7, "open", ledger, book, "fp")))
+    assert list(doc) == ["session", "phase", "cash", "last_equity", "orders", "positions", "fingerprint"]
+    saved = restored(doc)
+    assert (saved.session, saved.phase, saved.ledger) == (7, "open", ledger)
+    assert list(saved.orders.items()) == list(book.items()) and saved.orders.knows("b")
