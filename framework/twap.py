@@ -5,7 +5,8 @@ Policy only (no I/O). :func:`slice_parent` turns a parent into N children, one e
 derived from the parent's (:func:`child_id`: deterministic, so a restart re-derives the same
 ids and never sends a slice twice; the order manager journals each child as an intent before
 sending it). :func:`fill_on_minutes` is the simulation: a child fills on the minute it is due,
-at that minute's open moved by the venue's slippage, taking at most ``participation_cap`` of
+at that minute's open moved by the venue's slippage (the market-order rule every simulator
+fills by, :func:`framework.venue.matching.market_price`), taking at most ``participation_cap`` of
 the minute's volume; what the cap leaves carries to the following minutes until the next
 child is due (the last child: until the window ends); what is left then is unfilled.
 
@@ -28,7 +29,7 @@ import pandas as pd
 from framework.data.sessions import NEW_YORK, sessions
 from framework.enums import OrderType, TimeInForce
 from framework.orders import Order
-from framework.venue import Venue
+from framework.venue import Venue, matching
 
 QTY_STEP = Decimal("0.000001")
 OPEN_TIME = time(9, 30)  # New York: the regular session's open, where a TWAP window starts
@@ -110,6 +111,12 @@ class TwapOutcome:
         return sum(float(f.qty) * f.price for f in self.fills) / qty if qty else math.nan
 
 
+def _minute(bar: pd.Series) -> matching.Bar:
+    """A minute bar for the fill rule: its open and volume; its range is not read (NaN), so a
+    child's market fill is never capped at it, as it never was."""
+    return matching.Bar(float(bar["open"]), math.nan, math.nan, math.nan, float(bar["volume"]))
+
+
 def fill_on_minutes(
     children: list[Order], minutes: pd.DataFrame, *, participation_cap: float, venue: Venue, window_end: datetime
 ) -> TwapOutcome:
@@ -128,7 +135,7 @@ def fill_on_minutes(
             take = min(left, room)
             if take <= 0 or not math.isfinite(float(bar["open"])):
                 continue
-            price = venue.slipped_price(float(bar["open"]), child.side)
+            price = matching.market_price(venue, child.side, _minute(bar))
             fills.append(ChildFill(child.client_order_id, when, take, price))
             left -= take
         filled = (child.qty or Decimal(0)) - left

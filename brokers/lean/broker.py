@@ -25,7 +25,7 @@ from framework.fills import Fill
 from framework.orders import Order, is_delisting
 from framework.positions import Account as AccountView
 from framework.positions import Position
-from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
+from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook, matching
 
 CorporateActionHandler = Callable[[CorporateAction], None]
 
@@ -230,9 +230,10 @@ class LeanBroker:
                 reference = float(bars.open[at, j])
             else:
                 continue  # no new bar for this symbol yet
-            # the venue model's price, as VenueBroker's market orders get it (inside the bar only if
-            # the venue caps at the bar's range)
-            price = self.venue.slipped_price(reference, side, low=float(bars.low[at, j]), high=float(bars.high[at, j]))
+            # the market-order fill rule every simulator prices by, as VenueBroker's market orders get
+            # it: the reference slipped (inside the bar only if the venue caps at the bar's range)
+            bar = matching.Bar(reference, float(bars.high[at, j]), float(bars.low[at, j]), math.nan)
+            price = matching.market_price(self.venue, side, bar)
             remaining = self._remaining[cid]
             size = capped(remaining, float(bars.volume[at, j]), self.volume_cap)
             execution = execute(self.account, self.venue, order.symbol, size, price, remaining)

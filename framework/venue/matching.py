@@ -1,8 +1,10 @@
 """The fill rule of both simulated venues: given an order and a bar, whether it fills and at what
 price. Pure arithmetic on floats, no state.
 
-One definition for the backtest (``VenueBroker`` in ``brokers/backtrader/sim_broker.py``) and the
-sandbox (``brokers/sandbox/book.py``), as NautilusTrader's sandbox reuses its backtest exchange:
+One definition for every simulator: the backtest (``VenueBroker`` in
+``brokers/backtrader/sim_broker.py``), the sandbox (``brokers/sandbox/exchange.py``), the lean
+research path's fill step (``brokers/lean/broker.py``) and the TWAP children on minute bars
+(``framework/twap.py``), as NautilusTrader's sandbox reuses its backtest exchange:
 two hand-written fill loops drift (ours once priced stop and limit fills apart). The rules are
 Alpaca's documented order semantics (DEVELOPMENT.md "Stop and limit fills"):
 
@@ -33,7 +35,8 @@ from framework.venue.venue import Venue
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One session's prices for one symbol (the volume bounds fills in the sandbox's volume cap)."""
+    """One session's (or minute's) prices for one symbol (the volume bounds fills in the sandbox's
+    volume cap). A NaN high or low is a range not known: a market fill is then never capped at it."""
 
     open: float
     high: float

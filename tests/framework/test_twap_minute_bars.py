@@ -77,3 +77,16 @@ def test_thin_minutes_leave_the_rest_unfilled_rather_than_breach_the_cap() -> No
     cap_total = sum(np.floor(v * 0.1) for v in thin["volume"].iloc[:30])
     assert float(out.filled_qty) == cap_total < 3000
     assert all(k.filled_qty < k.qty for k in out.children)
+
+
+def test_a_childs_fill_is_the_slipped_open_even_when_the_venue_caps_at_the_bar_range() -> None:
+    """The minute bars carry no range the fill reads (issue 27 part 6: the fill rule is
+    ``matching.market_price`` on the minute's open), so ``cap_at_bar_range`` never pulls a child's
+    price back: the fill stays the open plus 5 bps, as it always was, even with a high column below it."""
+    capped = venue_from_config(VenueConfig.model_validate({"slippage": {"value": 0.0005, "cap_at_bar_range": True}}))
+    bars = minute_bars().assign(high=lambda f: f["open"], low=lambda f: f["open"])
+    kids = slice_parent(parent("60"), slices=1, window_minutes=30, start=OPEN)
+    out = fill_on_minutes(kids, bars, participation_cap=0.1, venue=capped, window_end=OPEN + pd.Timedelta(minutes=30))
+    opens = [float(bars.loc[f.time, "open"]) for f in out.fills]
+    assert out.fills and [f.price for f in out.fills] == [o + o * 0.0005 for o in opens]
+    assert all(f.price > o for f, o in zip(out.fills, opens, strict=True))  # above the minute's "high"

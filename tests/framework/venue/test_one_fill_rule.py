@@ -1,0 +1,33 @@
+"""One fill rule for every simulator (issue 27 part 6): outside the venue model, only backtrader's
+own slippage hooks in ``VenueBroker`` call ``slipped_price``; the sandbox, the lean research path and
+the TWAP minute fills price through ``framework/venue/matching.py``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+ALLOWED = {"brokers/backtrader/sim_broker.py"}  # backtrader's _get_price hooks (market orders' slip)
+
+
+def callers(name: str) -> set[str]:
+    found = set()
+    for folder in ("framework", "brokers", "strategies", "analyzers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith("framework/venue/"):
+                continue
+            tree = ast.parse(path.read_text(), rel)
+            if any(isinstance(n, ast.Attribute) and n.attr == name for n in ast.walk(tree)):
+                found.add(rel)
+    return found
+
+
+def test_no_simulator_prices_a_fill_beside_the_matching_module() -> None:
+    assert callers("slipped_price") <= ALLOWED
+
+
+def test_every_simulator_asks_the_matching_module() -> None:
+    users = callers("market_price")
+    assert {"brokers/sandbox/exchange.py", "brokers/lean/broker.py", "framework/twap.py"} <= users
