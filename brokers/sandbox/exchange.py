@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from brokers.sandbox.book import OrderBook
-from brokers.sandbox.clock import CLOSE, OPEN, OPEN_AT, PRE_OPEN_AT, at, calendar_json, clock_json
+from brokers.sandbox.clock import CLOSE, OPEN, Phase, SessionClock, at, calendar_json, clock_json
 from brokers.sandbox.corporate import apply_action
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
@@ -94,7 +94,7 @@ class Exchange:
     ) -> None:
         self.market, self.venue, self.volume_cap = market, venue, volume_cap
         self.dates = market.dates
-        self.session, self.phase = start, "pre_open"
+        self.sessions = SessionClock(market.dates, start)
         self.ledger = Ledger(float(cash), float(cash))
         self.orders = OrderBook()
         self.faults = faults or FaultBook()
@@ -112,23 +112,31 @@ class Exchange:
         return self.ledger.positions
 
     def to_state(self) -> dict[str, Any]:
-        return state_doc(self.session, self.phase, self.ledger, self.orders, self.market.fingerprint)
+        return state_doc(self.sessions, self.ledger, self.orders, self.market.fingerprint)
 
     def load_state(self, state: dict[str, Any]) -> None:
-        saved = restored(state)
-        self.session, self.phase, self.ledger, self.orders = saved.session, saved.phase, saved.ledger, saved.orders
+        saved = restored(state, self.dates)
+        self.sessions, self.ledger, self.orders = saved.sessions, saved.ledger, saved.orders
 
     # -- clock ---------------------------------------------------------------------------
 
     @property
+    def session(self) -> int:
+        return self.sessions.session
+
+    @property
+    def phase(self) -> Phase:
+        return self.sessions.phase
+
+    @property
     def day(self) -> pd.Timestamp:
-        return self.dates[min(self.session, len(self.dates) - 1)]
+        return self.sessions.day
 
     @property
     def now(self) -> datetime:
         if self.is_open and self.intraday is not None and self.intraday.active:
             return self.intraday.now(at(self.day, OPEN))
-        return at(self.day, PRE_OPEN_AT if self.phase == "pre_open" else OPEN_AT)
+        return self.sessions.scheduled()
 
     def mark(self, symbol: str) -> float:
         """What a position is valued at: the last close, or its intraday price (``intraday``)."""
@@ -138,18 +146,17 @@ class Exchange:
 
     @property
     def is_open(self) -> bool:
-        return self.phase == "open"
+        return self.sessions.is_open
 
     def clock(self) -> dict[str, Any]:
-        nxt = self.day if self.phase == "pre_open" else self.dates[min(self.session + 1, len(self.dates) - 1)]
-        return clock_json(self.now, self.is_open, nxt, self.day)
+        return clock_json(self.now, self.is_open, self.sessions.next_open_day(), self.day)
 
     def calendar(self, start: str | None, end: str | None) -> list[dict[str, str]]:
         return calendar_json(self.dates, start, end)
 
     def visible(self) -> pd.DatetimeIndex:
         """Sessions whose bar has closed."""
-        return self.dates[: self.session]
+        return self.sessions.visible()
 
     def last_close(self, symbol: str) -> float:
         """The symbol's last close before this session (NaN: none yet)."""
@@ -158,11 +165,11 @@ class Exchange:
         return float(self._last_close[min(self.session, len(self.dates)) - 1, self._index[symbol]])
 
     def advance(self, to: str = "next_session") -> dict[str, Any]:
-        if (self.session >= len(self.dates) - 1 and self.phase == "open") or self.session >= len(self.dates):
+        if self.sessions.exhausted:
             raise SandboxError(422, 42210000, "the dataset has no more sessions")
         if to not in {"open", "close", "next_session"}:
             raise invalid(f"advance to must be open, close or next_session, not {to!r}")
-        if self.phase == "pre_open":
+        if self.phase is Phase.PRE_OPEN:
             self._open_session()
             if to == "open":
                 return self.clock()
@@ -170,7 +177,7 @@ class Exchange:
         return self.clock()
 
     def _open_session(self) -> None:
-        self.phase = "open"
+        self.sessions.opened()
         for action in actions_on(self.market, self.day):
             self._apply(action)
         for order in self.orders.working():
@@ -190,8 +197,7 @@ class Exchange:
         for order in self.orders.working():
             if order.time_in_force in EXPIRE_AT_CLOSE:
                 self._finish(order, OrderStatus.EXPIRED)
-        self.session += 1
-        self.phase = "pre_open"
+        self.sessions.closed()
         self.ledger.last_equity = self.equity()
 
     # -- account ---------------------------------------------------------------------------
@@ -475,7 +481,7 @@ class Exchange:
         self.ledger.book(order.symbol, sign * qty, price, fee)
         filled = exact_sum(order.filled_qty, qty)
         avg = ((float(order.filled_avg_price or 0) * order.filled_qty) + price * qty) / filled
-        order.filled(filled, avg, at(self.day, when or (OPEN if self.phase == "open" else CLOSE)))
+        order.filled(filled, avg, at(self.day, when or (OPEN if self.is_open else CLOSE)))
         self._emit(
             OrderEvent.FILL if order.status is OrderStatus.FILLED else OrderEvent.PARTIAL_FILL, order, price=price,
             qty=qty, position_qty=self.ledger.qty(order.symbol), commission=fee,

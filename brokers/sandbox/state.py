@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from brokers.sandbox.book import OrderBook
+from brokers.sandbox.clock import Phase, SessionClock
 from brokers.sandbox.ledger import Ledger
 from brokers.sandbox.wire import order_from_json, order_json
 from framework.errors import InputError
@@ -29,17 +32,16 @@ from framework.errors import InputError
 class Saved:
     """The exchange's state as a state document holds it."""
 
-    session: int
-    phase: str
+    sessions: SessionClock
     ledger: Ledger
     orders: OrderBook
 
 
-def state_doc(session: int, phase: str, ledger: Ledger, orders: OrderBook, fingerprint: str) -> dict[str, Any]:
+def state_doc(sessions: SessionClock, ledger: Ledger, orders: OrderBook, fingerprint: str) -> dict[str, Any]:
     money = ledger.to_state()
     return {
-        "session": session,
-        "phase": phase,
+        "session": sessions.session,
+        "phase": sessions.phase.value,
         "cash": money["cash"],
         "last_equity": money["last_equity"],
         "orders": {oid: order_json(o) for oid, o in orders.items()},
@@ -48,9 +50,10 @@ def state_doc(session: int, phase: str, ledger: Ledger, orders: OrderBook, finge
     }
 
 
-def restored(doc: dict[str, Any]) -> Saved:
+def restored(doc: dict[str, Any], dates: pd.DatetimeIndex) -> Saved:
+    """The state in ``doc``, its clock over the sessions ``dates`` (the data it was made with)."""
     orders = OrderBook(order_from_json(o) for o in doc["orders"].values())
-    return Saved(int(doc["session"]), doc["phase"], Ledger.from_state(doc), orders)
+    return Saved(SessionClock(dates, int(doc["session"]), Phase(doc["phase"])), Ledger.from_state(doc), orders)
 
 
 def _lock(path: Path) -> int:

@@ -1,6 +1,6 @@
 """The sandbox's order book (brokers/sandbox/book.py) and its order record, judged directly: orders by
-id and client id, Alpaca's client-id rule, which orders still work, the order listing, and the
-record's Alpaca JSON read back from the state document unchanged."""
+id and client id, Alpaca's client-id rule, which orders still work, the order listing, the
+record's Alpaca JSON read back from the state document unchanged, and the session clock."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from brokers.sandbox.book import OrderBook
+from brokers.sandbox.clock import Phase, SessionClock
 from brokers.sandbox.ledger import Holding, Ledger
 from brokers.sandbox.order import SandboxOrder
 from brokers.sandbox.state import restored, state_doc
@@ -101,8 +103,23 @@ def test_an_order_reads_back_from_its_alpaca_json_unchanged() -> None:
 def test_the_state_document_holds_the_clock_the_ledger_and_the_book() -> None:
     ledger = Ledger(900.0, 1000.0, {"AAPL": Holding(1.0, 100.0)})
     book = OrderBook([order("o1", "a"), order("o2", "b")])
-    doc = json.loads(json.dumps(state_doc(7, "open", ledger, book, "fp")))
+    dates = pd.bdate_range("2024-01-02", periods=10)
+    doc = json.loads(json.dumps(state_doc(SessionClock(dates, 7, Phase.OPEN), ledger, book, "fp")))
     assert list(doc) == ["session", "phase", "cash", "last_equity", "orders", "positions", "fingerprint"]
-    saved = restored(doc)
-    assert (saved.session, saved.phase, saved.ledger) == (7, "open", ledger)
+    assert (doc["session"], doc["phase"]) == (7, "open")
+    saved = restored(doc, dates)
+    assert saved.sessions == SessionClock(dates, 7, Phase.OPEN) and saved.ledger == ledger
     assert list(saved.orders.items()) == list(book.items()) and saved.orders.knows("b")
+
+
+def test_the_session_clock_opens_closes_and_runs_out() -> None:
+    dates = pd.bdate_range("2024-01-02", periods=3)
+    clock = SessionClock(dates, 1)
+    assert not clock.is_open and clock.scheduled().isoformat() == "2024-01-03T09:00:00-05:00"
+    assert clock.next_open_day() == dates[1] and list(clock.visible()) == [dates[0]]
+    clock.opened()
+    assert clock.is_open and clock.scheduled().hour == 10 and clock.next_open_day() == dates[2]
+    clock.closed()
+    assert (clock.session, clock.phase, clock.exhausted) == (2, Phase.PRE_OPEN, False)
+    clock.opened()
+    assert clock.exhausted  # the last session is open: nothing left to close into
