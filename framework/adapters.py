@@ -3,10 +3,9 @@
 An adapter is a *connect function* ``connect(settings, env=None, *, stream=None) -> Connection``:
 the built-ins below, then the ``trade.adapters`` entry-point group of installed distributions.
 The paper service, the loss watch, the dashboard and the rehearsal connect through
-:func:`connect` (the adapter named :data:`DEFAULT`, Alpaca's, unless asked for another), so
+:func:`connect` (the adapter the config's ``paper.adapter`` names, Alpaca's by default), so
 :mod:`framework.live` drives any venue whose broker is a :class:`framework.broker.LiveBroker`
-and imports no ``brokers`` module. (A config key to choose the adapter, ``paper.adapter``, is the
-next step: it would change every run's config echo, which the regression dumps hold identical.)
+and imports no ``brokers`` module.
 """
 
 from __future__ import annotations
@@ -68,14 +67,16 @@ def connector(name: str) -> Connect:
     spec = available().get(name)
     if spec is None:
         known = ", ".join(sorted(available()))
-        raise ConfigError(f"no live adapter named {name!r} (known: {known})")
+        raise ConfigError(f"paper.adapter: no live adapter named {name!r} (known: {known})")
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
 
 
 def connect(settings: Settings, env: Mapping[str, str] | None = None, *, stream: bool | None = None,
-            adapter: str = DEFAULT) -> Connection:
-    """The adapter named ``adapter``, connected; refused unless its broker is a :class:`LiveBroker`."""
+            adapter: str | None = None) -> Connection:
+    """The adapter named ``adapter`` (default: the config's ``paper.adapter``), connected; refused
+    unless its broker is a :class:`LiveBroker`."""
+    adapter = adapter or settings.paper.adapter
     conn = connector(adapter)(settings, env, stream=stream)
     if not isinstance(conn.broker, LiveBroker):
         conn.close()

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import click
 import pandas as pd
 
-from framework.adapters import Connection, connect
+from framework.adapters import Connection, connect, connector
 from framework.alerts import Alerting
 from framework.broker import VenueCalendar
 from framework.capacity import capacity_warning
@@ -54,7 +54,9 @@ def _connected(settings: Settings, *, stream: bool | None = None) -> Iterator[Co
 @contextmanager
 def _reachable(settings: Settings) -> Iterator[Connection | None]:
     """The venue when it is configured (its clock stamps the record), else None: a journal-only
-    action (a halt without cancel, a resume) needs no keys; it is stamped with the local clock."""
+    action (a halt without cancel, a resume) needs no keys; it is stamped with the local clock.
+    An adapter name nobody registered is a mistake in the config, not a missing venue: refused."""
+    connector(settings.paper.adapter)
     try:
         conn = connect(settings, stream=False)
     except ConfigError as e:

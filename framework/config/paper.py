@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from framework.config.base import ConfigModel
+from framework.config.base import ConfigModel, QuietDefaultsModel
 
 
 class AlpacaConfig(ConfigModel):
@@ -21,7 +21,10 @@ class AlpacaConfig(ConfigModel):
     read_deadline_seconds: float = Field(30.0, gt=0)
 
 
-class PaperConfig(ConfigModel):
+class PaperConfig(QuietDefaultsModel):
+    QUIET: ClassVar[tuple[str, ...]] = ("adapter",)
+
+    adapter: str = "alpaca"  # the live adapter by name (framework.adapters: built-ins, then entry points)
     alpaca: AlpacaConfig = AlpacaConfig()
     journal: str = "runs/paper/journal.sqlite"
     history_bars: int = Field(300, ge=1)

@@ -3,6 +3,8 @@ anchor (``--strict``), and the README keeps the quick start and links only to pa
 
 from __future__ import annotations
 
+import html
+import importlib.util
 import os
 import re
 import subprocess
@@ -21,6 +23,18 @@ def test_the_site_builds_in_strict_mode(tmp_path) -> None:
     assert {"index.html", "backtesting.html", "plugins.html", "paper.html", "reports.html"} <= pages
     index = (tmp_path / "site" / "index.html").read_text()
     assert "fonts.googleapis.com" not in index  # nothing fetched when read offline
+    # The home page is the README (docs/hooks/readme_home.py), so the two cannot drift apart.
+    summary = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("backtest "))
+    assert html.escape(summary.split("(")[0].strip(), quote=False) in index
+    assert 'href="plugins.html' in index and 'href="docs/' not in index
+
+
+def test_the_home_page_is_the_readme_with_site_relative_links() -> None:
+    spec = importlib.util.spec_from_file_location("readme_home", ROOT / "docs" / "hooks" / "readme_home.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "See [Plugins](docs/plugins.md#1-signals) and [Alpaca](https://alpaca.markets/docs/x)."
+    assert module.home_markdown(text) == "See [Plugins](plugins.md#1-signals) and [Alpaca](https://alpaca.markets/docs/x)."
 
 
 def test_the_readme_keeps_the_quick_start_and_links_to_real_pages() -> None:
