@@ -28,7 +28,7 @@ from framework.research.overfitting import (
     reconcile,
 )
 from framework.research.overfitting import probability_of_overfitting as pbo_of
-from framework.research.sweep_cluster import Cluster
+from framework.research.sweep_cluster import Cluster, ctrl_c_held
 from framework.research.sweep_plan import SweepPlan, finalise
 from framework.research.sweep_store import SweepStore, atomic_write, write_json, write_parquet
 from framework.research.sweep_task import Backtest, Job, Outcome
@@ -108,9 +108,12 @@ class _Arrivals:
         self.store, self.records, self.tracker, self.then = store, records, tracker, then
 
     def __call__(self, job: Job, outcome: Outcome) -> None:
-        self.records[job.key] = self.store.save(job, outcome)
-        if self.then is not None:
-            self.then()
+        # A Ctrl-C waits until the point's mark and its row in the results are both written: the
+        # interrupted sweep's results.parquet lists every point its cache holds as finished.
+        with ctrl_c_held():
+            self.records[job.key] = self.store.save(job, outcome)
+            if self.then is not None:
+                self.then()
         if not outcome.ok:
             self.tracker.note(f"{job.name} failed: {outcome.error}")
         self.tracker.advance()

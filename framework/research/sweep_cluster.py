@@ -80,6 +80,24 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block and deliver it when the block ends, so the
+    block's writes land together or not at all (a finished point's mark and its row in
+    ``results.parquet``). Outside the main thread no SIGINT handler runs, so nothing is held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    if held:
+        signal.raise_signal(signal.SIGINT)  # to the handler that was there: KeyboardInterrupt, usually
+
+
 def _local(workers: int) -> tuple[LocalCluster, Client]:
     from distributed import Client, LocalCluster
 
@@ -174,4 +192,4 @@ class Cluster:
             self._cluster = None
 
 
-__all__ = ["Cluster"]
+__all__ = ["Cluster", "ctrl_c_held"]
