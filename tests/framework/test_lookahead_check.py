@@ -13,17 +13,30 @@ import yaml
 from cli_invoke import trade_here
 
 from framework.data import load_market_data
+from framework.data.loading import embedded_paths
 from framework.lookahead import CutKind, Problem, check_lookahead, plan_cuts
 from strategies.mean_reversion import MeanReversion
 from strategies.momentum import Momentum
 
 HERE = Path(__file__).parent
 SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]
+LAST = "2016-12-30"
 
 
 @pytest.fixture(scope="module")
 def market():
-    return load_market_data().select(SYMBOLS).between("2015-01-12", "2016-12-30")
+    return load_market_data().select(SYMBOLS).between("2015-01-12", LAST)
+
+
+@pytest.fixture(scope="module")
+def small_prices(tmp_path_factory) -> Path:
+    """The embedded rows of SYMBOLS up to LAST (two years) as a prices file: what the CLI tests
+    check, so each of them checks the same data as ``market`` instead of all five years."""
+    prices, _ = embedded_paths()
+    rows = pd.read_csv(prices, dtype={"date": str})
+    path = tmp_path_factory.mktemp("small-prices") / "prices.csv"
+    rows[rows["symbol"].isin(SYMBOLS) & (rows["date"] <= LAST)].to_csv(path, index=False)
+    return path
 
 
 @pytest.mark.parametrize(
@@ -93,10 +106,13 @@ def test_shipped_plugins_pass(market) -> None:
 
 
 @pytest.fixture
-def _cli(capsys, monkeypatch):
-    """`trade ...` in this process, with this folder importable (the leaky plugins)."""
+def _cli(capsys, monkeypatch, small_prices):
+    """`trade ...` in this process on the two-year prices file (with the embedded sectors), with
+    this folder importable (the leaky plugins)."""
     monkeypatch.syspath_prepend(str(HERE))
-    return lambda *args, cwd: trade_here(list(args), capsys, monkeypatch, cwd)
+    _, sectors = embedded_paths()
+    data = ["--data", str(small_prices), "--sectors", str(sectors)]
+    return lambda *args, cwd: trade_here([*args, *data], capsys, monkeypatch, cwd)
 
 
 def _symbols_config(tmp_path: Path) -> str:
@@ -136,13 +152,12 @@ def test_cli_passes_the_xgboost_strategy_and_shows_progress(_cli, tmp_path) -> N
     assert "check-strategy xgboost_signal: done" in result.stderr  # progress (plain lines off a terminal)
 
 
-def test_cli_all_dates_passes_mean_reversion(_cli, tmp_path) -> None:
+def test_cli_all_dates_passes_mean_reversion(_cli, tmp_path, market) -> None:
     result = _cli("check-strategy", "mean_reversion", "--all-dates", "--config", _symbols_config(tmp_path),
                   cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every session" in result.stdout and "exits hook: checked at every cut" in result.stdout
-    dates = pd.DatetimeIndex(load_market_data().dates)
-    assert f"{len(dates) - MeanReversion().warmup_bars - 1} cut dates" in result.stdout
+    assert f"{len(market.dates) - MeanReversion().warmup_bars - 1} cut dates" in result.stdout
 
 
 def test_an_honest_ranked_plugin_passes_on_the_whole_embedded_data() -> None:
