@@ -50,9 +50,11 @@ class External:
     worker_pids: frozenset[int]
 
 
-@pytest.fixture
-def cluster(tmp_path) -> Iterator[External]:
-    """`dask scheduler` and two `dask worker` processes on loopback, free ports."""
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[External]:
+    """`dask scheduler` and two `dask worker` processes on loopback, free ports: started once for
+    the module (each test only submits to them; none changes the cluster)."""
+    tmp_path = tmp_path_factory.mktemp("cluster")
     file = tmp_path / "scheduler.json"
     processes = [_spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                         "--scheduler-file", str(file), cwd=tmp_path, log=tmp_path / "scheduler.log")]
