@@ -1,38 +1,26 @@
-"""`trade sweep` end to end: real Dask workers, real backtests, resume, walk-forward, the report."""
+"""`trade sweep` end to end: real Dask workers, real backtests, failing points, walk-forward; the
+refusals before anything starts. The 12-point sweep on the whole data: test_sweep_cli_full.py."""
 
 from __future__ import annotations
 
-import base64
-import io
 import json
-import re
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 from contextlib import closing
 from pathlib import Path
 
-import matplotlib.image
-import numpy as np
 import pandas as pd
 import pytest
-from sweep_helpers import SMALL, figures, trade
+from cli_invoke import trade_here
+from sweep_helpers import PLUGINS, SMALL, trade
 
 from framework.research.metrics import Metric, measure
 
-ISSUE_GRID = """strategy: momentum
-metric: sharpe
-grid:
-  strategy.params.lookback: [63, 126, 252]
-  strategy.params.skip: [0, 21]
-  risk.max_position_weight: {start: 0.05, stop: 0.2, num: 2}
-"""
 
-
-def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path) -> None:
+def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path, capsys, monkeypatch) -> None:
     (tmp_path / "grid.yaml").write_text("strategy: momentum\ngrid:\n  risk.max_position_weight: [0.1, 1.5]\n")
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", cwd=tmp_path)
+    result = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1"], capsys, monkeypatch,
+                        tmp_path)
     assert result.returncode == 2
     assert result.stderr == (
         "error: grid.yaml: point max_position_weight=1.5: risk.max_position_weight: "
@@ -41,10 +29,10 @@ def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path) -> 
     assert result.stdout == "" and not (tmp_path / "out").exists()
 
 
-def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path) -> None:
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch) -> None:
     (tmp_path / "grid.yaml").write_text("strategy: momentum\ngrid:\n  strategy.params.lookback: [63]\n")
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", "tcp://127.0.0.1:9", *SMALL,
-                   cwd=tmp_path)
+    result = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", "tcp://127.0.0.1:9", *SMALL],
+                        capsys, monkeypatch, tmp_path)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
     assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
@@ -148,15 +136,17 @@ def test_each_fold_trades_its_in_sample_best_out_of_sample(fragile) -> None:
     assert summary["out_of_sample"]["sharpe"] is not None
 
 
-def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fragile) -> None:
+def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fragile, capsys, monkeypatch) -> None:
     tmp, _ = fragile
     fold = pd.read_parquet(tmp / "out" / "walk_forward.parquet").iloc[-1]
     results = pd.read_parquet(tmp / "out" / "results.parquet").set_index("point")
     lookback = int(results.loc[fold["point"], "strategy.params.lookback"])
     (tmp / "point.yaml").write_text(f"strategy:\n  params:\n    lookback: {lookback}\n")
     symbols = SMALL[1]
-    run = trade("backtest", "--strategy", "sweep_plugins:Gated", "--config", "point.yaml", "--symbols", symbols,
-                "--start", fold["oos_start"], "--end", fold["oos_end"], "--out", "bt", "--no-report", cwd=tmp)
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    run = trade_here(["backtest", "--strategy", "sweep_plugins:Gated", "--config", "point.yaml", "--symbols", symbols,
+                      "--start", fold["oos_start"], "--end", fold["oos_end"], "--out", "bt", "--no-report"],
+                     capsys, monkeypatch, tmp)
     assert run.returncode == 0, run.stderr
     plain = json.loads((tmp / "bt" / "summary.json").read_text())["figures"]["sharpe"]
     assert fold["out_of_sample"] == pytest.approx(plain, rel=1e-9)
@@ -178,87 +168,3 @@ def test_xgboost_points_train_on_one_thread_in_the_worker(tmp_path) -> None:
             (config,) = db.execute("SELECT config_json FROM runs").fetchone()
         params = json.loads(config)["strategy"]["params"]
         assert params["nthread"] == 1 and params["n_estimators"] == 5  # the config's 2 threads, held to 1
-
-
-@pytest.fixture(scope="module")
-def issue_sweep(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    tmp = tmp_path_factory.mktemp("issue")
-    (tmp / "grid.yaml").write_text(ISSUE_GRID)
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", cwd=tmp)
-    return tmp, result
-
-
-def _marks(folder: Path) -> dict[str, tuple[int, bytes]]:
-    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted((folder / "cache").iterdir())}
-
-
-@pytest.mark.slow
-def test_the_twelve_point_sweep_writes_results_and_report_then_resumes_without_a_backtest(issue_sweep) -> None:
-    tmp, first = issue_sweep
-    out = tmp / "out"
-    assert first.returncode == 0, first.stderr
-    assert (out / "report.html").is_file()
-    results = pd.read_parquet(out / "results.parquet")
-    assert len(results) == 12 and set(results["status"]) == {"ok"}
-    assert "backtests run 12, reused 0" in first.stdout
-    before, table = _marks(out), figures(out)
-    again = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", cwd=tmp)
-    assert again.returncode == 0, again.stderr
-    assert "backtests run 0, reused 12" in again.stdout
-    assert "sweep: started" not in again.stderr  # no progress: nothing was sent to a worker
-    assert _marks(out) == before  # every saved result untouched
-    pd.testing.assert_frame_equal(figures(out), table)
-
-
-@pytest.mark.slow
-def test_the_summary_holds_the_best_point_the_dsr_and_the_pbo(issue_sweep) -> None:
-    tmp, _ = issue_sweep
-    summary = json.loads((tmp / "out" / "summary.json").read_text())
-    results = pd.read_parquet(tmp / "out" / "results.parquet")
-    assert summary["best"]["point"] == results.loc[results["sharpe"].idxmax(), "point"]
-    assert summary["deflated_sharpe"]["n_trials"] == 12
-    assert 0.0 <= summary["deflated_sharpe"]["dsr"] <= 1.0
-    assert summary["pbo"]["n_combinations"] == 12_870 and 0.0 <= summary["pbo"]["pbo"] <= 1.0
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PROBE = """<script>window.addEventListener('load', () => {
-  const imgs = [...document.images];
-  document.body.setAttribute('data-probe', JSON.stringify({
-    count: imgs.length, ok: imgs.every(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0),
-    tables: document.querySelectorAll('table').length,
-    readings: [...document.querySelectorAll('.reading')].map(e => e.innerText),
-    bad: document.body.innerText.match(/\\b(nan|-?inf(inity)?|none|null|undefined)\\b/gi) || []}));
-});</script></body>"""
-
-
-def _coloured_share(png: bytes) -> float:
-    """Share of pixels in colour: data drawn (lines, bars, cells); an empty axes is grey only."""
-    rgb = matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]
-    return float(np.mean(rgb.max(axis=-1) - rgb.min(axis=-1) > 0.2))
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_the_report_renders_in_headless_chromium_with_no_empty_figure_or_nan(issue_sweep) -> None:
-    tmp, _ = issue_sweep
-    page_html = (tmp / "out" / "report.html").read_text()
-    assert "http://" not in page_html and "https://" not in page_html  # self-contained
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page_html)
-    assert len(images) >= 5  # 3 heatmaps, stability, CSCV
-    assert all(_coloured_share(base64.b64decode(data)) > 0.002 for data in images)
-    with tempfile.TemporaryDirectory() as scratch:
-        page = Path(scratch) / "page.html"
-        page.write_text(page_html.replace("</body>", PROBE))
-        result = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={scratch}/profile", "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=180,
-        )
-    assert result.returncode == 0, result.stderr[-2000:]
-    start = result.stdout.index('data-probe="') + len('data-probe="')
-    probe = json.loads(result.stdout[start : result.stdout.index('"', start)].replace("&quot;", '"'))
-    assert probe["count"] == len(images) and probe["ok"]
-    assert probe["tables"] >= 4 and probe["bad"] == []
-    assert [r.split(":")[0].split(" ")[0] for r in probe["readings"]] == ["DSR", "PBO"]
