@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_invoke import invoke
+from cli_invoke import invoke, trade_here
 
 SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN", "--start", "2016-01-04", "--end", "2016-06-30"]
 
@@ -22,7 +22,7 @@ def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-def test_backtest_end_to_end_writes_a_consistent_run_folder(tmp_path) -> None:
+def test_backtest_end_to_end_writes_a_consistent_run_folder(tmp_path, capsys, monkeypatch) -> None:
     out = tmp_path / "run1"
     result = trade("backtest", *SLICE, "--out", str(out), "--no-report", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -40,8 +40,9 @@ def test_backtest_end_to_end_writes_a_consistent_run_folder(tmp_path) -> None:
     assert summary["data"]["symbols"] == ["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN"]
     assert summary["venue"] == {"profile": "alpaca_paper"} and "venue alpaca_paper" in result.stdout
     assert (fills["commission"] == 0).all()  # the default profile: Alpaca charges no commission
-    # Determinism: the same inputs give a byte-identical summary.
-    again = trade("backtest", *SLICE, "--out", str(tmp_path / "run2"), "--no-report", cwd=tmp_path)
+    # Determinism: the same inputs give a byte-identical summary (here in this process: another one).
+    again = trade_here(["backtest", *SLICE, "--out", str(tmp_path / "run2"), "--no-report"], capsys, monkeypatch,
+                       tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "run2" / "summary.json").read_bytes() == (out / "summary.json").read_bytes()
 

@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 import pytest
-from cli_invoke import trade
+from cli_invoke import trade_here
 
 from framework.data.sessions import sessions
 
@@ -28,10 +28,11 @@ def test_sessions_from_a_day_before_the_calendars_first_session(first) -> None:
     ("2017-01-02", "2017-03-31", "2017-01-03", "2017-03-31", "start 2017-01-02 is not a session"),
     ("2010-01-04", "2015-12-31", "2015-07-15", "2015-12-31", "start 2010-01-04 is before the data's first session"),
 ])
-def test_a_start_that_is_no_session_is_moved_and_said(tmp_path, start, end, first, last, why) -> None:
+def test_a_start_that_is_no_session_is_moved_and_said(tmp_path, capsys, monkeypatch, start, end, first, last,
+                                                     why) -> None:
     out = tmp_path / "run"
-    result = trade("backtest", "--strategy", "momentum", "--start", start, "--end", end, "--no-report",
-                   "--out", str(out), cwd=tmp_path)
+    result = trade_here(["backtest", "--strategy", "momentum", "--start", start, "--end", end, "--no-report",
+                         "--out", str(out)], capsys, monkeypatch, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     note = next(line for line in result.stderr.splitlines() if line.startswith("note: start"))
@@ -41,11 +42,11 @@ def test_a_start_that_is_no_session_is_moved_and_said(tmp_path, start, end, firs
     assert f"{first} → {last}" in result.stdout
 
 
-def test_an_end_on_a_sunday_ends_on_the_friday_and_closes_nothing_out(tmp_path) -> None:
+def test_an_end_on_a_sunday_ends_on_the_friday_and_closes_nothing_out(tmp_path, capsys, monkeypatch) -> None:
     """Every symbol was "delisted and closed out" and 30 orders never filled."""
     out = tmp_path / "run"
-    result = trade("backtest", "--strategy", "momentum", "--start", "2019-01-02", "--end", "2019-03-31",
-                   "--no-report", "--out", str(out), cwd=tmp_path)
+    result = trade_here(["backtest", "--strategy", "momentum", "--start", "2019-01-02", "--end", "2019-03-31",
+                         "--no-report", "--out", str(out)], capsys, monkeypatch, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "note: end 2019-03-31 is not a session" in result.stderr
     assert "delisted" not in result.stdout

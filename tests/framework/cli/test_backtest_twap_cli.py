@@ -6,12 +6,11 @@ folder."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_invoke import trade_here
 
 from brokers.sandbox.minutes import session_minutes
 from framework.config import load_settings
@@ -22,11 +21,6 @@ from framework.styles import TWAP_CHILD
 SYMBOLS = "AAPL,MSFT"
 WINDOW = ["--symbols", SYMBOLS, "--start", "2019-03-04", "--end", "2019-03-15"]
 TWAP = "strategy:\n  name: momentum\norders:\n  style: twap\n  twap_slices: 3\n  twap_window_minutes: 15\n"
-
-
-def trade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", "from framework.cli import main; main()", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def minute_cache(path: Path, first: str, last: str) -> Path:
@@ -44,12 +38,12 @@ def minute_cache(path: Path, first: str, last: str) -> Path:
     return path
 
 
-def test_a_twap_backtest_on_cached_minutes_journals_and_fills_the_children(tmp_path) -> None:
+def test_a_twap_backtest_on_cached_minutes_journals_and_fills_the_children(tmp_path, capsys, monkeypatch) -> None:
     (tmp_path / "twap.yaml").write_text(TWAP)
     minutes = minute_cache(tmp_path / "minutes.parquet", "2019-03-04", "2019-03-15")
     out = tmp_path / "run"
-    result = trade("backtest", *WINDOW, "--config", str(tmp_path / "twap.yaml"), "--minutes", str(minutes),
-                   "--out", str(out), "--no-report", cwd=tmp_path)
+    result = trade_here(["backtest", *WINDOW, "--config", str(tmp_path / "twap.yaml"), "--minutes", str(minutes),
+                         "--out", str(out), "--no-report"], capsys, monkeypatch, tmp_path)
     assert result.returncode == 0, result.stderr
     orders, fills = pd.read_csv(out / "orders.csv"), pd.read_csv(out / "fills.csv")
     assert len(orders) and all(TWAP_CHILD.search(i) for i in orders["client_order_id"])
@@ -69,13 +63,13 @@ def test_a_twap_backtest_on_cached_minutes_journals_and_fills_the_children(tmp_p
         ("short.parquet", "no minute bars of"),
     ],
 )
-def test_twap_without_the_minutes_it_needs_is_one_line_exit_2(tmp_path, minutes, message) -> None:
+def test_twap_without_the_minutes_it_needs_is_one_line_exit_2(tmp_path, capsys, monkeypatch, minutes, message) -> None:
     (tmp_path / "twap.yaml").write_text(TWAP)
     minute_cache(tmp_path / "short.parquet", "2019-03-11", "2019-03-15")  # the first week missing
     out = tmp_path / "run"
     given = ["--minutes", minutes] if minutes else []
-    result = trade("backtest", *WINDOW, "--config", str(tmp_path / "twap.yaml"), *given, "--out", str(out),
-                   cwd=tmp_path)
+    result = trade_here(["backtest", *WINDOW, "--config", str(tmp_path / "twap.yaml"), *given, "--out", str(out)],
+                        capsys, monkeypatch, tmp_path)
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.strip().splitlines() if line.startswith("error: ")]
     assert errors == result.stderr.strip().splitlines()[-1:] and message in errors[0], result.stderr

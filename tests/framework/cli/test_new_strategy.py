@@ -4,12 +4,29 @@ as generated, declares everything a plugin may declare, and refuses what it cann
 from __future__ import annotations
 
 import ast
+import importlib
 import json
+import subprocess
+from pathlib import Path
 
-from cli_invoke import trade
+import pytest
+from cli_invoke import trade_here
 
 
-def test_the_template_checks_and_backtests_as_generated(tmp_path) -> None:
+@pytest.fixture
+def trade(tmp_path, capsys, monkeypatch):
+    """`trade ...` in this process from ``tmp_path``, where the template is written and imported
+    from (as `trade` run there finds it: the current folder is on the import path)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        importlib.invalidate_caches()  # the template was written after the folder was first listed
+        return trade_here(list(args), capsys, monkeypatch, cwd)
+
+    return run
+
+
+def test_the_template_checks_and_backtests_as_generated(tmp_path, trade) -> None:
     made = trade("new-strategy", "my_idea", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert "trade check-strategy my_idea:MyIdea" in made.stdout
@@ -24,7 +41,7 @@ def test_the_template_checks_and_backtests_as_generated(tmp_path) -> None:
     assert summary["strategy"] == "my_idea" and summary["figures"]["orders"] > 0
 
 
-def test_the_template_declares_everything_a_plugin_may_declare(tmp_path) -> None:
+def test_the_template_declares_everything_a_plugin_may_declare(tmp_path, trade) -> None:
     assert trade("new-strategy", "idea2", cwd=tmp_path).returncode == 0
     tree = ast.parse((tmp_path / "idea2.py").read_text())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
@@ -39,7 +56,7 @@ def test_the_template_declares_everything_a_plugin_may_declare(tmp_path) -> None
         assert default in text
 
 
-def test_a_bad_name_or_an_existing_file_is_one_line_exit_2(tmp_path) -> None:
+def test_a_bad_name_or_an_existing_file_is_one_line_exit_2(tmp_path, trade) -> None:
     bad = trade("new-strategy", "my-idea", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "not a Python identifier" in bad.stderr
     (tmp_path / "taken.py").write_text("# mine\n")
