@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date, timedelta
 from itertools import pairwise
 
 import pandas as pd
 import pytest
+from cli_invoke import trade_here
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,14 +77,13 @@ def test_episodes_never_overlap_nor_cover_more_sessions_than_the_run(steps) -> N
     assert all(e.end is None or e.end >= e.start for e in found)
 
 
-def test_the_backtest_summary_tells_a_drawdown_halt_in_words(tmp_path) -> None:
+def test_the_backtest_summary_tells_a_drawdown_halt_in_words(tmp_path, capsys, monkeypatch) -> None:
     (tmp_path / "tight.yaml").write_text("risk:\n  max_drawdown: 0.02\n  daily_loss_limit: 0.5\n")
     out = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "-c", "from framework.cli import main; main()", "backtest", "--strategy", "momentum",
-         "--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN", "--start", "2018-09-04", "--end", "2019-03-29",
-         "--config", str(tmp_path / "tight.yaml"), "--out", str(out), "--no-report"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    result = trade_here(
+        ["backtest", "--strategy", "momentum", "--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN", "--start", "2018-09-04",
+         "--end", "2019-03-29", "--config", str(tmp_path / "tight.yaml"), "--out", str(out), "--no-report"],
+        capsys, monkeypatch, tmp_path,
     )
     assert result.returncode == 0, result.stderr
     halted = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("halted ")]

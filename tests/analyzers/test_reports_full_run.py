@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import empyrical
 import pandas as pd
 import pytest
-from cli_invoke import trade
+from cli_invoke import trade_here
 
 from analyzers.divergence import compare
 from analyzers.records import load_run
@@ -21,6 +21,12 @@ SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-0
 
 
 
+
+
+@pytest.fixture
+def trade(capsys, monkeypatch):
+    """`trade ...` in this process: these tests are about the reports, not the process."""
+    return lambda *args, cwd: trade_here(list(args), capsys, monkeypatch, cwd)
 
 
 class _Collect(HTMLParser):
@@ -53,7 +59,7 @@ def test_tearsheet_numbers_equal_empyrical_on_returns_csv(full_run, tmp_path) ->
     assert summary.max_drawdown == pytest.approx(empyrical.max_drawdown(returns), rel=1e-9)
 
 
-def test_divergence_attributes_a_slippage_change_to_slippage(tmp_path) -> None:
+def test_divergence_attributes_a_slippage_change_to_slippage(tmp_path, trade) -> None:
     (tmp_path / "slip.yaml").write_text("venue:\n  slippage:\n    value: 0.005\n")
     base = trade(
         "backtest", "--strategy", "momentum", *SLICE, "--out", str(tmp_path / "a"), "--no-report", cwd=tmp_path
@@ -81,7 +87,7 @@ def test_divergence_attributes_a_slippage_change_to_slippage(tmp_path) -> None:
     assert json.loads((tmp_path / "b" / "divergence.json").read_text())["shares"]["slippage"] > 0.7
 
 
-def test_report_on_a_folder_that_is_not_a_run(tmp_path) -> None:
+def test_report_on_a_folder_that_is_not_a_run(tmp_path, trade) -> None:
     result = trade("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path}: not a run folder (no journal.sqlite)"
