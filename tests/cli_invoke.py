@@ -3,10 +3,14 @@ environment of its own), or in a child process as a user runs it."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+
+import pytest
 
 from framework.cli import main
 
@@ -28,6 +32,20 @@ def trade_here(args: list[str], capsys, monkeypatch, cwd: Path) -> subprocess.Co
     monkeypatch.chdir(cwd)
     code, out, err = invoke(args, capsys)
     return subprocess.CompletedProcess(["trade", *args], code, out, err)
+
+
+def trade_at(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`trade ARGS` in this process from the folder ``cwd``, its output captured here: for a
+    module- or session-scoped fixture, where ``capsys`` and ``monkeypatch`` are not at hand."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
+        mp.chdir(cwd)
+        try:
+            main(args)
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return subprocess.CompletedProcess(["trade", *args], code, out.getvalue(), err.getvalue())
 
 
 def run_trade(argv: list[str], env: dict[str, str]) -> int:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_invoke import trade
+from cli_invoke import trade_at
 from once_per_run import built_once
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -29,7 +29,7 @@ def browser():
 
 
 def _full_backtest(tmp: Path) -> None:
-    result = trade("backtest", "--strategy", "momentum", "--out", str(tmp / "full-momentum"), cwd=tmp)
+    result = trade_at(["backtest", "--strategy", "momentum", "--out", str(tmp / "full-momentum")], tmp)
     assert result.returncode == 0, result.stderr
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_invoke import trade
+from cli_invoke import trade_at
 
 from strategies.xgboost_signal.features import FEATURES
 
@@ -23,7 +23,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     made = {}
     for name in SHIPPED:
         extra = ("--config", "fast.yaml") if name == "xgboost_signal" else ()
-        result = trade("signals", name, "--out", name, *SMALL, *extra, cwd=tmp)
+        result = trade_at(["signals", name, "--out", name, *SMALL, *extra], tmp)
         assert result.returncode == 0, result.stderr
         made[name] = tmp / name
     return made
@@ -80,14 +80,14 @@ TINY = ("--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--end", "2016-06-30", "--confi
 
 def test_an_xgboost_tear_sheet_says_how_to_make_its_signal_report_then_links_it(tmp_path, browser) -> None:
     (tmp_path / "tiny.yaml").write_text(TINY_XGB)
-    run = trade("backtest", "--strategy", "xgboost_signal", "--out", "run", *TINY, cwd=tmp_path)
+    run = trade_at(["backtest", "--strategy", "xgboost_signal", "--out", "run", *TINY], tmp_path)
     assert run.returncode == 0, run.stderr
     sheet = (tmp_path / "run" / "tearsheet.html").read_text()
     assert "No signal report: <code>trade signals xgboost_signal --out run/signals</code>" in sheet  # as the run was named
     assert "<code>trade report run</code> links it here" in sheet
-    made = trade("signals", "xgboost_signal", "--out", "run/signals", *TINY, cwd=tmp_path)
+    made = trade_at(["signals", "xgboost_signal", "--out", "run/signals", *TINY], tmp_path)
     assert made.returncode == 0, made.stderr
-    again = trade("report", "run", cwd=tmp_path)
+    again = trade_at(["report", "run"], tmp_path)
     assert again.returncode == 0, again.stderr
     page = browser.new_page()
     try:

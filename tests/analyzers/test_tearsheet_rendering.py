@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_invoke import trade
+from cli_invoke import trade_at
 
 from brokers.sandbox import SandboxServer
 from framework.cli import main
@@ -46,8 +46,8 @@ PROBE = """() => [...document.querySelectorAll('figure img')].map(img => {
 def short_run(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("sheet-short")
     out = tmp / "nine-sessions"
-    result = trade("backtest", "--strategy", "momentum", "--start", "2019-03-01", "--end", "2019-03-13",
-                   "--out", str(out), cwd=tmp)
+    result = trade_at(["backtest", "--strategy", "momentum", "--start", "2019-03-01", "--end", "2019-03-13",
+                       "--out", str(out)], tmp)
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "summary.json").read_text())["sessions"] == 9
     return out
@@ -69,7 +69,7 @@ def paper_run(tmp_path_factory) -> Path:
         for _ in range(PAPER_SESSIONS + 1):  # the last cycle syncs the fills of the one before
             main(["paper", "--once", "--config", str(cfg)])
             sb.advance()
-    result = trade("report", str(folder), cwd=tmp)
+    result = trade_at(["report", str(folder)], tmp)
     assert result.returncode == 0, result.stderr
     return folder
 
