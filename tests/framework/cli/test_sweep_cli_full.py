@@ -17,6 +17,7 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from cli_invoke import trade_here
 from sweep_helpers import figures, trade
 
 ISSUE_GRID = """strategy: momentum
@@ -41,7 +42,9 @@ def _marks(folder: Path) -> dict[str, tuple[int, bytes]]:
 
 
 @pytest.mark.slow
-def test_the_twelve_point_sweep_writes_results_and_report_then_resumes_without_a_backtest(issue_sweep) -> None:
+def test_the_twelve_point_sweep_writes_results_and_report_then_resumes_without_a_backtest(
+    issue_sweep, capsys, monkeypatch
+) -> None:
     tmp, first = issue_sweep
     out = tmp / "out"
     assert first.returncode == 0, first.stderr
@@ -50,7 +53,8 @@ def test_the_twelve_point_sweep_writes_results_and_report_then_resumes_without_a
     assert len(results) == 12 and set(results["status"]) == {"ok"}
     assert "backtests run 12, reused 0" in first.stdout
     before, table = _marks(out), figures(out)
-    again = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", cwd=tmp)
+    monkeypatch.setenv("TRADE_PROGRESS", "plain")  # as the child process has it: progress would show
+    again = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2"], capsys, monkeypatch, tmp)
     assert again.returncode == 0, again.stderr
     assert "backtests run 0, reused 12" in again.stdout
     assert "sweep: started" not in again.stderr  # no progress: nothing was sent to a worker

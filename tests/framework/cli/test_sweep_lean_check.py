@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from cli_invoke import trade_here
 from sweep_helpers import SMALL, figures, trade
 
 GRID = """strategy: momentum
@@ -16,7 +17,7 @@ grid:
 """
 
 
-def test_sweep_points_run_lean_and_the_chosen_ones_are_checked_on_backtrader(tmp_path) -> None:
+def test_sweep_points_run_lean_and_the_chosen_ones_are_checked_on_backtrader(tmp_path, capsys, monkeypatch) -> None:
     (tmp_path / "grid.yaml").write_text(GRID)
     lean = trade("sweep", "--grid", "grid.yaml", "--out", "lean", "--workers", "1", "--walk-forward", "2",
                  "--no-report", *SMALL, cwd=tmp_path)
@@ -27,8 +28,9 @@ def test_sweep_points_run_lean_and_the_chosen_ones_are_checked_on_backtrader(tmp
     assert len(checks) == 1 + len(summary["walk_forward"]["folds"])
     assert all(c["equal"] and c["path"] == "lean" and c["fills"] > 0 for c in checks)
     assert "lean path checked on backtrader" in lean.stdout
-    again = trade("sweep", "--grid", "grid.yaml", "--out", "lean", "--workers", "1", "--walk-forward", "2",
-                  "--no-report", *SMALL, cwd=tmp_path)
+    # the resume runs no backtest (no Dask cluster): in this process
+    again = trade_here(["sweep", "--grid", "grid.yaml", "--out", "lean", "--workers", "1", "--walk-forward", "2",
+                        "--no-report", *SMALL], capsys, monkeypatch, tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads((tmp_path / "lean" / "lean_check.json").read_text())["checks"] == checks  # the resumed sweep keeps its check
 
