@@ -4,7 +4,7 @@ book at most 30% invested). The caps' ceiling is now said, naming the setting th
 from __future__ import annotations
 
 import pandas as pd
-from cli_invoke import trade
+from cli_invoke import trade_here
 
 from framework.capacity import capacity_warning, investable
 from framework.config import load_settings
@@ -35,9 +35,10 @@ def test_enough_room_says_nothing() -> None:
                             SECTORS) is None  # a 25% target fits in 30%
 
 
-def test_the_backtest_warns_once_on_stderr(tmp_path) -> None:
-    result = trade("backtest", "--strategy", "momentum", "--symbols", "AAPL,MSFT,XOM", "--start", "2019-01-02",
-                   "--end", "2019-02-28", "--no-report", "--out", str(tmp_path / "run"), cwd=tmp_path)
+def test_the_backtest_warns_once_on_stderr(tmp_path, capsys, monkeypatch) -> None:
+    result = trade_here(["backtest", "--strategy", "momentum", "--symbols", "AAPL,MSFT,XOM", "--start", "2019-01-02",
+                         "--end", "2019-02-28", "--no-report", "--out", str(tmp_path / "run")], capsys, monkeypatch,
+                        tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [x for x in result.stderr.splitlines() if "the caps let the book hold" in x]
     assert len(lines) == 1 and lines[0].startswith("warning: ") and "risk.max_position_weight" in lines[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cli_invoke import trade
+from cli_invoke import trade_here
 from data_builders import clean_long
 
 from framework.config.data import DataConfig
@@ -54,16 +54,16 @@ def test_a_map_onto_a_column_the_file_already_has_is_refused(tmp_path) -> None:
         load_market_data(tmp_path / "both.csv", config=DataConfig(columns={"Px": "close"}))
 
 
-def test_the_cli_maps_by_config_and_refuses_a_bad_target_in_one_line(tmp_path) -> None:
+def test_the_cli_maps_by_config_and_refuses_a_bad_target_in_one_line(tmp_path, capsys, monkeypatch) -> None:
     path, _ = _their_file(tmp_path)
     good = tmp_path / "good.yaml"
     good.write_text("data:\n  columns: {" + ", ".join(f"{k}: {v}" for k, v in MAPPING.items()) + "}\n")
-    ok = trade("data", "check", str(path), "--config", str(good), cwd=tmp_path)
+    ok = trade_here(["data", "check", str(path), "--config", str(good)], capsys, monkeypatch, tmp_path)
     assert ok.returncode in (0, 1), ok.stderr  # read (clean or with warnings), not refused
     assert "missing column" not in ok.stdout + ok.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("data:\n  columns: {OpenPx: opn}\n")
-    refused = trade("data", "check", str(path), "--config", str(bad), cwd=tmp_path)
+    refused = trade_here(["data", "check", str(path), "--config", str(bad)], capsys, monkeypatch, tmp_path)
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "'opn' is not a column we read" in lines[0] and "Traceback" not in refused.stderr
