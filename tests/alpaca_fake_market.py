@@ -25,25 +25,25 @@ def install_market(fake: FakeAlpaca, session: str, cash: float = 100_000.0) -> N
     dates = market.dates
 
     before = market.truncate(dates[dates < day][-1])
+    adjusted: dict[str, Any] = {}  # by adjustment kind: the history is fixed, so adjusted once
 
     def bars(query: dict[str, list[str]]) -> dict[str, Any]:
         """As Alpaca serves them: adjusted (``adjustment``) as of the latest closed session."""
-        served = before.adjusted(query.get("adjustment", ["raw"])[0])
+        kind = query.get("adjustment", ["raw"])[0]
+        if kind not in adjusted:
+            adjusted[kind] = before.adjusted(kind)
+        served = adjusted[kind]
         symbols = query["symbols"][0].split(",")
         end = pd.Timestamp(query["end"][0]).tz_convert(NY).tz_localize(None)
         start = pd.Timestamp(query["start"][0]).tz_convert(NY).tz_localize(None)
         keep = dates[(dates >= start.normalize()) & (dates <= end) & (dates < day)]
+        stamps = {d: _stamp(d, time(0)) for d in keep}
         out: dict[str, list[dict[str, Any]]] = {}
         for symbol in symbols:
-            rows = []
-            for d in keep:
-                c = served.close.at[d, symbol]
-                if pd.isna(c):
-                    continue
-                rows.append({"t": _stamp(d, time(0)), "o": served.open.at[d, symbol],
-                             "h": served.high.at[d, symbol], "l": served.low.at[d, symbol],
-                             "c": c, "v": served.volume.at[d, symbol], "n": None, "vw": None})
-            out[symbol] = rows
+            columns = [getattr(served, f).loc[keep, symbol].to_numpy() for f in ("open", "high", "low", "close",
+                                                                                 "volume")]
+            out[symbol] = [{"t": stamps[d], "o": o, "h": h, "l": lo, "c": c, "v": v, "n": None, "vw": None}
+                           for d, o, h, lo, c, v in zip(keep, *columns, strict=True) if not pd.isna(c)]
         return {"bars": out, "next_page_token": None}
 
     def calendar(query: dict[str, list[str]]) -> list[dict[str, str]]:
