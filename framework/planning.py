@@ -146,8 +146,10 @@ class Planner:
         # the first that holds, per symbol: stopped, exited (flat target while held), carried, else
         # the bar's own purpose (one vector pass: a decision is taken every bar)
         table = (Purpose.STOP, Purpose.EXIT, Purpose.DEFERRED, Purpose.REBALANCE if ctx.rebalance else Purpose.TRIM)
-        exited = (approved == 0) & (ctx.held != 0)
-        codes = np.select([np.asarray(stopped, dtype=bool), exited, carried], [0, 1, 2], 3)
+        codes = np.full(len(approved), 3)
+        codes[carried] = 2  # written lowest priority first: a later mask overrides an earlier one
+        codes[(approved == 0) & (ctx.held != 0)] = 1
+        codes[np.asarray(stopped, dtype=bool)] = 0
         return [table[c] for c in codes.tolist()]
 
 
