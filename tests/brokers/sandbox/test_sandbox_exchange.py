@@ -6,6 +6,7 @@ document. Prices expected here are worked out by hand from the bars and a fixed 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from brokers.sandbox.exchange import Exchange
+from brokers.sandbox.request import OrderRequest, ReplaceRequest
 from brokers.sandbox.wire import SandboxError, order_json
 from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig, VenueConfig
 from framework.data import MarketData
@@ -46,9 +48,9 @@ def exchange(data: MarketData | None = None, **kw: Any) -> Exchange:
     return ex
 
 
-def buy(cid: str, qty: float = 10, **fields: Any) -> dict[str, Any]:
-    return {"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": qty,
-            "client_order_id": cid, **fields}
+def buy(cid: str, qty: float = 10, **fields: Any) -> OrderRequest:
+    return OrderRequest.parse({"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": qty,
+                               "client_order_id": cid, **fields})
 
 
 def test_a_market_order_queues_before_the_open_and_fills_at_the_slipped_open() -> None:
@@ -84,7 +86,7 @@ def test_a_used_client_id_is_refused_and_the_book_is_unchanged() -> None:
 def test_a_replacement_takes_over_and_a_finished_order_cannot_be_canceled() -> None:
     ex = exchange()
     old = ex.submit(buy("old", type="limit", limit_price="90", time_in_force="gtc"))
-    new = ex.replace(old.id, {"limit_price": "95", "qty": "4"})
+    new = ex.replace(old.id, ReplaceRequest(qty=Decimal(4), limit_price=Decimal(95)))
     assert old.status is OrderStatus.REPLACED and old.replaced_by == new.id and new.replaces == old.id
     assert (new.client_order_id, new.qty, new.limit_price) == ("old-r1", 4.0, 95.0)
     assert ex.orders.working() == [new]
@@ -107,7 +109,7 @@ def test_the_volume_cap_fills_part_and_the_rest_expires_at_the_close() -> None:
 def test_a_split_cancels_the_symbols_open_orders_at_the_open() -> None:
     ex = exchange(market(split_on=2))
     aaa = ex.submit(buy("aaa", type="limit", limit_price="90", time_in_force="gtc"))
-    bbb = ex.submit({**buy("bbb", type="limit", limit_price="40", time_in_force="gtc"), "symbol": "BBB"})
+    bbb = ex.submit(buy("bbb", type="limit", limit_price="40", time_in_force="gtc", symbol="BBB"))
     ex.advance("next_session")
     ex.advance("open")  # session 2: AAA splits 2 for 1
     assert aaa.status is OrderStatus.CANCELED and bbb.status is OrderStatus.NEW
@@ -125,6 +127,6 @@ def test_a_restarted_exchange_has_the_same_book_and_carries_on() -> None:
     assert (again.session, again.phase, again.ledger) == (ex.session, ex.phase, ex.ledger)
     with pytest.raises(SandboxError, match="unique"):
         again.submit(buy("done"))
-    again.replace(again.by_client("rests").id, {"limit_price": "103"})  # session 1's high is 103
+    again.replace(again.by_client("rests").id, ReplaceRequest(limit_price=Decimal(103)))  # session 1's high is 103
     again.advance("close")
     assert again.by_client("rests-r1").status is OrderStatus.FILLED

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.intraday import path_price
+from brokers.sandbox.request import OrderRequest
 from framework.errors import InputError
 
 START = "2019-03-01"
@@ -73,8 +74,8 @@ def test_the_intraday_path_stays_in_the_bar(o, h, low, c, p) -> None:
 def test_a_pinned_intraday_progress_moves_marks_and_the_clock(tmp_path) -> None:
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         c = TradingClient("k", "s", paper=True, url_override=sb.base_url)
-        sb.run(lambda ex: ex.submit({"symbol": "AAPL", "qty": 10, "side": "buy", "type": "market",
-                                     "time_in_force": "day", "client_order_id": "a"}))
+        sb.run(lambda ex: ex.submit(OrderRequest.parse({"symbol": "AAPL", "qty": 10, "side": "buy", "type": "market",
+                                                         "time_in_force": "day", "client_order_id": "a"})))
         sb.advance("open")
         before = float(c.get_account().equity)
         bar = [float(getattr(sb.market, f)["AAPL"].iloc[sb.exchange.session]) for f in ("open", "high", "low", "close")]
