@@ -111,14 +111,17 @@ def test_an_order_reads_back_from_its_alpaca_json_unchanged() -> None:
 
 def test_the_state_document_holds_the_clock_the_ledger_and_the_book() -> None:
     ledger = Ledger(900.0, 1000.0, {"AAPL": Holding(1.0, 100.0)})
-    book = OrderBook([order("o1", "a"), order("o2", "b")])
+    book = OrderBook([order("o1", "a"), order("o2", "b", elected=True)])
     dates = pd.bdate_range("2024-01-02", periods=10)
     doc = json.loads(json.dumps(state_doc(SessionClock(dates, 7, Phase.OPEN), ledger, book, "fp")))
-    assert list(doc) == ["session", "phase", "cash", "last_equity", "orders", "positions", "fingerprint"]
-    assert (doc["session"], doc["phase"]) == (7, "open")
+    assert list(doc) == ["session", "phase", "cash", "last_equity", "orders", "positions", "fingerprint", "elected"]
+    assert (doc["session"], doc["phase"], doc["elected"]) == (7, "open", ["o2"])
     saved = restored(doc, dates)
     assert saved.sessions == SessionClock(dates, 7, Phase.OPEN) and saved.ledger == ledger
     assert list(saved.orders.items()) == list(book.items()) and saved.orders.knows("b")
+    assert [o.elected for o in saved.orders.values()] == [False, True]
+    del doc["elected"]  # a document written before elections were kept
+    assert not any(o.elected for o in restored(doc, dates).orders.values())
 
 
 def test_the_session_clock_opens_closes_and_runs_out() -> None:

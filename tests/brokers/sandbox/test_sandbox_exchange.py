@@ -130,3 +130,52 @@ def test_a_restarted_exchange_has_the_same_book_and_carries_on() -> None:
     again.replace(again.by_client("rests").id, ReplaceRequest(limit_price=Decimal(103)))  # session 1's high is 103
     again.advance("close")
     assert again.by_client("rests-r1").status is OrderStatus.FILLED
+
+
+def bars(*rows: tuple[float, float, float, float]) -> MarketData:
+    """AAA's sessions 1.. as (open, high, low, close) rows after a flat session 0 at 100; BBB flat."""
+    days = pd.bdate_range("2024-01-02", periods=len(rows) + 1)
+    o, h, low, c = (np.array([100.0, *(r[k] for r in rows)]) for k in range(4))
+    frame = lambda a, b: pd.DataFrame({"AAA": a, "BBB": b}, index=days)  # noqa: E731
+    flat = np.full(len(days), 50.0)
+    return MarketData(frame(o, flat), frame(h, flat), frame(low, flat), frame(c, flat),
+                      frame(np.full(len(days), 1000.0), np.full(len(days), 1000.0)),
+                      pd.Series({"AAA": "Tech", "BBB": "Tech"}), fingerprint="stop-limit")
+
+
+def test_a_stop_limit_elected_in_one_session_works_as_a_limit_in_the_next() -> None:
+    """Alpaca: once the stop is reached the order is a limit order. Elected on session 1 (high 106
+    reaches the stop 105; the limit 104 is below it and the bar did not come back), it buys on
+    session 2 at its limit, though session 2 never reaches the stop again (it was re-judged as
+    an unelected stop-limit, and never filled)."""
+    ex = exchange(bars((101, 106, 100, 102), (104.5, 104.8, 103, 104)))
+    order = ex.submit(buy("sl", type="stop_limit", stop_price="105", limit_price="104", time_in_force="gtc"))
+    ex.advance("next_session")
+    assert order.status is OrderStatus.NEW and order.filled_qty == 0
+    ex.advance("next_session")
+    assert order.status is OrderStatus.FILLED and order.filled_avg_price == 104  # the limit: never slipped
+
+
+def test_a_stop_limit_elected_by_a_gap_fills_at_a_later_open_within_its_limit() -> None:
+    """A sell stop-limit (stop 95, limit 94) elected by session 1's gap to 92, whose range never
+    reaches 94; session 2 opens at 96, back above the stop: a limit sell at 94 or better fills at
+    the open."""
+    ex = exchange(bars((92, 93.5, 91, 93), (96, 97, 95.5, 96.5)))
+    ex.ledger.book("AAA", 10, 100.0, 0.0)  # a long to sell
+    order = ex.submit(buy("gap", side="sell", type="stop_limit", stop_price="95", limit_price="94",
+                          time_in_force="gtc"))
+    ex.advance("next_session")
+    assert order.status is OrderStatus.NEW
+    ex.advance("next_session")
+    assert order.status is OrderStatus.FILLED and order.filled_avg_price == 96
+
+
+def test_a_stop_limits_election_survives_a_restart() -> None:
+    data = bars((101, 106, 100, 102), (104.5, 104.8, 103, 104))
+    ex = exchange(data)
+    ex.submit(buy("sl", type="stop_limit", stop_price="105", limit_price="104", time_in_force="gtc"))
+    ex.advance("next_session")
+    again = exchange(data)
+    again.load_state(json.loads(json.dumps(ex.to_state())))
+    again.advance("next_session")
+    assert again.by_client("sl").status is OrderStatus.FILLED and again.by_client("sl").filled_avg_price == 104
