@@ -4,12 +4,11 @@ wall-clock mode prices move inside a session (the loss watch's test bed)."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import pytest
 import requests
 from alpaca.trading.client import TradingClient
+from cli_invoke import trade
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,11 +30,6 @@ def test_a_busy_port_is_an_input_error_not_a_hang(tmp_path) -> None:
             SandboxServer(state=tmp_path / "s.sqlite", port=port, start=START).start()
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:  # the lock went with the failure
         assert sb.port
-
-
-def trade(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 def test_trade_sandbox_on_a_busy_port_exits_2_with_one_line(tmp_path) -> None:
