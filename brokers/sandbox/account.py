@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from brokers.sandbox.ledger import Holding, Ledger
@@ -38,9 +39,12 @@ def _book_position(held: Holding, price: float) -> BookPosition:
     return BookPosition(to_decimal(float(held.qty)), to_decimal(last))
 
 
+def _dec(value: float | None) -> Decimal | None:
+    return None if value is None else to_decimal(value)
+
+
 def _book_order(o: SandboxOrder) -> BookOrder:
-    dec = lambda x: None if x is None else to_decimal(x)  # noqa: E731
-    return BookOrder(o.id, o.symbol, o.side, o.type, to_decimal(o.remaining), dec(o.limit_price), dec(o.stop_price))
+    return BookOrder(o.id, o.symbol, o.side, o.type, to_decimal(o.remaining), _dec(o.limit_price), _dec(o.stop_price))
 
 
 def venue_book(ledger: Ledger, working: Iterable[SandboxOrder], priced: Priced, symbol: str | None = None) -> VenueBook:

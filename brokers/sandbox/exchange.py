@@ -235,10 +235,7 @@ class Exchange:
         rejection = self.venue.check(request.as_order(self.now), self.book(request.symbol, excluding=replacing))
         if rejection is not None:
             raise SandboxError.refusal(rejection)
-        if request.notional is not None:
-            qty = round(float(request.notional) / self.last_close(request.symbol), 9)
-        else:
-            qty = float(request.qty or 0)
+        qty = request.shares(self.last_close(request.symbol))
         order = request.accepted(str(uuid.uuid4()), qty, self.now)
         self.orders.add(order)
         self._emit(OrderEvent.NEW, order)

@@ -58,6 +58,10 @@ def _float(number: Decimal | None) -> float | None:
     return None if number is None else float(number)
 
 
+def _dec(value: float | None) -> Decimal | None:
+    return None if value is None else to_decimal(value)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     symbol: str
@@ -112,10 +116,17 @@ class OrderRequest:
     @classmethod
     def of(cls, order: SandboxOrder) -> OrderRequest:
         """The request that would send ``order`` again (its full quantity, its client id)."""
-        dec = lambda x: None if x is None else to_decimal(x)  # noqa: E731
-        return cls(order.symbol, order.side, order.type, order.time_in_force, dec(order.qty), None,
-                   dec(order.limit_price), dec(order.stop_price), dec(order.trail_price), dec(order.trail_percent),
-                   client_order_id=order.client_order_id)
+        return cls(order.symbol, order.side, order.type, order.time_in_force, _dec(order.qty), None,
+                   _dec(order.limit_price), _dec(order.stop_price), _dec(order.trail_price),
+                   _dec(order.trail_percent), client_order_id=order.client_order_id)
+
+    def shares(self, price: float) -> float:
+        """The order's quantity: its ``qty``, or its notional at ``price`` (to 9 decimals, Alpaca's)."""
+        if self.notional is not None:
+            return round(float(self.notional) / price, 9)
+        if self.qty is None:
+            raise ValueError("a checked request has qty or notional")
+        return float(self.qty)
 
     def named(self, client_order_id: str) -> OrderRequest:
         return dataclasses.replace(self, client_order_id=client_order_id)

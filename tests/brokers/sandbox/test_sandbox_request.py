@@ -34,6 +34,9 @@ def test_a_request_is_parsed_into_typed_fields_numbers_as_written() -> None:
     assert r.extended_hours and OrderRequest.parse(LIMIT).client_order_id is None  # the venue names it
     order = r.accepted("id-1", 0.1, NOON)
     assert (order.qty, order.limit_price, order.stop_price, order.client_order_id) == (0.1, 99.5, None, "c1")
+    assert r.shares(300.0) == 0.1
+    notional = OrderRequest.parse({**LIMIT, "qty": None, "notional": "1000"})
+    assert notional.shares(300.0) == 3.333333333  # Alpaca's 9 decimals
 
 
 @pytest.mark.parametrize(
