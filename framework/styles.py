@@ -119,8 +119,21 @@ def require_daily_style(style: OrderStyle, where: str) -> None:
         )
 
 
+def require_service_for(style: OrderStyle, once: bool) -> None:
+    """Refuse a TWAP in a single cycle (one line, exit 2): the cycle journals its children, and
+    only the paper service, running through the session, sends each at its minute."""
+    if once and style.intraday:
+        raise ConfigError(
+            f"orders.style {style.value}: its children are sent at their minutes by the paper service "
+            f"(trade paper without --once); a --once cycle would journal them and send none"
+        )
+
+
 #: A TWAP child's client id ends with its slice number (:func:`framework.twap.child_id`).
 TWAP_CHILD = re.compile(r"-tw\d{2}$")
 
 
-__all__ = ["AUCTION_STYLES", "TWAP_CHILD", "OrderStyle", "Terms", "require_daily_style", "style_of", "terms"]
+__all__ = [
+    "AUCTION_STYLES", "TWAP_CHILD", "OrderStyle", "Terms", "require_daily_style", "require_service_for", "style_of",
+    "terms",
+]

@@ -30,12 +30,14 @@ from typing import Any
 
 import pandas as pd
 
+from brokers.sandbox import minute_orders
 from brokers.sandbox.book import OrderBook
 from brokers.sandbox.clock import CLOSE, OPEN, Phase, SessionClock, at, calendar_json, clock_json
 from brokers.sandbox.corporate import apply_action
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.ledger import Holding, Ledger, exact_sum
+from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.order import AUCTIONS, SandboxOrder
 from brokers.sandbox.state import restored, state_doc
 from brokers.sandbox.wire import (
@@ -104,6 +106,7 @@ class Exchange:
         self._last_close = market.close.ffill().to_numpy()  # row i: each symbol's last close up to i
         self._index = {s: j for j, s in enumerate(market.symbols)}
         self.intraday: IntradayPath | None = None  # prices moving inside a session (wall-clock mode)
+        self._minutes: dict[tuple[str, int], pd.DataFrame | None] = {}  # (symbol, session): its minute bars
 
     # -- state ---------------------------------------------------------------------------
 
@@ -149,6 +152,7 @@ class Exchange:
         return self.sessions.is_open
 
     def clock(self) -> dict[str, Any]:
+        self.catch_up()  # the minutes gone by on the intraday clock
         return clock_json(self.now, self.is_open, self.sessions.next_open_day(), self.day)
 
     def calendar(self, start: str | None, end: str | None) -> list[dict[str, str]]:
@@ -188,6 +192,9 @@ class Exchange:
 
     def _close_session(self) -> None:
         i = self.session
+        if self._on_intraday_clock:
+            for order in self.orders.working():  # the day's minutes left, through the close
+                self._work_minutes(order, at(self.day, CLOSE), arrival=False)
         for order in self.orders.working():
             if order.time_in_force not in AUCTIONS:
                 self._check_resting(order, i)
@@ -320,6 +327,7 @@ class Exchange:
             raise invalid(str(e)) from None
 
     def submit(self, body: dict[str, Any], *, replacing: str | None = None) -> SandboxOrder:
+        self.catch_up()
         body = {**body, "client_order_id": body.get("client_order_id") or f"sandbox-{next(self._exec)}"}
         self._validate(body)
         if self.faults.take({FaultKind.REJECT}, "POST /v2/orders"):
@@ -334,7 +342,10 @@ class Exchange:
         self.orders.add(order)
         self._emit(OrderEvent.NEW, order)
         if self.is_open and order.type is OrderType.MARKET and order.time_in_force not in AUCTIONS:
-            self._fill_at_open(order)
+            if self._on_intraday_clock:
+                self._work_minutes(order, self.now, arrival=True)  # from the minute it arrives in
+            else:
+                self._fill_at_open(order)
         return order
 
     def get(self, order_id: str) -> SandboxOrder:
@@ -356,6 +367,7 @@ class Exchange:
         return self.orders.listed(status, limit, symbols, direction, after, until, side)
 
     def cancel(self, order_id: str) -> None:
+        self.catch_up()
         order = self.get(order_id)
         if not order.working:
             raise SandboxError(422, 42210000, f"order is already {order.status.value}")
@@ -370,6 +382,7 @@ class Exchange:
             )
 
     def replace(self, order_id: str, body: dict[str, Any]) -> SandboxOrder:
+        self.catch_up()
         old = self.get(order_id)
         if not old.working:
             raise SandboxError(422, 42210000, f"order is already {old.status.value}")
@@ -429,6 +442,41 @@ class Exchange:
             return  # no trading in this symbol today: stays queued
         self._fill(order, matching.market_price(self.venue, order.side, bar), bar.volume)
 
+    @property
+    def _on_intraday_clock(self) -> bool:
+        return self.is_open and self.intraday is not None and self.intraday.active
+
+    def catch_up(self) -> None:
+        """On the intraday clock: market orders that arrived while open worked on the minutes
+        started before now (:mod:`brokers.sandbox.minute_orders`)."""
+        if self._on_intraday_clock:
+            now = self.now
+            for order in self.orders.working():
+                self._work_minutes(order, now, arrival=False)
+
+    def _work_minutes(self, order: SandboxOrder, until: datetime, *, arrival: bool) -> None:
+        if not minute_orders.worked(order, at(self.day, OPEN)):
+            return
+        minutes = self._session_minutes(order.symbol)
+        if minutes is None:
+            return  # no trading in this symbol today: it waits, and expires at the close
+        for when, open_, volume in minute_orders.due(minutes, order, until, arrival=arrival):
+            if not order.working:
+                break
+            price = matching.market_price(self.venue, order.side, matching.Bar(open_, math.nan, math.nan, math.nan,
+                                                                              volume))
+            self._fill(order, price, volume, max(when.to_pydatetime(), order.submitted_at))
+
+    def _session_minutes(self, symbol: str) -> pd.DataFrame | None:
+        """Today's minute bars of ``symbol``: the ones the data API serves for the day."""
+        key = (symbol, self.session)
+        if key not in self._minutes:
+            bar = self._bar(symbol, self.session)
+            whole = all(math.isfinite(x) for x in (bar.open, bar.high, bar.low, bar.close, bar.volume))
+            self._minutes[key] = (session_minutes(symbol, self.day, bar.open, bar.high, bar.low, bar.close,
+                                                  bar.volume) if whole else None)
+        return self._minutes[key]
+
     def _auction(self, order: SandboxOrder, price: float) -> None:
         """An on-open / on-close order in its auction (:func:`matching.auction_price`); whatever
         is left after the auction is canceled, as Alpaca cancels it."""
@@ -467,7 +515,7 @@ class Exchange:
         trail = order.trail_price if order.trail_price is not None else hwm * _given(order.trail_percent) / 100
         return hwm - trail if order.side is OrderSide.SELL else hwm + trail
 
-    def _fill(self, order: SandboxOrder, price: float, volume: float, when: time | None = None) -> None:
+    def _fill(self, order: SandboxOrder, price: float, volume: float, when: time | datetime | None = None) -> None:
         remaining = order.remaining
         qty = remaining
         if self.volume_cap is not None:
@@ -481,7 +529,8 @@ class Exchange:
         self.ledger.book(order.symbol, sign * qty, price, fee)
         filled = exact_sum(order.filled_qty, qty)
         avg = ((float(order.filled_avg_price or 0) * order.filled_qty) + price * qty) / filled
-        order.filled(filled, avg, at(self.day, when or (OPEN if self.is_open else CLOSE)))
+        stamp = when if isinstance(when, datetime) else at(self.day, when or (OPEN if self.is_open else CLOSE))
+        order.filled(filled, avg, stamp)
         self._emit(
             OrderEvent.FILL if order.status is OrderStatus.FILLED else OrderEvent.PARTIAL_FILL, order, price=price,
             qty=qty, position_qty=self.ledger.qty(order.symbol), commission=fee,
