@@ -119,13 +119,13 @@ def require_daily_style(style: OrderStyle, where: str) -> None:
         )
 
 
-def require_service_for(style: OrderStyle, once: bool) -> None:
-    """Refuse a TWAP in a single cycle (one line, exit 2): the cycle journals its children, and
-    only the paper service, running through the session, sends each at its minute."""
+def require_service_for(style: OrderStyle, once: bool, where: str = "trade paper --once") -> None:
+    """Refuse a TWAP in single cycles (one line, exit 2): a cycle journals its children, and only
+    the paper service, running through the session, sends each at its minute."""
     if once and style.intraday:
         raise ConfigError(
-            f"orders.style {style.value}: its children are sent at their minutes by the paper service "
-            f"(trade paper without --once); a --once cycle would journal them and send none"
+            f"orders.style {style.value}: {where} runs single paper cycles, which would journal its children "
+            f"and send none; the paper service (trade paper without --once) sends each at its minute"
         )
 
 

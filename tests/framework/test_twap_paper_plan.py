@@ -109,3 +109,13 @@ def test_trade_paper_once_refuses_twap_in_one_line_before_anything_is_written(tm
     assert code == 2 and err.strip().count("\n") == 0
     assert "orders.style twap" in err and "without --once" in err
     assert not (tmp_path / "journal.sqlite").exists()
+
+
+def test_trade_rehearse_refuses_twap_in_one_line_before_anything_is_written(tmp_path, capsys) -> None:
+    cfg = tmp_path / "twap.yaml"
+    cfg.write_text("orders:\n  style: twap\n")
+    folder = tmp_path / "rehearsal"
+    code, _out, err = invoke(["rehearse", "--start", "2019-05-01", "--config", str(cfg), "--out", str(folder)],
+                             capsys)
+    assert code == 2 and err.strip().count("\n") == 0 and "trade rehearse runs single paper cycles" in err
+    assert not folder.exists()
