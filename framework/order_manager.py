@@ -31,6 +31,7 @@ from framework.errors import (
 )
 from framework.journal import Journal
 from framework.orders import Order, can_transition, is_delisting, is_protective
+from framework.styles import TWAP_CHILD
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
 log = logging.getLogger(__name__)
@@ -137,9 +138,14 @@ class OrderManager:
         return results
 
     def due(self, order: Order) -> bool:
-        """Whether ``order`` may go now: always at a venue that holds an order until its
-        ``created_at`` itself (``capabilities.timed_orders``: the backtest's minute fills), else
-        once the clock has reached it (a TWAP child is stamped with its minute)."""
+        """Whether ``order`` may go now. Only a TWAP child is stamped ahead of time (with its
+        minute): it waits until the clock reaches it, unless the venue holds an order until its
+        ``created_at`` itself (``capabilities.timed_orders``: the backtest's minute fills). Any
+        other order is due at once: its stamp is the clock's reading when it was decided, which a
+        restart's fresh reading of a venue clock standing still (the sandbox's before the open)
+        may not have reached."""
+        if not TWAP_CHILD.search(order.client_order_id):
+            return True
         return order.created_at <= self._clock() or self.broker.capabilities.timed_orders
 
     def _venue_refusal(self, order: Order, book: VenueBook | None) -> Rejection | None:

@@ -403,7 +403,7 @@ class PaperRunner:
             return []
         now = self.clock.now()
         waiting = {o.client_order_id for o in orders if (o.status is OrderStatus.CREATED
-                   or o.broker_order_id is None) and o.created_at <= now}  # a TWAP child waits for its minute
+                   or o.broker_order_id is None) and self._sent_now(o, now)}
         deadline = time.monotonic() + self.settings.paper.ack_deadline_seconds
         while waiting and time.monotonic() < deadline:
             self.live_broker.dispatch(timeout=0.2)
@@ -412,6 +412,11 @@ class PaperRunner:
                 self.live_broker.poll()
         self.live_broker.dispatch()
         return sorted(waiting)
+
+    @staticmethod
+    def _sent_now(order: Order, now: datetime) -> bool:
+        """An order to wait for: anything sent now, not a TWAP child waiting for its minute."""
+        return not TWAP_CHILD.search(order.client_order_id) or order.created_at <= now
 
     def _unacked(self, client_order_id: str) -> bool:
         order = self.journal.order(client_order_id)

@@ -102,6 +102,18 @@ def test_an_order_stamped_later_is_journaled_now_and_sent_when_due_unless_the_ve
     assert broker.submit_calls == [kids[0].client_order_id]
 
 
+def test_an_ordinary_order_stamped_after_a_restarted_clock_is_still_sent(tmp_path) -> None:
+    """Regression: only a TWAP child waits for its stamp. A decision's order stamped 09:00:03 by a
+    process killed mid-cycle is due for the restarted one, whose fresh reading of a venue clock
+    standing still before the open (the sandbox's) is 09:00:00."""
+    broker, now = Clocked(False), OPEN - timedelta(minutes=30)
+    om = OrderManager(broker, Journal(tmp_path / "j.sqlite"), OrdersConfig(), "r", clock=lambda: now)
+    decided = Order(client_order_id="mom-20240304-AAA-rebalance-0123456789", symbol="AAA", side=OrderSide.BUY,
+                    qty=Decimal(5), created_at=now + timedelta(seconds=3))
+    om.submit_many([decided])
+    assert broker.submit_calls == [decided.client_order_id]
+
+
 def test_trade_paper_once_refuses_twap_in_one_line_before_anything_is_written(tmp_path, capsys) -> None:
     cfg = tmp_path / "paper.yaml"
     cfg.write_text(f"orders:\n  style: twap\npaper:\n  journal: {tmp_path / 'journal.sqlite'}\n")
