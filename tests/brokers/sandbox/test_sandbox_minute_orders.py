@@ -15,6 +15,7 @@ import pytest
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.minutes import session_minutes
+from brokers.sandbox.request import OrderRequest
 from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig, VenueConfig
 from framework.data import MarketData
 from framework.enums import OrderStatus
@@ -39,6 +40,11 @@ def exchange() -> Exchange:
     return ex
 
 
+def buy(cid: str, qty: float) -> OrderRequest:
+    return OrderRequest.parse({"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": qty,
+                               "client_order_id": cid})
+
+
 def at_minute(ex: Exchange, minute: int) -> None:
     ex.intraday = ex.intraday or IntradayPath()
     ex.intraday.pin(minute / 390)
@@ -54,8 +60,7 @@ def test_a_market_order_arriving_mid_session_fills_on_its_minutes_under_the_cap_
     ex = exchange()
     ex.advance("open")
     at_minute(ex, 5)  # 09:35
-    order = ex.submit({"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": 40,
-                       "client_order_id": "child"})
+    order = ex.submit(buy("child", 40))
     minutes = served(ex)
     room = [math.floor(v * CAP) for v in minutes["volume"].iloc[5:9]]
     assert 0 < room[0] < 40 and sum(room[:3]) < 40  # the cap binds: three minutes do not fill it
@@ -76,8 +81,7 @@ def test_what_a_minute_order_has_left_at_the_close_is_worked_through_the_close_t
     ex = exchange()
     ex.advance("open")
     at_minute(ex, 380)  # 15:50: ten minutes left
-    order = ex.submit({"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": 900,
-                       "client_order_id": "late"})
+    order = ex.submit(buy("late", 900))
     room = [math.floor(v * CAP) for v in served(ex)["volume"].iloc[380:]]
     ex.advance("close")
     assert order.filled_qty == sum(room) < 900  # every minute to 15:59, capped
@@ -87,6 +91,5 @@ def test_what_a_minute_order_has_left_at_the_close_is_worked_through_the_close_t
 def test_without_the_intraday_clock_a_market_order_sent_while_open_still_fills_at_the_days_open() -> None:
     ex = exchange()
     ex.advance("open")
-    order = ex.submit({"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": 5,
-                       "client_order_id": "plain"})
+    order = ex.submit(buy("plain", 5))
     assert order.status is OrderStatus.FILLED and order.filled_avg_price == pytest.approx(101 + SLIP)
