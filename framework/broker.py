@@ -60,6 +60,10 @@ class BrokerCapabilities:
     native_trailing_stop: bool = True
     fractional: bool = False
     short_selling: bool = True
+    # The venue holds an order until its ``created_at`` by itself (the backtest's simulator places
+    # a TWAP child on its minutes). Otherwise an order stamped later than now is kept journaled by
+    # the order manager and sent when due (a live venue fills what it receives at once).
+    timed_orders: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,8 @@ from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager, stop_levels
-from framework.styles import OrderStyle, terms
-from framework.twap import slice_parent, window_start
+from framework.styles import TWAP_CHILD, OrderStyle, terms
+from framework.twap import ChildPlan, plan_children, slice_parent, window_start
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
 from framework.venue_time import VENUE_ZONE
@@ -581,6 +581,32 @@ class ExecutionEngine:
         cfg = self.settings.orders
         start = window_start(order.created_at, self.settings.data.calendar)
         return slice_parent(order, slices=cfg.twap_slices, window_minutes=cfg.twap_window_minutes, start=start)
+
+    def child_plan(self, now: datetime) -> ChildPlan:
+        """What the TWAP children ask at ``now`` on the venue's clock (nothing at a venue that
+        places them on their minutes itself: the backtest's)."""
+        if self.broker.capabilities.timed_orders:
+            return ChildPlan()
+        working = [o for o in self.orders.open_orders() if TWAP_CHILD.search(o.client_order_id)]
+        if not working:
+            return ChildPlan()
+        parents = {(o.symbol, o.side) for o in working}
+        known = [o for o in self.orders.orders.values()
+                 if (o.symbol, o.side) in parents and TWAP_CHILD.search(o.client_order_id)]
+        return plan_children(known, now, self.settings.orders.twap_window_minutes)
+
+    def work_children(self, now: datetime) -> list[Order]:
+        """Paper's TWAP (:func:`framework.twap.plan_children`): each journaled child sent when its
+        minute comes, a sent one canceled when its turn ends (what it left, as the backtest
+        leaves it), one never sent before its turn ended withdrawn. Returns the orders touched."""
+        plan = self.child_plan(now)
+        out = [self.orders.withdraw(o, "TWAP child not sent before its turn ended") for o in plan.withdraw]
+        for order in plan.cancel:
+            self.journal.record_event(order.client_order_id, "twap_turn_end", order.status.value, now,
+                                      "its turn ended: what it has not filled is canceled")
+            out.append(self.orders.cancel(order))
+        out += [r.order for r in self.orders.submit_many(plan.send)]
+        return out
 
     @property
     def reprices(self) -> bool:

@@ -114,6 +114,7 @@ class Rule(StrEnum):
     """A venue rule an order can break at submission (checked by framework.venue.rules, in this
     order). Each maps to one :class:`framework.errors.OrderRejected` subclass."""
 
+    EXTENDED_HOURS = "extended_hours"
     PRICE_INCREMENT = "price_increment"
     AUCTION_WINDOW = "auction_window"
     FRACTIONAL = "fractional"

@@ -22,7 +22,9 @@ Everything the project raises on purpose derives from :class:`TradeError`::
         │   └── BrokerTimeout     no answer in time: the request may or may not have landed
         └── PermanentBrokerError  retrying will not help
             ├── OrderRejected     the broker refused the order; `rule`, `reason` (its words), `details`
+            │   ├── ExtendedHoursRefused      extended_hours on a non-DAY-limit  Rule.EXTENDED_HOURS
             │   ├── InvalidPriceIncrement     sub-penny limit/stop price         Rule.PRICE_INCREMENT
+            │   ├── AuctionClosed             opg/cls after its auction's cut-off Rule.AUCTION_WINDOW
             │   ├── FractionalNotAllowed      a fractional order it refuses      Rule.FRACTIONAL
             │   ├── NotShortable              a short it cannot open             Rule.SHORTABLE
             │   ├── InsufficientQtyAvailable  shares held for orders; long→short Rule.QTY_AVAILABLE,
@@ -166,6 +168,12 @@ class OrderRejected(PermanentBrokerError):
         self.details = dict(details or {})
 
 
+class ExtendedHoursRefused(OrderRejected):
+    """``extended_hours`` on an order other than a DAY limit (framework.venue.extended)."""
+
+    rule = Rule.EXTENDED_HOURS
+
+
 class InvalidPriceIncrement(OrderRejected):
     """A limit or stop price finer than the venue's increment (sub-penny)."""
 
@@ -210,6 +218,7 @@ class InsufficientBuyingPower(OrderRejected):
 
 #: The typed error each venue rule raises.
 RULE_ERRORS: dict[Rule, type[OrderRejected]] = {
+    Rule.EXTENDED_HOURS: ExtendedHoursRefused,
     Rule.PRICE_INCREMENT: InvalidPriceIncrement,
     Rule.AUCTION_WINDOW: AuctionClosed,
     Rule.FRACTIONAL: FractionalNotAllowed,

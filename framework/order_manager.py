@@ -31,6 +31,7 @@ from framework.errors import (
 )
 from framework.journal import Journal
 from framework.orders import Order, can_transition, is_delisting, is_protective
+from framework.styles import TWAP_CHILD
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
 log = logging.getLogger(__name__)
@@ -103,11 +104,12 @@ class OrderManager:
     def submit_many(self, orders: Sequence[Order], session: datetime | None = None) -> list[SubmitResult]:
         """Journal every new intent in one durable commit, then send each in the given order.
 
-        Only orders still ``created`` are sent: a client id already known (the same decision run
-        again after a failed cycle) returns its journaled state, so an order the venue refused, or
-        one withdrawn while halted, is never sent again. A crash part-way leaves the unsent ones
-        journaled as ``created``: a restart looks each up by client id and sends only what the
-        broker does not have (:meth:`resolve_pending`).
+        Only orders still ``created`` and due (:meth:`due`) are sent: a client id already known
+        (the same decision run again after a failed cycle) returns its journaled state, so an order
+        the venue refused, or one withdrawn while halted, is never sent again; one not yet due (a
+        TWAP child before its minute) stays journaled as ``created`` until it is. A crash part-way
+        leaves the unsent ones journaled as ``created``: a restart looks each up by client id and
+        sends only what the broker does not have (:meth:`resolve_pending`).
         """
         fresh = [o for o in orders if o.client_order_id not in self.orders]
         self.journal.record_intents(self.run_id, fresh, session)
@@ -118,7 +120,7 @@ class OrderManager:
         results = []
         for o in orders:
             order = self.orders[o.client_order_id]
-            if order.status is not OrderStatus.CREATED:  # sent, refused or withdrawn before: as journaled
+            if order.status is not OrderStatus.CREATED or not self.due(order):  # as journaled; or not yet due
                 results.append(SubmitResult(order, 0))
                 continue
             if self.adds_risk is not None and self.adds_risk(order) and self.journal.halt_state().halted:
@@ -134,6 +136,17 @@ class OrderManager:
                 book = book.with_orders((*book.open_orders, BookOrder.of(result.order)))
             results.append(result)
         return results
+
+    def due(self, order: Order) -> bool:
+        """Whether ``order`` may go now. Only a TWAP child is stamped ahead of time (with its
+        minute): it waits until the clock reaches it, unless the venue holds an order until its
+        ``created_at`` itself (``capabilities.timed_orders``: the backtest's minute fills). Any
+        other order is due at once: its stamp is the clock's reading when it was decided, which a
+        restart's fresh reading of a venue clock standing still (the sandbox's before the open)
+        may not have reached."""
+        if not TWAP_CHILD.search(order.client_order_id):
+            return True
+        return order.created_at <= self._clock() or self.broker.capabilities.timed_orders
 
     def _venue_refusal(self, order: Order, book: VenueBook | None) -> Rejection | None:
         """The venue model's verdict, before the venue's own: an order the venue would refuse is
@@ -194,7 +207,7 @@ class OrderManager:
         resolved = []
         decided = self.journal.intent_sessions()
         for order in list(self.orders.values()):
-            if order.status is not OrderStatus.CREATED:
+            if order.status is not OrderStatus.CREATED or not self.due(order):  # not yet due: never sent yet
                 continue
             found = self.lookup(order.client_order_id)
             if found is not None:

@@ -196,10 +196,8 @@ class Order:
             return f"{self.type.value} orders take no trail"
         if self.time_in_force not in ALLOWED_TIF[self.type]:
             return f"time_in_force {self.time_in_force.value} is not allowed for {self.type.value}"
-        if self.extended_hours and not (
-            self.type is OrderType.LIMIT and self.time_in_force is TimeInForce.DAY
-        ):
-            return "extended_hours needs a day limit order"
+        # extended_hours on anything but a DAY limit is the venue's refusal, not a malformed
+        # order (framework.venue.extended: both simulators refuse it as Alpaca does)
         return None
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -119,8 +119,21 @@ def require_daily_style(style: OrderStyle, where: str) -> None:
         )
 
 
+def require_service_for(style: OrderStyle, once: bool, where: str = "trade paper --once") -> None:
+    """Refuse a TWAP in single cycles (one line, exit 2): a cycle journals its children, and only
+    the paper service, running through the session, sends each at its minute."""
+    if once and style.intraday:
+        raise ConfigError(
+            f"orders.style {style.value}: {where} runs single paper cycles, which would journal its children "
+            f"and send none; the paper service (trade paper without --once) sends each at its minute"
+        )
+
+
 #: A TWAP child's client id ends with its slice number (:func:`framework.twap.child_id`).
 TWAP_CHILD = re.compile(r"-tw\d{2}$")
 
 
-__all__ = ["AUCTION_STYLES", "TWAP_CHILD", "OrderStyle", "Terms", "require_daily_style", "style_of", "terms"]
+__all__ = [
+    "AUCTION_STYLES", "TWAP_CHILD", "OrderStyle", "Terms", "require_daily_style", "require_service_for", "style_of",
+    "terms",
+]

@@ -13,13 +13,19 @@ child is due (the last child: until the window ends); what is left then is unfil
 Daily bars hold no minutes: a TWAP cannot be simulated on them. ``trade backtest --minutes
 FILE`` simulates it on minute bars (the engine slices, :mod:`brokers.backtrader.minute_fills`
 fills each child here); without them the backtest refuses the style
-(:func:`framework.styles.require_daily_style`), and so does the paper cycle.
+(:func:`framework.styles.require_daily_style`).
+
+In paper the venue fills; what is ours is *when* each child goes: :func:`plan_children` says,
+on the venue's clock, which journaled children are due (sent), which sent ones saw their turn
+end (canceled: what they left, as the simulation leaves it) and which never went before their
+turn ended (withdrawn). The service loop asks it at every step while the market is open.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -27,7 +33,7 @@ from decimal import ROUND_DOWN, Decimal
 import pandas as pd
 
 from framework.data.sessions import NEW_YORK, sessions
-from framework.enums import OrderType, TimeInForce
+from framework.enums import OrderStatus, OrderType, TimeInForce
 from framework.orders import Order
 from framework.venue import Venue, matching
 
@@ -143,4 +149,60 @@ def fill_on_minutes(
     return TwapOutcome(tuple(done), tuple(fills))
 
 
-__all__ = ["ChildFill", "TwapOutcome", "child_id", "fill_on_minutes", "slice_parent", "window_end", "window_start"]
+def turn_ends(children: Sequence[Order], window_minutes: int) -> dict[str, datetime]:
+    """When each child's turn ends (one parent's children): the next child's minute; the last
+    child's, the window's end. What a child has left then is not worked any more."""
+    ordered = sorted(children, key=lambda c: c.created_at)
+    if not ordered:
+        return {}
+    ends = [c.created_at for c in ordered[1:]] + [window_end(ordered[0], window_minutes)]
+    return {c.client_order_id: end for c, end in zip(ordered, ends, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class ChildPlan:
+    """What the venue's clock asks of the TWAP children at ``now``."""
+
+    send: tuple[Order, ...] = ()  # due and never sent
+    cancel: tuple[Order, ...] = ()  # sent, still working, their turn over
+    withdraw: tuple[Order, ...] = ()  # never sent, their turn over
+    next_at: datetime | None = None  # the next moment one of them is due or ends its turn
+
+
+def _parent_of(child: Order) -> tuple[str, str, object]:
+    """One parent's children: one symbol, one side, one session (the engine slices one parent
+    per symbol per decision)."""
+    return child.symbol, child.side.value, pd.Timestamp(child.created_at).tz_convert(NEW_YORK).date()
+
+
+def plan_children(children: Iterable[Order], now: datetime, window_minutes: int) -> ChildPlan:
+    """Which TWAP children to send, cancel or withdraw at ``now`` (``children``: every child
+    known, any status: a parent's turns are read from all its children)."""
+    groups: dict[tuple[str, str, object], list[Order]] = {}
+    for child in children:
+        groups.setdefault(_parent_of(child), []).append(child)
+    send, cancel, withdraw, upcoming = [], [], [], []
+    for siblings in groups.values():
+        ends = turn_ends(siblings, window_minutes)
+        for child in sorted(siblings, key=lambda c: c.created_at):
+            end = ends[child.client_order_id]
+            if child.status is OrderStatus.CREATED:
+                if now >= end:
+                    withdraw.append(child)
+                elif child.created_at <= now:
+                    send.append(child)
+                    upcoming.append(end)
+                else:
+                    upcoming.append(child.created_at)
+            elif child.is_open:
+                if now >= end:
+                    cancel.append(child)
+                else:
+                    upcoming.append(end)
+    return ChildPlan(tuple(send), tuple(cancel), tuple(withdraw), min(upcoming, default=None))
+
+
+__all__ = [
+    "ChildFill", "ChildPlan", "TwapOutcome", "child_id", "fill_on_minutes", "plan_children", "slice_parent",
+    "turn_ends", "window_end", "window_start",
+]

@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 #: Alpaca's refusals by the venue rule they enforce: a phrase of the message → the rule.
 REFUSALS: tuple[tuple[str, Rule], ...] = (
+    ("extended hours order must be", Rule.EXTENDED_HOURS),
     ("sub-penny increment", Rule.PRICE_INCREMENT),
     ("auction's cut-off", Rule.AUCTION_WINDOW),
     ("fractional orders", Rule.FRACTIONAL),

@@ -84,7 +84,8 @@ class BacktraderBroker:
 
     @property
     def capabilities(self) -> BrokerCapabilities:
-        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True)
+        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True,
+                                  timed_orders=True)
 
     # -- orders ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from brokers.sandbox import minute_orders
 from brokers.sandbox.account import AccountView, PositionView, venue_book
 from brokers.sandbox.book import OrderBook
 from brokers.sandbox.clock import CLOSE, OPEN, Phase, SessionClock, at, calendar_json, clock_json
@@ -41,6 +42,7 @@ from brokers.sandbox.corporate import apply_action
 from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.ledger import Holding, Ledger, exact_sum
+from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.order import AUCTIONS, SandboxOrder
 from brokers.sandbox.quotes import Quotes
 from brokers.sandbox.request import CloseRequest, OrderQuery, OrderRequest, ReplaceRequest
@@ -80,6 +82,7 @@ class Exchange:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
         self.intraday: IntradayPath | None = None  # prices moving inside a session (wall-clock mode)
+        self._minutes: dict[tuple[str, int], pd.DataFrame | None] = {}  # (symbol, session): its minute bars
 
     # -- state ---------------------------------------------------------------------------
 
@@ -123,6 +126,7 @@ class Exchange:
         return self.sessions.scheduled()
 
     def clock(self) -> dict[str, Any]:
+        self.catch_up()  # the minutes gone by on the intraday clock
         return clock_json(self.now, self.is_open, self.sessions.next_open_day(), self.day)
 
     def calendar(self, start: str | None, end: str | None) -> list[dict[str, str]]:
@@ -156,6 +160,9 @@ class Exchange:
 
     def _close_session(self) -> None:
         i = self.session
+        if self._moving:
+            for order in self.orders.working():  # the day's minutes left, through the close
+                self._work_minutes(order, at(self.day, CLOSE), arrival=False)
         for order in self.orders.working():
             if order.time_in_force not in AUCTIONS:
                 self._check_resting(order, i)
@@ -225,6 +232,7 @@ class Exchange:
 
     def submit(self, request: OrderRequest, *, replacing: str | None = None) -> SandboxOrder:
         """Judge ``request`` (a known symbol, an unused client id, the venue's rules) and book it."""
+        self.catch_up()
         if request.client_order_id is None:
             request = request.named(f"sandbox-{next(self._exec)}")
         if request.symbol not in self.quotes:  # Alpaca: 422, the order is invalid (404 is "no such order")
@@ -242,7 +250,10 @@ class Exchange:
         self.orders.add(order)
         self._emit(OrderEvent.NEW, order)
         if self.is_open and order.type is OrderType.MARKET and order.time_in_force not in AUCTIONS:
-            self._fill_at_open(order)
+            if self._moving:
+                self._work_minutes(order, self.now, arrival=True)  # from the minute it arrives in
+            else:
+                self._fill_at_open(order)
         return order
 
     def _first_mark(self, symbol: str) -> float | None:
@@ -261,6 +272,7 @@ class Exchange:
         return self.orders.listed(query)
 
     def cancel(self, order_id: str) -> None:
+        self.catch_up()
         order = self.get(order_id)
         if not order.working:
             raise SandboxError(422, 42210000, f"order is already {order.status.value}")
@@ -275,6 +287,7 @@ class Exchange:
             )
 
     def replace(self, order_id: str, change: ReplaceRequest) -> SandboxOrder:
+        self.catch_up()
         old = self.get(order_id)
         if not old.working:
             raise SandboxError(422, 42210000, f"order is already {old.status.value}")
@@ -300,6 +313,37 @@ class Exchange:
             return  # no trading in this symbol today: stays queued
         self._fill(order, matching.market_price(self.venue, order.side, bar), bar.volume)
 
+    def catch_up(self) -> None:
+        """On the intraday clock: market orders that arrived while open worked on the minutes
+        started before now (:mod:`brokers.sandbox.minute_orders`)."""
+        if self._moving:
+            now = self.now
+            for order in self.orders.working():
+                self._work_minutes(order, now, arrival=False)
+
+    def _work_minutes(self, order: SandboxOrder, until: datetime, *, arrival: bool) -> None:
+        if not minute_orders.worked(order, at(self.day, OPEN)):
+            return
+        minutes = self._session_minutes(order.symbol)
+        if minutes is None:
+            return  # no trading in this symbol today: it waits, and expires at the close
+        for when, open_, volume in minute_orders.due(minutes, order, until, arrival=arrival):
+            if not order.working:
+                break
+            price = matching.market_price(self.venue, order.side, matching.Bar(open_, math.nan, math.nan, math.nan,
+                                                                              volume))
+            self._fill(order, price, volume, max(when.to_pydatetime(), order.submitted_at))
+
+    def _session_minutes(self, symbol: str) -> pd.DataFrame | None:
+        """Today's minute bars of ``symbol``: the ones the data API serves for the day."""
+        key = (symbol, self.session)
+        if key not in self._minutes:
+            bar = self.quotes.bar(symbol, self.session)
+            whole = all(math.isfinite(x) for x in (bar.open, bar.high, bar.low, bar.close, bar.volume))
+            self._minutes[key] = (session_minutes(symbol, self.day, bar.open, bar.high, bar.low, bar.close,
+                                                  bar.volume) if whole else None)
+        return self._minutes[key]
+
     def _auction(self, order: SandboxOrder, price: float) -> None:
         """An on-open / on-close order in its auction (:func:`matching.auction_price`); whatever
         is left after the auction is canceled, as Alpaca cancels it."""
@@ -319,7 +363,7 @@ class Exchange:
         if price is not None:
             self._fill(order, price, bar.volume)
 
-    def _fill(self, order: SandboxOrder, price: float, volume: float, when: time | None = None) -> None:
+    def _fill(self, order: SandboxOrder, price: float, volume: float, when: time | datetime | None = None) -> None:
         remaining = order.remaining
         qty = remaining
         if self.volume_cap is not None:
@@ -333,7 +377,8 @@ class Exchange:
         self.ledger.book(order.symbol, sign * qty, price, fee)
         filled = exact_sum(order.filled_qty, qty)
         avg = ((float(order.filled_avg_price or 0) * order.filled_qty) + price * qty) / filled
-        order.filled(filled, avg, at(self.day, when or (OPEN if self.is_open else CLOSE)))
+        stamp = when if isinstance(when, datetime) else at(self.day, when or (OPEN if self.is_open else CLOSE))
+        order.filled(filled, avg, stamp)
         self._emit(
             OrderEvent.FILL if order.status is OrderStatus.FILLED else OrderEvent.PARTIAL_FILL, order, price=price,
             qty=qty, position_qty=self.ledger.qty(order.symbol), commission=fee,

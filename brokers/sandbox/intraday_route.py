@@ -8,12 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
-from brokers.sandbox.app import EXCHANGE
+from brokers.sandbox.app import EXCHANGE, STORE
 from brokers.sandbox.intraday import IntradayPath
 
 
 async def pin_route(request: web.Request) -> web.Response:
-    """``POST /_sandbox/clock/intraday {"progress": 0.0-1.0 | null}`` (null: back to the wall clock)."""
+    """``POST /_sandbox/clock/intraday {"progress": 0.0-1.0 | null}`` (null: back to the wall clock).
+    Moving the clock works the minutes it passes (:meth:`Exchange.catch_up`)."""
     body: dict[str, Any] = await request.json() if request.can_read_body else {}
     exchange = request.app[EXCHANGE]
     value = body.get("progress")
@@ -23,6 +24,8 @@ async def pin_route(request: web.Request) -> web.Response:
     if exchange.intraday is None:
         exchange.intraday = IntradayPath()
     exchange.intraday.pin(value)
+    exchange.catch_up()  # market orders working on the minutes the clock just passed
+    request.app[STORE].save(exchange.to_state())
     return web.json_response({"progress": exchange.intraday.progress(), "clock": exchange.clock()})
 
 

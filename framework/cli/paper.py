@@ -26,6 +26,7 @@ from framework.live.operations import Operations
 from framework.live.runner import CycleResult, Echo, PaperRunner, next_session, previous_session, universe
 from framework.live.service import service, stop_on_signals
 from framework.signals import is_rebalance_day, next_rebalance
+from framework.styles import require_service_for
 from framework.venue_time import human
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
+    require_service_for(settings.orders.effective_style, once and not dry_run)  # before anything is written
     capacity = capacity_warning(settings, *universe(settings))
     if capacity:
         click.echo(f"warning: {capacity}", err=True)

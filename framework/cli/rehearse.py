@@ -119,9 +119,11 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
     from framework.data import load_configured
     from framework.live.rehearsal import Parts, plan_window
     from framework.live.rehearsal import rehearse as run
+    from framework.styles import require_service_for
 
     base = _overrides(strategy, data, sectors)
     settings = load_settings(config_files, base)
+    require_service_for(settings.orders.effective_style, True, "trade rehearse")  # its paper half runs single cycles
     market = load_configured(settings.data)
     window = plan_window(market, settings, start, sessions)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

@@ -104,10 +104,12 @@ class Operations:
             self._watch(times)
             if self.cycles:
                 self._reprice()
+        child_in = self._work_children() if self.cycles and times.is_open else None
         if self.cycles:
             self.runner.live_broker.dispatch()
         self._check_journal()
-        return self._wait(p, times)
+        wait = self._wait(p, times)
+        return wait if child_in is None else max(min(wait, child_in), 0.01)
 
     def _wait(self, p: Plan, times: VenueTimes) -> float:
         """Until the next step: a due step just ran (plan again at once) or waits for its retry."""
@@ -197,6 +199,21 @@ class Operations:
                 self.say(f"re-priced or canceled {order.client_order_id} ({order.symbol}): {order.status.value}")
         except BrokerError as e:
             log.warning("re-pricing marketable limits failed: %s; trying again at the next watch", e)
+
+    def _work_children(self) -> float | None:
+        """TWAP children on the venue's clock, at every step while open: each sent at its minute,
+        each canceled when its turn ends. Returns the seconds until the next one is due (None:
+        none waiting)."""
+        try:
+            touched, next_at = self.runner.work_children()
+        except BrokerError as e:
+            log.warning("TWAP children: %s; trying again at the next step", self._where(e))
+            return None
+        for order in touched:
+            self.say(f"TWAP child {order.client_order_id} ({order.symbol}): {order.status.value}")
+        if next_at is None:
+            return None
+        return max((next_at - self.runner.clock.now()).total_seconds(), 0.0)
 
     def _watch(self, times: VenueTimes) -> None:
         self._next_watch = time.monotonic() + self.settings.risk.watch_interval_seconds

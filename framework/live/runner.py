@@ -51,7 +51,8 @@ from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule, warmup
-from framework.styles import require_daily_style
+from framework.styles import TWAP_CHILD
+from framework.twap import ChildPlan
 from framework.venue import ActionKind, CorporateAction, actions_on
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,6 @@ def previous_session(broker: VenueCalendar, session: date) -> date:
 class PaperRunner:
     def __init__(self, settings: Settings, broker: LiveBroker, bars: BarSource, *,
                  dry_run: bool = False, echo: Echo = print) -> None:
-        require_daily_style(settings.orders.effective_style, "the paper cycle")  # before the journal opens
         self.settings, self.live_broker, self.bars = settings, broker, bars
         self.dry_run, self.echo = dry_run, echo
         self.strategy: Strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
@@ -187,6 +187,18 @@ class PaperRunner:
         if not symbols:
             return []
         return engine.reprice_marketable(self.clock.now(), latest_trades(symbols))
+
+    def work_children(self) -> tuple[list[Order], datetime | None]:
+        """While the market is open: the TWAP children due on the venue's clock sent, those whose
+        turn ended canceled (:meth:`ExecutionEngine.work_children`); and when the next is due."""
+        engine = self.engine
+        if engine is None or engine.child_plan(self.clock.now()) == ChildPlan():
+            return [], None  # no child waiting or working
+        if not self.live_broker.stream_connected:
+            self.live_broker.poll()  # the children's fills so far, before judging what is left
+        self.live_broker.dispatch()
+        touched = engine.work_children(self.clock.now())
+        return touched, engine.child_plan(self.clock.now()).next_at
 
     def _engine(self) -> ExecutionEngine:
         if self.engine is not None:
@@ -389,8 +401,9 @@ class PaperRunner:
         """Until every order is acknowledged (or final), or the deadline passes."""
         if self.dry_run:
             return []
-        waiting = {o.client_order_id for o in orders if o.status is OrderStatus.CREATED
-                   or o.broker_order_id is None}
+        now = self.clock.now()
+        waiting = {o.client_order_id for o in orders if (o.status is OrderStatus.CREATED
+                   or o.broker_order_id is None) and self._sent_now(o, now)}
         deadline = time.monotonic() + self.settings.paper.ack_deadline_seconds
         while waiting and time.monotonic() < deadline:
             self.live_broker.dispatch(timeout=0.2)
@@ -399,6 +412,11 @@ class PaperRunner:
                 self.live_broker.poll()
         self.live_broker.dispatch()
         return sorted(waiting)
+
+    @staticmethod
+    def _sent_now(order: Order, now: datetime) -> bool:
+        """An order to wait for: anything sent now, not a TWAP child waiting for its minute."""
+        return not TWAP_CHILD.search(order.client_order_id) or order.created_at <= now
 
     def _unacked(self, client_order_id: str) -> bool:
         order = self.journal.order(client_order_id)
@@ -427,6 +445,8 @@ def backfill_arrival_prices(engine: ExecutionEngine, history: MarketData) -> int
     for order in list(engine.orders.orders.values()):
         if order.arrival_price is not None or order.symbol not in opens.columns:
             continue
+        if TWAP_CHILD.search(order.client_order_id):
+            continue  # sent at its minute, not queued for an open: the day's open is not its arrival
         local = order.created_at.astimezone(NEW_YORK)
         day = pd.Timestamp(local.date()) if local.time() < datetime.min.time().replace(hour=9, minute=30) \
             else pd.Timestamp(local.date()) + pd.Timedelta(days=1)

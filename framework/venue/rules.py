@@ -16,6 +16,7 @@ from framework.orders import Order
 from framework.venue.auctions import refused_at
 from framework.venue.book import ZERO, AssetFlags, VenueBook
 from framework.venue.buying_power import buying_power, opening_qty, unit_value
+from framework.venue.extended import refusal as extended_refusal
 from framework.venue.increments import CENT, is_valid_price, plain
 from framework.venue.rejection import Rejection, forbidden, invalid
 from framework.venue.reservations import closing_side, held_for_orders, holding_orders, qty_available
@@ -50,6 +51,12 @@ class Ticket:
     @property
     def closes(self) -> bool:
         return self.order.side is closing_side(self.position)
+
+
+def extended_hours(t: Ticket) -> Rejection | None:
+    """``extended_hours`` only on a DAY limit (:mod:`framework.venue.extended`)."""
+    o = t.order
+    return extended_refusal(o.type, o.time_in_force, o.extended_hours)
 
 
 def price_increments(t: Ticket) -> Rejection | None:
@@ -181,6 +188,7 @@ def enough_buying_power(t: Ticket) -> Rejection | None:
 
 #: Every rule, in the order Alpaca answers.
 RULES: tuple[Callable[[Ticket], Rejection | None], ...] = (
+    extended_hours,
     price_increments,
     auction_window,
     fractional,

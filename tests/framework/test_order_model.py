@@ -108,10 +108,11 @@ def test_terminal_statuses_have_no_exits() -> None:
         ),
         ({"created_at": datetime(2020, 1, 1)}, "must be timezone-aware"),
         ({"qty": "abc"}, "qty must be a number"),
-        ({"extended_hours": True}, "extended_hours needs a day limit order"),
     ],
 )
 def test_invalid_orders_are_refused_with_a_reason(kwargs, reason) -> None:
+    # (extended_hours on a non-DAY-limit is the venue's refusal now, with Alpaca's answer:
+    # tests/contract/test_extended_hours_contract.py)
     base = {"client_order_id": "c1", "symbol": "AAPL", "side": OrderSide.BUY, "qty": Decimal(1)}
     with pytest.raises(InvalidOrder, match=reason):
         Order(**{**base, **kwargs})
