@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from framework.config.data import DataConfig
 from framework.data import actions as ca
@@ -333,7 +334,12 @@ def load_market_data(
     price_path, source, sector_path = _sources(prices, sectors)
     table = read_table(price_path, cfg.columns)
     sector_map = load_sectors(sector_path) if sector_path is not None else pd.Series(dtype=str, name="sector")
-    return build(table, source, cfg, sector_map)
+    market = build(table, source, cfg, sector_map)
+    del table
+    # The file's columns lived in Arrow's allocator, which keeps their pages once freed (half a
+    # GiB for a whole market's file): hand them back to the system before the run allocates its own
+    pa.default_memory_pool().release_unused()
+    return market
 
 
 def check_file(prices: Path | str, cfg: DataConfig | None = None, sectors: Path | str | None = None) -> DataReport:
