@@ -210,8 +210,12 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
     f, order = exam.parsed.frame, exam.order
 
     def restored(c: str) -> np.ndarray:  # the split adjustment a file's prices carried, undone
-        values = f[c].to_numpy(dtype=float)[order]
-        return values / exam.restore if c == "volume" else values * exam.restore
+        values = f[c].to_numpy(dtype=float)[order]  # a new array: undone in place
+        if c == "volume":
+            values /= exam.restore
+        else:
+            values *= exam.restore
+        return values
 
     widen = exam.decision.widen[order]
     widened: dict[str, np.ndarray] = {}
@@ -238,11 +242,13 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
                           exam.parsed.sessions) if fill else None
     all_dates = pd.DatetimeIndex(np.unique(np.concatenate([dates, cells["date"].to_numpy()]) if cells is not None
                                            and len(cells) else dates), name="date")
-    di = all_dates.get_indexer(dates)
+    # each kept row's cell in a column-major (dates × symbols) grid: one flat index for every field
+    cell = si * len(all_dates) + all_dates.get_indexer(dates)
+    del dates, si
 
     def grid(column: np.ndarray) -> pd.DataFrame:
         out = np.full((len(all_dates), len(symbols)), np.nan, order="F")  # pandas' own layout: not copied
-        out[di, si] = column
+        out.reshape(-1, order="F")[cell] = column  # a view of ``out`` (Fortran order)
         return pd.DataFrame(out, index=all_dates, columns=list(symbols), copy=False)
 
     frames = {c: grid(value(c)) for c in FIELDS}
@@ -277,7 +283,7 @@ def _fingerprint(frames: dict[str, pd.DataFrame], actions: dict[str, pd.DataFram
                  view: Adjustment) -> str:
     digest = hashlib.sha256()
     for frame in (*frames.values(), *actions.values(), filled):
-        digest.update(np.ascontiguousarray(frame.to_numpy(dtype=float)).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(frame.to_numpy(dtype=float))))  # its bytes, not a copy of them
     close = frames["close"]
     digest.update("|".join(close.columns).encode())
     digest.update(close.index.to_numpy(dtype="datetime64[ns]").tobytes())
