@@ -71,6 +71,12 @@ class Examination:
 
 def examine(table: Table, cfg: DataConfig, policy: Policy) -> Examination:
     parsed, findings = parse(table, thresholds(cfg))
+    return examine_parsed(parsed, findings, cfg, policy)
+
+
+def examine_parsed(parsed: Parsed, findings: list[Finding], cfg: DataConfig, policy: Policy) -> Examination:
+    """Every check after parsing (:func:`examine` without the file: its caller may let it go)."""
+    findings = list(findings)
     findings += check_values(parsed)
     findings += check_calendar(parsed, thresholds(cfg))
     size = len(parsed.frame)
@@ -102,10 +108,11 @@ def _actions(parsed: Parsed, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     restore = np.ones(len(order))
     if given_splits is not None:
         absorbed = ca.absorbed_splits(close, given_splits, first)
-        restore = _suffix_product(np.where(absorbed, given_splits, 1.0), symbols)
-        close = close * restore
-        if given_divs is not None:  # split-adjusted files (Yahoo) split-adjust dividends too
-            given_divs = given_divs * restore
+        if absorbed.any():  # else every factor is 1: nothing to undo (a file of raw prices)
+            restore = _suffix_product(np.where(absorbed, given_splits, 1.0), symbols)
+            close = close * restore
+            if given_divs is not None:  # split-adjusted files (Yahoo) split-adjust dividends too
+                given_divs = given_divs * restore
     found: list[Finding] = []
     if "adj_close" not in f.columns:
         return _or(given_divs, none), _or(given_splits, none), restore, found
@@ -124,8 +131,9 @@ def _actions(parsed: Parsed, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 def _given(f: pd.DataFrame, column: str, order: np.ndarray, blank: tuple[float, ...]) -> np.ndarray | None:
     if column not in f.columns:
         return None
-    values = f[column].to_numpy()[order].astype(float)
-    return np.where(np.isin(values, blank), np.nan, values)
+    values = f[column].to_numpy()[order].astype(float, copy=False)  # a new array already: not copied again
+    values[np.isin(values, blank)] = np.nan
+    return values
 
 
 def _or(given: np.ndarray | None, derived: np.ndarray) -> np.ndarray:
@@ -134,9 +142,9 @@ def _or(given: np.ndarray | None, derived: np.ndarray) -> np.ndarray:
 
 def _suffix_product(values: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     """Per row: the product of ``values`` on the symbol's later rows."""
-    logs = pd.Series(np.log(values)[::-1])
-    after = logs.groupby(symbols[::-1]).cumsum().to_numpy()[::-1] - np.log(values)
-    return np.exp(after)
+    log = np.log(values)
+    after = pd.Series(log[::-1]).groupby(symbols[::-1]).cumsum().to_numpy()[::-1] - log
+    return np.exp(after, out=after)
 
 
 def _rise_word(order: np.ndarray, rises: np.ndarray):
@@ -183,7 +191,10 @@ def report_of(exam: Examination, source: str, policy: Policy, repairs: tuple = (
 
 def build(table: Table, source: str, cfg: DataConfig, sectors: pd.Series) -> MarketData:
     policy = Policy(cfg.on_problem)
-    exam = examine(table, cfg, policy)
+    parsed, findings = parse(table, thresholds(cfg))
+    del table  # the file's columns, parsed now, are not kept through the checks (a whole market's: 100s of MiB)
+    exam = examine_parsed(parsed, findings, cfg, policy)
+    del parsed
     report = report_of(exam, source, policy)
     refusing = [p for p in report.errors if policy is Policy.ERROR or p.kind is ProblemKind.CONTRADICTION]
     if refusing:
@@ -279,11 +290,16 @@ def _fill_repairs(filled: pd.DataFrame) -> tuple[Repair, ...]:
     return (Repair(ProblemKind.MISSING_SESSIONS, "filled session", count, examples),)
 
 
+_HASHED_ROWS = 64  # sessions hashed at once: the same bytes in the same order as the whole frame's
+
+
 def _fingerprint(frames: dict[str, pd.DataFrame], actions: dict[str, pd.DataFrame], filled: pd.DataFrame,
                  view: Adjustment) -> str:
     digest = hashlib.sha256()
     for frame in (*frames.values(), *actions.values(), filled):
-        digest.update(memoryview(np.ascontiguousarray(frame.to_numpy(dtype=float))))  # its bytes, not a copy of them
+        values = frame.to_numpy()  # the frame's own (column-major) array: hashed as float64 rows, a block at a time
+        for start in range(0, len(values), _HASHED_ROWS):
+            digest.update(memoryview(np.ascontiguousarray(values[start:start + _HASHED_ROWS], dtype=float)))
     close = frames["close"]
     digest.update("|".join(close.columns).encode())
     digest.update(close.index.to_numpy(dtype="datetime64[ns]").tobytes())
@@ -338,10 +354,8 @@ def load_market_data(
     """
     cfg = config if config is not None else DataConfig(adjust=adjust)
     price_path, source, sector_path = _sources(prices, sectors)
-    table = read_table(price_path, cfg.columns)
     sector_map = load_sectors(sector_path) if sector_path is not None else pd.Series(dtype=str, name="sector")
-    market = build(table, source, cfg, sector_map)
-    del table
+    market = build(read_table(price_path, cfg.columns), source, cfg, sector_map)  # build lets the file go once parsed
     # The file's columns lived in Arrow's allocator, which keeps their pages once freed (half a
     # GiB for a whole market's file): hand them back to the system before the run allocates its own
     pa.default_memory_pool().release_unused()
@@ -377,6 +391,7 @@ __all__ = [
     "check_file",
     "embedded_paths",
     "examine",
+    "examine_parsed",
     "load_configured",
     "load_market_data",
     "load_sectors",

@@ -8,7 +8,7 @@ refuses: :mod:`framework.data.repair` applies ``data.on_problem`` to the finding
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -92,7 +92,9 @@ def parse(table: Table, thresholds: Thresholds) -> tuple[Parsed, list[Finding]]:
     # one frame over the columns as made: a float column of the file is shared, not copied (a
     # whole market's file is millions of rows; nothing writes to either frame)
     frame = pd.DataFrame(columns, copy=False)
-    return Parsed(table, frame, ok), findings
+    # the file's rows are numbered by ``table``; its values are not kept beside the parsed ones
+    # (a problem's wording holds the column it quotes)
+    return Parsed(replace(table, frame=raw.iloc[:0]), frame, ok), findings
 
 
 def _symbols(column: pd.Series) -> pd.Series:

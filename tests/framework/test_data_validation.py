@@ -155,3 +155,6 @@ def test_parsing_shares_the_files_float_columns_instead_of_copying_them(tmp_path
     for column in ("open", "high", "low", "close"):
         assert np.shares_memory(parsed.frame[column].to_numpy(), table.frame[column].to_numpy()), column
     assert parsed.frame["close"].tolist() == table.frame["close"].tolist()
+    # the parsed table numbers the file's rows but keeps none of its values beside the parsed ones
+    assert parsed.table.frame.empty and list(parsed.table.frame.columns) == list(table.frame.columns)
+    assert parsed.table.where(3) == "row 4"
