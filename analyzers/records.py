@@ -154,6 +154,24 @@ def load_run(folder: Path | str) -> RunRecords:
     )
 
 
+def load_halt_inputs(folder: Path | str) -> tuple[pd.DataFrame, list[date], pd.Series]:
+    """What a run's halts are told from, and nothing else: its order events, sessions and equity
+    by session (as :func:`load_run` reads them). ``trade backtest --no-report`` tells the halts
+    without a report; a whole market's journal holds about a million signal rows it need not read."""
+    path = Path(folder) / "journal.sqlite"
+    if not path.is_file():
+        raise InputError(f"{folder}: not a run folder (no journal.sqlite)")
+    journal = Journal(path)
+    try:
+        equity = journal.table("equity")
+        events = journal.table("order_events")
+    finally:
+        journal.close()
+    equity["equity"] = pd.to_numeric(equity["equity"])
+    days = [d.date() for d in _day(equity["time"])]
+    return events, days, equity["equity"].set_axis(days)
+
+
 def _decision_inputs(journal: Journal) -> dict[pd.Timestamp, str]:
     """Decision day → digest of the bars a paper cycle decided on (``decision_inputs``, where the
     journal keeps them; older journals and backtests have none)."""

@@ -83,13 +83,16 @@ class ArrayFeed(bt.feed.DataBase):
         self.home()
         self._all_lines = tuple(self.lines.lines)
         self._lines0 = self.lines.lines[0]
-        self._dts, self._n, self._bulk = arrays["datetime"].tolist(), n, True
+        # the bar times are the datetime line's own array: no list of a float object per bar (a
+        # whole market has millions), and the arrays given are dropped once copied into the lines
+        self._dts, self._n, self._bulk = self.lines.datetime.array, n, True
+        self.p.arrays = None
 
     def _load(self) -> bool:
         """One row at a time: backtrader's path when preloading is off or not bulk-safe."""
         arrays = self.p.arrays
         i = self._i
-        if i >= len(arrays["datetime"]):
+        if arrays is None or i >= len(arrays["datetime"]):  # None: preloaded in bulk, every bar read
             return False
         lines = self.lines
         for name, key in _LINES:

@@ -191,15 +191,14 @@ def _warnings(summary: dict[str, Any], discards: dict[str, str]) -> list[str]:
 def _halt_stories(folder: Path, settings: Settings, no_report: bool, name: str) -> list[str]:
     """Build the reports (unless --no-report) and tell the halts in words."""
     from analyzers import halts
-    from analyzers.records import load_run
+    from analyzers.records import load_halt_inputs
 
     if not no_report:
         from analyzers.reports import build_reports
 
         return list(build_reports(folder, name).header.halts)
-    records = load_run(folder)
-    equity = records.equity.set_index("day")["equity"].set_axis(records.days)
-    found = halts.episodes(records.events, records.days, equity)
+    events, days, equity = load_halt_inputs(folder)  # not the whole run: a market's signals are millions of rows
+    found = halts.episodes(events, days, equity)
     return halts.stories(found, settings.risk.model_dump(), paper=False)
 
 

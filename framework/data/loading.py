@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from framework.config.data import DataConfig
 from framework.data import actions as ca
@@ -70,6 +71,12 @@ class Examination:
 
 def examine(table: Table, cfg: DataConfig, policy: Policy) -> Examination:
     parsed, findings = parse(table, thresholds(cfg))
+    return examine_parsed(parsed, findings, cfg, policy)
+
+
+def examine_parsed(parsed: Parsed, findings: list[Finding], cfg: DataConfig, policy: Policy) -> Examination:
+    """Every check after parsing (:func:`examine` without the file: its caller may let it go)."""
+    findings = list(findings)
     findings += check_values(parsed)
     findings += check_calendar(parsed, thresholds(cfg))
     size = len(parsed.frame)
@@ -101,10 +108,11 @@ def _actions(parsed: Parsed, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     restore = np.ones(len(order))
     if given_splits is not None:
         absorbed = ca.absorbed_splits(close, given_splits, first)
-        restore = _suffix_product(np.where(absorbed, given_splits, 1.0), symbols)
-        close = close * restore
-        if given_divs is not None:  # split-adjusted files (Yahoo) split-adjust dividends too
-            given_divs = given_divs * restore
+        if absorbed.any():  # else every factor is 1: nothing to undo (a file of raw prices)
+            restore = _suffix_product(np.where(absorbed, given_splits, 1.0), symbols)
+            close = close * restore
+            if given_divs is not None:  # split-adjusted files (Yahoo) split-adjust dividends too
+                given_divs = given_divs * restore
     found: list[Finding] = []
     if "adj_close" not in f.columns:
         return _or(given_divs, none), _or(given_splits, none), restore, found
@@ -123,8 +131,9 @@ def _actions(parsed: Parsed, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 def _given(f: pd.DataFrame, column: str, order: np.ndarray, blank: tuple[float, ...]) -> np.ndarray | None:
     if column not in f.columns:
         return None
-    values = f[column].to_numpy()[order].astype(float)
-    return np.where(np.isin(values, blank), np.nan, values)
+    values = f[column].to_numpy()[order].astype(float, copy=False)  # a new array already: not copied again
+    values[np.isin(values, blank)] = np.nan
+    return values
 
 
 def _or(given: np.ndarray | None, derived: np.ndarray) -> np.ndarray:
@@ -133,9 +142,9 @@ def _or(given: np.ndarray | None, derived: np.ndarray) -> np.ndarray:
 
 def _suffix_product(values: np.ndarray, symbols: np.ndarray) -> np.ndarray:
     """Per row: the product of ``values`` on the symbol's later rows."""
-    logs = pd.Series(np.log(values)[::-1])
-    after = logs.groupby(symbols[::-1]).cumsum().to_numpy()[::-1] - np.log(values)
-    return np.exp(after)
+    log = np.log(values)
+    after = pd.Series(log[::-1]).groupby(symbols[::-1]).cumsum().to_numpy()[::-1] - log
+    return np.exp(after, out=after)
 
 
 def _rise_word(order: np.ndarray, rises: np.ndarray):
@@ -182,7 +191,10 @@ def report_of(exam: Examination, source: str, policy: Policy, repairs: tuple = (
 
 def build(table: Table, source: str, cfg: DataConfig, sectors: pd.Series) -> MarketData:
     policy = Policy(cfg.on_problem)
-    exam = examine(table, cfg, policy)
+    parsed, findings = parse(table, thresholds(cfg))
+    del table  # the file's columns, parsed now, are not kept through the checks (a whole market's: 100s of MiB)
+    exam = examine_parsed(parsed, findings, cfg, policy)
+    del parsed
     report = report_of(exam, source, policy)
     refusing = [p for p in report.errors if policy is Policy.ERROR or p.kind is ProblemKind.CONTRADICTION]
     if refusing:
@@ -209,8 +221,12 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
     f, order = exam.parsed.frame, exam.order
 
     def restored(c: str) -> np.ndarray:  # the split adjustment a file's prices carried, undone
-        values = f[c].to_numpy(dtype=float)[order]
-        return values / exam.restore if c == "volume" else values * exam.restore
+        values = f[c].to_numpy(dtype=float)[order]  # a new array: undone in place
+        if c == "volume":
+            values /= exam.restore
+        else:
+            values *= exam.restore
+        return values
 
     widen = exam.decision.widen[order]
     widened: dict[str, np.ndarray] = {}
@@ -237,11 +253,13 @@ def _wide(exam: Examination, fill: bool) -> tuple[dict[str, pd.DataFrame], pd.Da
                           exam.parsed.sessions) if fill else None
     all_dates = pd.DatetimeIndex(np.unique(np.concatenate([dates, cells["date"].to_numpy()]) if cells is not None
                                            and len(cells) else dates), name="date")
-    di = all_dates.get_indexer(dates)
+    # each kept row's cell in a column-major (dates × symbols) grid: one flat index for every field
+    cell = si * len(all_dates) + all_dates.get_indexer(dates)
+    del dates, si
 
     def grid(column: np.ndarray) -> pd.DataFrame:
         out = np.full((len(all_dates), len(symbols)), np.nan, order="F")  # pandas' own layout: not copied
-        out[di, si] = column
+        out.reshape(-1, order="F")[cell] = column  # a view of ``out`` (Fortran order)
         return pd.DataFrame(out, index=all_dates, columns=list(symbols), copy=False)
 
     frames = {c: grid(value(c)) for c in FIELDS}
@@ -272,11 +290,16 @@ def _fill_repairs(filled: pd.DataFrame) -> tuple[Repair, ...]:
     return (Repair(ProblemKind.MISSING_SESSIONS, "filled session", count, examples),)
 
 
+_HASHED_ROWS = 64  # sessions hashed at once: the same bytes in the same order as the whole frame's
+
+
 def _fingerprint(frames: dict[str, pd.DataFrame], actions: dict[str, pd.DataFrame], filled: pd.DataFrame,
                  view: Adjustment) -> str:
     digest = hashlib.sha256()
     for frame in (*frames.values(), *actions.values(), filled):
-        digest.update(np.ascontiguousarray(frame.to_numpy(dtype=float)).tobytes())
+        values = frame.to_numpy()  # the frame's own (column-major) array: hashed as float64 rows, a block at a time
+        for start in range(0, len(values), _HASHED_ROWS):
+            digest.update(memoryview(np.ascontiguousarray(values[start:start + _HASHED_ROWS], dtype=float)))
     close = frames["close"]
     digest.update("|".join(close.columns).encode())
     digest.update(close.index.to_numpy(dtype="datetime64[ns]").tobytes())
@@ -331,9 +354,12 @@ def load_market_data(
     """
     cfg = config if config is not None else DataConfig(adjust=adjust)
     price_path, source, sector_path = _sources(prices, sectors)
-    table = read_table(price_path, cfg.columns)
     sector_map = load_sectors(sector_path) if sector_path is not None else pd.Series(dtype=str, name="sector")
-    return build(table, source, cfg, sector_map)
+    market = build(read_table(price_path, cfg.columns), source, cfg, sector_map)  # build lets the file go once parsed
+    # The file's columns lived in Arrow's allocator, which keeps their pages once freed (half a
+    # GiB for a whole market's file): hand them back to the system before the run allocates its own
+    pa.default_memory_pool().release_unused()
+    return market
 
 
 def check_file(prices: Path | str, cfg: DataConfig | None = None, sectors: Path | str | None = None) -> DataReport:
@@ -365,6 +391,7 @@ __all__ = [
     "check_file",
     "embedded_paths",
     "examine",
+    "examine_parsed",
     "load_configured",
     "load_market_data",
     "load_sectors",

@@ -142,25 +142,41 @@ class MarketData:
             if kind is self.basis:
                 return self
             raise ValueError(f"history already adjusted ({self.basis}); adjust the raw history instead")
-        raw_close = self.close.to_numpy(dtype=float)
-        split_e, div_e = event_factors(raw_close, self.dividends.to_numpy(float), self.splits.to_numpy(float))
-        ones = np.ones_like(raw_close)
-        split = factors_after(split_e) if kind in (Adjustment.SPLIT, Adjustment.ALL) else ones
-        div = factors_after(div_e) if kind in (Adjustment.DIVIDEND, Adjustment.ALL) else ones
-        price = split * div
-        filled = self.filled.to_numpy()
-        carry = pd.DataFrame(raw_close).ffill().to_numpy() if filled.any() else None
-        frames = {}
-        for name in PRICE_FIELDS:
-            values = getattr(self, name).to_numpy(dtype=float)
-            if carry is not None:
-                values = np.where(filled, carry, values)
-            frames[name] = self._like(values * price)
+        split, price, filled, carry = self._factors(kind)
+        frames = {name: self._like(self._adjusted_prices(name, price, filled, carry)) for name in PRICE_FIELDS}
         volume = self.volume.to_numpy(dtype=float)
         if carry is not None:
             volume = np.where(filled, 0.0, volume)
         frames["volume"] = self._like(volume / split)
         return replace(self, **frames, basis=kind)
+
+    def _factors(self, kind: Adjustment) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Per cell: the split factor, the price factor (split × dividend), the filled mask and
+        the previous raw close a filled bar carries (None when nothing was filled)."""
+        raw_close = self.close.to_numpy(dtype=float)
+        split_e, div_e = event_factors(raw_close, self.dividends.to_numpy(float), self.splits.to_numpy(float))
+        ones = np.ones_like(raw_close)
+        split = factors_after(split_e) if kind in (Adjustment.SPLIT, Adjustment.ALL) else ones
+        div = factors_after(div_e) if kind in (Adjustment.DIVIDEND, Adjustment.ALL) else ones
+        filled = self.filled.to_numpy()
+        carry = pd.DataFrame(raw_close).ffill().to_numpy() if filled.any() else None
+        return split, split * div, filled, carry
+
+    def _adjusted_prices(self, name: str, price: np.ndarray, filled: np.ndarray,
+                         carry: np.ndarray | None) -> np.ndarray:
+        values = getattr(self, name).to_numpy(dtype=float)
+        if carry is not None:
+            values = np.where(filled, carry, values)
+        return values * price
+
+    def adjusted_close(self, kind: Adjustment | str | None = None) -> pd.DataFrame:
+        """``adjusted(kind).close`` alone, the same to the bit, without adjusting the other fields
+        (returns and volatility need only the close; a whole market's frames are 50 MiB each)."""
+        kind = Adjustment(kind or self.view)
+        if self.basis is not Adjustment.RAW:
+            return self.adjusted(kind).close
+        _, price, filled, carry = self._factors(kind)
+        return self._like(self._adjusted_prices("close", price, filled, carry))
 
     def _like(self, values: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(values, index=self.close.index, columns=self.close.columns)
@@ -168,7 +184,7 @@ class MarketData:
     def returns(self) -> pd.DataFrame:
         """Daily total returns of the adjusted closes: the same whatever date they are adjusted
         as of, so point-in-time safe (volatility is measured on these, never on raw prices)."""
-        return self.adjusted(Adjustment.ALL if self.basis is Adjustment.RAW else self.basis).close.pct_change(
+        return self.adjusted_close(Adjustment.ALL if self.basis is Adjustment.RAW else self.basis).pct_change(
             fill_method=None
         )
 

@@ -8,7 +8,7 @@ refuses: :mod:`framework.data.repair` applies ``data.on_problem`` to the finding
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -73,12 +73,12 @@ def parse(table: Table, thresholds: Thresholds) -> tuple[Parsed, list[Finding]]:
         findings.append(Finding(ProblemKind.BAD_DATE, np.flatnonzero(bad_date),
                                 lambda i: f"date {str(text.iloc[i])!r} is not a date"))
     names = symbol.fillna("")
-    frame = pd.DataFrame({"date": dates.to_numpy(dtype="datetime64[ns]"), "symbol": names,
-                          "code": pd.factorize(names)[0]})  # integer symbol: fast sorts and groups
+    columns: dict[str, object] = {"date": dates.to_numpy(dtype="datetime64[ns]"), "symbol": names,
+                                  "code": pd.factorize(names)[0]}  # integer symbol: fast sorts and groups
     ok = ~(no_symbol | bad_date)
     for column in (*NUMERIC, *(c for c in OPTIONAL if c in raw.columns)):
         values, missing, junk = _numbers(raw[column])
-        frame[column] = values
+        columns[column] = values
         if column in NUMERIC or column == "adj_close":
             if missing.any():
                 findings.append(Finding(ProblemKind.MISSING_VALUE, np.flatnonzero(missing),
@@ -89,7 +89,12 @@ def parse(table: Table, thresholds: Thresholds) -> tuple[Parsed, list[Finding]]:
             findings.append(Finding(ProblemKind.NOT_A_NUMBER, np.flatnonzero(junk),
                                     lambda i, c=column, s=source: f"{c} is not a number: {str(s.iloc[i])!r}"))
             ok &= ~junk
-    return Parsed(table, frame, ok), findings
+    # one frame over the columns as made: a float column of the file is shared, not copied (a
+    # whole market's file is millions of rows; nothing writes to either frame)
+    frame = pd.DataFrame(columns, copy=False)
+    # the file's rows are numbered by ``table``; its values are not kept beside the parsed ones
+    # (a problem's wording holds the column it quotes)
+    return Parsed(replace(table, frame=raw.iloc[:0]), frame, ok), findings
 
 
 def _symbols(column: pd.Series) -> pd.Series:
@@ -120,7 +125,7 @@ def check_values(parsed: Parsed) -> list[Finding]:
     rows = parsed.table.rows
     out: list[Finding] = []
     dup = np.zeros(len(f), bool)
-    dup[ok] = f.loc[ok].duplicated(["date", "symbol"], keep="first").to_numpy()
+    dup[ok] = f.loc[ok, ["date", "code"]].duplicated(keep="first").to_numpy()  # code: the symbol as an integer
     if dup.any():
         firsts = f.loc[ok].drop_duplicates(["date", "symbol"]).reset_index()
         first_row = dict(zip(zip(firsts["date"], firsts["symbol"], strict=True), firsts["index"], strict=True))

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analyzers.halts import HaltEpisode, episodes, stories, story
+from analyzers.records import load_halt_inputs, load_run
 
 DAYS = [date(2018, 12, 17) + timedelta(days=i) for i in range(30)]
 
@@ -94,3 +95,11 @@ def test_the_backtest_summary_tells_a_drawdown_halt_in_words(tmp_path, capsys, m
     assert halted[0].startswith(f"halted {start} → end ({after} sessions): max drawdown 2% reached (")
     assert json.loads((out / "summary.json").read_text())["figures"]["halts"] == 1
     assert start in set(dates)  # the story's date is a session of the run
+    # --no-report tells the halts from the journal's equity and events alone (issue 31: a whole
+    # market's journal holds a million signal rows): the same inputs the full records give
+    events_read, days, equity = load_halt_inputs(out)
+    records = load_run(out)
+    assert days == records.days
+    pd.testing.assert_series_equal(equity, records.equity.set_index("day")["equity"].set_axis(records.days))
+    pd.testing.assert_frame_equal(events_read, records.events)
+    assert stories(episodes(events_read, days, equity), {"max_drawdown": 0.02}, paper=False)[0] == halted[0]

@@ -176,3 +176,23 @@ def test_adjusted_point_in_time_invariants(panel, data) -> None:
     # all = split then dividend, applied to raw
     both = cut.adjusted(Adjustment.SPLIT).close / cut.close * cut.adjusted(Adjustment.DIVIDEND).close
     assert view.close.to_numpy() == pytest.approx(both.to_numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(panels(), st.data())
+def test_the_adjusted_close_alone_is_the_adjusted_views_close_to_the_bit(panel, data) -> None:
+    """Returns and volatility adjust the close alone (issue 31: a whole market's other fields
+    are not adjusted for them): the same bits as the whole view, filled bars included."""
+    market = _market(*panel)
+    holes = data.draw(st.lists(st.integers(1, len(panel[0]) - 1), max_size=3, unique=True))
+    filled = pd.DataFrame(False, index=market.dates, columns=["X"])
+    filled.iloc[holes, 0] = True
+    nan_where = lambda f: f.mask(filled)  # noqa: E731  (a filled bar is NaN as traded)
+    market = MarketData(*(nan_where(getattr(market, n)) for n in ("open", "high", "low", "close", "volume")),
+                        pd.Series(dtype=str), dividends=market.dividends, splits=market.splits, filled=filled)
+    for kind in Adjustment:
+        whole = market.adjusted(kind).close.to_numpy()
+        alone = market.adjusted_close(kind).to_numpy()
+        assert whole.tobytes() == alone.tobytes(), kind
+    assert market.returns().to_numpy().tobytes() == market.adjusted("all").close.pct_change(
+        fill_method=None).to_numpy().tobytes()

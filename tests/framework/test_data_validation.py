@@ -137,3 +137,24 @@ def test_any_bad_tick_that_reverts_is_found(tmp_path, position, factor, symbol) 
     report = check_file(write(frame, tmp_path / "t.csv"))
     assert [p.kind for p in report.errors] == [ProblemKind.SPIKE]
     assert report.errors[0].examples[0].date == frame.loc[i, "date"]
+
+
+def test_parsing_shares_the_files_float_columns_instead_of_copying_them(tmp_path) -> None:
+    """A whole market's file is millions of rows (issue 31): its parsed price columns are the
+    file's own arrays, not a second copy of each (the checks only read them)."""
+    from framework.config import DataConfig
+    from framework.data.formats import read_table
+    from framework.data.loading import thresholds
+    from framework.data.validation import parse
+
+    path = tmp_path / "p.parquet"
+    clean_long(first="2019-01-02", last="2019-01-31").to_parquet(path)
+    table = read_table(path)
+    parsed, findings = parse(table, thresholds(DataConfig()))
+    assert not findings
+    for column in ("open", "high", "low", "close"):
+        assert np.shares_memory(parsed.frame[column].to_numpy(), table.frame[column].to_numpy()), column
+    assert parsed.frame["close"].tolist() == table.frame["close"].tolist()
+    # the parsed table numbers the file's rows but keeps none of its values beside the parsed ones
+    assert parsed.table.frame.empty and list(parsed.table.frame.columns) == list(table.frame.columns)
+    assert parsed.table.where(3) == "row 4"

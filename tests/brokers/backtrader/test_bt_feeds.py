@@ -101,3 +101,14 @@ def test_run_replays_the_bars_through_cerebro() -> None:
         seen[runonce] = Record.seen
     assert seen[True] == seen[False]
     assert [c for _, _, c in seen[True]] == mkt.close["AAA"].tolist()
+
+
+def test_a_preloaded_feed_keeps_its_bars_once_in_its_lines() -> None:
+    """After the bulk preload the given arrays are dropped and the bar times are read from the
+    datetime line itself (issue 31: a whole market's bars would otherwise sit in memory three times)."""
+    feed = symbol_feeds(_late_and_early())["AAA"]
+    got = _preloaded(feed)
+    assert feed.p.arrays is None
+    assert feed._dts is feed.lines.datetime.array
+    assert list(feed._dts) == got["datetime"]
+
