@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ def serve(symbols: int, state: str, conn: Connection) -> None:
                 conn.send(server.advance())
             elif command == "requests":
                 conn.send(Counter(r.api for r in server.requests))
+            elif command == "cpu":
+                conn.send(time.process_time())
 
 
 class Sandbox:
@@ -88,9 +91,19 @@ class Sandbox:
         self._process.join()
 
 
-def cycles(strategy: str, n: int, tmp: Path, symbols: int,
-           market: MarketData | None = None) -> tuple[list[float], list[Counter[str]]]:
-    """Seconds of each of ``n`` cycles, and the requests each sent by API."""
+@dataclass
+class Cycles:
+    """Each cycle's wall seconds, CPU seconds of the client and of the sandbox, requests by API."""
+
+    wall: list[float] = field(default_factory=list)
+    client_cpu: list[float] = field(default_factory=list)
+    sandbox_cpu: list[float] = field(default_factory=list)
+    sent: list[Counter[str]] = field(default_factory=list)
+
+
+def cycles(strategy: str, n: int, tmp: Path, symbols: int, market: MarketData | None = None) -> Cycles:
+    """``n`` cycles measured: wall and CPU seconds (CPU holds on a loaded machine, wall does not)
+    and the requests each sent."""
     folder = tmp / strategy
     folder.mkdir()
     config = folder / "paper.yaml"
@@ -100,19 +113,22 @@ def cycles(strategy: str, n: int, tmp: Path, symbols: int,
         market.sectors.rename_axis("symbol").reset_index().to_csv(sectors, index=False)
         text += f"data:\n  sectors: {sectors}\nsignals:\n  top_n: 40\n"
     config.write_text(text)
-    times, sent = [], []
+    out = Cycles()
     with Sandbox(symbols, folder / "sandbox.sqlite") as sandbox:
         env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": sandbox.urls["base"],
                "APCA_API_DATA_URL": sandbox.urls["data"], "APCA_API_STREAM_URL": sandbox.urls["stream"],
                "TRADE_PROGRESS": "plain"}
         before: Counter[str] = Counter()
         for _ in range(n):
-            times.append(once(config, env))
+            client, server = time.process_time(), sandbox.ask("cpu")
+            out.wall.append(once(config, env))
+            out.client_cpu.append(time.process_time() - client)
+            out.sandbox_cpu.append(sandbox.ask("cpu") - server)
             total = sandbox.ask("requests")
-            sent.append(total - before)
+            out.sent.append(total - before)
             before = total
             sandbox.ask("advance")
-    return times, sent
+    return out
 
 
 def _requests(sent: Counter[str]) -> str:
@@ -146,17 +162,20 @@ def main() -> None:
             timer = SignalTimer()
             paper_runner.compute_signals = timer  # type: ignore[assignment]
             try:
-                times, sent = cycles(strategy, args.cycles, Path(tmp), args.symbols, market)
+                measured = cycles(strategy, args.cycles, Path(tmp), args.symbols, market)
             finally:
                 paper_runner.compute_signals = timer._inner
+            times = measured.wall
             rest = [t - s for t, s in zip(times, timer.seconds, strict=True)]
             print(
                 f"paper cycle, {strategy}, {args.symbols} symbols, sandbox: {min(times):.2f} s best, "
                 f"{statistics.median(times):.2f} s median (cycles: {', '.join(f'{t:.2f}' for t in times)}); "
                 f"without the signal computation (training): {min(rest):.2f} s best, "
                 f"{statistics.median(rest):.2f} s median; signals {statistics.median(timer.seconds):.2f} s median"
-                f"   (target <= {target} s)\n  requests per cycle: {', '.join(map(_requests, sent))} "
-                "(the budget: 200 a minute on each API)",
+                f"   (target <= {target} s)\n  CPU seconds per cycle, median: client "
+                f"{statistics.median(measured.client_cpu):.2f}, sandbox {statistics.median(measured.sandbox_cpu):.2f} "
+                f"(load average {os.getloadavg()[0]:.1f}); requests per cycle: "
+                f"{', '.join(map(_requests, measured.sent))} (the budget: 200 a minute on each API)",
                 flush=True,
             )
 

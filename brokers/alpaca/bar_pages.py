@@ -12,6 +12,8 @@ holds them equal to the frames built from alpaca-py's own ``Bar`` objects.
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -23,8 +25,8 @@ from framework.data import FIELDS
 from framework.errors import DataError
 
 NEW_YORK = "America/New_York"
-#: JSON key of each field in a bar (Alpaca's ``t o h l c v n vw``)
-KEYS = {"open": "o", "high": "h", "low": "l", "close": "c", "volume": "v"}
+#: the JSON keys of the fields, in the order of FIELDS (Alpaca's bar: ``t o h l c v n vw``)
+KEYS = ("o", "h", "l", "c", "v")
 
 Pages = dict[str, list[dict[str, Any]]]
 
@@ -36,39 +38,43 @@ def fetch_pages(client: StockHistoricalDataClient, request: StockBarsRequest) ->
                                   page_size=10_000)
 
 
+def _floats(bars: list[dict[str, Any]], key: str) -> np.ndarray:
+    """One field of every bar (a JSON null is NaN)."""
+    return np.fromiter(map(itemgetter(key), bars), dtype=float, count=len(bars))
+
+
 def daily_frames(pages: Pages, symbols: list[str], last: date) -> dict[str, pd.DataFrame] | None:
     """One wide frame per field (open, high, low, close, volume: float; index ``date``, the New
     York session date of each bar's stamp, sorted) for the bars on or before ``last``; columns
     the ``symbols`` that have one, in their order. None when no bar is left."""
     wanted = [s for s in symbols if pages.get(s)]
-    bars = {s: [b for b in pages[s] if b is not None] for s in wanted}
-    stamps = [b["t"] for s in wanted for b in bars[s]]
-    if not stamps:
+    runs = [pages[s] if None not in pages[s] else [b for b in pages[s] if b is not None] for s in wanted]
+    bars = list(chain.from_iterable(runs))
+    if not bars:
         return None
-    stamp_code: dict[str, int] = {}
-    codes = np.fromiter((stamp_code.setdefault(t, len(stamp_code)) for t in stamps), dtype=np.intp, count=len(stamps))
-    days = pd.to_datetime(list(stamp_code), utc=True, format="ISO8601").tz_convert(NEW_YORK).normalize()
-    days = days.tz_localize(None)
-    keep = np.asarray(days <= pd.Timestamp(last))[codes]
+    symbol_code = np.repeat(np.arange(len(wanted)), list(map(len, runs)))
+    stamp_code, stamps = pd.factorize(np.fromiter(map(itemgetter("t"), bars), dtype=object, count=len(bars)))
+    stamp_day = pd.to_datetime(stamps, utc=True, format="ISO8601").tz_convert(NEW_YORK).normalize().tz_localize(None)
+    stamp_day = np.asarray(stamp_day, dtype="datetime64[ns]")
+    keep = (stamp_day <= np.datetime64(last, "ns"))[stamp_code]
     if not keep.any():
         return None
-    index, day_code = np.unique(days.to_numpy()[codes[keep]], return_inverse=True)
-    symbol_code = np.repeat(np.arange(len(wanted)), [len(bars[s]) for s in wanted])[keep]
+    index = np.unique(stamp_day[np.bincount(stamp_code[keep], minlength=len(stamps)) > 0])
+    day_code = np.searchsorted(index, stamp_day)[stamp_code[keep]]
+    symbol_code = symbol_code[keep]
     present = np.bincount(symbol_code, minlength=len(wanted)) > 0
-    column = np.cumsum(present) - 1  # symbols without a bar left drop out
+    column = (np.cumsum(present) - 1)[symbol_code]  # symbols without a bar left drop out
     columns = [s for s, p in zip(wanted, present, strict=True) if p]
-    cell = day_code * len(columns) + column[symbol_code]
-    if len(np.unique(cell)) != len(cell):
-        first = pd.Index(cell).duplicated().argmax()
-        raise DataError(f"the data API returned two daily bars for {columns[column[symbol_code[first]]]} "
-                        f"on {pd.Timestamp(index[day_code[first]]).date()}")
+    cell = day_code * len(columns) + column
+    twice = np.flatnonzero(np.bincount(cell, minlength=len(index) * len(columns)) > 1)
+    if twice.size:
+        day, j = divmod(int(twice[0]), len(columns))
+        raise DataError(f"the data API returned two daily bars for {columns[j]} on {pd.Timestamp(index[day]).date()}")
     dates = pd.DatetimeIndex(index, name="date").astype("datetime64[us]")
     frames = {}
-    for name in FIELDS:
-        key = KEYS[name]
-        values = np.array([b[key] for s in wanted for b in bars[s]], dtype=float)[keep]
+    for k, name in enumerate(FIELDS):
         grid = np.full((len(dates), len(columns)), np.nan)
-        grid[day_code, column[symbol_code]] = values
+        grid[day_code, column] = _floats(bars, KEYS[k])[keep]
         frames[name] = pd.DataFrame(grid, index=dates, columns=pd.Index(columns))
     return frames
 

@@ -91,7 +91,8 @@ async def _answer(request: web.Request, handler: Any, spend: Spend) -> web.Strea
         response = await handler(request)
     except SandboxError as e:
         return _error(e)
-    request.app[STORE].save(exchange.to_state())
+    if not request.path.startswith("/v2/stocks"):  # market data changes nothing the state holds
+        request.app[STORE].save(exchange.to_state())
     if fault and fault.kind is FaultKind.LOST_RESPONSE:
         return _error(SandboxError(500, 50010000, "connection lost (sandbox fault)"))
     return response

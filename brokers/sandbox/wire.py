@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,15 +230,19 @@ class BarRun:
     volume: list[float]
 
 
+def _numbers(values: list[float]) -> Iterator[str]:
+    """Each value as ``json.dumps`` writes it; the common all-finite case without a Python call each."""
+    finite = all(map(math.isfinite, values))
+    return map(float.__repr__ if finite else _json_number, values)
+
+
 def bars_page(runs: list[BarRun], next_page_token: str | None) -> str:
     """A ``GET /v2/stocks/bars`` page, ``{"bars": {symbol: [bar, ...]}, "next_page_token"}``, written
     as text the way ``json.dumps`` writes the same objects (the same bytes): 10,000 bars a page
     with no dict built per bar (building and encoding them was most of a 500-symbol cycle)."""
     parts = []
     for run in runs:
-        bars = ", ".join(
-            _BAR % (t, *map(_json_number, (o, h, low, c, v)))
-            for t, o, h, low, c, v in zip(run.stamps, run.open, run.high, run.low, run.close, run.volume, strict=True)
-        )
-        parts.append(f"{json.dumps(run.symbol)}: [{bars}]")
+        fields = zip(run.stamps, *(_numbers(v) for v in (run.open, run.high, run.low, run.close, run.volume)),
+                     strict=True)
+        parts.append(f"{json.dumps(run.symbol)}: [{', '.join(map(_BAR.__mod__, fields))}]")
     return f'{{"bars": {{{", ".join(parts)}}}, "next_page_token": {json.dumps(next_page_token)}}}'
