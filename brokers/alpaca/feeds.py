@@ -76,7 +76,8 @@ def splits_after_last_bar(raw: pd.DataFrame, split: pd.DataFrame) -> dict[str, f
     both = ~(np.isnan(r) | np.isnan(s))
     last = len(index) - 1 - np.argmax(both[::-1], axis=0)  # each column's last row with both
     every = np.arange(len(columns))
-    quotient = r[last, every] / np.where(both.any(axis=0), s[last, every], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero close is no plain ratio
+        quotient = r[last, every] / np.where(both.any(axis=0), s[last, every], np.nan)
     out: dict[str, float] = {}
     for j in np.flatnonzero(both.any(axis=0)):
         ratio = plain_ratio(float(quotient[j]))
