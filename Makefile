@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
+	$(BIN)/python benchmarks/paper_cycle.py --cycles 4 --symbols 500
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/sweep_lean.py
 

@@ -17,10 +17,11 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 
+from brokers.alpaca.bar_pages import daily_frames, fetch_pages
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.errors import call
 from brokers.alpaca.session import Api, RequestPolicy, install
-from framework.data import BAR_COLUMNS, FIELDS, Adjustment, MarketData
+from framework.data import BAR_COLUMNS, Adjustment, MarketData
 from framework.data.actions import plain_ratio, previous_close, snap_dividends
 from framework.errors import DataError
 
@@ -32,18 +33,6 @@ def make_data_client(creds: Credentials, ends: Endpoints,
     """The data API has its own budget; its reads are retried by the session, not alpaca-py."""
     client = StockHistoricalDataClient(creds.key_id, creds.secret_key, url_override=ends.data_url)
     return install(client, Api.DATA, ends.data_url, creds.key_id, policy)
-
-
-def _frames(records: list[dict], symbols: list[str]) -> dict[str, pd.DataFrame]:
-    long = pd.DataFrame(records)
-    frames = {}
-    for name in FIELDS:
-        wide = long.pivot(index="date", columns="symbol", values=name).astype(float)
-        wide = wide.reindex(columns=[s for s in symbols if s in wide.columns]).sort_index()
-        wide.index = pd.DatetimeIndex(wide.index, name="date").astype("datetime64[us]")
-        wide.columns.name = None
-        frames[name] = wide
-    return frames
 
 
 def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -68,8 +57,9 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
         rounding = 0.011 / np.minimum(a, previous_close(a)) if in_cents else np.zeros_like(a)
         is_split = np.abs(np.log(ratio)) > 1e-3
         amount = np.where((1.0 - e) > rounding, (1.0 - e) * previous_close(r), np.nan)
-    ratios = np.vectorize(lambda x: plain_ratio(x) or x, otypes=[float])(np.where(is_split, ratio, 1.0))
-    splits = np.where(is_split, ratios, np.nan)
+    splits = np.full(ratio.shape, np.nan)
+    for i, j in zip(*np.nonzero(is_split), strict=True):  # the few split cells only, not every bar
+        splits[i, j] = plain_ratio(float(ratio[i, j])) or ratio[i, j]
     dividends = snap_dividends(amount)
     like = {"index": raw.index, "columns": raw.columns}
     return pd.DataFrame(dividends, **like), pd.DataFrame(splits, **like)
@@ -77,13 +67,22 @@ def derive_actions(raw: pd.DataFrame, split: pd.DataFrame, full: pd.DataFrame) -
 
 def splits_after_last_bar(raw: pd.DataFrame, split: pd.DataFrame) -> dict[str, float]:
     """Symbol -> ratio of the splits the venue applied after each symbol's last bar (bars are
-    adjusted as of now: a split processed before today's open rescales yesterday's bar)."""
+    adjusted as of now: a split processed before today's open rescales yesterday's bar): raw
+    over split-adjusted close on the last day both have, every symbol at once."""
+    columns = raw.columns.intersection(split.columns)
+    index = raw.index.union(split.index)
+    r = raw.reindex(index=index, columns=columns).to_numpy(dtype=float)
+    s = split.reindex(index=index, columns=columns).to_numpy(dtype=float)
+    both = ~(np.isnan(r) | np.isnan(s))
+    last = len(index) - 1 - np.argmax(both[::-1], axis=0)  # each column's last row with both
+    every = np.arange(len(columns))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero close is no plain ratio
+        quotient = r[last, every] / np.where(both.any(axis=0), s[last, every], np.nan)
     out: dict[str, float] = {}
-    for symbol in raw.columns.intersection(split.columns):
-        both = pd.concat([raw[symbol], split[symbol]], axis=1).dropna()
-        ratio = plain_ratio(float(both.iloc[-1, 0] / both.iloc[-1, 1])) if len(both) else None
+    for j in np.flatnonzero(both.any(axis=0)):
+        ratio = plain_ratio(float(quotient[j]))
         if ratio is not None:
-            out[str(symbol)] = ratio
+            out[str(columns[j])] = ratio
     return out
 
 
@@ -117,15 +116,8 @@ class AlpacaBars:
             symbol_or_symbols=symbols, timeframe=TimeFrame.Day, start=start, end=end,
             adjustment=AlpacaAdjustment(adjustment.value), feed=self.feed,
         )
-        barset = call("get daily bars", lambda: self.client.get_stock_bars(request))
-        records = [
-            {"symbol": symbol, "date": b.timestamp.astimezone(NEW_YORK).date(), "open": b.open,
-             "high": b.high, "low": b.low, "close": b.close, "volume": b.volume}
-            for symbol, rows in barset.data.items() for b in rows  # type: ignore[union-attr]
-        ]
-        last = end.astimezone(NEW_YORK).date()
-        records = [r for r in records if r["date"] <= last]
-        return _frames(records, symbols) if records else None
+        pages = call("get daily bars", lambda: fetch_pages(self.client, request))
+        return daily_frames(pages, symbols, end.astimezone(NEW_YORK).date())
 
     @property
     def feed_name(self) -> str:

@@ -40,30 +40,37 @@ class ServedBars:
     volume: pd.DataFrame
 
 
+def _last_close_before(close: np.ndarray) -> np.ndarray:
+    """Each row's raw close of the last earlier row with a finite one, per column (NaN before)."""
+    rows = np.arange(close.shape[0])[:, None]
+    seen = np.maximum.accumulate(np.where(np.isfinite(close), rows, -1), axis=0)
+    carried = np.where(seen >= 0, np.take_along_axis(close, np.maximum(seen, 0), axis=0), np.nan)
+    out = np.full_like(carried, np.nan)
+    out[1:] = carried[:-1]
+    return out
+
+
 def _factors(close: np.ndarray, cash: np.ndarray, ratio: np.ndarray, *, splits: bool,
              dividends: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(price factor, volume factor) of each bar of one symbol, as of its last row."""
-    n = len(close)
-    price = np.ones(n)
-    volume = np.ones(n)
-    last_close = np.nan
-    step_price = np.ones(n)  # the factor an action on row i puts on every row before it
-    step_volume = np.ones(n)
-    for i in range(n):
-        if splits and np.isfinite(ratio[i]) and ratio[i] > 0:
-            step_price[i] /= ratio[i]
-            step_volume[i] *= ratio[i]
-        if dividends and np.isfinite(cash[i]) and np.isfinite(last_close) and last_close > 0:
-            cents = round(float(cash[i]) * 100) / 100
-            if 0 < cents < last_close:
-                step_price[i] *= 1.0 - cents / last_close
-        if np.isfinite(close[i]):
-            last_close = close[i]
-    carried_price, carried_volume = 1.0, 1.0
-    for i in range(n - 1, -1, -1):
-        price[i], volume[i] = carried_price, carried_volume
-        carried_price *= step_price[i]
-        carried_volume *= step_volume[i]
+    """(price factor, volume factor) of each bar (rows) of each symbol (columns), as of the last
+    row: the product of the steps of every action after the bar, multiplied from the last row
+    back (every symbol at once)."""
+    step_price = np.ones(close.shape)  # the factor an action on row i puts on every row before it
+    step_volume = np.ones(close.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if splits:
+            split = np.isfinite(ratio) & (ratio > 0)
+            step_price = np.where(split, 1.0 / ratio, 1.0)
+            step_volume = np.where(split, ratio, 1.0)
+        if dividends:
+            last_close = _last_close_before(close)
+            cents = np.round(cash * 100) / 100
+            paid = np.isfinite(cash) & np.isfinite(last_close) & (last_close > 0) & (cents > 0) & (cents < last_close)
+            step_price = step_price * np.where(paid, 1.0 - cents / last_close, 1.0)
+    price = np.ones(close.shape)
+    volume = np.ones(close.shape)
+    price[:-1] = np.cumprod(step_price[:0:-1], axis=0)[::-1]
+    volume[:-1] = np.cumprod(step_volume[:0:-1], axis=0)[::-1]
     return price, volume
 
 
@@ -79,8 +86,7 @@ def served(raw: dict[str, pd.DataFrame], cash: pd.DataFrame, ratios: pd.DataFram
         c = close.to_numpy(dtype=float)
         d = cash.reindex_like(close).to_numpy(dtype=float)
         r = ratios.reindex_like(close).to_numpy(dtype=float)
-        for j in range(c.shape[1]):
-            price_f[:, j], volume_f[:, j] = _factors(c[:, j], d[:, j], r[:, j], splits=splits, dividends=dividends)
+        price_f, volume_f = _factors(c, d, r, splits=splits, dividends=dividends)
     frames = {
         name: pd.DataFrame(np.round(raw[name].to_numpy(dtype=float) * price_f, PRICE_DECIMALS),
                            index=close.index, columns=close.columns)

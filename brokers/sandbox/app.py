@@ -23,9 +23,11 @@ from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.request import CloseRequest, OrderQuery, OrderRequest, ReplaceRequest
 from brokers.sandbox.state import StateStore
 from brokers.sandbox.wire import (
+    BarRun,
     SandboxError,
     account_json,
     asset_json,
+    bars_page,
     invalid,
     iso,
     not_found,
@@ -101,7 +103,8 @@ async def _answer(request: web.Request, handler: Any, spend: Spend) -> web.Strea
         response = await handler(request)
     except SandboxError as e:
         return _error(e)
-    request.app[STORE].save(exchange.to_state())
+    if not request.path.startswith("/v2/stocks"):  # market data changes nothing the state holds
+        request.app[STORE].save(exchange.to_state())
     if fault and fault.kind is FaultKind.LOST_RESPONSE:
         return _error(SandboxError(500, 50010000, "connection lost (sandbox fault)"))
     return response
@@ -218,10 +221,10 @@ async def close_one(request: web.Request) -> web.Response:
 
 
 def _rows(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.DatetimeIndex,
-          offset: int = 0, limit: int | None = None) -> tuple[list[tuple[str, dict[str, Any]]], int]:
-    """(symbol, bar) for the bars that traded (a filled bar never did), symbol by symbol, from
-    ``offset`` for at most ``limit``; and how many there are in all. Only the page's bars are
-    built: a 500-symbol history is ~40 pages, and building every bar for each page made the
+          offset: int = 0, limit: int | None = None) -> tuple[list[BarRun], int]:
+    """The bars that traded (a filled bar never did), symbol by symbol, from ``offset`` for at
+    most ``limit``, as one run per symbol; and how many there are in all. Only the page's bars
+    are built: a 500-symbol history is ~40 pages, and building every bar for each page made the
     requests grow with the whole history (seconds each)."""
     if not symbols or days.empty:
         return [], 0
@@ -231,21 +234,18 @@ def _rows(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.Dat
     stop = total if limit is None else min(total, offset + limit)
     ends = np.cumsum(counts)
     starts = ends - counts
-    wanted = [j for j in range(len(symbols)) if starts[j] < stop and ends[j] > offset]
+    wanted = [j for j in range(len(symbols)) if counts[j] and starts[j] < stop and ends[j] > offset]
     if not wanted:
         return [], total
     columns = [symbols[j] for j in wanted]
-    values = [getattr(bars, f).reindex(index=days, columns=columns).to_numpy(dtype=float)
-              for f in ("open", "high", "low", "close", "volume")]
-    stamps = (days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")).tolist()
-    o, h, low, c, v = (a.tolist() for a in values)
+    o, h, low, c, v = (getattr(bars, f).reindex(index=days, columns=columns).to_numpy(dtype=float)
+                       for f in ("open", "high", "low", "close", "volume"))
+    stamps = np.asarray(days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
     out = []
     for k, j in enumerate(wanted):
         rows = np.flatnonzero(present[:, j])[max(offset - starts[j], 0) : stop - starts[j]]
-        symbol = symbols[j]
-        for i in rows.tolist():
-            out.append((symbol, {"t": stamps[i], "o": o[i][k], "h": h[i][k], "l": low[i][k], "c": c[i][k],
-                                 "v": v[i][k], "n": None, "vw": None}))
+        out.append(BarRun(symbols[j], stamps[rows].tolist(), o[rows, k].tolist(), h[rows, k].tolist(),
+                          low[rows, k].tolist(), c[rows, k].tolist(), v[rows, k].tolist()))
     return out, total
 
 
@@ -329,11 +329,12 @@ async def bars(request: web.Request) -> web.Response:
         raise invalid("the sandbox serves minute bars as traded only (adjustment=raw)")
     offset = int(q.get("page_token") or 0)
     limit = min(int(q.get("limit") or 10000), 10000)
-    if timeframe in ("1Min", "1T"):
-        rows = _minute_rows(ex.market, chosen, visible, q.get("start"), q.get("end"))
-        page, total = rows[offset : offset + limit], len(rows)
-    else:
-        page, total = _rows(m, ex.market, chosen, visible, offset, limit)
+    if timeframe not in ("1Min", "1T"):  # the page written as text: no dict per bar (wire.bars_page)
+        runs, total = _rows(m, ex.market, chosen, visible, offset, limit)
+        token = str(offset + limit) if offset + limit < total else None
+        return web.Response(text=bars_page(runs, token), content_type="application/json")
+    rows = _minute_rows(ex.market, chosen, visible, q.get("start"), q.get("end"))
+    page, total = rows[offset : offset + limit], len(rows)
     out: dict[str, list[dict[str, Any]]] = {}
     for symbol, bar in page:
         out.setdefault(symbol, []).append(bar)

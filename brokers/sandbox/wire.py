@@ -3,9 +3,11 @@ records (orders, the account, positions, assets) become Alpaca's JSON here and n
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -205,3 +207,45 @@ def position_json(p: PositionView) -> dict[str, Any]:
         "lastday_price": money(last),
         "change_today": money(p.price / last - 1 if last else 0.0),
     }
+
+
+#: One daily bar as Alpaca sends it (``n`` and ``vw`` are not simulated), spaced as ``json.dumps`` spaces.
+_BAR = '{"t": "%s", "o": %s, "h": %s, "l": %s, "c": %s, "v": %s, "n": null, "vw": null}'
+
+
+def _json_number(x: float) -> str:
+    """``x`` as ``json.dumps`` writes a float (``NaN``/``Infinity`` for the non-finite)."""
+    if math.isfinite(x):
+        return float.__repr__(x)
+    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+
+
+@dataclass(frozen=True, slots=True)
+class BarRun:
+    """One symbol's bars on a page: the stamps and each field's values, in bar order."""
+
+    symbol: str
+    stamps: list[str]
+    open: list[float]
+    high: list[float]
+    low: list[float]
+    close: list[float]
+    volume: list[float]
+
+
+def _numbers(values: list[float]) -> Iterator[str]:
+    """Each value as ``json.dumps`` writes it; the common all-finite case without a Python call each."""
+    finite = all(map(math.isfinite, values))
+    return map(float.__repr__ if finite else _json_number, values)
+
+
+def bars_page(runs: list[BarRun], next_page_token: str | None) -> str:
+    """A ``GET /v2/stocks/bars`` page, ``{"bars": {symbol: [bar, ...]}, "next_page_token"}``, written
+    as text the way ``json.dumps`` writes the same objects (the same bytes): 10,000 bars a page
+    with no dict built per bar (building and encoding them was most of a 500-symbol cycle)."""
+    parts = []
+    for run in runs:
+        fields = zip(run.stamps, *(_numbers(v) for v in (run.open, run.high, run.low, run.close, run.volume)),
+                     strict=True)
+        parts.append(f"{json.dumps(run.symbol)}: [{', '.join(map(_BAR.__mod__, fields))}]")
+    return f'{{"bars": {{{", ".join(parts)}}}, "next_page_token": {json.dumps(next_page_token)}}}'

@@ -53,7 +53,7 @@ from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule, warmup
 from framework.styles import TWAP_CHILD
 from framework.twap import ChildPlan
-from framework.venue import ActionKind, CorporateAction, actions_on
+from framework.venue import ActionKind, CorporateAction, actions_over
 
 log = logging.getLogger(__name__)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -292,7 +292,7 @@ class PaperRunner:
 
     def corporate_actions(self, engine: ExecutionEngine, history: MarketData, session: date) -> list[CorporateAction]:
         """Phase 3: the venue's actions on our holdings since we last looked, into our books."""
-        found = [a for day in history.dates for a in actions_on(history, day)]
+        found = actions_over(history, history.dates)
         found += [CorporateAction(symbol, session, ActionKind.SPLIT, Decimal(repr(ratio)))
                   for symbol, ratio in sorted(self.bars.splits_since_last_bar.items())]
         return engine.catch_up_actions(found)

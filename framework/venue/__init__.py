@@ -13,7 +13,14 @@ and the sandbox both enforce it; the engine plans within it.
 from framework.enums import Rule, VenueProfile
 from framework.venue.book import AssetFlags, BookOrder, BookPosition, VenueBook
 from framework.venue.buying_power import MarginFigures
-from framework.venue.corporate import ActionKind, CorporateAction, actions_on, dividend_cash, split_quantity
+from framework.venue.corporate import (
+    ActionKind,
+    CorporateAction,
+    actions_on,
+    actions_over,
+    dividend_cash,
+    split_quantity,
+)
 from framework.venue.rejection import Rejection
 from framework.venue.venue import Venue, venue_from_config
 
@@ -30,6 +37,7 @@ __all__ = [
     "VenueBook",
     "VenueProfile",
     "actions_on",
+    "actions_over",
     "dividend_cash",
     "split_quantity",
     "venue_from_config",

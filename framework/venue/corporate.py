@@ -9,12 +9,14 @@ date × symbol frames, NaN where there is none; data without them has no actions
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from framework.venue.increments import to_decimal
@@ -75,3 +77,27 @@ def actions_on(market: Any, day: pd.Timestamp | date) -> list[CorporateAction]:
     splits = _frame_actions(getattr(market, "splits", None), stamp, ActionKind.SPLIT)
     dividends = _frame_actions(getattr(market, "dividends", None), stamp, ActionKind.DIVIDEND)
     return sorted(splits, key=lambda a: a.symbol) + sorted(dividends, key=lambda a: a.symbol)
+
+
+def actions_over(market: Any, days: Iterable[pd.Timestamp | date]) -> list[CorporateAction]:
+    """The actions going ex on each of ``days``, in their order: what :func:`actions_on` gives
+    day by day, joined, found in one pass over each frame (a paper cycle recovers a 300-session
+    history: per day and symbol that was 150,000 cells visited in Python at 500 symbols)."""
+    stamps = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
+    keyed: list[tuple[tuple[int, int, str], CorporateAction]] = []
+    for order, kind in enumerate((ActionKind.SPLIT, ActionKind.DIVIDEND)):
+        frame = getattr(market, "splits" if kind is ActionKind.SPLIT else "dividends", None)
+        if frame is None or stamps.empty:
+            continue
+        at = frame.index.get_indexer(stamps)
+        values = np.full((len(stamps), frame.shape[1]), np.nan)
+        values[at >= 0] = frame.to_numpy(dtype=float)[at[at >= 0]]
+        with np.errstate(invalid="ignore"):
+            hit = ~np.isnan(values) & (values > 0)
+            if kind is ActionKind.SPLIT:
+                hit &= values != 1.0
+        symbols = [str(s) for s in frame.columns]
+        for i, j in zip(*np.nonzero(hit), strict=True):
+            action = CorporateAction(symbols[j], stamps[i].date(), kind, Decimal(repr(float(values[i, j]))))
+            keyed.append(((int(i), order, symbols[j]), action))
+    return [action for _, action in sorted(keyed, key=lambda pair: pair[0])]
