@@ -359,13 +359,15 @@ class Judge:
 
     def _within_caps(self, venue: dict[str, Any]) -> None:
         """Exposure after fills within the caps (of what is ours: a person's own fills aside)."""
-        equity = venue["equity"]
+        marks = venue["marks"]  # split-consistent (the venue's own marks are not at an ex-date's open)
+        equity = venue["cash"] + sum(p["qty"] * marks[s] for s, p in venue["positions"].items()
+                                     if marks.get(s) == marks.get(s))
         if equity <= 0:
             return
         for symbol, qty in self.ours_at_venue(venue).items():
             if symbol not in self.traded:
                 continue
-            price = venue["closes"].get(symbol)
+            price = marks.get(symbol)
             if price is None or price != price:
                 continue
             weight = abs(float(qty)) * price / equity

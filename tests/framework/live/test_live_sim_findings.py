@@ -200,3 +200,34 @@ def test_no_buy_goes_out_while_our_own_exit_of_the_symbol_still_works(tmp_path):
                            and buy["status"] in ("new", "accepted", "partially_filled") for s in orders.values())
     finally:
         logging.disable(logging.NOTSET)
+
+
+def test_the_judge_values_a_position_split_at_the_open_in_the_shares_held_now(tmp_path):
+    """Seed 210 (shrunk: cycle, advance:next_session, cycle, advance:next_session, cycle,
+    watch+cycle) settled as the judge's artifact, not the engine's: JPM splits 2:1 at the open of
+    2019-04-03; the venue doubles the 296 shares held, but its last close (and so its equity) is
+    still the day before's, in the old shares, so 592 x 105.14 read as 47% of equity against the
+    30% cap. Nothing of ours was bought: valued at the split-restated close it is 31%, within the
+    caps. The judge's marks restate the last close by the split going ex today."""
+    from live_sim import simulate
+
+    logging.disable(logging.CRITICAL)
+    try:
+        (tmp_path / "probe").mkdir()
+        world = open_world(tmp_path / "probe", 210)
+        try:
+            for to in ("next_session", "next_session", "open"):
+                world.advance(to)
+            venue = world.venue()
+        finally:
+            world.close()
+        assert str(venue["day"].date()) == "2019-04-03"
+        assert venue["marks"]["JPM"] == venue["closes"]["JPM"] / 2  # ex today, 2:1
+        assert venue["marks"]["AAPL"] == venue["closes"]["AAPL"]
+        rules = "cycle,advance:next_session,cycle,advance:next_session,cycle,watch+cycle".split(",")
+        (tmp_path / "sim").mkdir()
+        outcome = simulate(210, rules, folder=tmp_path / "sim")
+        assert outcome.ok, f"step {outcome.failed_at}: {outcome.violation}"
+        assert outcome.steps_done == len(rules)
+    finally:
+        logging.disable(logging.NOTSET)
