@@ -134,7 +134,15 @@ class World:
                     "positions": {s: {"qty": p.qty, "cost": p.cost} for s, p in ex.positions.items()},
                     "cash": ex.ledger.cash, "session": ex.session, "phase": ex.phase,
                     "day": ex.day, "equity": ex.equity(),
-                    "closes": {s: ex.last_close(s) for s in ex.market.symbols}, "marks": marks(ex)}
+                    "closes": {s: ex.last_close(s) for s in ex.market.symbols}, "marks": marks(ex),
+                    "splits": applied_splits(ex)}
+
+        def applied_splits(ex: Any) -> list[tuple[str, str, float]]:
+            """(symbol, ex-date, ratio) of every split the venue has applied to its positions."""
+            splits = ex.market.splits.stack().dropna()
+            done = [(s, day.date().isoformat(), float(r)) for (day, s), r in splits.items()
+                    if day < ex.day or (day == ex.day and ex.phase == "open")]
+            return sorted(done, key=lambda x: x[1])
 
         def marks(ex: Any) -> dict[str, float]:
             """The judge's marks: each symbol's last close in the shares held now. At an ex-date's
