@@ -225,7 +225,7 @@ def test_the_judge_values_a_position_split_at_the_open_in_the_shares_held_now(tm
         assert str(venue["day"].date()) == "2019-04-03"
         assert venue["marks"]["JPM"] == venue["closes"]["JPM"] / 2  # ex today, 2:1
         assert venue["marks"]["AAPL"] == venue["closes"]["AAPL"]
-        rules = "cycle,advance:next_session,cycle,advance:next_session,cycle,watch+cycle".split(",")
+        rules = ["cycle", "advance:next_session", "cycle", "advance:next_session", "cycle", "watch+cycle"]
         (tmp_path / "sim").mkdir()
         outcome = simulate(210, rules, folder=tmp_path / "sim")
         assert outcome.ok, f"step {outcome.failed_at}: {outcome.violation}"
