@@ -318,6 +318,8 @@ class PaperRunner:
             self.clock.sync()
             session = session or next_session(self.live_broker)
             prev = previous_session(self.live_broker, session)
+        except DeadlineExceeded:  # a wait the venue asked for that the cycle has no time for: not traded yet
+            raise
         except BrokerError as e:
             raise ReconciliationError(f"cannot read the broker's clock, not trading: {e}") from e
         result = CycleResult(session=session, signal_date=prev)

@@ -133,7 +133,8 @@ class Judge:
     def held_now(order: dict[str, Any], splits: list[tuple[str, str, float]]) -> Decimal:
         """A person's filled shares as the venue holds them now: times every split of the symbol
         applied after the day of the fill (a split at an ex-date's open precedes its fills)."""
-        filled_on = datetime.fromisoformat(order["filled_at"]).astimezone(NEW_YORK).date().isoformat()
+        when = order["filled_at"] or order["updated_at"]  # a partial fill has no filled_at yet
+        filled_on = datetime.fromisoformat(when).astimezone(NEW_YORK).date().isoformat()
         qty = Decimal(str(order["filled_qty"]))
         for symbol, ex_date, ratio in splits:
             if symbol == order["symbol"] and ex_date > filled_on:
