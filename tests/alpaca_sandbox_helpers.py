@@ -27,6 +27,16 @@ def start_sandbox(tmp_path: Path) -> Iterator[Any]:
         yield server
 
 
+MOMENTUM = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
+
+
+def paper_config(tmp_path: Path, extra: str = "") -> Path:
+    """A paper config: momentum rebalanced every session, ``extra`` YAML, its journal in ``tmp_path``."""
+    path = tmp_path / "paper.yaml"
+    path.write_text(MOMENTUM + extra + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n")
+    return path
+
+
 def environment(server: Any) -> dict[str, str]:
     return {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET,
             "APCA_API_BASE_URL": server.base_url,

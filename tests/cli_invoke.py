@@ -47,6 +47,13 @@ def run_trade(argv: list[str], env: dict[str, str]) -> int:
                 os.environ[k] = v
 
 
+def run_trade_output(argv: list[str], env: dict[str, str], capsys) -> tuple[int, str]:
+    """:func:`run_trade`, and what it printed (stdout then stderr)."""
+    code = run_trade(argv, env)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
 def paper_once(config: Path, env: dict[str, str]) -> str:
     """One `trade paper --once` in this process; raises on failure."""
     code = run_trade(["paper", "--once", "--config", str(config)], env)

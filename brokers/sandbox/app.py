@@ -20,8 +20,18 @@ from brokers.sandbox.budget import RequestBudgets, Spend
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
 from brokers.sandbox.minutes import session_minutes
+from brokers.sandbox.request import CloseRequest, OrderQuery, OrderRequest, ReplaceRequest
 from brokers.sandbox.state import StateStore
-from brokers.sandbox.wire import SandboxError, asset_json, invalid, iso, not_found, order_json
+from brokers.sandbox.wire import (
+    SandboxError,
+    account_json,
+    asset_json,
+    invalid,
+    iso,
+    not_found,
+    order_json,
+    position_json,
+)
 from framework.data import Adjustment, MarketData
 
 EXCHANGE = web.AppKey("exchange", Exchange)
@@ -124,7 +134,7 @@ def _flag(value: str | None) -> bool:
 
 
 async def account(request: web.Request) -> web.Response:
-    return web.json_response(_ex(request).account())
+    return web.json_response(account_json(_ex(request).account()))
 
 
 async def clock(request: web.Request) -> web.Response:
@@ -144,15 +154,11 @@ async def asset(request: web.Request) -> web.Response:
 
 
 async def submit(request: web.Request) -> web.Response:
-    return web.json_response(order_json(_ex(request).submit(await _body(request))))
+    return web.json_response(order_json(_ex(request).submit(OrderRequest.parse(await _body(request)))))
 
 
 async def list_orders(request: web.Request) -> web.Response:
-    q = request.query
-    symbols = set(q["symbols"].split(",")) if q.get("symbols") else None
-    limit = min(int(q.get("limit", 50)), 500)
-    direction, after, until = q.get("direction", "desc"), q.get("after"), q.get("until")
-    orders = _ex(request).list(q.get("status", "open"), limit, symbols, direction, after, until, q.get("side"))
+    orders = _ex(request).list(OrderQuery.parse(request.query))
     return web.json_response([order_json(o) for o in orders])
 
 
@@ -166,7 +172,8 @@ async def by_client_id(request: web.Request) -> web.Response:
 
 
 async def replace(request: web.Request) -> web.Response:
-    return web.json_response(order_json(_ex(request).replace(request.match_info["order_id"], await _body(request))))
+    change = ReplaceRequest.parse(await _body(request))
+    return web.json_response(order_json(_ex(request).replace(request.match_info["order_id"], change)))
 
 
 async def cancel(request: web.Request) -> web.Response:
@@ -184,11 +191,11 @@ async def cancel_all(request: web.Request) -> web.Response:
 
 
 async def positions(request: web.Request) -> web.Response:
-    return web.json_response(_ex(request).all_positions())
+    return web.json_response([position_json(p) for p in _ex(request).all_positions()])
 
 
 async def position(request: web.Request) -> web.Response:
-    return web.json_response(_ex(request).position(request.match_info["symbol"].upper()))
+    return web.json_response(position_json(_ex(request).position(request.match_info["symbol"].upper())))
 
 
 async def close_all(request: web.Request) -> web.Response:
@@ -206,10 +213,8 @@ async def close_all(request: web.Request) -> web.Response:
 
 
 async def close_one(request: web.Request) -> web.Response:
-    q = request.query
-    qty = float(q["qty"]) if q.get("qty") else None
-    pct = float(q["percentage"]) if q.get("percentage") else None
-    return web.json_response(order_json(_ex(request).close_position(request.match_info["symbol"].upper(), qty, pct)))
+    how = CloseRequest.parse(request.query)
+    return web.json_response(order_json(_ex(request).close_position(request.match_info["symbol"].upper(), how)))
 
 
 def _rows(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.DatetimeIndex,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from brokers.sandbox.order import SandboxOrder
+from brokers.sandbox.request import OrderQuery
 from brokers.sandbox.wire import invalid, iso, not_found
 
 MAX_CLIENT_ID = 48
@@ -74,29 +75,21 @@ class OrderBook(Mapping[str, SandboxOrder]):
         """The orders not yet filled, canceled, expired, replaced or rejected, oldest first."""
         return [o for o in self._orders.values() if o.working]
 
-    def listed(
-        self,
-        status: str,
-        limit: int,
-        symbols: set[str] | None,
-        direction: str,
-        after: str | None,
-        until: str | None,
-        side: str | None = None,
-    ) -> list[SandboxOrder]:
-        """``GET /v2/orders``: ``status`` open, closed or all; newest first unless ``direction`` is
-        asc; ``after`` / ``until`` compared with the submission time as Alpaca's JSON writes it."""
+    def listed(self, query: OrderQuery) -> list[SandboxOrder]:
+        """``GET /v2/orders`` (:class:`~brokers.sandbox.request.OrderQuery`): the orders it selects,
+        newest first unless ascending, at most ``limit`` of them."""
+        q = query
         chosen = [
             o
             for o in self._orders.values()
-            if (status == "all" or (status == "open") == o.working)
-            and (not symbols or o.symbol in symbols)
-            and (not side or o.side == side)
-            and (not after or (iso(o.submitted_at) or "") > after)
-            and (not until or (iso(o.submitted_at) or "") < until)
+            if (q.status == "all" or (q.status == "open") == o.working)
+            and (not q.symbols or o.symbol in q.symbols)
+            and (not q.side or o.side == q.side)
+            and (not q.after or (iso(o.submitted_at) or "") > q.after)
+            and (not q.until or (iso(o.submitted_at) or "") < q.until)
         ]
-        chosen.sort(key=lambda o: iso(o.submitted_at) or "", reverse=direction != "asc")
-        return chosen[:limit]
+        chosen.sort(key=lambda o: iso(o.submitted_at) or "", reverse=q.direction != "asc")
+        return chosen[: q.limit]
 
 
 __all__ = ["MAX_CLIENT_ID", "OrderBook"]

@@ -6,16 +6,20 @@ session i's open. Advancing past the close checks resting limit/stop orders agai
 range, expires DAY orders, marks the account at the close and moves to ``pre_open`` of session
 i + 1.
 
-Every order is judged by the venue model (:mod:`framework.venue`) against a book of this
-account, and refused with Alpaca's status, code and body; fills are priced by the rule the
-backtest fills by (:mod:`framework.venue.matching`) and cost what the venue charges (the same
-slippage, commission and fees as the backtest); the account's cash and holdings are a
-:class:`~brokers.sandbox.ledger.Ledger`; its orders are typed records
-(:class:`~brokers.sandbox.order.SandboxOrder`) in an :class:`~brokers.sandbox.book.OrderBook`,
-written as Alpaca's JSON only by :mod:`brokers.sandbox.wire`; at a session's open, before its
-fills, corporate actions (:mod:`brokers.sandbox.corporate`) rescale positions on a split (and
-cancel the symbol's open orders) and, where the venue pays them, credit dividends. The state
-document is :mod:`brokers.sandbox.state`'s.
+The exchange composes the sandbox's parts, each one concept, and decides what happens at an
+open and a close (corporate actions, fills, expiries):
+
+- requests arrive as typed records parsed at the route (:mod:`brokers.sandbox.request`); the
+  exchange judges what needs the account (a known symbol, an unused client id) and the venue
+  model (:mod:`framework.venue`) the rest, refusing with Alpaca's status, code and body;
+- the clock (:mod:`brokers.sandbox.clock`), the market's prices on it
+  (:mod:`brokers.sandbox.quotes`), the cash and holdings (:mod:`brokers.sandbox.ledger`), the
+  orders (:mod:`brokers.sandbox.order` records in a :mod:`brokers.sandbox.book`), the account as
+  the venue and Alpaca see it (:mod:`brokers.sandbox.account`), the state document
+  (:mod:`brokers.sandbox.state`), corporate actions (:mod:`brokers.sandbox.corporate`);
+- fills are priced by the rule the backtest fills by (:mod:`framework.venue.matching`, a resting
+  order through :mod:`brokers.sandbox.resting`) and cost what the venue charges;
+- everything leaves as Alpaca's JSON written by :mod:`brokers.sandbox.wire` only.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import itertools
 import math
 import uuid
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
+from brokers.sandbox.account import AccountView, PositionView, venue_book
 from brokers.sandbox.book import OrderBook
 from brokers.sandbox.clock import CLOSE, OPEN, Phase, SessionClock, at, calendar_json, clock_json
 from brokers.sandbox.corporate import apply_action
@@ -37,51 +42,24 @@ from brokers.sandbox.faults import FaultBook, FaultKind
 from brokers.sandbox.intraday import IntradayPath
 from brokers.sandbox.ledger import Holding, Ledger, exact_sum
 from brokers.sandbox.order import AUCTIONS, SandboxOrder
+from brokers.sandbox.quotes import Quotes
+from brokers.sandbox.request import CloseRequest, OrderQuery, OrderRequest, ReplaceRequest
+from brokers.sandbox.resting import resting_price
 from brokers.sandbox.state import restored, state_doc
-from brokers.sandbox.wire import (
-    SandboxError,
-    invalid,
-    money,
-    not_found,
-    order_from_request,
-    order_json,
-    position_json,
-)
+from brokers.sandbox.wire import SandboxError, invalid, money, not_found, order_json
 from framework.data import MarketData
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
-from framework.errors import InvalidOrder
-from framework.orders import Order
-from framework.venue import (
-    ActionKind,
-    AssetFlags,
-    BookOrder,
-    BookPosition,
-    CorporateAction,
-    Venue,
-    VenueBook,
-    actions_on,
-    matching,
-)
+from framework.venue import ActionKind, AssetFlags, CorporateAction, Venue, VenueBook, actions_on, matching
 from framework.venue.auctions import cancel_closed
 from framework.venue.increments import to_decimal
 
-TYPES = {t.value for t in OrderType}
-TIFS = {t.value for t in TimeInForce}
 EXPIRE_AT_CLOSE = {TimeInForce.DAY, TimeInForce.OPG, TimeInForce.CLS, TimeInForce.IOC, TimeInForce.FOK}
 
 
-def _dec(value: Any) -> Decimal | None:
-    return None if value in (None, "") else to_decimal(float(value) if isinstance(value, int | float) else value)
-
-
-def _given(price: float | None) -> float:
-    """A price the order's type requires (validated at submission)."""
-    if price is None:
-        raise ValueError("an order of this type carries this price")
-    return price
-
-
 class Exchange:
+    """The composition: the clock, the ledger, the order book, the market's quotes and the venue
+    model; it moves orders through a session and books their fills."""
+
     def __init__(
         self,
         market: MarketData,
@@ -94,15 +72,13 @@ class Exchange:
     ) -> None:
         self.market, self.venue, self.volume_cap = market, venue, volume_cap
         self.dates = market.dates
+        self.quotes = Quotes(market)
         self.sessions = SessionClock(market.dates, start)
         self.ledger = Ledger(float(cash), float(cash))
         self.orders = OrderBook()
         self.faults = faults or FaultBook()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
-        self._open = market.open.to_numpy()
-        self._last_close = market.close.ffill().to_numpy()  # row i: each symbol's last close up to i
-        self._index = {s: j for j, s in enumerate(market.symbols)}
         self.intraday: IntradayPath | None = None  # prices moving inside a session (wall-clock mode)
 
     # -- state ---------------------------------------------------------------------------
@@ -133,20 +109,18 @@ class Exchange:
         return self.sessions.day
 
     @property
-    def now(self) -> datetime:
-        if self.is_open and self.intraday is not None and self.intraday.active:
-            return self.intraday.now(at(self.day, OPEN))
-        return self.sessions.scheduled()
-
-    def mark(self, symbol: str) -> float:
-        """What a position is valued at: the last close, or its intraday price (``intraday``)."""
-        if self.is_open and self.intraday is not None and self.intraday.active:
-            return self.intraday.price(self, symbol)
-        return self.last_close(symbol)
-
-    @property
     def is_open(self) -> bool:
         return self.sessions.is_open
+
+    @property
+    def _moving(self) -> bool:
+        return self.is_open and self.intraday is not None and self.intraday.active
+
+    @property
+    def now(self) -> datetime:
+        if self._moving and self.intraday is not None:
+            return self.intraday.now(at(self.day, OPEN))
+        return self.sessions.scheduled()
 
     def clock(self) -> dict[str, Any]:
         return clock_json(self.now, self.is_open, self.sessions.next_open_day(), self.day)
@@ -157,12 +131,6 @@ class Exchange:
     def visible(self) -> pd.DatetimeIndex:
         """Sessions whose bar has closed."""
         return self.sessions.visible()
-
-    def last_close(self, symbol: str) -> float:
-        """The symbol's last close before this session (NaN: none yet)."""
-        if self.session == 0 or symbol not in self._index:
-            return float("nan")
-        return float(self._last_close[min(self.session, len(self.dates)) - 1, self._index[symbol]])
 
     def advance(self, to: str = "next_session") -> dict[str, Any]:
         if self.sessions.exhausted:
@@ -182,7 +150,7 @@ class Exchange:
             self._apply(action)
         for order in self.orders.working():
             if order.time_in_force is TimeInForce.OPG:
-                self._auction(order, self._bar(order.symbol, self.session).open)
+                self._auction(order, self.quotes.bar(order.symbol, self.session).open)
             elif order.type is OrderType.MARKET and order.time_in_force is not TimeInForce.CLS:
                 self._fill_at_open(order)
 
@@ -193,144 +161,82 @@ class Exchange:
                 self._check_resting(order, i)
         for order in self.orders.working():
             if order.time_in_force is TimeInForce.CLS:
-                self._auction(order, self._bar(order.symbol, i).close)
+                self._auction(order, self.quotes.bar(order.symbol, i).close)
         for order in self.orders.working():
             if order.time_in_force in EXPIRE_AT_CLOSE:
                 self._finish(order, OrderStatus.EXPIRED)
         self.sessions.closed()
         self.ledger.last_equity = self.equity()
 
-    # -- account ---------------------------------------------------------------------------
+    # -- prices on the clock ----------------------------------------------------------------
 
-    def equity(self) -> float:
-        return self.ledger.equity(self.mark)
-
-    def account(self) -> dict[str, Any]:
-        long = sum(h.qty * self.mark(s) for s, h in self.positions.items() if h.qty > 0)
-        short = sum(h.qty * self.mark(s) for s, h in self.positions.items() if h.qty < 0)
-        equity = self.equity()
-        margin = self.venue.margin(self.book())
-        return {
-            "id": "9c8f7c6e-5a4b-4c3d-8e2f-1a0b9c8d7e6f",
-            "account_number": "SANDBOX001",
-            "status": "ACTIVE",
-            "currency": "USD",
-            "cash": money(self.ledger.cash),
-            "buying_power": money(float(margin.buying_power)),
-            "regt_buying_power": money(float(margin.regt_buying_power)),
-            "non_marginable_buying_power": money(float(margin.non_marginable_buying_power)),
-            "equity": money(equity),
-            "last_equity": money(self.ledger.last_equity),
-            "portfolio_value": money(equity),
-            "long_market_value": money(long),
-            "short_market_value": money(short),
-            "trading_blocked": False,
-            "transfers_blocked": False,
-            "account_blocked": False,
-            "shorting_enabled": margin.multiplier > 1,
-            "multiplier": str(margin.multiplier),
-            "initial_margin": money(float(margin.initial_margin)),
-            "maintenance_margin": money(float(margin.maintenance_margin)),
-            "created_at": "2015-01-01T00:00:00Z",
-        }
-
-    # -- the venue's view -------------------------------------------------------------------
+    def last_close(self, symbol: str) -> float:
+        """The symbol's last close before this session (NaN: none yet)."""
+        return self.quotes.last_close(symbol, self.session)
 
     def latest_trade(self, symbol: str) -> float:
         """Today's open once the session has opened, else the last close."""
-        if self.is_open and symbol in self._index:
-            today = float(self._open[self.session, self._index[symbol]])
+        if self.is_open and symbol in self.quotes:
+            today = self.quotes.open(symbol, self.session)
             if math.isfinite(today):
                 return today
         return self.last_close(symbol)
 
-    def asset_flags(self, symbol: str) -> AssetFlags:
-        return self.venue.asset(VenueBook(cash=Decimal(0)), symbol)
+    def mark(self, symbol: str) -> float:
+        """What a position is valued at: the last close, or its intraday price (``intraday``)."""
+        if self._moving and self.intraday is not None:
+            return self.intraday.price(self, symbol)
+        return self.last_close(symbol)
 
-    def _book_position(self, symbol: str, held: Holding) -> BookPosition:
-        price = self.latest_trade(symbol)
-        last = price if math.isfinite(price) else held.cost / held.qty
-        return BookPosition(to_decimal(float(held.qty)), to_decimal(last))
+    # -- the account ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _book_order(o: SandboxOrder) -> BookOrder:
-        return BookOrder(o.id, o.symbol, o.side, o.type, to_decimal(o.remaining), _dec(o.limit_price),
-                         _dec(o.stop_price))
+    def equity(self) -> float:
+        return self.ledger.equity(self.mark)
 
     def book(self, symbol: str | None = None, *, excluding: str | None = None) -> VenueBook:
         """This account as the venue judges an order for ``symbol`` (without order ``excluding``,
         the one a replacement replaces)."""
-        positions = {s: self._book_position(s, h) for s, h in self.positions.items() if h.qty}
-        orders = tuple(self._book_order(o) for o in self.orders.working() if o.id != excluding)
-        wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
-        prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := self.latest_trade(s)) and p > 0}
-        cash = to_decimal(self.ledger.cash)
-        return VenueBook(cash, positions, orders, prices, market_open=self.is_open, now=self.now)
+        working = [o for o in self.orders.working() if o.id != excluding]
+        return venue_book(self.ledger, working, self, symbol)
 
-    def position(self, symbol: str, book: VenueBook | None = None) -> dict[str, Any]:
+    def account(self) -> AccountView:
+        return AccountView.of(self.ledger, self.mark, self.venue.margin(self.book()))
+
+    def asset_flags(self, symbol: str) -> AssetFlags:
+        return self.venue.asset(VenueBook(cash=Decimal(0)), symbol)
+
+    def _held(self, symbol: str) -> Holding:
         held = self.positions.get(symbol)
         if not held or not held.qty:
             raise not_found(f"position {symbol}")
-        closes = self.market.close[symbol].iloc[: self.session].dropna()
-        last = float(closes.iloc[-2]) if len(closes) > 1 else float(closes.iloc[-1])
-        available = float(self.venue.qty_available(book or self.book(), symbol))
-        return position_json(symbol, held.qty, held.cost, self.mark(symbol), last, available)
+        return held
 
-    def all_positions(self) -> list[dict[str, Any]]:
+    def position(self, symbol: str, book: VenueBook | None = None) -> PositionView:
+        held = self._held(symbol)
+        available = float(self.venue.qty_available(book or self.book(), symbol))
+        last = self.quotes.lastday(symbol, self.session)
+        return PositionView(symbol, held.qty, held.cost, self.mark(symbol), last, available)
+
+    def all_positions(self) -> list[PositionView]:
         book = self.book()
         return [self.position(s, book) for s in sorted(self.positions) if self.positions[s].qty]
 
     # -- orders ----------------------------------------------------------------------------
 
-    def _validate(self, body: dict[str, Any]) -> None:
-        for key in ("symbol", "side", "type", "time_in_force"):
-            if not body.get(key):
-                raise invalid(f"{key} is required")
-        if body["symbol"] not in self._index:  # Alpaca: 422, the order is invalid (404 is "no such order")
-            raise invalid(f"asset {body['symbol']} not found")
-        if body["type"] not in TYPES or body["time_in_force"] not in TIFS or body["side"] not in ("buy", "sell"):
-            raise invalid("invalid type, side or time_in_force")
-        if (body.get("qty") in (None, "")) == (body.get("notional") in (None, "")):
-            raise invalid("qty or notional is required")
-        if body["type"] in ("limit", "stop_limit") and body.get("limit_price") in (None, ""):
-            raise invalid("limit_price is required")
-        if body["type"] in ("stop", "stop_limit") and body.get("stop_price") in (None, ""):
-            raise invalid("stop_price is required")
-        self.orders.check_client_id(body.get("client_order_id") or "")
-
-    def _as_order(self, body: dict[str, Any]) -> Order:
-        """The request as the project's Order, for the venue to judge."""
-        try:
-            return Order(
-                client_order_id=body["client_order_id"],
-                symbol=body["symbol"],
-                side=body["side"],
-                type=body["type"],
-                qty=_dec(body.get("qty")),
-                notional=_dec(body.get("notional")),
-                time_in_force=body["time_in_force"],
-                limit_price=_dec(body.get("limit_price")),
-                stop_price=_dec(body.get("stop_price")),
-                trail_price=_dec(body.get("trail_price")),
-                trail_percent=_dec(body.get("trail_percent")),
-                extended_hours=bool(body.get("extended_hours")),
-                created_at=self.now,
-            )
-        except (InvalidOrder, ValueError, ArithmeticError) as e:
-            raise invalid(str(e)) from None
-
-    def submit(self, body: dict[str, Any], *, replacing: str | None = None) -> SandboxOrder:
-        body = {**body, "client_order_id": body.get("client_order_id") or f"sandbox-{next(self._exec)}"}
-        self._validate(body)
+    def submit(self, request: OrderRequest, *, replacing: str | None = None) -> SandboxOrder:
+        """Judge ``request`` (a known symbol, an unused client id, the venue's rules) and book it."""
+        if request.client_order_id is None:
+            request = request.named(f"sandbox-{next(self._exec)}")
+        if request.symbol not in self.quotes:  # Alpaca: 422, the order is invalid (404 is "no such order")
+            raise invalid(f"asset {request.symbol} not found")
+        self.orders.check_client_id(request.client_order_id or "")
         if self.faults.take({FaultKind.REJECT}, "POST /v2/orders"):
             raise SandboxError(403, 40310000, "order rejected (sandbox fault)")
-        rejection = self.venue.check(self._as_order(body), self.book(body["symbol"], excluding=replacing))
+        rejection = self.venue.check(request.as_order(self.now), self.book(request.symbol, excluding=replacing))
         if rejection is not None:
             raise SandboxError.refusal(rejection)
-        if body.get("notional") not in (None, ""):
-            price = self.last_close(body["symbol"])
-            body = {**body, "qty": round(float(body["notional"]) / price, 9), "notional": body["notional"]}
-        order = order_from_request(body, self.now)
+        qty = request.shares(self.last_close(request.symbol))
+        order = request.accepted(str(uuid.uuid4()), qty, self.now)
         self.orders.add(order)
         self._emit(OrderEvent.NEW, order)
         if self.is_open and order.type is OrderType.MARKET and order.time_in_force not in AUCTIONS:
@@ -343,17 +249,8 @@ class Exchange:
     def by_client(self, client_order_id: str) -> SandboxOrder:
         return self.orders.by_client(client_order_id)
 
-    def list(
-        self,
-        status: str,
-        limit: int,
-        symbols: set[str] | None,
-        direction: str,
-        after: str | None,
-        until: str | None,
-        side: str | None = None,
-    ) -> list[SandboxOrder]:
-        return self.orders.listed(status, limit, symbols, direction, after, until, side)
+    def list(self, query: OrderQuery) -> list[SandboxOrder]:
+        return self.orders.listed(query)
 
     def cancel(self, order_id: str) -> None:
         order = self.get(order_id)
@@ -369,62 +266,28 @@ class Exchange:
                 422, 42210000, f"{tif.value} orders cannot be canceled or replaced after the auction's cut-off"
             )
 
-    def replace(self, order_id: str, body: dict[str, Any]) -> SandboxOrder:
+    def replace(self, order_id: str, change: ReplaceRequest) -> SandboxOrder:
         old = self.get(order_id)
         if not old.working:
             raise SandboxError(422, 42210000, f"order is already {old.status.value}")
         self._auction_cancelable(old)
-        wire = order_json(old)  # the fields as a request would carry them
-        fields: dict[str, Any] = {
-            k: wire[k]
-            for k in (
-                "symbol",
-                "side",
-                "type",
-                "time_in_force",
-                "qty",
-                "limit_price",
-                "stop_price",
-                "trail_price",
-                "trail_percent",
-            )
-        }
-        fields.update({k: v for k, v in body.items() if v is not None and k in fields})
-        if "trail" in body and body["trail"] is not None:
-            fields["trail_percent" if old.trail_percent is not None else "trail_price"] = body["trail"]
-        fields["client_order_id"] = body.get("client_order_id") or f"{old.client_order_id[:40]}-r{next(self._exec)}"
-        new = self.submit(fields, replacing=old.id)
+        named = change.client_order_id or f"{old.client_order_id[:40]}-r{next(self._exec)}"
+        new = self.submit(change.applied_to(old, named), replacing=old.id)
         new.replaces = old.id
         old.replaced(new.id, self.now)
         self._emit(OrderEvent.REPLACED, old)
         return new
 
-    def close_position(self, symbol: str, qty: float | None = None, percentage: float | None = None) -> SandboxOrder:
-        held = self.positions.get(symbol)
-        if not held or not held.qty:
-            raise not_found(f"position {symbol}")
-        size = (
-            abs(held.qty)
-            if qty is None and percentage is None
-            else (qty if qty is not None else abs(held.qty) * percentage / 100)
-        )
-        side = "sell" if held.qty > 0 else "buy"
-        return self.submit({"symbol": symbol, "qty": size, "side": side, "type": "market", "time_in_force": "day"})
+    def close_position(self, symbol: str, how: CloseRequest | None = None) -> SandboxOrder:
+        held = self._held(symbol)
+        size = (how or CloseRequest()).size(held.qty)
+        side = OrderSide.SELL if held.qty > 0 else OrderSide.BUY
+        return self.submit(OrderRequest(symbol, side, OrderType.MARKET, TimeInForce.DAY, qty=to_decimal(size)))
 
     # -- fills ------------------------------------------------------------------------------
 
-    def _bar(self, symbol: str, i: int) -> matching.Bar:
-        m = self.market
-        return matching.Bar(
-            float(m.open[symbol].iloc[i]),
-            float(m.high[symbol].iloc[i]),
-            float(m.low[symbol].iloc[i]),
-            float(m.close[symbol].iloc[i]),
-            float(m.volume[symbol].iloc[i]),
-        )
-
     def _fill_at_open(self, order: SandboxOrder) -> None:
-        bar = self._bar(order.symbol, self.session)
+        bar = self.quotes.bar(order.symbol, self.session)
         if not math.isfinite(bar.open):
             return  # no trading in this symbol today: stays queued
         self._fill(order, matching.market_price(self.venue, order.side, bar), bar.volume)
@@ -435,37 +298,18 @@ class Exchange:
         filled = matching.auction_price(order.side, price, order.limit_price)
         if filled is not None:
             when = OPEN if order.time_in_force is TimeInForce.OPG else CLOSE
-            self._fill(order, filled, self._bar(order.symbol, self.session).volume, when)
+            self._fill(order, filled, self.quotes.bar(order.symbol, self.session).volume, when)
         if order.working:
             self._finish(order, OrderStatus.CANCELED)
 
     def _check_resting(self, order: SandboxOrder, i: int) -> None:
-        """A resting order against session ``i``'s bar, priced by :mod:`framework.venue.matching`
-        (a trailing stop first moves its stop with the bar's extreme, then fills as a stop)."""
-        bar = self._bar(order.symbol, i)
+        """A resting order against session ``i``'s bar (:mod:`brokers.sandbox.resting`)."""
+        bar = self.quotes.bar(order.symbol, i)
         if not math.isfinite(bar.open) or order.type is OrderType.MARKET:
             return
-        side = order.side
-        if order.type is OrderType.TRAILING_STOP:
-            price = matching.stop_price(side, self._trail(order, bar), bar)
-        elif order.type is OrderType.STOP:
-            price = matching.stop_price(side, _given(order.stop_price), bar)
-        elif order.type is OrderType.STOP_LIMIT:
-            price = matching.stop_limit_fill(side, _given(order.stop_price), _given(order.limit_price), bar).price
-        else:
-            price = matching.limit_price(side, _given(order.limit_price), bar)
+        price = resting_price(order, bar)
         if price is not None:
             self._fill(order, price, bar.volume)
-
-    @staticmethod
-    def _trail(order: SandboxOrder, bar: matching.Bar) -> float:
-        """A trailing stop's level after ``bar``: its high-water mark (a sell's highest high, a
-        buy's lowest low) less / plus the trail."""
-        hwm = order.hwm if order.hwm is not None else bar.open
-        hwm = max(hwm, bar.high) if order.side is OrderSide.SELL else min(hwm, bar.low)
-        order.hwm = hwm
-        trail = order.trail_price if order.trail_price is not None else hwm * _given(order.trail_percent) / 100
-        return hwm - trail if order.side is OrderSide.SELL else hwm + trail
 
     def _fill(self, order: SandboxOrder, price: float, volume: float, when: time | None = None) -> None:
         remaining = order.remaining
@@ -526,4 +370,4 @@ def start_index(market: MarketData, start: str | None, default_offset: int = 400
     return int(market.dates.get_loc(later[0]))
 
 
-__all__ = ["Exchange", "exact_sum", "start_index", "timedelta"]
+__all__ = ["Exchange", "start_index"]

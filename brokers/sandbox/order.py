@@ -45,6 +45,7 @@ class SandboxOrder:
     filled_qty: float = 0.0
     filled_avg_price: float | None = None
     hwm: float | None = None  # a trailing stop's high-water mark (a buy's: its lowest low)
+    elected: bool = False  # a stop-limit whose stop was reached: a limit order from then on (not in Alpaca's JSON)
     filled_at: datetime | None = None
     expired_at: datetime | None = None
     canceled_at: datetime | None = None

@@ -2,7 +2,9 @@
 
 The state is one JSON document (:func:`state_doc` writes it, :func:`restored` reads it): the
 clock's session and phase, the ledger, the order book (each order in Alpaca's JSON,
-:func:`brokers.sandbox.wire.order_json`) and the fingerprint of the data it was made with.
+:func:`brokers.sandbox.wire.order_json`), the fingerprint of the data it was made with, and the
+ids of the stop-limits already elected (what Alpaca's order JSON does not say; a document
+without the key, written before, has none).
 
 One sandbox per state file: the store holds an exclusive lock (``flock`` on ``STATE.lock``)
 while it is open, so a second sandbox on the same file is refused instead of both writing the
@@ -47,12 +49,15 @@ def state_doc(sessions: SessionClock, ledger: Ledger, orders: OrderBook, fingerp
         "orders": {oid: order_json(o) for oid, o in orders.items()},
         "positions": money["positions"],
         "fingerprint": fingerprint,
+        "elected": [oid for oid, o in orders.items() if o.elected],
     }
 
 
 def restored(doc: dict[str, Any], dates: pd.DatetimeIndex) -> Saved:
     """The state in ``doc``, its clock over the sessions ``dates`` (the data it was made with)."""
     orders = OrderBook(order_from_json(o) for o in doc["orders"].values())
+    for oid in doc.get("elected", []):
+        orders[oid].elected = True
     return Saved(SessionClock(dates, int(doc["session"]), Phase(doc["phase"])), Ledger.from_state(doc), orders)
 
 

@@ -1,5 +1,5 @@
 """Alpaca's JSON shapes and error bodies, as alpaca-py's models parse them: the sandbox's typed
-records (orders, positions, assets) become Alpaca's JSON here and nowhere else."""
+records (orders, the account, positions, assets) become Alpaca's JSON here and nowhere else."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from brokers.sandbox.account import AccountView, PositionView
 from brokers.sandbox.order import SandboxOrder
 from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.venue import AssetFlags, Rejection
 
 ASSET_NAMESPACE = uuid.UUID("6f0a3c55-0000-4000-8000-00000000a1ca")
+ACCOUNT_ID = "9c8f7c6e-5a4b-4c3d-8e2f-1a0b9c8d7e6f"
 
 
 class SandboxError(Exception):
@@ -73,31 +75,6 @@ def asset_json(symbol: str, flags: AssetFlags | None = None) -> dict[str, Any]:
 
 def _num(value: Any) -> float | None:
     return None if value in (None, "") else float(value)
-
-
-def order_from_request(body: Mapping[str, Any], now: datetime) -> SandboxOrder:
-    """A fresh order from a validated request body (a notional order's ``qty`` already worked out)."""
-    qty = _num(body.get("qty"))
-    if qty is None:
-        raise ValueError("an accepted order has a quantity")
-    return SandboxOrder(
-        id=str(uuid.uuid4()),
-        client_order_id=body["client_order_id"],
-        symbol=body["symbol"],
-        side=OrderSide(body["side"]),
-        type=OrderType(body["type"]),
-        time_in_force=TimeInForce(body["time_in_force"]),
-        qty=qty,
-        created_at=now,
-        updated_at=now,
-        submitted_at=now,
-        notional=_num(body.get("notional")),
-        limit_price=_num(body.get("limit_price")),
-        stop_price=_num(body.get("stop_price")),
-        trail_price=_num(body.get("trail_price")),
-        trail_percent=_num(body.get("trail_percent")),
-        extended_hours=bool(body.get("extended_hours")),
-    )
 
 
 def _money(x: float | None) -> str | None:
@@ -180,25 +157,51 @@ def order_from_json(doc: Mapping[str, Any]) -> SandboxOrder:
     )
 
 
-def position_json(
-    symbol: str, qty: float, cost: float, price: float, last: float, available: float | None = None
-) -> dict[str, Any]:
-    avg = cost / qty if qty else 0.0
-    value = qty * price
+def account_json(a: AccountView) -> dict[str, Any]:
+    """``/v2/account``, key for key as Alpaca sends it."""
+    margin = a.margin
     return {
-        "asset_id": asset_id(symbol),
-        "symbol": symbol,
+        "id": ACCOUNT_ID,
+        "account_number": "SANDBOX001",
+        "status": "ACTIVE",
+        "currency": "USD",
+        "cash": money(a.cash),
+        "buying_power": money(float(margin.buying_power)),
+        "regt_buying_power": money(float(margin.regt_buying_power)),
+        "non_marginable_buying_power": money(float(margin.non_marginable_buying_power)),
+        "equity": money(a.equity),
+        "last_equity": money(a.last_equity),
+        "portfolio_value": money(a.equity),
+        "long_market_value": money(a.long_market_value),
+        "short_market_value": money(a.short_market_value),
+        "trading_blocked": False,
+        "transfers_blocked": False,
+        "account_blocked": False,
+        "shorting_enabled": margin.multiplier > 1,
+        "multiplier": str(margin.multiplier),
+        "initial_margin": money(float(margin.initial_margin)),
+        "maintenance_margin": money(float(margin.maintenance_margin)),
+        "created_at": "2015-01-01T00:00:00Z",
+    }
+
+
+def position_json(p: PositionView) -> dict[str, Any]:
+    """``/v2/positions/{symbol}``, key for key as Alpaca sends it."""
+    qty, cost, value, last = p.qty, p.cost, p.market_value, p.last
+    return {
+        "asset_id": asset_id(p.symbol),
+        "symbol": p.symbol,
         "exchange": "NASDAQ",
         "asset_class": "us_equity",
-        "avg_entry_price": money(avg),
+        "avg_entry_price": money(p.avg_entry_price),
         "qty": money(qty),
-        "qty_available": money(qty if available is None else math.copysign(available, qty)),
+        "qty_available": money(qty if p.available is None else math.copysign(p.available, qty)),
         "side": "long" if qty > 0 else "short",
         "market_value": money(value),
         "cost_basis": money(cost),
         "unrealized_pl": money(value - cost),
         "unrealized_plpc": money((value - cost) / abs(cost) if cost else 0.0),
-        "current_price": money(price),
+        "current_price": money(p.price),
         "lastday_price": money(last),
-        "change_today": money(price / last - 1 if last else 0.0),
+        "change_today": money(p.price / last - 1 if last else 0.0),
     }

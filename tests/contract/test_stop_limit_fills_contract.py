@@ -9,6 +9,7 @@ was sent at). Sources in DEVELOPMENT.md, "Stop and limit fills".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,8 +24,9 @@ pytestmark = pytest.mark.parametrize("venue", sorted(VENUES))
 
 
 def _order(cid: str, now: datetime, side: OrderSide, qty: int, **kw: object) -> Order:
+    kw.setdefault("time_in_force", TimeInForce.DAY)
     return Order(client_order_id=cid, symbol="AAPL", side=side, qty=Decimal(qty), created_at=now,
-                 time_in_force=TimeInForce.DAY, **kw)  # type: ignore[arg-type]
+                 **kw)  # type: ignore[arg-type]
 
 
 def _cents(x: float) -> Decimal:
@@ -77,3 +79,35 @@ def test_a_stop_limit_elected_inside_the_bar_fills_at_its_stop_not_at_the_open(v
     order = VENUES[venue](steps, tmp_path).returns[2]
     assert order.status.value == "filled"
     assert float(order.filled_avg_price) == pytest.approx(float(stop), abs=1e-9)
+
+
+def test_a_stop_limit_elected_in_one_session_fills_as_a_limit_in_a_later_one(venue, tmp_path) -> None:
+    """Alpaca: once the stop is reached a stop-limit is a limit order. A GTC sell stop-limit (limit
+    above its stop) elected inside session 2 that does not fill there; session 3 never comes back
+    to the stop, opens above the limit: both venues sell at that open. The sandbox once re-judged
+    the stop each session and never filled it, while the backtest remembered the election."""
+    days = sessions(4)
+    data = market()
+    stop = Decimal(round(float(data.close.at[days[1], "AAPL"])))
+    s = float(stop)
+    bars = {days[2]: (s + 1, s + 1.2, s - 1, s - 0.2),  # opens above, reaches the stop, closes below it
+            days[3]: (s + 0.6, s + 0.9, s + 0.3, s + 0.7)}  # never reaches the stop; opens above the limit
+    frames = {f: getattr(data, f).copy() for f in ("open", "high", "low", "close")}
+    for day, row in bars.items():
+        for f, value in zip(frames, row, strict=True):
+            frames[f].at[day, "AAPL"] = value
+    data = replace(data, **frames)
+    steps = [
+        lambda b, now: b.submit_order(Order(client_order_id="hold", symbol="AAPL", side=OrderSide.BUY,
+                                            qty=Decimal(20), created_at=now)),
+        lambda b, now: b.submit_order(_order("stop-limit", now, OrderSide.SELL, 5, type=OrderType.STOP_LIMIT,
+                                             stop_price=stop, limit_price=stop + Decimal("0.50"),
+                                             time_in_force=TimeInForce.GTC)),
+        lambda b, now: b.get_order_by_client_id("stop-limit").status.value,
+        lambda b, now: b.get_order_by_client_id("stop-limit"),
+    ]
+    played = VENUES[venue](steps, tmp_path, data=data)
+    assert played.returns[2] in ("new", "accepted")  # elected on session 2, not filled there
+    order = played.returns[3]
+    assert order.status.value == "filled"
+    assert float(order.filled_avg_price) == pytest.approx(s + 0.6, abs=1e-9)

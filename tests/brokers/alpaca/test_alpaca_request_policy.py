@@ -17,6 +17,7 @@ from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
+from brokers.sandbox.request import OrderRequest
 from framework.config.loader import load_settings
 from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import PermanentBrokerError
@@ -32,11 +33,11 @@ def adapter(sb: SandboxServer) -> AlpacaBroker:
     return AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=30.0, stream=False)
 
 
-def resting(coid: str, side: OrderSide = OrderSide.BUY, symbol: str = "AAPL") -> dict:
+def resting(coid: str, side: OrderSide = OrderSide.BUY, symbol: str = "AAPL", **fields: str) -> OrderRequest:
     """A limit order far from the market: it rests until canceled or the close."""
-    return {"symbol": symbol, "qty": "1", "side": side.value, "type": "limit",
-            "time_in_force": "day", "client_order_id": coid,
-            "limit_price": "2.00" if side is OrderSide.BUY else "9000.00"}
+    return OrderRequest.parse({"symbol": symbol, "qty": "1", "side": side.value, "type": "limit",
+                               "time_in_force": "day", "client_order_id": coid,
+                               "limit_price": "2.00" if side is OrderSide.BUY else "9000.00", **fields})
 
 
 def test_a_burst_of_reads_from_every_client_and_thread_stays_within_a_small_budget(tmp_path):
@@ -126,8 +127,7 @@ def test_polling_twenty_open_orders_lists_the_open_ones_once_not_the_history(tmp
 
 def test_paging_returns_every_order_once_when_timestamps_tie_at_a_page_boundary(tmp_path):
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
-        sb.run(lambda ex: ex.submit({**resting("seed"), "type": "market", "qty": "400",
-                                     "symbol": "XOM", "limit_price": None}))
+        sb.run(lambda ex: ex.submit(resting("seed", symbol="XOM", type="market", qty="400", limit_price="")))
         sb.advance("open")
         sb.advance("close")  # the next session, before its open: every order below at one instant
         sb.run(lambda ex: [ex.submit(resting(f"b{i}")) for i in range(350)]

@@ -13,10 +13,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import requests
-from alpaca_sandbox_helpers import KEY, SECRET
+from alpaca_sandbox_helpers import environment, run_trade
 
 from brokers.sandbox import SandboxServer
-from framework.cli import main
 from framework.config.venue import VenueConfig
 from framework.data import load_market_data
 from framework.data.cache import read_minutes
@@ -28,30 +27,20 @@ from framework.venue import venue_from_config
 NY = ZoneInfo("America/New_York")
 
 
-def _trade(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
-
-
-def test_minute_bars_are_fetched_cached_and_traded_by_a_twap(tmp_path, monkeypatch, capsys) -> None:
+def test_minute_bars_are_fetched_cached_and_traded_by_a_twap(tmp_path, capsys) -> None:
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2017-01-03") as server:
-        for name, value in {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET,
-                            "APCA_API_BASE_URL": server.base_url, "APCA_API_DATA_URL": server.base_url}.items():
-            monkeypatch.setenv(name, value)
+        env = environment(server)
         count = lambda: requests.get(f"{server.base_url}/_sandbox/state", timeout=10).json()["bars_requests"]  # noqa: E731
         cache = tmp_path / "minutes.parquet"
         fetch = ("data", "fetch", "--symbols", "AAPL,SO", "--start", "2016-12-28", "--end", "2016-12-30",
                  "--timeframe", "1Min", "--out", str(cache))
-        assert _trade(*fetch) == 0
+        assert run_trade(list(fetch), env) == 0
         first = count()
         assert first >= 1
-        assert _trade(*fetch) == 0
+        assert run_trade(list(fetch), env) == 0
         assert count() == first  # cached: nothing asked again
-        assert _trade("data", "fetch", "--symbols", "AAPL", "--start", "2016-12-28", "--end", "2016-12-30",
-                      "--out", str(cache)) == 2  # a daily fetch into a minute cache: refused
+        assert run_trade(["data", "fetch", "--symbols", "AAPL", "--start", "2016-12-28", "--end", "2016-12-30",
+                          "--out", str(cache)], env) == 2  # a daily fetch into a minute cache: refused
         assert "holds 1Min bars" in capsys.readouterr().err
 
     assert pq.read_table(cache).num_rows == 2 * 3 * 390

@@ -8,42 +8,31 @@ import json
 import pandas as pd
 import pytest
 import requests
-from alpaca_sandbox_helpers import KEY, SECRET
+from alpaca_sandbox_helpers import environment, run_trade
 
 from brokers.sandbox import SandboxServer
-from framework.cli import main
 from framework.data import load_market_data
 
 SYMBOLS = "NFLX,SO,AAPL"
 
 
-def _trade(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
-
-
-def test_fetch_writes_a_cache_backtest_reads_and_fetches_only_what_is_missing(tmp_path, monkeypatch, capsys) -> None:
+def test_fetch_writes_a_cache_backtest_reads_and_fetches_only_what_is_missing(tmp_path, capsys) -> None:
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2017-01-03") as server:
-        for name, value in {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET,
-                            "APCA_API_BASE_URL": server.base_url, "APCA_API_DATA_URL": server.base_url}.items():
-            monkeypatch.setenv(name, value)
+        env = environment(server)
         count = lambda: requests.get(f"{server.base_url}/_sandbox/state", timeout=10).json()["bars_requests"]  # noqa: E731
         cache = tmp_path / "cache.parquet"
         fetch = ("data", "fetch", "--symbols", SYMBOLS, "--start", "2015-01-12", "--out", str(cache))
-        assert _trade(*fetch, "--end", "2016-06-30") == 0
+        assert run_trade([*fetch, "--end", "2016-06-30"], env) == 0
         first = count()
         assert first == 3  # raw, split- and all-adjusted: one page each
-        assert _trade(*fetch, "--end", "2016-06-30") == 0
+        assert run_trade([*fetch, "--end", "2016-06-30"], env) == 0
         assert count() == first  # nothing missing: no bars request
         assert "nothing fetched" in capsys.readouterr().out
-        assert _trade(*fetch, "--end", "2016-12-30") == 0
+        assert run_trade([*fetch, "--end", "2016-12-30"], env) == 0
         assert count() == first + 3  # only the missing range
         (tmp_path / "universe.txt").write_text("# symbols\nKO\nPEP\n")
-        assert _trade("data", "fetch", "--universe", str(tmp_path / "universe.txt"), "--start", "2015-01-12",
-                      "--end", "2016-12-30", "--out", str(tmp_path / "u.parquet")) == 0
+        assert run_trade(["data", "fetch", "--universe", str(tmp_path / "universe.txt"), "--start", "2015-01-12",
+                          "--end", "2016-12-30", "--out", str(tmp_path / "u.parquet")], env) == 0
         assert count() == first + 6
 
     market = load_market_data().select(sorted(SYMBOLS.split(","))).between("2015-01-12", "2016-12-30")
@@ -55,21 +44,19 @@ def test_fetch_writes_a_cache_backtest_reads_and_fetches_only_what_is_missing(tm
     assert cached.report.clean
 
     out = tmp_path / "run"
-    code = _trade("backtest", "--strategy", "momentum", "--data", str(cache), "--out", str(out), "--no-report")
+    code = run_trade(["backtest", "--strategy", "momentum", "--data", str(cache), "--out", str(out), "--no-report"], {})
     assert code == 0, capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"]["source"] == str(cache) and summary["data"]["symbols"] == sorted(SYMBOLS.split(","))
 
 
-def test_a_cache_of_another_feed_is_refused_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+def test_a_cache_of_another_feed_is_refused_in_one_line(tmp_path, capsys) -> None:
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2015-03-02") as server:
-        for name, value in {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET,
-                            "APCA_API_DATA_URL": server.base_url}.items():
-            monkeypatch.setenv(name, value)
+        env = environment(server)
         cache = str(tmp_path / "c.parquet")
         args = ("data", "fetch", "--symbols", "SO", "--start", "2015-01-12", "--end", "2015-02-27", "--out", cache)
-        assert _trade(*args) == 0
+        assert run_trade(list(args), env) == 0
         capsys.readouterr()
-        assert _trade(*args, "--feed", "sip") == 2
+        assert run_trade([*args, "--feed", "sip"], env) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: {cache}: the cache holds the iex feed, not sip; use --feed iex"]

@@ -15,6 +15,7 @@ from brokers.sandbox.book import OrderBook
 from brokers.sandbox.clock import Phase, SessionClock
 from brokers.sandbox.ledger import Holding, Ledger
 from brokers.sandbox.order import SandboxOrder
+from brokers.sandbox.request import OrderQuery
 from brokers.sandbox.state import restored, state_doc
 from brokers.sandbox.wire import SandboxError, order_from_json, order_json
 from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
@@ -70,15 +71,23 @@ def test_the_listing_filters_and_orders_by_submission_time() -> None:
     book = OrderBook([order("o1", "a", minutes=0), order("o2", "b", minutes=5, symbol="MSFT"),
                       order("o3", "c", minutes=10, side=OrderSide.SELL)])
     book["o1"].finish(OrderStatus.EXPIRED, NOON)
-    ids = lambda orders: [o.id for o in orders]  # noqa: E731
-    assert ids(book.listed("all", 50, None, "desc", None, None)) == ["o3", "o2", "o1"]
-    assert ids(book.listed("open", 50, None, "asc", None, None)) == ["o2", "o3"]
-    assert ids(book.listed("closed", 50, None, "asc", None, None)) == ["o1"]
-    assert ids(book.listed("all", 50, {"MSFT"}, "asc", None, None)) == ["o2"]
-    assert ids(book.listed("all", 50, None, "asc", None, None, side="sell")) == ["o3"]
-    assert ids(book.listed("all", 50, None, "asc", "2016-08-12T10:00:00-04:00", None)) == ["o2", "o3"]
-    assert ids(book.listed("all", 50, None, "asc", None, "2016-08-12T10:10:00-04:00")) == ["o1", "o2"]
-    assert ids(book.listed("all", 2, None, "desc", None, None)) == ["o3", "o2"]
+
+    def ids(**query: str) -> list[str]:
+        return [o.id for o in book.listed(OrderQuery.parse({"status": "all", "direction": "asc", **query}))]
+
+    assert ids(direction="desc") == ["o3", "o2", "o1"]
+    assert ids(status="open") == ["o2", "o3"]
+    assert ids(status="closed") == ["o1"]
+    assert ids(symbols="MSFT") == ["o2"]
+    assert ids(side="sell") == ["o3"]
+    assert ids(after="2016-08-12T10:00:00-04:00") == ["o2", "o3"]
+    assert ids(until="2016-08-12T10:10:00-04:00") == ["o1", "o2"]
+    assert ids(limit="2", direction="desc") == ["o3", "o2"]
+    assert OrderQuery.parse({}) == OrderQuery("open", 50, None, "desc")  # Alpaca's defaults
+    for bad in ({"status": "done"}, {"direction": "up"}, {"limit": "many"}, {"side": "short"}):
+        with pytest.raises(SandboxError) as refused:
+            OrderQuery.parse(bad)
+        assert refused.value.status == 422
 
 
 def test_relabelling_moves_the_client_id_and_keeps_the_rule() -> None:
@@ -102,14 +111,17 @@ def test_an_order_reads_back_from_its_alpaca_json_unchanged() -> None:
 
 def test_the_state_document_holds_the_clock_the_ledger_and_the_book() -> None:
     ledger = Ledger(900.0, 1000.0, {"AAPL": Holding(1.0, 100.0)})
-    book = OrderBook([order("o1", "a"), order("o2", "b")])
+    book = OrderBook([order("o1", "a"), order("o2", "b", elected=True)])
     dates = pd.bdate_range("2024-01-02", periods=10)
     doc = json.loads(json.dumps(state_doc(SessionClock(dates, 7, Phase.OPEN), ledger, book, "fp")))
-    assert list(doc) == ["session", "phase", "cash", "last_equity", "orders", "positions", "fingerprint"]
-    assert (doc["session"], doc["phase"]) == (7, "open")
+    assert list(doc) == ["session", "phase", "cash", "last_equity", "orders", "positions", "fingerprint", "elected"]
+    assert (doc["session"], doc["phase"], doc["elected"]) == (7, "open", ["o2"])
     saved = restored(doc, dates)
     assert saved.sessions == SessionClock(dates, 7, Phase.OPEN) and saved.ledger == ledger
     assert list(saved.orders.items()) == list(book.items()) and saved.orders.knows("b")
+    assert [o.elected for o in saved.orders.values()] == [False, True]
+    del doc["elected"]  # a document written before elections were kept
+    assert not any(o.elected for o in restored(doc, dates).orders.values())
 
 
 def test_the_session_clock_opens_closes_and_runs_out() -> None:

@@ -6,6 +6,7 @@ document. Prices expected here are worked out by hand from the bars and a fixed 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from brokers.sandbox.exchange import Exchange
+from brokers.sandbox.request import OrderRequest, ReplaceRequest
 from brokers.sandbox.wire import SandboxError, order_json
 from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig, VenueConfig
 from framework.data import MarketData
@@ -46,9 +48,9 @@ def exchange(data: MarketData | None = None, **kw: Any) -> Exchange:
     return ex
 
 
-def buy(cid: str, qty: float = 10, **fields: Any) -> dict[str, Any]:
-    return {"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": qty,
-            "client_order_id": cid, **fields}
+def buy(cid: str, qty: float = 10, **fields: Any) -> OrderRequest:
+    return OrderRequest.parse({"symbol": "AAA", "side": "buy", "type": "market", "time_in_force": "day", "qty": qty,
+                               "client_order_id": cid, **fields})
 
 
 def test_a_market_order_queues_before_the_open_and_fills_at_the_slipped_open() -> None:
@@ -84,7 +86,7 @@ def test_a_used_client_id_is_refused_and_the_book_is_unchanged() -> None:
 def test_a_replacement_takes_over_and_a_finished_order_cannot_be_canceled() -> None:
     ex = exchange()
     old = ex.submit(buy("old", type="limit", limit_price="90", time_in_force="gtc"))
-    new = ex.replace(old.id, {"limit_price": "95", "qty": "4"})
+    new = ex.replace(old.id, ReplaceRequest(qty=Decimal(4), limit_price=Decimal(95)))
     assert old.status is OrderStatus.REPLACED and old.replaced_by == new.id and new.replaces == old.id
     assert (new.client_order_id, new.qty, new.limit_price) == ("old-r1", 4.0, 95.0)
     assert ex.orders.working() == [new]
@@ -107,7 +109,7 @@ def test_the_volume_cap_fills_part_and_the_rest_expires_at_the_close() -> None:
 def test_a_split_cancels_the_symbols_open_orders_at_the_open() -> None:
     ex = exchange(market(split_on=2))
     aaa = ex.submit(buy("aaa", type="limit", limit_price="90", time_in_force="gtc"))
-    bbb = ex.submit({**buy("bbb", type="limit", limit_price="40", time_in_force="gtc"), "symbol": "BBB"})
+    bbb = ex.submit(buy("bbb", type="limit", limit_price="40", time_in_force="gtc", symbol="BBB"))
     ex.advance("next_session")
     ex.advance("open")  # session 2: AAA splits 2 for 1
     assert aaa.status is OrderStatus.CANCELED and bbb.status is OrderStatus.NEW
@@ -125,6 +127,55 @@ def test_a_restarted_exchange_has_the_same_book_and_carries_on() -> None:
     assert (again.session, again.phase, again.ledger) == (ex.session, ex.phase, ex.ledger)
     with pytest.raises(SandboxError, match="unique"):
         again.submit(buy("done"))
-    again.replace(again.by_client("rests").id, {"limit_price": "103"})  # session 1's high is 103
+    again.replace(again.by_client("rests").id, ReplaceRequest(limit_price=Decimal(103)))  # session 1's high is 103
     again.advance("close")
     assert again.by_client("rests-r1").status is OrderStatus.FILLED
+
+
+def bars(*rows: tuple[float, float, float, float]) -> MarketData:
+    """AAA's sessions 1.. as (open, high, low, close) rows after a flat session 0 at 100; BBB flat."""
+    days = pd.bdate_range("2024-01-02", periods=len(rows) + 1)
+    o, h, low, c = (np.array([100.0, *(r[k] for r in rows)]) for k in range(4))
+    frame = lambda a, b: pd.DataFrame({"AAA": a, "BBB": b}, index=days)  # noqa: E731
+    flat = np.full(len(days), 50.0)
+    return MarketData(frame(o, flat), frame(h, flat), frame(low, flat), frame(c, flat),
+                      frame(np.full(len(days), 1000.0), np.full(len(days), 1000.0)),
+                      pd.Series({"AAA": "Tech", "BBB": "Tech"}), fingerprint="stop-limit")
+
+
+def test_a_stop_limit_elected_in_one_session_works_as_a_limit_in_the_next() -> None:
+    """Alpaca: once the stop is reached the order is a limit order. Elected on session 1 (high 106
+    reaches the stop 105; the limit 104 is below it and the bar did not come back), it buys on
+    session 2 at its limit, though session 2 never reaches the stop again (it was re-judged as
+    an unelected stop-limit, and never filled)."""
+    ex = exchange(bars((101, 106, 100, 102), (104.5, 104.8, 103, 104)))
+    order = ex.submit(buy("sl", type="stop_limit", stop_price="105", limit_price="104", time_in_force="gtc"))
+    ex.advance("next_session")
+    assert order.status is OrderStatus.NEW and order.filled_qty == 0
+    ex.advance("next_session")
+    assert order.status is OrderStatus.FILLED and order.filled_avg_price == 104  # the limit: never slipped
+
+
+def test_a_stop_limit_elected_by_a_gap_fills_at_a_later_open_within_its_limit() -> None:
+    """A sell stop-limit (stop 95, limit 94) elected by session 1's gap to 92, whose range never
+    reaches 94; session 2 opens at 96, back above the stop: a limit sell at 94 or better fills at
+    the open."""
+    ex = exchange(bars((92, 93.5, 91, 93), (96, 97, 95.5, 96.5)))
+    ex.ledger.book("AAA", 10, 100.0, 0.0)  # a long to sell
+    order = ex.submit(buy("gap", side="sell", type="stop_limit", stop_price="95", limit_price="94",
+                          time_in_force="gtc"))
+    ex.advance("next_session")
+    assert order.status is OrderStatus.NEW
+    ex.advance("next_session")
+    assert order.status is OrderStatus.FILLED and order.filled_avg_price == 96
+
+
+def test_a_stop_limits_election_survives_a_restart() -> None:
+    data = bars((101, 106, 100, 102), (104.5, 104.8, 103, 104))
+    ex = exchange(data)
+    ex.submit(buy("sl", type="stop_limit", stop_price="105", limit_price="104", time_in_force="gtc"))
+    ex.advance("next_session")
+    again = exchange(data)
+    again.load_state(json.loads(json.dumps(ex.to_state())))
+    again.advance("next_session")
+    assert again.by_client("sl").status is OrderStatus.FILLED and again.by_client("sl").filled_avg_price == 104

@@ -10,53 +10,18 @@ Regenerate (only for an intended change of the wire shape): ``GOLDEN_WRITE=1 pyt
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
-
-from brokers.sandbox import SandboxServer
+from sandbox_golden import Life, assert_golden, sandbox_life
 
 GOLDEN = Path(__file__).with_name("golden") / "order_life.txt"
-HEADERS = {"APCA-API-KEY-ID": "key", "APCA-API-SECRET-KEY": "secret"}
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def _normalised(text: str) -> str:
-    seen: dict[str, str] = {}
-    return UUID.sub(lambda m: seen.setdefault(m.group(0), f"<uuid {len(seen)}>"), text)
-
-
-class Life:
-    """Drives one sandbox over HTTP and records every answer's text, as sent."""
-
-    def __init__(self, server: SandboxServer) -> None:
-        self.server, self.lines = server, []
-        self.messages: list[dict[str, Any]] = []
-        server.run(lambda ex: ex.listeners.append(self.messages.append))
-
-    def call(self, label: str, method: str, path: str, **kw: Any) -> requests.Response:
-        r = requests.request(method, self.server.base_url + path, headers=HEADERS, timeout=60, **kw)
-        self.lines.append(f"{label} {r.status_code} {r.text}")
-        return r
-
-    def post(self, label: str, body: dict[str, Any]) -> str:
-        r = self.call(label, "POST", "/v2/orders", json=body)
-        assert r.status_code == 200, r.text
-        return r.json()["id"]
-
-    def advance(self, to: str) -> None:
-        self.server.advance(to)
-        self.lines.append(f"advance {to}")
 
 
 @pytest.fixture
 def life(tmp_path):
-    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start="2016-08-12") as server:
-        yield Life(server)
+    with sandbox_life(tmp_path) as life:
+        yield life
 
 
 def test_an_orders_alpaca_json_across_its_life_is_unchanged(life: Life) -> None:
@@ -101,11 +66,4 @@ def test_an_orders_alpaca_json_across_its_life_is_unchanged(life: Life) -> None:
     life.call("close all", "DELETE", "/v2/positions", params={"cancel_orders": "true"})
     life.lines.append("stored " + life.server.run(lambda ex: json.dumps(ex.to_state()["orders"])))
     life.lines.extend("stream " + json.dumps(m) for m in life.messages)
-    text = _normalised("\n".join(life.lines) + "\n")
-    if os.environ.get("GOLDEN_WRITE"):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(text)
-    golden = GOLDEN.read_text().splitlines()
-    for k, (got, want) in enumerate(zip(text.splitlines(), golden, strict=False)):
-        assert got == want, f"line {k + 1} differs"
-    assert len(text.splitlines()) == len(golden)
+    assert_golden(life.lines, GOLDEN)

@@ -4,17 +4,17 @@ wall-clock mode prices move inside a session (the loss watch's test bed)."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import pytest
 import requests
 from alpaca.trading.client import TradingClient
+from cli_invoke import trade
 from hypothesis import given
 from hypothesis import strategies as st
 
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.intraday import path_price
+from brokers.sandbox.request import OrderRequest
 from framework.errors import InputError
 
 START = "2019-03-01"
@@ -30,11 +30,6 @@ def test_a_busy_port_is_an_input_error_not_a_hang(tmp_path) -> None:
             SandboxServer(state=tmp_path / "s.sqlite", port=port, start=START).start()
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:  # the lock went with the failure
         assert sb.port
-
-
-def trade(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 def test_trade_sandbox_on_a_busy_port_exits_2_with_one_line(tmp_path) -> None:
@@ -73,8 +68,8 @@ def test_the_intraday_path_stays_in_the_bar(o, h, low, c, p) -> None:
 def test_a_pinned_intraday_progress_moves_marks_and_the_clock(tmp_path) -> None:
     with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         c = TradingClient("k", "s", paper=True, url_override=sb.base_url)
-        sb.run(lambda ex: ex.submit({"symbol": "AAPL", "qty": 10, "side": "buy", "type": "market",
-                                     "time_in_force": "day", "client_order_id": "a"}))
+        sb.run(lambda ex: ex.submit(OrderRequest.parse({"symbol": "AAPL", "qty": 10, "side": "buy", "type": "market",
+                                                         "time_in_force": "day", "client_order_id": "a"})))
         sb.advance("open")
         before = float(c.get_account().equity)
         bar = [float(getattr(sb.market, f)["AAPL"].iloc[sb.exchange.session]) for f in ("open", "high", "low", "close")]

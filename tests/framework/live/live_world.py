@@ -28,6 +28,7 @@ from cli_invoke import run_trade
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.order import SandboxOrder
+from brokers.sandbox.request import OrderRequest
 from brokers.sandbox.wire import order_json
 from framework.config import load_settings
 from framework.config.settings import Settings
@@ -329,7 +330,7 @@ class World:
             from brokers.sandbox.wire import SandboxError
 
             try:
-                ex.submit({**body, "client_order_id": cid})
+                ex.submit(OrderRequest.parse({**body, "client_order_id": cid}))
             except SandboxError:
                 return None
             return cid
@@ -365,11 +366,11 @@ def _log_posts(world: World) -> None:
     exchange = world.sandbox.exchange
     real = exchange.submit
 
-    def logged(body: dict[str, Any], *, replacing: str | None = None) -> SandboxOrder:
-        cid = str(body.get("client_order_id") or "")
+    def logged(request: OrderRequest, *, replacing: str | None = None) -> SandboxOrder:
+        cid = request.client_order_id or ""
         if cid and replacing is None:
             world.posts.append(Post(cid, exchange.orders.knows(cid), world.step))
-        return real(body, replacing=replacing)
+        return real(request, replacing=replacing)
 
     exchange.submit = logged  # type: ignore[method-assign]
 

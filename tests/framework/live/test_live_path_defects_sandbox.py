@@ -14,7 +14,9 @@ from pathlib import Path
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
 from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest, StopOrderRequest
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
+from alpaca_sandbox_helpers import KEY, MOMENTUM, SECRET, environment, paper_once, start_sandbox
+from alpaca_sandbox_helpers import paper_config as config
+from cli_invoke import run_trade_output as trade
 from cli_invoke import trade as trade_in_child
 
 from analyzers.dashboard.reader import JournalReader
@@ -22,20 +24,6 @@ from analyzers.dashboard.status import StatusInputs, build_status
 from framework.journal import Journal
 from framework.live.lock import account_lock
 from framework.live.snapshot import VenueInfo
-
-CONFIG = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
-
-
-def config(tmp_path: Path, extra: str = "") -> Path:
-    path = tmp_path / "paper.yaml"
-    path.write_text(CONFIG + extra + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n")
-    return path
-
-
-def trade(argv: list[str], env: dict[str, str], capsys) -> tuple[int, str]:
-    code = run_trade(argv, env)
-    out = capsys.readouterr()
-    return code, out.out + out.err
 
 
 def client(sb) -> TradingClient:
@@ -152,7 +140,7 @@ def test_defect09_every_operator_action_is_stamped_with_the_venue_clock_and_repo
                                                                                                capsys) -> None:
     run = tmp_path / "run"
     cfg = tmp_path / "paper.yaml"
-    cfg.write_text(CONFIG + f"paper:\n  journal: {run / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
+    cfg.write_text(MOMENTUM + f"paper:\n  journal: {run / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
     with start_sandbox(tmp_path) as sb:
         env = environment(sb)
         paper_once(cfg, env)

@@ -14,6 +14,7 @@ from analyzers.dashboard.app import Dashboard, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
+from brokers.sandbox.request import OrderRequest
 from framework.alerts import Alerting
 from framework.journal import Journal
 from framework.live.dashboard_source import LiveAccount
@@ -27,8 +28,8 @@ def buy_half_the_account(sb: SandboxServer) -> float:
     ex = sb.exchange
     price = ex.last_close("AAA")
     qty = int(50_000 / price)
-    ex.submit({"symbol": "AAA", "qty": qty, "side": "buy", "type": "market", "time_in_force": "day",
-               "client_order_id": "setup-aaa"})
+    ex.submit(OrderRequest.parse({"symbol": "AAA", "qty": qty, "side": "buy", "type": "market",
+                                  "time_in_force": "day", "client_order_id": "setup-aaa"}))
     return qty
 
 

@@ -8,26 +8,14 @@ from pathlib import Path
 
 import pytest
 from alpaca.trading.client import TradingClient
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, run_trade, start_sandbox
+from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, start_sandbox
+from alpaca_sandbox_helpers import paper_config as config
+from cli_invoke import run_trade_output as trade
 
 from brokers.alpaca.connect import connect
 from framework.config.loader import load_settings
 from framework.journal import Journal
 from framework.live.runner import Deadline, PaperRunner
-
-CONFIG = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
-
-
-def config(tmp_path: Path, extra: str = "") -> Path:
-    path = tmp_path / "paper.yaml"
-    path.write_text(CONFIG + extra + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n")
-    return path
-
-
-def trade(argv: list[str], env: dict[str, str], capsys) -> tuple[int, str]:
-    code = run_trade(argv, env)
-    out = capsys.readouterr()
-    return code, out.out + out.err
 
 
 def test_defect02_an_intent_of_an_earlier_session_is_withdrawn_not_sent_late(tmp_path, capsys) -> None:

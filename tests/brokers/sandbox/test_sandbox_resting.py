@@ -1,0 +1,47 @@
+"""A resting order against a session's bar (brokers/sandbox/resting.py), judged directly: the price
+the one fill rule gives each type, a trailing stop's high-water mark moving with the bar, and a
+stop-limit's election kept on the order (a limit from then on), each worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from brokers.sandbox.order import SandboxOrder
+from brokers.sandbox.resting import resting_price
+from framework.enums import OrderSide, OrderType, TimeInForce
+from framework.venue.matching import Bar
+
+NOON = datetime(2024, 1, 3, 12, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def order(kind: OrderType, side: OrderSide = OrderSide.BUY, **prices: Any) -> SandboxOrder:
+    return SandboxOrder("o1", "c1", "AAA", side, kind, TimeInForce.GTC, 10.0, NOON, NOON, NOON, **prices)
+
+
+def test_limits_and_stops_take_the_open_or_their_price() -> None:
+    bar = Bar(100, 103, 98, 101)
+    assert resting_price(order(OrderType.LIMIT, limit_price=99.0), bar) == 99.0
+    assert resting_price(order(OrderType.LIMIT, limit_price=100.5), bar) == 100  # the open is better
+    assert resting_price(order(OrderType.LIMIT, limit_price=97.0), bar) is None
+    assert resting_price(order(OrderType.STOP, OrderSide.SELL, stop_price=99.0), bar) == 99.0
+    assert resting_price(order(OrderType.STOP, OrderSide.SELL, stop_price=100.5), bar) == 100  # gapped through
+
+
+def test_a_trailing_stop_moves_its_mark_with_the_bar_before_it_is_judged() -> None:
+    sell = order(OrderType.TRAILING_STOP, OrderSide.SELL, trail_price=2.0)
+    assert resting_price(sell, Bar(102, 103, 101.5, 102.5)) is None and sell.hwm == 103  # stop 101, low 101.5
+    assert resting_price(sell, Bar(102, 102.5, 100, 100.5)) == 101  # the mark stays 103: stop 101
+    buy = order(OrderType.TRAILING_STOP, trail_percent=10.0)
+    assert resting_price(buy, Bar(100, 105, 95, 104)) == 104.5 and buy.hwm == 95  # the low 95 + 10%
+
+
+def test_a_stop_limit_once_elected_is_a_limit_in_every_later_bar() -> None:
+    sl = order(OrderType.STOP_LIMIT, stop_price=105.0, limit_price=104.0)
+    assert resting_price(sl, Bar(101, 104, 100, 102)) is None and not sl.elected  # the stop not reached
+    assert resting_price(sl, Bar(101, 106, 100, 102)) is None and sl.elected  # reached; did not come back
+    assert resting_price(sl, Bar(104.5, 104.8, 103, 104)) == 104  # a limit now: the stop is not asked again
+    gapped = order(OrderType.STOP_LIMIT, OrderSide.SELL, stop_price=95.0, limit_price=94.0)
+    assert resting_price(gapped, Bar(92, 93.5, 91, 93)) is None and gapped.elected  # elected at the gap
+    assert resting_price(gapped, Bar(96, 97, 95.5, 96.5)) == 96  # a sell limit at 94 or better: the open
