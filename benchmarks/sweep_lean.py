@@ -5,15 +5,18 @@ parameter and one execution setting, so the lean path computes each signal set o
 by point through the sweep's own task (``run_job``: backtest, journal, figures), the two paths
 interleaved point by point so a busy machine slows them alike. Every point's two journals are
 compared first (same fills, final value to 1e-6: the run stops on a difference); only then are
-the ratios printed. With the optional ``bench`` extra installed (``pip install -e .[bench]``),
+the ratios printed. A point's cost is its CPU seconds (``time.process_time``: this process's
+own work, so the ratio holds on a machine other processes keep busy); wall seconds are printed
+beside them. With the optional ``bench`` extra installed (``pip install -e .[bench]``),
 the momentum grid also runs in vectorbt on the same signals (target-percent rebalancing; a
 different, vectorised model: timed warm, signals included, for scale, not compared). A measurement, not a test.
 
-    .venv/bin/python benchmarks/sweep_lean.py
+    .venv/bin/python benchmarks/sweep_lean.py [--strategy momentum]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
@@ -40,12 +43,16 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def _run(market: MarketData, settings: Settings, backtest: Any, tmp: Path, name: str) -> tuple[Outcome, Path]:
+def _run(market: MarketData, settings: Settings, backtest: Any, tmp: Path,
+         name: str) -> tuple[Outcome, float, Path]:
+    """The point through the sweep's task; its outcome, its CPU seconds and its journal."""
+    started = time.process_time()
     outcome = run_job(market, Job(name, name, settings.model_dump(mode="json"), keep_journal=True), backtest)
+    cpu = time.process_time() - started
     assert outcome.ok, outcome.error
     path = tmp / f"{name}.sqlite"
     path.write_bytes(outcome.journal or b"")
-    return outcome, path
+    return outcome, cpu, path
 
 
 def _vectorbt(market: MarketData, grid: list[dict[str, Any]]) -> float | None:
@@ -76,29 +83,39 @@ def _vectorbt(market: MarketData, grid: list[dict[str, Any]]) -> float | None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--strategy", choices=sorted(GRIDS), action="append",
+                        help="a grid to run (repeatable; default: every grid)")
+    args = parser.parse_args()
     market = load_configured(Settings().data)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load: {load} on {os.cpu_count()} cores; "
           f"{len(market.symbols)} symbols x {len(market.dates)} sessions")
-    for strategy, grid in GRIDS.items():
+    for strategy in args.strategy or list(GRIDS):
+        grid = GRIDS[strategy]
         _SIGNALS.clear()
         seconds = {"backtrader": 0.0, "lean": 0.0}
+        wall = {"backtrader": 0.0, "lean": 0.0}
         fills = 0
         with tempfile.TemporaryDirectory() as tmp:
             for i, point in enumerate(grid):
                 settings = Settings.model_validate(point)
-                lean, lean_path = _run(market, settings, lean_or_backtrader, Path(tmp), f"lean{i}")
-                bt, bt_path = _run(market, settings, run_backtest, Path(tmp), f"bt{i}")
+                lean, lean_cpu, lean_path = _run(market, settings, lean_or_backtrader, Path(tmp), f"lean{i}")
+                bt, bt_cpu, bt_path = _run(market, settings, run_backtest, Path(tmp), f"bt{i}")
                 found = differences(traded(lean_path), traded(bt_path))
                 assert not found, f"{strategy} point {i}: {found}"
                 fills += len(traded(bt_path).fills)
-                seconds["lean"] += lean.seconds
-                seconds["backtrader"] += bt.seconds
+                seconds["lean"] += lean_cpu
+                seconds["backtrader"] += bt_cpu
+                wall["lean"] += lean.seconds
+                wall["backtrader"] += bt.seconds
         per = {k: v / len(grid) for k, v in seconds.items()}
+        walls = {k: v / len(grid) for k, v in wall.items()}
         ratio = per["backtrader"] / per["lean"]
-        print(f"{strategy}: {len(grid)} points, equal on both paths ({fills} fills); seconds a point: "
-              f"backtrader {per['backtrader']:.2f}, lean {per['lean']:.2f}; {ratio:.2f}x "
-              f"({'meets' if ratio >= TARGET else 'misses'} the {TARGET:.0f}x target)")
+        print(f"{strategy}: {len(grid)} points, equal on both paths ({fills} fills); CPU seconds a point: "
+              f"backtrader {per['backtrader']:.3f}, lean {per['lean']:.3f}; {ratio:.2f}x "
+              f"({'meets' if ratio >= TARGET else 'misses'} the {TARGET:.0f}x target); wall seconds a point: "
+              f"backtrader {walls['backtrader']:.2f}, lean {walls['lean']:.2f}")
         if strategy == "momentum":
             vbt = _vectorbt(market, grid)
             if vbt is not None:

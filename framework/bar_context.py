@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
+from framework.arrays import nan_to_zero
 from framework.universe import Universe
 
 
@@ -47,4 +48,4 @@ class BarContext:
     @cached_property
     def values(self) -> np.ndarray:
         """Price to value each symbol at: today's price, else its last mark, else 0 (nothing held)."""
-        return np.where(self.tradable, self.prices, np.nan_to_num(self.marks))
+        return np.where(self.tradable, self.prices, nan_to_zero(self.marks))

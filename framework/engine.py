@@ -325,7 +325,10 @@ class ExecutionEngine:
         universe, marks_now, prices, volatility, sig = self._aligned(snapshot, signals)
         self.portfolio.mark_vector(universe, marks_now)
         held, avg_cost, high_water = self.portfolio.vectors(universe)
-        marks = np.array([float(self.portfolio.prices.get(s, np.nan)) for s in universe.symbols])
+        marks = np.full(len(universe), np.nan)  # a mark is a holding's: only they have one
+        for symbol, mark in self.portfolio.prices.items():
+            if symbol in universe:
+                marks[universe.position(symbol)] = float(mark)
         self._decision_prices = DecisionPrices(universe, prices)
         account = self.broker.get_account()
         return BarContext(

@@ -143,17 +143,14 @@ class Planner:
                   stopped: np.ndarray) -> list[Purpose]:
         if ctx.halted and self.flatten_on_halt:
             return [Purpose.HALT] * len(approved)
-        out = []
-        for i in range(len(approved)):
-            if stopped[i]:
-                out.append(Purpose.STOP)
-            elif approved[i] == 0 and ctx.held[i] != 0:
-                out.append(Purpose.EXIT)
-            elif carried[i]:
-                out.append(Purpose.DEFERRED)
-            else:
-                out.append(Purpose.REBALANCE if ctx.rebalance else Purpose.TRIM)
-        return out
+        # the first that holds, per symbol: stopped, exited (flat target while held), carried, else
+        # the bar's own purpose (one vector pass: a decision is taken every bar)
+        table = (Purpose.STOP, Purpose.EXIT, Purpose.DEFERRED, Purpose.REBALANCE if ctx.rebalance else Purpose.TRIM)
+        codes = np.full(len(approved), 3)
+        codes[carried] = 2  # written lowest priority first: a later mask overrides an earlier one
+        codes[(approved == 0) & (ctx.held != 0)] = 1
+        codes[np.asarray(stopped, dtype=bool)] = 0
+        return [table[c] for c in codes.tolist()]
 
 
 def _no_flips(ctx: BarContext, approved: np.ndarray) -> tuple[np.ndarray, list[RiskDecision]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from framework.arrays import nan_to_zero
 from framework.config.execution import SizingConfig
 
 FRACTION_STEP = 1e-4  # smallest fractional share we trade
@@ -68,7 +69,7 @@ class PositionSizer:
     def _skip_small(self, target: np.ndarray, current: np.ndarray, price: np.ndarray, equity: float) -> np.ndarray:
         cfg = self.config
         delta = np.abs(target - current)
-        notional = delta * np.nan_to_num(price)
+        notional = delta * nan_to_zero(price)
         weight_change = notional / equity if equity > 0 else notional * np.inf
         small = (
             (delta < cfg.min_trade_shares) | (notional < cfg.min_trade_notional) | (weight_change < cfg.rebalance_band)

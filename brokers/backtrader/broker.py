@@ -50,6 +50,18 @@ def _decimal(x: float) -> Decimal:
     return Decimal(repr(round(x, 10)))
 
 
+def latest_trade(price: float) -> Decimal | None:
+    """A bar's close as the venue's latest trade (exact: the float's shortest repr); None when
+    there is none (NaN, not positive)."""
+    return _exact(price) if math.isfinite(price) and price > 0 else None
+
+
+@lru_cache(maxsize=16384)
+def _exact(x: float) -> Decimal:
+    """Closes recur bar after bar on every position's valuation: each converted once."""
+    return Decimal(repr(x))
+
+
 class BacktraderBroker:
     """Implements :class:`framework.broker.Broker` for one Cerebro run."""
 
@@ -202,8 +214,7 @@ class BacktraderBroker:
     def _last(self, data: bt.feed.DataBase) -> Decimal | None:
         """The bar's close: the latest trade (read off the line's buffer, as ``close[0]`` does)."""
         line = data.lines.close
-        price = float(line.array[line._idx])
-        return Decimal(repr(price)) if math.isfinite(price) and price > 0 else None
+        return latest_trade(float(line.array[line._idx]))
 
     def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
         """This bar's book without open orders, its latest-trade cache and the symbols without

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import backtrader as bt
 
 from framework.enums import OrderSide
-from framework.venue import Venue, matching
+from framework.venue import Venue, matching, trailing
 
 if TYPE_CHECKING:
     from brokers.backtrader.minute_fills import ChildMinutes, MinuteFills
@@ -97,6 +97,15 @@ def _side(order: bt.Order) -> OrderSide:
     return OrderSide.BUY if order.isbuy() else OrderSide.SELL
 
 
+def _trail(order: bt.Order) -> trailing.Trail:
+    """A backtrader trailing order's trail: its amount, else its fraction (none: a zero amount)."""
+    if order.trailamount:
+        return trailing.Trail(_side(order), amount=float(order.trailamount))
+    if order.trailpercent:
+        return trailing.Trail(_side(order), fraction=float(order.trailpercent))
+    return trailing.Trail(_side(order), amount=0.0)
+
+
 def _loan_for(shortfall: float) -> float:
     """A power of two above ``shortfall``: lent for one execution, so the rounding it leaves in
     the cash is a single last-bit error."""
@@ -111,10 +120,11 @@ class VenueBroker(SimBroker):
       check at submission is off and its cash check at execution never refuses an accepted
       order: a gap that makes a fill cost more than the cash, or a margin buy, fills as it does
       at the venue (the cash goes negative, a margin loan).
-    - Limit, stop, stop-limit and auction fills are priced by :mod:`framework.venue.matching`,
-      the rule the sandbox fills by too (Alpaca's order semantics, DEVELOPMENT.md "Stop and
-      limit fills"): none is slipped. Slippage is the venue's, on market orders only; it stays
-      inside the bar's range only with ``venue.slippage.cap_at_bar_range``.
+    - Limit, stop, stop-limit and auction fills are priced by :mod:`framework.venue.matching`
+      (trailing stops by :mod:`framework.venue.trailing`), the rule the sandbox fills by too
+      (Alpaca's order semantics, DEVELOPMENT.md "Stop and limit fills"): none is slipped.
+      Slippage is the venue's, on market orders only; it stays inside the bar's range only with
+      ``venue.slippage.cap_at_bar_range``.
     - One execution pays one commission, however backtrader splits it.
     - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
     - A TWAP child (``twap`` in its info) fills on its session's minute bars as
@@ -140,9 +150,23 @@ class VenueBroker(SimBroker):
         if self.venue is None:
             super()._try_exec_stop(order, popen, phigh, plow, pcreated, pclose)
             return
-        self._fill_at(order, matching.stop_price(_side(order), pcreated, matching.Bar(popen, phigh, plow, pclose)))
-        if order.alive() and order.exectype == bt.Order.StopTrail:
-            order.trailadjust(pclose)
+        bar = matching.Bar(popen, phigh, plow, pclose)
+        if order.exectype == bt.Order.StopTrail:
+            self._trail_step(order, bar)
+            return
+        self._fill_at(order, matching.stop_price(_side(order), pcreated, bar))
+
+    def _trail_step(self, order: bt.Order, bar: matching.Bar) -> None:
+        """A trailing stop on ``bar`` by the one daily-bar rule (:mod:`framework.venue.trailing`):
+        judged at the stop its mark gives (the mark starts at the close it was created on, as
+        backtrader's own ``StopTrail``), then the mark raised with the close; the stop is kept in
+        ``created.price``, where backtrader keeps it."""
+        trail = _trail(order)
+        fill = trailing.trailing_fill(trail, order.__dict__.get("trail_mark", order.created.pclose), bar)
+        self._fill_at(order, fill.price)
+        if order.alive():
+            order.__dict__["trail_mark"] = fill.mark
+            order.created.price = trail.stop(fill.mark)
 
     def _try_exec_stoplimit(self, order: bt.Order, popen: float, phigh: float, plow: float, pclose: float,
                             pcreated: float, plimit: float) -> None:

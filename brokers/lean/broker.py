@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from brokers.backtrader.broker import DUST_SHARES, _d
+from brokers.backtrader.broker import DUST_SHARES, _d, latest_trade
 from brokers.lean.fill import Account, capped, execute
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -43,6 +43,17 @@ class Bars:
         self.traded = traded
         rows = np.where(traded, np.arange(len(dates))[:, None], -1)
         self.latest = np.maximum.accumulate(rows, axis=0)  # -1: not listed yet
+        self._last_row, self._last_closes = -1, []
+
+    def latest_closes(self, row: int) -> list[float]:
+        """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), one pass a row:
+        the venue's book reads them for every position and order of the bar."""
+        if row != self._last_row:
+            latest = self.latest[row]
+            closes = self.close[np.maximum(latest, 0), np.arange(len(self.symbols))]
+            self._last_closes = np.where(latest >= 0, closes, np.nan).tolist()
+            self._last_row = row
+        return self._last_closes
 
 
 class LeanBroker:
@@ -143,10 +154,7 @@ class LeanBroker:
 
     def _last(self, symbol: str) -> Decimal | None:
         j = self.bars.column.get(symbol)
-        if j is None or self.bars.latest[self.row, j] < 0:
-            return None
-        price = self._close(symbol)
-        return Decimal(repr(price)) if math.isfinite(price) and price > 0 else None
+        return None if j is None else latest_trade(self.bars.latest_closes(self.row)[j])
 
     def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
         key = (self.row, self._changes)

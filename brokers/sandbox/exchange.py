@@ -237,11 +237,19 @@ class Exchange:
             raise SandboxError.refusal(rejection)
         qty = request.shares(self.last_close(request.symbol))
         order = request.accepted(str(uuid.uuid4()), qty, self.now)
+        if order.type is OrderType.TRAILING_STOP:
+            order.hwm = self._first_mark(order.symbol)
         self.orders.add(order)
         self._emit(OrderEvent.NEW, order)
         if self.is_open and order.type is OrderType.MARKET and order.time_in_force not in AUCTIONS:
             self._fill_at_open(order)
         return order
+
+    def _first_mark(self, symbol: str) -> float | None:
+        """A trailing stop's high-water mark when it is sent: the latest trade (the backtest's
+        ``StopTrail`` starts from the close it was decided on; none yet: the first bar's open)."""
+        price = self.latest_trade(symbol)
+        return price if math.isfinite(price) else None
 
     def get(self, order_id: str) -> SandboxOrder:
         return self.orders.get_order(order_id)

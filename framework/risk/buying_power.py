@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from framework.arrays import nan_to_zero
 from framework.risk.decisions import Action, Reason
 from framework.risk.runner import Adjusted, RiskInput
 from framework.sizing import round_qty
@@ -33,7 +34,7 @@ def growth_cost(t: np.ndarray, risk: RiskInput) -> np.ndarray:
     """Dollars of buying power each target's growth takes (0 where a position shrinks)."""
     c = risk.current
     grow = np.clip(np.abs(t) - np.abs(c), 0.0, None)
-    prices = np.nan_to_num(risk.prices)
+    prices = nan_to_zero(risk.prices)
     buy = limit_value(prices, risk.buy_markup) if risk.buy_markup is not None else prices
     price = np.where(t < 0, prices * SHORT_MARKUP, buy)
     return grow * price

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from framework.arrays import nan_to_zero
 from framework.config.execution import SizingConfig
 from framework.risk.decisions import Reason
 from framework.risk.runner import SAME, Adjusted, RiskInput
@@ -14,7 +15,7 @@ from framework.risk.runner import SAME, Adjusted, RiskInput
 def too_small(delta: np.ndarray, prices: np.ndarray, equity: float, cfg: SizingConfig) -> np.ndarray:
     """Trades under any of the three minimums (shares, dollars, fraction of equity)."""
     size = np.abs(delta)
-    notional = size * np.nan_to_num(prices)
+    notional = size * nan_to_zero(prices)
     weight = notional / equity if equity > 0 else np.full(len(delta), np.inf)
     return (size < cfg.min_trade_shares) | (notional < cfg.min_trade_notional) | (weight < cfg.rebalance_band)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from framework.arrays import nan_to_zero
 from framework.risk.decisions import Reason
 from framework.risk.exposure import breach
 from framework.risk.runner import Adjusted, RiskInput
@@ -20,7 +21,7 @@ class OrderNotional:
         delta = t - risk.current
         if not delta.any():  # no order at all (the cap is > 0)
             return None
-        over = np.abs(delta * np.nan_to_num(risk.prices)) > self.cap
+        over = np.abs(delta * nan_to_zero(risk.prices)) > self.cap
         if not over.any():
             return None
         safe = np.where(over, risk.prices, 1.0)  # over implies a finite, positive price
@@ -67,7 +68,7 @@ class MaxOrders:
         if len(trading) <= self.limit:
             return None
         reducing = np.abs(t[trading]) < np.abs(c[trading])
-        size = np.nan_to_num(np.abs(delta[trading] * risk.prices[trading]))
+        size = nan_to_zero(np.abs(delta[trading] * risk.prices[trading]))
         ranked = trading[np.lexsort((-size, ~reducing))]
         out = t.copy()
         out[ranked[self.limit :]] = c[ranked[self.limit :]]

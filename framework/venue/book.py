@@ -7,7 +7,7 @@ before a submission; the rules read nothing else, so both venues answer alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -117,13 +117,22 @@ class VenueBook:
     def with_orders(self, orders: tuple[BookOrder, ...]) -> VenueBook:
         """This account with other open orders (the valuation of its positions, and the values
         of the orders already valued, are kept)."""
-        new = replace(self, open_orders=orders)
+        # a field copy, not dataclasses.replace: every order's check builds one (no __post_init__
+        # to run; the fields were set when this book was built)
+        new = object.__new__(type(self))
+        mine, theirs = self.__dict__, new.__dict__
+        for name in _FIELDS:
+            theirs[name] = mine[name]
+        theirs["open_orders"] = orders
         for shared in ("_values", "order_values"):
-            if shared in self.__dict__:
-                new.__dict__[shared] = self.__dict__[shared]
+            if shared in mine:
+                theirs[shared] = mine[shared]
         return new
 
     def without(self, order_id: str) -> VenueBook:
         """This book as if ``order_id`` were not open (a replacement is judged without the order
         it replaces)."""
         return self.with_orders(tuple(o for o in self.open_orders if o.order_id != order_id))
+
+
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(VenueBook))

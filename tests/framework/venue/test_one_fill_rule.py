@@ -31,3 +31,11 @@ def test_no_simulator_prices_a_fill_beside_the_matching_module() -> None:
 def test_every_simulator_asks_the_matching_module() -> None:
     users = callers("market_price")
     assert {"brokers/sandbox/exchange.py", "brokers/lean/broker.py", "framework/twap.py"} <= users
+
+
+def test_both_simulators_trail_by_the_one_trailing_rule() -> None:
+    """A trailing stop is judged and its mark raised in framework/venue/trailing.py alone: the
+    backtest once trailed by backtrader's ``trailadjust`` and the sandbox by its own arithmetic
+    (on the bar's high, before judging the open)."""
+    assert {"brokers/backtrader/sim_broker.py", "brokers/sandbox/resting.py"} <= callers("trailing_fill")
+    assert not callers("trailadjust") - {"brokers/backtrader/sim_broker.py"}

@@ -1,0 +1,22 @@
+"""Small array helpers of the per-bar path (every decision calls them several times).
+
+``numpy.nan_to_num`` is generic (any dtype, scalars, complex, a copy flag): on the short float
+vectors of a decision its overhead costs several times the arithmetic it guards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def nan_to_zero(values: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(values)`` for a float vector: NaN → 0, ±inf → the largest finite float
+    of its sign (a new array; ``values`` is left as it was)."""
+    values = np.asarray(values, dtype=float)
+    out = np.where(np.isnan(values), 0.0, values)
+    if np.isinf(out).any():  # never for prices; kept so the two are the same function
+        np.copyto(out, np.nan_to_num(out))
+    return out
+
+
+__all__ = ["nan_to_zero"]
