@@ -205,8 +205,9 @@ class ExecutionEngine:
         truth) and recorded so a restart rebuilds the adopted book and does not report it again."""
         account = self.broker.get_account()
         # what foreign orders' fills moved is not ours: never adopted (framework.foreign)
-        positions, cash = foreign.ours(self.broker.get_positions(), account.cash,
-                                       self.journal.foreign_orders(settled=False))
+        not_ours = self.journal.foreign_orders(settled=False)
+        positions, cash = foreign.ours(self.broker.get_positions(), account.cash, not_ours,
+                                       self.journal.venue_splits() if not_ours else ())
         for split in self._splits_in(positions):  # a split is a split in our books, not an adoption
             self.on_corporate_action(split)
         diffs = self.portfolio.reconcile(positions, cash)

@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
+from framework import deadline
 from framework.broker import Broker, OrderUpdate
 from framework.config.execution import OrdersConfig
+from framework.deadline import DeadlineExceeded
 from framework.enums import OrderEvent, OrderStatus
 from framework.errors import (
     BrokerError,
@@ -79,6 +81,20 @@ class OrderManager:
         base = self.config.backoff_initial_seconds * (2**attempt)
         return min(base, self.config.backoff_max_seconds) * (0.5 + self._rng.random() / 2)
 
+    def _pause(self, seconds: float, why: BrokerError | None = None) -> None:
+        """Wait before trying again — never past the deadline the caller works under (a paper
+        cycle's, :mod:`framework.deadline`): a rate limit's wait that cannot fit is refused at
+        once (:class:`DeadlineExceeded`), naming the deadline."""
+        bound = deadline.current()
+        # a rate limit holds every sender until the venue's reset (the adapter's budget): that is
+        # the wait to fit, not the capped backoff slept here before the budget's own wait
+        need = max(seconds, why.retry_after or 0.0) if isinstance(why, RateLimited) else seconds
+        refused = bound.refuse(need, f"before trying again ({type(why).__name__}: {why})" if why else
+                               "before looking again") if bound is not None else None
+        if refused is not None:
+            raise refused
+        self._sleep(seconds)
+
     def _call(self, fn: Callable[[], object]) -> object:
         """Every broker call goes through here. Pacing is the adapter's (one budget per venue API
         shared by every client and thread: brokers/alpaca/session.py); the order manager only
@@ -92,9 +108,9 @@ class OrderManager:
             try:
                 return self._call(lambda: self.broker.get_order_by_client_id(client_order_id))  # type: ignore[return-value]
             except TransientBrokerError as e:
-                if attempt == self.config.max_retries:
+                if attempt == self.config.max_retries or isinstance(e, DeadlineExceeded):
                     raise
-                self._sleep(self._backoff(attempt, e))
+                self._pause(self._backoff(attempt, e), e)
         return None
 
     def submit(self, order: Order, session: datetime | None = None) -> SubmitResult:
@@ -174,6 +190,10 @@ class OrderManager:
                 rejected = order.transition(OrderStatus.REJECTED, updated_at=self._clock())
                 self._store(rejected, OrderEvent.REJECTED.value, str(e))
                 return SubmitResult(rejected, attempt + 1)
+            except DeadlineExceeded:
+                # refused before it went (a wait the cycle has no time left for): the intent stays
+                # created, and the next run sends it (resolve_pending) — no retry, no look-up
+                raise
             except TransientBrokerError as e:
                 self.journal.record_event(
                     order.client_order_id,
@@ -184,7 +204,7 @@ class OrderManager:
                 )
                 if attempt == self.config.max_retries:
                     raise
-                self._sleep(self._backoff(attempt, e))
+                self._pause(self._backoff(attempt, e), e)
                 found = self.lookup(order.client_order_id)
                 if found is not None:
                     return SubmitResult(self._adopt(found), attempt + 1, looked_up=True)
@@ -312,11 +332,11 @@ class OrderManager:
             try:
                 found = self._call(partial(self.broker.get_order, view.broker_order_id))
             except TransientBrokerError as e:
-                self._sleep(self._backoff(attempt, e))
+                self._pause(self._backoff(attempt, e), e)
                 continue
             view = self._adopt(found, "confirm")  # type: ignore[arg-type]
             if view.is_open:
-                self._sleep(self._backoff(attempt, TransientBrokerError("not final yet")))
+                self._pause(self._backoff(attempt, TransientBrokerError("not final yet")))
         return view
 
     def cancel_all(self) -> int:

@@ -13,9 +13,11 @@ installed there (by :func:`install`), so every call of every client is covered:
   PATCH, DELETE) are never resent here**: an order whose answer was lost is looked up by client
   id by the order manager before anything is sent again. alpaca-py's own retry is off.
 - every request has a timeout (alpaca-py sets none).
-- a wait before retrying a read never runs past the deadline the caller works under (a paper
-  cycle's, :mod:`framework.deadline`): a venue asking for longer than is left fails the read at
-  once, naming the deadline.
+- no wait — for the budget (a 429 stops every sender until its reset) or before retrying a read
+  — runs past the deadline the caller works under (a paper cycle's, :mod:`framework.deadline`):
+  a venue asking for longer than is left fails the request at once, before it is sent, naming
+  the deadline. ``read_deadline_seconds`` bounds the retries of a read's failures only: the waits
+  the venue asked for (its ``Retry-After``, the budget's pacing) are not spent from it.
 
 Nothing here logs or raises with a key: log lines name the API, the method and the path only.
 """
@@ -79,20 +81,34 @@ class SharedBudget:
         self.waited = 0.0
         self.refusals = 0
 
-    def acquire(self, stop: threading.Event) -> None:
-        """Wait until the budget lets one request go (or ``stop`` is set)."""
+    def acquire(self, stop: threading.Event) -> float:
+        """Wait until the budget lets one request go (or ``stop`` is set); the seconds waited.
+
+        The wait is bounded by the deadline the caller works under (a paper cycle's,
+        :mod:`framework.deadline`): one the budget asks for that would outlast it (a 429's hold
+        of up to a minute, near the end of a cycle) is refused at once, naming the deadline,
+        before anything is sent — never slept past the deadline."""
+        bound = deadline.current()
+        waited = 0.0
         with self._cond:
             while True:
                 now = self._clock()
                 wait = self.budget.reserve(now)
                 if wait <= 0:
                     self.requests += 1
-                    return
+                    return waited
+                refused = bound.refuse(wait, f"waiting for the {self.name} budget (the venue's rate limit)") \
+                    if bound is not None else None
+                if refused is not None:
+                    log.warning("%s", refused)
+                    raise refused
                 if stop.is_set():
                     raise requests.ConnectionError("the session was closed while waiting")
                 log.debug("%s budget: waiting up to %.2f s", self.name, wait)
                 self._cond.wait(wait)  # an answer or a close wakes us earlier
-                self.waited += self._clock() - now
+                spent = self._clock() - now
+                self.waited += spent
+                waited += spent
 
     def settle(self, report: BudgetReport | None) -> None:
         with self._cond:
@@ -210,11 +226,12 @@ class PacedSession(requests.Session):
         while True:
             tries += 1
             try:
-                response = self._once(verb, url, kwargs)
+                response, paced = self._once(verb, url, kwargs)
             except TRANSIENT_ERRORS as e:
                 if not retried or not self._pause(tries, started, 0.0, verb, url, type(e).__name__):
                     raise
                 continue
+            started += paced  # waiting for the budget is not a failure: not spent on the read deadline
             if not retried or response.status_code not in TRANSIENT_STATUS:
                 return response
             floor = refusal_wait(response.headers) if response.status_code == 429 else 0.0
@@ -223,8 +240,9 @@ class PacedSession(requests.Session):
             started += floor  # the venue's asked-for wait is not spent on the read deadline
             response.close()
 
-    def _once(self, method: str, url: str | bytes, kwargs: dict[str, Any]) -> requests.Response:
-        self.budget.acquire(self._closed)
+    def _once(self, method: str, url: str | bytes, kwargs: dict[str, Any]) -> tuple[requests.Response, float]:
+        """One request and the seconds it waited for the budget first."""
+        paced = self.budget.acquire(self._closed)
         try:
             response = super().request(method, url, **kwargs)
         except BaseException:
@@ -233,7 +251,7 @@ class PacedSession(requests.Session):
         self.budget.settle(budget_report(response.headers))
         if response.status_code == 429:
             self.budget.hold(refusal_wait(response.headers))
-        return response
+        return response, paced
 
     def _pause(self, tries: int, started: float, floor: float, method: str,
                url: str | bytes, why: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from framework.capacity import capacity_warning
 from framework.cli.options import config_option
 from framework.config.loader import load_settings
 from framework.config.settings import Settings
+from framework.deadline import DeadlineExceeded
 from framework.errors import ConfigError, ReconciliationError
 from framework.journal import Journal
 from framework.live import actions
@@ -31,6 +33,7 @@ from framework.venue_time import human
 
 log = logging.getLogger(__name__)
 ops_log = logging.getLogger("trade.paper")
+TRY_AGAIN = 75  # EX_TEMPFAIL (sysexits.h): not traded yet, run again
 
 
 def _settings(config_files: tuple[str, ...]) -> Settings:
@@ -143,7 +146,9 @@ def paper(config_files: tuple[str, ...], once: bool, dry_run: bool) -> None:
     Without --once it runs as a service: each session's cycle before the open, the intraday
     loss watch while the market is open, the after-close step, alerts; timestamped log lines.
     One paper process per account and journal: a second one stops at once (exit 2) naming the first.
-    Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C.
+    Exit codes: 0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 75 not
+    traded yet: a wait the venue asked for (a rate limit's) did not fit the cycle's deadline —
+    run it again, it completes the session's decisions exactly once — 130 Ctrl-C.
     """
     settings = _settings(config_files)
     serve = not (once or dry_run)
@@ -174,6 +179,11 @@ def _once(runner: PaperRunner, alerting: Alerting | None, dry_run: bool) -> None
     _check_journal(runner, alerting)  # what happened since the last run (a `trade halt`, say)
     try:
         result = run_once(runner, CycleAlerts(alerting, runner.settings.paper.account))
+    except DeadlineExceeded as e:  # refused before it went: nothing half-done, nothing lost
+        ops_log.warning("not traded yet: %s", e)
+        click.echo(f"not traded yet: {e}\nrun `trade paper --once` again after the venue's wait: it completes "
+                   "this session's decisions (what went already is not sent again)", err=True)
+        sys.exit(TRY_AGAIN)
     finally:
         _check_journal(runner, alerting)
     _print_cycle(result, runner, dry_run, echo)

@@ -3,10 +3,13 @@ kept apart from ours (:mod:`framework.foreign`): each with its latest state, fir
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
 
 from framework.journal.connection import JournalConnection, iso, text
 from framework.orders import Order
+from framework.venue import ActionKind, CorporateAction
 
 #: made at the first foreign order (a backtest's journal, which never meets one, stays as it was)
 FOREIGN_TABLE = """CREATE TABLE IF NOT EXISTS foreign_orders (
@@ -17,6 +20,10 @@ FOREIGN_TABLE = """CREATE TABLE IF NOT EXISTS foreign_orders (
 #: their fills moved is no longer the person's, so it is no longer taken out of the venue's positions
 SETTLED_TABLE = """CREATE TABLE IF NOT EXISTS foreign_settled (
     client_order_id TEXT PRIMARY KEY, time TEXT NOT NULL, reason TEXT NOT NULL)"""
+#: every split the venue's bars showed while a person's fills were in the account: a fill's shares
+#: are restated by the splits gone ex after it (:func:`framework.foreign.held_now`), each once
+SPLITS_TABLE = """CREATE TABLE IF NOT EXISTS venue_splits (
+    symbol TEXT NOT NULL, ex_date TEXT NOT NULL, ratio TEXT NOT NULL, PRIMARY KEY (symbol, ex_date))"""
 
 
 class ForeignLog(JournalConnection):
@@ -51,6 +58,22 @@ class ForeignLog(JournalConnection):
         self._db.execute(SETTLED_TABLE)
         for cid in client_order_ids:
             self._write("INSERT OR IGNORE INTO foreign_settled VALUES (?,?,?)", (cid, iso(when), reason))
+
+    def record_venue_splits(self, splits: Iterable[CorporateAction]) -> None:
+        """The venue's splits (from its bars), each once per (symbol, ex-date)."""
+        rows = [(a.symbol, a.ex_date.isoformat(), str(a.value)) for a in splits if a.kind is ActionKind.SPLIT]
+        if not rows:
+            return
+        self._flush()
+        self._db.execute(SPLITS_TABLE)
+        for row in rows:
+            self._write("INSERT OR IGNORE INTO venue_splits VALUES (?,?,?)", row)
+
+    def venue_splits(self) -> list[CorporateAction]:
+        if self._read("SELECT 1 FROM sqlite_master WHERE type='table' AND name='venue_splits'").fetchone() is None:
+            return []
+        rows = self._read("SELECT symbol, ex_date, ratio FROM venue_splits ORDER BY ex_date, symbol")
+        return [CorporateAction(r[0], date.fromisoformat(r[1]), ActionKind.SPLIT, Decimal(r[2])) for r in rows]
 
     def foreign_orders(self, *, open_only: bool = False, settled: bool = True) -> list[Order]:
         """``settled=False``: without the ones a flatten settled (what the person still holds)."""

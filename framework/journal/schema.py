@@ -72,7 +72,7 @@ CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
 TABLES = frozenset({
     "runs", "signals", "risk_decisions", "intents", "orders", "order_events", "fills", "positions", "equity",
     "halt", "adjustments", "corporate_actions", "marks", "foreign_orders", "foreign_settled",
-    "decision_inputs",
+    "venue_splits", "decision_inputs",
 })
 
 

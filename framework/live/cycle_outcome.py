@@ -1,4 +1,4 @@
-"""A cycle's outcome: journaled (event ``cycle`` on ``*``: ok, skipped or failed, with a summary,
+"""A cycle's outcome: journaled (event ``cycle`` on ``*``: ok, skipped, deferred or failed, with a summary,
 so the dashboard and a person reading the journal see when the last one ran and how) and alerted
 (orders not acknowledged in time, a failed cycle, stale data), each alert once per session."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from framework.alerts import Alert, Alerting, AlertKind, Severity
+from framework.deadline import DeadlineExceeded
 from framework.live.runner import CycleResult, PaperRunner, StaleData
 from framework.venue_time import venue_or_local
 
@@ -63,9 +64,18 @@ class CycleAlerts:
 
 
 def run_once(runner: PaperRunner, alerts: CycleAlerts, session: date | None = None) -> CycleResult:
-    """One cycle, its outcome journaled and alerted (``trade paper --once``, and each loop cycle)."""
+    """One cycle, its outcome journaled and alerted (``trade paper --once``, and each loop cycle).
+
+    A wait the venue asked for that the cycle has no time left for (:class:`DeadlineExceeded`,
+    refused before the request went) is journaled ``deferred``, not ``failed``: the session is
+    not traded yet, and the next run completes its decisions exactly once."""
     try:
         result = runner.cycle(session)
+    except DeadlineExceeded as e:
+        when = venue_now(runner)
+        record_cycle(runner, "deferred", f"session {session or 'next'}: not traded yet: {e}")
+        alerts.failure(e, session, when)
+        raise
     except Exception as e:
         when = venue_now(runner)
         record_cycle(runner, "failed", f"session {session or 'next'}: {type(e).__name__}: {e}")

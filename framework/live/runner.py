@@ -295,6 +295,8 @@ class PaperRunner:
         found = actions_over(history, history.dates)
         found += [CorporateAction(symbol, session, ActionKind.SPLIT, Decimal(repr(ratio)))
                   for symbol, ratio in sorted(self.bars.splits_since_last_bar.items())]
+        if self.journal.foreign_orders(settled=False):  # a person's fills are counted in today's shares
+            self.journal.record_venue_splits(found)
         return engine.catch_up_actions(found)
 
     def reconcile(self, engine: ExecutionEngine) -> list[Difference]:
@@ -328,6 +330,8 @@ class PaperRunner:
             self.clock.sync()
             session = session or next_session(self.live_broker)
             prev = previous_session(self.live_broker, session)
+        except DeadlineExceeded:  # a wait the venue asked for that the cycle has no time for: not traded yet
+            raise
         except BrokerError as e:
             raise ReconciliationError(f"cannot read the broker's clock, not trading: {e}") from e
         result = CycleResult(session=session, signal_date=prev)
@@ -336,7 +340,8 @@ class PaperRunner:
             self.sync_orders(engine)
             result.foreign = list(self.new_foreign)
             result.withdrawn = self.resolve_pending(engine, prev)
-            history = self._history(session) if engine.portfolio.holdings else None
+            person_filled = any(o.filled_qty for o in self.journal.foreign_orders(settled=False))
+            history = self._history(session) if engine.portfolio.holdings or person_filled else None
             if history is not None:
                 result.actions = self.corporate_actions(engine, history, session)
             deadline.check("before reconciling")

@@ -94,3 +94,51 @@ def test_the_data_client_retries_through_the_session_not_alpaca_py():
                                         "ws://127.0.0.1:9/stream", paper=True), RequestPolicy())
     assert client._retry == 0 and client._session.budget.name.startswith("data ")
     client._session.close()
+
+
+def test_a_budget_wait_longer_than_the_deadline_left_is_refused_at_once_naming_it():
+    """Defect 12's pacing half: a 429 holds every sender until the venue's reset; a request
+    made under a cycle's deadline with less left than that is refused before it is sent (never
+    slept past the deadline), naming the deadline."""
+    import threading
+
+    from brokers.alpaca.session import SharedBudget
+    from framework.deadline import Bound, DeadlineExceeded, bounded
+    from framework.rate_limit import RequestBudget
+
+    budget = SharedBudget(RequestBudget(200, 60.0), "trading http://127.0.0.1:9")
+    budget.hold(60.0)
+    closed = threading.Event()
+    closed.set()  # were the wait not refused, it would end at once (as a closed session)
+    with bounded(Bound("cycle deadline (paper.cycle_deadline_seconds = 45 s)", lambda: 12.0)), \
+            pytest.raises(DeadlineExceeded, match=r"would wait 60\.0 s, but only 12\.0 s is left of the cycle "
+                                                  r"deadline \(paper.cycle_deadline_seconds = 45 s\)"):
+        budget.acquire(closed)
+    assert budget.requests == 0
+    free = SharedBudget(RequestBudget(200, 60.0), "trading http://127.0.0.1:9")
+    with bounded(Bound("cycle deadline", lambda: 12.0)):
+        assert free.acquire(threading.Event()) == 0.0  # nothing to wait for: goes
+    assert free.requests == 1
+
+
+def test_waiting_for_the_budget_is_not_spent_from_a_reads_retry_deadline(tmp_path):
+    """Defect 12: ``read_deadline_seconds`` bounds the retries of a read's failures, not the
+    waits the venue asked for. A read that waited for the budget (a 429 elsewhere held every
+    sender) longer than the read deadline, then met one 502, gave up "after 1 tries"."""
+    from brokers.alpaca.session import RequestPolicy
+    from framework.retry import RetryPolicy
+
+    with SandboxServer(state=tmp_path / "s.sqlite", port=0) as sb:
+        sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "status": 502}])
+        ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
+        broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, stream=False)
+        policy = RequestPolicy(retry=RetryPolicy(attempts=3, initial=0.01, maximum=0.05, deadline=0.3))
+        session = broker.client._session
+        session.policy = policy
+        try:
+            session.budget.hold(0.6)  # another request's 429: every sender waits, past the read deadline
+            assert broker.get_positions() == []
+        finally:
+            broker.close()
+        asked = [(r.method, r.path) for r in sb.requests]
+    assert asked.count(("GET", "/v2/positions")) == 2

@@ -12,9 +12,11 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # Defects of issue 26 not yet fixed on this branch (emptied as live-defects is merged), and
 # defects this simulation found that are not fixed yet (numbered from 101).
@@ -30,6 +32,7 @@ FOUND = {
 }
 
 TOLERANCE = Decimal("1e-6")
+NEW_YORK = ZoneInfo("America/New_York")  # the venue's days
 CAP_SLACK = 1.35  # a position's weight may drift this far past its cap between decision and check
 
 
@@ -126,6 +129,18 @@ class Judge:
             apply(event)
         return {s: q for s, q in held.items() if q != 0}
 
+    @staticmethod
+    def held_now(order: dict[str, Any], splits: list[tuple[str, str, float]]) -> Decimal:
+        """A person's filled shares as the venue holds them now: times every split of the symbol
+        applied after the day of the fill (a split at an ex-date's open precedes its fills)."""
+        when = order["filled_at"] or order["updated_at"]  # a partial fill has no filled_at yet
+        filled_on = datetime.fromisoformat(when).astimezone(NEW_YORK).date().isoformat()
+        qty = Decimal(str(order["filled_qty"]))
+        for symbol, ex_date, ratio in splits:
+            if symbol == order["symbol"] and ex_date > filled_on:
+                qty *= Decimal(repr(ratio))
+        return qty
+
     def ours_at_venue(self, venue: dict[str, Any]) -> dict[str, Decimal]:
         """The venue's positions less what a person's fills moved: the part that is ours. A
         flatten closes a symbol whole, a person's shares with ours: the person's fills before it
@@ -135,7 +150,7 @@ class Judge:
             if o["client_order_id"] in self.settled:
                 continue
             if o["client_order_id"].startswith("person-") and float(o["filled_qty"]):
-                filled = Decimal(str(o["filled_qty"]))
+                filled = self.held_now(o, venue["splits"])
                 held[o["symbol"]] = held.get(o["symbol"], Decimal(0)) - (filled if o["side"] == "buy" else -filled)
         return {s: q for s, q in held.items() if q != 0}
 
@@ -359,13 +374,15 @@ class Judge:
 
     def _within_caps(self, venue: dict[str, Any]) -> None:
         """Exposure after fills within the caps (of what is ours: a person's own fills aside)."""
-        equity = venue["equity"]
+        marks = venue["marks"]  # split-consistent (the venue's own marks are not at an ex-date's open)
+        equity = venue["cash"] + sum(p["qty"] * marks[s] for s, p in venue["positions"].items()
+                                     if marks.get(s) == marks.get(s))
         if equity <= 0:
             return
         for symbol, qty in self.ours_at_venue(venue).items():
             if symbol not in self.traded:
                 continue
-            price = venue["closes"].get(symbol)
+            price = marks.get(symbol)
             if price is None or price != price:
                 continue
             weight = abs(float(qty)) * price / equity

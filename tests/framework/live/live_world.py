@@ -135,7 +135,28 @@ class World:
                     "positions": {s: {"qty": p.qty, "cost": p.cost} for s, p in ex.positions.items()},
                     "cash": ex.ledger.cash, "session": ex.session, "phase": ex.phase,
                     "day": ex.day, "equity": ex.equity(),
-                    "closes": {s: ex.last_close(s) for s in ex.market.symbols}}
+                    "closes": {s: ex.last_close(s) for s in ex.market.symbols}, "marks": marks(ex),
+                    "splits": applied_splits(ex)}
+
+        def applied_splits(ex: Any) -> list[tuple[str, str, float]]:
+            """(symbol, ex-date, ratio) of every split the venue has applied to its positions."""
+            splits = ex.market.splits.stack().dropna()
+            done = [(s, day.date().isoformat(), float(r)) for (day, s), r in splits.items()
+                    if day < ex.day or (day == ex.day and ex.phase == "open")]
+            return sorted(done, key=lambda x: x[1])
+
+        def marks(ex: Any) -> dict[str, float]:
+            """The judge's marks: each symbol's last close in the shares held now. At an ex-date's
+            open the venue has split the positions but its last close is the day before's, in
+            the old shares (found by seed 210: 296 JPM split 2:1 at the open, valued 592 x the
+            pre-split close, read 47% of equity against a 30% cap while it was 31%); restated by
+            the split going ex today, as the bars of the next close will show it."""
+            out = {s: ex.last_close(s) for s in ex.market.symbols}
+            splits = ex.market.splits
+            if ex.phase == "open" and ex.day in splits.index:
+                for s, ratio in splits.loc[ex.day].dropna().items():
+                    out[s] /= float(ratio)
+            return out
 
         return self.sandbox.run(snap)
 

@@ -4,6 +4,7 @@ from the shortest sequence the simulation's shrinking reached, judged from the v
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from live_judge import Context, Judge
 from live_world import TRADED, open_world
@@ -200,3 +201,66 @@ def test_no_buy_goes_out_while_our_own_exit_of_the_symbol_still_works(tmp_path):
                            and buy["status"] in ("new", "accepted", "partially_filled") for s in orders.values())
     finally:
         logging.disable(logging.NOTSET)
+
+
+def test_the_judge_values_a_position_split_at_the_open_in_the_shares_held_now(tmp_path):
+    """Seed 210 (shrunk: cycle, advance:next_session, cycle, advance:next_session, cycle,
+    watch+cycle) settled as the judge's artifact, not the engine's: JPM splits 2:1 at the open of
+    2019-04-03; the venue doubles the 296 shares held, but its last close (and so its equity) is
+    still the day before's, in the old shares, so 592 x 105.14 read as 47% of equity against the
+    30% cap. Nothing of ours was bought: valued at the split-restated close it is 31%, within the
+    caps. The judge's marks restate the last close by the split going ex today."""
+    from live_sim import simulate
+
+    logging.disable(logging.CRITICAL)
+    try:
+        (tmp_path / "probe").mkdir()
+        world = open_world(tmp_path / "probe", 210)
+        try:
+            for to in ("next_session", "next_session", "open"):
+                world.advance(to)
+            venue = world.venue()
+        finally:
+            world.close()
+        assert str(venue["day"].date()) == "2019-04-03"
+        assert venue["marks"]["JPM"] == venue["closes"]["JPM"] / 2  # ex today, 2:1
+        assert venue["marks"]["AAPL"] == venue["closes"]["AAPL"]
+        rules = ["cycle", "advance:next_session", "cycle", "advance:next_session", "cycle", "watch+cycle"]
+        (tmp_path / "sim").mkdir()
+        outcome = simulate(210, rules, folder=tmp_path / "sim")
+        assert outcome.ok, f"step {outcome.failed_at}: {outcome.violation}"
+        assert outcome.steps_done == len(rules)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def test_a_persons_shares_split_after_their_fill_are_never_taken_for_ours(tmp_path):
+    """Found by seed 230: a person bought 3 XOM at the venue; XOM then split 1-for-2 and the venue
+    held 1.5 of the person's shares, while reconciliation still took the person's 3 out of the
+    venue's position: our books adopted a short of 1.5, and a cycle while halted "exited" it by
+    buying 1.5 XOM — adding risk at the venue. A person's fills are restated by the splits gone ex
+    after them, like our own holdings. Replayed with seed 210's 2-for-1 of JPM (2019-04-03): the
+    person's 3 become 6, none of them adopted as ours."""
+    logging.disable(logging.CRITICAL)
+    world = open_world(tmp_path, 210, stops="stop_loss: 0.05", stream=False)
+    try:
+        assert world.cycle() == 0
+        world.advance("next_session")
+        assert world.person({"symbol": "JPM", "side": "buy", "type": "market", "qty": 3, "time_in_force": "day"})
+        world.advance("next_session")  # the person's buy filled at the 2019-04-02 open
+        assert world.cycle() == 0
+        assert "foreign order at the venue" in world.printed
+        world.advance("next_session")  # JPM split 2-for-1 at the 2019-04-03 open
+        judge = Judge(tmp_path / "journal.sqlite", TRADED, 0.3, stops=True)
+        judge.begin(world.venue())
+        assert world.cycle() == 0
+        venue = world.venue()
+        assert str(venue["day"].date()) == "2019-04-04" and venue["phase"] == "pre_open"
+        adopted = [line for line in world.printed.splitlines() if line.startswith("reconcile:") and "JPM" in line]
+        assert adopted == [], adopted
+        mine = judge.positions(judge.journal()).get("JPM", 0)
+        assert mine == judge.ours_at_venue(venue).get("JPM", 0) == Decimal(str(venue["positions"]["JPM"]["qty"])) - 6
+        judge.check(Context(0, "cycle", completed_cycle=True), venue, world.posts)
+    finally:
+        logging.disable(logging.NOTSET)
+        world.close()
