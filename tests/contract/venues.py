@@ -28,6 +28,7 @@ import backtrader as bt
 import pandas as pd
 
 from brokers.backtrader.broker import BacktraderBroker
+from brokers.backtrader.minute_fills import MinuteFills
 from brokers.backtrader.runner import simulator
 from framework.broker import Broker, OrderUpdate
 from framework.config import Settings, load_settings
@@ -85,13 +86,16 @@ def sessions(n: int) -> pd.DatetimeIndex:
 
 
 def play_backtrader(steps: list[Step], tmp_path: Path, cfg: Settings | None = None,
-                    data: MarketData | None = None) -> Played:
+                    data: MarketData | None = None, minutes: MinuteFills | None = None) -> Played:
+    """``minutes``: minute bars a TWAP child fills on (as ``trade backtest --minutes`` gives them)."""
     days = sessions(len(steps))
     cfg = cfg or settings()
     venue = venue_from_config(cfg.venue)
     traded = (data or market()).between(days[0], days[-1])
     played = Played([])
     cerebro, feeds = simulator(traded, cfg.backtest, venue)
+    if minutes is not None:
+        cerebro.broker.minute_fills = minutes  # as run_backtest wires it
     holder: list[BacktraderBroker] = []
 
     class Script(bt.Strategy):
