@@ -140,7 +140,7 @@ def test_each_child_fills_on_its_own_minutes_under_the_cap_at_the_slipped_open(t
     assert [g[:3] for g in got] == [e[:3] for e in expected]
     assert [g[3] for g in got] == pytest.approx([e[3] for e in expected], abs=1e-6)
     minutes = _minutes()
-    for cid, when, qty, _ in got:
+    for _, when, qty, _ in got:
         assert qty <= math.floor(minutes.at[when, "volume"] * CAP)
     assert sum(q for *_, q, _ in got) <= float(PARENT)
 
