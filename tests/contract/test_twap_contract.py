@@ -6,7 +6,7 @@ given to the backtest as ``trade backtest --minutes`` gives them.
 - ``backtrader``: the children sent at the decision, the simulator filling each on its minutes;
 - ``alpaca``: alpaca-py against the sandbox, its clock pinned minute by minute (the intraday
   pin); each child sent at its minute, what it left canceled when its turn ends, as the paper
-  service does (framework.twap.plan_children).
+  service schedules it (framework.twap.plan_children; here the test does the sending).
 
 The contract: each child fills on its own minutes only, never above the cap of a minute's
 volume, at the minute's open slipped by the venue; the children's fills add to at most the
