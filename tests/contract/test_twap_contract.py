@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from venues import CASH, FIRST_FILL, KEY, SECRET, Played, _settle, _until, market, play_backtrader, sessions
+from venues import CASH, FIRST_FILL, Played, _settle, market, play_backtrader, sandbox_broker, sessions
 
 from brokers.backtrader.minute_fills import MinuteFills
 from brokers.sandbox.minutes import session_minutes
@@ -72,36 +72,24 @@ def play_backtest(tmp_path: Path) -> tuple[Played, list[Order]]:
 
 
 def play_sandbox(tmp_path: Path) -> tuple[Played, list[Order]]:
-    from brokers.alpaca.broker import AlpacaBroker
-    from brokers.alpaca.config import Credentials, Endpoints
-    from brokers.sandbox import SandboxServer
-
     cfg, played = _settings(), Played([])
     decided = sessions(1)[0] + timedelta(hours=16)
     children = _children(pd.Timestamp(decided).tz_localize("America/New_York").to_pydatetime(), cfg.data.calendar)
-    with SandboxServer(cfg, market(), state=tmp_path / "sandbox.sqlite", port=0, start=FIRST_FILL, cash=CASH) as sb:
-        ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
-        broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, poll_interval=0.2)
-        broker.subscribe(played.updates.append)
-        broker.start()
-        try:
-            _until(broker, lambda: broker.feed.stream_connected, "the trade-updates stream to connect")
-            sb.advance("open")
-            working: Order | None = None
-            for minute in range(WINDOW + 1):
-                requests.post(f"{sb.base_url}/_sandbox/clock/intraday", json={"progress": minute / 390}, timeout=30)
-                if minute % STEP == 0:  # a turn ends (the last: the window's end), the next child goes
-                    if working is not None:
-                        now = broker.get_order_by_client_id(working.client_order_id)
-                        if now is not None and now.status not in (OrderStatus.FILLED, OrderStatus.CANCELED):
-                            broker.cancel_order(now.broker_order_id)
-                    k = minute // STEP
-                    working = broker.submit_order(children[k]) if k < SLICES else None
-                _settle(broker, played)
-            sb.advance("close")
+    with sandbox_broker(tmp_path, played, cfg, market()) as (sb, broker):
+        sb.advance("open")
+        working: Order | None = None
+        for minute in range(WINDOW + 1):
+            requests.post(f"{sb.base_url}/_sandbox/clock/intraday", json={"progress": minute / 390}, timeout=30)
+            if minute % STEP == 0:  # a turn ends (the last: the window's end), the next child goes
+                if working is not None:
+                    now = broker.get_order_by_client_id(working.client_order_id)
+                    if now is not None and now.status not in (OrderStatus.FILLED, OrderStatus.CANCELED):
+                        broker.cancel_order(now.broker_order_id)
+                k = minute // STEP
+                working = broker.submit_order(children[k]) if k < SLICES else None
             _settle(broker, played)
-        finally:
-            broker.close()
+        sb.advance("close")
+        _settle(broker, played)
     return played, children
 
 

@@ -18,7 +18,8 @@ model) and, optionally, the same market data (e.g. with corporate actions).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,14 +126,14 @@ def play_backtrader(steps: list[Step], tmp_path: Path, cfg: Settings | None = No
     return played
 
 
-def play_alpaca(steps: list[Step], tmp_path: Path, cfg: Settings | None = None,
-                data: MarketData | None = None) -> Played:
+@contextmanager
+def sandbox_broker(tmp_path: Path, played: Played, cfg: Settings | None = None,
+                   data: MarketData | None = None) -> Iterator[tuple[Any, Any]]:
+    """A sandbox and an alpaca-py broker connected to it, its updates recorded in ``played``."""
     from brokers.alpaca.broker import AlpacaBroker
     from brokers.alpaca.config import Credentials, Endpoints
     from brokers.sandbox import SandboxServer
 
-    days = sessions(len(steps))
-    played = Played([])
     cfg, data = cfg or settings(), data or market()
     with SandboxServer(cfg, data, state=tmp_path / "sandbox.sqlite", port=0, start=FIRST_FILL, cash=CASH) as sb:
         ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
@@ -141,13 +142,21 @@ def play_alpaca(steps: list[Step], tmp_path: Path, cfg: Settings | None = None,
         broker.start()
         try:
             _until(broker, lambda: broker.feed.stream_connected, "the trade-updates stream to connect")
-            for j, step in enumerate(steps):
-                played.returns.append(step(broker, session_time(days[j]) + CLOSE))
-                if j < len(steps) - 1:
-                    sb.advance()  # one session: the open, the day, the close
-                    _settle(broker, played)
+            yield sb, broker
         finally:
             broker.close()
+
+
+def play_alpaca(steps: list[Step], tmp_path: Path, cfg: Settings | None = None,
+                data: MarketData | None = None) -> Played:
+    days = sessions(len(steps))
+    played = Played([])
+    with sandbox_broker(tmp_path, played, cfg, data) as (sb, broker):
+        for j, step in enumerate(steps):
+            played.returns.append(step(broker, session_time(days[j]) + CLOSE))
+            if j < len(steps) - 1:
+                sb.advance()  # one session: the open, the day, the close
+                _settle(broker, played)
     return played
 
 
