@@ -107,4 +107,5 @@ def test_watch_and_dashboard_say_what_they_do(capsys, command, words) -> None:
 def test_paper_help_lists_the_exit_codes(capsys) -> None:
     _, out, _ = invoke(["paper", "--help"], capsys)
     text = " ".join(out.split())
-    assert "0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 130 Ctrl-C" in text
+    assert "0 ok, 1 broker or internal trouble, 2 a mistake to fix (config, data), 75 not traded yet" in text
+    assert "run it again, it completes the session's decisions exactly once — 130 Ctrl-C" in text
