@@ -42,7 +42,7 @@ from framework.risk.halted import order_adds_risk
 from framework.signals import DiscardTally, SignalKind, SignalProcessor, is_rebalance_day
 from framework.sizing import PositionSizer
 from framework.stops import Guarded, StopManager, stop_levels
-from framework.styles import TWAP_CHILD, OrderStyle, terms
+from framework.styles import OrderStyle, is_twap_child, terms
 from framework.twap import ChildPlan, plan_children, slice_parent, window_start
 from framework.universe import Universe
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, VenueBook, venue_from_config
@@ -588,12 +588,12 @@ class ExecutionEngine:
         places them on their minutes itself: the backtest's)."""
         if self.broker.capabilities.timed_orders:
             return ChildPlan()
-        working = [o for o in self.orders.open_orders() if TWAP_CHILD.search(o.client_order_id)]
+        working = [o for o in self.orders.open_orders() if is_twap_child(o.client_order_id)]
         if not working:
             return ChildPlan()
         parents = {(o.symbol, o.side) for o in working}
         known = [o for o in self.orders.orders.values()
-                 if (o.symbol, o.side) in parents and TWAP_CHILD.search(o.client_order_id)]
+                 if (o.symbol, o.side) in parents and is_twap_child(o.client_order_id)]
         return plan_children(known, now, self.settings.orders.twap_window_minutes)
 
     def work_children(self, now: datetime) -> list[Order]:

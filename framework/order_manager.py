@@ -33,7 +33,7 @@ from framework.errors import (
 )
 from framework.journal import Journal
 from framework.orders import Order, can_transition, is_delisting, is_protective
-from framework.styles import TWAP_CHILD
+from framework.styles import is_twap_child
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class OrderManager:
         other order is due at once: its stamp is the clock's reading when it was decided, which a
         restart's fresh reading of a venue clock standing still (the sandbox's before the open)
         may not have reached."""
-        if not TWAP_CHILD.search(order.client_order_id):
+        if not is_twap_child(order.client_order_id):
             return True
         return order.created_at <= self._clock() or self.broker.capabilities.timed_orders
 

@@ -133,7 +133,19 @@ def require_service_for(style: OrderStyle, once: bool, where: str = "trade paper
 TWAP_CHILD = re.compile(r"-tw\d{2}$")
 
 
+def is_twap_child(client_order_id: str) -> bool:
+    """A TWAP child's client id: its parent's with ``-twNN`` (:func:`framework.twap.slice_parent`)."""
+    return TWAP_CHILD.search(client_order_id) is not None
+
+
 __all__ = [
-    "AUCTION_STYLES", "TWAP_CHILD", "OrderStyle", "Terms", "require_daily_style", "require_service_for", "style_of",
+    "AUCTION_STYLES",
+    "TWAP_CHILD",
+    "OrderStyle",
+    "Terms",
+    "is_twap_child",
+    "require_daily_style",
+    "require_service_for",
+    "style_of",
     "terms",
 ]

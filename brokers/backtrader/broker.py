@@ -25,7 +25,7 @@ from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFoun
 from framework.fills import Fill
 from framework.orders import Order, is_delisting
 from framework.positions import Account, Position
-from framework.styles import TWAP_CHILD
+from framework.styles import is_twap_child
 from framework.venue import ActionKind, BookOrder, BookPosition, CorporateAction, Venue, VenueBook
 
 CorporateActionHandler = Callable[[CorporateAction], None]
@@ -106,7 +106,7 @@ class BacktraderBroker:
             "coc": is_delisting(order),  # the venue's close-out: at this bar's close
         }
         minutes = self.host.broker.__dict__.get("minute_fills")
-        if minutes is not None and TWAP_CHILD.search(order.client_order_id):
+        if minutes is not None and is_twap_child(order.client_order_id):
             kwargs["twap"] = (minutes.add(order), order.client_order_id)  # VenueBroker fills it on its minutes
         elif not is_delisting(order) and order.time_in_force in AUCTIONS:
             kwargs["auction"] = AUCTIONS[order.time_in_force]  # VenueBroker fills it in its auction

@@ -51,7 +51,7 @@ from framework.portfolio import Difference
 from framework.registry import get_strategy
 from framework.risk import RiskDecision
 from framework.strategy import Strategy, compute_signals, plugin_exit_rule, warmup
-from framework.styles import TWAP_CHILD
+from framework.styles import is_twap_child
 from framework.twap import ChildPlan
 from framework.venue import ActionKind, CorporateAction, actions_over
 
@@ -406,9 +406,9 @@ class PaperRunner:
         """Until every order is acknowledged (or final), or the deadline passes."""
         if self.dry_run:
             return []
-        now = self.clock.now()
+        due = self._engine().orders.due  # a TWAP child waiting for its minute was not sent now
         waiting = {o.client_order_id for o in orders if (o.status is OrderStatus.CREATED
-                   or o.broker_order_id is None) and self._sent_now(o, now)}
+                   or o.broker_order_id is None) and due(o)}
         deadline = time.monotonic() + self.settings.paper.ack_deadline_seconds
         while waiting and time.monotonic() < deadline:
             self.live_broker.dispatch(timeout=0.2)
@@ -417,11 +417,6 @@ class PaperRunner:
                 self.live_broker.poll()
         self.live_broker.dispatch()
         return sorted(waiting)
-
-    @staticmethod
-    def _sent_now(order: Order, now: datetime) -> bool:
-        """An order to wait for: anything sent now, not a TWAP child waiting for its minute."""
-        return not TWAP_CHILD.search(order.client_order_id) or order.created_at <= now
 
     def _unacked(self, client_order_id: str) -> bool:
         order = self.journal.order(client_order_id)
@@ -450,7 +445,7 @@ def backfill_arrival_prices(engine: ExecutionEngine, history: MarketData) -> int
     for order in list(engine.orders.orders.values()):
         if order.arrival_price is not None or order.symbol not in opens.columns:
             continue
-        if TWAP_CHILD.search(order.client_order_id):
+        if is_twap_child(order.client_order_id):
             continue  # sent at its minute, not queued for an open: the day's open is not its arrival
         local = order.created_at.astimezone(NEW_YORK)
         day = pd.Timestamp(local.date()) if local.time() < datetime.min.time().replace(hour=9, minute=30) \
