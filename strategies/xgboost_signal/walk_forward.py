@@ -108,8 +108,11 @@ def run(
     x_all = feature_matrix(history, params.feature_grid, params.grid_scale)
     y_all, w_all = targets(history, params)
     dates = history.dates
-    date_pos = pd.Series(np.arange(len(dates)), index=dates)
-    pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
+    # rows are date-major (feature_matrix), so a window's rows are one slice of the arrays
+    pos = dates.get_indexer(x_all.index.get_level_values("date"))
+    x_np = x_all.to_numpy()
+    y_np = y_all.reindex(x_all.index).to_numpy()
+    w_np = None if w_all is None else w_all.reindex(x_all.index).to_numpy()
     preds, done, rows, gains = [], [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
@@ -124,12 +127,13 @@ def run(
     )
     with progress(len(planned), "walk-forward training", unit="fold", nested=nested_progress) as tracker:
         for window in planned:
-            train = (pos >= window.train_start) & (pos < window.train_end)
-            test = (pos >= window.predict_start) & (pos < window.predict_end)
-            known = int(y_all.reindex(x_all.index[train]).notna().sum())
-            if known >= 100 and test.any():
-                booster = fit_rows(x_all[train], y_all, w_all, params)
-                p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
+            lo, hi, test_lo, test_hi = np.searchsorted(
+                pos, [window.train_start, window.train_end, window.predict_start, window.predict_end])
+            known = ~np.isnan(y_np[lo:hi])
+            if known.sum() >= 100 and test_hi > test_lo:
+                weight = None if w_np is None else w_np[lo:hi][known]
+                booster = model.fit(x_np[lo:hi][known], y_np[lo:hi][known], params.xgb_params(), params.task, weight)
+                p = pd.Series(model.predict(booster, x_np[test_lo:test_hi]), index=x_all.index[test_lo:test_hi])
                 preds.append(p)
                 done.append(window)
                 if with_metrics:
