@@ -83,12 +83,17 @@ def targets(history: MarketData, params: Any) -> tuple[pd.Series, pd.Series | No
     return y, (label_weights(history, params.horizon, dead_zone) if dead_zone else None)
 
 
+def fit_known(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, params: Any) -> Any:
+    """A booster on the rows of ``x`` whose label in ``y`` is known (not NaN), weighted by ``w``
+    (arrays aligned row for row)."""
+    keep = ~np.isnan(y)
+    return model.fit(x[keep], y[keep], params.xgb_params(), params.task, None if w is None else w[keep])
+
+
 def fit_rows(x: pd.DataFrame, y: pd.Series, w: pd.Series | None, params: Any) -> Any:
-    """A booster on the rows of ``x`` whose label is known, weighted by ``w``."""
-    target = y.reindex(x.index)
-    keep = target.notna().to_numpy()
-    weight = None if w is None else w.reindex(x.index).to_numpy()[keep]
-    return model.fit(x.to_numpy()[keep], target.to_numpy()[keep], params.xgb_params(), params.task, weight)
+    """:func:`fit_known` on the rows of ``x``, their labels and weights found by index."""
+    weight = None if w is None else w.reindex(x.index).to_numpy()
+    return fit_known(x.to_numpy(), y.reindex(x.index).to_numpy(), weight, params)
 
 
 @dataclass
@@ -129,10 +134,9 @@ def run(
         for window in planned:
             lo, hi, test_lo, test_hi = np.searchsorted(
                 pos, [window.train_start, window.train_end, window.predict_start, window.predict_end])
-            known = ~np.isnan(y_np[lo:hi])
-            if known.sum() >= 100 and test_hi > test_lo:
-                weight = None if w_np is None else w_np[lo:hi][known]
-                booster = model.fit(x_np[lo:hi][known], y_np[lo:hi][known], params.xgb_params(), params.task, weight)
+            known = int((~np.isnan(y_np[lo:hi])).sum())
+            if known >= 100 and test_hi > test_lo:
+                booster = fit_known(x_np[lo:hi], y_np[lo:hi], None if w_np is None else w_np[lo:hi], params)
                 p = pd.Series(model.predict(booster, x_np[test_lo:test_hi]), index=x_all.index[test_lo:test_hi])
                 preds.append(p)
                 done.append(window)
@@ -184,6 +188,6 @@ def window_metrics(history: MarketData, window: RetrainWindow, pred: pd.Series, 
 
 
 __all__ = [
-    "FEATURES", "RetrainWindow", "WalkForwardResult", "fit_rows", "retrain_windows", "run", "targets", "to_signal",
-    "window_metrics",
+    "FEATURES", "RetrainWindow", "WalkForwardResult", "fit_known", "fit_rows", "retrain_windows", "run", "targets",
+    "to_signal", "window_metrics",
 ]
