@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo docs lint bench bench-scale soak clean
+.PHONY: test demo docs lint bench bench-peers bench-scale soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,20 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/sweep_lean.py
 
+# Our momentum backtest's orders replayed in backtesting.py, NautilusTrader and vectorbt, timed
+# beside ours (issue 31). NautilusTrader pins pandas < 3, so it gets a venv of its own,
+# .venv-peers (git-ignored), and runs as a child process of the benchmark.
+PEERS := .venv-peers
+$(PEERS)/.installed:
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet nautilus_trader backtesting pandas numpy pyarrow
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/peer_replay.py --repeat 3 --peers-python $(PEERS)/bin/python
+
 SOAK_SEEDS ?= 100-199
 SOAK_STEPS ?= 100
 soak: $(STAMP)
@@ -45,4 +59,4 @@ bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --symbols 44 500 5000
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis runs site
+	rm -rf $(VENV) $(PEERS) .pytest_cache .hypothesis runs site
