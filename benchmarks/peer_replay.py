@@ -171,12 +171,14 @@ def _vectorbt(traded: MarketData, trades: Trades, cash: float, slippage: float) 
     for f in trades.fills:
         size.at[f.day, f.symbol] = f.qty
     credit = cash * CREDIT_PER_CASH
-    pf = vbt.Portfolio.from_orders(
-        traded.close, size, size_type="amount", price=traded.open, slippage=slippage, fees=0.0,
-        init_cash=cash + credit, cash_sharing=True, group_by=True, freq="1D",
-    )
-    value = float(pf.final_value()) - credit
-    records = pf.orders.records_readable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vectorbt's use of pandas APIs that pandas 3 deprecates
+        pf = vbt.Portfolio.from_orders(
+            traded.close, size, size_type="amount", price=traded.open, slippage=slippage, fees=0.0,
+            init_cash=cash + credit, cash_sharing=True, group_by=True, freq="1D",
+        )
+        value = float(pf.final_value()) - credit
+        records = pf.orders.records_readable
     sign = np.where(records["Side"] == "Buy", 1.0, -1.0)
     columns = (records["Timestamp"], records["Column"], sign, records["Size"], records["Price"])
     fills = [Fill(pd.Timestamp(d), symbol, float(s * q), float(p)) for d, symbol, s, q, p in zip(*columns, strict=True)]
