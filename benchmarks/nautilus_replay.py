@@ -43,6 +43,7 @@ from nautilus_trader.model.enums import AccountType, CurrencyType, OmsType, Orde
 from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import Equity
 from nautilus_trader.model.objects import Currency, Money, Price, Quantity
+from nautilus_trader.persistence.wranglers import BarDataWrangler, QuoteTickDataWrangler
 from nautilus_trader.trading.strategy import Strategy
 
 NEW_YORK = "America/New_York"
@@ -50,7 +51,7 @@ PRECISION = 9
 USD = Currency("USD", PRECISION, 840, "United States dollar", CurrencyType.FIAT)
 Currency.register(USD, overwrite=True)  # cash to 1e-9, as ours: not rounded to the cent a fill
 VENUE = Venue("XNYS")
-DEPTH = Quantity(1e12, 0)  # the quote never limits a fill (ours has no volume cap here)
+DEPTH = 1e12  # the quote's size: it never limits a fill (ours has no volume cap here)
 
 
 class Replay(Strategy):
@@ -92,9 +93,8 @@ def _equity(symbol: str) -> Equity:
     )
 
 
-def _stamps(dates: pd.Series | pd.DatetimeIndex, hours: float) -> list[int]:
-    local = pd.DatetimeIndex(dates).tz_localize(NEW_YORK) + pd.Timedelta(hours=hours)
-    return [int(t) for t in local.asi8]
+def _local(dates: pd.Series | pd.DatetimeIndex, hours: float) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(dates).tz_localize(NEW_YORK) + pd.Timedelta(hours=hours)
 
 
 def replay(
@@ -105,27 +105,24 @@ def replay(
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR")))
     credit = cash * credit_per_cash
     engine.add_venue(VENUE, OmsType.NETTING, AccountType.CASH, [Money(cash + credit, USD)], base_currency=USD)
-    bar_types, last_close = [], {}
+    bar_types, last_close, streams = [], {}, []
     dates = pd.DatetimeIndex(bars["date"].unique())
-    closes_at = dict(zip(dates, _stamps(dates, 16.0), strict=True))
+    closes_at = dict(zip(dates, (int(t) for t in _local(dates, 16.0).asi8), strict=True))
     for symbol, frame in bars.groupby("symbol", sort=True):
         instrument = _equity(symbol)
         engine.add_instrument(instrument)
         bar_type = BarType.from_str(f"{symbol}.{VENUE}-1-DAY-LAST-EXTERNAL")
         bar_types.append(bar_type)
-        at_close, at_open = _stamps(frame["date"], 16.0), _stamps(frame["date"], 9.5)
-        o, h, low, c, v = (frame[f].to_numpy() for f in ("open", "high", "low", "close", "volume"))
-        engine.add_data([
-            Bar(bar_type, Price(o[i], PRECISION), Price(h[i], PRECISION), Price(low[i], PRECISION),
-                Price(c[i], PRECISION), Quantity(v[i], 0), at_close[i], at_close[i])
-            for i in range(len(frame))
-        ])
-        engine.add_data([
-            QuoteTick(instrument.id, Price(o[i] * (1 - slippage), PRECISION), Price(o[i] * (1 + slippage), PRECISION),
-                      DEPTH, DEPTH, at_open[i], at_open[i])
-            for i in range(len(frame))
-        ])
-        last_close[instrument.id] = float(c[-1])
+        ohlcv = frame[["open", "high", "low", "close", "volume"]]
+        streams.append(BarDataWrangler(bar_type, instrument).process(ohlcv.set_index(_local(frame["date"], 16.0))))
+        opens = frame["open"].to_numpy()
+        quotes = pd.DataFrame(
+            {"bid_price": opens * (1 - slippage), "ask_price": opens * (1 + slippage)}, index=_local(frame["date"], 9.5)
+        )
+        streams.append(QuoteTickDataWrangler(instrument).process(quotes, default_volume=DEPTH))
+        last_close[instrument.id] = float(frame["close"].iloc[-1])
+    for i, stream in enumerate(streams):  # the whole stream sorted once, at the last one, not 88 times
+        engine.add_data(stream, sort=i == len(streams) - 1)
     by_bar: dict[tuple[int, str], list[float]] = defaultdict(list)
     for decided, symbol, qty in plan[["decided", "symbol", "qty"]].itertuples(index=False):
         by_bar[(closes_at[decided], symbol)].append(float(qty))
