@@ -6,7 +6,9 @@ commission). It is replayed in:
 
 - **ours**: `trade backtest`'s engine on backtrader given the strategy's signals, exactly what
   ``backtest_throughput.py`` times as (a): sizing, risk, the venue's rules, order manager,
-  SQLite journal — it makes the orders rather than reading them;
+  SQLite journal — it makes the orders rather than reading them; the lead is measured on it;
+- **ours, lean**: the same on the lean research path `trade sweep` runs (``run_lean_backtest``),
+  as information, its own fills checked equal too;
 - **backtesting.py** (``bench`` extra): one ``Backtest`` per symbol (it trades one instrument),
   market orders from ``next`` filling at the next open; its values summed. Its ``spread`` is
   charged on entering a trade only, so the 5 bps go in as ``commission=0.0005``, charged on
@@ -58,6 +60,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bar, one per symbol: noise, not work
 
@@ -67,6 +70,7 @@ import pandas as pd
 from plain_replay import CREDIT_PER_CASH, Fill, Trades, check_equal, trades_of
 
 from brokers.backtrader.runner import run_backtest
+from brokers.lean import run_lean_backtest
 from framework.config import load_settings
 from framework.data import MarketData, load_market_data
 from framework.registry import get_strategy
@@ -76,6 +80,7 @@ from framework.trading_window import trading_window
 HERE = Path(__file__).resolve().parent
 PEERS_PYTHON = HERE.parent / ".venv-peers" / "bin" / "python"
 Timing = tuple[float, float]  # (CPU seconds, wall seconds)
+OURS, LEAN = "ours (trade backtest)", "ours, lean (trade sweep)"
 
 
 def timed(fn: Callable[[], object]) -> Timing:
@@ -232,10 +237,16 @@ def main() -> None:
         tmp = Path(tmp_name)
         runs = 0
 
-        def ours() -> Path:
+        def journal(backtest: Callable[..., Any]) -> Path:
             nonlocal runs
             runs += 1
-            return run_backtest(market, plugin, settings, tmp / f"ours-{runs}.sqlite", signals=signals).journal_path
+            return backtest(market, plugin, settings, tmp / f"run-{runs}.sqlite", signals=signals).journal_path
+
+        def ours() -> Path:
+            return journal(run_backtest)
+
+        def lean() -> Path:
+            return journal(run_lean_backtest)
 
         trades = trades_of(ours(), traded.dates)
         check_no_split_held(trades, traded)
@@ -244,8 +255,10 @@ def main() -> None:
         bars.to_parquet(tmp / "bars.parquet")
         (tmp / "meta.json").write_text(json.dumps({"cash": cash, "slippage": slip, "credit_per_cash": CREDIT_PER_CASH}))
 
-        tools: dict[str, Callable[[], Timing]] = {"ours (trade backtest)": lambda: timed(ours)}
-        checked: list[str] = []
+        tools: dict[str, Callable[[], Timing]] = {OURS: lambda: timed(ours), LEAN: lambda: timed(lean)}
+        on_lean = trades_of(lean(), traded.dates)
+        check_equal(trades, on_lean.fills, on_lean.final_value, "our lean path")
+        checked: list[str] = ["our lean path"]
         engine_only: list[float] = []
         try:
             import backtesting
@@ -298,12 +311,15 @@ def report(times: dict[str, list[Timing]], orders: int) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     runs = len(next(iter(times.values())))
     print(f"\nCPU seconds, best of {runs} interleaved (wall beside); load average {load}")
-    ours = min(c for c, _ in times["ours (trade backtest)"])
+    best = {name: min(c for c, _ in samples) for name, samples in times.items()}
+    ours = best[OURS]
     for name, samples in times.items():
-        cpu, wall = min(c for c, _ in samples), min(w for _, w in samples)
-        lead = "" if name.startswith("ours") else f"   our lead {cpu / ours:5.2f}x"
+        cpu, wall = best[name], min(w for _, w in samples)
+        lead = "" if name in (OURS, LEAN) else f"   our lead {cpu / ours:5.2f}x"
         target = "" if name == "vectorbt" or not lead else f" (target >= 2x: {'met' if cpu >= 2 * ours else 'NOT met'})"
-        print(f"  {name:<22} {cpu:7.3f} s  {cpu / orders * 1e6:6.0f} us an order   (wall {wall:6.3f} s){lead}{target}")
+        print(f"  {name:<24} {cpu:7.3f} s  {cpu / orders * 1e6:6.0f} us an order   (wall {wall:6.3f} s){lead}{target}")
+    peers = [f"{name} {best[name] / best[LEAN]:.2f}x" for name in best if name not in (OURS, LEAN)]
+    print(f"  the lean path's lead (information; `trade backtest` runs on backtrader): {', '.join(peers)}")
 
 
 if __name__ == "__main__":
