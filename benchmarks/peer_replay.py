@@ -31,20 +31,23 @@ Runs are interleaved (ours, backtesting.py, NautilusTrader, vectorbt, ours, ...)
     make bench-peers        # builds .venv-peers, then:
     .venv/bin/python benchmarks/peer_replay.py --repeat 3 [--peers-python .venv-peers/bin/python]
 
-Measured 2026-12-07 on `main` d3dce09 (`make bench-peers`, 2-core box shared with ~8 sessions,
-load average 8-9 throughout; CPU seconds best of 3, wall beside; 2,327 orders):
+Measured 2026-12-07 on `main` d3dce09 (`.venv/bin/python benchmarks/peer_replay.py --repeat 3`,
+the 2-core box shared with ~8 sessions, load average 10; CPU seconds best of 3, wall beside):
 
-    ours (trade backtest)    2.877 s    1236 us an order   (wall  7.943 s)
-    backtesting.py 0.6.6     1.446 s     622 us an order   (wall  3.436 s)   our lead  0.50x
-    NautilusTrader 1.221.0   5.272 s    2266 us an order   (wall 15.310 s)   our lead  1.83x
-    vectorbt 1.2.0           0.130 s      56 us an order   (wall  0.427 s)   our lead  0.05x
-    NautilusTrader's engine.run() alone: 3.678 s CPU
+    ours (trade backtest)      2.877 s    1236 us an order   (wall 11.517 s)
+    ours, lean (trade sweep)   1.796 s     772 us an order   (wall  6.809 s)
+    backtesting.py 0.6.6       1.680 s     722 us an order   (wall  6.641 s)   our lead  0.58x
+    NautilusTrader 1.221.0     5.680 s    2441 us an order   (wall 17.957 s)   our lead  1.97x
+    vectorbt 1.2.0             0.136 s      59 us an order   (wall  0.477 s)   our lead  0.05x
+    the lean path's lead: backtesting.py 0.94x, NautilusTrader 3.16x
+    NautilusTrader's engine.run() alone: 4.423 s CPU
 
-An earlier run in the same hour: 3.253 / 1.660 / 5.949 / 0.115 s (0.51x, 1.83x). The 2x lead over
-both is not met: backtesting.py executes given sizes (no sizing, risk checks, venue rules or
-journal, which ours does for each order), NautilusTrader pays for two events a bar (the open's quote
-doubles its data: with bars alone, filling at the close, its whole replay took 2.95 s CPU against
-7.27 s with the quotes, in one process the same hour).
+Two earlier runs the same hour (load 8-9, `make bench-peers` for the second): leads 0.51x / 0.50x
+over backtesting.py, 1.83x / 1.83x over NautilusTrader. The 2x lead over both is not met:
+backtesting.py executes given sizes (no sizing, risk checks, venue rules or journal, which ours
+does for each order); NautilusTrader pays for two events a bar (the open's quote doubles its
+data: with bars alone, filling at the close, its whole replay took 2.95 s CPU against 7.27 s
+with the quotes, in one process the same hour).
 """
 
 from __future__ import annotations
