@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# NautilusTrader's own venv (it pins pandas < 3, so never in $(VENV)): see bench-peers.
+PEERS  ?= .venv-peers
 
 .PHONY: test demo docs lint bench bench-peers bench-scale soak clean
 
@@ -27,17 +29,18 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check framework strategies brokers analyzers tests benchmarks
 
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 4 --symbols 500
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/sweep_lean.py
+	$(BIN)/python benchmarks/peer_replay.py --repeat 3 --peers-python $(PEERS)/bin/python
 
 # Our momentum backtest's orders replayed in backtesting.py, NautilusTrader and vectorbt, timed
 # beside ours (issue 31). NautilusTrader pins pandas < 3, so it gets a venv of its own,
 # .venv-peers (git-ignored), and runs as a child process of the benchmark.
-PEERS := .venv-peers
 $(PEERS)/.installed:
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
