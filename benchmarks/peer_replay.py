@@ -15,7 +15,7 @@ commission). It is replayed in:
   every fill: the same cash as ours, its fill prices the raw opens (checked × (1 ± 5 bps));
 - **NautilusTrader**, in its own venv (``.venv-peers``, ``make bench-peers``: it pins pandas < 3)
   as a child process, ``benchmarks/nautilus_replay.py`` (its docstring: bars at the close, a
-  quote at each open with the 5 bps as the spread, a borrowing cash account); the plan and the
+  quote at each open with the 5 bps as the spread, a cash account with the credit line); the plan and the
   bars go to it as parquet; it reports its own seconds, import and file reading excluded;
 - **vectorbt** (``bench`` extra) ``Portfolio.from_orders`` at the opens, ``slippage=0.0005``,
   cash shared, a credit line as in ``plain_replay`` (warm: numba compiled in the check).
@@ -24,7 +24,7 @@ Before any time is printed each peer is checked to have made the same fills (day
 quantity, price) and ended on the same value as ours, to 1e-6 relative; otherwise the script
 stops with the difference. No peer models splits: the script stops if a position is held
 across one (the momentum window has one split, NFLX on its first session, nothing held).
-Runs are interleaved (ours, backtesting.py, NautilusTrader, vectorbt, ours, ...); CPU seconds
+Runs are interleaved (ours, lean, backtesting.py, NautilusTrader, vectorbt, ours, ...); CPU seconds
 (``time.process_time``: what a shared machine steals shows in wall time, not here), best of
 ``--repeat``, wall beside; µs an order = seconds / orders; lead = their CPU / ours.
 
