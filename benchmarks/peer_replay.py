@@ -7,6 +7,8 @@ commission). It is replayed in:
 - **ours**: `trade backtest`'s engine on backtrader given the strategy's signals, exactly what
   ``backtest_throughput.py`` times as (a): sizing, risk, the venue's rules, order manager,
   SQLite journal — it makes the orders rather than reading them; the lead is measured on it;
+- **ours, no orders**: the same with no signals (the per-session cost alone), so that
+  (ours - it) / orders is what one order costs us all-in, as ``backtest_throughput.py`` (z);
 - **ours, lean**: the same on the lean research path `trade sweep` runs (``run_lean_backtest``),
   as information, its own fills checked equal too;
 - **backtesting.py** (``bench`` extra): one ``Backtest`` per symbol (it trades one instrument),
@@ -24,7 +26,7 @@ Before any time is printed each peer is checked to have made the same fills (day
 quantity, price) and ended on the same value as ours, to 1e-6 relative; otherwise the script
 stops with the difference. No peer models splits: the script stops if a position is held
 across one (the momentum window has one split, NFLX on its first session, nothing held).
-Runs are interleaved (ours, lean, backtesting.py, NautilusTrader, vectorbt, ours, ...); CPU seconds
+Runs are interleaved (ours, no orders, lean, backtesting.py, NautilusTrader, vectorbt, ours, ...); CPU seconds
 (``time.process_time``: what a shared machine steals shows in wall time, not here), best of
 ``--repeat``, wall beside; µs an order = seconds / orders; lead = their CPU / ours.
 
@@ -83,7 +85,7 @@ from framework.trading_window import trading_window
 HERE = Path(__file__).resolve().parent
 PEERS_PYTHON = HERE.parent / ".venv-peers" / "bin" / "python"
 Timing = tuple[float, float]  # (CPU seconds, wall seconds)
-OURS, LEAN = "ours (trade backtest)", "ours, lean (trade sweep)"
+OURS, IDLE, LEAN = "ours (trade backtest)", "ours, no orders", "ours, lean (trade sweep)"
 
 
 def timed(fn: Callable[[], object]) -> Timing:
@@ -240,10 +242,10 @@ def main() -> None:
         tmp = Path(tmp_name)
         runs = 0
 
-        def journal(backtest: Callable[..., Any]) -> Path:
+        def journal(backtest: Callable[..., Any], given: pd.DataFrame = signals) -> Path:
             nonlocal runs
             runs += 1
-            return backtest(market, plugin, settings, tmp / f"run-{runs}.sqlite", signals=signals).journal_path
+            return backtest(market, plugin, settings, tmp / f"run-{runs}.sqlite", signals=given).journal_path
 
         def ours() -> Path:
             return journal(run_backtest)
@@ -258,7 +260,12 @@ def main() -> None:
         bars.to_parquet(tmp / "bars.parquet")
         (tmp / "meta.json").write_text(json.dumps({"cash": cash, "slippage": slip, "credit_per_cash": CREDIT_PER_CASH}))
 
-        tools: dict[str, Callable[[], Timing]] = {OURS: lambda: timed(ours), LEAN: lambda: timed(lean)}
+        empty = pd.DataFrame(np.nan, index=signals.index, columns=signals.columns)
+        tools: dict[str, Callable[[], Timing]] = {
+            OURS: lambda: timed(ours),
+            IDLE: lambda: timed(lambda: journal(run_backtest, empty)),
+            LEAN: lambda: timed(lean),
+        }
         on_lean = trades_of(lean(), traded.dates)
         check_equal(trades, on_lean.fills, on_lean.final_value, "our lean path")
         checked: list[str] = ["our lean path"]
@@ -304,13 +311,13 @@ def main() -> None:
         for _ in range(args.repeat):
             for name, run in tools.items():
                 times[name].append(run())
-    report(times, trades.orders)
+    report(times, trades.orders, len(traded.dates))
     if engine_only:
         print(f"  NautilusTrader's engine.run() alone: {min(engine_only):.3f} s CPU (the rest builds its instruments, "
               "bars and quotes)")
 
 
-def report(times: dict[str, list[Timing]], orders: int) -> None:
+def report(times: dict[str, list[Timing]], orders: int, sessions: int) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     runs = len(next(iter(times.values())))
     print(f"\nCPU seconds, best of {runs} interleaved (wall beside); load average {load}")
@@ -318,10 +325,13 @@ def report(times: dict[str, list[Timing]], orders: int) -> None:
     ours = best[OURS]
     for name, samples in times.items():
         cpu, wall = best[name], min(w for _, w in samples)
-        lead = "" if name in (OURS, LEAN) else f"   our lead {cpu / ours:5.2f}x"
+        lead = "" if name in (OURS, IDLE, LEAN) else f"   our lead {cpu / ours:5.2f}x"
         target = "" if name == "vectorbt" or not lead else f" (target >= 2x: {'met' if cpu >= 2 * ours else 'NOT met'})"
         print(f"  {name:<24} {cpu:7.3f} s  {cpu / orders * 1e6:6.0f} us an order   (wall {wall:6.3f} s){lead}{target}")
-    peers = [f"{name} {best[name] / best[LEAN]:.2f}x" for name in best if name not in (OURS, LEAN)]
+    per_order, per_session = (ours - best[IDLE]) / orders * 1e6, best[IDLE] / sessions * 1e6
+    print(f"  ours per order, all-in ((ours - no orders) / orders): {per_order:.0f} us; "
+          f"per session with no orders: {per_session:.0f} us")
+    peers = [f"{name} {best[name] / best[LEAN]:.2f}x" for name in best if name not in (OURS, IDLE, LEAN)]
     print(f"  the lean path's lead (information; `trade backtest` runs on backtrader): {', '.join(peers)}")
 
 
