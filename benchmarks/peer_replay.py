@@ -34,22 +34,24 @@ Runs are interleaved (ours, no orders, lean, backtesting.py, NautilusTrader, vec
     .venv/bin/python benchmarks/peer_replay.py --repeat 3 [--peers-python .venv-peers/bin/python]
 
 Measured 2026-12-07 on `main` d3dce09 (`.venv/bin/python benchmarks/peer_replay.py --repeat 3`,
-the 2-core box shared with ~8 sessions, load average 10; CPU seconds best of 3, wall beside):
+the 2-core box shared with ~8 sessions, load average 10-11; CPU seconds best of 3, wall beside):
 
-    ours (trade backtest)      2.877 s    1236 us an order   (wall 11.517 s)
-    ours, lean (trade sweep)   1.796 s     772 us an order   (wall  6.809 s)
-    backtesting.py 0.6.6       1.680 s     722 us an order   (wall  6.641 s)   our lead  0.58x
-    NautilusTrader 1.221.0     5.680 s    2441 us an order   (wall 17.957 s)   our lead  1.97x
-    vectorbt 1.2.0             0.136 s      59 us an order   (wall  0.477 s)   our lead  0.05x
-    the lean path's lead: backtesting.py 0.94x, NautilusTrader 3.16x
-    NautilusTrader's engine.run() alone: 4.423 s CPU
+    ours (trade backtest)      2.801 s    1204 us an order   (wall 11.640 s)
+    ours, no orders            0.775 s     333 us an order   (wall  3.013 s)
+    ours, lean (trade sweep)   1.615 s     694 us an order   (wall  5.755 s)
+    backtesting.py 0.6.6       1.766 s     759 us an order   (wall  6.963 s)   our lead  0.63x
+    NautilusTrader 1.221.0     6.066 s    2607 us an order   (wall 25.277 s)   our lead  2.17x
+    vectorbt 1.2.0             0.138 s      59 us an order   (wall  0.585 s)   our lead  0.05x
+    ours per order, all-in: 871 us; per session with no orders: 684 us
+    the lean path's lead: backtesting.py 1.09x, NautilusTrader 3.76x
+    NautilusTrader's engine.run() alone: 4.365 s CPU
 
-Two earlier runs the same hour (load 8-9, `make bench-peers` for the second): leads 0.51x / 0.50x
-over backtesting.py, 1.83x / 1.83x over NautilusTrader. The 2x lead over both is not met:
-backtesting.py executes given sizes (no sizing, risk checks, venue rules or journal, which ours
-does for each order); NautilusTrader pays for two events a bar (the open's quote doubles its
-data: with bars alone, filling at the close, its whole replay took 2.95 s CPU against 7.27 s
-with the quotes, in one process the same hour).
+Over four runs that hour (load 8-11) our lead was 0.50-0.63x over backtesting.py and 1.83-2.17x
+over NautilusTrader: the 2x over both is not met, and over NautilusTrader it sits on the line,
+inside this box's noise. backtesting.py executes given sizes (no sizing, risk checks, venue
+rules or journal, which ours does for each order); NautilusTrader pays for two events a bar
+(the open's quote doubles its data: with bars alone, filling at the close, its whole replay
+took 2.95 s CPU against 7.27 s with the quotes, in one process the same hour).
 """
 
 from __future__ import annotations
