@@ -295,7 +295,7 @@ async def bars(request: web.Request) -> web.Response:
         ]
     if q.get("end"):
         visible = visible[visible <= pd.Timestamp(q["end"]).tz_convert("America/New_York").tz_localize(None)]
-    chosen = sorted(s for s in symbols if s in m.columns)
+    chosen = sorted(s for s in symbols if s in m.symbols)
     if timeframe in ("1Min", "1T") and _adjustment(q.get("adjustment")) is not Adjustment.RAW:
         raise invalid("the sandbox serves minute bars as traded only (adjustment=raw)")
     offset = int(q.get("page_token") or 0)

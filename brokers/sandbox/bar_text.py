@@ -32,6 +32,7 @@ class ServedText:
     def __init__(self, bars: ServedBars, traded: pd.DataFrame, before: ServedText | None = None) -> None:
         self.bars = bars
         self.index, self.columns = bars.close.index, bars.close.columns
+        self.symbols = frozenset(self.columns)
         self._values = [getattr(bars, f).to_numpy(dtype=float) for f in FIELDS]
         self._traded = traded.reindex(index=self.index, columns=self.columns).notna().to_numpy()
         self._stamps = np.asarray(self.index.tz_localize("America/New_York").tz_convert("UTC")
