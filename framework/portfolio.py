@@ -49,10 +49,18 @@ class Holding:
     opened: np.datetime64 = NOT_OPEN  # the session it was opened in from flat (the exits hook)
     _floats: tuple[Decimal, Decimal, Decimal, tuple[float, float, float]] | None = field(
         default=None, init=False, repr=False, compare=False)
+    _avg: tuple[Decimal, Decimal, Decimal] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def avg_cost(self) -> Decimal:
-        return self.cost / self.qty if self.qty else ZERO
+        """cost ÷ qty, divided again only when either changed (read for every holding at every
+        decision and journaled with it)."""
+        memo = self._avg
+        if memo is not None and memo[0] is self.qty and memo[1] is self.cost:
+            return memo[2]
+        value = self.cost / self.qty if self.qty else ZERO
+        self._avg = (self.qty, self.cost, value)
+        return value
 
     def floats(self) -> tuple[float, float, float]:
         """Quantity, average cost and high-water mark as floats (the decision's view), converted
