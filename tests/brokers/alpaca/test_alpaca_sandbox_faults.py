@@ -18,11 +18,12 @@ from framework.orders import Order
 
 pytest.importorskip("brokers.sandbox")
 
-# A generous timeout, and a slow answer held far beyond it (until the sandbox stops): the test
-# never races a timer on a loaded machine.
+# A slow answer held far beyond the timeout (until the sandbox stops). The timeout is the test's
+# wait, so 2 s, still hundreds of times a loopback answer's time; and were another request to
+# reach it, a read is asked again and a lost order looked up: the assertions hold either way.
 CONFIG = ("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
-          "orders:\n  request_timeout_seconds: 5.0\n  backoff_initial_seconds: 0.05\n"
-          "  backoff_max_seconds: 0.2\n")
+          "orders:\n  request_timeout_seconds: 2.0\n  backoff_initial_seconds: 0.01\n"
+          "  backoff_max_seconds: 0.05\n")
 HELD = 600.0  # seconds: answered only when the sandbox stops
 
 
