@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cli_invoke import paper_once, run_trade  # noqa: F401 - re-exported to the paper tests
+from market_once import embedded_sandbox
 
 from framework.journal import Journal
 
@@ -21,9 +22,7 @@ KEY, SECRET = "AKSANDBOX000000001", "SANDBOXSECRET00001"
 
 @contextlib.contextmanager
 def start_sandbox(tmp_path: Path) -> Iterator[Any]:
-    from brokers.sandbox import SandboxServer
-
-    with SandboxServer(state=str(tmp_path / "sandbox.sqlite"), port=0) as server:
+    with embedded_sandbox(state=str(tmp_path / "sandbox.sqlite"), port=0) as server:
         yield server
 
 

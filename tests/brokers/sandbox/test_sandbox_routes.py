@@ -24,6 +24,7 @@ from alpaca.trading.requests import (
     TrailingStopOrderRequest,
 )
 from alpaca.trading.stream import TradingStream
+from market_once import embedded_sandbox
 from waiting import GENEROUS, until
 
 from brokers.sandbox import SandboxServer
@@ -38,7 +39,7 @@ START = "2016-08-12"
 
 @pytest.fixture
 def sandbox(tmp_path):
-    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=START) as server:
+    with embedded_sandbox(state=tmp_path / "state.sqlite", port=0, start=START) as server:
         yield server
 
 
@@ -273,7 +274,7 @@ def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
 
 def test_state_survives_a_server_restart(tmp_path) -> None:
     state = tmp_path / "state.sqlite"
-    with SandboxServer(state=state, port=0, start=START) as server:
+    with embedded_sandbox(state=state, port=0, start=START) as server:
         c = client(server)
         c.submit_order(
             MarketOrderRequest(
@@ -282,7 +283,7 @@ def test_state_survives_a_server_restart(tmp_path) -> None:
         )
         server.advance("next_session")
         cash = c.get_account().cash
-    with SandboxServer(state=state, port=0) as again:
+    with embedded_sandbox(state=state, port=0) as again:
         c = client(again)
         assert c.get_account().cash == cash
         assert float(c.get_all_positions()[0].qty) == 7
@@ -293,7 +294,7 @@ def test_state_survives_a_server_restart(tmp_path) -> None:
                     symbol="PFE", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="keep"
                 )
             )
-    with SandboxServer(state=state, port=0, reset=True, start=START) as fresh:
+    with embedded_sandbox(state=state, port=0, reset=True, start=START) as fresh:
         assert float(client(fresh).get_account().cash) == 100_000.0
 
 
@@ -344,7 +345,7 @@ def test_reject_and_partial_faults(sandbox) -> None:
 
 
 def test_wall_clock_moves_the_market_by_itself(tmp_path) -> None:
-    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=START, wall_clock=0.2) as server:
+    with embedded_sandbox(state=tmp_path / "state.sqlite", port=0, start=START, wall_clock=0.2) as server:
         c = client(server)
         first = c.get_clock().next_open
         # poll with a generous bound, never sleep-and-hope; slowly enough to stay in the request budget
