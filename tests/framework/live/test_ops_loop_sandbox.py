@@ -94,7 +94,7 @@ def test_a_failing_cycle_is_retried_after_a_pause_not_in_a_busy_loop(tmp_path) -
     failed = lambda: [c for c in cycle_events(cfg) if c[0] == "failed"]  # noqa: E731
     with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "count": 10_000, "status": 503}])
-        with running(settings, sb, cycles=True, recheck=0.5) as ops:  # the cycle is due at once (09:00)
+        with running(settings, sb, cycles=True, recheck=0.2) as ops:  # the cycle is due at once (09:00)
             assert until(lambda: len(failed()) >= 3)
             steps = ops.steps
         attempts = len(failed())
