@@ -11,7 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from alpaca.trading.client import TradingClient
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once
+from alpaca_sandbox_helpers import KEY, SECRET, WARMUP_ONLY, environment, paper_once
 from market_once import embedded_sandbox
 
 from brokers.alpaca.broker import AlpacaBroker
@@ -81,7 +81,7 @@ def test_a_burst_of_reads_from_every_client_and_thread_stays_within_a_small_budg
 
 def test_one_server_error_on_a_read_no_longer_fails_paper_once(tmp_path):
     cfg = tmp_path / "paper.yaml"
-    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n")
+    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n" + WARMUP_ONLY)
     with embedded_sandbox(state=tmp_path / "s.sqlite", port=0) as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/account", "status": 500},
                        {"kind": "rate_limit", "route": "GET /v2/clock"},

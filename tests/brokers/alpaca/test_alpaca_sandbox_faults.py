@@ -8,7 +8,7 @@ import pytest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, start_sandbox
+from alpaca_sandbox_helpers import KEY, SECRET, WARMUP_ONLY, environment, paper_once, start_sandbox
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
@@ -29,7 +29,7 @@ HELD = 600.0  # seconds: answered only when the sandbox stops
 
 def test_rate_limit_errors_lost_and_slow_answers_never_duplicate(tmp_path):
     cfg = tmp_path / "paper.yaml"
-    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n")
+    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n" + WARMUP_ONLY)
     route = "POST /v2/orders"
     with start_sandbox(tmp_path) as sb:
         sb.set_faults([{"kind": "rate_limit", "route": route, "count": 2},
