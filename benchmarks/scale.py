@@ -1,26 +1,34 @@
 """Whole-market scale: time and peak memory of `trade backtest --no-report` against the number
-of symbols (44 → 500 → 5,000 by default), so that how cost grows is visible.
+of symbols (44 → 500 → 5,000 by default), so that how cost grows is visible, each beside its
+floor: plain backtrader running the very same feeds with a strategy that does nothing.
 
 Each universe is made from the embedded data (``workloads.market_scale``: perturbed renamed
 copies, a tenth of the symbols listed part-way through and a tenth delisted early), written as
 a user's long Parquet file (``date, symbol, OHLCV, dividend, split_ratio``) with its sectors,
 and backtested by a fresh ``trade backtest`` process: momentum holding its 40 strongest
-(``signals.top_n: 40``, as a wide universe is traded). Measured from outside: wall seconds of
-the process (imports and loading included) and its peak memory (max RSS, from ``wait4``).
-Memory figures hold on a loaded machine; time figures do not (``uptime`` is printed beside).
+(``signals.top_n: 40``, as a wide universe is traded). Then ``benchmarks/scale_floor.py`` runs
+as a fresh process on the same file and the run's trading window (its docstring says what the
+floor is). Both are measured from outside the same way: wall seconds (imports and loading
+included), CPU seconds (user + system, from ``wait4``: what a loaded machine does not inflate)
+and peak memory (max RSS). The floor also reports the CPU seconds of its ``cerebro.run()`` alone
+(``run``). Each backtest's result is printed (final value, fills); ``--check FILE`` records them
+on the first run and stops with an error on any later run that differs.
 A measurement, not a test.
 
-    .venv/bin/python benchmarks/scale.py [--symbols 44 500 5000] [--files DIR]
+    .venv/bin/python benchmarks/scale.py [--symbols 44 500 5000] [--files DIR] [--check FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -29,6 +37,15 @@ from workloads import market_scale, to_long
 from framework.data import load_market_data
 
 CONFIG = "strategy:\n  name: momentum\nsignals:\n  top_n: 40\n"
+FLOOR = Path(__file__).with_name("scale_floor.py")
+
+
+@dataclass(frozen=True)
+class Measured:
+    wall: float  # seconds
+    cpu: float  # user + system seconds
+    peak: float  # GiB
+    stdout: str
 
 
 def files(symbols: int, folder: Path) -> tuple[Path, Path]:
@@ -41,41 +58,79 @@ def files(symbols: int, folder: Path) -> tuple[Path, Path]:
     return prices, sectors
 
 
-def backtest(prices: Path, sectors: Path, folder: Path) -> tuple[float, float, str]:
-    """Seconds and peak GiB of one `trade backtest --no-report` process, and its last line."""
+def measure(argv: list[str]) -> Measured:
+    """One child process, measured from outside: wall and CPU seconds, peak GiB, its stdout
+    (its output goes to files, so that nothing reaps it before ``wait4`` reads its usage)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, "TRADE_PROGRESS": "plain"})
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(argv[:3])} failed: {stderr[-600:]}")
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20, stdout)
+
+
+def backtest(prices: Path, sectors: Path, folder: Path) -> tuple[Measured, dict[str, object]]:
+    """One `trade backtest --no-report` process, and what it did (window, final value, fills)."""
     config = folder / "scale.yaml"
     config.write_text(CONFIG)
     out = Path(tempfile.mkdtemp(dir=folder)) / "run"
     trade = Path(sys.executable).with_name("trade")
-    argv = [str(trade), "backtest", "--data", str(prices), "--sectors", str(sectors), "--config", str(config),
-            "--no-report", "--out", str(out)]
-    t0 = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ,
-                             "TRADE_PROGRESS": "plain"})
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - t0
-    stdout, stderr = child.stdout.read().decode(), child.stderr.read().decode()  # type: ignore[union-attr]
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"trade backtest on {prices.name} failed: {stderr[-600:]}")
-    last = (stdout.strip().splitlines() or [""])[-1]
-    return seconds, usage.ru_maxrss / 2**20, last
+    measured = measure([str(trade), "backtest", "--data", str(prices), "--sectors", str(sectors), "--config",
+                        str(config), "--no-report", "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    with (out / "returns.csv").open() as handle:
+        final = list(csv.DictReader(handle))[-1]["equity"]
+    result = {"start": summary["start"], "end": summary["end"], "final_value": final,
+              "fills": summary["figures"]["fills"], "orders": summary["figures"]["orders"]}
+    return measured, result
+
+
+def floor(prices: Path, start: str, end: str) -> tuple[Measured, dict[str, float]]:
+    """The floor process on the same file and trading window."""
+    measured = measure([sys.executable, str(FLOOR), str(prices), "--start", start, "--end", end])
+    return measured, json.loads(measured.stdout.strip().splitlines()[-1])
+
+
+def checked(n: int, result: dict[str, object], check: Path | None) -> None:
+    """Record the result under ``n`` in ``check`` the first time; stop if it differs later."""
+    if check is None:
+        return
+    known = json.loads(check.read_text()) if check.exists() else {}
+    if str(n) in known and known[str(n)] != result:
+        sys.exit(f"{n} symbols: the result changed: {known[str(n)]} before, {result} now")
+    known[str(n)] = result
+    check.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--symbols", type=int, nargs="+", default=[44, 500, 5000])
     parser.add_argument("--files", type=Path, help="keep the generated universes here (default: a temporary folder)")
+    parser.add_argument("--check", type=Path, help="a JSON file of results to record, then compare against")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.files or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         print(f"load: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores", flush=True)
-        print(f"{'symbols':>8} {'rows':>10} {'seconds':>8} {'peak GiB':>9}", flush=True)
+        print(f"{'symbols':>8} {'rows':>10}  {'what':<26} {'wall s':>7} {'CPU s':>7} {'peak GiB':>9}   result",
+              flush=True)
         for n in args.symbols:
             prices, sectors = files(n, folder)
             rows = pq.ParquetFile(prices).metadata.num_rows
-            seconds, peak, _ = backtest(prices, sectors, Path(tmp))
-            print(f"{n:>8} {rows:>10,} {seconds:>8.1f} {peak:>9.2f}", flush=True)
+            ours, result = backtest(prices, sectors, Path(tmp))
+            checked(n, result, args.check)
+            print(f"{n:>8} {rows:>10,}  {'trade backtest --no-report':<26} {ours.wall:>7.1f} {ours.cpu:>7.1f} "
+                  f"{ours.peak:>9.2f}   final value {result['final_value']}, {result['fills']} fills", flush=True)
+            base, parts = floor(prices, str(result["start"]), str(result["end"]))
+            print(f"{'':>8} {'':>10}  {'floor: plain backtrader':<26} {base.wall:>7.1f} {base.cpu:>7.1f} "
+                  f"{base.peak:>9.2f}   cerebro.run {parts['run']:.1f} s CPU (load {parts['load']:.1f}, "
+                  f"feeds {parts['feeds']:.1f}), {parts['sessions']:.0f} sessions", flush=True)
 
 
 if __name__ == "__main__":
