@@ -11,6 +11,10 @@ them) over the clock feed and one :class:`ArrayFeed` per symbol for the same ses
 from ``prenext`` too (late listings). What remains is backtrader's own cost per feed and session:
 the floor under anything a strategy or the execution core adds.
 
+``--loop session``: the same under :class:`SessionCerebro` with the backtest's own host strategy
+(:class:`EngineHost`) handing each session to hooks that do nothing — what remains of
+backtrader's cost under the session loop `trade backtest` runs: the floor under its engine.
+
 Prints one line of JSON: CPU seconds of the load, the feeds and ``cerebro.run()``, and the
 sessions run (a check that the window matched).
 
@@ -28,6 +32,8 @@ import backtrader as bt
 import pandas as pd
 
 from brokers.backtrader.feeds import clock_feed, datenums, symbol_feeds
+from brokers.backtrader.host import EngineHost, HostHooks
+from brokers.backtrader.sessions import SessionCerebro
 from framework.data import FIELDS
 
 
@@ -41,6 +47,10 @@ class Nothing(bt.Strategy):
 
     def next(self) -> None:
         Nothing.sessions += 1
+
+
+def _count(_day: pd.Timestamp) -> None:
+    Nothing.sessions += 1
 
 
 def wide(prices: str, start: pd.Timestamp, end: pd.Timestamp) -> SimpleNamespace:
@@ -59,11 +69,12 @@ def main() -> None:
     parser.add_argument("prices")
     parser.add_argument("--start", type=pd.Timestamp, required=True)
     parser.add_argument("--end", type=pd.Timestamp, required=True)
+    parser.add_argument("--loop", choices=["backtrader", "session"], default="backtrader")
     args = parser.parse_args()
     t0 = time.process_time()
     market = wide(args.prices, args.start, args.end)
     t1 = time.process_time()
-    cerebro = bt.Cerebro(stdstats=False)
+    cerebro = (SessionCerebro if args.loop == "session" else bt.Cerebro)(stdstats=False)
     cerebro.broker.setcash(100_000.0)
     dates = datenums(market.dates)
     cerebro.adddata(clock_feed(market, dates))  # type: ignore[arg-type]
@@ -71,7 +82,10 @@ def main() -> None:
     for feed in feeds.values():
         cerebro.adddata(feed)
     del market
-    cerebro.addstrategy(Nothing)
+    if args.loop == "session":
+        cerebro.addstrategy(EngineHost, hooks=HostHooks(_count, lambda _order: None))
+    else:
+        cerebro.addstrategy(Nothing)
     t2 = time.process_time()
     cerebro.run()
     t3 = time.process_time()

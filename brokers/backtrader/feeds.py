@@ -61,6 +61,11 @@ class ArrayFeed(bt.feed.DataBase):
         """The times of the bars not yet advanced to, in order (a copy)."""
         return np.frombuffer(self._dts, dtype=float)[self._lines0.lencount : self._n].copy()
 
+    def lines_to_advance(self) -> tuple[bt.LineBuffer, ...]:
+        """The line buffers :meth:`advance` moves on (a bulk feed's advance is each of them
+        moved on, nothing else): ``SessionCerebro`` moves them itself."""
+        return self._all_lines
+
     def _tick_nullify(self) -> None:
         """Nothing to clear: the tick values are never set (see the module docstring)."""
 
