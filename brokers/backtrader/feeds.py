@@ -63,7 +63,7 @@ class ArrayFeed(bt.feed.DataBase):
 
     def lines_to_advance(self) -> tuple[bt.LineBuffer, ...]:
         """The line buffers :meth:`advance` moves on (a bulk feed's advance is each of them
-        moved on, nothing else): ``SessionCerebro`` moves them itself."""
+        moved on, nothing else): ``SessionCerebro`` has them follow its session clock."""
         return self._all_lines
 
     def _tick_nullify(self) -> None:

@@ -1,15 +1,18 @@
-"""backtrader's run-once loop over a whole market, without asking every feed every session.
+"""backtrader's run-once loop over a whole market, without touching every feed every session.
 
 Cerebro's ``_runonce`` asks each feed for its next bar's time (``advance_peek``), takes the
-earliest, advances every feed whose bar that is, and each strategy then works out whether every
-feed has enough bars (``_getminperstatus``: the length of each feed). That is a few Python calls
-per feed and session, whether the feed trades that day or not: with 5,000 symbols it is most of
-a whole-market backtest. When every feed is a bulk-preloaded :class:`ArrayFeed`, every bar time
-is known before the first session, so :class:`SessionCerebro` works the same sequence out once
-with numpy — the session times in order, the feeds with a bar at each (advanced in backtrader's
-order), and each strategy's min-period status — and runs the rest of the loop (broker, timers,
-notifications, the strategies' ``_oncepost``, writers) as backtrader's own code. With any other
-feed it runs backtrader's loop untouched.
+earliest, advances every feed whose bar that is (each of its seven lines moved on), and each
+strategy then works out whether every feed has enough bars (``_getminperstatus``: the length of
+each feed). That is Python work per feed and session, whether the feed is read that day or not:
+with 5,000 symbols it was most of a whole-market backtest, the floor under it. When every feed
+is a bulk-preloaded :class:`ArrayFeed`, every bar time is known before the first session, so
+:class:`SessionCerebro` works the sequence out once with numpy — the session times in order, how
+many bars each feed has had by each session, and each strategy's min-period status — and a
+feed's lines (:class:`SessionLine`) read their position off a shared session counter: a session
+moves one number, and a line read (a price the broker or the adapter wants) finds the position
+its feed would have reached. The rest of the loop (broker, timers, notifications, the
+strategies' ``_oncepost``, writers) runs as backtrader's own code. With any other feed it runs
+backtrader's loop untouched.
 
 The same sequence: a feed whose bar times rise strictly advances at each of its bar times and
 nowhere else, exactly as backtrader's "advance every feed whose next time is the earliest" does;
@@ -58,6 +61,43 @@ class Schedule:
         return cls(union, bars)
 
 
+class SessionLine(bt.LineBuffer):
+    """A feed's line whose position is its feed's bar count at the session the run is on.
+
+    backtrader keeps a line's position in ``_idx`` and its length in ``lencount``; here both
+    are read off ``counts[clock[0]]`` (the feed's bars up to the session the shared clock says),
+    plus whatever a write moved them by (none in a run: kept so that ``home``, ``advance`` or a
+    rewind still do what they do on a plain line)."""
+
+    _counts: np.ndarray
+    _clock: list[int]
+    _idx_shift: int
+    _len_shift: int
+
+    def follow(self, counts: np.ndarray, clock: list[int]) -> None:
+        """From now on, be where ``counts[clock[0]]`` puts the feed (from where it is now)."""
+        idx, length = self.__dict__.pop("_idx"), self.__dict__.pop("lencount")
+        self._counts, self._clock = counts, clock
+        at = int(counts[clock[0]])
+        self._idx_shift, self._len_shift = idx - (at - 1), length - at
+
+    @property  # type: ignore[override]
+    def _idx(self) -> int:
+        return int(self._counts[self._clock[0]]) - 1 + self._idx_shift
+
+    @_idx.setter
+    def _idx(self, value: int) -> None:
+        self._idx_shift += value - self._idx
+
+    @property  # type: ignore[override]
+    def lencount(self) -> int:
+        return int(self._counts[self._clock[0]]) + self._len_shift
+
+    @lencount.setter
+    def lencount(self, value: int) -> None:
+        self._len_shift += value - self.lencount
+
+
 class SessionCerebro(bt.Cerebro):
     """Cerebro whose run-once loop follows a :class:`Schedule` when the feeds allow one."""
 
@@ -70,31 +110,34 @@ class SessionCerebro(bt.Cerebro):
         for strat in runstrats:
             strat._once()
             strat.reset()  # as backtrader: the strategy is called next by next
-        # a bulk ArrayFeed's advance is each of its lines moved on by one (ArrayFeed.advance):
-        # done here inline, as method calls and attribute reads on a feed cost more than the moves
-        lines = [data.lines_to_advance() for data in datas]
-        # each strategy's lengths of its datas, in its order, and its minimum periods
+        # bars of each feed up to each session (row 0: before the first), and one clock for all
+        counts = np.zeros((len(schedule.times) + 1, len(datas)), dtype=np.int64)
+        np.cumsum(schedule.bars, axis=0, out=counts[1:])
+        clock = [0]
+        start = np.array([len(data) for data in datas], dtype=np.int64)
+        for j, data in enumerate(datas):
+            column = np.ascontiguousarray(counts[:, j])
+            for line in data.lines_to_advance():
+                line.__class__ = SessionLine
+                line.follow(column, clock)
+        # each strategy's datas (in its order) and their minimum periods
         where = {id(data): j for j, data in enumerate(datas)}
         columns = [np.array([where[id(d)] for d in strat.datas], dtype=np.intp) for strat in runstrats]
-        lengths = np.array([len(data) for data in datas], dtype=np.int64)
         minimum = [np.array(strat._minperiods, dtype=np.int64) for strat in runstrats]
-        for dt0, row in zip(schedule.times.tolist(), schedule.bars, strict=True):
-            for j in np.flatnonzero(row).tolist():
-                for line in lines[j]:
-                    line._idx += 1
-                    line.lencount += 1
-            lengths += row
+        for session, dt0 in enumerate(schedule.times.tolist(), start=1):
+            clock[0] = session  # every feed with a bar now has advanced to it
+            lengths = start + counts[session]
             self._check_timers(runstrats, dt0, cheat=True)
             self._brokernotify()
             if self._event_stop:
                 return
             self._check_timers(runstrats, dt0, cheat=False)
             for strat, cols, mins in zip(runstrats, columns, minimum, strict=True):
-                strat.__dict__[KNOWN_STATUS] = int((mins - lengths[cols]).max()) if len(cols) else 0
+                strat.__dict__[KNOWN_STATUS] = int((mins - lengths[cols]).max())
                 strat._oncepost(dt0)
                 if self._event_stop:
                     return
                 self._next_writers(runstrats)
 
 
-__all__ = ["KNOWN_STATUS", "Schedule", "SessionCerebro"]
+__all__ = ["KNOWN_STATUS", "Schedule", "SessionCerebro", "SessionLine"]

@@ -13,7 +13,7 @@ from bt_scenarios import fixed, market, settings
 import brokers.backtrader.runner as runner
 from brokers.backtrader.feeds import ArrayFeed, clock_feed, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
-from brokers.backtrader.sessions import Schedule, SessionCerebro
+from brokers.backtrader.sessions import Schedule, SessionCerebro, SessionLine
 from framework.journal import Journal
 
 NAN = float("nan")
@@ -124,3 +124,24 @@ def test_a_backtest_journals_the_same_under_either_loop(tmp_path, monkeypatch, n
     ours, stock = tables[SessionCerebro], tables[bt.Cerebro]
     assert len(ours) > 0
     pd.testing.assert_frame_equal(ours, stock)
+
+
+def test_a_session_line_still_moves_as_backtraders_lines_do() -> None:
+    """After a run its lines sit at the last bar; ``home`` and ``advance`` move them as a plain
+    line moves (what a second pass over the feed would do)."""
+    mkt = _listings()
+    cerebro = SessionCerebro(stdstats=False)
+    feeds = symbol_feeds(mkt)
+    cerebro.adddata(clock_feed(mkt))
+    for feed in feeds.values():
+        cerebro.adddata(feed)
+    cerebro.addstrategy(bt.Strategy)
+    cerebro.run()
+    ccc = feeds["CCC"]
+    assert isinstance(ccc.lines.close, SessionLine)
+    assert (len(ccc), ccc.close[0], ccc.close[-1]) == (6, 35.0, 34.0)
+    ccc.home()
+    assert (len(ccc), ccc.lines.close.idx) == (0, -1)
+    ccc.advance()
+    ccc.advance()
+    assert (len(ccc), ccc.close[0], ccc.close[-1]) == (2, 31.0, 30.0)
