@@ -11,11 +11,13 @@ as a fresh process on the same file and the run's trading window (its docstring 
 floor is). Both are measured from outside the same way: wall seconds (imports and loading
 included), CPU seconds (user + system, from ``wait4``: what a loaded machine does not inflate)
 and peak memory (max RSS). The floor also reports the CPU seconds of its ``cerebro.run()`` alone
-(``run``). Each backtest's result is printed (final value, fills); ``--check FILE`` records them
-on the first run and stops with an error on any later run that differs.
+(``run``); a second floor runs the same under the session loop `trade backtest` runs
+(``--loop session`` there). Each backtest's result is printed (final value, fills); ``--check FILE`` records them
+on the first run and stops with an error on any later run that differs; ``--before DIR`` runs
+the code in DIR first (interleaved: the same load) and holds its result equal.
 A measurement, not a test.
 
-    .venv/bin/python benchmarks/scale.py [--symbols 44 500 5000] [--files DIR] [--check FILE]
+    .venv/bin/python benchmarks/scale.py [--symbols 44 500 5000] [--files DIR] [--check FILE] [--before DIR]
 """
 
 from __future__ import annotations
@@ -58,12 +60,13 @@ def files(symbols: int, folder: Path) -> tuple[Path, Path]:
     return prices, sectors
 
 
-def measure(argv: list[str]) -> Measured:
+def measure(argv: list[str], pythonpath: Path | None = None) -> Measured:
     """One child process, measured from outside: wall and CPU seconds, peak GiB, its stdout
     (its output goes to files, so that nothing reaps it before ``wait4`` reads its usage)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, "TRADE_PROGRESS": "plain"})
+        env = {**os.environ, "TRADE_PROGRESS": "plain"} | ({"PYTHONPATH": str(pythonpath)} if pythonpath else {})
+        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - t0
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -75,14 +78,15 @@ def measure(argv: list[str]) -> Measured:
     return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20, stdout)
 
 
-def backtest(prices: Path, sectors: Path, folder: Path) -> tuple[Measured, dict[str, object]]:
-    """One `trade backtest --no-report` process, and what it did (window, final value, fills)."""
+def backtest(prices: Path, sectors: Path, folder: Path, code: Path | None = None) -> tuple[Measured, dict[str, object]]:
+    """One `trade backtest --no-report` process, and what it did (window, final value, fills);
+    ``code``: a source tree to run instead of this checkout's (``PYTHONPATH``)."""
     config = folder / "scale.yaml"
     config.write_text(CONFIG)
     out = Path(tempfile.mkdtemp(dir=folder)) / "run"
     trade = Path(sys.executable).with_name("trade")
     measured = measure([str(trade), "backtest", "--data", str(prices), "--sectors", str(sectors), "--config",
-                        str(config), "--no-report", "--out", str(out)])
+                        str(config), "--no-report", "--out", str(out)], code)
     summary = json.loads((out / "summary.json").read_text())
     with (out / "returns.csv").open() as handle:
         final = list(csv.DictReader(handle))[-1]["equity"]
@@ -91,9 +95,9 @@ def backtest(prices: Path, sectors: Path, folder: Path) -> tuple[Measured, dict[
     return measured, result
 
 
-def floor(prices: Path, start: str, end: str) -> tuple[Measured, dict[str, float]]:
-    """The floor process on the same file and trading window."""
-    measured = measure([sys.executable, str(FLOOR), str(prices), "--start", start, "--end", end])
+def floor(prices: Path, start: str, end: str, loop: str) -> tuple[Measured, dict[str, float]]:
+    """The floor process on the same file and trading window, under backtrader's loop or ours."""
+    measured = measure([sys.executable, str(FLOOR), str(prices), "--start", start, "--end", end, "--loop", loop])
     return measured, json.loads(measured.stdout.strip().splitlines()[-1])
 
 
@@ -113,6 +117,8 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, nargs="+", default=[44, 500, 5000])
     parser.add_argument("--files", type=Path, help="keep the generated universes here (default: a temporary folder)")
     parser.add_argument("--check", type=Path, help="a JSON file of results to record, then compare against")
+    parser.add_argument("--before", type=Path, help="a source tree of the code before a change (e.g. `git archive "
+                        "main | tar -x -C DIR`): its backtest runs first, and must give the same result")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.files or Path(tmp)
@@ -123,14 +129,20 @@ def main() -> None:
         for n in args.symbols:
             prices, sectors = files(n, folder)
             rows = pq.ParquetFile(prices).metadata.num_rows
+            if args.before:
+                then, before = backtest(prices, sectors, Path(tmp), args.before)
+                print(f"{n:>8} {rows:>10,}  {'before: trade backtest':<26} {then.wall:>7.1f} {then.cpu:>7.1f} "
+                      f"{then.peak:>9.2f}   final value {before['final_value']}, {before['fills']} fills", flush=True)
+                checked(n, before, args.check)
             ours, result = backtest(prices, sectors, Path(tmp))
             checked(n, result, args.check)
             print(f"{n:>8} {rows:>10,}  {'trade backtest --no-report':<26} {ours.wall:>7.1f} {ours.cpu:>7.1f} "
                   f"{ours.peak:>9.2f}   final value {result['final_value']}, {result['fills']} fills", flush=True)
-            base, parts = floor(prices, str(result["start"]), str(result["end"]))
-            print(f"{'':>8} {'':>10}  {'floor: plain backtrader':<26} {base.wall:>7.1f} {base.cpu:>7.1f} "
-                  f"{base.peak:>9.2f}   cerebro.run {parts['run']:.1f} s CPU (load {parts['load']:.1f}, "
-                  f"feeds {parts['feeds']:.1f}), {parts['sessions']:.0f} sessions", flush=True)
+            for label, loop in (("floor: plain backtrader", "backtrader"), ("floor: our session loop", "session")):
+                base, parts = floor(prices, str(result["start"]), str(result["end"]), loop)
+                print(f"{'':>8} {'':>10}  {label:<26} {base.wall:>7.1f} {base.cpu:>7.1f} {base.peak:>9.2f}   "
+                      f"cerebro.run {parts['run']:.1f} s CPU (load {parts['load']:.1f}, feeds {parts['feeds']:.1f}), "
+                      f"{parts['sessions']:.0f} sessions", flush=True)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,6 @@ import backtrader as bt
 import pandas as pd
 
 from brokers.backtrader.feeds import clock_feed, datenums, symbol_feeds
-from brokers.backtrader.host import EngineHost, HostHooks
-from brokers.backtrader.sessions import SessionCerebro
 from framework.data import FIELDS
 
 
@@ -74,7 +72,10 @@ def main() -> None:
     t0 = time.process_time()
     market = wide(args.prices, args.start, args.end)
     t1 = time.process_time()
-    cerebro = (SessionCerebro if args.loop == "session" else bt.Cerebro)(stdstats=False)
+    if args.loop == "session":  # imported here: the plain floor runs on code without them too
+        from brokers.backtrader.host import EngineHost, HostHooks
+        from brokers.backtrader.sessions import SessionCerebro
+    cerebro = SessionCerebro(stdstats=False) if args.loop == "session" else bt.Cerebro(stdstats=False)
     cerebro.broker.setcash(100_000.0)
     dates = datenums(market.dates)
     cerebro.adddata(clock_feed(market, dates))  # type: ignore[arg-type]

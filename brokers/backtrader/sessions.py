@@ -111,15 +111,15 @@ class SessionCerebro(bt.Cerebro):
             strat._once()
             strat.reset()  # as backtrader: the strategy is called next by next
         # bars of each feed up to each session (row 0: before the first), and one clock for all
-        counts = np.zeros((len(schedule.times) + 1, len(datas)), dtype=np.int64)
+        # (a feed's column contiguous, int32: 23 MB for 5,000 feeds over 1,132 sessions)
+        counts = np.zeros((len(schedule.times) + 1, len(datas)), dtype=np.int32, order="F")
         np.cumsum(schedule.bars, axis=0, out=counts[1:])
         clock = [0]
         start = np.array([len(data) for data in datas], dtype=np.int64)
         for j, data in enumerate(datas):
-            column = np.ascontiguousarray(counts[:, j])
             for line in data.lines_to_advance():
                 line.__class__ = SessionLine
-                line.follow(column, clock)
+                line.follow(counts[:, j], clock)
         # each strategy's datas (in its order) and their minimum periods
         where = {id(data): j for j, data in enumerate(datas)}
         columns = [np.array([where[id(d)] for d in strat.datas], dtype=np.intp) for strat in runstrats]
