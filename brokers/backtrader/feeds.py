@@ -52,6 +52,20 @@ class ArrayFeed(bt.feed.DataBase):
             line._idx += size  # UnBounded buffers (checked when preloading): idx is plain
             line.lencount += size
 
+    @property
+    def bulk(self) -> bool:
+        """Preloaded in bulk: every bar time is known (:meth:`remaining_times`)."""
+        return bool(self.__dict__.get("_bulk", False))  # unset before backtrader starts the feed
+
+    def remaining_times(self) -> np.ndarray:
+        """The times of the bars not yet advanced to, in order (a copy)."""
+        return np.frombuffer(self._dts, dtype=float)[self._lines0.lencount : self._n].copy()
+
+    def lines_to_advance(self) -> tuple[bt.LineBuffer, ...]:
+        """The line buffers :meth:`advance` moves on (a bulk feed's advance is each of them
+        moved on, nothing else): ``SessionCerebro`` has them follow its session clock."""
+        return self._all_lines
+
     def _tick_nullify(self) -> None:
         """Nothing to clear: the tick values are never set (see the module docstring)."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import backtrader as bt
 import pandas as pd
 
+from brokers.backtrader.sessions import KNOWN_STATUS
 from framework.data import session_time
 
 
@@ -33,6 +34,17 @@ class EngineHost(bt.Strategy):
             self._orderspending.append(order)
         if quicknotify:
             self._notify(qorders=[order], qtrades=[])
+
+    def _getminperstatus(self) -> int:
+        """backtrader's min-period status (its maximum over the feeds of the minimum period less
+        the feed's length), as :class:`SessionCerebro` worked it out for this session, instead
+        of taking the length of every feed again; computed as backtrader does under any other
+        loop."""
+        known = self.__dict__.pop(KNOWN_STATUS, None)
+        if known is None:
+            return super()._getminperstatus()
+        self._minperstatus = known
+        return known
 
     def prenext(self) -> None:  # some symbols have not listed yet: trade the rest
         self.next()

@@ -18,6 +18,7 @@ from brokers.backtrader.commission import configure_broker
 from brokers.backtrader.feeds import ArrayFeed, clock_feed, datenums, symbol_feeds
 from brokers.backtrader.host import EngineHost, HostHooks
 from brokers.backtrader.minute_fills import MinuteFills
+from brokers.backtrader.sessions import SessionCerebro
 from brokers.backtrader.sim_broker import VenueBroker
 from framework.config.backtest import BacktestConfig
 from framework.config.settings import Settings
@@ -214,7 +215,7 @@ def simulator(traded: MarketData, backtest: BacktestConfig, venue: Venue) -> tup
     """Cerebro as every backtest runs it: :class:`VenueBroker` with the venue's costs, the
     clock feed first (``datas[0]``: every session), then a numpy feed per symbol that trades.
     Add the strategy and run."""
-    cerebro = bt.Cerebro(stdstats=False)  # notifications reach the host before each next()
+    cerebro = SessionCerebro(stdstats=False)  # notifications reach the host before each next()
     broker = VenueBroker(checksubmit=False)
     broker.venue = venue
     cerebro.broker = broker

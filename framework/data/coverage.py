@@ -22,18 +22,24 @@ def coverage(market: MarketData, signals: pd.DataFrame, start: pd.Timestamp, end
     present = close.notna() | filled
     views = signals.reindex(index=days, columns=close.columns).notna()
     life = _life(market, days)
+    # per symbol, counted once over the whole grid (numpy), then one dict a symbol
+    def grid(frame: pd.DataFrame) -> np.ndarray:
+        return frame.reindex(columns=close.columns).to_numpy(dtype=bool)
+
+    alive = grid(life)
+    lived = alive.sum(axis=0).tolist()
+    traded = (close.notna().to_numpy() & alive).sum(axis=0).tolist()
+    repaired = (grid(filled) & alive).sum(axis=0).tolist()
+    no_views = (~grid(views) & alive).sum(axis=0).tolist()
+    there = (grid(present) & alive).sum(axis=0).tolist()
     per: dict[str, dict[str, float | int]] = {}
-    for symbol in close.columns:
-        alive = life[symbol].to_numpy()
-        n = int(alive.sum())
+    for j, symbol in enumerate(close.columns):
+        n = lived[j]
         if not n:
             continue
-        traded = int((close[symbol].notna().to_numpy() & alive).sum())
-        repaired = int((filled[symbol].to_numpy() & alive).sum())
-        no_view = int((~views[symbol].to_numpy() & alive).sum())
-        per[symbol] = {"sessions": n, "traded": traded, "filled": repaired,
-                       "missing": int(n - (present[symbol].to_numpy() & alive).sum()),
-                       "coverage": round(traded / n, 6), "no_view": no_view,
+        no_view = no_views[j]
+        per[symbol] = {"sessions": n, "traded": traded[j], "filled": repaired[j], "missing": n - there[j],
+                       "coverage": round(traded[j] / n, 6), "no_view": no_view,
                        "no_view_share": round(no_view / n, 6)}
     total = sum(v["sessions"] for v in per.values())
     blind = int((~(views & life).any(axis=1) & life.any(axis=1)).sum())
