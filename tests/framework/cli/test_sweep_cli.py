@@ -1,9 +1,12 @@
 """`trade sweep` end to end: real Dask workers, real backtests, failing points, walk-forward; the
-refusals before anything starts. The 12-point sweep on the whole data: test_sweep_cli_full.py."""
+refusals before anything starts. The 12-point sweep: test_sweep_cli_full.py. Each `trade` runs in
+this process (its local cluster's workers are processes still): the process boundary is not the
+point here."""
 
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
 from contextlib import closing
@@ -12,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_invoke import trade_here
-from sweep_helpers import PLUGINS, SMALL, trade
+from sweep_helpers import PLUGINS, SMALL, sweep_here
 
 from framework.research.metrics import Metric, measure
 
@@ -30,12 +33,18 @@ def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path, cap
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch) -> None:
+    # A refused connection is refused at once: Dask's connect retried it for 10 s first.
     (tmp_path / "grid.yaml").write_text("strategy: momentum\ngrid:\n  strategy.params.lookback: [63]\n")
-    result = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", "tcp://127.0.0.1:9", *SMALL],
-                        capsys, monkeypatch, tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))  # bound, not listening: a connection there is refused
+        address = f"tcp://127.0.0.1:{taken.getsockname()[1]}"
+        result = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", address, *SMALL],
+                            capsys, monkeypatch, tmp_path)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
-    assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+    assert result.stderr == (
+        f"error: cannot reach the Dask scheduler at {address}: connection refused (no scheduler listens there)\n"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 FRAGILE_GRID = """strategy: sweep_plugins:Gated
@@ -50,8 +59,8 @@ grid:
 def fragile(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     tmp = tmp_path_factory.mktemp("fragile")
     (tmp / "grid.yaml").write_text(FRAGILE_GRID)
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", "--walk-forward", "3",
-                   "--keep-journals", *SMALL, cwd=tmp)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", "--walk-forward", "3",
+                        "--keep-journals", *SMALL, cwd=tmp)
     return tmp, result
 
 
@@ -111,7 +120,7 @@ def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(tmp_path) -> 
     (tmp_path / "grid.yaml").write_text(
         "strategy: sweep_plugins:Gated\ngrid:\n  strategy.params.fail: [true]\n  strategy.params.lookback: [10, 20]\n"
     )
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SMALL, cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SMALL, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "error: every point failed; the first: "
@@ -157,9 +166,9 @@ def test_xgboost_points_train_on_one_thread_in_the_worker(tmp_path) -> None:
         "strategy:\n  params: {n_estimators: 5, train_window: 60, retrain_every: 63, nthread: 2}\n"
     )
     (tmp_path / "grid.yaml").write_text("strategy: xgboost_signal\ngrid:\n  strategy.params.max_depth: [2, 3]\n")
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", "--config", "fast.yaml",
-                   "--keep-journals", "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01",
-                   "--end", "2016-12-30", cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", "--config", "fast.yaml",
+                        "--keep-journals", "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01",
+                        "--end", "2016-12-30", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     results = pd.read_parquet(tmp_path / "out" / "results.parquet")
     assert set(results["status"]) == {"ok"} and len(results) == 2
