@@ -1,7 +1,10 @@
 """`trade sweep` end to end: real Dask workers, real backtests, failing points, walk-forward; the
-refusals before anything starts. The 12-point sweep: test_sweep_cli_full.py. Each `trade` runs in
-this process (its local cluster's workers are processes still): the process boundary is not the
-point here."""
+refusals before anything starts. The 12-point sweep: test_sweep_cli_full.py.
+
+Each `trade` runs in this process (the process boundary is not the point here), and the sweeps
+share one local cluster of two worker processes through `--scheduler` (each would start its own,
+~3 s of imports a worker; `--workers` is tested in test_sweep_lean_check.py, test_sweep_interrupt.py
+and test_sweep_cli_full.py, and equals `--scheduler` in test_sweep_dask_scheduler.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import json
 import socket
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from cli_invoke import trade_here
 from sweep_helpers import PLUGINS, SMALL, sweep_here
 
 from framework.research.metrics import Metric, measure
+from framework.research.sweep_cluster import _local
 
 
 def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path, capsys, monkeypatch) -> None:
@@ -56,11 +61,25 @@ grid:
 
 
 @pytest.fixture(scope="module")
-def fragile(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def scheduler() -> Iterator[str]:
+    """A sweep's own local cluster (two worker processes, the test plugins importable), started
+    once for the module's sweeps; none changes it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", str(PLUGINS))  # the worker processes inherit it
+        cluster, client = _local(2)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def fragile(tmp_path_factory, scheduler) -> tuple[Path, subprocess.CompletedProcess[str]]:
     tmp = tmp_path_factory.mktemp("fragile")
     (tmp / "grid.yaml").write_text(FRAGILE_GRID)
-    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", "--walk-forward", "3",
-                        "--keep-journals", *SMALL, cwd=tmp)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--walk-forward",
+                        "3", "--keep-journals", "--pbo-splits", "4", *SMALL, cwd=tmp)
     return tmp, result
 
 
@@ -116,11 +135,12 @@ def test_the_stitched_walk_forward_is_saved_and_each_fold_restarts_from_cash(fra
     assert 'id="restart"' in (out / "report.html").read_text()
 
 
-def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(tmp_path) -> None:
+def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(scheduler, tmp_path) -> None:
     (tmp_path / "grid.yaml").write_text(
         "strategy: sweep_plugins:Gated\ngrid:\n  strategy.params.fail: [true]\n  strategy.params.lookback: [10, 20]\n"
     )
-    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SMALL, cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--no-report",
+                        *SMALL, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "error: every point failed; the first: "
@@ -161,14 +181,15 @@ def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fra
     assert fold["out_of_sample"] == pytest.approx(plain, rel=1e-9)
 
 
-def test_xgboost_points_train_on_one_thread_in_the_worker(tmp_path) -> None:
+def test_xgboost_points_train_on_one_thread_in_the_worker(scheduler, tmp_path) -> None:
     (tmp_path / "fast.yaml").write_text(
         "strategy:\n  params: {n_estimators: 5, train_window: 60, retrain_every: 63, nthread: 2}\n"
     )
     (tmp_path / "grid.yaml").write_text("strategy: xgboost_signal\ngrid:\n  strategy.params.max_depth: [2, 3]\n")
-    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", "--config", "fast.yaml",
-                        "--keep-journals", "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01",
-                        "--end", "2016-12-30", cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--config",
+                        "fast.yaml", "--keep-journals", "--no-report", "--pbo-splits", "4",
+                        "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01", "--end", "2016-12-30",
+                        cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     results = pd.read_parquet(tmp_path / "out" / "results.parquet")
     assert set(results["status"]) == {"ok"} and len(results) == 2

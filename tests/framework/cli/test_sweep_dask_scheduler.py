@@ -21,6 +21,7 @@ from sweep_helpers import SMALL, environment, figures, sweep_here
 
 DEADLINE_SECONDS = 300.0
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
+QUICK = ("--no-report", "--pbo-splits", "4", *SMALL)  # the report and the PBO are not the point here
 GRID = """strategy: momentum
 grid:
   strategy.params.lookback: [42, 84]
@@ -80,10 +81,10 @@ def cluster(tmp_path_factory) -> Iterator[External]:
 
 def test_a_sweep_on_an_existing_scheduler_equals_the_local_cluster_run(cluster, tmp_path) -> None:
     (tmp_path / "grid.yaml").write_text(GRID)
-    remote = sweep_here("sweep", "--grid", "grid.yaml", "--out", "remote", "--scheduler", cluster.address, *SMALL,
+    remote = sweep_here("sweep", "--grid", "grid.yaml", "--out", "remote", "--scheduler", cluster.address, *QUICK,
                         cwd=tmp_path)
     assert remote.returncode == 0, remote.stderr
-    local = sweep_here("sweep", "--grid", "grid.yaml", "--out", "local", "--workers", "2", *SMALL, cwd=tmp_path)
+    local = sweep_here("sweep", "--grid", "grid.yaml", "--out", "local", "--workers", "1", *QUICK, cwd=tmp_path)
     assert local.returncode == 0, local.stderr
     assert len(figures(tmp_path / "remote")) == 4
     pd.testing.assert_frame_equal(figures(tmp_path / "remote"), figures(tmp_path / "local"))
@@ -97,7 +98,7 @@ def test_a_sweep_on_an_existing_scheduler_equals_the_local_cluster_run(cluster, 
 def test_the_scheduler_address_may_come_from_the_environment(cluster, tmp_path, monkeypatch) -> None:
     (tmp_path / "grid.yaml").write_text("strategy: momentum\ngrid:\n  strategy.params.lookback: [42]\n")
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.address)
-    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", *SMALL, cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", *QUICK, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     worker = pd.read_parquet(tmp_path / "out" / "results.parquet")["worker"].iloc[0]
     assert int(worker.rsplit(":", 1)[1]) in cluster.worker_pids
@@ -121,7 +122,7 @@ def test_workers_that_cannot_import_the_plugin_refuse_the_sweep_in_one_line(clus
     (tmp_path / "here" / "only_here_plugin.py").write_text(ELSEWHERE)
     (tmp_path / "grid.yaml").write_text("strategy: only_here_plugin:OnlyHere\ngrid:\n  signals.top_n: [2, 3]\n")
     monkeypatch.syspath_prepend(str(tmp_path / "here"))  # here only: the workers started without it
-    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", cluster.address, *SMALL,
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", cluster.address, *QUICK,
                         cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith(

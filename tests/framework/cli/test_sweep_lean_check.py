@@ -8,8 +8,10 @@ import json
 
 import pandas as pd
 from cli_invoke import trade_here
-from sweep_helpers import SMALL, figures, sweep_here
+from sweep_helpers import figures, sweep_here
 
+# Four symbols, one year, a 4-block PBO: neither the data's size nor the verdict is the point here.
+QUICK = ("--pbo-splits", "4", "--symbols", "AAPL,MSFT,XOM,JPM", "--start", "2016-01-04", "--end", "2016-12-30")
 GRID = """strategy: momentum
 metric: sharpe
 grid:
@@ -21,7 +23,7 @@ grid:
 def test_sweep_points_run_lean_and_the_chosen_ones_are_checked_on_backtrader(tmp_path, capsys, monkeypatch) -> None:
     (tmp_path / "grid.yaml").write_text(GRID)
     lean = sweep_here("sweep", "--grid", "grid.yaml", "--out", "lean", "--workers", "1", "--walk-forward", "2",
-                      "--no-report", *SMALL, cwd=tmp_path)
+                      "--no-report", *QUICK, cwd=tmp_path)
     assert lean.returncode == 0, lean.stderr
     checks = json.loads((tmp_path / "lean" / "lean_check.json").read_text())["checks"]
     summary = json.loads((tmp_path / "lean" / "summary.json").read_text())
@@ -30,12 +32,12 @@ def test_sweep_points_run_lean_and_the_chosen_ones_are_checked_on_backtrader(tmp
     assert all(c["equal"] and c["path"] == "lean" and c["fills"] > 0 for c in checks)
     assert "lean path checked on backtrader" in lean.stdout
     again = trade_here(["sweep", "--grid", "grid.yaml", "--out", "lean", "--workers", "1", "--walk-forward", "2",
-                        "--no-report", *SMALL], capsys, monkeypatch, tmp_path)
+                        "--no-report", *QUICK], capsys, monkeypatch, tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads((tmp_path / "lean" / "lean_check.json").read_text())["checks"] == checks  # the resumed sweep keeps its check
 
     backtrader = sweep_here("sweep", "--grid", "grid.yaml", "--out", "bt", "--workers", "1", "--simulator", "backtrader",
-                            "--no-report", *SMALL, cwd=tmp_path)
+                            "--no-report", *QUICK, cwd=tmp_path)
     assert backtrader.returncode == 0, backtrader.stderr
     assert not (tmp_path / "bt" / "lean_check.json").exists()
     pd.testing.assert_frame_equal(figures(tmp_path / "lean"), figures(tmp_path / "bt"))
