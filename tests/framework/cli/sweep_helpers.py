@@ -8,11 +8,15 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from cli_invoke import trade_at
+
+from framework.research.sweep_cluster import _local
 
 PLUGINS = Path(__file__).resolve().parents[1] / "research"  # sweep_plugins.py
 SMALL = ("--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2017-06-30")
@@ -41,6 +45,21 @@ def sweep_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         mp.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(PLUGINS), os.environ.get("PYTHONPATH")) if p))
         mp.setenv("TRADE_PROGRESS", "plain")
         return trade_at(list(args), cwd)
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[str]:
+    """The address of a sweep's own local cluster (``workers`` processes, the test plugins
+    importable), for several sweeps to share through `--scheduler`: each `--workers` sweep starts
+    its own, ~3 s of imports a worker process."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", str(PLUGINS))  # the worker processes inherit it
+        cluster, client = _local(workers)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        client.close()
+        cluster.close()
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen[str]:

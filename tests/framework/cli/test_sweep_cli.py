@@ -19,10 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_invoke import trade_here
-from sweep_helpers import PLUGINS, SMALL, sweep_here
+from sweep_helpers import PLUGINS, SMALL, local_cluster, sweep_here
 
 from framework.research.metrics import Metric, measure
-from framework.research.sweep_cluster import _local
 
 
 def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path, capsys, monkeypatch) -> None:
@@ -62,16 +61,9 @@ grid:
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """A sweep's own local cluster (two worker processes, the test plugins importable), started
-    once for the module's sweeps; none changes it."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHONPATH", str(PLUGINS))  # the worker processes inherit it
-        cluster, client = _local(2)
-    try:
-        yield cluster.scheduler_address
-    finally:
-        client.close()
-        cluster.close()
+    """One local cluster of two worker processes for the module's sweeps; none changes it."""
+    with local_cluster(2) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ SLICE = ("--symbols", "AAPL,AMZN,BA,CVX,JPM,KO,MSFT,NEE,PFE,UNH,WMT,XOM", "--sta
 def issue_sweep(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     tmp = tmp_path_factory.mktemp("issue")
     (tmp / "grid.yaml").write_text(ISSUE_GRID)
-    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", *SLICE, cwd=tmp)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SLICE, cwd=tmp)
     return tmp, result
 
 
@@ -57,7 +57,7 @@ def test_the_twelve_point_sweep_writes_results_and_report_then_resumes_without_a
     assert "backtests run 12, reused 0" in first.stdout
     before, table = _marks(out), figures(out)
     monkeypatch.setenv("TRADE_PROGRESS", "plain")  # as the child process has it: progress would show
-    again = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", *SLICE], capsys, monkeypatch,
+    again = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SLICE], capsys, monkeypatch,
                        tmp)
     assert again.returncode == 0, again.stderr
     assert "backtests run 0, reused 12" in again.stdout
