@@ -39,10 +39,10 @@ def trade(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedPr
 
 def sweep_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`trade ARGS` in this process, answered as :func:`trade` answers: the test plugins importable
-    here and (``PYTHONPATH``) in the local cluster's worker processes, progress in plain lines."""
+    here and in the local cluster's worker processes (a spawned process starts with this process's
+    sys.path), progress in plain lines."""
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(PLUGINS))
-        mp.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(PLUGINS), os.environ.get("PYTHONPATH")) if p))
         mp.setenv("TRADE_PROGRESS", "plain")
         return trade_at(list(args), cwd)
 
@@ -53,7 +53,7 @@ def local_cluster(workers: int) -> Iterator[str]:
     importable), for several sweeps to share through `--scheduler`: each `--workers` sweep starts
     its own, ~3 s of imports a worker process."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHONPATH", str(PLUGINS))  # the worker processes inherit it
+        mp.syspath_prepend(str(PLUGINS))  # a spawned worker process starts with this process's sys.path
         cluster, client = _local(workers)
     try:
         yield cluster.scheduler_address
