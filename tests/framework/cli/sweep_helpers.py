@@ -20,6 +20,7 @@ from framework.research.sweep_cluster import _local
 
 PLUGINS = Path(__file__).resolve().parents[1] / "research"  # sweep_plugins.py
 SMALL = ("--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2017-06-30")
+TINY = ("--symbols", "AAPL,MSFT,XOM,JPM", "--start", "2016-01-04", "--end", "2016-12-30")  # four symbols, a year
 # A terminal's Ctrl-C: SIGINT raises KeyboardInterrupt (a shell's background job would ignore it).
 ENTRY = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from framework.cli import main; main()"
 FIGURE_COLUMNS = ["total_return", "cagr", "sharpe", "max_drawdown", "turnover", "orders", "fills", "sortino"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_invoke import trade_here
-from sweep_helpers import PLUGINS, SMALL, local_cluster, sweep_here
+from sweep_helpers import PLUGINS, SMALL, TINY, local_cluster, sweep_here
 
 from framework.research.metrics import Metric, measure
 
@@ -71,7 +71,7 @@ def fragile(tmp_path_factory, scheduler) -> tuple[Path, subprocess.CompletedProc
     tmp = tmp_path_factory.mktemp("fragile")
     (tmp / "grid.yaml").write_text(FRAGILE_GRID)
     result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--walk-forward",
-                        "3", "--keep-journals", "--pbo-splits", "4", *SMALL, cwd=tmp)
+                        "3", "--keep-journals", "--pbo-splits", "4", *TINY, cwd=tmp)
     return tmp, result
 
 
@@ -163,7 +163,7 @@ def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fra
     results = pd.read_parquet(tmp / "out" / "results.parquet").set_index("point")
     lookback = int(results.loc[fold["point"], "strategy.params.lookback"])
     (tmp / "point.yaml").write_text(f"strategy:\n  params:\n    lookback: {lookback}\n")
-    symbols = SMALL[1]
+    symbols = TINY[1]
     monkeypatch.syspath_prepend(str(PLUGINS))
     run = trade_here(["backtest", "--strategy", "sweep_plugins:Gated", "--config", "point.yaml", "--symbols", symbols,
                       "--start", fold["oos_start"], "--end", fold["oos_end"], "--out", "bt", "--no-report"],

@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from distributed import Client
-from sweep_helpers import SMALL, environment, figures, sweep_here
+from sweep_helpers import TINY, environment, figures, sweep_here
 
 DEADLINE_SECONDS = 300.0
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
-QUICK = ("--no-report", "--pbo-splits", "4", *SMALL)  # the report and the PBO are not the point here
+QUICK = ("--no-report", "--pbo-splits", "4", *TINY)  # neither the report, the PBO nor the data's size is the point
 GRID = """strategy: momentum
 grid:
   strategy.params.lookback: [42, 84]

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from cli_invoke import trade_here
-from sweep_helpers import figures, local_cluster, sweep_here
+from sweep_helpers import TINY, figures, local_cluster, sweep_here
 
-# Four symbols, one year, a 4-block PBO: neither the data's size nor the verdict is the point here.
-QUICK = ("--pbo-splits", "4", "--symbols", "AAPL,MSFT,XOM,JPM", "--start", "2016-01-04", "--end", "2016-12-30")
+QUICK = ("--pbo-splits", "4", *TINY)  # neither the data's size nor the verdict is the point here
 GRID = """strategy: momentum
 metric: sharpe
 grid:
