@@ -127,6 +127,12 @@ def ctrl_c_held() -> Iterator[None]:
         signal.raise_signal(signal.SIGINT)  # to the handler that was there: KeyboardInterrupt, usually
 
 
+def local_workers(requested: int, backtests: int | None) -> int:
+    """Worker processes for a local cluster: ``--workers``, but no more than the backtests to run
+    (each process costs its own imports, seconds; an idle one only that)."""
+    return max(1, min(requested, backtests)) if backtests is not None else requested
+
+
 def _local(workers: int) -> tuple[LocalCluster, Client]:
     from distributed import Client, LocalCluster
 
@@ -167,17 +173,19 @@ class Cluster:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def open(self) -> Cluster:
-        """Connect (or start the local cluster) now, and ship the market data to the workers."""
-        self._open()
+    def open(self, backtests: int | None = None) -> Cluster:
+        """Connect (or start the local cluster) now, and ship the market data to the workers. A
+        local cluster for ``backtests`` backtests starts no more worker processes than that (a
+        resumed sweep with one point left starts one: each costs its own imports, seconds)."""
+        self._open(backtests)
         return self
 
-    def _open(self) -> tuple[Client, Future]:
+    def _open(self, backtests: int | None = None) -> tuple[Client, Future]:
         if self._client is None:
             if self.scheduler:
                 self._client = _join(self.scheduler)
             else:
-                self._cluster, self._client = _local(self.workers)
+                self._cluster, self._client = _local(local_workers(self.workers, backtests))
             where = f"at {self.scheduler}" if self.scheduler else "of the local cluster"
             try:
                 _check_workers(self._client, where, self.strategy)
@@ -196,7 +204,7 @@ class Cluster:
             return
         from distributed import as_completed
 
-        client, data = self._open()
+        client, data = self._open(len(jobs))
         by_key = {f"trade-sweep-{job.key}": job for job in jobs}
         futures = [client.submit(run_job, data, job, self.backtest, key=key, pure=False) for key, job in by_key.items()]
         try:
@@ -221,4 +229,4 @@ class Cluster:
             self._cluster = None
 
 
-__all__ = ["Cluster", "ctrl_c_held"]
+__all__ = ["Cluster", "ctrl_c_held", "local_workers"]
