@@ -68,7 +68,7 @@ def cluster(tmp_path_factory) -> Iterator[External]:
             time.sleep(0.1)
         address = json.loads(file.read_text())["address"]
         for i in range(2):
-            processes.append(_spawn("worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+            processes.append(_spawn("worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
                                     "--no-dashboard", "--name", f"w{i}", cwd=tmp_path, log=tmp_path / f"worker{i}.log"))
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=DEADLINE_SECONDS)
