@@ -57,9 +57,11 @@ soak: $(STAMP)
 	$(BIN)/python tests/framework/live/live_sim.py --seeds $(SOAK_SEEDS) --steps $(SOAK_STEPS) --shrink --keep-going
 
 # Whole-market scale (issue 31): time and peak memory of `trade backtest --no-report` on
-# generated universes of 44, 500 and 5,000 symbols (minutes: the 5,000 one alone is 6 M rows).
+# generated universes of 44, 500 and 5,000 symbols (minutes: the 5,000 one alone is 6 M rows),
+# then the XGBoost walk-forward with its reports on 44 and 500.
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --symbols 44 500 5000
+	$(BIN)/python benchmarks/scale.py --symbols 44 500 --strategy xgboost_signal --reports
 
 clean:
 	rm -rf $(VENV) $(PEERS) .pytest_cache .hypothesis runs site

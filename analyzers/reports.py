@@ -56,13 +56,16 @@ def _write_quality(folder: Path, quality: execution_quality.ExecutionQuality) ->
     (folder / "execution_quality.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
 
 
-def build_reports(run_dir: Path | str, name: str | None = None, *, show_progress: bool = True) -> ReportSummary:
+def build_reports(run_dir: Path | str, name: str | None = None, *, show_progress: bool = True,
+                  market: MarketData | None = None) -> ReportSummary:
     """Execution quality (JSON, CSV) and the tear sheet of ``run_dir``; ``name`` titles the sheet
-    (default: the folder's name, without the ``.partial`` a backtest builds in)."""
+    (default: the folder's name, without the ``.partial`` a backtest builds in). ``market``: the
+    data the run's config names, when the caller has it loaded already (a backtest: at 500
+    symbols, loading it again took 1-3 s); by default it is loaded from the run's config."""
     records = load_run(run_dir)  # a folder that is no run is one line of error, no progress first
     steps = 3 + len(sections.BUILDERS)
     with progress(steps, "report", unit="step", enabled=show_progress) as tracker:
-        market = records.market()
+        market = market if market is not None else records.market()
         tracker.advance()
         quality = execution_quality.analyse(
             records.orders, records.fills, reference_prices(records, market), configured=records.style

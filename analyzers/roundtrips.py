@@ -1,4 +1,5 @@
-"""Round trips: each position from open to close, matched FIFO by pyfolio, P&L per trade.
+"""Round trips: each position from open to close, matched FIFO as pyfolio does (its
+``extract_round_trips``, reimplemented equal in :mod:`analyzers.fifo_trips`), P&L per trade.
 
 Positions still open at the end are closed at their last mark (as pyfolio's round-trip sheet
 does), so a short run still shows what its trades made so far. pyfolio matches share by share,
@@ -7,17 +8,15 @@ so fractional quantities are not matched (the sheet says so instead).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analyzers.frames import Frames, pyfolio
+from analyzers.fifo_trips import extract_round_trips
+from analyzers.frames import Frames
 from analyzers.units import Unit
 
-#: pyfolio's words (stderr, mid-report) when it skips a transaction priced below zero: we say it in the sheet
-NEGATIVE_PRICE = "Negative price detected"
 SESSION_CLOSE = pd.Timedelta(hours=21)  # after any fill of the day, UTC (16:00 New York + margin)
 
 
@@ -42,30 +41,13 @@ def _closing(f: Frames) -> pd.DataFrame:
     return pd.concat([txns, closing]) if rows else txns
 
 
-def _module_of(filename: str) -> str:
-    """``.../site-packages/pyfolio/round_trips.py`` → ``pyfolio.round_trips``."""
-    path = filename.replace("\\", "/").removesuffix(".py")
-    for root in ("site-packages/", "dist-packages/"):
-        if root in path:
-            return path.rsplit(root, 1)[1].replace("/", ".")
-    return path.rsplit("/", 1)[-1]
-
-
 def round_trips(f: Frames) -> RoundTrips:
-    extract_round_trips = pyfolio().round_trips.extract_round_trips
     if f.transactions.empty:
         return RoundTrips(pd.DataFrame(), "no trades")
     if not np.allclose(f.transactions["amount"], f.transactions["amount"].round()):
         return RoundTrips(pd.DataFrame(), "fractional quantities: round trips are matched in whole shares only")
     value = f.equity.shift(1).fillna(f.equity.iloc[0])  # start-of-day equity, as pyfolio asks
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        trips = extract_round_trips(_closing(f), portfolio_value=value)
-    skipped = sum(NEGATIVE_PRICE in str(w.message) for w in caught)
-    for other in (w for w in caught if NEGATIVE_PRICE not in str(w.message)):
-        # the module's dotted name, so the filters that name it (pyproject's ``pyfolio.*``) still apply
-        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno,
-                               module=_module_of(other.filename))
+    trips, skipped = extract_round_trips(_closing(f), portfolio_value=value)  # pyfolio's, in arrays
     left_out = (f"; {skipped} closing mark{'s' if skipped != 1 else ''} below zero (a position whose fills and "
                 "last mark disagree) left out of the matching") if skipped else ""
     if trips.empty:

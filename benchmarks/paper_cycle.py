@@ -12,6 +12,12 @@ sandbox, momentum holding its 40 strongest (XGBoost is not run there). Each cycl
 counted by the sandbox (trading and market data apart: Alpaca's budget is 200 a minute on each).
 A measurement, not a test.
 
+Measured (issue 31 part 5, 4 cycles, ``main`` and the branch one after the other, load average
+11 on 2 cores, where wall seconds are ~4x the CPU): 500 symbols 21.9 s -> 10.2 s best wall, CPU a
+cycle client 3.33 -> 2.07 s and sandbox 2.61 -> 0.60 s; 44 symbols (momentum) 2.34 -> 1.27 s,
+CPU 0.37 + 0.21 -> 0.35 + 0.09 s. The first cycle of a sandbox is the slowest (it writes every
+bar's text; later cycles reuse them), so read the best and the median.
+
     .venv/bin/python benchmarks/paper_cycle.py [--cycles 4] [--symbols 500]
 """
 

@@ -64,6 +64,12 @@ class BrokerCapabilities:
     # a TWAP child on its minutes). Otherwise an order stamped later than now is kept journaled by
     # the order manager and sent when due (a live venue fills what it receives at once).
     timed_orders: bool = False
+    # The venue judges every order it receives by the venue model (:mod:`framework.venue`) in this
+    # process, against its own book (the simulators: backtrader's adapter, the lean path): its
+    # refusal costs no round trip, so the order manager does not judge the order first — one
+    # venue check per order, the venue's own — and journals a refusal by a rule as its own
+    # ("venue_rule"). Elsewhere the order manager judges first, so a refused order is never sent.
+    judges_orders: bool = False
 
 
 @dataclass(frozen=True, slots=True)

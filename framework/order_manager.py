@@ -132,7 +132,8 @@ class OrderManager:
         for order in fresh:
             self.orders[order.client_order_id] = order
             self._open[order.client_order_id] = order
-        book = self.venue_book() if self.venue is not None and self.venue_book is not None and fresh else None
+        judge = self.venue is not None and self.venue_book is not None and not self.broker.capabilities.judges_orders
+        book = self.venue_book() if judge and fresh else None  # type: ignore[misc]
         results = []
         for o in orders:
             order = self.orders[o.client_order_id]
@@ -172,8 +173,13 @@ class OrderManager:
         return self.venue.check(order, book)
 
     def _refuse(self, order: Order, rejection: Rejection) -> Order:
+        return self._refused_by_rule(order, rejection.message)
+
+    def _refused_by_rule(self, order: Order, message: str) -> Order:
+        """An order the venue model refuses: judged here, or by a venue that judges in process
+        (``capabilities.judges_orders``), it is journaled alike."""
         refused = order.transition(OrderStatus.REJECTED, updated_at=self._clock())
-        return self._store(refused, "venue_rule", f"not sent: the venue would refuse it: {rejection.message}")
+        return self._store(refused, "venue_rule", f"not sent: the venue would refuse it: {message}")
 
     def _send(self, order: Order) -> SubmitResult:
         for attempt in range(self.config.max_retries + 1):
@@ -187,6 +193,8 @@ class OrderManager:
                     return SubmitResult(self._adopt(found), attempt + 1, looked_up=True)
                 raise
             except OrderRejected as e:
+                if e.rule is not None and self.broker.capabilities.judges_orders:
+                    return SubmitResult(self._refused_by_rule(order, e.reason), attempt + 1)
                 rejected = order.transition(OrderStatus.REJECTED, updated_at=self._clock())
                 self._store(rejected, OrderEvent.REJECTED.value, str(e))
                 return SubmitResult(rejected, attempt + 1)

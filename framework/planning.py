@@ -20,7 +20,7 @@ from framework.exits import ExitHook
 from framework.risk import Action, Reason, RiskDecision, RiskManager
 from framework.signals import Discarded, SignalProcessor
 from framework.sizing import PositionSizer, SizingInput
-from framework.stops import stop_hits, stop_levels, stop_reason
+from framework.stops import configured, stop_hits, stop_levels, stop_reason
 
 SAME = 1e-9
 
@@ -107,6 +107,8 @@ class Planner:
     def _stop_exits(
         self, ctx: BarContext, requested: np.ndarray, levels: np.ndarray
     ) -> tuple[np.ndarray, list[RiskDecision], np.ndarray]:
+        if not configured(self.stops):  # every level NaN: nothing can be hit
+            return requested, [], np.zeros(len(requested), dtype=bool)
         hits = stop_hits(ctx.held, ctx.prices, levels)
         if not hits.any():
             return requested, [], hits

@@ -7,9 +7,10 @@ fills; sizing and risk work on float views of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,13 @@ NOT_OPEN = np.datetime64("NaT", "D")
 COST_STEP = Decimal("1e-10")
 
 
+@lru_cache(maxsize=16384)
+def _float_decimal(price: float) -> Decimal:
+    """``Decimal(str(price))`` of a non-zero float (±0.0 are one key: not cached): a holding's
+    mark recurs bar after bar, each converted once."""
+    return Decimal(str(price))
+
+
 @dataclass
 class Holding:
     """Signed quantity and signed cost basis (qty × average price paid).
@@ -39,10 +47,30 @@ class Holding:
     cost: Decimal = ZERO
     high_water: Decimal = ZERO  # best price since entry (trailing stops)
     opened: np.datetime64 = NOT_OPEN  # the session it was opened in from flat (the exits hook)
+    _floats: tuple[Decimal, Decimal, Decimal, tuple[float, float, float]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    _avg: tuple[Decimal, Decimal, Decimal] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def avg_cost(self) -> Decimal:
-        return self.cost / self.qty if self.qty else ZERO
+        """cost ÷ qty, divided again only when either changed (read for every holding at every
+        decision and journaled with it)."""
+        memo = self._avg
+        if memo is not None and memo[0] is self.qty and memo[1] is self.cost:
+            return memo[2]
+        value = self.cost / self.qty if self.qty else ZERO
+        self._avg = (self.qty, self.cost, value)
+        return value
+
+    def floats(self) -> tuple[float, float, float]:
+        """Quantity, average cost and high-water mark as floats (the decision's view), converted
+        again only when one of them changed: a holding keeps the same Decimals bar after bar."""
+        memo = self._floats
+        if memo is not None and memo[0] is self.qty and memo[1] is self.cost and memo[2] is self.high_water:
+            return memo[3]
+        view = (float(self.qty), float(self.avg_cost), float(self.high_water))
+        self._floats = (self.qty, self.cost, self.high_water, view)
+        return view
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +155,7 @@ class Portfolio:
         for symbol in self.holdings:
             price = prices.get(symbol)
             if price is not None and price == price:  # not NaN
-                self.prices[symbol] = Decimal(str(price))
+                self.prices[symbol] = _float_decimal(price) if type(price) is float and price else Decimal(str(price))
         self._mark_high_waters()
 
     def mark_vector(self, universe: Universe, prices: np.ndarray) -> None:
@@ -190,7 +218,7 @@ class Portfolio:
         qty, avg, high = (np.zeros(len(universe)) for _ in range(3))
         for symbol, h in self.holdings.items():
             i = universe.position(symbol)
-            qty[i], avg[i], high[i] = float(h.qty), float(h.avg_cost), float(h.high_water)
+            qty[i], avg[i], high[i] = h.floats()
         return qty, avg, high
 
     def entries(self, universe: Universe) -> np.ndarray:

@@ -89,6 +89,19 @@ class Guarded:
     price: Decimal | None  # decision price (recorded on the order)
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a protective order for a position should say (what :func:`_same` compares): a
+    standing order saying it is kept, and no order is built."""
+
+    type: OrderType
+    side: OrderSide
+    qty: Decimal
+    stop_price: Decimal
+    limit_price: Decimal | None
+    time_in_force: TimeInForce
+
+
 @dataclass
 class Clearance:
     """What may be sold now, after the protective orders were withdrawn or resized."""
@@ -137,7 +150,7 @@ class StopManager:
                 return cid
             generation += 1
 
-    def _desired(self, session: datetime, position: Guarded) -> Order:
+    def _terms(self, position: Guarded) -> Terms:
         qty = abs(position.qty)
         side = OrderSide.SELL if position.qty > 0 else OrderSide.BUY
         tif = TimeInForce.DAY if self.is_fractional(qty) else TimeInForce.GTC
@@ -146,15 +159,19 @@ class StopManager:
         # price on a gap, at the cost of no fill when the price runs through the limit
         stop = self.round_price(position.level)
         limit = None if offset is None else self.round_price(float(stop) * (1 + offset / 1e4 * side.sign))
+        return Terms(OrderType.STOP if limit is None else OrderType.STOP_LIMIT, side, qty, stop, limit, tif)
+
+    def _desired(self, session: datetime, position: Guarded, terms: Terms | None = None) -> Order:
+        t = terms or self._terms(position)
         return Order(
             client_order_id=self._client_id(session, position.symbol),
             symbol=position.symbol,
-            side=side,
-            type=OrderType.STOP if limit is None else OrderType.STOP_LIMIT,
-            qty=qty,
-            stop_price=stop,
-            limit_price=limit,
-            time_in_force=tif,
+            side=t.side,
+            type=t.type,
+            qty=t.qty,
+            stop_price=t.stop_price,
+            limit_price=t.limit_price,
+            time_in_force=t.time_in_force,
             created_at=self._clock(),
             decision_price=position.price,
             tag=TAG,
@@ -211,9 +228,11 @@ class StopManager:
                     self.orders.cancel(current)
                 continue
             sign = Decimal(1) if position.qty > 0 else Decimal(-1)
-            want = self._desired(session, Guarded(position.symbol, sign * protect, position.level, position.price))
-            if current is not None and _same(current, want):
-                continue
+            guarded = Guarded(position.symbol, sign * protect, position.level, position.price)
+            terms = self._terms(guarded)
+            if current is not None and _same(current, terms):
+                continue  # standing as wanted: no order to build
+            want = self._desired(session, guarded, terms)
             if current is not None:
                 final = self.orders.cancel_and_confirm(current)
                 if final.is_open:
@@ -249,7 +268,7 @@ class StopManager:
         return armed
 
 
-def _same(order: Order, want: Order) -> bool:
+def _same(order: Order, want: Order | Terms) -> bool:
     return (
         order.status is not OrderStatus.CREATED
         and order.type is want.type

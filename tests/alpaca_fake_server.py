@@ -91,7 +91,9 @@ class FakeAlpaca:
                                        "/v2/positions": lambda q: self.positions}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for the loop's next look (0.5 s by default, at every test's end)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
 
     def _list_orders(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         status = query.get("status", ["open"])[0]

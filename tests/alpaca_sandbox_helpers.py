@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cli_invoke import paper_once, run_trade  # noqa: F401 - re-exported to the paper tests
+from market_once import embedded_sandbox
 
 from framework.journal import Journal
 
@@ -21,19 +22,22 @@ KEY, SECRET = "AKSANDBOX000000001", "SANDBOXSECRET00001"
 
 @contextlib.contextmanager
 def start_sandbox(tmp_path: Path) -> Iterator[Any]:
-    from brokers.sandbox import SandboxServer
-
-    with SandboxServer(state=str(tmp_path / "sandbox.sqlite"), port=0) as server:
+    with embedded_sandbox(state=str(tmp_path / "sandbox.sqlite"), port=0) as server:
         yield server
 
 
 MOMENTUM = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
+#: A ``paper:`` key: only the bars the strategy needs (the runner never fetches fewer than its
+#: warm-up), not the default 300: every cycle reads its history through the sandbox's data API,
+#: and the history's length is not these tests' point (the decisions are the same)
+WARMUP_ONLY = "  history_bars: 1\n"
 
 
 def paper_config(tmp_path: Path, extra: str = "") -> Path:
     """A paper config: momentum rebalanced every session, ``extra`` YAML, its journal in ``tmp_path``."""
     path = tmp_path / "paper.yaml"
-    path.write_text(MOMENTUM + extra + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n")
+    path.write_text(MOMENTUM + extra + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n  ack_deadline_seconds: 10\n"
+                    + WARMUP_ONLY)
     return path
 
 

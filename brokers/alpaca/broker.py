@@ -41,6 +41,7 @@ from framework.orders import Order
 from framework.positions import Account, Position
 
 PAGE = 500  # Alpaca's largest page of orders
+CLOSED_PER_GONE = 4  # a poll lists this many newest closed orders per tracked order that left the open list
 TICK = dt.timedelta(microseconds=1)  # the finest step of the venue's timestamps as parsed
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,13 @@ class OrderPager:
                 until = oldest
             else:
                 until = oldest + TICK
+
+    def latest(self, status: OrderQuery, limit: int) -> list[Any]:
+        """The newest ``limit`` orders of a query (one request; at most :data:`PAGE`)."""
+        request = GetOrdersRequest(status=QueryOrderStatus(status), limit=min(limit, PAGE), direction=Sort.DESC)
+        self.requests += 1
+        return call(f"list {status} orders",  # type: ignore[return-value]
+                    lambda: self.client.get_orders(request))
 
     def _instant(self, status: OrderQuery, when: dt.datetime) -> Iterator[Any]:
         for side in (OrderSide.BUY, OrderSide.SELL):
@@ -220,13 +228,22 @@ class AlpacaBroker:
 
     def _poll_orders(self, client_ids: set[str]) -> list[Order]:
         """The broker's view of these tracked orders, on the poller's own client: the open
-        orders in one listing, then a look-up for each tracked order no longer among them
-        (it filled, expired or was canceled since the last poll, or never arrived)."""
+        orders in one listing; those no longer among them (filled, expired or canceled since
+        the last poll, or never arrived) looked up one by one, or, when there are more than
+        two (a session's fills: 40 look-ups at 500 symbols), read from one listing of the
+        newest closed orders (a few times as many: those that just left were sent last) and
+        only the ones it does not hold looked up."""
         listed = (_parse_or_skip(o) for o in self._poll_pager.all("open"))
         still_open = {o.client_order_id: o for o in listed if o is not None}
         found = [still_open[c] for c in sorted(client_ids) if c in still_open]
-        gone = (self._lookup(self._poller, c) for c in sorted(client_ids - still_open.keys()))
-        return found + [o for o in gone if o is not None]
+        gone = sorted(client_ids - still_open.keys())
+        closed: dict[str, Order] = {}
+        if len(gone) > 2:
+            missing = set(gone)
+            recent = (_parse_or_skip(o) for o in self._poll_pager.latest("closed", CLOSED_PER_GONE * len(gone)))
+            closed = {o.client_order_id: o for o in recent if o is not None and o.client_order_id in missing}
+        looked_up = (closed[c] if c in closed else self._lookup(self._poller, c) for c in gone)
+        return found + [o for o in looked_up if o is not None]
 
     # -- account --------------------------------------------------------------------------
 

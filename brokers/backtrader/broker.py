@@ -62,6 +62,12 @@ def _exact(x: float) -> Decimal:
     return Decimal(repr(x))
 
 
+#: Stops and trailing stops at the venue, fractions, shorts; TWAP children held until their minute;
+#: every order judged by the venue model at submission.
+CAPABILITIES = BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True,
+                                  timed_orders=True, judges_orders=True)
+
+
 class BacktraderBroker:
     """Implements :class:`framework.broker.Broker` for one Cerebro run."""
 
@@ -84,8 +90,7 @@ class BacktraderBroker:
 
     @property
     def capabilities(self) -> BrokerCapabilities:
-        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True,
-                                  timed_orders=True)
+        return CAPABILITIES
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -232,6 +237,7 @@ class BacktraderBroker:
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(broker.getcash()), positions=positions, prices=prices)
             base.equity  # noqa: B018 - values the positions once; every book of this bar shares it
+            base.order_values  # noqa: B018 - and one memo of the open orders' values
             self._bar = (key, base, prices, set())
         return self._bar[1], self._bar[2], self._bar[3]
 

@@ -56,6 +56,11 @@ class Bars:
         return self._last_closes
 
 
+#: As the backtrader adapter declares, but its orders go at once (the lean path has no TWAP).
+CAPABILITIES = BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True,
+                                  judges_orders=True)
+
+
 class LeanBroker:
     """Implements :class:`framework.broker.Broker` for one lean run."""
 
@@ -77,7 +82,7 @@ class LeanBroker:
 
     @property
     def capabilities(self) -> BrokerCapabilities:
-        return BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True)
+        return CAPABILITIES
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -160,13 +165,15 @@ class LeanBroker:
         key = (self.row, self._changes)
         if self._bar is None or self._bar[0] != key:
             positions: dict[str, BookPosition] = {}
+            closes, column = self.bars.latest_closes(self.row), self.bars.column
             for symbol, pos in self.account.positions.items():
                 if abs(pos.size) >= DUST_SHARES:
-                    last = self._last(symbol)
+                    last = latest_trade(closes[column[symbol]])
                     positions[symbol] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(self.account.cash), positions=positions, prices=prices)
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
+            base.order_values  # noqa: B018 - one memo of the orders' values for every book of this version
             self._bar = (key, base, prices, set())
         return self._bar[1], self._bar[2], self._bar[3]
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from aiohttp import WSMsgType, web
 
-from brokers.sandbox.adjusting import ServedBars, served
+from brokers.sandbox.adjusting import served
+from brokers.sandbox.bar_text import ServedText
 from brokers.sandbox.budget import RequestBudgets, Spend
 from brokers.sandbox.exchange import Exchange
 from brokers.sandbox.faults import Fault, FaultKind
@@ -23,15 +24,14 @@ from brokers.sandbox.minutes import session_minutes
 from brokers.sandbox.request import CloseRequest, OrderQuery, OrderRequest, ReplaceRequest
 from brokers.sandbox.state import StateStore
 from brokers.sandbox.wire import (
-    BarRun,
     SandboxError,
     account_json,
     asset_json,
-    bars_page,
     invalid,
     iso,
     not_found,
     order_json,
+    page_text,
     position_json,
 )
 from framework.data import Adjustment, MarketData
@@ -42,7 +42,7 @@ SOCKETS = web.AppKey("sockets", set)
 BUDGETS = web.AppKey("budgets", RequestBudgets)
 REQUESTS = web.AppKey("requests", list)
 CLOSING = web.AppKey("closing", asyncio.Event)
-ADJUSTED = web.AppKey("adjusted", dict)  # (session, adjustment) -> ServedBars, the latest only
+ADJUSTED = web.AppKey("adjusted", dict)  # adjustment -> (session, ServedText), the latest session only
 BARS_REQUESTS = web.AppKey("bars_requests", list)  # query of every bars request, for tests and the state
 REQUEST_FAULTS = {FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.SLOW, FaultKind.LOST_RESPONSE}
 
@@ -220,35 +220,6 @@ async def close_one(request: web.Request) -> web.Response:
     return web.json_response(order_json(_ex(request).close_position(request.match_info["symbol"].upper(), how)))
 
 
-def _rows(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.DatetimeIndex,
-          offset: int = 0, limit: int | None = None) -> tuple[list[BarRun], int]:
-    """The bars that traded (a filled bar never did), symbol by symbol, from ``offset`` for at
-    most ``limit``, as one run per symbol; and how many there are in all. Only the page's bars
-    are built: a 500-symbol history is ~40 pages, and building every bar for each page made the
-    requests grow with the whole history (seconds each)."""
-    if not symbols or days.empty:
-        return [], 0
-    present = traded.close.reindex(index=days, columns=symbols).notna().to_numpy()
-    counts = present.sum(axis=0)
-    total = int(counts.sum())
-    stop = total if limit is None else min(total, offset + limit)
-    ends = np.cumsum(counts)
-    starts = ends - counts
-    wanted = [j for j in range(len(symbols)) if counts[j] and starts[j] < stop and ends[j] > offset]
-    if not wanted:
-        return [], total
-    columns = [symbols[j] for j in wanted]
-    o, h, low, c, v = (getattr(bars, f).reindex(index=days, columns=columns).to_numpy(dtype=float)
-                       for f in ("open", "high", "low", "close", "volume"))
-    stamps = np.asarray(days.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
-    out = []
-    for k, j in enumerate(wanted):
-        rows = np.flatnonzero(present[:, j])[max(offset - starts[j], 0) : stop - starts[j]]
-        out.append(BarRun(symbols[j], stamps[rows].tolist(), o[rows, k].tolist(), h[rows, k].tolist(),
-                          low[rows, k].tolist(), c[rows, k].tolist(), v[rows, k].tolist()))
-    return out, total
-
-
 def _minute_rows(traded: MarketData, symbols: list[str], days: pd.DatetimeIndex, start: str | None,
                  end: str | None) -> list[tuple[str, dict[str, Any]]]:
     """(symbol, minute bar) of the closed sessions in [start, end], symbol by symbol
@@ -293,19 +264,19 @@ def _adjustment(value: str | None) -> Adjustment:
     return kinds.pop() if kinds else Adjustment.RAW
 
 
-def _as_of_now(app: web.Application, kind: Adjustment) -> ServedBars:
+def _as_of_now(app: web.Application, kind: Adjustment) -> ServedText:
     """History of the closed sessions, adjusted as of the latest one (latest bar = raw) by the
-    sandbox's own arithmetic (``adjusting.served``: Alpaca's, never ``MarketData.adjusted``)."""
+    sandbox's own arithmetic (``adjusting.served``: Alpaca's, never ``MarketData.adjusted``), with
+    the bars' texts of the previous session that are still the same numbers (``bar_text``)."""
     ex = app[EXCHANGE]
-    key = (ex.session, kind)
-    cache = app[ADJUSTED]
-    if key not in cache:
+    before = app[ADJUSTED].get(kind)
+    if before is None or before[0] != ex.session:
         visible = ex.visible()
         history = ex.market.truncate(visible[-1]) if len(visible) else ex.market.truncate(ex.dates[0])
-        cache.clear()
         raw = {name: getattr(history, name) for name in ("open", "high", "low", "close", "volume")}
-        cache[key] = served(raw, history.dividends, history.splits, kind.value)
-    return cache[key]
+        bars = served(raw, history.dividends, history.splits, kind.value)
+        app[ADJUSTED][kind] = (ex.session, ServedText(bars, ex.market.close, before[1] if before else None))
+    return app[ADJUSTED][kind][1]
 
 
 async def bars(request: web.Request) -> web.Response:
@@ -324,15 +295,15 @@ async def bars(request: web.Request) -> web.Response:
         ]
     if q.get("end"):
         visible = visible[visible <= pd.Timestamp(q["end"]).tz_convert("America/New_York").tz_localize(None)]
-    chosen = sorted(s for s in symbols if s in m.close.columns)
+    chosen = sorted(s for s in symbols if s in m.symbols)
     if timeframe in ("1Min", "1T") and _adjustment(q.get("adjustment")) is not Adjustment.RAW:
         raise invalid("the sandbox serves minute bars as traded only (adjustment=raw)")
     offset = int(q.get("page_token") or 0)
     limit = min(int(q.get("limit") or 10000), 10000)
-    if timeframe not in ("1Min", "1T"):  # the page written as text: no dict per bar (wire.bars_page)
-        runs, total = _rows(m, ex.market, chosen, visible, offset, limit)
+    if timeframe not in ("1Min", "1T"):  # the page written as text, each bar once (bar_text.ServedText)
+        runs, total = m.page(chosen, visible, offset, limit)
         token = str(offset + limit) if offset + limit < total else None
-        return web.Response(text=bars_page(runs, token), content_type="application/json")
+        return web.Response(text=page_text(runs, token), content_type="application/json")
     rows = _minute_rows(ex.market, chosen, visible, q.get("start"), q.get("end"))
     page, total = rows[offset : offset + limit], len(rows)
     out: dict[str, list[dict[str, Any]]] = {}

@@ -239,13 +239,22 @@ def _numbers(values: list[float]) -> Iterator[str]:
     return map(float.__repr__ if finite else _json_number, values)
 
 
+def bar_texts(stamps: list[str], *fields: list[float]) -> list[str]:
+    """Each bar (its stamp, then open, high, low, close, volume) as ``json.dumps`` writes its dict."""
+    numbers = (_numbers(values) for values in fields)
+    return list(map(_BAR.__mod__, zip(stamps, *numbers, strict=True)))
+
+
+def page_text(runs: list[tuple[str, list[str]]], next_page_token: str | None) -> str:
+    """A ``GET /v2/stocks/bars`` page from each symbol's bars written as text (:func:`bar_texts`)."""
+    parts = [f"{json.dumps(symbol)}: [{', '.join(texts)}]" for symbol, texts in runs]
+    return f'{{"bars": {{{", ".join(parts)}}}, "next_page_token": {json.dumps(next_page_token)}}}'
+
+
 def bars_page(runs: list[BarRun], next_page_token: str | None) -> str:
     """A ``GET /v2/stocks/bars`` page, ``{"bars": {symbol: [bar, ...]}, "next_page_token"}``, written
     as text the way ``json.dumps`` writes the same objects (the same bytes): 10,000 bars a page
     with no dict built per bar (building and encoding them was most of a 500-symbol cycle)."""
-    parts = []
-    for run in runs:
-        fields = zip(run.stamps, *(_numbers(v) for v in (run.open, run.high, run.low, run.close, run.volume)),
-                     strict=True)
-        parts.append(f"{json.dumps(run.symbol)}: [{', '.join(map(_BAR.__mod__, fields))}]")
-    return f'{{"bars": {{{", ".join(parts)}}}, "next_page_token": {json.dumps(next_page_token)}}}'
+    texts = [(run.symbol, bar_texts(run.stamps, run.open, run.high, run.low, run.close, run.volume))
+             for run in runs]
+    return page_text(texts, next_page_token)

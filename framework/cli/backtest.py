@@ -136,7 +136,7 @@ def backtest(
             signals={"discarded": result.discards.to_json()},
         )
         summary = write_run_folder(folder, result.journal_path, result.initial_cash, context, market.splits)
-        stories = _halt_stories(folder, settings, no_report, target.name)
+        stories = _halt_stories(folder, settings, no_report, target.name, market)
     _print(summary, stories, result.delisted, target, no_report)
     for line in _warnings(summary, result.discards.warnings(settings.signals)):
         click.echo(f"warning: {line}", err=True)
@@ -188,15 +188,16 @@ def _warnings(summary: dict[str, Any], discards: dict[str, str]) -> list[str]:
     return lines
 
 
-def _halt_stories(folder: Path, settings: Settings, no_report: bool, name: str) -> list[str]:
-    """Build the reports (unless --no-report) and tell the halts in words."""
+def _halt_stories(folder: Path, settings: Settings, no_report: bool, name: str, market: MarketData) -> list[str]:
+    """Build the reports (unless --no-report; from the market data already loaded, the data the
+    run's config names) and tell the halts in words."""
     from analyzers import halts
     from analyzers.records import load_halt_inputs
 
     if not no_report:
         from analyzers.reports import build_reports
 
-        return list(build_reports(folder, name).header.halts)
+        return list(build_reports(folder, name, market=market).header.halts)
     events, days, equity = load_halt_inputs(folder)  # not the whole run: a market's signals are millions of rows
     found = halts.episodes(events, days, equity)
     return halts.stories(found, settings.risk.model_dump(), paper=False)

@@ -8,7 +8,9 @@ error points at the file that set the offending value, not at the merged result.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import os
 import sys
 import typing
@@ -41,11 +43,20 @@ def default_config_dir() -> Path:
     raise ConfigError(f"cannot find the shipped config (looked in {', '.join(map(str, candidates))})")
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> Any:
+    """``yaml.safe_load(text)``, once per distinct text: the seven shipped files are most of a
+    settings load's time, and a process may load settings many times (a paper service, a
+    sweep, a test run). Keyed by the text itself, so an edited file is parsed again; callers
+    get a copy (:func:`read_yaml`)."""
+    return yaml.safe_load(text)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = copy.deepcopy(_parsed(path.read_text(encoding="utf-8")))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

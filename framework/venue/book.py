@@ -47,6 +47,11 @@ class BookOrder:
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
 
+    def __hash__(self) -> int:
+        """By id alone (equal orders share it; :func:`~framework.venue.buying_power.buying_power`'s
+        memo hashes every open order of every check): the generated hash hashes all seven fields."""
+        return hash(self.order_id)
+
     @classmethod
     def of(cls, order: Order) -> BookOrder:
         remaining = order.remaining_qty if order.remaining_qty is not None else ZERO

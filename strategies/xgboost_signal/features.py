@@ -156,7 +156,8 @@ def wide_features(history: MarketData, grid: bool = True, scale: float = 1.0) ->
 
 
 def feature_matrix(history: MarketData, grid: bool = True, scale: float = 1.0) -> pd.DataFrame:
-    """Long frame indexed by (date, symbol) with one column per feature; rows with gaps dropped."""
+    """Long frame indexed by (date, symbol) with one column per feature; rows with gaps dropped.
+    Rows are date-major (every row of a date before the next date's): the walk-forward slices them."""
     frames = wide_features(history, grid, scale)
     stacked = np.stack([frames[f].to_numpy(dtype=float) for f in FEATURES], axis=-1)
     n_dates, n_symbols = len(history.dates), len(history.symbols)

@@ -18,20 +18,22 @@ ARTIFACT_VERSION = 1
 
 
 def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any], task: str, weight: np.ndarray | None = None) -> Any:
-    """A trained booster; deterministic for a fixed seed and thread count. ``weight``: per row."""
+    """A trained booster; deterministic for a fixed seed and thread count. ``weight``: per row.
+    The matrix is built with the booster's own thread count (xgboost's default, every core,
+    spins on a busy machine)."""
     import xgboost as xgb  # imported here: plugin discovery must stay cheap
 
     objective = "binary:logistic" if task == "classification" else "reg:squarederror"
     booster_params = {**params, "objective": objective, "tree_method": "hist", "verbosity": 0}
     rounds = int(booster_params.pop("n_estimators"))
-    train = xgb.DMatrix(x, label=y, weight=weight, feature_names=list(FEATURES))
+    train = xgb.DMatrix(x, label=y, weight=weight, feature_names=list(FEATURES), nthread=params.get("nthread"))
     return xgb.train(booster_params, train, num_boost_round=rounds)
 
 
 def predict(booster: Any, x: np.ndarray) -> np.ndarray:
-    import xgboost as xgb
-
-    return booster.predict(xgb.DMatrix(x, feature_names=list(FEATURES)))
+    """Scores of the rows of ``x`` (columns in :data:`FEATURES` order), predicted in place: the
+    same float32 scores as through a ``DMatrix``, without building one."""
+    return booster.inplace_predict(x, validate_features=False)
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,17 @@ def targets(history: MarketData, params: Any) -> tuple[pd.Series, pd.Series | No
     return y, (label_weights(history, params.horizon, dead_zone) if dead_zone else None)
 
 
+def fit_known(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, params: Any) -> Any:
+    """A booster on the rows of ``x`` whose label in ``y`` is known (not NaN), weighted by ``w``
+    (arrays aligned row for row)."""
+    keep = ~np.isnan(y)
+    return model.fit(x[keep], y[keep], params.xgb_params(), params.task, None if w is None else w[keep])
+
+
 def fit_rows(x: pd.DataFrame, y: pd.Series, w: pd.Series | None, params: Any) -> Any:
-    """A booster on the rows of ``x`` whose label is known, weighted by ``w``."""
-    target = y.reindex(x.index)
-    keep = target.notna().to_numpy()
-    weight = None if w is None else w.reindex(x.index).to_numpy()[keep]
-    return model.fit(x.to_numpy()[keep], target.to_numpy()[keep], params.xgb_params(), params.task, weight)
+    """:func:`fit_known` on the rows of ``x``, their labels and weights found by index."""
+    weight = None if w is None else w.reindex(x.index).to_numpy()
+    return fit_known(x.to_numpy(), y.reindex(x.index).to_numpy(), weight, params)
 
 
 @dataclass
@@ -108,8 +113,11 @@ def run(
     x_all = feature_matrix(history, params.feature_grid, params.grid_scale)
     y_all, w_all = targets(history, params)
     dates = history.dates
-    date_pos = pd.Series(np.arange(len(dates)), index=dates)
-    pos = date_pos.reindex(x_all.index.get_level_values("date")).to_numpy()
+    # rows are date-major (feature_matrix), so a window's rows are one slice of the arrays
+    pos = dates.get_indexer(x_all.index.get_level_values("date"))
+    x_np = x_all.to_numpy()
+    y_np = y_all.reindex(x_all.index).to_numpy()
+    w_np = None if w_all is None else w_all.reindex(x_all.index).to_numpy()
     preds, done, rows, gains = [], [], [], []
     fwd = forward_returns(history, params.horizon).stack() if with_metrics else None
     planned = list(
@@ -124,12 +132,12 @@ def run(
     )
     with progress(len(planned), "walk-forward training", unit="fold", nested=nested_progress) as tracker:
         for window in planned:
-            train = (pos >= window.train_start) & (pos < window.train_end)
-            test = (pos >= window.predict_start) & (pos < window.predict_end)
-            known = int(y_all.reindex(x_all.index[train]).notna().sum())
-            if known >= 100 and test.any():
-                booster = fit_rows(x_all[train], y_all, w_all, params)
-                p = pd.Series(model.predict(booster, x_all[test].to_numpy()), index=x_all.index[test])
+            lo, hi, test_lo, test_hi = np.searchsorted(
+                pos, [window.train_start, window.train_end, window.predict_start, window.predict_end])
+            known = int((~np.isnan(y_np[lo:hi])).sum())
+            if known >= 100 and test_hi > test_lo:
+                booster = fit_known(x_np[lo:hi], y_np[lo:hi], None if w_np is None else w_np[lo:hi], params)
+                p = pd.Series(model.predict(booster, x_np[test_lo:test_hi]), index=x_all.index[test_lo:test_hi])
                 preds.append(p)
                 done.append(window)
                 if with_metrics:
@@ -180,6 +188,6 @@ def window_metrics(history: MarketData, window: RetrainWindow, pred: pd.Series, 
 
 
 __all__ = [
-    "FEATURES", "RetrainWindow", "WalkForwardResult", "fit_rows", "retrain_windows", "run", "targets", "to_signal",
-    "window_metrics",
+    "FEATURES", "RetrainWindow", "WalkForwardResult", "fit_known", "fit_rows", "retrain_windows", "run", "targets",
+    "to_signal", "window_metrics",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli_invoke import paper_once
+from market_once import embedded_sandbox
 
 from analyzers.dashboard.app import Dashboard, DashboardServer, DashboardSettings
 from analyzers.dashboard.reader import JournalReader
@@ -47,7 +48,7 @@ def paper_account(tmp: Path, sessions: int = 2, extra: str = "") -> Iterator[Pap
                    f"paper:\n  journal: {tmp / 'paper' / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n"
                    "dashboard:\n  refresh_seconds: 0.5\n  broker_refresh_seconds: 1.0\n" + extra)
     settings = load_settings([cfg])
-    with SandboxServer(settings, state=tmp / "sandbox.sqlite", port=0, start="2019-03-01") as sb:
+    with embedded_sandbox(settings, state=tmp / "sandbox.sqlite", port=0, start="2019-03-01") as sb:
         env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": sb.base_url,
                "APCA_API_DATA_URL": sb.base_url, "APCA_API_STREAM_URL": sb.stream_url}
         account = PaperAccount(sb, cfg, settings, env)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
+import pytest
 import requests
 from alpaca.trading.client import TradingClient
-from dashboard_helpers import TOKEN, live_dashboard, paper_account
+from dashboard_helpers import TOKEN, PaperAccount, live_dashboard, paper_account
 
 from analyzers.dashboard.app import DashboardServer
 from framework.cli.ops import _run_board
@@ -66,8 +70,24 @@ def halted(journal_path: Path) -> bool:
         journal.close()
 
 
-def test_the_live_dashboard_in_a_browser(browser, tmp_path) -> None:
-    with paper_account(tmp_path) as account, live_dashboard(account) as server:
+@pytest.fixture(scope="module")
+def account(tmp_path_factory) -> Iterator[tuple[PaperAccount, Path]]:
+    """One paper account for the module, and a copy of its journal as it stood after its cycles
+    (a run folder: only the journal, no sandbox) for the read-only board, whatever the live test
+    did to the account since."""
+    tmp = tmp_path_factory.mktemp("paper-account")
+    with paper_account(tmp) as played:
+        run_folder = tmp / "run-folder"
+        run_folder.mkdir()
+        with closing(sqlite3.connect(played.journal)) as source, \
+                closing(sqlite3.connect(run_folder / "journal.sqlite")) as copy:
+            source.backup(copy)
+        yield played, run_folder / "journal.sqlite"
+
+
+def test_the_live_dashboard_in_a_browser(browser, account, tmp_path) -> None:
+    account, _ = account
+    with live_dashboard(account) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         foreign: list[str] = []
         page.on("request", lambda r: None if r.url.startswith(server.url) else foreign.append(r.url))
@@ -133,10 +153,9 @@ def test_the_live_dashboard_in_a_browser(browser, tmp_path) -> None:
     assert foreign == [], "the page fetched something from elsewhere: it must work offline"
 
 
-def test_a_run_folder_is_shown_read_only(browser, tmp_path) -> None:
-    with paper_account(tmp_path, sessions=1) as account:
-        pass  # the sandbox is gone: only the journal is left, like any run folder
-    board = _run_board(account.settings, account.journal)
+def test_a_run_folder_is_shown_read_only(browser, account) -> None:
+    account, journal = account  # the journal's copy: no sandbox behind it, like any run folder
+    board = _run_board(account.settings, journal)
     try:
         with DashboardServer(board, port=0) as server:
             page = browser.new_page(viewport={"width": 1280, "height": 900})

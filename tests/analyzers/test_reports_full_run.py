@@ -113,3 +113,12 @@ def test_the_header_states_the_costs_the_venue_model_charged(full_run) -> None:
 def test_each_profile_is_described_by_what_it_charges(section, needles) -> None:
     text = venue_costs(section)
     assert all(n in text for n in needles), text
+
+
+def test_reports_from_the_backtests_loaded_market_equal_reports_from_the_run_config(full_run, tmp_path) -> None:
+    """`trade backtest` hands its loaded market data to the reports (issue 31: loading it again
+    took 1-3 s at 500 symbols); the sheet is the one the run's config gives, byte for byte."""
+    copy = tmp_path / "run"
+    shutil.copytree(full_run, copy)
+    build_reports(copy, full_run.name)  # market loaded from the run's config
+    assert (copy / "tearsheet.html").read_bytes() == (full_run / "tearsheet.html").read_bytes()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,10 @@ def settings(**venue: Any) -> Settings:
     return load_settings([], {"backtest": {"cash": CASH}, "venue": venue}, validate_strategy=False)
 
 
+@cache
 def market() -> MarketData:
+    """Read once per process (every case of every venue reads it, a third of a second each):
+    shared read-only, pandas copy-on-write keeps a case's derived frames from reaching it."""
     return load_market_data().select(list(SYMBOLS))
 
 

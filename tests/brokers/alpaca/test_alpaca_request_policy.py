@@ -11,7 +11,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from alpaca.trading.client import TradingClient
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once
+from alpaca_sandbox_helpers import KEY, SECRET, WARMUP_ONLY, environment, paper_once
+from market_once import embedded_sandbox
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
@@ -41,7 +42,7 @@ def resting(coid: str, side: OrderSide = OrderSide.BUY, symbol: str = "AAPL", **
 
 
 def test_a_burst_of_reads_from_every_client_and_thread_stays_within_a_small_budget(tmp_path):
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START,
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START,
                        rate_limit=8, rate_limit_window=1.0) as sb:
         settings = load_settings([], validate_strategy=False)
         first, second = connect(settings, environment(sb)), connect(settings, environment(sb))
@@ -80,8 +81,8 @@ def test_a_burst_of_reads_from_every_client_and_thread_stays_within_a_small_budg
 
 def test_one_server_error_on_a_read_no_longer_fails_paper_once(tmp_path):
     cfg = tmp_path / "paper.yaml"
-    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n")
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0) as sb:
+    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n" + WARMUP_ONLY)
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0) as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/account", "status": 500},
                        {"kind": "rate_limit", "route": "GET /v2/clock"},
                        {"kind": "server_error", "route": "GET /v2/stocks/bars", "status": 503}])
@@ -94,7 +95,7 @@ def test_one_server_error_on_a_read_no_longer_fails_paper_once(tmp_path):
 
 
 def test_polling_twenty_open_orders_lists_the_open_ones_once_not_the_history(tmp_path):
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         for i in range(60):  # a history of closed orders the poll must not page through
             sb.run(lambda ex, i=i: ex.cancel(ex.submit(resting(f"old-{i}")).id))
         broker = adapter(sb)
@@ -126,7 +127,7 @@ def test_polling_twenty_open_orders_lists_the_open_ones_once_not_the_history(tmp
 
 
 def test_paging_returns_every_order_once_when_timestamps_tie_at_a_page_boundary(tmp_path):
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         sb.run(lambda ex: ex.submit(resting("seed", symbol="XOM", type="market", qty="400", limit_price="")))
         sb.advance("open")
         sb.advance("close")  # the next session, before its open: every order below at one instant
@@ -149,7 +150,7 @@ def test_paging_returns_every_order_once_when_timestamps_tie_at_a_page_boundary(
 
 
 def test_more_than_a_page_of_one_side_at_one_instant_is_an_error_not_a_gap(tmp_path):
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         sb.run(lambda ex: [ex.submit(resting(f"b{i}")) for i in range(501)])
         broker = adapter(sb)
         try:

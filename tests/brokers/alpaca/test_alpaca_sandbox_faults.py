@@ -8,7 +8,7 @@ import pytest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest
-from alpaca_sandbox_helpers import KEY, SECRET, environment, paper_once, start_sandbox
+from alpaca_sandbox_helpers import KEY, SECRET, WARMUP_ONLY, environment, paper_once, start_sandbox
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
@@ -18,17 +18,18 @@ from framework.orders import Order
 
 pytest.importorskip("brokers.sandbox")
 
-# A generous timeout, and a slow answer held far beyond it (until the sandbox stops): the test
-# never races a timer on a loaded machine.
+# A slow answer held far beyond the timeout (until the sandbox stops). The timeout is the test's
+# wait, so 2 s, still hundreds of times a loopback answer's time; and were another request to
+# reach it, a read is asked again and a lost order looked up: the assertions hold either way.
 CONFIG = ("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
-          "orders:\n  request_timeout_seconds: 5.0\n  backoff_initial_seconds: 0.05\n"
-          "  backoff_max_seconds: 0.2\n")
+          "orders:\n  request_timeout_seconds: 2.0\n  backoff_initial_seconds: 0.01\n"
+          "  backoff_max_seconds: 0.05\n")
 HELD = 600.0  # seconds: answered only when the sandbox stops
 
 
 def test_rate_limit_errors_lost_and_slow_answers_never_duplicate(tmp_path):
     cfg = tmp_path / "paper.yaml"
-    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n")
+    cfg.write_text(CONFIG + f"paper:\n  journal: {tmp_path / 'paper.sqlite'}\n" + WARMUP_ONLY)
     route = "POST /v2/orders"
     with start_sandbox(tmp_path) as sb:
         sb.set_faults([{"kind": "rate_limit", "route": route, "count": 2},

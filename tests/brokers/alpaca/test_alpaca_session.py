@@ -9,15 +9,16 @@ from decimal import Decimal
 import pytest
 from alpaca_fake_server import FakeAlpaca
 from alpaca_sandbox_helpers import KEY, SECRET
+from market_once import embedded_sandbox
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
 from brokers.alpaca.feeds import make_data_client
 from brokers.alpaca.session import Api, RequestPolicy, budget_report, refusal_wait, shared_budget
-from brokers.sandbox import SandboxServer
 from framework.enums import OrderSide
 from framework.errors import BrokerUnavailable
 from framework.orders import Order
+from framework.retry import RetryPolicy
 
 DATE = "Mon, 15 Aug 2016 13:00:00 GMT"  # 1471266000 on the venue's clock
 
@@ -68,13 +69,17 @@ def test_writes_are_never_resent_by_the_adapter():
 
 def test_a_read_that_times_out_is_asked_again_and_nothing_secret_is_logged(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0) as sb:
-        # held far beyond a generous timeout, until the sandbox stops
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0) as sb:
+        # held far beyond the timeout, until the sandbox stops
         sb.set_faults([{"kind": "slow", "route": "GET /v2/account", "delay": 600.0},
                        {"kind": "server_error", "route": "GET /v2/positions", "status": 502},
                        {"kind": "rate_limit", "route": "GET /v2/positions"}])
         ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
-        broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, stream=False)
+        # the timeout is this test's wait: 2 s, still hundreds of times a loopback answer's time
+        # (the counts below would see a second timeout); the back-off of a retry need not be
+        # waited for: a zero-ish one (the 429's own second is the venue's, still honoured)
+        policy = RequestPolicy(timeout=2.0, retry=RetryPolicy(initial=0.01, maximum=0.05))
+        broker = AlpacaBroker(Credentials(KEY, SECRET), ends, policy=policy, stream=False)
         try:
             account = broker.get_account()
             broker.get_positions()
@@ -125,10 +130,8 @@ def test_waiting_for_the_budget_is_not_spent_from_a_reads_retry_deadline(tmp_pat
     """Defect 12: ``read_deadline_seconds`` bounds the retries of a read's failures, not the
     waits the venue asked for. A read that waited for the budget (a 429 elsewhere held every
     sender) longer than the read deadline, then met one 502, gave up "after 1 tries"."""
-    from brokers.alpaca.session import RequestPolicy
-    from framework.retry import RetryPolicy
 
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0) as sb:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0) as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "status": 502}])
         ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
         broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, stream=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 
@@ -24,12 +26,12 @@ from alpaca.trading.requests import (
     TrailingStopOrderRequest,
 )
 from alpaca.trading.stream import TradingStream
+from market_once import embedded, embedded_sandbox
 from waiting import GENEROUS, until
 
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.app import SOCKETS
 from framework.config import Settings
-from framework.data import load_market_data
 from framework.enums import OrderSide as Side
 from framework.venue import venue_from_config
 
@@ -38,7 +40,7 @@ START = "2016-08-12"
 
 @pytest.fixture
 def sandbox(tmp_path):
-    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=START) as server:
+    with embedded_sandbox(state=tmp_path / "state.sqlite", port=0, start=START) as server:
         yield server
 
 
@@ -73,7 +75,7 @@ def test_market_order_fills_at_next_open_with_the_venue_cost_model(sandbox) -> N
     assert c.get_all_positions() == []
     sandbox.advance("open")
     filled = c.get_order_by_client_id("m1")
-    market, venue = load_market_data(), venue_from_config(Settings().venue)
+    market, venue = embedded(), venue_from_config(Settings().venue)
     day = pd.Timestamp(START)
     expected = venue.slipped_price(
         market.open.at[day, "AAPL"], Side.BUY, low=market.low.at[day, "AAPL"], high=market.high.at[day, "AAPL"]
@@ -88,7 +90,7 @@ def test_market_order_fills_at_next_open_with_the_venue_cost_model(sandbox) -> N
 
 def test_limit_and_stop_orders_fill_when_the_range_crosses(sandbox) -> None:
     c = client(sandbox)
-    market = load_market_data()
+    market = embedded()
     day = pd.Timestamp(START)
     low, high = market.low.at[day, "MSFT"], market.high.at[day, "MSFT"]
     c.submit_order(
@@ -204,11 +206,11 @@ def test_orders_listing_cancel_replace_and_close(sandbox) -> None:
 def test_bars_are_only_those_of_closed_sessions_and_page(sandbox) -> None:
     data = StockHistoricalDataClient("key", "secret", url_override=sandbox.base_url)
     request = StockBarsRequest(
-        symbol_or_symbols=load_market_data().symbols,
+        symbol_or_symbols=embedded().symbols,
         timeframe=TimeFrame.Day,
-        start=pd.Timestamp("2015-01-01", tz="UTC"),
+        start=pd.Timestamp("2015-06-01", tz="UTC"),
     )
-    frame = data.get_stock_bars(request).df  # 44 symbols x 400 sessions: several pages of 10,000
+    frame = data.get_stock_bars(request).df  # 44 symbols x 300 sessions: two pages of 10,000
     assert len(frame) > 10_000
     last = frame.index.get_level_values("timestamp").max().tz_convert("America/New_York").date()
     assert last < pd.Timestamp(START).date()
@@ -267,13 +269,17 @@ def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
             seen.add(events.get(timeout=GENEROUS))
         assert "fill" in seen
     finally:
-        stream.stop()
+        stream.stop()  # seen by alpaca-py only between its 5 s reads: close the socket on the
+        loop = getattr(stream, "_loop", None)  # stream's own loop, as the adapter's close does
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(RuntimeError, TimeoutError):  # the loop ended meanwhile
+                asyncio.run_coroutine_threadsafe(stream.close(), loop).result(timeout=10)
         thread.join(timeout=10)
 
 
 def test_state_survives_a_server_restart(tmp_path) -> None:
     state = tmp_path / "state.sqlite"
-    with SandboxServer(state=state, port=0, start=START) as server:
+    with embedded_sandbox(state=state, port=0, start=START) as server:
         c = client(server)
         c.submit_order(
             MarketOrderRequest(
@@ -282,7 +288,7 @@ def test_state_survives_a_server_restart(tmp_path) -> None:
         )
         server.advance("next_session")
         cash = c.get_account().cash
-    with SandboxServer(state=state, port=0) as again:
+    with embedded_sandbox(state=state, port=0) as again:
         c = client(again)
         assert c.get_account().cash == cash
         assert float(c.get_all_positions()[0].qty) == 7
@@ -293,7 +299,7 @@ def test_state_survives_a_server_restart(tmp_path) -> None:
                     symbol="PFE", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, client_order_id="keep"
                 )
             )
-    with SandboxServer(state=state, port=0, reset=True, start=START) as fresh:
+    with embedded_sandbox(state=state, port=0, reset=True, start=START) as fresh:
         assert float(client(fresh).get_account().cash) == 100_000.0
 
 
@@ -344,7 +350,7 @@ def test_reject_and_partial_faults(sandbox) -> None:
 
 
 def test_wall_clock_moves_the_market_by_itself(tmp_path) -> None:
-    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=START, wall_clock=0.2) as server:
+    with embedded_sandbox(state=tmp_path / "state.sqlite", port=0, start=START, wall_clock=0.2) as server:
         c = client(server)
         first = c.get_clock().next_open
         # poll with a generous bound, never sleep-and-hope; slowly enough to stay in the request budget

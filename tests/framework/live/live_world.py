@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import requests
 from cli_invoke import run_trade
+from market_once import embedded
 
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
@@ -32,7 +33,7 @@ from brokers.sandbox.request import OrderRequest
 from brokers.sandbox.wire import order_json
 from framework.config import load_settings
 from framework.config.settings import Settings
-from framework.data import MarketData, load_market_data, session_time
+from framework.data import MarketData, session_time
 from framework.journal import Journal
 from framework.live.cycle_outcome import CycleAlerts, run_once
 from framework.live.runner import PaperRunner
@@ -53,7 +54,7 @@ class Killed(BaseException):
 def seeded_market(rng: random.Random) -> MarketData:
     """The embedded bars of the traded symbols and one foreign symbol, with a few seeded splits
     (raw prices divided from the ex-date on, volume multiplied) and dividends."""
-    market = load_market_data().select([*TRADED, FOREIGN]).between(FIRST, LAST)
+    market = embedded().select([*TRADED, FOREIGN]).between(FIRST, LAST)
     frames = {f: getattr(market, f).copy() for f in ("open", "high", "low", "close", "volume")}
     splits = pd.DataFrame(np.nan, index=market.dates, columns=market.symbols)
     dividends = splits.copy()

@@ -14,7 +14,7 @@ from pathlib import Path
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
 from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest, StopOrderRequest
-from alpaca_sandbox_helpers import KEY, MOMENTUM, SECRET, environment, paper_once, start_sandbox
+from alpaca_sandbox_helpers import KEY, MOMENTUM, SECRET, WARMUP_ONLY, environment, paper_once, start_sandbox
 from alpaca_sandbox_helpers import paper_config as config
 from cli_invoke import run_trade_output as trade
 from cli_invoke import trade as trade_in_child
@@ -140,7 +140,7 @@ def test_defect09_every_operator_action_is_stamped_with_the_venue_clock_and_repo
                                                                                                capsys) -> None:
     run = tmp_path / "run"
     cfg = tmp_path / "paper.yaml"
-    cfg.write_text(MOMENTUM + f"paper:\n  journal: {run / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
+    cfg.write_text(MOMENTUM + f"paper:\n  journal: {run / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n" + WARMUP_ONLY)
     with start_sandbox(tmp_path) as sb:
         env = environment(sb)
         paper_once(cfg, env)

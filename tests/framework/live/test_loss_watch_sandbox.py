@@ -1,12 +1,17 @@
-"""The intraday loss watch against the sandbox in wall-clock mode: a position crashes inside the
+"""The intraday loss watch against the sandbox's intraday clock: a position crashes inside the
 session, the watch halts at the first poll that sees the daily loss limit breached (so within
-one interval), the halt reaches the webhook receiver and the dashboard shows it."""
+one interval), the halt reaches the webhook receiver and the dashboard shows it.
+
+The test moves the venue's clock itself (the intraday path pinned at the open, then at the
+day's low), rather than letting the wall clock run a 16-second session: the watch polls on its
+own interval either way, and nothing waits for the clock to get there."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import requests
 from alpaca.trading.client import TradingClient
 from ops_helpers import CRASH_DAY, KEY, SECRET, crash_market, env_of, load, running, settings_file, until
 
@@ -20,7 +25,14 @@ from framework.journal import Journal
 from framework.live.dashboard_source import LiveAccount
 from framework.live.service import fresh_runner
 
-SESSION_SECONDS = 16.0  # wall seconds per simulated session: 8 before the open, 8 open
+# AAA's crash day runs open → high → low → close (a down day): the low at two thirds of the session
+AT_THE_OPEN, AT_THE_LOW, LATER = 0.0, 2 / 3, 0.9
+
+
+def pin(sb: SandboxServer, progress: float) -> None:
+    """The venue's clock (and every price) to ``progress`` of today's session."""
+    answer = requests.post(f"{sb.base_url}/_sandbox/clock/intraday", json={"progress": progress}, timeout=30)
+    answer.raise_for_status()
 
 
 def buy_half_the_account(sb: SandboxServer) -> float:
@@ -43,20 +55,24 @@ def test_an_intraday_crash_halts_within_one_interval(tmp_path, alert_receiver, m
     # the cycle would be due at the open itself: none runs during this test
     cfg = settings_file(tmp_path, extra, market=tmp_path, paper="  minutes_before_open: 0\n")
     settings = load(cfg)
-    sb = SandboxServer(settings, market, state=tmp_path / "sb.sqlite", port=0, start=CRASH_DAY,
-                       wall_clock=SESSION_SECONDS)
+    sb = SandboxServer(settings, market, state=tmp_path / "sb.sqlite", port=0, start=CRASH_DAY)
     qty = buy_half_the_account(sb)
     with sb:
+        pin(sb, AT_THE_OPEN)
         alerting = Alerting(settings.alerts, settings.paper.account)
         env = env_of(sb)
         with running(settings, sb, cycles=mode == "paper", alerting=alerting,
                      fresh=lambda: fresh_runner(settings, env)) as ops:
+            sb.advance("open")  # the buy fills at the open (AAA opens at its last close)
+            assert until(lambda: ops.watch.readings), "the watch never polled the open market"
+            pin(sb, AT_THE_LOW)  # AAA at 60% of its last close
             journal = Journal(settings.paper.journal)
             try:
-                assert until(lambda: any(r.halted for r in ops.watch.readings), 180), ops.watch.readings
+                assert until(lambda: any(r.halted for r in ops.watch.readings)), ops.watch.readings
                 state = journal.halt_state()
             finally:
                 journal.close()
+            pin(sb, LATER)  # the day goes on (a flatten's market sells work the minutes passed)
             readings = list(ops.watch.readings)
             status = dashboard_status(settings, sb)
         alerting.close()

@@ -8,10 +8,10 @@ import sqlite3
 
 import pytest
 from alpaca_sandbox_helpers import environment, paper_once
+from market_once import embedded_sandbox
 from ops_helpers import env_of, load, running, settings_file, until
 
 from brokers.alpaca.connect import connect
-from brokers.sandbox import SandboxServer
 from framework.journal import Journal
 from framework.journal import connection as journal_connection
 from framework.live.operations import Operations
@@ -38,7 +38,7 @@ def cycle_events(cfg) -> list[tuple[str, str]]:
 def test_started_mid_session_it_waits_then_trades_the_next_session(tmp_path) -> None:
     cfg = settings_file(tmp_path, "risk:\n  watch_interval_seconds: 1\n")
     settings = load(cfg)
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
         sb.advance("open")  # the market is open: mid-session
         said: list[str] = []
         with running(settings, sb, cycles=True, said=said) as ops:
@@ -57,7 +57,7 @@ def test_started_mid_session_it_waits_then_trades_the_next_session(tmp_path) -> 
 def test_after_close_journals_the_days_fills_and_equity_that_evening(tmp_path) -> None:
     cfg = settings_file(tmp_path)
     settings = load(cfg)
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
         paper_once(cfg, environment(sb))  # the cron cycle: orders for the open of 2019-03-01
         sb.advance()  # they fill at the open; the session closes
         fills_at_venue = sum(1 for o in sb.exchange.orders.values() if o.filled_qty > 0)
@@ -92,9 +92,9 @@ def test_a_failing_cycle_is_retried_after_a_pause_not_in_a_busy_loop(tmp_path) -
     cfg = settings_file(tmp_path, "orders:\n  max_retries: 0\n")
     settings = load(cfg)
     failed = lambda: [c for c in cycle_events(cfg) if c[0] == "failed"]  # noqa: E731
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "count": 10_000, "status": 503}])
-        with running(settings, sb, cycles=True, recheck=0.5) as ops:  # the cycle is due at once (09:00)
+        with running(settings, sb, cycles=True, recheck=0.2) as ops:  # the cycle is due at once (09:00)
             assert until(lambda: len(failed()) >= 3)
             steps = ops.steps
         attempts = len(failed())
@@ -111,7 +111,7 @@ def test_a_cycle_that_finds_the_journal_locked_is_retried_and_completes_once(tmp
     cfg = settings_file(tmp_path)
     settings = load(cfg)
     said: list[str] = []
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start=START) as sb:
         conn = connect(settings, env_of(sb), stream=False)
         runner = PaperRunner(settings, conn.broker, conn.bars)
         other = sqlite3.connect(settings.paper.journal, isolation_level=None)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alpaca_fake_market import install_market
 from alpaca_fake_server import FakeAlpaca
+from cli_invoke import run_trade
 
 from framework.journal import Journal
 
@@ -19,11 +20,14 @@ SESSION = "2019-06-04"
 CONFIG = "strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
 
 
+def credentials(fake: FakeAlpaca) -> dict[str, str]:
+    return {"APCA_API_KEY_ID": "AKKILLKEY000000001", "APCA_API_SECRET_KEY": "KILLSECRET0001",
+            "APCA_API_BASE_URL": fake.url, "APCA_API_DATA_URL": fake.url}
+
+
 def environment(fake: FakeAlpaca) -> dict[str, str]:
-    env = dict(os.environ, APCA_API_KEY_ID="AKKILLKEY000000001",
-               APCA_API_SECRET_KEY="KILLSECRET0001")
-    env.update(APCA_API_BASE_URL=fake.url, APCA_API_DATA_URL=fake.url)
-    return env
+    """The child process's: this one's environment and the fake's credentials."""
+    return dict(os.environ, **credentials(fake))
 
 
 def config(tmp: Path, name: str) -> Path:
@@ -43,11 +47,9 @@ def quantities(orders) -> Counter:
 def test_kill_between_submit_and_ack_then_restart(tmp_path):
     clean = FakeAlpaca()
     install_market(clean, SESSION)
-    with clean:
+    with clean:  # the run without a kill, in this process: only the killed run needs its own
         cfg = config(tmp_path, "clean")
-        done = subprocess.run([TRADE, "paper", "--once", "--config", str(cfg)],
-                              env=environment(clean), capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
+        assert run_trade(["paper", "--once", "--config", str(cfg)], credentials(clean)) == 0
     expected = quantities(clean.orders.values())
     assert len(expected) >= 3
 
@@ -64,9 +66,8 @@ def test_kill_between_submit_and_ack_then_restart(tmp_path):
         proc.communicate(timeout=30)
         assert len(fake.orders) == 3
 
-        again = subprocess.run([TRADE, "paper", "--once", "--config", str(cfg)],
-                               env=environment(fake), capture_output=True, text=True, timeout=120)
-        assert again.returncode == 0, again.stderr
+        # the restart, in this process: a new runner on the killed run's journal
+        assert run_trade(["paper", "--once", "--config", str(cfg)], credentials(fake)) == 0
 
     assert quantities(fake.orders.values()) == expected  # nothing duplicated, nothing missing
     journal = Journal(f"{tmp_path / 'killed'}.sqlite")

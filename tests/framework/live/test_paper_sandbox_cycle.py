@@ -14,10 +14,10 @@ from alpaca_sandbox_helpers import (
     paper_once,
     start_sandbox,
 )
+from market_once import configured
 
 from brokers.backtrader.runner import run_backtest
 from framework.config.loader import load_settings
-from framework.data import load_configured
 from framework.journal import Journal
 from framework.registry import get_strategy
 
@@ -85,7 +85,7 @@ def check_parity(tmp_path, cfg, sessions):
     assert len(days) >= 1
 
     settings = load_settings([cfg])
-    market = load_configured(settings.data)
+    market = configured(settings.data)  # read once per process
     first = pd.Timestamp(days[0])
     signal_days = [d for d in market.dates if d >= first][:sessions]
     after = market.dates[market.dates > signal_days[-1]][0]

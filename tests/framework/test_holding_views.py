@@ -1,0 +1,47 @@
+"""A holding's memoised views (issue 31 part 1: ``Holding.floats``, ``Holding.avg_cost``) always
+equal what a fresh computation gives, whatever fills, marks and splits changed in between."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from framework.enums import OrderSide
+from framework.fills import Fill
+from framework.portfolio import ZERO, Portfolio
+from framework.universe import Universe
+from framework.venue import ActionKind, CorporateAction
+
+T = datetime(2020, 1, 2, tzinfo=UTC)
+UNIVERSE = Universe.of(["AAA", "BBB"])
+
+steps = st.lists(st.one_of(
+    st.tuples(st.just("fill"), st.sampled_from(["AAA", "BBB"]), st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+              st.integers(1, 50), st.integers(1, 500)),
+    st.tuples(st.just("mark"), st.floats(0.5, 500, allow_nan=False), st.floats(0.5, 500, allow_nan=False)),
+    st.tuples(st.just("split"), st.sampled_from(["AAA", "BBB"]), st.sampled_from(["2", "3", "0.5"])),
+), max_size=25)
+
+
+@given(steps)
+def test_memoised_views_equal_fresh_ones(script) -> None:
+    book = Portfolio(100_000)
+    for n, step in enumerate(script):
+        if step[0] == "fill":
+            _, symbol, side, qty, price = step
+            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+        elif step[0] == "mark":
+            book.mark_vector(UNIVERSE, [step[1], step[2]])
+        else:
+            book.apply_corporate_action(CorporateAction(step[1], date(2020, 1, 3), ActionKind.SPLIT, Decimal(step[2])))
+        for h in book.holdings.values():
+            fresh_avg = h.cost / h.qty if h.qty else ZERO
+            assert h.avg_cost == fresh_avg
+            assert h.floats() == (float(h.qty), float(fresh_avg), float(h.high_water))
+        qty, avg, high = book.vectors(UNIVERSE)
+        for symbol, h in book.holdings.items():
+            i = UNIVERSE.position(symbol)
+            assert (qty[i], avg[i], high[i]) == (float(h.qty), float(h.cost / h.qty), float(h.high_water))
