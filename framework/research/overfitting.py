@@ -336,9 +336,12 @@ class _Halves:
 
 @functools.cache
 def _combinations(n_splits: int) -> _Halves:
+    """Every in-sample half and its out-of-sample complement, both ascending (one mask for all
+    12,870 splits of 16 blocks: a set difference per split cost ~0.5 s a sweep)."""
     inside = np.array(list(itertools.combinations(range(n_splits), n_splits // 2)))
-    everything = np.arange(n_splits)
-    return _Halves(inside, np.array([np.setdiff1d(everything, c) for c in inside]))
+    out = np.ones((len(inside), n_splits), dtype=bool)
+    out[np.arange(len(inside))[:, None], inside] = False
+    return _Halves(inside, np.nonzero(out)[1].reshape(len(inside), n_splits - n_splits // 2))
 
 
 def _blocks(matrix: np.ndarray, n_splits: int, skip: int) -> np.ndarray:

@@ -284,8 +284,9 @@ def _backtests(
     records: Records = {}
     jobs = [p.job(request.keep_journals) for p in plan.points]
     with Cluster(plan.market, request.workers, request.scheduler, backtest, plan.grid.strategy) as cluster:
-        if any(not store.finished(job.key) for job in jobs):
-            cluster.open()  # an unreachable scheduler is refused before anything is written
+        pending = sum(not store.finished(job.key) for job in jobs)
+        if pending:  # an unreachable scheduler is refused before anything is written
+            cluster.open(max(pending, len(plan.folds)))  # the folds run on it after the points
         store.open()
         write_json(request.out / "sweep.json", plan.manifest())
         results_file = request.out / "results.parquet"

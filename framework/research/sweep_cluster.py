@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 #: How long an existing cluster may take to have a worker (it may be starting up too).
 WORKER_WAIT_SECONDS = 60.0
-CONNECT_TIMEOUT = "10s"
+CONNECT_SECONDS = 10.0
+CONNECT_TIMEOUT = f"{CONNECT_SECONDS:.0f}s"
 
 
 def _check_workers(client: Client, where: str, strategy: str | None) -> None:
@@ -41,9 +43,36 @@ def _check_workers(client: Client, where: str, strategy: str | None) -> None:
                          "install trade and your strategy plugins on every worker") from None
 
 
+def _reach(address: str) -> None:
+    """One plain TCP connect to a ``tcp://`` scheduler address decides whether it is reachable:
+    Dask's own connect retries a refused connection for the whole ``CONNECT_TIMEOUT``, so a typo
+    or a scheduler that is not running cost 10 s before the one-line error. Other schemes are
+    left to Dask's connect."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError):
+        return  # Dask's connect names what is wrong with it
+    if scheme != "tcp":
+        return
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except ConnectionRefusedError:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: connection refused "
+                         "(no scheduler listens there)") from None
+    except TimeoutError:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: "
+                         f"no answer within {CONNECT_SECONDS:.0f} s") from None
+    except OSError as e:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {e.strerror or e}") from None
+
+
 def _join(address: str) -> Client:
     from distributed import Client
 
+    _reach(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
@@ -98,6 +127,12 @@ def ctrl_c_held() -> Iterator[None]:
         signal.raise_signal(signal.SIGINT)  # to the handler that was there: KeyboardInterrupt, usually
 
 
+def local_workers(requested: int, backtests: int | None) -> int:
+    """Worker processes for a local cluster: ``--workers``, but no more than the backtests to run
+    (each process costs its own imports, seconds; an idle one only that)."""
+    return max(1, min(requested, backtests)) if backtests is not None else requested
+
+
 def _local(workers: int) -> tuple[LocalCluster, Client]:
     from distributed import Client, LocalCluster
 
@@ -138,17 +173,19 @@ class Cluster:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def open(self) -> Cluster:
-        """Connect (or start the local cluster) now, and ship the market data to the workers."""
-        self._open()
+    def open(self, backtests: int | None = None) -> Cluster:
+        """Connect (or start the local cluster) now, and ship the market data to the workers. A
+        local cluster for ``backtests`` backtests starts no more worker processes than that (a
+        resumed sweep with one point left starts one: each costs its own imports, seconds)."""
+        self._open(backtests)
         return self
 
-    def _open(self) -> tuple[Client, Future]:
+    def _open(self, backtests: int | None = None) -> tuple[Client, Future]:
         if self._client is None:
             if self.scheduler:
                 self._client = _join(self.scheduler)
             else:
-                self._cluster, self._client = _local(self.workers)
+                self._cluster, self._client = _local(local_workers(self.workers, backtests))
             where = f"at {self.scheduler}" if self.scheduler else "of the local cluster"
             try:
                 _check_workers(self._client, where, self.strategy)
@@ -167,7 +204,7 @@ class Cluster:
             return
         from distributed import as_completed
 
-        client, data = self._open()
+        client, data = self._open(len(jobs))
         by_key = {f"trade-sweep-{job.key}": job for job in jobs}
         futures = [client.submit(run_job, data, job, self.backtest, key=key, pure=False) for key, job in by_key.items()]
         try:
@@ -192,4 +229,4 @@ class Cluster:
             self._cluster = None
 
 
-__all__ = ["Cluster", "ctrl_c_held"]
+__all__ = ["Cluster", "ctrl_c_held", "local_workers"]

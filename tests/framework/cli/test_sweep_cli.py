@@ -1,18 +1,25 @@
 """`trade sweep` end to end: real Dask workers, real backtests, failing points, walk-forward; the
-refusals before anything starts. The 12-point sweep on the whole data: test_sweep_cli_full.py."""
+refusals before anything starts. The 12-point sweep: test_sweep_cli_full.py.
+
+Each `trade` runs in this process (the process boundary is not the point here), and the sweeps
+share one local cluster of two worker processes through `--scheduler` (each would start its own,
+~3 s of imports a worker; `--workers` is tested in test_sweep_lean_check.py, test_sweep_interrupt.py
+and test_sweep_cli_full.py, and equals `--scheduler` in test_sweep_dask_scheduler.py)."""
 
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from cli_invoke import trade_here
-from sweep_helpers import PLUGINS, SMALL, trade
+from sweep_helpers import PLUGINS, SMALL, TINY, local_cluster, sweep_here
 
 from framework.research.metrics import Metric, measure
 
@@ -30,12 +37,18 @@ def test_a_bad_grid_value_refuses_the_sweep_before_anything_starts(tmp_path, cap
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch) -> None:
+    # A refused connection is refused at once: Dask's connect retried it for 10 s first.
     (tmp_path / "grid.yaml").write_text("strategy: momentum\ngrid:\n  strategy.params.lookback: [63]\n")
-    result = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", "tcp://127.0.0.1:9", *SMALL],
-                        capsys, monkeypatch, tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))  # bound, not listening: a connection there is refused
+        address = f"tcp://127.0.0.1:{taken.getsockname()[1]}"
+        result = trade_here(["sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", address, *SMALL],
+                            capsys, monkeypatch, tmp_path)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
-    assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+    assert result.stderr == (
+        f"error: cannot reach the Dask scheduler at {address}: connection refused (no scheduler listens there)\n"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 FRAGILE_GRID = """strategy: sweep_plugins:Gated
@@ -47,11 +60,18 @@ grid:
 
 
 @pytest.fixture(scope="module")
-def fragile(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def scheduler() -> Iterator[str]:
+    """One local cluster of two worker processes for the module's sweeps; none changes it."""
+    with local_cluster(2) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def fragile(tmp_path_factory, scheduler) -> tuple[Path, subprocess.CompletedProcess[str]]:
     tmp = tmp_path_factory.mktemp("fragile")
     (tmp / "grid.yaml").write_text(FRAGILE_GRID)
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "2", "--walk-forward", "3",
-                   "--keep-journals", *SMALL, cwd=tmp)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--walk-forward",
+                        "2", "--keep-journals", "--pbo-splits", "4", *TINY, cwd=tmp)
     return tmp, result
 
 
@@ -107,11 +127,12 @@ def test_the_stitched_walk_forward_is_saved_and_each_fold_restarts_from_cash(fra
     assert 'id="restart"' in (out / "report.html").read_text()
 
 
-def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(tmp_path) -> None:
+def test_a_sweep_where_every_point_fails_exits_1_after_saving_them(scheduler, tmp_path) -> None:
     (tmp_path / "grid.yaml").write_text(
         "strategy: sweep_plugins:Gated\ngrid:\n  strategy.params.fail: [true]\n  strategy.params.lookback: [10, 20]\n"
     )
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", *SMALL, cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--no-report",
+                        *SMALL, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "error: every point failed; the first: "
@@ -125,7 +146,7 @@ def test_each_fold_trades_its_in_sample_best_out_of_sample(fragile) -> None:
     out = tmp / "out"
     returns = pd.read_parquet(out / "returns.parquet").set_index("date")
     folds = pd.read_parquet(out / "walk_forward.parquet")
-    assert list(folds["fold"]) == [1, 2, 3] and set(folds["status"]) == {"ok"}
+    assert list(folds["fold"]) == [1, 2] and set(folds["status"]) == {"ok"}
     for fold in folds.itertuples():
         window = returns.loc[fold.is_start : fold.is_end]
         by_hand = {p: measure(Metric.SHARPE, window[p]) for p in returns.columns}
@@ -142,7 +163,7 @@ def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fra
     results = pd.read_parquet(tmp / "out" / "results.parquet").set_index("point")
     lookback = int(results.loc[fold["point"], "strategy.params.lookback"])
     (tmp / "point.yaml").write_text(f"strategy:\n  params:\n    lookback: {lookback}\n")
-    symbols = SMALL[1]
+    symbols = TINY[1]
     monkeypatch.syspath_prepend(str(PLUGINS))
     run = trade_here(["backtest", "--strategy", "sweep_plugins:Gated", "--config", "point.yaml", "--symbols", symbols,
                       "--start", fold["oos_start"], "--end", fold["oos_end"], "--out", "bt", "--no-report"],
@@ -152,14 +173,15 @@ def test_an_out_of_sample_trade_is_the_backtest_of_that_point_on_that_window(fra
     assert fold["out_of_sample"] == pytest.approx(plain, rel=1e-9)
 
 
-def test_xgboost_points_train_on_one_thread_in_the_worker(tmp_path) -> None:
+def test_xgboost_points_train_on_one_thread_in_the_worker(scheduler, tmp_path) -> None:
     (tmp_path / "fast.yaml").write_text(
         "strategy:\n  params: {n_estimators: 5, train_window: 60, retrain_every: 63, nthread: 2}\n"
     )
     (tmp_path / "grid.yaml").write_text("strategy: xgboost_signal\ngrid:\n  strategy.params.max_depth: [2, 3]\n")
-    result = trade("sweep", "--grid", "grid.yaml", "--out", "out", "--workers", "1", "--config", "fast.yaml",
-                   "--keep-journals", "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01",
-                   "--end", "2016-12-30", cwd=tmp_path)
+    result = sweep_here("sweep", "--grid", "grid.yaml", "--out", "out", "--scheduler", scheduler, "--config",
+                        "fast.yaml", "--keep-journals", "--no-report", "--pbo-splits", "4",
+                        "--symbols", "AAPL,MSFT,XOM,JPM,PFE,KO", "--start", "2016-06-01", "--end", "2016-12-30",
+                        cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     results = pd.read_parquet(tmp_path / "out" / "results.parquet")
     assert set(results["status"]) == {"ok"} and len(results) == 2

@@ -14,6 +14,7 @@ from scipy import stats
 
 from framework.research.metrics import Metric, measure
 from framework.research.overfitting import (
+    _combinations,
     deflate,
     deflated_sharpe,
     expected_max_sharpe,
@@ -76,6 +77,14 @@ def test_cscv_forms_every_symmetric_split() -> None:
     assert result.n_combinations == math.comb(16, 8) == 12_870
     assert result.n_obs == 992  # the oldest 1000 mod 16 rows are left out: blocks of 62
     assert probability_of_overfitting(noise, 8).n_combinations == math.comb(8, 4)
+
+
+@pytest.mark.parametrize("n_splits", [2, 4, 16])
+def test_each_split_is_a_half_and_its_complement_in_date_order(n_splits) -> None:
+    halves = _combinations(n_splits)
+    assert [tuple(c) for c in halves.inside] == list(itertools.combinations(range(n_splits), n_splits // 2))
+    for inside, outside in zip(halves.inside, halves.outside, strict=True):
+        assert list(outside) == sorted(set(range(n_splits)) - set(inside))
 
 
 def _recentred(seed: int, n_obs: int = 1000, n_trials: int = 100) -> np.ndarray:
