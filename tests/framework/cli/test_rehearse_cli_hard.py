@@ -11,13 +11,25 @@ import pytest
 from cli_invoke import invoke as run
 
 from analyzers.records import load_run
+from brokers.alpaca import session
+from framework.cli.rehearse import UNPACED
 
 START = "2019-05-01"  # momentum rebalances on the close of 2019-05-06: orders fill at the open after it
 
 
-def test_rehearsal_with_stops_fractional_shares_and_a_cash_account(tmp_path, capsys):
+def test_rehearsal_with_stops_fractional_shares_and_a_cash_account(tmp_path, capsys, monkeypatch):
     """The issue's hard case: protective stops (stop loss and trailing), fractional quantities (DAY
-    stops re-armed every session), margin multiplier 1 (pending sells free no buying power)."""
+    stops re-armed every session), margin multiplier 1 (pending sells free no buying power).
+    Its paper cycles send more than a minute's budget at Alpaca's 200 a minute, within seconds:
+    they are not paced (they waited ~40 s for their local ceiling before)."""
+    budgets: list[session.SharedBudget] = []
+    made = session.shared_budget
+
+    def kept(*args, **kwargs) -> session.SharedBudget:
+        budgets.append(made(*args, **kwargs))  # every budget the paper cycles spend
+        return budgets[-1]
+
+    monkeypatch.setattr(session, "shared_budget", kept)
     cfg = tmp_path / "hard.yaml"
     cfg.write_text("risk:\n  stop_loss: 0.03\n  trailing_stop: 0.05\nsizing:\n  fractional: true\n"
                    "venue:\n  margin_multiplier: 1\n")
@@ -36,6 +48,10 @@ def test_rehearsal_with_stops_fractional_shares_and_a_cash_account(tmp_path, cap
     assert (stops["status"] == "filled").any()  # stops did fire: the case was exercised
     assert (stops["time_in_force"] == "day").all()  # fractional: DAY stops, as the venue accepts
     assert (paper.orders["qty"] % 1 != 0).any()  # fractional quantities were traded
+    trading = {b for b in budgets if b.name.startswith("trading")}
+    assert sum(b.requests for b in trading) > 200  # over a minute's budget at Alpaca's rate
+    assert {b.budget.limit for b in budgets} == {UNPACED}
+    assert sum(b.waited for b in budgets) == 0.0
 
 
 def test_rehearsal_in_market_on_open_style_has_full_parity_at_the_official_open(tmp_path, capsys):
