@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# NautilusTrader's own venv (it pins pandas < 3, so never in $(VENV)): see bench-peers.
+PEERS  ?= .venv-peers
 
-.PHONY: test demo docs lint bench bench-scale soak clean
+.PHONY: test demo docs lint bench bench-peers bench-scale soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +29,27 @@ docs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check framework strategies brokers analyzers tests benchmarks
 
-bench: $(STAMP)
+bench: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/backtest_throughput.py --repeat 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 3
 	$(BIN)/python benchmarks/paper_cycle.py --cycles 4 --symbols 500
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/sweep_lean.py
+	$(BIN)/python benchmarks/peer_replay.py --repeat 3 --peers-python $(PEERS)/bin/python
+
+# Our momentum backtest's orders replayed in backtesting.py, NautilusTrader and vectorbt, timed
+# beside ours (issue 31). NautilusTrader pins pandas < 3, so it gets a venv of its own,
+# .venv-peers (git-ignored), and runs as a child process of the benchmark.
+$(PEERS)/.installed:
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet nautilus_trader backtesting pandas numpy pyarrow
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/peer_replay.py --repeat 3 --peers-python $(PEERS)/bin/python
 
 SOAK_SEEDS ?= 100-199
 SOAK_STEPS ?= 100
@@ -45,4 +62,4 @@ bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --symbols 44 500 5000
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis runs site
+	rm -rf $(VENV) $(PEERS) .pytest_cache .hypothesis runs site

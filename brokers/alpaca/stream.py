@@ -7,11 +7,12 @@ single-threaded whatever the transport does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from alpaca.trading.models import TradeUpdate
@@ -59,17 +60,24 @@ class UpdateFeed:
         for thread in self._threads:
             thread.start()
 
-    def close(self, interrupt: Callable[[], None] | None = None) -> None:
+    def close(self, interrupt: Callable[[], None] | None = None, *, join_timeout: float = 10.0) -> None:
         """Stop both threads; ``interrupt`` (called once the stop is signalled) wakes a poll
-        that is waiting, e.g. for the request budget."""
+        that is waiting, e.g. for the request budget.
+
+        alpaca-py's consumer looks at its stop request only between reads, and a read waits up
+        to 5 s for a message: on a quiet account every close cost 5 s. Closing the socket on the
+        stream's own loop ends that read at once (the stream then sees the stop and returns)."""
         self._stop.set()
         if interrupt is not None:
             interrupt()
-        if self._stream is not None and getattr(self._stream, "_loop", None) is not None:
-            with contextlib.suppress(RuntimeError):  # loop already gone
-                self._stream.stop()
-        for thread in self._threads:
-            thread.join(timeout=10)
+        loop = getattr(self._stream, "_loop", None) if self._stream is not None else None
+        with _quiet_stream():
+            if self._stream is not None and loop is not None and loop.is_running():
+                with contextlib.suppress(RuntimeError, TimeoutError):  # the loop ended meanwhile
+                    self._stream.stop()
+                    asyncio.run_coroutine_threadsafe(self._stream.close(), loop).result(timeout=join_timeout)
+            for thread in self._threads:
+                thread.join(timeout=join_timeout)
         self._threads.clear()
 
     @property
@@ -149,3 +157,16 @@ def make_stream(key_id: str, secret: str, url: str, paper: bool) -> TradingStrea
 
 
 __all__ = ["UpdateFeed", "make_stream"]
+
+
+@contextlib.contextmanager
+def _quiet_stream() -> Iterator[None]:
+    """While we close it, alpaca-py logs the socket we closed as "websocket error, restarting
+    connection": our own stop, not an error, so its records are dropped for the closing's span."""
+    logger = logging.getLogger("alpaca.trading.stream")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
