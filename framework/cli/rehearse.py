@@ -30,6 +30,12 @@ if TYPE_CHECKING:
     from framework.data import MarketData
 
 
+#: the sandbox's request budget per minute, and the paper cycles' local ceilings with it: a
+#: rehearsal is not a test of pacing, and its sessions, a day apart on the venue's clock, follow
+#: each other within seconds of wall time (at Alpaca's 200 a minute the later cycles waited)
+UNPACED = 1_000_000
+
+
 @dataclass(frozen=True)
 class _Sandbox:
     """The loopback sandbox as the rehearsal's simulated venue, reached by the Alpaca adapter."""
@@ -72,7 +78,7 @@ def _sandbox(settings: Settings, market: MarketData, first: pd.Timestamp, folder
         cash=settings.backtest.cash,
         reset=True,
         seed=settings.sandbox.seed,
-        rate_limit=1_000_000,  # a rehearsal is not a test of pacing: no wall-clock waits
+        rate_limit=UNPACED,
     )
     with server:
         yield _Sandbox(server, _environment(server))
@@ -134,7 +140,9 @@ def rehearse(strategy: str | None, start: str, sessions: int, data: str | None, 
         raise InputError(f"--out {folder}: the folder exists and is not empty")
     settings = load_settings(config_files, {
         **base,
-        "paper": {"journal": str(folder / "paper" / "journal.sqlite")},
+        "paper": {"journal": str(folder / "paper" / "journal.sqlite"),
+                  "alpaca": {"data_rate_limit_per_minute": UNPACED}},
+        "orders": {"rate_limit_per_minute": UNPACED},
         "backtest": {"start": str(window.decisions[0].date()), "end": str(window.decisions[-1].date())},
         # paper trades the configured symbols, else its sectors file's: pin both runs to the data's
         "data": {**base.get("data", {}), "symbols": list(market.symbols)},

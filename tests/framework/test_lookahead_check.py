@@ -21,6 +21,7 @@ from strategies.momentum import Momentum
 HERE = Path(__file__).parent
 SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]
 LAST = "2016-12-30"
+HALF_YEAR = "2015-06-30"
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +29,26 @@ def market():
     return load_market_data().select(SYMBOLS).between("2015-01-12", LAST)
 
 
+def _prices(tmp_path_factory, last: str) -> Path:
+    prices, _ = embedded_paths()
+    rows = pd.read_csv(prices, dtype={"date": str})
+    path = tmp_path_factory.mktemp("small-prices") / "prices.csv"
+    rows[rows["symbol"].isin(SYMBOLS) & (rows["date"] <= last)].to_csv(path, index=False)
+    return path
+
+
 @pytest.fixture(scope="module")
 def small_prices(tmp_path_factory) -> Path:
     """The embedded rows of SYMBOLS up to LAST (two years) as a prices file: what the CLI tests
     check, so each of them checks the same data as ``market`` instead of all five years."""
-    prices, _ = embedded_paths()
-    rows = pd.read_csv(prices, dtype={"date": str})
-    path = tmp_path_factory.mktemp("small-prices") / "prices.csv"
-    rows[rows["symbol"].isin(SYMBOLS) & (rows["date"] <= LAST)].to_csv(path, index=False)
-    return path
+    return _prices(tmp_path_factory, LAST)
+
+
+@pytest.fixture(scope="module")
+def half_year_prices(tmp_path_factory) -> Path:
+    """The first half year of ``small_prices``: a check at every session computes the plugin
+    three times a session, and any window proves it cuts at each one."""
+    return _prices(tmp_path_factory, HALF_YEAR)
 
 
 @pytest.mark.parametrize(
@@ -98,21 +110,23 @@ def test_cut_plans_spread_random_calendar_and_every_date(market) -> None:
 
 
 def test_shipped_plugins_pass(market) -> None:
+    """Mean reversion at every session: test_cli_all_dates_passes_mean_reversion."""
     assert check_lookahead(Momentum, load_market_data()).ok
-    every = plan_cuts(market.dates, MeanReversion().warmup_bars, all_dates=True)
-    report = check_lookahead(MeanReversion, market, every)
+    report = check_lookahead(MeanReversion, market)
     assert report.ok and report.exits_checked, report.mismatches
-    assert len(report.plan.cuts) == len(market.dates) - MeanReversion().warmup_bars - 1
 
 
 @pytest.fixture
 def _cli(capsys, monkeypatch, small_prices):
-    """`trade ...` in this process on the two-year prices file (with the embedded sectors), with
-    this folder importable (the leaky plugins)."""
+    """`trade ...` in this process on the two-year prices file (or ``prices``), with the embedded
+    sectors and this folder importable (the leaky plugins)."""
     monkeypatch.syspath_prepend(str(HERE))
     _, sectors = embedded_paths()
-    data = ["--data", str(small_prices), "--sectors", str(sectors)]
-    return lambda *args, cwd: trade_here([*args, *data], capsys, monkeypatch, cwd)
+
+    def cli(*args: str, cwd: Path, prices: Path = small_prices):
+        return trade_here([*args, "--data", str(prices), "--sectors", str(sectors)], capsys, monkeypatch, cwd)
+
+    return cli
 
 
 def _symbols_config(tmp_path: Path) -> str:
@@ -152,12 +166,14 @@ def test_cli_passes_the_xgboost_strategy_and_shows_progress(_cli, tmp_path) -> N
     assert "check-strategy xgboost_signal: done" in result.stderr  # progress (plain lines off a terminal)
 
 
-def test_cli_all_dates_passes_mean_reversion(_cli, tmp_path, market) -> None:
+def test_cli_all_dates_passes_mean_reversion(_cli, tmp_path, market, half_year_prices) -> None:
     result = _cli("check-strategy", "mean_reversion", "--all-dates", "--config", _symbols_config(tmp_path),
-                  cwd=tmp_path)
+                  cwd=tmp_path, prices=half_year_prices)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every session" in result.stdout and "exits hook: checked at every cut" in result.stdout
-    assert f"{len(market.dates) - MeanReversion().warmup_bars - 1} cut dates" in result.stdout
+    sessions = int((market.dates <= HALF_YEAR).sum())
+    assert sessions > 100  # the half year
+    assert f"{sessions - MeanReversion().warmup_bars - 1} cut dates" in result.stdout
 
 
 def test_an_honest_ranked_plugin_passes_on_the_whole_embedded_data() -> None:

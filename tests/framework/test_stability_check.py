@@ -4,9 +4,6 @@ intents come from the engine's own planner."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import leaky_plugins as leaks
@@ -14,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli_invoke import trade_here
 
 from framework.config import resolve_settings
 from framework.data import load_market_data
@@ -103,13 +101,15 @@ def test_ranked_plugins_pass(market, plugin) -> None:
     assert report.decisions > 100
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
-    return subprocess.run([sys.executable, "-c", "from framework.cli import main; main()", *args],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+@pytest.fixture
+def _cli(capsys, monkeypatch):
+    """`trade ...` in this process (the point is the command's report, not the process), with
+    this folder importable (the leaky plugins)."""
+    monkeypatch.syspath_prepend(str(HERE))
+    return lambda *args, cwd: trade_here(list(args), capsys, monkeypatch, cwd)
 
 
-def test_cli_warns_about_a_fragile_plugin_and_names_the_consequence(tmp_path) -> None:
+def test_cli_warns_about_a_fragile_plugin_and_names_the_consequence(_cli, tmp_path) -> None:
     cfg = tmp_path / "small.yaml"
     cfg.write_text(yaml.safe_dump({"data": {"symbols": SYMBOLS}}))
     result = _cli("check-strategy", "leaky_plugins:FourthDecimal", "--config", str(cfg), "--points", "3",
@@ -125,7 +125,7 @@ def test_cli_warns_about_a_fragile_plugin_and_names_the_consequence(tmp_path) ->
     assert quiet.returncode == 0 and "UNSTABLE" not in quiet.stdout and "stability" not in quiet.stdout
 
 
-def test_cli_reports_the_adjustment_basis_apart_and_passes_the_ranked_plugin(tmp_path) -> None:
+def test_cli_reports_the_adjustment_basis_apart_and_passes_the_ranked_plugin(_cli, tmp_path) -> None:
     result = _cli("check-strategy", "leaky_plugins:RankedReversal", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK: no lookahead found" in result.stdout and "LOOKAHEAD" not in result.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -42,13 +43,25 @@ def spaced_gaps(draw_rows: list[int], n_symbols: int) -> list[tuple[int, int]]:
     return sorted({(100 + 10 * slot, symbol % n_symbols) for slot, symbol in draw_rows})
 
 
+@cache
+def ten_symbols() -> MarketData:
+    """Loaded once for every example (read only: :func:`with_gaps` copies what it changes)."""
+    return load_market_data().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"])
+
+
+@cache
+def small() -> MarketData:
+    """:func:`small_market`, loaded once for every example (read only)."""
+    return small_market()
+
+
 GAPS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), min_size=1, max_size=12, unique_by=lambda g: g[0])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(GAPS)
 def test_momentum_loses_no_session_to_a_missing_bar(drawn) -> None:
-    market = load_market_data().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"])
+    market = ten_symbols()
     gaps = spaced_gaps(drawn, 10)
     clean = compute_signals(Momentum(), market)
     gappy = compute_signals(Momentum(), with_gaps(market, gaps))
@@ -59,7 +72,7 @@ def test_momentum_loses_no_session_to_a_missing_bar(drawn) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(GAPS)
 def test_xgboost_features_lose_only_the_gaps_own_session(drawn) -> None:
-    market = small_market()
+    market = small()
     gaps = spaced_gaps(drawn, len(market.symbols))
     clean, gappy = feature_matrix(market), feature_matrix(with_gaps(market, gaps))
     lost = clean.index.difference(gappy.index)

@@ -20,7 +20,9 @@ from analyzers.records import load_run
 from framework.data.sessions import sessions
 from framework.journal import Journal
 
-START = "2019-05-01"  # momentum rebalances on the close of 2019-05-06: orders fill at the open after it
+# momentum rebalances on the close of 2019-05-06 (the second decision from here): orders fill at
+# the open of 2019-05-07
+START = "2019-05-06"
 
 
 
@@ -29,7 +31,7 @@ def test_short_rehearsal_at_the_shipped_defaults_has_full_parity(tmp_path, capsy
     monkeypatch.setenv("APCA_API_KEY_ID", "AKUSERKEYNOTFORREHEARSAL")  # the rehearsal uses its own
     monkeypatch.setenv("APCA_API_SECRET_KEY", "USERSECRETNOTFORREHEARSAL")
     folder = tmp_path / "rehearsal"
-    code, out, err = run(["rehearse", "--strategy", "momentum", "--start", START, "--sessions", "5",
+    code, out, err = run(["rehearse", "--strategy", "momentum", "--start", START, "--sessions", "2",
                           "--out", str(folder)], capsys)
 
     assert code == 0, out + err
@@ -53,13 +55,13 @@ def test_short_rehearsal_at_the_shipped_defaults_has_full_parity(tmp_path, capsy
     paper, backtest = load_run(folder / "paper"), load_run(folder / "backtest")
     assert paper.kind == "paper" and backtest.kind == "backtest"
     assert len(paper.fills) > 0 and len(paper.fills) == len(backtest.fills)  # the orders did trade
-    assert paper.days == backtest.days and len(paper.days) == 6  # 5 sessions + the decision before them
+    assert paper.days == backtest.days and len(paper.days) == 3  # 2 sessions + the decision before them
 
     # `trade report BT --compare PAPER` prints the same report, parity line first
     code, again, err = run(["report", str(folder / "backtest"), "--compare", str(folder / "paper")], capsys)
     assert code == 0, err
     first = again.splitlines()[0]  # paper stored the bars it decided on: both questions answered
-    assert first.startswith("same code: yes (") and "; same data: yes (the same bars at all 6 decision(s))" in first
+    assert first.startswith("same code: yes (") and "; same data: yes (the same bars at all 3 decision(s))" in first
     assert again.splitlines()[1] == matched[0]
     assert (folder / "paper" / "intents.csv").is_file() and (folder / "paper" / "divergence.json").is_file()
 
