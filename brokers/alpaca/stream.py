@@ -70,12 +70,9 @@ class UpdateFeed:
         self._stop.set()
         if interrupt is not None:
             interrupt()
-        loop = getattr(self._stream, "_loop", None) if self._stream is not None else None
         with _quiet_stream():
-            if self._stream is not None and loop is not None and loop.is_running():
-                with contextlib.suppress(RuntimeError, TimeoutError):  # the loop ended meanwhile
-                    self._stream.stop()
-                    asyncio.run_coroutine_threadsafe(self._stream.close(), loop).result(timeout=join_timeout)
+            if self._stream is not None:
+                stop_stream(self._stream, join_timeout)
             for thread in self._threads:
                 thread.join(timeout=join_timeout)
         self._threads.clear()
@@ -157,6 +154,18 @@ def make_stream(key_id: str, secret: str, url: str, paper: bool) -> TradingStrea
 
 
 __all__ = ["UpdateFeed", "make_stream"]
+
+
+def stop_stream(stream: TradingStream, timeout: float) -> None:
+    """Ask alpaca-py's stream to stop and close its socket on the stream's own loop: its
+    consumer sees a stop only between reads, and a read waits up to 5 s for a message, so the
+    close is what ends the read at once. Nothing to do if its loop is not running."""
+    loop = getattr(stream, "_loop", None)
+    if loop is None or not loop.is_running():
+        return
+    with contextlib.suppress(RuntimeError, TimeoutError):  # the loop ended meanwhile
+        stream.stop()
+        asyncio.run_coroutine_threadsafe(stream.close(), loop).result(timeout=timeout)
 
 
 @contextlib.contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import queue
 import threading
 
@@ -29,6 +27,7 @@ from alpaca.trading.stream import TradingStream
 from market_once import embedded, embedded_sandbox
 from waiting import GENEROUS, until
 
+from brokers.alpaca.stream import stop_stream
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.app import SOCKETS
 from framework.config import Settings
@@ -269,11 +268,7 @@ def test_stream_delivers_new_and_fill_to_alpaca_py(sandbox) -> None:
             seen.add(events.get(timeout=GENEROUS))
         assert "fill" in seen
     finally:
-        stream.stop()  # seen by alpaca-py only between its 5 s reads: close the socket on the
-        loop = getattr(stream, "_loop", None)  # stream's own loop, as the adapter's close does
-        if loop is not None and loop.is_running():
-            with contextlib.suppress(RuntimeError, TimeoutError):  # the loop ended meanwhile
-                asyncio.run_coroutine_threadsafe(stream.close(), loop).result(timeout=10)
+        stop_stream(stream, timeout=10)  # as the adapter's close does
         thread.join(timeout=10)
 
 
