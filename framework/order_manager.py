@@ -146,7 +146,7 @@ class OrderManager:
                 continue
             rejection = self._venue_refusal(order, book)
             if rejection is not None:
-                results.append(SubmitResult(self._refuse(order, rejection), 0))
+                results.append(SubmitResult(self._refused_by_rule(order, rejection.message), 0))
                 continue
             result = self._send(order)
             if book is not None and result.order.is_open:
@@ -171,9 +171,6 @@ class OrderManager:
         if book is None or self.venue is None or is_delisting(order):
             return None
         return self.venue.check(order, book)
-
-    def _refuse(self, order: Order, rejection: Rejection) -> Order:
-        return self._refused_by_rule(order, rejection.message)
 
     def _refused_by_rule(self, order: Order, message: str) -> Order:
         """An order the venue model refuses: judged here, or by a venue that judges in process
