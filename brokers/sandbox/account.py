@@ -49,12 +49,41 @@ def _book_order(o: SandboxOrder) -> BookOrder:
 
 def venue_book(ledger: Ledger, working: Iterable[SandboxOrder], priced: Priced, symbol: str | None = None) -> VenueBook:
     """The account with its ``working`` orders, as the venue judges an order for ``symbol``."""
-    positions = {s: _book_position(h, priced.latest_trade(s)) for s, h in ledger.positions.items() if h.qty}
-    orders = tuple(_book_order(o) for o in working)
-    wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
-    prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := priced.latest_trade(s)) and p > 0}
-    cash = to_decimal(ledger.cash)
-    return VenueBook(cash, positions, orders, prices, market_open=priced.is_open, now=priced.now)
+    return Books().book(ledger, working, priced, symbol)
+
+
+class Books:
+    """:func:`venue_book` for one exchange, built from what did not change since its last book:
+    each working order converted once a state of it, and the last book's valuation of its
+    orders kept while the account's money, positions, prices and clock are the same (a book
+    is built for every order submitted: rebuilding both made a burst of n open orders cost n²
+    order conversions and valuations)."""
+
+    def __init__(self) -> None:
+        self._orders: dict[tuple[object, ...], BookOrder] = {}
+        self._last: VenueBook | None = None
+
+    def _book_orders(self, working: Iterable[SandboxOrder]) -> tuple[BookOrder, ...]:
+        known, kept = self._orders, {}
+        for o in working:
+            key = (o.id, o.symbol, o.side, o.type, o.qty, o.filled_qty, o.limit_price, o.stop_price)
+            kept[key] = known.get(key) or _book_order(o)
+        self._orders = kept  # only the working orders' current states
+        return tuple(kept.values())
+
+    def book(self, ledger: Ledger, working: Iterable[SandboxOrder], priced: Priced, symbol: str | None = None) -> VenueBook:
+        positions = {s: _book_position(h, priced.latest_trade(s)) for s, h in ledger.positions.items() if h.qty}
+        orders = self._book_orders(working)
+        wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)
+        prices = {s: to_decimal(p) for s in wanted if math.isfinite(p := priced.latest_trade(s)) and p > 0}
+        cash = to_decimal(ledger.cash)
+        last, open_, now = self._last, priced.is_open, priced.now
+        if last is not None and (last.cash, last.positions, last.prices, last.market_open, last.now) == (
+            cash, positions, prices, open_, now
+        ):
+            return last.with_orders(orders)  # keeps the orders' values (they depend on nothing else)
+        self._last = VenueBook(cash, positions, orders, prices, market_open=open_, now=now)
+        return self._last
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,4 +126,4 @@ class PositionView:
         return self.qty * self.price
 
 
-__all__ = ["AccountView", "PositionView", "Priced", "venue_book"]
+__all__ = ["AccountView", "Books", "PositionView", "Priced", "venue_book"]

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from brokers.sandbox import minute_orders
-from brokers.sandbox.account import AccountView, PositionView, venue_book
+from brokers.sandbox.account import AccountView, Books, PositionView
 from brokers.sandbox.book import OrderBook
 from brokers.sandbox.clock import CLOSE, OPEN, Phase, SessionClock, at, calendar_json, clock_json
 from brokers.sandbox.corporate import apply_action
@@ -78,6 +78,7 @@ class Exchange:
         self.sessions = SessionClock(market.dates, start)
         self.ledger = Ledger(float(cash), float(cash))
         self.orders = OrderBook()
+        self._books = Books()  # the account as the venue judges it, rebuilt only where it changed
         self.faults = faults or FaultBook()
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._exec = itertools.count(1)
@@ -204,7 +205,7 @@ class Exchange:
         """This account as the venue judges an order for ``symbol`` (without order ``excluding``,
         the one a replacement replaces)."""
         working = [o for o in self.orders.working() if o.id != excluding]
-        return venue_book(self.ledger, working, self, symbol)
+        return self._books.book(self.ledger, working, self, symbol)
 
     def account(self) -> AccountView:
         return AccountView.of(self.ledger, self.mark, self.venue.margin(self.book()))

@@ -17,6 +17,7 @@ class Quotes:
         self._open = market.open.to_numpy()
         self._last_close = market.close.ffill().to_numpy()  # row i: each symbol's last close up to i
         self._index = {s: j for j, s in enumerate(market.symbols)}
+        self._sessions = len(market.dates)  # MarketData.dates builds an index each call
 
     def __contains__(self, symbol: object) -> bool:
         return symbol in self._index
@@ -25,7 +26,7 @@ class Quotes:
         """The symbol's last close before ``session`` (NaN: none yet, or an unknown symbol)."""
         if session == 0 or symbol not in self._index:
             return float("nan")
-        return float(self._last_close[min(session, len(self.market.dates)) - 1, self._index[symbol]])
+        return float(self._last_close[min(session, self._sessions) - 1, self._index[symbol]])
 
     def open(self, symbol: str, session: int) -> float:
         """The symbol's open in ``session`` (NaN: it did not trade)."""

@@ -179,3 +179,35 @@ def test_a_stop_limits_election_survives_a_restart() -> None:
     again.load_state(json.loads(json.dumps(ex.to_state())))
     again.advance("next_session")
     assert again.by_client("sl").status is OrderStatus.FILLED and again.by_client("sl").filled_avg_price == 104
+
+
+def test_a_burst_of_resting_orders_converts_and_values_each_order_once(monkeypatch) -> None:
+    # Each submission is judged against the account with every working order: the book was
+    # rebuilt from scratch each time, so n resting orders cost n²/2 conversions and valuations
+    # (0.7 s of CPU a hundred orders in a 1,000-order burst). Counted, not timed.
+    import brokers.sandbox.account as account
+    import framework.venue.buying_power as bp
+
+    calls = {"value": 0, "convert": 0}
+
+    def counted(name: str, real: Any) -> Any:
+        def spy(*args: Any) -> Any:
+            calls[name] += 1
+            return real(*args)
+        return spy
+
+    monkeypatch.setattr(bp, "order_value", counted("value", bp.order_value))
+    monkeypatch.setattr(account, "_book_order", counted("convert", account._book_order))
+    ex = exchange()
+    n = 200
+    orders = [ex.submit(buy(f"r{i}", 1, type="limit", limit_price=50.0)) for i in range(n)]
+    assert [o.status for o in orders] == [OrderStatus.NEW] * n
+    # each order once, as the next one is judged (the first is judged on an empty book)
+    assert calls == {"value": n - 1, "convert": n - 1}
+    margin = ex.account().margin  # a margin account: twice the cash, less every resting order
+    assert (margin.buying_power, margin.non_marginable_buying_power) == (Decimal(190_000), Decimal(90_000))
+    assert calls == {"value": n, "convert": n}  # only the last order is new here
+    ex.advance("open")  # the prices move: each order valued again, once
+    calls.update(value=0, convert=0)
+    ex.account()
+    assert calls == {"value": n, "convert": 0}
