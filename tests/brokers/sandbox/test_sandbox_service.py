@@ -1,5 +1,6 @@
 """The sandbox as a service: a busy port and a shared state file are one-line refusals, and in
-wall-clock mode prices move inside a session (the loss watch's test bed)."""
+wall-clock mode prices move inside a session (the loss watch's test bed). `trade sandbox` runs in
+this process: its refusals are the point, not the process boundary (a child pays its own imports)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import socket
 import pytest
 import requests
 from alpaca.trading.client import TradingClient
-from cli_invoke import trade
+from cli_invoke import trade_here
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,24 +33,25 @@ def test_a_busy_port_is_an_input_error_not_a_hang(tmp_path) -> None:
         assert sb.port
 
 
-def test_trade_sandbox_on_a_busy_port_exits_2_with_one_line(tmp_path) -> None:
+def test_trade_sandbox_on_a_busy_port_exits_2_with_one_line(tmp_path, capsys, monkeypatch) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = trade("sandbox", "--port", str(port), "--state", str(tmp_path / "s.sqlite"), cwd=tmp_path)
+        result = trade_here(["sandbox", "--port", str(port), "--state", str(tmp_path / "s.sqlite")], capsys,
+                            monkeypatch, tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: sandbox cannot listen on 127.0.0.1:"), result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_two_sandboxes_on_one_state_file_are_refused(tmp_path) -> None:
+def test_two_sandboxes_on_one_state_file_are_refused(tmp_path, capsys, monkeypatch) -> None:
     state = tmp_path / "s.sqlite"
     with SandboxServer(state=state, port=0, start=START):
         with pytest.raises(InputError, match="another sandbox is using this state file"):
             SandboxServer(state=state, port=0, start=START)
-        result = trade("sandbox", "--port", "0", "--state", str(state), cwd=tmp_path)
+        result = trade_here(["sandbox", "--port", "0", "--state", str(state)], capsys, monkeypatch, tmp_path)
         assert result.returncode == 2 and "another sandbox is using this state file" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
     with SandboxServer(state=state, port=0) as again:  # released when the first one stopped
