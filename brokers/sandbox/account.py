@@ -71,7 +71,9 @@ class Books:
         self._orders = kept  # only the working orders' current states
         return tuple(kept.values())
 
-    def book(self, ledger: Ledger, working: Iterable[SandboxOrder], priced: Priced, symbol: str | None = None) -> VenueBook:
+    def book(
+        self, ledger: Ledger, working: Iterable[SandboxOrder], priced: Priced, symbol: str | None = None
+    ) -> VenueBook:
         positions = {s: _book_position(h, priced.latest_trade(s)) for s, h in ledger.positions.items() if h.qty}
         orders = self._book_orders(working)
         wanted = ({o.symbol for o in orders} | ({symbol} if symbol else set())) - set(positions)

@@ -9,11 +9,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from market_once import embedded
 
 from brokers.sandbox.adjusting import ServedBars, served
 from brokers.sandbox.bar_text import ServedText
 from brokers.sandbox.wire import page_text
-from framework.data import MarketData, load_market_data
+from framework.data import MarketData
 
 FIELDS = ("open", "high", "low", "close", "volume")
 KEYS = ("o", "h", "l", "c", "v")
@@ -23,12 +24,21 @@ def _stamp(day: pd.Timestamp) -> str:
     return day.tz_localize("America/New_York").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _reference(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.DatetimeIndex, offset: int,
-               limit: int) -> str:
-    """The page as one dict per bar, bar by bar from the frames, through ``json.dumps``."""
-    rows = [(s, {"t": _stamp(d), **{k: float(getattr(bars, f).at[d, s]) for f, k in zip(FIELDS, KEYS, strict=True)},
-                 "n": None, "vw": None})
-            for s in symbols for d in days if np.isfinite(traded.close.at[d, s])]
+Row = tuple[str, dict[str, object]]
+
+
+def _rows(bars: ServedBars, traded: MarketData, symbols: list[str], days: pd.DatetimeIndex) -> list[Row]:
+    """One dict per bar served, symbol by symbol, day by day, from the frames' numbers (read
+    once a session, not a cell look-up a bar: the pages of a session share them)."""
+    numbers = {k: getattr(bars, f).loc[days, symbols].to_numpy() for f, k in zip(FIELDS, KEYS, strict=True)}
+    traded_close = traded.close.loc[days, symbols].to_numpy()
+    stamps = [_stamp(d) for d in days]
+    return [(s, {"t": stamps[i], **{k: float(numbers[k][i, j]) for k in KEYS}, "n": None, "vw": None})
+            for j, s in enumerate(symbols) for i in range(len(days)) if np.isfinite(traded_close[i, j])]
+
+
+def _reference(rows: list[Row], offset: int, limit: int) -> str:
+    """The page of those rows through ``json.dumps``."""
     out: dict[str, list[dict[str, object]]] = {}
     for symbol, bar in rows[offset : offset + limit]:
         out.setdefault(symbol, []).append(bar)
@@ -44,7 +54,7 @@ def _served(market: MarketData, session: int, kind: str) -> ServedBars:
 
 def _market() -> MarketData:
     """SBUX splits 2:1 on 2015-04-09; PG, C, FCX pay dividends; MSFT's bars stop for two days."""
-    market = load_market_data().select(["SBUX", "PG", "MSFT", "C", "FCX"])
+    market = embedded().select(["SBUX", "PG", "MSFT", "C", "FCX"])  # new frames: the edits stay here
     gap = market.close.index[(market.close.index >= "2015-04-01") & (market.close.index <= "2015-04-02")]
     for name in FIELDS:
         getattr(market, name).loc[gap, "MSFT"] = np.nan
@@ -61,11 +71,12 @@ def test_pages_from_kept_texts_are_json_dumps_of_each_sessions_bars(kind: str) -
         bars = _served(market, session, kind)
         now = ServedText(bars, market.close, before)
         days = market.dates[max(session - 40, 0) : session]
+        rows = _rows(bars, market, symbols, days)
         offset, total = 0, None
         while total is None or offset < total:
             runs, total = now.page(symbols, days, offset, 37)  # symbols cut across pages
             token = str(offset + 37) if offset + 37 < total else None
-            assert page_text(runs, token) == _reference(bars, market, symbols, days, offset, 37)
+            assert page_text(runs, token) == _reference(rows, offset, 37)
             offset += 37
         before = now
 

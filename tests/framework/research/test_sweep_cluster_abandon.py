@@ -9,12 +9,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from market_once import embedded
 
 from brokers.backtrader.runner import run_backtest
 from framework.config import load_settings
 from framework.research.sweep_cluster import ABANDON_SECONDS, Cluster
 from framework.research.sweep_task import Job, Outcome
-from market_once import embedded
 
 PLUGINS = Path(__file__).resolve().parent  # sweep_plugins.py, for the spawned workers
 #: Dask's own graceful window: a worker asked to close is killed only after this long.
@@ -46,7 +46,7 @@ def test_an_error_kills_the_busy_worker_instead_of_waiting_for_it(tmp_path, monk
         raise Stop  # as a Ctrl-C does, while the other worker is busy with the gated point
 
     cluster = Cluster(embedded(), 2, None, run_backtest, "sweep_plugins:Gated")
-    with pytest.raises(Stop), cluster:  # noqa: PT012 (the exit is what is measured)
+    with pytest.raises(Stop), cluster:  # the exit is what is measured
         before = _worker_processes()  # a session fixture's child, say
         cluster.open(2)
         workers = [p for p in _worker_processes() if p not in before]
