@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from market_once import embedded_sandbox
 
 from brokers.sandbox import SandboxServer
 
@@ -53,7 +54,7 @@ class Life:
 @contextlib.contextmanager
 def sandbox_life(tmp_path: Path, start: str = "2016-08-12") -> Iterator[Life]:
     """A fresh sandbox on the shipped data from ``start``, driven by a :class:`Life`."""
-    with SandboxServer(state=tmp_path / "state.sqlite", port=0, start=start) as server:
+    with embedded_sandbox(state=tmp_path / "state.sqlite", port=0, start=start) as server:
         yield Life(server)
 
 

@@ -13,10 +13,10 @@ from alpaca.data.enums import Adjustment as AlpacaAdjustment
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
+from market_once import embedded, embedded_sandbox
 
 from brokers.alpaca.bar_pages import NEW_YORK, daily_frames, fetch_pages
-from brokers.sandbox import SandboxServer
-from framework.data import FIELDS, load_market_data
+from framework.data import FIELDS
 from framework.errors import DataError
 
 
@@ -42,9 +42,9 @@ def _from_bar_objects(client: StockHistoricalDataClient, request: StockBarsReque
 
 @pytest.mark.parametrize("adjustment", ["raw", "all"])
 def test_pages_read_as_json_give_the_frames_alpaca_pys_bars_give(tmp_path, adjustment) -> None:
-    market = load_market_data()
+    market = embedded()
     symbols = list(reversed(market.symbols))  # the frames follow the order asked, not the pages'
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2019-05-07") as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2019-05-07") as server:
         client = StockHistoricalDataClient("key", "secret", url_override=server.base_url)
         request = StockBarsRequest(symbol_or_symbols=symbols, timeframe=TimeFrame.Day,
                                    start=datetime(2017, 6, 1), end=datetime(2019, 5, 6, 23, 59),

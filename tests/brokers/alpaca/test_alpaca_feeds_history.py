@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from alpaca.data.historical.stock import StockHistoricalDataClient
+from market_once import embedded, embedded_sandbox
 
 from brokers.alpaca.feeds import AlpacaBars, restate_in_todays_shares, splits_after_last_bar
-from brokers.sandbox import SandboxServer
-from framework.data import load_market_data
 from framework.market import SnapshotBuilder
 from framework.registry import get_strategy
 from framework.strategy import compute_signals
@@ -22,10 +21,10 @@ from framework.strategy import compute_signals
     ("2015-08-20", "momentum"),  # NFLX's 7-for-1 split inside the paper window
 ])
 def test_paper_history_gives_the_backtests_signals_and_raw_decision_prices(tmp_path, session, strategy) -> None:
-    market = load_market_data()
+    market = embedded()
     plugin = get_strategy(strategy)()
     bars_needed = max(plugin.warmup_bars + 1, 300)
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=session) as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=session) as server:
         client = StockHistoricalDataClient("key", "secret", url_override=server.base_url)
         history = AlpacaBars(client).history(market.symbols, market.sectors, pd.Timestamp(session), bars_needed)
         client._session.close()
@@ -52,8 +51,8 @@ def test_paper_history_gives_the_backtests_signals_and_raw_decision_prices(tmp_p
 def test_a_long_history_has_all_the_bars_asked_for(tmp_path) -> None:
     """XGBoost's 344-bar warm-up: the calendar days requested must cover 344 sessions whatever
     the holidays (7/5 of them plus 15 days gave 341, so paper decided on a short history)."""
-    market = load_market_data()
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2019-05-01") as server:
+    market = embedded()
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2019-05-01") as server:
         client = StockHistoricalDataClient("key", "secret", url_override=server.base_url)
         history = AlpacaBars(client).history(market.symbols, market.sectors, pd.Timestamp("2019-05-01"), 344)
         client._session.close()

@@ -7,9 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from market_once import embedded_sandbox
+
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
-from brokers.sandbox import SandboxServer
 from framework.broker import OrderUpdate
 from framework.enums import OrderEvent, OrderSide
 from framework.orders import Order
@@ -19,7 +20,7 @@ SYMBOLS = ("AAPL", "MSFT", "JPM", "XOM", "PG")
 
 
 def test_filled_orders_come_from_one_closed_listing(tmp_path: Path) -> None:
-    with SandboxServer(state=tmp_path / "sandbox.sqlite", port=0) as sb:
+    with embedded_sandbox(state=tmp_path / "sandbox.sqlite", port=0) as sb:
         ends = Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True)
         broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=10.0, stream=False)
         received: list[OrderUpdate] = []

@@ -12,15 +12,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from market_once import embedded_sandbox
+
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
-from brokers.sandbox import SandboxServer
 
 KEY, SECRET = "AKSTREAMCLOSE00001", "STREAMCLOSESECRET1"
 
 
 def test_closing_ends_the_stream_thread_without_waiting_for_its_read(tmp_path: Path) -> None:
-    with SandboxServer(state=str(tmp_path / "sandbox.sqlite"), port=0) as sb:
+    with embedded_sandbox(state=str(tmp_path / "sandbox.sqlite"), port=0) as sb:
         broker = AlpacaBroker(Credentials(KEY, SECRET), Endpoints(sb.base_url, sb.base_url, sb.stream_url, paper=True),
                               timeout=5.0, poll_interval=0.2)
         broker.start()

@@ -14,10 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 from alpaca_sandbox_helpers import environment, run_trade
+from market_once import embedded, embedded_sandbox
 
-from brokers.sandbox import SandboxServer
 from framework.config.venue import VenueConfig
-from framework.data import load_market_data
 from framework.data.cache import read_minutes
 from framework.enums import OrderSide
 from framework.orders import Order
@@ -28,7 +27,7 @@ NY = ZoneInfo("America/New_York")
 
 
 def test_minute_bars_are_fetched_cached_and_traded_by_a_twap(tmp_path, capsys) -> None:
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2017-01-03") as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2017-01-03") as server:
         env = environment(server)
         count = lambda: requests.get(f"{server.base_url}/_sandbox/state", timeout=10).json()["bars_requests"]  # noqa: E731
         cache = tmp_path / "minutes.parquet"
@@ -44,7 +43,7 @@ def test_minute_bars_are_fetched_cached_and_traded_by_a_twap(tmp_path, capsys) -
         assert "holds 1Min bars" in capsys.readouterr().err
 
     assert pq.read_table(cache).num_rows == 2 * 3 * 390
-    daily = load_market_data()
+    daily = embedded()
     minutes = read_minutes(cache, "AAPL")
     for day in ("2016-12-28", "2016-12-29", "2016-12-30"):
         session = minutes[minutes.index.tz_convert(NY).date == pd.Timestamp(day).date()]

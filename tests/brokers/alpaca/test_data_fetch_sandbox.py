@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 import requests
 from alpaca_sandbox_helpers import environment, run_trade
+from market_once import embedded, embedded_sandbox
 
-from brokers.sandbox import SandboxServer
 from framework.data import load_market_data
 
 SYMBOLS = "NFLX,SO,AAPL"
 
 
 def test_fetch_writes_a_cache_backtest_reads_and_fetches_only_what_is_missing(tmp_path, capsys) -> None:
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2017-01-03") as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2017-01-03") as server:
         env = environment(server)
         count = lambda: requests.get(f"{server.base_url}/_sandbox/state", timeout=10).json()["bars_requests"]  # noqa: E731
         cache = tmp_path / "cache.parquet"
@@ -35,7 +35,7 @@ def test_fetch_writes_a_cache_backtest_reads_and_fetches_only_what_is_missing(tm
                           "--end", "2016-12-30", "--out", str(tmp_path / "u.parquet")], env) == 0
         assert count() == first + 6
 
-    market = load_market_data().select(sorted(SYMBOLS.split(","))).between("2015-01-12", "2016-12-30")
+    market = embedded().select(sorted(SYMBOLS.split(","))).between("2015-01-12", "2016-12-30")
     cached = load_market_data(cache)
     assert cached.close.to_numpy() == pytest.approx(market.close.to_numpy(), nan_ok=True)  # as traded
     assert cached.splits.stack().dropna().to_dict() == {(pd.Timestamp("2015-07-15"), "NFLX"): 7.0}
@@ -51,7 +51,7 @@ def test_fetch_writes_a_cache_backtest_reads_and_fetches_only_what_is_missing(tm
 
 
 def test_a_cache_of_another_feed_is_refused_in_one_line(tmp_path, capsys) -> None:
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2015-03-02") as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2015-03-02") as server:
         env = environment(server)
         cache = str(tmp_path / "c.parquet")
         args = ("data", "fetch", "--symbols", "SO", "--start", "2015-01-12", "--end", "2015-02-27", "--out", cache)

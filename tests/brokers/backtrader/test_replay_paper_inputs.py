@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from cli_invoke import invoke
+from market_once import embedded
 
 from brokers.backtrader.replay import replay, replay_parity
 from brokers.sandbox import SandboxServer
 from framework import decision_inputs
 from framework.config import load_settings
-from framework.data import load_market_data
 from framework.errors import InputError
 from framework.live.rehearsal import paper_run, plan_window
 
@@ -45,7 +45,7 @@ SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"
 
 
 def _paper(tmp_path: Path, strategy: str, start: str, sessions: int) -> Path:
-    market = load_market_data().select(SYMBOLS)
+    market = embedded().select(SYMBOLS)
     folder = tmp_path / "rehearsal"
     journal = folder / "paper" / "journal.sqlite"
     base = {"strategy": {"name": strategy}, "data": {"symbols": list(market.symbols)},

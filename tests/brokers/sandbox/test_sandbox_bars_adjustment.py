@@ -10,9 +10,9 @@ from alpaca.data.enums import Adjustment as AlpacaAdjustment
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
+from market_once import embedded, embedded_sandbox
 
 from brokers.sandbox import SandboxServer
-from framework.data import load_market_data
 
 NY = "America/New_York"
 
@@ -28,12 +28,12 @@ def _bars(server: SandboxServer, adjustment: str, symbols=("NFLX", "SO")) -> pd.
 
 @pytest.fixture
 def after_split(tmp_path):
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2015-08-03") as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2015-08-03") as server:
         yield server
 
 
 def test_adjusted_bars_are_as_of_the_simulated_now_and_the_latest_is_raw(after_split) -> None:
-    market = load_market_data()
+    market = embedded()
     now = market.truncate("2015-07-31")
     raw, split, full = (_bars(after_split, a) for a in ("raw", "split", "all"))
     assert raw["close"].to_numpy() == pytest.approx(now.close.loc["2015-06-01":, ["NFLX", "SO"]].to_numpy())
@@ -48,7 +48,7 @@ def test_adjusted_bars_are_as_of_the_simulated_now_and_the_latest_is_raw(after_s
 
 
 def test_before_the_split_nothing_is_adjusted_for_it(tmp_path) -> None:
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start="2015-07-14") as server:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start="2015-07-14") as server:
         raw, split = _bars(server, "raw"), _bars(server, "split")
     assert split["close"]["NFLX"].to_numpy() == pytest.approx(raw["close"]["NFLX"].to_numpy())
     assert raw["close"]["NFLX"].iloc[-1] == 707.61  # 2015-07-13, as traded
@@ -70,7 +70,7 @@ def test_an_unknown_adjustment_is_refused_and_requests_are_counted(after_split) 
 def test_adjusted_prices_are_served_to_four_decimals_from_dividends_in_cents(after_split) -> None:
     """Alpaca's arithmetic, checked by hand (not by our adjustment code): the bar before the
     latest ex-date is scaled by 1 - cents / that bar's raw close and rounded to 4 decimals."""
-    market = load_market_data().truncate("2015-07-31")
+    market = embedded().truncate("2015-07-31")
     recent = market.dividends.loc["2015-06-02":].stack().dropna()
     (ex_date, symbol), amount = recent.index[-1], float(recent.iloc[-1])
     later = market.dividends.loc[ex_date:, symbol].dropna()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from market_once import embedded_sandbox
 
 from brokers.sandbox import SandboxServer
 from brokers.sandbox.budget import RequestBudgets
@@ -18,7 +19,7 @@ def get(server: SandboxServer, path: str, key: str = "key") -> requests.Response
 
 
 def test_every_answer_carries_the_budget_and_429_comes_beyond_it(tmp_path):
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START,
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START,
                        rate_limit=3, rate_limit_window=3600) as sb:
         answers = [get(sb, "/v2/account") for _ in range(4)]
         other_key = get(sb, "/v2/clock", key="another")

@@ -12,8 +12,8 @@ from alpaca.trading.client import TradingClient
 from cli_invoke import trade_here
 from hypothesis import given
 from hypothesis import strategies as st
+from market_once import embedded_sandbox
 
-from brokers.sandbox import SandboxServer
 from brokers.sandbox.intraday import path_price
 from brokers.sandbox.request import OrderRequest
 from framework.errors import InputError
@@ -28,8 +28,8 @@ def test_a_busy_port_is_an_input_error_not_a_hang(tmp_path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(InputError, match=rf"cannot listen on 127\.0\.0\.1:{port}: .*--port 0"):
-            SandboxServer(state=tmp_path / "s.sqlite", port=port, start=START).start()
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:  # the lock went with the failure
+            embedded_sandbox(state=tmp_path / "s.sqlite", port=port, start=START).start()
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START) as sb:  # the lock went with the failure
         assert sb.port
 
 
@@ -48,13 +48,13 @@ def test_trade_sandbox_on_a_busy_port_exits_2_with_one_line(tmp_path, capsys, mo
 
 def test_two_sandboxes_on_one_state_file_are_refused(tmp_path, capsys, monkeypatch) -> None:
     state = tmp_path / "s.sqlite"
-    with SandboxServer(state=state, port=0, start=START):
+    with embedded_sandbox(state=state, port=0, start=START):
         with pytest.raises(InputError, match="another sandbox is using this state file"):
-            SandboxServer(state=state, port=0, start=START)
+            embedded_sandbox(state=state, port=0, start=START)
         result = trade_here(["sandbox", "--port", "0", "--state", str(state)], capsys, monkeypatch, tmp_path)
         assert result.returncode == 2 and "another sandbox is using this state file" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
-    with SandboxServer(state=state, port=0) as again:  # released when the first one stopped
+    with embedded_sandbox(state=state, port=0) as again:  # released when the first one stopped
         assert again.exchange.day.date().isoformat() == START
 
 
@@ -68,7 +68,7 @@ def test_the_intraday_path_stays_in_the_bar(o, h, low, c, p) -> None:
 
 
 def test_a_pinned_intraday_progress_moves_marks_and_the_clock(tmp_path) -> None:
-    with SandboxServer(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
+    with embedded_sandbox(state=tmp_path / "s.sqlite", port=0, start=START) as sb:
         c = TradingClient("k", "s", paper=True, url_override=sb.base_url)
         sb.run(lambda ex: ex.submit(OrderRequest.parse({"symbol": "AAPL", "qty": 10, "side": "buy", "type": "market",
                                                          "time_in_force": "day", "client_order_id": "a"})))

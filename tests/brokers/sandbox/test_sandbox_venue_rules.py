@@ -19,10 +19,10 @@ from alpaca.trading.requests import (
     StopOrderRequest,
     TrailingStopOrderRequest,
 )
+from market_once import embedded, embedded_sandbox
 
 from brokers.sandbox import SandboxServer
 from framework.config import load_settings
-from framework.data import load_market_data
 
 START = "2016-08-12"
 BUY, SELL, DAY, GTC = OrderSide.BUY, OrderSide.SELL, TimeInForce.DAY, TimeInForce.GTC
@@ -30,7 +30,7 @@ BUY, SELL, DAY, GTC = OrderSide.BUY, OrderSide.SELL, TimeInForce.DAY, TimeInForc
 
 def serve(tmp_path, **venue: Any) -> SandboxServer:
     cfg = load_settings([], {"venue": venue}, validate_strategy=False)
-    return SandboxServer(cfg, state=tmp_path / "state.sqlite", port=0, start=START)
+    return embedded_sandbox(cfg, state=tmp_path / "state.sqlite", port=0, start=START)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def market(symbol: str, qty: float, side: OrderSide = BUY, tif: TimeInForce = DA
 
 
 def last_close(symbol: str) -> float:
-    closes = load_market_data().close[symbol]
+    closes = embedded().close[symbol]
     return float(closes[closes.index < pd.Timestamp(START)].iloc[-1])
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_invoke import trade_here
+from market_once import configured
 
 from brokers.sandbox.minutes import session_minutes
 from framework.config import load_settings
-from framework.data import load_configured
 from framework.data.cache import MINUTE, Cache, write_cache
 from framework.styles import TWAP_CHILD
 
@@ -24,7 +24,7 @@ TWAP = "strategy:\n  name: momentum\norders:\n  style: twap\n  twap_slices: 3\n 
 
 
 def minute_cache(path: Path, first: str, last: str) -> Path:
-    market = load_configured(load_settings([], {}, validate_strategy=False).data)
+    market = configured(load_settings([], {}, validate_strategy=False).data)
     days = market.dates[(market.dates >= pd.Timestamp(first)) & (market.dates <= pd.Timestamp(last))]
     frames = []
     for day in days:

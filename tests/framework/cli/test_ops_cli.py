@@ -15,8 +15,7 @@ import threading
 import pytest
 import requests
 from cli_invoke import invoke
-
-from brokers.sandbox import SandboxServer
+from market_once import embedded_sandbox
 
 KEY, SECRET = "AKCLIDASH000000001", "CLIDASHSECRET00001"
 
@@ -60,7 +59,7 @@ def _lines(stream, into: queue.Queue) -> None:
 def test_live_dashboard_prints_the_token_once_and_never_logs_it(tmp_path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"strategy:\n  name: momentum\npaper:\n  journal: {tmp_path / 'paper' / 'journal.sqlite'}\n")
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
         env = os.environ | {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": sb.base_url,
                             "APCA_API_DATA_URL": sb.base_url, "APCA_API_STREAM_URL": sb.stream_url}
         env.pop("TRADE_DASHBOARD_TOKEN", None)

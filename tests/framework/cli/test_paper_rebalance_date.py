@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 from cli_invoke import invoke
+from market_once import embedded_sandbox
 
-from brokers.sandbox import SandboxServer
 from framework.config import load_settings
 from framework.signals import is_rebalance_day, next_rebalance
 
@@ -26,7 +26,7 @@ def test_next_rebalance_skips_to_the_first_rebalance_weekday_that_is_a_session()
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
     settings = load_settings([], {}, validate_strategy=False)
-    with SandboxServer(settings, state=tmp_path / "sandbox.sqlite", port=0, start="2019-05-01") as sb:
+    with embedded_sandbox(settings, state=tmp_path / "sandbox.sqlite", port=0, start="2019-05-01") as sb:
         for key, value in {"APCA_API_KEY_ID": "k", "APCA_API_SECRET_KEY": "s", "APCA_API_BASE_URL": sb.base_url,
                            "APCA_API_DATA_URL": sb.base_url, "APCA_API_STREAM_URL": sb.stream_url}.items():
             monkeypatch.setenv(key, value)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 from alpaca_sandbox_helpers import environment, intents_by_session, paper_once, start_sandbox
+from market_once import configured
 
 from brokers.backtrader.runner import run_backtest
 from framework.config.loader import load_settings
-from framework.data import load_configured
 from framework.journal import Journal
 from framework.registry import get_strategy
 
@@ -45,7 +45,7 @@ def test_mean_reversion_trades_daily_exits_by_its_hook_and_matches_the_backtest(
     assert any(side == "sell" and qty and symbol for day in paper.values() for symbol, side, qty, _ in day)
 
     settings = load_settings([cfg])
-    market = load_configured(settings.data)
+    market = configured(settings.data)
     days = sorted(paper)
     first = pd.Timestamp(days[0])
     signal_days = [d for d in market.dates if d >= first][:SESSIONS]

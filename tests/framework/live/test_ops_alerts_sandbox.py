@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 from alpaca_sandbox_helpers import environment, paper_once
+from market_once import embedded_sandbox
 from ops_helpers import CRASH_DAY, crash_market, load, settings_file
 
 from brokers.sandbox import SandboxServer
@@ -42,7 +43,7 @@ def once(cfg, env) -> int:
 def test_a_cycle_that_cannot_read_the_broker_is_alerted_and_journaled(tmp_path, alert_receiver) -> None:
     cfg = settings_file(tmp_path, hook(alert_receiver) + "orders:\n  max_retries: 0\n")
     settings = load(cfg)
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/clock", "count": 100, "status": 503}])
         code = once(cfg, environment(sb))
     assert code == 1
@@ -98,7 +99,7 @@ def test_a_paper_cycle_with_a_dead_webhook_still_trades(tmp_path) -> None:
         dead = s.getsockname()[1]
     cfg = settings_file(tmp_path, f"alerts:\n  webhooks:\n    - url: http://127.0.0.1:{dead}/hook\n"
                                   "  flush_seconds: 1\n")
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
         sb.set_faults([{"kind": "reject", "route": "POST /v2/orders", "count": 1}])  # one rejection to alert
         paper_once(cfg, environment(sb))
         placed = len(sb.exchange.orders)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
+from market_once import embedded_sandbox
 from ops_helpers import env_of, load, settings_file
 
 from brokers.alpaca.connect import connect
-from brokers.sandbox import SandboxServer
 from framework.live.operations import Operations
 from framework.live.runner import PaperRunner
 
@@ -18,7 +18,7 @@ QUICK = "  alpaca:\n    read_deadline_seconds: 1\n"
 def test_a_failed_cycle_in_the_loop_names_the_venue_and_host(tmp_path) -> None:
     settings = load(settings_file(tmp_path, "orders:\n  max_retries: 0\n", paper=QUICK))
     said: list[str] = []
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start="2019-03-01") as sb:
         sb.set_faults([{"kind": "server_error", "route": "GET /v2/positions", "count": 10_000, "status": 503}])
         conn = connect(settings, env_of(sb), stream=False)
         runner = PaperRunner(settings, conn.broker, conn.bars)

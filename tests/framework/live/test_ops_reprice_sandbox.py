@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import requests
+from market_once import embedded_sandbox
 from ops_helpers import env_of, settings_file
 
 from brokers.alpaca.connect import connect
@@ -40,7 +41,7 @@ def step(runner: PaperRunner, said: list[str]) -> None:
 
 def test_the_loop_reprices_a_resting_marketable_limit_on_the_venues_clock(tmp_path) -> None:
     settings = load_settings([settings_file(tmp_path, ORDERS)])
-    with SandboxServer(state=tmp_path / "sb.sqlite", port=0, start="2019-06-04") as sb:
+    with embedded_sandbox(state=tmp_path / "sb.sqlite", port=0, start="2019-06-04") as sb:
         sb.advance("open")
         assert pin(sb, 0) == "09:30"
         conn = connect(settings, env_of(sb), stream=False)

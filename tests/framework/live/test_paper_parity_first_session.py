@@ -8,11 +8,11 @@ sandbox's simulated fills: see test_alpaca_parity_sessions.py.
 import pytest
 from alpaca_fake_market import install_market
 from alpaca_fake_server import FakeAlpaca
+from market_once import configured
 
 from brokers.backtrader.runner import run_backtest
 from framework.cli import main
 from framework.config.loader import load_settings
-from framework.data import load_configured
 from framework.journal import Journal
 from framework.registry import get_strategy
 
@@ -46,7 +46,7 @@ def test_first_session_intents_match_backtest(strategy, tmp_path, monkeypatch, c
 
     settings = load_settings([cfg])
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
-    run_backtest(load_configured(settings.data), plugin, settings, tmp_path / "bt.sqlite")
+    run_backtest(configured(settings.data), plugin, settings, tmp_path / "bt.sqlite")
     journal = Journal(tmp_path / "bt.sqlite")
     try:
         first = [o for o in journal.orders() if o.client_order_id.split("-")[1] == "20190603"]

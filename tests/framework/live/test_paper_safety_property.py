@@ -25,11 +25,12 @@ from alpaca.trading.requests import GetOrdersRequest
 from alpaca_sandbox_helpers import KEY, SECRET, environment
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from market_once import embedded
 
 from brokers.alpaca.connect import connect
 from brokers.sandbox import SandboxServer
 from framework.config.loader import load_settings
-from framework.data import MarketData, load_market_data
+from framework.data import MarketData
 from framework.journal import Journal
 from framework.live.runner import PaperRunner
 
@@ -42,7 +43,7 @@ STEPS = st.lists(st.sampled_from(["session", "session", "session", "halt", "resu
 
 def gappy_market(gaps: list[tuple[int, int]]) -> MarketData:
     """The embedded bars of four symbols with whole bars missing (a trading halt, a data gap)."""
-    market = load_market_data().select(SYMBOLS).between(FIRST, LAST)
+    market = embedded().select(SYMBOLS).between(FIRST, LAST)
     frames = {f: getattr(market, f).copy() for f in ("open", "high", "low", "close", "volume")}
     for day, col in gaps:
         for frame in frames.values():
