@@ -85,6 +85,11 @@ class StateStore:
         self._lock: int | None = _lock(self.path)
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Commits are not synced to the disk one by one: under WAL a commit survives the process
+        # (killed, crashed, restarted) and only a crash of the machine could lose the last ones.
+        # The state is saved after every answer, and a sync each time was most of an answer's time.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._saved: str | None = None  # the document last written, as text
         self._db.execute("CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL)")
         if reset:
             self._db.execute("DELETE FROM state")
@@ -94,7 +99,12 @@ class StateStore:
         return json.loads(row[0]) if row else None
 
     def save(self, doc: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO state VALUES (1, ?)", (json.dumps(doc),))
+        """Write ``doc``, unless it is the document already written (most answers are reads)."""
+        text = json.dumps(doc)
+        if text == self._saved:
+            return
+        self._db.execute("INSERT OR REPLACE INTO state VALUES (1, ?)", (text,))
+        self._saved = text
 
     def close(self) -> None:
         self._db.close()
