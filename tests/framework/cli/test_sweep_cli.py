@@ -2,8 +2,9 @@
 refusals before anything starts. The 12-point sweep: test_sweep_cli_full.py.
 
 Each `trade` runs in this process (the process boundary is not the point here), and the sweeps
-share one local cluster of two worker processes through `--scheduler` (each would start its own,
-~3 s of imports a worker; `--workers` is tested in test_sweep_lean_check.py, test_sweep_interrupt.py
+share one local cluster of one worker process through `--scheduler` (each would start its own,
+~3 s of imports a worker; a second worker only ran the same backtests beside it, at its own
+~3 s of imports; `--workers` is tested in test_sweep_lean_check.py, test_sweep_interrupt.py
 and test_sweep_cli_full.py, and equals `--scheduler` in test_sweep_dask_scheduler.py)."""
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ grid:
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """One local cluster of two worker processes for the module's sweeps; none changes it."""
-    with local_cluster(2) as address:
+    """One local cluster of one worker process for the module's sweeps; none changes it."""
+    with local_cluster(1) as address:
         yield address
 
 

@@ -1,5 +1,6 @@
-"""A sweep on an existing Dask cluster: a real scheduler and two real workers, separate processes
-(`trade sweep` itself runs in this process: its boundary is not the point here)."""
+"""A sweep on an existing Dask cluster: a real scheduler and a real worker, separate processes
+(`trade sweep` itself runs in this process: its boundary is not the point here; a second worker
+only ran the same points beside the first, at its own imports' cost)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ class External:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[External]:
-    """`dask scheduler` and two `dask worker` processes on loopback, free ports: started once for
-    the module (each test only submits to them; none changes the cluster)."""
+    """`dask scheduler` and a `dask worker` process on loopback, free ports: started once for the
+    module (each test only submits to them; none changes the cluster)."""
     tmp_path = tmp_path_factory.mktemp("cluster")
     file = tmp_path / "scheduler.json"
     processes = [_spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
@@ -67,11 +68,10 @@ def cluster(tmp_path_factory) -> Iterator[External]:
             assert time.monotonic() < deadline, "the scheduler never wrote its address"
             time.sleep(0.1)
         address = json.loads(file.read_text())["address"]
-        for i in range(2):
-            processes.append(_spawn("worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
-                                    "--no-dashboard", "--name", f"w{i}", cwd=tmp_path, log=tmp_path / f"worker{i}.log"))
+        processes.append(_spawn("worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
+                                "--no-dashboard", "--name", "w0", cwd=tmp_path, log=tmp_path / "worker0.log"))
         with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=DEADLINE_SECONDS)
+            client.wait_for_workers(1, timeout=DEADLINE_SECONDS)
             pids = frozenset(client.run(os.getpid).values())
         yield External(address, pids)
     finally:
