@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from market_once import configured
 
 from brokers.backtrader.runner import run_backtest
 from brokers.lean import run_lean_backtest, supports
 from framework.config import Settings
-from framework.data import MarketData, load_configured
+from framework.data import MarketData
 from framework.errors import InputError
 from framework.registry import get_strategy
 from framework.strategy import compute_signals
@@ -61,7 +62,7 @@ def _assert_equal(ours: Any, theirs: Any) -> None:
 def embedded() -> MarketData:
     """The embedded universe's last two years: 490 to 2,020 fills a configuration (the whole
     five years only took three times as long to prove the same equality)."""
-    return load_configured(Settings().data).between(RECENT, None)
+    return configured(Settings().data).between(RECENT, None)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
@@ -82,7 +83,7 @@ def test_regression_configuration_equal_on_lean_path(name: str, embedded: Market
 
 @pytest.fixture(scope="module")
 def small() -> MarketData:
-    return load_configured(Settings.model_validate({"data": {"symbols": SMALL}}).data)
+    return configured(Settings.model_validate({"data": {"symbols": SMALL}}).data)
 
 
 random_configuration = st.fixed_dictionaries({
