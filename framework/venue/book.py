@@ -29,6 +29,10 @@ class AssetFlags:
     fractionable: bool = True
 
 
+#: What a book says of a symbol it has no asset record for (frozen: one value serves every check).
+PLAIN_ASSET = AssetFlags()
+
+
 @dataclass(frozen=True, slots=True)
 class BookPosition:
     qty: Decimal  # signed: negative is short
@@ -89,12 +93,15 @@ class VenueBook:
         return pos.last_price if pos is not None else self.prices.get(symbol)
 
     def asset(self, symbol: str) -> AssetFlags:
-        return self.assets.get(symbol) or AssetFlags()
+        return self.assets.get(symbol) or PLAIN_ASSET
 
     @cached_property
-    def _values(self) -> tuple[Decimal, Decimal]:
+    def _values(self) -> tuple[Decimal, Decimal, Decimal]:
+        """Long value, short value and equity: every rule of every check reads them, and every
+        book :meth:`with_orders` makes shares them (same cash, same positions)."""
         values = [p.qty * p.last_price for p in self.positions.values()]
-        return sum((v for v in values if v > 0), ZERO), -sum((v for v in values if v < 0), ZERO)
+        long, short = sum((v for v in values if v > 0), ZERO), -sum((v for v in values if v < 0), ZERO)
+        return long, short, self.cash + long - short
 
     @property
     def long_value(self) -> Decimal:
@@ -107,10 +114,23 @@ class VenueBook:
 
     @property
     def equity(self) -> Decimal:
-        return self.cash + self.long_value - self.short_value
+        return self._values[2]
+
+    @cached_property
+    def _by_symbol(self) -> dict[str, list[BookOrder]]:
+        """The open orders by symbol, in their order: one pass a book, then each rule's lookup
+        costs the orders of its symbol alone (not every open order of the account)."""
+        index: dict[str, list[BookOrder]] = {}
+        for o in self.open_orders:
+            found = index.get(o.symbol)
+            if found is None:
+                index[o.symbol] = [o]
+            else:
+                found.append(o)
+        return index
 
     def orders_for(self, symbol: str) -> list[BookOrder]:
-        return [o for o in self.open_orders if o.symbol == symbol]
+        return list(self._by_symbol.get(symbol, ()))
 
     @cached_property
     def order_values(self) -> dict[BookOrder, Decimal]:
