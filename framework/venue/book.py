@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from framework.enums import OrderSide, OrderType
 from framework.orders import Order
@@ -33,8 +34,10 @@ class AssetFlags:
 PLAIN_ASSET = AssetFlags()
 
 
-@dataclass(frozen=True, slots=True)
-class BookPosition:
+class BookPosition(NamedTuple):
+    """A held position as the venue marks it (a named tuple: every book builds one per holding
+    per bar, and a tuple costs a third of a frozen dataclass to make)."""
+
     qty: Decimal  # signed: negative is short
     last_price: Decimal  # its latest trade: what it is marked at
 
