@@ -102,8 +102,14 @@ class VenueBook:
     def _values(self) -> tuple[Decimal, Decimal, Decimal]:
         """Long value, short value and equity: every rule of every check reads them, and every
         book :meth:`with_orders` makes shares them (same cash, same positions)."""
-        values = [p.qty * p.last_price for p in self.positions.values()]
-        long, short = sum((v for v in values if v > 0), ZERO), -sum((v for v in values if v < 0), ZERO)
+        long = shorts = ZERO  # the very additions ``sum`` makes, in one pass
+        for p in self.positions.values():
+            value = p.qty * p.last_price
+            if value > 0:
+                long += value
+            elif value < 0:
+                shorts += value
+        short = -shorts
         return long, short, self.cash + long - short
 
     @property
