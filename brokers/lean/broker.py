@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from brokers.backtrader.broker import DUST_SHARES, _d, latest_trade
+from brokers.backtrader.broker import DUST_SHARES, _d, exact_decimal, latest_trade
 from brokers.lean.fill import Account, capped, execute
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -43,15 +43,15 @@ class Bars:
         self.traded = traded
         rows = np.where(traded, np.arange(len(dates))[:, None], -1)
         self.latest = np.maximum.accumulate(rows, axis=0)  # -1: not listed yet
+        held_close = self.close[np.maximum(self.latest, 0), np.arange(len(symbols))]
+        self._latest_close = np.where(self.latest >= 0, held_close, np.nan)  # one pass for the whole window
         self._last_row, self._last_closes = -1, []
 
     def latest_closes(self, row: int) -> list[float]:
-        """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), one pass a row:
-        the venue's book reads them for every position and order of the bar."""
+        """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), as Python floats
+        once a row: the venue's book reads them for every position and order of the bar."""
         if row != self._last_row:
-            latest = self.latest[row]
-            closes = self.close[np.maximum(latest, 0), np.arange(len(self.symbols))]
-            self._last_closes = np.where(latest >= 0, closes, np.nan).tolist()
+            self._last_closes = self._latest_close[row].tolist()
             self._last_row = row
         return self._last_closes
 
@@ -187,13 +187,15 @@ class LeanBroker:
             positions: dict[str, BookPosition] = {}
             closes, column = self.bars.latest_closes(self.row), self.bars.column
             for symbol, qty in self._held.items():
-                last = latest_trade(closes[column[symbol]])
-                positions[symbol] = BookPosition(qty, last if last is not None
+                close = closes[column[symbol]]
+                # latest_trade(close), inlined: twenty holdings a bar
+                positions[symbol] = BookPosition(qty, exact_decimal(close) if 0 < close < math.inf
                                                  else _d(self.account.positions[symbol].price))
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(self.account.cash), positions=positions, prices=prices)
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
             base.order_values  # noqa: B018 - one memo of the orders' values for every book of this version
+            base.gross_values  # noqa: B018 - and of the gross buying power
             bar = self._bar = (key, base, prices, set())
         return bar[1], bar[2], bar[3]
 

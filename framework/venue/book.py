@@ -148,6 +148,12 @@ class VenueBook:
         positions and the prices alone, which every book :meth:`with_orders` makes shares."""
         return {}
 
+    @cached_property
+    def gross_values(self) -> dict[int, Decimal]:
+        """Memo of the gross buying power by multiplier (cash and positions alone: shared like
+        :attr:`order_values`)."""
+        return {}
+
     def with_orders(self, orders: tuple[BookOrder, ...]) -> VenueBook:
         """This account with other open orders (the valuation of its positions, and the values
         of the orders already valued, are kept)."""
@@ -158,7 +164,7 @@ class VenueBook:
         for name in _FIELDS:
             theirs[name] = mine[name]
         theirs["open_orders"] = orders
-        for shared in ("_values", "order_values"):
+        for shared in _SHARED:
             if shared in mine:
                 theirs[shared] = mine[shared]
         return new
@@ -170,3 +176,5 @@ class VenueBook:
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(VenueBook))
+#: The caches that depend on the cash and positions alone: a book with other orders keeps them.
+_SHARED = ("_values", "order_values", "gross_values")
