@@ -231,9 +231,12 @@ class BacktraderBroker:
             broker = self.host.broker
             positions: dict[str, BookPosition] = {}
             for data, pos in broker.positions.items():
-                if abs(pos.size) >= DUST_SHARES:
-                    last = self._last(data)
-                    positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+                size = pos.size
+                if abs(size) >= DUST_SHARES:
+                    line = data.lines.close
+                    close = float(line.array[line._idx])  # self._last(data), inlined: every holding every bar
+                    positions[data._name] = BookPosition(_d(size), exact_decimal(close) if 0 < close < math.inf
+                                                         else _d(pos.price))
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(broker.getcash()), positions=positions, prices=prices)
             base.equity  # noqa: B018 - values the positions once; every book of this bar shares it

@@ -92,7 +92,8 @@ class LeanBroker:
         if order.client_order_id in self._orders:
             raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
         column = self.bars.column.get(order.symbol)
-        if column is None or self.bars.latest[self.row, column] < 0:
+        latest = -1 if column is None else int(self.bars.latest[self.row, column])
+        if latest < 0:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
         if order.type is not OrderType.MARKET:
             raise OrderRejected(f"order {order.client_order_id}: the lean path fills market orders only")
@@ -103,7 +104,7 @@ class LeanBroker:
         acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._seq), updated_at=self._now())
         cid = order.client_order_id
         self._orders[cid] = acked
-        self._sent_row[cid] = int(self.bars.latest[self.row, column])
+        self._sent_row[cid] = latest
         self._remaining[cid] = float(order.qty or 0) * (1.0 if order.side is OrderSide.BUY else -1.0)
         self._by_id[str(self._seq)] = cid
         self._pending.append(cid)
