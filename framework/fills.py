@@ -27,7 +27,8 @@ class Fill:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "side", OrderSide(self.side))
+        if type(self.side) is not OrderSide:  # a member already is its own coercion
+            set_(self, "side", OrderSide(self.side))
         set_(self, "qty", to_decimal(self.qty, field="qty"))
         set_(self, "price", to_decimal(self.price, field="price"))
         set_(self, "commission", to_decimal(self.commission, field="commission"))

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from brokers.backtrader.broker import DUST_SHARES, _d, latest_trade
+from brokers.backtrader.broker import DUST_SHARES, _d, exact_decimal, latest_trade
 from brokers.lean.fill import Account, capped, execute
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -43,15 +43,15 @@ class Bars:
         self.traded = traded
         rows = np.where(traded, np.arange(len(dates))[:, None], -1)
         self.latest = np.maximum.accumulate(rows, axis=0)  # -1: not listed yet
+        held_close = self.close[np.maximum(self.latest, 0), np.arange(len(symbols))]
+        self._latest_close = np.where(self.latest >= 0, held_close, np.nan)  # one pass for the whole window
         self._last_row, self._last_closes = -1, []
 
     def latest_closes(self, row: int) -> list[float]:
-        """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), one pass a row:
-        the venue's book reads them for every position and order of the bar."""
+        """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), as Python floats
+        once a row: the venue's book reads them for every position and order of the bar."""
         if row != self._last_row:
-            latest = self.latest[row]
-            closes = self.close[np.maximum(latest, 0), np.arange(len(self.symbols))]
-            self._last_closes = np.where(latest >= 0, closes, np.nan).tolist()
+            self._last_closes = self._latest_close[row].tolist()
             self._last_row = row
         return self._last_closes
 
@@ -77,6 +77,8 @@ class LeanBroker:
         self._handlers: list[OrderUpdateHandler] = []
         self._action_handlers: list[CorporateActionHandler] = []
         self._book_orders: dict[str, BookOrder] = {}
+        self._open_book: tuple[tuple[BookOrder, ...], frozenset[str]] | None = None  # of _book_orders, until it changes
+        self._held: dict[str, Decimal] = {}  # held symbol -> its size as the venue sees it, in the account's order
         self._seq = self._exec_seq = self._changes = 0
         self._bar: tuple[tuple[int, int], VenueBook, dict[str, Decimal], set[str]] | None = None
 
@@ -90,7 +92,8 @@ class LeanBroker:
         if order.client_order_id in self._orders:
             raise DuplicateClientOrderId(f"client_order_id {order.client_order_id} already used")
         column = self.bars.column.get(order.symbol)
-        if column is None or self.bars.latest[self.row, column] < 0:
+        latest = -1 if column is None else int(self.bars.latest[self.row, column])
+        if latest < 0:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
         if order.type is not OrderType.MARKET:
             raise OrderRejected(f"order {order.client_order_id}: the lean path fills market orders only")
@@ -101,11 +104,12 @@ class LeanBroker:
         acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._seq), updated_at=self._now())
         cid = order.client_order_id
         self._orders[cid] = acked
-        self._sent_row[cid] = int(self.bars.latest[self.row, column])
+        self._sent_row[cid] = latest
         self._remaining[cid] = float(order.qty or 0) * (1.0 if order.side is OrderSide.BUY else -1.0)
         self._by_id[str(self._seq)] = cid
         self._pending.append(cid)
         self._book_orders[cid] = BookOrder.of(acked)
+        self._open_book = None
         return acked
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -161,33 +165,60 @@ class LeanBroker:
         j = self.bars.column.get(symbol)
         return None if j is None else latest_trade(self.bars.latest_closes(self.row)[j])
 
+    def _changed(self, symbol: str) -> None:
+        """Keep the held sizes (Decimal, converted once a change) true after ``symbol``'s position
+        changed, in the account's order (backtrader's valuation order: the sums are Decimal)."""
+        size = self.account.positions[symbol].size
+        if abs(size) < DUST_SHARES:
+            self._held.pop(symbol, None)
+        elif symbol in self._held:
+            self._held[symbol] = _d(size)
+        else:  # a new holding: its place is its place in the account
+            held = self._held
+            self._held = {s: held[s] if s in held else _d(p.size) for s, p in self.account.positions.items()
+                          if s in held or s == symbol}
+
     def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
+        """This session's book without open orders, its latest-trade cache and the symbols without
+        one: built once per session and account version (fills and corporate actions happen at the
+        open; within the decision only the open orders change)."""
         key = (self.row, self._changes)
-        if self._bar is None or self._bar[0] != key:
+        bar = self._bar
+        if bar is None or bar[0] != key:
             positions: dict[str, BookPosition] = {}
             closes, column = self.bars.latest_closes(self.row), self.bars.column
-            for symbol, pos in self.account.positions.items():
-                if abs(pos.size) >= DUST_SHARES:
-                    last = latest_trade(closes[column[symbol]])
-                    positions[symbol] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+            for symbol, qty in self._held.items():
+                close = closes[column[symbol]]
+                # latest_trade(close), inlined: twenty holdings a bar
+                positions[symbol] = BookPosition(qty, exact_decimal(close) if 0 < close < math.inf
+                                                 else _d(self.account.positions[symbol].price))
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(self.account.cash), positions=positions, prices=prices)
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
             base.order_values  # noqa: B018 - one memo of the orders' values for every book of this version
-            self._bar = (key, base, prices, set())
-        return self._bar[1], self._bar[2], self._bar[3]
+            base.gross_values  # noqa: B018 - and of the gross buying power
+            bar = self._bar = (key, base, prices, set())
+        return bar[1], bar[2], bar[3]
+
+    def _open_orders(self) -> tuple[tuple[BookOrder, ...], frozenset[str]]:
+        """The open orders as the venue sees them and their symbols, rebuilt only when they change."""
+        if self._open_book is None:
+            orders = tuple(self._book_orders.values())
+            self._open_book = (orders, frozenset(o.symbol for o in orders))
+        return self._open_book
 
     def book(self, symbol: str | None = None) -> VenueBook:
         base, prices, unknown = self._account_now()
-        orders = tuple(self._book_orders.values())
-        for wanted in {o.symbol for o in orders} | ({symbol} if symbol else set()):
-            if wanted in prices or wanted in unknown or wanted in base.positions:
+        orders, symbols = self._open_orders()
+        wanted = symbols if symbol is None or symbol in symbols else symbols | {symbol}
+        for name in wanted:
+            if name in prices or name in unknown or name in base.positions:
                 continue
-            price = self._last(wanted)
+            price = self._last(name)
             if price is None:
-                unknown.add(wanted)
+                unknown.add(name)
             else:
-                prices[wanted] = price
+                prices[name] = price
         return base.with_orders(orders)
 
     # -- corporate actions ------------------------------------------------------------------
@@ -208,6 +239,7 @@ class LeanBroker:
             if held:
                 position.size *= float(action.value)
                 position.price /= float(action.value)
+                self._changed(action.symbol)
         elif held and self.venue.pays_dividends:
             self.account.cash += float(_d(position.size) * action.value)
         else:
@@ -258,6 +290,7 @@ class LeanBroker:
             if not remaining:
                 self._pending.remove(cid)
             self._changes += 1
+            self._changed(order.symbol)
             done.append((cid, execution, bool(remaining)))
         if done:
             now = self._now()
@@ -302,17 +335,22 @@ class LeanBroker:
             order = order.evolve(**changes)
         self._orders[cid] = order
         if not order.is_open:
-            self._book_orders.pop(cid, None)
+            if self._book_orders.pop(cid, None) is not None:
+                self._open_book = None
         elif fill is not None:
             self._book_orders[cid] = BookOrder.of(order)
+            self._open_book = None
         update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
         for handler in self._handlers:
             handler(update)
 
     def _arrival(self, order: Order) -> Decimal:
         """The open of the symbol's first bar after the session it was sent in (up to now)."""
-        j = self.bars.column[order.symbol]
+        bars = self.bars
+        j = bars.column[order.symbol]
         sent = self._sent_row[order.client_order_id]
-        at = int(self.bars.latest[self.row, j])
-        rows = np.flatnonzero(self.bars.traded[sent + 1: at + 1, j])
-        return _d(self.bars.open[sent + 1 + rows[0] if len(rows) else at, j])
+        at = int(bars.latest[self.row, j])
+        if sent < at and bars.traded[sent + 1, j]:  # the usual case: the symbol traded the next session
+            return _d(bars.open[sent + 1, j])
+        rows = np.flatnonzero(bars.traded[sent + 1: at + 1, j])
+        return _d(bars.open[sent + 1 + rows[0] if len(rows) else at, j])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from framework.enums import OrderSide, OrderType
 from framework.orders import Order
@@ -29,8 +30,14 @@ class AssetFlags:
     fractionable: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class BookPosition:
+#: What a book says of a symbol it has no asset record for (frozen: one value serves every check).
+PLAIN_ASSET = AssetFlags()
+
+
+class BookPosition(NamedTuple):
+    """A held position as the venue marks it (a named tuple: every book builds one per holding
+    per bar, and a tuple costs a third of a frozen dataclass to make)."""
+
     qty: Decimal  # signed: negative is short
     last_price: Decimal  # its latest trade: what it is marked at
 
@@ -89,12 +96,21 @@ class VenueBook:
         return pos.last_price if pos is not None else self.prices.get(symbol)
 
     def asset(self, symbol: str) -> AssetFlags:
-        return self.assets.get(symbol) or AssetFlags()
+        return self.assets.get(symbol) or PLAIN_ASSET
 
     @cached_property
-    def _values(self) -> tuple[Decimal, Decimal]:
-        values = [p.qty * p.last_price for p in self.positions.values()]
-        return sum((v for v in values if v > 0), ZERO), -sum((v for v in values if v < 0), ZERO)
+    def _values(self) -> tuple[Decimal, Decimal, Decimal]:
+        """Long value, short value and equity: every rule of every check reads them, and every
+        book :meth:`with_orders` makes shares them (same cash, same positions)."""
+        long = shorts = ZERO  # the very additions ``sum`` makes, in one pass
+        for p in self.positions.values():
+            value = p.qty * p.last_price
+            if value > 0:
+                long += value
+            elif value < 0:
+                shorts += value
+        short = -shorts
+        return long, short, self.cash + long - short
 
     @property
     def long_value(self) -> Decimal:
@@ -107,16 +123,35 @@ class VenueBook:
 
     @property
     def equity(self) -> Decimal:
-        return self.cash + self.long_value - self.short_value
+        return self._values[2]
+
+    @cached_property
+    def _by_symbol(self) -> dict[str, list[BookOrder]]:
+        """The open orders by symbol, in their order: one pass a book, then each rule's lookup
+        costs the orders of its symbol alone (not every open order of the account)."""
+        index: dict[str, list[BookOrder]] = {}
+        for o in self.open_orders:
+            found = index.get(o.symbol)
+            if found is None:
+                index[o.symbol] = [o]
+            else:
+                found.append(o)
+        return index
 
     def orders_for(self, symbol: str) -> list[BookOrder]:
-        return [o for o in self.open_orders if o.symbol == symbol]
+        return list(self._by_symbol.get(symbol, ()))
 
     @cached_property
     def order_values(self) -> dict[BookOrder, Decimal]:
         """Memo of each open order's buying-power value, filled by
         :func:`framework.venue.buying_power.buying_power`: a value depends on the order, the
         positions and the prices alone, which every book :meth:`with_orders` makes shares."""
+        return {}
+
+    @cached_property
+    def gross_values(self) -> dict[int, Decimal]:
+        """Memo of the gross buying power by multiplier (cash and positions alone: shared like
+        :attr:`order_values`)."""
         return {}
 
     def with_orders(self, orders: tuple[BookOrder, ...]) -> VenueBook:
@@ -129,7 +164,7 @@ class VenueBook:
         for name in _FIELDS:
             theirs[name] = mine[name]
         theirs["open_orders"] = orders
-        for shared in ("_values", "order_values"):
+        for shared in _SHARED:
             if shared in mine:
                 theirs[shared] = mine[shared]
         return new
@@ -141,3 +176,5 @@ class VenueBook:
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(VenueBook))
+#: The caches that depend on the cash and positions alone: a book with other orders keeps them.
+_SHARED = ("_values", "order_values", "gross_values")

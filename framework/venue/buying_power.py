@@ -96,7 +96,10 @@ def buying_power(book: VenueBook, multiplier: int) -> Decimal:
         if value is None:
             value = memo[order] = order_value(book, order)
         held += value
-    return max(gross_buying_power(book, multiplier) - held, ZERO)
+    gross = book.gross_values.get(multiplier)
+    if gross is None:
+        gross = book.gross_values[multiplier] = gross_buying_power(book, multiplier)
+    return max(gross - held, ZERO)
 
 
 @dataclass(frozen=True, slots=True)

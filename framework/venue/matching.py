@@ -28,15 +28,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from framework.enums import OrderSide
 from framework.venue.venue import Venue
 
 
-@dataclass(frozen=True, slots=True)
-class Bar:
+class Bar(NamedTuple):
     """One session's (or minute's) prices for one symbol (the volume bounds fills in the sandbox's
-    volume cap). A NaN high or low is a range not known: a market fill is then never capped at it."""
+    volume cap). A NaN high or low is a range not known: a market fill is then never capped at it.
+    A named tuple: every fill of every simulator makes one, at a third of a frozen dataclass's cost."""
 
     open: float
     high: float

@@ -8,8 +8,8 @@ the account can take, 403).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from framework.enums import OrderSide, OrderType, Rule, TimeInForce
 from framework.orders import Order
@@ -28,9 +28,9 @@ def is_fractional(qty: Decimal | None) -> bool:
     return qty is not None and qty != qty.to_integral_value()
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """One order against one book, with what every rule needs worked out once."""
+class Ticket(NamedTuple):
+    """One order against one book, with what every rule needs worked out once (a named tuple:
+    one a submission)."""
 
     order: Order
     book: VenueBook
