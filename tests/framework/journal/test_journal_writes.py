@@ -137,3 +137,26 @@ def test_a_shared_journal_sees_a_halt_another_process_wrote(tmp_path) -> None:
     other.close()
     assert journal.halt_state().reason == "halted by hand"
     journal.close()
+
+
+def test_a_shared_journal_reads_the_halt_again_only_after_another_connection_wrote(tmp_path) -> None:
+    """The halt is read at every decision: while no other connection commits, the journal answers
+    from memory (SQLite's data_version unchanged); a halt by another process is seen at once."""
+    path = tmp_path / "paper.sqlite"
+    journal = Journal(path)
+    reads: list[str] = []
+    journal._db.set_trace_callback(lambda sql: reads.append(sql) if "FROM halt" in sql else None)
+    with journal.batch():  # a decision's batch: the flag is read inside it
+        assert not journal.halt_state().halted
+        assert not journal.halt_state().halted
+    assert len(reads) == 1
+    other = Journal(path)  # `trade halt` from another process, between two decisions
+    other.set_halt(True, "halted by hand", T)
+    other.close()
+    with journal.batch():
+        assert journal.halt_state().reason == "halted by hand"
+        assert journal.halt_state().halted
+    assert len(reads) == 2
+    journal.set_halt(False, "resumed", T)  # its own write: read back, never stale
+    assert not journal.halt_state().halted
+    journal.close()
