@@ -26,6 +26,7 @@ _UPDATE_STATE = (
     "UPDATE orders SET broker_order_id=?, filled_qty=?, filled_avg_price=?, status=?, arrival_price=?,"
     " updated_at=? WHERE client_order_id=?"
 )
+_INSERT_INTENT = "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)"
 _ORDER_COLUMNS = "order_json, status, broker_order_id, filled_qty, filled_avg_price, arrival_price, updated_at"
 _INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,IFNULL((SELECT MAX(seq) FROM fills), -1) + 1,?,?,?,?,?,?,?,?)"
 _FILL_COLUMNS = "execution_id, client_order_id, symbol, side, qty, price, time, commission, broker_order_id"
@@ -95,17 +96,22 @@ class OrderLog(EventLog):
         broker hears of any, even inside a transaction. Rows still queued (other tables, other
         orders' states) stay queued: only the intents must be durable before the send.
         ``session``: the decision session they belong to (a restart withdraws intents of an
-        earlier session instead of sending them late); default: each order's creation time."""
+        earlier session instead of sending them late); default: each order's creation time.
+        A private journal (a backtest's, in memory until it is closed) has no durability to
+        give: its intents are queued with the bar's other rows, in arrival order."""
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
-        with self._immediate():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
-                [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded],
-            )
-            self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, definition) for o, definition in encoded])
+        intents = [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded]
+        rows = [_order_row(run_id, o, definition) for o, definition in encoded]
         self._known.update(o.client_order_id for o in orders)
+        if self._private:
+            self._write_many(_INSERT_INTENT, intents)
+            self._write_many(_UPSERT_ORDER, rows)
+            return
+        with self._immediate():
+            self._db.executemany(_INSERT_INTENT, intents)
+            self._db.executemany(_UPSERT_ORDER, rows)
         self._durable_now()
 
     def record_order(self, run_id: str, order: Order) -> None:

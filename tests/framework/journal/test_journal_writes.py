@@ -160,3 +160,20 @@ def test_a_shared_journal_reads_the_halt_again_only_after_another_connection_wro
     journal.set_halt(False, "resumed", T)  # its own write: read back, never stale
     assert not journal.halt_state().halted
     journal.close()
+
+
+def test_a_private_journal_queues_its_intents_with_the_bar_and_commits_once(tmp_path) -> None:
+    """A backtest's journal has no durability to give before a send: its intents are queued with the
+    bar's other rows (no statement, no commit per decision), and every read still sees them."""
+    journal = Journal(tmp_path / "bt.sqlite", durable=False)
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    with journal.batch():
+        journal.record_intents("r", [_order("a"), _order("b", "BBB")])
+        journal.record_order("r", _order("a").transition(OrderStatus.NEW, updated_at=T))
+        assert statements == ["BEGIN"]
+        assert [(o.client_order_id, o.status) for o in journal.orders()] == [
+            ("a", OrderStatus.NEW), ("b", OrderStatus.CREATED)]
+        assert sorted(journal.intent_sessions()) == ["a", "b"]
+    assert sum(s == "COMMIT" for s in statements) == 1
+    journal.close()
