@@ -323,12 +323,8 @@ class ExecutionEngine:
     def _context(self, t: datetime, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> BarContext:
         """The one read of the books and the broker for this bar."""
         universe, marks_now, prices, volatility, sig = self._aligned(snapshot, signals)
-        self.portfolio.mark_vector(universe, marks_now)
-        held, avg_cost, high_water = self.portfolio.vectors(universe)
-        marks = np.full(len(universe), np.nan)  # a mark is a holding's: only they have one
-        for symbol, mark in self.portfolio.prices.items():
-            if symbol in universe:
-                marks[universe.position(symbol)] = float(mark)
+        # a mark is a holding's: only they have one
+        held, avg_cost, high_water, marks = self.portfolio.marked_vectors(universe, marks_now)
         self._decision_prices = DecisionPrices(universe, prices)
         account = self.broker.get_account()
         return BarContext(

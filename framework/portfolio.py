@@ -162,6 +162,28 @@ class Portfolio:
         """:meth:`mark` from prices aligned to ``universe``."""
         self.mark({s: float(prices[universe.position(s)]) for s in self.holdings if s in universe})
 
+    def marked_vectors(self, universe: Universe, prices: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`mark_vector` then :meth:`vectors`, and each holding's mark as a float (NaN where
+        none), in one pass over the holdings: a decision's views of the books, every bar."""
+        n = len(universe)
+        qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
+        index, marked = universe._index, self.prices
+        for symbol, h in self.holdings.items():
+            i = index.get(symbol)
+            if i is not None:
+                price = float(prices[i])
+                if price == price:  # not NaN: else keep the last
+                    marked[symbol] = _float_decimal(price) if price else Decimal(str(price))
+            p = marked.get(symbol)
+            if p is not None:
+                h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
+            i = universe.position(symbol)  # every holding is in a decision's universe
+            qty[i], avg[i], high[i] = h.floats()
+            if p is not None:
+                marks[i] = float(p)
+        return qty, avg, high, marks
+
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
                             splits: Iterable[CorporateAction] = ()) -> None:
         """The best mark since entry, from the marks journaled at each decision: fills alone
