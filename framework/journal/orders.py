@@ -69,6 +69,13 @@ def _state_row(order: Order) -> tuple[Any, ...]:
     )
 
 
+def _with_state(row: tuple[Any, ...], order: Order) -> tuple[Any, ...]:
+    """An order row (:func:`_order_row`) with ``order``'s state: what :data:`_UPDATE_STATE` with
+    :func:`_state_row` makes of it."""
+    broker_id, filled, avg, status, arrival, updated, _cid = _state_row(order)
+    return (*row[:2], broker_id, *row[3:11], filled, avg, status, row[14], arrival, row[16], updated, *row[18:])
+
+
 def _restore(row: tuple[Any, ...]) -> Order:
     """An order from its journaled definition and current state columns."""
     definition, status, broker_id, filled_qty, filled_avg, arrival, updated = row
@@ -86,6 +93,26 @@ class OrderLog(EventLog):
     def _opened(self) -> None:
         super()._opened()
         self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
+        self._order_queue: list[tuple[Any, ...]] | None = None  # the queued order rows (see _slots)
+        self._order_slots: dict[str, int] = {}
+
+    def _slots(self) -> dict[str, int]:
+        """Where each order row still queued sits in the queue: a later state of the order is
+        written into its row instead of an UPDATE after it (the same row either way; a private
+        journal queues a decision's intents, acknowledged and filled before the queue is written)."""
+        rows = self._queued.get(_UPSERT_ORDER)
+        if rows is not self._order_queue:  # written since: nothing of the old queue is queued
+            self._order_queue, self._order_slots = rows, {}
+        return self._order_slots
+
+    def _queued_orders(self, rows: list[tuple[Any, ...]]) -> None:
+        """Remember where ``rows`` (just written) sit, if they are still queued."""
+        queue, slots = self._queued.get(_UPSERT_ORDER), self._slots()
+        if queue is None or len(queue) < len(rows) or queue[-1] is not rows[-1]:
+            return
+        start = len(queue) - len(rows)
+        for k, row in enumerate(rows):
+            slots[row[0]] = start + k
 
     def record_intent(self, run_id: str, order: Order) -> None:
         """Before the broker hears of it: the order as we mean to send it."""
@@ -108,6 +135,7 @@ class OrderLog(EventLog):
         if self._private:
             self._write_many(_INSERT_INTENT, intents)
             self._write_many(_UPSERT_ORDER, rows)
+            self._queued_orders(rows)
             return
         with self._immediate():
             self._db.executemany(_INSERT_INTENT, intents)
@@ -118,11 +146,18 @@ class OrderLog(EventLog):
         """A new order (definition and state), or the new state of a journaled one."""
         cid = order.client_order_id
         if cid in self._known:
+            slot = self._slots().get(cid)
+            if slot is not None and cid not in self._latest.get(_UPDATE_STATE, ()):
+                queue = self._order_queue
+                queue[slot] = _with_state(queue[slot], order)  # type: ignore[index]
+                return
             self._write_latest(_UPDATE_STATE, cid, _state_row(order))
             return
         self._forget_latest(_UPDATE_STATE, cid)
-        self._write(_UPSERT_ORDER, _order_row(run_id, order, order.to_json()))
+        row = _order_row(run_id, order, order.to_json())
+        self._write(_UPSERT_ORDER, row)
         self._known.add(cid)
+        self._queued_orders([row])
 
     def record_fill(self, fill: Fill) -> None:
         """A fill already journaled (same execution id: a replayed update) is ignored."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from test_order_model import valid_orders
 
 import framework.journal.connection as journal_connection
@@ -177,3 +180,33 @@ def test_a_private_journal_queues_its_intents_with_the_bar_and_commits_once(tmp_
         assert sorted(journal.intent_sessions()) == ["a", "b"]
     assert sum(s == "COMMIT" for s in statements) == 1
     journal.close()
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.sampled_from(["intent", "state", "read"]), st.integers(0, 3),
+                          st.sampled_from([OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED])),
+                max_size=30))
+@example([("intent", 0, OrderStatus.NEW), ("read", 0, OrderStatus.NEW), ("state", 0, OrderStatus.NEW),
+          ("intent", 0, OrderStatus.NEW), ("state", 0, OrderStatus.FILLED)])  # a state queued before the row
+def test_a_state_written_into_its_queued_order_row_gives_the_same_table_as_an_update(script) -> None:
+    """A later state of an order whose row is still queued is written into that row (issue 31):
+    the orders table ends as one written row by row, whatever the interleaving with writes."""
+    def play(journal: Journal, batched: bool) -> pd.DataFrame:
+        with journal.batch() if batched else contextlib.nullcontext():
+            known: set[str] = set()
+            for step, k, status in script:
+                order = _order(f"c{k}", ("AAA", "BBB", "CCC", "DDD")[k])
+                if step == "intent":
+                    journal.record_intents("r", [order])
+                    known.add(order.client_order_id)
+                elif step == "state" and order.client_order_id in known:
+                    filled = {OrderStatus.NEW: 0, OrderStatus.PARTIALLY_FILLED: 4, OrderStatus.FILLED: 10}[status]
+                    journal.record_order("r", order.restored(status=status, broker_order_id=f"b{k}",
+                                                             filled_qty=Decimal(filled), updated_at=T))
+                elif step == "read":
+                    journal.orders()  # a read writes the queue first
+        return journal.table("orders")
+
+    merged = play(Journal(":memory:"), batched=True)
+    row_by_row = play(Journal(":memory:"), batched=False)
+    pd.testing.assert_frame_equal(merged, row_by_row)
