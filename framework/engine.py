@@ -668,11 +668,7 @@ class ExecutionEngine:
         positions_value = p.positions_value
         equity = p.cash + positions_value
         self.journal.record_equity(self.run_id, t, p.cash, equity, positions_value)
-        self.journal.record_positions(
-            self.run_id,
-            t,
-            [(s, h.qty, h.avg_cost, p.prices.get(s)) for s, h in sorted(p.holdings.items())],
-        )
+        self.journal.record_positions(self.run_id, t, p.journal_rows())
         return float(equity)
 
     def _round_price(self, price: float) -> Decimal:

@@ -50,6 +50,8 @@ class Holding:
     _floats: tuple[Decimal, Decimal, Decimal, tuple[float, float, float]] | None = field(
         default=None, init=False, repr=False, compare=False)
     _avg: tuple[Decimal, Decimal, Decimal] | None = field(default=None, init=False, repr=False, compare=False)
+    _texts: tuple[Decimal, Decimal, tuple[str, str]] | None = field(default=None, init=False, repr=False,
+                                                                    compare=False)
 
     @property
     def avg_cost(self) -> Decimal:
@@ -70,6 +72,17 @@ class Holding:
             return memo[3]
         view = (float(self.qty), float(self.avg_cost), float(self.high_water))
         self._floats = (self.qty, self.cost, self.high_water, view)
+        return view
+
+
+    def texts(self) -> tuple[str, str]:
+        """Quantity and average cost as journaled (``str`` of the Decimals), converted again only
+        when either changed: every holding is journaled at every decision."""
+        memo = self._texts
+        if memo is not None and memo[0] is self.qty and memo[1] is self.cost:
+            return memo[2]
+        view = (str(self.qty), str(self.avg_cost))
+        self._texts = (self.qty, self.cost, view)
         return view
 
 
@@ -233,6 +246,17 @@ class Portfolio:
     @property
     def unrealised(self) -> Decimal:
         return sum((self.market_value(s) - h.cost for s, h in self.holdings.items()), ZERO)
+
+    def journal_rows(self) -> list[tuple[str, str, str, str | None]]:
+        """Each holding as the journal's positions table keeps it, in symbol order: symbol,
+        quantity, average cost, mark (``str`` of the Decimals; None where no mark)."""
+        prices = self.prices
+        rows = []
+        for symbol, h in sorted(self.holdings.items()):
+            qty, avg = h.texts()
+            price = prices.get(symbol)
+            rows.append((symbol, qty, avg, None if price is None else str(price)))
+        return rows
 
     def vectors(self, universe: Universe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed quantity, average cost and high-water mark of each symbol, aligned to

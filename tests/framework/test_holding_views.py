@@ -43,6 +43,9 @@ def test_memoised_views_equal_fresh_ones(script) -> None:
             fresh_avg = h.cost / h.qty if h.qty else ZERO
             assert h.avg_cost == fresh_avg
             assert h.floats() == (float(h.qty), float(fresh_avg), float(h.high_water))
+            assert h.texts() == (str(h.qty), str(fresh_avg))
+        assert book.journal_rows() == [(s, str(h.qty), str(h.cost / h.qty), str(book.prices[s]))
+                                       for s, h in sorted(book.holdings.items())]
         qty, avg, high = book.vectors(UNIVERSE)
         for symbol, h in book.holdings.items():
             i = UNIVERSE.position(symbol)
