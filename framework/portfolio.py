@@ -176,12 +176,13 @@ class Portfolio:
         self.mark({s: float(prices[universe.position(s)]) for s in self.holdings if s in universe})
 
     def marked_vectors(self, universe: Universe, prices: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`mark_vector` then :meth:`vectors`, and each holding's mark as a float (NaN where
-        none), in one pass over the holdings: a decision's views of the books, every bar."""
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Decimal]:
+        """:meth:`mark_vector` then :meth:`vectors`, each holding's mark as a float (NaN where
+        none) and :attr:`positions_value` after the marks, in one pass over the holdings: a
+        decision's views of the books, every bar."""
         n = len(universe)
         qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
-        index, marked = universe._index, self.prices
+        index, marked, total = universe._index, self.prices, ZERO
         for symbol, h in self.holdings.items():
             i = index.get(symbol)
             if i is not None:
@@ -193,9 +194,12 @@ class Portfolio:
                 h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
             i = universe.position(symbol)  # every holding is in a decision's universe
             qty[i], avg[i], high[i] = h.floats()
-            if p is not None:
+            if p is None:
+                total += h.cost  # summed as positions_value sums: holding order, from zero
+            else:
                 marks[i] = float(p)
-        return qty, avg, high, marks
+                total += h.qty * p
+        return qty, avg, high, marks, total
 
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
                             splits: Iterable[CorporateAction] = ()) -> None:

@@ -68,12 +68,13 @@ def _play(book: Portfolio, script, mark) -> list:
 
 
 def _three_passes(book: Portfolio, prices: np.ndarray) -> tuple[np.ndarray, ...]:
-    """What the engine did before issue 31's one pass: mark, then the vectors, then the marks."""
+    """What the engine did before issue 31's one pass: mark, then the vectors, then the marks, then
+    the positions' value."""
     book.mark_vector(UNIVERSE, prices)
     marks = np.full(len(UNIVERSE), np.nan)
     for symbol, mark in book.prices.items():
         marks[UNIVERSE.position(symbol)] = float(mark)
-    return (*book.vectors(UNIVERSE), marks)
+    return (*book.vectors(UNIVERSE), marks, np.array([float(book.positions_value)]))
 
 
 @given(steps.map(lambda s: [(*x[:1], np.nan, *x[2:]) if x[0] == "mark" and len(x) == 3 and x[1] < 5 else x
@@ -81,6 +82,11 @@ def _three_passes(book: Portfolio, prices: np.ndarray) -> tuple[np.ndarray, ...]
 def test_one_pass_marked_vectors_equal_the_three_passes(script) -> None:
     """``Portfolio.marked_vectors`` (a decision's one pass over the holdings) leaves the same books
     and gives the same arrays as marking, then the vectors, then the marks (NaN prices kept last)."""
-    one = _play(Portfolio(100_000), script, lambda b, p: b.marked_vectors(UNIVERSE, p))
+    def one_pass(book: Portfolio, prices: np.ndarray) -> tuple[np.ndarray, ...]:
+        *views, value = book.marked_vectors(UNIVERSE, prices)
+        assert value == book.positions_value  # exactly: the same Decimal sum
+        return (*views, np.array([float(value)]))
+
+    one = _play(Portfolio(100_000), script, one_pass)
     three = _play(Portfolio(100_000), script, _three_passes)
     assert one == three
