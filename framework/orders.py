@@ -289,12 +289,21 @@ class Order:
     def to_json(self) -> str:
         """Same text as :func:`framework.serialization.to_json` (sorted keys, compact), built
         without the generic walk: orders are journaled on every decision."""
-        row = {}
-        for (name, kind), value in zip(_JSON_FIELDS, _JSON_VALUES(self)):  # one attrgetter call: every field
-            if value is not None and kind:
-                value = value.isoformat() if kind == "time" else (value.value if kind == "enum" else str(value))
-            row[name] = value
-        return _COMPACT_JSON.encode(row)
+        parts = []
+        for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self)):  # one attrgetter call: every field
+            if value is None:
+                parts.append(key + "null")
+            elif kind == "decimal":
+                parts.append(f'{key}"{value}"')  # digits, sign, point, exponent: nothing to escape
+            elif kind == "time":
+                parts.append(f'{key}"{value.isoformat()}"')
+            elif kind == "enum":
+                parts.append(key + _JSON_STRING(value.value))
+            elif value is True or value is False:
+                parts.append(key + ("true" if value else "false"))
+            else:
+                parts.append(key + _JSON_STRING(value))
+        return "{" + ",".join(parts) + "}"
 
     def restored(self, **state: Any) -> Order:
         """This order in a journaled state (status, fills, broker id): a restore from the
@@ -405,7 +414,8 @@ def _json_kind(name: str) -> str:
 
 _JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((name, _json_kind(name)) for name in sorted(_FIELD_NAMES))
 _JSON_VALUES = operator.attrgetter(*(name for name, _ in _JSON_FIELDS))
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # json.dumps' text, without an encoder per call
+_JSON_KEYS = tuple((json.dumps(name) + ":", kind) for name, kind in _JSON_FIELDS)  # '"qty":' and its kind
+_JSON_STRING = json.encoder.encode_basestring_ascii  # json.dumps' escaping of a str (ensure_ascii)
 
 
 @lru_cache(maxsize=4096)
