@@ -289,21 +289,17 @@ class Order:
     def to_json(self) -> str:
         """Same text as :func:`framework.serialization.to_json` (sorted keys, compact), built
         without the generic walk: orders are journaled on every decision."""
-        parts = []
-        for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self)):  # one attrgetter call: every field
-            if value is None:
-                parts.append(key + "null")
-            elif kind == "decimal":
-                parts.append(f'{key}"{value}"')  # digits, sign, point, exponent: nothing to escape
-            elif kind == "time":
-                parts.append(f'{key}"{value.isoformat()}"')
-            elif kind == "enum":
-                parts.append(key + _JSON_STRING(value.value))
-            elif value is True or value is False:
-                parts.append(key + ("true" if value else "false"))
-            else:
-                parts.append(key + _JSON_STRING(value))
-        return "{" + ",".join(parts) + "}"
+        return "{" + ",".join([  # one attrgetter call reads every field
+            key + (
+                "null" if value is None
+                else f'"{value}"' if kind == "decimal"  # digits, sign, point, exponent: nothing to escape
+                else f'"{value.isoformat()}"' if kind == "time"
+                else _JSON_STRING(value.value) if kind == "enum"
+                else ("true" if value else "false") if value is True or value is False
+                else _JSON_STRING(value)
+            )
+            for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self))
+        ]) + "}"
 
     def restored(self, **state: Any) -> Order:
         """This order in a journaled state (status, fills, broker id): a restore from the
