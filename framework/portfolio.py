@@ -183,22 +183,21 @@ class Portfolio:
         n = len(universe)
         qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
         index, marked, total = universe._index, self.prices, ZERO
+        bar = prices.tolist() if self.holdings else []  # Python floats: one conversion, not one a holding
         for symbol, h in self.holdings.items():
-            i = index.get(symbol)
-            if i is not None:
-                price = float(prices[i])
-                if price == price:  # not NaN: else keep the last
-                    marked[symbol] = _float_decimal(price) if price else Decimal(str(price))
-            p = marked.get(symbol)
+            i = index[symbol]  # every holding is in a decision's universe (KeyError names it)
+            price = bar[i]
+            if price == price:  # not NaN: marked at it (its Decimal is exactly this float)
+                p = marked[symbol] = _float_decimal(price) if price else Decimal(str(price))
+                marks[i] = price
+            else:  # kept at the last mark, if any
+                p = marked.get(symbol)
+                if p is not None:
+                    marks[i] = float(p)
             if p is not None:
                 h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
-            i = universe.position(symbol)  # every holding is in a decision's universe
             qty[i], avg[i], high[i] = h.floats()
-            if p is None:
-                total += h.cost  # summed as positions_value sums: holding order, from zero
-            else:
-                marks[i] = float(p)
-                total += h.qty * p
+            total += h.cost if p is None else h.qty * p  # summed as positions_value sums: holding order
         return qty, avg, high, marks, total
 
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
