@@ -433,9 +433,11 @@ class ExecutionEngine:
             if order is not None:
                 orders.extend(self._slices(order))
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        selling = self._selling(ctx, sent)
-        guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
-        armed = self.stops.refresh(ctx.session, guarded, selling, set(clearance.stopped))
+        if self.stops.native:
+            armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), self._selling(ctx, sent),
+                                       set(clearance.stopped))
+        else:
+            armed = []  # no native stops: nothing to arm (what is being sold is not asked)
         for order in armed:
             if order.symbol in self._adopted:
                 note = f"protection armed on {order.symbol}, a position adopted from the broker"
