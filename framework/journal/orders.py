@@ -95,6 +95,7 @@ class OrderLog(EventLog):
         self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
         self._order_queue: list[tuple[Any, ...]] | None = None  # the queued order rows (see _slots)
         self._order_slots: dict[str, int] = {}
+        self._order_merged: set[str] = set()  # orders whose queued row holds a later state
 
     def _slots(self) -> dict[str, int]:
         """Where each order row still queued sits in the queue: a later state of the order is
@@ -102,8 +103,20 @@ class OrderLog(EventLog):
         journal queues a decision's intents, acknowledged and filled before the queue is written)."""
         rows = self._queued.get(_UPSERT_ORDER)
         if rows is not self._order_queue:  # written since: nothing of the old queue is queued
-            self._order_queue, self._order_slots = rows, {}
+            self._order_queue, self._order_slots, self._order_merged = rows, {}, set()
         return self._order_slots
+
+    def _requeue(self, rows: list[tuple[Any, ...]]) -> None:
+        """Before ``rows`` are queued: an order among them whose queued row holds a later state
+        gets that state back as an UPDATE after the rows, where it would have been unmerged (an
+        UPSERT queued again would otherwise overwrite it)."""
+        slots, merged = self._slots(), self._order_merged
+        for row in rows if merged else ():
+            cid = row[0]
+            if cid in merged:
+                merged.discard(cid)
+                old = self._order_queue[slots[cid]]  # type: ignore[index]
+                self._write_latest(_UPDATE_STATE, cid, (old[2], old[11], old[12], old[13], old[15], old[17], cid))
 
     def _queued_orders(self, rows: list[tuple[Any, ...]]) -> None:
         """Remember where ``rows`` (just written) sit, if they are still queued."""
@@ -133,6 +146,7 @@ class OrderLog(EventLog):
         rows = [_order_row(run_id, o, definition) for o, definition in encoded]
         self._known.update(o.client_order_id for o in orders)
         if self._private:
+            self._requeue(rows)
             self._write_many(_INSERT_INTENT, intents)
             self._write_many(_UPSERT_ORDER, rows)
             self._queued_orders(rows)
@@ -150,6 +164,7 @@ class OrderLog(EventLog):
             if slot is not None and cid not in self._latest.get(_UPDATE_STATE, ()):
                 queue = self._order_queue
                 queue[slot] = _with_state(queue[slot], order)  # type: ignore[index]
+                self._order_merged.add(cid)
                 return
             self._write_latest(_UPDATE_STATE, cid, _state_row(order))
             return
