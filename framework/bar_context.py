@@ -17,11 +17,10 @@ import numpy as np
 from framework.arrays import nan_to_zero
 from framework.universe import Universe
 
-
 T = TypeVar("T")
 
 
-class cached_property(Generic[T]):  # noqa: N801 - functools' name, functools' behaviour
+class cached_property(Generic[T]):
     """``functools.cached_property`` without the lock Python 3.11 takes at each first read: a
     context lives for one decision, in one thread, and its views are read every bar."""
 

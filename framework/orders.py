@@ -298,7 +298,7 @@ class Order:
                 else ("true" if value else "false") if value is True or value is False
                 else _JSON_STRING(value)
             )
-            for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self))
+            for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self), strict=True)
         ]) + "}"
 
     def restored(self, **state: Any) -> Order:

@@ -25,7 +25,10 @@ class EquityLog(JournalConnection):
         )
 
     def record_positions(
-        self, run_id: str, time: datetime, rows: Iterable[tuple[str, Decimal | str, Decimal | str, Decimal | str | None]]
+        self,
+        run_id: str,
+        time: datetime,
+        rows: Iterable[tuple[str, Decimal | str, Decimal | str, Decimal | str | None]],
     ) -> None:
         """One row per holding: symbol, quantity, average cost, mark (Decimals, or their ``str``
         already: :meth:`framework.portfolio.Portfolio.journal_rows`)."""

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
-
 from hypothesis import given
 from hypothesis import strategies as st
 
