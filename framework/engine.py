@@ -53,6 +53,11 @@ FLAT = (Purpose.STOP, Purpose.EXIT, Purpose.HALT)  # intents whose target is fla
 SPLIT_COST_TOLERANCE = Decimal("0.001")  # a reconciliation difference keeping the cost basis this well is a split
 
 
+def _sign(x: float) -> int:
+    """``np.sign`` of one finite number, without numpy's per-call cost (several per order)."""
+    return 1 if x > 0 else (-1 if x < 0 else 0)
+
+
 class DecisionPrices(Mapping[str, Decimal]):
     """The bar's tradable prices as Decimals, converted only for the symbols asked about (the
     venue model asks about what is ordered and held, not the whole universe)."""
@@ -323,12 +328,8 @@ class ExecutionEngine:
     def _context(self, t: datetime, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> BarContext:
         """The one read of the books and the broker for this bar."""
         universe, marks_now, prices, volatility, sig = self._aligned(snapshot, signals)
-        self.portfolio.mark_vector(universe, marks_now)
-        held, avg_cost, high_water = self.portfolio.vectors(universe)
-        marks = np.full(len(universe), np.nan)  # a mark is a holding's: only they have one
-        for symbol, mark in self.portfolio.prices.items():
-            if symbol in universe:
-                marks[universe.position(symbol)] = float(mark)
+        # a mark is a holding's: only they have one
+        held, avg_cost, high_water, marks, positions_value = self.portfolio.marked_vectors(universe, marks_now)
         self._decision_prices = DecisionPrices(universe, prices)
         account = self.broker.get_account()
         return BarContext(
@@ -343,7 +344,7 @@ class ExecutionEngine:
             pending=self._pending(universe),
             avg_cost=avg_cost,
             high_water=high_water,
-            equity=float(self.portfolio.equity),
+            equity=float(self.portfolio.cash + positions_value),
             buying_power=float(account.buying_power),
             halted=self._halt.halted,
             rebalance=is_rebalance_day(t, self.settings.signals.rebalance_every),
@@ -412,8 +413,9 @@ class ExecutionEngine:
         for intent in plan.intents:
             i = ctx.universe.position(intent.symbol)
             qty = Decimal(str(round(abs(intent.delta), 6)))
-            toward_zero = bool(ctx.held[i]) and np.sign(intent.delta) != np.sign(ctx.held[i])
-            if not toward_zero and np.sign(intent.delta) == -exiting.get(intent.symbol, 0):
+            side = _sign(intent.delta)
+            toward_zero = bool(ctx.held[i]) and side != _sign(ctx.held[i])
+            if not toward_zero and side == -exiting.get(intent.symbol, 0):
                 # a working order of ours the other way: both sides of one symbol never coexist
                 # (were only this one to fill, the position would pass its cap): it waits
                 report.decisions.append(RiskDecision(
@@ -431,9 +433,11 @@ class ExecutionEngine:
             if order is not None:
                 orders.extend(self._slices(order))
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        selling = self._selling(ctx, sent)
-        guarded = self._guarded(ctx, plan) if self.stops.native else []  # no native stops: nothing to arm
-        armed = self.stops.refresh(ctx.session, guarded, selling, set(clearance.stopped))
+        if self.stops.native:
+            armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), self._selling(ctx, sent),
+                                       set(clearance.stopped))
+        else:
+            armed = []  # no native stops: nothing to arm (what is being sold is not asked)
         for order in armed:
             if order.symbol in self._adopted:
                 note = f"protection armed on {order.symbol}, a position adopted from the broker"
@@ -494,7 +498,7 @@ class ExecutionEngine:
         out = {}
         for intent in intents:
             held = ctx.held[ctx.universe.position(intent.symbol)]
-            if held and np.sign(intent.delta) != np.sign(held):
+            if held and _sign(intent.delta) != _sign(held):
                 out[intent.symbol] = Decimal(str(round(min(abs(intent.delta), abs(held)), 6)))
         return out
 
@@ -672,11 +676,7 @@ class ExecutionEngine:
         positions_value = p.positions_value
         equity = p.cash + positions_value
         self.journal.record_equity(self.run_id, t, p.cash, equity, positions_value)
-        self.journal.record_positions(
-            self.run_id,
-            t,
-            [(s, h.qty, h.avg_cost, p.prices.get(s)) for s, h in sorted(p.holdings.items())],
-        )
+        self.journal.record_positions(self.run_id, t, p.journal_rows())
         return float(equity)
 
     def _round_price(self, price: float) -> Decimal:

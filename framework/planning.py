@@ -77,7 +77,7 @@ class Planner:
         result = self.risk.check(requested, ctx)
         approved, flips = _no_flips(ctx, result.approved)
         plan = Plan(requested, approved, levels, [*stop_decisions, *rule_decisions, *result.decisions, *flips])
-        plan.intents = _intents(ctx, approved, self._purposes(ctx, approved, carried, stopped))
+        plan.intents = _intents(ctx, approved, lambda: self._purposes(ctx, approved, carried, stopped))
         if ctx.rebalance:
             view = np.where(ctx.tradable, ctx.signals, np.nan)
             plan.discarded = self.signals.discarded(view, self._shortable(ctx))
@@ -170,10 +170,14 @@ def _no_flips(ctx: BarContext, approved: np.ndarray) -> tuple[np.ndarray, list[R
     return np.where(flip, 0.0, approved), decisions
 
 
-def _intents(ctx: BarContext, approved: np.ndarray, purposes: list[Purpose]) -> list[Intent]:
-    """Every non-zero change, sells before buys (each side in symbol order)."""
+def _intents(ctx: BarContext, approved: np.ndarray, purposes: Callable[[], list[Purpose]]) -> list[Intent]:
+    """Every non-zero change, sells before buys (each side in symbol order); ``purposes`` asked
+    only when something changes (most bars of a hold period send nothing)."""
     deltas = approved - ctx.current
-    symbols = ctx.universe.symbols
+    trading = np.flatnonzero(np.abs(deltas) > SAME)
+    if not len(trading):
+        return []
+    symbols, why = ctx.universe.symbols, purposes()
     sells = np.flatnonzero(deltas < -SAME).tolist()
     buys = np.flatnonzero(deltas > SAME).tolist()
-    return [Intent(symbols[i], float(deltas[i]), float(ctx.prices[i]), purposes[i]) for i in sells + buys]
+    return [Intent(symbols[i], float(deltas[i]), float(ctx.prices[i]), why[i]) for i in sells + buys]

@@ -50,6 +50,8 @@ class Holding:
     _floats: tuple[Decimal, Decimal, Decimal, tuple[float, float, float]] | None = field(
         default=None, init=False, repr=False, compare=False)
     _avg: tuple[Decimal, Decimal, Decimal] | None = field(default=None, init=False, repr=False, compare=False)
+    _texts: tuple[Decimal, Decimal, tuple[str, str]] | None = field(default=None, init=False, repr=False,
+                                                                    compare=False)
 
     @property
     def avg_cost(self) -> Decimal:
@@ -70,6 +72,17 @@ class Holding:
             return memo[3]
         view = (float(self.qty), float(self.avg_cost), float(self.high_water))
         self._floats = (self.qty, self.cost, self.high_water, view)
+        return view
+
+
+    def texts(self) -> tuple[str, str]:
+        """Quantity and average cost as journaled (``str`` of the Decimals), converted again only
+        when either changed: every holding is journaled at every decision."""
+        memo = self._texts
+        if memo is not None and memo[0] is self.qty and memo[1] is self.cost:
+            return memo[2]
+        view = (str(self.qty), str(self.avg_cost))
+        self._texts = (self.qty, self.cost, view)
         return view
 
 
@@ -162,6 +175,31 @@ class Portfolio:
         """:meth:`mark` from prices aligned to ``universe``."""
         self.mark({s: float(prices[universe.position(s)]) for s in self.holdings if s in universe})
 
+    def marked_vectors(self, universe: Universe, prices: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Decimal]:
+        """:meth:`mark_vector` then :meth:`vectors`, each holding's mark as a float (NaN where
+        none) and :attr:`positions_value` after the marks, in one pass over the holdings: a
+        decision's views of the books, every bar."""
+        n = len(universe)
+        qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
+        index, marked, total = universe._index, self.prices, ZERO
+        bar = prices.tolist() if self.holdings else []  # Python floats: one conversion, not one a holding
+        for symbol, h in self.holdings.items():
+            i = index[symbol]  # every holding is in a decision's universe (KeyError names it)
+            price = bar[i]
+            if price == price:  # not NaN: marked at it (its Decimal is exactly this float)
+                p = marked[symbol] = _float_decimal(price) if price else Decimal(str(price))
+                marks[i] = price
+            else:  # kept at the last mark, if any
+                p = marked.get(symbol)
+                if p is not None:
+                    marks[i] = float(p)
+            if p is not None:
+                h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
+            qty[i], avg[i], high[i] = h.floats()
+            total += h.cost if p is None else h.qty * p  # summed as positions_value sums: holding order
+        return qty, avg, high, marks, total
+
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
                             splits: Iterable[CorporateAction] = ()) -> None:
         """The best mark since entry, from the marks journaled at each decision: fills alone
@@ -211,6 +249,17 @@ class Portfolio:
     @property
     def unrealised(self) -> Decimal:
         return sum((self.market_value(s) - h.cost for s, h in self.holdings.items()), ZERO)
+
+    def journal_rows(self) -> list[tuple[str, str, str, str | None]]:
+        """Each holding as the journal's positions table keeps it, in symbol order: symbol,
+        quantity, average cost, mark (``str`` of the Decimals; None where no mark)."""
+        prices = self.prices
+        rows = []
+        for symbol, h in sorted(self.holdings.items()):
+            qty, avg = h.texts()
+            price = prices.get(symbol)
+            rows.append((symbol, qty, avg, None if price is None else str(price)))
+        return rows
 
     def vectors(self, universe: Universe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed quantity, average cost and high-water mark of each symbol, aligned to

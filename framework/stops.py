@@ -185,6 +185,8 @@ class StopManager:
         symbol is cleared; a stop that fired meanwhile reduces what is left to sell. What the sale
         leaves is protected again by :meth:`refresh`, once the sale is out."""
         out = Clearance()
+        if not sales:  # nothing sold: nothing to clear (no look at the standing orders)
+            return out
         standing = self.standing()
         for symbol, qty in sorted(sales.items()):
             stopped = Decimal(0)

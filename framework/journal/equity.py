@@ -25,12 +25,18 @@ class EquityLog(JournalConnection):
         )
 
     def record_positions(
-        self, run_id: str, time: datetime, rows: Iterable[tuple[str, Decimal, Decimal, Decimal | None]]
+        self,
+        run_id: str,
+        time: datetime,
+        rows: Iterable[tuple[str, Decimal | str, Decimal | str, Decimal | str | None]],
     ) -> None:
+        """One row per holding: symbol, quantity, average cost, mark (Decimals, or their ``str``
+        already: :meth:`framework.portfolio.Portfolio.journal_rows`)."""
         when = iso(time)
         self._write_many(
             "INSERT INTO positions VALUES (?,?,?,?,?,?)",
-            [(run_id, when, s, str(q), str(c), text(p)) for s, q, c, p in rows],
+            [(run_id, when, s, q if type(q) is str else str(q), c if type(c) is str else str(c),
+              p if p is None or type(p) is str else str(p)) for s, q, c, p in rows],
         )
 
     def equity_curve(self, run_id: str | None = None) -> pd.DataFrame:

@@ -26,6 +26,7 @@ _UPDATE_STATE = (
     "UPDATE orders SET broker_order_id=?, filled_qty=?, filled_avg_price=?, status=?, arrival_price=?,"
     " updated_at=? WHERE client_order_id=?"
 )
+_INSERT_INTENT = "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)"
 _ORDER_COLUMNS = "order_json, status, broker_order_id, filled_qty, filled_avg_price, arrival_price, updated_at"
 _INSERT_FILL = "INSERT OR IGNORE INTO fills VALUES (?,IFNULL((SELECT MAX(seq) FROM fills), -1) + 1,?,?,?,?,?,?,?,?)"
 _FILL_COLUMNS = "execution_id, client_order_id, symbol, side, qty, price, time, commission, broker_order_id"
@@ -68,6 +69,13 @@ def _state_row(order: Order) -> tuple[Any, ...]:
     )
 
 
+def _with_state(row: tuple[Any, ...], order: Order) -> tuple[Any, ...]:
+    """An order row (:func:`_order_row`) with ``order``'s state: what :data:`_UPDATE_STATE` with
+    :func:`_state_row` makes of it."""
+    broker_id, filled, avg, status, arrival, updated, _cid = _state_row(order)
+    return (*row[:2], broker_id, *row[3:11], filled, avg, status, row[14], arrival, row[16], updated, *row[18:])
+
+
 def _restore(row: tuple[Any, ...]) -> Order:
     """An order from its journaled definition and current state columns."""
     definition, status, broker_id, filled_qty, filled_avg, arrival, updated = row
@@ -85,6 +93,39 @@ class OrderLog(EventLog):
     def _opened(self) -> None:
         super()._opened()
         self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
+        self._order_queue: list[tuple[Any, ...]] | None = None  # the queued order rows (see _slots)
+        self._order_slots: dict[str, int] = {}
+        self._order_merged: set[str] = set()  # orders whose queued row holds a later state
+
+    def _slots(self) -> dict[str, int]:
+        """Where each order row still queued sits in the queue: a later state of the order is
+        written into its row instead of an UPDATE after it (the same row either way; a private
+        journal queues a decision's intents, acknowledged and filled before the queue is written)."""
+        rows = self._queued.get(_UPSERT_ORDER)
+        if rows is not self._order_queue:  # written since: nothing of the old queue is queued
+            self._order_queue, self._order_slots, self._order_merged = rows, {}, set()
+        return self._order_slots
+
+    def _requeue(self, rows: list[tuple[Any, ...]]) -> None:
+        """Before ``rows`` are queued: an order among them whose queued row holds a later state
+        gets that state back as an UPDATE after the rows, where it would have been unmerged (an
+        UPSERT queued again would otherwise overwrite it)."""
+        slots, merged = self._slots(), self._order_merged
+        for row in rows if merged else ():
+            cid = row[0]
+            if cid in merged:
+                merged.discard(cid)
+                old = self._order_queue[slots[cid]]  # type: ignore[index]
+                self._write_latest(_UPDATE_STATE, cid, (old[2], old[11], old[12], old[13], old[15], old[17], cid))
+
+    def _queued_orders(self, rows: list[tuple[Any, ...]]) -> None:
+        """Remember where ``rows`` (just written) sit, if they are still queued."""
+        queue, slots = self._queued.get(_UPSERT_ORDER), self._slots()
+        if queue is None or len(queue) < len(rows) or queue[-1] is not rows[-1]:
+            return
+        start = len(queue) - len(rows)
+        for k, row in enumerate(rows):
+            slots[row[0]] = start + k
 
     def record_intent(self, run_id: str, order: Order) -> None:
         """Before the broker hears of it: the order as we mean to send it."""
@@ -95,28 +136,43 @@ class OrderLog(EventLog):
         broker hears of any, even inside a transaction. Rows still queued (other tables, other
         orders' states) stay queued: only the intents must be durable before the send.
         ``session``: the decision session they belong to (a restart withdraws intents of an
-        earlier session instead of sending them late); default: each order's creation time."""
+        earlier session instead of sending them late); default: each order's creation time.
+        A private journal (a backtest's, in memory until it is closed) has no durability to
+        give: its intents are queued with the bar's other rows, in arrival order."""
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
-        with self._immediate():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
-                [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded],
-            )
-            self._db.executemany(_UPSERT_ORDER, [_order_row(run_id, o, definition) for o, definition in encoded])
+        intents = [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded]
+        rows = [_order_row(run_id, o, definition) for o, definition in encoded]
         self._known.update(o.client_order_id for o in orders)
+        if self._private:
+            self._requeue(rows)
+            self._write_many(_INSERT_INTENT, intents)
+            self._write_many(_UPSERT_ORDER, rows)
+            self._queued_orders(rows)
+            return
+        with self._immediate():
+            self._db.executemany(_INSERT_INTENT, intents)
+            self._db.executemany(_UPSERT_ORDER, rows)
         self._durable_now()
 
     def record_order(self, run_id: str, order: Order) -> None:
         """A new order (definition and state), or the new state of a journaled one."""
         cid = order.client_order_id
         if cid in self._known:
+            slot = self._slots().get(cid)
+            if slot is not None and cid not in self._latest.get(_UPDATE_STATE, ()):
+                queue = self._order_queue
+                queue[slot] = _with_state(queue[slot], order)  # type: ignore[index]
+                self._order_merged.add(cid)
+                return
             self._write_latest(_UPDATE_STATE, cid, _state_row(order))
             return
         self._forget_latest(_UPDATE_STATE, cid)
-        self._write(_UPSERT_ORDER, _order_row(run_id, order, order.to_json()))
+        row = _order_row(run_id, order, order.to_json())
+        self._write(_UPSERT_ORDER, row)
         self._known.add(cid)
+        self._queued_orders([row])
 
     def record_fill(self, fill: Fill) -> None:
         """A fill already journaled (same execution id: a replayed update) is ignored."""

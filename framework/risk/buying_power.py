@@ -41,6 +41,8 @@ def growth_cost(t: np.ndarray, risk: RiskInput) -> np.ndarray:
 
 
 class BuyingPower:
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
+
     def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
         if not (np.abs(t) > np.abs(risk.current)).any():  # nothing grows: nothing needs buying power
             return None

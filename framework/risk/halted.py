@@ -34,6 +34,8 @@ def order_adds_risk(order: Order, held: Decimal) -> bool:
 
 
 class HaltedOnlyReduce:
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
+
     def apply(self, t: np.ndarray, risk: RiskInput) -> Adjusted | None:
         if not risk.halted:
             return None

@@ -21,6 +21,8 @@ def too_small(delta: np.ndarray, prices: np.ndarray, equity: float, cfg: SizingC
 
 
 class MinimumTrade:
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
+
     def __init__(self, sizing: SizingConfig) -> None:
         self.sizing = sizing
 

@@ -14,6 +14,8 @@ from framework.sizing import round_qty
 class OrderNotional:
     """No single order above ``max_order_notional`` dollars: larger ones are clipped."""
 
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
+
     def __init__(self, cap: float) -> None:
         self.cap = cap
 
@@ -34,6 +36,8 @@ class GrowthRecheck:
     """Clipping an order, or leaving a trim too small to send, can leave other positions' growth
     over an exposure cap: scale the growth of growing positions back (bisection on one factor)
     until every cap holds again."""
+
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
 
     def __init__(self, gross: float, net: float, sector: float) -> None:
         self.caps = (gross, net, sector)
@@ -57,6 +61,8 @@ class GrowthRecheck:
 
 class MaxOrders:
     """At most ``limit`` orders per decision: risk-reducing ones first, then the biggest moves."""
+
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
 
     def __init__(self, limit: int) -> None:
         self.limit = limit

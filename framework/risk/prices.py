@@ -9,6 +9,8 @@ from framework.risk.runner import Adjusted, RiskInput
 
 
 class MinPrice:
+    holds_still = True  # targets equal to the book pass untouched (the runner skips it on a hold)
+
     def __init__(self, min_price: float) -> None:
         self.min_price = min_price
 

@@ -56,6 +56,9 @@ class Adjusted:
 
 
 class RiskCheck(Protocol):
+    """``holds_still`` (optional, default False): the check returns ``None`` for targets equal to
+    the current book, whatever the input (a hold: the runner does not ask it)."""
+
     def apply(self, targets: np.ndarray, risk: RiskInput) -> Adjusted | None: ...
 
 
@@ -76,12 +79,17 @@ class RiskRunner:
         targets = _record(held, np.where(tradable, held, current), Reason.NO_PRICE, "no price at t: hold", None,
                           risk, decisions)
         targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
+        # a hold (most bars between rebalances): only the checks that can move the book itself run
+        at_book = np.array_equal(targets, current)
         for check in self.checks:
+            if at_book and getattr(check, "holds_still", False):
+                continue
             out = check.apply(targets, risk)
             if out is None:
                 continue
             masked = np.where(tradable, out.targets, current)
             targets = _record(targets, masked, out.reason, out.detail, out.action, risk, decisions)
+            at_book = False  # (or equal again: then every later check simply runs)
         return RiskResult(targets, decisions)
 
 

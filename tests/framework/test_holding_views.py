@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,7 +42,50 @@ def test_memoised_views_equal_fresh_ones(script) -> None:
             fresh_avg = h.cost / h.qty if h.qty else ZERO
             assert h.avg_cost == fresh_avg
             assert h.floats() == (float(h.qty), float(fresh_avg), float(h.high_water))
+            assert h.texts() == (str(h.qty), str(fresh_avg))
+        assert book.journal_rows() == [(s, str(h.qty), str(h.cost / h.qty), str(book.prices[s]))
+                                       for s, h in sorted(book.holdings.items())]
         qty, avg, high = book.vectors(UNIVERSE)
         for symbol, h in book.holdings.items():
             i = UNIVERSE.position(symbol)
             assert (qty[i], avg[i], high[i]) == (float(h.qty), float(h.cost / h.qty), float(h.high_water))
+
+
+def _play(book: Portfolio, script, mark) -> list:
+    """Run ``script`` on ``book``, marking with ``mark``; every view each mark gives, as lists."""
+    seen = []
+    for n, step in enumerate(script):
+        if step[0] == "fill":
+            _, symbol, side, qty, price = step
+            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+        elif step[0] == "mark":
+            seen.append([[None if x != x else x for x in a.tolist()] for a in mark(book, np.array([step[1], step[2]]))])
+        else:
+            book.apply_corporate_action(CorporateAction(step[1], date(2020, 1, 3), ActionKind.SPLIT, Decimal(step[2])))
+        seen.append(sorted((s, h.qty, h.cost, h.high_water, book.prices.get(s)) for s, h in book.holdings.items()))
+    return seen
+
+
+def _three_passes(book: Portfolio, prices: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What the engine did before issue 31's one pass: mark, then the vectors, then the marks, then
+    the positions' value."""
+    book.mark_vector(UNIVERSE, prices)
+    marks = np.full(len(UNIVERSE), np.nan)
+    for symbol, mark in book.prices.items():
+        marks[UNIVERSE.position(symbol)] = float(mark)
+    return (*book.vectors(UNIVERSE), marks, np.array([float(book.positions_value)]))
+
+
+@given(steps.map(lambda s: [(*x[:1], np.nan, *x[2:]) if x[0] == "mark" and len(x) == 3 and x[1] < 5 else x
+                            for x in s]))
+def test_one_pass_marked_vectors_equal_the_three_passes(script) -> None:
+    """``Portfolio.marked_vectors`` (a decision's one pass over the holdings) leaves the same books
+    and gives the same arrays as marking, then the vectors, then the marks (NaN prices kept last)."""
+    def one_pass(book: Portfolio, prices: np.ndarray) -> tuple[np.ndarray, ...]:
+        *views, value = book.marked_vectors(UNIVERSE, prices)
+        assert value == book.positions_value  # exactly: the same Decimal sum
+        return (*views, np.array([float(value)]))
+
+    one = _play(Portfolio(100_000), script, one_pass)
+    three = _play(Portfolio(100_000), script, _three_passes)
+    assert one == three

@@ -221,6 +221,23 @@ def test_suspicion_a_halt_landing_mid_cycle_stops_that_cycles_risk_adding_sends(
     assert len(withdrawn) == 2 and engine.journal.halt_state().halted
 
 
+def test_a_halt_by_another_process_between_two_decisions_is_seen_at_the_next_bar(make_engine, tmp_path) -> None:
+    """The engine keeps the halt in memory between bars (issue 31): `trade halt` from another
+    process (its own connection) is still seen at the next decision, which adds no risk."""
+    path = tmp_path / "shared.sqlite"
+    broker = InMemoryBroker()
+    engine = make_engine(broker, path=path)
+    first = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), pd.Series({"AAA": 1.0}))
+    assert not first.halted and {o.symbol for o in first.orders} == {"AAA"}
+    other = Journal(path)
+    actions.halt(other, None, origin="cli")
+    other.close()
+    sent = len(broker.submit_calls)
+    second = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), LONG)
+    assert len(broker.submit_calls) == sent  # BBB's buy would add risk: not sent
+    assert second.halted
+
+
 def test_defect04_another_process_writing_the_journal_mid_cycle_breaks_neither(make_engine, tmp_path) -> None:
     path = tmp_path / "shared.sqlite"
 

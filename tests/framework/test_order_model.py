@@ -161,6 +161,16 @@ def test_direct_json_encoder_writes_the_codecs_text(order: Order) -> None:
     assert Order.from_json(order.to_json()) == order
 
 
+@given(valid_orders(), st.text(), st.sampled_from([None, "b-1", 'quote"back\\slash', "ünïcode-☃", "tab\tnew\nline"]))
+def test_direct_json_encoder_escapes_free_text_like_the_codec(order: Order, tag: str, broker_id: str | None) -> None:
+    """Free text (a tag, a venue's id) is escaped as ``json.dumps`` escapes it (issue 31)."""
+    from framework.serialization import to_json
+
+    odd = order.evolve(tag=tag, broker_order_id=broker_id)
+    assert odd.to_json() == to_json(odd)
+    assert Order.from_json(odd.to_json()) == odd
+
+
 # -- Order.apply: the broker's view merged along the transition table (issue 27, part 4) --------
 
 T0 = datetime(2020, 1, 2, 14, 30, tzinfo=UTC)

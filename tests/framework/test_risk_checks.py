@@ -198,3 +198,33 @@ def test_clipped_sale_does_not_let_buys_breach_gross() -> None:
 )
 def test_both_account_guards_are_evaluated_persistent_first(equity, start, peak, expected) -> None:
     assert breached(RiskConfig(daily_loss_limit=0.03, max_drawdown=0.25), equity, start, peak) == expected
+
+
+class _Asked:
+    """A check as the runner sees it, without its ``holds_still`` declaration: always asked."""
+
+    def __init__(self, check) -> None:
+        self.check = check
+
+    def apply(self, t: np.ndarray, risk: RiskInput):
+        return self.check.apply(t, risk)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.booleans(), st.booleans())
+def test_checks_declared_to_hold_still_pass_the_book_and_skipping_them_changes_nothing(case, halted, hold) -> None:
+    """issue 31: on a hold the runner skips the checks declaring ``holds_still``; each of them
+    returns None for targets equal to the book, and the runner's answer is the one it gives
+    asking every check (on a hold, and on a decision that trades)."""
+    cfg, sizing, prices, equity, current, wanted, buying_power = case
+    risk = risk_input(current, prices, equity, buying_power, halted=halted)
+    checks = declared_checks(cfg, sizing)
+    for check in checks:
+        if getattr(check, "holds_still", False):
+            assert check.apply(risk.current.copy(), risk) is None, type(check).__name__
+            assert check.apply(np.where(risk.current == 0, -0.0, risk.current), risk) is None
+    requested = risk.current.copy() if hold else Universe(risk.symbols).vector(wanted, np.nan)
+    skipping = RiskRunner(checks).run(requested, risk)
+    asking = RiskRunner([_Asked(c) for c in checks]).run(requested, risk)
+    assert skipping.approved.tolist() == asking.approved.tolist()
+    assert skipping.decisions == asking.decisions

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from test_order_model import valid_orders
 
 import framework.journal.connection as journal_connection
@@ -137,3 +139,77 @@ def test_a_shared_journal_sees_a_halt_another_process_wrote(tmp_path) -> None:
     other.close()
     assert journal.halt_state().reason == "halted by hand"
     journal.close()
+
+
+def test_a_shared_journal_reads_the_halt_again_only_after_another_connection_wrote(tmp_path) -> None:
+    """The halt is read at every decision: while no other connection commits, the journal answers
+    from memory (SQLite's data_version unchanged); a halt by another process is seen at once."""
+    path = tmp_path / "paper.sqlite"
+    journal = Journal(path)
+    reads: list[str] = []
+    journal._db.set_trace_callback(lambda sql: reads.append(sql) if "FROM halt" in sql else None)
+    with journal.batch():  # a decision's batch: the flag is read inside it
+        assert not journal.halt_state().halted
+        assert not journal.halt_state().halted
+    assert len(reads) == 1
+    other = Journal(path)  # `trade halt` from another process, between two decisions
+    other.set_halt(True, "halted by hand", T)
+    other.close()
+    with journal.batch():
+        assert journal.halt_state().reason == "halted by hand"
+        assert journal.halt_state().halted
+    assert len(reads) == 2
+    journal.set_halt(False, "resumed", T)  # its own write: read back, never stale
+    assert not journal.halt_state().halted
+    journal.close()
+
+
+def test_a_private_journal_queues_its_intents_with_the_bar_and_commits_once(tmp_path) -> None:
+    """A backtest's journal has no durability to give before a send: its intents are queued with the
+    bar's other rows (no statement, no commit per decision), and every read still sees them."""
+    journal = Journal(tmp_path / "bt.sqlite", durable=False)
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    with journal.batch():
+        journal.record_intents("r", [_order("a"), _order("b", "BBB")])
+        journal.record_order("r", _order("a").transition(OrderStatus.NEW, updated_at=T))
+        assert statements == ["BEGIN"]
+        assert [(o.client_order_id, o.status) for o in journal.orders()] == [
+            ("a", OrderStatus.NEW), ("b", OrderStatus.CREATED)]
+        assert sorted(journal.intent_sessions()) == ["a", "b"]
+    assert sum(s == "COMMIT" for s in statements) == 1
+    journal.close()
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(st.sampled_from(["intent", "state", "read"]), st.integers(0, 3),
+                          st.sampled_from([OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED])),
+                max_size=30))
+@example([("intent", 0, OrderStatus.NEW), ("read", 0, OrderStatus.NEW), ("state", 0, OrderStatus.NEW),
+          ("intent", 0, OrderStatus.NEW), ("state", 0, OrderStatus.FILLED)])  # a state queued before the row
+@example([("intent", 0, OrderStatus.NEW), ("read", 0, OrderStatus.NEW), ("state", 0, OrderStatus.NEW),
+          ("intent", 0, OrderStatus.NEW)])  # an intent journaled again after a queued state
+def test_a_state_written_into_its_queued_order_row_gives_the_same_table_as_an_update(script) -> None:
+    """A later state of an order whose row is still queued is written into that row (issue 31):
+    the orders table ends as it does when each state is queued as an UPDATE after the row,
+    whatever the interleaving with reads (which write the queue) and intents journaled again."""
+    def play(merge: bool) -> pd.DataFrame:
+        journal = Journal(":memory:")
+        if not merge:
+            journal._slots = dict  # no queued row is known: every state goes as an UPDATE
+        with journal.batch():
+            known: set[str] = set()
+            for step, k, status in script:
+                order = _order(f"c{k}", ("AAA", "BBB", "CCC", "DDD")[k])
+                if step == "intent":
+                    journal.record_intents("r", [order])
+                    known.add(order.client_order_id)
+                elif step == "state" and order.client_order_id in known:
+                    filled = {OrderStatus.NEW: 0, OrderStatus.PARTIALLY_FILLED: 4, OrderStatus.FILLED: 10}[status]
+                    journal.record_order("r", order.restored(status=status, broker_order_id=f"b{k}",
+                                                             filled_qty=Decimal(filled), updated_at=T))
+                elif step == "read":
+                    journal.orders()  # a read writes the queue first
+        return journal.table("orders")
+
+    pd.testing.assert_frame_equal(play(merge=True), play(merge=False))

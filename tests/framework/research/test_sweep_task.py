@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from brokers.backtrader.runner import run_backtest
@@ -54,3 +56,21 @@ def test_a_failing_point_is_an_outcome_with_its_error(setup) -> None:
     outcome = run_job(market, Job("k3", "p02", failing.model_dump(mode="json")), run_backtest)
     assert not outcome.ok and outcome.returns is None
     assert outcome.error == "StrategyError: strategy 'gated' failed: RuntimeError: this point fails on purpose"
+
+
+def test_a_point_runs_with_the_heap_before_it_frozen_and_gives_it_back(setup) -> None:
+    """issue 31: what is alive before a point is out of the collector's scans while it runs
+    (gc.freeze), and back in them after it, whether the point succeeded or failed."""
+    settings, market = setup
+    frozen: list[int] = []
+
+    def backtest(*args):
+        frozen.append(gc.get_freeze_count())
+        return run_backtest(*args)
+
+    assert gc.get_freeze_count() == 0
+    assert run_job(market, Job("k4", "p01", settings.model_dump(mode="json")), backtest).ok
+    failing = load_settings((), {**OVERRIDES, "strategy": {"name": "sweep_plugins:Gated", "params": {"fail": True}}})
+    assert not run_job(market, Job("k5", "p02", failing.model_dump(mode="json")), backtest).ok
+    assert len(frozen) == 2 and min(frozen) > 0
+    assert gc.get_freeze_count() == 0
