@@ -23,7 +23,8 @@ from contextlib import contextmanager
 
 from framework.data import load_market_data
 from framework.strategy import compute_signals
-from strategies.xgboost_signal.strategy import XGBoostSignal, usable_cores
+from strategies.xgboost_signal.strategy import XGBoostSignal
+from strategies.xgboost_signal.threads import usable_cores
 
 
 def _spin() -> None:
