@@ -56,9 +56,9 @@ class XGBoostParams(StrategyParams):
     min_child_weight: float = Field(20.0, ge=0, description="minimum hessian weight in a leaf")
     seed: int = Field(7, description="random seed (determinism)")
     nthread: int | Literal["auto"] = Field(
-        1,
-        description="xgboost threads: a number (1-64), or auto: the cores this process may use (a sweep worker "
-        "always 1); more collapse on a busy machine (README: The XGBoost strategy)",
+        "auto",
+        description="xgboost threads: auto: the cores this process may use less those the machine's load keeps "
+        "busy, asked at every retrain (a sweep worker always 1), or a number (1-64); results never depend on it",
     )
 
     @field_validator("nthread")

@@ -70,3 +70,12 @@ def test_xgboost_is_loaded_with_openmp_threads_that_sleep_instead_of_spinning() 
     assert _spin_count(ours) == "0"
     assert _spin_count(ours, OMP_WAIT_POLICY="ACTIVE") != "0"  # the user's choice stands
     assert _spin_count(ours, GOMP_SPINCOUNT="5000") == "5000"
+
+
+def test_auto_is_the_default_and_what_the_shipped_yaml_says() -> None:
+    from framework.config import load_settings
+
+    assert XGBoostParams().nthread == "auto"
+    shipped = load_settings(overrides={"strategy": {"name": "xgboost_signal"}}).strategy.params
+    assert shipped["nthread"] == "auto"
+    assert XGBoostParams(nthread=1).xgb_params()["nthread"] == 1  # a number is still accepted
