@@ -3,13 +3,13 @@
 XGBoost's threads are libgomp's. A thread that reaches a barrier first spins up to 300,000
 pauses (libgomp's default when ``OMP_WAIT_POLICY`` is unset: 3-15 ms) before it sleeps, and the
 boosting of one stump is thousands of short parallel regions: on cores other processes keep
-busy, the spinning thread takes the core its partner needs, and two threads ran 5-10x slower
-than one (README: Speed). libgomp reads its environment once, when it is loaded, i.e. when
-``xgboost`` is first imported: :func:`xgboost` sets the passive wait policy first (a waiting
-thread sleeps at once), unless the user set one. Then on a busy machine what remains is the
-barrier waiting for a descheduled partner, so ``auto`` also leaves out the cores the rest of the
-machine keeps busy (:func:`auto_threads`). The thread count never changes the trees (xgboost's
-``hist`` sums are reduced in a fixed order; tests/strategies/test_xgb_thread_determinism.py).
+busy, the spinning thread takes the core its partner needs (two threads took 4-6x the wall time
+and 5-9x the CPU of one; README: Speed). libgomp reads its environment once, when it is loaded,
+i.e. when ``xgboost`` is first imported: :func:`xgboost` sets the passive wait policy first (a
+waiting thread sleeps at once), unless the user set one. On a busy machine each barrier still
+waits for a partner the scheduler has not run, so ``auto`` also leaves out the cores the rest of
+the machine keeps busy (:func:`auto_threads`). The thread count never changes the predictions
+(measured to the bit: tests/strategies/test_xgb_thread_determinism.py).
 """
 
 from __future__ import annotations
