@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from framework.errors import ArtifactError
+from strategies.xgboost_signal import threads
 from strategies.xgboost_signal.features import FEATURES
 
 MODEL_FILE, META_FILE, METRICS_FILE = "model.ubj", "meta.json", "metrics.csv"
@@ -21,7 +22,7 @@ def fit(x: np.ndarray, y: np.ndarray, params: dict[str, Any], task: str, weight:
     """A trained booster; deterministic for a fixed seed and thread count. ``weight``: per row.
     The matrix is built with the booster's own thread count (xgboost's default, every core,
     spins on a busy machine)."""
-    import xgboost as xgb  # imported here: plugin discovery must stay cheap
+    xgb = threads.xgboost()  # imported here (plugin discovery must stay cheap), its OpenMP waiting passively
 
     objective = "binary:logistic" if task == "classification" else "reg:squarederror"
     booster_params = {**params, "objective": objective, "tree_method": "hist", "verbosity": 0}
@@ -65,7 +66,7 @@ def newest_artifact(root: Path) -> Path:
 
 def load_artifact(folder: Path) -> tuple[Any, ArtifactMeta]:
     """The booster and its metadata; refuses an artifact built for other features."""
-    import xgboost as xgb
+    xgb = threads.xgboost()
 
     meta_path = folder / META_FILE
     try:

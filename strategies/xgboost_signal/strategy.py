@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +12,7 @@ from framework.data import MarketData
 from framework.errors import ConfigError
 from framework.strategy import Strategy, StrategyParams
 from strategies.xgboost_signal.features import LOOKBACK, feature_matrix
+from strategies.xgboost_signal.threads import resolve_threads
 
 if TYPE_CHECKING:
     from framework.research.model_diagnostics import ModelDiagnostics
@@ -56,9 +56,9 @@ class XGBoostParams(StrategyParams):
     min_child_weight: float = Field(20.0, ge=0, description="minimum hessian weight in a leaf")
     seed: int = Field(7, description="random seed (determinism)")
     nthread: int | Literal["auto"] = Field(
-        1,
-        description="xgboost threads: a number (1-64), or auto: the cores this process may use (a sweep worker "
-        "always 1); more collapse on a busy machine (README: The XGBoost strategy)",
+        "auto",
+        description="xgboost threads: auto: the cores this process may use less those the machine's load keeps "
+        "busy, asked at every retrain (a sweep worker always 1), or a number (1-64); results never depend on it",
     )
 
     @field_validator("nthread")
@@ -77,17 +77,8 @@ class XGBoostParams(StrategyParams):
             "colsample_bytree": self.colsample_bytree,
             "min_child_weight": self.min_child_weight,
             "seed": self.seed,
-            "nthread": usable_cores() if self.nthread == "auto" else self.nthread,
+            "nthread": resolve_threads(self.nthread),
         }
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity: a container's or taskset's limit),
-    not the machine's count."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # no affinity on this platform
-        return os.cpu_count() or 1
 
 
 class XGBoostSignal(Strategy):

@@ -1,25 +1,48 @@
-"""`nthread: auto`: the cores this process may use, never the machine's count; a sweep worker 1."""
+"""`nthread: auto`: the cores this process may use (never the machine's count) less those the
+rest of the machine keeps busy; a number as given; OpenMP's threads waiting passively."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from pydantic import ValidationError
 
-from strategies.xgboost_signal.strategy import XGBoostParams, usable_cores
+from strategies.xgboost_signal.strategy import XGBoostParams
+from strategies.xgboost_signal.threads import auto_threads, resolve_threads, usable_cores
 
 
-def test_auto_is_the_cores_this_process_may_use() -> None:
-    assert usable_cores() == len(os.sched_getaffinity(0))
-    assert XGBoostParams(nthread="auto").xgb_params()["nthread"] == len(os.sched_getaffinity(0))
+@pytest.mark.parametrize(
+    ("usable", "machine", "load", "threads"),
+    [
+        (2, 2, 0.0, 2),  # idle
+        (2, 2, 1.0, 2),  # only this process running
+        (2, 2, 1.49, 2),
+        (2, 2, 1.5, 1),  # another process keeps half a core busy
+        (2, 2, 3.0, 1),
+        (2, 2, 10.0, 1),  # never fewer than one
+        (8, 8, 3.0, 6),  # two cores busy elsewhere
+        (8, 8, 0.2, 8),
+        (4, 16, 9.0, 2),  # a quarter of the machine: a quarter of the others' load falls on our cores
+        (1, 2, 0.0, 1),  # never more than the usable cores
+    ],
+)
+def test_auto_is_the_usable_cores_less_the_busy_ones(usable: int, machine: int, load: float, threads: int) -> None:
+    assert auto_threads(usable, machine, load) == threads
+
+
+def test_a_number_is_taken_as_given_and_auto_resolves_within_the_affinity() -> None:
+    assert resolve_threads(3) == 3
     assert XGBoostParams(nthread=3).xgb_params()["nthread"] == 3
+    assert 1 <= XGBoostParams(nthread="auto").xgb_params()["nthread"] <= usable_cores()
+    assert usable_cores() == len(os.sched_getaffinity(0))
 
 
 def test_auto_follows_the_affinity_not_the_machine() -> None:
     before = os.sched_getaffinity(0)
-    one = {min(before)}
-    os.sched_setaffinity(0, one)
+    os.sched_setaffinity(0, {min(before)})
     try:
         assert XGBoostParams(nthread="auto").xgb_params()["nthread"] == 1
     finally:
@@ -30,3 +53,29 @@ def test_auto_follows_the_affinity_not_the_machine() -> None:
 def test_thread_counts_out_of_range_are_refused(bad: object) -> None:
     with pytest.raises(ValidationError, match="nthread"):
         XGBoostParams(nthread=bad)
+
+
+def _spin_count(code: str, **env: str) -> str:
+    """libgomp's spin count as it reports it when loaded (OMP_DISPLAY_ENV) in a fresh process:
+    it reads its environment once, when xgboost is first imported."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    done = subprocess.run([sys.executable, "-c", code], env={**clean, **env, "OMP_DISPLAY_ENV": "VERBOSE"},
+                          capture_output=True, text=True, check=True)
+    return next(line.split("=")[1].strip(" '") for line in done.stderr.splitlines() if "GOMP_SPINCOUNT" in line)
+
+
+def test_xgboost_is_loaded_with_openmp_threads_that_sleep_instead_of_spinning() -> None:
+    ours = "from strategies.xgboost_signal.threads import xgboost; xgboost()"
+    assert _spin_count("import xgboost") == "300000"  # libgomp's default: spin before sleeping
+    assert _spin_count(ours) == "0"
+    assert _spin_count(ours, OMP_WAIT_POLICY="ACTIVE") != "0"  # the user's choice stands
+    assert _spin_count(ours, GOMP_SPINCOUNT="5000") == "5000"
+
+
+def test_auto_is_the_default_and_what_the_shipped_yaml_says() -> None:
+    from framework.config import load_settings
+
+    assert XGBoostParams().nthread == "auto"
+    shipped = load_settings(overrides={"strategy": {"name": "xgboost_signal"}}).strategy.params
+    assert shipped["nthread"] == "auto"
+    assert XGBoostParams(nthread=1).xgb_params()["nthread"] == 1  # a number is still accepted
