@@ -10,7 +10,7 @@ is a fresh process, because libgomp reads its wait policy once, when xgboost is 
 - ``2-spin``: two threads, libgomp's default wait (spin 300,000 pauses before sleeping: `auto`
   before issue 31.4);
 - ``2-passive``: two threads, ``OMP_WAIT_POLICY=PASSIVE`` (a waiting thread sleeps at once);
-- ``auto``: what the plugin does (the passive wait, the cores less those the load keeps busy).
+- ``auto``: what the plugin does (the passive wait, every core this process may use).
 
 Prints wall and CPU seconds (user + system of the process, all its threads), the thread counts
 the retrains used, and stops if any run's signals differ from the first's.

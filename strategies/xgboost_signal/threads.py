@@ -6,15 +6,15 @@ boosting of one stump is thousands of short parallel regions: on cores other pro
 busy, the spinning thread takes the core its partner needs (two threads took 4-6x the wall time
 and 5-9x the CPU of one; README: Speed). libgomp reads its environment once, when it is loaded,
 i.e. when ``xgboost`` is first imported: :func:`xgboost` sets the passive wait policy first (a
-waiting thread sleeps at once), unless the user set one. On a busy machine each barrier still
-waits for a partner the scheduler has not run, so ``auto`` also leaves out the cores the rest of
-the machine keeps busy (:func:`auto_threads`). The thread count never changes the predictions
-(measured to the bit: tests/strategies/test_xgb_thread_determinism.py).
+waiting thread sleeps at once), unless the user set one. Sleeping, two threads cost one thread's
+CPU seconds and finished sooner than one under load, so ``auto`` is every core this process may
+use; it does not follow the load average, which counts our own threads (a count from it would
+swing between retrains). The thread count never changes the predictions (measured to the bit:
+tests/strategies/test_xgb_thread_determinism.py).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from types import ModuleType
 
@@ -40,20 +40,6 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def auto_threads(usable: int, machine: int, load: float) -> int:
-    """`nthread: auto`: the ``usable`` cores (of the ``machine``'s) less those the rest of the
-    machine keeps busy there.
-
-    ``load`` is the machine's 1-minute load average, which counts this process's own running
-    thread (hence the one taken off); the others' share on our cores is ``usable / machine`` of
-    it. On 2 cores of 2: load below 1.5 → 2 threads, from 1.5 → 1; never fewer than 1."""
-    others = max(0.0, load - 1.0) * usable / max(machine, usable)
-    return max(1, min(usable, math.ceil(usable - others - 0.5)))
-
-
 def resolve_threads(nthread: int | str) -> int:
-    """The thread count to train with now: a number as given; ``auto`` from this process's cores
-    and the machine's load at this moment (asked again at every retrain)."""
-    if nthread != "auto":
-        return int(nthread)
-    return auto_threads(usable_cores(), os.cpu_count() or 1, os.getloadavg()[0])
+    """The thread count to train with: a number as given; ``auto``, the cores this process may use."""
+    return usable_cores() if nthread == "auto" else int(nthread)

@@ -1,5 +1,5 @@
-"""`nthread: auto`: the cores this process may use (never the machine's count) less those the
-rest of the machine keeps busy; a number as given; OpenMP's threads waiting passively."""
+"""`nthread: auto`: the cores this process may use (never the machine's count); a number as
+given; OpenMP's threads waiting passively."""
 
 from __future__ import annotations
 
@@ -11,32 +11,13 @@ import pytest
 from pydantic import ValidationError
 
 from strategies.xgboost_signal.strategy import XGBoostParams
-from strategies.xgboost_signal.threads import auto_threads, resolve_threads, usable_cores
-
-
-@pytest.mark.parametrize(
-    ("usable", "machine", "load", "threads"),
-    [
-        (2, 2, 0.0, 2),  # idle
-        (2, 2, 1.0, 2),  # only this process running
-        (2, 2, 1.49, 2),
-        (2, 2, 1.5, 1),  # another process keeps half a core busy
-        (2, 2, 3.0, 1),
-        (2, 2, 10.0, 1),  # never fewer than one
-        (8, 8, 3.0, 6),  # two cores busy elsewhere
-        (8, 8, 0.2, 8),
-        (4, 16, 9.0, 2),  # a quarter of the machine: a quarter of the others' load falls on our cores
-        (1, 2, 0.0, 1),  # never more than the usable cores
-    ],
-)
-def test_auto_is_the_usable_cores_less_the_busy_ones(usable: int, machine: int, load: float, threads: int) -> None:
-    assert auto_threads(usable, machine, load) == threads
+from strategies.xgboost_signal.threads import resolve_threads, usable_cores
 
 
 def test_a_number_is_taken_as_given_and_auto_resolves_within_the_affinity() -> None:
     assert resolve_threads(3) == 3
     assert XGBoostParams(nthread=3).xgb_params()["nthread"] == 3
-    assert 1 <= XGBoostParams(nthread="auto").xgb_params()["nthread"] <= usable_cores()
+    assert XGBoostParams(nthread="auto").xgb_params()["nthread"] == usable_cores()
     assert usable_cores() == len(os.sched_getaffinity(0))
 
 
