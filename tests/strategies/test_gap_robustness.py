@@ -55,6 +55,18 @@ def small() -> MarketData:
     return small_market()
 
 
+@cache
+def clean_momentum() -> pd.DataFrame:
+    """Momentum's signals on :func:`ten_symbols` without gaps: the same for every example (read only)."""
+    return compute_signals(Momentum(), ten_symbols())
+
+
+@cache
+def clean_features() -> pd.DataFrame:
+    """XGBoost's features of :func:`small` without gaps: the same for every example (read only)."""
+    return feature_matrix(small())
+
+
 GAPS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), min_size=1, max_size=12, unique_by=lambda g: g[0])
 
 
@@ -63,7 +75,7 @@ GAPS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), min_size=1, ma
 def test_momentum_loses_no_session_to_a_missing_bar(drawn) -> None:
     market = ten_symbols()
     gaps = spaced_gaps(drawn, 10)
-    clean = compute_signals(Momentum(), market)
+    clean = clean_momentum()
     gappy = compute_signals(Momentum(), with_gaps(market, gaps))
     after = Momentum().warmup_bars
     assert gappy.iloc[after:].isna().to_numpy().sum() == clean.iloc[after:].isna().to_numpy().sum()
@@ -74,7 +86,7 @@ def test_momentum_loses_no_session_to_a_missing_bar(drawn) -> None:
 def test_xgboost_features_lose_only_the_gaps_own_session(drawn) -> None:
     market = small()
     gaps = spaced_gaps(drawn, len(market.symbols))
-    clean, gappy = feature_matrix(market), feature_matrix(with_gaps(market, gaps))
+    clean, gappy = clean_features(), feature_matrix(with_gaps(market, gaps))
     lost = clean.index.difference(gappy.index)
     expected = pd.MultiIndex.from_tuples([(market.dates[r], market.symbols[c]) for r, c in gaps])
     assert set(lost) == set(expected)
