@@ -28,6 +28,24 @@ def test_every_feature_lies_on_its_fixed_grid_with_fewer_values_than_xgboost_bin
         assert round((high - low) / step) + 1 <= 256, name  # XGBoost's max_bin: every value its own bin
 
 
+def test_snapping_to_the_grid_is_pandas_round_clip_round_to_the_bit() -> None:
+    """:func:`snap` works on the frame's array (pandas' ``clip`` cost 6 ms a frame, 22 frames a
+    signal computation); it must give what the pandas chain it replaced gives, NaN and ties at
+    half a step included."""
+    from strategies.xgboost_signal.features import DECIMALS, snap
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(0, 0.05, (300, 12))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[:20] = np.arange(-10, 10)[:, None] * 0.0025 + 0.00125  # exactly between two cells
+    frame = pd.DataFrame(values, index=pd.date_range("2020-01-01", periods=300), columns=[f"S{i}" for i in range(12)])
+    for step, low, high in [GRID["ret_5"], (0.005, -0.03, 0.03), (0.01, -1.0, 1.0)]:
+        expected = (frame.round(DECIMALS).clip(low, high) / step).round().mul(step).round(DECIMALS)
+        got = snap(frame, step, low, high)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert np.array_equal(got.to_numpy().view(np.int64), expected.to_numpy().view(np.int64))  # -0.0 too
+
+
 def test_quantile_signals_keep_the_order_and_ignore_a_change_that_reorders_nothing() -> None:
     dates = pd.DatetimeIndex(["2020-01-02"] * 10)
     index = pd.MultiIndex.from_arrays([dates, [f"S{i}" for i in range(10)]], names=["date", "symbol"])
