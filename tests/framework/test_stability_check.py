@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 from cli_invoke import trade_here
+from market_once import embedded
 
 from framework.config import resolve_settings
-from framework.data import load_market_data
 from framework.stability import (
     MAX_INTENT_CHANGE,
     DecisionPath,
@@ -33,7 +33,7 @@ SYMBOLS = ["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO"]
 
 @pytest.fixture(scope="module")
 def market():
-    return load_market_data()
+    return embedded()
 
 
 def _settings(name: str | None = None):

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from market_once import embedded
 from xgb_fixtures import fast_params, small_market
 
 from framework.cli import main
-from framework.data import MarketData, load_market_data
+from framework.data import MarketData
 from framework.strategy import compute_signals
 from strategies.momentum import Momentum
 from strategies.xgboost_signal.features import FEATURES, feature_matrix
@@ -46,7 +47,7 @@ def spaced_gaps(draw_rows: list[int], n_symbols: int) -> list[tuple[int, int]]:
 @cache
 def ten_symbols() -> MarketData:
     """Loaded once for every example (read only: :func:`with_gaps` copies what it changes)."""
-    return load_market_data().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"])
+    return embedded().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"])
 
 
 @cache
@@ -137,7 +138,7 @@ def test_xgboost_signals_lose_only_the_gap_sessions() -> None:
 @pytest.fixture(scope="module")
 def gappy_csv(tmp_path_factory):
     """The embedded data as a file with 30 single bars missing (a vendor's gaps)."""
-    market = load_market_data().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO", "GE", "NEE"])
+    market = embedded().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO", "GE", "NEE"])
     rng = np.random.default_rng(5)
     rows = rng.choice(np.arange(150, len(market.dates) - 5), size=30, replace=False)
     cols = rng.integers(0, len(market.symbols), size=30)

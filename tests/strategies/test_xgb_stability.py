@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from market_once import embedded
 from xgb_fixtures import small_market
 
 from framework.config import resolve_settings
-from framework.data import load_market_data
 from framework.stability import check_stability
 from strategies.xgboost_signal import walk_forward
 from strategies.xgboost_signal.features import FEATURES, GRID, feature_matrix
@@ -72,7 +72,7 @@ def trained(tmp_path_factory):
 def test_a_model_trained_once_passes_the_stability_check_at_the_shipped_defaults(trained) -> None:
     params = {"mode": "artifact", "artifact": str(trained)}
     settings = resolve_settings((), {"strategy": {"name": "xgboost_signal", "params": params}}).settings
-    report = check_stability(lambda: XGBoostSignal(params), load_market_data(), settings)
+    report = check_stability(lambda: XGBoostSignal(params), embedded(), settings)
     assert report.decisions > 100
     assert report.stable, [(s.perturbation.value, s.intent_share) for s in report.shifts]
 
@@ -102,6 +102,6 @@ def test_the_walk_forward_passes_the_stability_check_at_the_shipped_defaults() -
     history (171 rebalance decisions): no perturbation moves more than 5% of the intents. Stumps
     on wide grid cells with a label dead zone; 3.9-7.1% with narrower cells (README)."""
     settings = resolve_settings((), {"strategy": {"name": "xgboost_signal"}}).settings
-    report = check_stability(lambda: XGBoostSignal({}), load_market_data(), settings)
+    report = check_stability(lambda: XGBoostSignal({}), embedded(), settings)
     assert report.decisions > 150
     assert report.stable, [(s.perturbation.value, s.intent_share) for s in report.shifts]
