@@ -80,7 +80,7 @@ def duration(seconds: object) -> str:
     duration is not one: n/a)."""
     if not finite(seconds) or seconds < 0:  # type: ignore[operator]
         return NA
-    s = float(seconds)  # type: ignore[arg-type]
+    s = float(seconds) + 0.0  # type: ignore[arg-type]  # -0.0 (not < 0) printed "-0.0 s"
     if s < 60:
         return f"{s:.1f} s"
     minutes = round(s / 60)

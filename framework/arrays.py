@@ -7,6 +7,7 @@ vectors of a decision its overhead costs several times the arithmetic it guards.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def nan_to_zero(values: np.ndarray) -> np.ndarray:
@@ -19,4 +20,10 @@ def nan_to_zero(values: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["nan_to_zero"]
+def clip_frame(frame: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
+    """``frame.clip(low, high)`` for a float frame, on its array: pandas' clip costs ~1 ms of
+    overhead a call (a lookahead check computes signals hundreds of times); NaN stays NaN."""
+    return pd.DataFrame(np.clip(frame.to_numpy(dtype=float), low, high), index=frame.index, columns=frame.columns)
+
+
+__all__ = ["clip_frame", "nan_to_zero"]

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from framework.arrays import clip_frame
 from framework.data import MarketData
 from framework.errors import ConfigError, StrategyError
 from framework.exits import ExitRule, PositionsView, checked_answer
@@ -178,7 +179,7 @@ def check_signals(strategy: Strategy, raw: object, history: MarketData) -> pd.Da
         _refuse(strategy.name, signals, np.abs(values) > 1 + 1e-12, "a signal outside [-1, 1]")
     if nan_means is NanMeans.EXIT:
         signals = signals.fillna(0.0)
-    return signals.clip(-1.0, 1.0)
+    return clip_frame(signals, -1.0, 1.0)
 
 
 def _refuse(name: str, signals: pd.DataFrame, bad: np.ndarray, what: str) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 from pydantic import Field
 
 from framework import MarketData, PositionsView, Strategy, StrategyParams
+from framework.arrays import clip_frame
 
 
 class MeanReversionParams(StrategyParams):
@@ -38,7 +39,7 @@ class MeanReversion(Strategy):
         n = self.params.lookback
         window = history.close.rolling(n, min_periods=n - n // 5)  # a missing bar or two is no gap
         z = (history.close - window.mean()) / window.std()
-        strength = (-z / (2 * self.params.entry_z)).clip(-1, 1)  # z = -entry_z gives 0.5
+        strength = clip_frame(-z / (2 * self.params.entry_z), -1, 1)  # z = -entry_z gives 0.5
         return strength.where(z.abs() >= self.params.entry_z, 0.0).where(z.notna())
 
     def exits(self, positions: PositionsView, session: pd.Timestamp) -> Collection[str]:

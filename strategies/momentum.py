@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field, model_validator
 
+from framework.arrays import clip_frame
 from framework.data import MarketData
 from framework.strategy import Strategy, StrategyParams
 
@@ -48,4 +49,4 @@ class Momentum(Strategy):
         count = momentum.notna().sum(axis=1)
         # Spread ranks evenly over [-1, 1]; with fewer than two names there is no cross-section.
         spread = (ranks.sub(1.0)).div((count - 1).where(count > 1), axis=0)
-        return (spread * 2.0 - 1.0).clip(-1.0, 1.0)
+        return clip_frame(spread * 2.0 - 1.0, -1.0, 1.0)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,10 @@ def imports_of(name: str, path: Path) -> list[Import]:
     return found
 
 
-def all_imports() -> list[Import]:
-    return [i for name, path in KNOWN.items() for i in imports_of(name, path)]
+@functools.cache
+def all_imports() -> tuple[Import, ...]:
+    """Every import of every module, parsed once for the module's tests (each read them all)."""
+    return tuple(i for name, path in KNOWN.items() for i in imports_of(name, path))
 
 
 def _within(module: str, package: str) -> bool:

@@ -311,6 +311,15 @@ def _split_scores(blocks: np.ndarray, halves: _Halves, metric: Metric) -> tuple[
     return _half(stats, halves.inside, metric), _half(stats, halves.outside, metric)
 
 
+def _rank_of(scores: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """Per row, the rank of ``scores[row, column[row]]`` among the row's scores, ties averaged:
+    ``scipy.stats.rankdata(scores, axis=1)`` at those cells, without ranking every cell (a sort of
+    12,870 x N scores for the one rank a split uses was half the PBO's time)."""
+    value = scores[np.arange(len(scores)), column][:, None]
+    below, tied = (scores < value).sum(axis=1), (scores == value).sum(axis=1)
+    return below + (tied + 1) / 2
+
+
 def _cscv(blocks: np.ndarray, halves: _Halves, metric: Metric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per split: the logit of the in-sample best's out-of-sample rank, and its two scores."""
     is_score, oos_score = _split_scores(blocks, halves, metric)
@@ -318,7 +327,7 @@ def _cscv(blocks: np.ndarray, halves: _Halves, metric: Metric) -> tuple[np.ndarr
     oos_ranked = np.where(np.isfinite(oos_score), oos_score, -np.inf)  # and last out of sample
     chosen = np.argmax(is_ranked, axis=1)
     picked = np.arange(len(halves.inside))
-    rank = stats.rankdata(oos_ranked, axis=1)[picked, chosen]
+    rank = _rank_of(oos_ranked, chosen)
     omega = rank / (blocks.shape[2] + 1)
     return np.log(omega / (1 - omega)), is_score[picked, chosen], oos_score[picked, chosen]
 

@@ -81,7 +81,9 @@ def stable(frame: pd.DataFrame) -> pd.DataFrame:
 def snap(frame: pd.DataFrame, step: float, low: float, high: float) -> pd.DataFrame:
     """``frame`` on the fixed grid ``low, low + step, ..., high`` (NaN stays NaN). Rounded to
     ``DECIMALS`` first, so values the adjustment basis leaves equal snap equally."""
-    return (stable(frame).clip(low, high) / step).round().mul(step).round(DECIMALS)
+    values = np.clip(frame.to_numpy(dtype=float).round(DECIMALS), low, high)  # what pandas' round and clip do
+    snapped = ((values / step).round() * step).round(DECIMALS)  # NaN stays NaN; pandas' clip took 6 ms a frame
+    return pd.DataFrame(snapped, index=frame.index, columns=frame.columns)
 
 
 def _age(close: pd.DataFrame) -> pd.DataFrame:

@@ -46,7 +46,7 @@ def paper_account(tmp: Path, sessions: int = 2, extra: str = "") -> Iterator[Pap
     cfg = tmp / "paper.yaml"
     cfg.write_text("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\nrisk:\n  stop_loss: 0.05\n"
                    f"paper:\n  journal: {tmp / 'paper' / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n"
-                   "dashboard:\n  refresh_seconds: 0.5\n  broker_refresh_seconds: 1.0\n" + extra)
+                   "dashboard:\n  refresh_seconds: 0.25\n  broker_refresh_seconds: 0.5\n" + extra)
     settings = load_settings([cfg])
     with embedded_sandbox(settings, state=tmp / "sandbox.sqlite", port=0, start="2019-03-01") as sb:
         env = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "APCA_API_BASE_URL": sb.base_url,

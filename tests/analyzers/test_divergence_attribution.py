@@ -9,12 +9,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from market_once import embedded
 from test_intent_parity_reasons import DAY, records
 
 from analyzers.decision_diff import DecisionDiff, gaps
 from analyzers.divergence import same_code, same_data
 from analyzers.intent_parity import intent_parity
-from framework.data import load_market_data
 
 BUY = {"side": "buy"}
 
@@ -94,7 +94,7 @@ def test_same_data_and_same_code_on_the_first_line() -> None:
 
 
 def test_input_gaps_are_the_largest_relative_bar_difference_by_symbol() -> None:
-    market = load_market_data().select(["AAPL", "MSFT", "XOM"]).between("2019-04-01", "2019-04-30").adjusted()
+    market = embedded().select(["AAPL", "MSFT", "XOM"]).between("2019-04-01", "2019-04-30").adjusted()
     moved = market.close.copy()
     moved.iloc[5, 0] *= 1 + 3e-5
     moved.iloc[7, 2] = np.nan

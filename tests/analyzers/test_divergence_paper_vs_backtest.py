@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from market_once import configured, embedded_sandbox
 
 from analyzers.divergence import compare, render_lines
 from analyzers.records import load_run
 from brokers.backtrader.runner import run_backtest
-from brokers.sandbox import SandboxServer
 from framework.cli import main
 from framework.config import load_settings
-from framework.data import load_configured
 from framework.registry import get_strategy
 
 SESSIONS = 4
@@ -30,7 +29,7 @@ def test_paper_slippage_shows_up_as_slippage(tmp_path, monkeypatch, capsys) -> N
     paper_cfg = tmp_path / "paper.yaml"
     paper_cfg.write_text(BASE + f"paper:\n  journal: {paper_dir / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
     sandbox_settings = load_settings([], {"venue": {"slippage": {"value": 0.005}}}, validate_strategy=False)
-    with SandboxServer(sandbox_settings, state=tmp_path / "sandbox.sqlite", port=0) as sb:
+    with embedded_sandbox(sandbox_settings, state=tmp_path / "sandbox.sqlite", port=0) as sb:
         for key, value in {
             "APCA_API_KEY_ID": "k",
             "APCA_API_SECRET_KEY": "s",
@@ -46,7 +45,7 @@ def test_paper_slippage_shows_up_as_slippage(tmp_path, monkeypatch, capsys) -> N
     capsys.readouterr()
 
     settings = load_settings([paper_cfg])
-    market = load_configured(settings.data)
+    market = configured(settings.data)  # read once per process (tests/market_once.py)
     decisions = market.dates[market.dates < first_session][-1:].append(market.dates[market.dates >= first_session])
     bt_cfg = tmp_path / "bt.yaml"
     bt_cfg.write_text(

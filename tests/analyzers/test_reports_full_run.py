@@ -14,14 +14,10 @@ from cli_invoke import trade_at, trade_here
 
 from analyzers.divergence import compare
 from analyzers.records import load_run
-from analyzers.reports import build_reports
+from analyzers.reports import ReportSummary, build_reports
 from analyzers.run_header import header, venue_costs
 
 SLICE = ["--symbols", "AAPL,MSFT,XOM,JPM,PFE,AMZN,KO,NEE", "--start", "2016-01-04", "--end", "2016-09-30"]
-
-
-
-
 
 
 @pytest.fixture
@@ -32,11 +28,20 @@ def trade(capsys, monkeypatch):
 
 @pytest.fixture(scope="module")
 def slice_run(tmp_path_factory) -> Path:
-    """Momentum on SLICE without reports (read only: a test that reports on it copies it)."""
+    """Momentum on SLICE without reports (read only: a test that changes it copies it)."""
     tmp = tmp_path_factory.mktemp("slice")
     result = trade_at(["backtest", "--strategy", "momentum", *SLICE, "--out", str(tmp / "a"), "--no-report"], tmp)
     assert result.returncode == 0, result.stderr
     return tmp / "a"
+
+
+@pytest.fixture(scope="module")
+def rebuilt(full_run, tmp_path_factory) -> tuple[Path, ReportSummary]:
+    """A copy of ``full_run`` whose reports :func:`build_reports` built again from the run's config
+    (the market loaded again), and what it returned: a sheet costs seconds, two tests read this one."""
+    copy = tmp_path_factory.mktemp("rebuilt") / "run"
+    shutil.copytree(full_run, copy)
+    return copy, build_reports(copy, full_run.name)
 
 
 class _Collect(HTMLParser):
@@ -60,10 +65,8 @@ def test_backtest_writes_tearsheet_and_execution_quality(full_run) -> None:
     assert quality["overall"]["orders"] == json.loads((full_run / "summary.json").read_text())["figures"]["orders"]
 
 
-def test_tearsheet_numbers_equal_empyrical_on_returns_csv(slice_run, tmp_path) -> None:
-    copy = tmp_path / "run"
-    shutil.copytree(slice_run, copy)
-    summary = build_reports(copy)
+def test_tearsheet_numbers_equal_empyrical_on_returns_csv(rebuilt) -> None:
+    copy, summary = rebuilt
     returns = pd.read_csv(copy / "returns.csv")["return"]
     assert summary.sharpe == pytest.approx(empyrical.sharpe_ratio(returns), rel=1e-9)
     assert summary.max_drawdown == pytest.approx(empyrical.max_drawdown(returns), rel=1e-9)
@@ -123,10 +126,8 @@ def test_each_profile_is_described_by_what_it_charges(section, needles) -> None:
     assert all(n in text for n in needles), text
 
 
-def test_reports_from_the_backtests_loaded_market_equal_reports_from_the_run_config(full_run, tmp_path) -> None:
+def test_reports_from_the_backtests_loaded_market_equal_reports_from_the_run_config(full_run, rebuilt) -> None:
     """`trade backtest` hands its loaded market data to the reports (issue 31: loading it again
     took 1-3 s at 500 symbols); the sheet is the one the run's config gives, byte for byte."""
-    copy = tmp_path / "run"
-    shutil.copytree(full_run, copy)
-    build_reports(copy, full_run.name)  # market loaded from the run's config
+    copy, _ = rebuilt  # market loaded from the run's config
     assert (copy / "tearsheet.html").read_bytes() == (full_run / "tearsheet.html").read_bytes()

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_invoke import trade_at
+from market_once import embedded_sandbox
 
-from brokers.sandbox import SandboxServer
 from framework.cli import main
 from framework.config import load_settings
 
@@ -62,7 +62,7 @@ def paper_run(tmp_path_factory) -> Path:
     cfg.write_text("strategy:\n  name: momentum\nsignals:\n  rebalance_every: 1\n"
                    f"paper:\n  journal: {folder / 'journal.sqlite'}\n  ack_deadline_seconds: 10\n")
     settings = load_settings([], {}, validate_strategy=False)
-    with SandboxServer(settings, state=tmp / "sandbox.sqlite", port=0) as sb, pytest.MonkeyPatch.context() as mp:
+    with embedded_sandbox(settings, state=tmp / "sandbox.sqlite", port=0) as sb, pytest.MonkeyPatch.context() as mp:
         for key, value in {"APCA_API_KEY_ID": "k", "APCA_API_SECRET_KEY": "s", "APCA_API_BASE_URL": sb.base_url,
                            "APCA_API_DATA_URL": sb.base_url, "APCA_API_STREAM_URL": sb.stream_url}.items():
             mp.setenv(key, value)

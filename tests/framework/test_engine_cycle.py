@@ -139,9 +139,9 @@ def test_crash_mid_cycle_then_restart_no_duplicate_no_lost_fill(tmp_path, crash_
         max_size=30,
     )
 )
-def test_accounting_balances_and_journal_replay_reproduces_books(tmp_path_factory, trades) -> None:
+def test_accounting_balances_and_journal_replay_reproduces_books(trades) -> None:
     portfolio = Portfolio(Decimal("100000"))
-    journal = Journal(tmp_path_factory.mktemp("j") / "j.sqlite")
+    journal = Journal(":memory:")  # real SQLite; a durable file per example (a commit a fill) was the test's time
     t = pd.Timestamp("2020-01-02", tz="UTC").to_pydatetime()
     for i, (symbol, side, qty, price, fee) in enumerate(trades):
         fill = Fill(f"e{i}", f"c{i}", symbol, side, Decimal(qty), price, t, fee)
@@ -163,6 +163,7 @@ def test_accounting_balances_and_journal_replay_reproduces_books(tmp_path_factor
     assert {s: (h.qty, h.avg_cost) for s, h in replay.holdings.items()} == {
         s: (h.qty, h.avg_cost) for s, h in portfolio.holdings.items()
     }
+    journal.close()
 
 
 def test_marks_belong_to_holdings_and_a_reopened_position_is_valued_at_its_fill() -> None:

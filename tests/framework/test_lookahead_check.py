@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 from cli_invoke import trade_here
+from market_once import embedded
 
-from framework.data import load_market_data
 from framework.data.loading import embedded_paths
 from framework.lookahead import CutKind, Problem, check_lookahead, plan_cuts
 from strategies.mean_reversion import MeanReversion
@@ -26,7 +26,7 @@ HALF_YEAR = "2015-06-30"
 
 @pytest.fixture(scope="module")
 def market():
-    return load_market_data().select(SYMBOLS).between("2015-01-12", LAST)
+    return embedded().select(SYMBOLS).between("2015-01-12", LAST)
 
 
 def _prices(tmp_path_factory, last: str) -> Path:
@@ -111,7 +111,7 @@ def test_cut_plans_spread_random_calendar_and_every_date(market) -> None:
 
 def test_shipped_plugins_pass(market) -> None:
     """Mean reversion at every session: test_cli_all_dates_passes_mean_reversion."""
-    assert check_lookahead(Momentum, load_market_data()).ok
+    assert check_lookahead(Momentum, embedded()).ok
     report = check_lookahead(MeanReversion, market)
     assert report.ok and report.exits_checked, report.mismatches
 
@@ -179,7 +179,7 @@ def test_cli_all_dates_passes_mean_reversion(_cli, tmp_path, market, half_year_p
 def test_an_honest_ranked_plugin_passes_on_the_whole_embedded_data() -> None:
     # Issue 28: the history cut at t was adjusted as of t and the whole history as of its end;
     # float noise broke ties in the ranking and the check called it LOOKAHEAD (2016-05-02 NVDA).
-    report = check_lookahead(leaks.RankedReversal, load_market_data())
+    report = check_lookahead(leaks.RankedReversal, embedded())
     assert report.ok, [str(m) for m in report.mismatches[:3]]
     assert report.basis is not None and report.basis_dates > 0  # reported apart, not as lookahead
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from market_once import embedded_sandbox
 
 from brokers.alpaca.broker import AlpacaBroker
 from brokers.alpaca.config import Credentials, Endpoints
-from brokers.sandbox import SandboxServer
 from framework.config import load_settings
 from framework.config.execution import OrdersConfig
 from framework.enums import OrderSide, OrderStatus, OrderType
@@ -27,7 +27,7 @@ KEY, SECRET = "AKREPRICE000000001", "REPRICESECRET00001"
 @pytest.fixture
 def venue(tmp_path):
     cfg = load_settings([], {}, validate_strategy=False)
-    with SandboxServer(cfg, state=tmp_path / "sb.sqlite", port=0, start="2019-06-04") as server:
+    with embedded_sandbox(cfg, state=tmp_path / "sb.sqlite", port=0, start="2019-06-04") as server:
         ends = Endpoints(server.base_url, server.base_url, server.stream_url, paper=True)
         broker = AlpacaBroker(Credentials(KEY, SECRET), ends, timeout=5.0, stream=False)
         try:

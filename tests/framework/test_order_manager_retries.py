@@ -38,11 +38,13 @@ def order(symbol: str, seq: int) -> Order:
     lookup_faults=st.lists(st.sampled_from(["429", "503", "timeout_before"]), max_size=3),
     n_orders=st.integers(1, 4),
 )
-def test_no_client_id_is_ever_submitted_twice(tmp_path_factory, faults, lookup_faults, n_orders) -> None:
+def test_no_client_id_is_ever_submitted_twice(faults, lookup_faults, n_orders) -> None:
+    """The journal in memory (real SQLite, the same statements): a file and a folder for each of
+    200 examples were most of the test's time, and its durability is not the point here."""
     broker = InMemoryBroker()
     broker.faults.extend(faults)
     broker.lookup_faults.extend(lookup_faults)
-    journal = Journal(tmp_path_factory.mktemp("j") / "j.sqlite")
+    journal = Journal(":memory:")
     slept: list[float] = []
     om = OrderManager(broker, journal, OrdersConfig(max_retries=10), "r", sleep=slept.append)
     for i in range(n_orders):
@@ -56,6 +58,7 @@ def test_no_client_id_is_ever_submitted_twice(tmp_path_factory, faults, lookup_f
     for cid, held in broker.orders.items():
         assert om.orders[cid].broker_order_id in (held.broker_order_id, None)
     assert all(s >= 0 for s in slept)
+    journal.close()
 
 
 def test_lost_answer_is_resolved_by_lookup_not_resubmission(tmp_path) -> None:

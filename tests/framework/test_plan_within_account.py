@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from market_once import embedded
 
 from brokers.backtrader.runner import run_backtest
 from framework.config import load_settings
 from framework.config.execution import SignalsConfig
-from framework.data import load_market_data
 from framework.journal import Journal
 from framework.registry import get_strategy
 from framework.risk import RiskInput
@@ -38,7 +38,7 @@ def test_a_cash_account_with_limit_orders_sends_nothing_the_venue_refuses(tmp_pa
         "backtest": {"start": "2018-10-01", "end": "2019-03-29"},
     })
     plugin = get_strategy(strategy)(settings.strategy.params)
-    result = run_backtest(load_market_data(), plugin, settings, tmp_path / "journal.sqlite")
+    result = run_backtest(embedded(), plugin, settings, tmp_path / "journal.sqlite")
     statuses = _statuses(result.journal_path)
     assert statuses.get("filled", 0) > 0
     assert statuses.get("rejected", 0) == 0, statuses

@@ -4,7 +4,6 @@ symbol without a price, trims obey the trade minimums, and both account guards a
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -72,9 +71,14 @@ def scenarios(draw):
             dict(zip(SYMBOLS, wanted, strict=True)), draw(st.floats(0.0, 2_000_000.0)))
 
 
-def _exposures(qty: pd.Series, prices: pd.Series) -> tuple[pd.Series, float, float, pd.Series]:
+SECTOR_CODES = np.unique([SECTORS[s] for s in SYMBOLS], return_inverse=True)[1]
+
+
+def _exposures(qty: np.ndarray, prices: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """Per symbol, gross, net and per sector, on arrays in SYMBOLS order (pandas' cost per
+    operation was half the property's time, 300 examples)."""
     value = qty * prices
-    return value.abs(), float(value.abs().sum()), abs(float(value.sum())), value.abs().groupby(pd.Series(SECTORS)).sum()
+    return np.abs(value), float(np.abs(value).sum()), abs(float(value.sum())), np.bincount(SECTOR_CODES, np.abs(value))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,7 +87,8 @@ def test_approved_targets_never_breach_a_limit(case) -> None:
     cfg, sizing, prices, equity, current, wanted, buying_power = case
     risk = risk_input(current, prices, equity, buying_power, symbols=SYMBOLS)
     a, decisions = run(cfg, wanted, risk, sizing)
-    p, c = pd.Series(prices), pd.Series(current)
+    a = a.reindex(SYMBOLS).to_numpy(dtype=float)
+    p, c = np.array([prices[s] for s in SYMBOLS]), np.array([current[s] for s in SYMBOLS])
     pos, gross, net, sector = _exposures(a, p)
     pos0, gross0, net0, sector0 = _exposures(c, p)
     tol = 1e-6 * equity + 1e-6
@@ -94,14 +99,14 @@ def test_approved_targets_never_breach_a_limit(case) -> None:
     assert net <= max(cfg.max_net_exposure * equity, net0) + tol
     assert (sector <= np.maximum(cfg.max_sector_exposure * equity, sector0) + tol).all()
     delta = a - c
-    trading = delta.abs() > 1e-9
-    assert ((delta * p).abs()[trading] <= cfg.max_order_notional + tol).all()
+    trading = np.abs(delta) > 1e-9
+    assert (np.abs(delta * p)[trading] <= cfg.max_order_notional + tol).all()
     assert int(trading.sum()) <= cfg.max_orders_per_cycle
-    growth = ((a.abs() - c.abs()).clip(lower=0) * p).sum()
+    growth = (np.clip(np.abs(a) - np.abs(c), 0, None) * p).sum()
     assert growth <= buying_power + tol  # pending sells free nothing
     closing = (a == 0) & (c != 0)
-    small = (delta.abs() < sizing.min_trade_shares) | ((delta * p).abs() < sizing.min_trade_notional) | (
-        (delta * p).abs() / equity < sizing.rebalance_band)
+    small = (np.abs(delta) < sizing.min_trade_shares) | (np.abs(delta * p) < sizing.min_trade_notional) | (
+        np.abs(delta * p) / equity < sizing.rebalance_band)
     assert not (trading & ~closing & small).any()  # no sliver orders, trims included
     assert (a == np.trunc(a)).all()  # whole shares
     for d in decisions:  # every change is explained

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from market_once import embedded
 
 from framework.config import SignalsConfig
-from framework.data import load_market_data
 from framework.errors import StrategyError
 from framework.signals import DiscardTally, SignalKind, SignalProcessor
 from framework.strategy import Strategy, compute_signals
@@ -71,7 +71,7 @@ class Declared(Strategy):
 
 
 def test_nan_means_exit_turns_nan_into_a_flat_signal() -> None:
-    market = load_market_data().select(["AAPL", "MSFT"]).between("2019-01-02", "2019-01-31")
+    market = embedded().select(["AAPL", "MSFT"]).between("2019-01-02", "2019-01-31")
     signals = compute_signals(Declared(), market)
     assert signals.iloc[-1, 0] == 0.0 and signals.iloc[-1, 1] == 0.5
 
@@ -87,7 +87,7 @@ class OutOfRange(Strategy):
 
 
 def test_an_out_of_range_value_is_named_with_date_symbol_and_value() -> None:
-    market = load_market_data().select(["AAPL", "MSFT"]).between("2019-01-02", "2019-01-31")
+    market = embedded().select(["AAPL", "MSFT"]).between("2019-01-02", "2019-01-31")
     with pytest.raises(StrategyError) as info:
         compute_signals(OutOfRange(), market)
     assert str(info.value) == ("strategy 'out_of_range' returned a signal outside [-1, 1]: 1.7 for MSFT on "

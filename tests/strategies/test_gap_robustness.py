@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from market_once import embedded
 from xgb_fixtures import fast_params, small_market
 
 from framework.cli import main
-from framework.data import MarketData, load_market_data
+from framework.data import MarketData
 from framework.strategy import compute_signals
 from strategies.momentum import Momentum
 from strategies.xgboost_signal.features import FEATURES, feature_matrix
@@ -46,13 +47,25 @@ def spaced_gaps(draw_rows: list[int], n_symbols: int) -> list[tuple[int, int]]:
 @cache
 def ten_symbols() -> MarketData:
     """Loaded once for every example (read only: :func:`with_gaps` copies what it changes)."""
-    return load_market_data().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"])
+    return embedded().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "AMZN", "KO", "GE", "NEE", "SPG"])
 
 
 @cache
 def small() -> MarketData:
     """:func:`small_market`, loaded once for every example (read only)."""
     return small_market()
+
+
+@cache
+def clean_momentum() -> pd.DataFrame:
+    """Momentum's signals on :func:`ten_symbols` without gaps: the same for every example (read only)."""
+    return compute_signals(Momentum(), ten_symbols())
+
+
+@cache
+def clean_features() -> pd.DataFrame:
+    """XGBoost's features of :func:`small` without gaps: the same for every example (read only)."""
+    return feature_matrix(small())
 
 
 GAPS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), min_size=1, max_size=12, unique_by=lambda g: g[0])
@@ -63,7 +76,7 @@ GAPS = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 9)), min_size=1, ma
 def test_momentum_loses_no_session_to_a_missing_bar(drawn) -> None:
     market = ten_symbols()
     gaps = spaced_gaps(drawn, 10)
-    clean = compute_signals(Momentum(), market)
+    clean = clean_momentum()
     gappy = compute_signals(Momentum(), with_gaps(market, gaps))
     after = Momentum().warmup_bars
     assert gappy.iloc[after:].isna().to_numpy().sum() == clean.iloc[after:].isna().to_numpy().sum()
@@ -74,7 +87,7 @@ def test_momentum_loses_no_session_to_a_missing_bar(drawn) -> None:
 def test_xgboost_features_lose_only_the_gaps_own_session(drawn) -> None:
     market = small()
     gaps = spaced_gaps(drawn, len(market.symbols))
-    clean, gappy = feature_matrix(market), feature_matrix(with_gaps(market, gaps))
+    clean, gappy = clean_features(), feature_matrix(with_gaps(market, gaps))
     lost = clean.index.difference(gappy.index)
     expected = pd.MultiIndex.from_tuples([(market.dates[r], market.symbols[c]) for r, c in gaps])
     assert set(lost) == set(expected)
@@ -125,7 +138,7 @@ def test_xgboost_signals_lose_only_the_gap_sessions() -> None:
 @pytest.fixture(scope="module")
 def gappy_csv(tmp_path_factory):
     """The embedded data as a file with 30 single bars missing (a vendor's gaps)."""
-    market = load_market_data().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO", "GE", "NEE"])
+    market = embedded().select(["AAPL", "MSFT", "XOM", "JPM", "PFE", "KO", "GE", "NEE"])
     rng = np.random.default_rng(5)
     rows = rng.choice(np.arange(150, len(market.dates) - 5), size=30, replace=False)
     cols = rng.integers(0, len(market.symbols), size=30)

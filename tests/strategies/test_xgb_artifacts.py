@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli_invoke import trade_at
 from xgb_fixtures import FAST, SYMBOLS, fast_params, small_market
 
 from framework.errors import ArtifactError
@@ -20,25 +19,14 @@ from strategies.xgboost_signal.strategy import XGBoostSignal
 
 
 def train_cli(tmp_path, out):
+    """`trade train` on the fast settings, in this process (the point is what it prints and
+    writes, not the process: a child spent 3 s starting Python and importing)."""
     cfg = tmp_path / "fast.yaml"
     cfg.write_text(
         yaml.safe_dump({"strategy": {"name": "xgboost_signal", "params": FAST}, "data": {"symbols": SYMBOLS}})
     )
-    cmd = [
-        sys.executable,
-        "-c",
-        "from framework.cli import main; main()",
-        "train",
-        "--config",
-        str(cfg),
-        "--start",
-        "2015-01-12",
-        "--end",
-        "2016-06-30",
-        "--out",
-        str(out),
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    return trade_at(["train", "--config", str(cfg), "--start", "2015-01-12", "--end", "2016-06-30",
+                     "--out", str(out)], tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from market_once import embedded
 from xgb_fixtures import small_market
 
 from framework.config import resolve_settings
-from framework.data import load_market_data
 from framework.stability import check_stability
 from strategies.xgboost_signal import walk_forward
 from strategies.xgboost_signal.features import FEATURES, GRID, feature_matrix
@@ -26,6 +26,24 @@ def test_every_feature_lies_on_its_fixed_grid_with_fewer_values_than_xgboost_bin
         assert values.min() >= low - 1e-12 and values.max() <= high + 1e-12, name
         assert np.allclose(values / step, np.round(values / step), atol=1e-6), name
         assert round((high - low) / step) + 1 <= 256, name  # XGBoost's max_bin: every value its own bin
+
+
+def test_snapping_to_the_grid_is_pandas_round_clip_round_to_the_bit() -> None:
+    """:func:`snap` works on the frame's array (pandas' ``clip`` cost 6 ms a frame, 22 frames a
+    signal computation); it must give what the pandas chain it replaced gives, NaN and ties at
+    half a step included."""
+    from strategies.xgboost_signal.features import DECIMALS, snap
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(0, 0.05, (300, 12))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[:20] = np.arange(-10, 10)[:, None] * 0.0025 + 0.00125  # exactly between two cells
+    frame = pd.DataFrame(values, index=pd.date_range("2020-01-01", periods=300), columns=[f"S{i}" for i in range(12)])
+    for step, low, high in [GRID["ret_5"], (0.005, -0.03, 0.03), (0.01, -1.0, 1.0)]:
+        expected = (frame.round(DECIMALS).clip(low, high) / step).round().mul(step).round(DECIMALS)
+        got = snap(frame, step, low, high)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert np.array_equal(got.to_numpy().view(np.int64), expected.to_numpy().view(np.int64))  # -0.0 too
 
 
 def test_quantile_signals_keep_the_order_and_ignore_a_change_that_reorders_nothing() -> None:
@@ -54,7 +72,7 @@ def trained(tmp_path_factory):
 def test_a_model_trained_once_passes_the_stability_check_at_the_shipped_defaults(trained) -> None:
     params = {"mode": "artifact", "artifact": str(trained)}
     settings = resolve_settings((), {"strategy": {"name": "xgboost_signal", "params": params}}).settings
-    report = check_stability(lambda: XGBoostSignal(params), load_market_data(), settings)
+    report = check_stability(lambda: XGBoostSignal(params), embedded(), settings)
     assert report.decisions > 100
     assert report.stable, [(s.perturbation.value, s.intent_share) for s in report.shifts]
 
@@ -84,6 +102,6 @@ def test_the_walk_forward_passes_the_stability_check_at_the_shipped_defaults() -
     history (171 rebalance decisions): no perturbation moves more than 5% of the intents. Stumps
     on wide grid cells with a label dead zone; 3.9-7.1% with narrower cells (README)."""
     settings = resolve_settings((), {"strategy": {"name": "xgboost_signal"}}).settings
-    report = check_stability(lambda: XGBoostSignal({}), load_market_data(), settings)
+    report = check_stability(lambda: XGBoostSignal({}), embedded(), settings)
     assert report.decisions > 150
     assert report.stable, [(s.perturbation.value, s.intent_share) for s in report.shifts]

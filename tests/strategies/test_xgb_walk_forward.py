@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from market_once import embedded
 from xgb_fixtures import fast_params, small_market
 
-from framework.data import load_market_data
 from framework.strategy import compute_signals
 from strategies.xgboost_signal import walk_forward
 from strategies.xgboost_signal.features import FEATURES, feature_matrix
@@ -16,7 +16,7 @@ from strategies.xgboost_signal.strategy import XGBoostSignal
 
 @pytest.mark.parametrize(("horizon", "embargo"), [(5, 0), (10, 3), (1, 0)])
 def test_no_training_label_window_reaches_the_first_prediction_date(horizon, embargo) -> None:
-    dates = load_market_data().dates
+    dates = embedded().dates
     found = list(
         walk_forward.retrain_windows(dates, retrain_every=21, train_window=252, horizon=horizon, embargo=embargo, expanding=False)
     )
@@ -64,7 +64,7 @@ def test_features_are_causal_row_by_row() -> None:
 
 
 def test_out_of_sample_metrics_on_the_embedded_data_run_every_fold() -> None:
-    market = load_market_data()
+    market = embedded()
     params = fast_params(n_estimators=20, train_window=252)
     expected = [
         f

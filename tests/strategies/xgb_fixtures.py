@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from framework.data import MarketData, load_market_data
+from market_once import embedded
+
+from framework.data import MarketData
 from strategies.xgboost_signal.strategy import XGBoostParams
 
 FAST = {"n_estimators": 8, "max_depth": 2, "train_window": 80, "retrain_every": 21, "nthread": 1}
@@ -14,4 +16,4 @@ def fast_params(**extra: object) -> XGBoostParams:
 
 
 def small_market() -> MarketData:
-    return load_market_data().select(SYMBOLS).between("2015-01-12", "2016-12-30")
+    return embedded().select(SYMBOLS).between("2015-01-12", "2016-12-30")

@@ -15,6 +15,7 @@ from scipy import stats
 from framework.research.metrics import Metric, measure
 from framework.research.overfitting import (
     _combinations,
+    _rank_of,
     deflate,
     deflated_sharpe,
     expected_max_sharpe,
@@ -236,3 +237,16 @@ def test_a_significant_dsr_beside_an_overfit_pbo_is_reconciled_in_words() -> Non
     edge[:, 2] += 0.006
     both = reconcile(deflated_sharpe(edge[:, 2], edge), probability_of_overfitting(edge, 16))
     assert both is not None and "Both favour the best point" in both
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 40), cols=st.integers(1, 12))
+def test_the_one_rank_a_split_uses_is_scipys_average_rank(seed, rows, cols) -> None:
+    """The PBO ranks only the in-sample best's out-of-sample score; it must be the rank scipy
+    gives that cell, ties averaged and an undefined score (-inf) last."""
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(-3, 4, (rows, cols)).astype(float)  # few values: many ties
+    scores[rng.random((rows, cols)) < 0.2] = -np.inf
+    column = rng.integers(0, cols, rows)
+    expected = stats.rankdata(scores, axis=1)[np.arange(rows), column]
+    np.testing.assert_array_equal(_rank_of(scores, column), expected)

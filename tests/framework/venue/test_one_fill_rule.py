@@ -5,23 +5,30 @@ the TWAP minute fills price through ``framework/venue/matching.py``."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 ALLOWED = {"brokers/backtrader/sim_broker.py"}  # backtrader's _get_price hooks (market orders' slip)
 
 
-def callers(name: str) -> set[str]:
-    found = set()
+@functools.cache
+def _attributes() -> dict[str, frozenset[str]]:
+    """Per module outside framework/venue/, the attribute names it uses: the tree parsed once
+    for the module's tests (each asked about one name and parsed it all again)."""
+    found = {}
     for folder in ("framework", "brokers", "strategies", "analyzers"):
         for path in (ROOT / folder).rglob("*.py"):
             rel = path.relative_to(ROOT).as_posix()
             if rel.startswith("framework/venue/"):
                 continue
             tree = ast.parse(path.read_text(), rel)
-            if any(isinstance(n, ast.Attribute) and n.attr == name for n in ast.walk(tree)):
-                found.add(rel)
+            found[rel] = frozenset(n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute))
     return found
+
+
+def callers(name: str) -> set[str]:
+    return {rel for rel, names in _attributes().items() if name in names}
 
 
 def test_no_simulator_prices_a_fill_beside_the_matching_module() -> None:

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from market_once import embedded
 
-from framework.data import load_market_data
 from framework.venue import ActionKind, CorporateAction, actions_on, actions_over, dividend_cash, split_quantity
 from framework.venue.corporate import split_price
 
@@ -48,7 +48,7 @@ def test_actions_over_many_days_are_each_days_actions_joined() -> None:
     """The paper cycle reads a whole history's actions at once (issue 31 part 5): the same
     actions in the same order as day by day, on the sample's five years and on hand-made frames
     with columns out of order, a day the frames lack, a split of 1 and a negative value."""
-    market = load_market_data()
+    market = embedded()
     days = list(market.dates)
     over = actions_over(market, days)
     assert len(over) > 100  # the sample's dividends and splits
