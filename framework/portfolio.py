@@ -35,6 +35,11 @@ def _float_decimal(price: float) -> Decimal:
     return Decimal(str(price))
 
 
+def _as_mark(price: float | Decimal) -> Decimal:
+    """A price as the books keep a mark: a float's shortest text as a Decimal (memoised)."""
+    return _float_decimal(price) if type(price) is float and price else Decimal(str(price))
+
+
 @dataclass
 class Holding:
     """Signed quantity and signed cost basis (qty × average price paid).
@@ -74,6 +79,14 @@ class Holding:
         self._floats = (self.qty, self.cost, self.high_water, view)
         return view
 
+
+    def lift_high_water(self, mark: Decimal) -> None:
+        """The best mark since entry (trailing stops): the highest for a long, the lowest for a short."""
+        self.high_water = max(self.high_water, mark) if self.qty > 0 else min(self.high_water or mark, mark)
+
+    def value(self, mark: Decimal | None) -> Decimal:
+        """Market value at ``mark``; at cost where there is no mark yet."""
+        return self.cost if mark is None else self.qty * mark
 
     def texts(self) -> tuple[str, str]:
         """Quantity and average cost as journaled (``str`` of the Decimals), converted again only
@@ -168,18 +181,14 @@ class Portfolio:
         for symbol in self.holdings:
             price = prices.get(symbol)
             if price is not None and price == price:  # not NaN
-                self.prices[symbol] = _float_decimal(price) if type(price) is float and price else Decimal(str(price))
+                self.prices[symbol] = _as_mark(price)
         self._mark_high_waters()
-
-    def mark_vector(self, universe: Universe, prices: np.ndarray) -> None:
-        """:meth:`mark` from prices aligned to ``universe``."""
-        self.mark({s: float(prices[universe.position(s)]) for s in self.holdings if s in universe})
 
     def marked_vectors(self, universe: Universe, prices: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Decimal]:
-        """:meth:`mark_vector` then :meth:`vectors`, each holding's mark as a float (NaN where
-        none) and :attr:`positions_value` after the marks, in one pass over the holdings: a
-        decision's views of the books, every bar."""
+        """:meth:`mark` at ``prices`` (aligned to ``universe``) then :meth:`vectors`, each
+        holding's mark as a float (NaN where none) and :attr:`positions_value` after the marks, in
+        one pass over the holdings: a decision's views of the books, every bar."""
         n = len(universe)
         qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
         index, marked, total = universe._index, self.prices, ZERO
@@ -188,16 +197,16 @@ class Portfolio:
             i = index[symbol]  # every holding is in a decision's universe (KeyError names it)
             price = bar[i]
             if price == price:  # not NaN: marked at it (its Decimal is exactly this float)
-                p = marked[symbol] = _float_decimal(price) if price else Decimal(str(price))
+                p = marked[symbol] = _as_mark(price)
                 marks[i] = price
             else:  # kept at the last mark, if any
                 p = marked.get(symbol)
                 if p is not None:
                     marks[i] = float(p)
             if p is not None:
-                h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
+                h.lift_high_water(p)
             qty[i], avg[i], high[i] = h.floats()
-            total += h.cost if p is None else h.qty * p  # summed as positions_value sums: holding order
+            total += h.value(p)  # summed as positions_value sums: holding order
         return qty, avg, high, marks, total
 
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
@@ -218,28 +227,26 @@ class Portfolio:
             for split in by_symbol.get(symbol, ()):
                 if np.datetime64(split.ex_date, "D") > day:
                     price = split_price(price, split.value)
-            h.high_water = max(h.high_water, price) if h.qty > 0 else min(h.high_water or price, price)
+            h.lift_high_water(price)
 
     def _mark_high_waters(self) -> None:
         for symbol, h in self.holdings.items():
             p = self.prices.get(symbol)
             if p is not None:
-                h.high_water = max(h.high_water, p) if h.qty > 0 else min(h.high_water or p, p)
+                h.lift_high_water(p)
 
     def market_value(self, symbol: str) -> Decimal:
         h = self.holdings.get(symbol)
         if h is None:
             return ZERO
-        price = self.prices.get(symbol)
-        return h.cost if price is None else h.qty * price
+        return h.value(self.prices.get(symbol))
 
     @property
     def positions_value(self) -> Decimal:
         """Σ :meth:`market_value`, summed in holding order from zero (read twice a bar: inlined)."""
         total, prices = ZERO, self.prices
         for symbol, h in self.holdings.items():
-            price = prices.get(symbol)
-            total += h.cost if price is None else h.qty * price
+            total += h.value(prices.get(symbol))
         return total
 
     @property

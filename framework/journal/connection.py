@@ -173,18 +173,7 @@ class JournalConnection:
             self._db.execute("BEGIN")
 
     def _write(self, sql: str, row: tuple[Any, ...]) -> None:
-        """One row (:meth:`_write_many`'s path, inlined: several rows a decision and an order)."""
-        if not self._batch_depth:
-            self._db.execute(sql, row)
-            return
-        queue = self._queued.get(sql)
-        if queue is None:
-            self._queued[sql] = [row]
-        else:
-            queue.append(row)
-        self._queued_rows += 1
-        if self._queued_rows >= MAX_QUEUED_ROWS:
-            self._flush()
+        self._write_many(sql, [row])
 
     def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:

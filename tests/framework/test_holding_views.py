@@ -35,7 +35,7 @@ def test_memoised_views_equal_fresh_ones(script) -> None:
             _, symbol, side, qty, price = step
             book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
         elif step[0] == "mark":
-            book.mark_vector(UNIVERSE, [step[1], step[2]])
+            book.mark(dict(zip(UNIVERSE.symbols, [step[1], step[2]], strict=True)))
         else:
             book.apply_corporate_action(CorporateAction(step[1], date(2020, 1, 3), ActionKind.SPLIT, Decimal(step[2])))
         for h in book.holdings.values():
@@ -69,7 +69,7 @@ def _play(book: Portfolio, script, mark) -> list:
 def _three_passes(book: Portfolio, prices: np.ndarray) -> tuple[np.ndarray, ...]:
     """What the engine did before issue 31's one pass: mark, then the vectors, then the marks, then
     the positions' value."""
-    book.mark_vector(UNIVERSE, prices)
+    book.mark({s: float(prices[UNIVERSE.position(s)]) for s in book.holdings})
     marks = np.full(len(UNIVERSE), np.nan)
     for symbol, mark in book.prices.items():
         marks[UNIVERSE.position(symbol)] = float(mark)
