@@ -53,11 +53,11 @@ def _decimal(x: float) -> Decimal:
 def latest_trade(price: float) -> Decimal | None:
     """A bar's close as the venue's latest trade (exact: the float's shortest repr); None when
     there is none (NaN, not positive)."""
-    return exact_decimal(price) if math.isfinite(price) and price > 0 else None
+    return _exact(price) if math.isfinite(price) and price > 0 else None
 
 
 @lru_cache(maxsize=16384)
-def exact_decimal(x: float) -> Decimal:
+def _exact(x: float) -> Decimal:
     """Closes recur bar after bar on every position's valuation: each converted once."""
     return Decimal(repr(x))
 
@@ -231,12 +231,9 @@ class BacktraderBroker:
             broker = self.host.broker
             positions: dict[str, BookPosition] = {}
             for data, pos in broker.positions.items():
-                size = pos.size
-                if abs(size) >= DUST_SHARES:
-                    line = data.lines.close
-                    close = float(line.array[line._idx])  # self._last(data), inlined: every holding every bar
-                    positions[data._name] = BookPosition(_d(size), exact_decimal(close) if 0 < close < math.inf
-                                                         else _d(pos.price))
+                if abs(pos.size) >= DUST_SHARES:
+                    last = self._last(data)
+                    positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(broker.getcash()), positions=positions, prices=prices)
             base.equity  # noqa: B018 - values the positions once; every book of this bar shares it

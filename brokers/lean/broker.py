@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from brokers.backtrader.broker import DUST_SHARES, _d, exact_decimal, latest_trade
+from brokers.backtrader.broker import DUST_SHARES, _d, latest_trade
 from brokers.lean.fill import Account, capped, execute
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
@@ -188,10 +188,9 @@ class LeanBroker:
             positions: dict[str, BookPosition] = {}
             closes, column = self.bars.latest_closes(self.row), self.bars.column
             for symbol, qty in self._held.items():
-                close = closes[column[symbol]]
-                # latest_trade(close), inlined: twenty holdings a bar
-                positions[symbol] = BookPosition(qty, exact_decimal(close) if 0 < close < math.inf
-                                                 else _d(self.account.positions[symbol].price))
+                last = latest_trade(closes[column[symbol]])
+                mark = last if last is not None else _d(self.account.positions[symbol].price)
+                positions[symbol] = BookPosition(qty, mark)
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(self.account.cash), positions=positions, prices=prices)
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
