@@ -97,15 +97,21 @@ def _figures(summary: dict[str, Any], returns: pd.Series) -> dict[str, float | i
     return out
 
 
+#: what a point's journal leaves out when it is not kept: the bulk of its rows, which its figures
+#: (:func:`framework.run_folder.summarise`: equity, orders, fills, events) never read back
+NOT_KEPT_LEAVES_OUT = frozenset({"signals", "positions", "risk_decisions", "intents"})
+
+
 def _backtest(market: MarketData, job: Job, folder: Path,
               run_backtest: Backtest) -> tuple[dict[str, Any], pd.DataFrame]:
-    from framework.journal import Journal
+    from framework.journal import Journal, leaving_out
     from framework.registry import get_strategy
     from framework.run_folder import summarise
 
     settings = Settings.model_validate(job.settings)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
-    result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
+    with leaving_out(() if job.keep_journal else NOT_KEPT_LEAVES_OUT):
+        result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
     journal = Journal(result.journal_path)
     try:
         summary, daily = summarise(journal, result.initial_cash)
@@ -142,4 +148,6 @@ def run_job(market: MarketData, job: Job, backtest: Backtest) -> Outcome:
     return Outcome(job.key, figures, returns, time.perf_counter() - started, None, worker_name(), journal)
 
 
-__all__ = ["Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name"]
+__all__ = [
+    "NOT_KEPT_LEAVES_OUT", "Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name",
+]
