@@ -32,6 +32,7 @@ MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's short write transaction
 
 _LEAVING_OUT: ContextVar[frozenset[str]] = ContextVar("journal_leaving_out", default=frozenset())
+#: the table an INSERT or UPDATE statement writes
 _WRITTEN_TABLE = re.compile(r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?)\s+(\w+)", re.IGNORECASE)
 
 
@@ -52,13 +53,6 @@ def leaving_out(tables: Iterable[str]) -> Iterator[None]:
         yield
     finally:
         _LEAVING_OUT.reset(token)
-
-
-@lru_cache(maxsize=256)
-def _written_table(sql: str) -> str:
-    """The table an ``INSERT`` or ``UPDATE`` statement writes."""
-    found = _WRITTEN_TABLE.match(sql)
-    return found.group(1) if found else ""
 
 
 @lru_cache(maxsize=8192)
@@ -111,6 +105,7 @@ class JournalConnection:
         self._queued_rows = 0
         self._latest: dict[str, dict[str, tuple[Any, ...]]] = {}  # statement -> key -> latest row
         self._leave_out = _LEAVING_OUT.get() if self._private else frozenset()  # see leaving_out
+        self._leaving: dict[str, str] = {}  # statement -> the left-out table it writes, or ""
         self._left_out: set[str] = set()  # tables some rows of which were left out
         self._opened()
 
@@ -214,8 +209,11 @@ class JournalConnection:
     def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        if self._leave_out and self._leaves_out(sql, len(rows)):
-            return
+        if self._leave_out:
+            table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
+            if table:
+                self._leave(table, len(rows))
+                return
         if self._batch_depth:
             self._queued.setdefault(sql, []).extend(rows)
             self._queued_rows += len(rows)
@@ -227,25 +225,31 @@ class JournalConnection:
     def _write_latest(self, sql: str, key: str, row: tuple[Any, ...]) -> None:
         """A row of which only the latest per ``key`` matters (inside a transaction: coalesced,
         written after the queued inserts)."""
-        if self._leave_out and self._leaves_out(sql, 0):
-            return
+        if self._leave_out:
+            table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
+            if table:
+                self._leave(table, 0)
+                return
         if self._batch_depth:
             self._latest.setdefault(sql, {})[key] = row
         else:
             self._db.execute(sql, row)
 
-    def _leaves_out(self, sql: str, rows: int) -> bool:
-        """Whether ``sql`` writes a table left out (then its ``rows`` count toward the queue's
-        slices as if queued: the rows kept are flushed when a whole journal would flush them)."""
-        table = _written_table(sql)
-        if table not in self._leave_out:
-            return False
+    def _leaving_table(self, sql: str) -> str:
+        """The left-out table ``sql`` writes, or "" (remembered per statement)."""
+        table = _WRITTEN_TABLE.match(sql)
+        name = table.group(1) if table and table.group(1) in self._leave_out else ""
+        self._leaving[sql] = name
+        return name
+
+    def _leave(self, table: str, rows: int) -> None:
+        """Rows of ``table`` not written; they count toward the queue's slices as if queued (the
+        rows kept are flushed when a whole journal would flush them)."""
         self._left_out.add(table)
         if self._batch_depth:
             self._queued_rows += rows
             if self._queued_rows >= MAX_QUEUED_ROWS:
                 self._flush()
-        return True
 
     def _forget_latest(self, sql: str, key: str) -> None:
         self._latest.get(sql, {}).pop(key, None)
