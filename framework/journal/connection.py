@@ -235,6 +235,11 @@ class JournalConnection:
         else:
             self._db.execute(sql, row)
 
+    def keeps(self, table: str) -> bool:
+        """Whether rows written to ``table`` are kept (see :func:`leaving_out`): a writer may skip
+        building rows that would be left out."""
+        return table not in self._leave_out
+
     def _leaving_table(self, sql: str) -> str:
         """The left-out table ``sql`` writes, or "" (remembered per statement)."""
         table = _WRITTEN_TABLE.match(sql)

@@ -97,11 +97,14 @@ def test_an_accounts_journal_leaves_nothing_out(tmp_path) -> None:
     """Only a private journal (a backtest's) may leave rows out; a durable one is every row."""
     with leaving_out({"positions"}):
         journal = Journal(tmp_path / "account.sqlite")
+        private = Journal(tmp_path / "backtest.sqlite", durable=False)
     try:
+        assert journal.keeps("positions") and not private.keeps("positions") and private.keeps("orders")
         journal.record_positions("r", T, [("AAA", Decimal(1), Decimal(2), Decimal(3))])
         assert len(journal.table("positions")) == 1
     finally:
         journal.close()
+        private.close()
 
 
 def test_leaving_out_an_unknown_table_is_refused() -> None:
