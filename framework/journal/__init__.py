@@ -29,7 +29,7 @@ from framework.journal.foreign import ForeignLog
 from framework.journal.halt import HaltFlag, HaltState
 from framework.journal.orders import OrderLog
 from framework.journal.runs import RunInfo, RunLog
-from framework.journal.schema import SCHEMA, SCHEMA_VERSION
+from framework.journal.schema import SCHEMA, SCHEMA_VERSION, UNREAD_BY_RESULTS
 
 
 class Journal(RunLog, OrderLog, EquityLog, AdjustmentLog, HaltFlag, EventLog, ForeignLog, JournalConnection):
@@ -39,6 +39,7 @@ class Journal(RunLog, OrderLog, EquityLog, AdjustmentLog, HaltFlag, EventLog, Fo
 __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
+    "UNREAD_BY_RESULTS",
     "Adjustment",
     "EventRow",
     "HaltState",

@@ -97,20 +97,16 @@ def _figures(summary: dict[str, Any], returns: pd.Series) -> dict[str, float | i
     return out
 
 
-#: what a point's journal leaves out when it is not kept: the bulk of its rows, which its figures
-#: (:func:`framework.run_folder.summarise`: equity, orders, fills, events) never read back
-NOT_KEPT_LEAVES_OUT = frozenset({"signals", "positions", "risk_decisions", "intents"})
-
-
 def _backtest(market: MarketData, job: Job, folder: Path,
               run_backtest: Backtest) -> tuple[dict[str, Any], pd.DataFrame]:
-    from framework.journal import Journal, leaving_out
+    from framework.journal import UNREAD_BY_RESULTS, Journal, leaving_out
     from framework.registry import get_strategy
     from framework.run_folder import summarise
 
     settings = Settings.model_validate(job.settings)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
-    with leaving_out(() if job.keep_journal else NOT_KEPT_LEAVES_OUT):
+    # not kept: only its figures read it back (equity, orders, fills, events: run_folder.summarise)
+    with leaving_out(() if job.keep_journal else UNREAD_BY_RESULTS):
         result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
     journal = Journal(result.journal_path)
     try:
@@ -149,5 +145,5 @@ def run_job(market: MarketData, job: Job, backtest: Backtest) -> Outcome:
 
 
 __all__ = [
-    "NOT_KEPT_LEAVES_OUT", "Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name",
+    "Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name",
 ]

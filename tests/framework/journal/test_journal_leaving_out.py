@@ -15,12 +15,12 @@ import pytest
 import framework.journal.connection as journal_connection
 from framework.enums import OrderSide, OrderStatus
 from framework.fills import Fill
-from framework.journal import Journal, leaving_out
+from framework.journal import UNREAD_BY_RESULTS, Journal, leaving_out
 from framework.orders import Order
 from framework.venue import ActionKind, CorporateAction
 
 T = datetime(2020, 1, 2, 21, 0, tzinfo=UTC)
-LEFT_OUT = frozenset({"signals", "positions", "risk_decisions", "intents"})
+LEFT_OUT = UNREAD_BY_RESULTS
 KEPT = ("runs", "orders", "order_events", "fills", "equity", "corporate_actions")
 
 

@@ -11,9 +11,9 @@ import pytest
 from brokers.backtrader.runner import run_backtest
 from framework.config import load_settings
 from framework.data import load_configured
-from framework.journal import Journal
+from framework.journal import UNREAD_BY_RESULTS, Journal
 from framework.registry import get_strategy
-from framework.research.sweep_task import NOT_KEPT_LEAVES_OUT, Job, run_job
+from framework.research.sweep_task import Job, run_job
 from framework.run_folder import summarise
 
 OVERRIDES = {
@@ -90,7 +90,7 @@ def test_a_point_not_kept_leaves_out_what_its_figures_never_read(setup) -> None:
         result = lean_or_backtrader(market, plugin, settings, path)
         with sqlite3.connect(result.journal_path) as db:
             counted.append({t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                            for t in (*NOT_KEPT_LEAVES_OUT, "orders", "fills", "equity")})
+                            for t in (*UNREAD_BY_RESULTS, "orders", "fills", "equity")})
         return result
 
     dumped = settings.model_dump(mode="json")
@@ -102,5 +102,5 @@ def test_a_point_not_kept_leaves_out_what_its_figures_never_read(setup) -> None:
     pd.testing.assert_frame_equal(not_kept.returns, kept.returns)
     whole, part = counted
     assert all(whole[t] > 0 for t in ("signals", "positions", "intents"))
-    assert all(part[t] == 0 for t in NOT_KEPT_LEAVES_OUT)
+    assert all(part[t] == 0 for t in UNREAD_BY_RESULTS)
     assert {t: part[t] for t in ("orders", "fills", "equity")} == {t: whole[t] for t in ("orders", "fills", "equity")}
