@@ -144,6 +144,4 @@ def run_job(market: MarketData, job: Job, backtest: Backtest) -> Outcome:
     return Outcome(job.key, figures, returns, time.perf_counter() - started, None, worker_name(), journal)
 
 
-__all__ = [
-    "Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name",
-]
+__all__ = ["Backtest", "BacktestRun", "Job", "Outcome", "probe", "run_job", "warm_up", "worker_name"]
