@@ -4,6 +4,7 @@ table's columns read alone come in the order the rows were written."""
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import framework.journal.connection as journal_connection
 from framework.enums import OrderSide, OrderStatus
@@ -129,5 +132,61 @@ def test_a_tables_columns_come_in_the_order_the_rows_were_written(tmp_path) -> N
         assert journal.table("orders", ["status"])["status"].tolist() == ["created", "filled", "canceled"]
         with pytest.raises(ValueError, match="journal table 'orders' has no column 'price'"):
             journal.table("orders", ["status", "price"])
+    finally:
+        journal.close()
+
+
+_STEP = st.sampled_from(["fills", "action", "signals", "positions", "intents", "equity", "read", "bar"])
+
+
+@settings(max_examples=300)
+@given(steps=st.lists(_STEP, min_size=1, max_size=60), slice_rows=st.integers(1, 40))
+def test_any_sequence_of_writes_keeps_the_whole_journals_rows(steps: list[str], slice_rows: int) -> None:
+    """Property: whatever the writes, reads and queue slices, the tables kept are the whole
+    journal's row for row (left-out rows move no flush)."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(journal_connection, "MAX_QUEUED_ROWS", slice_rows)
+        _replay(steps, Path(tmp) / "whole.sqlite")
+        with leaving_out(LEFT_OUT):
+            _replay(steps, Path(tmp) / "part.sqlite")
+        for table in KEPT:
+            assert _rows(Path(tmp) / "part.sqlite", table) == _rows(Path(tmp) / "whole.sqlite", table), table
+
+
+def _replay(steps: list[str], path: Path) -> None:
+    journal = Journal(path, durable=False)
+    symbols = ["AAA", "BBB", "CCC"]
+    waiting: list[Order] = []
+    day = 0
+    try:
+        with journal.batch():
+            for step in steps:
+                t = T + timedelta(days=day)
+                if step == "bar":
+                    day += 1
+                elif step == "fills":
+                    for order in waiting:
+                        filled = order.transition(OrderStatus.FILLED, filled_qty=order.qty,
+                                                  filled_avg_price=Decimal("10.5"))
+                        journal.record_order("r", filled)
+                        journal.record_event(order.client_order_id, "fill", "filled", t)
+                        journal.record_fill(Fill(f"e{order.client_order_id}", order.client_order_id, order.symbol,
+                                                 OrderSide.BUY, Decimal(10), Decimal("10.5"), t))
+                    waiting = []
+                elif step == "action":
+                    journal.record_corporate_action("r", t, CorporateAction(symbols[day % 3], t.date(), ActionKind.SPLIT,
+                                                                            Decimal(2)))
+                elif step == "signals":
+                    journal.record_signals("r", t, symbols, np.array([0.5, -0.5, 1.0]))
+                elif step == "positions":
+                    journal.record_positions("r", t, [(s, Decimal(1), Decimal(2), Decimal(3)) for s in symbols])
+                elif step == "intents":
+                    new = [_order(f"o{day}-{len(waiting) + k}", symbols[k]) for k in range(2)]
+                    journal.record_intents("r", new)
+                    waiting += new
+                elif step == "equity":
+                    journal.record_equity("r", t, Decimal(1000 - day), Decimal(1000), Decimal(day))
+                else:
+                    journal.fills()
     finally:
         journal.close()
