@@ -3,13 +3,17 @@
 The same grids (momentum and mean_reversion on the embedded data; each grid varies one strategy
 parameter and one execution setting, so the lean path computes each signal set once) run point
 by point through the sweep's own task (``run_job``: backtest, journal, figures), the two paths
-interleaved point by point so a busy machine slows them alike. Every point's two journals are
-compared first (same fills, final value to 1e-6: the run stops on a difference); only then are
-the ratios printed. A point's cost is its CPU seconds (``time.process_time``: this process's
-own work, so the ratio holds on a machine other processes keep busy); wall seconds are printed
-beside them. With the optional ``bench`` extra installed (``pip install -e .[bench]``),
-the momentum grid also runs in vectorbt on the same signals (target-percent rebalancing; a
-different, vectorised model: timed warm, signals included, for scale, not compared). A measurement, not a test.
+interleaved point by point so a busy machine slows them alike. Each point runs twice a path: as
+``trade sweep`` runs it (its journal not kept: timed, first, so it pays for a new signal set as a
+sweep's point does), then with its journal kept; the kept journals are compared (same fills,
+final value to 1e-6: the run stops on a difference), and so are the figures of both runs; only
+then are the ratios printed. A point's cost is its CPU seconds (``time.process_time``: this
+process's own work, so the ratio holds on a machine other processes keep busy); wall seconds are
+printed beside them, and the Python function calls of the grid's first point (cProfile: a count
+the machine's load does not change). With the optional ``bench`` extra installed
+(``pip install -e .[bench]``), the momentum grid also runs in vectorbt on the same signals
+(target-percent rebalancing; a different, vectorised model: timed warm, signals included, for
+scale, not compared). A measurement, not a test.
 
     .venv/bin/python benchmarks/sweep_lean.py [--strategy momentum]
 """
@@ -17,7 +21,9 @@ different, vectorised model: timed warm, signals included, for scale, not compar
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import tempfile
 import time
 from pathlib import Path
@@ -43,16 +49,29 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def _run(market: MarketData, settings: Settings, backtest: Any, tmp: Path,
-         name: str) -> tuple[Outcome, float, Path]:
-    """The point through the sweep's task; its outcome, its CPU seconds and its journal."""
+def _run(market: MarketData, settings: Settings, backtest: Any, name: str, keep: bool) -> tuple[Outcome, float]:
+    """The point through the sweep's task (its journal kept or not); its outcome and CPU seconds."""
     started = time.process_time()
-    outcome = run_job(market, Job(name, name, settings.model_dump(mode="json"), keep_journal=True), backtest)
+    outcome = run_job(market, Job(name, name, settings.model_dump(mode="json"), keep_journal=keep), backtest)
     cpu = time.process_time() - started
     assert outcome.ok, outcome.error
-    path = tmp / f"{name}.sqlite"
+    return outcome, cpu
+
+
+def _journal(outcome: Outcome, tmp: Path) -> Path:
+    path = tmp / f"{outcome.key}.sqlite"
     path.write_bytes(outcome.journal or b"")
-    return outcome, cpu, path
+    return path
+
+
+def _calls(market: MarketData, settings: Settings, backtest: Any) -> int:
+    """Python function calls of one point as a sweep runs it (its signals already computed)."""
+    profile = cProfile.Profile()
+    profile.enable()
+    outcome = run_job(market, Job("calls", "calls", settings.model_dump(mode="json")), backtest)
+    profile.disable()
+    assert outcome.ok, outcome.error
+    return pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
 
 
 def _vectorbt(market: MarketData, grid: list[dict[str, Any]]) -> float | None:
@@ -100,22 +119,30 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for i, point in enumerate(grid):
                 settings = Settings.model_validate(point)
-                lean, lean_cpu, lean_path = _run(market, settings, lean_or_backtrader, Path(tmp), f"lean{i}")
-                bt, bt_cpu, bt_path = _run(market, settings, run_backtest, Path(tmp), f"bt{i}")
-                found = differences(traded(lean_path), traded(bt_path))
+                lean, lean_cpu = _run(market, settings, lean_or_backtrader, f"lean{i}", keep=False)
+                bt, bt_cpu = _run(market, settings, run_backtest, f"bt{i}", keep=False)
+                lean_kept, _ = _run(market, settings, lean_or_backtrader, f"lean{i}k", keep=True)
+                bt_kept, _ = _run(market, settings, run_backtest, f"bt{i}k", keep=True)
+                reference = traded(_journal(bt_kept, Path(tmp)))
+                found = differences(traded(_journal(lean_kept, Path(tmp))), reference)
                 assert not found, f"{strategy} point {i}: {found}"
-                fills += len(traded(bt_path).fills)
+                assert lean.figures == lean_kept.figures and bt.figures == bt_kept.figures, f"{strategy} point {i}"
+                fills += len(reference.fills)
                 seconds["lean"] += lean_cpu
                 seconds["backtrader"] += bt_cpu
                 wall["lean"] += lean.seconds
                 wall["backtrader"] += bt.seconds
+            first = Settings.model_validate(grid[0])
+            calls = {"lean": _calls(market, first, lean_or_backtrader),
+                     "backtrader": _calls(market, first, run_backtest)}
         per = {k: v / len(grid) for k, v in seconds.items()}
         walls = {k: v / len(grid) for k, v in wall.items()}
         ratio = per["backtrader"] / per["lean"]
         print(f"{strategy}: {len(grid)} points, equal on both paths ({fills} fills); CPU seconds a point: "
               f"backtrader {per['backtrader']:.3f}, lean {per['lean']:.3f}; {ratio:.2f}x "
               f"({'meets' if ratio >= TARGET else 'misses'} the {TARGET:.0f}x target); wall seconds a point: "
-              f"backtrader {walls['backtrader']:.2f}, lean {walls['lean']:.2f}")
+              f"backtrader {walls['backtrader']:.2f}, lean {walls['lean']:.2f}; function calls a point: "
+              f"backtrader {calls['backtrader']:,}, lean {calls['lean']:,}")
         if strategy == "momentum":
             vbt = _vectorbt(market, grid)
             if vbt is not None:

@@ -98,17 +98,31 @@ def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 10)
 
 
+#: what the figures read of each table besides the equity curve (a few columns of wide tables)
+FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": ("client_order_id", "symbol", "side", "status", "filled_qty", "filled_avg_price", "decision_price"),
+    "fills": ("qty", "price"),
+    "order_events": ("client_order_id", "event", "time"),
+}
+
+
 def summarise(journal: Journal, initial_cash: float,
               splits: pd.DataFrame | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    returns = daily_returns(journal.equity_curve(), initial_cash)
+    """The run's figures and daily returns, read from its journal (only the columns they use)."""
+    read = {name: journal.table(name, columns) for name, columns in FIGURE_COLUMNS.items()}
+    return figures(journal.equity_curve(), read["orders"], read["fills"], read["order_events"], initial_cash, splits)
+
+
+def figures(equity: pd.DataFrame, orders: pd.DataFrame, fills: pd.DataFrame, events: pd.DataFrame,
+            initial_cash: float, splits: pd.DataFrame | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The figures of ``summary.json`` and the daily returns, from the journal's tables (at
+    least the :data:`FIGURE_COLUMNS`; a run folder passes the whole tables it exports)."""
+    returns = daily_returns(equity, initial_cash)
     r = pd.Series(returns["return"].to_numpy(), index=pd.to_datetime(returns["date"]))
-    orders = journal.table("orders")
-    fills = journal.table("fills")
-    events = journal.table("order_events")
     traded = float((fills["qty"].astype(float) * fills["price"].astype(float)).sum()) if len(fills) else 0.0
     years = max(len(r) / 252.0, 1 / 252.0)
     mean_equity = float(returns["equity"].mean()) if len(returns) else initial_cash
-    figures = {
+    found = {
         "total_return": float(returns["equity"].iloc[-1] / initial_cash - 1.0) if len(returns) else 0.0,
         "cagr": float(empyrical.cagr(r)) if len(r) > 1 else 0.0,
         "sharpe": float(empyrical.sharpe_ratio(r)) if len(r) > 1 else 0.0,
@@ -121,7 +135,7 @@ def summarise(journal: Journal, initial_cash: float,
         "halts": int((events["event"] == "halt").sum()),
         "order_outcomes": outcomes(orders, events, splits),
     }
-    return {k: (_num(v) if isinstance(v, float) else v) for k, v in figures.items()}, returns
+    return {k: (_num(v) if isinstance(v, float) else v) for k, v in found.items()}, returns
 
 
 def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, context: dict[str, Any],
@@ -130,13 +144,15 @@ def write_run_folder(folder: Path, journal_path: Path, initial_cash: float, cont
     data's, sessions × symbols) tells a cancellation by a split from others."""
     journal = Journal(journal_path)
     try:
-        figures, returns = summarise(journal, initial_cash, splits)
+        orders, fills = journal.table("orders"), journal.table("fills")  # read once: figures and exports
+        events = journal.table("order_events", FIGURE_COLUMNS["order_events"])
+        found, returns = figures(journal.equity_curve(), orders, fills, events, initial_cash, splits)
         returns.to_csv(folder / "returns.csv", index=False)
-        journal.table("orders").drop(columns=["order_json"]).to_csv(folder / "orders.csv", index=False)
-        journal.table("fills").to_csv(folder / "fills.csv", index=False)
+        orders.drop(columns=["order_json"]).to_csv(folder / "orders.csv", index=False)
+        fills.to_csv(folder / "fills.csv", index=False)
         positions_for_people(journal.table("positions")).to_csv(folder / "positions.csv", index=False)
     finally:
         journal.close()
-    summary = {"figures": figures, **context}
+    summary = {"figures": found, **context}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
     return summary

@@ -21,6 +21,7 @@ from brokers.lean.equality import differences, traded
 from brokers.lean.runner import run_lean_backtest, supports
 from framework.config.settings import Settings
 from framework.data import MarketData
+from framework.journal import UNREAD_BY_RESULTS, leaving_out
 from framework.registry import get_strategy
 from framework.strategy import Strategy, compute_signals
 from framework.trading_window import trading_window
@@ -69,9 +70,10 @@ class Check:
 
 def check_on_backtrader(market: MarketData, settings: Settings, name: str) -> Check:
     """Run ``settings`` on both paths and compare (a point the lean path does not model ran on
-    backtrader already: nothing to compare)."""
+    backtrader already: nothing to compare). The journals are read for their fills and final
+    value only: they leave out the rest."""
     strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
-    with tempfile.TemporaryDirectory(prefix="trade-lean-check-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="trade-lean-check-") as tmp, leaving_out(UNREAD_BY_RESULTS):
         theirs = run_backtest(market, strategy, settings, Path(tmp) / "backtrader.sqlite")
         reference = traded(theirs.journal_path)
         if supports(settings) is not None:

@@ -8,7 +8,7 @@ the end: ``Journal(path, durable=False)``.)
 
 One part a concern, behind one connection policy (:mod:`.connection`: durability, the schema and
 its migration, transactions and the write queue; :class:`ReadOnlyJournal` for a reader beside a
-writer):
+writer; :func:`leaving_out` for a run only its figures read back):
 
 - :mod:`.runs`: the runs and each bar's decisions (signals, risk decisions);
 - :mod:`.orders`: the orders' write-ahead log (intents, orders, fills);
@@ -22,14 +22,14 @@ writer):
 from __future__ import annotations
 
 from framework.journal.adjustments import Adjustment, AdjustmentLog
-from framework.journal.connection import JournalConnection, ReadOnlyJournal
+from framework.journal.connection import JournalConnection, ReadOnlyJournal, leaving_out
 from framework.journal.equity import EquityLog
 from framework.journal.events import EventLog, EventRow
 from framework.journal.foreign import ForeignLog
 from framework.journal.halt import HaltFlag, HaltState
 from framework.journal.orders import OrderLog
 from framework.journal.runs import RunInfo, RunLog
-from framework.journal.schema import SCHEMA, SCHEMA_VERSION
+from framework.journal.schema import SCHEMA, SCHEMA_VERSION, UNREAD_BY_RESULTS
 
 
 class Journal(RunLog, OrderLog, EquityLog, AdjustmentLog, HaltFlag, EventLog, ForeignLog, JournalConnection):
@@ -39,6 +39,7 @@ class Journal(RunLog, OrderLog, EquityLog, AdjustmentLog, HaltFlag, EventLog, Fo
 __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
+    "UNREAD_BY_RESULTS",
     "Adjustment",
     "EventRow",
     "HaltState",
@@ -46,4 +47,5 @@ __all__ = [
     "JournalConnection",
     "ReadOnlyJournal",
     "RunInfo",
+    "leaving_out",
 ]

@@ -6,13 +6,18 @@ Inside a transaction (:meth:`JournalConnection.batch`) writes are queued and rea
 at the commit, or before any read; nothing inside a transaction was durable before its commit
 anyway, so queuing changes only the cost. Rows written "latest wins" (an order's state) are
 coalesced per key and written after the queued inserts.
+
+A private journal opened inside :func:`leaving_out` writes no rows to the tables named (a sweep
+point whose journal is not kept: nothing reads its signals or positions back).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -25,6 +30,29 @@ from framework.journal.schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate_v1
 
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's short write transaction
+
+_LEAVING_OUT: ContextVar[frozenset[str]] = ContextVar("journal_leaving_out", default=frozenset())
+#: the table an INSERT or UPDATE statement writes
+_WRITTEN_TABLE = re.compile(r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?)\s+(\w+)", re.IGNORECASE)
+
+
+@contextmanager
+def leaving_out(tables: Iterable[str]) -> Iterator[None]:
+    """Private journals (a backtest's) opened in this block write no rows to ``tables``.
+
+    For a run whose journal only its figures read back (a sweep point that is not kept): its
+    signals and positions are two thirds of its rows, inserted for nothing. The rows kept are the
+    rows, in the order, of a whole journal (left-out rows count toward the write queue's slices,
+    so the kept ones reach SQLite at the same moments); a read of a table after rows of it were
+    left out raises instead of answering from a part."""
+    names = frozenset(tables)
+    if names - TABLES:
+        raise ValueError(f"unknown journal table {sorted(names - TABLES)[0]!r}")
+    token = _LEAVING_OUT.set(names)
+    try:
+        yield
+    finally:
+        _LEAVING_OUT.reset(token)
 
 
 @lru_cache(maxsize=8192)
@@ -76,6 +104,9 @@ class JournalConnection:
         self._queued: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in arrival order
         self._queued_rows = 0
         self._latest: dict[str, dict[str, tuple[Any, ...]]] = {}  # statement -> key -> latest row
+        self._leave_out = _LEAVING_OUT.get() if self._private else frozenset()  # see leaving_out
+        self._leaving: dict[str, str] = {}  # statement -> the left-out table it writes, or ""
+        self._left_out: set[str] = set()  # tables some rows of which were left out
         self._opened()
 
     def _opened(self) -> None:
@@ -178,6 +209,11 @@ class JournalConnection:
     def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if self._leave_out:
+            table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
+            if table:
+                self._leave(table, len(rows))
+                return
         if self._batch_depth:
             self._queued.setdefault(sql, []).extend(rows)
             self._queued_rows += len(rows)
@@ -189,10 +225,36 @@ class JournalConnection:
     def _write_latest(self, sql: str, key: str, row: tuple[Any, ...]) -> None:
         """A row of which only the latest per ``key`` matters (inside a transaction: coalesced,
         written after the queued inserts)."""
+        if self._leave_out:
+            table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
+            if table:
+                self._leave(table, 0)
+                return
         if self._batch_depth:
             self._latest.setdefault(sql, {})[key] = row
         else:
             self._db.execute(sql, row)
+
+    def keeps(self, table: str) -> bool:
+        """Whether rows written to ``table`` are kept (see :func:`leaving_out`): a writer may skip
+        building rows that would be left out."""
+        return table not in self._leave_out
+
+    def _leaving_table(self, sql: str) -> str:
+        """The left-out table ``sql`` writes, or "" (remembered per statement)."""
+        table = _WRITTEN_TABLE.match(sql)
+        name = table.group(1) if table and table.group(1) in self._leave_out else ""
+        self._leaving[sql] = name
+        return name
+
+    def _leave(self, table: str, rows: int) -> None:
+        """Rows of ``table`` not written; they count toward the queue's slices as if queued (the
+        rows kept are flushed when a whole journal would flush them)."""
+        self._left_out.add(table)
+        if self._batch_depth:
+            self._queued_rows += rows
+            if self._queued_rows >= MAX_QUEUED_ROWS:
+                self._flush()
 
     def _forget_latest(self, sql: str, key: str) -> None:
         self._latest.get(sql, {}).pop(key, None)
@@ -202,6 +264,7 @@ class JournalConnection:
         fails (the journal busy past the timeout) keeps the queue for the next try."""
         queued, latest = self._queued, self._latest
         if not queued and not any(latest.values()):
+            self._queued_rows = 0  # rows left out only (see leaving_out)
             return
         with self._immediate():
             for sql, rows in queued.items():
@@ -212,18 +275,37 @@ class JournalConnection:
         self._queued, self._latest, self._queued_rows = {}, {}, 0
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        self._check_whole(sql)
         self._flush()
         return self._db.execute(sql, args)
 
     def _frame(self, sql: str, args: tuple[Any, ...] | None = None) -> pd.DataFrame:
+        self._check_whole(sql)
         self._flush()
         return pd.read_sql_query(sql, self._db, params=args)
 
-    def table(self, name: str) -> pd.DataFrame:
-        """A whole table as a DataFrame (for reports and run folders)."""
+    def _check_whole(self, sql: str) -> None:
+        """A read of a table rows of which were left out (:func:`leaving_out`) would answer from a part."""
+        for table in self._left_out:
+            if re.search(rf"\b{table}\b", sql):
+                raise RuntimeError(f"journal table {table!r} is read but its rows were left out (leaving_out)")
+
+    def table(self, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+        """A whole table as a DataFrame (for reports and run folders), rows in the order they were
+        written; ``columns``: only these (a summary reads a few columns of wide tables: reading an
+        order's JSON costs more than the figures made from it)."""
         if name not in TABLES:
             raise ValueError(f"unknown journal table {name!r}")
-        return self._frame(f"SELECT * FROM {name}")
+        if not columns:
+            return self._frame(f"SELECT * FROM {name}")
+        unknown = set(columns) - self._columns(name)
+        if unknown:
+            raise ValueError(f"journal table {name!r} has no column {sorted(unknown)[0]!r}")
+        # rowid order, as SELECT * scans: a few columns could otherwise be read from an index
+        return self._frame(f"SELECT {', '.join(columns)} FROM {name} ORDER BY rowid")
+
+    def _columns(self, name: str) -> set[str]:
+        return {row[1] for row in self._read(f"PRAGMA table_info({name})")}
 
 
 class ReadOnlyJournal:
@@ -266,4 +348,6 @@ class ReadOnlyJournal:
             return pd.DataFrame()
 
 
-__all__ = ["BUSY_TIMEOUT", "MAX_QUEUED_ROWS", "JournalConnection", "ReadOnlyJournal", "decimal", "iso", "text"]
+__all__ = [
+    "BUSY_TIMEOUT", "MAX_QUEUED_ROWS", "JournalConnection", "ReadOnlyJournal", "decimal", "iso", "leaving_out", "text",
+]

@@ -68,6 +68,11 @@ CREATE INDEX IF NOT EXISTS idx_fills_order ON fills(client_order_id);
 CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
 """
 
+#: the tables a finished run's results (its figures, fills and final value) never read: the record of
+#: its decisions, read back only by a restart (a backtest reads them at its start, empty); what a
+#: journal only its results read back leaves out (:func:`framework.journal.leaving_out`)
+UNREAD_BY_RESULTS = frozenset({"signals", "positions", "risk_decisions", "intents"})
+
 #: every table a reader may ask for by name
 TABLES = frozenset({
     "runs", "signals", "risk_decisions", "intents", "orders", "order_events", "fills", "positions", "equity",
@@ -85,4 +90,4 @@ def migrate_v1(db: sqlite3.Connection) -> None:
     db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
 
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "TABLES", "migrate_v1"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "TABLES", "UNREAD_BY_RESULTS", "migrate_v1"]

@@ -99,13 +99,15 @@ def _figures(summary: dict[str, Any], returns: pd.Series) -> dict[str, float | i
 
 def _backtest(market: MarketData, job: Job, folder: Path,
               run_backtest: Backtest) -> tuple[dict[str, Any], pd.DataFrame]:
-    from framework.journal import Journal
+    from framework.journal import UNREAD_BY_RESULTS, Journal, leaving_out
     from framework.registry import get_strategy
     from framework.run_folder import summarise
 
     settings = Settings.model_validate(job.settings)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
-    result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
+    # not kept: only its figures read it back (equity, orders, fills, events: run_folder.summarise)
+    with leaving_out(() if job.keep_journal else UNREAD_BY_RESULTS):
+        result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
     journal = Journal(result.journal_path)
     try:
         summary, daily = summarise(journal, result.initial_cash)

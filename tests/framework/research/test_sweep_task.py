@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
 
+import pandas as pd
 import pytest
 
 from brokers.backtrader.runner import run_backtest
 from framework.config import load_settings
 from framework.data import load_configured
-from framework.journal import Journal
+from framework.journal import UNREAD_BY_RESULTS, Journal
 from framework.registry import get_strategy
 from framework.research.sweep_task import Job, run_job
 from framework.run_folder import summarise
@@ -74,3 +76,31 @@ def test_a_point_runs_with_the_heap_before_it_frozen_and_gives_it_back(setup) ->
     assert not run_job(market, Job("k5", "p02", failing.model_dump(mode="json")), backtest).ok
     assert len(frozen) == 2 and min(frozen) > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_a_point_not_kept_leaves_out_what_its_figures_never_read(setup) -> None:
+    """issue 31: signals, positions, risk decisions and intents are most of a point's rows; when
+    its journal is not kept they are not written, and its figures are the kept journal's."""
+    from brokers.lean.research import lean_or_backtrader
+
+    settings, market = setup
+    counted: list[dict[str, int]] = []
+
+    def backtest(market, plugin, settings, path):
+        result = lean_or_backtrader(market, plugin, settings, path)
+        with sqlite3.connect(result.journal_path) as db:
+            counted.append({t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                            for t in (*UNREAD_BY_RESULTS, "orders", "fills", "equity")})
+        return result
+
+    dumped = settings.model_dump(mode="json")
+    kept = run_job(market, Job("k6", "p01", dumped, keep_journal=True), backtest)
+    not_kept = run_job(market, Job("k7", "p01", dumped), backtest)
+    assert kept.ok and not_kept.ok
+    assert not_kept.figures == kept.figures and not_kept.figures["fills"] > 0
+    assert not_kept.returns is not None and kept.returns is not None
+    pd.testing.assert_frame_equal(not_kept.returns, kept.returns)
+    whole, part = counted
+    assert all(whole[t] > 0 for t in ("signals", "positions", "intents"))
+    assert all(part[t] == 0 for t in UNREAD_BY_RESULTS)
+    assert {t: part[t] for t in ("orders", "fills", "equity")} == {t: whole[t] for t in ("orders", "fills", "equity")}
