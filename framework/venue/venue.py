@@ -112,6 +112,8 @@ class Venue:
 
     def charges(self, qty: float, price: float, side: OrderSide) -> float:
         """Everything one execution costs beyond its price: commission plus fees."""
+        if self.schedule is None and self.fee_rates is None:
+            return 0.0  # a venue charging neither (the default profile): nothing to work out per fill
         return self.commission(qty, price, side) + self.fees(qty, price, side)
 
     def slipped_price(
