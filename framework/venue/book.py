@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import NamedTuple
 
 from framework.enums import OrderSide, OrderType
+from framework.memo import cached_property
 from framework.orders import Order
 
 ZERO = Decimal(0)
