@@ -46,7 +46,7 @@ class Bars:
         held_close = self.close[np.maximum(self.latest, 0), np.arange(len(symbols))]
         self._latest_close = np.where(self.latest >= 0, held_close, np.nan)  # one pass for the whole window
         self._last_row, self._last_closes = -1, []
-        self._trades: dict[float, Decimal] = {}  # a close -> the venue's latest trade for it
+        self.converted: dict[float, Decimal] = {}  # a close -> the venue's latest trade for it (Bars.trade)
 
     def latest_closes(self, row: int) -> list[float]:
         """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), as Python floats
@@ -61,11 +61,11 @@ class Bars:
         each close converted once for the life of these bars. A conversion costs ~2 µs and a
         session's book marks every holding; the points of a sweep run on the same bars
         (:func:`brokers.lean.runner.window_bars`), so only the first converts."""
-        found = self._trades.get(close)
+        found = self.converted.get(close)
         if found is None:
             found = latest_trade(close)
             if found is not None:
-                self._trades[close] = found
+                self.converted[close] = found
         return found
 
 
@@ -208,9 +208,12 @@ class LeanBroker:
         bar = self._bar
         if bar is None or bar[0] != key:
             bars, account = self.bars, self.account.positions
-            closes, column, trade = bars.latest_closes(self.row), bars.column, bars.trade
-            positions = {symbol: BookPosition(qty, trade(closes[column[symbol]]) or _d(account[symbol].price))
-                         for symbol, qty in self._held.items()}
+            closes, column, converted = bars.latest_closes(self.row), bars.column, bars.converted
+            positions: dict[str, BookPosition] = {}
+            for symbol, qty in self._held.items():
+                close = closes[column[symbol]]
+                mark = converted.get(close) or bars.trade(close) or _d(account[symbol].price)  # no trade: its cost
+                positions[symbol] = BookPosition(qty, mark)
             base = VenueBook(cash=_d(self.account.cash), positions=positions, prices={})
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
             base.order_values  # noqa: B018 - one memo of the orders' values for every book of this version

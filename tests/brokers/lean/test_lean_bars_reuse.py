@@ -51,10 +51,10 @@ def test_a_second_point_on_the_window_reuses_its_bars_and_journals_the_same(mark
     lean_runner._BARS.clear()
     first = _run(market, tmp_path / "first.sqlite")
     [bars] = _cached_for(market)
-    converted = dict(bars._trades)
+    converted = dict(bars.converted)
     assert converted  # the books marked holdings: their closes are kept with the bars
     second = _run(market, tmp_path / "second.sqlite")
-    assert _cached_for(market) == [bars] and bars._trades == converted  # nothing converted again
+    assert _cached_for(market) == [bars] and bars.converted == converted  # nothing converted again
     lean_runner._BARS.clear()
     fresh = _run(market, tmp_path / "fresh.sqlite")
     assert _cached_for(market) and _cached_for(market)[0] is not bars
