@@ -17,7 +17,7 @@ from decimal import Decimal
 import numpy as np
 
 from brokers.backtrader.broker import DUST_SHARES, _d, latest_trade
-from brokers.lean.fill import Account, capped, execute
+from brokers.lean.fill import Account, Execution, capped, execute
 from framework.broker import BrokerCapabilities, OrderQuery, OrderUpdate, OrderUpdateHandler
 from framework.enums import OrderEvent, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import DuplicateClientOrderId, NotCancelable, OrderNotFound, OrderRejected
@@ -46,6 +46,7 @@ class Bars:
         held_close = self.close[np.maximum(self.latest, 0), np.arange(len(symbols))]
         self._latest_close = np.where(self.latest >= 0, held_close, np.nan)  # one pass for the whole window
         self._last_row, self._last_closes = -1, []
+        self.converted: dict[float, Decimal] = {}  # a close -> the venue's latest trade for it (Bars.trade)
 
     def latest_closes(self, row: int) -> list[float]:
         """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), as Python floats
@@ -54,6 +55,30 @@ class Bars:
             self._last_closes = self._latest_close[row].tolist()
             self._last_row = row
         return self._last_closes
+
+    def trade(self, close: float) -> Decimal | None:
+        """The venue's latest trade for ``close`` (:func:`latest_trade`: None when there is none),
+        each close converted once for the life of these bars. A conversion costs ~2 µs and a
+        session's book marks every holding; the points of a sweep run on the same bars
+        (:func:`brokers.lean.runner.window_bars`), so only the first converts."""
+        found = self.converted.get(close)
+        if found is None:
+            found = latest_trade(close)
+            if found is not None:
+                self.converted[close] = found
+        return found
+
+
+class Working:
+    """An open order as the fill step needs it, kept with the order (one record, not parallel
+    dicts): its symbol's column, the row of the symbol's latest bar when it was sent, the signed
+    shares still to fill (floats, as backtrader keeps them) and whether it is the venue's
+    close-out of a delisting (filled at the close it was sent at)."""
+
+    __slots__ = ("column", "delisting", "remaining", "sent")
+
+    def __init__(self, column: int, sent: int, remaining: float, delisting: bool) -> None:
+        self.column, self.sent, self.remaining, self.delisting = column, sent, remaining, delisting
 
 
 #: As the backtrader adapter declares, but its orders go at once (the lean path has no TWAP).
@@ -70,14 +95,12 @@ class LeanBroker:
         self.account = Account(cash)
         self.row = 0  # the session being processed
         self._orders: dict[str, Order] = {}
-        self._sent_row: dict[str, int] = {}  # client id -> the symbol's latest bar when sent
-        self._remaining: dict[str, float] = {}  # client id -> signed shares still to fill (floats)
-        self._pending: list[str] = []  # open client ids, in submission order (the fill order)
+        self._working: dict[str, Working] = {}  # open client ids, in submission order (the fill order)
         self._by_id: dict[str, str] = {}
         self._handlers: list[OrderUpdateHandler] = []
         self._action_handlers: list[CorporateActionHandler] = []
         self._book_orders: dict[str, BookOrder] = {}
-        self._open_book: tuple[tuple[BookOrder, ...], frozenset[str]] | None = None  # of _book_orders, until it changes
+        self._open_book: tuple[BookOrder, ...] | None = None  # of _book_orders, until it changes
         self._held: dict[str, Decimal] = {}  # held symbol -> its size as the venue sees it, in the account's order
         self._seq = self._exec_seq = self._changes = 0
         self._bar: tuple[tuple[int, int], VenueBook, dict[str, Decimal], set[str]] | None = None
@@ -97,17 +120,19 @@ class LeanBroker:
             raise OrderRejected(f"order {order.client_order_id}: no data for symbol {order.symbol}")
         if order.type is not OrderType.MARKET:
             raise OrderRejected(f"order {order.client_order_id}: the lean path fills market orders only")
-        rejection = None if is_delisting(order) else self.venue.check(order, self.book(order.symbol))
+        book = self.book(order.symbol)  # a close-out's too: its symbol is priced for the later books
+        delisting = is_delisting(order)
+        rejection = None if delisting else self.venue.check(order, book)
         if rejection is not None:
             raise rejection.error(f"submit {order.client_order_id}")
         self._seq += 1
-        acked = order.transition(OrderStatus.NEW, broker_order_id=str(self._seq), updated_at=self._now())
+        broker_id = str(self._seq)
+        acked = order.transition(OrderStatus.NEW, broker_order_id=broker_id, updated_at=self._now())
         cid = order.client_order_id
         self._orders[cid] = acked
-        self._sent_row[cid] = latest
-        self._remaining[cid] = float(order.qty or 0) * (1.0 if order.side is OrderSide.BUY else -1.0)
-        self._by_id[str(self._seq)] = cid
-        self._pending.append(cid)
+        remaining = float(order.qty or 0) * (1.0 if order.side is OrderSide.BUY else -1.0)
+        self._working[cid] = Working(column, latest, remaining, delisting)  # type: ignore[arg-type]
+        self._by_id[broker_id] = cid
         self._book_orders[cid] = BookOrder.of(acked)
         self._open_book = None
         return acked
@@ -116,9 +141,9 @@ class LeanBroker:
         cid = self._by_id.get(broker_order_id)
         if cid is None:
             raise OrderNotFound(f"order {broker_order_id} not found", status_code=404)
-        if cid not in self._pending or not self._orders[cid].is_open:
+        if cid not in self._working or not self._orders[cid].is_open:
             raise NotCancelable(f"order {broker_order_id} is not cancelable", status_code=422)
-        self._pending.remove(cid)
+        del self._working[cid]
         self._emit(cid, OrderEvent.CANCELED, OrderStatus.CANCELED, None)
 
     def replace_order(self, broker_order_id: str, **changes: object) -> Order:
@@ -161,10 +186,6 @@ class LeanBroker:
 
     # -- the venue's view (as the backtrader adapter builds it) -----------------------------
 
-    def _last(self, symbol: str) -> Decimal | None:
-        j = self.bars.column.get(symbol)
-        return None if j is None else latest_trade(self.bars.latest_closes(self.row)[j])
-
     def _changed(self, symbol: str) -> None:
         """Keep the held sizes (Decimal, converted once a change) true after ``symbol``'s position
         changed, in the account's order (backtrader's valuation order: the sums are Decimal)."""
@@ -179,46 +200,55 @@ class LeanBroker:
                           if s in held or s == symbol}
 
     def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
-        """This session's book without open orders, its latest-trade cache and the symbols without
-        one: built once per session and account version (fills and corporate actions happen at the
-        open; within the decision only the open orders change)."""
+        """This session's book without open orders, its latest trades of symbols not held and the
+        symbols without one: built once per session and account version (fills and corporate
+        actions happen at the open; within the decision only the open orders change), from the
+        held sizes kept as state, each marked at its latest trade (the average price without one)."""
         key = (self.row, self._changes)
         bar = self._bar
         if bar is None or bar[0] != key:
+            bars, account = self.bars, self.account.positions
+            closes, column, converted = bars.latest_closes(self.row), bars.column, bars.converted
             positions: dict[str, BookPosition] = {}
-            closes, column = self.bars.latest_closes(self.row), self.bars.column
             for symbol, qty in self._held.items():
-                last = latest_trade(closes[column[symbol]])
-                mark = last if last is not None else _d(self.account.positions[symbol].price)
+                close = closes[column[symbol]]
+                mark = converted.get(close) or bars.trade(close) or _d(account[symbol].price)  # no trade: its cost
                 positions[symbol] = BookPosition(qty, mark)
-            prices: dict[str, Decimal] = {}
-            base = VenueBook(cash=_d(self.account.cash), positions=positions, prices=prices)
+            base = VenueBook(cash=_d(self.account.cash), positions=positions, prices={})
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
             base.order_values  # noqa: B018 - one memo of the orders' values for every book of this version
             base.gross_values  # noqa: B018 - and of the gross buying power
-            bar = self._bar = (key, base, prices, set())
-        return bar[1], bar[2], bar[3]
+            bar = self._bar = (key, base, base.prices, set())  # type: ignore[assignment]
+            for order in self._book_orders.values():  # what the open orders are valued at
+                self._price(order.symbol)
+        return bar[1], bar[2], bar[3]  # type: ignore[index]
 
-    def _open_orders(self) -> tuple[tuple[BookOrder, ...], frozenset[str]]:
-        """The open orders as the venue sees them and their symbols, rebuilt only when they change."""
+    def _price(self, symbol: str) -> None:
+        """Put ``symbol``'s latest trade in this version's book (once; a position has its mark)."""
+        base, prices, unknown = self._bar[1], self._bar[2], self._bar[3]  # type: ignore[index]
+        if symbol in prices or symbol in unknown or symbol in base.positions:
+            return
+        j = self.bars.column.get(symbol)
+        price = None if j is None else self.bars.trade(self.bars.latest_closes(self.row)[j])
+        if price is None:
+            unknown.add(symbol)
+        else:
+            prices[symbol] = price
+
+    def _open_orders(self) -> tuple[BookOrder, ...]:
+        """The open orders as the venue sees them, rebuilt only when they change."""
         if self._open_book is None:
-            orders = tuple(self._book_orders.values())
-            self._open_book = (orders, frozenset(o.symbol for o in orders))
+            self._open_book = tuple(self._book_orders.values())
         return self._open_book
 
     def book(self, symbol: str | None = None) -> VenueBook:
-        base, prices, unknown = self._account_now()
-        orders, symbols = self._open_orders()
-        wanted = symbols if symbol is None or symbol in symbols else symbols | {symbol}
-        for name in wanted:
-            if name in prices or name in unknown or name in base.positions:
-                continue
-            price = self._last(name)
-            if price is None:
-                unknown.add(name)
-            else:
-                prices[name] = price
-        return base.with_orders(orders)
+        """The venue's view now: this version's account, the open orders, the latest trade of
+        every symbol on order and of ``symbol`` (the one being ordered)."""
+        base = self._account_now()[0]
+        if symbol is not None:
+            self._price(symbol)
+        orders = self._open_orders()
+        return base.with_orders(orders) if orders else base
 
     # -- corporate actions ------------------------------------------------------------------
 
@@ -233,7 +263,7 @@ class LeanBroker:
         position = self.account.position(action.symbol)
         held = abs(position.size) >= DUST_SHARES
         if action.kind is ActionKind.SPLIT:
-            for cid in sorted(c for c in self._pending if self._orders[c].symbol == action.symbol):
+            for cid in sorted(c for c in self._working if self._orders[c].symbol == action.symbol):
                 self.cancel_order(self._orders[cid].broker_order_id)  # type: ignore[arg-type]
             if held:
                 position.size *= float(action.value)
@@ -253,57 +283,59 @@ class LeanBroker:
     # -- the session ------------------------------------------------------------------------
 
     def expire_day_orders(self, before: datetime) -> None:
-        for cid in sorted(self._pending):
+        for cid in sorted(self._working):
             order = self._orders[cid]
             if order.time_in_force is TimeInForce.DAY and order.created_at < before:
-                self._pending.remove(cid)
+                del self._working[cid]
                 self._emit(cid, OrderEvent.EXPIRED, OrderStatus.EXPIRED, None)
 
     def fill_step(self, row: int) -> None:
         """The open of session ``row``: every open order that can execute does, in submission
-        order; then the fills are reported, in that order (as backtrader notifies after its bar)."""
+        order; then the fills are reported, in that order (as backtrader notifies after its bar).
+        Only the working orders' symbols are read, straight from the arrays."""
         self.row = row
-        bars, done = self.bars, []
-        for cid in list(self._pending):
-            order = self._orders[cid]
-            j = bars.column[order.symbol]
-            at = int(bars.latest[row, j])
-            sent = self._sent_row[cid]
-            side = order.side
-            if is_delisting(order):
+        if not self._working:
+            return
+        bars, venue, done = self.bars, self.venue, []
+        latest = bars.latest[row]
+        for cid, work in list(self._working.items()):
+            j, sent = work.column, work.sent
+            at = int(latest[j])
+            if work.delisting:
                 reference = float(bars.close[sent, j])  # the venue's close-out: the close it was sent at
             elif at > sent:
                 reference = float(bars.open[at, j])
             else:
                 continue  # no new bar for this symbol yet
+            order = self._orders[cid]
             # the market-order fill rule every simulator prices by, as VenueBroker's market orders get
             # it: the reference slipped (inside the bar only if the venue caps at the bar's range)
             bar = matching.Bar(reference, float(bars.high[at, j]), float(bars.low[at, j]), math.nan)
-            price = matching.market_price(self.venue, side, bar)
-            remaining = self._remaining[cid]
+            price = matching.market_price(venue, order.side, bar)
+            remaining = work.remaining
             size = capped(remaining, float(bars.volume[at, j]), self.volume_cap)
-            execution = execute(self.account, self.venue, order.symbol, size, price, remaining)
+            execution = execute(self.account, venue, order.symbol, size, price, remaining)
             if not execution.size:
                 continue  # nothing executed (a zero-volume bar under the cap): it waits
-            self._remaining[cid] = remaining = remaining - execution.size
+            work.remaining = remaining = remaining - execution.size
             if not remaining:
-                self._pending.remove(cid)
+                del self._working[cid]
             self._changes += 1
             self._changed(order.symbol)
-            done.append((cid, execution, bool(remaining)))
+            done.append((cid, work, execution, bool(remaining)))
         if done:
             now = self._now()
-            for cid, execution, partial in done:
+            for cid, work, execution, partial in done:
                 fill = self._fill(cid, execution, now) if abs(execution.size) >= DUST_SHARES else None
                 if partial:
                     if fill is not None:
-                        self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, now)
+                        self._emit(cid, OrderEvent.PARTIAL_FILL, OrderStatus.PARTIALLY_FILLED, fill, now, work)
                 else:
-                    self._emit(cid, OrderEvent.FILL, OrderStatus.FILLED, fill, now)
+                    self._emit(cid, OrderEvent.FILL, OrderStatus.FILLED, fill, now, work)
 
     # -- reporting --------------------------------------------------------------------------
 
-    def _fill(self, cid: str, execution: object, now: datetime) -> Fill:
+    def _fill(self, cid: str, execution: Execution, now: datetime) -> Fill:
         self._exec_seq += 1
         order = self._orders[cid]
         return Fill(
@@ -311,15 +343,17 @@ class LeanBroker:
             client_order_id=cid,
             symbol=order.symbol,
             side=order.side,
-            qty=_d(abs(execution.size)),  # type: ignore[attr-defined]
-            price=_d(execution.price),  # type: ignore[attr-defined]
+            qty=_d(abs(execution.size)),
+            price=_d(execution.price),
             timestamp=now,
-            commission=_d(execution.commission),  # type: ignore[attr-defined]
+            commission=_d(execution.commission),
             broker_order_id=order.broker_order_id,
         )
 
     def _emit(self, cid: str, event: OrderEvent, status: OrderStatus, fill: Fill | None,
-              now: datetime | None = None) -> None:
+              now: datetime | None = None, work: Working | None = None) -> None:
+        """Move the order along its transition and tell the handlers; ``work``: the filled
+        order's record (its arrival price, on its first fill)."""
         now = now or self._now()
         order = self._orders[cid]
         changes: dict[str, object] = {}
@@ -327,13 +361,13 @@ class LeanBroker:
             total = order.filled_qty + fill.qty
             avg = ((order.filled_avg_price or 0) * order.filled_qty + fill.price * fill.qty) / total
             changes = {"filled_qty": total, "filled_avg_price": avg,
-                       "arrival_price": order.arrival_price or self._arrival(order)}
+                       "arrival_price": order.arrival_price or self._arrival(work)}  # type: ignore[arg-type]
         if status is not order.status:
             order = order.transition(status, updated_at=now, **changes)
         elif changes:
             order = order.evolve(**changes)
         self._orders[cid] = order
-        if not order.is_open:
+        if not order.status.is_open:
             if self._book_orders.pop(cid, None) is not None:
                 self._open_book = None
         elif fill is not None:
@@ -343,11 +377,9 @@ class LeanBroker:
         for handler in self._handlers:
             handler(update)
 
-    def _arrival(self, order: Order) -> Decimal:
+    def _arrival(self, work: Working) -> Decimal:
         """The open of the symbol's first bar after the session it was sent in (up to now)."""
-        bars = self.bars
-        j = bars.column[order.symbol]
-        sent = self._sent_row[order.client_order_id]
+        bars, j, sent = self.bars, work.column, work.sent
         at = int(bars.latest[self.row, j])
         if sent < at and bars.traded[sent + 1, j]:  # the usual case: the symbol traded the next session
             return _d(bars.open[sent + 1, j])

@@ -8,6 +8,8 @@ decides.
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +58,29 @@ def _bars(traded: MarketData) -> Bars:
     return Bars(symbols, datenums(traded.dates), fields)
 
 
+#: The bars of the last windows run, by market object and window: a sweep runs its points on one
+#: market and a few windows, and a point's books convert every holding's close of every session to
+#: an exact Decimal (:meth:`Bars.trade`), so the next point on the window reuses both. An entry
+#: goes with its market (held weakly): no bars outlive the data they were read from.
+_BARS: OrderedDict[tuple[int, pd.Timestamp, pd.Timestamp], tuple[weakref.ref[MarketData], Bars]] = OrderedDict()
+_KEEP_BARS = 2
+
+
+def window_bars(market: MarketData, traded: MarketData, start: pd.Timestamp, end: pd.Timestamp) -> Bars:
+    """The bars of ``traded``, the ``start``..``end`` window of ``market``: the last run's when it
+    ran the same window of the same market object."""
+    key = (id(market), start, end)
+    found = _BARS.get(key)
+    if found is not None and found[0]() is market:
+        _BARS.move_to_end(key)
+        return found[1]
+    bars = _bars(traded)
+    _BARS[key] = (weakref.ref(market, lambda _ref: _BARS.pop(key, None)), bars)
+    while len(_BARS) > _KEEP_BARS:
+        _BARS.popitem(last=False)
+    return bars
+
+
 def run_lean_backtest(
     market: MarketData,
     strategy: Strategy,
@@ -82,7 +107,7 @@ def run_lean_backtest(
         signals = compute_signals(strategy, history)
     traded = history.between(start, end)
     venue = venue_from_config(settings.venue)
-    bars = _bars(traded)
+    bars = window_bars(market, traded, start, end)
     clock = {"open": session_time(traded.dates[0]), "now": session_time(history.dates[0])}
     broker = LeanBroker(bars, settings.backtest.cash, venue, lambda: clock["open"], settings.backtest.volume_cap)
     snapshots = SnapshotBuilder(history, settings.sizing.volatility_lookback)

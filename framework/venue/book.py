@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import NamedTuple
 
 from framework.enums import OrderSide, OrderType
+from framework.memo import cached_property
 from framework.orders import Order
 
 ZERO = Decimal(0)
@@ -71,6 +71,22 @@ class BookOrder:
             order.limit_price,
             order.stop_price,
         )
+
+
+class OrderValues(dict[BookOrder, Decimal]):
+    """Each open order's buying-power value, and the open orders last totted up with their total.
+
+    The books of one account version share it (:meth:`VenueBook.with_orders`). A decision sends
+    its orders one by one, each judged against the open orders so far: the orders of the next
+    book are the last total's orders and one more, so only the new ones are added to the total
+    (the same Decimal additions in the same order as a full pass: the same total)."""
+
+    __slots__ = ("held", "totalled")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.totalled: tuple[BookOrder, ...] = ()
+        self.held = ZERO
 
 
 @dataclass(frozen=True)
@@ -142,11 +158,11 @@ class VenueBook:
         return list(self._by_symbol.get(symbol, ()))
 
     @cached_property
-    def order_values(self) -> dict[BookOrder, Decimal]:
+    def order_values(self) -> OrderValues:
         """Memo of each open order's buying-power value, filled by
         :func:`framework.venue.buying_power.buying_power`: a value depends on the order, the
         positions and the prices alone, which every book :meth:`with_orders` makes shares."""
-        return {}
+        return OrderValues()
 
     @cached_property
     def gross_values(self) -> dict[int, Decimal]:

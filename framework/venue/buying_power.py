@@ -87,15 +87,28 @@ def order_value(book: VenueBook, order: BookOrder) -> Decimal:
     return opening * unit if unit is not None else ZERO
 
 
-def buying_power(book: VenueBook, multiplier: int) -> Decimal:
-    """What the venue grants a new opening order: gross buying power less open orders' values."""
-    memo = book.order_values  # a decision's books share it: each order is valued once
-    held = ZERO
-    for order in book.open_orders:
+def held_by_orders(book: VenueBook) -> Decimal:
+    """The buying power the open orders hold: their values summed in their order. A decision's
+    books share the memo (:class:`~framework.venue.book.OrderValues`): each order is valued once,
+    and a book holding the last total's orders and more adds only the more."""
+    memo = book.order_values
+    orders, totalled = book.open_orders, memo.totalled
+    if len(totalled) <= len(orders) and orders[: len(totalled)] == totalled:
+        held, rest = memo.held, orders[len(totalled):]
+    else:  # an order left (filled, canceled): the total again, from the values kept
+        held, rest = ZERO, orders
+    for order in rest:
         value = memo.get(order)
         if value is None:
             value = memo[order] = order_value(book, order)
         held += value
+    memo.totalled, memo.held = orders, held
+    return held
+
+
+def buying_power(book: VenueBook, multiplier: int) -> Decimal:
+    """What the venue grants a new opening order: gross buying power less open orders' values."""
+    held = held_by_orders(book)
     gross = book.gross_values.get(multiplier)
     if gross is None:
         gross = book.gross_values[multiplier] = gross_buying_power(book, multiplier)

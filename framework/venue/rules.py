@@ -19,7 +19,7 @@ from framework.venue.buying_power import buying_power, opening_qty, unit_value
 from framework.venue.extended import refusal as extended_refusal
 from framework.venue.increments import CENT, is_valid_price, plain
 from framework.venue.rejection import Rejection, forbidden, invalid
-from framework.venue.reservations import closing_side, held_for_orders, holding_orders, qty_available
+from framework.venue.reservations import held_for_orders, holding_orders, qty_available
 
 FRACTIONAL_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT})
 
@@ -39,6 +39,7 @@ class Ticket(NamedTuple):
     multiplier: int  # the account's effective margin multiplier
     asset: AssetFlags
     minimum: Decimal
+    closes: bool  # the order reduces the position (two rules ask)
 
     @property
     def symbol(self) -> str:
@@ -48,9 +49,6 @@ class Ticket(NamedTuple):
     def fractional(self) -> bool:
         return self.order.notional is not None or is_fractional(self.order.qty)
 
-    @property
-    def closes(self) -> bool:
-        return self.order.side is closing_side(self.position)
 
 
 def extended_hours(t: Ticket) -> Rejection | None:

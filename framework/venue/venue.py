@@ -28,7 +28,7 @@ from framework.venue.buying_power import (
 from framework.venue.increments import round_price
 from framework.venue.profiles import TRAITS
 from framework.venue.rejection import Rejection
-from framework.venue.reservations import qty_available
+from framework.venue.reservations import closing_side, qty_available
 from framework.venue.rules import Ticket, first_rejection, is_fractional
 
 MIN_ORDER_NOTIONAL = Decimal(1)
@@ -77,14 +77,16 @@ class Venue:
         if qty is None and order.notional is not None:
             price = book.price(order.symbol)
             qty = order.notional / price if price else None
+        position = book.position_qty(order.symbol)
         return Ticket(
             order=order,
             book=book,
             qty=qty,
-            position=book.position_qty(order.symbol),
+            position=position,
             multiplier=self.multiplier(book),
             asset=self.asset(book, order.symbol),
             minimum=self.min_order_notional,
+            closes=order.side is closing_side(position),
         )
 
     def check(self, order: Order, book: VenueBook) -> Rejection | None:
@@ -112,6 +114,8 @@ class Venue:
 
     def charges(self, qty: float, price: float, side: OrderSide) -> float:
         """Everything one execution costs beyond its price: commission plus fees."""
+        if self.schedule is None and self.fee_rates is None:
+            return 0.0  # a venue charging neither (the default profile): nothing to work out per fill
         return self.commission(qty, price, side) + self.fees(qty, price, side)
 
     def slipped_price(

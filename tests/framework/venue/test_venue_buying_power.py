@@ -95,3 +95,34 @@ def test_books_grown_order_by_order_grant_what_a_fresh_book_grants(orders) -> No
         grown = grown.with_orders(tuple(placed))
         assert MARGIN.buying_power(grown) == MARGIN.buying_power(book(**fields, orders=placed))
         assert CASH_ACCOUNT.buying_power(grown) == CASH_ACCOUNT.buying_power(book(**fields, orders=placed))
+
+
+# One account version's books as a decision and its fills make them: orders appended one by one
+# (each judged against the ones before), and between two books some may leave (filled, canceled)
+# while others come.
+adds = st.lists(st.tuples(st.sampled_from(["AAPL", "MSFT", "XYZ"]), st.sampled_from([BUY, SELL]),
+                          st.decimals(min_value=Decimal("0.001"), max_value=Decimal(900), places=3),
+                          st.sampled_from([OrderType.MARKET, OrderType.LIMIT, OrderType.STOP])), max_size=3)
+steps = st.lists(st.tuples(st.lists(st.integers(min_value=0, max_value=20), max_size=2), adds), min_size=1,
+                 max_size=20)
+
+
+@given(steps=steps, cash=st.decimals(min_value=Decimal(-5_000), max_value=Decimal(300_000), places=2))
+def test_the_books_of_a_version_total_their_orders_as_a_full_pass_does(steps: list, cash: Decimal) -> None:
+    """The shared memo adds only the orders a book has beyond the last total (issue 31): every
+    book's buying power is, to the digit, that of the same book valued from nothing."""
+    positions = {"AAPL": (Decimal("120.5"), Decimal("101.37")), "XYZ": (Decimal(-40), Decimal("3.3333"))}
+    prices = {"MSFT": Decimal("250.123456789")}
+    base = book(cash, positions, prices=prices)
+    MARGIN.buying_power(base)  # the version's memos exist before its books are made, as the simulators do
+    orders: list = []
+    for n, (drops, added) in enumerate(steps):
+        for drop in drops:
+            if orders:
+                del orders[drop % len(orders)]
+        for k, (symbol, side, qty, kind) in enumerate(added):
+            orders.append(resting(f"o{n}.{k}", side, qty, symbol, kind, limit=Decimal("99.99"), stop=Decimal("101.01")))
+        kept = base.with_orders(tuple(orders))
+        fresh = book(cash, positions, orders, prices)  # no memo shared with any other book
+        for venue in (MARGIN, CASH_ACCOUNT):
+            assert str(venue.buying_power(kept)) == str(venue.buying_power(fresh))  # the same digits
