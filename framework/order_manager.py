@@ -33,6 +33,7 @@ from framework.errors import (
 )
 from framework.journal import Journal
 from framework.orders import Order, can_transition, is_delisting, is_protective
+from framework.serialization import WIRE
 from framework.styles import is_twap_child
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
@@ -260,7 +261,7 @@ class OrderManager:
             self._open.pop(order.client_order_id, None)
         self.journal.record_order(self.run_id, order)
         self.journal.record_event(
-            order.client_order_id, event, order.status.value, order.updated_at or self._clock(), detail
+            order.client_order_id, event, WIRE[order.status], order.updated_at or self._clock(), detail
         )
         return order
 
@@ -276,7 +277,7 @@ class OrderManager:
             log.warning("ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id)
         merged = ours.apply(broker_view, self._clock)
         if merged is ours:
-            self.journal.record_event(ours.client_order_id, event, ours.status.value, when or self._clock())
+            self.journal.record_event(ours.client_order_id, event, WIRE[ours.status], when or self._clock())
             return ours
         return self._store(merged, event)
 
@@ -285,7 +286,7 @@ class OrderManager:
         if update.fill is not None:
             self.journal.record_fill(update.fill)
         try:
-            return self._adopt(update.order, update.event.value, update.timestamp)
+            return self._adopt(update.order, WIRE[update.event], update.timestamp)
         except IllegalTransition:  # pragma: no cover - _adopt checks first
             return self.orders[update.order.client_order_id]
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Self
 
-from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from framework.enums import TERMINAL_STATUSES, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import IllegalTransition, InvalidOrder
-from framework.serialization import from_dict, from_json, to_decimal, to_dict, to_utc
+from framework.serialization import WIRE, from_dict, from_json, to_decimal, to_dict, to_utc
 
 S = OrderStatus
 
@@ -145,10 +144,10 @@ class Order:
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
 
-    def _coerce(self, names: Iterable[str] | None = None) -> None:
-        """Normalise field types (all typed fields, or just ``names`` after an evolve)."""
+    def _coerce(self) -> None:
+        """Normalise the typed fields' types (a change of some: :meth:`_replaced`)."""
         set_ = object.__setattr__
-        for name, coerce, optional in _TYPED if names is None else _typed(names):
+        for name, coerce, optional in _TYPED:
             value = getattr(self, name)
             if value is not None or not optional:
                 set_(self, name, coerce(value, name))
@@ -205,7 +204,7 @@ class Order:
 
     @property
     def is_open(self) -> bool:
-        return self.status.is_open
+        return self.status not in TERMINAL_STATUSES  # OrderStatus.is_open, read on every update
 
     @property
     def remaining_qty(self) -> Decimal | None:
@@ -257,9 +256,8 @@ class Order:
         """``dataclasses.replace`` that coerces only what changed (the rest was validated when
         this order was built), then checks the invariants the change can break: all of them
         when the definition changes, the state's when only the state does."""
-        unknown = changes.keys() - _FIELD_SET
-        if unknown:
-            raise TypeError(f"Order has no field(s) {sorted(unknown)}")
+        if not changes.keys() <= _FIELD_SET:
+            raise TypeError(f"Order has no field(s) {sorted(changes.keys() - _FIELD_SET)}")
         new = _copy(self)
         set_ = object.__setattr__
         try:
@@ -288,18 +286,8 @@ class Order:
 
     def to_json(self) -> str:
         """Same text as :func:`framework.serialization.to_json` (sorted keys, compact), built
-        without the generic walk: orders are journaled on every decision."""
-        return "{" + ",".join([  # one attrgetter call reads every field
-            key + (
-                "null" if value is None
-                else f'"{value}"' if kind == "decimal"  # digits, sign, point, exponent: nothing to escape
-                else f'"{value.isoformat()}"' if kind == "time"
-                else _JSON_STRING(value.value) if kind == "enum"
-                else ("true" if value else "false") if value is True or value is False
-                else _JSON_STRING(value)
-            )
-            for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self), strict=True)
-        ]) + "}"
+        without the generic walk: orders are journaled on every decision (see :func:`_json_encoder`)."""
+        return _to_json(self)
 
     def restored(self, **state: Any) -> Order:
         """This order in a journaled state (status, fills, broker id): a restore from the
@@ -349,10 +337,14 @@ _OPTIONAL = frozenset(f.name for f in dataclasses.fields(Order) if f.default is 
 
 
 def _decimal(value: object, name: str) -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value  # already normal (to_decimal's first case, without the second call)
     return to_decimal(value, field=name)
 
 
 def _utc(value: object, name: str) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already normal (to_utc's first case, without the second call)
     return to_utc(value, field=name)  # type: ignore[arg-type]
 
 
@@ -395,10 +387,6 @@ def _copier() -> Callable[[Order], Order]:
 _copy = _copier()
 
 
-def _typed(names: Iterable[str]) -> list[tuple[str, Callable[[Any, str], Any], bool]]:
-    return [_TYPED_BY_NAME[name] for name in names if name in _TYPED_BY_NAME]
-
-
 def _json_kind(name: str) -> str:
     kind = _COERCE.get(name)
     if kind is _decimal:
@@ -408,10 +396,34 @@ def _json_kind(name: str) -> str:
     return "enum" if kind is not None else ""
 
 
-_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((name, _json_kind(name)) for name in sorted(_FIELD_NAMES))
-_JSON_VALUES = operator.attrgetter(*(name for name, _ in _JSON_FIELDS))
-_JSON_KEYS = tuple((json.dumps(name) + ":", kind) for name, kind in _JSON_FIELDS)  # '"qty":' and its kind
 _JSON_STRING = json.encoder.encode_basestring_ascii  # json.dumps' escaping of a str (ensure_ascii)
+#: An enum member's JSON text ('"buy"'), one dict read instead of the enum's ``value`` property.
+_JSON_ENUM = {member: _JSON_STRING(text) for member, text in WIRE.items()}
+
+#: How each kind of field is written: an expression of ``v`` (the field's value), as the generic
+#: codec writes it (``json.dumps`` of :func:`framework.serialization.to_dict`).
+_JSON_OF_KIND = {
+    "decimal": "'\"' + str(v) + '\"'",  # digits, sign, point, exponent: nothing to escape
+    "time": "'\"' + v.isoformat() + '\"'",
+    "enum": "_JSON_ENUM[v]",
+    "": "('true' if v else 'false') if v is True or v is False else _JSON_STRING(v)",  # str and bool
+}
+
+
+def _json_encoder() -> Callable[[Order], str]:
+    """:meth:`Order.to_json` as one generated expression over the fields in key order, each field's
+    encoding chosen once here instead of per value (an order's definition is journaled once, with
+    its intent; a loop testing each value's kind cost three times as much)."""
+    parts = []
+    for k, name in enumerate(sorted(_FIELD_NAMES)):
+        key = ("{" if k == 0 else ",") + json.dumps(name) + ":"
+        parts.append(f"    {key!r}, 'null' if (v := order.{name}) is None else {_JSON_OF_KIND[_json_kind(name)]},\n")
+    namespace: dict[str, Any] = {"_JSON_ENUM": _JSON_ENUM, "_JSON_STRING": _JSON_STRING}
+    exec(f"def to_json(order):\n  return ''.join((\n{''.join(parts)}    '}}'))\n", namespace)
+    return namespace["to_json"]  # type: ignore[no-any-return]
+
+
+_to_json = _json_encoder()
 
 
 @lru_cache(maxsize=4096)
