@@ -97,7 +97,7 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
 
 
 def check_transition(current: OrderStatus, new: OrderStatus, *, order_id: str = "") -> None:
-    if not can_transition(current, new):
+    if new not in TRANSITIONS[current]:  # can_transition, on every step of every order
         raise IllegalTransition(f"order {order_id}: {current.value} -> {new.value} is not allowed")
 
 
@@ -137,20 +137,12 @@ class Order:
 
     def __post_init__(self) -> None:
         try:
-            self._coerce()
+            _normalise(self)
         except ValueError as e:
             raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
         reason = self._problem()
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
-
-    def _coerce(self) -> None:
-        """Normalise the typed fields' types (a change of some: :meth:`_replaced`)."""
-        set_ = object.__setattr__
-        for name, coerce, optional in _TYPED:
-            value = getattr(self, name)
-            if value is not None or not optional:
-                set_(self, name, coerce(value, name))
 
     def _problem(self) -> str | None:
         return self._definition_problem() or self._state_problem()
@@ -217,17 +209,17 @@ class Order:
     def transition(self, status: OrderStatus, **changes: Any) -> Order:
         """The order after a status step; raises :class:`IllegalTransition` off the table."""
         check_transition(self.status, status, order_id=self.client_order_id)
-        return self._replaced({"status": status, **changes})
+        changes["status"] = status  # the call's own dict
+        return self._replaced(changes)
 
     def apply(self, view: Order, now: Callable[[], datetime]) -> Order:
         """This order after the broker's view of it (an acknowledgement, a look-up, a cancel's
         confirmation, a stream update), along :data:`TRANSITIONS`: the status only moves forward
         (a stale one is ignored), fills never shrink, our definition (tag, decision price) stays.
         ``self`` when nothing changed; ``now`` stamps a change the view carries no time for."""
-        status = view.status if view.status != self.status and can_transition(self.status, view.status) \
-            else self.status
+        status = view.status if view.status in TRANSITIONS[self.status] else self.status  # can_transition
         broker_id = view.broker_order_id or self.broker_order_id
-        filled = max(self.filled_qty, view.filled_qty)
+        filled = view.filled_qty if view.filled_qty > self.filled_qty else self.filled_qty
         avg = view.filled_avg_price or self.filled_avg_price
         arrival = view.arrival_price or self.arrival_price
         if (status, broker_id, filled, avg, arrival) == (
@@ -256,7 +248,8 @@ class Order:
         """``dataclasses.replace`` that coerces only what changed (the rest was validated when
         this order was built), then checks the invariants the change can break: all of them
         when the definition changes, the state's when only the state does."""
-        if not changes.keys() <= _FIELD_SET:
+        state_only = changes.keys() <= _STATE_FIELDS  # a step of state (a transition, an update)
+        if not state_only and not changes.keys() <= _FIELD_SET:
             raise TypeError(f"Order has no field(s) {sorted(changes.keys() - _FIELD_SET)}")
         new = _copy(self)
         set_ = object.__setattr__
@@ -270,7 +263,7 @@ class Order:
             raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
         # The definition was checked when this order was built; a change of state alone can
         # only break the state's invariants.
-        reason = new._state_problem() if changes.keys() <= _STATE_FIELDS else new._problem()
+        reason = new._state_problem() if state_only else new._problem()
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
         return new
@@ -352,16 +345,24 @@ def _enum(cls: type[Any]) -> Callable[[object, str], Any]:
     return lambda value, _name: value if type(value) is cls else cls(value)
 
 
+_ENUM_OF: dict[str, type[Any]] = {
+    "side": OrderSide, "type": OrderType, "time_in_force": TimeInForce, "status": OrderStatus,
+}
 #: How each typed field is normalised on construction (str and bool fields are taken as given).
 _COERCE: dict[str, Callable[[Any, str], Any]] = {
-    "side": _enum(OrderSide),
-    "type": _enum(OrderType),
-    "time_in_force": _enum(TimeInForce),
-    "status": _enum(OrderStatus),
+    **{name: _enum(kind) for name, kind in _ENUM_OF.items()},
     **{name: _decimal for name in ("qty", "notional", "limit_price", "stop_price", "trail_price", "trail_percent",
                                     "filled_qty", "filled_avg_price", "decision_price", "arrival_price")},
     "created_at": _utc,
     "updated_at": _utc,
+}
+
+
+#: For each typed field, the test that its value is already normal (what its normaliser would
+#: return unchanged), an expression of ``v``.
+_NORMAL_IF: dict[Callable[[Any, str], Any], str] = {
+    _decimal: "type(v) is Decimal and v.is_finite()",
+    _utc: "type(v) is datetime and v.tzinfo is UTC",
 }
 
 
@@ -385,6 +386,27 @@ def _copier() -> Callable[[Order], Order]:
 
 
 _copy = _copier()
+
+
+def _normaliser() -> Callable[[Order], None]:
+    """Every typed field of a new order normalised (an enum from its value, a Decimal from a
+    number or its text, a UTC time from an aware one or its ISO text), written out one test per
+    field: a value already normal (the usual case: the engine builds orders from typed values)
+    costs one type test, not a call to its normaliser through a loop over the fields."""
+    lines, namespace = [], {"Decimal": Decimal, "datetime": datetime, "UTC": UTC, "_set": object.__setattr__}
+    for name, coerce, optional in _TYPED:
+        namespace[f"_c_{name}"] = coerce
+        normal = _NORMAL_IF.get(coerce)
+        if normal is None:  # an enum
+            namespace[f"_t_{name}"] = _ENUM_OF[name]
+            normal = f"type(v) is _t_{name}"
+        skip = f"v is None or {normal}" if optional else normal
+        lines.append(f"    v = order.{name}\n    if not ({skip}):\n        _set(order, {name!r}, _c_{name}(v, {name!r}))\n")
+    exec(f"def normalise(order):\n{''.join(lines)}", namespace)
+    return namespace["normalise"]  # type: ignore[no-any-return]
+
+
+_normalise = _normaliser()
 
 
 def _json_kind(name: str) -> str:
