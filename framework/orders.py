@@ -251,14 +251,8 @@ class Order:
         state_only = changes.keys() <= _STATE_FIELDS  # a step of state (a transition, an update)
         if not state_only and not changes.keys() <= _FIELD_SET:
             raise TypeError(f"Order has no field(s) {sorted(changes.keys() - _FIELD_SET)}")
-        new = _copy(self)
-        set_ = object.__setattr__
         try:
-            for name, value in changes.items():
-                typed = _TYPED_BY_NAME.get(name)
-                if typed is not None and (value is not None or not typed[2]):
-                    value = typed[1](value, name)
-                set_(new, name, value)
+            new = _step(self, changes) if state_only else self._changed(changes)
         except ValueError as e:
             raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
         # The definition was checked when this order was built; a change of state alone can
@@ -266,6 +260,17 @@ class Order:
         reason = new._state_problem() if state_only else new._problem()
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
+        return new
+
+    def _changed(self, changes: dict[str, Any]) -> Order:
+        """A copy with ``changes`` (of any fields) normalised, unchecked."""
+        new = _copy(self)
+        set_ = object.__setattr__
+        for name, value in changes.items():
+            typed = _TYPED_BY_NAME.get(name)
+            if typed is not None and (value is not None or not typed[2]):
+                value = typed[1](value, name)
+            set_(new, name, value)
         return new
 
     # -- serialization ---------------------------------------------------------------------
@@ -373,40 +378,60 @@ _TYPED: tuple[tuple[str, Callable[[Any, str], Any], bool], ...] = tuple(
 _TYPED_BY_NAME = {entry[0]: entry for entry in _TYPED}
 
 
-def _copier() -> Callable[[Order], Order]:
-    """A field-for-field copy of an order, unchecked (what it copies was checked when the
-    original was built): one line per field through its slot, as ``dataclasses`` writes
-    ``__init__`` — an order moves to a new state several times in its life, and a loop over the
-    field names costs twice as much."""
-    slots = {f"_set_{name}": Order.__dict__[name].__set__ for name in _FIELD_NAMES}
-    body = "".join(f"    _set_{name}(new, order.{name})\n" for name in _FIELD_NAMES)
-    namespace: dict[str, Any] = {"_new": object.__new__, "Order": Order, **slots}
-    exec(f"def copy(order):\n    new = _new(Order)\n{body}    return new\n", namespace)
-    return namespace["copy"]  # type: ignore[no-any-return]
+# The three functions below are written out field by field once, at import (``exec``, as
+# ``dataclasses`` writes ``__init__``): an order is built, and moved to a new state twice or more,
+# for every decision, and a loop over the fields' names costs several times the straight line.
+
+#: What the generated functions read: each field's slot setter (``_set_<field>``), normaliser
+#: (``_c_<field>``) and enum class (``_t_<field>``).
+_GENERATED: dict[str, Any] = {
+    "_new": object.__new__, "Order": Order, "Decimal": Decimal, "datetime": datetime, "UTC": UTC,
+    **{f"_set_{name}": Order.__dict__[name].__set__ for name in _FIELD_NAMES},
+    **{f"_c_{name}": coerce for name, coerce, _ in _TYPED},
+    **{f"_t_{name}": kind for name, kind in _ENUM_OF.items()},
+}
 
 
-_copy = _copier()
+def _normal(name: str) -> str:
+    """The test that ``v`` is already normal as field ``name`` (its normaliser would return it
+    unchanged): the usual case, the engine builds and steps orders with typed values, costs one
+    type test instead of a call to the normaliser."""
+    typed = _TYPED_BY_NAME.get(name)
+    if typed is None:  # a str or bool field: taken as given
+        return "True"
+    normal = _NORMAL_IF.get(typed[1], f"type(v) is _t_{name}")
+    return f"v is None or {normal}" if typed[2] else normal
 
 
-def _normaliser() -> Callable[[Order], None]:
-    """Every typed field of a new order normalised (an enum from its value, a Decimal from a
-    number or its text, a UTC time from an aware one or its ISO text), written out one test per
-    field: a value already normal (the usual case: the engine builds orders from typed values)
-    costs one type test, not a call to its normaliser through a loop over the fields."""
-    lines, namespace = [], {"Decimal": Decimal, "datetime": datetime, "UTC": UTC, "_set": object.__setattr__}
-    for name, coerce, optional in _TYPED:
-        namespace[f"_c_{name}"] = coerce
-        normal = _NORMAL_IF.get(coerce)
-        if normal is None:  # an enum
-            namespace[f"_t_{name}"] = _ENUM_OF[name]
-            normal = f"type(v) is _t_{name}"
-        skip = f"v is None or {normal}" if optional else normal
-        lines.append(f"    v = order.{name}\n    if not ({skip}):\n        _set(order, {name!r}, _c_{name}(v, {name!r}))\n")
-    exec(f"def normalise(order):\n{''.join(lines)}", namespace)
-    return namespace["normalise"]  # type: ignore[no-any-return]
+def _generated(source: str) -> Callable[..., Any]:
+    namespace = dict(_GENERATED)
+    exec(source, namespace)
+    return namespace[source[4:source.index("(")]]  # type: ignore[no-any-return]
 
 
-_normalise = _normaliser()
+#: A field-for-field copy of an order, unchecked (what it copies was checked when the original was built).
+_copy: Callable[[Order], Order] = _generated(
+    "def copy(order):\n    new = _new(Order)\n"
+    + "".join(f"    _set_{name}(new, order.{name})\n" for name in _FIELD_NAMES) + "    return new\n"
+)
+
+#: Every typed field of a new order normalised in place (an enum from its value, a Decimal from a
+#: number or its text, a UTC time from an aware one or its ISO text).
+_normalise: Callable[[Order], None] = _generated(
+    "def normalise(order):\n"
+    + "".join(f"    v = order.{name}\n    if not ({_normal(name)}):\n        _set_{name}(order, _c_{name}(v, {name!r}))\n"
+              for name, _, _ in _TYPED)
+)
+
+#: An order after a step of state: its definition copied as it is (checked when it was built), each
+#: state field from ``changes`` (normalised) or as it was — a transition, not a validated copy.
+_step: Callable[[Order, dict[str, Any]], Order] = _generated(
+    "def step(order, changes):\n    new = _new(Order)\n    get = changes.get\n"
+    + "".join(f"    _set_{name}(new, order.{name})\n" if name not in _STATE_FIELDS
+              else f"    v = get({name!r}, order.{name})\n    _set_{name}(new, v if {_normal(name)} else _c_{name}(v, {name!r}))\n"
+              for name in _FIELD_NAMES)
+    + "    return new\n"
+)
 
 
 def _json_kind(name: str) -> str:
