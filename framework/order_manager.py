@@ -254,15 +254,14 @@ class OrderManager:
     # -- state ----------------------------------------------------------------------------
 
     def _store(self, order: Order, event: str, detail: str = "") -> Order:
-        self.orders[order.client_order_id] = order
+        cid = order.client_order_id
+        self.orders[cid] = order
         if order.is_open:
-            self._open[order.client_order_id] = order
+            self._open[cid] = order
         else:
-            self._open.pop(order.client_order_id, None)
+            self._open.pop(cid, None)
         self.journal.record_order(self.run_id, order)
-        self.journal.record_event(
-            order.client_order_id, event, WIRE[order.status], order.updated_at or self._clock(), detail
-        )
+        self.journal.record_event(cid, event, WIRE[order.status], order.updated_at or self._clock(), detail)
         return order
 
     def _adopt(self, broker_view: Order, event: str = "ack", when: datetime | None = None) -> Order:

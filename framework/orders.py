@@ -227,13 +227,13 @@ class Order:
         ):
             return self
         updated = view.updated_at or now()
+        if (status, broker_id, filled, avg, arrival, updated, view.tag, view.decision_price, view.created_at) == (
+            view.status, view.broker_order_id, view.filled_qty, view.filled_avg_price, view.arrival_price,
+            view.updated_at, self.tag, self.decision_price, self.created_at,
+        ):  # and the view carries our own definition (a venue such as Alpaca knows none of it)
+            return view  # the broker's view already is the merge (a simulator's, usually)
         changes = {"broker_order_id": broker_id, "filled_qty": filled, "filled_avg_price": avg,
                    "arrival_price": arrival, "updated_at": updated}
-        if (status, broker_id, filled, avg, arrival, updated) == (
-            view.status, view.broker_order_id, view.filled_qty, view.filled_avg_price,
-            view.arrival_price, view.updated_at,
-        ) and _same_definition(view, self):
-            return view  # the broker's view already is the merge (a simulator's, usually)
         if status is not self.status:
             return self.transition(status, **changes)
         return self.evolve(**changes)
@@ -298,12 +298,6 @@ class Order:
     @classmethod
     def from_json(cls, text: str) -> Self:
         return from_json(cls, text)
-
-
-def _same_definition(a: Order, b: Order) -> bool:
-    """Whether two views carry our own definition (tag, decision price, creation time): a venue
-    such as Alpaca knows none of them, so its view only ever brings state."""
-    return a.tag == b.tag and a.decision_price == b.decision_price and a.created_at == b.created_at
 
 
 #: The tag of a protective order: a stop resting at the venue to guard a position. It only fills if
@@ -403,6 +397,11 @@ def _normal(name: str) -> str:
     return f"v is None or {normal}" if typed[2] else normal
 
 
+def _normalised(name: str) -> str:
+    """``v`` normalised as field ``name``, an expression."""
+    return f"v if {_normal(name)} else _c_{name}(v, {name!r})"
+
+
 def _generated(source: str) -> Callable[..., Any]:
     namespace = dict(_GENERATED)
     exec(source, namespace)
@@ -419,8 +418,8 @@ _copy: Callable[[Order], Order] = _generated(
 #: number or its text, a UTC time from an aware one or its ISO text).
 _normalise: Callable[[Order], None] = _generated(
     "def normalise(order):\n"
-    + "".join(f"    v = order.{name}\n    if not ({_normal(name)}):\n        _set_{name}(order, _c_{name}(v, {name!r}))\n"
-              for name, _, _ in _TYPED)
+    + "".join(f"    v = order.{name}\n    if not ({_normal(name)}):\n"
+              f"        _set_{name}(order, _c_{name}(v, {name!r}))\n" for name, _, _ in _TYPED)
 )
 
 #: An order after a step of state: its definition copied as it is (checked when it was built), each
@@ -428,7 +427,7 @@ _normalise: Callable[[Order], None] = _generated(
 _step: Callable[[Order, dict[str, Any]], Order] = _generated(
     "def step(order, changes):\n    new = _new(Order)\n    get = changes.get\n"
     + "".join(f"    _set_{name}(new, order.{name})\n" if name not in _STATE_FIELDS
-              else f"    v = get({name!r}, order.{name})\n    _set_{name}(new, v if {_normal(name)} else _c_{name}(v, {name!r}))\n"
+              else f"    v = get({name!r}, order.{name})\n    _set_{name}(new, {_normalised(name)})\n"
               for name in _FIELD_NAMES)
     + "    return new\n"
 )

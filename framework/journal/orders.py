@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from framework.fills import Fill
-from framework.journal.connection import iso, text
+from framework.journal.connection import iso
 from framework.journal.events import EventLog
 from framework.orders import Order
 from framework.serialization import WIRE
@@ -34,7 +34,11 @@ _FILL_COLUMNS = "execution_id, client_order_id, symbol, side, qty, price, time, 
 
 
 def _order_row(run_id: str, order: Order, order_json: str) -> tuple[Any, ...]:
-    """The ``orders`` row of an order (enum members as their wire text: :data:`WIRE`)."""
+    """The ``orders`` row of an order: enum members as their wire text (:data:`WIRE`), a Decimal
+    as its text or None (``journal.connection.text``, written out: it runs once per order and field)."""
+    qty, notional, limit, stop = order.qty, order.notional, order.limit_price, order.stop_price
+    avg, decision, arrival = order.filled_avg_price, order.decision_price, order.arrival_price
+    updated = order.updated_at
     return (
         order.client_order_id,
         run_id,
@@ -42,18 +46,18 @@ def _order_row(run_id: str, order: Order, order_json: str) -> tuple[Any, ...]:
         order.symbol,
         WIRE[order.side],
         WIRE[order.type],
-        text(order.qty),
-        text(order.notional),
-        text(order.limit_price),
-        text(order.stop_price),
+        None if qty is None else str(qty),
+        None if notional is None else str(notional),
+        None if limit is None else str(limit),
+        None if stop is None else str(stop),
         WIRE[order.time_in_force],
         str(order.filled_qty),
-        text(order.filled_avg_price),
+        None if avg is None else str(avg),
         WIRE[order.status],
-        text(order.decision_price),
-        text(order.arrival_price),
+        None if decision is None else str(decision),
+        None if arrival is None else str(arrival),
         iso(order.created_at),
-        iso(order.updated_at) if order.updated_at else None,
+        iso(updated) if updated else None,
         order.tag,
         order_json,
     )
