@@ -32,7 +32,7 @@ from framework.errors import (
     TransientBrokerError,
 )
 from framework.journal import Journal
-from framework.orders import Order, can_transition, is_delisting, is_protective
+from framework.orders import TRANSITIONS, Order, is_delisting, is_protective
 from framework.serialization import WIRE
 from framework.styles import is_twap_child
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
@@ -272,7 +272,7 @@ class OrderManager:
         ours = self.orders.get(broker_view.client_order_id)
         if ours is None:
             return self._store(broker_view, "adopted" if event == "ack" else event)
-        if broker_view.status != ours.status and not can_transition(ours.status, broker_view.status):
+        if broker_view.status is not ours.status and broker_view.status not in TRANSITIONS[ours.status]:  # stale
             log.warning("ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id)
         merged = ours.apply(broker_view, self._clock)
         if merged is ours:
