@@ -32,7 +32,8 @@ from framework.errors import (
     TransientBrokerError,
 )
 from framework.journal import Journal
-from framework.orders import Order, can_transition, is_delisting, is_protective
+from framework.orders import TRANSITIONS, Order, is_delisting, is_protective
+from framework.serialization import WIRE
 from framework.styles import is_twap_child
 from framework.venue import BookOrder, Rejection, Venue, VenueBook
 
@@ -253,15 +254,14 @@ class OrderManager:
     # -- state ----------------------------------------------------------------------------
 
     def _store(self, order: Order, event: str, detail: str = "") -> Order:
-        self.orders[order.client_order_id] = order
+        cid = order.client_order_id
+        self.orders[cid] = order
         if order.is_open:
-            self._open[order.client_order_id] = order
+            self._open[cid] = order
         else:
-            self._open.pop(order.client_order_id, None)
+            self._open.pop(cid, None)
         self.journal.record_order(self.run_id, order)
-        self.journal.record_event(
-            order.client_order_id, event, order.status.value, order.updated_at or self._clock(), detail
-        )
+        self.journal.record_event(cid, event, WIRE[order.status], order.updated_at or self._clock(), detail)
         return order
 
     def _adopt(self, broker_view: Order, event: str = "ack", when: datetime | None = None) -> Order:
@@ -272,11 +272,11 @@ class OrderManager:
         ours = self.orders.get(broker_view.client_order_id)
         if ours is None:
             return self._store(broker_view, "adopted" if event == "ack" else event)
-        if broker_view.status != ours.status and not can_transition(ours.status, broker_view.status):
+        if broker_view.status is not ours.status and broker_view.status not in TRANSITIONS[ours.status]:  # stale
             log.warning("ignoring stale status %s -> %s for %s", ours.status, broker_view.status, ours.client_order_id)
         merged = ours.apply(broker_view, self._clock)
         if merged is ours:
-            self.journal.record_event(ours.client_order_id, event, ours.status.value, when or self._clock())
+            self.journal.record_event(ours.client_order_id, event, WIRE[ours.status], when or self._clock())
             return ours
         return self._store(merged, event)
 
@@ -285,7 +285,7 @@ class OrderManager:
         if update.fill is not None:
             self.journal.record_fill(update.fill)
         try:
-            return self._adopt(update.order, update.event.value, update.timestamp)
+            return self._adopt(update.order, WIRE[update.event], update.timestamp)
         except IllegalTransition:  # pragma: no cover - _adopt checks first
             return self.orders[update.order.client_order_id]
 

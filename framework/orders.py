@@ -5,18 +5,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Self
 
-from framework.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from framework.enums import TERMINAL_STATUSES, OrderSide, OrderStatus, OrderType, TimeInForce
 from framework.errors import IllegalTransition, InvalidOrder
-from framework.serialization import from_dict, from_json, to_decimal, to_dict, to_utc
+from framework.serialization import WIRE, from_dict, from_json, to_decimal, to_dict, to_utc
 
 S = OrderStatus
 
@@ -98,7 +97,7 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
 
 
 def check_transition(current: OrderStatus, new: OrderStatus, *, order_id: str = "") -> None:
-    if not can_transition(current, new):
+    if new not in TRANSITIONS[current]:  # can_transition, on every step of every order
         raise IllegalTransition(f"order {order_id}: {current.value} -> {new.value} is not allowed")
 
 
@@ -138,20 +137,12 @@ class Order:
 
     def __post_init__(self) -> None:
         try:
-            self._coerce()
+            _normalise(self)
         except ValueError as e:
             raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
         reason = self._problem()
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
-
-    def _coerce(self, names: Iterable[str] | None = None) -> None:
-        """Normalise field types (all typed fields, or just ``names`` after an evolve)."""
-        set_ = object.__setattr__
-        for name, coerce, optional in _TYPED if names is None else _typed(names):
-            value = getattr(self, name)
-            if value is not None or not optional:
-                set_(self, name, coerce(value, name))
 
     def _problem(self) -> str | None:
         return self._definition_problem() or self._state_problem()
@@ -205,7 +196,7 @@ class Order:
 
     @property
     def is_open(self) -> bool:
-        return self.status.is_open
+        return self.status not in TERMINAL_STATUSES  # OrderStatus.is_open, read on every update
 
     @property
     def remaining_qty(self) -> Decimal | None:
@@ -218,17 +209,17 @@ class Order:
     def transition(self, status: OrderStatus, **changes: Any) -> Order:
         """The order after a status step; raises :class:`IllegalTransition` off the table."""
         check_transition(self.status, status, order_id=self.client_order_id)
-        return self._replaced({"status": status, **changes})
+        changes["status"] = status  # the call's own dict
+        return self._replaced(changes)
 
     def apply(self, view: Order, now: Callable[[], datetime]) -> Order:
         """This order after the broker's view of it (an acknowledgement, a look-up, a cancel's
         confirmation, a stream update), along :data:`TRANSITIONS`: the status only moves forward
         (a stale one is ignored), fills never shrink, our definition (tag, decision price) stays.
         ``self`` when nothing changed; ``now`` stamps a change the view carries no time for."""
-        status = view.status if view.status != self.status and can_transition(self.status, view.status) \
-            else self.status
+        status = view.status if view.status in TRANSITIONS[self.status] else self.status  # can_transition
         broker_id = view.broker_order_id or self.broker_order_id
-        filled = max(self.filled_qty, view.filled_qty)
+        filled = view.filled_qty if view.filled_qty > self.filled_qty else self.filled_qty
         avg = view.filled_avg_price or self.filled_avg_price
         arrival = view.arrival_price or self.arrival_price
         if (status, broker_id, filled, avg, arrival) == (
@@ -236,13 +227,13 @@ class Order:
         ):
             return self
         updated = view.updated_at or now()
+        if (status, broker_id, filled, avg, arrival, updated, view.tag, view.decision_price, view.created_at) == (
+            view.status, view.broker_order_id, view.filled_qty, view.filled_avg_price, view.arrival_price,
+            view.updated_at, self.tag, self.decision_price, self.created_at,
+        ):  # and the view carries our own definition (a venue such as Alpaca knows none of it)
+            return view  # the broker's view already is the merge (a simulator's, usually)
         changes = {"broker_order_id": broker_id, "filled_qty": filled, "filled_avg_price": avg,
                    "arrival_price": arrival, "updated_at": updated}
-        if (status, broker_id, filled, avg, arrival, updated) == (
-            view.status, view.broker_order_id, view.filled_qty, view.filled_avg_price,
-            view.arrival_price, view.updated_at,
-        ) and _same_definition(view, self):
-            return view  # the broker's view already is the merge (a simulator's, usually)
         if status is not self.status:
             return self.transition(status, **changes)
         return self.evolve(**changes)
@@ -257,24 +248,29 @@ class Order:
         """``dataclasses.replace`` that coerces only what changed (the rest was validated when
         this order was built), then checks the invariants the change can break: all of them
         when the definition changes, the state's when only the state does."""
-        unknown = changes.keys() - _FIELD_SET
-        if unknown:
-            raise TypeError(f"Order has no field(s) {sorted(unknown)}")
-        new = _copy(self)
-        set_ = object.__setattr__
+        state_only = changes.keys() <= _STATE_FIELDS  # a step of state (a transition, an update)
+        if not state_only and not changes.keys() <= _FIELD_SET:
+            raise TypeError(f"Order has no field(s) {sorted(changes.keys() - _FIELD_SET)}")
         try:
-            for name, value in changes.items():
-                typed = _TYPED_BY_NAME.get(name)
-                if typed is not None and (value is not None or not typed[2]):
-                    value = typed[1](value, name)
-                set_(new, name, value)
+            new = _step(self, changes) if state_only else self._changed(changes)
         except ValueError as e:
             raise InvalidOrder(f"order {self.client_order_id!r}: {e}") from None
         # The definition was checked when this order was built; a change of state alone can
         # only break the state's invariants.
-        reason = new._state_problem() if changes.keys() <= _STATE_FIELDS else new._problem()
+        reason = new._state_problem() if state_only else new._problem()
         if reason:
             raise InvalidOrder(f"order {self.client_order_id!r} ({self.symbol}): {reason}")
+        return new
+
+    def _changed(self, changes: dict[str, Any]) -> Order:
+        """A copy with ``changes`` (of any fields) normalised, unchecked."""
+        new = _copy(self)
+        set_ = object.__setattr__
+        for name, value in changes.items():
+            typed = _TYPED_BY_NAME.get(name)
+            if typed is not None and (value is not None or not typed[2]):
+                value = typed[1](value, name)
+            set_(new, name, value)
         return new
 
     # -- serialization ---------------------------------------------------------------------
@@ -288,18 +284,8 @@ class Order:
 
     def to_json(self) -> str:
         """Same text as :func:`framework.serialization.to_json` (sorted keys, compact), built
-        without the generic walk: orders are journaled on every decision."""
-        return "{" + ",".join([  # one attrgetter call reads every field
-            key + (
-                "null" if value is None
-                else f'"{value}"' if kind == "decimal"  # digits, sign, point, exponent: nothing to escape
-                else f'"{value.isoformat()}"' if kind == "time"
-                else _JSON_STRING(value.value) if kind == "enum"
-                else ("true" if value else "false") if value is True or value is False
-                else _JSON_STRING(value)
-            )
-            for (key, kind), value in zip(_JSON_KEYS, _JSON_VALUES(self), strict=True)
-        ]) + "}"
+        without the generic walk: orders are journaled on every decision (see :func:`_json_encoder`)."""
+        return _to_json(self)
 
     def restored(self, **state: Any) -> Order:
         """This order in a journaled state (status, fills, broker id): a restore from the
@@ -312,12 +298,6 @@ class Order:
     @classmethod
     def from_json(cls, text: str) -> Self:
         return from_json(cls, text)
-
-
-def _same_definition(a: Order, b: Order) -> bool:
-    """Whether two views carry our own definition (tag, decision price, creation time): a venue
-    such as Alpaca knows none of them, so its view only ever brings state."""
-    return a.tag == b.tag and a.decision_price == b.decision_price and a.created_at == b.created_at
 
 
 #: The tag of a protective order: a stop resting at the venue to guard a position. It only fills if
@@ -349,10 +329,14 @@ _OPTIONAL = frozenset(f.name for f in dataclasses.fields(Order) if f.default is 
 
 
 def _decimal(value: object, name: str) -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value  # already normal (to_decimal's first case, without the second call)
     return to_decimal(value, field=name)
 
 
 def _utc(value: object, name: str) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already normal (to_utc's first case, without the second call)
     return to_utc(value, field=name)  # type: ignore[arg-type]
 
 
@@ -360,16 +344,24 @@ def _enum(cls: type[Any]) -> Callable[[object, str], Any]:
     return lambda value, _name: value if type(value) is cls else cls(value)
 
 
+_ENUM_OF: dict[str, type[Any]] = {
+    "side": OrderSide, "type": OrderType, "time_in_force": TimeInForce, "status": OrderStatus,
+}
 #: How each typed field is normalised on construction (str and bool fields are taken as given).
 _COERCE: dict[str, Callable[[Any, str], Any]] = {
-    "side": _enum(OrderSide),
-    "type": _enum(OrderType),
-    "time_in_force": _enum(TimeInForce),
-    "status": _enum(OrderStatus),
+    **{name: _enum(kind) for name, kind in _ENUM_OF.items()},
     **{name: _decimal for name in ("qty", "notional", "limit_price", "stop_price", "trail_price", "trail_percent",
                                     "filled_qty", "filled_avg_price", "decision_price", "arrival_price")},
     "created_at": _utc,
     "updated_at": _utc,
+}
+
+
+#: For each typed field, the test that its value is already normal (what its normaliser would
+#: return unchanged), an expression of ``v``.
+_NORMAL_IF: dict[Callable[[Any, str], Any], str] = {
+    _decimal: "type(v) is Decimal and v.is_finite()",
+    _utc: "type(v) is datetime and v.tzinfo is UTC",
 }
 
 
@@ -380,23 +372,65 @@ _TYPED: tuple[tuple[str, Callable[[Any, str], Any], bool], ...] = tuple(
 _TYPED_BY_NAME = {entry[0]: entry for entry in _TYPED}
 
 
-def _copier() -> Callable[[Order], Order]:
-    """A field-for-field copy of an order, unchecked (what it copies was checked when the
-    original was built): one line per field through its slot, as ``dataclasses`` writes
-    ``__init__`` — an order moves to a new state several times in its life, and a loop over the
-    field names costs twice as much."""
-    slots = {f"_set_{name}": Order.__dict__[name].__set__ for name in _FIELD_NAMES}
-    body = "".join(f"    _set_{name}(new, order.{name})\n" for name in _FIELD_NAMES)
-    namespace: dict[str, Any] = {"_new": object.__new__, "Order": Order, **slots}
-    exec(f"def copy(order):\n    new = _new(Order)\n{body}    return new\n", namespace)
-    return namespace["copy"]  # type: ignore[no-any-return]
+# The three functions below are written out field by field once, at import (``exec``, as
+# ``dataclasses`` writes ``__init__``): an order is built, and moved to a new state twice or more,
+# for every decision, and a loop over the fields' names costs several times the straight line.
+
+#: What the generated functions read: each field's slot setter (``_set_<field>``), normaliser
+#: (``_c_<field>``) and enum class (``_t_<field>``).
+_GENERATED: dict[str, Any] = {
+    "_new": object.__new__, "Order": Order, "Decimal": Decimal, "datetime": datetime, "UTC": UTC,
+    **{f"_set_{name}": Order.__dict__[name].__set__ for name in _FIELD_NAMES},
+    **{f"_c_{name}": coerce for name, coerce, _ in _TYPED},
+    **{f"_t_{name}": kind for name, kind in _ENUM_OF.items()},
+}
 
 
-_copy = _copier()
+def _normal(name: str) -> str:
+    """The test that ``v`` is already normal as field ``name`` (its normaliser would return it
+    unchanged): the usual case, the engine builds and steps orders with typed values, costs one
+    type test instead of a call to the normaliser."""
+    typed = _TYPED_BY_NAME.get(name)
+    if typed is None:  # a str or bool field: taken as given
+        return "True"
+    normal = _NORMAL_IF.get(typed[1], f"type(v) is _t_{name}")
+    return f"v is None or {normal}" if typed[2] else normal
 
 
-def _typed(names: Iterable[str]) -> list[tuple[str, Callable[[Any, str], Any], bool]]:
-    return [_TYPED_BY_NAME[name] for name in names if name in _TYPED_BY_NAME]
+def _normalised(name: str) -> str:
+    """``v`` normalised as field ``name``, an expression."""
+    return f"v if {_normal(name)} else _c_{name}(v, {name!r})"
+
+
+def _generated(source: str) -> Callable[..., Any]:
+    namespace = dict(_GENERATED)
+    exec(source, namespace)
+    return namespace[source[4:source.index("(")]]  # type: ignore[no-any-return]
+
+
+#: A field-for-field copy of an order, unchecked (what it copies was checked when the original was built).
+_copy: Callable[[Order], Order] = _generated(
+    "def copy(order):\n    new = _new(Order)\n"
+    + "".join(f"    _set_{name}(new, order.{name})\n" for name in _FIELD_NAMES) + "    return new\n"
+)
+
+#: Every typed field of a new order normalised in place (an enum from its value, a Decimal from a
+#: number or its text, a UTC time from an aware one or its ISO text).
+_normalise: Callable[[Order], None] = _generated(
+    "def normalise(order):\n"
+    + "".join(f"    v = order.{name}\n    if not ({_normal(name)}):\n"
+              f"        _set_{name}(order, _c_{name}(v, {name!r}))\n" for name, _, _ in _TYPED)
+)
+
+#: An order after a step of state: its definition copied as it is (checked when it was built), each
+#: state field from ``changes`` (normalised) or as it was — a transition, not a validated copy.
+_step: Callable[[Order, dict[str, Any]], Order] = _generated(
+    "def step(order, changes):\n    new = _new(Order)\n    get = changes.get\n"
+    + "".join(f"    _set_{name}(new, order.{name})\n" if name not in _STATE_FIELDS
+              else f"    v = get({name!r}, order.{name})\n    _set_{name}(new, {_normalised(name)})\n"
+              for name in _FIELD_NAMES)
+    + "    return new\n"
+)
 
 
 def _json_kind(name: str) -> str:
@@ -408,10 +442,34 @@ def _json_kind(name: str) -> str:
     return "enum" if kind is not None else ""
 
 
-_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((name, _json_kind(name)) for name in sorted(_FIELD_NAMES))
-_JSON_VALUES = operator.attrgetter(*(name for name, _ in _JSON_FIELDS))
-_JSON_KEYS = tuple((json.dumps(name) + ":", kind) for name, kind in _JSON_FIELDS)  # '"qty":' and its kind
 _JSON_STRING = json.encoder.encode_basestring_ascii  # json.dumps' escaping of a str (ensure_ascii)
+#: An enum member's JSON text ('"buy"'), one dict read instead of the enum's ``value`` property.
+_JSON_ENUM = {member: _JSON_STRING(text) for member, text in WIRE.items()}
+
+#: How each kind of field is written: an expression of ``v`` (the field's value), as the generic
+#: codec writes it (``json.dumps`` of :func:`framework.serialization.to_dict`).
+_JSON_OF_KIND = {
+    "decimal": "'\"' + str(v) + '\"'",  # digits, sign, point, exponent: nothing to escape
+    "time": "'\"' + v.isoformat() + '\"'",
+    "enum": "_JSON_ENUM[v]",
+    "": "('true' if v else 'false') if v is True or v is False else _JSON_STRING(v)",  # str and bool
+}
+
+
+def _json_encoder() -> Callable[[Order], str]:
+    """:meth:`Order.to_json` as one generated expression over the fields in key order, each field's
+    encoding chosen once here instead of per value (an order's definition is journaled once, with
+    its intent; a loop testing each value's kind cost three times as much)."""
+    parts = []
+    for k, name in enumerate(sorted(_FIELD_NAMES)):
+        key = ("{" if k == 0 else ",") + json.dumps(name) + ":"
+        parts.append(f"    {key!r}, 'null' if (v := order.{name}) is None else {_JSON_OF_KIND[_json_kind(name)]},\n")
+    namespace: dict[str, Any] = {"_JSON_ENUM": _JSON_ENUM, "_JSON_STRING": _JSON_STRING}
+    exec(f"def to_json(order):\n  return ''.join((\n{''.join(parts)}    '}}'))\n", namespace)
+    return namespace["to_json"]  # type: ignore[no-any-return]
+
+
+_to_json = _json_encoder()
 
 
 @lru_cache(maxsize=4096)

@@ -12,11 +12,23 @@ import types
 import typing
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import Enum, StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
+from framework import enums
+
 T = TypeVar("T")
+
+#: Each of the domain's enum members (:mod:`framework.enums`) → its wire value as a plain ``str``.
+#: Where an order's life writes one (a journal row, an event), ``member.value`` is a descriptor
+#: call (Enum's property, tens of thousands a backtest) and SQLite binds a ``str`` subclass
+#: through its adapter look-up; this is one dict read.
+WIRE: dict[StrEnum, str] = {
+    member: member.value
+    for kind in vars(enums).values() if isinstance(kind, type) and issubclass(kind, StrEnum) and kind is not StrEnum
+    for member in kind
+}
 
 
 def to_decimal(value: object, *, field: str = "value") -> Decimal:

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from framework.fills import Fill
-from framework.journal.connection import iso, text
+from framework.journal.connection import iso
 from framework.journal.events import EventLog
 from framework.orders import Order
+from framework.serialization import WIRE
 
 _UPSERT_ORDER = (
     "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -33,47 +34,58 @@ _FILL_COLUMNS = "execution_id, client_order_id, symbol, side, qty, price, time, 
 
 
 def _order_row(run_id: str, order: Order, order_json: str) -> tuple[Any, ...]:
+    """The ``orders`` row of an order: enum members as their wire text (:data:`WIRE`), a Decimal
+    as its text or None (``journal.connection.text``, written out: it runs once per order and field)."""
+    qty, notional, limit, stop = order.qty, order.notional, order.limit_price, order.stop_price
+    avg, decision, arrival = order.filled_avg_price, order.decision_price, order.arrival_price
+    updated = order.updated_at
     return (
         order.client_order_id,
         run_id,
         order.broker_order_id,
         order.symbol,
-        order.side.value,
-        order.type.value,
-        text(order.qty),
-        text(order.notional),
-        text(order.limit_price),
-        text(order.stop_price),
-        order.time_in_force.value,
+        WIRE[order.side],
+        WIRE[order.type],
+        None if qty is None else str(qty),
+        None if notional is None else str(notional),
+        None if limit is None else str(limit),
+        None if stop is None else str(stop),
+        WIRE[order.time_in_force],
         str(order.filled_qty),
-        text(order.filled_avg_price),
-        order.status.value,
-        text(order.decision_price),
-        text(order.arrival_price),
+        None if avg is None else str(avg),
+        WIRE[order.status],
+        None if decision is None else str(decision),
+        None if arrival is None else str(arrival),
         iso(order.created_at),
-        iso(order.updated_at) if order.updated_at else None,
+        iso(updated) if updated else None,
         order.tag,
         order_json,
     )
 
 
 def _state_row(order: Order) -> tuple[Any, ...]:
+    """The arguments of :data:`_UPDATE_STATE` for ``order``'s state."""
+    avg, arrival, updated = order.filled_avg_price, order.arrival_price, order.updated_at
     return (
         order.broker_order_id,
         str(order.filled_qty),
-        text(order.filled_avg_price),
-        order.status.value,
-        text(order.arrival_price),
-        iso(order.updated_at) if order.updated_at else None,
+        None if avg is None else str(avg),
+        WIRE[order.status],
+        None if arrival is None else str(arrival),
+        iso(updated) if updated else None,
         order.client_order_id,
     )
 
 
 def _with_state(row: tuple[Any, ...], order: Order) -> tuple[Any, ...]:
     """An order row (:func:`_order_row`) with ``order``'s state: what :data:`_UPDATE_STATE` with
-    :func:`_state_row` makes of it."""
-    broker_id, filled, avg, status, arrival, updated, _cid = _state_row(order)
-    return (*row[:2], broker_id, *row[3:11], filled, avg, status, row[14], arrival, row[16], updated, *row[18:])
+    :func:`_state_row` makes of it (written out here: it is done on every update of a queued row)."""
+    avg, arrival, updated = order.filled_avg_price, order.arrival_price, order.updated_at
+    return (
+        *row[:2], order.broker_order_id, *row[3:11], str(order.filled_qty), None if avg is None else str(avg),
+        WIRE[order.status], row[14], None if arrival is None else str(arrival), row[16],
+        iso(updated) if updated else None, *row[18:],
+    )
 
 
 def _restore(row: tuple[Any, ...]) -> Order:
@@ -183,7 +195,7 @@ class OrderLog(EventLog):
                 fill.client_order_id,
                 fill.broker_order_id,
                 fill.symbol,
-                fill.side.value,
+                WIRE[fill.side],
                 str(fill.qty),
                 str(fill.price),
                 str(fill.commission),

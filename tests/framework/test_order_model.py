@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -207,3 +207,39 @@ def test_apply_never_moves_a_status_back_nor_shrinks_a_fill(ours_status, view_st
 def _with(order: Order, status: OrderStatus, filled: int) -> Order:
     return dataclasses.replace(order, status=status, filled_qty=Decimal(filled), broker_order_id="b1",
                                filled_avg_price=Decimal(100) if filled else None)
+
+
+# -- a step of state (issue 31 part 6): the same order a replace-and-validate makes -------------
+
+state_values = st.fixed_dictionaries({}, optional={
+    "status": st.sampled_from(list(OrderStatus)) | st.sampled_from([s.value for s in OrderStatus]),
+    "broker_order_id": st.none() | st.text(max_size=8),
+    "filled_qty": st.decimals(-1, 2000, places=3) | st.sampled_from(["3", "x", 2, Decimal("NaN"), Decimal("Infinity")]),
+    "filled_avg_price": st.none() | prices | st.sampled_from(["101.5", "nan"]),
+    "arrival_price": st.none() | prices | st.just(1.25),
+    "updated_at": st.none() | times | st.sampled_from(["2020-01-02T14:30:00Z", "2020-01-02T14:30:00",
+                                                       datetime(2020, 1, 2, 9, tzinfo=timezone(timedelta(hours=-5)))]),
+})
+
+
+@settings(max_examples=400, deadline=None)
+@given(valid_orders(), state_values)
+def test_a_step_of_state_is_the_order_a_full_validation_makes(order: Order, state: dict) -> None:
+    """A transition copies the definition unchecked and normalises only the state: whatever state
+    it is given (typed, as text, malformed, breaking an invariant), it makes the order building it
+    whole would make, or refuses it alike."""
+    try:
+        expected = Order(**{**{f.name: getattr(order, f.name) for f in dataclasses.fields(Order)}, **state})
+    except InvalidOrder as e:
+        with pytest.raises(InvalidOrder) as refused:
+            order.restored(**state)
+        assert str(refused.value).split(":")[0] == str(e).split(":")[0]  # the same order named
+        return
+    stepped = order.restored(**state)
+    assert stepped == expected
+    assert type(stepped.status) is OrderStatus and type(stepped.filled_qty) is Decimal
+    assert stepped.updated_at is None or stepped.updated_at.tzinfo is UTC
+    assert all(v is None or type(v) is Decimal for v in (stepped.filled_avg_price, stepped.arrival_price))
+    assert [type(getattr(stepped, f.name)) for f in dataclasses.fields(Order)] == \
+        [type(getattr(expected, f.name)) for f in dataclasses.fields(Order)]
+    assert stepped.to_json() == expected.to_json()
