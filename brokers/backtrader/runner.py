@@ -69,7 +69,7 @@ def run_context(strategy: str, result: BacktestResult, settings: Settings, **ext
 class _BarClock:
     """Times of the bar backtrader is on: fills at its open, decisions at its close.
 
-    Computed once per bar (the broker asks for the time on every order event).
+    Moved once per bar, at its open (the broker asks for the time on every order event).
     """
 
     def __init__(self) -> None:
@@ -149,8 +149,7 @@ class _Session:
         def market_time() -> datetime:
             """One clock: fills happen at the open of the bar being processed, and what the
             decision at its close does (acks, cancels, expiries) at the close: nothing is stamped
-            before the order it is about was created."""
-            clock.move(host.datas[0].datetime[0])
+            before the order it is about was created. (:meth:`on_open` moves the clock.)"""
             return max(clock.open, self.now)
 
         self.adapter = BacktraderBroker(host, feeds, market_time, self.venue)
@@ -174,9 +173,11 @@ class _Session:
         self._transaction.enter_context(self.journal.batch())
 
     def on_open(self, host: bt.Strategy) -> None:
-        """The open of a bar, before any fill: its corporate actions (splits, dividends)."""
+        """The open of a bar, before any fill: the clock moves to it, then its corporate actions
+        (splits, dividends)."""
         assert self.adapter is not None
         datenum = host.datas[0].datetime[0]
+        self.clock.move(datenum)
         if datenum not in self.action_days:
             return
         day = pd.Timestamp(bt.num2date(datenum).date())

@@ -13,7 +13,8 @@ giving the very same state (tests hold SimBroker and BackBroker equal bar by bar
   stock-like commission schemes that charge no interest both passes add exactly zero, so they
   are skipped; any other scheme gets BackBroker's bar step untouched.
 - **Valuation.** The end-of-bar portfolio value walks every feed ever traded; a flat position
-  adds exactly zero, so only held positions are valued.
+  adds exactly zero, so only held positions are valued; with one stock-like commission scheme
+  (every backtest's) by BackBroker's own arithmetic written inline, each close read once.
 """
 
 from __future__ import annotations
@@ -85,12 +86,66 @@ class SimBroker(bt.brokers.BackBroker):
     def _get_value(self, datas: list[bt.feed.DataBase] | None = None, lever: bool = False) -> float:
         """The whole portfolio's value from its held positions alone. BackBroker's own walk
         over an explicit list does exactly its full walk minus the zeros; it answers a single
-        data's value instead when the list has one entry, so that case keeps the full walk."""
+        data's value instead when the list has one entry, so that case keeps the full walk.
+        With one stock-like scheme (every backtest's) the walk is :meth:`_stock_value`."""
         if datas is None and not self._fundhist:
+            info = self._stock_scheme()
+            if info is not None:
+                return self._stock_value(info, lever)
             held = [data for data, position in self.positions.items() if position]
             if len(held) > 1:
                 return super()._get_value(datas=held, lever=lever)
         return super()._get_value(datas=datas, lever=lever)
+
+    def _stock_scheme(self) -> bt.CommInfoBase | None:
+        """The one commission scheme of every data when it values a position as backtrader's
+        stock-like base does (size × price, profit and loss × mult) and short sales add cash;
+        None otherwise."""
+        if len(self.comminfo) != 1 or not self.p.shortcash:
+            return None
+        info = self.comminfo.get(None)
+        base = bt.CommInfoBase
+        kind = type(info)
+        if info is None or not info._stocklike or any(
+            getattr(kind, name) is not getattr(base, name) for name in ("getvaluesize", "profitandloss", "get_leverage")
+        ):
+            return None
+        return info
+
+    def _stock_value(self, info: bt.CommInfoBase, lever: bool) -> float:
+        """BackBroker's ``_get_value`` for ``info`` over the held positions, its very arithmetic
+        in its order, with each close read once off its line (``close[0]``) and the scheme's
+        methods inlined: per position and bar, the cost of the values instead of a dozen calls."""
+        while self._cash_addition:
+            c = self._cash_addition.popleft()
+            self._fundshares += c / self._fundval
+            self.cash += c
+        mult, leverage = info.p.mult, info.p.leverage
+        pos_value = pos_value_unlever = unrealized = 0.0
+        for data, position in self.positions.items():
+            size = position.size
+            if not size:
+                continue  # a flat position adds exactly zero
+            line = data.lines.close
+            close = line.array[line._idx]
+            dvalue = size * close  # getvaluesize
+            dunrealized = size * (close - position.price) * mult  # profitandloss
+            pos_value += dvalue
+            unrealized += dunrealized
+            if dvalue > 0:  # long position - unlever
+                dvalue -= dunrealized
+                pos_value_unlever += dvalue / leverage
+                pos_value_unlever += dunrealized
+            else:
+                pos_value_unlever += dvalue
+        self._value = self.cash + pos_value_unlever
+        self._fundval = self._value / self._fundshares
+        self._valuemkt = pos_value_unlever
+        self._valuelever = self.cash + pos_value
+        self._valuemktlever = pos_value
+        self._leverage = pos_value / (pos_value_unlever or 1.0)
+        self._unrealized = unrealized
+        return self._value if not lever else self._valuelever
 
 
 def _side(order: bt.Order) -> OrderSide:
