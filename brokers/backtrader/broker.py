@@ -248,7 +248,8 @@ class BacktraderBroker:
             for data, pos in broker.positions.items():
                 size = pos.size
                 if size >= DUST_SHARES or size <= -DUST_SHARES:
-                    last = self._last(data)
+                    close = data.lines.close  # its latest trade, as :meth:`_last` reads it
+                    last = latest_trade(close.array[close._idx])
                     positions[data._name] = BookPosition(_d(size), last if last is not None else _d(pos.price))
             prices: dict[str, Decimal] = {}
             base = VenueBook(cash=_d(broker.cash), positions=positions, prices=prices)

@@ -70,16 +70,24 @@ class _BarClock:
     """Times of the bar backtrader is on: fills at its open, decisions at its close.
 
     Moved once per bar, at its open (the broker asks for the time on every order event).
+    ``days``: the run's sessions by date number (any other is converted).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, days: Mapping[float, pd.Timestamp]) -> None:
+        self.days = days
         self._key = float("nan")
         self.open = self.close = session_time(pd.Timestamp("1970-01-01"))
 
     def move(self, datenum: float) -> None:
         if datenum != self._key:
-            day = session_time(pd.Timestamp(bt.num2date(datenum).date()))
-            self._key, self.open, self.close = datenum, day + OPEN_AFTER_MIDNIGHT, day + CLOSE_AFTER_MIDNIGHT
+            day = self.days.get(datenum)
+            midnight = session_time(pd.Timestamp(bt.num2date(datenum).date()) if day is None else day)
+            self._key, self.open, self.close = datenum, midnight + OPEN_AFTER_MIDNIGHT, midnight + CLOSE_AFTER_MIDNIGHT
+
+
+def session_days(dates: pd.DatetimeIndex) -> dict[float, pd.Timestamp]:
+    """Each session by its backtrader date number (:func:`datenums`)."""
+    return dict(zip(datenums(dates).tolist(), dates, strict=True))
 
 
 def _action_days(market: MarketData, dividends: bool) -> frozenset[float]:
@@ -115,8 +123,10 @@ class _Session:
         end: pd.Timestamp,
         progress: Callable[[int], None] | None,
         decisions: Mapping[pd.Timestamp, Decision] | None = None,
+        days: Mapping[float, pd.Timestamp] | None = None,
     ) -> None:
         self.decisions = decisions or {}
+        self.days = days or {}  # the traded sessions by date number
         self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
         self.strategy_name = strategy.name
         self.exit_rule: ExitRule | None = plugin_exit_rule(strategy)
@@ -132,7 +142,7 @@ class _Session:
                 self.delist_on.setdefault(day, []).append(symbol)
         self.delisted: list[str] = []
         self.progress = progress
-        self.clock = _BarClock()
+        self.clock = _BarClock(self.days)
         self.now = session_time(market.dates[0])
         self.engine: ExecutionEngine | None = None
         self.adapter: BacktraderBroker | None = None
@@ -276,8 +286,9 @@ def run_backtest(
     )
     if signals is None:
         signals = compute_signals(strategy, history)
-    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress, decisions)
     traded = history.between(start, end)
+    days = session_days(traded.dates)
+    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress, decisions, days)
     cerebro, feeds = simulator(traded, settings.backtest, session.venue)
     if minutes is not None:
         cerebro.broker.minute_fills = minutes
@@ -286,7 +297,7 @@ def run_backtest(
         def start(self) -> None:
             session.attach(self, feeds)
 
-    cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify))
+    cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify, days))
     try:
         cerebro.run()
     finally:

@@ -23,6 +23,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 import backtrader as bt
@@ -104,11 +105,7 @@ class SimBroker(bt.brokers.BackBroker):
         if len(self.comminfo) != 1 or not self.p.shortcash:
             return None
         info = self.comminfo.get(None)
-        base = bt.CommInfoBase
-        kind = type(info)
-        if info is None or not info._stocklike or any(
-            getattr(kind, name) is not getattr(base, name) for name in ("getvaluesize", "profitandloss", "get_leverage")
-        ):
+        if info is None or not info._stocklike or not _values_as_base(type(info)):
             return None
         return info
 
@@ -148,6 +145,13 @@ class SimBroker(bt.brokers.BackBroker):
         return self._value if not lever else self._valuelever
 
 
+@cache
+def _values_as_base(kind: type[bt.CommInfoBase]) -> bool:
+    """The commission scheme ``kind`` values a position by backtrader's base methods."""
+    base = bt.CommInfoBase
+    return all(getattr(kind, name) is getattr(base, name) for name in ("getvaluesize", "profitandloss", "get_leverage"))
+
+
 def _side(order: bt.Order) -> OrderSide:
     return OrderSide.BUY if order.isbuy() else OrderSide.SELL
 
@@ -182,6 +186,9 @@ class VenueBroker(SimBroker):
       ``venue.slippage.cap_at_bar_range``.
     - One execution pays one commission, however backtrader splits it.
     - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
+    - An order's acceptance is not notified: the venue judged it at submission and the adapter
+      acknowledged it then, so the notice (a snapshot of the order, queued, dispatched through
+      the strategy) would carry no news. Every later notice (fills, cancels, expiries) comes.
     - A TWAP child (``twap`` in its info) fills on its session's minute bars as
       ``minute_fills`` says (:mod:`brokers.backtrader.minute_fills`).
     """
@@ -189,6 +196,12 @@ class VenueBroker(SimBroker):
     venue: Venue | None = None
     on_open: Callable[[], None] | None = None
     minute_fills: MinuteFills | None = None  # TWAP children's fills (a backtest on minute bars)
+
+    def notify(self, order: bt.Order) -> None:
+        if order.status == bt.Order.Accepted:
+            # No execution yet: the next notice's snapshot marks the same executions pending.
+            return
+        super().notify(order)
 
     def _fill_at(self, order: bt.Order, price: float | None) -> None:
         if price is not None:
