@@ -145,6 +145,13 @@ class SimBroker(bt.brokers.BackBroker):
         return self._value if not lever else self._valuelever
 
 
+def is_news(order: bt.Order) -> bool:
+    """Whether a notice of ``order`` is news to an engine that acknowledged the order when it
+    sent it: any but its acceptance (which comes before any execution, so the next notice's
+    snapshot marks the very executions pending that it would have)."""
+    return order.status != bt.Order.Accepted
+
+
 @cache
 def _values_as_base(kind: type[bt.CommInfoBase]) -> bool:
     """The commission scheme ``kind`` values a position by backtrader's base methods."""
@@ -198,10 +205,8 @@ class VenueBroker(SimBroker):
     minute_fills: MinuteFills | None = None  # TWAP children's fills (a backtest on minute bars)
 
     def notify(self, order: bt.Order) -> None:
-        if order.status == bt.Order.Accepted:
-            # No execution yet: the next notice's snapshot marks the same executions pending.
-            return
-        super().notify(order)
+        if is_news(order):
+            super().notify(order)
 
     def _fill_at(self, order: bt.Order, price: float | None) -> None:
         if price is not None:
