@@ -95,7 +95,8 @@ class BacktraderBroker:
         self._exec_seq = 0
         self._open: set[str] = set()
         self._ref_seq = 0
-        self._changes = 0  # fills and corporate actions so far: the account's version
+        self._changes = 0  # executions and corporate actions so far: the account's version
+        self._held: tuple[int, list[tuple[str, bt.LineBuffer, Decimal, bt.Position]]] | None = None
         self._book_orders: dict[str, BookOrder] = {}  # open orders as the venue sees them, kept as they change
         self._open_book: tuple[tuple[BookOrder, ...], frozenset[str]] | None = None  # of _book_orders, until it changes
         self._bar: tuple[tuple[float, int], VenueBook, dict[str, Decimal], set[str]] | None = None
@@ -243,21 +244,27 @@ class BacktraderBroker:
         clock = self.host.datas[0].lines.datetime
         key = (clock.array[clock._idx], self._changes)  # the bar (``datetime[0]``) and the account's version
         if self._bar is None or self._bar[0] != key:
-            broker = self.host.broker
             positions: dict[str, BookPosition] = {}
-            for data, pos in broker.positions.items():
-                size = pos.size
-                if size >= DUST_SHARES or size <= -DUST_SHARES:
-                    close = data.lines.close  # its latest trade, as :meth:`_last` reads it
-                    last = latest_trade(close.array[close._idx])
-                    positions[data._name] = BookPosition(_d(size), last if last is not None else _d(pos.price))
+            for name, close, qty, pos in self._holdings():
+                last = latest_trade(close.array[close._idx])  # as :meth:`_last` reads it
+                positions[name] = BookPosition(qty, last if last is not None else _d(pos.price))
             prices: dict[str, Decimal] = {}
-            base = VenueBook(cash=_d(broker.cash), positions=positions, prices=prices)
+            base = VenueBook(cash=_d(self.host.broker.cash), positions=positions, prices=prices)
             base.equity  # noqa: B018 - values the positions once; every book of this bar shares it
             base.order_values  # noqa: B018 - and one memo of the open orders' values
             base.gross_values  # noqa: B018 - and of the gross buying power
             self._bar = (key, base, prices, set())
         return self._bar[1], self._bar[2], self._bar[3]
+
+    def _holdings(self) -> list[tuple[str, bt.LineBuffer, Decimal, bt.Position]]:
+        """The positions the venue sees (not float dust), in backtrader's order (the book's sums
+        are Decimal: their order is part of the result): symbol, close line, size, position.
+        Walked again only when the account's version moves (an execution, a corporate action)."""
+        if self._held is None or self._held[0] != self._changes:
+            held = [(data._name, data.lines.close, _d(pos.size), pos) for data, pos in self.host.broker.positions.items()
+                    if pos.size >= DUST_SHARES or pos.size <= -DUST_SHARES]
+            self._held = (self._changes, held)
+        return self._held[1]
 
     def _open_orders(self) -> tuple[tuple[BookOrder, ...], frozenset[str]]:
         """The open orders as the venue sees them and their symbols, rebuilt only when they change."""
@@ -303,6 +310,7 @@ class BacktraderBroker:
             if held:
                 position.size *= float(action.value)
                 position.price /= float(action.value)
+                self._changes += 1  # the sizes changed (the cancels above may have read the book)
         elif held and self.venue.pays_dividends:
             self.host.broker.cash += float(_d(position.size) * action.value)
         else:
@@ -328,6 +336,9 @@ class BacktraderBroker:
     # -- backtrader → core ------------------------------------------------------------------
 
     def notify(self, bt_order: bt.Order) -> None:
+        bits = list(bt_order.executed.iterpending())  # the executions since its last notice
+        if bits:
+            self._changes += 1  # every execution, dust too, moves the account on
         cid = self._by_ref.get(bt_order.ref)
         mapped = STATUS.get(bt_order.status)
         if cid is None or mapped is None:
@@ -337,7 +348,6 @@ class BacktraderBroker:
         if not order.is_open:
             return  # already reported (expired by us)
         now = self._now()
-        bits = bt_order.executed.iterpending()
         minutes = bt_order.__dict__.get("minute_times")  # a TWAP child: each execution's minute
         fills = [self._fill(cid, bit, minutes.popleft() if minutes else now) for bit in bits
                  if abs(bit.size) >= DUST_SHARES]
@@ -360,7 +370,6 @@ class BacktraderBroker:
 
     def _fill(self, cid: str, bit: object, now: datetime) -> Fill:
         self._exec_seq += 1
-        self._changes += 1
         order = self._orders[cid]
         return Fill(
             execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}",
