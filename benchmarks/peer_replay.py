@@ -362,7 +362,9 @@ def floor_lines(best: dict[str, float], orders: int) -> list[str]:
     for path, run, idle, own in (("backtrader", OURS, IDLE, handling), ("lean", LEAN, LEAN_IDLE, 0.0)):
         budget = (allowed - best[idle]) / orders * 1e6 - own
         today = (best[run] - best[idle]) / orders * 1e6 - own
-        paid = f"no orders {best[idle]:.3f} s" + (f" + backtrader's own order handling {own:.0f} us an order" if own else "")
+        paid = f"no orders {best[idle]:.3f} s"
+        if own:
+            paid += f" + backtrader's own order handling {own:.0f} us an order"
         verdict = "out of reach on this path" if budget <= 0 else ("met" if today <= budget else "NOT met")
         out.append(f"    {path:<10} path: {paid}; leaves {budget:5.0f} us an order for the rest "
                    f"(today {today:4.0f} us): {verdict}")

@@ -120,7 +120,8 @@ def main() -> None:
         runs = iter(range(1000))
 
         def backtest(given: pd.DataFrame) -> Path:
-            return run_backtest(market, plugin, settings, Path(tmp) / f"{next(runs)}.sqlite", signals=given).journal_path
+            path = Path(tmp) / f"{next(runs)}.sqlite"
+            return run_backtest(market, plugin, settings, path, signals=given).journal_path
 
         journal_path = backtest(signals)  # warm
         plain = []

@@ -261,7 +261,8 @@ class BacktraderBroker:
         are Decimal: their order is part of the result): symbol, close line, size, position.
         Walked again only when the account's version moves (an execution, a corporate action)."""
         if self._held is None or self._held[0] != self._changes:
-            held = [(data._name, data.lines.close, _d(pos.size), pos) for data, pos in self.host.broker.positions.items()
+            positions = self.host.broker.positions.items()
+            held = [(data._name, data.lines.close, _d(pos.size), pos) for data, pos in positions
                     if pos.size >= DUST_SHARES or pos.size <= -DUST_SHARES]
             self._held = (self._changes, held)
         return self._held[1]
