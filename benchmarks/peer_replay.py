@@ -10,7 +10,11 @@ commission). It is replayed in:
 - **ours, no orders**: the same with no signals (the per-session cost alone), so that
   (ours - it) / orders is what one order costs us all-in, as ``backtest_throughput.py`` (z);
 - **ours, lean**: the same on the lean research path `trade sweep` runs (``run_lean_backtest``),
-  as information, its own fills checked equal too;
+  as information, its own fills checked equal too; and with no signals (its floor);
+- **backtrader's own**: the plan replayed on the engine's ``SimBroker`` (``plain_replay.run_plain``,
+  ``lean=True``, its fills checked equal) with and without its orders: (orders - none) / orders is
+  backtrader's own order handling as the engine pays it. The summary ends with what 2x over
+  backtesting.py leaves each path per order once its floor is paid (``floor_lines``);
 - **backtesting.py** (``bench`` extra): one ``Backtest`` per symbol (it trades one instrument),
   market orders from ``next`` filling at the next open; its values summed. Its ``spread`` is
   charged on entering a trade only, so the 5 bps go in as ``commission=0.0005``, charged on
@@ -52,6 +56,22 @@ inside this box's noise. backtesting.py executes given sizes (no sizing, risk ch
 rules or journal, which ours does for each order); NautilusTrader pays for two events a bar
 (the open's quote doubles its data: with bars alone, filling at the close, its whole replay
 took 2.95 s CPU against 7.27 s with the quotes, in one process the same hour).
+
+Measured 2026-12-07 22:45-22:53 UTC, branch bt-order against `main` 67e377c, the two commands
+alternated twice (load average 4.4-5.5; CPU seconds best of 3; bt-order first):
+
+    ours (trade backtest)      1.477 / 1.526 s    main 1.838 / 1.538 s
+    ours, no orders            0.276 / 0.303 s    main 0.319 / 0.301 s
+    ours, lean (trade sweep)   0.918 / 1.042 s    main 1.017 / 0.856 s   (the lean path: unchanged code)
+    backtesting.py             1.228 / 1.313 s    our lead 0.83x / 0.86x (main 0.64x / 0.68x)
+    NautilusTrader             3.827 / 4.594 s    our lead 2.59x / 3.01x (main 2.12x / 2.32x)
+    2x over backtesting.py allows 0.614 s: backtrader path: no orders 0.276 s + backtrader's own
+    order handling 113 us an order; leaves 33 us an order for the rest (today 404 us); lean path:
+    no orders 0.209 s; leaves 174 us an order (today 304 us)
+
+On this box 2x over backtesting.py is out of reach on backtrader (its floor and its own order
+handling take the whole budget, 3-33 us an order left in the two runs) and needs the lean path's
+per-order cost nearly halved.
 """
 
 from __future__ import annotations
