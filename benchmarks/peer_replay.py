@@ -57,21 +57,25 @@ rules or journal, which ours does for each order); NautilusTrader pays for two e
 (the open's quote doubles its data: with bars alone, filling at the close, its whole replay
 took 2.95 s CPU against 7.27 s with the quotes, in one process the same hour).
 
-Measured 2026-12-07 22:45-22:53 UTC, branch bt-order against `main` 67e377c, the two commands
-alternated twice (load average 4.4-5.5; CPU seconds best of 3; bt-order first):
+Measured 2026-12-07 22:56-22:58 UTC, branch bt-order then `main` 67e377c back to back (load
+average 2.0; CPU seconds best of 3, wall equal within 3%):
 
-    ours (trade backtest)      1.477 / 1.526 s    main 1.838 / 1.538 s
-    ours, no orders            0.276 / 0.303 s    main 0.319 / 0.301 s
-    ours, lean (trade sweep)   0.918 / 1.042 s    main 1.017 / 0.856 s   (the lean path: unchanged code)
-    backtesting.py             1.228 / 1.313 s    our lead 0.83x / 0.86x (main 0.64x / 0.68x)
-    NautilusTrader             3.827 / 4.594 s    our lead 2.59x / 3.01x (main 2.12x / 2.32x)
-    2x over backtesting.py allows 0.614 s: backtrader path: no orders 0.276 s + backtrader's own
-    order handling 113 us an order; leaves 33 us an order for the rest (today 404 us); lean path:
-    no orders 0.209 s; leaves 174 us an order (today 304 us)
+    ours (trade backtest)      1.214 s (main 1.323 s)   417 us an order all-in (main 459 us)
+    ours, no orders            0.243 s (main 0.256 s)   214 us a session (main 226 us)
+    ours, lean (trade sweep)   0.777 s (main 0.769 s)   (unchanged code: the control)
+    ours, lean, no orders      0.174 s
+    backtrader's own: orders   1.627 s, none 1.358 s: 115 us an order
+    backtesting.py 0.6.6       0.909 s   our lead 0.75x (main 0.70x)
+    NautilusTrader 1.221.0     3.257 s   our lead 2.68x (main 2.40x)
+    2x over backtesting.py allows 0.455 s: backtrader path: no orders 0.243 s + backtrader's own
+    order handling 115 us an order; leaves -24 us an order for the rest (today 302 us): out of
+    reach on this path; lean path: no orders 0.174 s; leaves 121 us an order (today 259 us)
 
-On this box 2x over backtesting.py is out of reach on backtrader (its floor and its own order
-handling take the whole budget, 3-33 us an order left in the two runs) and needs the lean path's
-per-order cost nearly halved.
+Two earlier alternations the same hour (load 4.4-5.5): ours 1.477 / 1.526 s against main's
+1.838 / 1.538 s, our lead over backtesting.py 0.83x / 0.86x against 0.64x / 0.68x. On this box 2x
+over backtesting.py is out of reach on backtrader whatever the engine does per order (its
+no-orders run and its own order handling take the whole budget) and needs the lean path's
+per-order cost more than halved.
 """
 
 from __future__ import annotations
