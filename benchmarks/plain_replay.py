@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from brokers.backtrader.feeds import datenums
-from brokers.backtrader.sim_broker import SimBroker
+from brokers.backtrader.sim_broker import SimBroker, is_news
 from framework.data import MarketData
 from framework.journal import Journal
 
@@ -129,8 +129,13 @@ class SplitBroker(bt.brokers.BackBroker):
 
 
 class LeanSplitBroker(SplitBroker, SimBroker):
-    """The same, on the engine's own :class:`SimBroker`: backtrader's order handling exactly as
-    the engine's runs pay it (the floor measurement, not a baseline a user would write)."""
+    """The same, on the engine's own :class:`SimBroker`, notifying what the engine's simulator
+    notifies (no acceptance: :func:`is_news`): backtrader's order handling exactly as the
+    engine's runs pay it (the floor measurement, not a baseline a user would write)."""
+
+    def notify(self, order: bt.Order) -> None:
+        if is_news(order):
+            super().notify(order)
 
 
 def _frame(traded: MarketData, symbol: str) -> pd.DataFrame:

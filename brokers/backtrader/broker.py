@@ -10,6 +10,7 @@ the sandbox's (or Alpaca's) answer. Cancels are confirmed at once (backtrader ca
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -62,6 +63,17 @@ def _exact(x: float) -> Decimal:
     return Decimal(repr(x))
 
 
+def _open_after(times: bt.LineBuffer, opens: bt.LineBuffer, day: int) -> float:
+    """The open of a feed's first bar on a later day than ``day`` (a date's proleptic ordinal:
+    a bar's date number less its time of day), among its bars up to the current one (the current
+    bar's when none is). Bar times rise: a bisection of the line's buffer, not a walk back over
+    the bars converting each to a date."""
+    now = times._idx
+    first = now - (len(times) - 1)  # the feed's first bar, as ``times[-(len - 1)]``
+    at = bisect_left(times.array, day + 1, first, now + 1)  # the first from the next midnight on
+    return opens.array[min(at, now)]
+
+
 #: Stops and trailing stops at the venue, fractions, shorts; TWAP children held until their minute;
 #: every order judged by the venue model at submission.
 CAPABILITIES = BrokerCapabilities(native_stop=True, native_trailing_stop=True, fractional=True, short_selling=True,
@@ -83,8 +95,10 @@ class BacktraderBroker:
         self._exec_seq = 0
         self._open: set[str] = set()
         self._ref_seq = 0
-        self._changes = 0  # fills and corporate actions so far: the account's version
+        self._changes = 0  # executions and corporate actions so far: the account's version
+        self._held: tuple[int, list[tuple[str, bt.LineBuffer, Decimal, bt.Position]]] | None = None
         self._book_orders: dict[str, BookOrder] = {}  # open orders as the venue sees them, kept as they change
+        self._open_book: tuple[tuple[BookOrder, ...], frozenset[str]] | None = None  # of _book_orders, until it changes
         self._bar: tuple[tuple[float, int], VenueBook, dict[str, Decimal], set[str]] | None = None
         self._by_id: dict[str, str] = {}  # our broker id -> client id
 
@@ -135,6 +149,7 @@ class BacktraderBroker:
         self._by_id[acked.broker_order_id] = order.client_order_id  # type: ignore[index]
         self._open.add(order.client_order_id)
         self._book_orders[order.client_order_id] = BookOrder.of(acked)
+        self._open_book = None
         return acked
 
     def cancel_order(self, broker_order_id: str) -> None:
@@ -220,34 +235,51 @@ class BacktraderBroker:
     def _last(self, data: bt.feed.DataBase) -> Decimal | None:
         """The bar's close: the latest trade (read off the line's buffer, as ``close[0]`` does)."""
         line = data.lines.close
-        return latest_trade(float(line.array[line._idx]))
+        return latest_trade(line.array[line._idx])
 
     def _account_now(self) -> tuple[VenueBook, dict[str, Decimal], set[str]]:
         """This bar's book without open orders, its latest-trade cache and the symbols without
         one: computed once per bar and account version (within a bar's decision only our open
         orders change; fills and corporate actions happen at the open)."""
-        key = (float(self.host.datas[0].datetime[0]), self._changes)
+        clock = self.host.datas[0].lines.datetime
+        key = (clock.array[clock._idx], self._changes)  # the bar (``datetime[0]``) and the account's version
         if self._bar is None or self._bar[0] != key:
-            broker = self.host.broker
             positions: dict[str, BookPosition] = {}
-            for data, pos in broker.positions.items():
-                if abs(pos.size) >= DUST_SHARES:
-                    last = self._last(data)
-                    positions[data._name] = BookPosition(_d(pos.size), last if last is not None else _d(pos.price))
+            for name, close, qty, pos in self._holdings():
+                last = latest_trade(close.array[close._idx])  # as :meth:`_last` reads it
+                positions[name] = BookPosition(qty, last if last is not None else _d(pos.price))
             prices: dict[str, Decimal] = {}
-            base = VenueBook(cash=_d(broker.getcash()), positions=positions, prices=prices)
+            base = VenueBook(cash=_d(self.host.broker.cash), positions=positions, prices=prices)
             base.equity  # noqa: B018 - values the positions once; every book of this bar shares it
             base.order_values  # noqa: B018 - and one memo of the open orders' values
             base.gross_values  # noqa: B018 - and of the gross buying power
             self._bar = (key, base, prices, set())
         return self._bar[1], self._bar[2], self._bar[3]
 
+    def _holdings(self) -> list[tuple[str, bt.LineBuffer, Decimal, bt.Position]]:
+        """The positions the venue sees (not float dust), in backtrader's order (the book's sums
+        are Decimal: their order is part of the result): symbol, close line, size, position.
+        Walked again only when the account's version moves (an execution, a corporate action)."""
+        if self._held is None or self._held[0] != self._changes:
+            positions = self.host.broker.positions.items()
+            held = [(data._name, data.lines.close, _d(pos.size), pos) for data, pos in positions
+                    if pos.size >= DUST_SHARES or pos.size <= -DUST_SHARES]
+            self._held = (self._changes, held)
+        return self._held[1]
+
+    def _open_orders(self) -> tuple[tuple[BookOrder, ...], frozenset[str]]:
+        """The open orders as the venue sees them and their symbols, rebuilt only when they change."""
+        if self._open_book is None:
+            orders = tuple(self._book_orders.values())
+            self._open_book = (orders, frozenset(o.symbol for o in orders))
+        return self._open_book
+
     def book(self, symbol: str | None = None) -> VenueBook:
         """The account as the venue sees it at this bar's close (the market is closed: orders
         go out for the next open, so a market order is valued at the latest trade)."""
         base, prices, unknown = self._account_now()
-        orders = tuple(self._book_orders.values())
-        for wanted in {o.symbol for o in orders} | ({symbol} if symbol else set()):
+        orders, symbols = self._open_orders()
+        for wanted in symbols if symbol is None or symbol in symbols else symbols | {symbol}:
             if wanted in prices or wanted in unknown or wanted in base.positions:
                 continue
             data = self.feeds.get(wanted)
@@ -279,6 +311,7 @@ class BacktraderBroker:
             if held:
                 position.size *= float(action.value)
                 position.price /= float(action.value)
+                self._changes += 1  # the sizes changed (the cancels above may have read the book)
         elif held and self.venue.pays_dividends:
             self.host.broker.cash += float(_d(position.size) * action.value)
         else:
@@ -304,6 +337,9 @@ class BacktraderBroker:
     # -- backtrader → core ------------------------------------------------------------------
 
     def notify(self, bt_order: bt.Order) -> None:
+        bits = list(bt_order.executed.iterpending())  # the executions since its last notice
+        if bits:
+            self._changes += 1  # every execution, dust too, moves the account on
         cid = self._by_ref.get(bt_order.ref)
         mapped = STATUS.get(bt_order.status)
         if cid is None or mapped is None:
@@ -313,7 +349,6 @@ class BacktraderBroker:
         if not order.is_open:
             return  # already reported (expired by us)
         now = self._now()
-        bits = bt_order.executed.iterpending()
         minutes = bt_order.__dict__.get("minute_times")  # a TWAP child: each execution's minute
         fills = [self._fill(cid, bit, minutes.popleft() if minutes else now) for bit in bits
                  if abs(bit.size) >= DUST_SHARES]
@@ -336,7 +371,6 @@ class BacktraderBroker:
 
     def _fill(self, cid: str, bit: object, now: datetime) -> Fill:
         self._exec_seq += 1
-        self._changes += 1
         order = self._orders[cid]
         return Fill(
             execution_id=f"bt-{order.broker_order_id}-{self._exec_seq}",
@@ -371,9 +405,11 @@ class BacktraderBroker:
         self._orders[cid] = order
         if not order.is_open:
             self._open.discard(cid)
-            self._book_orders.pop(cid, None)
+            if self._book_orders.pop(cid, None) is not None:
+                self._open_book = None
         elif fill is not None:
             self._book_orders[cid] = BookOrder.of(order)
+            self._open_book = None
         update = OrderUpdate(event=event, order=order, timestamp=now, fill=fill)
         for handler in self._handlers:
             handler(update)
@@ -386,8 +422,5 @@ class BacktraderBroker:
         if minute is not None and math.isfinite(minute):
             return _d(minute)
         data = self.feeds[order.symbol]
-        sent = order.created_at.astimezone(NEW_YORK).date()
-        back = 0
-        while back + 1 < len(data) and bt.num2date(data.datetime[-(back + 1)]).date() > sent:
-            back += 1
-        return _d(data.open[-back])
+        sent = order.created_at.astimezone(NEW_YORK).date().toordinal()
+        return _d(_open_after(data.lines.datetime, data.lines.open, sent))

@@ -8,9 +8,6 @@ of the whole execution's cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import backtrader as bt
 
 from framework.enums import OrderSide
@@ -26,14 +23,17 @@ class VenueCommission(bt.CommInfoBase):
         super().__init__()
         self._charged: float | None = None  # shares already charged in the execution under way
 
-    @contextmanager
-    def one_execution(self) -> Iterator[None]:
-        """Within this block the bits asked for belong to one execution and are charged once."""
+    def one_execution(self) -> VenueCommission:
+        """Within this block (``with info.one_execution():``) the bits asked for belong to one
+        execution and are charged once. The scheme is its own context manager: every fill
+        opens one, and a generator-based one costs several times the two assignments."""
+        return self
+
+    def __enter__(self) -> None:
         self._charged = 0.0
-        try:
-            yield
-        finally:
-            self._charged = None
+
+    def __exit__(self, *_exc: object) -> None:
+        self._charged = None
 
     def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
         venue: Venue = self.p.venue

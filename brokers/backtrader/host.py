@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import backtrader as bt
 import pandas as pd
@@ -18,6 +18,9 @@ class HostHooks:
 
     on_session: Callable[[pd.Timestamp], None]
     on_notify: Callable[[bt.Order], None]
+    #: The sessions by backtrader date number, when the runner knows them (each bar's date is
+    #: looked up rather than converted); any other bar is converted.
+    days: Mapping[float, pd.Timestamp] = field(default_factory=dict)
 
 
 class EngineHost(bt.Strategy):
@@ -50,8 +53,10 @@ class EngineHost(bt.Strategy):
         self.next()
 
     def next(self) -> None:
-        day = bt.num2date(self.datas[0].datetime[0])
-        self.p.hooks.on_session(pd.Timestamp(day.date()))
+        hooks = self.p.hooks
+        datenum = self.datas[0].datetime[0]
+        day = hooks.days.get(datenum)
+        hooks.on_session(pd.Timestamp(bt.num2date(datenum).date()) if day is None else day)
 
 
 __all__ = ["EngineHost", "HostHooks", "session_time"]

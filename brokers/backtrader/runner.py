@@ -69,17 +69,25 @@ def run_context(strategy: str, result: BacktestResult, settings: Settings, **ext
 class _BarClock:
     """Times of the bar backtrader is on: fills at its open, decisions at its close.
 
-    Computed once per bar (the broker asks for the time on every order event).
+    Moved once per bar, at its open (the broker asks for the time on every order event).
+    ``days``: the run's sessions by date number (any other is converted).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, days: Mapping[float, pd.Timestamp]) -> None:
+        self.days = days
         self._key = float("nan")
         self.open = self.close = session_time(pd.Timestamp("1970-01-01"))
 
     def move(self, datenum: float) -> None:
         if datenum != self._key:
-            day = session_time(pd.Timestamp(bt.num2date(datenum).date()))
-            self._key, self.open, self.close = datenum, day + OPEN_AFTER_MIDNIGHT, day + CLOSE_AFTER_MIDNIGHT
+            day = self.days.get(datenum)
+            midnight = session_time(pd.Timestamp(bt.num2date(datenum).date()) if day is None else day)
+            self._key, self.open, self.close = datenum, midnight + OPEN_AFTER_MIDNIGHT, midnight + CLOSE_AFTER_MIDNIGHT
+
+
+def session_days(dates: pd.DatetimeIndex) -> dict[float, pd.Timestamp]:
+    """Each session by its backtrader date number (:func:`datenums`)."""
+    return dict(zip(datenums(dates).tolist(), dates, strict=True))
 
 
 def _action_days(market: MarketData, dividends: bool) -> frozenset[float]:
@@ -115,8 +123,10 @@ class _Session:
         end: pd.Timestamp,
         progress: Callable[[int], None] | None,
         decisions: Mapping[pd.Timestamp, Decision] | None = None,
+        days: Mapping[float, pd.Timestamp] | None = None,
     ) -> None:
         self.decisions = decisions or {}
+        self.days = days or {}  # the traded sessions by date number
         self.market, self.settings, self.journal, self.run_id = market, settings, journal, run_id
         self.strategy_name = strategy.name
         self.exit_rule: ExitRule | None = plugin_exit_rule(strategy)
@@ -132,7 +142,7 @@ class _Session:
                 self.delist_on.setdefault(day, []).append(symbol)
         self.delisted: list[str] = []
         self.progress = progress
-        self.clock = _BarClock()
+        self.clock = _BarClock(self.days)
         self.now = session_time(market.dates[0])
         self.engine: ExecutionEngine | None = None
         self.adapter: BacktraderBroker | None = None
@@ -149,8 +159,7 @@ class _Session:
         def market_time() -> datetime:
             """One clock: fills happen at the open of the bar being processed, and what the
             decision at its close does (acks, cancels, expiries) at the close: nothing is stamped
-            before the order it is about was created."""
-            clock.move(host.datas[0].datetime[0])
+            before the order it is about was created. (:meth:`on_open` moves the clock.)"""
             return max(clock.open, self.now)
 
         self.adapter = BacktraderBroker(host, feeds, market_time, self.venue)
@@ -174,9 +183,11 @@ class _Session:
         self._transaction.enter_context(self.journal.batch())
 
     def on_open(self, host: bt.Strategy) -> None:
-        """The open of a bar, before any fill: its corporate actions (splits, dividends)."""
+        """The open of a bar, before any fill: the clock moves to it, then its corporate actions
+        (splits, dividends)."""
         assert self.adapter is not None
         datenum = host.datas[0].datetime[0]
+        self.clock.move(datenum)
         if datenum not in self.action_days:
             return
         day = pd.Timestamp(bt.num2date(datenum).date())
@@ -275,8 +286,9 @@ def run_backtest(
     )
     if signals is None:
         signals = compute_signals(strategy, history)
-    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress, decisions)
     traded = history.between(start, end)
+    days = session_days(traded.dates)
+    session = _Session(history, signals, strategy, settings, journal, run_id, end, progress, decisions, days)
     cerebro, feeds = simulator(traded, settings.backtest, session.venue)
     if minutes is not None:
         cerebro.broker.minute_fills = minutes
@@ -285,7 +297,7 @@ def run_backtest(
         def start(self) -> None:
             session.attach(self, feeds)
 
-    cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify))
+    cerebro.addstrategy(_Host, hooks=HostHooks(session.on_session, session.on_notify, days))
     try:
         cerebro.run()
     finally:

@@ -13,7 +13,8 @@ giving the very same state (tests hold SimBroker and BackBroker equal bar by bar
   stock-like commission schemes that charge no interest both passes add exactly zero, so they
   are skipped; any other scheme gets BackBroker's bar step untouched.
 - **Valuation.** The end-of-bar portfolio value walks every feed ever traded; a flat position
-  adds exactly zero, so only held positions are valued.
+  adds exactly zero, so only held positions are valued; with one stock-like commission scheme
+  (every backtest's) by BackBroker's own arithmetic written inline, each close read once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 import backtrader as bt
@@ -85,12 +87,76 @@ class SimBroker(bt.brokers.BackBroker):
     def _get_value(self, datas: list[bt.feed.DataBase] | None = None, lever: bool = False) -> float:
         """The whole portfolio's value from its held positions alone. BackBroker's own walk
         over an explicit list does exactly its full walk minus the zeros; it answers a single
-        data's value instead when the list has one entry, so that case keeps the full walk."""
+        data's value instead when the list has one entry, so that case keeps the full walk.
+        With one stock-like scheme (every backtest's) the walk is :meth:`_stock_value`."""
         if datas is None and not self._fundhist:
+            info = self._stock_scheme()
+            if info is not None:
+                return self._stock_value(info, lever)
             held = [data for data, position in self.positions.items() if position]
             if len(held) > 1:
                 return super()._get_value(datas=held, lever=lever)
         return super()._get_value(datas=datas, lever=lever)
+
+    def _stock_scheme(self) -> bt.CommInfoBase | None:
+        """The one commission scheme of every data when it values a position as backtrader's
+        stock-like base does (size × price, profit and loss × mult) and short sales add cash;
+        None otherwise."""
+        if len(self.comminfo) != 1 or not self.p.shortcash:
+            return None
+        info = self.comminfo.get(None)
+        if info is None or not info._stocklike or not _values_as_base(type(info)):
+            return None
+        return info
+
+    def _stock_value(self, info: bt.CommInfoBase, lever: bool) -> float:
+        """BackBroker's ``_get_value`` for ``info`` over the held positions, its very arithmetic
+        in its order, with each close read once off its line (``close[0]``) and the scheme's
+        methods inlined: per position and bar, the cost of the values instead of a dozen calls."""
+        while self._cash_addition:
+            c = self._cash_addition.popleft()
+            self._fundshares += c / self._fundval
+            self.cash += c
+        mult, leverage = info.p.mult, info.p.leverage
+        pos_value = pos_value_unlever = unrealized = 0.0
+        for data, position in self.positions.items():
+            size = position.size
+            if not size:
+                continue  # a flat position adds exactly zero
+            line = data.lines.close
+            close = line.array[line._idx]
+            dvalue = size * close  # getvaluesize
+            dunrealized = size * (close - position.price) * mult  # profitandloss
+            pos_value += dvalue
+            unrealized += dunrealized
+            if dvalue > 0:  # long position - unlever
+                dvalue -= dunrealized
+                pos_value_unlever += dvalue / leverage
+                pos_value_unlever += dunrealized
+            else:
+                pos_value_unlever += dvalue
+        self._value = self.cash + pos_value_unlever
+        self._fundval = self._value / self._fundshares
+        self._valuemkt = pos_value_unlever
+        self._valuelever = self.cash + pos_value
+        self._valuemktlever = pos_value
+        self._leverage = pos_value / (pos_value_unlever or 1.0)
+        self._unrealized = unrealized
+        return self._value if not lever else self._valuelever
+
+
+def is_news(order: bt.Order) -> bool:
+    """Whether a notice of ``order`` is news to an engine that acknowledged the order when it
+    sent it: any but its acceptance (which comes before any execution, so the next notice's
+    snapshot marks the very executions pending that it would have)."""
+    return order.status != bt.Order.Accepted
+
+
+@cache
+def _values_as_base(kind: type[bt.CommInfoBase]) -> bool:
+    """The commission scheme ``kind`` values a position by backtrader's base methods."""
+    base = bt.CommInfoBase
+    return all(getattr(kind, name) is getattr(base, name) for name in ("getvaluesize", "profitandloss", "get_leverage"))
 
 
 def _side(order: bt.Order) -> OrderSide:
@@ -127,6 +193,9 @@ class VenueBroker(SimBroker):
       ``venue.slippage.cap_at_bar_range``.
     - One execution pays one commission, however backtrader splits it.
     - ``on_open`` runs at each bar's open, before any order executes (corporate actions).
+    - An order's acceptance is not notified: the venue judged it at submission and the adapter
+      acknowledged it then, so the notice (a snapshot of the order, queued, dispatched through
+      the strategy) would carry no news. Every later notice (fills, cancels, expiries) comes.
     - A TWAP child (``twap`` in its info) fills on its session's minute bars as
       ``minute_fills`` says (:mod:`brokers.backtrader.minute_fills`).
     """
@@ -134,6 +203,10 @@ class VenueBroker(SimBroker):
     venue: Venue | None = None
     on_open: Callable[[], None] | None = None
     minute_fills: MinuteFills | None = None  # TWAP children's fills (a backtest on minute bars)
+
+    def notify(self, order: bt.Order) -> None:
+        if is_news(order):
+            super().notify(order)
 
     def _fill_at(self, order: bt.Order, price: float | None) -> None:
         if price is not None:

@@ -104,3 +104,27 @@ def test_nautilus_makes_the_hand_worked_fills_and_value(tmp_path: Path) -> None:
     out = peer_replay._nautilus(peer_replay.PEERS_PYTHON, tmp_path)
     assert out["final_value"] == pytest.approx(trades.final_value, rel=1e-12)
     check_equal(trades, peer_replay._nautilus_fills(out), out["final_value"], "NautilusTrader")
+
+
+def _best(**changes: float) -> dict[str, float]:
+    best = {peer_replay.OURS: 1.2, peer_replay.IDLE: 0.3, peer_replay.LEAN: 0.8, peer_replay.LEAN_IDLE: 0.2,
+            peer_replay.BT_ORDERS: 0.5, peer_replay.BT_IDLE: 0.2, "backtesting.py": 1.0}
+    return {**best, **{getattr(peer_replay, k): v for k, v in changes.items()}}
+
+
+def test_the_floor_says_what_2x_leaves_each_path_per_order() -> None:
+    # 2x over 1.0 s allows 0.5 s. Backtrader: 0.3 s with no orders and (0.5 - 0.2) s / 1,000 =
+    # 300 us an order of its own leave 200 - 300 < 0 us: out of reach. Lean: (0.5 - 0.2) s / 1,000
+    # leaves 300 us an order, and it spends (0.8 - 0.2) s / 1,000 = 600 us.
+    header, backtrader, lean = peer_replay.floor_lines(_best(), 1000)
+    assert "allows 0.500 s" in header
+    assert "backtrader's own order handling 300 us" in backtrader
+    assert "leaves  -100 us" in backtrader and "(today  600 us)" in backtrader and "out of reach" in backtrader
+    assert "leaves   300 us" in lean and "(today  600 us)" in lean and lean.endswith("NOT met")
+
+
+def test_the_floor_says_met_when_a_path_spends_within_what_is_left() -> None:
+    _, backtrader, lean = peer_replay.floor_lines(_best(OURS=0.45, IDLE=0.1, BT_ORDERS=0.3, LEAN=0.4), 1000)
+    # backtrader: (0.5 - 0.1) s leaves 400 us, less 100 us of its own: 300; it spends 350 - 100 = 250
+    assert "leaves   300 us" in backtrader and "(today  250 us)" in backtrader and backtrader.endswith(": met")
+    assert lean.endswith(": met")  # 200 us spent of 300
