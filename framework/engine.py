@@ -326,12 +326,12 @@ class ExecutionEngine:
         return report
 
     def _context(self, t: datetime, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> BarContext:
-        """The one read of the books and the broker for this bar."""
+        """The one read of the books for this bar, and the one of the broker's account, asked
+        when a stage needs it."""
         universe, marks_now, prices, volatility, sig = self._aligned(snapshot, signals)
         # a mark is a holding's: only they have one
         held, avg_cost, high_water, marks, positions_value = self.portfolio.marked_vectors(universe, marks_now)
         self._decision_prices = DecisionPrices(universe, prices)
-        account = self.broker.get_account()
         return BarContext(
             session=t,
             now=self._clock(),
@@ -345,11 +345,16 @@ class ExecutionEngine:
             avg_cost=avg_cost,
             high_water=high_water,
             equity=float(self.portfolio.cash + positions_value),
-            buying_power=float(account.buying_power),
+            buying_power_of=self._buying_power,
             halted=self._halt.halted,
             rebalance=is_rebalance_day(t, self.settings.signals.rebalance_every),
             opened=self.portfolio.entries(universe) if self.planner.exit_hook is not None else None,
         )
+
+    def _buying_power(self) -> float:
+        """The account's buying power, asked of the broker by a decision that grows a position
+        (:attr:`BarContext.buying_power`: at most once a bar; a hold day asks nothing)."""
+        return float(self.broker.get_account().buying_power)
 
     def _aligned(
         self, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series

@@ -9,12 +9,13 @@ later step can undo an earlier step's rule, and a check cannot send an order nob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from framework.bar_context import cached_property
 from framework.risk.decisions import Action, Reason, RiskDecision
 
 #: Quantities closer than this are the same (float round-off of share arithmetic).
@@ -30,7 +31,7 @@ class RiskInput:
     prices: np.ndarray  # decision prices (as traded); NaN: not tradable at t
     values: np.ndarray  # price to value a position at: the decision price, else its last mark, else 0
     equity: float
-    buying_power: float  # what the venue grants for new buys now (unfilled sells free nothing)
+    buying_power_of: Callable[[], float]  # what the venue grants for new buys now (unfilled sells free nothing)
     halted: bool
     sector_of: np.ndarray  # each symbol's sector as a small integer
     n_sectors: int
@@ -40,6 +41,12 @@ class RiskInput:
     @property
     def tradable(self) -> np.ndarray:
         return np.isfinite(self.prices)
+
+    @cached_property
+    def buying_power(self) -> float:
+        """Asked at the first read (the buying-power check, only when a target grows): the
+        engine's answer is a question to the broker."""
+        return self.buying_power_of()
 
     def by_sector(self, value: np.ndarray) -> np.ndarray:
         return np.bincount(self.sector_of, weights=value, minlength=self.n_sectors)

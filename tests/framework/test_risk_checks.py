@@ -33,7 +33,7 @@ def risk_input(
     _, codes = np.unique(np.array(names, dtype=object), return_inverse=True)
     price = u.vector(prices)
     values = np.where(np.isfinite(price), price, u.vector(marks or {}, 0.0))
-    return RiskInput(u.symbols, u.vector(current, 0.0), price, values, equity, buying_power, halted,
+    return RiskInput(u.symbols, u.vector(current, 0.0), price, values, equity, lambda: buying_power, halted,
                      codes.astype(np.intp), int(codes.max(initial=-1)) + 1)
 
 
