@@ -318,7 +318,8 @@ class ExecutionEngine:
             if plan.discarded is not None:
                 self.discards.add(t, ctx.universe.symbols, plan.discarded)
             report.orders = self._execute(ctx, plan, report)
-            self.journal.record_risk_decisions(self.run_id, t, report.decisions)
+            if report.decisions:
+                self.journal.record_risk_decisions(self.run_id, t, report.decisions)
             self.deferred = {d.symbol: d.requested for d in report.deferred}
             self.orders.cancel_stale(self._clock())
             self.session_start_equity = self._snapshot(t)
@@ -410,6 +411,26 @@ class ExecutionEngine:
         """Protection withdrawn (and confirmed) before every sale, sells before buys, then
         protection armed for what is held."""
         report.decisions += plan.decisions
+        # a decision without intents (most bars of a hold period) sends nothing: no look at the
+        # working orders for it, nothing to clear or to journal
+        sent, stopped = self._send_intents(ctx, plan, report) if plan.intents else ([], set())
+        if self.stops.native:
+            armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), self._selling(ctx, sent), stopped)
+        else:
+            armed = []  # no native stops: nothing to arm (what is being sold is not asked)
+        for order in armed:
+            if order.symbol in self._adopted:
+                note = f"protection armed on {order.symbol}, a position adopted from the broker"
+                report.notes.append(note)
+                self.journal.record_event(order.client_order_id, "protect_adopted", order.status.value,
+                                          self._clock(), note)
+                self._adopted.discard(order.symbol)
+        return sent + armed
+
+    def _send_intents(self, ctx: BarContext, plan: Plan, report: CycleReport) -> tuple[list[Order], set[str]]:
+        """The plan's intents as orders, sent: each sale's protection cleared first, an intent
+        that cannot go now deferred with its reason. Returns the orders sent and the symbols whose
+        protective stop filled while it was being cleared."""
         sales = self._sales(ctx, plan.intents)
         self._withdraw_growing(ctx, {i.symbol for i in plan.intents if i.purpose in FLAT and i.symbol in sales}, report)
         clearance = self.stops.clear_for_sale(sales)
@@ -438,19 +459,7 @@ class ExecutionEngine:
             if order is not None:
                 orders.extend(self._slices(order))
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        if self.stops.native:
-            armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), self._selling(ctx, sent),
-                                       set(clearance.stopped))
-        else:
-            armed = []  # no native stops: nothing to arm (what is being sold is not asked)
-        for order in armed:
-            if order.symbol in self._adopted:
-                note = f"protection armed on {order.symbol}, a position adopted from the broker"
-                report.notes.append(note)
-                self.journal.record_event(order.client_order_id, "protect_adopted", order.status.value,
-                                          self._clock(), note)
-                self._adopted.discard(order.symbol)
-        return sent + armed
+        return sent, set(clearance.stopped)
 
     def _exiting(self) -> dict[str, int]:
         """Symbols with a working (non-protective) order of ours, and that order's side (+1 buy,

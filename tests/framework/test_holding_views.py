@@ -89,3 +89,32 @@ def test_one_pass_marked_vectors_equal_the_three_passes(script) -> None:
     one = _play(Portfolio(100_000), script, one_pass)
     three = _play(Portfolio(100_000), script, _three_passes)
     assert one == three
+
+
+def _fresh_value(book: Portfolio) -> Decimal:
+    total = ZERO
+    for symbol, h in book.holdings.items():
+        mark = book.prices.get(symbol)
+        total += h.cost if mark is None else h.qty * mark
+    return total
+
+
+@given(steps, st.lists(st.integers(0, 3), max_size=25))
+def test_positions_value_memo_is_the_fresh_sum_after_any_change(script, reads) -> None:
+    """``Portfolio.positions_value`` reuses the decision's sum (``marked_vectors``) until the books
+    change: after every fill, mark, split or adoption, it is the sum a fresh pass gives, read once
+    or several times in a row."""
+    book = Portfolio(100_000)
+    for n, step in enumerate(script):
+        if step[0] == "fill":
+            _, symbol, side, qty, price = step
+            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+        elif step[0] == "mark":
+            *_, value = book.marked_vectors(UNIVERSE, np.array([step[1], step[2]]))
+            assert value == _fresh_value(book)
+        elif n % 2:
+            book.apply_corporate_action(CorporateAction(step[1], date(2020, 1, 3), ActionKind.SPLIT, Decimal(step[2])))
+        else:  # an adoption (reconciliation) of another quantity, at a broker's mark
+            book.set_position(step[1], Decimal(n), Decimal("12.5"), Decimal(step[2]) * 7)
+        for _ in range(1 + (reads[n] if n < len(reads) else 0)):
+            assert book.positions_value == _fresh_value(book)
