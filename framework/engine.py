@@ -10,6 +10,7 @@ the backtest and paper trading run this same code.
 from __future__ import annotations
 
 import logging
+import math
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -149,6 +150,7 @@ class ExecutionEngine:
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
         self.style = settings.orders.effective_style
+        self._time_in_force = TimeInForce(settings.orders.time_in_force)  # the configured one, parsed once
         self.broker.subscribe(self.on_order_update)
         subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
         if subscribe_actions is not None:
@@ -560,14 +562,14 @@ class ExecutionEngine:
         return out
 
     def _order(self, ctx: BarContext, intent: Intent, qty: Decimal) -> Order | None:
-        if not np.isfinite(intent.price) or intent.price <= 0:
+        if not math.isfinite(intent.price) or intent.price <= 0:
             raise InternalError(
                 f"an order for {intent.symbol} on {ctx.session.date()} reached the order stage without a "
                 f"price ({intent.price}): the risk runner must keep untradable symbols as they are"
             )
         side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
         cfg = self.settings.orders
-        chosen = terms(self.style, side, intent.price, time_in_force=TimeInForce(cfg.time_in_force),
+        chosen = terms(self.style, side, intent.price, time_in_force=self._time_in_force,
                        limit_offset_bps=cfg.limit_offset_bps, collar_bps=cfg.collar_bps)
         order_type, tif = chosen.type, chosen.time_in_force
         if self.venue.is_fractional(qty):

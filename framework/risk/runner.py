@@ -78,6 +78,8 @@ class RiskResult:
 class RiskRunner:
     def __init__(self, checks: Sequence[RiskCheck]) -> None:
         self.checks = tuple(checks)
+        # each check with whether it passes a hold untouched (read once, not at every decision)
+        self._declared = tuple((check, bool(getattr(check, "holds_still", False))) for check in self.checks)
 
     def run(self, requested: np.ndarray, risk: RiskInput) -> RiskResult:
         current, tradable = risk.current, risk.tradable
@@ -88,8 +90,8 @@ class RiskRunner:
         targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
         # a hold (most bars between rebalances): only the checks that can move the book itself run
         at_book = np.array_equal(targets, current)
-        for check in self.checks:
-            if at_book and getattr(check, "holds_still", False):
+        for check, holds_still in self._declared:
+            if at_book and holds_still:
                 continue
             out = check.apply(targets, risk)
             if out is None:
