@@ -84,6 +84,18 @@ class Holding:
         """The best mark since entry (trailing stops): the highest for a long, the lowest for a short."""
         self.high_water = max(self.high_water, mark) if self.qty > 0 else min(self.high_water or mark, mark)
 
+    def marked(self, mark: Decimal, price: float) -> tuple[float, float, float]:
+        """:meth:`lift_high_water` to ``mark``, then :meth:`floats`. ``price`` is ``mark`` as a
+        float: one strictly inside the float high-water (below it for a long, above for a short)
+        cannot lift it — rounding to a float keeps the order of Decimals — so most bars compare
+        no Decimals; a tie or a new best is decided by the rule itself."""
+        view = self.floats()
+        high = view[2]
+        if (price >= high) if view[0] > 0 else (price <= high or not high):
+            self.lift_high_water(mark)
+            view = self.floats()
+        return view
+
     def value(self, mark: Decimal | None) -> Decimal:
         """Market value at ``mark``; at cost where there is no mark yet."""
         return self.cost if mark is None else self.qty * mark
@@ -209,10 +221,8 @@ class Portfolio:
             else:  # kept at the last mark, if any
                 p = marked.get(symbol)
                 if p is not None:
-                    marks[i] = float(p)
-            if p is not None:
-                h.lift_high_water(p)
-            qty[i], avg[i], high[i] = h.floats()
+                    marks[i] = price = float(p)
+            qty[i], avg[i], high[i] = h.floats() if p is None else h.marked(p, price)
             total += h.value(p)  # summed as positions_value sums: holding order
         self._version += 1
         self._value = (self._version, total)

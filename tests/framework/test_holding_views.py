@@ -118,3 +118,24 @@ def test_positions_value_memo_is_the_fresh_sum_after_any_change(script, reads) -
             book.set_position(step[1], Decimal(n), Decimal("12.5"), Decimal(step[2]) * 7)
         for _ in range(1 + (reads[n] if n < len(reads) else 0)):
             assert book.positions_value == _fresh_value(book)
+
+
+@given(st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+       st.decimals(min_value=Decimal("0.5"), max_value=Decimal("500"), places=20, allow_nan=False),
+       st.lists(st.tuples(st.integers(-2, 2), st.floats(0.5, 500, allow_nan=False)), min_size=1, max_size=12))
+def test_a_mark_lifts_the_high_water_as_the_decimal_rule_does_at_float_ties(side, fill_price, moves) -> None:
+    """``Holding.marked`` compares Decimals only where the float mark can lift the high-water: on a
+    high-water that is no float (a fill's price of 20 places), at marks equal to its float, one
+    step either side, or anywhere, it ends where :meth:`Portfolio.mark` (the rule on every mark)
+    ends, bar after bar."""
+    fast, plain = Portfolio(100_000), Portfolio(100_000)
+    for book in (fast, plain):
+        book.apply_fill(Fill("x", "c", "AAA", side, Decimal(10), fill_price, T))
+    for steps, anywhere in moves:
+        near = float(fast.holdings["AAA"].high_water)
+        price = anywhere if steps == 0 else float(np.nextafter(near, np.inf if steps > 0 else -np.inf)) \
+            if abs(steps) == 1 else near
+        _, _, high, _, _ = fast.marked_vectors(UNIVERSE, np.array([price, np.nan]))
+        plain.mark({"AAA": price})
+        assert fast.holdings["AAA"].high_water == plain.holdings["AAA"].high_water
+        assert high[UNIVERSE.position("AAA")] == float(plain.holdings["AAA"].high_water)
