@@ -83,13 +83,16 @@ class RiskRunner:
 
     def run(self, requested: np.ndarray, risk: RiskInput) -> RiskResult:
         current, tradable = risk.current, risk.tradable
-        held = np.where(np.isnan(requested), current, requested)  # no view: hold
         decisions: list[RiskDecision] = []
-        targets = _record(held, np.where(tradable, held, current), Reason.NO_PRICE, "no price at t: hold", None,
-                          risk, decisions)
-        targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
-        # a hold (most bars between rebalances): only the checks that can move the book itself run
-        at_book = np.array_equal(targets, current)
+        if np.array_equal(requested, current):  # a hold asked (most bars between rebalances): no view
+            targets, at_book = current.copy(), True  # to fill in, no untradable symbol moved
+        else:
+            held = np.where(np.isnan(requested), current, requested)  # no view: hold
+            targets = _record(held, np.where(tradable, held, current), Reason.NO_PRICE, "no price at t: hold", None,
+                              risk, decisions)
+            targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
+            at_book = np.array_equal(targets, current)
+        # at the book: only the checks that can move the book itself run
         for check, holds_still in self._declared:
             if at_book and holds_still:
                 continue
