@@ -372,7 +372,9 @@ class ExecutionEngine:
             sig = np.asarray(signals, dtype=float)
             if sig.shape != (len(u),):
                 raise ValueError(f"signals have shape {sig.shape}, the snapshot's universe has {len(u)} symbols")
-        others = [s for s in self.portfolio.holdings if s not in u]
+        held = self.portfolio.holdings.keys()
+        # most bars hold only the bar's symbols: one subset test of the two key sets, no loop
+        others = [] if held <= u._index.keys() else [s for s in held if s not in u]
         others += [o.symbol for o in self.orders.open_orders() if o.symbol not in u]
         trade = snapshot.trade_prices
         if not others:
