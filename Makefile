@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # NautilusTrader's own venv (it pins pandas < 3, so never in $(VENV)): see bench-peers.
 PEERS  ?= .venv-peers
 
-.PHONY: test demo docs lint bench bench-peers bench-scale soak clean
+.PHONY: test demo docs lint bench bench-peers bench-scale bench-then soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,7 @@ bench: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/data_loading.py
 	$(BIN)/python benchmarks/sweep_lean.py
 	$(BIN)/python benchmarks/peer_replay.py --repeat 3 --peers-python $(PEERS)/bin/python
+	$(MAKE) bench-then
 
 # Our momentum backtest's orders replayed in backtesting.py, NautilusTrader and vectorbt, timed
 # beside ours (issue 31). NautilusTrader pins pandas < 3, so it gets a venv of its own,
@@ -56,6 +57,16 @@ SOAK_STEPS ?= 100
 soak: $(STAMP)
 	$(BIN)/python tests/framework/live/live_sim.py --seeds $(SOAK_SEEDS) --steps $(SOAK_STEPS) --shrink --keep-going
 
+# A sweep point now against the path issue 31 measured (commit b234b12), checked out beside us
+# (.bench-then, git-ignored) with its own venv, both timed in one run.
+THEN ?= .bench-then
+$(THEN)/.venv/.installed:
+	test -d $(THEN) || git worktree add --detach $(THEN) b234b12
+	$(MAKE) -C $(THEN) .venv/.installed
+
+bench-then: $(STAMP) $(THEN)/.venv/.installed
+	$(BIN)/python benchmarks/sweep_then_now.py --then $(THEN)
+
 # Whole-market scale (issue 31): time and peak memory of `trade backtest --no-report` on
 # generated universes of 44, 500 and 5,000 symbols (minutes: the 5,000 one alone is 6 M rows),
 # then the XGBoost walk-forward with its reports on 44 and 500.
@@ -65,3 +76,4 @@ bench-scale: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(PEERS) .pytest_cache .hypothesis runs site
+	if [ -d $(THEN) ]; then git worktree remove --force $(THEN); fi
