@@ -73,6 +73,7 @@ class RiskCheck(Protocol):
 class RiskResult:
     approved: np.ndarray  # aligned to the input's symbols
     decisions: list[RiskDecision] = field(default_factory=list)
+    at_book: bool = False  # approved is the book exactly, no check having moved it: nothing to trade
 
 
 class RiskRunner:
@@ -102,7 +103,7 @@ class RiskRunner:
             masked = np.where(tradable, out.targets, current)
             targets = _record(targets, masked, out.reason, out.detail, out.action, risk, decisions)
             at_book = False  # (or equal again: then every later check simply runs)
-        return RiskResult(targets, decisions)
+        return RiskResult(targets, decisions, at_book)
 
 
 def _record(

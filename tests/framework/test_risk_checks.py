@@ -248,3 +248,6 @@ def test_a_hold_asked_as_the_book_is_the_hold_asked_as_no_view(case, halted) -> 
     assert as_book.approved.tolist() == no_view.approved.tolist()
     assert as_book.decisions == no_view.decisions
     assert as_book.approved is not risk.current  # the caller's book is never handed back to be changed
+    for result in (as_book, no_view):  # "at the book": the planner then sends nothing, splits no flip
+        assert not result.at_book or result.approved.tolist() == risk.current.tolist()
+    assert as_book.at_book == no_view.at_book
