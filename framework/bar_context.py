@@ -1,8 +1,10 @@
 """What one decision sees, built once per bar and handed to every pure stage.
 
-The engine reads the broker (account) and its own books once, here; signal processing, sizing,
-stop levels, risk and the rebalance plan then do arithmetic on these arrays and no I/O. Every array
-is aligned to ``universe``: the bar's symbols widened with anything held or on order.
+The engine reads its own books once, here, and hands the one read of the broker (the account's
+buying power) as a question asked at most once, by the first stage that needs it: a decision that
+grows no position (most bars) never asks. Signal processing, sizing, stop levels, risk and the
+rebalance plan then do arithmetic on these arrays and no I/O. Every array is aligned to
+``universe``: the bar's symbols widened with anything held or on order.
 """
 
 from __future__ import annotations
@@ -51,10 +53,17 @@ class BarContext:
     avg_cost: np.ndarray  # average entry price of what is held (0 where flat)
     high_water: np.ndarray  # best mark since entry (lowest for shorts; 0 where flat)
     equity: float  # cash + positions at the decision prices (our books)
-    buying_power: float  # what the venue grants for a new buy now
+    buying_power_of: Callable[[], float]  # asks the venue what it grants for a new buy now (see buying_power)
     halted: bool
     rebalance: bool  # a rebalance decision (signals acted on) rather than a hold day
     opened: np.ndarray | None = None  # session each position was opened in (datetime64[D], NaT where flat)
+
+    @cached_property
+    def buying_power(self) -> float:
+        """What the venue grants for a new buy now, asked once, at the first read: only a target
+        that grows a position needs it (the risk runner's buying-power check). Nothing is sent
+        before the plan is made, so a read made later in the decision sees the same account."""
+        return float(self.buying_power_of())
 
     @cached_property
     def tradable(self) -> np.ndarray:

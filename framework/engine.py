@@ -10,6 +10,7 @@ the backtest and paper trading run this same code.
 from __future__ import annotations
 
 import logging
+import math
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -149,6 +150,7 @@ class ExecutionEngine:
         self._halt = journal.halt_state()  # read at each bar's start (another process may halt)
         self.foreign_open: tuple[Order, ...] = ()  # foreign orders working at the venue (set by the live runner)
         self.style = settings.orders.effective_style
+        self._time_in_force = TimeInForce(settings.orders.time_in_force)  # the configured one, parsed once
         self.broker.subscribe(self.on_order_update)
         subscribe_actions = getattr(broker, "subscribe_corporate_actions", None)  # optional
         if subscribe_actions is not None:
@@ -318,7 +320,8 @@ class ExecutionEngine:
             if plan.discarded is not None:
                 self.discards.add(t, ctx.universe.symbols, plan.discarded)
             report.orders = self._execute(ctx, plan, report)
-            self.journal.record_risk_decisions(self.run_id, t, report.decisions)
+            if report.decisions:
+                self.journal.record_risk_decisions(self.run_id, t, report.decisions)
             self.deferred = {d.symbol: d.requested for d in report.deferred}
             self.orders.cancel_stale(self._clock())
             self.session_start_equity = self._snapshot(t)
@@ -326,12 +329,12 @@ class ExecutionEngine:
         return report
 
     def _context(self, t: datetime, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series) -> BarContext:
-        """The one read of the books and the broker for this bar."""
+        """The one read of the books for this bar, and the one of the broker's account, asked
+        when a stage needs it."""
         universe, marks_now, prices, volatility, sig = self._aligned(snapshot, signals)
         # a mark is a holding's: only they have one
         held, avg_cost, high_water, marks, positions_value = self.portfolio.marked_vectors(universe, marks_now)
         self._decision_prices = DecisionPrices(universe, prices)
-        account = self.broker.get_account()
         return BarContext(
             session=t,
             now=self._clock(),
@@ -345,11 +348,16 @@ class ExecutionEngine:
             avg_cost=avg_cost,
             high_water=high_water,
             equity=float(self.portfolio.cash + positions_value),
-            buying_power=float(account.buying_power),
+            buying_power_of=self._buying_power,
             halted=self._halt.halted,
             rebalance=is_rebalance_day(t, self.settings.signals.rebalance_every),
             opened=self.portfolio.entries(universe) if self.planner.exit_hook is not None else None,
         )
+
+    def _buying_power(self) -> float:
+        """The account's buying power, asked of the broker by a decision that grows a position
+        (:attr:`BarContext.buying_power`: at most once a bar; a hold day asks nothing)."""
+        return float(self.broker.get_account().buying_power)
 
     def _aligned(
         self, snapshot: MarketSnapshot, signals: np.ndarray | pd.Series
@@ -364,7 +372,9 @@ class ExecutionEngine:
             sig = np.asarray(signals, dtype=float)
             if sig.shape != (len(u),):
                 raise ValueError(f"signals have shape {sig.shape}, the snapshot's universe has {len(u)} symbols")
-        others = [s for s in self.portfolio.holdings if s not in u]
+        held = self.portfolio.holdings.keys()
+        # most bars hold only the bar's symbols: one subset test of the two key sets, no loop
+        others = [] if held <= u._index.keys() else [s for s in held if s not in u]
         others += [o.symbol for o in self.orders.open_orders() if o.symbol not in u]
         trade = snapshot.trade_prices
         if not others:
@@ -405,6 +415,26 @@ class ExecutionEngine:
         """Protection withdrawn (and confirmed) before every sale, sells before buys, then
         protection armed for what is held."""
         report.decisions += plan.decisions
+        # a decision without intents (most bars of a hold period) sends nothing: no look at the
+        # working orders for it, nothing to clear or to journal
+        sent, stopped = self._send_intents(ctx, plan, report) if plan.intents else ([], set())
+        if self.stops.native:
+            armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), self._selling(ctx, sent), stopped)
+        else:
+            armed = []  # no native stops: nothing to arm (what is being sold is not asked)
+        for order in armed:
+            if order.symbol in self._adopted:
+                note = f"protection armed on {order.symbol}, a position adopted from the broker"
+                report.notes.append(note)
+                self.journal.record_event(order.client_order_id, "protect_adopted", order.status.value,
+                                          self._clock(), note)
+                self._adopted.discard(order.symbol)
+        return sent + armed
+
+    def _send_intents(self, ctx: BarContext, plan: Plan, report: CycleReport) -> tuple[list[Order], set[str]]:
+        """The plan's intents as orders, sent: each sale's protection cleared first, an intent
+        that cannot go now deferred with its reason. Returns the orders sent and the symbols whose
+        protective stop filled while it was being cleared."""
         sales = self._sales(ctx, plan.intents)
         self._withdraw_growing(ctx, {i.symbol for i in plan.intents if i.purpose in FLAT and i.symbol in sales}, report)
         clearance = self.stops.clear_for_sale(sales)
@@ -433,19 +463,7 @@ class ExecutionEngine:
             if order is not None:
                 orders.extend(self._slices(order))
         sent = [r.order for r in self.orders.submit_many(orders, ctx.session)]
-        if self.stops.native:
-            armed = self.stops.refresh(ctx.session, self._guarded(ctx, plan), self._selling(ctx, sent),
-                                       set(clearance.stopped))
-        else:
-            armed = []  # no native stops: nothing to arm (what is being sold is not asked)
-        for order in armed:
-            if order.symbol in self._adopted:
-                note = f"protection armed on {order.symbol}, a position adopted from the broker"
-                report.notes.append(note)
-                self.journal.record_event(order.client_order_id, "protect_adopted", order.status.value,
-                                          self._clock(), note)
-                self._adopted.discard(order.symbol)
-        return sent + armed
+        return sent, set(clearance.stopped)
 
     def _exiting(self) -> dict[str, int]:
         """Symbols with a working (non-protective) order of ours, and that order's side (+1 buy,
@@ -546,14 +564,14 @@ class ExecutionEngine:
         return out
 
     def _order(self, ctx: BarContext, intent: Intent, qty: Decimal) -> Order | None:
-        if not np.isfinite(intent.price) or intent.price <= 0:
+        if not math.isfinite(intent.price) or intent.price <= 0:
             raise InternalError(
                 f"an order for {intent.symbol} on {ctx.session.date()} reached the order stage without a "
                 f"price ({intent.price}): the risk runner must keep untradable symbols as they are"
             )
         side = OrderSide.BUY if intent.delta > 0 else OrderSide.SELL
         cfg = self.settings.orders
-        chosen = terms(self.style, side, intent.price, time_in_force=TimeInForce(cfg.time_in_force),
+        chosen = terms(self.style, side, intent.price, time_in_force=self._time_in_force,
                        limit_offset_bps=cfg.limit_offset_bps, collar_bps=cfg.collar_bps)
         order_type, tif = chosen.type, chosen.time_in_force
         if self.venue.is_fractional(qty):

@@ -75,9 +75,11 @@ class Planner:
         requested, stop_decisions, stopped = self._stop_exits(ctx, requested, levels)
         requested, rule_decisions = self._rule_exits(ctx, requested, stopped)
         result = self.risk.check(requested, ctx)
-        approved, flips = _no_flips(ctx, result.approved)
+        # the book approved as it is (most holds): no flip to split, no change to send
+        approved, flips = (result.approved, []) if result.at_book else _no_flips(ctx, result.approved)
         plan = Plan(requested, approved, levels, [*stop_decisions, *rule_decisions, *result.decisions, *flips])
-        plan.intents = _intents(ctx, approved, lambda: self._purposes(ctx, approved, carried, stopped))
+        if not result.at_book:
+            plan.intents = _intents(ctx, approved, lambda: self._purposes(ctx, approved, carried, stopped))
         if ctx.rebalance:
             view = np.where(ctx.tradable, ctx.signals, np.nan)
             plan.discarded = self.signals.discarded(view, self._shortable(ctx))

@@ -84,6 +84,18 @@ class Holding:
         """The best mark since entry (trailing stops): the highest for a long, the lowest for a short."""
         self.high_water = max(self.high_water, mark) if self.qty > 0 else min(self.high_water or mark, mark)
 
+    def marked(self, mark: Decimal, price: float) -> tuple[float, float, float]:
+        """:meth:`lift_high_water` to ``mark``, then :meth:`floats`. ``price`` is ``mark`` as a
+        float: one strictly inside the float high-water (below it for a long, above for a short)
+        cannot lift it — rounding to a float keeps the order of Decimals — so most bars compare
+        no Decimals; a tie or a new best is decided by the rule itself."""
+        view = self.floats()
+        high = view[2]
+        if (price >= high) if view[0] > 0 else (price <= high or not high):
+            self.lift_high_water(mark)
+            view = self.floats()
+        return view
+
     def value(self, mark: Decimal | None) -> Decimal:
         """Market value at ``mark``; at cost where there is no mark yet."""
         return self.cost if mark is None else self.qty * mark
@@ -121,6 +133,10 @@ class Portfolio:
         self.realised = ZERO
         self.commissions = ZERO
         self._seen: set[str] = set()
+        # the books' version: every change to a holding or a mark moves it (a holding's value is
+        # then recomputed; a bar without a fill after its decision reuses the decision's sum)
+        self._version = 0
+        self._value: tuple[int, Decimal] | None = None  # positions_value at a version
 
     # -- fills ----------------------------------------------------------------------------
 
@@ -129,6 +145,7 @@ class Portfolio:
         if fill.execution_id in self._seen:
             return False
         self._seen.add(fill.execution_id)
+        self._version += 1
         h = self.holdings.setdefault(fill.symbol, Holding())
         signed = fill.signed_qty
         if h.qty == 0:
@@ -165,6 +182,7 @@ class Portfolio:
         h = self.holdings.get(action.symbol)
         if h is None:
             return
+        self._version += 1
         if action.kind is ActionKind.SPLIT:
             h.qty = split_quantity(h.qty, action.value)
             h.high_water = split_price(h.high_water, action.value)
@@ -182,6 +200,7 @@ class Portfolio:
             price = prices.get(symbol)
             if price is not None and price == price:  # not NaN
                 self.prices[symbol] = _as_mark(price)
+        self._version += 1
         self._mark_high_waters()
 
     def marked_vectors(self, universe: Universe, prices: np.ndarray
@@ -202,11 +221,11 @@ class Portfolio:
             else:  # kept at the last mark, if any
                 p = marked.get(symbol)
                 if p is not None:
-                    marks[i] = float(p)
-            if p is not None:
-                h.lift_high_water(p)
-            qty[i], avg[i], high[i] = h.floats()
+                    marks[i] = price = float(p)
+            qty[i], avg[i], high[i] = h.floats() if p is None else h.marked(p, price)
             total += h.value(p)  # summed as positions_value sums: holding order
+        self._version += 1
+        self._value = (self._version, total)
         return qty, avg, high, marks, total
 
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
@@ -243,10 +262,16 @@ class Portfolio:
 
     @property
     def positions_value(self) -> Decimal:
-        """Σ :meth:`market_value`, summed in holding order from zero (read twice a bar: inlined)."""
+        """Σ :meth:`market_value`, summed in holding order from zero; the sum a decision's
+        :meth:`marked_vectors` made while nothing has changed since (a bar's journaled value, most
+        bars: its fills come at the next open)."""
+        memo = self._value
+        if memo is not None and memo[0] == self._version:
+            return memo[1]
         total, prices = ZERO, self.prices
         for symbol, h in self.holdings.items():
             total += h.value(prices.get(symbol))
+        self._value = (self._version, total)
         return total
 
     @property
@@ -351,6 +376,7 @@ class Portfolio:
         """One position as the broker reports it (a reconciliation adoption, or its replay).
         A position on the same side keeps its entry session; one we did not hold (or held on the
         other side) is counted from ``when``, the adoption (unknown without it)."""
+        self._version += 1
         if qty == 0:
             self.holdings.pop(symbol, None)
             self.prices.pop(symbol, None)

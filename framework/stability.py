@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -182,7 +183,7 @@ class DecisionPath:
                 session=t, now=t, universe=universe, prices=prices, marks=prices, volatility=snap.volatility,
                 signals=universe.vector(signals.loc[date]), held=held.copy(), pending=np.zeros(len(universe)),
                 avg_cost=np.zeros(len(universe)), high_water=np.zeros(len(universe)), equity=equity,
-                buying_power=max(cash, 0.0), halted=False, rebalance=True,
+                buying_power_of=partial(max, cash, 0.0), halted=False, rebalance=True,
             )
             intents = self.intents(ctx)
             for symbol, qty in intents.items():

@@ -28,16 +28,13 @@ class EquityLog(JournalConnection):
         self,
         run_id: str,
         time: datetime,
-        rows: Iterable[tuple[str, Decimal | str, Decimal | str, Decimal | str | None]],
+        rows: Iterable[tuple[str, str, str, str | None]],
     ) -> None:
-        """One row per holding: symbol, quantity, average cost, mark (Decimals, or their ``str``
-        already: :meth:`framework.portfolio.Portfolio.journal_rows`)."""
+        """One row per holding: symbol, quantity, average cost, mark, as the table keeps them
+        (``str`` of the Decimals, None where no mark: :meth:`framework.portfolio.Portfolio.journal_rows`,
+        whose texts are memoised per holding)."""
         when = iso(time)
-        self._write_many(
-            "INSERT INTO positions VALUES (?,?,?,?,?,?)",
-            [(run_id, when, s, q if type(q) is str else str(q), c if type(c) is str else str(c),
-              p if p is None or type(p) is str else str(p)) for s, q, c, p in rows],
-        )
+        self._write_many("INSERT INTO positions VALUES (?,?,?,?,?,?)", [(run_id, when, *row) for row in rows])
 
     def equity_curve(self, run_id: str | None = None) -> pd.DataFrame:
         sql = "SELECT time, cash, equity, positions_value FROM equity"

@@ -72,7 +72,7 @@ class RiskManager:
             prices=ctx.prices,
             values=ctx.values,
             equity=ctx.equity,
-            buying_power=ctx.buying_power,
+            buying_power_of=lambda: ctx.buying_power,  # the context's one read, when a check needs it
             halted=ctx.halted,
             sector_of=codes,
             n_sectors=n_sectors,

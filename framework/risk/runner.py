@@ -9,12 +9,13 @@ later step can undo an earlier step's rule, and a check cannot send an order nob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from framework.bar_context import cached_property
 from framework.risk.decisions import Action, Reason, RiskDecision
 
 #: Quantities closer than this are the same (float round-off of share arithmetic).
@@ -30,7 +31,7 @@ class RiskInput:
     prices: np.ndarray  # decision prices (as traded); NaN: not tradable at t
     values: np.ndarray  # price to value a position at: the decision price, else its last mark, else 0
     equity: float
-    buying_power: float  # what the venue grants for new buys now (unfilled sells free nothing)
+    buying_power_of: Callable[[], float]  # what the venue grants for new buys now (unfilled sells free nothing)
     halted: bool
     sector_of: np.ndarray  # each symbol's sector as a small integer
     n_sectors: int
@@ -40,6 +41,12 @@ class RiskInput:
     @property
     def tradable(self) -> np.ndarray:
         return np.isfinite(self.prices)
+
+    @cached_property
+    def buying_power(self) -> float:
+        """Asked at the first read (the buying-power check, only when a target grows): the
+        engine's answer is a question to the broker."""
+        return self.buying_power_of()
 
     def by_sector(self, value: np.ndarray) -> np.ndarray:
         return np.bincount(self.sector_of, weights=value, minlength=self.n_sectors)
@@ -66,23 +73,29 @@ class RiskCheck(Protocol):
 class RiskResult:
     approved: np.ndarray  # aligned to the input's symbols
     decisions: list[RiskDecision] = field(default_factory=list)
+    at_book: bool = False  # approved is the book exactly, no check having moved it: nothing to trade
 
 
 class RiskRunner:
     def __init__(self, checks: Sequence[RiskCheck]) -> None:
         self.checks = tuple(checks)
+        # each check with whether it passes a hold untouched (read once, not at every decision)
+        self._declared = tuple((check, bool(getattr(check, "holds_still", False))) for check in self.checks)
 
     def run(self, requested: np.ndarray, risk: RiskInput) -> RiskResult:
         current, tradable = risk.current, risk.tradable
-        held = np.where(np.isnan(requested), current, requested)  # no view: hold
         decisions: list[RiskDecision] = []
-        targets = _record(held, np.where(tradable, held, current), Reason.NO_PRICE, "no price at t: hold", None,
-                          risk, decisions)
-        targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
-        # a hold (most bars between rebalances): only the checks that can move the book itself run
-        at_book = np.array_equal(targets, current)
-        for check in self.checks:
-            if at_book and getattr(check, "holds_still", False):
+        if np.array_equal(requested, current):  # a hold asked (most bars between rebalances): no view
+            targets, at_book = current.copy(), True  # to fill in, no untradable symbol moved
+        else:
+            held = np.where(np.isnan(requested), current, requested)  # no view: hold
+            targets = _record(held, np.where(tradable, held, current), Reason.NO_PRICE, "no price at t: hold", None,
+                              risk, decisions)
+            targets = np.where(tradable, targets, current)  # exactly as held, even within SAME of a target
+            at_book = np.array_equal(targets, current)
+        # at the book: only the checks that can move the book itself run
+        for check, holds_still in self._declared:
+            if at_book and holds_still:
                 continue
             out = check.apply(targets, risk)
             if out is None:
@@ -90,7 +103,7 @@ class RiskRunner:
             masked = np.where(tradable, out.targets, current)
             targets = _record(targets, masked, out.reason, out.detail, out.action, risk, decisions)
             at_book = False  # (or equal again: then every later check simply runs)
-        return RiskResult(targets, decisions)
+        return RiskResult(targets, decisions, at_book)
 
 
 def _record(

@@ -221,3 +221,18 @@ def test_corporate_actions_reach_the_portfolio_split_and_dividend() -> None:
     p.apply_corporate_action(CorporateAction("BBB", date(2020, 9, 1), ActionKind.DIVIDEND, Decimal("0.5")))
     p.apply_corporate_action(CorporateAction("CCC", date(2020, 9, 1), ActionKind.DIVIDEND, Decimal("9")))
     assert p.cash == cash + 40 * Decimal("0.2") - 20 * Decimal("0.5")  # the short pays; nothing held, nothing
+
+
+def test_the_account_is_asked_once_by_a_decision_that_grows_and_not_by_one_that_holds(broker, make_engine) -> None:
+    """The buying power is the decision's one read of the broker's account: asked by the check
+    that needs it (a target that grows), once however many stages read it; a bar that only holds
+    (same signals, the book already at its targets) does not ask the broker at all."""
+    asked: list[int] = []
+    account = broker.get_account
+    broker.get_account = lambda: asked.append(1) or account()  # type: ignore[method-assign]
+    engine = make_engine(broker)
+    first = engine.on_bar(pd.Timestamp("2020-01-02"), snapshot("2020-01-02", PRICES), SIGNALS)
+    assert first.orders and len(asked) == 1  # buys: asked, once
+    broker.fill_open(PRICES)
+    held = engine.on_bar(pd.Timestamp("2020-01-03"), snapshot("2020-01-03", PRICES), SIGNALS)
+    assert not held.orders and len(asked) == 1  # nothing grows: the broker is not asked

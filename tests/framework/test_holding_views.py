@@ -89,3 +89,53 @@ def test_one_pass_marked_vectors_equal_the_three_passes(script) -> None:
     one = _play(Portfolio(100_000), script, one_pass)
     three = _play(Portfolio(100_000), script, _three_passes)
     assert one == three
+
+
+def _fresh_value(book: Portfolio) -> Decimal:
+    total = ZERO
+    for symbol, h in book.holdings.items():
+        mark = book.prices.get(symbol)
+        total += h.cost if mark is None else h.qty * mark
+    return total
+
+
+@given(steps, st.lists(st.integers(0, 3), max_size=25))
+def test_positions_value_memo_is_the_fresh_sum_after_any_change(script, reads) -> None:
+    """``Portfolio.positions_value`` reuses the decision's sum (``marked_vectors``) until the books
+    change: after every fill, mark, split or adoption, it is the sum a fresh pass gives, read once
+    or several times in a row."""
+    book = Portfolio(100_000)
+    for n, step in enumerate(script):
+        if step[0] == "fill":
+            _, symbol, side, qty, price = step
+            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+        elif step[0] == "mark":
+            *_, value = book.marked_vectors(UNIVERSE, np.array([step[1], step[2]]))
+            assert value == _fresh_value(book)
+        elif n % 2:
+            book.apply_corporate_action(CorporateAction(step[1], date(2020, 1, 3), ActionKind.SPLIT, Decimal(step[2])))
+        else:  # an adoption (reconciliation) of another quantity, at a broker's mark
+            book.set_position(step[1], Decimal(n), Decimal("12.5"), Decimal(step[2]) * 7)
+        for _ in range(1 + (reads[n] if n < len(reads) else 0)):
+            assert book.positions_value == _fresh_value(book)
+
+
+@given(st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+       st.decimals(min_value=Decimal("0.5"), max_value=Decimal("500"), places=20, allow_nan=False),
+       st.lists(st.tuples(st.integers(-2, 2), st.floats(0.5, 500, allow_nan=False)), min_size=1, max_size=12))
+def test_a_mark_lifts_the_high_water_as_the_decimal_rule_does_at_float_ties(side, fill_price, moves) -> None:
+    """``Holding.marked`` compares Decimals only where the float mark can lift the high-water: on a
+    high-water that is no float (a fill's price of 20 places), at marks equal to its float, one
+    step either side, or anywhere, it ends where :meth:`Portfolio.mark` (the rule on every mark)
+    ends, bar after bar."""
+    fast, plain = Portfolio(100_000), Portfolio(100_000)
+    for book in (fast, plain):
+        book.apply_fill(Fill("x", "c", "AAA", side, Decimal(10), fill_price, T))
+    for steps, anywhere in moves:
+        near = float(fast.holdings["AAA"].high_water)
+        price = anywhere if steps == 0 else float(np.nextafter(near, np.inf if steps > 0 else -np.inf)) \
+            if abs(steps) == 1 else near
+        _, _, high, _, _ = fast.marked_vectors(UNIVERSE, np.array([price, np.nan]))
+        plain.mark({"AAA": price})
+        assert fast.holdings["AAA"].high_water == plain.holdings["AAA"].high_water
+        assert high[UNIVERSE.position("AAA")] == float(plain.holdings["AAA"].high_water)

@@ -51,12 +51,12 @@ def test_a_cash_account_with_limit_orders_sends_nothing_the_venue_refuses(tmp_pa
 def test_limit_buys_are_valued_at_the_limit_the_venue_will_see() -> None:
     prices = np.array([100.004, 0.5, 37.21])
     target, current = np.array([10.0, 100.0, -5.0]), np.zeros(3)
-    risk = RiskInput(("A", "B", "C"), current, prices, prices, 10_000.0, 10_000.0, False,
+    risk = RiskInput(("A", "B", "C"), current, prices, prices, 10_000.0, lambda: 10_000.0, False,
                      np.zeros(3, dtype=np.intp), 1, buy_markup=0.001)
     cost = growth_cost(target, risk)
     # 100.004 x 1.001 = 100.104004 -> a limit of at most 100.11; 0.5005 below $1 keeps 4 decimals
     assert cost.tolist() == pytest.approx([10 * 100.11, 100 * 0.5005, 5 * 37.21 * 1.03])
-    tight = RiskInput(("A",), np.zeros(1), np.array([100.0]), np.array([100.0]), 10_000.0, 10_000.0, False,
+    tight = RiskInput(("A",), np.zeros(1), np.array([100.0]), np.array([100.0]), 10_000.0, lambda: 10_000.0, False,
                       np.zeros(1, dtype=np.intp), 1, buy_markup=0.001)
     adjusted = BuyingPower().apply(np.array([100.0]), tight)  # 100 x 100.10 > 10,000 of buying power
     assert adjusted is not None and float(growth_cost(adjusted.targets, tight).sum()) <= 10_000.0

@@ -33,7 +33,7 @@ def risk_input(
     _, codes = np.unique(np.array(names, dtype=object), return_inverse=True)
     price = u.vector(prices)
     values = np.where(np.isfinite(price), price, u.vector(marks or {}, 0.0))
-    return RiskInput(u.symbols, u.vector(current, 0.0), price, values, equity, buying_power, halted,
+    return RiskInput(u.symbols, u.vector(current, 0.0), price, values, equity, lambda: buying_power, halted,
                      codes.astype(np.intp), int(codes.max(initial=-1)) + 1)
 
 
@@ -233,3 +233,21 @@ def test_checks_declared_to_hold_still_pass_the_book_and_skipping_them_changes_n
     asking = RiskRunner([_Asked(c) for c in checks]).run(requested, risk)
     assert skipping.approved.tolist() == asking.approved.tolist()
     assert skipping.decisions == asking.decisions
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.booleans())
+def test_a_hold_asked_as_the_book_is_the_hold_asked_as_no_view(case, halted) -> None:
+    """issue 31: targets equal to the book skip the no-view and no-price steps (nothing can move
+    there); the answer is the one a hold asked as "no view" everywhere gets through every step."""
+    cfg, sizing, prices, equity, current, _, buying_power = case
+    risk = risk_input(current, prices, equity, buying_power, halted=halted)
+    runner = RiskRunner(declared_checks(cfg, sizing))
+    as_book = runner.run(risk.current.copy(), risk)
+    no_view = runner.run(np.full(len(risk.symbols), np.nan), risk)
+    assert as_book.approved.tolist() == no_view.approved.tolist()
+    assert as_book.decisions == no_view.decisions
+    assert as_book.approved is not risk.current  # the caller's book is never handed back to be changed
+    for result in (as_book, no_view):  # "at the book": the planner then sends nothing, splits no flip
+        assert not result.at_book or result.approved.tolist() == risk.current.tolist()
+    assert as_book.at_book == no_view.at_book
