@@ -53,7 +53,7 @@ def _run(path: Path) -> None:
                     journal.record_corporate_action("r", t, CorporateAction(symbols[day % 30], t.date(), ActionKind.SPLIT,
                                                                             Decimal(2)))
                 journal.record_signals("r", t, symbols, np.linspace(-1, 1, len(symbols)))
-                journal.record_positions("r", t, [(s, Decimal(day), Decimal("10.5"), Decimal("11")) for s in symbols])
+                journal.record_positions("r", t, [(s, str(day), "10.5", "11") for s in symbols])
                 waiting = [_order(f"o{day}-{k}", symbols[k]) for k in range(day % 4)]
                 journal.record_intents("r", waiting)
                 journal.record_equity("r", t, Decimal(1000 - day), Decimal(1000), Decimal(day))
@@ -86,7 +86,7 @@ def test_a_read_of_a_table_whose_rows_were_left_out_raises(tmp_path) -> None:
         journal = Journal(tmp_path / "j.sqlite", durable=False)
     try:
         journal.position_marks("r")  # nothing left out yet: an empty table is the truth
-        journal.record_positions("r", T, [("AAA", Decimal(1), Decimal(2), Decimal(3))])
+        journal.record_positions("r", T, [("AAA", "1", "2", "3")])
         with pytest.raises(RuntimeError, match="'positions' is read but its rows were left out"):
             journal.position_marks("r")
         with pytest.raises(RuntimeError, match="left out"):
@@ -103,7 +103,7 @@ def test_an_accounts_journal_leaves_nothing_out(tmp_path) -> None:
         private = Journal(tmp_path / "backtest.sqlite", durable=False)
     try:
         assert journal.keeps("positions") and not private.keeps("positions") and private.keeps("orders")
-        journal.record_positions("r", T, [("AAA", Decimal(1), Decimal(2), Decimal(3))])
+        journal.record_positions("r", T, [("AAA", "1", "2", "3")])
         assert len(journal.table("positions")) == 1
     finally:
         journal.close()
@@ -179,7 +179,7 @@ def _replay(steps: list[str], path: Path) -> None:
                 elif step == "signals":
                     journal.record_signals("r", t, symbols, np.array([0.5, -0.5, 1.0]))
                 elif step == "positions":
-                    journal.record_positions("r", t, [(s, Decimal(1), Decimal(2), Decimal(3)) for s in symbols])
+                    journal.record_positions("r", t, [(s, "1", "2", "3") for s in symbols])
                 elif step == "intents":
                     new = [_order(f"o{day}-{len(waiting) + k}", symbols[k]) for k in range(2)]
                     journal.record_intents("r", new)
