@@ -12,31 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from framework.arrays import nan_to_zero
+from framework.memo import cached_property
 from framework.universe import Universe
-
-T = TypeVar("T")
-
-
-class cached_property(Generic[T]):
-    """``functools.cached_property`` without the lock Python 3.11 takes at each first read: a
-    context lives for one decision, in one thread, and its views are read every bar."""
-
-    def __init__(self, compute: Callable[[Any], T]) -> None:
-        self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance: Any, owner: type | None = None) -> T:
-        if instance is None:
-            return self  # type: ignore[return-value]
-        value = instance.__dict__[self.name] = self.compute(instance)  # later reads: the instance's own
-        return value
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -253,6 +253,7 @@ def run_backtest(
     decisions: Mapping[pd.Timestamp, Decision] | None = None,
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     minutes: MinuteFills | None = None,
+    leave_out: Iterable[str] = (),
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``market``; every record goes to the journal at ``journal_path``.
 
@@ -274,7 +275,8 @@ def run_backtest(
     start, end = window or trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
-    journal = Journal(journal_path, durable=False)  # re-run, not recovered: written whole at the end
+    # re-run, not recovered: written whole at the end; leave_out: tables nobody reads back (a sweep point's)
+    journal = Journal(journal_path, durable=False, leave_out=leave_out)
     journal.start_run(
         run_id,
         kind="backtest",

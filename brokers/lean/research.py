@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from brokers.lean.equality import differences, traded
 from brokers.lean.runner import run_lean_backtest, supports
 from framework.config.settings import Settings
 from framework.data import MarketData
-from framework.journal import UNREAD_BY_RESULTS, leaving_out
+from framework.journal import UNREAD_BY_RESULTS
 from framework.registry import get_strategy
 from framework.strategy import Strategy, compute_signals
 from framework.trading_window import trading_window
@@ -46,13 +47,13 @@ def shared_signals(market: MarketData, strategy: Strategy, settings: Settings) -
 
 
 def lean_or_backtrader(
-    market: MarketData, strategy: Strategy, settings: Settings, journal_path: Path
+    market: MarketData, strategy: Strategy, settings: Settings, journal_path: Path, *, leave_out: Iterable[str] = ()
 ) -> BacktestResult:
     """A sweep point: on the lean path when it models the settings, else on backtrader."""
     signals = shared_signals(market, strategy, settings)
     if supports(settings) is None:
-        return run_lean_backtest(market, strategy, settings, journal_path, signals=signals)
-    return run_backtest(market, strategy, settings, journal_path, signals=signals)
+        return run_lean_backtest(market, strategy, settings, journal_path, signals=signals, leave_out=leave_out)
+    return run_backtest(market, strategy, settings, journal_path, signals=signals, leave_out=leave_out)
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,12 @@ def check_on_backtrader(market: MarketData, settings: Settings, name: str) -> Ch
     backtrader already: nothing to compare). The journals are read for their fills and final
     value only: they leave out the rest."""
     strategy = get_strategy(settings.strategy.name)(settings.strategy.params)
-    with tempfile.TemporaryDirectory(prefix="trade-lean-check-") as tmp, leaving_out(UNREAD_BY_RESULTS):
-        theirs = run_backtest(market, strategy, settings, Path(tmp) / "backtrader.sqlite")
+    with tempfile.TemporaryDirectory(prefix="trade-lean-check-") as tmp:
+        theirs = run_backtest(market, strategy, settings, Path(tmp) / "backtrader.sqlite", leave_out=UNREAD_BY_RESULTS)
         reference = traded(theirs.journal_path)
         if supports(settings) is not None:
             return Check(name, "backtrader", len(reference.fills), reference.final_value, ())
-        ours = run_lean_backtest(market, strategy, settings, Path(tmp) / "lean.sqlite")
+        ours = run_lean_backtest(market, strategy, settings, Path(tmp) / "lean.sqlite", leave_out=UNREAD_BY_RESULTS)
         found = differences(traded(ours.journal_path), reference)
     return Check(name, "lean", len(reference.fills), reference.final_value, tuple(found))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +88,7 @@ def run_lean_backtest(
     journal_path: Path,
     progress: Callable[[int], None] | None = None,
     signals: pd.DataFrame | None = None,
+    leave_out: Iterable[str] = (),
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``market`` as ``run_backtest`` does, without Cerebro."""
     reason = supports(settings)
@@ -98,7 +99,7 @@ def run_lean_backtest(
     start, end = trading_window(market, strategy, settings)
     history = market.truncate(end)
     run_id = _run_id(strategy, market, start, end)
-    journal = Journal(journal_path, durable=False)
+    journal = Journal(journal_path, durable=False, leave_out=leave_out)
     journal.start_run(
         run_id, kind="backtest", strategy=strategy.name, initial_cash=settings.backtest.cash,
         config=settings.model_dump(mode="json"), data_fingerprint=market.fingerprint, started_at=session_time(start),

@@ -8,7 +8,7 @@ the end: ``Journal(path, durable=False)``.)
 
 One part a concern, behind one connection policy (:mod:`.connection`: durability, the schema and
 its migration, transactions and the write queue; :class:`ReadOnlyJournal` for a reader beside a
-writer; :func:`leaving_out` for a run only its figures read back):
+writer; ``leave_out`` for a run only its figures read back):
 
 - :mod:`.runs`: the runs and each bar's decisions (signals, risk decisions);
 - :mod:`.orders`: the orders' write-ahead log (intents, orders, fills);
@@ -22,7 +22,7 @@ writer; :func:`leaving_out` for a run only its figures read back):
 from __future__ import annotations
 
 from framework.journal.adjustments import Adjustment, AdjustmentLog
-from framework.journal.connection import JournalConnection, ReadOnlyJournal, leaving_out
+from framework.journal.connection import JournalConnection, ReadOnlyJournal
 from framework.journal.equity import EquityLog
 from framework.journal.events import EventLog, EventRow
 from framework.journal.foreign import ForeignLog
@@ -47,5 +47,4 @@ __all__ = [
     "JournalConnection",
     "ReadOnlyJournal",
     "RunInfo",
-    "leaving_out",
 ]

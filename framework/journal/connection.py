@@ -7,8 +7,8 @@ at the commit, or before any read; nothing inside a transaction was durable befo
 anyway, so queuing changes only the cost. Rows written "latest wins" (an order's state) are
 coalesced per key and written after the queued inserts.
 
-A private journal opened inside :func:`leaving_out` writes no rows to the tables named (a sweep
-point whose journal is not kept: nothing reads its signals or positions back).
+A private journal may leave tables out (``leave_out``): it writes no rows to them (a sweep point
+whose journal is not kept: nothing reads its signals or positions back).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -31,28 +30,8 @@ from framework.journal.schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate_v1
 MAX_QUEUED_ROWS = 20_000  # a long transaction's queue goes to SQLite in slices this size
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's short write transaction
 
-_LEAVING_OUT: ContextVar[frozenset[str]] = ContextVar("journal_leaving_out", default=frozenset())
 #: the table an INSERT or UPDATE statement writes
 _WRITTEN_TABLE = re.compile(r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?)\s+(\w+)", re.IGNORECASE)
-
-
-@contextmanager
-def leaving_out(tables: Iterable[str]) -> Iterator[None]:
-    """Private journals (a backtest's) opened in this block write no rows to ``tables``.
-
-    For a run whose journal only its figures read back (a sweep point that is not kept): its
-    signals and positions are two thirds of its rows, inserted for nothing. The rows kept are the
-    rows, in the order, of a whole journal (left-out rows count toward the write queue's slices,
-    so the kept ones reach SQLite at the same moments); a read of a table after rows of it were
-    left out raises instead of answering from a part."""
-    names = frozenset(tables)
-    if names - TABLES:
-        raise ValueError(f"unknown journal table {sorted(names - TABLES)[0]!r}")
-    token = _LEAVING_OUT.set(names)
-    try:
-        yield
-    finally:
-        _LEAVING_OUT.reset(token)
 
 
 @lru_cache(maxsize=8192)
@@ -72,14 +51,26 @@ def decimal(value: str | None) -> Decimal | None:
 class JournalConnection:
     """One connection to one journal file; every part of the journal writes and reads through it."""
 
-    def __init__(self, path: Path | str, *, durable: bool = True) -> None:
+    def __init__(self, path: Path | str, *, durable: bool = True, leave_out: Iterable[str] = ()) -> None:
         """``durable=False`` keeps the journal in memory and writes it to ``path`` whole when it
         is closed (SQLite's online backup), starting from the file's content if there is one:
         every commit and read keeps its meaning at no I/O cost, and the file always holds a
         consistent journal, but a process killed before :meth:`close` leaves the file as it was
         (and the write is not fsynced: a power cut right after it may lose it).
         For a backtest, whose journal is rebuilt by running it again; an account's journal is
-        durable: every commit reaches the disk (WAL, ``synchronous=NORMAL``)."""
+        durable: every commit reaches the disk (WAL, ``synchronous=NORMAL``).
+
+        ``leave_out``: tables a private journal writes no rows to, for a run whose journal only its
+        figures read back (a sweep point that is not kept: its signals and positions are two thirds
+        of its rows, inserted for nothing). The rows kept are the rows, in the order, of a whole
+        journal (left-out rows count toward the write queue's slices, so the kept ones reach
+        SQLite at the same moments); a read of a table after rows of it were left out raises
+        instead of answering from a part. An account's (durable) journal keeps every row."""
+        leave = frozenset(leave_out)
+        if leave - TABLES:
+            raise ValueError(f"unknown journal table {sorted(leave - TABLES)[0]!r}")
+        if leave and durable:
+            raise ValueError("a durable journal (an account's) keeps every row: leave_out is for a backtest's")
         self.path = Path(path)
         memory = str(path) == ":memory:"
         if not memory:
@@ -104,7 +95,7 @@ class JournalConnection:
         self._queued: dict[str, list[tuple[Any, ...]]] = {}  # statement -> rows, in arrival order
         self._queued_rows = 0
         self._latest: dict[str, dict[str, tuple[Any, ...]]] = {}  # statement -> key -> latest row
-        self._leave_out = _LEAVING_OUT.get() if self._private else frozenset()  # see leaving_out
+        self._leave_out = leave
         self._leaving: dict[str, str] = {}  # statement -> the left-out table it writes, or ""
         self._left_out: set[str] = set()  # tables some rows of which were left out
         self._opened()
@@ -236,7 +227,7 @@ class JournalConnection:
             self._db.execute(sql, row)
 
     def keeps(self, table: str) -> bool:
-        """Whether rows written to ``table`` are kept (see :func:`leaving_out`): a writer may skip
+        """Whether rows written to ``table`` are kept (see ``leave_out``): a writer may skip
         building rows that would be left out."""
         return table not in self._leave_out
 
@@ -264,7 +255,7 @@ class JournalConnection:
         fails (the journal busy past the timeout) keeps the queue for the next try."""
         queued, latest = self._queued, self._latest
         if not queued and not any(latest.values()):
-            self._queued_rows = 0  # rows left out only (see leaving_out)
+            self._queued_rows = 0  # rows left out only (see leave_out)
             return
         with self._immediate():
             for sql, rows in queued.items():
@@ -285,10 +276,10 @@ class JournalConnection:
         return pd.read_sql_query(sql, self._db, params=args)
 
     def _check_whole(self, sql: str) -> None:
-        """A read of a table rows of which were left out (:func:`leaving_out`) would answer from a part."""
+        """A read of a table rows of which were left out (``leave_out``) would answer from a part."""
         for table in self._left_out:
             if re.search(rf"\b{table}\b", sql):
-                raise RuntimeError(f"journal table {table!r} is read but its rows were left out (leaving_out)")
+                raise RuntimeError(f"journal table {table!r} is read but its rows were left out (leave_out)")
 
     def table(self, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
         """A whole table as a DataFrame (for reports and run folders), rows in the order they were
@@ -349,5 +340,5 @@ class ReadOnlyJournal:
 
 
 __all__ = [
-    "BUSY_TIMEOUT", "MAX_QUEUED_ROWS", "JournalConnection", "ReadOnlyJournal", "decimal", "iso", "leaving_out", "text",
+    "BUSY_TIMEOUT", "MAX_QUEUED_ROWS", "JournalConnection", "ReadOnlyJournal", "decimal", "iso", "text",
 ]

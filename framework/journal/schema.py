@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS idx_fills_seq ON fills(seq);
 
 #: the tables a finished run's results (its figures, fills and final value) never read: the record of
 #: its decisions, read back only by a restart (a backtest reads them at its start, empty); what a
-#: journal only its results read back leaves out (:func:`framework.journal.leaving_out`)
+#: journal only its results read back leaves out (``Journal(..., leave_out=...)``)
 UNREAD_BY_RESULTS = frozenset({"signals", "positions", "risk_decisions", "intents"})
 
 #: every table a reader may ask for by name

@@ -16,7 +16,7 @@ import os
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +40,12 @@ class BacktestRun(Protocol):
     def initial_cash(self) -> float: ...
 
 
-#: (market, plugin, settings, journal path to create) -> the run
-Backtest = Callable[[MarketData, Strategy, Settings, Path], BacktestRun]
+class Backtest(Protocol):
+    """A backtest runner (the backtrader runner's, the lean path's): (market, plugin, settings,
+    journal path to create) -> the run; ``leave_out``: journal tables nobody reads back."""
+
+    def __call__(self, market: MarketData, strategy: Strategy, settings: Settings, journal_path: Path, /, *,
+                 leave_out: Iterable[str] = ()) -> BacktestRun: ...
 
 
 @dataclass(frozen=True)
@@ -99,15 +103,15 @@ def _figures(summary: dict[str, Any], returns: pd.Series) -> dict[str, float | i
 
 def _backtest(market: MarketData, job: Job, folder: Path,
               run_backtest: Backtest) -> tuple[dict[str, Any], pd.DataFrame]:
-    from framework.journal import UNREAD_BY_RESULTS, Journal, leaving_out
+    from framework.journal import UNREAD_BY_RESULTS, Journal
     from framework.registry import get_strategy
     from framework.run_folder import summarise
 
     settings = Settings.model_validate(job.settings)
     plugin = get_strategy(settings.strategy.name)(settings.strategy.params)
     # not kept: only its figures read it back (equity, orders, fills, events: run_folder.summarise)
-    with leaving_out(() if job.keep_journal else UNREAD_BY_RESULTS):
-        result = run_backtest(market, plugin, settings, folder / "journal.sqlite")
+    result = run_backtest(market, plugin, settings, folder / "journal.sqlite",
+                          leave_out=() if job.keep_journal else UNREAD_BY_RESULTS)
     journal = Journal(result.journal_path)
     try:
         summary, daily = summarise(journal, result.initial_cash)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import framework.journal.connection as journal_connection
 from framework.enums import OrderSide, OrderStatus
 from framework.fills import Fill
-from framework.journal import UNREAD_BY_RESULTS, Journal, leaving_out
+from framework.journal import UNREAD_BY_RESULTS, Journal
 from framework.orders import Order
 from framework.venue import ActionKind, CorporateAction
 
@@ -31,10 +31,10 @@ def _order(cid: str, symbol: str) -> Order:
     return Order(client_order_id=cid, symbol=symbol, side=OrderSide.BUY, qty=Decimal(10), created_at=T)
 
 
-def _run(path: Path) -> None:
+def _run(path: Path, leave_out: frozenset[str] = frozenset()) -> None:
     """Bars of fills, corporate actions, signals, positions, intents (orders filled the next bar),
     equity: the writes of a backtest, with reads between them (each one flushes the queue)."""
-    journal = Journal(path, durable=False)
+    journal = Journal(path, durable=False, leave_out=leave_out)
     journal.start_run("r", kind="backtest", strategy="s", initial_cash=1000.0, config={}, data_fingerprint="f",
                       started_at=T)
     symbols = [f"S{k:02d}" for k in range(30)]
@@ -73,8 +73,7 @@ def test_the_tables_kept_are_the_whole_journals_row_for_row(tmp_path, monkeypatc
     journal's would (slices of 50 rows here, ~30 signals and 30 positions a bar)."""
     monkeypatch.setattr(journal_connection, "MAX_QUEUED_ROWS", 50)
     _run(tmp_path / "whole.sqlite")
-    with leaving_out(LEFT_OUT):
-        _run(tmp_path / "part.sqlite")
+    _run(tmp_path / "part.sqlite", LEFT_OUT)
     for table in KEPT:
         assert _rows(tmp_path / "part.sqlite", table) == _rows(tmp_path / "whole.sqlite", table), table
     for table in LEFT_OUT - {"risk_decisions"}:
@@ -82,8 +81,7 @@ def test_the_tables_kept_are_the_whole_journals_row_for_row(tmp_path, monkeypatc
 
 
 def test_a_read_of_a_table_whose_rows_were_left_out_raises(tmp_path) -> None:
-    with leaving_out({"positions"}):
-        journal = Journal(tmp_path / "j.sqlite", durable=False)
+    journal = Journal(tmp_path / "j.sqlite", durable=False, leave_out={"positions"})
     try:
         journal.position_marks("r")  # nothing left out yet: an empty table is the truth
         journal.record_positions("r", T, [("AAA", "1", "2", "3")])
@@ -98,9 +96,11 @@ def test_a_read_of_a_table_whose_rows_were_left_out_raises(tmp_path) -> None:
 
 def test_an_accounts_journal_leaves_nothing_out(tmp_path) -> None:
     """Only a private journal (a backtest's) may leave rows out; a durable one is every row."""
-    with leaving_out({"positions"}):
-        journal = Journal(tmp_path / "account.sqlite")
-        private = Journal(tmp_path / "backtest.sqlite", durable=False)
+    with pytest.raises(ValueError, match="a durable journal .* keeps every row"):
+        Journal(tmp_path / "account.sqlite", leave_out={"positions"})
+    assert not (tmp_path / "account.sqlite").exists()
+    journal = Journal(tmp_path / "account.sqlite")
+    private = Journal(tmp_path / "backtest.sqlite", durable=False, leave_out={"positions"})
     try:
         assert journal.keeps("positions") and not private.keeps("positions") and private.keeps("orders")
         journal.record_positions("r", T, [("AAA", "1", "2", "3")])
@@ -110,9 +110,9 @@ def test_an_accounts_journal_leaves_nothing_out(tmp_path) -> None:
         private.close()
 
 
-def test_leaving_out_an_unknown_table_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown journal table 'position'"), leaving_out({"position"}):
-        pass
+def test_leaving_out_an_unknown_table_is_refused(tmp_path) -> None:
+    with pytest.raises(ValueError, match="unknown journal table 'position'"):
+        Journal(tmp_path / "j.sqlite", durable=False, leave_out={"position"})
 
 
 def test_a_tables_columns_come_in_the_order_the_rows_were_written(tmp_path) -> None:
@@ -147,14 +147,13 @@ def test_any_sequence_of_writes_keeps_the_whole_journals_rows(steps: list[str], 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(journal_connection, "MAX_QUEUED_ROWS", slice_rows)
         _replay(steps, Path(tmp) / "whole.sqlite")
-        with leaving_out(LEFT_OUT):
-            _replay(steps, Path(tmp) / "part.sqlite")
+        _replay(steps, Path(tmp) / "part.sqlite", LEFT_OUT)
         for table in KEPT:
             assert _rows(Path(tmp) / "part.sqlite", table) == _rows(Path(tmp) / "whole.sqlite", table), table
 
 
-def _replay(steps: list[str], path: Path) -> None:
-    journal = Journal(path, durable=False)
+def _replay(steps: list[str], path: Path, leave_out: frozenset[str] = frozenset()) -> None:
+    journal = Journal(path, durable=False, leave_out=leave_out)
     symbols = ["AAA", "BBB", "CCC"]
     waiting: list[Order] = []
     day = 0

@@ -66,9 +66,9 @@ def test_a_point_runs_with_the_heap_before_it_frozen_and_gives_it_back(setup) ->
     settings, market = setup
     frozen: list[int] = []
 
-    def backtest(*args):
+    def backtest(*args, **kwargs):
         frozen.append(gc.get_freeze_count())
-        return run_backtest(*args)
+        return run_backtest(*args, **kwargs)
 
     assert gc.get_freeze_count() == 0
     assert run_job(market, Job("k4", "p01", settings.model_dump(mode="json")), backtest).ok
@@ -86,8 +86,8 @@ def test_a_point_not_kept_leaves_out_what_its_figures_never_read(setup) -> None:
     settings, market = setup
     counted: list[dict[str, int]] = []
 
-    def backtest(market, plugin, settings, path):
-        result = lean_or_backtrader(market, plugin, settings, path)
+    def backtest(market, plugin, settings, path, *, leave_out=()):
+        result = lean_or_backtrader(market, plugin, settings, path, leave_out=leave_out)
         with sqlite3.connect(result.journal_path) as db:
             counted.append({t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                             for t in (*UNREAD_BY_RESULTS, "orders", "fills", "equity")})
