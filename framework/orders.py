@@ -446,11 +446,21 @@ _JSON_STRING = json.encoder.encode_basestring_ascii  # json.dumps' escaping of a
 #: An enum member's JSON text ('"buy"'), one dict read instead of the enum's ``value`` property.
 _JSON_ENUM = {member: _JSON_STRING(text) for member, text in WIRE.items()}
 
+
+
+@lru_cache(maxsize=4096)
+def _json_time(value: datetime) -> str:
+    """A time's JSON text, once per time: the orders of a decision share their creation time.
+    Memoised by the datetime alone, which is safe because every time field is UTC
+    (:func:`_utc`): equal times have equal text."""
+    return '"' + value.isoformat() + '"'
+
+
 #: How each kind of field is written: an expression of ``v`` (the field's value), as the generic
 #: codec writes it (``json.dumps`` of :func:`framework.serialization.to_dict`).
 _JSON_OF_KIND = {
     "decimal": "'\"' + str(v) + '\"'",  # digits, sign, point, exponent: nothing to escape
-    "time": "'\"' + v.isoformat() + '\"'",
+    "time": "_json_time(v)",
     "enum": "_JSON_ENUM[v]",
     "": "('true' if v else 'false') if v is True or v is False else _JSON_STRING(v)",  # str and bool
 }
@@ -464,7 +474,7 @@ def _json_encoder() -> Callable[[Order], str]:
     for k, name in enumerate(sorted(_FIELD_NAMES)):
         key = ("{" if k == 0 else ",") + json.dumps(name) + ":"
         parts.append(f"    {key!r}, 'null' if (v := order.{name}) is None else {_JSON_OF_KIND[_json_kind(name)]},\n")
-    namespace: dict[str, Any] = {"_JSON_ENUM": _JSON_ENUM, "_JSON_STRING": _JSON_STRING}
+    namespace: dict[str, Any] = {"_JSON_ENUM": _JSON_ENUM, "_JSON_STRING": _JSON_STRING, "_json_time": _json_time}
     exec(f"def to_json(order):\n  return ''.join((\n{''.join(parts)}    '}}'))\n", namespace)
     return namespace["to_json"]  # type: ignore[no-any-return]
 

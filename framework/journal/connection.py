@@ -250,9 +250,14 @@ class JournalConnection:
     def _forget_latest(self, sql: str, key: str) -> None:
         self._latest.get(sql, {}).pop(key, None)
 
+    def _complete_queue(self) -> None:
+        """Before the queue is written: a writer that keeps rows' later changes aside completes
+        them here (:class:`~framework.journal.orders.OrderLog`: an order's latest state)."""
+
     def _flush(self) -> None:
         """Queued rows into SQLite: inserts first (in order), then the latest rows. A write that
         fails (the journal busy past the timeout) keeps the queue for the next try."""
+        self._complete_queue()
         queued, latest = self._queued, self._latest
         if not queued and not any(latest.values()):
             self._queued_rows = 0  # rows left out only (see leave_out)

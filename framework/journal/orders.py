@@ -108,6 +108,7 @@ class OrderLog(EventLog):
         self._order_queue: list[tuple[Any, ...]] | None = None  # the queued order rows (see _slots)
         self._order_slots: dict[str, int] = {}
         self._order_merged: set[str] = set()  # orders whose queued row holds a later state
+        self._order_states: dict[str, Order] = {}  # of those, the state not yet written into the row
 
     def _slots(self) -> dict[str, int]:
         """Where each order row still queued sits in the queue: a later state of the order is
@@ -115,8 +116,19 @@ class OrderLog(EventLog):
         journal queues a decision's intents, acknowledged and filled before the queue is written)."""
         rows = self._queued.get(_UPSERT_ORDER)
         if rows is not self._order_queue:  # written since: nothing of the old queue is queued
-            self._order_queue, self._order_slots, self._order_merged = rows, {}, set()
+            self._order_queue, self._order_slots, self._order_merged, self._order_states = rows, {}, set(), {}
         return self._order_slots
+
+    def _complete_queue(self) -> None:
+        """Each queued order row gets its latest state, once, as the queue is written (an order is
+        acknowledged and filled before a private journal's queue is: one row built, not three)."""
+        super()._complete_queue()
+        states = self._order_states
+        if states:
+            queue, slots = self._order_queue, self._order_slots
+            for cid, order in states.items():
+                queue[slots[cid]] = _with_state(queue[slots[cid]], order)  # type: ignore[index]
+            states.clear()
 
     def _requeue(self, rows: list[tuple[Any, ...]]) -> None:
         """Before ``rows`` are queued: an order among them whose queued row holds a later state
@@ -127,8 +139,12 @@ class OrderLog(EventLog):
             cid = row[0]
             if cid in merged:
                 merged.discard(cid)
-                old = self._order_queue[slots[cid]]  # type: ignore[index]
-                self._write_latest(_UPDATE_STATE, cid, (old[2], old[11], old[12], old[13], old[15], old[17], cid))
+                state = self._order_states.pop(cid, None)
+                if state is None:  # already in its row
+                    old = self._order_queue[slots[cid]]  # type: ignore[index]
+                    self._write_latest(_UPDATE_STATE, cid, (old[2], old[11], old[12], old[13], old[15], old[17], cid))
+                else:
+                    self._write_latest(_UPDATE_STATE, cid, _state_row(state))
 
     def _queued_orders(self, rows: list[tuple[Any, ...]]) -> None:
         """Remember where ``rows`` (just written) sit, if they are still queued."""
@@ -174,8 +190,7 @@ class OrderLog(EventLog):
         if cid in self._known:
             slot = self._slots().get(cid)
             if slot is not None and cid not in self._latest.get(_UPDATE_STATE, ()):
-                queue = self._order_queue
-                queue[slot] = _with_state(queue[slot], order)  # type: ignore[index]
+                self._order_states[cid] = order  # into its row when the queue is written
                 self._order_merged.add(cid)
                 return
             self._write_latest(_UPDATE_STATE, cid, _state_row(order))
