@@ -57,7 +57,10 @@ def execute(account: Account, venue: Venue, symbol: str, size: float, price: flo
     account.cash += loan
     position = account.position(symbol)
     pprice_orig = position.price
-    _psize, _pprice, opened, closed = position.pseudoupdate(size, price)
+    # backtrader prices on a pseudo-update (a copy) and then updates the position by the executed
+    # size, which is ``size`` itself (opened + closed == size on every branch; nothing when 0):
+    # one update does both
+    _psize, _pprice, opened, closed = position.update(size, price)
     charged = 0.0
     cash = account.cash
     closedcomm = openedcomm = 0.0
@@ -82,6 +85,5 @@ def execute(account: Account, venue: Venue, symbol: str, size: float, price: flo
     if not execsize:
         account.cash = before
         return Execution(0.0, price, 0.0)
-    position.update(execsize, price)
     account.cash = account.cash - loan
     return Execution(execsize, price, closedcomm + openedcomm)
