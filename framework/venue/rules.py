@@ -15,7 +15,7 @@ from framework.enums import OrderSide, OrderType, Rule, TimeInForce
 from framework.orders import Order
 from framework.venue.auctions import refused_at
 from framework.venue.book import ZERO, AssetFlags, VenueBook
-from framework.venue.buying_power import buying_power, opening_qty, unit_value
+from framework.venue.buying_power import buying_power, unit_value
 from framework.venue.extended import refusal as extended_refusal
 from framework.venue.increments import CENT, is_valid_price, plain
 from framework.venue.rejection import Rejection, forbidden, invalid
@@ -40,6 +40,8 @@ class Ticket(NamedTuple):
     asset: AssetFlags
     minimum: Decimal
     closes: bool  # the order reduces the position (two rules ask)
+    opening: Decimal  # the shares that open or add to a position (:func:`opening_qty`)
+    unit: Decimal | None  # what one share counts for (:func:`unit`), where a buy or an opening asks
 
     @property
     def symbol(self) -> str:
@@ -134,16 +136,17 @@ def shares_held(t: Ticket) -> Rejection | None:
     return None
 
 
-def _unit(t: Ticket) -> Decimal | None:
-    o = t.order
-    return unit_value(t.book, t.symbol, o.side, o.type, o.limit_price, o.stop_price)
+def unit(order: Order, book: VenueBook) -> Decimal | None:
+    """What one share of ``order`` counts for (:func:`unit_value`), priced once a ticket: the
+    minimum order and the buying power both value a buy by it."""
+    return unit_value(book, order.symbol, order.side, order.type, order.limit_price, order.stop_price)
 
 
 def cost_basis(t: Ticket) -> Decimal | None:
     """What a buy costs at its price (a notional buy: its notional)."""
     if t.order.notional is not None:
         return t.order.notional
-    unit = _unit(t)
+    unit = t.unit
     return None if unit is None or t.qty is None else t.qty * unit
 
 
@@ -158,14 +161,12 @@ def minimum_order(t: Ticket) -> Rejection | None:
 
 def opening_value(t: Ticket) -> Decimal:
     """The buying power the order needs: its opening part at the venue's valuation."""
-    if t.qty is None:
-        return ZERO
-    opening = opening_qty(t.order.side, t.qty, t.position)
+    opening = t.opening
     if not opening:
         return ZERO
     if t.order.notional is not None and t.order.side is OrderSide.BUY and t.position >= 0:
         return t.order.notional
-    unit = _unit(t)
+    unit = t.unit
     return opening * unit if unit is not None else ZERO
 
 

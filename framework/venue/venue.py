@@ -17,19 +17,20 @@ from framework.config.venue import CommissionConfig, FeesConfig, SlippageConfig,
 from framework.enums import OrderSide, VenueProfile
 from framework.orders import Order
 from framework.venue import costs
-from framework.venue.book import AssetFlags, VenueBook
+from framework.venue.book import ZERO, AssetFlags, VenueBook
 from framework.venue.buying_power import (
     MIN_MARGIN_EQUITY,
     MarginFigures,
     buying_power,
     effective_multiplier,
     margin_figures,
+    opening_qty,
 )
 from framework.venue.increments import round_price
 from framework.venue.profiles import TRAITS
 from framework.venue.rejection import Rejection
 from framework.venue.reservations import closing_side, qty_available
-from framework.venue.rules import Ticket, first_rejection, is_fractional
+from framework.venue.rules import Ticket, first_rejection, is_fractional, unit
 
 MIN_ORDER_NOTIONAL = Decimal(1)
 DEFAULT_SLIPPAGE = SlippageConfig()
@@ -78,6 +79,7 @@ class Venue:
             price = book.price(order.symbol)
             qty = order.notional / price if price else None
         position = book.position_qty(order.symbol)
+        opening = ZERO if qty is None else opening_qty(order.side, qty, position)
         return Ticket(
             order=order,
             book=book,
@@ -87,6 +89,9 @@ class Venue:
             asset=self.asset(book, order.symbol),
             minimum=self.min_order_notional,
             closes=order.side is closing_side(position),
+            opening=opening,
+            # priced once: the minimum order values a buy by it, the buying power an opening
+            unit=unit(order, book) if opening or order.side is OrderSide.BUY else None,
         )
 
     def check(self, order: Order, book: VenueBook) -> Rejection | None:
