@@ -170,19 +170,26 @@ class OrderLog(EventLog):
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
-        intents = [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded]
         rows = [_order_row(run_id, o, definition) for o, definition in encoded]
         self._known.update(o.client_order_id for o in orders)
         if self._private:
             self._requeue(rows)
-            self._write_many(_INSERT_INTENT, intents)
+            if self.keeps("intents"):  # a sweep's point leaves them out: not built either
+                self._write_many(_INSERT_INTENT, self._intent_rows(run_id, encoded, session))
+            else:
+                self._leave("intents", len(rows))
             self._write_many(_UPSERT_ORDER, rows)
             self._queued_orders(rows)
             return
         with self._immediate():
-            self._db.executemany(_INSERT_INTENT, intents)
+            self._db.executemany(_INSERT_INTENT, self._intent_rows(run_id, encoded, session))
             self._db.executemany(_UPSERT_ORDER, rows)
         self._durable_now()
+
+    @staticmethod
+    def _intent_rows(run_id: str, encoded: list[tuple[Order, str]], session: datetime | None) -> list[tuple[Any, ...]]:
+        """The ``intents`` rows of orders with their definitions."""
+        return [(o.client_order_id, run_id, iso(session or o.created_at), definition) for o, definition in encoded]
 
     def record_order(self, run_id: str, order: Order) -> None:
         """A new order (definition and state), or the new state of a journaled one."""

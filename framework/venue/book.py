@@ -61,13 +61,13 @@ class BookOrder:
 
     @classmethod
     def of(cls, order: Order) -> BookOrder:
-        remaining = order.remaining_qty if order.remaining_qty is not None else ZERO
+        qty = order.qty  # remaining_qty, read once
         return cls(
             order.broker_order_id or order.client_order_id,
             order.symbol,
             order.side,
             order.type,
-            remaining,
+            ZERO if qty is None else qty - order.filled_qty,
             order.limit_price,
             order.stop_price,
         )
