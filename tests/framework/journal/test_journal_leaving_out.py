@@ -94,6 +94,21 @@ def test_a_read_of_a_table_whose_rows_were_left_out_raises(tmp_path) -> None:
         journal.close()
 
 
+def test_intents_left_out_are_not_built_and_a_read_of_them_still_refuses(tmp_path, monkeypatch) -> None:
+    """A sweep point leaves its intents out (issue 31): their rows are not even built, yet they
+    count as left out (a read refuses) and the order rows are kept."""
+    journal = Journal(tmp_path / "j.sqlite", durable=False, leave_out={"intents"})
+    monkeypatch.setattr(Journal, "_intent_rows", lambda *_a: pytest.fail("intent rows built to be left out"))
+    try:
+        with journal.batch():
+            journal.record_intents("r", [_order("a", "AAA"), _order("b", "BBB")])
+        assert list(journal.table("orders")["client_order_id"]) == ["a", "b"]
+        with pytest.raises(RuntimeError, match="'intents' is read but its rows were left out"):
+            journal.intent_sessions()
+    finally:
+        journal.close()
+
+
 def test_an_accounts_journal_leaves_nothing_out(tmp_path) -> None:
     """Only a private journal (a backtest's) may leave rows out; a durable one is every row."""
     with pytest.raises(ValueError, match="a durable journal .* keeps every row"):
