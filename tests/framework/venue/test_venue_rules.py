@@ -153,3 +153,23 @@ def test_the_venue_rounds_prices_and_knows_fractions() -> None:
     assert VENUE.round_price(12.3456) == Decimal("12.35")
     assert VENUE.is_fractional(D("1.5")) and not VENUE.is_fractional(D(2))
     assert VENUE.min_order_notional == Decimal(1) and VENUE.profile is VenueProfile.ALPACA_PAPER
+
+
+def test_an_order_is_priced_once_a_check(monkeypatch) -> None:
+    """The minimum order and the buying power both value a buy by its unit value: worked out
+    once, in the ticket (issue 31: the same order was priced twice a check)."""
+    import framework.venue.rules as rules
+
+    calls: list[str] = []
+    priced = rules.unit_value
+
+    def counted(b, symbol, *args):  # type: ignore[no-untyped-def]
+        calls.append(symbol)
+        return priced(b, symbol, *args)
+
+    monkeypatch.setattr(rules, "unit_value", counted)
+    assert check(order(qty=10), book(prices=PRICES)) is None
+    assert calls == ["AAPL"]
+    calls.clear()  # a sell that only closes opens nothing: it is not priced at all
+    assert check(order(qty=5, side=SELL), book(positions={"AAPL": (10, 100)})) is None
+    assert calls == []
