@@ -181,6 +181,27 @@ def test_a_private_journal_queues_its_intents_with_the_bar_and_commits_once(tmp_
     journal.close()
 
 
+def test_a_queued_order_row_gets_its_latest_state_once(tmp_path, monkeypatch) -> None:
+    """Acknowledged then filled before the queue is written (a backtest's decision): the order's
+    row is completed with its last state once, as the queue is written, not once per update."""
+    import framework.journal.orders as journal_orders
+
+    merged: list[str] = []
+    with_state = journal_orders._with_state
+    monkeypatch.setattr(journal_orders, "_with_state", lambda row, o: merged.append(o.status.value) or with_state(row, o))
+    journal = Journal(tmp_path / "bt.sqlite", durable=False)
+    acked = _order("a").transition(OrderStatus.NEW, broker_order_id="b1", updated_at=T)
+    with journal.batch():
+        journal.record_intents("r", [_order("a")])
+        journal.record_order("r", acked)
+        journal.record_order("r", acked.transition(OrderStatus.FILLED, filled_qty=Decimal(10),
+                                                   filled_avg_price=Decimal("1.5"), updated_at=T))
+    assert merged == ["filled"]
+    (only,) = journal.orders()
+    assert (only.status, only.broker_order_id, only.filled_qty) == (OrderStatus.FILLED, "b1", Decimal(10))
+    journal.close()
+
+
 @settings(max_examples=60)
 @given(st.lists(st.tuples(st.sampled_from(["intent", "state", "read"]), st.integers(0, 3),
                           st.sampled_from([OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED])),
