@@ -285,13 +285,13 @@ class Portfolio:
     def _take_marks(self, symbols: list[str], bar: np.ndarray) -> list[Decimal | None]:
         """Each holding marked at its price in ``bar`` (its Decimal is exactly that float); NaN
         keeps the last mark, if any, whose float is written into ``bar``. The marks, in order."""
-        marked = self.prices
-        decimals = [_as_mark(x) if x == x else marked.get(s)  # x == x: not NaN
-                    for s, x in zip(symbols, bar.tolist(), strict=True)]
-        missing = np.isnan(bar)
-        if not missing.any():
+        marked, missing = self.prices, np.isnan(bar)
+        if not missing.any() and bar.all():  # every price a non-zero float: the memo's own path
+            decimals: list[Decimal | None] = list(map(_float_decimal, bar.tolist()))
             marked.update(zip(symbols, decimals, strict=True))
             return decimals
+        decimals = [_as_mark(x) if x == x else marked.get(s)  # x == x: not NaN
+                    for s, x in zip(symbols, bar.tolist(), strict=True)]
         for j in np.flatnonzero(missing).tolist():
             kept = decimals[j]
             if kept is not None:
