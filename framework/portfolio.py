@@ -158,10 +158,11 @@ class _Layout:
         return self._rows
 
 
-def _valued(layout: _Layout, marks: list[Decimal | None]) -> Decimal:
+def _valued(layout: _Layout, marks: list[Decimal | None], complete: bool) -> Decimal:
     """Σ :meth:`Holding.value` at ``marks`` (in holding order, from zero: the same sum, to the
-    last digit, as one holding at a time)."""
-    if None not in marks:
+    last digit, as one holding at a time); ``complete``: every holding has a mark (none is None,
+    said by the caller: ``None in marks`` would compare each Decimal with None)."""
+    if complete:
         return sum(map(mul, layout.qtys, marks), ZERO)  # type: ignore[arg-type]
     return sum((h.value(p) for h, p in zip(layout.holdings, marks, strict=True)), ZERO)
 
@@ -277,7 +278,7 @@ class Portfolio:
             decimals = self._take_marks(layout.symbols, bar)
             layout.lift(decimals, bar)
             qty[at], avg[at], high[at], marks[at] = layout.qty, layout.avg, layout.high, bar
-            total = _valued(layout, decimals)
+            total = _valued(layout, decimals, complete=not np.isnan(bar).any())  # NaN: no mark, kept or new
         self._version += 1
         self._value = (self._version, total)
         return qty, avg, high, marks, total
@@ -348,7 +349,11 @@ class Portfolio:
         if memo is not None and memo[0] == self._version:
             return memo[1]
         prices = self.prices
-        total = _valued(self._arrays(), [prices.get(s) for s in self.holdings]) if self.holdings else ZERO
+        if not self.holdings:
+            total = ZERO
+        else:
+            complete = prices.keys() >= self.holdings.keys()
+            total = _valued(self._arrays(), [prices.get(s) for s in self.holdings], complete)
         self._value = (self._version, total)
         return total
 
