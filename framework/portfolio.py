@@ -85,18 +85,6 @@ class Holding:
         """The best mark since entry (trailing stops): the highest for a long, the lowest for a short."""
         self.high_water = max(self.high_water, mark) if self.qty > 0 else min(self.high_water or mark, mark)
 
-    def marked(self, mark: Decimal, price: float) -> tuple[float, float, float]:
-        """:meth:`lift_high_water` to ``mark``, then :meth:`floats`. ``price`` is ``mark`` as a
-        float: one strictly inside the float high-water (below it for a long, above for a short)
-        cannot lift it — rounding to a float keeps the order of Decimals — so most bars compare
-        no Decimals; a tie or a new best is decided by the rule itself."""
-        view = self.floats()
-        high = view[2]
-        if (price >= high) if view[0] > 0 else (price <= high or not high):
-            self.lift_high_water(mark)
-            view = self.floats()
-        return view
-
     def value(self, mark: Decimal | None) -> Decimal:
         """Market value at ``mark``; at cost where there is no mark yet."""
         return self.cost if mark is None else self.qty * mark
@@ -140,15 +128,22 @@ class _Layout:
         return self._at
 
     def lift(self, marks: list[Decimal | None], prices: np.ndarray) -> None:
-        """:meth:`Holding.marked` over the arrays: a float mark strictly inside the float
-        high-water cannot lift it (rounding to a float keeps the order of Decimals), so only
-        the others (a new best, a tie, a short without one) are decided by the Decimal rule."""
-        qty, high = self.qty, self.high
-        maybe = np.where(qty > 0, prices >= high, (prices <= high) | (high == 0)) & ~np.isnan(prices)
-        for j in np.flatnonzero(maybe).tolist():
-            h = self.holdings[j]
-            h.lift_high_water(marks[j])  # type: ignore[arg-type]  # a finite price has a mark
-            high[j] = h.floats()[2]
+        """:meth:`Holding.lift_high_water` over the arrays. Rounding to a float keeps the order
+        of Decimals, so a float mark strictly beyond the float high-water (above it for a long,
+        below for a short, or a short without one) is a new best: the mark itself; one strictly
+        inside cannot lift it; only a tie is decided by the Decimal rule. (A price's float is its
+        mark's: the mark is that float's shortest text.)"""
+        qty, high, holdings = self.qty, self.high, self.holdings
+        priced = ~np.isnan(prices)  # NaN: no mark, nothing lifted
+        beyond = np.where(qty > 0, prices > high, (prices < high) | (high == 0)) & priced
+        tied = np.flatnonzero((prices == high) & ~beyond).tolist()
+        for j in np.flatnonzero(beyond).tolist():
+            holdings[j].high_water = marks[j]  # type: ignore[assignment]  # priced: a mark
+            high[j] = prices[j]
+        for j in tied:
+            h = holdings[j]
+            h.lift_high_water(marks[j])  # type: ignore[arg-type]
+            high[j] = float(h.high_water)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """Symbol, quantity and average cost as journaled, in symbol order (the texts of

@@ -124,7 +124,7 @@ def test_positions_value_memo_is_the_fresh_sum_after_any_change(script, reads) -
        st.decimals(min_value=Decimal("0.5"), max_value=Decimal("500"), places=20, allow_nan=False),
        st.lists(st.tuples(st.integers(-2, 2), st.floats(0.5, 500, allow_nan=False)), min_size=1, max_size=12))
 def test_a_mark_lifts_the_high_water_as_the_decimal_rule_does_at_float_ties(side, fill_price, moves) -> None:
-    """``Holding.marked`` compares Decimals only where the float mark can lift the high-water: on a
+    """``Portfolio.marked_vectors`` compares Decimals only at a float tie with the high-water: on a
     high-water that is no float (a fill's price of 20 places), at marks equal to its float, one
     step either side, or anywhere, it ends where :meth:`Portfolio.mark` (the rule on every mark)
     ends, bar after bar."""
