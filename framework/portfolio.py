@@ -106,14 +106,19 @@ class _Layout:
     high-water lifts, views and value are a few array operations, not a pass of Python per
     holding. Decimal stays the truth; the float arrays are views of it, as :meth:`Holding.floats`."""
 
-    __slots__ = ("symbols", "holdings", "qtys", "qty", "avg", "high", "_rows", "_universe", "_at")
+    __slots__ = ("symbols", "holdings", "qtys", "views", "high", "side", "best", "_rows", "_universe", "_at")
 
     def __init__(self, holdings: Mapping[str, Holding]) -> None:
         self.symbols = list(holdings)
         self.holdings = list(holdings.values())
         self.qtys = [h.qty for h in self.holdings]
-        views = np.array([h.floats() for h in self.holdings], dtype=float).reshape(-1, 3)
-        self.qty, self.avg, self.high = (views[:, k].copy() for k in range(3))
+        # rows: quantity, average cost, high-water (the float views), one column a holding
+        self.views = np.array([h.floats() for h in self.holdings], dtype=float).reshape(-1, 3).T.copy()
+        self.high = self.views[2]
+        self.side = np.where(self.views[0] > 0, 1.0, -1.0)
+        # the high-water as "more is better" (negated for a short; a short without one: -inf, any
+        # mark is its first): one comparison with side × price finds a new best or a tie
+        self.best = np.where((self.side < 0) & (self.high == 0), -np.inf, self.side * self.high)
         self._rows: list[tuple[str, str, str]] | None = None
         self._universe: Universe | None = None
         self._at = np.zeros(0, dtype=np.intp)
@@ -132,18 +137,24 @@ class _Layout:
         of Decimals, so a float mark strictly beyond the float high-water (above it for a long,
         below for a short, or a short without one) is a new best: the mark itself; one strictly
         inside cannot lift it; only a tie is decided by the Decimal rule. (A price's float is its
-        mark's: the mark is that float's shortest text.)"""
-        qty, high, holdings = self.qty, self.high, self.holdings
-        priced = ~np.isnan(prices)  # NaN: no mark, nothing lifted
-        beyond = np.where(qty > 0, prices > high, (prices < high) | (high == 0)) & priced
-        tied = np.flatnonzero((prices == high) & ~beyond).tolist()
+        mark's: the mark is that float's shortest text. NaN, no mark, compares as neither.)"""
+        signed = self.side * prices
+        beyond, tied = signed > self.best, signed == self.best
+        holdings = self.holdings
         for j in np.flatnonzero(beyond).tolist():
             holdings[j].high_water = marks[j]  # type: ignore[assignment]  # priced: a mark
-            high[j] = prices[j]
-        for j in tied:
-            h = holdings[j]
-            h.lift_high_water(marks[j])  # type: ignore[arg-type]
-            high[j] = float(h.high_water)
+            self._set_high(j, prices[j])
+        if tied.any():
+            for j in np.flatnonzero(tied).tolist():
+                h = holdings[j]
+                h.lift_high_water(marks[j])  # type: ignore[arg-type]
+                self._set_high(j, float(h.high_water))
+
+    def _set_high(self, j: int, high: float) -> None:
+        """Holding ``j``'s float high-water and its "more is better" key (a short at 0 has none)."""
+        side = self.side[j]
+        self.high[j] = high
+        self.best[j] = -np.inf if side < 0 and not high else side * high
 
     def rows(self) -> list[tuple[str, str, str]]:
         """Symbol, quantity and average cost as journaled, in symbol order (the texts of
@@ -264,28 +275,33 @@ class Portfolio:
         holding's mark as a float (NaN where none) and :attr:`positions_value` after the marks:
         a decision's views of the books, every bar, over the holdings' arrays (:class:`_Layout`)."""
         n = len(universe)
-        qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
+        views, marks = np.zeros((3, n)), np.full(n, np.nan)
         total = ZERO
         if self.holdings:
             layout = self._arrays()
             at = layout.at(universe)
             bar = prices[at]  # each holding's price, in holding order
-            decimals = self._take_marks(layout.symbols, bar)
+            decimals, complete = self._take_marks(layout.symbols, bar)
             layout.lift(decimals, bar)
-            qty[at], avg[at], high[at], marks[at] = layout.qty, layout.avg, layout.high, bar
-            total = _valued(layout, decimals, complete=not np.isnan(bar).any())  # NaN: no mark, kept or new
+            views[:, at], marks[at] = layout.views, bar
+            total = _valued(layout, decimals, complete)
+        qty, avg, high = views
         self._version += 1
         self._value = (self._version, total)
         return qty, avg, high, marks, total
 
-    def _take_marks(self, symbols: list[str], bar: np.ndarray) -> list[Decimal | None]:
+    def _take_marks(self, symbols: list[str], bar: np.ndarray) -> tuple[list[Decimal | None], bool]:
         """Each holding marked at its price in ``bar`` (its Decimal is exactly that float); NaN
-        keeps the last mark, if any, whose float is written into ``bar``. The marks, in order."""
+        keeps the last mark, if any, whose float is written into ``bar``. The marks, in order, and
+        whether every holding has one."""
         marked, missing = self.prices, np.isnan(bar)
-        if not missing.any() and bar.all():  # every price a non-zero float: the memo's own path
-            decimals: list[Decimal | None] = list(map(_float_decimal, bar.tolist()))
+        if not missing.any():
+            if bar.all():  # every price a non-zero float: the memo's own path
+                decimals: list[Decimal | None] = list(map(_float_decimal, bar.tolist()))
+            else:
+                decimals = list(map(_as_mark, bar.tolist()))
             marked.update(zip(symbols, decimals, strict=True))
-            return decimals
+            return decimals, True
         decimals = [_as_mark(x) if x == x else marked.get(s)  # x == x: not NaN
                     for s, x in zip(symbols, bar.tolist(), strict=True)]
         for j in np.flatnonzero(missing).tolist():
@@ -293,7 +309,7 @@ class Portfolio:
             if kept is not None:
                 bar[j] = float(kept)
         marked.update((s, p) for s, p in zip(symbols, decimals, strict=True) if p is not None)
-        return decimals
+        return decimals, not np.isnan(bar).any()
 
     def _arrays(self) -> _Layout:
         """The holdings' arrays, built again after any change to a holding."""
@@ -372,11 +388,11 @@ class Portfolio:
     def vectors(self, universe: Universe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed quantity, average cost and high-water mark of each symbol, aligned to
         ``universe`` (0 where nothing is held)."""
-        qty, avg, high = (np.zeros(len(universe)) for _ in range(3))
+        views = np.zeros((3, len(universe)))
         if self.holdings:
             layout = self._arrays()
-            at = layout.at(universe)
-            qty[at], avg[at], high[at] = layout.qty, layout.avg, layout.high
+            views[:, layout.at(universe)] = layout.views
+        qty, avg, high = views
         return qty, avg, high
 
     def entries(self, universe: Universe) -> np.ndarray:
