@@ -138,15 +138,13 @@ class _Layout:
         below for a short, or a short without one) is a new best: the mark itself; one strictly
         inside cannot lift it; only a tie is decided by the Decimal rule. (A price's float is its
         mark's: the mark is that float's shortest text. NaN, no mark, compares as neither.)"""
-        signed = self.side * prices
-        beyond, tied = signed > self.best, signed == self.best
-        holdings = self.holdings
-        for j in np.flatnonzero(beyond).tolist():
-            holdings[j].high_water = marks[j]  # type: ignore[assignment]  # priced: a mark
-            self._set_high(j, prices[j])
-        if tied.any():
-            for j in np.flatnonzero(tied).tolist():
-                h = holdings[j]
+        signed, best, holdings = self.side * prices, self.best, self.holdings
+        for j in np.flatnonzero(signed >= best).tolist():
+            h = holdings[j]
+            if signed[j] > best[j]:
+                h.high_water = marks[j]  # type: ignore[assignment]  # priced: a mark
+                self._set_high(j, float(prices[j]))
+            else:
                 h.lift_high_water(marks[j])  # type: ignore[arg-type]
                 self._set_high(j, float(h.high_water))
 
@@ -294,17 +292,15 @@ class Portfolio:
         """Each holding marked at its price in ``bar`` (its Decimal is exactly that float); NaN
         keeps the last mark, if any, whose float is written into ``bar``. The marks, in order, and
         whether every holding has one."""
-        marked, missing = self.prices, np.isnan(bar)
-        if not missing.any():
-            if bar.all():  # every price a non-zero float: the memo's own path
-                decimals: list[Decimal | None] = list(map(_float_decimal, bar.tolist()))
-            else:
-                decimals = list(map(_as_mark, bar.tolist()))
+        marked, values = self.prices, bar.tolist()
+        total = sum(values)  # NaN where any price is (an infinite one too: the general path then)
+        if total == total and 0.0 not in values:  # non-zero, non-NaN floats: the memo's own path
+            decimals: list[Decimal | None] = list(map(_float_decimal, values))
             marked.update(zip(symbols, decimals, strict=True))
             return decimals, True
         decimals = [_as_mark(x) if x == x else marked.get(s)  # x == x: not NaN
-                    for s, x in zip(symbols, bar.tolist(), strict=True)]
-        for j in np.flatnonzero(missing).tolist():
+                    for s, x in zip(symbols, values, strict=True)]
+        for j in np.flatnonzero(np.isnan(bar)).tolist():
             kept = decimals[j]
             if kept is not None:
                 bar[j] = float(kept)
