@@ -106,7 +106,7 @@ class _Layout:
     high-water lifts, views and value are a few array operations, not a pass of Python per
     holding. Decimal stays the truth; the float arrays are views of it, as :meth:`Holding.floats`."""
 
-    __slots__ = ("symbols", "holdings", "qtys", "views", "high", "side", "best", "_rows", "_universe", "_at")
+    __slots__ = ("_at", "_rows", "_universe", "best", "high", "holdings", "qtys", "side", "symbols", "views")
 
     def __init__(self, holdings: Mapping[str, Holding]) -> None:
         self.symbols = list(holdings)
