@@ -106,12 +106,13 @@ class _Layout:
     high-water lifts, views and value are a few array operations, not a pass of Python per
     holding. Decimal stays the truth; the float arrays are views of it, as :meth:`Holding.floats`."""
 
-    __slots__ = ("_at", "_rows", "_universe", "best", "high", "holdings", "qtys", "side", "symbols", "views")
+    __slots__ = ("_at", "_rows", "_universe", "best", "high", "holdings", "opened", "qtys", "side", "symbols", "views")
 
     def __init__(self, holdings: Mapping[str, Holding]) -> None:
         self.symbols = list(holdings)
         self.holdings = list(holdings.values())
         self.qtys = [h.qty for h in self.holdings]
+        self.opened = np.array([h.opened for h in self.holdings], dtype=NOT_OPEN.dtype)
         # rows: quantity, average cost, high-water (the float views), one column a holding
         self.views = np.array([h.floats() for h in self.holdings], dtype=float).reshape(-1, 3).T.copy()
         self.high = self.views[2]
@@ -394,8 +395,9 @@ class Portfolio:
     def entries(self, universe: Universe) -> np.ndarray:
         """The session each position was opened in, aligned to ``universe`` (NaT where flat)."""
         opened = np.full(len(universe), NOT_OPEN)
-        for symbol, h in self.holdings.items():
-            opened[universe.position(symbol)] = h.opened
+        if self.holdings:
+            layout = self._arrays()
+            opened[layout.at(universe)] = layout.opened
         return opened
 
     def quantity_vector(self, universe: Universe) -> np.ndarray:

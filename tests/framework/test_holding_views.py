@@ -207,3 +207,7 @@ def test_the_holdings_arrays_equal_a_pass_per_holding(script) -> None:
         assert book.journal_rows() == [(s, str(h.qty), str(h.avg_cost), None if s not in oracle.prices
                                         else str(oracle.prices[s])) for s, h in sorted(oracle.holdings.items())]
         assert [np.array_equal(a, b) for a, b in zip(book.vectors(WIDE), oracle.vectors(WIDE), strict=True)] == [True] * 3
+        opened = np.full(len(WIDE), np.datetime64("NaT", "D"))
+        for s, h in oracle.holdings.items():
+            opened[WIDE.position(s)] = h.opened
+        assert np.array_equal(book.entries(WIDE), opened, equal_nan=True)
