@@ -694,7 +694,7 @@ class ExecutionEngine:
         positions_value = p.positions_value
         equity = p.cash + positions_value
         self.journal.record_equity(self.run_id, t, p.cash, equity, positions_value)
-        self.journal.record_positions(self.run_id, t, p.journal_rows())
+        self.journal.record_holdings(self.run_id, t, len(p.holdings), p.journal_rows)
         return float(equity)
 
     def _round_price(self, price: float) -> Decimal:

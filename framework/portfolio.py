@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from operator import mul
 
 import numpy as np
 import pandas as pd
@@ -84,18 +85,6 @@ class Holding:
         """The best mark since entry (trailing stops): the highest for a long, the lowest for a short."""
         self.high_water = max(self.high_water, mark) if self.qty > 0 else min(self.high_water or mark, mark)
 
-    def marked(self, mark: Decimal, price: float) -> tuple[float, float, float]:
-        """:meth:`lift_high_water` to ``mark``, then :meth:`floats`. ``price`` is ``mark`` as a
-        float: one strictly inside the float high-water (below it for a long, above for a short)
-        cannot lift it — rounding to a float keeps the order of Decimals — so most bars compare
-        no Decimals; a tie or a new best is decided by the rule itself."""
-        view = self.floats()
-        high = view[2]
-        if (price >= high) if view[0] > 0 else (price <= high or not high):
-            self.lift_high_water(mark)
-            view = self.floats()
-        return view
-
     def value(self, mark: Decimal | None) -> Decimal:
         """Market value at ``mark``; at cost where there is no mark yet."""
         return self.cost if mark is None else self.qty * mark
@@ -109,6 +98,78 @@ class Holding:
         view = (str(self.qty), str(self.avg_cost))
         self._texts = (self.qty, self.cost, view)
         return view
+
+
+class _Layout:
+    """The holdings as a decision reads them, fixed until a fill, split, adoption or restored
+    high-water changes one (the books then drop it): a hold day reuses it, so a bar's marks,
+    high-water lifts, views and value are a few array operations, not a pass of Python per
+    holding. Decimal stays the truth; the float arrays are views of it, as :meth:`Holding.floats`."""
+
+    __slots__ = ("_at", "_rows", "_universe", "best", "high", "holdings", "opened", "qtys", "side", "symbols", "views")
+
+    def __init__(self, holdings: Mapping[str, Holding]) -> None:
+        self.symbols = list(holdings)
+        self.holdings = list(holdings.values())
+        self.qtys = [h.qty for h in self.holdings]
+        self.opened = np.array([h.opened for h in self.holdings], dtype=NOT_OPEN.dtype)
+        # rows: quantity, average cost, high-water (the float views), one column a holding
+        self.views = np.array([h.floats() for h in self.holdings], dtype=float).reshape(-1, 3).T.copy()
+        self.high = self.views[2]
+        self.side = np.where(self.views[0] > 0, 1.0, -1.0)
+        # the high-water as "more is better" (negated for a short; a short without one: -inf, any
+        # mark is its first): one comparison with side × price finds a new best or a tie
+        self.best = np.where((self.side < 0) & (self.high == 0), -np.inf, self.side * self.high)
+        self._rows: list[tuple[str, str, str]] | None = None
+        self._universe: Universe | None = None
+        self._at = np.zeros(0, dtype=np.intp)
+
+    def at(self, universe: Universe) -> np.ndarray:
+        """Each holding's position in ``universe`` (every holding is in a decision's universe:
+        a KeyError names the one that is not); looked up again only for another universe."""
+        if self._universe is not universe:
+            index = universe._index
+            self._at = np.fromiter((index[s] for s in self.symbols), dtype=np.intp, count=len(self.symbols))
+            self._universe = universe
+        return self._at
+
+    def lift(self, marks: list[Decimal | None], prices: np.ndarray) -> None:
+        """:meth:`Holding.lift_high_water` over the arrays. Rounding to a float keeps the order
+        of Decimals, so a float mark strictly beyond the float high-water (above it for a long,
+        below for a short, or a short without one) is a new best: the mark itself; one strictly
+        inside cannot lift it; only a tie is decided by the Decimal rule. (A price's float is its
+        mark's: the mark is that float's shortest text. NaN, no mark, compares as neither.)"""
+        signed, best, holdings = self.side * prices, self.best, self.holdings
+        for j in np.flatnonzero(signed >= best).tolist():
+            h = holdings[j]
+            if signed[j] > best[j]:
+                h.high_water = marks[j]  # type: ignore[assignment]  # priced: a mark
+                self._set_high(j, float(prices[j]))
+            else:
+                h.lift_high_water(marks[j])  # type: ignore[arg-type]
+                self._set_high(j, float(h.high_water))
+
+    def _set_high(self, j: int, high: float) -> None:
+        """Holding ``j``'s float high-water and its "more is better" key (a short at 0 has none)."""
+        side = self.side[j]
+        self.high[j] = high
+        self.best[j] = -np.inf if side < 0 and not high else side * high
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """Symbol, quantity and average cost as journaled, in symbol order (the texts of
+        :meth:`Holding.texts`, collected once for the layout)."""
+        if self._rows is None:
+            self._rows = sorted((s, *h.texts()) for s, h in zip(self.symbols, self.holdings, strict=True))
+        return self._rows
+
+
+def _valued(layout: _Layout, marks: list[Decimal | None], complete: bool) -> Decimal:
+    """Σ :meth:`Holding.value` at ``marks`` (in holding order, from zero: the same sum, to the
+    last digit, as one holding at a time); ``complete``: every holding has a mark (none is None,
+    said by the caller: ``None in marks`` would compare each Decimal with None)."""
+    if complete:
+        return sum(map(mul, layout.qtys, marks), ZERO)  # type: ignore[arg-type]
+    return sum((h.value(p) for h, p in zip(layout.holdings, marks, strict=True)), ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +198,7 @@ class Portfolio:
         # then recomputed; a bar without a fill after its decision reuses the decision's sum)
         self._version = 0
         self._value: tuple[int, Decimal] | None = None  # positions_value at a version
+        self._layout: _Layout | None = None  # the holdings' arrays; dropped whenever a holding changes
 
     # -- fills ----------------------------------------------------------------------------
 
@@ -146,6 +208,7 @@ class Portfolio:
             return False
         self._seen.add(fill.execution_id)
         self._version += 1
+        self._layout = None
         h = self.holdings.setdefault(fill.symbol, Holding())
         signed = fill.signed_qty
         if h.qty == 0:
@@ -183,6 +246,7 @@ class Portfolio:
         if h is None:
             return
         self._version += 1
+        self._layout = None
         if action.kind is ActionKind.SPLIT:
             h.qty = split_quantity(h.qty, action.value)
             h.high_water = split_price(h.high_water, action.value)
@@ -201,32 +265,55 @@ class Portfolio:
             if price is not None and price == price:  # not NaN
                 self.prices[symbol] = _as_mark(price)
         self._version += 1
+        self._layout = None
         self._mark_high_waters()
 
     def marked_vectors(self, universe: Universe, prices: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Decimal]:
         """:meth:`mark` at ``prices`` (aligned to ``universe``) then :meth:`vectors`, each
-        holding's mark as a float (NaN where none) and :attr:`positions_value` after the marks, in
-        one pass over the holdings: a decision's views of the books, every bar."""
+        holding's mark as a float (NaN where none) and :attr:`positions_value` after the marks:
+        a decision's views of the books, every bar, over the holdings' arrays (:class:`_Layout`)."""
         n = len(universe)
-        qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
-        index, marked, total = universe._index, self.prices, ZERO
-        bar = prices.tolist() if self.holdings else []  # Python floats: one conversion, not one a holding
-        for symbol, h in self.holdings.items():
-            i = index[symbol]  # every holding is in a decision's universe (KeyError names it)
-            price = bar[i]
-            if price == price:  # not NaN: marked at it (its Decimal is exactly this float)
-                p = marked[symbol] = _as_mark(price)
-                marks[i] = price
-            else:  # kept at the last mark, if any
-                p = marked.get(symbol)
-                if p is not None:
-                    marks[i] = price = float(p)
-            qty[i], avg[i], high[i] = h.floats() if p is None else h.marked(p, price)
-            total += h.value(p)  # summed as positions_value sums: holding order
+        views, marks = np.zeros((3, n)), np.full(n, np.nan)
+        total = ZERO
+        if self.holdings:
+            layout = self._arrays()
+            at = layout.at(universe)
+            bar = prices[at]  # each holding's price, in holding order
+            decimals, complete = self._take_marks(layout.symbols, bar)
+            layout.lift(decimals, bar)
+            views[:, at], marks[at] = layout.views, bar
+            total = _valued(layout, decimals, complete)
+        qty, avg, high = views
         self._version += 1
         self._value = (self._version, total)
         return qty, avg, high, marks, total
+
+    def _take_marks(self, symbols: list[str], bar: np.ndarray) -> tuple[list[Decimal | None], bool]:
+        """Each holding marked at its price in ``bar`` (its Decimal is exactly that float); NaN
+        keeps the last mark, if any, whose float is written into ``bar``. The marks, in order, and
+        whether every holding has one."""
+        marked, values = self.prices, bar.tolist()
+        total = sum(values)  # NaN where any price is (an infinite one too: the general path then)
+        if total == total and 0.0 not in values:  # non-zero, non-NaN floats: the memo's own path
+            decimals: list[Decimal | None] = list(map(_float_decimal, values))
+            marked.update(zip(symbols, decimals, strict=True))
+            return decimals, True
+        decimals = [_as_mark(x) if x == x else marked.get(s)  # x == x: not NaN
+                    for s, x in zip(symbols, values, strict=True)]
+        for j in np.flatnonzero(np.isnan(bar)).tolist():
+            kept = decimals[j]
+            if kept is not None:
+                bar[j] = float(kept)
+        marked.update((s, p) for s, p in zip(symbols, decimals, strict=True) if p is not None)
+        return decimals, not np.isnan(bar).any()
+
+    def _arrays(self) -> _Layout:
+        """The holdings' arrays, built again after any change to a holding."""
+        layout = self._layout
+        if layout is None:
+            layout = self._layout = _Layout(self.holdings)
+        return layout
 
     def restore_high_waters(self, marks: Iterable[tuple[datetime, str, Decimal]],
                             splits: Iterable[CorporateAction] = ()) -> None:
@@ -247,6 +334,7 @@ class Portfolio:
                 if np.datetime64(split.ex_date, "D") > day:
                     price = split_price(price, split.value)
             h.lift_high_water(price)
+        self._layout = None
 
     def _mark_high_waters(self) -> None:
         for symbol, h in self.holdings.items():
@@ -268,9 +356,12 @@ class Portfolio:
         memo = self._value
         if memo is not None and memo[0] == self._version:
             return memo[1]
-        total, prices = ZERO, self.prices
-        for symbol, h in self.holdings.items():
-            total += h.value(prices.get(symbol))
+        prices = self.prices
+        if not self.holdings:
+            total = ZERO
+        else:
+            complete = prices.keys() >= self.holdings.keys()
+            total = _valued(self._arrays(), [prices.get(s) for s in self.holdings], complete)
         self._value = (self._version, total)
         return total
 
@@ -285,28 +376,28 @@ class Portfolio:
     def journal_rows(self) -> list[tuple[str, str, str, str | None]]:
         """Each holding as the journal's positions table keeps it, in symbol order: symbol,
         quantity, average cost, mark (``str`` of the Decimals; None where no mark)."""
+        if not self.holdings:
+            return []
         prices = self.prices
-        rows = []
-        for symbol, h in sorted(self.holdings.items()):
-            qty, avg = h.texts()
-            price = prices.get(symbol)
-            rows.append((symbol, qty, avg, None if price is None else str(price)))
-        return rows
+        return [(s, qty, avg, None if (p := prices.get(s)) is None else str(p))
+                for s, qty, avg in self._arrays().rows()]
 
     def vectors(self, universe: Universe) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signed quantity, average cost and high-water mark of each symbol, aligned to
         ``universe`` (0 where nothing is held)."""
-        qty, avg, high = (np.zeros(len(universe)) for _ in range(3))
-        for symbol, h in self.holdings.items():
-            i = universe.position(symbol)
-            qty[i], avg[i], high[i] = h.floats()
+        views = np.zeros((3, len(universe)))
+        if self.holdings:
+            layout = self._arrays()
+            views[:, layout.at(universe)] = layout.views
+        qty, avg, high = views
         return qty, avg, high
 
     def entries(self, universe: Universe) -> np.ndarray:
         """The session each position was opened in, aligned to ``universe`` (NaT where flat)."""
         opened = np.full(len(universe), NOT_OPEN)
-        for symbol, h in self.holdings.items():
-            opened[universe.position(symbol)] = h.opened
+        if self.holdings:
+            layout = self._arrays()
+            opened[layout.at(universe)] = layout.opened
         return opened
 
     def quantity_vector(self, universe: Universe) -> np.ndarray:
@@ -377,6 +468,7 @@ class Portfolio:
         A position on the same side keeps its entry session; one we did not hold (or held on the
         other side) is counted from ``when``, the adoption (unknown without it)."""
         self._version += 1
+        self._layout = None
         if qty == 0:
             self.holdings.pop(symbol, None)
             self.prices.pop(symbol, None)

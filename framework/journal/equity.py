@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,21 @@ class EquityLog(JournalConnection):
         whose texts are memoised per holding)."""
         when = iso(time)
         self._write_many("INSERT INTO positions VALUES (?,?,?,?,?,?)", [(run_id, when, *row) for row in rows])
+
+    def record_holdings(
+        self,
+        run_id: str,
+        time: datetime,
+        count: int,
+        rows: Callable[[], Iterable[tuple[str, str, str, str | None]]],
+    ) -> None:
+        """:meth:`record_positions` of the ``count`` rows ``rows()`` gives, built only where the
+        table is kept: a sweep point's journal leaves positions out, and its every bar would build
+        a row per holding to drop it (they are counted as left out all the same)."""
+        if self.keeps("positions"):
+            self.record_positions(run_id, time, rows())
+        elif count:
+            self._leave("positions", count)
 
     def equity_curve(self, run_id: str | None = None) -> pd.DataFrame:
         sql = "SELECT time, cash, equity, positions_value FROM equity"

@@ -124,7 +124,7 @@ def test_positions_value_memo_is_the_fresh_sum_after_any_change(script, reads) -
        st.decimals(min_value=Decimal("0.5"), max_value=Decimal("500"), places=20, allow_nan=False),
        st.lists(st.tuples(st.integers(-2, 2), st.floats(0.5, 500, allow_nan=False)), min_size=1, max_size=12))
 def test_a_mark_lifts_the_high_water_as_the_decimal_rule_does_at_float_ties(side, fill_price, moves) -> None:
-    """``Holding.marked`` compares Decimals only where the float mark can lift the high-water: on a
+    """``Portfolio.marked_vectors`` compares Decimals only at a float tie with the high-water: on a
     high-water that is no float (a fill's price of 20 places), at marks equal to its float, one
     step either side, or anywhere, it ends where :meth:`Portfolio.mark` (the rule on every mark)
     ends, bar after bar."""
@@ -139,3 +139,75 @@ def test_a_mark_lifts_the_high_water_as_the_decimal_rule_does_at_float_ties(side
         plain.mark({"AAA": price})
         assert fast.holdings["AAA"].high_water == plain.holdings["AAA"].high_water
         assert high[UNIVERSE.position("AAA")] == float(plain.holdings["AAA"].high_water)
+
+
+WIDE = Universe.of(["ZZZ", "BBB", "CCC", "AAA"])  # more symbols than held, in another order
+prices_of = st.one_of(st.just(0.0), st.just(float("nan")), st.floats(0.5, 500, allow_nan=False))
+
+
+def _per_holding(book: Portfolio, universe: Universe, prices: np.ndarray) -> tuple:
+    """The pass of Python per holding ``marked_vectors`` made before the holdings' arrays (issue 31
+    hold-day): the oracle the arrays must equal, to the last digit of every Decimal."""
+    n = len(universe)
+    qty, avg, high, marks = np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.nan)
+    total = ZERO
+    for symbol, h in book.holdings.items():
+        i = universe.position(symbol)
+        price = float(prices[i])
+        if price == price:
+            p = book.prices[symbol] = Decimal(str(price))
+            marks[i] = price
+        else:
+            p = book.prices.get(symbol)
+            if p is not None:
+                marks[i] = price = float(p)
+        if p is not None:
+            h.lift_high_water(p)
+        qty[i], avg[i], high[i] = float(h.qty), float(h.avg_cost), float(h.high_water)
+        total += h.value(p)
+    book._version += 1  # the marks moved: the oracle's memo of positions_value is this sum
+    book._value = (book._version, total)
+    book._layout = None  # and its holdings' high-waters were lifted here, past the books' arrays
+    return qty, avg, high, marks, total
+
+
+@given(st.lists(st.one_of(
+    st.tuples(st.just("fill"), st.sampled_from(["AAA", "BBB", "CCC"]), st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+              st.integers(1, 50), st.integers(1, 500)),
+    st.tuples(st.just("bar"), st.tuples(prices_of, prices_of, prices_of, prices_of), st.booleans()),
+    st.tuples(st.just("split"), st.sampled_from(["AAA", "CCC"]), st.sampled_from(["2", "0.5"])),
+    st.tuples(st.just("adopt"), st.sampled_from(["AAA", "BBB"]), st.integers(-20, 20)),
+), max_size=30))
+def test_the_holdings_arrays_equal_a_pass_per_holding(script) -> None:
+    """The books' arrays, kept from one change of a holding to the next (a hold day reuses them),
+    give the views, marks, high-waters, value and journal rows a pass per holding gives, whatever
+    fills, splits and adoptions came between bars; zero and NaN prices; a universe passed anew."""
+    book, oracle = Portfolio(100_000), Portfolio(100_000)
+    for n, step in enumerate(script):
+        for b in (book, oracle):
+            if step[0] == "fill":
+                _, symbol, side, qty, price = step
+                b.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+            elif step[0] == "split":
+                b.apply_corporate_action(CorporateAction(step[1], date(2020, 1, 3), ActionKind.SPLIT, Decimal(step[2])))
+            elif step[0] == "adopt":
+                b.set_position(step[1], Decimal(step[2]), Decimal("12.5"), None if n % 2 else Decimal(n + 1))
+        if step[0] == "bar":
+            prices, anew = np.array(step[1]), step[2]
+            universe = Universe.of(WIDE.symbols) if anew else WIDE
+            *ours, value = book.marked_vectors(universe, prices)
+            *theirs, expected = _per_holding(oracle, universe, prices)
+            assert value == expected and str(value) == str(expected)
+            for a, b in zip(ours, theirs, strict=True):
+                assert np.array_equal(a, b, equal_nan=True)
+        assert book.prices == oracle.prices
+        assert [(s, h.qty, h.cost, h.high_water) for s, h in book.holdings.items()] == \
+               [(s, h.qty, h.cost, h.high_water) for s, h in oracle.holdings.items()]
+        assert book.positions_value == oracle.positions_value
+        assert book.journal_rows() == [(s, str(h.qty), str(h.avg_cost), None if s not in oracle.prices
+                                        else str(oracle.prices[s])) for s, h in sorted(oracle.holdings.items())]
+        assert [np.array_equal(a, b) for a, b in zip(book.vectors(WIDE), oracle.vectors(WIDE), strict=True)] == [True] * 3
+        opened = np.full(len(WIDE), np.datetime64("NaT", "D"))
+        for s, h in oracle.holdings.items():
+            opened[WIDE.position(s)] = h.opened
+        assert np.array_equal(book.entries(WIDE), opened, equal_nan=True)

@@ -204,3 +204,29 @@ def _replay(steps: list[str], path: Path, leave_out: frozenset[str] = frozenset(
                     journal.fills()
     finally:
         journal.close()
+
+
+def test_positions_a_journal_leaves_out_are_not_built_but_are_counted_left_out(tmp_path) -> None:
+    """``record_holdings`` (each bar's positions) builds no rows for a journal that leaves the table
+    out (issue 31 hold-day: a sweep point's books are not turned into texts to be dropped), and the
+    table still answers a read as left out; a journal that keeps it gets the rows."""
+    built: list[int] = []
+
+    def rows() -> list[tuple[str, str, str, str | None]]:
+        built.append(1)
+        return [("AAA", "1", "2", "3")]
+
+    private = Journal(tmp_path / "p.sqlite", durable=False, leave_out={"positions"})
+    whole = Journal(tmp_path / "w.sqlite", durable=False)
+    try:
+        private.record_holdings("r", T, 0, rows)
+        private.position_marks("r")  # nothing held: nothing left out
+        private.record_holdings("r", T, 1, rows)
+        assert built == []
+        with pytest.raises(RuntimeError, match="'positions' is read but its rows were left out"):
+            private.position_marks("r")
+        whole.record_holdings("r", T, 1, rows)
+        assert built == [1] and len(whole.table("positions")) == 1
+    finally:
+        private.close()
+        whole.close()
