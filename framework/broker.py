@@ -82,7 +82,8 @@ class OrderUpdate:
     fill: Fill | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "event", OrderEvent(self.event))
+        if type(self.event) is not OrderEvent:  # every adapter passes the enum: no lookup then
+            object.__setattr__(self, "event", OrderEvent(self.event))
         object.__setattr__(self, "timestamp", to_utc(self.timestamp))
 
 

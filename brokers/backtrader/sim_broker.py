@@ -49,6 +49,12 @@ def snapshot(order: bt.Order) -> bt.Order:
 
 
 class SimBroker(bt.brokers.BackBroker):
+    _close_lines: dict[bt.feed.DataBase, bt.LineBuffer]  # each held data's close line, looked up once a run
+
+    def init(self) -> None:
+        super().init()  # at construction and at each start: the positions start over, so do these
+        self._close_lines = {}
+
     def notify(self, order: bt.Order) -> None:
         self.notifs.append(snapshot(order))
 
@@ -119,11 +125,14 @@ class SimBroker(bt.brokers.BackBroker):
             self.cash += c
         mult, leverage = info.p.mult, info.p.leverage
         pos_value = pos_value_unlever = unrealized = 0.0
+        closes = self._close_lines
         for data, position in self.positions.items():
             size = position.size
             if not size:
                 continue  # a flat position adds exactly zero
-            line = data.lines.close
+            line = closes.get(data)
+            if line is None:
+                line = closes[data] = data.lines.close
             close = line.array[line._idx]
             dvalue = size * close  # getvaluesize
             dunrealized = size * (close - position.price) * mult  # profitandloss
