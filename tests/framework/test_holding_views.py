@@ -27,13 +27,18 @@ steps = st.lists(st.one_of(
 ), max_size=25)
 
 
+def _fill(book: Portfolio, n: int, step: tuple) -> None:
+    """A scripted fill step (symbol, side, quantity, price in quarters) on ``book``."""
+    _, symbol, side, qty, price = step
+    book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+
+
 @given(steps)
 def test_memoised_views_equal_fresh_ones(script) -> None:
     book = Portfolio(100_000)
     for n, step in enumerate(script):
         if step[0] == "fill":
-            _, symbol, side, qty, price = step
-            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+            _fill(book, n, step)
         elif step[0] == "mark":
             book.mark(dict(zip(UNIVERSE.symbols, [step[1], step[2]], strict=True)))
         else:
@@ -56,8 +61,7 @@ def _play(book: Portfolio, script, mark) -> list:
     seen = []
     for n, step in enumerate(script):
         if step[0] == "fill":
-            _, symbol, side, qty, price = step
-            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+            _fill(book, n, step)
         elif step[0] == "mark":
             seen.append([[None if x != x else x for x in a.tolist()] for a in mark(book, np.array([step[1], step[2]]))])
         else:
@@ -107,8 +111,7 @@ def test_positions_value_memo_is_the_fresh_sum_after_any_change(script, reads) -
     book = Portfolio(100_000)
     for n, step in enumerate(script):
         if step[0] == "fill":
-            _, symbol, side, qty, price = step
-            book.apply_fill(Fill(f"x{n}", f"c{n}", symbol, side, Decimal(qty), Decimal(price) / 4, T))
+            _fill(book, n, step)
         elif step[0] == "mark":
             *_, value = book.marked_vectors(UNIVERSE, np.array([step[1], step[2]]))
             assert value == _fresh_value(book)
