@@ -107,8 +107,7 @@ class OrderLog(EventLog):
         self._known = {r[0] for r in self._db.execute("SELECT client_order_id FROM orders")}
         self._order_queue: list[tuple[Any, ...]] | None = None  # the queued order rows (see _slots)
         self._order_slots: dict[str, int] = {}
-        self._order_merged: set[str] = set()  # orders whose queued row holds a later state
-        self._order_states: dict[str, Order] = {}  # of those, the state not yet written into the row
+        self._order_states: dict[str, Order] = {}  # a queued order's latest state, not yet in its row
 
     def _slots(self) -> dict[str, int]:
         """Where each order row still queued sits in the queue: a later state of the order is
@@ -116,7 +115,7 @@ class OrderLog(EventLog):
         journal queues a decision's intents, acknowledged and filled before the queue is written)."""
         rows = self._queued.get(_UPSERT_ORDER)
         if rows is not self._order_queue:  # written since: nothing of the old queue is queued
-            self._order_queue, self._order_slots, self._order_merged, self._order_states = rows, {}, set(), {}
+            self._order_queue, self._order_slots, self._order_states = rows, {}, {}
         return self._order_slots
 
     def _complete_queue(self) -> None:
@@ -129,22 +128,6 @@ class OrderLog(EventLog):
             for cid, order in states.items():
                 queue[slots[cid]] = _with_state(queue[slots[cid]], order)  # type: ignore[index]
             states.clear()
-
-    def _requeue(self, rows: list[tuple[Any, ...]]) -> None:
-        """Before ``rows`` are queued: an order among them whose queued row holds a later state
-        gets that state back as an UPDATE after the rows, where it would have been unmerged (an
-        UPSERT queued again would otherwise overwrite it)."""
-        slots, merged = self._slots(), self._order_merged
-        for row in rows if merged else ():
-            cid = row[0]
-            if cid in merged:
-                merged.discard(cid)
-                state = self._order_states.pop(cid, None)
-                if state is None:  # already in its row
-                    old = self._order_queue[slots[cid]]  # type: ignore[index]
-                    self._write_latest(_UPDATE_STATE, cid, (old[2], old[11], old[12], old[13], old[15], old[17], cid))
-                else:
-                    self._write_latest(_UPDATE_STATE, cid, _state_row(state))
 
     def _queued_orders(self, rows: list[tuple[Any, ...]]) -> None:
         """Remember where ``rows`` (just written) sit, if they are still queued."""
@@ -166,14 +149,17 @@ class OrderLog(EventLog):
         ``session``: the decision session they belong to (a restart withdraws intents of an
         earlier session instead of sending them late); default: each order's creation time.
         A private journal (a backtest's, in memory until it is closed) has no durability to
-        give: its intents are queued with the bar's other rows, in arrival order."""
+        give: its intents are queued with the bar's other rows, in arrival order.
+        An order already journaled keeps its row: only :meth:`record_order` moves a journaled
+        order's state (an intent again would put it back to ``created`` and drop its broker id,
+        or not, depending on when the queue was last written)."""
+        orders = [o for o in orders if o.client_order_id not in self._known]
         if not orders:
             return
         encoded = [(order, order.to_json()) for order in orders]
         rows = [_order_row(run_id, o, definition) for o, definition in encoded]
         self._known.update(o.client_order_id for o in orders)
         if self._private:
-            self._requeue(rows)
             if self.keeps("intents"):  # a sweep's point leaves them out: not built either
                 self._write_many(_INSERT_INTENT, self._intent_rows(run_id, encoded, session))
             else:
@@ -198,7 +184,6 @@ class OrderLog(EventLog):
             slot = self._slots().get(cid)
             if slot is not None and cid not in self._latest.get(_UPDATE_STATE, ()):
                 self._order_states[cid] = order  # into its row when the queue is written
-                self._order_merged.add(cid)
                 return
             self._write_latest(_UPDATE_STATE, cid, _state_row(order))
             return

@@ -202,6 +202,28 @@ def test_a_queued_order_row_gets_its_latest_state_once(tmp_path, monkeypatch) ->
     journal.close()
 
 
+@pytest.mark.parametrize("durable", [True, False])
+@pytest.mark.parametrize("read_between", [False, True])
+def test_an_intent_of_a_journaled_order_never_moves_its_state(tmp_path, durable, read_between) -> None:
+    """Defect: intending an acknowledged order again put its row back to ``created`` without its
+    broker id when the queue had been written in between (a read), and left it ``new`` when not:
+    the journal's truth hung on the moment of a flush. An intent of a journaled order is now no
+    write at all; its state moves by ``record_order`` only."""
+    journal = Journal(tmp_path / "j.sqlite", durable=durable)
+    try:
+        with journal.batch():
+            journal.record_intents("r", [_order("a")])
+            journal.record_order("r", _order("a").transition(OrderStatus.NEW, broker_order_id="b1", updated_at=T))
+            if read_between:
+                journal.orders()  # a read writes the queue first
+            journal.record_intents("r", [_order("a")])  # the same id intended again
+        (only,) = journal.orders()
+        assert (only.status, only.broker_order_id) == (OrderStatus.NEW, "b1")
+        assert list(journal.intent_sessions()) == ["a"]
+    finally:
+        journal.close()
+
+
 @settings(max_examples=60)
 @given(st.lists(st.tuples(st.sampled_from(["intent", "state", "read"]), st.integers(0, 3),
                           st.sampled_from([OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED])),
