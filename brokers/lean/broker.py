@@ -46,7 +46,6 @@ class Bars:
         held_close = self.close[np.maximum(self.latest, 0), np.arange(len(symbols))]
         self._latest_close = np.where(self.latest >= 0, held_close, np.nan)  # one pass for the whole window
         self._last_row, self._last_closes = -1, []
-        self.converted: dict[float, Decimal] = {}  # a close -> the venue's latest trade for it (Bars.trade)
 
     def latest_closes(self, row: int) -> list[float]:
         """Each symbol's latest traded close as of ``row`` (NaN: not listed yet), as Python floats
@@ -55,18 +54,6 @@ class Bars:
             self._last_closes = self._latest_close[row].tolist()
             self._last_row = row
         return self._last_closes
-
-    def trade(self, close: float) -> Decimal | None:
-        """The venue's latest trade for ``close`` (:func:`latest_trade`: None when there is none),
-        each close converted once for the life of these bars. A conversion costs ~2 µs and a
-        session's book marks every holding; the points of a sweep run on the same bars
-        (:func:`brokers.lean.runner.window_bars`), so only the first converts."""
-        found = self.converted.get(close)
-        if found is None:
-            found = latest_trade(close)
-            if found is not None:
-                self.converted[close] = found
-        return found
 
 
 class Working:
@@ -208,11 +195,12 @@ class LeanBroker:
         bar = self._bar
         if bar is None or bar[0] != key:
             bars, account = self.bars, self.account.positions
-            closes, column, converted = bars.latest_closes(self.row), bars.column, bars.converted
+            closes, column = bars.latest_closes(self.row), bars.column
             positions: dict[str, BookPosition] = {}
             for symbol, qty in self._held.items():
-                close = closes[column[symbol]]
-                mark = converted.get(close) or bars.trade(close) or _d(account[symbol].price)  # no trade: its cost
+                mark = latest_trade(closes[column[symbol]])
+                if mark is None:  # no trade yet: its cost
+                    mark = _d(account[symbol].price)
                 positions[symbol] = BookPosition(qty, mark)
             base = VenueBook(cash=_d(self.account.cash), positions=positions, prices={})
             base.equity  # noqa: B018 - valued once a bar, as the backtrader adapter does
@@ -229,7 +217,7 @@ class LeanBroker:
         if symbol in prices or symbol in unknown or symbol in base.positions:
             return
         j = self.bars.column.get(symbol)
-        price = None if j is None else self.bars.trade(self.bars.latest_closes(self.row)[j])
+        price = None if j is None else latest_trade(self.bars.latest_closes(self.row)[j])
         if price is None:
             unknown.add(symbol)
         else:

@@ -1,19 +1,15 @@
-"""A sweep's points reuse the window's bars and the latest trades their books converted
-(issue 31): the same journal as a run on fresh bars, no reuse across market objects, and no bars
+"""A sweep's points reuse the window's bars (issue 31): the same journal as a run on fresh bars, no reuse across market objects, and no bars
 kept once their market is gone."""
 
 from __future__ import annotations
 
 import gc
-import math
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pytest
 from market_once import configured
 
-from brokers.backtrader.broker import latest_trade
 from brokers.lean import run_lean_backtest
 from brokers.lean import runner as lean_runner
 from brokers.lean.broker import Bars
@@ -51,10 +47,8 @@ def test_a_second_point_on_the_window_reuses_its_bars_and_journals_the_same(mark
     lean_runner._BARS.clear()
     first = _run(market, tmp_path / "first.sqlite")
     [bars] = _cached_for(market)
-    converted = dict(bars.converted)
-    assert converted  # the books marked holdings: their closes are kept with the bars
     second = _run(market, tmp_path / "second.sqlite")
-    assert _cached_for(market) == [bars] and bars.converted == converted  # nothing converted again
+    assert _cached_for(market) == [bars]  # the same bars, not built again
     lean_runner._BARS.clear()
     fresh = _run(market, tmp_path / "fresh.sqlite")
     assert _cached_for(market) and _cached_for(market)[0] is not bars
@@ -73,12 +67,3 @@ def test_bars_are_not_shared_across_market_objects_nor_kept_past_their_market(ma
     del copy
     gc.collect()
     assert len(lean_runner._BARS) == 1 and _cached_for(market) == [ours]
-
-
-def test_a_bars_latest_trade_is_the_venues() -> None:
-    closes = np.array([[10.1, np.nan], [0.0, -1.0], [math.inf, 1e-7]])
-    fields = {f: closes for f in ("open", "high", "low", "close", "volume")}
-    bars = Bars(["A", "B"], np.arange(3.0), fields)
-    for price in [*closes.ravel().tolist(), 10.1, 123.456789012345]:
-        assert repr(bars.trade(price)) == repr(latest_trade(price))  # the same digits (None: no trade)
-        assert repr(bars.trade(price)) == repr(latest_trade(price))  # the kept one too
