@@ -200,11 +200,8 @@ class JournalConnection:
     def _write_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        if self._leave_out:
-            table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
-            if table:
-                self._leave(table, len(rows))
-                return
+        if self._leave_out and self._left(sql, len(rows)):
+            return
         if self._batch_depth:
             self._queued.setdefault(sql, []).extend(rows)
             self._queued_rows += len(rows)
@@ -216,11 +213,8 @@ class JournalConnection:
     def _write_latest(self, sql: str, key: str, row: tuple[Any, ...]) -> None:
         """A row of which only the latest per ``key`` matters (inside a transaction: coalesced,
         written after the queued inserts)."""
-        if self._leave_out:
-            table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
-            if table:
-                self._leave(table, 0)
-                return
+        if self._leave_out and self._left(sql, 0):
+            return
         if self._batch_depth:
             self._latest.setdefault(sql, {})[key] = row
         else:
@@ -230,6 +224,13 @@ class JournalConnection:
         """Whether rows written to ``table`` are kept (see ``leave_out``): a writer may skip
         building rows that would be left out."""
         return table not in self._leave_out
+
+    def _left(self, sql: str, rows: int) -> bool:
+        """Whether ``sql`` writes a left-out table; if so its ``rows`` are counted as left out."""
+        table = self._leaving[sql] if sql in self._leaving else self._leaving_table(sql)
+        if table:
+            self._leave(table, rows)
+        return bool(table)
 
     def _leaving_table(self, sql: str) -> str:
         """The left-out table ``sql`` writes, or "" (remembered per statement)."""
