@@ -374,7 +374,7 @@ class ExecutionEngine:
                 raise ValueError(f"signals have shape {sig.shape}, the snapshot's universe has {len(u)} symbols")
         held = self.portfolio.holdings.keys()
         # most bars hold only the bar's symbols: one subset test of the two key sets, no loop
-        others = [] if held <= u._index.keys() else [s for s in held if s not in u]
+        others = [] if held <= u.positions.keys() else [s for s in held if s not in u]
         others += [o.symbol for o in self.orders.open_orders() if o.symbol not in u]
         trade = snapshot.trade_prices
         if not others:

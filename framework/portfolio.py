@@ -128,7 +128,7 @@ class _Layout:
         """Each holding's position in ``universe`` (every holding is in a decision's universe:
         a KeyError names the one that is not); looked up again only for another universe."""
         if self._universe is not universe:
-            index = universe._index
+            index = universe.positions
             self._at = np.fromiter((index[s] for s in self.symbols), dtype=np.intp, count=len(self.symbols))
             self._universe = universe
         return self._at

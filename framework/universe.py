@@ -43,6 +43,12 @@ class Universe:
     def __hash__(self) -> int:
         return hash(self.symbols)
 
+    @property
+    def positions(self) -> Mapping[str, int]:
+        """Each symbol's index (read-only by contract: a view of the universe's own map, for a
+        caller that looks up many symbols or tests a set of them at once)."""
+        return self._index
+
     def position(self, symbol: str) -> int:
         """The index of ``symbol``; KeyError names it when it is not in the universe."""
         return self._index[symbol]
