@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from framework.bar_context import cached_property
+from framework.memo import cached_property
 from framework.risk.decisions import Action, Reason, RiskDecision
 
 #: Quantities closer than this are the same (float round-off of share arithmetic).
